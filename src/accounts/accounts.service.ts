@@ -1,0 +1,315 @@
+import type { Executor } from "../db/client.ts";
+import type { Deps } from "../deps.ts";
+import { Conflict, Forbidden, Invalid, NotFound, TooManyRequests } from "../lib/errors.ts";
+import { hashToken, newToken, safeEqual } from "../lib/tokens.ts";
+import { parse } from "../lib/validate.ts";
+import * as settings from "../settings/settings.service.ts";
+import * as repo from "./accounts.repo.ts";
+import {
+  ChangePasswordInput,
+  CreateUserInput,
+  SignUpInput,
+  UpdateUserInput,
+} from "./accounts.schemas.ts";
+import { type Actor, isAdmin, isStaff, type Role } from "./actor.ts";
+import { hashPassword, verifyPassword } from "./passwords.ts";
+
+export type User = Omit<repo.UserRow, "passwordHash"> & { hasPassword: boolean };
+
+function toUser(row: repo.UserRow): User {
+  const { passwordHash, ...rest } = row;
+  return { ...rest, hasPassword: passwordHash !== null };
+}
+
+function toActor(row: repo.UserRow): Actor {
+  return { id: row.id, email: row.email, name: row.name, role: row.role };
+}
+
+function normalise<T extends { email?: string; name?: string }>(input: T): T {
+  return {
+    ...input,
+    ...(typeof input.email === "string" ? { email: input.email.trim() } : {}),
+    ...(typeof input.name === "string" ? { name: input.name.trim() } : {}),
+  };
+}
+
+async function insertNewUser(
+  db: Executor,
+  input: { email: string; name: string; role: Role; password?: string | undefined },
+): Promise<repo.UserRow> {
+  const passwordHash = input.password ? await hashPassword(input.password) : null;
+  const row = await repo.insertUser(db, {
+    email: input.email,
+    name: input.name,
+    role: input.role,
+    passwordHash,
+  });
+  if (!row) throw new Invalid([{ field: "email", message: "already has an account" }]);
+  return row;
+}
+
+/** Customer self sign-up; refused when an admin has switched it off. */
+export async function signUp(deps: Deps, input: SignUpInput): Promise<Actor> {
+  const data = parse(SignUpInput, normalise(input));
+  if (!(await settings.getInstanceSettings(deps.db)).signupEnabled) {
+    throw new Forbidden("Sign-up is switched off here; ask the support team for an account.");
+  }
+  return toActor(await insertNewUser(deps.db, { ...data, role: "customer" }));
+}
+
+/**
+ * Creates an account of any role. Admins only; `"system"` is the command line,
+ * which is trusted because it runs with access to the database itself.
+ */
+export async function createUser(
+  deps: Deps,
+  actor: Actor | "system",
+  input: CreateUserInput,
+): Promise<User> {
+  if (actor !== "system" && !isAdmin(actor)) throw new Forbidden();
+  const data = parse(CreateUserInput, normalise(input));
+  return toUser(await insertNewUser(deps.db, data));
+}
+
+/** True until the first account exists: the setup page is open only then. */
+export async function needsSetup(deps: Deps): Promise<boolean> {
+  return (await repo.countUsers(deps.db)) === 0;
+}
+
+/** The first-run link printed to the log, or undefined once an account exists. */
+export async function setupLink(deps: Deps): Promise<string | undefined> {
+  if (!(await needsSetup(deps))) return undefined;
+  const token = await settings.getOrCreateSetupToken(deps.db);
+  return new URL(`/setup?token=${encodeURIComponent(token)}`, deps.config.publicUrl).href;
+}
+
+/** Whether `token` is the live first-run token (and no account exists yet). */
+export async function checkSetupToken(deps: Deps, token: unknown): Promise<boolean> {
+  if (typeof token !== "string" || !(await needsSetup(deps))) return false;
+  const stored = await settings.findSetupToken(deps.db);
+  return stored !== undefined && safeEqual(stored, token);
+}
+
+/** Creates the first admin with the one-time setup token; then the token is gone. */
+export async function completeSetup(
+  deps: Deps,
+  token: unknown,
+  input: SignUpInput,
+): Promise<Actor> {
+  const data = parse(SignUpInput, normalise(input));
+  const passwordHash = await hashPassword(data.password);
+  return deps.db.transaction(async (tx) => {
+    // Serialise concurrent attempts: only one first admin.
+    await settings.lockAdminChanges(tx);
+    const stored = await settings.findSetupToken(tx);
+    if (
+      typeof token !== "string" ||
+      !stored ||
+      !safeEqual(stored, token) ||
+      (await repo.countUsers(tx)) > 0
+    ) {
+      throw new NotFound("page");
+    }
+    const row = await repo.insertUser(tx, {
+      email: data.email,
+      name: data.name,
+      role: "admin",
+      passwordHash,
+    });
+    if (!row) throw new Conflict("setup_done", "Setup has already been completed.");
+    await settings.deleteSetupToken(tx);
+    return toActor(row);
+  });
+}
+
+// Sign-in throttling: per IP for every attempt, per account for failures.
+const WINDOW_MS = 15 * 60_000;
+export const SIGN_IN_LIMITS = { perIp: 30, perAccount: 10 } as const;
+
+/**
+ * Checks an email and password. Rate limited per IP and per email address
+ * (whether or not the account exists, so limits reveal nothing), and equally slow
+ * for unknown emails and wrong passwords. The answer never says which was wrong.
+ */
+export async function signIn(
+  deps: Deps,
+  input: { email: string; password: string; ip: string },
+): Promise<Actor> {
+  const email = String(input.email ?? "")
+    .trim()
+    .toLowerCase()
+    .slice(0, 254);
+  const password = String(input.password ?? "").slice(0, 1024);
+  const accountKey = `sign-in:account:${email}`;
+  const ipHit = await repo.hitRateLimit(deps.db, `sign-in:ip:${input.ip}`, WINDOW_MS);
+  const accountState = await repo.peekRateLimit(deps.db, accountKey);
+  const blockedUntil =
+    ipHit.count > SIGN_IN_LIMITS.perIp
+      ? ipHit.resetAt
+      : accountState && accountState.count >= SIGN_IN_LIMITS.perAccount
+        ? accountState.resetAt
+        : undefined;
+  if (blockedUntil) {
+    throw new TooManyRequests(Math.max(1, Math.ceil((blockedUntil.getTime() - Date.now()) / 1000)));
+  }
+
+  const user = email ? await repo.findUserByEmail(deps.db, email) : undefined;
+  const ok = await verifyPassword(user?.passwordHash, password);
+  if (!ok || !user || user.disabled) {
+    await repo.hitRateLimit(deps.db, accountKey, WINDOW_MS);
+    throw new Invalid([], "That email and password do not match an active account.");
+  }
+  await repo.clearRateLimit(deps.db, accountKey);
+  return toActor(user);
+}
+
+/** Starts a server-side session; returns the cookie value (only its hash is stored). */
+export async function startSession(
+  deps: Deps,
+  userId: number,
+  client: { ip?: string | undefined; userAgent?: string | undefined },
+): Promise<string> {
+  const token = newToken();
+  await repo.insertSession(deps.db, {
+    id: hashToken(token),
+    userId,
+    expiresAt: new Date(Date.now() + deps.config.sessionMaxMs),
+    ip: client.ip ?? null,
+    userAgent: client.userAgent?.slice(0, 500) ?? null,
+  });
+  return token;
+}
+
+// A session's last-seen time is written at most this often, not on every request.
+const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * The actor behind a session cookie, or undefined when the session does not
+ * exist, has been idle too long, passed its absolute expiry, or its user is disabled.
+ */
+export async function resolveSession(deps: Deps, token: string): Promise<Actor | undefined> {
+  if (!token || token.length > 100) return undefined;
+  const id = hashToken(token);
+  const found = await repo.findLiveSession(deps.db, id);
+  if (!found) return undefined;
+  const idleFor = Date.now() - found.session.lastSeenAt.getTime();
+  if (found.user.disabled || idleFor > deps.config.sessionIdleMs) {
+    await repo.deleteSession(deps.db, id);
+    return undefined;
+  }
+  if (idleFor > TOUCH_INTERVAL_MS) await repo.touchSession(deps.db, id);
+  return toActor(found.user);
+}
+
+export async function endSession(deps: Deps, token: string): Promise<void> {
+  await repo.deleteSession(deps.db, hashToken(token));
+}
+
+/** Changes the actor's own password; every other session of theirs ends. */
+export async function changePassword(
+  deps: Deps,
+  actor: Actor,
+  input: ChangePasswordInput,
+  keepSessionToken: string | undefined,
+): Promise<void> {
+  const data = parse(ChangePasswordInput, input);
+  const user = await repo.findUserById(deps.db, actor.id);
+  if (!user) throw new NotFound("user", actor.id);
+  if (user.passwordHash && !(await verifyPassword(user.passwordHash, data.currentPassword))) {
+    throw Invalid.field("currentPassword", "is not your current password");
+  }
+  const passwordHash = await hashPassword(data.newPassword);
+  await deps.db.transaction(async (tx) => {
+    await repo.updateUser(tx, actor.id, { passwordHash });
+    await repo.deleteUserSessions(tx, actor.id);
+  });
+  if (keepSessionToken) {
+    // The current browser stays signed in under a fresh session id.
+    await repo.insertSession(deps.db, {
+      id: hashToken(keepSessionToken),
+      userId: actor.id,
+      expiresAt: new Date(Date.now() + deps.config.sessionMaxMs),
+    });
+  }
+}
+
+/**
+ * Changes a user's name, role or disabled flag (admins only). Disabling ends
+ * the user's sessions at once. The last active admin cannot be demoted or disabled.
+ */
+export async function updateUser(
+  deps: Deps,
+  actor: Actor,
+  id: number,
+  input: UpdateUserInput,
+): Promise<User> {
+  if (!isAdmin(actor)) throw new Forbidden();
+  const data = parse(UpdateUserInput, normalise(input));
+  return deps.db.transaction(async (tx) => {
+    await settings.lockAdminChanges(tx);
+    const user = await repo.findUserById(tx, id);
+    if (!user) throw new NotFound("user", id);
+    const losesAdmin =
+      user.role === "admin" &&
+      !user.disabled &&
+      ((data.role && data.role !== "admin") || data.disabled);
+    if (losesAdmin && (await repo.countActiveAdmins(tx)) <= 1) {
+      throw new Conflict("last_admin", "This is the last active admin; make another admin first.");
+    }
+    const updated = await repo.updateUser(tx, id, data);
+    if (!updated) throw new NotFound("user", id);
+    if (data.disabled) await repo.deleteUserSessions(tx, id);
+    return toUser(updated);
+  });
+}
+
+export async function getUser(deps: Deps, actor: Actor, id: number): Promise<User> {
+  if (!isStaff(actor) && actor.id !== id) throw new NotFound("user", id);
+  const user = await repo.findUserById(deps.db, id);
+  if (!user) throw new NotFound("user", id);
+  return toUser(user);
+}
+
+export const USERS_PAGE_MAX = 100;
+
+/** Users by id for staff, filtered by role and a name/email fragment; keyset paginated. */
+export async function listUsers(
+  deps: Deps,
+  actor: Actor,
+  filter: {
+    role?: Role | undefined;
+    q?: string | undefined;
+    afterId?: number | undefined;
+    limit?: number | undefined;
+  },
+): Promise<{ users: User[]; nextAfterId: number | undefined }> {
+  if (!isStaff(actor)) throw new Forbidden();
+  const limit = Math.min(Math.max(filter.limit ?? 50, 1), USERS_PAGE_MAX);
+  const rows = await repo.listUsers(deps.db, {
+    role: filter.role,
+    q: filter.q?.trim().slice(0, 200) || undefined,
+    afterId: filter.afterId,
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  return {
+    users: page.map(toUser),
+    nextAfterId: rows.length > limit ? page.at(-1)?.id : undefined,
+  };
+}
+
+/** Active agents and admins: the people a ticket can be assigned to. */
+export async function listAssignableStaff(deps: Deps): Promise<Actor[]> {
+  return (await repo.listActiveStaff(deps.db)).map(toActor);
+}
+
+/** Whether a user exists, is active staff, and so may hold tickets. */
+export async function isActiveStaff(db: Executor, id: number): Promise<boolean> {
+  const user = await repo.findUserById(db, id);
+  return !!user && !user.disabled && isStaff(user);
+}
+
+/** Deletes sessions past their expiry or idle limit. */
+export async function pruneSessions(deps: Deps): Promise<void> {
+  await repo.deleteExpiredSessions(deps.db, new Date(Date.now() - deps.config.sessionIdleMs));
+}

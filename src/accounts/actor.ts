@@ -1,0 +1,19 @@
+export const ROLES = ["customer", "agent", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The signed-in person a request or command acts for. */
+export interface Actor {
+  readonly id: number;
+  readonly email: string;
+  readonly name: string;
+  readonly role: Role;
+}
+
+/** Agents and admins are staff: they work tickets. */
+export function isStaff(actor: Pick<Actor, "role"> | undefined): boolean {
+  return actor?.role === "agent" || actor?.role === "admin";
+}
+
+export function isAdmin(actor: Pick<Actor, "role"> | undefined): boolean {
+  return actor?.role === "admin";
+}

@@ -1,0 +1,128 @@
+import path from "node:path";
+
+/**
+ * The only reader of process.env. Every setting is listed here with its default;
+ * `.env.example` and the README's configuration table mirror this list.
+ */
+export interface Config {
+  /** TCP port the web server listens on. */
+  readonly port: number;
+  /** Interface to bind; 0.0.0.0 to accept connections from other machines. */
+  readonly host: string;
+  /** Where the embedded database, attachments and the lock live. */
+  readonly dataDir: string;
+  /** PostgreSQL server to use instead of the embedded database. */
+  readonly databaseUrl: string | undefined;
+  /** Connections each app node keeps to a PostgreSQL server. */
+  readonly databasePoolMax: number;
+  /** The address people use to reach Tessera; links in logs and mail are built from it. */
+  readonly publicUrl: URL;
+  /** pino level: fatal, error, warn, info, debug, trace or silent. */
+  readonly logLevel: string;
+  /** Largest accepted attachment, in bytes. */
+  readonly maxAttachmentBytes: number;
+  /** A session unused for this long ends. */
+  readonly sessionIdleMs: number;
+  /** A session ends this long after sign-in, however busy. */
+  readonly sessionMaxMs: number;
+  /** Trust X-Forwarded-* headers from a reverse proxy in front of Tessera. */
+  readonly trustProxy: boolean;
+  /** Cookies get the Secure flag (derived from PUBLIC_URL being https). */
+  readonly secureCookies: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/** Thrown with every configuration problem found, one line each. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses and validates the environment once; reports every problem at once. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === "") return fallback;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${env[name]}"`);
+    return fallback;
+  };
+
+  const port = int("PORT", 3000, 1, 65535);
+  const host = env.HOST?.trim() || "127.0.0.1";
+  const dataDir = path.resolve(cwd, env.DATA_DIR?.trim() || "data");
+
+  let databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl) {
+    try {
+      const url = new URL(databaseUrl);
+      if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+        problems.push(
+          `DATABASE_URL must start with postgres:// or postgresql://, got "${url.protocol}"`,
+        );
+        databaseUrl = undefined;
+      }
+    } catch {
+      problems.push("DATABASE_URL must be a URL like postgres://user:password@host:5432/tessera");
+      databaseUrl = undefined;
+    }
+  }
+  const databasePoolMax = int("DATABASE_POOL_MAX", 10, 1, 1000);
+
+  let publicUrl = new URL(`http://localhost:${port}`);
+  const rawPublicUrl = env.PUBLIC_URL?.trim();
+  if (rawPublicUrl) {
+    try {
+      const url = new URL(rawPublicUrl);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("protocol");
+      publicUrl = url;
+    } catch {
+      problems.push(`PUBLIC_URL must be an http:// or https:// URL, got "${rawPublicUrl}"`);
+    }
+  }
+
+  const logLevel = env.LOG_LEVEL?.trim().toLowerCase() || "info";
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${env.LOG_LEVEL}"`);
+  }
+
+  const maxAttachmentMb = int("MAX_ATTACHMENT_MB", 10, 1, 1024);
+  const sessionIdleHours = int("SESSION_IDLE_HOURS", 24 * 7, 1, 24 * 365);
+  const sessionMaxDays = int("SESSION_MAX_DAYS", 30, 1, 365);
+  const trustProxy = bool("TRUST_PROXY", false);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    port,
+    host,
+    dataDir,
+    databaseUrl,
+    databasePoolMax,
+    publicUrl,
+    logLevel,
+    maxAttachmentBytes: maxAttachmentMb * 1024 * 1024,
+    sessionIdleMs: sessionIdleHours * 3600_000,
+    sessionMaxMs: sessionMaxDays * 24 * 3600_000,
+    trustProxy,
+    secureCookies: publicUrl.protocol === "https:",
+  });
+}

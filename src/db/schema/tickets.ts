@@ -1,0 +1,102 @@
+import {
+  type AnyPgColumn,
+  bigint,
+  boolean,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+} from "drizzle-orm/pg-core";
+import { users } from "./users.ts";
+
+/** Declaration order is sort order: `ORDER BY priority` sorts low -> urgent. */
+export const ticketStatus = pgEnum("ticket_status", ["new", "open", "pending", "solved", "closed"]);
+export const ticketPriority = pgEnum("ticket_priority", ["low", "normal", "high", "urgent"]);
+
+export const tickets = pgTable(
+  "tickets",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    title: text().notNull(),
+    description: text().notNull(),
+    status: ticketStatus().notNull().default("new"),
+    priority: ticketPriority().notNull().default("normal"),
+    requesterId: integer()
+      .notNull()
+      .references(() => users.id),
+    assigneeId: integer().references(() => users.id),
+    /** Set on a follow-up opened by a reply to a closed ticket. */
+    followUpOf: integer().references((): AnyPgColumn => tickets.id),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // Queues: filtered by status (and assignee), newest activity first, keyset on (updated_at, id).
+    index("tickets_status_updated_idx").on(t.status, t.updatedAt, t.id),
+    index("tickets_assignee_status_updated_idx").on(t.assigneeId, t.status, t.updatedAt, t.id),
+    index("tickets_requester_updated_idx").on(t.requesterId, t.updatedAt, t.id),
+    index("tickets_updated_idx").on(t.updatedAt, t.id),
+    index("tickets_created_idx").on(t.createdAt, t.id),
+    index("tickets_priority_idx").on(t.priority, t.id),
+  ],
+);
+
+export const messages = pgTable(
+  "messages",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    ticketId: integer()
+      .notNull()
+      .references(() => tickets.id, { onDelete: "cascade" }),
+    authorId: integer()
+      .notNull()
+      .references(() => users.id),
+    content: text().notNull(),
+    /** Internal notes are for staff only and never reach a customer. */
+    internal: boolean().notNull().default(false),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("messages_ticket_idx").on(t.ticketId, t.id)],
+);
+
+/** The audit trail: one row per change of status, priority or assignee. Never updated. */
+export const ticketEvents = pgTable(
+  "ticket_events",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    ticketId: integer()
+      .notNull()
+      .references(() => tickets.id, { onDelete: "cascade" }),
+    actorId: integer().references(() => users.id),
+    /** created | status | priority | assignee | follow_up */
+    kind: text().notNull(),
+    fromValue: text(),
+    toValue: text(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("ticket_events_ticket_idx").on(t.ticketId, t.id)],
+);
+
+export const attachments = pgTable(
+  "attachments",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    ticketId: integer()
+      .notNull()
+      .references(() => tickets.id, { onDelete: "cascade" }),
+    messageId: integer().references(() => messages.id, { onDelete: "cascade" }),
+    uploaderId: integer()
+      .notNull()
+      .references(() => users.id),
+    /** As the uploader named it: untrusted, shown escaped, sent only in Content-Disposition. */
+    filename: text().notNull(),
+    contentType: text().notNull(),
+    size: bigint({ mode: "number" }).notNull(),
+    /** Hex SHA-256 of the content; the file lives at DATA_DIR/attachments/<aa>/<sha256>. */
+    sha256: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("attachments_ticket_idx").on(t.ticketId, t.id)],
+);

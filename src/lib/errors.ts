@@ -1,0 +1,74 @@
+/** One problem with one input field, shown next to that field. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** Base of the typed errors services throw; the error handler maps them to HTTP. */
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  constructor(
+    /** Stable, machine-readable code (e.g. "ticket_closed"). */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class Invalid extends AppError {
+  readonly status = 400;
+  constructor(
+    readonly errors: FieldError[],
+    message = "Some fields need attention.",
+  ) {
+    super("invalid", message);
+  }
+  /** Convenience for a single-field problem. */
+  static field(field: string, message: string): Invalid {
+    return new Invalid([{ field, message }]);
+  }
+}
+
+export class Unauthorized extends AppError {
+  readonly status = 401;
+  constructor(message = "Please sign in.") {
+    super("unauthorized", message);
+  }
+}
+
+export class Forbidden extends AppError {
+  readonly status = 403;
+  constructor(message = "You are not allowed to do that.") {
+    super("forbidden", message);
+  }
+}
+
+export class NotFound extends AppError {
+  readonly status = 404;
+  constructor(what: string, id?: string | number) {
+    super("not_found", id === undefined ? `No such ${what}.` : `No ${what} ${id}.`);
+  }
+}
+
+export class Conflict extends AppError {
+  readonly status = 409;
+}
+
+export class TooLarge extends AppError {
+  readonly status = 413;
+  constructor(message: string) {
+    super("too_large", message);
+  }
+}
+
+export class TooManyRequests extends AppError {
+  readonly status = 429;
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = "Too many attempts; try again later.",
+  ) {
+    super("rate_limited", message);
+  }
+}

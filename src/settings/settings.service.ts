@@ -1,0 +1,61 @@
+import type { Executor } from "../db/client.ts";
+import { newToken } from "../lib/tokens.ts";
+import * as repo from "./settings.repo.ts";
+
+/** Instance-wide switches an admin changes at run time, with their defaults. */
+export interface InstanceSettings {
+  /** Customers may create their own accounts at /signup. */
+  signupEnabled: boolean;
+}
+
+const DEFAULTS: InstanceSettings = { signupEnabled: true };
+
+export async function getInstanceSettings(db: Executor): Promise<InstanceSettings> {
+  const stored = await repo.findSetting(db, "instance");
+  return { ...DEFAULTS, ...(typeof stored === "object" && stored !== null ? stored : {}) };
+}
+
+export async function updateInstanceSettings(
+  db: Executor,
+  change: Partial<InstanceSettings>,
+): Promise<InstanceSettings> {
+  const next = { ...(await getInstanceSettings(db)), ...change };
+  await repo.upsertSetting(db, "instance", next);
+  return next;
+}
+
+/**
+ * A random secret made on first start and shared by every app node through the
+ * database (it keys CSRF tokens), so nobody has to configure one.
+ */
+export async function getOrCreateSecret(db: Executor, name: string): Promise<string> {
+  const value = await repo.insertSettingIfAbsent(db, `secret:${name}`, newToken());
+  if (typeof value !== "string") throw new Error(`setting secret:${name} is not a string`);
+  return value;
+}
+
+/** The one-time first-run token; created if missing. */
+export async function getOrCreateSetupToken(db: Executor): Promise<string> {
+  const value = await repo.insertSettingIfAbsent(db, "setup_token", newToken());
+  if (typeof value !== "string") throw new Error("setting setup_token is not a string");
+  return value;
+}
+
+export async function findSetupToken(db: Executor): Promise<string | undefined> {
+  const value = await repo.findSetting(db, "setup_token");
+  return typeof value === "string" ? value : undefined;
+}
+
+export async function deleteSetupToken(db: Executor): Promise<void> {
+  await repo.deleteSetting(db, "setup_token");
+}
+
+/**
+ * Serialises first-run setup and admin changes inside a transaction, so two
+ * concurrent requests cannot both create the first admin or both remove the
+ * last one. Released at commit.
+ */
+export async function lockAdminChanges(tx: Executor): Promise<void> {
+  await repo.advisoryLock(tx, SETUP_LOCK_ID);
+}
+const SETUP_LOCK_ID = 7_271_002;
