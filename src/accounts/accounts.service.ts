@@ -205,13 +205,16 @@ export async function endSession(deps: Deps, token: string): Promise<void> {
   await repo.deleteSession(deps.db, hashToken(token));
 }
 
-/** Changes the actor's own password; every other session of theirs ends. */
+/**
+ * Changes the actor's own password and ends all their sessions; with
+ * `keepSignedIn` the caller gets a fresh session token for the current browser.
+ */
 export async function changePassword(
   deps: Deps,
   actor: Actor,
   input: ChangePasswordInput,
-  keepSessionToken: string | undefined,
-): Promise<void> {
+  options: { keepSignedIn: boolean },
+): Promise<string | undefined> {
   const data = parse(ChangePasswordInput, input);
   const user = await repo.findUserById(deps.db, actor.id);
   if (!user) throw new NotFound("user", actor.id);
@@ -223,14 +226,7 @@ export async function changePassword(
     await repo.updateUser(tx, actor.id, { passwordHash });
     await repo.deleteUserSessions(tx, actor.id);
   });
-  if (keepSessionToken) {
-    // The current browser stays signed in under a fresh session id.
-    await repo.insertSession(deps.db, {
-      id: hashToken(keepSessionToken),
-      userId: actor.id,
-      expiresAt: new Date(Date.now() + deps.config.sessionMaxMs),
-    });
-  }
+  return options.keepSignedIn ? startSession(deps, actor.id, {}) : undefined;
 }
 
 /**
@@ -312,4 +308,13 @@ export async function isActiveStaff(db: Executor, id: number): Promise<boolean> 
 /** Deletes sessions past their expiry or idle limit. */
 export async function pruneSessions(deps: Deps): Promise<void> {
   await repo.deleteExpiredSessions(deps.db, new Date(Date.now() - deps.config.sessionIdleMs));
+}
+
+/** A user's id, name and role as shown beside tickets and messages. */
+export async function findPublicProfile(
+  deps: Deps,
+  id: number,
+): Promise<{ id: number; name: string; role: Role } | undefined> {
+  const user = await repo.findUserById(deps.db, id);
+  return user ? { id: user.id, name: user.name, role: user.role } : undefined;
 }

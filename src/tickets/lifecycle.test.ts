@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { checkTransition, isEditable, type Side, STATUSES, type Status, statusAfterReply } from "./lifecycle.ts";
+import {
+  checkTransition,
+  isEditable,
+  type Side,
+  STATUSES,
+  type Status,
+  statusAfterReply,
+} from "./lifecycle.ts";
 
 const SIDES: Side[] = ["staff", "requester"];
 

@@ -49,7 +49,11 @@ export type TransitionRefusal = "closed_is_final" | "not_allowed" | "cannot_retu
  * has); the requester may only mark their own ticket solved. Setting the
  * current status again is allowed and changes nothing.
  */
-export function checkTransition(from: Status, to: Status, side: Side): TransitionRefusal | undefined {
+export function checkTransition(
+  from: Status,
+  to: Status,
+  side: Side,
+): TransitionRefusal | undefined {
   if (from === to) return from === "closed" ? "closed_is_final" : undefined;
   if (from === "closed") return "closed_is_final";
   if (side === "requester") return to === "solved" ? undefined : "not_allowed";

@@ -29,8 +29,8 @@ export const tickets = pgTable(
     assigneeId: integer().references(() => users.id),
     /** Set on a follow-up opened by a reply to a closed ticket. */
     followUpOf: integer().references((): AnyPgColumn => tickets.id),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     // Queues: filtered by status (and assignee), newest activity first, keyset on (updated_at, id).
@@ -56,7 +56,7 @@ export const messages = pgTable(
     content: text().notNull(),
     /** Internal notes are for staff only and never reach a customer. */
     internal: boolean().notNull().default(false),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index("messages_ticket_idx").on(t.ticketId, t.id)],
 );
@@ -74,7 +74,7 @@ export const ticketEvents = pgTable(
     kind: text().notNull(),
     fromValue: text(),
     toValue: text(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index("ticket_events_ticket_idx").on(t.ticketId, t.id)],
 );
@@ -96,7 +96,7 @@ export const attachments = pgTable(
     size: bigint({ mode: "number" }).notNull(),
     /** Hex SHA-256 of the content; the file lives at DATA_DIR/attachments/<aa>/<sha256>. */
     sha256: text().notNull(),
-    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index("attachments_ticket_idx").on(t.ticketId, t.id)],
 );

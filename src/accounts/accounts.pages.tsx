@@ -1,0 +1,167 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Deps } from "../deps.ts";
+import { NotFound, TooManyRequests } from "../lib/errors.ts";
+import { localPath } from "../lib/urls.ts";
+import { clearSessionCookie, requireActor, setSessionCookie } from "../platform/auth.ts";
+import { attempt, formFields } from "../platform/forms.ts";
+import { pageContext } from "../platform/views/context.ts";
+import { emptyForm } from "../platform/views/forms.tsx";
+import { getInstanceSettings } from "../settings/settings.service.ts";
+import * as accounts from "./accounts.service.ts";
+import { type Actor, isStaff } from "./actor.ts";
+import { AccountPage, LoginPage, SetupPage, SignupPage } from "./views/auth.tsx";
+
+function home(actor: Actor): string {
+  return isStaff(actor) ? "/desk" : "/tickets";
+}
+
+/** Sign-in, sign-up, sign-out, first-run setup and the account page. */
+export async function accountsPages(app: FastifyInstance, deps: Deps) {
+  /** Starts a fresh session (never reusing one sent by the browser: no fixation). */
+  async function signInAs(req: FastifyRequest, reply: FastifyReply, actor: Actor): Promise<void> {
+    if (req.sessionToken) await accounts.endSession(deps, req.sessionToken);
+    const token = await accounts.startSession(deps, actor.id, {
+      ip: req.ip,
+      userAgent: req.headers["user-agent"],
+    });
+    setSessionCookie(deps, reply, token);
+  }
+
+  app.get("/", async (req, reply) => reply.redirect(req.actor ? home(req.actor) : "/login", 303));
+
+  app.get("/login", async (req, reply) => {
+    const { next } = req.query as { next?: string };
+    if (req.actor) return reply.redirect(localPath(next, home(req.actor)), 303);
+    return reply.render(
+      <LoginPage
+        ctx={pageContext(req, reply)}
+        form={emptyForm({ next: localPath(next, "") })}
+        needsSetup={await accounts.needsSetup(deps)}
+      />,
+    );
+  });
+
+  app.post("/login", async (req, reply) => {
+    const { email = "", password = "", next = "" } = formFields(req);
+    const values = { email, next: localPath(next, "") };
+    try {
+      const result = await attempt(() => accounts.signIn(deps, { email, password, ip: req.ip }));
+      if (!result.ok) {
+        return reply.render(
+          <LoginPage
+            ctx={pageContext(req, reply)}
+            form={{ values, errors: result.errors, message: result.message }}
+          />,
+          401,
+        );
+      }
+      await signInAs(req, reply, result.value);
+      return reply.redirect(localPath(next, home(result.value)), 303);
+    } catch (error) {
+      if (!(error instanceof TooManyRequests)) throw error;
+      reply.header("retry-after", String(error.retryAfterSeconds));
+      const minutes = Math.ceil(error.retryAfterSeconds / 60);
+      return reply.render(
+        <LoginPage
+          ctx={pageContext(req, reply)}
+          form={{
+            values,
+            errors: [],
+            message: `Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+          }}
+        />,
+        429,
+      );
+    }
+  });
+
+  app.post("/logout", async (req, reply) => {
+    if (req.sessionToken) await accounts.endSession(deps, req.sessionToken);
+    clearSessionCookie(deps, reply);
+    return reply.redirect("/login?notice=signed-out", 303);
+  });
+
+  app.get("/signup", async (req, reply) => {
+    if (req.actor) return reply.redirect(home(req.actor), 303);
+    const { signupEnabled } = await getInstanceSettings(deps.db);
+    return reply.render(
+      <SignupPage ctx={pageContext(req, reply)} form={emptyForm()} enabled={signupEnabled} />,
+    );
+  });
+
+  app.post("/signup", async (req, reply) => {
+    const { email = "", name = "", password = "" } = formFields(req);
+    const result = await attempt(() => accounts.signUp(deps, { email, name, password }));
+    if (!result.ok) {
+      return reply.render(
+        <SignupPage
+          ctx={pageContext(req, reply)}
+          form={{ values: { email, name }, errors: result.errors, message: result.message }}
+          enabled
+        />,
+        422,
+      );
+    }
+    await signInAs(req, reply, result.value);
+    return reply.redirect("/tickets?notice=welcome", 303);
+  });
+
+  // First run: reachable only with the token from the log, and only while there are no users.
+  app.get("/setup", async (req, reply) => {
+    const { token } = req.query as { token?: string };
+    if (!token || !(await accounts.checkSetupToken(deps, token))) throw new NotFound("page");
+    return reply.render(
+      <SetupPage ctx={pageContext(req, reply)} form={emptyForm()} token={token} />,
+    );
+  });
+
+  app.post("/setup", async (req, reply) => {
+    const { token } = req.query as { token?: string };
+    const { email = "", name = "", password = "" } = formFields(req);
+    const result = await attempt(() =>
+      accounts.completeSetup(deps, token, { email, name, password }),
+    );
+    if (!result.ok) {
+      return reply.render(
+        <SetupPage
+          ctx={pageContext(req, reply)}
+          form={{ values: { email, name }, errors: result.errors, message: result.message }}
+          token={token ?? ""}
+        />,
+        422,
+      );
+    }
+    await signInAs(req, reply, result.value);
+    return reply.redirect("/admin/users?notice=welcome", 303);
+  });
+
+  app.get("/account", async (req, reply) => {
+    requireActor(req);
+    return reply.render(<AccountPage ctx={pageContext(req, reply)} form={emptyForm()} />);
+  });
+
+  app.post("/account/password", async (req, reply) => {
+    const actor = requireActor(req);
+    const { currentPassword = "", newPassword = "" } = formFields(req);
+    // The browser that changed the password stays signed in, under a new session id.
+    const result = await attempt(() =>
+      accounts.changePassword(
+        deps,
+        actor,
+        { currentPassword, newPassword },
+        { keepSignedIn: true },
+      ),
+    );
+    if (!result.ok) {
+      return reply.render(
+        <AccountPage
+          ctx={pageContext(req, reply)}
+          form={{ values: {}, errors: result.errors, message: result.message }}
+        />,
+        422,
+      );
+    }
+    if (result.value) setSessionCookie(deps, reply, result.value);
+    return reply.redirect("/account?notice=password-changed", 303);
+  });
+}

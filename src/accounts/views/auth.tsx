@@ -1,0 +1,250 @@
+import type { PageContext } from "../../platform/views/context.ts";
+import { Csrf, Field, type FormState, FormErrors } from "../../platform/views/forms.tsx";
+import { Layout } from "../../platform/views/layout.tsx";
+import { PASSWORD_MIN } from "../passwords.ts";
+
+type Values = { email: string; name: string; next: string };
+
+export function LoginPage({
+  ctx,
+  form,
+  needsSetup = false,
+}: {
+  ctx: PageContext;
+  form: FormState<Values>;
+  needsSetup?: boolean;
+}) {
+  return (
+    <Layout ctx={ctx} title="Sign in">
+      <section class="narrow">
+        <h1>Sign in</h1>
+        {needsSetup && (
+          <p class="notice" role="status">
+            Tessera has no accounts yet. Open the one-time setup link printed in the server log to
+            create the first administrator.
+          </p>
+        )}
+        <form method="post" action="/login" class="stack" novalidate>
+          <Csrf token={ctx.csrfToken} />
+          <input type="hidden" name="next" value={form.values.next ?? ""} />
+          <FormErrors form={form} />
+          <Field form={form} name="email" label="Email">
+            {(a) => (
+              <input
+                {...a}
+                type="email"
+                name="email"
+                value={form.values.email ?? ""}
+                autocomplete="username"
+                required
+              />
+            )}
+          </Field>
+          <Field form={form} name="password" label="Password">
+            {(a) => (
+              <input
+                {...a}
+                type="password"
+                name="password"
+                autocomplete="current-password"
+                required
+              />
+            )}
+          </Field>
+          <button type="submit" class="primary">
+            Sign in
+          </button>
+        </form>
+        <p>
+          No account yet? <a href="/signup">Sign up</a>
+        </p>
+      </section>
+    </Layout>
+  );
+}
+
+function AccountFields({
+  form,
+  passwordLabel,
+}: {
+  form: FormState<Values>;
+  passwordLabel: string;
+}) {
+  return (
+    <>
+      <Field form={form} name="name" label="Name">
+        {(a) => (
+          <input
+            {...a}
+            type="text"
+            name="name"
+            value={form.values.name ?? ""}
+            autocomplete="name"
+            required
+            maxLength={200}
+          />
+        )}
+      </Field>
+      <Field form={form} name="email" label="Email">
+        {(a) => (
+          <input
+            {...a}
+            type="email"
+            name="email"
+            value={form.values.email ?? ""}
+            autocomplete="email"
+            required
+          />
+        )}
+      </Field>
+      <Field
+        form={form}
+        name="password"
+        label={passwordLabel}
+        hint={`At least ${PASSWORD_MIN} characters.`}
+      >
+        {(a) => (
+          <input
+            {...a}
+            type="password"
+            name="password"
+            autocomplete="new-password"
+            required
+            minLength={PASSWORD_MIN}
+          />
+        )}
+      </Field>
+    </>
+  );
+}
+
+export function SignupPage({
+  ctx,
+  form,
+  enabled,
+}: {
+  ctx: PageContext;
+  form: FormState<Values>;
+  enabled: boolean;
+}) {
+  return (
+    <Layout ctx={ctx} title="Sign up">
+      <section class="narrow">
+        <h1>Create your account</h1>
+        {enabled ? (
+          <form method="post" action="/signup" class="stack" novalidate>
+            <Csrf token={ctx.csrfToken} />
+            <FormErrors form={form} />
+            <AccountFields form={form} passwordLabel="Password" />
+            <button type="submit" class="primary">
+              Create account
+            </button>
+          </form>
+        ) : (
+          <p>Sign-up is switched off here. Ask the support team to create an account for you.</p>
+        )}
+        <p>
+          Already have an account? <a href="/login">Sign in</a>
+        </p>
+      </section>
+    </Layout>
+  );
+}
+
+export function SetupPage({
+  ctx,
+  form,
+  token,
+}: {
+  ctx: PageContext;
+  form: FormState<Values>;
+  token: string;
+}) {
+  return (
+    <Layout ctx={ctx} title="Set up Tessera">
+      <section class="narrow">
+        <h1>Set up Tessera</h1>
+        <p>
+          Create the first administrator account. This page works once, from the link in the server
+          log.
+        </p>
+        <form
+          method="post"
+          action={`/setup?token=${encodeURIComponent(token)}`}
+          class="stack"
+          novalidate
+        >
+          <Csrf token={ctx.csrfToken} />
+          <FormErrors form={form} />
+          <AccountFields form={form} passwordLabel="Password" />
+          <button type="submit" class="primary">
+            Create admin account
+          </button>
+        </form>
+      </section>
+    </Layout>
+  );
+}
+
+export function AccountPage({
+  ctx,
+  form,
+}: {
+  ctx: PageContext;
+  form: FormState<Record<string, string>>;
+}) {
+  const actor = ctx.actor;
+  return (
+    <Layout ctx={ctx} title="Your account">
+      <section class="narrow">
+        <h1>Your account</h1>
+        {actor && (
+          <dl class="facts">
+            <dt>Name</dt>
+            <dd>{actor.name}</dd>
+            <dt>Email</dt>
+            <dd>{actor.email}</dd>
+            <dt>Role</dt>
+            <dd>{actor.role}</dd>
+          </dl>
+        )}
+        <h2>Change password</h2>
+        <form method="post" action="/account/password" class="stack" novalidate>
+          <Csrf token={ctx.csrfToken} />
+          <FormErrors form={form} />
+          <Field form={form} name="currentPassword" label="Current password">
+            {(a) => (
+              <input
+                {...a}
+                type="password"
+                name="currentPassword"
+                autocomplete="current-password"
+                required
+              />
+            )}
+          </Field>
+          <Field
+            form={form}
+            name="newPassword"
+            label="New password"
+            hint={`At least ${PASSWORD_MIN} characters.`}
+          >
+            {(a) => (
+              <input
+                {...a}
+                type="password"
+                name="newPassword"
+                autocomplete="new-password"
+                required
+                minLength={PASSWORD_MIN}
+              />
+            )}
+          </Field>
+          <button type="submit" class="primary">
+            Change password
+          </button>
+        </form>
+      </section>
+    </Layout>
+  );
+}

@@ -1,0 +1,54 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import fastifyFormbody from "@fastify/formbody";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { accountsPages } from "./accounts/accounts.pages.tsx";
+import { adminPages } from "./accounts/admin.pages.tsx";
+import type { Deps } from "./deps.ts";
+import { authPlugin } from "./platform/auth.ts";
+import { errorsPlugin } from "./platform/errors.ts";
+import { healthRoutes } from "./platform/health.ts";
+import { securityPlugin } from "./platform/security.ts";
+import { staticPlugin } from "./platform/static.ts";
+import { uploadsPlugin } from "./platform/uploads.ts";
+import { viewsPlugin } from "./platform/views.ts";
+import { deskPages } from "./tickets/desk.pages.tsx";
+import { ticketsPages } from "./tickets/tickets.pages.tsx";
+import "./platform/types.ts";
+
+export interface AppOptions {
+  /** Logger settings for Fastify (false in tests). */
+  logger?: boolean | object;
+}
+
+/** Largest accepted non-file request body: the biggest form is a 64 KiB message. */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** Builds the web app: platform plugins first, then each feature. Does not listen. */
+export async function buildApp(
+  deps: Omit<Deps, "log">,
+  options: AppOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: deps.config.trustProxy,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const fullDeps: Deps = { ...deps, log: app.log };
+
+  await app.register(errorsPlugin);
+  await app.register(securityPlugin, fullDeps);
+  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
+  await app.register(uploadsPlugin, fullDeps);
+  await app.register(viewsPlugin);
+  await app.register(staticPlugin);
+  await app.register(authPlugin, fullDeps);
+
+  await app.register(healthRoutes, fullDeps);
+  await app.register(accountsPages, fullDeps);
+  await app.register(adminPages, fullDeps);
+  await app.register(ticketsPages, fullDeps);
+  await app.register(deskPages, fullDeps);
+  return app;
+}

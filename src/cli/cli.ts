@@ -1,0 +1,135 @@
+import { parseArgs } from "node:util";
+import { createUser } from "../accounts/accounts.service.ts";
+import { ROLES, type Role } from "../accounts/index.ts";
+import { ConfigError, loadConfig } from "../config.ts";
+import { type Database, openDatabase } from "../db/client.ts";
+import { DataDirLocked } from "../db/lock.ts";
+import { databaseTarget } from "../db/target.ts";
+import type { Deps } from "../deps.ts";
+import { AppError, Invalid } from "../lib/errors.ts";
+import { serve } from "../main.ts";
+import { seedDemo } from "./demo.ts";
+
+const USAGE = `Usage: tessera <command> [options]
+
+Commands:
+  serve                         run the helpdesk (what npm start runs)
+  migrate                       apply database migrations and exit
+  user create --email E --name N --role customer|agent|admin [--password P]
+                                create an account; without --password it is read from standard input
+  demo                          fill the database with demo agents, customers and tickets
+
+Configuration comes from environment variables; see .env.example.`;
+
+/** A problem with how the command was called: printed as one line, exit 2. */
+class UsageError extends Error {}
+
+const cliLog: Deps["log"] = {
+  info: () => {},
+  debug: () => {},
+  warn: (...args: unknown[]) => console.error(...args),
+  error: (...args: unknown[]) => console.error(...args),
+};
+
+async function withDatabase<T>(run: (deps: Deps, database: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openDatabase(databaseTarget(config));
+  try {
+    await database.migrate();
+    return await run({ db: database.db, config, log: cliLog }, database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    process.stderr.write("Password: ");
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
+async function userCreate(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      email: { type: "string" },
+      name: { type: "string" },
+      role: { type: "string", default: "customer" },
+      password: { type: "string" },
+    },
+    strict: true,
+  });
+  if (!values.email) throw new UsageError("--email is required");
+  if (!values.name) throw new UsageError("--name is required");
+  if (!ROLES.includes(values.role as Role))
+    throw new UsageError(`--role must be one of: ${ROLES.join(", ")}`);
+  const password = values.password ?? (await readStdin());
+  await withDatabase(async (deps) => {
+    const user = await createUser(deps, "system", {
+      email: values.email ?? "",
+      name: values.name ?? "",
+      role: values.role as Role,
+      password,
+    });
+    console.log(`Created ${user.role} ${user.email} (id ${user.id}).`);
+  });
+}
+
+/** Runs one command; returns the process exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "serve":
+        await serve(loadConfig());
+        return -1; // keeps running
+      case "migrate":
+        await withDatabase(async (_deps, database) => {
+          console.log(`Migrations applied (${database.kind}).`);
+        });
+        return 0;
+      case "user":
+        if (rest[0] !== "create")
+          throw new UsageError(`unknown user command "${rest[0] ?? ""}"; try: tessera user create`);
+        await userCreate(rest.slice(1));
+        return 0;
+      case "demo":
+        parseArgs({ args: rest, options: {}, strict: true });
+        await withDatabase(async (deps) => {
+          console.log(await seedDemo(deps));
+        });
+        return 0;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    console.error(`tessera: ${describeFailure(error)}`);
+    return error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+      ? 2
+      : 1;
+  }
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof ConfigError) return `invalid configuration: ${error.problems.join("; ")}`;
+  if (error instanceof DataDirLocked) return error.message;
+  if (error instanceof Invalid && error.errors.length > 0) {
+    return error.errors.map((e) => `${e.field} ${e.message}`).join("; ");
+  }
+  if (error instanceof AppError || error instanceof UsageError) return error.message;
+  if (error instanceof Error && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))
+    return error.message;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,69 @@
+import { setupLink } from "./accounts/accounts.service.ts";
+import { buildApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import { openDatabase } from "./db/client.ts";
+import { databaseTarget } from "./db/target.ts";
+
+// In-flight requests get this long to finish after SIGTERM before the process exits anyway.
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Pretty logs in a terminal, JSON lines otherwise (for collectors). */
+function loggerOptions(config: Config): object {
+  const base = {
+    level: config.logLevel,
+    redact: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-cookie"]'],
+  };
+  return process.stdout.isTTY
+    ? {
+        ...base,
+        transport: {
+          target: "pino-pretty",
+          options: { translateTime: "HH:MM:ss", ignore: "pid,hostname" },
+        },
+      }
+    : base;
+}
+
+/** The server process: config -> database (migrated) -> app -> listen; stops cleanly on SIGTERM/SIGINT. */
+export async function serve(config: Config): Promise<void> {
+  const database = await openDatabase(databaseTarget(config));
+  try {
+    await database.migrate();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const app = await buildApp({ db: database.db, config }, { logger: loggerOptions(config) });
+  app.addHook("onClose", async () => database.close());
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, "shutting down");
+    const timer = setTimeout(() => {
+      app.log.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    timer.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+
+  await app.listen({ port: config.port, host: config.host });
+  app.log.info(
+    { database: database.kind, dataDir: config.dataDir, url: config.publicUrl.href },
+    `Tessera is running at ${config.publicUrl.href}`,
+  );
+  const link = await setupLink({ db: database.db, config, log: app.log });
+  if (link) {
+    app.log.warn(`No accounts yet. Create the first admin at this one-time link: ${link}`);
+  }
+}

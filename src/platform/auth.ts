@@ -1,0 +1,67 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import * as accounts from "../accounts/accounts.service.ts";
+import { type Actor, isAdmin, isStaff } from "../accounts/index.ts";
+import type { Deps } from "../deps.ts";
+import { Forbidden, Unauthorized } from "../lib/errors.ts";
+import { hashToken } from "../lib/tokens.ts";
+
+export function sessionCookieName(deps: Pick<Deps, "config">): string {
+  // The __Host- prefix pins the cookie to this origin over https.
+  return deps.config.secureCookies ? "__Host-tessera_session" : "tessera_session";
+}
+
+/** Sets the session cookie: HttpOnly, SameSite=Lax, Secure behind https. */
+export function setSessionCookie(deps: Deps, reply: FastifyReply, token: string): void {
+  reply.setCookie(sessionCookieName(deps), token, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: deps.config.secureCookies,
+    maxAge: Math.floor(deps.config.sessionMaxMs / 1000),
+  });
+}
+
+export function clearSessionCookie(deps: Deps, reply: FastifyReply): void {
+  reply.clearCookie(sessionCookieName(deps), { path: "/", secure: deps.config.secureCookies });
+}
+
+/** What CSRF tokens are bound to: the session, or the anonymous visitor. */
+export function csrfUserInfo(req: FastifyRequest): string {
+  return req.sessionToken ? hashToken(req.sessionToken) : "anonymous";
+}
+
+/** Resolves the session cookie on every request into `req.actor`. */
+export const authPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
+  app.decorateRequest("actor", undefined);
+  app.decorateRequest("sessionToken", undefined);
+  const cookieName = sessionCookieName(deps);
+  app.addHook("onRequest", async (req) => {
+    if (req.url.startsWith("/static/")) return;
+    const token = req.cookies[cookieName];
+    if (!token) return;
+    const actor = await accounts.resolveSession(deps, token);
+    if (actor) {
+      req.actor = actor;
+      req.sessionToken = token;
+    }
+  });
+});
+
+/** The signed-in actor, or Unauthorized (a page answers with a redirect to sign-in). */
+export function requireActor(req: FastifyRequest): Actor {
+  if (!req.actor) throw new Unauthorized();
+  return req.actor;
+}
+
+export function requireStaff(req: FastifyRequest): Actor {
+  const actor = requireActor(req);
+  if (!isStaff(actor)) throw new Forbidden("This page is for support staff.");
+  return actor;
+}
+
+export function requireAdmin(req: FastifyRequest): Actor {
+  const actor = requireActor(req);
+  if (!isAdmin(actor)) throw new Forbidden("This page is for administrators.");
+  return actor;
+}

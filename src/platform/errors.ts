@@ -1,0 +1,133 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { h } from "preact";
+import {
+  AppError,
+  type FieldError,
+  Invalid,
+  TooManyRequests,
+  Unauthorized,
+} from "../lib/errors.ts";
+import { pageContext } from "./views/context.ts";
+import { ErrorPage } from "./views/error-page.tsx";
+
+const TITLES: Record<number, string> = {
+  400: "That did not work",
+  401: "Please sign in",
+  403: "Not allowed",
+  404: "Not found",
+  405: "Not allowed",
+  409: "That cannot be changed now",
+  413: "Too large",
+  415: "Unsupported content type",
+  429: "Too many attempts",
+  500: "Something went wrong",
+};
+
+interface Problem {
+  status: number;
+  code: string;
+  detail: string;
+  errors?: FieldError[] | undefined;
+  retryAfter?: number | undefined;
+}
+
+/** Turns any thrown error into what a client may be told; 5xx details stay in the log. */
+function toProblem(error: FastifyError | Error): Problem {
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      code: error.code,
+      detail: error.message,
+      errors: error instanceof Invalid ? error.errors : undefined,
+      retryAfter: error instanceof TooManyRequests ? error.retryAfterSeconds : undefined,
+    };
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    return {
+      status: 400,
+      code: "invalid",
+      detail: "The request is not valid.",
+      errors: fastifyError.validation.map((v) => ({
+        field:
+          (v.instancePath || "").replace(/^\//, "").replaceAll("/", ".") ||
+          String(v.params?.missingProperty ?? ""),
+        message: v.message ?? "is not valid",
+      })),
+    };
+  }
+  const status = fastifyError.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const detail =
+      fastifyError.code === "FST_CSRF_INVALID_TOKEN" ||
+      fastifyError.code === "FST_CSRF_MISSING_SECRET"
+        ? "This form has expired or did not come from Tessera. Go back, reload the page and try again."
+        : fastifyError.message;
+    return { status, code: (fastifyError.code ?? "bad_request").toLowerCase(), detail };
+  }
+  return {
+    status: 500,
+    code: "internal",
+    detail: "An unexpected error occurred; it has been logged.",
+  };
+}
+
+/**
+ * One error handler for everything: `application/problem+json` (RFC 9457)
+ * under /api, a friendly page elsewhere; a page that needs sign-in redirects
+ * to /login; unexpected errors are logged with the request id and answered 500.
+ */
+export const errorsPlugin = fp(async (app: FastifyInstance) => {
+  app.setErrorHandler(async (error: FastifyError, req, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) req.log.error({ err: error }, "request failed");
+    else req.log.info({ code: problem.code, status: problem.status }, "request refused");
+    return sendProblem(req, reply, problem, error);
+  });
+
+  app.setNotFoundHandler(async (req, reply) =>
+    sendProblem(req, reply, {
+      status: 404,
+      code: "not_found",
+      detail: "There is nothing at this address.",
+    }),
+  );
+});
+
+async function sendProblem(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  problem: Problem,
+  error?: Error,
+) {
+  if (problem.retryAfter) reply.header("retry-after", String(problem.retryAfter));
+  if (req.url.startsWith("/api/")) {
+    return reply
+      .code(problem.status)
+      .type("application/problem+json")
+      .send({
+        type: `about:blank#${problem.code}`,
+        title: TITLES[problem.status] ?? "Error",
+        status: problem.status,
+        detail: problem.detail,
+        ...(problem.errors && problem.errors.length > 0 ? { errors: problem.errors } : {}),
+      });
+  }
+  if (error instanceof Unauthorized && req.method === "GET") {
+    return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
+  }
+  let detail = problem.detail;
+  if (problem.errors && problem.errors.length > 0) {
+    detail = `${detail} ${problem.errors.map((e) => `${e.field} ${e.message}.`).join(" ")}`;
+  }
+  return reply.render(
+    h(ErrorPage, {
+      ctx: pageContext(req, reply),
+      status: problem.status,
+      title: TITLES[problem.status] ?? "Error",
+      message: detail,
+    }),
+    problem.status,
+  );
+}

@@ -1,0 +1,20 @@
+import "@fastify/cookie";
+import "@fastify/csrf-protection";
+import "@fastify/multipart";
+import type { Actor } from "../accounts/index.ts";
+import type { StagedFile } from "../tickets/attachments.storage.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The signed-in person, if any (set by the auth plugin). */
+    actor: Actor | undefined;
+    /** The raw session cookie value, if the session is live. */
+    sessionToken: string | undefined;
+    /** Uploads of this request written to temporary files (removed after the response). */
+    stagedFiles: StagedFile[];
+  }
+  interface FastifyReply {
+    /** Renders a page component as a full HTML document. */
+    render(node: import("preact").JSX.Element, status?: number): FastifyReply;
+  }
+}

@@ -1,0 +1,64 @@
+import fastifyMultipart, { type MultipartFile } from "@fastify/multipart";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import type { Deps } from "../deps.ts";
+import { TooLarge } from "../lib/errors.ts";
+import { discardStaged, type StagedFile, stageUpload } from "../tickets/attachments.storage.ts";
+import { MAX_FILES } from "../tickets/tickets.schemas.ts";
+
+/**
+ * Multipart forms: fields land in `req.body`; each file is streamed to a
+ * temporary file under DATA_DIR while hashed, and appears in the body as a
+ * StagedFile. The size limit stops a file as soon as it passes the limit
+ * (413), and temporary files are removed once the response has been sent.
+ */
+export const uploadsPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
+  app.decorateRequest("stagedFiles", null as unknown as StagedFile[]);
+  app.addHook("onRequest", async (req) => {
+    req.stagedFiles = [];
+  });
+  app.addHook("onResponse", async (req) => {
+    if (req.stagedFiles.length > 0) await discardStaged(req.stagedFiles);
+  });
+
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: "keyValues",
+    limits: {
+      fileSize: deps.config.maxAttachmentBytes,
+      files: MAX_FILES,
+      fields: 50,
+      fieldSize: 256 * 1024,
+      parts: MAX_FILES + 50,
+    },
+    throwFileSizeLimit: true,
+    async onFile(this: FastifyRequest, part: MultipartFile) {
+      if (!part.filename) {
+        // An empty file input still sends a part with no name and no bytes.
+        part.file.resume();
+        return;
+      }
+      const staged = await stageUpload(
+        deps.config.dataDir,
+        part.file,
+        part.filename,
+        part.mimetype,
+      ).catch((error: unknown) => {
+        if ((error as { code?: string }).code === "FST_REQ_FILE_TOO_LARGE") {
+          throw new TooLarge(
+            `"${part.filename}" is larger than the ${Math.round(deps.config.maxAttachmentBytes / 1048576)} MB limit for attachments.`,
+          );
+        }
+        throw error;
+      });
+      this.stagedFiles.push(staged);
+      (part as unknown as { value: StagedFile }).value = staged;
+    },
+  });
+});
+
+/** The staged files a multipart body carries under `field` (one or many). */
+export function filesFrom(body: unknown, field: string): StagedFile[] {
+  const value = (body as Record<string, unknown> | undefined)?.[field];
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.filter((v): v is StagedFile => typeof v === "object" && v !== null && "tmpPath" in v);
+}

@@ -1,0 +1,15 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import fp from "fastify-plugin";
+import type { JSX } from "preact";
+import { renderToString } from "preact-render-to-string";
+
+/** `reply.render(<Page />)`: server-rendered HTML; Preact escapes every text and attribute. */
+export const viewsPlugin = fp(async (app: FastifyInstance) => {
+  app.decorateReply(
+    "render",
+    function render(this: FastifyReply, node: JSX.Element, status?: number) {
+      if (status) this.code(status);
+      return this.type("text/html; charset=utf-8").send(`<!doctype html>${renderToString(node)}`);
+    },
+  );
+});

@@ -1,0 +1,39 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Actor } from "../../accounts/index.ts";
+import { csrfUserInfo } from "../auth.ts";
+
+/** What every page needs besides its own data. */
+export interface PageContext {
+  readonly actor: Actor | undefined;
+  readonly csrfToken: string;
+  /** The current path, for highlighting navigation and `next=` links. */
+  readonly path: string;
+  /** A short confirmation from the previous action (fixed texts only, never user input). */
+  readonly notice: string | undefined;
+}
+
+// Notices are looked up by key so a URL cannot make the page say anything else.
+const NOTICES: Record<string, string> = {
+  created: "Ticket created.",
+  replied: "Reply added.",
+  noted: "Internal note added.",
+  updated: "Ticket updated.",
+  "follow-up": "That ticket was closed, so your reply opened this follow-up ticket.",
+  "password-changed": "Password changed. Your other sessions have been signed out.",
+  "user-created": "User created.",
+  "user-updated": "User updated.",
+  "settings-saved": "Settings saved.",
+  welcome: "Welcome to Tessera.",
+  "signed-out": "You have signed out.",
+};
+
+export function pageContext(req: FastifyRequest, reply: FastifyReply): PageContext {
+  const query = req.query as Record<string, unknown> | undefined;
+  const notice = typeof query?.notice === "string" ? NOTICES[query.notice] : undefined;
+  return {
+    actor: req.actor,
+    csrfToken: reply.generateCsrf({ userInfo: csrfUserInfo(req) }),
+    path: req.url.split("?")[0] ?? "/",
+    notice,
+  };
+}

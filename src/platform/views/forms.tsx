@@ -1,0 +1,77 @@
+import type { ComponentChildren } from "preact";
+import type { FieldError } from "../../lib/errors.ts";
+
+/** Input kept from a submitted form and the problems found with it. */
+export interface FormState<T = Record<string, string>> {
+  values: Partial<T>;
+  errors: FieldError[];
+  /** A problem with the form as a whole (e.g. wrong email or password). */
+  message?: string | undefined;
+}
+
+export function emptyForm<T>(values: Partial<T> = {}): FormState<T> {
+  return { values, errors: [] };
+}
+
+export function fieldError(form: FormState<unknown>, name: string): string | undefined {
+  return form.errors.find((e) => e.field === name)?.message;
+}
+
+export function Csrf({ token }: { token: string }) {
+  return <input type="hidden" name="_csrf" value={token} />;
+}
+
+/** A summary of a form's problems at its top, announced to screen readers. */
+export function FormErrors({ form }: { form: FormState<unknown> }) {
+  if (form.errors.length === 0 && !form.message) return null;
+  return (
+    <div class="form-errors" role="alert" tabIndex={-1}>
+      <p>{form.message ?? "Please correct the fields marked below."}</p>
+    </div>
+  );
+}
+
+/** A labelled field with its error (if any) next to it and wired up for assistive technology. */
+export function Field({
+  form,
+  name,
+  label,
+  hint,
+  children,
+}: {
+  form: FormState<unknown>;
+  name: string;
+  label: string;
+  hint?: string;
+  children: (props: {
+    id: string;
+    "aria-invalid"?: "true";
+    "aria-describedby"?: string;
+  }) => ComponentChildren;
+}) {
+  const id = `field-${name}`;
+  const error = fieldError(form, name);
+  const describedBy = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""]
+    .filter(Boolean)
+    .join(" ");
+  return (
+    <div class={error ? "field has-error" : "field"}>
+      <label for={id}>{label}</label>
+      {hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {children({
+        id,
+        ...(error ? { "aria-invalid": "true" as const } : {}),
+        ...(describedBy ? { "aria-describedby": describedBy } : {}),
+      })}
+      {error && (
+        <p class="error" id={`${id}-error`}>
+          {`${label} ${error}`}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,118 @@
+import type { ComponentChildren } from "preact";
+import { isAdmin, isStaff } from "../../accounts/index.ts";
+import type { PageContext } from "./context.ts";
+
+// htmx reads its settings from this tag (no inline script under our CSP):
+// no injected indicator styles, no eval, and error pages are swapped in like any other.
+const HTMX_CONFIG = JSON.stringify({
+  includeIndicatorStyles: false,
+  allowEval: false,
+  allowScriptTags: false,
+  historyCacheSize: 0,
+  responseHandling: [
+    { code: "204", swap: false },
+    { code: "...", swap: true },
+  ],
+});
+
+function NavLink({
+  ctx,
+  href,
+  children,
+}: {
+  ctx: PageContext;
+  href: string;
+  children: ComponentChildren;
+}) {
+  const current = ctx.path === href || (href !== "/" && ctx.path.startsWith(`${href}/`));
+  return (
+    <a href={href} aria-current={current ? "page" : undefined}>
+      {children}
+    </a>
+  );
+}
+
+export function Layout({
+  ctx,
+  title,
+  children,
+}: {
+  ctx: PageContext;
+  title: string;
+  children: ComponentChildren;
+}) {
+  const { actor } = ctx;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="htmx-config" content={HTMX_CONFIG} />
+        <title>{`${title} · Tessera`}</title>
+        <link rel="stylesheet" href="/static/style.css" />
+        <script src="/static/vendor/htmx.min.js" defer />
+        <script src="/static/script.js" defer />
+      </head>
+      <body hx-boost="true">
+        <a class="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header class="site-header">
+          <a class="brand" href={actor ? (isStaff(actor) ? "/desk" : "/tickets") : "/"}>
+            Tessera
+          </a>
+          <nav aria-label="Main">
+            {actor ? (
+              <>
+                {isStaff(actor) && (
+                  <NavLink ctx={ctx} href="/desk">
+                    Desk
+                  </NavLink>
+                )}
+                <NavLink ctx={ctx} href="/tickets">
+                  My tickets
+                </NavLink>
+                <NavLink ctx={ctx} href="/tickets/new">
+                  New ticket
+                </NavLink>
+                {isAdmin(actor) && (
+                  <NavLink ctx={ctx} href="/admin/users">
+                    Users
+                  </NavLink>
+                )}
+              </>
+            ) : null}
+          </nav>
+          <div class="account">
+            {actor ? (
+              <>
+                <a href="/account" class="account-name">
+                  {actor.name}
+                </a>
+                <form method="post" action="/logout" class="inline">
+                  <input type="hidden" name="_csrf" value={ctx.csrfToken} />
+                  <button type="submit" class="link">
+                    Sign out
+                  </button>
+                </form>
+              </>
+            ) : (
+              <>
+                <a href="/login">Sign in</a>
+                <a href="/signup">Sign up</a>
+              </>
+            )}
+          </div>
+        </header>
+        <main id="main" tabIndex={-1}>
+          {ctx.notice && (
+            <p class="notice" role="status">
+              {ctx.notice}
+            </p>
+          )}
+          {children}
+        </main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,98 @@
+import { createHash, randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+/**
+ * Attachment files, stored once per content under
+ * `DATA_DIR/attachments/<first two hex digits>/<sha256>`. Uploads are first
+ * written to `DATA_DIR/tmp` while hashed, then moved into place when the ticket
+ * or reply they belong to is accepted.
+ */
+
+/** An upload written to a temporary file, not yet part of any ticket. */
+export interface StagedFile {
+  readonly tmpPath: string;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+const MAX_FILENAME = 255;
+
+/** A file name safe to store and show: no path, no control characters, bounded length. */
+export function cleanFilename(raw: string): string {
+  const base = raw.split(/[\\/]/).pop() ?? "";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  return (cleaned || "attachment").slice(0, MAX_FILENAME);
+}
+
+export async function stageUpload(
+  dataDir: string,
+  stream: Readable,
+  filename: string,
+  contentType: string,
+): Promise<StagedFile> {
+  const tmpDir = path.join(dataDir, "tmp");
+  await fs.promises.mkdir(tmpDir, { recursive: true });
+  const tmpPath = path.join(tmpDir, randomUUID());
+  const hash = createHash("sha256");
+  let size = 0;
+  stream.on("data", (chunk: Buffer) => {
+    hash.update(chunk);
+    size += chunk.length;
+  });
+  try {
+    await pipeline(stream, fs.createWriteStream(tmpPath, { flags: "wx" }));
+  } catch (error) {
+    await fs.promises.rm(tmpPath, { force: true });
+    throw error;
+  }
+  return {
+    tmpPath,
+    filename: cleanFilename(filename),
+    contentType: /^[\w.+-]+\/[\w.+-]+$/.test(contentType)
+      ? contentType.toLowerCase()
+      : "application/octet-stream",
+    size,
+    sha256: hash.digest("hex"),
+  };
+}
+
+function storedPath(dataDir: string, sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error("not a sha256");
+  return path.join(dataDir, "attachments", sha256.slice(0, 2), sha256);
+}
+
+/** Moves a staged upload into the content store (a no-op for content already there). */
+export async function commitStaged(dataDir: string, file: StagedFile): Promise<void> {
+  const target = storedPath(dataDir, file.sha256);
+  await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  await fs.promises.rename(file.tmpPath, target);
+}
+
+export async function discardStaged(files: readonly StagedFile[]): Promise<void> {
+  await Promise.all(files.map((f) => fs.promises.rm(f.tmpPath, { force: true })));
+}
+
+export function openStored(dataDir: string, sha256: string): Readable {
+  return fs.createReadStream(storedPath(dataDir, sha256));
+}
+
+// Types a browser may show inline without running anything; the rest download as bytes.
+const PASSIVE_TYPES = new Set([
+  "image/png",
+  "image/jpeg",
+  "image/gif",
+  "image/webp",
+  "application/pdf",
+  "text/plain",
+]);
+
+/** The Content-Type an attachment is served with: its own if passive, else octet-stream. */
+export function servedContentType(contentType: string): string {
+  return PASSIVE_TYPES.has(contentType) ? contentType : "application/octet-stream";
+}

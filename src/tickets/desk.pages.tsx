@@ -1,0 +1,5 @@
+import type { FastifyInstance } from "fastify";
+import type { Deps } from "../deps.ts";
+
+/** PLACEHOLDER: being written in this session. */
+export async function deskPages(_app: FastifyInstance, _deps: Deps) {}

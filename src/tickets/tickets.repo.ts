@@ -1,0 +1,246 @@
+import { and, asc, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import type { Executor } from "../db/client.ts";
+import { attachments, messages, ticketEvents, tickets, users } from "../db/schema/index.ts";
+import type { Priority, Status } from "./lifecycle.ts";
+
+export type TicketRow = typeof tickets.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type EventRow = typeof ticketEvents.$inferSelect;
+export type AttachmentRow = typeof attachments.$inferSelect;
+
+export async function insertTicket(
+  db: Executor,
+  values: typeof tickets.$inferInsert,
+): Promise<TicketRow> {
+  const [row] = await db.insert(tickets).values(values).returning();
+  if (!row) throw new Error("insert returned no ticket");
+  return row;
+}
+
+export async function findTicket(db: Executor, id: number): Promise<TicketRow | undefined> {
+  const [row] = await db.select().from(tickets).where(eq(tickets.id, id));
+  return row;
+}
+
+/** The ticket, locked until the transaction ends, so concurrent changes queue up. */
+export async function lockTicket(db: Executor, id: number): Promise<TicketRow | undefined> {
+  const [row] = await db.select().from(tickets).where(eq(tickets.id, id)).for("update");
+  return row;
+}
+
+export async function updateTicket(
+  db: Executor,
+  id: number,
+  change: Partial<Pick<TicketRow, "status" | "priority" | "assigneeId">>,
+): Promise<TicketRow> {
+  const [row] = await db
+    .update(tickets)
+    .set({ ...change, updatedAt: sql`now()` })
+    .where(eq(tickets.id, id))
+    .returning();
+  if (!row) throw new Error(`ticket ${id} vanished inside its transaction`);
+  return row;
+}
+
+export async function insertMessage(
+  db: Executor,
+  values: typeof messages.$inferInsert,
+): Promise<MessageRow> {
+  const [row] = await db.insert(messages).values(values).returning();
+  if (!row) throw new Error("insert returned no message");
+  return row;
+}
+
+export async function insertEvents(
+  db: Executor,
+  values: (typeof ticketEvents.$inferInsert)[],
+): Promise<void> {
+  if (values.length > 0) await db.insert(ticketEvents).values(values);
+}
+
+export async function insertAttachments(
+  db: Executor,
+  values: (typeof attachments.$inferInsert)[],
+): Promise<void> {
+  if (values.length > 0) await db.insert(attachments).values(values);
+}
+
+const authors = alias(users, "authors");
+
+export async function listMessages(db: Executor, ticketId: number, includeInternal: boolean) {
+  return db
+    .select({
+      id: messages.id,
+      ticketId: messages.ticketId,
+      authorId: messages.authorId,
+      authorName: authors.name,
+      authorRole: authors.role,
+      content: messages.content,
+      internal: messages.internal,
+      createdAt: messages.createdAt,
+    })
+    .from(messages)
+    .innerJoin(authors, eq(authors.id, messages.authorId))
+    .where(
+      and(
+        eq(messages.ticketId, ticketId),
+        includeInternal ? undefined : eq(messages.internal, false),
+      ),
+    )
+    .orderBy(asc(messages.id));
+}
+
+const actors = alias(users, "actors");
+
+export async function listEvents(db: Executor, ticketId: number) {
+  return db
+    .select({
+      id: ticketEvents.id,
+      ticketId: ticketEvents.ticketId,
+      actorId: ticketEvents.actorId,
+      actorName: actors.name,
+      kind: ticketEvents.kind,
+      fromValue: ticketEvents.fromValue,
+      toValue: ticketEvents.toValue,
+      createdAt: ticketEvents.createdAt,
+    })
+    .from(ticketEvents)
+    .leftJoin(actors, eq(actors.id, ticketEvents.actorId))
+    .where(eq(ticketEvents.ticketId, ticketId))
+    .orderBy(asc(ticketEvents.id));
+}
+
+/** A ticket's attachments; without internal ones unless asked. */
+export async function listAttachments(db: Executor, ticketId: number, includeInternal: boolean) {
+  return db
+    .select({
+      id: attachments.id,
+      messageId: attachments.messageId,
+      filename: attachments.filename,
+      contentType: attachments.contentType,
+      size: attachments.size,
+    })
+    .from(attachments)
+    .leftJoin(messages, eq(messages.id, attachments.messageId))
+    .where(
+      and(
+        eq(attachments.ticketId, ticketId),
+        includeInternal ? undefined : sql`coalesce(${messages.internal}, false) = false`,
+      ),
+    )
+    .orderBy(asc(attachments.id));
+}
+
+/** An attachment with what decides who may see it: its ticket's requester and its message's visibility. */
+export async function findAttachment(db: Executor, id: number) {
+  const [row] = await db
+    .select({
+      attachment: attachments,
+      requesterId: tickets.requesterId,
+      internal: sql<boolean>`coalesce(${messages.internal}, false)`,
+    })
+    .from(attachments)
+    .innerJoin(tickets, eq(tickets.id, attachments.ticketId))
+    .leftJoin(messages, eq(messages.id, attachments.messageId))
+    .where(eq(attachments.id, id));
+  return row;
+}
+
+// --- lists and queues ---
+
+export type SortKey = "updatedAt" | "createdAt" | "priority";
+
+export interface TicketFilter {
+  statuses?: readonly Status[] | undefined;
+  priority?: Priority | undefined;
+  /** A user id, or null for unassigned. */
+  assigneeId?: number | null | undefined;
+  requesterId?: number | undefined;
+  sort: SortKey;
+  descending: boolean;
+  /** The sort value and id of the last row of the previous page. */
+  after?: { value: string; id: number } | undefined;
+  limit: number;
+}
+
+const requesters = alias(users, "requesters");
+const assignees = alias(users, "assignees");
+
+const SORT_COLUMNS = {
+  updatedAt: tickets.updatedAt,
+  createdAt: tickets.createdAt,
+  priority: tickets.priority,
+} as const;
+
+function filterConditions(
+  filter: Omit<TicketFilter, "sort" | "descending" | "limit" | "after">,
+): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.statuses && filter.statuses.length > 0) {
+    conditions.push(
+      filter.statuses.length === 1
+        ? eq(tickets.status, filter.statuses[0] as Status)
+        : inArray(tickets.status, [...filter.statuses]),
+    );
+  }
+  if (filter.priority) conditions.push(eq(tickets.priority, filter.priority));
+  if (filter.assigneeId === null) conditions.push(isNull(tickets.assigneeId));
+  else if (filter.assigneeId !== undefined)
+    conditions.push(eq(tickets.assigneeId, filter.assigneeId));
+  if (filter.requesterId !== undefined)
+    conditions.push(eq(tickets.requesterId, filter.requesterId));
+  return conditions;
+}
+
+/**
+ * One page of tickets in a stable order (sort key, then id), continuing after
+ * a keyset cursor: never OFFSET, so page 1,000 costs what page 1 does.
+ */
+export async function listTickets(db: Executor, filter: TicketFilter) {
+  const column = SORT_COLUMNS[filter.sort];
+  const conditions = filterConditions(filter);
+  if (filter.after) {
+    const cast = filter.sort === "priority" ? sql`::ticket_priority` : sql`::timestamptz`;
+    const value = sql`${filter.after.value}${cast}`;
+    conditions.push(
+      filter.descending
+        ? sql`(${column}, ${tickets.id}) < (${value}, ${filter.after.id})`
+        : sql`(${column}, ${tickets.id}) > (${value}, ${filter.after.id})`,
+    );
+  }
+  const order = filter.descending
+    ? [desc(column), desc(tickets.id)]
+    : [asc(column), asc(tickets.id)];
+  return db
+    .select({
+      id: tickets.id,
+      title: tickets.title,
+      status: tickets.status,
+      priority: tickets.priority,
+      requesterId: tickets.requesterId,
+      requesterName: requesters.name,
+      requesterEmail: requesters.email,
+      assigneeId: tickets.assigneeId,
+      assigneeName: assignees.name,
+      createdAt: tickets.createdAt,
+      updatedAt: tickets.updatedAt,
+    })
+    .from(tickets)
+    .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
+    .leftJoin(assignees, eq(assignees.id, tickets.assigneeId))
+    .where(and(...conditions))
+    .orderBy(...order)
+    .limit(filter.limit);
+}
+
+export async function countTickets(
+  db: Executor,
+  filter: Omit<TicketFilter, "sort" | "descending" | "limit" | "after">,
+): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(tickets)
+    .where(and(...filterConditions(filter)));
+  return row?.n ?? 0;
+}

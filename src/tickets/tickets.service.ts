@@ -1,0 +1,392 @@
+import * as accounts from "../accounts/index.ts";
+import { type Actor, isStaff } from "../accounts/index.ts";
+import type { Tx } from "../db/client.ts";
+import type { Deps } from "../deps.ts";
+import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
+import { parse } from "../lib/validate.ts";
+import { commitStaged, discardStaged, type StagedFile } from "./attachments.storage.ts";
+import {
+  ACTIVE_STATUSES,
+  checkTransition,
+  isEditable,
+  type Priority,
+  REFUSAL_MESSAGES,
+  type Side,
+  type Status,
+  statusAfterReply,
+} from "./lifecycle.ts";
+import * as repo from "./tickets.repo.ts";
+import {
+  CreateTicketInput,
+  MAX_FILES,
+  ReplyInput,
+  type Sort,
+  SORTS,
+  UpdateTicketInput,
+} from "./tickets.schemas.ts";
+
+export type Ticket = repo.TicketRow;
+export type Message = repo.MessageRow;
+
+/** Who may see a ticket: staff all, a customer only their own (others get 404, never 403). */
+export function canSee(actor: Actor, ticket: Pick<Ticket, "requesterId">): boolean {
+  return isStaff(actor) || ticket.requesterId === actor.id;
+}
+
+function sideOf(actor: Actor): Side {
+  return isStaff(actor) ? "staff" : "requester";
+}
+
+async function attachFiles(
+  deps: Deps,
+  tx: Tx,
+  files: readonly StagedFile[],
+  owner: { ticketId: number; messageId: number; uploaderId: number },
+): Promise<void> {
+  for (const file of files) await commitStaged(deps.config.dataDir, file);
+  await repo.insertAttachments(
+    tx,
+    files.map((f) => ({
+      ...owner,
+      filename: f.filename,
+      contentType: f.contentType,
+      size: f.size,
+      sha256: f.sha256,
+    })),
+  );
+}
+
+function checkFiles(files: readonly StagedFile[]): void {
+  if (files.length > MAX_FILES)
+    throw Invalid.field("attachments", `at most ${MAX_FILES} files at once`);
+}
+
+function trimmed<T extends Record<string, unknown>>(input: T, keys: (keyof T)[]): T {
+  const out = { ...input };
+  for (const key of keys) {
+    const value = out[key];
+    if (typeof value === "string") out[key] = value.trim() as T[keyof T];
+  }
+  return out;
+}
+
+/**
+ * Opens a ticket for the actor: the ticket, its first message (the
+ * description), its attachments and its `created` event are written in one
+ * transaction, so a ticket never exists without its first message.
+ */
+export async function createTicket(
+  deps: Deps,
+  actor: Actor,
+  input: CreateTicketInput,
+  files: readonly StagedFile[] = [],
+  options: { followUpOf?: number } = {},
+): Promise<Ticket> {
+  try {
+    const data = parse(CreateTicketInput, trimmed(input, ["title", "description"]));
+    checkFiles(files);
+    return await deps.db.transaction(async (tx) => {
+      const ticket = await repo.insertTicket(tx, {
+        title: data.title,
+        description: data.description,
+        priority: data.priority ?? "normal",
+        requesterId: actor.id,
+        followUpOf: options.followUpOf ?? null,
+      });
+      const message = await repo.insertMessage(tx, {
+        ticketId: ticket.id,
+        authorId: actor.id,
+        content: data.description,
+        internal: false,
+      });
+      await attachFiles(deps, tx, files, {
+        ticketId: ticket.id,
+        messageId: message.id,
+        uploaderId: actor.id,
+      });
+      await repo.insertEvents(tx, [
+        { ticketId: ticket.id, actorId: actor.id, kind: "created", toValue: ticket.status },
+        ...(options.followUpOf
+          ? [
+              {
+                ticketId: ticket.id,
+                actorId: actor.id,
+                kind: "follow_up",
+                fromValue: String(options.followUpOf),
+              },
+            ]
+          : []),
+      ]);
+      return ticket;
+    });
+  } finally {
+    await discardStaged(files);
+  }
+}
+
+/** Everything the ticket page shows, filtered for the actor: customers never get internal notes or events. */
+export async function getTicketView(deps: Deps, actor: Actor, id: number) {
+  const ticket = await repo.findTicket(deps.db, id);
+  if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", id);
+  const staff = isStaff(actor);
+  const [messages, events, attachments, requester, assignee] = await Promise.all([
+    repo.listMessages(deps.db, id, staff),
+    staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
+    repo.listAttachments(deps.db, id, staff),
+    accounts.getUser(deps, actor, ticket.requesterId),
+    ticket.assigneeId
+      ? accounts.findPublicProfile(deps, ticket.assigneeId)
+      : Promise.resolve(undefined),
+  ]);
+  return { ticket, messages, events, attachments, requester, assignee };
+}
+
+export interface ReplyResult {
+  /** The ticket the reply landed on: a new follow-up when the original was closed. */
+  ticket: Ticket;
+  message: Message;
+}
+
+/**
+ * Adds a public reply or (staff only) an internal note, with attachments, and
+ * moves the status as the lifecycle says. A requester's reply on a closed
+ * ticket opens a follow-up ticket linked to it; staff cannot reply on a closed one.
+ */
+export async function addReply(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  input: ReplyInput,
+  files: readonly StagedFile[] = [],
+): Promise<ReplyResult> {
+  try {
+    const data = parse(ReplyInput, trimmed(input, ["content"]));
+    checkFiles(files);
+    const side = sideOf(actor);
+    if (side !== "staff" && (data.internal || data.waitOnCustomer)) {
+      throw new Forbidden("Only staff can add internal notes or set a ticket pending.");
+    }
+    const internal = data.internal ?? false;
+    const outcome = await deps.db.transaction(async (tx) => {
+      const ticket = await repo.lockTicket(tx, ticketId);
+      if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", ticketId);
+      if (!isEditable(ticket.status)) {
+        if (side === "staff") throw new Conflict("ticket_closed", REFUSAL_MESSAGES.closed_is_final);
+        return { closed: ticket, ticket: undefined, message: undefined };
+      }
+      const message = await repo.insertMessage(tx, {
+        ticketId,
+        authorId: actor.id,
+        content: data.content,
+        internal,
+      });
+      await attachFiles(deps, tx, files, { ticketId, messageId: message.id, uploaderId: actor.id });
+      const next = statusAfterReply(ticket.status, {
+        side,
+        internal,
+        waitOnCustomer: data.waitOnCustomer ?? false,
+      });
+      const updated = await repo.updateTicket(
+        tx,
+        ticketId,
+        next === ticket.status ? {} : { status: next },
+      );
+      if (next !== ticket.status) {
+        await repo.insertEvents(tx, [
+          { ticketId, actorId: actor.id, kind: "status", fromValue: ticket.status, toValue: next },
+        ]);
+      }
+      return { closed: undefined, ticket: updated, message };
+    });
+    const original = outcome.closed;
+    if (original) {
+      const ticket = await createTicket(
+        deps,
+        actor,
+        {
+          title: `Re: ${original.title}`.slice(0, 200),
+          description: data.content,
+          priority: original.priority,
+        },
+        files,
+        { followUpOf: original.id },
+      );
+      const view = await repo.listMessages(deps.db, ticket.id, false);
+      const first = view[0];
+      if (!first) throw new Error("follow-up ticket has no first message");
+      return { ticket, message: { ...first, ticketId: ticket.id } };
+    }
+    if (!outcome.ticket) throw new Error("reply outcome without a ticket");
+    return { ticket: outcome.ticket, message: outcome.message };
+  } finally {
+    await discardStaged(files);
+  }
+}
+
+/**
+ * Changes status, priority and assignee. Staff may change all three (assignee:
+ * an active agent or admin, or nobody); a requester may only mark their own
+ * ticket solved. Closed tickets are final. Every change writes an event.
+ */
+export async function updateTicket(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  input: UpdateTicketInput,
+): Promise<Ticket> {
+  const data = parse(UpdateTicketInput, input);
+  const side = sideOf(actor);
+  return deps.db.transaction(async (tx) => {
+    const ticket = await repo.lockTicket(tx, ticketId);
+    if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", ticketId);
+    if (side === "requester" && (data.priority !== undefined || data.assigneeId !== undefined)) {
+      throw new Forbidden("Only staff can change priority or assignee.");
+    }
+    if (!isEditable(ticket.status))
+      throw new Conflict("ticket_closed", REFUSAL_MESSAGES.closed_is_final);
+
+    const change: { status?: Status; priority?: Priority; assigneeId?: number | null } = {};
+    if (data.status !== undefined && data.status !== ticket.status) {
+      const refusal = checkTransition(ticket.status, data.status, side);
+      if (refusal === "not_allowed") throw new Forbidden(REFUSAL_MESSAGES[refusal]);
+      if (refusal)
+        throw new Invalid(
+          [{ field: "status", message: REFUSAL_MESSAGES[refusal] }],
+          REFUSAL_MESSAGES[refusal],
+        );
+      change.status = data.status;
+    }
+    if (data.priority !== undefined && data.priority !== ticket.priority)
+      change.priority = data.priority;
+    if (data.assigneeId !== undefined && data.assigneeId !== ticket.assigneeId) {
+      if (data.assigneeId !== null && !(await accounts.isActiveStaff(tx, data.assigneeId))) {
+        throw Invalid.field("assigneeId", "must be an active agent or admin");
+      }
+      change.assigneeId = data.assigneeId;
+    }
+    if (Object.keys(change).length === 0) return ticket;
+
+    const updated = await repo.updateTicket(tx, ticketId, change);
+    await repo.insertEvents(
+      tx,
+      Object.entries(change).map(([field, to]) => ({
+        ticketId,
+        actorId: actor.id,
+        kind: field === "assigneeId" ? "assignee" : field,
+        fromValue: stringOrNull(ticket[field as keyof typeof change]),
+        toValue: stringOrNull(to),
+      })),
+    );
+    return updated;
+  });
+}
+
+function stringOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+// --- lists and queues ---
+
+export const PAGE_SIZE_DEFAULT = 50;
+export const PAGE_SIZE_MAX = 100;
+
+export interface ListQuery {
+  statuses?: readonly Status[] | undefined;
+  priority?: Priority | undefined;
+  /** A user id, "me", or "none" (unassigned). */
+  assignee?: number | "me" | "none" | undefined;
+  requesterId?: number | undefined;
+  sort?: Sort | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+export type TicketListItem = Awaited<ReturnType<typeof repo.listTickets>>[number];
+
+export interface TicketPage {
+  tickets: TicketListItem[];
+  /** Opaque cursor for the next page, undefined on the last one. */
+  nextCursor: string | undefined;
+}
+
+/**
+ * One page of tickets the actor may see: staff any, customers only their own
+ * (the requester filter is forced). Keyset-paginated in a stable order.
+ */
+export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): Promise<TicketPage> {
+  const sort = query.sort ?? "-updatedAt";
+  if (!SORTS.includes(sort)) throw Invalid.field("sort", `must be one of: ${SORTS.join(", ")}`);
+  const limit = query.limit ?? PAGE_SIZE_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_SIZE_MAX) {
+    throw Invalid.field("limit", `must be a whole number from 1 to ${PAGE_SIZE_MAX}`);
+  }
+  const key = sort.replace(/^-/, "") as repo.SortKey;
+  const descending = sort.startsWith("-");
+  let after: repo.TicketFilter["after"];
+  if (query.cursor) {
+    const [value, id, cursorSort] = decodeCursor(query.cursor);
+    if (typeof value !== "string" || typeof id !== "number" || cursorSort !== sort) {
+      throw Invalid.field("cursor", "does not belong to this list; start from the first page");
+    }
+    after = { value, id };
+  }
+  const assigneeId =
+    query.assignee === "me" ? actor.id : query.assignee === "none" ? null : query.assignee;
+  const rows = await repo.listTickets(deps.db, {
+    statuses: query.statuses,
+    priority: query.priority,
+    assigneeId,
+    requesterId: isStaff(actor) ? query.requesterId : actor.id,
+    sort: key,
+    descending,
+    after,
+    limit: limit + 1,
+  });
+  const tickets = rows.slice(0, limit);
+  const last = tickets.at(-1);
+  const nextCursor =
+    rows.length > limit && last
+      ? encodeCursor([key === "priority" ? last.priority : last[key].toISOString(), last.id, sort])
+      : undefined;
+  return { tickets, nextCursor };
+}
+
+/** The staff dashboard's queues, each a fixed filter; counted for the sidebar. */
+export const QUEUES = {
+  unassigned: { label: "Unassigned", statuses: ACTIVE_STATUSES, assignee: "none" },
+  mine: { label: "Mine", statuses: ACTIVE_STATUSES, assignee: "me" },
+  open: { label: "All open", statuses: ["new", "open"] },
+  pending: { label: "Pending", statuses: ["pending"] },
+  done: { label: "Solved and closed", statuses: ["solved", "closed"] },
+} as const satisfies Record<
+  string,
+  { label: string; statuses: readonly Status[]; assignee?: "me" | "none" }
+>;
+export type QueueName = keyof typeof QUEUES;
+
+/** How many tickets are in each queue (staff only). */
+export async function countQueues(deps: Deps, actor: Actor): Promise<Record<QueueName, number>> {
+  if (!isStaff(actor)) throw new Forbidden();
+  const entries = await Promise.all(
+    Object.entries(QUEUES).map(async ([name, queue]) => {
+      const assignee = "assignee" in queue ? queue.assignee : undefined;
+      const n = await repo.countTickets(deps.db, {
+        statuses: queue.statuses,
+        assigneeId: assignee === "me" ? actor.id : assignee === "none" ? null : undefined,
+      });
+      return [name, n] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<QueueName, number>;
+}
+
+/** An attachment the actor may download: theirs to see, and not on an internal note unless staff. */
+export async function getAttachment(deps: Deps, actor: Actor, id: number) {
+  const found = await repo.findAttachment(deps.db, id);
+  if (!found) throw new NotFound("attachment", id);
+  const staff = isStaff(actor);
+  if (!staff && (found.requesterId !== actor.id || found.internal))
+    throw new NotFound("attachment", id);
+  return found.attachment;
+}
