@@ -1,6 +1,6 @@
-import Fastify, { type FastifyInstance } from "fastify";
 import fastifyFormbody from "@fastify/formbody";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyInstance } from "fastify";
 import { accountsPages } from "./accounts/accounts.pages.tsx";
 import { adminPages } from "./accounts/admin.pages.tsx";
 import type { Deps } from "./deps.ts";
@@ -37,7 +37,7 @@ export async function buildApp(
   }).withTypeProvider<TypeBoxTypeProvider>();
   const fullDeps: Deps = { ...deps, log: app.log };
 
-  await app.register(errorsPlugin);
+  await app.register(errorsPlugin, fullDeps);
   await app.register(securityPlugin, fullDeps);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
   await app.register(uploadsPlugin, fullDeps);

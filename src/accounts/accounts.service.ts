@@ -259,6 +259,17 @@ export async function updateUser(
   });
 }
 
+/** The account with exactly this email (any case), for staff looking someone up. */
+export async function findUserByEmail(
+  deps: Deps,
+  actor: Actor,
+  email: string,
+): Promise<User | undefined> {
+  if (!isStaff(actor)) throw new Forbidden();
+  const user = await repo.findUserByEmail(deps.db, email.trim());
+  return user ? toUser(user) : undefined;
+}
+
 export async function getUser(deps: Deps, actor: Actor, id: number): Promise<User> {
   if (!isStaff(actor) && actor.id !== id) throw new NotFound("user", id);
   const user = await repo.findUserById(deps.db, id);

@@ -1,9 +1,12 @@
 // What other features may use from accounts.
-export { type Actor, isAdmin, isStaff, ROLES, type Role } from "./actor.ts";
+
 export {
   findPublicProfile,
+  findUserByEmail,
   getUser,
   isActiveStaff,
   listAssignableStaff,
+  listUsers,
   type User,
 } from "./accounts.service.ts";
+export { type Actor, isAdmin, isStaff, ROLES, type Role } from "./actor.ts";

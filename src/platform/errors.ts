@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { h } from "preact";
+import type { Deps } from "../deps.ts";
 import {
   AppError,
   type FieldError,
@@ -33,7 +34,7 @@ interface Problem {
 }
 
 /** Turns any thrown error into what a client may be told; 5xx details stay in the log. */
-function toProblem(error: FastifyError | Error): Problem {
+function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Problem {
   if (error instanceof AppError) {
     return {
       status: error.status,
@@ -59,11 +60,7 @@ function toProblem(error: FastifyError | Error): Problem {
   }
   const status = fastifyError.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const detail =
-      fastifyError.code === "FST_CSRF_INVALID_TOKEN" ||
-      fastifyError.code === "FST_CSRF_MISSING_SECRET"
-        ? "This form has expired or did not come from Tessera. Go back, reload the page and try again."
-        : fastifyError.message;
+    const detail = friendlyMessage(fastifyError.code, deps) ?? fastifyError.message;
     return { status, code: (fastifyError.code ?? "bad_request").toLowerCase(), detail };
   }
   return {
@@ -73,14 +70,34 @@ function toProblem(error: FastifyError | Error): Problem {
   };
 }
 
+/** Plain words for the framework's own 4xx errors that people actually meet. */
+function friendlyMessage(code: string | undefined, deps: Pick<Deps, "config">): string | undefined {
+  const mb = Math.round(deps.config.maxAttachmentBytes / 1048576);
+  switch (code) {
+    case "FST_CSRF_INVALID_TOKEN":
+    case "FST_CSRF_MISSING_SECRET":
+      return "This form has expired or did not come from Tessera. Go back, reload the page and try again.";
+    case "FST_REQ_FILE_TOO_LARGE":
+      return `An attachment is larger than the ${mb} MB limit for attachments.`;
+    case "FST_FILES_LIMIT":
+    case "FST_PARTS_LIMIT":
+    case "FST_FIELDS_LIMIT":
+      return "Too many files or fields in one form.";
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return "The request is larger than this server accepts.";
+    default:
+      return undefined;
+  }
+}
+
 /**
  * One error handler for everything: `application/problem+json` (RFC 9457)
  * under /api, a friendly page elsewhere; a page that needs sign-in redirects
  * to /login; unexpected errors are logged with the request id and answered 500.
  */
-export const errorsPlugin = fp(async (app: FastifyInstance) => {
+export const errorsPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   app.setErrorHandler(async (error: FastifyError, req, reply) => {
-    const problem = toProblem(error);
+    const problem = toProblem(error, deps);
     if (problem.status >= 500) req.log.error({ err: error }, "request failed");
     else req.log.info({ code: problem.code, status: problem.status }, "request refused");
     return sendProblem(req, reply, problem, error);

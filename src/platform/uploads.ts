@@ -2,7 +2,6 @@ import fastifyMultipart, { type MultipartFile } from "@fastify/multipart";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Deps } from "../deps.ts";
-import { TooLarge } from "../lib/errors.ts";
 import { discardStaged, type StagedFile, stageUpload } from "../tickets/attachments.storage.ts";
 import { MAX_FILES } from "../tickets/tickets.schemas.ts";
 
@@ -10,7 +9,7 @@ import { MAX_FILES } from "../tickets/tickets.schemas.ts";
  * Multipart forms: fields land in `req.body`; each file is streamed to a
  * temporary file under DATA_DIR while hashed, and appears in the body as a
  * StagedFile. The size limit stops a file as soon as it passes the limit
- * (413), and temporary files are removed once the response has been sent.
+ * (413, worded by the error handler), and temporary files are removed once the response has been sent.
  */
 export const uploadsPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   app.decorateRequest("stagedFiles", null as unknown as StagedFile[]);
@@ -42,14 +41,7 @@ export const uploadsPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
         part.file,
         part.filename,
         part.mimetype,
-      ).catch((error: unknown) => {
-        if ((error as { code?: string }).code === "FST_REQ_FILE_TOO_LARGE") {
-          throw new TooLarge(
-            `"${part.filename}" is larger than the ${Math.round(deps.config.maxAttachmentBytes / 1048576)} MB limit for attachments.`,
-          );
-        }
-        throw error;
-      });
+      );
       this.stagedFiles.push(staged);
       (part as unknown as { value: StagedFile }).value = staged;
     },

@@ -1,5 +1,180 @@
 import type { FastifyInstance } from "fastify";
+import * as accounts from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
+import { type FieldError, Invalid, NotFound } from "../lib/errors.ts";
+import { requireStaff } from "../platform/auth.ts";
+import { pageContext } from "../platform/views/context.ts";
+import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
+import { SORTS, type Sort } from "./tickets.schemas.ts";
+import * as tickets from "./tickets.service.ts";
+import { QUEUES, type QueueName } from "./tickets.service.ts";
+import {
+  DEFAULT_QUEUE,
+  DEFAULT_SORT,
+  type DeskFilters,
+  DeskPage,
+  deskHref,
+} from "./views/desk.tsx";
 
-/** PLACEHOLDER: being written in this session. */
-export async function deskPages(_app: FastifyInstance, _deps: Deps) {}
+const MAX_ID = 2_147_483_647;
+
+/** One query parameter as a string ("" when absent); repeated parameters are refused. */
+function param(query: Record<string, unknown>, name: string, errors: FieldError[]): string {
+  const value = query[name];
+  if (value === undefined) return "";
+  if (typeof value !== "string") {
+    errors.push({ field: name, message: "was given more than once" });
+    return "";
+  }
+  return value.trim();
+}
+
+function isOneOf<T extends string>(list: readonly T[], value: string): value is T {
+  return (list as readonly string[]).includes(value);
+}
+
+function parseId(value: string): number | undefined {
+  if (!/^[1-9]\d{0,9}$/.test(value)) return undefined;
+  const id = Number(value);
+  return id <= MAX_ID ? id : undefined;
+}
+
+interface ParsedDesk {
+  filters: DeskFilters;
+  query: {
+    statuses: readonly Status[];
+    priority: Priority | undefined;
+    assignee: number | "me" | "none" | undefined;
+    sort: Sort;
+    cursor: string | undefined;
+  };
+  requesterId: number | undefined;
+}
+
+/** Reads and checks the desk's query string; any value it does not know answers 400. */
+function parseDeskQuery(raw: unknown): ParsedDesk {
+  const q = (raw ?? {}) as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  const get = (name: string) => param(q, name, errors);
+  const queueParam = get("queue");
+  const status = get("status");
+  const priority = get("priority");
+  const assignee = get("assignee");
+  const requester = get("requester");
+  const requesterIdParam = get("requesterId");
+  const sortParam = get("sort");
+  const cursor = get("cursor");
+
+  let queue: QueueName = DEFAULT_QUEUE;
+  if (queueParam) {
+    if (Object.hasOwn(QUEUES, queueParam)) queue = queueParam as QueueName;
+    else
+      errors.push({ field: "queue", message: `must be one of: ${Object.keys(QUEUES).join(", ")}` });
+  }
+  if (status && !isOneOf(STATUSES, status)) {
+    errors.push({ field: "status", message: `must be one of: ${STATUSES.join(", ")}` });
+  }
+  if (priority && !isOneOf(PRIORITIES, priority)) {
+    errors.push({ field: "priority", message: `must be one of: ${PRIORITIES.join(", ")}` });
+  }
+  let assigneeValue: number | "me" | "none" | undefined;
+  if (assignee === "me" || assignee === "none") assigneeValue = assignee;
+  else if (assignee) {
+    assigneeValue = parseId(assignee);
+    if (assigneeValue === undefined) {
+      errors.push({ field: "assignee", message: "must be me, none or a user id" });
+    }
+  }
+  let requesterId: number | undefined;
+  if (requesterIdParam) {
+    requesterId = parseId(requesterIdParam);
+    if (requesterId === undefined)
+      errors.push({ field: "requesterId", message: "must be a user id" });
+  }
+  if (requester.length > 254) {
+    errors.push({ field: "requester", message: "must be at most 254 characters" });
+  }
+  let sort: Sort = DEFAULT_SORT;
+  if (sortParam) {
+    if (isOneOf(SORTS, sortParam)) sort = sortParam;
+    else errors.push({ field: "sort", message: `must be one of: ${SORTS.join(", ")}` });
+  }
+  if (errors.length > 0) {
+    throw new Invalid(
+      errors,
+      "The desk cannot show this list: a filter in the address is not one it knows.",
+    );
+  }
+
+  const queueDef = QUEUES[queue];
+  const queueAssignee = "assignee" in queueDef ? queueDef.assignee : undefined;
+  return {
+    filters: {
+      queue,
+      status,
+      priority,
+      assignee,
+      requester,
+      requesterId: requesterIdParam,
+      sort,
+      cursor,
+    },
+    query: {
+      // A chosen status replaces the queue's statuses; a chosen assignee replaces the queue's.
+      statuses: status ? [status as Status] : queueDef.statuses,
+      priority: priority ? (priority as Priority) : undefined,
+      assignee: assigneeValue ?? queueAssignee,
+      sort,
+      cursor: cursor || undefined,
+    },
+    requesterId,
+  };
+}
+
+type Requester = { id: number; name: string; email: string };
+
+/** The staff dashboard (the sketch's `ticket_dashboard`): queues, filters, one page of tickets. */
+export async function deskPages(app: FastifyInstance, deps: Deps) {
+  app.get("/desk", async (req, reply) => {
+    const actor = requireStaff(req);
+    const { filters, query, requesterId } = parseDeskQuery(req.query);
+
+    let requester: Requester | undefined;
+    let requesterError: string | undefined;
+    if (filters.requester) {
+      requester = await accounts.findUserByEmail(deps, actor, filters.requester);
+      if (!requester) requesterError = "matches no account";
+    } else if (requesterId !== undefined) {
+      try {
+        const user = await accounts.getUser(deps, actor, requesterId);
+        requester = { id: user.id, name: user.name, email: user.email };
+      } catch (error) {
+        if (error instanceof NotFound) throw Invalid.field("requesterId", "is not a user");
+        throw error;
+      }
+    }
+
+    const [counts, staff, page] = await Promise.all([
+      tickets.countQueues(deps, actor),
+      accounts.listAssignableStaff(deps),
+      requesterError
+        ? Promise.resolve({ tickets: [], nextCursor: undefined })
+        : tickets.listTickets(deps, actor, { ...query, requesterId: requester?.id }),
+    ]);
+
+    return reply.render(
+      <DeskPage
+        ctx={pageContext(req, reply)}
+        filters={filters}
+        counts={counts}
+        staff={staff}
+        tickets={page.tickets}
+        requester={requester}
+        requesterError={requesterError}
+        nextHref={page.nextCursor ? deskHref({ ...filters, cursor: page.nextCursor }) : undefined}
+        firstHref={filters.cursor ? deskHref({ ...filters, cursor: "" }) : undefined}
+        now={new Date()}
+      />,
+    );
+  });
+}

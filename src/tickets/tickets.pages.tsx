@@ -1,5 +1,179 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type Actor, isStaff, listAssignableStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
+import { Invalid, NotFound } from "../lib/errors.ts";
+import { requireActor } from "../platform/auth.ts";
+import { attempt, formFields } from "../platform/forms.ts";
+import { filesFrom } from "../platform/uploads.ts";
+import { pageContext } from "../platform/views/context.ts";
+import { emptyForm, type FormState } from "../platform/views/forms.tsx";
+import { openStored, servedContentType } from "./attachments.storage.ts";
+import type { Priority, Status } from "./lifecycle.ts";
+import * as tickets from "./tickets.service.ts";
+import { MyTicketsPage } from "./views/my-tickets.tsx";
+import { NewTicketPage } from "./views/new-ticket.tsx";
+import { TicketPage } from "./views/ticket.tsx";
 
-/** PLACEHOLDER: being written in this session. */
-export async function ticketsPages(_app: FastifyInstance, _deps: Deps) {}
+/** A positive integer id from the URL, or 404 (never a 500 for `/tickets/abc`). */
+export function idParam(req: FastifyRequest, what: string): number {
+  const raw = (req.params as { id?: string }).id ?? "";
+  const id = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(id) || id > 2_147_483_647) throw new NotFound(what);
+  return id;
+}
+
+/** An optional id from a form: "" means none, digits mean that id, anything else is refused. */
+function optionalId(value: string, field: string): number | null {
+  if (value === "") return null;
+  if (!/^[1-9]\d{0,9}$/.test(value)) throw Invalid.field(field, "is not a valid choice");
+  return Number(value);
+}
+
+/** Customer and shared ticket pages: my tickets, new ticket, the ticket itself, downloads. */
+export async function ticketsPages(app: FastifyInstance, deps: Deps) {
+  const maxMb = Math.round(deps.config.maxAttachmentBytes / 1048576);
+
+  async function renderTicket(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    actor: Actor,
+    id: number,
+    replyForm: FormState<{ content: string; internal: string; waitOnCustomer: string }>,
+    status = 200,
+  ) {
+    const [view, staffList] = await Promise.all([
+      tickets.getTicketView(deps, actor, id),
+      isStaff(actor) ? listAssignableStaff(deps) : Promise.resolve([]),
+    ]);
+    return reply.render(
+      <TicketPage
+        ctx={pageContext(req, reply)}
+        view={view}
+        staffList={staffList}
+        replyForm={replyForm}
+        maxMb={maxMb}
+      />,
+      status,
+    );
+  }
+
+  app.get("/tickets", async (req, reply) => {
+    const actor = requireActor(req);
+    const { cursor } = req.query as { cursor?: string };
+    const page = await tickets.listTickets(deps, actor, {
+      requesterId: actor.id,
+      cursor,
+      sort: "-updatedAt",
+    });
+    return reply.render(
+      <MyTicketsPage
+        ctx={pageContext(req, reply)}
+        tickets={page.tickets}
+        nextCursor={page.nextCursor}
+        isFirstPage={!cursor}
+      />,
+    );
+  });
+
+  app.get("/tickets/new", async (req, reply) => {
+    requireActor(req);
+    return reply.render(
+      <NewTicketPage ctx={pageContext(req, reply)} form={emptyForm()} maxMb={maxMb} />,
+    );
+  });
+
+  app.post("/tickets", async (req, reply) => {
+    const actor = requireActor(req);
+    const { title = "", description = "", priority = "normal" } = formFields(req);
+    const result = await attempt(() =>
+      tickets.createTicket(
+        deps,
+        actor,
+        { title, description, priority: priority as Priority },
+        filesFrom(req.body, "attachments"),
+      ),
+    );
+    if (!result.ok) {
+      return reply.render(
+        <NewTicketPage
+          ctx={pageContext(req, reply)}
+          form={{
+            values: { title, description, priority },
+            errors: result.errors,
+            message: result.message,
+          }}
+          maxMb={maxMb}
+        />,
+        422,
+      );
+    }
+    return reply.redirect(`/tickets/${result.value.id}?notice=created`, 303);
+  });
+
+  app.get("/tickets/:id", async (req, reply) => {
+    const actor = requireActor(req);
+    return renderTicket(req, reply, actor, idParam(req, "ticket"), emptyForm());
+  });
+
+  app.post("/tickets/:id/replies", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const { content = "", internal = "", waitOnCustomer = "" } = formFields(req);
+    const result = await attempt(() =>
+      tickets.addReply(
+        deps,
+        actor,
+        id,
+        { content, internal: internal === "true", waitOnCustomer: waitOnCustomer === "true" },
+        filesFrom(req.body, "attachments"),
+      ),
+    );
+    if (!result.ok) {
+      const form = {
+        values: { content, internal, waitOnCustomer },
+        errors: result.errors,
+        message: result.message,
+      };
+      return renderTicket(req, reply, actor, id, form, 422);
+    }
+    const { ticket, message } = result.value;
+    if (ticket.id !== id) return reply.redirect(`/tickets/${ticket.id}?notice=follow-up`, 303);
+    return reply.redirect(
+      `/tickets/${id}?notice=${message.internal ? "noted" : "replied"}#message-${message.id}`,
+      303,
+    );
+  });
+
+  app.post("/tickets/:id", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const fields = formFields(req);
+    await tickets.updateTicket(deps, actor, id, {
+      ...(fields.status !== undefined ? { status: fields.status as Status } : {}),
+      ...(fields.priority !== undefined ? { priority: fields.priority as Priority } : {}),
+      ...(fields.assigneeId !== undefined
+        ? { assigneeId: optionalId(fields.assigneeId, "assigneeId") }
+        : {}),
+    });
+    return reply.redirect(`/tickets/${id}?notice=updated`, 303);
+  });
+
+  app.get("/attachments/:id", async (req, reply) => {
+    const actor = requireActor(req);
+    const attachment = await tickets.getAttachment(deps, actor, idParam(req, "attachment"));
+    return reply
+      .header("content-type", servedContentType(attachment.contentType))
+      .header("content-length", String(attachment.size))
+      .header("content-disposition", contentDisposition(attachment.filename))
+      .header("x-content-type-options", "nosniff")
+      .header("cache-control", "private, no-store")
+      .header("content-security-policy", "default-src 'none'; sandbox")
+      .send(openStored(deps.config.dataDir, attachment.sha256));
+  });
+}
+
+/** `attachment` with an ASCII fallback and the real name in RFC 5987 form. */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\%]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}

@@ -2,14 +2,15 @@ import * as accounts from "../accounts/index.ts";
 import { type Actor, isStaff } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
-import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
+import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { parse } from "../lib/validate.ts";
 import { commitStaged, discardStaged, type StagedFile } from "./attachments.storage.ts";
 import {
   ACTIVE_STATUSES,
   checkTransition,
   isEditable,
+  PRIORITIES,
   type Priority,
   REFUSAL_MESSAGES,
   type Side,
@@ -21,8 +22,8 @@ import {
   CreateTicketInput,
   MAX_FILES,
   ReplyInput,
-  type Sort,
   SORTS,
+  type Sort,
   UpdateTicketInput,
 } from "./tickets.schemas.ts";
 
@@ -139,8 +140,19 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
       ? accounts.findPublicProfile(deps, ticket.assigneeId)
       : Promise.resolve(undefined),
   ]);
-  return { ticket, messages, events, attachments, requester, assignee };
+  // Names for the user ids that assignee events refer to.
+  const names = new Map<number, string>();
+  const ids = new Set(
+    events.flatMap((e) => (e.kind === "assignee" ? [e.fromValue, e.toValue] : [])),
+  );
+  for (const id of ids) {
+    const profile = id ? await accounts.findPublicProfile(deps, Number(id)) : undefined;
+    if (profile) names.set(profile.id, profile.name);
+  }
+  return { ticket, messages, events, attachments, requester, assignee, names };
 }
+
+export type TicketView = Awaited<ReturnType<typeof getTicketView>>;
 
 export interface ReplyResult {
   /** The ticket the reply landed on: a new follow-up when the original was closed. */
@@ -324,13 +336,7 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   const key = sort.replace(/^-/, "") as repo.SortKey;
   const descending = sort.startsWith("-");
   let after: repo.TicketFilter["after"];
-  if (query.cursor) {
-    const [value, id, cursorSort] = decodeCursor(query.cursor);
-    if (typeof value !== "string" || typeof id !== "number" || cursorSort !== sort) {
-      throw Invalid.field("cursor", "does not belong to this list; start from the first page");
-    }
-    after = { value, id };
-  }
+  if (query.cursor) after = decodeTicketCursor(query.cursor, sort);
   const assigneeId =
     query.assignee === "me" ? actor.id : query.assignee === "none" ? null : query.assignee;
   const rows = await repo.listTickets(deps.db, {
@@ -350,6 +356,27 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
       ? encodeCursor([key === "priority" ? last.priority : last[key].toISOString(), last.id, sort])
       : undefined;
   return { tickets, nextCursor };
+}
+
+const MAX_ID = 2_147_483_647;
+
+/**
+ * The position a cursor encodes, checked in full: a cursor is client input,
+ * and a bad sort value or id must be a 400, never a failed cast in the database.
+ */
+function decodeTicketCursor(cursor: string, sort: Sort): repo.TicketFilter["after"] {
+  const refuse = () =>
+    Invalid.field("cursor", "does not belong to this list; start from the first page");
+  if (cursor.length > 500) throw refuse();
+  const [value, id, cursorSort] = decodeCursor(cursor);
+  if (typeof value !== "string" || typeof id !== "number" || cursorSort !== sort) throw refuse();
+  if (!Number.isInteger(id) || id < 1 || id > MAX_ID) throw refuse();
+  const validValue = sort.endsWith("priority")
+    ? (PRIORITIES as readonly string[]).includes(value)
+    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value) &&
+      Number.isFinite(Date.parse(value));
+  if (!validValue) throw refuse();
+  return { value, id };
 }
 
 /** The staff dashboard's queues, each a fixed filter; counted for the sidebar. */

@@ -1,0 +1,282 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { eq } from "drizzle-orm";
+import { makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { describeEachDatabase } from "../../test/helpers/world.ts";
+import { attachments, tickets } from "../db/schema/index.ts";
+
+function ticketIdFrom(location: string | undefined): number {
+  const match = /^\/tickets\/(\d+)/.exec(location ?? "");
+  assert.ok(match?.[1], `expected a ticket URL, got ${location}`);
+  return Number(match[1]);
+}
+
+describeEachDatabase(
+  "ticket pages",
+  (world) => {
+    test("the whole journey: submit with attachment, triage, reply, note, solve; the customer never sees the note", async () => {
+      const { deps } = world();
+      const customer = await makeCustomer(deps, { name: "Cora Customer" });
+      const agent = await makeAgent(deps, { name: "Avery Agent" });
+      const cora = await world().signedIn(customer);
+
+      const created = await cora.postMultipart(
+        "/tickets",
+        {
+          title: "Invoice shows the wrong VAT",
+          description: "See the attached **invoice**.",
+          priority: "high",
+        },
+        [
+          {
+            field: "attachments",
+            filename: "invoice.pdf",
+            content: "%PDF-1.4 fake",
+            type: "application/pdf",
+          },
+        ],
+        { csrfFrom: "/tickets/new" },
+      );
+      assert.equal(created.statusCode, 303);
+      const id = ticketIdFrom(created.headers.location as string);
+
+      const page = await cora.get(`/tickets/${id}`);
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /Invoice shows the wrong VAT/);
+      assert.match(page.body, /<strong>invoice<\/strong>/, "markdown is rendered");
+      const link = /href="\/attachments\/(\d+)"/.exec(page.body);
+      assert.ok(link?.[1], "the attachment is linked");
+      const attachmentId = Number(link[1]);
+
+      const avery = await world().signedIn(agent);
+      const desk = await avery.get("/desk?queue=unassigned");
+      assert.match(desk.body, /Invoice shows the wrong VAT/);
+
+      assert.equal(
+        (
+          await avery.post(
+            `/tickets/${id}`,
+            { assigneeId: String(agent.id) },
+            { csrfFrom: `/tickets/${id}` },
+          )
+        ).statusCode,
+        303,
+      );
+      const reply = await avery.postMultipart(
+        `/tickets/${id}/replies`,
+        { content: "We are correcting the invoice." },
+        [],
+        {
+          csrfFrom: `/tickets/${id}`,
+        },
+      );
+      assert.equal(reply.statusCode, 303);
+      const note = await avery.postMultipart(
+        `/tickets/${id}/replies`,
+        { content: "SECRET: finance made a mistake", internal: "true" },
+        [
+          {
+            field: "attachments",
+            filename: "internal-ledger.csv",
+            content: "a,b",
+            type: "text/csv",
+          },
+        ],
+        { csrfFrom: `/tickets/${id}` },
+      );
+      assert.equal(note.statusCode, 303);
+      assert.equal(
+        (await avery.post(`/tickets/${id}`, { status: "solved" }, { csrfFrom: `/tickets/${id}` }))
+          .statusCode,
+        303,
+      );
+
+      const [row] = await deps.db.select().from(tickets).where(eq(tickets.id, id));
+      assert.equal(row?.status, "solved");
+      assert.equal(row?.assigneeId, agent.id);
+
+      const agentView = await avery.get(`/tickets/${id}`);
+      assert.match(agentView.body, /SECRET: finance made a mistake/);
+      assert.match(agentView.body, /internal-ledger\.csv/);
+      assert.match(agentView.body, /changed status/);
+
+      const customerView = await cora.get(`/tickets/${id}`);
+      assert.match(customerView.body, /We are correcting the invoice\./);
+      assert.match(customerView.body, /Solved/);
+      assert.doesNotMatch(customerView.body, /SECRET/);
+      assert.doesNotMatch(customerView.body, /internal-ledger/);
+      assert.doesNotMatch(customerView.body, /changed status/, "no audit trail for customers");
+
+      const internalFile = await deps.db
+        .select()
+        .from(attachments)
+        .where(eq(attachments.filename, "internal-ledger.csv"));
+      const internalId = internalFile[0]?.id;
+      assert.ok(internalId);
+      assert.equal(
+        (await cora.get(`/attachments/${internalId}`)).statusCode,
+        404,
+        "a note's attachment is not the customer's",
+      );
+
+      const download = await cora.get(`/attachments/${attachmentId}`);
+      assert.equal(download.statusCode, 200);
+      assert.equal(download.body, "%PDF-1.4 fake");
+      assert.match(
+        String(download.headers["content-disposition"]),
+        /^attachment; filename="invoice.pdf"/,
+      );
+      assert.equal(download.headers["x-content-type-options"], "nosniff");
+
+      const stranger = await world().signedIn(await makeCustomer(deps));
+      assert.equal((await stranger.get(`/tickets/${id}`)).statusCode, 404);
+      assert.equal((await stranger.get(`/attachments/${attachmentId}`)).statusCode, 404);
+      const strangerReply = await stranger.post(`/tickets/${id}/replies`, { content: "hi" });
+      assert.equal(strangerReply.statusCode, 404);
+    });
+
+    test("my tickets lists only my own tickets", async () => {
+      const { deps } = world();
+      const me = await makeCustomer(deps);
+      const other = await makeCustomer(deps);
+      await makeTicket(deps, me, { title: "Mine: login loop" });
+      await makeTicket(deps, other, { title: "Theirs: refund" });
+      const page = await (await world().signedIn(me)).get("/tickets");
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /Mine: login loop/);
+      assert.doesNotMatch(page.body, /Theirs: refund/);
+    });
+
+    test("a new ticket with bad input is shown again with what was typed and each problem by its field", async () => {
+      const { deps } = world();
+      const me = await world().signedIn(await makeCustomer(deps));
+      const response = await me.postMultipart(
+        "/tickets",
+        { title: "", description: "Keep this text <b>please</b>", priority: "normal" },
+        [],
+        { csrfFrom: "/tickets/new" },
+      );
+      assert.equal(response.statusCode, 422);
+      assert.match(response.body, /Subject is required/);
+      assert.match(response.body, /Keep this text &lt;b>please&lt;\/b>/);
+      assert.match(response.body, /aria-invalid="true"/);
+    });
+
+    test("an attachment over the size limit is refused with 413 and no ticket is created", async () => {
+      const { deps } = world();
+      const customer = await makeCustomer(deps);
+      const me = await world().signedIn(customer);
+      const response = await me.postMultipart(
+        "/tickets",
+        { title: "Big file", description: "see attached" },
+        [{ field: "attachments", filename: "big.bin", content: Buffer.alloc(1024 * 1024 + 1) }],
+        { csrfFrom: "/tickets/new" },
+      );
+      assert.equal(response.statusCode, 413);
+      assert.match(response.body, /larger than the 1 MB limit for attachments/);
+      const rows = await deps.db.select().from(tickets).where(eq(tickets.requesterId, customer.id));
+      assert.equal(rows.length, 0);
+    });
+
+    test("dangerous uploads are served as inert downloads", async () => {
+      const { deps } = world();
+      const customer = await makeCustomer(deps);
+      const me = await world().signedIn(customer);
+      const created = await me.postMultipart(
+        "/tickets",
+        { title: "Look", description: "html attached" },
+        [
+          {
+            field: "attachments",
+            filename: '"><script>alert(1)</script>.html',
+            content: "<script>alert(1)</script>",
+            type: "text/html",
+          },
+        ],
+        { csrfFrom: "/tickets/new" },
+      );
+      const id = ticketIdFrom(created.headers.location as string);
+      const page = await me.get(`/tickets/${id}`);
+      assert.doesNotMatch(page.body, /<script>alert/);
+      const link = /href="\/attachments\/(\d+)"/.exec(page.body);
+      const download = await me.get(`/attachments/${link?.[1]}`);
+      assert.equal(download.statusCode, 200);
+      assert.equal(download.headers["content-type"], "application/octet-stream");
+      assert.match(String(download.headers["content-disposition"]), /^attachment;/);
+      assert.equal(download.headers["x-content-type-options"], "nosniff");
+    });
+
+    test("a customer cannot change priority or assignee through the form, only mark solved", async () => {
+      const { deps } = world();
+      const customer = await makeCustomer(deps);
+      const ticket = await makeTicket(deps, customer, { status: "open" });
+      const me = await world().signedIn(customer);
+      const csrfFrom = `/tickets/${ticket.id}`;
+      assert.equal(
+        (await me.post(`/tickets/${ticket.id}`, { priority: "urgent" }, { csrfFrom })).statusCode,
+        403,
+      );
+      assert.equal(
+        (await me.post(`/tickets/${ticket.id}`, { status: "closed" }, { csrfFrom })).statusCode,
+        403,
+      );
+      assert.equal(
+        (await me.post(`/tickets/${ticket.id}`, { status: "solved" }, { csrfFrom })).statusCode,
+        303,
+      );
+      const [row] = await deps.db.select().from(tickets).where(eq(tickets.id, ticket.id));
+      assert.equal(row?.status, "solved");
+      assert.equal(row?.priority, "normal");
+    });
+
+    test("assigning to a customer through the form is refused", async () => {
+      const { deps } = world();
+      const customer = await makeCustomer(deps);
+      const agent = await makeAgent(deps);
+      const ticket = await makeTicket(deps, customer);
+      const b = await world().signedIn(agent);
+      const csrfFrom = `/tickets/${ticket.id}`;
+      assert.equal(
+        (await b.post(`/tickets/${ticket.id}`, { assigneeId: String(customer.id) }, { csrfFrom }))
+          .statusCode,
+        400,
+      );
+      assert.equal(
+        (await b.post(`/tickets/${ticket.id}`, { assigneeId: "1 OR 1=1" }, { csrfFrom }))
+          .statusCode,
+        400,
+      );
+      const [row] = await deps.db.select().from(tickets).where(eq(tickets.id, ticket.id));
+      assert.equal(row?.assigneeId, null);
+    });
+
+    test("a reply on a closed ticket by its customer opens a follow-up", async () => {
+      const { deps } = world();
+      const customer = await makeCustomer(deps);
+      const ticket = await makeTicket(deps, customer, { status: "closed" });
+      const me = await world().signedIn(customer);
+      const response = await me.post(
+        `/tickets/${ticket.id}/replies`,
+        { content: "Happening again" },
+        { csrfFrom: `/tickets/${ticket.id}` },
+      );
+      assert.equal(response.statusCode, 303);
+      const followUpId = ticketIdFrom(response.headers.location as string);
+      assert.notEqual(followUpId, ticket.id);
+      const page = await me.get(`/tickets/${followUpId}`);
+      assert.match(page.body, new RegExp(`Follow-up to <a href="/tickets/${ticket.id}">`));
+    });
+
+    test("ticket pages need sign-in; odd ids are 404, not errors", async () => {
+      const anonymous = world().browser();
+      const response = await anonymous.get("/tickets/new");
+      assert.equal(response.statusCode, 303);
+      assert.equal(response.headers.location, "/login?next=%2Ftickets%2Fnew");
+      const me = await world().signedIn(await makeCustomer(world().deps));
+      for (const id of ["abc", "0", "-1", "99999999999", "1.5"]) {
+        assert.equal((await me.get(`/tickets/${id}`)).statusCode, 404, id);
+      }
+    });
+  },
+  { env: { MAX_ATTACHMENT_MB: "1" } },
+);

@@ -1,0 +1,316 @@
+import type { Actor } from "../../accounts/index.ts";
+import type { PageContext } from "../../platform/views/context.ts";
+import { Field, type FormState } from "../../platform/views/forms.tsx";
+import { Layout } from "../../platform/views/layout.tsx";
+import { PRIORITIES, STATUSES } from "../lifecycle.ts";
+import type { Sort } from "../tickets.schemas.ts";
+import { SORTS } from "../tickets.schemas.ts";
+import type { QueueName, TicketListItem } from "../tickets.service.ts";
+import { QUEUES } from "../tickets.service.ts";
+import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge, Time } from "./badges.tsx";
+
+export const DEFAULT_QUEUE: QueueName = "unassigned";
+export const DEFAULT_SORT: Sort = "-updatedAt";
+
+export const SORT_LABELS: Record<Sort, string> = {
+  "-updatedAt": "Recently updated first",
+  updatedAt: "Least recently updated first",
+  "-createdAt": "Newest first",
+  createdAt: "Oldest first",
+  "-priority": "Most urgent first",
+  priority: "Least urgent first",
+};
+
+/** The desk's query parameters as they appear in the URL ("" when unset). */
+export interface DeskFilters {
+  queue: QueueName;
+  status: string;
+  priority: string;
+  assignee: string;
+  /** A requester's email address, as typed in the filter form. */
+  requester: string;
+  /** A requester's user id, from the links on requester names. */
+  requesterId: string;
+  sort: string;
+  cursor: string;
+}
+
+/** A link to the desk with these filters; empty values and the default sort are left out. */
+export function deskHref(filters: DeskFilters): string {
+  const params = new URLSearchParams();
+  params.set("queue", filters.queue);
+  for (const key of ["status", "priority", "assignee", "requester", "requesterId"] as const) {
+    if (filters[key]) params.set(key, filters[key]);
+  }
+  if (filters.sort && filters.sort !== DEFAULT_SORT) params.set("sort", filters.sort);
+  if (filters.cursor) params.set("cursor", filters.cursor);
+  return `/desk?${params}`;
+}
+
+/** Whether anything beyond the queue narrows or reorders the list. */
+function hasFilters(f: DeskFilters): boolean {
+  return Boolean(f.status || f.priority || f.assignee || f.requester || f.requesterId);
+}
+
+export interface DeskPageProps {
+  ctx: PageContext;
+  filters: DeskFilters;
+  counts: Record<QueueName, number>;
+  staff: readonly Actor[];
+  tickets: readonly TicketListItem[];
+  /** The requester the list is narrowed to, when one is. */
+  requester: { id: number; name: string; email: string } | undefined;
+  /** A problem with the requester filter (e.g. no account has that email). */
+  requesterError: string | undefined;
+  nextHref: string | undefined;
+  firstHref: string | undefined;
+  now: Date;
+}
+
+function QueueNav({
+  filters,
+  counts,
+}: {
+  filters: DeskFilters;
+  counts: Record<QueueName, number>;
+}) {
+  return (
+    <nav class="queues" aria-label="Queues">
+      <ul>
+        {(Object.keys(QUEUES) as QueueName[]).map((name) => (
+          <li key={name}>
+            <a
+              href={`/desk?queue=${name}`}
+              aria-current={name === filters.queue ? "page" : undefined}
+            >
+              <span class="queue-label">{QUEUES[name].label}</span>{" "}
+              <span class="count">{counts[name]}</span>
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+function FilterForm({
+  filters,
+  staff,
+  requester,
+  requesterError,
+}: {
+  filters: DeskFilters;
+  staff: readonly Actor[];
+  requester: DeskPageProps["requester"];
+  requesterError: string | undefined;
+}) {
+  const form: FormState = {
+    values: {},
+    errors: requesterError ? [{ field: "requester", message: requesterError }] : [],
+  };
+  const assigneeId = /^\d+$/.test(filters.assignee) ? Number(filters.assignee) : undefined;
+  const unknownAssignee =
+    assigneeId !== undefined && !staff.some((s) => s.id === assigneeId) ? assigneeId : undefined;
+  const sort = filters.sort || DEFAULT_SORT;
+  return (
+    <form method="get" action="/desk" class="filters" aria-label="Filter tickets">
+      <input type="hidden" name="queue" value={filters.queue} />
+      <Field form={form} name="status" label="Status">
+        {(a) => (
+          <select name="status" {...a}>
+            <option value="" selected={!filters.status}>
+              Any in this queue
+            </option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s} selected={filters.status === s}>
+                {STATUS_LABELS[s]}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field form={form} name="priority" label="Priority">
+        {(a) => (
+          <select name="priority" {...a}>
+            <option value="" selected={!filters.priority}>
+              Any
+            </option>
+            {PRIORITIES.map((p) => (
+              <option key={p} value={p} selected={filters.priority === p}>
+                {PRIORITY_LABELS[p]}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field form={form} name="assignee" label="Assignee">
+        {(a) => (
+          <select name="assignee" {...a}>
+            <option value="" selected={!filters.assignee}>
+              Anyone (as the queue says)
+            </option>
+            <option value="me" selected={filters.assignee === "me"}>
+              Me
+            </option>
+            <option value="none" selected={filters.assignee === "none"}>
+              Unassigned
+            </option>
+            {staff.map((s) => (
+              <option key={s.id} value={String(s.id)} selected={assigneeId === s.id}>
+                {s.name}
+              </option>
+            ))}
+            {unknownAssignee !== undefined && (
+              <option value={String(unknownAssignee)} selected>
+                {`User #${unknownAssignee}`}
+              </option>
+            )}
+          </select>
+        )}
+      </Field>
+      <Field form={form} name="requester" label="Requester email">
+        {(a) => (
+          <input
+            type="email"
+            name="requester"
+            autocomplete="off"
+            value={requester?.email ?? filters.requester}
+            {...a}
+          />
+        )}
+      </Field>
+      <Field form={form} name="sort" label="Sort">
+        {(a) => (
+          <select name="sort" {...a}>
+            {SORTS.map((s) => (
+              <option key={s} value={s} selected={sort === s}>
+                {SORT_LABELS[s]}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <div class="actions">
+        <button type="submit">Apply filters</button>{" "}
+        {hasFilters(filters) && <a href={`/desk?queue=${filters.queue}`}>Clear filters</a>}
+      </div>
+    </form>
+  );
+}
+
+function TicketTable({
+  filters,
+  tickets,
+  caption,
+  now,
+}: {
+  filters: DeskFilters;
+  tickets: readonly TicketListItem[];
+  caption: string;
+  now: Date;
+}) {
+  return (
+    <table class="ticket-list">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Title</th>
+          <th scope="col">Requester</th>
+          <th scope="col">Status</th>
+          <th scope="col">Priority</th>
+          <th scope="col">Assignee</th>
+          <th scope="col">Updated</th>
+        </tr>
+      </thead>
+      <tbody>
+        {tickets.map((t) => (
+          <tr key={t.id} data-ticket-row={String(t.id)}>
+            <td class="ticket-id">{`#${t.id}`}</td>
+            <th scope="row" class="ticket-title">
+              <a href={`/tickets/${t.id}`}>{t.title}</a>
+            </th>
+            <td>
+              <a
+                href={deskHref({
+                  ...filters,
+                  requester: "",
+                  requesterId: String(t.requesterId),
+                  cursor: "",
+                })}
+                title={`Only tickets from ${t.requesterEmail}`}
+              >
+                {t.requesterName}
+              </a>
+            </td>
+            <td>
+              <StatusBadge status={t.status} />
+            </td>
+            <td>
+              <PriorityBadge priority={t.priority} />
+            </td>
+            <td>{t.assigneeName ?? <span class="muted">Unassigned</span>}</td>
+            <td>
+              <Time date={t.updatedAt} now={now} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function emptyText(props: DeskPageProps): string {
+  if (props.requesterError) return "No tickets: no account matches that requester.";
+  if (props.filters.cursor) return "No more tickets.";
+  if (hasFilters(props.filters)) return "No tickets match these filters.";
+  return "No tickets in this queue.";
+}
+
+/** The staff dashboard: queues with counts, filters, and one page of tickets. */
+export function DeskPage(props: DeskPageProps) {
+  const { ctx, filters, counts, staff, tickets, requester, requesterError } = props;
+  const label = QUEUES[filters.queue].label;
+  const caption = `${label} tickets${hasFilters(filters) ? ", filtered" : ""}${
+    filters.cursor ? " (later page)" : ""
+  }`;
+  return (
+    <Layout ctx={ctx} title={`${label} · Desk`}>
+      <div class="desk">
+        <QueueNav filters={filters} counts={counts} />
+        <section class="desk-list" aria-labelledby="desk-heading">
+          <h1 id="desk-heading">{label}</h1>
+          <FilterForm
+            filters={filters}
+            staff={staff}
+            requester={requester}
+            requesterError={requesterError}
+          />
+          {requester && (
+            <p class="filter-note">
+              {`Showing tickets from ${requester.name} (${requester.email}). `}
+              <a href={deskHref({ ...filters, requester: "", requesterId: "", cursor: "" })}>
+                Show everyone's
+              </a>
+            </p>
+          )}
+          {tickets.length > 0 ? (
+            <TicketTable filters={filters} tickets={tickets} caption={caption} now={props.now} />
+          ) : (
+            <p class="empty">{emptyText(props)}</p>
+          )}
+          {(props.nextHref || props.firstHref) && (
+            <nav class="pagination" aria-label="Pages">
+              {props.firstHref && <a href={props.firstHref}>First page</a>}{" "}
+              {props.nextHref && (
+                <a href={props.nextHref} rel="next">
+                  Next page
+                </a>
+              )}
+            </nav>
+          )}
+        </section>
+      </div>
+    </Layout>
+  );
+}

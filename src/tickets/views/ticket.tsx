@@ -1,0 +1,314 @@
+import { type Actor, isStaff } from "../../accounts/index.ts";
+import { renderMarkdown } from "../../lib/markdown.ts";
+import type { PageContext } from "../../platform/views/context.ts";
+import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
+import { Layout } from "../../platform/views/layout.tsx";
+import { isEditable, PRIORITIES, STATUSES } from "../lifecycle.ts";
+import { CONTENT_MAX } from "../tickets.schemas.ts";
+import type { TicketView } from "../tickets.service.ts";
+import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge, Time } from "./badges.tsx";
+import { AttachmentsField } from "./new-ticket.tsx";
+
+type ReplyValues = { content: string; internal: string; waitOnCustomer: string };
+
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function describeEvent(event: TicketView["events"][number], names: Map<number, string>): string {
+  const who = (id: string | null) => (id ? (names.get(Number(id)) ?? `user #${id}`) : "nobody");
+  const label = (value: string | null) =>
+    (value &&
+      (STATUS_LABELS[value as keyof typeof STATUS_LABELS] ??
+        PRIORITY_LABELS[value as keyof typeof PRIORITY_LABELS])) ??
+    value ??
+    "";
+  switch (event.kind) {
+    case "created":
+      return "opened the ticket";
+    case "follow_up":
+      return `opened it as a follow-up to #${event.fromValue}`;
+    case "status":
+      return `changed status from ${label(event.fromValue)} to ${label(event.toValue)}`;
+    case "priority":
+      return `changed priority from ${label(event.fromValue)} to ${label(event.toValue)}`;
+    case "assignee":
+      return event.toValue
+        ? `assigned it to ${who(event.toValue)}`
+        : `unassigned it (was ${who(event.fromValue)})`;
+    default:
+      return event.kind;
+  }
+}
+
+function Conversation({ view }: { view: TicketView }) {
+  return (
+    <ol class="conversation">
+      {view.messages.map((m) => {
+        const files = view.attachments.filter((a) => a.messageId === m.id);
+        return (
+          <li class={m.internal ? "message internal" : "message"} id={`message-${m.id}`}>
+            <article
+              aria-label={`${m.internal ? "Internal note" : "Message"} from ${m.authorName}`}
+            >
+              <header>
+                <strong>{m.authorName}</strong>
+                {m.authorRole !== "customer" && <span class="tag">Staff</span>}
+                {m.internal && (
+                  <span class="tag internal-tag">Internal note, not visible to the customer</span>
+                )}
+                <Time date={m.createdAt} />
+              </header>
+              {/* renderMarkdown output is safe: raw HTML is escaped and links are filtered. */}
+              <div
+                class="message-body"
+                dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content) }}
+              />
+              {files.length > 0 && (
+                <ul class="attachments" aria-label="Attachments">
+                  {files.map((a) => (
+                    <li>
+                      <a href={`/attachments/${a.id}`} download>
+                        {a.filename}
+                      </a>{" "}
+                      <span class="muted">{formatSize(a.size)}</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </article>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+function ReplyForm({
+  ctx,
+  view,
+  form,
+  maxMb,
+}: {
+  ctx: PageContext;
+  view: TicketView;
+  form: FormState<ReplyValues>;
+  maxMb: number;
+}) {
+  const staff = isStaff(ctx.actor);
+  const closed = !isEditable(view.ticket.status);
+  if (closed && staff) {
+    return (
+      <p class="notice">
+        This ticket is closed. Nobody can change it; the customer can reply to open a follow-up.
+      </p>
+    );
+  }
+  return (
+    <form
+      method="post"
+      action={`/tickets/${view.ticket.id}/replies`}
+      enctype="multipart/form-data"
+      class="stack reply-form"
+      id="reply"
+      novalidate
+    >
+      <h2>{staff ? "Reply or add a note" : "Reply"}</h2>
+      {closed && (
+        <p class="notice">This ticket is closed. Your reply will open a new follow-up ticket.</p>
+      )}
+      <Csrf token={ctx.csrfToken} />
+      <FormErrors form={form} />
+      <Field
+        form={form}
+        name="content"
+        label={staff ? "Message" : "Your reply"}
+        hint="Markdown works."
+      >
+        {(a) => (
+          <textarea {...a} name="content" rows={6} required maxLength={CONTENT_MAX}>
+            {form.values.content ?? ""}
+          </textarea>
+        )}
+      </Field>
+      {staff && (
+        <fieldset class="options">
+          <legend>Send as</legend>
+          <label>
+            <input
+              type="checkbox"
+              name="internal"
+              value="true"
+              checked={form.values.internal === "true"}
+            />{" "}
+            Internal note (staff only, the customer never sees it)
+          </label>
+          <label>
+            <input
+              type="checkbox"
+              name="waitOnCustomer"
+              value="true"
+              checked={form.values.waitOnCustomer === "true"}
+            />{" "}
+            Set pending: waiting on the customer
+          </label>
+        </fieldset>
+      )}
+      <AttachmentsField form={form} maxMb={maxMb} id="field-reply-attachments" />
+      <button type="submit" class="primary">
+        {staff ? "Send" : "Send reply"}
+      </button>
+    </form>
+  );
+}
+
+function StaffControls({
+  ctx,
+  view,
+  staffList,
+}: {
+  ctx: PageContext;
+  view: TicketView;
+  staffList: Actor[];
+}) {
+  const { ticket } = view;
+  const actor = ctx.actor;
+  if (!isEditable(ticket.status)) return null;
+  return (
+    <section class="panel" aria-labelledby="controls-heading">
+      <h2 id="controls-heading">Ticket</h2>
+      <form method="post" action={`/tickets/${ticket.id}`} class="stack">
+        <Csrf token={ctx.csrfToken} />
+        <div class="field">
+          <label for="control-status">Status</label>
+          <select id="control-status" name="status">
+            {STATUSES.filter((s) => s !== "new" || ticket.status === "new").map((s) => (
+              <option value={s} selected={s === ticket.status}>
+                {STATUS_LABELS[s]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="control-priority">Priority</label>
+          <select id="control-priority" name="priority">
+            {PRIORITIES.map((p) => (
+              <option value={p} selected={p === ticket.priority}>
+                {PRIORITY_LABELS[p]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="control-assignee">Assignee</label>
+          <select id="control-assignee" name="assigneeId">
+            <option value="" selected={ticket.assigneeId === null}>
+              Unassigned
+            </option>
+            {staffList.map((s) => (
+              <option value={String(s.id)} selected={s.id === ticket.assigneeId}>
+                {s.id === actor?.id ? `${s.name} (me)` : s.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit">Save changes</button>
+      </form>
+      {actor && ticket.assigneeId !== actor.id && (
+        <form method="post" action={`/tickets/${ticket.id}`} class="inline">
+          <Csrf token={ctx.csrfToken} />
+          <input type="hidden" name="assigneeId" value={String(actor.id)} />
+          <button type="submit" data-shortcut="assign-me">
+            Assign to me
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function RequesterControls({ ctx, view }: { ctx: PageContext; view: TicketView }) {
+  const { ticket } = view;
+  if (ticket.status === "solved" || ticket.status === "closed") return null;
+  return (
+    <form method="post" action={`/tickets/${ticket.id}`} class="inline">
+      <Csrf token={ctx.csrfToken} />
+      <input type="hidden" name="status" value="solved" />
+      <button type="submit">Mark as solved</button>
+    </form>
+  );
+}
+
+function Timeline({ view }: { view: TicketView }) {
+  return (
+    <section class="panel" aria-labelledby="timeline-heading">
+      <h2 id="timeline-heading">History</h2>
+      <ol class="timeline">
+        {view.events.map((e) => (
+          <li>
+            <strong>{e.actorName ?? "System"}</strong> {describeEvent(e, view.names)}{" "}
+            <Time date={e.createdAt} />
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+export function TicketPage({
+  ctx,
+  view,
+  staffList,
+  replyForm,
+  maxMb,
+}: {
+  ctx: PageContext;
+  view: TicketView;
+  staffList: Actor[];
+  replyForm: FormState<ReplyValues>;
+  maxMb: number;
+}) {
+  const { ticket } = view;
+  const staff = isStaff(ctx.actor);
+  return (
+    <Layout ctx={ctx} title={`#${ticket.id} ${ticket.title}`}>
+      <div class="ticket-layout">
+        <div class="ticket-main">
+          <header class="ticket-head">
+            <h1>
+              <span class="ticket-id">{`#${ticket.id}`}</span> {ticket.title}
+            </h1>
+            <p class="meta">
+              <StatusBadge status={ticket.status} /> <PriorityBadge priority={ticket.priority} />{" "}
+              <span>
+                {"Opened by "}
+                {view.requester.name}
+                {staff && <span class="muted">{` <${view.requester.email}>`}</span>}{" "}
+                <Time date={ticket.createdAt} />
+              </span>
+              {" · "}
+              <span>{view.assignee ? `Assigned to ${view.assignee.name}` : "Unassigned"}</span>
+            </p>
+            {ticket.followUpOf && (
+              <p>
+                Follow-up to <a href={`/tickets/${ticket.followUpOf}`}>{`#${ticket.followUpOf}`}</a>
+              </p>
+            )}
+          </header>
+          <Conversation view={view} />
+          <ReplyForm ctx={ctx} view={view} form={replyForm} maxMb={maxMb} />
+        </div>
+        <aside class="ticket-side">
+          {staff ? (
+            <StaffControls ctx={ctx} view={view} staffList={staffList} />
+          ) : (
+            <RequesterControls ctx={ctx} view={view} />
+          )}
+          {staff && <Timeline view={view} />}
+        </aside>
+      </div>
+    </Layout>
+  );
+}
