@@ -5,9 +5,9 @@ import { type FieldError, Invalid, NotFound } from "../lib/errors.ts";
 import { requireStaff } from "../platform/auth.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
+import { QUEUES, type QueueName } from "./queues.ts";
 import { SORTS, type Sort } from "./tickets.schemas.ts";
 import * as tickets from "./tickets.service.ts";
-import { QUEUES, type QueueName } from "./tickets.service.ts";
 import {
   DEFAULT_QUEUE,
   DEFAULT_SORT,

@@ -17,6 +17,7 @@ import {
   type Status,
   statusAfterReply,
 } from "./lifecycle.ts";
+import { QUEUES, type QueueName } from "./queues.ts";
 import * as repo from "./tickets.repo.ts";
 import {
   CreateTicketInput,
@@ -378,19 +379,6 @@ function decodeTicketCursor(cursor: string, sort: Sort): repo.TicketFilter["afte
   if (!validValue) throw refuse();
   return { value, id };
 }
-
-/** The staff dashboard's queues, each a fixed filter; counted for the sidebar. */
-export const QUEUES = {
-  unassigned: { label: "Unassigned", statuses: ACTIVE_STATUSES, assignee: "none" },
-  mine: { label: "Mine", statuses: ACTIVE_STATUSES, assignee: "me" },
-  open: { label: "All open", statuses: ["new", "open"] },
-  pending: { label: "Pending", statuses: ["pending"] },
-  done: { label: "Solved and closed", statuses: ["solved", "closed"] },
-} as const satisfies Record<
-  string,
-  { label: string; statuses: readonly Status[]; assignee?: "me" | "none" }
->;
-export type QueueName = keyof typeof QUEUES;
 
 /** How many tickets are in each queue (staff only). */
 export async function countQueues(deps: Deps, actor: Actor): Promise<Record<QueueName, number>> {

@@ -3,10 +3,10 @@ import type { PageContext } from "../../platform/views/context.ts";
 import { Field, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { PRIORITIES, STATUSES } from "../lifecycle.ts";
+import { QUEUES, type QueueName } from "../queues.ts";
 import type { Sort } from "../tickets.schemas.ts";
 import { SORTS } from "../tickets.schemas.ts";
-import type { QueueName, TicketListItem } from "../tickets.service.ts";
-import { QUEUES } from "../tickets.service.ts";
+import type { TicketListItem } from "../tickets.service.ts";
 import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge, Time } from "./badges.tsx";
 
 export const DEFAULT_QUEUE: QueueName = "unassigned";
