@@ -1,8 +1,11 @@
-import { setupLink } from "./accounts/accounts.service.ts";
+import { pruneExpired, setupLink } from "./accounts/accounts.service.ts";
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { databaseTarget } from "./db/target.ts";
+
+// Expired sessions and rate-limit windows are deleted this often (by every node; harmless).
+const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
 
 // In-flight requests get this long to finish after SIGTERM before the process exits anyway.
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -34,7 +37,17 @@ export async function serve(config: Config): Promise<void> {
     throw error;
   }
   const app = await buildApp({ db: database.db, config }, { logger: loggerOptions(config) });
-  app.addHook("onClose", async () => database.close());
+  const deps = { db: database.db, config, log: app.log };
+  const housekeeping = setInterval(() => {
+    pruneExpired(deps).catch((error: unknown) =>
+      app.log.error({ err: error }, "housekeeping failed"),
+    );
+  }, HOUSEKEEPING_INTERVAL_MS);
+  housekeeping.unref();
+  app.addHook("onClose", async () => {
+    clearInterval(housekeeping);
+    await database.close();
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -62,7 +75,7 @@ export async function serve(config: Config): Promise<void> {
     { database: database.kind, dataDir: config.dataDir, url: config.publicUrl.href },
     `Tessera is running at ${config.publicUrl.href}`,
   );
-  const link = await setupLink({ db: database.db, config, log: app.log });
+  const link = await setupLink(deps);
   if (link) {
     app.log.warn(`No accounts yet. Create the first admin at this one-time link: ${link}`);
   }

@@ -6,7 +6,6 @@ import { clearSessionCookie, requireActor, setSessionCookie } from "../platform/
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm } from "../platform/views/forms.tsx";
-import { getInstanceSettings } from "../settings/settings.service.ts";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, isStaff } from "./actor.ts";
 import { AccountPage, LoginPage, SetupPage, SignupPage } from "./views/auth.tsx";
@@ -83,9 +82,9 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
 
   app.get("/signup", async (req, reply) => {
     if (req.actor) return reply.redirect(home(req.actor), 303);
-    const { signupEnabled } = await getInstanceSettings(deps.db);
+    const enabled = await accounts.isSignupEnabled(deps);
     return reply.render(
-      <SignupPage ctx={pageContext(req, reply)} form={emptyForm()} enabled={signupEnabled} />,
+      <SignupPage ctx={pageContext(req, reply)} form={emptyForm()} enabled={enabled} />,
     );
   });
 
@@ -149,7 +148,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
         deps,
         actor,
         { currentPassword, newPassword },
-        { keepSignedIn: true },
+        { keepSignedIn: true, client: { ip: req.ip, userAgent: req.headers["user-agent"] } },
       ),
     );
     if (!result.ok) {

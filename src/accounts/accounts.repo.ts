@@ -161,6 +161,10 @@ export async function peekRateLimit(
   return row;
 }
 
+export async function deleteExpiredRateLimits(db: Executor): Promise<void> {
+  await db.delete(rateLimits).where(lt(rateLimits.resetAt, sql`now()`));
+}
+
 export async function clearRateLimit(db: Executor, key: string): Promise<void> {
   await db.delete(rateLimits).where(eq(rateLimits.key, key));
 }

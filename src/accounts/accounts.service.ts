@@ -50,10 +50,11 @@ async function insertNewUser(
 
 /** Customer self sign-up; refused when an admin has switched it off. */
 export async function signUp(deps: Deps, input: SignUpInput): Promise<Actor> {
-  const data = parse(SignUpInput, normalise(input));
+  // Checked before the input, so a switched-off sign-up refuses every attempt alike.
   if (!(await settings.getInstanceSettings(deps.db)).signupEnabled) {
     throw new Forbidden("Sign-up is switched off here; ask the support team for an account.");
   }
+  const data = parse(SignUpInput, normalise(input));
   return toActor(await insertNewUser(deps.db, { ...data, role: "customer" }));
 }
 
@@ -69,6 +70,17 @@ export async function createUser(
   if (actor !== "system" && !isAdmin(actor)) throw new Forbidden();
   const data = parse(CreateUserInput, normalise(input));
   return toUser(await insertNewUser(deps.db, data));
+}
+
+/** Switches customer self sign-up on or off (admins only). */
+export async function setSignupEnabled(deps: Deps, actor: Actor, enabled: boolean): Promise<void> {
+  if (!isAdmin(actor)) throw new Forbidden();
+  await settings.updateInstanceSettings(deps.db, { signupEnabled: enabled });
+}
+
+/** Whether customers may sign themselves up. */
+export async function isSignupEnabled(deps: Deps): Promise<boolean> {
+  return (await settings.getInstanceSettings(deps.db)).signupEnabled;
 }
 
 /** True until the first account exists: the setup page is open only then. */
@@ -96,10 +108,12 @@ export async function completeSetup(
   token: unknown,
   input: SignUpInput,
 ): Promise<Actor> {
+  // Without the live token the page does not exist, whatever was typed into it.
+  if (!(await checkSetupToken(deps, token))) throw new NotFound("page");
   const data = parse(SignUpInput, normalise(input));
   const passwordHash = await hashPassword(data.password);
   return deps.db.transaction(async (tx) => {
-    // Serialise concurrent attempts: only one first admin.
+    // Serialise concurrent attempts and check again under the lock: only one first admin.
     await settings.lockAdminChanges(tx);
     const stored = await settings.findSetupToken(tx);
     if (
@@ -122,12 +136,13 @@ export async function completeSetup(
   });
 }
 
-// Sign-in throttling: per IP for every attempt, per account for failures.
+// Sign-in throttling counts failures, per IP and per account: people behind one
+// office address who sign in successfully never lock each other out.
 const WINDOW_MS = 15 * 60_000;
 export const SIGN_IN_LIMITS = { perIp: 30, perAccount: 10 } as const;
 
 /**
- * Checks an email and password. Rate limited per IP and per email address
+ * Checks an email and password. Failures are rate limited per IP and per email address
  * (whether or not the account exists, so limits reveal nothing), and equally slow
  * for unknown emails and wrong passwords. The answer never says which was wrong.
  */
@@ -141,11 +156,14 @@ export async function signIn(
     .slice(0, 254);
   const password = String(input.password ?? "").slice(0, 1024);
   const accountKey = `sign-in:account:${email}`;
-  const ipHit = await repo.hitRateLimit(deps.db, `sign-in:ip:${input.ip}`, WINDOW_MS);
-  const accountState = await repo.peekRateLimit(deps.db, accountKey);
+  const ipKey = `sign-in:ip:${input.ip}`;
+  const [ipState, accountState] = await Promise.all([
+    repo.peekRateLimit(deps.db, ipKey),
+    repo.peekRateLimit(deps.db, accountKey),
+  ]);
   const blockedUntil =
-    ipHit.count > SIGN_IN_LIMITS.perIp
-      ? ipHit.resetAt
+    ipState && ipState.count >= SIGN_IN_LIMITS.perIp
+      ? ipState.resetAt
       : accountState && accountState.count >= SIGN_IN_LIMITS.perAccount
         ? accountState.resetAt
         : undefined;
@@ -157,17 +175,24 @@ export async function signIn(
   const ok = await verifyPassword(user?.passwordHash, password);
   if (!ok || !user || user.disabled) {
     await repo.hitRateLimit(deps.db, accountKey, WINDOW_MS);
+    await repo.hitRateLimit(deps.db, ipKey, WINDOW_MS);
     throw new Invalid([], "That email and password do not match an active account.");
   }
   await repo.clearRateLimit(deps.db, accountKey);
   return toActor(user);
 }
 
+/** Where a session was started from, kept for the user's and admins' information. */
+export interface SessionClient {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
 /** Starts a server-side session; returns the cookie value (only its hash is stored). */
 export async function startSession(
   deps: Deps,
   userId: number,
-  client: { ip?: string | undefined; userAgent?: string | undefined },
+  client: SessionClient,
 ): Promise<string> {
   const token = newToken();
   await repo.insertSession(deps.db, {
@@ -213,7 +238,7 @@ export async function changePassword(
   deps: Deps,
   actor: Actor,
   input: ChangePasswordInput,
-  options: { keepSignedIn: boolean },
+  options: { keepSignedIn: false } | { keepSignedIn: true; client: SessionClient },
 ): Promise<string | undefined> {
   const data = parse(ChangePasswordInput, input);
   const user = await repo.findUserById(deps.db, actor.id);
@@ -226,7 +251,7 @@ export async function changePassword(
     await repo.updateUser(tx, actor.id, { passwordHash });
     await repo.deleteUserSessions(tx, actor.id);
   });
-  return options.keepSignedIn ? startSession(deps, actor.id, {}) : undefined;
+  return options.keepSignedIn ? startSession(deps, actor.id, options.client) : undefined;
 }
 
 /**
@@ -316,9 +341,10 @@ export async function isActiveStaff(db: Executor, id: number): Promise<boolean> 
   return !!user && !user.disabled && isStaff(user);
 }
 
-/** Deletes sessions past their expiry or idle limit. */
-export async function pruneSessions(deps: Deps): Promise<void> {
+/** Deletes sessions past their expiry or idle limit, and finished rate-limit windows. */
+export async function pruneExpired(deps: Deps): Promise<void> {
   await repo.deleteExpiredSessions(deps.db, new Date(Date.now() - deps.config.sessionIdleMs));
+  await repo.deleteExpiredRateLimits(deps.db);
 }
 
 /** A user's id, name and role as shown beside tickets and messages. */

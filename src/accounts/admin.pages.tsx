@@ -1,5 +1,151 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
+import { Conflict, Invalid, NotFound } from "../lib/errors.ts";
+import { requireAdmin } from "../platform/auth.ts";
+import { attempt, formFields } from "../platform/forms.ts";
+import { pageContext } from "../platform/views/context.ts";
+import { emptyForm } from "../platform/views/forms.tsx";
+import type { UpdateUserInput } from "./accounts.schemas.ts";
+import * as accounts from "./accounts.service.ts";
+import { type Actor, ROLES, type Role } from "./actor.ts";
+import { NewUserPage, type UserListFilters, UsersPage, usersListUrl } from "./views/admin.tsx";
 
-/** PLACEHOLDER: being written in this session. */
-export async function adminPages(_app: FastifyInstance, _deps: Deps) {}
+/** Users shown on one page of the list. */
+const PAGE_SIZE = 50;
+
+function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
+}
+
+/** The list's filters from a query; unknown roles mean "all", a malformed `after` is refused. */
+function parseFilters(query: Record<string, unknown>): UserListFilters {
+  const { role, q, after } = query;
+  let afterId: number | undefined;
+  if (typeof after === "string" && after !== "") {
+    if (!/^\d{1,10}$/.test(after)) throw Invalid.field("after", "is not a page of this list");
+    afterId = Number(after);
+  }
+  return {
+    role: isRole(role) ? role : undefined,
+    q: typeof q === "string" ? q.trim().slice(0, 200) : "",
+    afterId,
+  };
+}
+
+function parseUserId(raw: string): number {
+  if (!/^\d{1,10}$/.test(raw) || Number(raw) < 1 || Number(raw) > 2_147_483_647) {
+    throw new NotFound("user", raw);
+  }
+  return Number(raw);
+}
+
+function parseDisabled(raw: string | undefined): boolean | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (raw === "true") return true;
+  if (raw === "false") return false;
+  throw Invalid.field("disabled", "must be true or false");
+}
+
+/** User management and instance settings, for admins only. */
+export async function adminPages(app: FastifyInstance, deps: Deps) {
+  async function renderList(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    actor: Actor,
+    filters: UserListFilters,
+    refused?: { status: number; message: string },
+  ) {
+    const [{ users, nextAfterId }, signupEnabled] = await Promise.all([
+      accounts.listUsers(deps, actor, { ...filters, q: filters.q || undefined, limit: PAGE_SIZE }),
+      accounts.isSignupEnabled(deps),
+    ]);
+    return reply.render(
+      <UsersPage
+        ctx={pageContext(req, reply)}
+        users={users}
+        filters={filters}
+        nextAfterId={nextAfterId}
+        signupEnabled={signupEnabled}
+        problem={refused?.message}
+      />,
+      refused?.status,
+    );
+  }
+
+  app.get("/admin/users", async (req, reply) => {
+    const actor = requireAdmin(req);
+    return renderList(req, reply, actor, parseFilters(req.query as Record<string, unknown>));
+  });
+
+  app.get("/admin/users/new", async (req, reply) => {
+    requireAdmin(req);
+    return reply.render(
+      <NewUserPage ctx={pageContext(req, reply)} form={emptyForm({ role: "customer" })} />,
+    );
+  });
+
+  app.post("/admin/users", async (req, reply) => {
+    const actor = requireAdmin(req);
+    const { email = "", name = "", role = "", password = "" } = formFields(req);
+    const result = await attempt(() =>
+      // The role is checked against the list of roles by the service.
+      accounts.createUser(deps, actor, { email, name, role: role as Role, password }),
+    );
+    if (!result.ok) {
+      return reply.render(
+        <NewUserPage
+          ctx={pageContext(req, reply)}
+          form={{ values: { email, name, role }, errors: result.errors, message: result.message }}
+        />,
+        422,
+      );
+    }
+    return reply.redirect("/admin/users?notice=user-created", 303);
+  });
+
+  app.post("/admin/users/:id", async (req, reply) => {
+    const actor = requireAdmin(req);
+    const id = parseUserId((req.params as { id: string }).id);
+    const { role, disabled, back = "" } = formFields(req);
+    // Only the known filters are taken from `back`, so the redirect stays on this list.
+    const filters = parseFilters(Object.fromEntries(new URLSearchParams(back)));
+    let updated: accounts.User;
+    try {
+      const result = await attempt(async () => {
+        const change: UpdateUserInput = {};
+        // The role is checked against the list of roles by the service.
+        if (role) change.role = role as Role;
+        const disable = parseDisabled(disabled);
+        if (disable !== undefined) change.disabled = disable;
+        return accounts.updateUser(deps, actor, id, change);
+      });
+      if (!result.ok) {
+        const detail = result.errors.map((e) => `${e.field} ${e.message}.`).join(" ");
+        return renderList(req, reply, actor, filters, {
+          status: 422,
+          message: result.message ?? `That change was not saved: ${detail}`,
+        });
+      }
+      updated = result.value;
+    } catch (error) {
+      if (!(error instanceof Conflict)) throw error;
+      return renderList(req, reply, actor, filters, { status: 409, message: error.message });
+    }
+    // An admin who demoted or disabled themselves cannot see this list any more.
+    if (updated.id === actor.id && (updated.disabled || updated.role !== "admin")) {
+      return reply.redirect("/", 303);
+    }
+    return reply.redirect(usersListUrl(filters, "user-updated"), 303);
+  });
+
+  app.post("/admin/settings", async (req, reply) => {
+    const actor = requireAdmin(req);
+    const { signupEnabled } = formFields(req);
+    await accounts.setSignupEnabled(
+      deps,
+      actor,
+      signupEnabled === "true" || signupEnabled === "on",
+    );
+    return reply.redirect("/admin/users?notice=settings-saved", 303);
+  });
+}

@@ -1,5 +1,5 @@
 import type { PageContext } from "../../platform/views/context.ts";
-import { Csrf, Field, type FormState, FormErrors } from "../../platform/views/forms.tsx";
+import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { PASSWORD_MIN } from "../passwords.ts";
 

@@ -1,0 +1,270 @@
+import type { PageContext } from "../../platform/views/context.ts";
+import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
+import { Layout } from "../../platform/views/layout.tsx";
+import type { User } from "../accounts.service.ts";
+import { ROLES, type Role } from "../actor.ts";
+import { PASSWORD_MIN } from "../passwords.ts";
+
+/** The list's filters as they appear in its URL. */
+export interface UserListFilters {
+  role: Role | undefined;
+  q: string;
+  afterId: number | undefined;
+}
+
+/** The users list URL for `filters` (page start unless `afterId`), with an optional notice key. */
+export function usersListUrl(filters: Partial<UserListFilters>, notice?: string): string {
+  const params = new URLSearchParams();
+  if (filters.role) params.set("role", filters.role);
+  if (filters.q) params.set("q", filters.q);
+  if (filters.afterId !== undefined) params.set("after", String(filters.afterId));
+  if (notice) params.set("notice", notice);
+  const query = params.toString();
+  return query ? `/admin/users?${query}` : "/admin/users";
+}
+
+const ROLE_LABELS: Record<Role, string> = {
+  customer: "Customer",
+  agent: "Agent",
+  admin: "Admin",
+};
+
+function RoleOptions({ selected }: { selected: string | undefined }) {
+  return (
+    <>
+      {ROLES.map((role) => (
+        <option value={role} selected={role === selected}>
+          {ROLE_LABELS[role]}
+        </option>
+      ))}
+    </>
+  );
+}
+
+function DateCell({ date }: { date: Date }) {
+  const iso = date.toISOString();
+  return <time dateTime={iso}>{iso.slice(0, 10)}</time>;
+}
+
+/** One user's row: details plus the forms to change the role and to disable or enable. */
+function UserRow({
+  ctx,
+  user,
+  back,
+}: {
+  ctx: PageContext;
+  user: User;
+  /** The list's query string, so a change returns to the same page of the same filter. */
+  back: string;
+}) {
+  const action = `/admin/users/${user.id}`;
+  const isSelf = ctx.actor?.id === user.id;
+  return (
+    <tr>
+      <th scope="row">
+        {user.name}
+        {isSelf && <span class="muted"> (you)</span>}
+      </th>
+      <td>{user.email}</td>
+      <td>
+        <form method="post" action={action} class="inline">
+          <Csrf token={ctx.csrfToken} />
+          <input type="hidden" name="back" value={back} />
+          <label for={`role-${user.id}`} class="visually-hidden">
+            {`Role of ${user.name}`}
+          </label>
+          <select id={`role-${user.id}`} name="role">
+            <RoleOptions selected={user.role} />
+          </select>{" "}
+          <button type="submit">
+            Save<span class="visually-hidden">{` role of ${user.name}`}</span>
+          </button>
+        </form>
+      </td>
+      <td>{user.disabled ? "Disabled" : "Active"}</td>
+      <td>
+        <DateCell date={user.createdAt} />
+      </td>
+      <td>
+        <form method="post" action={action} class="inline">
+          <Csrf token={ctx.csrfToken} />
+          <input type="hidden" name="back" value={back} />
+          <input type="hidden" name="disabled" value={user.disabled ? "false" : "true"} />
+          <button type="submit" class={user.disabled ? undefined : "danger"}>
+            {user.disabled ? "Enable" : "Disable"}
+            <span class="visually-hidden">{` ${user.name}`}</span>
+          </button>
+        </form>
+      </td>
+    </tr>
+  );
+}
+
+export function UsersPage({
+  ctx,
+  users,
+  filters,
+  nextAfterId,
+  signupEnabled,
+  problem,
+}: {
+  ctx: PageContext;
+  users: User[];
+  filters: UserListFilters;
+  nextAfterId: number | undefined;
+  signupEnabled: boolean;
+  /** Why the last change was refused (e.g. it would remove the last admin). */
+  problem?: string | undefined;
+}) {
+  const back = usersListUrl(filters).split("?")[1] ?? "";
+  return (
+    <Layout ctx={ctx} title="Users">
+      <section>
+        <div class="page-heading">
+          <h1>Users</h1>
+          <a href="/admin/users/new" class="button primary">
+            Create user
+          </a>
+        </div>
+        {problem && (
+          <div class="form-errors" role="alert" tabIndex={-1}>
+            <p>{problem}</p>
+          </div>
+        )}
+        <form method="get" action="/admin/users" class="filters" aria-label="Filter users">
+          <div class="field">
+            <label for="filter-q">Name or email</label>
+            <input id="filter-q" type="search" name="q" value={filters.q} maxLength={200} />
+          </div>
+          <div class="field">
+            <label for="filter-role">Role</label>
+            <select id="filter-role" name="role">
+              <option value="" selected={!filters.role}>
+                All roles
+              </option>
+              <RoleOptions selected={filters.role} />
+            </select>
+          </div>
+          <button type="submit">Filter</button>
+        </form>
+        {users.length === 0 ? (
+          <p>No users match these filters.</p>
+        ) : (
+          <table class="users">
+            <caption class="visually-hidden">Users</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Status</th>
+                <th scope="col">Created</th>
+                <th scope="col">Access</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((user) => (
+                <UserRow ctx={ctx} user={user} back={back} />
+              ))}
+            </tbody>
+          </table>
+        )}
+        {nextAfterId !== undefined && (
+          <nav aria-label="Pages" class="pager">
+            <a href={usersListUrl({ ...filters, afterId: nextAfterId })} rel="next">
+              Next page
+            </a>
+          </nav>
+        )}
+      </section>
+      <section>
+        <h2>Sign-up</h2>
+        <form method="post" action="/admin/settings" class="stack">
+          <Csrf token={ctx.csrfToken} />
+          <div class="field checkbox">
+            <input
+              id="field-signupEnabled"
+              type="checkbox"
+              name="signupEnabled"
+              value="true"
+              checked={signupEnabled}
+            />
+            <label for="field-signupEnabled">Customers may sign up</label>
+          </div>
+          <button type="submit">Save settings</button>
+        </form>
+      </section>
+    </Layout>
+  );
+}
+
+type NewUserValues = { email: string; name: string; role: string };
+
+export function NewUserPage({ ctx, form }: { ctx: PageContext; form: FormState<NewUserValues> }) {
+  return (
+    <Layout ctx={ctx} title="Create user">
+      <section class="narrow">
+        <h1>Create user</h1>
+        <form method="post" action="/admin/users" class="stack" novalidate>
+          <Csrf token={ctx.csrfToken} />
+          <FormErrors form={form} />
+          <Field form={form} name="name" label="Name">
+            {(a) => (
+              <input
+                {...a}
+                type="text"
+                name="name"
+                value={form.values.name ?? ""}
+                autocomplete="off"
+                required
+                maxLength={200}
+              />
+            )}
+          </Field>
+          <Field form={form} name="email" label="Email">
+            {(a) => (
+              <input
+                {...a}
+                type="email"
+                name="email"
+                value={form.values.email ?? ""}
+                autocomplete="off"
+                required
+              />
+            )}
+          </Field>
+          <Field form={form} name="role" label="Role">
+            {(a) => (
+              <select {...a} name="role" required>
+                <RoleOptions selected={form.values.role ?? "customer"} />
+              </select>
+            )}
+          </Field>
+          <Field
+            form={form}
+            name="password"
+            label="Password"
+            hint={`At least ${PASSWORD_MIN} characters. Give it to the person by a safe channel.`}
+          >
+            {(a) => (
+              <input
+                {...a}
+                type="password"
+                name="password"
+                autocomplete="new-password"
+                required
+                minLength={PASSWORD_MIN}
+              />
+            )}
+          </Field>
+          <button type="submit" class="primary">
+            Create user
+          </button>
+        </form>
+        <p>
+          <a href="/admin/users">Back to users</a>
+        </p>
+      </section>
+    </Layout>
+  );
+}
