@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
 import { Conflict, Invalid, NotFound } from "../lib/errors.ts";
+import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
@@ -22,8 +23,8 @@ function parseFilters(query: Record<string, unknown>): UserListFilters {
   const { role, q, after } = query;
   let afterId: number | undefined;
   if (typeof after === "string" && after !== "") {
-    if (!/^\d{1,10}$/.test(after)) throw Invalid.field("after", "is not a page of this list");
-    afterId = Number(after);
+    afterId = parseId(after);
+    if (afterId === undefined) throw Invalid.field("after", "is not a page of this list");
   }
   return {
     role: isRole(role) ? role : undefined,
@@ -33,10 +34,9 @@ function parseFilters(query: Record<string, unknown>): UserListFilters {
 }
 
 function parseUserId(raw: string): number {
-  if (!/^\d{1,10}$/.test(raw) || Number(raw) < 1 || Number(raw) > 2_147_483_647) {
-    throw new NotFound("user", raw);
-  }
-  return Number(raw);
+  const id = parseId(raw);
+  if (id === undefined) throw new NotFound("user");
+  return id;
 }
 
 function parseDisabled(raw: string | undefined): boolean | undefined {

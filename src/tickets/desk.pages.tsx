@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import * as accounts from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { type FieldError, Invalid, NotFound } from "../lib/errors.ts";
+import { parseId } from "../lib/ids.ts";
 import { requireStaff } from "../platform/auth.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
@@ -16,8 +17,6 @@ import {
   deskHref,
 } from "./views/desk.tsx";
 
-const MAX_ID = 2_147_483_647;
-
 /** One query parameter as a string ("" when absent); repeated parameters are refused. */
 function param(query: Record<string, unknown>, name: string, errors: FieldError[]): string {
   const value = query[name];
@@ -31,12 +30,6 @@ function param(query: Record<string, unknown>, name: string, errors: FieldError[
 
 function isOneOf<T extends string>(list: readonly T[], value: string): value is T {
   return (list as readonly string[]).includes(value);
-}
-
-function parseId(value: string): number | undefined {
-  if (!/^[1-9]\d{0,9}$/.test(value)) return undefined;
-  const id = Number(value);
-  return id <= MAX_ID ? id : undefined;
 }
 
 interface ParsedDesk {

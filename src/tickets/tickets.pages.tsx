@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Actor, isStaff, listAssignableStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { Invalid, NotFound } from "../lib/errors.ts";
+import { parseId } from "../lib/ids.ts";
 import { requireActor } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { filesFrom } from "../platform/uploads.ts";
@@ -16,17 +17,17 @@ import { TicketPage } from "./views/ticket.tsx";
 
 /** A positive integer id from the URL, or 404 (never a 500 for `/tickets/abc`). */
 export function idParam(req: FastifyRequest, what: string): number {
-  const raw = (req.params as { id?: string }).id ?? "";
-  const id = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(id) || id > 2_147_483_647) throw new NotFound(what);
+  const id = parseId((req.params as { id?: string }).id);
+  if (id === undefined) throw new NotFound(what);
   return id;
 }
 
 /** An optional id from a form: "" means none, digits mean that id, anything else is refused. */
 function optionalId(value: string, field: string): number | null {
   if (value === "") return null;
-  if (!/^[1-9]\d{0,9}$/.test(value)) throw Invalid.field(field, "is not a valid choice");
-  return Number(value);
+  const id = parseId(value);
+  if (id === undefined) throw Invalid.field(field, "is not a valid choice");
+  return id;
 }
 
 /** Customer and shared ticket pages: my tickets, new ticket, the ticket itself, downloads. */

@@ -4,6 +4,7 @@ import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { parseId } from "../lib/ids.ts";
 import { parse } from "../lib/validate.ts";
 import { commitStaged, discardStaged, type StagedFile } from "./attachments.storage.ts";
 import {
@@ -359,8 +360,6 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   return { tickets, nextCursor };
 }
 
-const MAX_ID = 2_147_483_647;
-
 /**
  * The position a cursor encodes, checked in full: a cursor is client input,
  * and a bad sort value or id must be a 400, never a failed cast in the database.
@@ -371,7 +370,7 @@ function decodeTicketCursor(cursor: string, sort: Sort): repo.TicketFilter["afte
   if (cursor.length > 500) throw refuse();
   const [value, id, cursorSort] = decodeCursor(cursor);
   if (typeof value !== "string" || typeof id !== "number" || cursorSort !== sort) throw refuse();
-  if (!Number.isInteger(id) || id < 1 || id > MAX_ID) throw refuse();
+  if (parseId(id) === undefined) throw refuse();
   const validValue = sort.endsWith("priority")
     ? (PRIORITIES as readonly string[]).includes(value)
     : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value) &&
