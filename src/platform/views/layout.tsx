@@ -15,16 +15,19 @@ const HTMX_CONFIG = JSON.stringify({
   ],
 });
 
+/** A navigation link, marked current on its own page (and pages below it with `section`). */
 function NavLink({
   ctx,
   href,
+  section = false,
   children,
 }: {
   ctx: PageContext;
   href: string;
+  section?: boolean;
   children: ComponentChildren;
 }) {
-  const current = ctx.path === href || (href !== "/" && ctx.path.startsWith(`${href}/`));
+  const current = ctx.path === href || (section && ctx.path.startsWith(`${href}/`));
   return (
     <a href={href} aria-current={current ? "page" : undefined}>
       {children}
@@ -65,7 +68,7 @@ export function Layout({
             {actor ? (
               <>
                 {isStaff(actor) && (
-                  <NavLink ctx={ctx} href="/desk">
+                  <NavLink ctx={ctx} href="/desk" section>
                     Desk
                   </NavLink>
                 )}
@@ -76,7 +79,7 @@ export function Layout({
                   New ticket
                 </NavLink>
                 {isAdmin(actor) && (
-                  <NavLink ctx={ctx} href="/admin/users">
+                  <NavLink ctx={ctx} href="/admin/users" section>
                     Users
                   </NavLink>
                 )}

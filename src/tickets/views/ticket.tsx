@@ -288,7 +288,9 @@ export function TicketPage({
                 {staff && <span class="muted">{` <${view.requester.email}>`}</span>}{" "}
                 <Time date={ticket.createdAt} />
               </span>
-              {" · "}
+              <span class="sep" aria-hidden="true">
+                ·
+              </span>
               <span>{view.assignee ? `Assigned to ${view.assignee.name}` : "Unassigned"}</span>
             </p>
             {ticket.followUpOf && (
