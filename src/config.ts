@@ -50,7 +50,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const raw = env[name];
     if (raw === undefined || raw.trim() === "") return fallback;
-    const value = Number(raw);
+    // Plain decimal digits only: Number() would also take "0x50", "1e3" or "80.0".
+    const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isInteger(value) || value < min || value > max) {
       problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
       return fallback;

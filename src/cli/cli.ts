@@ -1,3 +1,5 @@
+import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { createUser } from "../accounts/accounts.service.ts";
 import { ROLES, type Role } from "../accounts/index.ts";
@@ -42,15 +44,23 @@ async function withDatabase<T>(run: (deps: Deps, database: Database) => Promise<
   }
 }
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) {
-    process.stderr.write("Password: ");
+/**
+ * The password from standard input: its first line. At a terminal it asks,
+ * and what is typed is not shown.
+ */
+async function readPassword(): Promise<string> {
+  const tty = process.stdin.isTTY === true;
+  if (tty) process.stderr.write("Password: ");
+  // At a terminal readline echoes keystrokes to its output; give it one that discards them.
+  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: silent, terminal: tty });
+  try {
+    for await (const line of rl) return line;
+    return "";
+  } finally {
+    rl.close();
+    if (tty) process.stderr.write("\n");
   }
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString("utf8")
-    .replace(/\r?\n$/, "");
 }
 
 async function userCreate(args: string[]): Promise<void> {
@@ -68,7 +78,7 @@ async function userCreate(args: string[]): Promise<void> {
   if (!values.name) throw new UsageError("--name is required");
   if (!ROLES.includes(values.role as Role))
     throw new UsageError(`--role must be one of: ${ROLES.join(", ")}`);
-  const password = values.password ?? (await readStdin());
+  const password = values.password ?? (await readPassword());
   await withDatabase(async (deps) => {
     const user = await createUser(deps, "system", {
       email: values.email ?? "",

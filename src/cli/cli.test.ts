@@ -1,0 +1,398 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import pg from "pg";
+
+/**
+ * The real command line, run as child processes the way people run it
+ * (`node bin/tessera.js ...`), each on a data directory of its own. These spawn
+ * Node and open PGlite, so groups run side by side and each keeps to a few runs.
+ */
+
+const BIN = path.resolve(import.meta.dirname, "../../bin/tessera.js");
+const SLOW = { timeout: 90_000 };
+const tempDirs: string[] = [];
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-cli-"));
+  tempDirs.push(dir);
+  return dir;
+}
+
+after(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** How long the process ran. */
+  ms: number;
+}
+
+/** Only what the CLI needs from the outside, so the runner's own settings never leak in. */
+function cliEnv(env: Record<string, string>): Record<string, string> {
+  const base: Record<string, string> = { LOG_LEVEL: "silent" };
+  for (const name of ["PATH", "HOME", "TMPDIR", "LANG"]) {
+    const value = process.env[name];
+    if (value !== undefined) base[name] = value;
+  }
+  return { ...base, ...env };
+}
+
+function start(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd: path.dirname(BIN),
+    env: cliEnv(env),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+// Each run starts Node, tsx and often PGlite: more at once than the machine has cores only
+// makes every one of them slow.
+const MAX_RUNNING = Math.max(2, Math.min(4, os.availableParallelism()));
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function slot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+/** Runs one command to its end; `input` goes to its standard input (closed either way). */
+function tessera(
+  args: string[],
+  env: Record<string, string>,
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<Run> {
+  return slot(() => runToEnd(args, env, options));
+}
+
+function runToEnd(
+  args: string[],
+  env: Record<string, string>,
+  options: { input?: string; timeoutMs?: number },
+): Promise<Run> {
+  const started = Date.now();
+  const child = start(args, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdin?.end(options.input ?? "");
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`tessera ${args.join(" ")} took too long\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** The failure a person sees: exactly one line on stderr, starting `tessera:`. */
+function oneErrorLine(run: Run): string {
+  const lines = run.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${run.stderr}`);
+  const line = lines[0] ?? "";
+  assert.match(line, /^tessera: /);
+  return line;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("no port"));
+      });
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode });
+      return;
+    }
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/** Starts `tessera serve` on a free port and waits until /healthz answers. */
+async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = start(["serve"], {
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+  });
+  child.stdin?.end();
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 45_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`serve exited (${child.exitCode}): ${output}`);
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) return { child, url };
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`serve did not answer /healthz in time: ${output}`);
+}
+
+describe("tessera CLI", { concurrency: true }, () => {
+  describe("demo", { concurrency: 1 }, () => {
+    const env = { DATA_DIR: tempDir() };
+
+    test("demo fills a fresh data directory and prints the sign-in details", SLOW, async (t) => {
+      const run = await tessera(["demo"], env, { timeoutMs: 80_000 });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /3 agents, 50 customers and 300 tickets/);
+      assert.match(run.stdout, /password "tessera-demo"/);
+      assert.match(run.stdout, /http:\/\/localhost:3000\/login/);
+      for (const email of ["admin@", "agent1@", "agent2@", "agent3@"]) {
+        assert.ok(run.stdout.includes(`${email}demo.tessera.test`), `${email} missing`);
+      }
+      assert.equal(run.stdout.match(/^ {2}customer /gm)?.length, 2, run.stdout);
+      t.diagnostic(`tessera demo ran for ${(run.ms / 1000).toFixed(1)} s`);
+    });
+
+    test("a second demo on the same data is refused with a clear message", SLOW, async () => {
+      const run = await tessera(["demo"], env);
+      assert.equal(run.code, 1);
+      assert.match(oneErrorLine(run), /the demo is already loaded here/);
+    });
+  });
+
+  describe("accounts", { concurrency: 1 }, () => {
+    const env = { DATA_DIR: tempDir() };
+
+    test("migrate applies the migrations and exits 0", SLOW, async () => {
+      const run = await tessera(["migrate"], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /Migrations applied \(pglite\)/);
+      assert.equal(run.stderr, "");
+    });
+
+    test("user create makes an account and prints its id", SLOW, async () => {
+      const run = await tessera(
+        [
+          "user",
+          "create",
+          "--email",
+          "a@b.test",
+          "--name",
+          "A",
+          "--role",
+          "agent",
+          "--password",
+          "longenough1",
+        ],
+        env,
+      );
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^Created agent a@b\.test \(id \d+\)\.$/m);
+    });
+
+    test("without --password the password is read from standard input", SLOW, async () => {
+      const run = await tessera(
+        ["user", "create", "--email", "stdin@b.test", "--name", "From Stdin"],
+        env,
+        { input: "read from a pipe\n" },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^Created customer stdin@b\.test \(id \d+\)\.$/m);
+    });
+
+    test("a duplicate email is refused, whatever its case", SLOW, async () => {
+      const run = await tessera(
+        ["user", "create", "--email", "A@B.test", "--name", "Again", "--password", "longenough1"],
+        env,
+      );
+      assert.equal(run.code, 1);
+      assert.match(oneErrorLine(run), /email already has an account/);
+    });
+
+    test("an invalid email is refused with one line", SLOW, async () => {
+      const run = await tessera(
+        ["user", "create", "--email", "not-an-email", "--name", "X", "--password", "longenough1"],
+        env,
+      );
+      assert.equal(run.code, 1);
+      assert.match(oneErrorLine(run), /email must be an email address/);
+    });
+
+    test("a too short password from standard input is refused", SLOW, async () => {
+      const run = await tessera(["user", "create", "--email", "short@b.test", "--name", "S"], env, {
+        input: "short\n",
+      });
+      assert.equal(run.code, 1);
+      assert.match(oneErrorLine(run), /password must be at least 8 characters/);
+    });
+  });
+
+  describe("usage errors", () => {
+    const env = { DATA_DIR: tempDir() };
+    const cases: [string, string[], RegExp][] = [
+      [
+        "a bad role",
+        ["user", "create", "--email", "x@y.test", "--name", "X", "--role", "boss"],
+        /--role must be one of: customer, agent, admin/,
+      ],
+      ["a missing --email", ["user", "create", "--name", "X"], /--email is required/],
+      ["an unknown option", ["user", "create", "--emial", "x@y.test"], /--emial/],
+      ["an unknown command", ["frobnicate"], /unknown command "frobnicate"/],
+    ];
+    for (const [what, args, message] of cases) {
+      test(`${what} exits 2 with one line`, SLOW, async () => {
+        const run = await tessera(args, env);
+        assert.equal(run.code, 2, run.stderr);
+        assert.match(oneErrorLine(run), message);
+        assert.equal(run.stdout, "");
+      });
+    }
+
+    test("no command prints the usage and exits 2; --help exits 0", SLOW, async () => {
+      const [bare, help] = await Promise.all([tessera([], env), tessera(["--help"], env)]);
+      assert.equal(bare.code, 2);
+      assert.match(bare.stdout, /Usage: tessera <command>/);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /Usage: tessera <command>/);
+    });
+
+    test(
+      "a bad environment variable stops every command with one line naming it",
+      SLOW,
+      async () => {
+        const bad = { ...env, PORT: "abc" };
+        const runs = await Promise.all([
+          tessera(["migrate"], bad),
+          tessera(["serve"], bad),
+          tessera(
+            ["user", "create", "--email", "x@y.test", "--name", "X", "--password", "pw123456"],
+            bad,
+          ),
+        ]);
+        for (const run of runs) {
+          assert.equal(run.code, 1, run.stderr);
+          assert.match(oneErrorLine(run), /invalid configuration: PORT must be a whole number/);
+        }
+        // Refused before anything touched the data directory.
+        assert.deepEqual(fs.readdirSync(env.DATA_DIR), []);
+      },
+    );
+  });
+
+  describe("data directory lock", () => {
+    test(
+      "a second process on a served data directory is refused; after a crash it is taken over",
+      SLOW,
+      async () => {
+        const env = { DATA_DIR: tempDir() };
+        const server = await startServer(env.DATA_DIR);
+        try {
+          const refused = await tessera(["migrate"], env);
+          assert.ok(refused.ms < 10_000, `refused after ${refused.ms} ms`);
+          assert.equal(refused.code, 1);
+          assert.match(
+            oneErrorLine(refused),
+            /data directory .* is in use by another Tessera process/,
+          );
+          // The server is unharmed.
+          assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+        } finally {
+          server.child.kill("SIGKILL");
+          await exited(server.child);
+        }
+        // SIGKILL left the lock socket behind; the next command takes it over.
+        assert.ok(fs.existsSync(path.join(env.DATA_DIR, ".lock")));
+        const run = await tessera(["migrate"], env);
+        assert.equal(run.code, 0, run.stderr);
+      },
+    );
+
+    test(
+      "SIGTERM stops a running server with exit code 0 and frees the directory",
+      SLOW,
+      async () => {
+        const env = { DATA_DIR: tempDir() };
+        const server = await startServer(env.DATA_DIR);
+        server.child.kill("SIGTERM");
+        const { code, signal } = await exited(server.child);
+        assert.equal(signal, null);
+        assert.equal(code, 0);
+        assert.equal(fs.existsSync(path.join(env.DATA_DIR, ".lock")), false);
+      },
+    );
+  });
+
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  describe("on a PostgreSQL server", { skip: !adminUrl && "TEST_DATABASE_URL is not set" }, () => {
+    test("migrate, user create and demo work against DATABASE_URL", SLOW, async () => {
+      if (!adminUrl) return;
+      const name = `tessera_cli_${randomBytes(6).toString("hex")}`;
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      const env = { DATABASE_URL: url.href, DATA_DIR: tempDir() };
+      try {
+        const migrate = await tessera(["migrate"], env);
+        assert.equal(migrate.code, 0, migrate.stderr);
+        assert.match(migrate.stdout, /Migrations applied \(postgres\)/);
+        const create = await tessera(
+          ["user", "create", "--email", "pg@b.test", "--name", "PG", "--role", "admin"],
+          env,
+          { input: "longenough1\n" },
+        );
+        assert.equal(create.code, 0, create.stderr);
+        assert.match(create.stdout, /Created admin pg@b\.test/);
+        const demo = await tessera(["demo"], env, { timeoutMs: 80_000 });
+        assert.equal(demo.code, 0, demo.stderr);
+        assert.match(demo.stdout, /300 tickets/);
+        const again = await tessera(["demo"], env);
+        assert.equal(again.code, 1);
+        assert.match(oneErrorLine(again), /the demo is already loaded here/);
+      } finally {
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.end();
+      }
+    });
+  });
+});
