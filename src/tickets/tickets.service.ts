@@ -26,6 +26,7 @@ import {
   ReplyInput,
   SORTS,
   type Sort,
+  TITLE_MAX,
   UpdateTicketInput,
 } from "./tickets.schemas.ts";
 
@@ -75,6 +76,52 @@ function trimmed<T extends Record<string, unknown>>(input: T, keys: (keyof T)[])
 }
 
 /**
+ * Writes a ticket, its first message, its attachments and its events inside
+ * the caller's transaction. The one place a ticket is born.
+ */
+async function insertTicket(
+  deps: Deps,
+  tx: Tx,
+  actor: Actor,
+  data: CreateTicketInput,
+  files: readonly StagedFile[],
+  followUpOf?: number,
+): Promise<{ ticket: Ticket; message: Message }> {
+  const ticket = await repo.insertTicket(tx, {
+    title: data.title,
+    description: data.description,
+    priority: data.priority ?? "normal",
+    requesterId: actor.id,
+    followUpOf: followUpOf ?? null,
+  });
+  const message = await repo.insertMessage(tx, {
+    ticketId: ticket.id,
+    authorId: actor.id,
+    content: data.description,
+    internal: false,
+  });
+  await attachFiles(deps, tx, files, {
+    ticketId: ticket.id,
+    messageId: message.id,
+    uploaderId: actor.id,
+  });
+  await repo.insertEvents(tx, [
+    { ticketId: ticket.id, actorId: actor.id, kind: "created", toValue: ticket.status },
+    ...(followUpOf
+      ? [
+          {
+            ticketId: ticket.id,
+            actorId: actor.id,
+            kind: "follow_up",
+            fromValue: String(followUpOf),
+          },
+        ]
+      : []),
+  ]);
+  return { ticket, message };
+}
+
+/**
  * Opens a ticket for the actor: the ticket, its first message (the
  * description), its attachments and its `created` event are written in one
  * transaction, so a ticket never exists without its first message.
@@ -84,45 +131,14 @@ export async function createTicket(
   actor: Actor,
   input: CreateTicketInput,
   files: readonly StagedFile[] = [],
-  options: { followUpOf?: number } = {},
 ): Promise<Ticket> {
   try {
     const data = parse(CreateTicketInput, trimmed(input, ["title", "description"]));
     checkFiles(files);
-    return await deps.db.transaction(async (tx) => {
-      const ticket = await repo.insertTicket(tx, {
-        title: data.title,
-        description: data.description,
-        priority: data.priority ?? "normal",
-        requesterId: actor.id,
-        followUpOf: options.followUpOf ?? null,
-      });
-      const message = await repo.insertMessage(tx, {
-        ticketId: ticket.id,
-        authorId: actor.id,
-        content: data.description,
-        internal: false,
-      });
-      await attachFiles(deps, tx, files, {
-        ticketId: ticket.id,
-        messageId: message.id,
-        uploaderId: actor.id,
-      });
-      await repo.insertEvents(tx, [
-        { ticketId: ticket.id, actorId: actor.id, kind: "created", toValue: ticket.status },
-        ...(options.followUpOf
-          ? [
-              {
-                ticketId: ticket.id,
-                actorId: actor.id,
-                kind: "follow_up",
-                fromValue: String(options.followUpOf),
-              },
-            ]
-          : []),
-      ]);
-      return ticket;
-    });
+    const { ticket } = await deps.db.transaction((tx) =>
+      insertTicket(deps, tx, actor, data, files),
+    );
+    return ticket;
   } finally {
     await discardStaged(files);
   }
@@ -182,12 +198,17 @@ export async function addReply(
       throw new Forbidden("Only staff can add internal notes or set a ticket pending.");
     }
     const internal = data.internal ?? false;
-    const outcome = await deps.db.transaction(async (tx) => {
+    return await deps.db.transaction(async (tx) => {
       const ticket = await repo.lockTicket(tx, ticketId);
       if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", ticketId);
       if (!isEditable(ticket.status)) {
         if (side === "staff") throw new Conflict("ticket_closed", REFUSAL_MESSAGES.closed_is_final);
-        return { closed: ticket, ticket: undefined, message: undefined };
+        const followUp = {
+          title: `Re: ${ticket.title}`.slice(0, TITLE_MAX),
+          description: data.content,
+          priority: ticket.priority,
+        };
+        return insertTicket(deps, tx, actor, followUp, files, ticket.id);
       }
       const message = await repo.insertMessage(tx, {
         ticketId,
@@ -211,28 +232,8 @@ export async function addReply(
           { ticketId, actorId: actor.id, kind: "status", fromValue: ticket.status, toValue: next },
         ]);
       }
-      return { closed: undefined, ticket: updated, message };
+      return { ticket: updated, message };
     });
-    const original = outcome.closed;
-    if (original) {
-      const ticket = await createTicket(
-        deps,
-        actor,
-        {
-          title: `Re: ${original.title}`.slice(0, 200),
-          description: data.content,
-          priority: original.priority,
-        },
-        files,
-        { followUpOf: original.id },
-      );
-      const view = await repo.listMessages(deps.db, ticket.id, false);
-      const first = view[0];
-      if (!first) throw new Error("follow-up ticket has no first message");
-      return { ticket, message: { ...first, ticketId: ticket.id } };
-    }
-    if (!outcome.ticket) throw new Error("reply outcome without a ticket");
-    return { ticket: outcome.ticket, message: outcome.message };
   } finally {
     await discardStaged(files);
   }
