@@ -390,3 +390,30 @@ describeEachDatabase("first-run setup page", (world) => {
     assert.doesNotMatch((await stranger.get("/login")).body, /no accounts yet/);
   });
 });
+
+describeEachDatabase(
+  "sign-in behind https",
+  (world) => {
+    test("session and CSRF cookies are Secure, HttpOnly, SameSite=Lax and __Host- prefixed", async () => {
+      const user = await makeCustomer(world().deps);
+      const b = world().browser();
+      const response = await b.post("/login", { email: user.email, password: user.password });
+      assert.equal(response.statusCode, 303);
+      const setCookies = ([] as string[]).concat(response.headers["set-cookie"] ?? []);
+      const session = setCookies.find((c) => c.startsWith("__Host-tessera_session="));
+      assert.ok(session, `no __Host- session cookie in ${setCookies.join(" | ")}`);
+      assert.match(session, /; Secure/);
+      assert.match(session, /; HttpOnly/);
+      assert.match(session, /; SameSite=Lax/);
+      assert.match(session, /; Path=\//);
+      const login = await world().browser().get("/login");
+      const csrf = ([] as string[])
+        .concat(login.headers["set-cookie"] ?? [])
+        .find((c) => c.startsWith("__Host-tessera_csrf="));
+      assert.ok(csrf);
+      assert.match(csrf, /; Secure/);
+      assert.match(String(login.headers["strict-transport-security"]), /max-age=/);
+    });
+  },
+  { env: { PUBLIC_URL: "https://help.example.test" } },
+);
