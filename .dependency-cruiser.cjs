@@ -8,7 +8,8 @@ module.exports = {
   forbidden: [
     {
       name: "http-not-to-db",
-      comment: "Routes and pages are HTTP only: they call services, never the database or a repository.",
+      comment:
+        "Routes and pages are HTTP only: they call services, never the database or a repository.",
       severity: "error",
       from: { path: "\\.(routes|pages)\\.tsx?$" },
       to: { path: ["^src/db/", "\\.repo\\.ts$"] },
@@ -18,11 +19,15 @@ module.exports = {
       comment: "Views render what they are given (they may import types from a service).",
       severity: "error",
       from: { path: "/views/" },
-      to: { path: ["^src/db/", "\\.repo\\.ts$", "\\.service\\.ts$"], dependencyTypesNot: ["type-only"] },
+      to: {
+        path: ["^src/db/", "\\.repo\\.ts$", "\\.service\\.ts$"],
+        dependencyTypesNot: ["type-only"],
+      },
     },
     {
       name: "domain-without-fastify",
-      comment: "Services and repositories know nothing of HTTP, so mail, the CLI and jobs can call them.",
+      comment:
+        "Services and repositories know nothing of HTTP, so mail, the CLI and jobs can call them.",
       severity: "error",
       from: { path: "\\.(service|repo)\\.ts$" },
       to: { path: "node_modules/(fastify|@fastify)/" },

@@ -144,4 +144,280 @@
   document.addEventListener("htmx:timeout", showConnectionProblem);
 
   // A successful swap replaces <main>, which removes that message with it.
+
+  // ---------------------------------------------------------------------------
+  // Agent keyboard shortcuts: j/k move through the ticket list, Enter opens,
+  // r reply, n internal note, a assign to me, g d desk, ? the list of them.
+  //
+  // Staff only: layout.tsx renders data-shortcuts="staff" on <body>, the "?"
+  // dialog and the #announcer live region. All listeners are delegated on
+  // document, so they keep working after htmx swaps the page. A shortcut never
+  // fires while the user types in a field, nor with Ctrl, Alt or Meta held
+  // (those belong to the browser and to screen readers).
+
+  const SELECTED = "is-selected";
+  const LAST_TICKET = "tessera:last-ticket";
+
+  const shortcutsOn = () => document.body?.getAttribute("data-shortcuts") === "staff";
+
+  /**
+   * htmx swaps the content of <body>, never its attributes, so after signing in
+   * or out through a boosted form the flag would describe the previous person.
+   * Copy it from the <body> tag of the page the server sent.
+   */
+  function syncShortcutsFlag(html) {
+    if (typeof html !== "string") return;
+    const tag = /<body\b[^>]*>/i.exec(html);
+    if (!tag) return; // a fragment, not a page: nothing about the person changed
+    const parsed = new DOMParser().parseFromString(`${tag[0]}</body>`, "text/html");
+    const value = parsed.body.getAttribute("data-shortcuts");
+    if (value) document.body.setAttribute("data-shortcuts", value);
+    else document.body.removeAttribute("data-shortcuts");
+  }
+
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail?.shouldSwap) syncShortcutsFlag(event.detail.serverResponse);
+  });
+  document.addEventListener("htmx:historyRestore", (event) => {
+    syncShortcutsFlag(event.detail?.serverResponse);
+  });
+
+  let announceTimer;
+  /** Says `text` through the polite live region (emptied first, so a repeat is read again). */
+  function announce(text) {
+    const region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(() => {
+      region.textContent = text;
+    }, 50);
+  }
+
+  /** Whether a key pressed on `target` is someone typing (fields, selects, rich text). */
+  function isTypingIn(target) {
+    if (!(target instanceof Element)) return false;
+    if (target instanceof HTMLElement && target.isContentEditable) return true;
+    return (
+      target.closest(
+        'input, textarea, select, [contenteditable]:not([contenteditable="false"])',
+      ) !== null
+    );
+  }
+
+  const ticketRows = () => Array.from(document.querySelectorAll("tr[data-ticket-row]"));
+  const rowLink = (row) =>
+    row.querySelector(".ticket-title a") ?? row.querySelector('a[href^="/tickets/"]');
+
+  function remember(row) {
+    const id = row.getAttribute("data-ticket-row");
+    if (!id) return;
+    try {
+      sessionStorage.setItem(LAST_TICKET, id);
+    } catch {
+      // Storage switched off: coming back to the list simply starts at the top.
+    }
+  }
+
+  function markSelected(row) {
+    for (const other of ticketRows()) other.classList.toggle(SELECTED, other === row);
+  }
+
+  /** j/k: moves the selection one row (the first press picks the first row). */
+  function moveSelection(step) {
+    const rows = ticketRows();
+    if (rows.length === 0) return false;
+    const current = rows.findIndex((row) => row.classList.contains(SELECTED));
+    const next = current === -1 ? 0 : Math.min(rows.length - 1, Math.max(0, current + step));
+    const row = rows[next];
+    markSelected(row);
+    remember(row);
+    // Focus on the title link makes screen readers read the ticket out.
+    rowLink(row)?.focus({ preventScroll: true });
+    row.scrollIntoView({ block: "nearest" });
+    if (next === current) {
+      announce(step > 0 ? "Last ticket in the list." : "First ticket in the list.");
+    } else {
+      announce(`Ticket ${next + 1} of ${rows.length}.`);
+    }
+    return true;
+  }
+
+  /** Enter: opens the selected ticket, unless focus is on a control with its own Enter. */
+  function openSelected(target) {
+    const row = document.querySelector(`tr[data-ticket-row].${SELECTED}`);
+    const link = row && rowLink(row);
+    if (!link) return false;
+    if (
+      target instanceof Element &&
+      target.closest('a, button, summary, [role="button"], [tabindex]:not([tabindex="-1"])')
+    ) {
+      return false; // on the row's own link Enter follows it already
+    }
+    link.click();
+    return true;
+  }
+
+  /** r / n: focuses the reply box with "Internal note" unticked / ticked. */
+  function writeReply(internal) {
+    const box = document.getElementById("field-content");
+    if (!(box instanceof HTMLTextAreaElement)) {
+      announce("There is no reply box on this page.");
+      return;
+    }
+    const note = box.form?.querySelector('input[name="internal"]');
+    if (note instanceof HTMLInputElement) {
+      if (note.checked !== internal) {
+        note.checked = internal;
+        note.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    } else if (internal) {
+      announce("Internal notes cannot be added here.");
+      return;
+    }
+    box.scrollIntoView({ block: "center" });
+    box.focus({ preventScroll: true });
+    announce(
+      internal
+        ? "Writing an internal note. The customer will not see it."
+        : "Writing a reply to the customer.",
+    );
+  }
+
+  /** a: presses the ticket page's "Assign to me" button. */
+  function assignToMe() {
+    const button = document.querySelector('[data-shortcut="assign-me"]');
+    if (!(button instanceof HTMLButtonElement) || button.disabled) {
+      announce(
+        document.getElementById("reply") || document.querySelector(".ticket-layout")
+          ? "This ticket cannot be assigned to you: it is yours already, or closed."
+          : "Open a ticket to assign it to yourself.",
+      );
+      return;
+    }
+    announce("Assigning the ticket to you.");
+    button.click();
+  }
+
+  function goToDesk() {
+    const link = document.querySelector('.site-header a[href="/desk"]');
+    if (link instanceof HTMLAnchorElement) link.click();
+    else window.location.assign("/desk");
+  }
+
+  const helpDialog = () => {
+    const dialog = document.getElementById("shortcuts-help");
+    return dialog instanceof HTMLDialogElement ? dialog : null;
+  };
+
+  /** Where focus was before the "?" dialog opened, to put it back on close. */
+  let focusBeforeHelp = null;
+
+  function openHelp() {
+    const dialog = helpDialog();
+    if (!dialog || dialog.open) return false;
+    focusBeforeHelp = document.activeElement;
+    dialog.showModal(); // modal: Esc closes it, focus moves in and stays in
+    return true;
+  }
+
+  // `close` does not bubble: listen while it goes down (Esc and the Close button both end here).
+  document.addEventListener(
+    "close",
+    (event) => {
+      if (!(event.target instanceof HTMLDialogElement) || event.target.id !== "shortcuts-help") {
+        return;
+      }
+      const target = focusBeforeHelp;
+      focusBeforeHelp = null;
+      if (target instanceof HTMLElement && target.isConnected && target !== document.body) {
+        target.focus();
+      }
+    },
+    true,
+  );
+
+  /** When "g" was pressed, for "g d" (go to desk) within a second and a half. */
+  let gPressedAt = 0;
+
+  document.addEventListener("keydown", (event) => {
+    if (!shortcutsOn() || event.defaultPrevented) return;
+    if (event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
+    if (isTypingIn(event.target)) return;
+    if (helpDialog()?.open) return;
+    // Holding a key down repeats only the movement keys, never an action.
+    if (event.repeat && event.key !== "j" && event.key !== "k") return;
+    const afterG = Date.now() - gPressedAt < 1500;
+    gPressedAt = 0;
+    let handled = true;
+    switch (event.key) {
+      case "j":
+        handled = moveSelection(1);
+        break;
+      case "k":
+        handled = moveSelection(-1);
+        break;
+      case "Enter":
+        handled = openSelected(event.target);
+        break;
+      case "r":
+        writeReply(false);
+        break;
+      case "n":
+        writeReply(true);
+        break;
+      case "a":
+        assignToMe();
+        break;
+      case "?":
+        handled = openHelp();
+        break;
+      case "g":
+        gPressedAt = Date.now();
+        break;
+      case "d":
+        if (afterG) goToDesk();
+        else handled = false;
+        break;
+      default:
+        handled = false;
+    }
+    // Also stops the key's letter from landing in the reply box that just got focus.
+    if (handled) event.preventDefault();
+  });
+
+  // Tabbing or clicking into a row moves the selection there, so j/k carry on from it.
+  document.addEventListener("focusin", (event) => {
+    if (!shortcutsOn() || !(event.target instanceof Element)) return;
+    const row = event.target.closest("tr[data-ticket-row]");
+    if (row) {
+      markSelected(row);
+      remember(row);
+    }
+  });
+
+  /**
+   * On every page: show the shortcut hints (hidden without this script, when
+   * the keys would do nothing) and, back on a list, mark the ticket last
+   * opened from it so j/k continue from there.
+   */
+  function preparePage() {
+    const on = shortcutsOn();
+    for (const hint of document.querySelectorAll("[data-shortcut-hint]")) hint.hidden = !on;
+    if (!on) return;
+    let last = null;
+    try {
+      last = sessionStorage.getItem(LAST_TICKET);
+    } catch {
+      return;
+    }
+    const row = last && ticketRows().find((r) => r.getAttribute("data-ticket-row") === last);
+    if (row) row.classList.add(SELECTED);
+  }
+
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (event.detail?.boosted) preparePage();
+  });
+  document.addEventListener("htmx:historyRestore", preparePage);
+  preparePage();
 })();

@@ -8,7 +8,6 @@ import { parseId } from "../lib/ids.ts";
 import { parse } from "../lib/validate.ts";
 import { commitStaged, discardStaged, type StagedFile } from "./attachments.storage.ts";
 import {
-  ACTIVE_STATUSES,
   checkTransition,
   isEditable,
   PRIORITIES,

@@ -61,12 +61,12 @@ function UserRow({
   const isSelf = ctx.actor?.id === user.id;
   return (
     <tr>
-      <th scope="row">
+      <th scope="row" class="name">
         {user.name}
         {isSelf && <span class="muted"> (you)</span>}
       </th>
       <td>{user.email}</td>
-      <td>
+      <td class="role">
         <form method="post" action={action} class="inline">
           <Csrf token={ctx.csrfToken} />
           <input type="hidden" name="back" value={back} />
@@ -82,10 +82,10 @@ function UserRow({
         </form>
       </td>
       <td>{user.disabled ? "Disabled" : "Active"}</td>
-      <td>
+      <td class="created">
         <DateCell date={user.createdAt} />
       </td>
-      <td>
+      <td class="access">
         <form method="post" action={action} class="inline">
           <Csrf token={ctx.csrfToken} />
           <input type="hidden" name="back" value={back} />
@@ -120,7 +120,7 @@ export function UsersPage({
   return (
     <Layout ctx={ctx} title="Users">
       <section>
-        <div class="page-heading">
+        <div class="page-head">
           <h1>Users</h1>
           <a href="/admin/users/new" class="button primary">
             Create user

@@ -35,6 +35,49 @@ function NavLink({
   );
 }
 
+/** The agent keyboard shortcuts script.js handles, as listed in the "?" dialog. */
+const SHORTCUTS: readonly { keys: readonly string[]; joiner?: string; does: string }[] = [
+  { keys: ["j", "k"], joiner: " / ", does: "Next / previous ticket in the list" },
+  { keys: ["Enter"], does: "Open the selected ticket" },
+  { keys: ["r"], does: "Write a reply on a ticket" },
+  { keys: ["n"], does: "Write an internal note on a ticket" },
+  { keys: ["a"], does: "Assign the ticket to me" },
+  { keys: ["g", "d"], joiner: " then ", does: "Go to the desk" },
+  { keys: ["?"], does: "Show this list" },
+];
+
+/**
+ * The shortcuts list, hidden until script.js opens it with "?" (so it never
+ * shows without JavaScript, when the shortcuts do nothing). Its Close button is
+ * a plain `method="dialog"` form, which htmx leaves alone.
+ */
+function ShortcutsDialog() {
+  return (
+    <dialog id="shortcuts-help" class="shortcuts-dialog" aria-labelledby="shortcuts-title">
+      <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+      <dl class="shortcut-list">
+        {SHORTCUTS.map((s) => (
+          <div key={s.does}>
+            <dt>
+              {s.keys.map((key, i) => (
+                <>
+                  {i > 0 && s.joiner}
+                  <kbd>{key}</kbd>
+                </>
+              ))}
+            </dt>
+            <dd>{s.does}</dd>
+          </div>
+        ))}
+      </dl>
+      <p class="muted">Shortcuts do nothing while you are typing in a field.</p>
+      <form method="dialog">
+        <button type="submit">Close</button>
+      </form>
+    </dialog>
+  );
+}
+
 export function Layout({
   ctx,
   title,
@@ -45,6 +88,7 @@ export function Layout({
   children: ComponentChildren;
 }) {
   const { actor } = ctx;
+  const staff = isStaff(actor);
   return (
     <html lang="en">
       <head>
@@ -56,7 +100,8 @@ export function Layout({
         <script src="/static/vendor/htmx.min.js" defer />
         <script src="/static/script.js" defer />
       </head>
-      <body hx-boost="true">
+      {/* data-shortcuts turns on the agent keyboard shortcuts in script.js. */}
+      <body hx-boost="true" data-shortcuts={staff ? "staff" : undefined}>
         <a class="skip-link" href="#main">
           Skip to content
         </a>
@@ -115,6 +160,9 @@ export function Layout({
           )}
           {children}
         </main>
+        {/* script.js says here what a keyboard shortcut did, for screen readers. */}
+        <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true" />
+        {staff && <ShortcutsDialog />}
       </body>
     </html>
   );

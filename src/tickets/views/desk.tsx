@@ -210,7 +210,7 @@ function TicketTable({
   now: Date;
 }) {
   return (
-    <table class="ticket-list">
+    <table class="tickets">
       <caption>{caption}</caption>
       <thead>
         <tr>
@@ -230,7 +230,7 @@ function TicketTable({
             <th scope="row" class="ticket-title">
               <a href={`/tickets/${t.id}`}>{t.title}</a>
             </th>
-            <td>
+            <td class="requester">
               <a
                 href={deskHref({
                   ...filters,
@@ -243,14 +243,14 @@ function TicketTable({
                 {t.requesterName}
               </a>
             </td>
-            <td>
+            <td class="status">
               <StatusBadge status={t.status} />
             </td>
-            <td>
+            <td class="priority">
               <PriorityBadge priority={t.priority} />
             </td>
-            <td>{t.assigneeName ?? <span class="muted">Unassigned</span>}</td>
-            <td>
+            <td class="assignee">{t.assigneeName ?? <span class="muted">Unassigned</span>}</td>
+            <td class="updated">
               <Time date={t.updatedAt} now={now} />
             </td>
           </tr>
@@ -279,7 +279,13 @@ export function DeskPage(props: DeskPageProps) {
       <div class="desk">
         <QueueNav filters={filters} counts={counts} />
         <section class="desk-list" aria-labelledby="desk-heading">
-          <h1 id="desk-heading">{label}</h1>
+          <div class="page-head">
+            <h1 id="desk-heading">{label}</h1>
+            {/* Shown by script.js, which is what makes the shortcuts work. */}
+            <p class="shortcut-hint" data-shortcut-hint hidden>
+              Press <kbd>?</kbd> for keyboard shortcuts
+            </p>
+          </div>
           <FilterForm
             filters={filters}
             staff={staff}
@@ -300,7 +306,7 @@ export function DeskPage(props: DeskPageProps) {
             <p class="empty">{emptyText(props)}</p>
           )}
           {(props.nextHref || props.firstHref) && (
-            <nav class="pagination" aria-label="Pages">
+            <nav class="pager" aria-label="Pages">
               {props.firstHref && <a href={props.firstHref}>First page</a>}{" "}
               {props.nextHref && (
                 <a href={props.nextHref} rel="next">

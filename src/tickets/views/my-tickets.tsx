@@ -41,15 +41,15 @@ export function MyTicketsPage({
           <tbody>
             {tickets.map((t) => (
               <tr data-ticket-row>
-                <td>
+                <td class="ticket-title">
                   <a href={`/tickets/${t.id}`}>
                     <span class="ticket-id">{`#${t.id}`}</span> {t.title}
                   </a>
                 </td>
-                <td>
+                <td class="status">
                   <StatusBadge status={t.status} />
                 </td>
-                <td>
+                <td class="updated">
                   <Time date={t.updatedAt} />
                 </td>
               </tr>
