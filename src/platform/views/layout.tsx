@@ -109,28 +109,26 @@ export function Layout({
           <a class="brand" href={actor ? (isStaff(actor) ? "/desk" : "/tickets") : "/"}>
             Tessera
           </a>
-          <nav aria-label="Main">
-            {actor ? (
-              <>
-                {isStaff(actor) && (
-                  <NavLink ctx={ctx} href="/desk" section>
-                    Desk
-                  </NavLink>
-                )}
-                <NavLink ctx={ctx} href="/tickets">
-                  My tickets
+          {actor && (
+            <nav aria-label="Main">
+              {isStaff(actor) && (
+                <NavLink ctx={ctx} href="/desk" section>
+                  Desk
                 </NavLink>
-                <NavLink ctx={ctx} href="/tickets/new">
-                  New ticket
+              )}
+              <NavLink ctx={ctx} href="/tickets">
+                My tickets
+              </NavLink>
+              <NavLink ctx={ctx} href="/tickets/new">
+                New ticket
+              </NavLink>
+              {isAdmin(actor) && (
+                <NavLink ctx={ctx} href="/admin/users" section>
+                  Users
                 </NavLink>
-                {isAdmin(actor) && (
-                  <NavLink ctx={ctx} href="/admin/users" section>
-                    Users
-                  </NavLink>
-                )}
-              </>
-            ) : null}
-          </nav>
+              )}
+            </nav>
+          )}
           <div class="account">
             {actor ? (
               <>

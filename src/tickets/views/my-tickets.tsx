@@ -57,10 +57,15 @@ export function MyTicketsPage({
           </tbody>
         </table>
       )}
-      <nav class="pager" aria-label="Pages">
-        {!isFirstPage && <a href="/tickets">First page</a>}
-        {nextCursor && <a href={`/tickets?cursor=${encodeURIComponent(nextCursor)}`}>Next page</a>}
-      </nav>
+      {/* No empty "Pages" landmark for screen readers to land on when there is one page. */}
+      {(!isFirstPage || nextCursor) && (
+        <nav class="pager" aria-label="Pages">
+          {!isFirstPage && <a href="/tickets">First page</a>}
+          {nextCursor && (
+            <a href={`/tickets?cursor=${encodeURIComponent(nextCursor)}`}>Next page</a>
+          )}
+        </nav>
+      )}
     </Layout>
   );
 }
