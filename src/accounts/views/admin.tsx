@@ -3,7 +3,7 @@ import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/fo
 import { Layout } from "../../platform/views/layout.tsx";
 import type { User } from "../accounts.service.ts";
 import { ROLES, type Role } from "../actor.ts";
-import { PASSWORD_MIN } from "../passwords.ts";
+import { AccountFields } from "./account-fields.tsx";
 
 /** The list's filters as they appear in its URL. */
 export interface UserListFilters {
@@ -208,31 +208,6 @@ export function NewUserPage({ ctx, form }: { ctx: PageContext; form: FormState<N
         <form method="post" action="/admin/users" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
           <FormErrors form={form} />
-          <Field form={form} name="name" label="Name">
-            {(a) => (
-              <input
-                {...a}
-                type="text"
-                name="name"
-                value={form.values.name ?? ""}
-                autocomplete="off"
-                required
-                maxLength={200}
-              />
-            )}
-          </Field>
-          <Field form={form} name="email" label="Email">
-            {(a) => (
-              <input
-                {...a}
-                type="email"
-                name="email"
-                value={form.values.email ?? ""}
-                autocomplete="off"
-                required
-              />
-            )}
-          </Field>
           <Field form={form} name="role" label="Role">
             {(a) => (
               <select {...a} name="role" required>
@@ -240,23 +215,7 @@ export function NewUserPage({ ctx, form }: { ctx: PageContext; form: FormState<N
               </select>
             )}
           </Field>
-          <Field
-            form={form}
-            name="password"
-            label="Password"
-            hint={`At least ${PASSWORD_MIN} characters. Give it to the person by a safe channel.`}
-          >
-            {(a) => (
-              <input
-                {...a}
-                type="password"
-                name="password"
-                autocomplete="new-password"
-                required
-                minLength={PASSWORD_MIN}
-              />
-            )}
-          </Field>
+          <AccountFields form={form} forSomeoneElse />
           <button type="submit" class="primary">
             Create user
           </button>

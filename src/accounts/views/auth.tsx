@@ -2,6 +2,7 @@ import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { PASSWORD_MIN } from "../passwords.ts";
+import { AccountFields } from "./account-fields.tsx";
 
 type Values = { email: string; name: string; next: string };
 
@@ -63,61 +64,6 @@ export function LoginPage({
   );
 }
 
-function AccountFields({
-  form,
-  passwordLabel,
-}: {
-  form: FormState<Values>;
-  passwordLabel: string;
-}) {
-  return (
-    <>
-      <Field form={form} name="name" label="Name">
-        {(a) => (
-          <input
-            {...a}
-            type="text"
-            name="name"
-            value={form.values.name ?? ""}
-            autocomplete="name"
-            required
-            maxLength={200}
-          />
-        )}
-      </Field>
-      <Field form={form} name="email" label="Email">
-        {(a) => (
-          <input
-            {...a}
-            type="email"
-            name="email"
-            value={form.values.email ?? ""}
-            autocomplete="email"
-            required
-          />
-        )}
-      </Field>
-      <Field
-        form={form}
-        name="password"
-        label={passwordLabel}
-        hint={`At least ${PASSWORD_MIN} characters.`}
-      >
-        {(a) => (
-          <input
-            {...a}
-            type="password"
-            name="password"
-            autocomplete="new-password"
-            required
-            minLength={PASSWORD_MIN}
-          />
-        )}
-      </Field>
-    </>
-  );
-}
-
 export function SignupPage({
   ctx,
   form,
@@ -135,7 +81,7 @@ export function SignupPage({
           <form method="post" action="/signup" class="stack" novalidate>
             <Csrf token={ctx.csrfToken} />
             <FormErrors form={form} />
-            <AccountFields form={form} passwordLabel="Password" />
+            <AccountFields form={form} />
             <button type="submit" class="primary">
               Create account
             </button>
@@ -176,7 +122,7 @@ export function SetupPage({
         >
           <Csrf token={ctx.csrfToken} />
           <FormErrors form={form} />
-          <AccountFields form={form} passwordLabel="Password" />
+          <AccountFields form={form} />
           <button type="submit" class="primary">
             Create admin account
           </button>
