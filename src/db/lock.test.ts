@@ -117,6 +117,26 @@ describe("data directory lock", () => {
     }
   });
 
+  test("when several take over one stale lock at once, exactly one wins", async () => {
+    const dir = tempDir();
+    const holder = await holdInChild(dir);
+    await killed(holder);
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => lockDataDir(dir)));
+    const won = results.filter((r) => r.status === "fulfilled");
+    const refused = results.filter(
+      (r) => r.status === "rejected" && r.reason instanceof DataDirLocked,
+    );
+    assert.equal(won.length, 1, "one holder");
+    assert.equal(refused.length, 5, "the others are told the directory is in use");
+    assert.equal(
+      fs.existsSync(path.join(dir, ".lock.takeover")),
+      false,
+      "no takeover marker is left",
+    );
+    await assert.rejects(lockDataDir(dir), DataDirLocked);
+    for (const r of won) if (r.status === "fulfilled") await r.value.release();
+  });
+
   test("a leftover .lock that nobody listens on is replaced", async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, ".lock"), "");

@@ -34,23 +34,59 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
 
   const server = net.createServer((socket) => socket.end());
   server.unref();
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const release = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  try {
+    await listen(server, socketPath);
+    return { release };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+  }
+  if (await isAlive(socketPath)) throw new DataDirLocked(dataDir);
+
+  // The holder died and left its socket file. Taking it over means deleting the
+  // file and listening anew; two processes doing that at once could each delete
+  // the other's fresh socket, so the takeover itself is serialised by a
+  // directory that only one process can create.
+  const takeover = `${socketPath}.takeover`;
+  const deadline = Date.now() + TAKEOVER_WAIT_MS;
+  for (;;) {
     try {
-      await listen(server, socketPath);
-      return {
-        release: () =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-          }),
-      };
+      fs.mkdirSync(takeover);
+      break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
-      if (await isAlive(socketPath)) throw new DataDirLocked(dataDir);
-      // The holder died without cleaning up: the socket file is stale.
-      fs.rmSync(socketPath, { force: true });
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      removeIfStale(takeover);
+      if (Date.now() > deadline) throw new DataDirLocked(dataDir);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-  throw new DataDirLocked(dataDir);
+  try {
+    // Someone may have completed a takeover while we waited.
+    if (await isAlive(socketPath)) throw new DataDirLocked(dataDir);
+    fs.rmSync(socketPath, { force: true });
+    await listen(server, socketPath);
+    return { release };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new DataDirLocked(dataDir);
+    throw error;
+  } finally {
+    fs.rmSync(takeover, { recursive: true, force: true });
+  }
+}
+
+// How long a process waits for another's takeover before giving up.
+const TAKEOVER_WAIT_MS = 5_000;
+// A takeover takes milliseconds; a marker this old was left by a process that died during one.
+const STALE_TAKEOVER_MS = 10_000;
+
+function removeIfStale(marker: string): void {
+  try {
+    if (Date.now() - fs.statSync(marker).mtimeMs > STALE_TAKEOVER_MS) {
+      fs.rmSync(marker, { recursive: true, force: true });
+    }
+  } catch {
+    // Gone already: the next mkdir decides.
+  }
 }
 
 function listen(server: net.Server, socketPath: string): Promise<void> {
