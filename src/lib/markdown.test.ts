@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { renderMarkdown } from "./markdown.ts";
+
+test("markdown is rendered", () => {
+  assert.equal(
+    renderMarkdown("**bold** and `code`").trim(),
+    "<p><strong>bold</strong> and <code>code</code></p>",
+  );
+});
+
+test("raw HTML in a message is shown as text, never as markup", () => {
+  const html = renderMarkdown(
+    '<script>alert(1)</script><img src=x onerror="alert(2)"><svg onload=alert(3)>',
+  );
+  assert.doesNotMatch(html, /<script|<img|<svg/);
+  assert.match(html, /&lt;script&gt;/);
+});
+
+test("javascript: and data: links are not links", () => {
+  const html = renderMarkdown(
+    "[a](javascript:alert(1)) [b](data:text/html,x) [c](JAVASCRIPT:alert(1)) ![d](javascript:alert(1))",
+  );
+  assert.doesNotMatch(html, /href="javascript|href="data|src="javascript/i);
+});
+
+test("safe links open in a new tab without leaking the referrer or passing rank", () => {
+  const html = renderMarkdown("[docs](https://example.com/docs) and https://example.org");
+  assert.match(
+    html,
+    /<a href="https:\/\/example.com\/docs" rel="nofollow noopener noreferrer" target="_blank">docs<\/a>/,
+  );
+  assert.match(html, /<a href="https:\/\/example.org"/);
+});
