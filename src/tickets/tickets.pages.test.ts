@@ -135,6 +135,29 @@ describeEachDatabase(
       assert.equal(strangerReply.statusCode, 404);
     });
 
+    test("customer-written titles, bodies and names are inert on every page that shows them", async () => {
+      const { deps } = world();
+      const customer = await makeCustomer(deps, { name: '<img src=x onerror="alert(1)">Mallory' });
+      const agent = await makeAgent(deps);
+      const ticket = await makeTicket(deps, customer, {
+        title: "<script>alert('title')</script>",
+        description:
+          '[click](javascript:alert(1)) <svg onload=alert(2)> <a href="javascript:alert(3)">x</a>',
+      });
+      const pages = [
+        await (await world().signedIn(customer)).get(`/tickets/${ticket.id}`),
+        await (await world().signedIn(customer)).get("/tickets"),
+        await (await world().signedIn(agent)).get(`/tickets/${ticket.id}`),
+        await (await world().signedIn(agent)).get("/desk?queue=unassigned"),
+      ];
+      for (const page of pages) {
+        assert.equal(page.statusCode, 200);
+        assert.doesNotMatch(page.body, /<script>alert|<img src=x|<svg onload|href="javascript/i);
+        assert.match(page.body, /&lt;script>alert\('title'\)&lt;\/script>|&lt;script&gt;alert/);
+        assert.match(String(page.headers["content-security-policy"]), /script-src 'self'/);
+      }
+    });
+
     test("my tickets lists only my own tickets", async () => {
       const { deps } = world();
       const me = await makeCustomer(deps);
