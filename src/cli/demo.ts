@@ -4,6 +4,7 @@ import type { Deps } from "../deps.ts";
 import { Invalid } from "../lib/errors.ts";
 import type { Priority, Status } from "../tickets/lifecycle.ts";
 import { addReply, createTicket, updateTicket } from "../tickets/tickets.service.ts";
+import { spreadDemoTimestamps } from "./demo.repo.ts";
 
 /**
  * `tessera demo`: a believable helpdesk to click through, built only through
@@ -13,6 +14,8 @@ import { addReply, createTicket, updateTicket } from "../tickets/tickets.service
  */
 
 export const DEMO_DOMAIN = "demo.tessera.test";
+// The demo's tickets are spread over this many past days.
+const DEMO_DAYS = 90;
 export const DEMO_PASSWORD = "tessera-demo";
 
 const SEED = 20_240_917;
@@ -909,6 +912,8 @@ async function seedInto(deps: Deps): Promise<string> {
     await addReply(deps, story.customer.actor, id, { content: story.followUp() });
     tickets++;
   }
+
+  await spreadDemoTimestamps(deps.db, DEMO_DOMAIN, DEMO_DAYS);
 
   const login = new URL("/login", deps.config.publicUrl).href;
   const row = (role: string, person: Person) =>

@@ -1,0 +1,53 @@
+import { sql } from "drizzle-orm";
+import type { Executor } from "../db/client.ts";
+
+/**
+ * Spreads the demo's tickets over the past `days` instead of the second they
+ * were seeded in: ticket ids map to days (higher ids later, so follow-ups come
+ * after the tickets they follow), and each ticket's messages and events keep
+ * their order a few hours apart. Only tickets whose requester has an email at
+ * `domain` move. Deterministic: the gaps come from hashes of the row ids.
+ */
+export async function spreadDemoTimestamps(
+  db: Executor,
+  domain: string,
+  days: number,
+): Promise<void> {
+  const pattern = `%@${domain}`;
+  // Two days of headroom so the last ticket's conversation never ends in the future.
+  await db.execute(sql`
+    CREATE TEMPORARY TABLE demo_base ON COMMIT DROP AS
+    SELECT t.id,
+           now() - interval '2 days'
+             - make_interval(secs => (max(t.id) OVER () - t.id)::float8 / greatest(max(t.id) OVER (), 1)
+                                     * ${days - 2} * 86400
+                                     + abs(hashtext('t' || t.id)) % 7200) AS at
+    FROM tickets t JOIN users u ON u.id = t.requester_id
+    WHERE u.email LIKE ${pattern}`);
+  await db.execute(sql`
+    UPDATE messages m SET created_at = x.at FROM (
+      SELECT m.id, b.at + make_interval(secs => sum(CASE WHEN m.id = first_id THEN 0
+                                                          ELSE 1800 + abs(hashtext('m' || m.id)) % 28800 END)
+                                                     OVER (PARTITION BY m.ticket_id ORDER BY m.id)) AS at
+      FROM (SELECT *, min(id) OVER (PARTITION BY ticket_id) AS first_id FROM messages) m
+      JOIN demo_base b ON b.id = m.ticket_id) x
+    WHERE x.id = m.id`);
+  await db.execute(sql`
+    UPDATE ticket_events e SET created_at = x.at FROM (
+      SELECT e.id, b.at + make_interval(secs => sum(CASE WHEN e.id = first_id THEN 0
+                                                          ELSE 1800 + abs(hashtext('e' || e.id)) % 28800 END)
+                                                     OVER (PARTITION BY e.ticket_id ORDER BY e.id)) AS at
+      FROM (SELECT *, min(id) OVER (PARTITION BY ticket_id) AS first_id FROM ticket_events) e
+      JOIN demo_base b ON b.id = e.ticket_id) x
+    WHERE x.id = e.id`);
+  await db.execute(sql`
+    UPDATE tickets t SET created_at = b.at,
+      updated_at = greatest(
+        b.at,
+        (SELECT max(created_at) FROM messages WHERE ticket_id = t.id),
+        (SELECT max(created_at) FROM ticket_events WHERE ticket_id = t.id))
+    FROM demo_base b WHERE b.id = t.id`);
+  await db.execute(sql`
+    UPDATE users SET created_at = now() - make_interval(days => ${days + 1})
+    WHERE email LIKE ${pattern}`);
+}
