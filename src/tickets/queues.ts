@@ -12,3 +12,10 @@ export const QUEUES = {
   { label: string; statuses: readonly Status[]; assignee?: "me" | "none" }
 >;
 export type QueueName = keyof typeof QUEUES;
+
+/**
+ * Queue counts stop here: agents need "how many" for working queues, while an
+ * exact count of years of solved tickets would cost a scan of most of the table
+ * on every page view. The desk shows "10,000+".
+ */
+export const QUEUE_COUNT_CAP = 10_000;

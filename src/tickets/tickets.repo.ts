@@ -234,13 +234,21 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
     .limit(filter.limit);
 }
 
+/**
+ * How many tickets match, counting no further than `upTo`: the cost is bounded
+ * by `upTo` index entries, not by the size of the table.
+ */
 export async function countTickets(
   db: Executor,
   filter: Omit<TicketFilter, "sort" | "descending" | "limit" | "after">,
+  upTo: number,
 ): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
+  const matching = db
+    .select({ one: sql`1` })
     .from(tickets)
-    .where(and(...filterConditions(filter)));
+    .where(and(...filterConditions(filter)))
+    .limit(upTo)
+    .as("matching");
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(matching);
   return row?.n ?? 0;
 }

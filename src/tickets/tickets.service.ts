@@ -17,7 +17,7 @@ import {
   type Status,
   statusAfterReply,
 } from "./lifecycle.ts";
-import { QUEUES, type QueueName } from "./queues.ts";
+import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "./queues.ts";
 import * as repo from "./tickets.repo.ts";
 import {
   CreateTicketInput,
@@ -379,16 +379,20 @@ function decodeTicketCursor(cursor: string, sort: Sort): repo.TicketFilter["afte
   return { value, id };
 }
 
-/** How many tickets are in each queue (staff only). */
+/** How many tickets are in each queue, up to QUEUE_COUNT_CAP + 1 (staff only). */
 export async function countQueues(deps: Deps, actor: Actor): Promise<Record<QueueName, number>> {
   if (!isStaff(actor)) throw new Forbidden();
   const entries = await Promise.all(
     Object.entries(QUEUES).map(async ([name, queue]) => {
       const assignee = "assignee" in queue ? queue.assignee : undefined;
-      const n = await repo.countTickets(deps.db, {
-        statuses: queue.statuses,
-        assigneeId: assignee === "me" ? actor.id : assignee === "none" ? null : undefined,
-      });
+      const n = await repo.countTickets(
+        deps.db,
+        {
+          statuses: queue.statuses,
+          assigneeId: assignee === "me" ? actor.id : assignee === "none" ? null : undefined,
+        },
+        QUEUE_COUNT_CAP + 1,
+      );
       return [name, n] as const;
     }),
   );

@@ -3,7 +3,7 @@ import type { PageContext } from "../../platform/views/context.ts";
 import { Field, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { PRIORITIES, STATUSES } from "../lifecycle.ts";
-import { QUEUES, type QueueName } from "../queues.ts";
+import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "../queues.ts";
 import type { Sort } from "../tickets.schemas.ts";
 import { SORTS } from "../tickets.schemas.ts";
 import type { TicketListItem } from "../tickets.service.ts";
@@ -84,7 +84,7 @@ function QueueNav({
               aria-current={name === filters.queue ? "page" : undefined}
             >
               <span class="queue-label">{QUEUES[name].label}</span>{" "}
-              <span class="count">{counts[name]}</span>
+              <span class="count">{formatCount(counts[name])}</span>
             </a>
           </li>
         ))}
@@ -265,6 +265,11 @@ function emptyText(props: DeskPageProps): string {
   if (props.filters.cursor) return "No more tickets.";
   if (hasFilters(props.filters)) return "No tickets match these filters.";
   return "No tickets in this queue.";
+}
+
+/** A queue count as shown: exact up to the cap, then "10,000+". */
+export function formatCount(n: number): string {
+  return n > QUEUE_COUNT_CAP ? `${QUEUE_COUNT_CAP.toLocaleString("en")}+` : n.toLocaleString("en");
 }
 
 /** The staff dashboard: queues with counts, filters, and one page of tickets. */
