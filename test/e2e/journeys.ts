@@ -417,7 +417,16 @@ export function defineJourneys({ javaScript }: { javaScript: boolean }): void {
       const first = await open();
       await signUp(first, server, newAccount("Fay First"));
       const title = `Invoice 2024-117 is wrong ${Date.now()}`;
-      const ticketId = await submitTicket(first, server, { title, description: "Tax is 0%." });
+      const ticketId = await submitTicket(first, server, {
+        title,
+        description: "Tax is 0%.",
+        files: [{ name: "invoice.txt", mimeType: "text/plain", buffer: Buffer.from("VAT 0%") }],
+      });
+      const attachmentHref = await first
+        .locator('a[href^="/attachments/"]')
+        .first()
+        .getAttribute("href");
+      assert.ok(attachmentHref, "the attachment is linked for its owner");
 
       const second = await open();
       await signUp(second, server, newAccount("Sid Second"));
@@ -426,6 +435,8 @@ export function defineJourneys({ javaScript }: { javaScript: boolean }): void {
       await heading(second, "Not found");
       assert.ok(!(await second.content()).includes("Invoice 2024-117"));
       await a11y(second, "error page for another customer's ticket");
+      const download = await second.request.get(`${server.url}${attachmentHref}`);
+      assert.equal(download.status(), 404, "nor its attachment");
 
       const desk = await second.goto(`${server.url}/desk`);
       assert.equal(desk?.status(), 403);
