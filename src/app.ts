@@ -38,6 +38,9 @@ export async function buildApp(
   const fullDeps: Deps = { ...deps, log: app.log };
 
   await app.register(errorsPlugin, fullDeps);
+  // Pages take HTML forms only (urlencoded and multipart, registered below):
+  // anything else is 415, which keeps JSON-shaped input away from form handlers.
+  app.removeAllContentTypeParsers();
   await app.register(securityPlugin, fullDeps);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
   await app.register(uploadsPlugin, fullDeps);

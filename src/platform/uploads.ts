@@ -48,9 +48,13 @@ export const uploadsPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   });
 });
 
-/** The staged files a multipart body carries under `field` (one or many). */
-export function filesFrom(body: unknown, field: string): StagedFile[] {
-  const value = (body as Record<string, unknown> | undefined)?.[field];
-  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return list.filter((v): v is StagedFile => typeof v === "object" && v !== null && "tmpPath" in v);
+/**
+ * The files this request uploaded under `field`. Only objects the upload hook
+ * staged for this very request count: a JSON or urlencoded body that imitates
+ * one (`{"attachments": {"tmpPath": "/etc/passwd"}}`) yields nothing.
+ */
+export function filesFrom(req: FastifyRequest, field: string): StagedFile[] {
+  const value = (req.body as Record<string, unknown> | undefined)?.[field];
+  const list: unknown[] = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return req.stagedFiles.filter((staged) => list.includes(staged));
 }

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { test } from "node:test";
 import { eq } from "drizzle-orm";
 import { makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
@@ -156,6 +158,35 @@ describeEachDatabase(
         assert.match(page.body, /&lt;script>alert\('title'\)&lt;\/script>|&lt;script&gt;alert/);
         assert.match(String(page.headers["content-security-policy"]), /script-src 'self'/);
       }
+    });
+
+    test("a body that imitates an uploaded file cannot make the server move or serve its files", async () => {
+      const { deps } = world();
+      const customer = await makeCustomer(deps);
+      const b = await world().signedIn(customer);
+      const secret = path.join(deps.config.dataDir, "secret.txt");
+      fs.writeFileSync(secret, "do not move me");
+      const fake = {
+        tmpPath: secret,
+        filename: "x.txt",
+        contentType: "text/plain",
+        size: 14,
+        sha256: "a".repeat(64),
+      };
+      const response = await b.app.inject({
+        method: "POST",
+        url: "/tickets",
+        headers: {
+          cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+          "content-type": "application/json",
+          "x-csrf-token": await b.csrf("/tickets/new"),
+        },
+        payload: JSON.stringify({ title: "t", description: "d", attachments: fake }),
+      });
+      assert.equal(response.statusCode, 415);
+      assert.equal(fs.readFileSync(secret, "utf8"), "do not move me");
+      const rows = await deps.db.select().from(tickets).where(eq(tickets.requesterId, customer.id));
+      assert.equal(rows.length, 0);
     });
 
     test("my tickets lists only my own tickets", async () => {

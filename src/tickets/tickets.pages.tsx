@@ -91,7 +91,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
         deps,
         actor,
         { title, description, priority: priority as Priority },
-        filesFrom(req.body, "attachments"),
+        filesFrom(req, "attachments"),
       ),
     );
     if (!result.ok) {
@@ -126,7 +126,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
         actor,
         id,
         { content, internal: internal === "true", waitOnCustomer: waitOnCustomer === "true" },
-        filesFrom(req.body, "attachments"),
+        filesFrom(req, "attachments"),
       ),
     );
     if (!result.ok) {
