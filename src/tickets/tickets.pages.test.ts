@@ -258,6 +258,10 @@ describeEachDatabase(
       assert.equal(download.headers["content-type"], "application/octet-stream");
       assert.match(String(download.headers["content-disposition"]), /^attachment;/);
       assert.equal(download.headers["x-content-type-options"], "nosniff");
+      const viaHtmx = await me.get(`/attachments/${link?.[1]}`, { "hx-request": "true" });
+      assert.equal(viaHtmx.statusCode, 204, "htmx is never given a file to swap into the page");
+      assert.equal(viaHtmx.headers["hx-redirect"], `/attachments/${link?.[1]}`);
+      assert.equal(viaHtmx.body, "");
     });
 
     test("a customer cannot change priority or assignee through the form, only mark solved", async () => {

@@ -162,6 +162,11 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
   app.get("/attachments/:id", async (req, reply) => {
     const actor = requireActor(req);
     const attachment = await tickets.getAttachment(deps, actor, idParam(req, "attachment"));
+    // A file is never content for htmx to swap into a page (it would run any hx-*
+    // attributes inside it): tell htmx to navigate instead, which downloads it.
+    if (req.headers["hx-request"]) {
+      return reply.header("hx-redirect", req.url).code(204).send();
+    }
     return reply
       .header("content-type", servedContentType(attachment.contentType))
       .header("content-length", String(attachment.size))

@@ -208,6 +208,16 @@ export function defineJourneys({ javaScript }: { javaScript: boolean }): void {
       const file = await page.request.get(new URL(href, server.url).href);
       assert.equal(file.status(), 200);
       assert.equal(await file.text(), attachment);
+      // Clicking it downloads the file and leaves the page as it was: the file's
+      // content is never swapped into the page (it could carry hx-* attributes).
+      const [saved] = await Promise.all([page.waitForEvent("download"), download.click()]);
+      assert.equal(saved.suggestedFilename(), "printer-log.txt");
+      await heading(page, new RegExp(title));
+      assert.match(pathOf(page), /^\/tickets\/\d+$/);
+      assert.ok(
+        !(await page.content()).includes("Error 0x42"),
+        "the file is not shown in the page",
+      );
       await a11y(page, "ticket page as its customer");
 
       await page

@@ -70,7 +70,8 @@ function Conversation({ view }: { view: TicketView }) {
                 <ul class="attachments" aria-label="Attachments">
                   {files.map((a) => (
                     <li>
-                      <a href={`/attachments/${a.id}`} download>
+                      {/* Never boosted: htmx would swap the file into the page as HTML. */}
+                      <a href={`/attachments/${a.id}`} download hx-boost="false">
                         {a.filename}
                       </a>{" "}
                       <span class="muted">{formatSize(a.size)}</span>
