@@ -3,8 +3,10 @@ import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { databaseTarget } from "./db/target.ts";
+import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
 
-// Expired sessions and rate-limit windows are deleted this often (by every node; harmless).
+// Expired sessions, rate-limit windows and abandoned uploads are cleared at start and
+// this often after (by every node; harmless).
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
 
 // In-flight requests get this long to finish after SIGTERM before the process exits anyway.
@@ -38,11 +40,13 @@ export async function serve(config: Config): Promise<void> {
   }
   const app = await buildApp({ db: database.db, config }, { logger: loggerOptions(config) });
   const deps = { db: database.db, config, log: app.log };
-  const housekeeping = setInterval(() => {
-    pruneExpired(deps).catch((error: unknown) =>
+  const housekeep = () => {
+    Promise.all([pruneExpired(deps), sweepAbandonedUploads(deps)]).catch((error: unknown) =>
       app.log.error({ err: error }, "housekeeping failed"),
     );
-  }, HOUSEKEEPING_INTERVAL_MS);
+  };
+  housekeep();
+  const housekeeping = setInterval(housekeep, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
   app.addHook("onClose", async () => {
     clearInterval(housekeeping);

@@ -2,6 +2,7 @@ import fastifyMultipart, { type MultipartFile } from "@fastify/multipart";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Deps } from "../deps.ts";
+import { Unauthorized } from "../lib/errors.ts";
 import { discardStaged, type StagedFile, stageUpload } from "../tickets/attachments.storage.ts";
 import { MAX_FILES } from "../tickets/tickets.schemas.ts";
 
@@ -18,6 +19,16 @@ export const uploadsPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   });
   app.addHook("onResponse", async (req) => {
     if (req.stagedFiles.length > 0) await discardStaged(req.stagedFiles);
+  });
+  // A client that hangs up mid-upload gets no response; its files go all the same.
+  app.addHook("onRequestAbort", async (req) => {
+    if (req.stagedFiles.length > 0) await discardStaged(req.stagedFiles);
+  });
+  // Nobody who is not signed in may make the server write files: refuse before the body is read.
+  app.addHook("preParsing", async (req) => {
+    // (req.isMultipart() is only known after parsing; the header is known now.)
+    const multipart = req.headers["content-type"]?.toLowerCase().startsWith("multipart/") ?? false;
+    if (multipart && !req.actor) throw new Unauthorized();
   });
 
   await app.register(fastifyMultipart, {

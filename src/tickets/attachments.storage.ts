@@ -22,11 +22,14 @@ export interface StagedFile {
 
 const MAX_FILENAME = 255;
 
-/** A file name safe to store and show: no path, no control characters, bounded length. */
+/** A file name safe to store and show: no path, no control or bidi characters, bounded length. */
 export function cleanFilename(raw: string): string {
   const base = raw.split(/[\\/]/).pop() ?? "";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  // Control characters, and bidi overrides that make "gpj.exe" read as "exe.jpg".
+  const cleaned = base
+    .replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "")
+    .trim();
   return (cleaned || "attachment").slice(0, MAX_FILENAME);
 }
 
@@ -72,6 +75,30 @@ export async function commitStaged(dataDir: string, file: StagedFile): Promise<v
   const target = storedPath(dataDir, file.sha256);
   await fs.promises.mkdir(path.dirname(target), { recursive: true });
   await fs.promises.rename(file.tmpPath, target);
+}
+
+/**
+ * Removes temporary uploads older than `olderThanMs`: what a crash or a killed
+ * process left behind (a live request's files are minutes old at most).
+ */
+export async function sweepStaged(dataDir: string, olderThanMs: number): Promise<number> {
+  const tmpDir = path.join(dataDir, "tmp");
+  let removed = 0;
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(tmpDir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const file = path.join(tmpDir, name);
+    const stat = await fs.promises.stat(file).catch(() => undefined);
+    if (stat && Date.now() - stat.mtimeMs > olderThanMs) {
+      await fs.promises.rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 export async function discardStaged(files: readonly StagedFile[]): Promise<void> {

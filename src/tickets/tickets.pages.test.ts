@@ -7,6 +7,11 @@ import { makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factorie
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { attachments, tickets } from "../db/schema/index.ts";
 
+function tmpFiles(dataDir: string): string[] {
+  const tmp = path.join(dataDir, "tmp");
+  return fs.existsSync(tmp) ? fs.readdirSync(tmp).sort() : [];
+}
+
 function ticketIdFrom(location: string | undefined): number {
   const match = /^\/tickets\/(\d+)/.exec(location ?? "");
   assert.ok(match?.[1], `expected a ticket URL, got ${location}`);
@@ -189,6 +194,20 @@ describeEachDatabase(
       assert.equal(rows.length, 0);
     });
 
+    test("an anonymous upload is refused before any file is written", async () => {
+      const { deps } = world();
+      const anonymous = world().browser();
+      const before = tmpFiles(deps.config.dataDir);
+      const response = await anonymous.postMultipart(
+        "/tickets",
+        { title: "x", description: "y" },
+        [{ field: "attachments", filename: "junk.bin", content: Buffer.alloc(64 * 1024) }],
+        { csrfFrom: "/login" },
+      );
+      assert.equal(response.statusCode, 401);
+      assert.deepEqual(tmpFiles(deps.config.dataDir), before);
+    });
+
     test("my tickets lists only my own tickets", async () => {
       const { deps } = world();
       const me = await makeCustomer(deps);
@@ -228,6 +247,8 @@ describeEachDatabase(
       );
       assert.equal(response.statusCode, 413);
       assert.match(response.body, /larger than the 1 MB limit for attachments/);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(tmpFiles(deps.config.dataDir), [], "the partial upload is removed");
       const rows = await deps.db.select().from(tickets).where(eq(tickets.requesterId, customer.id));
       assert.equal(rows.length, 0);
     });

@@ -6,7 +6,12 @@ import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { parse } from "../lib/validate.ts";
-import { commitStaged, discardStaged, type StagedFile } from "./attachments.storage.ts";
+import {
+  commitStaged,
+  discardStaged,
+  type StagedFile,
+  sweepStaged,
+} from "./attachments.storage.ts";
 import {
   checkTransition,
   isEditable,
@@ -397,6 +402,14 @@ export async function countQueues(deps: Deps, actor: Actor): Promise<Record<Queu
     }),
   );
   return Object.fromEntries(entries) as Record<QueueName, number>;
+}
+
+// An upload still in DATA_DIR/tmp after this long was abandoned (its request ended long ago).
+const ABANDONED_UPLOAD_MS = 60 * 60_000;
+
+/** Deletes temporary uploads left by crashed processes; returns how many. */
+export async function sweepAbandonedUploads(deps: Deps): Promise<number> {
+  return sweepStaged(deps.config.dataDir, ABANDONED_UPLOAD_MS);
 }
 
 /** An attachment the actor may download: theirs to see, and not on an internal note unless staff. */
