@@ -22,14 +22,14 @@ export interface StagedFile {
 
 const MAX_FILENAME = 255;
 
+// Control characters, and bidi overrides that make "gpj.exe" read as "exe.jpg".
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+const UNSAFE_IN_NAMES = /[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 /** A file name safe to store and show: no path, no control or bidi characters, bounded length. */
 export function cleanFilename(raw: string): string {
   const base = raw.split(/[\\/]/).pop() ?? "";
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  // Control characters, and bidi overrides that make "gpj.exe" read as "exe.jpg".
-  const cleaned = base
-    .replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "")
-    .trim();
+  const cleaned = base.replace(UNSAFE_IN_NAMES, "").trim();
   return (cleaned || "attachment").slice(0, MAX_FILENAME);
 }
 
