@@ -42,6 +42,8 @@ test("redirect targets after sign-in are local paths only", () => {
     42,
     "/\u0000x",
     "/a\\b",
+    "/€",
+    "/a b",
   ]) {
     assert.equal(localPath(next, "/home"), "/home", JSON.stringify(next));
   }

@@ -22,7 +22,7 @@ export function safeHref(url: string): string {
 export function localPath(next: unknown, fallback: string): string {
   if (typeof next !== "string" || !next.startsWith("/")) return fallback;
   if (next.startsWith("//") || next.startsWith("/\\")) return fallback;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
-  if (/[\u0000-\u001f\u007f\\]/.test(next)) return fallback;
+  // Printable ASCII only: anything else cannot go into a Location header as it is.
+  if (!/^[\x21-\x7e]*$/.test(next) || next.includes("\\")) return fallback;
   return next;
 }

@@ -58,7 +58,7 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
       })),
     };
   }
-  const status = fastifyError.statusCode ?? 500;
+  const status = fastifyError.statusCode ?? (isMalformedBody(error) ? 400 : 500);
   if (status >= 400 && status < 500) {
     const detail = friendlyMessage(fastifyError.code, deps) ?? fastifyError.message;
     return { status, code: (fastifyError.code ?? "bad_request").toLowerCase(), detail };
@@ -68,6 +68,13 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
     code: "internal",
     detail: "An unexpected error occurred; it has been logged.",
   };
+}
+
+/** Errors the multipart parser (busboy) throws for a body that is not what its headers say. */
+function isMalformedBody(error: Error): boolean {
+  return /^(Multipart: |Unexpected end of (form|multipart data)|Malformed part header)/.test(
+    error.message,
+  );
 }
 
 /** Plain words for the framework's own 4xx errors that people actually meet. */

@@ -4,8 +4,19 @@ import fastifyHelmet from "@fastify/helmet";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { Deps } from "../deps.ts";
+import { Invalid } from "../lib/errors.ts";
 import * as settings from "../settings/settings.service.ts";
 import { csrfUserInfo } from "./auth.ts";
+
+/** The name of the first field (strings, or lists of them) that contains a NUL byte. */
+function fieldWithNul(fields: unknown): string | undefined {
+  if (typeof fields !== "object" || fields === null) return undefined;
+  for (const [name, value] of Object.entries(fields)) {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === "string" && v.includes("\u0000"))) return name;
+  }
+  return undefined;
+}
 
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -52,5 +63,11 @@ export const securityPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   app.addHook("preHandler", (req, reply, done) => {
     if (!UNSAFE_METHODS.has(req.method)) return done();
     app.csrfProtection(req, reply, done);
+  });
+  // PostgreSQL text cannot hold NUL: refuse it in any query or form field here,
+  // once, rather than as a database error in whichever query meets it first.
+  app.addHook("preHandler", async (req) => {
+    const field = fieldWithNul(req.query) ?? fieldWithNul(req.body);
+    if (field !== undefined) throw Invalid.field(field, "contains characters that are not allowed");
   });
 });

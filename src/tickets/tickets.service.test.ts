@@ -309,6 +309,10 @@ describeEachDatabase("tickets service", (world) => {
       Invalid,
     );
     await assert.rejects(service.listTickets(deps, customer, { cursor: "not-a-cursor" }), Invalid);
+    for (const instant of ["0000-01-01T00:00:00.000Z", "2020-02-30T00:00:00.000Z", "2020-01-01"]) {
+      const cursor = Buffer.from(JSON.stringify([instant, 1, "-updatedAt"])).toString("base64url");
+      await assert.rejects(service.listTickets(deps, customer, { cursor }), Invalid, instant);
+    }
     await assert.rejects(service.listTickets(deps, customer, { limit: 0 }), Invalid);
   });
 });

@@ -378,10 +378,20 @@ function decodeTicketCursor(cursor: string, sort: Sort): repo.TicketFilter["afte
   if (parseId(id) === undefined) throw refuse();
   const validValue = sort.endsWith("priority")
     ? (PRIORITIES as readonly string[]).includes(value)
-    : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value) &&
-      Number.isFinite(Date.parse(value));
+    : isCursorInstant(value);
   if (!validValue) throw refuse();
   return { value, id };
+}
+
+/** An instant exactly as listTickets writes it, in years PostgreSQL and JS agree on. */
+function isCursorInstant(value: string): boolean {
+  const date = new Date(value);
+  return (
+    !Number.isNaN(date.getTime()) &&
+    date.toISOString() === value &&
+    date.getUTCFullYear() >= 1970 &&
+    date.getUTCFullYear() <= 9999
+  );
 }
 
 /** How many tickets are in each queue, up to QUEUE_COUNT_CAP + 1 (staff only). */

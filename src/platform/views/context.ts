@@ -29,7 +29,8 @@ const NOTICES: Record<string, string> = {
 
 export function pageContext(req: FastifyRequest, reply: FastifyReply): PageContext {
   const query = req.query as Record<string, unknown> | undefined;
-  const notice = typeof query?.notice === "string" ? NOTICES[query.notice] : undefined;
+  const key = query?.notice;
+  const notice = typeof key === "string" && Object.hasOwn(NOTICES, key) ? NOTICES[key] : undefined;
   return {
     actor: req.actor,
     csrfToken: reply.generateCsrf({ userInfo: csrfUserInfo(req) }),
