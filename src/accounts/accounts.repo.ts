@@ -150,19 +150,16 @@ export async function hitRateLimit(
   return row;
 }
 
-export async function peekRateLimit(
-  db: Executor,
-  key: string,
-): Promise<{ count: number; resetAt: Date } | undefined> {
-  const [row] = await db
-    .select({ count: rateLimits.count, resetAt: rateLimits.resetAt })
-    .from(rateLimits)
-    .where(and(eq(rateLimits.key, key), gt(rateLimits.resetAt, sql`now()`)));
-  return row;
-}
-
 export async function deleteExpiredRateLimits(db: Executor): Promise<void> {
   await db.delete(rateLimits).where(lt(rateLimits.resetAt, sql`now()`));
+}
+
+/** Takes one hit back (a sign-in that turned out to be right). */
+export async function releaseRateLimit(db: Executor, key: string): Promise<void> {
+  await db
+    .update(rateLimits)
+    .set({ count: sql`greatest(${rateLimits.count} - 1, 0)` })
+    .where(eq(rateLimits.key, key));
 }
 
 export async function clearRateLimit(db: Executor, key: string): Promise<void> {

@@ -244,6 +244,22 @@ describeEachDatabase("accounts service", (world) => {
     assert.equal(actor.id, user.id);
   });
 
+  test("a burst of parallel wrong passwords gets no more tries than the limit", async () => {
+    const { deps } = world();
+    const user = await makeCustomer(deps);
+    const results = await Promise.allSettled(
+      Array.from({ length: 3 * SIGN_IN_LIMITS.perAccount }, () =>
+        signIn(deps, { email: user.email, password: "wrong", ip: freshIp() }),
+      ),
+    );
+    const checked = results.filter((r) => r.status === "rejected" && r.reason instanceof Invalid);
+    const throttled = results.filter(
+      (r) => r.status === "rejected" && r.reason instanceof TooManyRequests,
+    );
+    assert.equal(checked.length, SIGN_IN_LIMITS.perAccount);
+    assert.equal(throttled.length, 2 * SIGN_IN_LIMITS.perAccount);
+  });
+
   test("successful sign-ins from one address never count towards its limit", async () => {
     const { deps } = world();
     const user = await makeCustomer(deps);

@@ -157,15 +157,18 @@ export async function signIn(
   const password = String(input.password ?? "").slice(0, 1024);
   const accountKey = `sign-in:account:${email}`;
   const ipKey = `sign-in:ip:${input.ip}`;
-  const [ipState, accountState] = await Promise.all([
-    repo.peekRateLimit(deps.db, ipKey),
-    repo.peekRateLimit(deps.db, accountKey),
+  // Every attempt is counted before the password is checked, in one statement per
+  // key, so a burst of parallel guesses cannot all slip under the limit; a
+  // successful attempt is taken back afterwards.
+  const [ipHit, accountHit] = await Promise.all([
+    repo.hitRateLimit(deps.db, ipKey, WINDOW_MS),
+    repo.hitRateLimit(deps.db, accountKey, WINDOW_MS),
   ]);
   const blockedUntil =
-    ipState && ipState.count >= SIGN_IN_LIMITS.perIp
-      ? ipState.resetAt
-      : accountState && accountState.count >= SIGN_IN_LIMITS.perAccount
-        ? accountState.resetAt
+    ipHit.count > SIGN_IN_LIMITS.perIp
+      ? ipHit.resetAt
+      : accountHit.count > SIGN_IN_LIMITS.perAccount
+        ? accountHit.resetAt
         : undefined;
   if (blockedUntil) {
     throw new TooManyRequests(Math.max(1, Math.ceil((blockedUntil.getTime() - Date.now()) / 1000)));
@@ -174,11 +177,10 @@ export async function signIn(
   const user = email ? await repo.findUserByEmail(deps.db, email) : undefined;
   const ok = await verifyPassword(user?.passwordHash, password);
   if (!ok || !user || user.disabled) {
-    await repo.hitRateLimit(deps.db, accountKey, WINDOW_MS);
-    await repo.hitRateLimit(deps.db, ipKey, WINDOW_MS);
     throw new Invalid([], "That email and password do not match an active account.");
   }
   await repo.clearRateLimit(deps.db, accountKey);
+  await repo.releaseRateLimit(deps.db, ipKey);
   return toActor(user);
 }
 
