@@ -108,6 +108,8 @@ describeEachDatabase("tickets service", (world) => {
     });
     assert.equal(note.ticket.status, "new");
     assert.equal(note.message.internal, true);
+    const [after] = await deps.db.select().from(tickets).where(eq(tickets.id, ticket.id));
+    assert.equal(after?.updatedAt.getTime(), ticket.updatedAt.getTime(), "no visible activity");
     const asCustomer = await service.getTicketView(deps, customer, ticket.id);
     assert.equal(
       asCustomer.messages.some((m) => m.internal),

@@ -226,6 +226,9 @@ export async function addReply(
         internal,
         waitOnCustomer: data.waitOnCustomer ?? false,
       });
+      // `updated_at` is activity the customer can see (their list sorts by it), so
+      // an internal note leaves it alone: it must not hint that staff wrote something.
+      if (internal) return { ticket, message };
       const updated = await repo.updateTicket(
         tx,
         ticketId,
