@@ -15,7 +15,7 @@ import pg from "pg";
  */
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/tessera.js");
-const SLOW = { timeout: 90_000 };
+const SLOW = { timeout: 180_000 };
 const tempDirs: string[] = [];
 
 function tempDir(): string {
@@ -195,7 +195,7 @@ describe("tessera CLI", { concurrency: true }, () => {
     test("a second demo on the same data is refused with a clear message", SLOW, async () => {
       const run = await tessera(["demo"], env);
       assert.equal(run.code, 1);
-      assert.match(oneErrorLine(run), /the demo is already loaded here/);
+      assert.match(oneErrorLine(run), /the demo only loads into an empty database/);
     });
   });
 
@@ -376,6 +376,9 @@ describe("tessera CLI", { concurrency: true }, () => {
         const migrate = await tessera(["migrate"], env);
         assert.equal(migrate.code, 0, migrate.stderr);
         assert.match(migrate.stdout, /Migrations applied \(postgres\)/);
+        const demo = await tessera(["demo"], env, { timeoutMs: 80_000 });
+        assert.equal(demo.code, 0, demo.stderr);
+        assert.match(demo.stdout, /300 tickets/);
         const create = await tessera(
           ["user", "create", "--email", "pg@b.test", "--name", "PG", "--role", "admin"],
           env,
@@ -383,12 +386,9 @@ describe("tessera CLI", { concurrency: true }, () => {
         );
         assert.equal(create.code, 0, create.stderr);
         assert.match(create.stdout, /Created admin pg@b\.test/);
-        const demo = await tessera(["demo"], env, { timeoutMs: 80_000 });
-        assert.equal(demo.code, 0, demo.stderr);
-        assert.match(demo.stdout, /300 tickets/);
         const again = await tessera(["demo"], env);
         assert.equal(again.code, 1);
-        assert.match(oneErrorLine(again), /the demo is already loaded here/);
+        assert.match(oneErrorLine(again), /the demo only loads into an empty database/);
       } finally {
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         await admin.end();

@@ -1,4 +1,4 @@
-import { createUser } from "../accounts/accounts.service.ts";
+import { createUser, needsSetup } from "../accounts/accounts.service.ts";
 import type { Actor, Role } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { Invalid } from "../lib/errors.ts";
@@ -797,6 +797,12 @@ export async function seedDemo(deps: Deps): Promise<string> {
 }
 
 async function seedInto(deps: Deps): Promise<string> {
+  // Demo accounts share a published password: never add them beside real ones.
+  if (!(await needsSetup(deps))) {
+    throw new Error(
+      "the demo only loads into an empty database (this one has accounts, and the demo's would share a published password); use an empty DATA_DIR or database",
+    );
+  }
   const dice = new Dice(SEED);
 
   // Agents first: an existing agent1 means the demo is already here.
