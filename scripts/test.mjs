@@ -12,6 +12,10 @@ const files = roots
   .sort();
 const only = process.argv.slice(2);
 const selected = only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+if (selected.length === 0) {
+  console.error(`No test file matches ${only.join(", ")}.`);
+  process.exit(1);
+}
 const result = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...selected],

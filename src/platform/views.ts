@@ -9,6 +9,8 @@ export const viewsPlugin = fp(async (app: FastifyInstance) => {
     "render",
     function render(this: FastifyReply, node: JSX.Element, status?: number) {
       if (status) this.code(status);
+      // Pages for a signed-in person hold their tickets: never keep them in a shared or back-button cache.
+      if (this.request.actor) this.header("cache-control", "private, no-store");
       // A form shown again with its errors keeps the address it was opened at.
       if (status && status >= 400) this.header("hx-push-url", "false");
       return this.type("text/html; charset=utf-8").send(`<!doctype html>${renderToString(node)}`);

@@ -216,6 +216,7 @@ describeEachDatabase(
       await makeTicket(deps, other, { title: "Theirs: refund" });
       const page = await (await world().signedIn(me)).get("/tickets");
       assert.equal(page.statusCode, 200);
+      assert.equal(page.headers["cache-control"], "private, no-store", "never cached");
       assert.match(page.body, /Mine: login loop/);
       assert.doesNotMatch(page.body, /Theirs: refund/);
     });

@@ -34,9 +34,13 @@ type Who = "anonymous" | "customer" | "other customer" | "agent" | "admin";
 
 describeEachDatabase("access control, route by route", (world) => {
   test("every route is covered by the matrix below", async () => {
-    const covered = new Set(Object.keys(MATRIX));
-    const missing = registeredRoutes(world().app).filter((r) => !covered.has(r));
-    assert.deepEqual(missing, [], "add new routes to the access matrix");
+    const served = registeredRoutes(world().app);
+    assert.ok(served.length >= 20, `read only ${served.length} routes from the route tree`);
+    assert.deepEqual(
+      served,
+      Object.keys(MATRIX).sort(),
+      "the matrix lists exactly the routes served",
+    );
   });
 
   test("each role gets exactly what DESIGN.md section 5 allows", async () => {
