@@ -309,6 +309,34 @@ describeEachDatabase(
       assert.equal(row?.priority, "normal");
     });
 
+    test("saving the controls applies only what this agent changed, not a stale form's other fields", async () => {
+      const { deps } = world();
+      const customer = await makeCustomer(deps);
+      const first = await makeAgent(deps);
+      const second = await makeAgent(deps);
+      const ticket = await makeTicket(deps, customer, { status: "open" });
+      const a = await world().signedIn(first);
+      const b = await world().signedIn(second);
+      const csrfFrom = `/tickets/${ticket.id}`;
+      const shown = { statusWas: "open", priorityWas: "normal", assigneeIdWas: "" };
+      // The first agent assigns the ticket to themself...
+      await a.post(
+        `/tickets/${ticket.id}`,
+        { ...shown, status: "open", priority: "normal", assigneeId: String(first.id) },
+        { csrfFrom },
+      );
+      // ...while the second, with the page opened before, raises the priority.
+      const late = await b.post(
+        `/tickets/${ticket.id}`,
+        { ...shown, status: "open", priority: "high", assigneeId: "" },
+        { csrfFrom },
+      );
+      assert.equal(late.statusCode, 303);
+      const [row] = await deps.db.select().from(tickets).where(eq(tickets.id, ticket.id));
+      assert.equal(row?.priority, "high");
+      assert.equal(row?.assigneeId, first.id, "the first agent's assignment stands");
+    });
+
     test("assigning to a customer through the form is refused", async () => {
       const { deps } = world();
       const customer = await makeCustomer(deps);

@@ -149,11 +149,16 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     const actor = requireActor(req);
     const id = idParam(req, "ticket");
     const fields = formFields(req);
+    // The controls form posts every field with what it showed (`statusWas`...):
+    // only what this person changed is applied, so a form opened before a
+    // colleague's change does not undo it.
+    const changed = (name: "status" | "priority" | "assigneeId") =>
+      fields[name] !== undefined && fields[name] !== fields[`${name}Was`];
     await tickets.updateTicket(deps, actor, id, {
-      ...(fields.status !== undefined ? { status: fields.status as Status } : {}),
-      ...(fields.priority !== undefined ? { priority: fields.priority as Priority } : {}),
-      ...(fields.assigneeId !== undefined
-        ? { assigneeId: optionalId(fields.assigneeId, "assigneeId") }
+      ...(changed("status") ? { status: fields.status as Status } : {}),
+      ...(changed("priority") ? { priority: fields.priority as Priority } : {}),
+      ...(changed("assigneeId")
+        ? { assigneeId: optionalId(fields.assigneeId ?? "", "assigneeId") }
         : {}),
     });
     return reply.redirect(`/tickets/${id}?notice=updated`, 303);

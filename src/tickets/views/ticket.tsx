@@ -182,6 +182,14 @@ function StaffControls({
       <h2 id="controls-heading">Ticket</h2>
       <form method="post" action={`/tickets/${ticket.id}`} class="stack">
         <Csrf token={ctx.csrfToken} />
+        {/* What the controls showed, so only fields changed here are applied. */}
+        <input type="hidden" name="statusWas" value={ticket.status} />
+        <input type="hidden" name="priorityWas" value={ticket.priority} />
+        <input
+          type="hidden"
+          name="assigneeIdWas"
+          value={ticket.assigneeId ? String(ticket.assigneeId) : ""}
+        />
         <div class="field">
           <label for="control-status">Status</label>
           <select id="control-status" name="status">
