@@ -134,6 +134,14 @@ describeEachDatabase("tickets service", (world) => {
     );
   });
 
+  test("an internal note cannot set the ticket pending: the customer would wait on nothing", async () => {
+    const { deps } = world();
+    const ticket = await makeTicket(deps, await makeCustomer(deps));
+    const agent = await makeAgent(deps);
+    const note = { content: "note", internal: true, waitOnCustomer: true };
+    await assert.rejects(service.addReply(deps, agent, ticket.id, note), Invalid);
+  });
+
   test("a customer's reply reopens a pending or solved ticket", async () => {
     const { deps } = world();
     const customer = await makeCustomer(deps);

@@ -202,6 +202,12 @@ export async function addReply(
       throw new Forbidden("Only staff can add internal notes or set a ticket pending.");
     }
     const internal = data.internal ?? false;
+    if (internal && data.waitOnCustomer) {
+      throw Invalid.field(
+        "waitOnCustomer",
+        "applies to replies the customer sees, not to internal notes",
+      );
+    }
     return await deps.db.transaction(async (tx) => {
       const ticket = await repo.lockTicket(tx, ticketId);
       if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", ticketId);
