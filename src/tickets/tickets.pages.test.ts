@@ -337,6 +337,21 @@ describeEachDatabase(
       assert.equal(row?.assigneeId, first.id, "the first agent's assignment stands");
     });
 
+    test("a reply form with a problem outside its fields says what it is, and keeps the text", async () => {
+      const { deps } = world();
+      const ticket = await makeTicket(deps, await makeCustomer(deps));
+      const b = await world().signedIn(await makeAgent(deps));
+      const response = await b.postMultipart(
+        `/tickets/${ticket.id}/replies`,
+        { content: "Draft I do not want to lose", internal: "true", waitOnCustomer: "true" },
+        [],
+        { csrfFrom: `/tickets/${ticket.id}` },
+      );
+      assert.equal(response.statusCode, 422);
+      assert.match(response.body, /An internal note cannot set the ticket pending/);
+      assert.match(response.body, /Draft I do not want to lose/);
+    });
+
     test("assigning to a customer through the form is refused", async () => {
       const { deps } = world();
       const customer = await makeCustomer(deps);

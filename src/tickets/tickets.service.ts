@@ -203,9 +203,14 @@ export async function addReply(
     }
     const internal = data.internal ?? false;
     if (internal && data.waitOnCustomer) {
-      throw Invalid.field(
-        "waitOnCustomer",
-        "applies to replies the customer sees, not to internal notes",
+      throw new Invalid(
+        [
+          {
+            field: "waitOnCustomer",
+            message: "applies to replies the customer sees, not to notes",
+          },
+        ],
+        "An internal note cannot set the ticket pending: untick one of the two.",
       );
     }
     return await deps.db.transaction(async (tx) => {
