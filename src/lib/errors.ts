@@ -56,13 +56,6 @@ export class Conflict extends AppError {
   readonly status = 409;
 }
 
-export class TooLarge extends AppError {
-  readonly status = 413;
-  constructor(message: string) {
-    super("too_large", message);
-  }
-}
-
 export class TooManyRequests extends AppError {
   readonly status = 429;
   constructor(

@@ -6,8 +6,6 @@ import type { Priority, Status } from "./lifecycle.ts";
 
 export type TicketRow = typeof tickets.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
-export type EventRow = typeof ticketEvents.$inferSelect;
-export type AttachmentRow = typeof attachments.$inferSelect;
 
 export async function insertTicket(
   db: Executor,
