@@ -11,6 +11,10 @@ export async function findUserById(db: Executor, id: number): Promise<UserRow | 
   return row;
 }
 
+export async function findUsersByIds(db: Executor, ids: number[]): Promise<UserRow[]> {
+  return db.select().from(users).where(inArray(users.id, ids));
+}
+
 export async function findUserByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
   const [row] = await db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`);
   return row;

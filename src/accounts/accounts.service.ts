@@ -2,7 +2,7 @@ import type { Executor } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { Conflict, Forbidden, Invalid, NotFound, TooManyRequests } from "../lib/errors.ts";
 import { hashToken, newToken, safeEqual } from "../lib/tokens.ts";
-import { parse } from "../lib/validate.ts";
+import { parse, trimFields } from "../lib/validate.ts";
 import * as settings from "../settings/settings.service.ts";
 import * as repo from "./accounts.repo.ts";
 import {
@@ -23,14 +23,6 @@ function toUser(row: repo.UserRow): User {
 
 function toActor(row: repo.UserRow): Actor {
   return { id: row.id, email: row.email, name: row.name, role: row.role };
-}
-
-function normalise<T extends { email?: string; name?: string }>(input: T): T {
-  return {
-    ...input,
-    ...(typeof input.email === "string" ? { email: input.email.trim() } : {}),
-    ...(typeof input.name === "string" ? { name: input.name.trim() } : {}),
-  };
 }
 
 async function insertNewUser(
@@ -54,7 +46,7 @@ export async function signUp(deps: Deps, input: SignUpInput): Promise<Actor> {
   if (!(await settings.getInstanceSettings(deps.db)).signupEnabled) {
     throw new Forbidden("Sign-up is switched off here; ask the support team for an account.");
   }
-  const data = parse(SignUpInput, normalise(input));
+  const data = parse(SignUpInput, trimFields(input, ["email", "name"]));
   return toActor(await insertNewUser(deps.db, { ...data, role: "customer" }));
 }
 
@@ -68,7 +60,7 @@ export async function createUser(
   input: CreateUserInput,
 ): Promise<User> {
   if (actor !== "system" && !isAdmin(actor)) throw new Forbidden();
-  const data = parse(CreateUserInput, normalise(input));
+  const data = parse(CreateUserInput, trimFields(input, ["email", "name"]));
   return toUser(await insertNewUser(deps.db, data));
 }
 
@@ -110,7 +102,7 @@ export async function completeSetup(
 ): Promise<Actor> {
   // Without the live token the page does not exist, whatever was typed into it.
   if (!(await checkSetupToken(deps, token))) throw new NotFound("page");
-  const data = parse(SignUpInput, normalise(input));
+  const data = parse(SignUpInput, trimFields(input, ["email", "name"]));
   const passwordHash = await hashPassword(data.password);
   return deps.db.transaction(async (tx) => {
     // Serialise concurrent attempts and check again under the lock: only one first admin.
@@ -267,7 +259,7 @@ export async function updateUser(
   input: UpdateUserInput,
 ): Promise<User> {
   if (!isAdmin(actor)) throw new Forbidden();
-  const data = parse(UpdateUserInput, normalise(input));
+  const data = parse(UpdateUserInput, trimFields(input, ["name"]));
   return deps.db.transaction(async (tx) => {
     await settings.lockAdminChanges(tx);
     const user = await repo.findUserById(tx, id);
@@ -349,11 +341,11 @@ export async function pruneExpired(deps: Deps): Promise<void> {
   await repo.deleteExpiredRateLimits(deps.db);
 }
 
-/** A user's id, name and role as shown beside tickets and messages. */
-export async function findPublicProfile(
+/** Users' names and roles as shown beside tickets and events, by id, in one query. */
+export async function findPublicProfiles(
   deps: Deps,
-  id: number,
-): Promise<{ id: number; name: string; role: Role } | undefined> {
-  const user = await repo.findUserById(deps.db, id);
-  return user ? { id: user.id, name: user.name, role: user.role } : undefined;
+  ids: readonly number[],
+): Promise<Map<number, { id: number; name: string; role: Role }>> {
+  const rows = ids.length > 0 ? await repo.findUsersByIds(deps.db, [...new Set(ids)]) : [];
+  return new Map(rows.map((u) => [u.id, { id: u.id, name: u.name, role: u.role }]));
 }

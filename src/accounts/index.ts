@@ -1,7 +1,7 @@
 // What other features may use from accounts.
 
 export {
-  findPublicProfile,
+  findPublicProfiles,
   findUserByEmail,
   getUser,
   isActiveStaff,

@@ -20,6 +20,16 @@ export const Email = Type.String({
   pattern: "^[^\\s@\\u0000]+@[^\\s@\\u0000]+\\.[^\\s@\\u0000]+$",
 });
 
+/** A copy of `input` with the named string fields trimmed (people paste stray spaces). */
+export function trimFields<T extends object>(input: T, keys: readonly (keyof T)[]): T {
+  const out = { ...input };
+  for (const key of keys) {
+    const value = out[key];
+    if (typeof value === "string") out[key] = value.trim() as T[keyof T];
+  }
+  return out;
+}
+
 /**
  * Checks `input` against `schema` and returns it typed, or throws Invalid with
  * one readable message per field. Services validate every input this way, so

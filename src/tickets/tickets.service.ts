@@ -5,7 +5,7 @@ import type { Deps } from "../deps.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
-import { parse } from "../lib/validate.ts";
+import { parse, trimFields } from "../lib/validate.ts";
 import {
   commitStaged,
   discardStaged,
@@ -70,15 +70,6 @@ function checkFiles(files: readonly StagedFile[]): void {
     throw Invalid.field("attachments", `at most ${MAX_FILES} files at once`);
 }
 
-function trimmed<T extends Record<string, unknown>>(input: T, keys: (keyof T)[]): T {
-  const out = { ...input };
-  for (const key of keys) {
-    const value = out[key];
-    if (typeof value === "string") out[key] = value.trim() as T[keyof T];
-  }
-  return out;
-}
-
 /**
  * Writes a ticket, its first message, its attachments and its events inside
  * the caller's transaction. The one place a ticket is born.
@@ -137,7 +128,7 @@ export async function createTicket(
   files: readonly StagedFile[] = [],
 ): Promise<Ticket> {
   try {
-    const data = parse(CreateTicketInput, trimmed(input, ["title", "description"]));
+    const data = parse(CreateTicketInput, trimFields(input, ["title", "description"]));
     checkFiles(files);
     const { ticket } = await deps.db.transaction((tx) =>
       insertTicket(deps, tx, actor, data, files),
@@ -153,24 +144,20 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   const ticket = await repo.findTicket(deps.db, id);
   if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", id);
   const staff = isStaff(actor);
-  const [messages, events, attachments, requester, assignee] = await Promise.all([
+  const [messages, events, attachments, requester] = await Promise.all([
     repo.listMessages(deps.db, id, staff),
     staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
     repo.listAttachments(deps.db, id, staff),
     accounts.getUser(deps, actor, ticket.requesterId),
-    ticket.assigneeId
-      ? accounts.findPublicProfile(deps, ticket.assigneeId)
-      : Promise.resolve(undefined),
   ]);
-  // Names for the user ids that assignee events refer to.
-  const names = new Map<number, string>();
-  const ids = new Set(
-    events.flatMap((e) => (e.kind === "assignee" ? [e.fromValue, e.toValue] : [])),
-  );
-  for (const id of ids) {
-    const profile = id ? await accounts.findPublicProfile(deps, Number(id)) : undefined;
-    if (profile) names.set(profile.id, profile.name);
-  }
+  // The assignee and everyone assignee events name, in one lookup.
+  const eventIds = events.flatMap((e) => (e.kind === "assignee" ? [e.fromValue, e.toValue] : []));
+  const profiles = await accounts.findPublicProfiles(deps, [
+    ...(ticket.assigneeId ? [ticket.assigneeId] : []),
+    ...eventIds.flatMap((v) => (v ? [Number(v)] : [])),
+  ]);
+  const assignee = ticket.assigneeId ? profiles.get(ticket.assigneeId) : undefined;
+  const names = new Map([...profiles].map(([userId, p]) => [userId, p.name]));
   return { ticket, messages, events, attachments, requester, assignee, names };
 }
 
@@ -195,7 +182,7 @@ export async function addReply(
   files: readonly StagedFile[] = [],
 ): Promise<ReplyResult> {
   try {
-    const data = parse(ReplyInput, trimmed(input, ["content"]));
+    const data = parse(ReplyInput, trimFields(input, ["content"]));
     checkFiles(files);
     const side = sideOf(actor);
     if (side !== "staff" && (data.internal || data.waitOnCustomer)) {
