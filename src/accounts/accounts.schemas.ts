@@ -4,7 +4,8 @@ import { ROLES } from "./actor.ts";
 import { PASSWORD_MAX, PASSWORD_MIN } from "./passwords.ts";
 
 const Password = Type.String({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX });
-const Name = Text({ min: 1, max: 200 });
+export const NAME_MAX = 200;
+const Name = Text({ min: 1, max: NAME_MAX });
 export const RoleSchema = Type.Enum([...ROLES]);
 
 export const SignUpInput = Type.Object(

@@ -2,12 +2,13 @@ import type { Executor } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { Conflict, Forbidden, Invalid, NotFound, TooManyRequests } from "../lib/errors.ts";
 import { hashToken, newToken, safeEqual } from "../lib/tokens.ts";
-import { parse, trimFields } from "../lib/validate.ts";
+import { Email, parse, trimFields } from "../lib/validate.ts";
 import * as settings from "../settings/settings.service.ts";
 import * as repo from "./accounts.repo.ts";
 import {
   ChangePasswordInput,
   CreateUserInput,
+  NAME_MAX,
   SignUpInput,
   UpdateUserInput,
 } from "./accounts.schemas.ts";
@@ -62,6 +63,26 @@ export async function createUser(
   if (actor !== "system" && !isAdmin(actor)) throw new Forbidden();
   const data = parse(CreateUserInput, trimFields(input, ["email", "name"]));
   return toUser(await insertNewUser(deps.db, data));
+}
+
+/**
+ * The customer account for an email address, created without a password when
+ * there is none (they can claim it later by setting one). Used when staff open
+ * a ticket on someone's behalf and when mail arrives from a new sender. Runs in
+ * the caller's transaction, so the account exists only if the ticket does.
+ */
+export async function findOrCreateCustomer(
+  db: Executor,
+  input: { email: string; name?: string | undefined },
+): Promise<{ user: User; created: boolean }> {
+  const email = parse(Email, input.email.trim());
+  const name = (input.name?.trim() || email.split("@")[0] || email).slice(0, NAME_MAX);
+  const inserted = await repo.insertUser(db, { email, name, role: "customer", passwordHash: null });
+  if (inserted) return { user: toUser(inserted), created: true };
+  // Taken: by a concurrent insert (now committed) or long ago. Same lookup either way.
+  const existing = await repo.findUserByEmail(db, email);
+  if (!existing) throw new Error(`user ${email} neither inserted nor found`);
+  return { user: toUser(existing), created: false };
 }
 
 /** Switches customer self sign-up on or off (admins only). */

@@ -1,6 +1,7 @@
 // What other features may use from accounts.
 
 export {
+  findOrCreateCustomer,
   findPublicProfiles,
   findUserByEmail,
   getUser,

@@ -1,29 +1,44 @@
-import { and, asc, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Executor } from "../db/client.ts";
-import { attachments, messages, ticketEvents, tickets, users } from "../db/schema/index.ts";
+import {
+  attachments,
+  messages,
+  SEARCH_CONFIG,
+  ticketEvents,
+  tickets,
+  users,
+} from "../db/schema/index.ts";
 import type { Priority, Status } from "./lifecycle.ts";
 
-export type TicketRow = typeof tickets.$inferSelect;
-export type MessageRow = typeof messages.$inferSelect;
+// Rows without their search vectors: those are for the database's eyes only.
+const { search: _ticketSearch, ...ticketColumns } = getTableColumns(tickets);
+const { search: _messageSearch, ...messageColumns } = getTableColumns(messages);
+
+export type TicketRow = Omit<typeof tickets.$inferSelect, "search">;
+export type MessageRow = Omit<typeof messages.$inferSelect, "search">;
 
 export async function insertTicket(
   db: Executor,
   values: typeof tickets.$inferInsert,
 ): Promise<TicketRow> {
-  const [row] = await db.insert(tickets).values(values).returning();
+  const [row] = await db.insert(tickets).values(values).returning(ticketColumns);
   if (!row) throw new Error("insert returned no ticket");
   return row;
 }
 
 export async function findTicket(db: Executor, id: number): Promise<TicketRow | undefined> {
-  const [row] = await db.select().from(tickets).where(eq(tickets.id, id));
+  const [row] = await db.select(ticketColumns).from(tickets).where(eq(tickets.id, id));
   return row;
 }
 
 /** The ticket, locked until the transaction ends, so concurrent changes queue up. */
 export async function lockTicket(db: Executor, id: number): Promise<TicketRow | undefined> {
-  const [row] = await db.select().from(tickets).where(eq(tickets.id, id)).for("update");
+  const [row] = await db
+    .select(ticketColumns)
+    .from(tickets)
+    .where(eq(tickets.id, id))
+    .for("update");
   return row;
 }
 
@@ -36,7 +51,7 @@ export async function updateTicket(
     .update(tickets)
     .set({ ...change, updatedAt: sql`now()` })
     .where(eq(tickets.id, id))
-    .returning();
+    .returning(ticketColumns);
   if (!row) throw new Error(`ticket ${id} vanished inside its transaction`);
   return row;
 }
@@ -45,7 +60,7 @@ export async function insertMessage(
   db: Executor,
   values: typeof messages.$inferInsert,
 ): Promise<MessageRow> {
-  const [row] = await db.insert(messages).values(values).returning();
+  const [row] = await db.insert(messages).values(values).returning(messageColumns);
   if (!row) throw new Error("insert returned no message");
   return row;
 }
@@ -155,6 +170,8 @@ export interface TicketFilter {
   /** A user id, or null for unassigned. */
   assigneeId?: number | null | undefined;
   requesterId?: number | undefined;
+  /** Words to find in titles and messages (web-search syntax: "phrase", -not, or). */
+  search?: { text: string; includeInternal: boolean } | undefined;
   sort: SortKey;
   descending: boolean;
   /** The sort value and id of the last row of the previous page. */
@@ -188,7 +205,21 @@ function filterConditions(
     conditions.push(eq(tickets.assigneeId, filter.assigneeId));
   if (filter.requesterId !== undefined)
     conditions.push(eq(tickets.requesterId, filter.requesterId));
+  if (filter.search)
+    conditions.push(matchesSearch(filter.search.text, filter.search.includeInternal));
   return conditions;
+}
+
+/**
+ * Tickets whose title or any message matches: two GIN lookups joined by id,
+ * so a rare word costs what it matches, not the size of the table.
+ */
+function matchesSearch(text: string, includeInternal: boolean): SQL {
+  const query = sql`websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${text})`;
+  const visible = includeInternal ? sql`` : sql` and not ${messages.internal}`;
+  return sql`${tickets.id} in (
+    select ${messages.ticketId} from ${messages} where ${messages.search} @@ ${query}${visible}
+    union select t2.id from ${tickets} t2 where t2.search @@ ${query})`;
 }
 
 /**

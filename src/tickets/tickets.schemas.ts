@@ -1,5 +1,5 @@
 import Type, { type Static } from "typebox";
-import { Text } from "../lib/validate.ts";
+import { Email, Text } from "../lib/validate.ts";
 import { PRIORITIES, STATUSES } from "./lifecycle.ts";
 
 export const TITLE_MAX = 200;
@@ -15,6 +15,8 @@ export const CreateTicketInput = Type.Object(
     title: Text({ min: 1, max: TITLE_MAX }),
     description: Text({ min: 1, max: CONTENT_MAX }),
     priority: Type.Optional(PrioritySchema),
+    /** Staff only: open the ticket for this customer (created if missing). */
+    requesterEmail: Type.Optional(Email),
   },
   { additionalProperties: false },
 );

@@ -78,15 +78,16 @@ async function insertTicket(
   deps: Deps,
   tx: Tx,
   actor: Actor,
-  data: CreateTicketInput,
+  data: Omit<CreateTicketInput, "requesterEmail">,
   files: readonly StagedFile[],
-  followUpOf?: number,
+  options: { requesterId?: number; followUpOf?: number } = {},
 ): Promise<{ ticket: Ticket; message: Message }> {
+  const { followUpOf } = options;
   const ticket = await repo.insertTicket(tx, {
     title: data.title,
     description: data.description,
     priority: data.priority ?? "normal",
-    requesterId: actor.id,
+    requesterId: options.requesterId ?? actor.id,
     followUpOf: followUpOf ?? null,
   });
   const message = await repo.insertMessage(tx, {
@@ -116,23 +117,43 @@ async function insertTicket(
   return { ticket, message };
 }
 
+export interface CreateTicketOptions {
+  /** Run inside this transaction (as a savepoint), e.g. to record an idempotent response with it. */
+  tx?: Tx | undefined;
+}
+
 /**
- * Opens a ticket for the actor: the ticket, its first message (the
- * description), its attachments and its `created` event are written in one
- * transaction, so a ticket never exists without its first message.
+ * Opens a ticket: the ticket, its first message (the description), its
+ * attachments and its `created` event are written in one transaction, so a
+ * ticket never exists without its first message. The requester is the actor,
+ * or, when staff name a `requesterEmail`, that customer (whose account is
+ * created, without a password, in the same transaction when missing).
  */
 export async function createTicket(
   deps: Deps,
   actor: Actor,
   input: CreateTicketInput,
   files: readonly StagedFile[] = [],
+  options: CreateTicketOptions = {},
 ): Promise<Ticket> {
   try {
-    const data = parse(CreateTicketInput, trimFields(input, ["title", "description"]));
-    checkFiles(files);
-    const { ticket } = await deps.db.transaction((tx) =>
-      insertTicket(deps, tx, actor, data, files),
+    const data = parse(
+      CreateTicketInput,
+      trimFields(input, ["title", "description", "requesterEmail"]),
     );
+    checkFiles(files);
+    if (data.requesterEmail !== undefined && !isStaff(actor)) {
+      throw new Forbidden("Only staff can open a ticket on someone else's behalf.");
+    }
+    const { ticket } = await (options.tx ?? deps.db).transaction(async (tx) => {
+      let requesterId: number | undefined;
+      if (data.requesterEmail !== undefined) {
+        const { user } = await accounts.findOrCreateCustomer(tx, { email: data.requesterEmail });
+        if (user.disabled) throw Invalid.field("requesterEmail", "belongs to a disabled account");
+        requesterId = user.id;
+      }
+      return insertTicket(deps, tx, actor, data, files, { requesterId });
+    });
     return ticket;
   } finally {
     await discardStaged(files);
@@ -210,7 +231,7 @@ export async function addReply(
           description: data.content,
           priority: ticket.priority,
         };
-        return insertTicket(deps, tx, actor, followUp, files, ticket.id);
+        return insertTicket(deps, tx, actor, followUp, files, { followUpOf: ticket.id });
       }
       const message = await repo.insertMessage(tx, {
         ticketId,

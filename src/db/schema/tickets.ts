@@ -1,7 +1,9 @@
+import { type SQL, sql } from "drizzle-orm";
 import {
   type AnyPgColumn,
   bigint,
   boolean,
+  customType,
   index,
   integer,
   pgEnum,
@@ -10,6 +12,16 @@ import {
   timestamp,
 } from "drizzle-orm/pg-core";
 import { users } from "./users.ts";
+
+/** A full-text search document; only ever written by PostgreSQL (generated columns). */
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/** The text-search configuration of every search column and query: one, so they always agree. */
+export const SEARCH_CONFIG = "english";
+
+function searchable(column: AnyPgColumn): SQL {
+  return sql`to_tsvector('english', ${column})`;
+}
 
 /** Declaration order is sort order: `ORDER BY priority` sorts low -> urgent. */
 export const ticketStatus = pgEnum("ticket_status", ["new", "open", "pending", "solved", "closed"]);
@@ -31,8 +43,13 @@ export const tickets = pgTable(
     followUpOf: integer().references((): AnyPgColumn => tickets.id),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** The title, for search (the description is the first message, searched there). */
+    search: tsvector()
+      .notNull()
+      .generatedAlwaysAs((): SQL => searchable(tickets.title)),
   },
   (t) => [
+    index("tickets_search_idx").using("gin", t.search),
     // Queues: filtered by status (and assignee), newest activity first, keyset on (updated_at, id).
     index("tickets_status_updated_idx").on(t.status, t.updatedAt, t.id),
     index("tickets_assignee_status_updated_idx").on(t.assigneeId, t.status, t.updatedAt, t.id),
@@ -57,8 +74,14 @@ export const messages = pgTable(
     /** Internal notes are for staff only and never reach a customer. */
     internal: boolean().notNull().default(false),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    search: tsvector()
+      .notNull()
+      .generatedAlwaysAs((): SQL => searchable(messages.content)),
   },
-  (t) => [index("messages_ticket_idx").on(t.ticketId, t.id)],
+  (t) => [
+    index("messages_ticket_idx").on(t.ticketId, t.id),
+    index("messages_search_idx").using("gin", t.search),
+  ],
 );
 
 /** The audit trail: one row per change of status, priority or assignee. Never updated. */

@@ -6,6 +6,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -62,3 +63,45 @@ export const settings = pgTable("settings", {
   value: jsonb().notNull(),
   updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });
+
+/** Personal API tokens: only the SHA-256 of the secret is kept. Revoking deletes the row. */
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text().notNull(),
+    /** The first characters of the token, shown so people can tell their tokens apart. */
+    prefix: text().notNull(),
+    /** Hex SHA-256 of the whole token. */
+    tokenHash: text().notNull().unique(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    lastUsedAt: timestamp({ withTimezone: true, precision: 3 }),
+  },
+  (t) => [index("api_tokens_user_idx").on(t.userId, t.id)],
+);
+
+/**
+ * Responses to API writes sent with an `Idempotency-Key`, kept 24 hours so a
+ * retried request gets the first answer instead of doing the work twice.
+ */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    key: text().notNull(),
+    /** Hex SHA-256 of method, path and body: the same key with another request is refused. */
+    fingerprint: text().notNull(),
+    status: integer().notNull(),
+    body: jsonb().notNull(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.key] }),
+    index("idempotency_keys_created_idx").on(t.createdAt),
+  ],
+);
