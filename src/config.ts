@@ -29,9 +29,34 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Cookies get the Secure flag (derived from PUBLIC_URL being https). */
   readonly secureCookies: boolean;
+  /** Outgoing mail server (smtp:// or smtps://); unset = mail is queued but not delivered. */
+  readonly smtpUrl: string | undefined;
+  /** The support address: From of every mail, and the base of reply addresses (support+token@...). */
+  readonly mailFrom: string;
+  /** Display name on outgoing mail. */
+  readonly mailFromName: string;
+  /** Delivery attempts per message before it is marked failed (shown to admins). */
+  readonly mailMaxTries: number;
+  /** Longest one SMTP delivery may take; a message claimed by a process that died is retried after twice this. */
+  readonly mailSendTimeoutMs: number;
+  /** Port of the built-in inbound SMTP listener; undefined = off. */
+  readonly inboundSmtpPort: number | undefined;
+  /** Interface the inbound SMTP listener binds. */
+  readonly inboundSmtpHost: string;
+  /** Recipients the listener accepts: bare domains (any address there) or addresses (and their +tags). */
+  readonly inboundSmtpDomains: readonly string[];
+  /** Largest inbound message, in bytes; bigger ones are refused at SMTP time with 552. */
+  readonly inboundMaxBytes: number;
+  /** New tickets one sender address may open by mail per hour; more are kept and ignored. */
+  readonly inboundTicketsPerHour: number;
 }
 
 type Env = Record<string, string | undefined>;
+
+const MAIL_DOMAIN =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+const MAIL_ADDRESS =
+  /^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -110,6 +135,42 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const sessionMaxDays = int("SESSION_MAX_DAYS", 30, 1, 365);
   const trustProxy = bool("TRUST_PROXY", false);
 
+  let smtpUrl = env.SMTP_URL?.trim() || undefined;
+  if (smtpUrl) {
+    try {
+      const url = new URL(smtpUrl);
+      if (url.protocol !== "smtp:" && url.protocol !== "smtps:") throw new Error("protocol");
+      if (!url.hostname) throw new Error("host");
+    } catch {
+      problems.push("SMTP_URL must be a URL like smtp://user:password@mail.example.com:587");
+      smtpUrl = undefined;
+    }
+  }
+  const mailFrom = (env.MAIL_FROM?.trim() || `support@${publicUrl.hostname}`).toLowerCase();
+  if (!MAIL_ADDRESS.test(mailFrom) || mailFrom.split("@")[0]?.includes("+")) {
+    problems.push(`MAIL_FROM must be a plain address like support@example.com, got "${mailFrom}"`);
+  }
+  const mailFromName = (env.MAIL_FROM_NAME?.trim() || "Support").replace(/[\r\n"<>]/g, "");
+  const mailMaxTries = int("MAIL_MAX_TRIES", 8, 1, 100);
+  const mailSendTimeoutSeconds = int("MAIL_SEND_TIMEOUT_SECONDS", 60, 1, 3600);
+  const inboundSmtpPort = env.INBOUND_SMTP_PORT?.trim()
+    ? int("INBOUND_SMTP_PORT", 0, 1, 65535)
+    : undefined;
+  const inboundSmtpHost = env.INBOUND_SMTP_HOST?.trim() || "127.0.0.1";
+  const inboundSmtpDomains = (env.INBOUND_SMTP_DOMAINS?.trim() || mailFrom)
+    .split(",")
+    .map((d) => d.trim().toLowerCase())
+    .filter((d) => d !== "");
+  for (const entry of inboundSmtpDomains) {
+    if (!MAIL_ADDRESS.test(entry) && !MAIL_DOMAIN.test(entry)) {
+      problems.push(
+        `INBOUND_SMTP_DOMAINS must list domains or addresses separated by commas, got "${entry}"`,
+      );
+    }
+  }
+  const inboundMaxMb = int("INBOUND_MAX_MB", 25, 1, 1024);
+  const inboundTicketsPerHour = int("INBOUND_TICKETS_PER_HOUR", 20, 1, 100_000);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -125,5 +186,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessionMaxMs: sessionMaxDays * 24 * 3600_000,
     trustProxy,
     secureCookies: publicUrl.protocol === "https:",
+    smtpUrl,
+    mailFrom,
+    mailFromName,
+    mailMaxTries,
+    mailSendTimeoutMs: mailSendTimeoutSeconds * 1000,
+    inboundSmtpPort,
+    inboundSmtpHost,
+    inboundSmtpDomains: Object.freeze(inboundSmtpDomains),
+    inboundMaxBytes: inboundMaxMb * 1024 * 1024,
+    inboundTicketsPerHour,
   });
 }

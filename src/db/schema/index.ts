@@ -1,2 +1,3 @@
+export * from "./email.ts";
 export * from "./tickets.ts";
 export * from "./users.ts";

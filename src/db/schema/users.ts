@@ -24,6 +24,8 @@ export const users = pgTable(
     /** Null for an account that has never set a password (e.g. created by email). */
     passwordHash: text(),
     disabled: boolean().notNull().default(false),
+    /** Staff: mail me about assignments, customer replies and new tickets (customers always get theirs). */
+    emailNotifications: boolean().notNull().default(true),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
