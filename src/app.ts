@@ -7,6 +7,8 @@ import type { Deps } from "./deps.ts";
 import { authPlugin } from "./platform/auth.ts";
 import { errorsPlugin } from "./platform/errors.ts";
 import { healthRoutes } from "./platform/health.ts";
+import { requestContextPlugin } from "./platform/logging.ts";
+import { metricsPlugin } from "./platform/metrics.ts";
 import { securityPlugin } from "./platform/security.ts";
 import { staticPlugin } from "./platform/static.ts";
 import { uploadsPlugin } from "./platform/uploads.ts";
@@ -37,6 +39,8 @@ export async function buildApp(
   }).withTypeProvider<TypeBoxTypeProvider>();
   const fullDeps: Deps = { ...deps, log: app.log };
 
+  await app.register(requestContextPlugin);
+  await app.register(metricsPlugin, fullDeps);
   await app.register(errorsPlugin, fullDeps);
   // Pages take HTML forms only (urlencoded and multipart, registered below):
   // anything else is 415, which keeps JSON-shaped input away from form handlers.

@@ -19,6 +19,8 @@ export interface Config {
   readonly publicUrl: URL;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
+  /** Bearer token that lets a scraper read /metrics from anywhere; unset = loopback only. */
+  readonly metricsToken: string | undefined;
   /** Largest accepted attachment, in bytes. */
   readonly maxAttachmentBytes: number;
   /** A session unused for this long ends. */
@@ -130,6 +132,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${env.LOG_LEVEL}"`);
   }
 
+  const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    problems.push("METRICS_TOKEN must be at least 16 characters (try: openssl rand -hex 32)");
+  }
+
   const maxAttachmentMb = int("MAX_ATTACHMENT_MB", 10, 1, 1024);
   const sessionIdleHours = int("SESSION_IDLE_HOURS", 24 * 7, 1, 24 * 365);
   const sessionMaxDays = int("SESSION_MAX_DAYS", 30, 1, 365);
@@ -181,6 +188,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     databasePoolMax,
     publicUrl,
     logLevel,
+    metricsToken,
     maxAttachmentBytes: maxAttachmentMb * 1024 * 1024,
     sessionIdleMs: sessionIdleHours * 3600_000,
     sessionMaxMs: sessionMaxDays * 24 * 3600_000,

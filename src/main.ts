@@ -3,6 +3,7 @@ import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { databaseTarget } from "./db/target.ts";
+import { logOptions } from "./platform/logging.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
 
 // Expired sessions, rate-limit windows and abandoned uploads are cleared at start and
@@ -14,10 +15,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Pretty logs in a terminal, JSON lines otherwise (for collectors). */
 function loggerOptions(config: Config): object {
-  const base = {
-    level: config.logLevel,
-    redact: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-cookie"]'],
-  };
+  const base = logOptions(config.logLevel);
   return process.stdout.isTTY
     ? {
         ...base,
