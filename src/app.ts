@@ -2,8 +2,10 @@ import fastifyFormbody from "@fastify/formbody";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyInstance } from "fastify";
 import { accountsPages } from "./accounts/accounts.pages.tsx";
+import { accountsApi } from "./accounts/accounts.routes.ts";
 import { adminPages } from "./accounts/admin.pages.tsx";
 import type { Deps } from "./deps.ts";
+import { API_PREFIX, apiDocsPlugin, apiPlugin, openApiPlugin } from "./platform/api.ts";
 import { authPlugin } from "./platform/auth.ts";
 import { errorsPlugin } from "./platform/errors.ts";
 import { healthRoutes } from "./platform/health.ts";
@@ -15,6 +17,8 @@ import { uploadsPlugin } from "./platform/uploads.ts";
 import { viewsPlugin } from "./platform/views.ts";
 import { deskPages } from "./tickets/desk.pages.tsx";
 import { ticketsPages } from "./tickets/tickets.pages.tsx";
+import { ticketsApi } from "./tickets/tickets.routes.ts";
+import { tokensPages } from "./tokens/tokens.pages.tsx";
 import "./platform/types.ts";
 
 export interface AppOptions {
@@ -42,6 +46,7 @@ export async function buildApp(
   await app.register(requestContextPlugin);
   await app.register(metricsPlugin, fullDeps);
   await app.register(errorsPlugin, fullDeps);
+  await app.register(openApiPlugin, fullDeps);
   // Pages take HTML forms only (urlencoded and multipart, registered below):
   // anything else is 415, which keeps JSON-shaped input away from form handlers.
   app.removeAllContentTypeParsers();
@@ -57,5 +62,9 @@ export async function buildApp(
   await app.register(adminPages, fullDeps);
   await app.register(ticketsPages, fullDeps);
   await app.register(deskPages, fullDeps);
+  await app.register(tokensPages, fullDeps);
+
+  await app.register(apiPlugin(fullDeps, [accountsApi, ticketsApi]), { prefix: API_PREFIX });
+  await app.register(apiDocsPlugin);
   return app;
 }

@@ -29,6 +29,8 @@ export interface Config {
   readonly sessionMaxMs: number;
   /** Trust X-Forwarded-* headers from a reverse proxy in front of Tessera. */
   readonly trustProxy: boolean;
+  /** API requests each user (or, unauthenticated, each IP) may make per minute on one node; 0 turns the limit off. */
+  readonly apiRateLimitPerMinute: number;
   /** Cookies get the Secure flag (derived from PUBLIC_URL being https). */
   readonly secureCookies: boolean;
   /** Outgoing mail server (smtp:// or smtps://); unset = mail is queued but not delivered. */
@@ -141,6 +143,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const sessionIdleHours = int("SESSION_IDLE_HOURS", 24 * 7, 1, 24 * 365);
   const sessionMaxDays = int("SESSION_MAX_DAYS", 30, 1, 365);
   const trustProxy = bool("TRUST_PROXY", false);
+  const apiRateLimitPerMinute = int("API_RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000);
 
   let smtpUrl = env.SMTP_URL?.trim() || undefined;
   if (smtpUrl) {
@@ -193,6 +196,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessionIdleMs: sessionIdleHours * 3600_000,
     sessionMaxMs: sessionMaxDays * 24 * 3600_000,
     trustProxy,
+    apiRateLimitPerMinute,
     secureCookies: publicUrl.protocol === "https:",
     smtpUrl,
     mailFrom,

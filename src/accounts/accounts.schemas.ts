@@ -35,3 +35,40 @@ export const ChangePasswordInput = Type.Object(
   { additionalProperties: false },
 );
 export type ChangePasswordInput = Static<typeof ChangePasswordInput>;
+
+// --- the API's shapes ---
+
+export const MeJson = Type.Object(
+  {
+    id: Type.Integer({ minimum: 1 }),
+    email: Type.String(),
+    name: Type.String(),
+    role: RoleSchema,
+  },
+  { $id: "Me" },
+);
+
+export const UserJson = Type.Object(
+  {
+    id: Type.Integer({ minimum: 1 }),
+    email: Type.String(),
+    name: Type.String(),
+    role: RoleSchema,
+    disabled: Type.Boolean(),
+    hasPassword: Type.Boolean({ description: "False for accounts made from mail or by staff" }),
+    createdAt: Type.String({ format: "date-time" }),
+    updatedAt: Type.String({ format: "date-time" }),
+  },
+  { $id: "User" },
+);
+
+export const UserListQuery = Type.Object(
+  {
+    role: Type.Optional(RoleSchema),
+    q: Type.Optional(Type.String({ maxLength: 200, description: "Part of a name or email" })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export type UserListQuery = Static<typeof UserListQuery>;

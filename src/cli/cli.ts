@@ -10,6 +10,8 @@ import { databaseTarget } from "../db/target.ts";
 import type { Deps } from "../deps.ts";
 import { AppError, Invalid } from "../lib/errors.ts";
 import { serve } from "../main.ts";
+import { createToken } from "../tokens/tokens.service.ts";
+import { backupDatabase, restoreDatabase } from "./backup.ts";
 import { seedDemo } from "./demo.ts";
 
 const USAGE = `Usage: tessera <command> [options]
@@ -19,7 +21,13 @@ Commands:
   migrate                       apply database migrations and exit
   user create --email E --name N --role customer|agent|admin [--password P]
                                 create an account; without --password it is read from standard input
+  token create --email E [--name N]
+                                create a personal API token for that account; the token is
+                                printed once, as the last line
   demo                          fill the database with demo agents, customers and tickets
+  backup FILE                   write the embedded database to FILE (stop the server first)
+  restore FILE [--force]        replace the embedded database with a backup; --force
+                                overwrites a database that holds accounts or tickets
 
 Configuration comes from environment variables; see .env.example.`;
 
@@ -90,6 +98,24 @@ async function userCreate(args: string[]): Promise<void> {
   });
 }
 
+async function tokenCreate(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { email: { type: "string" }, name: { type: "string", default: "command line" } },
+    strict: true,
+  });
+  if (!values.email) throw new UsageError("--email is required");
+  await withDatabase(async (deps) => {
+    const { token, record } = await createToken(
+      deps,
+      { system: true, email: values.email ?? "" },
+      { name: values.name ?? "" },
+    );
+    console.log(`Created API token "${record.name}" for ${values.email}. It is shown only now:`);
+    console.log(token);
+  });
+}
+
 /** Runs one command; returns the process exit code. */
 export async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -108,12 +134,37 @@ export async function run(argv: string[]): Promise<number> {
           throw new UsageError(`unknown user command "${rest[0] ?? ""}"; try: tessera user create`);
         await userCreate(rest.slice(1));
         return 0;
+      case "token":
+        if (rest[0] !== "create")
+          throw new UsageError(
+            `unknown token command "${rest[0] ?? ""}"; try: tessera token create`,
+          );
+        await tokenCreate(rest.slice(1));
+        return 0;
       case "demo":
         parseArgs({ args: rest, options: {}, strict: true });
         await withDatabase(async (deps) => {
           console.log(await seedDemo(deps));
         });
         return 0;
+      case "backup": {
+        const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true });
+        if (positionals.length !== 1) throw new UsageError("usage: tessera backup FILE");
+        console.log(await backupDatabase(loadConfig(), positionals[0] ?? ""));
+        return 0;
+      }
+      case "restore": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { force: { type: "boolean", default: false } },
+          allowPositionals: true,
+        });
+        if (positionals.length !== 1) throw new UsageError("usage: tessera restore FILE [--force]");
+        console.log(
+          await restoreDatabase(loadConfig(), positionals[0] ?? "", { force: values.force }),
+        );
+        return 0;
+      }
       case undefined:
       case "help":
       case "--help":

@@ -35,6 +35,7 @@ export function csrfUserInfo(req: FastifyRequest): string {
 export const authPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   app.decorateRequest("actor", undefined);
   app.decorateRequest("sessionToken", undefined);
+  app.decorateRequest("authVia", undefined);
   const cookieName = sessionCookieName(deps);
   app.addHook("onRequest", async (req) => {
     if (req.url.startsWith("/static/")) return;
@@ -44,6 +45,7 @@ export const authPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
     if (actor) {
       req.actor = actor;
       req.sessionToken = token;
+      req.authVia = "session";
     }
   });
 });

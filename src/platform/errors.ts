@@ -21,6 +21,7 @@ const TITLES: Record<number, string> = {
   409: "That cannot be changed now",
   413: "Too large",
   415: "Unsupported content type",
+  422: "That request does not match",
   429: "Too many attempts",
   500: "Something went wrong",
 };
@@ -50,12 +51,7 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
       status: 400,
       code: "invalid",
       detail: "The request is not valid.",
-      errors: fastifyError.validation.map((v) => ({
-        field:
-          (v.instancePath || "").replace(/^\//, "").replaceAll("/", ".") ||
-          String(v.params?.missingProperty ?? ""),
-        message: v.message ?? "is not valid",
-      })),
+      errors: fieldErrors(fastifyError.validation, fastifyError.validationContext),
     };
   }
   const status = fastifyError.statusCode ?? (isMalformedBody(error) ? 400 : 500);
@@ -68,6 +64,41 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
     code: "internal",
     detail: "An unexpected error occurred; it has been logged.",
   };
+}
+
+type ValidationIssue = NonNullable<FastifyError["validation"]>[number];
+
+/**
+ * One entry per wrong, missing or unknown field, named by its path (`title`,
+ * `limit`), from the schema validator's issues. A field is named once, by its
+ * most useful message.
+ */
+function fieldErrors(issues: ValidationIssue[], context: string | undefined): FieldError[] {
+  const where = (path: string) =>
+    path.replace(/^\//, "").replaceAll("/", ".") || (context === "body" ? "body" : (context ?? ""));
+  const errors = new Map<string, string>();
+  const add = (field: string, message: string) => {
+    if (!errors.has(field)) errors.set(field, message);
+  };
+  for (const issue of issues) {
+    const params = (issue.params ?? {}) as Record<string, unknown>;
+    const base = where(issue.instancePath);
+    const prefix = base === "body" || base === context ? "" : `${base}.`;
+    if (issue.keyword === "required" && Array.isArray(params.requiredProperties)) {
+      for (const name of params.requiredProperties) add(`${prefix}${name}`, "is required");
+    } else if (
+      issue.keyword === "additionalProperties" &&
+      Array.isArray(params.additionalProperties)
+    ) {
+      for (const name of params.additionalProperties)
+        add(`${prefix}${name}`, "is not a known field");
+    } else if (issue.keyword === "boolean") {
+      // "schema is false": the same unknown field, reported above with a better message.
+    } else {
+      add(base, issue.message ?? "is not valid");
+    }
+  }
+  return [...errors].map(([field, message]) => ({ field, message }));
 }
 
 /** Errors the multipart parser (busboy) throws for a body that is not what its headers say. */

@@ -8,6 +8,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The signed-in person, if any (set by the auth plugin). */
     actor: Actor | undefined;
+    /** How the actor was authenticated: a session cookie or (API only) a bearer token. */
+    authVia: "session" | "token" | undefined;
     /** The raw session cookie value, if the session is live. */
     sessionToken: string | undefined;
     /** Uploads of this request written to temporary files (removed after the response). */

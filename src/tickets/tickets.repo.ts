@@ -177,7 +177,14 @@ export interface TicketFilter {
   /** The sort value and id of the last row of the previous page. */
   after?: { value: string; id: number } | undefined;
   limit: number;
+  /** Also read each ticket's description (the API returns it; queue pages do not need it). */
+  withDescription?: boolean | undefined;
 }
+
+type TicketConditions = Omit<
+  TicketFilter,
+  "sort" | "descending" | "limit" | "after" | "withDescription"
+>;
 
 const requesters = alias(users, "requesters");
 const assignees = alias(users, "assignees");
@@ -188,9 +195,7 @@ const SORT_COLUMNS = {
   priority: tickets.priority,
 } as const;
 
-function filterConditions(
-  filter: Omit<TicketFilter, "sort" | "descending" | "limit" | "after">,
-): SQL[] {
+function filterConditions(filter: TicketConditions): SQL[] {
   const conditions: SQL[] = [];
   if (filter.statuses && filter.statuses.length > 0) {
     conditions.push(
@@ -245,6 +250,7 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
     .select({
       id: tickets.id,
       title: tickets.title,
+      description: filter.withDescription ? tickets.description : sql<string>`''`,
       status: tickets.status,
       priority: tickets.priority,
       requesterId: tickets.requesterId,
@@ -269,7 +275,7 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
  */
 export async function countTickets(
   db: Executor,
-  filter: Omit<TicketFilter, "sort" | "descending" | "limit" | "after">,
+  filter: TicketConditions,
   upTo: number,
 ): Promise<number> {
   const matching = db

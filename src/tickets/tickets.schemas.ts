@@ -52,3 +52,76 @@ export const SORTS = [
   "priority",
 ] as const;
 export type Sort = (typeof SORTS)[number];
+
+// --- the API's shapes ---
+
+const Id = Type.Integer({ minimum: 1 });
+const Instant = Type.String({ format: "date-time" });
+
+export const TicketJson = Type.Object(
+  {
+    id: Id,
+    title: Type.String(),
+    description: Type.String(),
+    status: StatusSchema,
+    priority: PrioritySchema,
+    requesterId: Id,
+    assigneeId: Type.Union([Id, Type.Null()]),
+    createdAt: Instant,
+    updatedAt: Instant,
+  },
+  { $id: "Ticket" },
+);
+export type TicketJson = Static<typeof TicketJson>;
+
+export const MessageJson = Type.Object(
+  {
+    id: Id,
+    ticketId: Id,
+    authorId: Id,
+    content: Type.String(),
+    internal: Type.Boolean(),
+    createdAt: Instant,
+  },
+  { $id: "Message" },
+);
+
+export const EventJson = Type.Object(
+  {
+    id: Id,
+    ticketId: Id,
+    actorId: Type.Union([Id, Type.Null()]),
+    kind: Type.String({ description: "created | status | priority | assignee | follow_up" }),
+    from: Type.Union([Type.String(), Type.Null()]),
+    to: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Instant,
+  },
+  { $id: "TicketEvent" },
+);
+
+export const TicketListQuery = Type.Object(
+  {
+    status: Type.Optional(
+      Type.String({
+        pattern: "^(new|open|pending|solved|closed)(,(new|open|pending|solved|closed))*$",
+        description: "One status, or several separated by commas",
+      }),
+    ),
+    priority: Type.Optional(PrioritySchema),
+    assigneeId: Type.Optional(
+      Type.String({ pattern: "^([1-9][0-9]{0,9}|me|none)$", description: "A user id, me or none" }),
+    ),
+    requesterId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+    q: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: 'Words in titles or messages ("phrase", -word, or)',
+      }),
+    ),
+    sort: Type.Optional(Type.Enum([...SORTS])),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export type TicketListQuery = Static<typeof TicketListQuery>;

@@ -2,6 +2,7 @@ import * as accounts from "../accounts/index.ts";
 import { type Actor, isStaff } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
+import * as mail from "../email/outbox.service.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
@@ -114,6 +115,7 @@ async function insertTicket(
         ]
       : []),
   ]);
+  await mail.notifyTicketCreated(deps, tx, actor, ticket, message);
   return { ticket, message };
 }
 
@@ -258,6 +260,7 @@ export async function addReply(
           { ticketId, actorId: actor.id, kind: "status", fromValue: ticket.status, toValue: next },
         ]);
       }
+      await mail.notifyReply(deps, tx, actor, updated, message);
       return { ticket: updated, message };
     });
   } finally {
@@ -319,6 +322,7 @@ export async function updateTicket(
         toValue: stringOrNull(to),
       })),
     );
+    if (change.assigneeId) await mail.notifyAssigned(deps, tx, actor, updated);
     return updated;
   });
 }
@@ -330,6 +334,8 @@ function stringOrNull(value: unknown): string | null {
 // --- lists and queues ---
 
 export const PAGE_SIZE_DEFAULT = 50;
+/** Longest search text: a few sentences is plenty, and it bounds the query's work. */
+export const SEARCH_MAX = 200;
 export const PAGE_SIZE_MAX = 100;
 
 export interface ListQuery {
@@ -338,9 +344,13 @@ export interface ListQuery {
   /** A user id, "me", or "none" (unassigned). */
   assignee?: number | "me" | "none" | undefined;
   requesterId?: number | undefined;
+  /** Words to find in titles and messages (customers never match internal notes). */
+  q?: string | undefined;
   sort?: Sort | undefined;
   cursor?: string | undefined;
   limit?: number | undefined;
+  /** Include descriptions in the rows (the API's ticket objects carry them). */
+  withDescription?: boolean | undefined;
 }
 
 export type TicketListItem = Awaited<ReturnType<typeof repo.listTickets>>[number];
@@ -368,11 +378,16 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   if (query.cursor) after = decodeTicketCursor(query.cursor, sort);
   const assigneeId =
     query.assignee === "me" ? actor.id : query.assignee === "none" ? null : query.assignee;
+  const q = query.q?.trim();
+  if (q !== undefined && q.length > SEARCH_MAX)
+    throw Invalid.field("q", `must be at most ${SEARCH_MAX} characters`);
   const rows = await repo.listTickets(deps.db, {
     statuses: query.statuses,
     priority: query.priority,
     assigneeId,
     requesterId: isStaff(actor) ? query.requesterId : actor.id,
+    search: q ? { text: q, includeInternal: isStaff(actor) } : undefined,
+    withDescription: query.withDescription,
     sort: key,
     descending,
     after,
@@ -452,4 +467,26 @@ export async function getAttachment(deps: Deps, actor: Actor, id: number) {
   if (!staff && (found.requesterId !== actor.id || found.internal))
     throw new NotFound("attachment", id);
   return found.attachment;
+}
+
+// --- single tickets for the API ---
+
+/** One ticket the actor may see (others' tickets are NotFound, never Forbidden). */
+export async function getTicket(deps: Deps, actor: Actor, id: number): Promise<Ticket> {
+  const ticket = await repo.findTicket(deps.db, id);
+  if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", id);
+  return ticket;
+}
+
+/** A ticket's messages, oldest first; internal notes only for staff. */
+export async function listMessages(deps: Deps, actor: Actor, ticketId: number) {
+  await getTicket(deps, actor, ticketId);
+  return repo.listMessages(deps.db, ticketId, isStaff(actor));
+}
+
+/** A ticket's audit trail, oldest first (staff only). */
+export async function listEvents(deps: Deps, actor: Actor, ticketId: number) {
+  await getTicket(deps, actor, ticketId);
+  if (!isStaff(actor)) throw new Forbidden("The audit trail is for support staff.");
+  return repo.listEvents(deps.db, ticketId);
 }

@@ -25,6 +25,7 @@ const NOTICES: Record<string, string> = {
   "settings-saved": "Settings saved.",
   welcome: "Welcome to Tessera.",
   "signed-out": "You have signed out.",
+  "token-revoked": "Token revoked. Requests using it are refused from now on.",
 };
 
 export function pageContext(req: FastifyRequest, reply: FastifyReply): PageContext {

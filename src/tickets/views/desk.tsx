@@ -2,12 +2,13 @@ import type { Actor } from "../../accounts/index.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Field, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
+import { Time } from "../../platform/views/time.tsx";
 import { PRIORITIES, STATUSES } from "../lifecycle.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "../queues.ts";
 import type { Sort } from "../tickets.schemas.ts";
 import { SORTS } from "../tickets.schemas.ts";
 import type { TicketListItem } from "../tickets.service.ts";
-import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge, Time } from "./badges.tsx";
+import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
 
 export const DEFAULT_QUEUE: QueueName = "unassigned";
 export const DEFAULT_SORT: Sort = "-updatedAt";

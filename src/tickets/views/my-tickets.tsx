@@ -1,7 +1,8 @@
 import type { PageContext } from "../../platform/views/context.ts";
 import { Layout } from "../../platform/views/layout.tsx";
+import { Time } from "../../platform/views/time.tsx";
 import type { TicketListItem } from "../tickets.service.ts";
-import { StatusBadge, Time } from "./badges.tsx";
+import { StatusBadge } from "./badges.tsx";
 
 /** The customer dashboard: my tickets, newest activity first. */
 export function MyTicketsPage({

@@ -3,10 +3,11 @@ import { renderMarkdown } from "../../lib/markdown.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
+import { Time } from "../../platform/views/time.tsx";
 import { isEditable, PRIORITIES, STATUSES } from "../lifecycle.ts";
 import { CONTENT_MAX } from "../tickets.schemas.ts";
 import type { TicketView } from "../tickets.service.ts";
-import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge, Time } from "./badges.tsx";
+import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
 import { AttachmentsField } from "./new-ticket.tsx";
 
 type ReplyValues = { content: string; internal: string; waitOnCustomer: string };

@@ -1,0 +1,58 @@
+import Type, { type TSchema } from "typebox";
+
+/** RFC 9457 problem details, as every API error is answered. */
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
+    ),
+  },
+  { $id: "Problem", description: "RFC 9457 problem details" },
+);
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: "Malformed or invalid input; `errors` names every field",
+  401: "No credentials, or a bad, revoked or disabled token",
+  403: "Allowed to see, but not to do this",
+  404: "Missing, or not yours",
+  409: "Conflicts with the current state (e.g. a closed ticket)",
+  413: "Body too large",
+  415: "Body is not application/json",
+  422: "Idempotency-Key reused with a different request",
+  429: "Rate limited; see Retry-After",
+};
+
+/** The error responses a route documents, each a Problem sent as application/problem+json. */
+export function problems(...statuses: number[]) {
+  return Object.fromEntries(
+    [401, 429, ...statuses].map((status) => [
+      status,
+      {
+        description: PROBLEM_DESCRIPTIONS[status] ?? "Error",
+        content: { "application/problem+json": { schema: Type.Ref("Problem") } },
+      },
+    ]),
+  );
+}
+
+/** An ISO 8601 UTC instant, as every time in the API is written. */
+export const Instant = Type.String({ format: "date-time" });
+
+/** Keyset-paginated list: `nextCursor` is null on the last page. */
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({
+    data: Type.Array(item),
+    nextCursor: Type.Union([Type.String(), Type.Null()]),
+  });
+}
+
+export const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 25 });
+export const Cursor = Type.String({ minLength: 1, maxLength: 500 });
+export const IdParam = Type.Object(
+  { id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) },
+  { additionalProperties: false },
+);

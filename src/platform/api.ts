@@ -1,0 +1,132 @@
+import fastifyRateLimit from "@fastify/rate-limit";
+import fastifySwagger, { type FastifyDynamicSwaggerOptions } from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import { TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import fp from "fastify-plugin";
+import type { TSchema } from "typebox";
+import type { Deps } from "../deps.ts";
+import { TooManyRequests, Unauthorized } from "../lib/errors.ts";
+import { resolveToken } from "../tokens/index.ts";
+import { Problem } from "./api.schemas.ts";
+
+export const API_PREFIX = "/api/v1";
+
+/** Largest JSON body the API reads: the biggest input is a 64 KiB message. */
+export const API_BODY_LIMIT = 256 * 1024;
+
+/**
+ * The OpenAPI document's skeleton; paths come from the routes' own schemas,
+ * so what is documented is what is validated.
+ */
+function openApiDocument(deps: Deps): FastifyDynamicSwaggerOptions {
+  return {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Tessera REST API",
+        version: "1.0.0",
+        description:
+          "Tickets, messages and users of a Tessera helpdesk. JSON in camelCase, times in ISO 8601 UTC, " +
+          "errors as RFC 9457 problem details. Authenticate with `Authorization: Bearer <token>` " +
+          "(create tokens on your account page or with `tessera token create`).",
+      },
+      servers: [{ url: new URL("/", deps.config.publicUrl).href.replace(/\/$/, "") }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: "http", scheme: "bearer" },
+          sessionCookie: {
+            type: "apiKey",
+            in: "cookie",
+            name: "tessera_session",
+            description:
+              "Same-origin browser calls; state-changing ones need the X-CSRF-Token header.",
+          },
+        },
+      },
+      security: [{ bearerAuth: [] }, { sessionCookie: [] }],
+    },
+    // Pages are not part of the API; every API route has a tag.
+    hideUntagged: true,
+    // Shared schemas keep their own names ("Ticket", "Problem") in the document.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === "string" ? json.$id : `def-${i}`,
+    },
+  };
+}
+
+/**
+ * The OpenAPI generator. Registered on the root before any route so it sees
+ * every API route; pages carry no tags and stay out of the document.
+ */
+export const openApiPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
+  await app.register(fastifySwagger, openApiDocument(deps));
+});
+
+/**
+ * The `/api/v1` context: JSON bodies only (anything else is 415), TypeBox
+ * validation that names every wrong or unknown field, bearer tokens, a
+ * per-node rate limit, the OpenAPI document and its interactive reference.
+ */
+/** A feature's part of the API: its routes and the named schemas they refer to. */
+export interface ApiModule {
+  schemas: TSchema[];
+  routes: FastifyPluginAsync<Deps>;
+}
+
+export function apiPlugin(deps: Deps, modules: ApiModule[]) {
+  return async (app: FastifyInstance) => {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser(
+      "application/json",
+      { parseAs: "string", bodyLimit: API_BODY_LIMIT },
+      app.getDefaultJsonParser("error", "error"),
+    );
+    app.setValidatorCompiler(TypeBoxValidatorCompiler);
+    // Shared schemas are added here, not in the features' own contexts: a child
+    // context that adds schemas rebuilds its validator from the root's (ajv) factory.
+    app.addSchema(Problem);
+    for (const schema of modules.flatMap((m) => m.schemas)) app.addSchema(schema);
+
+    // A bearer token, when sent, is the only credential looked at: a bad one is
+    // 401 even if a session cookie rides along.
+    app.addHook("onRequest", async (req) => {
+      const header = req.headers.authorization;
+      if (header === undefined) return;
+      req.actor = undefined;
+      req.authVia = undefined;
+      const match = /^Bearer +(\S+)$/i.exec(header);
+      const actor = match?.[1] ? await resolveToken(deps, match[1]) : undefined;
+      if (!actor)
+        throw new Unauthorized("The API token is missing, malformed, revoked or disabled.");
+      req.actor = actor;
+      req.authVia = "token";
+    });
+
+    if (deps.config.apiRateLimitPerMinute > 0) {
+      await app.register(fastifyRateLimit, {
+        max: deps.config.apiRateLimitPerMinute,
+        timeWindow: 60_000,
+        hook: "preHandler",
+        keyGenerator: (req) => (req.actor ? `user:${req.actor.id}` : `ip:${req.ip}`),
+        errorResponseBuilder: (_req, context) =>
+          new TooManyRequests(
+            Math.max(1, Math.ceil(context.ttl / 1000)),
+            `More than ${context.max} API requests a minute; slow down.`,
+          ),
+      });
+    }
+
+    app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+    for (const module of modules) await app.register(module.routes, deps);
+  };
+}
+
+/** The interactive reference at /api/docs, reading the same document. */
+export const apiDocsPlugin = async (app: FastifyInstance) => {
+  await app.register(fastifySwaggerUi, {
+    routePrefix: "/api/docs",
+    uiConfig: { deepLinking: true, defaultModelsExpandDepth: 0 },
+  });
+};

@@ -1,0 +1,260 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import Type from "typebox";
+import type { Deps } from "../deps.ts";
+import * as idempotency from "../idempotency/idempotency.service.ts";
+import { IdParam, problems } from "../platform/api.schemas.ts";
+import type { ApiModule } from "../platform/api.ts";
+import { requireActor } from "../platform/auth.ts";
+import type { Status } from "./lifecycle.ts";
+import {
+  CreateTicketInput,
+  EventJson,
+  MessageJson,
+  ReplyInput,
+  TicketJson,
+  TicketListQuery,
+  UpdateTicketInput,
+} from "./tickets.schemas.ts";
+import * as tickets from "./tickets.service.ts";
+
+type TicketLike = Omit<TicketJson, "createdAt" | "updatedAt"> & {
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/** The API's ticket object (also what an idempotent create stores and replays). */
+function ticketJson(t: TicketLike): TicketJson {
+  return {
+    id: t.id,
+    title: t.title,
+    description: t.description,
+    status: t.status,
+    priority: t.priority,
+    requesterId: t.requesterId,
+    assigneeId: t.assigneeId,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
+}
+
+const tags = ["tickets"];
+
+/** The tickets API: the same service calls as the pages, in JSON. */
+export const ticketsApi: ApiModule = {
+  schemas: [TicketJson, MessageJson, EventJson],
+  routes: ticketsRoutes,
+};
+
+async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
+  app.post(
+    "/tickets",
+    {
+      schema: {
+        tags,
+        summary: "Open a ticket",
+        description:
+          "Staff may open one for a customer with `requesterEmail` (the account is created if missing). " +
+          "Send an `Idempotency-Key` header to make retries safe: the same key and body within 24 hours " +
+          "returns the first response and creates nothing.",
+        headers: Type.Object({
+          "idempotency-key": Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+        }),
+        body: CreateTicketInput,
+        response: { 201: Type.Ref("Ticket"), ...problems(400, 403, 413, 415, 422) },
+      },
+    },
+    async (req, reply) => {
+      const actor = requireActor(req);
+      const body = req.body as CreateTicketInput;
+      const key = req.headers["idempotency-key"];
+      if (typeof key !== "string") {
+        return reply.code(201).send(ticketJson(await tickets.createTicket(deps, actor, body)));
+      }
+      const result = await idempotency.once(
+        deps,
+        { userId: actor.id, key, fingerprint: idempotency.fingerprint("POST", "/tickets", body) },
+        async (tx) => ({
+          status: 201,
+          body: ticketJson(await tickets.createTicket(deps, actor, body, [], { tx })),
+        }),
+      );
+      if (result.replayed) reply.header("idempotent-replayed", "true");
+      return reply.code(result.status as 201).send(result.body);
+    },
+  );
+
+  app.get(
+    "/tickets",
+    {
+      schema: {
+        tags,
+        summary: "List tickets",
+        description:
+          "Staff see every ticket, customers only their own. Keyset-paginated: pass `nextCursor` " +
+          "back as `cursor` (with the same filters and sort) for the next page.",
+        querystring: TicketListQuery,
+        response: {
+          200: Type.Object({
+            data: Type.Array(Type.Ref("Ticket")),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...problems(400),
+        },
+      },
+    },
+    async (req) => {
+      const actor = requireActor(req);
+      const query = req.query as TicketListQuery;
+      const assignee =
+        query.assigneeId === "me" || query.assigneeId === "none"
+          ? query.assigneeId
+          : query.assigneeId === undefined
+            ? undefined
+            : Number(query.assigneeId);
+      const page = await tickets.listTickets(deps, actor, {
+        statuses: query.status?.split(",") as Status[] | undefined,
+        priority: query.priority,
+        assignee,
+        requesterId: query.requesterId,
+        q: query.q,
+        sort: query.sort,
+        cursor: query.cursor,
+        limit: query.limit ?? 25,
+        withDescription: true,
+      });
+      return { data: page.tickets.map(ticketJson), nextCursor: page.nextCursor ?? null };
+    },
+  );
+
+  app.get(
+    "/tickets/:id",
+    {
+      schema: {
+        tags,
+        summary: "Get a ticket",
+        params: IdParam,
+        response: { 200: Type.Ref("Ticket"), ...problems(400, 404) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      return ticketJson(await tickets.getTicket(deps, requireActor(req), id));
+    },
+  );
+
+  app.patch(
+    "/tickets/:id",
+    {
+      schema: {
+        tags,
+        summary: "Change status, priority or assignee",
+        description:
+          "Staff may change all three; a customer may only set `status: solved` on their own ticket. " +
+          "Closed tickets cannot be changed (409).",
+        params: IdParam,
+        body: UpdateTicketInput,
+        response: { 200: Type.Ref("Ticket"), ...problems(400, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      const updated = await tickets.updateTicket(
+        deps,
+        requireActor(req),
+        id,
+        req.body as UpdateTicketInput,
+      );
+      return ticketJson(updated);
+    },
+  );
+
+  app.get(
+    "/tickets/:id/messages",
+    {
+      schema: {
+        tags,
+        summary: "A ticket's messages, oldest first",
+        description: "Internal notes are included for staff only.",
+        params: IdParam,
+        response: {
+          200: Type.Object({ data: Type.Array(Type.Ref("Message")) }),
+          ...problems(400, 404),
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      const messages = await tickets.listMessages(deps, requireActor(req), id);
+      return { data: messages.map(messageJson) };
+    },
+  );
+
+  app.post(
+    "/tickets/:id/messages",
+    {
+      schema: {
+        tags,
+        summary: "Reply, or (staff) add an internal note",
+        description:
+          "A customer's reply reopens a pending or solved ticket; on a closed ticket it opens a " +
+          "follow-up ticket, whose id is the message's `ticketId`. Staff cannot reply on a closed ticket (409).",
+        params: IdParam,
+        body: ReplyInput,
+        response: { 201: Type.Ref("Message"), ...problems(400, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (req, reply: FastifyReply) => {
+      const { id } = req.params as { id: number };
+      const result = await tickets.addReply(deps, requireActor(req), id, req.body as ReplyInput);
+      return reply.code(201).send(messageJson(result.message));
+    },
+  );
+
+  app.get(
+    "/tickets/:id/events",
+    {
+      schema: {
+        tags,
+        summary: "A ticket's audit trail, oldest first (staff)",
+        params: IdParam,
+        response: {
+          200: Type.Object({ data: Type.Array(Type.Ref("TicketEvent")) }),
+          ...problems(400, 403, 404),
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      const events = await tickets.listEvents(deps, requireActor(req), id);
+      return {
+        data: events.map((e) => ({
+          id: e.id,
+          ticketId: e.ticketId,
+          actorId: e.actorId,
+          kind: e.kind,
+          from: e.fromValue,
+          to: e.toValue,
+          createdAt: e.createdAt.toISOString(),
+        })),
+      };
+    },
+  );
+}
+
+function messageJson(m: {
+  id: number;
+  ticketId: number;
+  authorId: number;
+  content: string;
+  internal: boolean;
+  createdAt: Date;
+}) {
+  return {
+    id: m.id,
+    ticketId: m.ticketId,
+    authorId: m.authorId,
+    content: m.content,
+    internal: m.internal,
+    createdAt: m.createdAt.toISOString(),
+  };
+}

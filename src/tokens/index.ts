@@ -1,0 +1,3 @@
+// What other features may use from tokens.
+
+export { type ApiToken, resolveToken } from "./tokens.service.ts";

@@ -1,0 +1,107 @@
+import type { PageContext } from "../../platform/views/context.ts";
+import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
+import { Layout } from "../../platform/views/layout.tsx";
+import { Time } from "../../platform/views/time.tsx";
+import { TOKEN_NAME_MAX } from "../tokens.schemas.ts";
+import type { ApiToken } from "../tokens.service.ts";
+
+/** The account's API tokens: create, list (name, prefix, created, last used), revoke. */
+export function TokensPage({
+  ctx,
+  tokens,
+  form,
+  created,
+}: {
+  ctx: PageContext;
+  tokens: ApiToken[];
+  form: FormState<{ name: string }>;
+  /** A token just made: its secret is shown this once and never again. */
+  created?: { token: string; name: string } | undefined;
+}) {
+  const now = new Date();
+  return (
+    <Layout ctx={ctx} title="API tokens">
+      <section class="narrow">
+        <p>
+          <a href="/account">Your account</a>
+        </p>
+        <h1>API tokens</h1>
+        <p>
+          A token lets a script or integration use the <a href="/api/docs">REST API</a> as you, with
+          everything you are allowed to do. Send it as{" "}
+          <code>Authorization: Bearer &lt;token&gt;</code>.
+        </p>
+        {created && (
+          <div class="token-created" role="status">
+            <p>
+              Your new token <strong>{created.name}</strong>. Copy it now: it is not shown again.
+            </p>
+            <label for="new-token">Token</label>
+            <input id="new-token" type="text" readOnly value={created.token} class="token-value" />
+          </div>
+        )}
+        <h2>New token</h2>
+        <form method="post" action="/account/tokens" class="stack" novalidate>
+          <Csrf token={ctx.csrfToken} />
+          <FormErrors form={form} />
+          <Field form={form} name="name" label="Name" hint="What it is for, e.g. “CRM sync”.">
+            {(a) => (
+              <input
+                {...a}
+                type="text"
+                name="name"
+                value={form.values.name ?? ""}
+                maxLength={TOKEN_NAME_MAX}
+                required
+              />
+            )}
+          </Field>
+          <button type="submit" class="primary">
+            Create token
+          </button>
+        </form>
+        <h2>Your tokens</h2>
+        {tokens.length === 0 ? (
+          <p>You have no API tokens.</p>
+        ) : (
+          <table class="tokens">
+            <caption class="visually-hidden">Your API tokens</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Starts with</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">
+                  <span class="visually-hidden">Revoke</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.map((t) => (
+                <tr>
+                  <td>{t.name}</td>
+                  <td>
+                    <code>{t.prefix}…</code>
+                  </td>
+                  <td>
+                    <Time date={t.createdAt} now={now} />
+                  </td>
+                  <td>{t.lastUsedAt ? <Time date={t.lastUsedAt} now={now} /> : "Never"}</td>
+                  <td>
+                    <form method="post" action={`/account/tokens/${t.id}/revoke`}>
+                      <Csrf token={ctx.csrfToken} />
+                      <button type="submit" class="danger" aria-label={`Revoke ${t.name}`}>
+                        Revoke
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </Layout>
+  );
+}
