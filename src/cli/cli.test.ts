@@ -199,6 +199,95 @@ describe("tessera CLI", { concurrency: true }, () => {
     });
   });
 
+  describe("api tokens", { concurrency: 1 }, () => {
+    const env = { DATA_DIR: tempDir() };
+
+    test("token create for an unknown email is refused with one line", SLOW, async () => {
+      const run = await tessera(["token", "create", "--email", "nobody@b.test"], env);
+      assert.equal(run.code, 1);
+      assert.match(oneErrorLine(run), /email has no account/);
+    });
+
+    test(
+      "a token from `token create` runs the sketch's whole call flow through the API",
+      SLOW,
+      async () => {
+        const admin = await tessera(
+          ["user", "create", "--email", "boss@b.test", "--name", "Boss", "--role", "admin"],
+          env,
+          { input: "longenough1\n" },
+        );
+        assert.equal(admin.code, 0, admin.stderr);
+        const made = await tessera(
+          ["token", "create", "--email", "boss@b.test", "--name", "script"],
+          env,
+        );
+        assert.equal(made.code, 0, made.stderr);
+        const token = made.stdout.trimEnd().split("\n").at(-1) ?? "";
+        assert.match(token, /^tsr_[A-Za-z0-9_-]{43}$/);
+
+        const { child, url } = await startServer(env.DATA_DIR);
+        try {
+          const call = async (method: string, path: string, body?: unknown) => {
+            const response = await fetch(`${url}/api/v1${path}`, {
+              method,
+              headers: {
+                authorization: `Bearer ${token}`,
+                ...(body ? { "content-type": "application/json" } : {}),
+              },
+              ...(body ? { body: JSON.stringify(body) } : {}),
+            });
+            return {
+              status: response.status,
+              body: (await response.json()) as Record<string, never>,
+            };
+          };
+          // create user -> create ticket -> add message -> assign -> list the user's tickets
+          const agent = await call("POST", "/users", {
+            email: "agent@b.test",
+            name: "Agent",
+            role: "agent",
+          });
+          assert.equal(agent.status, 201);
+          const customer = await call("POST", "/users", {
+            email: "cust@b.test",
+            name: "Cust",
+            role: "customer",
+          });
+          assert.equal(customer.status, 201);
+          const ticket = await call("POST", "/tickets", {
+            title: "Printer on fire",
+            description: "Smoke everywhere",
+            requesterEmail: "cust@b.test",
+          });
+          assert.equal(ticket.status, 201);
+          assert.equal(ticket.body.requesterId, customer.body.id);
+          const message = await call("POST", `/tickets/${ticket.body.id}/messages`, {
+            content: "On our way",
+          });
+          assert.equal(message.status, 201);
+          const assigned = await call("PATCH", `/tickets/${ticket.body.id}`, {
+            assigneeId: agent.body.id,
+          });
+          assert.equal(assigned.status, 200);
+          assert.equal(assigned.body.assigneeId, agent.body.id);
+          assert.equal(assigned.body.status, "open");
+          const list = await call("GET", `/tickets?requesterId=${customer.body.id}`);
+          assert.equal(list.status, 200);
+          assert.deepEqual(
+            (list.body.data as { id: number }[]).map((t) => t.id),
+            [ticket.body.id],
+          );
+          const me = await call("GET", "/me");
+          assert.equal(me.body.email, "boss@b.test");
+        } finally {
+          child.kill("SIGTERM");
+          await exited(child);
+        }
+      },
+    );
+  });
+
   describe("accounts", { concurrency: 1 }, () => {
     const env = { DATA_DIR: tempDir() };
 
