@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import { eq } from "drizzle-orm";
+import { makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { loadConfig } from "../config.ts";
+import { openDatabase } from "../db/client.ts";
+import { messages, tickets, users } from "../db/schema/index.ts";
+import type { Deps } from "../deps.ts";
+
+/**
+ * `tessera backup` and `tessera restore`, run as the real command line on data
+ * directories of their own, checked by opening the database afterwards.
+ */
+
+const BIN = path.resolve(import.meta.dirname, "../../bin/tessera.js");
+const SLOW = { timeout: 120_000 };
+const tempDirs: string[] = [];
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-backup-"));
+  tempDirs.push(dir);
+  return dir;
+}
+
+after(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cliEnv(env: Record<string, string>): Record<string, string> {
+  const base: Record<string, string> = { LOG_LEVEL: "silent" };
+  for (const name of ["PATH", "HOME", "TMPDIR", "LANG"]) {
+    const value = process.env[name];
+    if (value !== undefined) base[name] = value;
+  }
+  return { ...base, ...env };
+}
+
+function start(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd: path.dirname(BIN),
+    env: cliEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+function tessera(args: string[], env: Record<string, string>): Promise<Run> {
+  const child = start(args, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`tessera ${args.join(" ")} took too long\n${stdout}\n${stderr}`));
+    }, 90_000);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The failure a person sees: exactly one line on stderr, starting `tessera:`. */
+function oneErrorLine(run: Run): string {
+  const lines = run.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${run.stderr}`);
+  assert.match(lines[0] ?? "", /^tessera: /);
+  return lines[0] ?? "";
+}
+
+const silentLog: Deps["log"] = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** Opens the data directory's embedded database in this process (holding its lock) for `work`. */
+async function withDataDir<T>(dataDir: string, work: (deps: Deps) => Promise<T>): Promise<T> {
+  const database = await openDatabase({ kind: "pglite", dataDir });
+  try {
+    await database.migrate();
+    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent" });
+    return await work({ db: database.db, config, log: silentLog });
+  } finally {
+    await database.close();
+  }
+}
+
+async function emails(dataDir: string): Promise<string[]> {
+  return withDataDir(dataDir, async (deps) =>
+    (await deps.db.select({ email: users.email }).from(users)).map((u) => u.email).sort(),
+  );
+}
+
+function leftovers(dataDir: string): string[] {
+  return fs.readdirSync(dataDir).filter((name) => /^pg\.|\.partial-/.test(name));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        address && typeof address === "object" ? resolve(address.port) : reject(new Error("port")),
+      );
+    });
+  });
+}
+
+describe("tessera backup and restore", { concurrency: true }, () => {
+  test(
+    "a backup restores the database as it was, and restore over data needs --force",
+    SLOW,
+    async () => {
+      const dataDir = tempDir();
+      const env = { DATA_DIR: dataDir };
+      const file = path.join(tempDir(), "tessera.backup");
+      const before = await withDataDir(dataDir, async (deps) => {
+        const customer = await makeCustomer(deps, { email: "kept@example.test" });
+        return makeTicket(deps, customer, {
+          title: "Backed up",
+          description: "This reply must survive a restore.",
+        });
+      });
+
+      const backup = await tessera(["backup", file], env);
+      assert.equal(backup.code, 0, backup.stderr);
+      assert.match(backup.stdout, /^Backed up the database in .* \(\d+\.\d MB\)\./);
+      assert.match(backup.stdout, /attachments/);
+      assert.ok(fs.statSync(file).size > 0);
+      assert.equal(fs.statSync(file).mode & 0o077, 0, "the backup is readable by its owner only");
+
+      await withDataDir(dataDir, (deps) => makeCustomer(deps, { email: "later@example.test" }));
+
+      const refused = await tessera(["restore", file], env);
+      assert.equal(refused.code, 1);
+      assert.match(
+        oneErrorLine(refused),
+        /already holds a database \(2 accounts, 1 ticket\).*--force/,
+      );
+      assert.deepEqual(await emails(dataDir), ["kept@example.test", "later@example.test"]);
+
+      const forced = await tessera(["restore", file, "--force"], env);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.match(forced.stdout, /^Restored .* \(1 account, 1 ticket\)\./);
+      assert.deepEqual(await emails(dataDir), ["kept@example.test"]);
+      const [message] = await withDataDir(dataDir, (deps) =>
+        deps.db.select().from(messages).where(eq(messages.ticketId, before.id)),
+      );
+      assert.equal(message?.content, "This reply must survive a restore.");
+      assert.deepEqual(leftovers(dataDir), []);
+
+      // And into a brand-new data directory, no --force needed.
+      const fresh = tempDir();
+      const intoFresh = await tessera(["restore", file], { DATA_DIR: fresh });
+      assert.equal(intoFresh.code, 0, intoFresh.stderr);
+      const titles = await withDataDir(fresh, async (deps) =>
+        (await deps.db.select({ title: tickets.title }).from(tickets)).map((t) => t.title),
+      );
+      assert.deepEqual(titles, ["Backed up"]);
+    },
+  );
+
+  test(
+    "a file that is not a backup is refused and the database is left as it was",
+    SLOW,
+    async () => {
+      const dataDir = tempDir();
+      await withDataDir(dataDir, (deps) => makeCustomer(deps, { email: "stays@example.test" }));
+      const garbage = path.join(tempDir(), "not-a-backup.tgz");
+      fs.writeFileSync(garbage, "this is not a database archive\n".repeat(100));
+      const run = await tessera(["restore", garbage, "--force"], { DATA_DIR: dataDir });
+      assert.equal(run.code, 1);
+      assert.match(oneErrorLine(run), /is not a Tessera backup/);
+      assert.deepEqual(leftovers(dataDir), [], "no half-restored directory left behind");
+      assert.deepEqual(await emails(dataDir), ["stays@example.test"]);
+
+      const missing = await tessera(["restore", path.join(dataDir, "nope")], { DATA_DIR: dataDir });
+      assert.equal(missing.code, 1);
+      assert.match(oneErrorLine(missing), /No such backup file/);
+
+      const nothing = await tessera(["backup", path.join(tempDir(), "x")], { DATA_DIR: tempDir() });
+      assert.equal(nothing.code, 1);
+      assert.match(oneErrorLine(nothing), /no embedded database/);
+    },
+  );
+
+  test("both refuse while a server holds the data directory", SLOW, async () => {
+    const dataDir = tempDir();
+    await withDataDir(dataDir, (deps) => makeCustomer(deps, { email: "served@example.test" }));
+    const file = path.join(tempDir(), "backup");
+    const existing = path.join(tempDir(), "existing-backup");
+    fs.writeFileSync(existing, "whatever is in it, the lock is checked first");
+    const port = await freePort();
+    const server = start(["serve"], { DATA_DIR: dataDir, PORT: String(port) });
+    try {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) break;
+        assert.ok(Date.now() < deadline && server.exitCode === null, "server did not start");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const [backup, restore] = await Promise.all([
+        tessera(["backup", file], { DATA_DIR: dataDir }),
+        tessera(["restore", existing, "--force"], { DATA_DIR: dataDir }),
+      ]);
+      for (const run of [backup, restore]) {
+        assert.equal(run.code, 1);
+        assert.match(oneErrorLine(run), /is in use by another Tessera process/);
+      }
+      assert.equal(fs.existsSync(file), false);
+    } finally {
+      server.kill("SIGTERM");
+      await new Promise((resolve) => server.once("exit", resolve));
+    }
+    assert.deepEqual(await emails(dataDir), ["served@example.test"]);
+  });
+
+  test("with DATABASE_URL both point to pg_dump and pg_restore", SLOW, async () => {
+    const env = { DATABASE_URL: "postgres://tessera@127.0.0.1:1/tessera", DATA_DIR: tempDir() };
+    const [backup, restore] = await Promise.all([
+      tessera(["backup", "x.dump"], env),
+      tessera(["restore", "x.dump"], env),
+    ]);
+    assert.equal(backup.code, 1);
+    assert.match(oneErrorLine(backup), /use pg_dump|with pg_dump/);
+    assert.equal(restore.code, 1);
+    assert.match(oneErrorLine(restore), /with pg_restore/);
+    const usage = await tessera(["backup"], env);
+    assert.equal(usage.code, 2);
+    assert.match(oneErrorLine(usage), /usage: tessera backup FILE/);
+  });
+});
