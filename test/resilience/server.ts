@@ -1,0 +1,248 @@
+// The real server as a child process (`node bin/tessera.js serve`), on an
+// embedded data directory or a fresh PostgreSQL database, for the crash,
+// shutdown, two-node and log tests. Accounts and API tokens are made in this
+// process before the server starts (PGlite's data directory is locked while it runs).
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { createUser } from "../../src/accounts/accounts.service.ts";
+import type { Role } from "../../src/accounts/index.ts";
+import { loadConfig } from "../../src/config.ts";
+import { type DatabaseTarget, openDatabase } from "../../src/db/client.ts";
+import type { Deps } from "../../src/deps.ts";
+import { createToken } from "../../src/tokens/tokens.service.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const BIN = path.join(ROOT, "bin", "tessera.js");
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Where a test's server keeps its data: an embedded data directory, or a PostgreSQL database. */
+export interface Store {
+  readonly kind: "pglite" | "postgres";
+  /** DATA_DIR for the server (attachments and, for PGlite, the database). */
+  readonly dataDir: string;
+  /** DATABASE_URL for the server, when PostgreSQL. */
+  readonly databaseUrl: string | undefined;
+  readonly target: DatabaseTarget;
+  /** Deletes the data directory and drops the database. */
+  remove(): Promise<void>;
+}
+
+const stores = new Set<Store>();
+const children = new Set<ChildProcess>();
+// An interrupted run must not leave servers behind.
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+/** A fresh data directory, and for PostgreSQL a fresh database on TEST_DATABASE_URL's server. */
+export async function createStore(kind: "pglite" | "postgres"): Promise<Store> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-res-"));
+  let databaseUrl: string | undefined;
+  let drop = async () => {};
+  if (kind === "postgres") {
+    const adminUrl = process.env.TEST_DATABASE_URL;
+    if (!adminUrl) throw new Error("TEST_DATABASE_URL is not set");
+    const name = `tessera_res_${randomBytes(6).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    databaseUrl = url.href;
+    drop = async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    };
+  }
+  const store: Store = {
+    kind,
+    dataDir,
+    databaseUrl,
+    target: databaseUrl
+      ? { kind: "postgres", url: databaseUrl, poolMax: 5 }
+      : { kind: "pglite", dataDir },
+    async remove() {
+      stores.delete(store);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      await drop();
+    },
+  };
+  stores.add(store);
+  return store;
+}
+
+const silentLog: Deps["log"] = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** Opens the store's database in this process (migrated) for `work`, then closes it. */
+export async function withStore<T>(store: Store, work: (deps: Deps) => Promise<T>): Promise<T> {
+  const database = await openDatabase(store.target);
+  try {
+    await database.migrate();
+    const config = loadConfig({
+      DATA_DIR: store.dataDir,
+      LOG_LEVEL: "silent",
+      ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
+    });
+    return await work({ db: database.db, config, log: silentLog });
+  } finally {
+    await database.close();
+  }
+}
+
+export interface Account {
+  id: number;
+  email: string;
+  password: string;
+  role: Role;
+  /** A personal API token (`Authorization: Bearer ...`). */
+  token: string;
+}
+
+/** Makes `count` accounts with API tokens (one password hash each: keep `count` small). */
+export async function seedAccounts(
+  store: Store,
+  count: number,
+  role: Role = "customer",
+): Promise<Account[]> {
+  return withStore(store, async (deps) => {
+    const accounts: Account[] = [];
+    for (let i = 0; i < count; i++) {
+      const password = `pw-${randomBytes(9).toString("hex")}`;
+      const user = await createUser(deps, "system", {
+        email: `${role}${i}-${randomBytes(4).toString("hex")}@example.test`,
+        name: `Load ${role} ${i}`,
+        role,
+        password,
+      });
+      const actor = { id: user.id, email: user.email, name: user.name, role: user.role };
+      const { token } = await createToken(deps, actor, { name: "resilience test" });
+      accounts.push({ id: user.id, email: user.email, password, role: user.role, token });
+    }
+    return accounts;
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => (port ? resolve(port) : reject(new Error("no free port"))));
+    });
+  });
+}
+
+export interface Server {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Everything the server wrote to stdout and stderr so far. */
+  log(): string;
+  /** Resolves with the exit code and signal once the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (or SIGKILL after `graceMs`) and wait for the exit. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `tessera serve` on the store and resolves once /readyz answers 200. */
+export async function startServer(
+  store: Store,
+  env: Record<string, string> = {},
+  options: { port?: number; startTimeoutMs?: number } = {},
+): Promise<Server> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const childEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR,
+    DATA_DIR: store.dataDir,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    PUBLIC_URL: url,
+    LOG_LEVEL: "warn",
+    API_RATE_LIMIT_PER_MINUTE: "0",
+    ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
+    ...env,
+  };
+  const child = spawn(process.execPath, [BIN, "serve"], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  const chunks: string[] = [];
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => chunks.push(chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => chunks.push(chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const log = () => chunks.join("");
+  const stop = async (graceMs = 15_000) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    const result = await exited;
+    clearTimeout(timer);
+    return result;
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the server exited (${child.exitCode ?? child.signalCode}):\n${log()}`);
+    }
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`the server was not ready in time:\n${log()}`);
+    }
+    await sleep(100);
+  }
+  return { url, port, child, log, exited, stop };
+}
+
+/** A JSON API call with a bearer token; network failures reject. */
+export async function api(
+  server: { url: string },
+  token: string,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${server.url}/api/v1${url}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON: kept as text for the failure message.
+  }
+  return { status: response.status, body: parsed };
+}
