@@ -1,0 +1,201 @@
+// The "raw SQL" of each read scenario: the statements the app's own services issue for
+// that page, captured through a logging Drizzle instance (so an index or query change in
+// src/ is picked up without touching the bench), then replayed directly on the database,
+// one after another, and timed. That is the floor under the HTTP median: what the
+// database alone needs for the page.
+import type { PGlite } from "@electric-sql/pglite";
+import type pg from "pg";
+import type { SqlClient } from "./load.ts";
+
+export interface RawSql {
+  sql: string;
+  params: unknown[];
+}
+
+export interface SqlTiming {
+  statements: number;
+  iterations: number;
+  p50: number;
+  p99: number;
+}
+
+export interface SqlCapture {
+  raw: Record<string, RawSql[]>;
+  scenarios: Record<string, SqlTiming>;
+}
+
+interface CaptureFixtures {
+  agentSessions: string[];
+  apiTokens: { agent?: string | undefined };
+  customerSessions: { id: number; token: string }[];
+  longTickets: number[];
+  searchWords: string[];
+}
+
+const silent = { info() {}, debug() {}, warn() {}, error() {} };
+
+export async function captureSql(
+  db: { driver: pg.Pool | PGlite; main: SqlClient },
+  kind: "postgres" | "pglite",
+  fx: CaptureFixtures,
+  deepPages: number,
+  budget = { min: 50, ms: 2000 },
+): Promise<SqlCapture> {
+  const schema = await import("../src/db/schema/index.ts");
+  const { loadConfig } = await import("../src/config.ts");
+  const accounts = await import("../src/accounts/accounts.service.ts");
+  const tickets = await import("../src/tickets/tickets.service.ts");
+
+  let capturing = false;
+  const captured: RawSql[] = [];
+  const logger = {
+    logQuery(sql: string, params: unknown[]) {
+      if (capturing) captured.push({ sql, params });
+    },
+  };
+  const drizzleDb =
+    kind === "postgres"
+      ? (await import("drizzle-orm/node-postgres")).drizzle({
+          client: db.driver as pg.Pool,
+          schema,
+          casing: "snake_case",
+          logger,
+        })
+      : (await import("drizzle-orm/pglite")).drizzle({
+          client: db.driver as PGlite,
+          schema,
+          casing: "snake_case",
+          logger,
+        });
+  const deps = { db: drizzleDb as never, config: loadConfig({}), log: silent };
+  const record = async (run: () => Promise<unknown>): Promise<RawSql[]> => {
+    captured.length = 0;
+    capturing = true;
+    try {
+      await run();
+    } finally {
+      capturing = false;
+    }
+    return captured.filter((s) => /^\s*(select|with)\b/i.test(s.sql));
+  };
+
+  const agentToken = fx.agentSessions[0] as string;
+  const agent = await accounts.resolveSession(deps, agentToken);
+  if (!agent) throw new Error("the bench agent's session does not resolve");
+  const customer = fx.customerSessions[0];
+  if (!customer) throw new Error("no bench customer");
+  const customerActor = await accounts.resolveSession(deps, customer.token);
+  if (!customerActor) throw new Error("the bench customer's session does not resolve");
+  const assignee = agent.id;
+
+  // Walk the closed list in-process to page `deepPages`, like the HTTP scenario does.
+  const closed = { statuses: ["closed" as const], sort: "-updatedAt" as const };
+  let cursor: string | undefined;
+  for (let page = 1; page < deepPages; page++) {
+    const next = (await tickets.listTickets(deps, agent, { ...closed, cursor })).nextCursor;
+    if (!next) break;
+    cursor = next;
+  }
+  // The API resolves a bearer token (no session) and lists with descriptions.
+  const tokensModule = fx.apiTokens.agent
+    ? await import("../src/tokens/index.ts").catch(() => undefined)
+    : undefined;
+  const bearer = async () => {
+    if (tokensModule && fx.apiTokens.agent)
+      await tokensModule.resolveToken(deps, fx.apiTokens.agent);
+  };
+  const api = tokensModule ? { withDescription: true } : {};
+  const deskExtras = () =>
+    Promise.all([tickets.countQueues(deps, agent), accounts.listAssignableStaff(deps)]);
+
+  const raw: Record<string, RawSql[]> = {
+    queueHtml: await record(async () => {
+      await accounts.resolveSession(deps, agentToken);
+      await deskExtras();
+      await tickets.listTickets(deps, agent, { statuses: ["open"], assignee, sort: "-updatedAt" });
+    }),
+    queueJson: await record(async () => {
+      await bearer();
+      await tickets.listTickets(deps, agent, {
+        statuses: ["open"],
+        assignee,
+        sort: "-updatedAt",
+        limit: 50,
+        ...api,
+      });
+    }),
+    firstPage: await record(async () => {
+      await bearer();
+      await tickets.listTickets(deps, agent, { ...closed, limit: 50, ...api });
+    }),
+    deepPage: await record(async () => {
+      await bearer();
+      await tickets.listTickets(deps, agent, { ...closed, cursor, limit: 50, ...api });
+    }),
+    deskFirstPage: await record(async () => {
+      await accounts.resolveSession(deps, agentToken);
+      await deskExtras();
+      await tickets.listTickets(deps, agent, closed);
+    }),
+    deskDeepPage: await record(async () => {
+      await accounts.resolveSession(deps, agentToken);
+      await deskExtras();
+      await tickets.listTickets(deps, agent, { ...closed, cursor });
+    }),
+    ticketPage: await record(async () => {
+      await accounts.resolveSession(deps, agentToken);
+      await tickets.getTicketView(deps, agent, fx.longTickets[0] as number);
+      await accounts.listAssignableStaff(deps);
+    }),
+    myTickets: await record(async () => {
+      await accounts.resolveSession(deps, customer.token);
+      await tickets.listTickets(deps, customerActor, {
+        requesterId: customerActor.id,
+        sort: "-updatedAt",
+      });
+    }),
+  };
+  // Search arrived with the API; the capture includes it when the service takes `q`.
+  try {
+    const search = await record(async () => {
+      await bearer();
+      await tickets.listTickets(deps, agent, {
+        q: fx.searchWords[0],
+        limit: 50,
+        ...api,
+      } as never);
+    });
+    if (search.some((s) => /tsquery/i.test(s.sql))) raw.search = search;
+  } catch {
+    // no search in this version
+  }
+
+  const scenarios: Record<string, SqlTiming> = {};
+  for (const [name, statements] of Object.entries(raw)) {
+    scenarios[name] = await time(db.main, statements, budget);
+  }
+  return { raw, scenarios };
+}
+
+/** Runs the statements one after another, repeatedly; the median and p99 of the total. */
+async function time(
+  client: SqlClient,
+  statements: RawSql[],
+  budget: { min: number; ms: number },
+): Promise<SqlTiming> {
+  const runOnce = async () => {
+    const t0 = performance.now();
+    for (const s of statements) await client.query(s.sql, s.params);
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < 5; i++) await runOnce();
+  const samples: number[] = [];
+  const deadline = performance.now() + budget.ms;
+  while (samples.length < budget.min || (samples.length < 500 && performance.now() < deadline)) {
+    samples.push(await runOnce());
+  }
+  samples.sort((a, b) => a - b);
+  const at = (p: number) =>
+    samples[Math.min(samples.length - 1, Math.ceil((p / 100) * samples.length) - 1)] as number;
+  return { statements: statements.length, iterations: samples.length, p50: at(50), p99: at(99) };
+}

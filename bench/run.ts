@@ -1,0 +1,1072 @@
+// npm run bench -- [--db pglite|postgres] [--tickets N] [--duration S] [--seed N] ...
+// Generates the data set, loads it, times each read scenario's own SQL straight on the
+// database, starts the real server as a child process and drives it with autocannon.
+// Prints one table and writes it as JSON to bench/results/<date>-<db>.json.
+// bench/README.md explains how to read it.
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { PGlite } from "@electric-sql/pglite";
+import autocannon from "autocannon";
+import pg from "pg";
+import { captureSql, type RawSql, type SqlCapture } from "./capture.ts";
+import {
+  AGENT_COUNT,
+  ANCHOR,
+  activeWindow,
+  customerCount,
+  FIRST_AGENT_ID,
+  FIRST_CUSTOMER_ID,
+  LONG_TICKET_EVERY,
+  type LoadReport,
+  loadDataSet,
+  loadedDataSet,
+  type SqlClient,
+} from "./load.ts";
+import { prng, searchWords } from "./vocabulary.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BENCH_PASSWORD = "bench-password-1";
+
+// ---------------------------------------------------------------- options
+
+const { values: args } = parseArgs({
+  options: {
+    db: { type: "string", default: "postgres" },
+    tickets: { type: "string" },
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string", default: "2" },
+    seed: { type: "string", default: "1" },
+    connections: { type: "string", default: "20" },
+    "mixed-connections": { type: "string", default: "50" },
+    "deep-pages": { type: "string", default: "1000" },
+    "database-url": {
+      type: "string",
+      default: "postgres://postgres@127.0.0.1:5432/tessera_bench",
+    },
+    "data-dir": { type: "string", default: path.join(os.tmpdir(), "tessera-bench-pglite") },
+    reuse: { type: "boolean", default: false },
+    drop: { type: "boolean", default: false },
+    out: { type: "string" },
+    profile: { type: "boolean", default: false },
+    explain: { type: "boolean", default: false },
+    smoke: { type: "boolean", default: false },
+    note: { type: "string", multiple: true, default: [] },
+    help: { type: "boolean", default: false },
+  },
+  strict: true,
+});
+
+if (args.help) {
+  console.log(fs.readFileSync(path.join(ROOT, "bench/README.md"), "utf8").split("## Reading")[0]);
+  process.exit(0);
+}
+
+if (args.db !== "pglite" && args.db !== "postgres") {
+  throw new Error(`--db must be pglite or postgres, got ${args.db}`);
+}
+const kind: "pglite" | "postgres" = args.db;
+const whole = (name: string, raw: string | undefined, min: number): number => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`--${name} must be a whole number >= ${min}`);
+  return value;
+};
+const smoke = args.smoke;
+const opts = {
+  kind,
+  tickets: whole(
+    "tickets",
+    args.tickets ?? (smoke ? "10000" : kind === "pglite" ? "200000" : "1000000"),
+    100,
+  ),
+  duration: smoke ? 1 : whole("duration", args.duration, 1),
+  warmup: smoke ? 0.5 : Number(args.warmup),
+  seed: whole("seed", args.seed, 0),
+  connections: whole("connections", args.connections, 1),
+  mixedConnections: whole("mixed-connections", args["mixed-connections"], 1),
+  deepPages: smoke ? 20 : whole("deep-pages", args["deep-pages"], 2),
+  databaseUrl: args["database-url"],
+  dataDir: path.resolve(args["data-dir"]),
+};
+if (kind === "postgres") {
+  const name = new URL(opts.databaseUrl).pathname.slice(1);
+  if (!/^[a-z0-9_]+$/.test(name) || name === "test" || name === "postgres") {
+    throw new Error(`refusing to drop and recreate the database "${name}": use a bench database`);
+  }
+}
+
+const startedAt = new Date();
+const runId = startedAt.getTime().toString(36);
+const log = (line: string) => console.log(line);
+const notes: string[] = [...(args.note ?? [])];
+
+// ---------------------------------------------------------------- database
+
+interface BenchDb {
+  clients: SqlClient[];
+  main: SqlClient;
+  /** node-postgres pool or PGlite instance, for drizzle. */
+  driver: pg.Pool | PGlite;
+  close(): Promise<void>;
+}
+
+async function openBenchDb(connections: number): Promise<BenchDb> {
+  if (kind === "postgres") {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: connections + 1 });
+    const clients = await Promise.all(Array.from({ length: connections }, () => pool.connect()));
+    return {
+      clients,
+      main: clients[0] as SqlClient,
+      driver: pool,
+      async close() {
+        for (const c of clients) c.release();
+        await pool.end();
+      },
+    };
+  }
+  const { lockDataDir } = await import("../src/db/lock.ts");
+  const lock = await lockDataDir(opts.dataDir);
+  const client = await PGlite.create(path.join(opts.dataDir, "pg"));
+  const wrapped: SqlClient = { query: (sql, params) => client.query(sql, params) as never };
+  return {
+    clients: [wrapped],
+    main: wrapped,
+    driver: client,
+    async close() {
+      await client.close();
+      await lock.release();
+    },
+  };
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const url = new URL(opts.databaseUrl);
+  url.pathname = "/postgres";
+  const admin = new pg.Client({ connectionString: url.href });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+function dbName(): string {
+  return new URL(opts.databaseUrl).pathname.slice(1);
+}
+
+async function existingDataSet(): Promise<boolean> {
+  try {
+    const db = await openBenchDb(1);
+    try {
+      const found = await loadedDataSet(db.main);
+      return found?.tickets === opts.tickets && found.seed === opts.seed;
+    } finally {
+      await db.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+async function resetDatabase(): Promise<void> {
+  if (kind === "postgres") {
+    await adminQuery(`DROP DATABASE IF EXISTS ${dbName()} WITH (FORCE)`);
+    await adminQuery(`CREATE DATABASE ${dbName()}`);
+  } else {
+    fs.rmSync(opts.dataDir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- processes
+
+function serverEnv(port: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    LOG_LEVEL: "warn",
+    // The API's per-user rate limit would turn a load test into a test of the limiter.
+    API_RATE_LIMIT_PER_MINUTE: "0",
+  };
+  delete env.DATABASE_URL;
+  delete env.DATA_DIR;
+  if (kind === "postgres") env.DATABASE_URL = opts.databaseUrl;
+  else env.DATA_DIR = opts.dataDir;
+  return env;
+}
+
+const serverLog = path.join(os.tmpdir(), `tessera-bench-${runId}.log`);
+
+function runNode(argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const out = fs.openSync(serverLog, "a");
+  return spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ["ignore", out, out] });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls until the URL answers 200; returns the milliseconds since `since`. */
+async function firstResponse(url: string, since: number, child: ChildProcess): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`server exited with ${child.exitCode}; see ${serverLog}`);
+    }
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return performance.now() - since;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() - since > 120_000) throw new Error(`no answer from ${url} in 2 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+interface Server {
+  child: ChildProcess;
+  base: string;
+  startupMs: number;
+}
+
+async function startServer(profileDir?: string): Promise<Server> {
+  const port = await freePort();
+  const flags = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+  const t0 = performance.now();
+  const child = runNode([...flags, "bin/tessera.js", "serve"], serverEnv(port));
+  const base = `http://127.0.0.1:${port}`;
+  const startupMs = await firstResponse(`${base}/healthz`, t0, child);
+  return { child, base, startupMs };
+}
+
+async function stopServer(server: Server, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  server.child.kill(signal);
+  await exited(server.child);
+}
+
+function rssMb(pid: number | undefined): number | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+    return Number.isFinite(kb) ? Math.round(kb / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------- load generation
+
+interface Req {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+interface Measured {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  statuses: Record<string, number>;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+/** Runs one autocannon load; every response's latency and status is kept, whatever its class. */
+function cannon(
+  base: string,
+  connections: number,
+  seconds: number,
+  next: () => Req,
+  expect: ReadonlySet<number>,
+): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    const statuses: Record<string, number> = {};
+    let unexpected = 0;
+    const started = performance.now();
+    const instance = autocannon(
+      {
+        url: base,
+        connections,
+        duration: seconds,
+        timeout: 10,
+        requests: [{ setupRequest: () => next() }],
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        const elapsed = (performance.now() - started) / 1000;
+        const sorted = Float64Array.from(latencies).sort();
+        resolve({
+          requests: latencies.length,
+          rps: latencies.length / Math.min(elapsed, result.duration || elapsed),
+          p50: percentile(sorted, 50),
+          p99: percentile(sorted, 99),
+          errors: unexpected + result.errors + result.timeouts,
+          statuses,
+        });
+      },
+    );
+    instance.on("response", (_client, status, _bytes, ms) => {
+      latencies.push(ms);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (!expect.has(status)) unexpected++;
+    });
+  });
+}
+
+function rotate<T>(items: readonly T[]): () => T {
+  if (items.length === 0) throw new Error("nothing to rotate through");
+  let i = 0;
+  return () => items[i++ % items.length] as T;
+}
+
+// ---------------------------------------------------------------- the run
+
+interface Row {
+  scenario: string;
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  requests: number;
+  statuses: Record<string, number>;
+  /** Throughput as a fraction of the bare Fastify route's. */
+  ofBare?: number;
+  /** Median time of this scenario's SQL run directly on the database (ms). */
+  sqlP50?: number;
+  /** Median latency over the SQL's median. */
+  overSql?: number;
+  note?: string;
+}
+
+async function main(): Promise<void> {
+  const total0 = performance.now();
+  log(
+    `Tessera bench: ${opts.kind}, ${opts.tickets.toLocaleString("en")} tickets, seed ${opts.seed}, ` +
+      `${opts.duration} s per scenario, ${opts.connections} connections (mixed: ${opts.mixedConnections})`,
+  );
+
+  // 1. Database: reuse a matching data set when asked, else start from nothing.
+  const reuse = args.reuse && (await existingDataSet());
+  if (!reuse) await resetDatabase();
+  const m0 = performance.now();
+  const migrate = runNode(["bin/tessera.js", "migrate"], serverEnv(3000));
+  if ((await exited(migrate)) !== 0) throw new Error(`migrate failed; see ${serverLog}`);
+  const migrateSeconds = (performance.now() - m0) / 1000;
+  log(`migrations: ${migrateSeconds.toFixed(1)} s`);
+
+  const db = await openBenchDb(kind === "postgres" ? 2 : 1);
+  let load: LoadReport | undefined;
+  if (reuse) {
+    log("data set: reused (same tickets and seed)");
+  } else {
+    log("loading:");
+    const { hashPassword } = await import("../src/accounts/passwords.ts");
+    const passwordHash = await hashPassword(BENCH_PASSWORD);
+    load = await loadDataSet(
+      db.clients,
+      { tickets: opts.tickets, seed: opts.seed },
+      passwordHash,
+      (line) => log(line),
+      kind === "postgres"
+        ? { workMem: "256MB", maintenanceWorkMem: "1GB" }
+        : { workMem: "64MB", maintenanceWorkMem: "256MB" },
+    );
+    const rows = Object.entries(load.rows).map(([k, v]) => `${v.toLocaleString("en")} ${k}`);
+    const rowCount = Object.values(load.rows).reduce((a, b) => a + b, 0);
+    log(
+      `loaded ${rows.join(", ")} in ${load.seconds.toFixed(1)} s ` +
+        `(${Math.round(rowCount / load.seconds).toLocaleString("en")} rows/s)`,
+    );
+  }
+
+  // 2. Who and what the scenarios use.
+  const fx = await fixtures(db.main);
+
+  // 3. Each read scenario's own SQL, captured from the app's services and timed directly.
+  let sql: SqlCapture | undefined;
+  try {
+    sql = await captureSql(db, kind, fx, opts.deepPages, smoke ? { min: 10, ms: 200 } : undefined);
+    for (const [name, s] of Object.entries(sql.scenarios)) {
+      log(`SQL ${name}: ${s.statements} statements, p50 ${s.p50.toFixed(2)} ms`);
+    }
+  } catch (error) {
+    notes.push(`SQL timing failed: ${(error as Error).message}`);
+    log(`SQL timing failed: ${(error as Error).stack}`);
+  }
+  let explainText = "";
+  if (args.explain && sql) explainText = await explainAll(db.main, sql.raw);
+  if (kind === "pglite") await db.close(); // the server takes the data directory's lock
+
+  // 4. The yardstick: a bare Fastify route.
+  const basePort = await freePort();
+  const bare = runNode(["bench/baseline.mjs"], { ...process.env, PORT: String(basePort) });
+  const bareBase = `http://127.0.0.1:${basePort}`;
+  await firstResponse(`${bareBase}/`, performance.now(), bare);
+  const get = (p: string): Req => ({ method: "GET", path: p, headers: {} });
+  await cannon(bareBase, opts.connections, opts.warmup, () => get("/"), new Set([200]));
+  const bareRun = await cannon(
+    bareBase,
+    opts.connections,
+    opts.duration,
+    () => get("/"),
+    new Set([200]),
+  );
+  bare.kill("SIGTERM");
+  await exited(bare);
+  log(`bare Fastify: ${Math.round(bareRun.rps)} req/s, p50 ${bareRun.p50.toFixed(2)} ms`);
+
+  // 5. The real server.
+  const profileDir = args.profile
+    ? path.join(os.tmpdir(), `tessera-bench-profiles-${runId}`)
+    : undefined;
+  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+  let server = await startServer(profileDir);
+  const startupMs = server.startupMs;
+  log(`server: first response ${Math.round(startupMs)} ms after spawn (already migrated)`);
+
+  const agentCookie = (i = 0) => `tessera_session=${fx.agentSessions[i % fx.agentSessions.length]}`;
+  const api = await apiAvailable(server.base, fx);
+  if (!api)
+    notes.push(
+      "The JSON API was not available: JSON, search and write scenarios used HTML forms or were skipped.",
+    );
+
+  const rows: Row[] = [];
+  // Writes made while probing or warming up are titled apart, so the durability count is exact.
+  let stage: "probe" | "warmup" | "measure" = "measure";
+  const run = async (
+    scenario: string,
+    next: () => Req,
+    expect: number[],
+    extra: { connections?: number; sqlKey?: string; note?: string } = {},
+  ): Promise<Row> => {
+    const connections = extra.connections ?? opts.connections;
+    const expectSet = new Set(expect);
+    // Fail fast with the reason when the first request is already wrong.
+    stage = "probe";
+    const probe = next();
+    const res = await fetch(server.base + probe.path, {
+      method: probe.method,
+      headers: probe.headers,
+      body: probe.body,
+      redirect: "manual",
+    });
+    if (!expectSet.has(res.status)) {
+      const text = (await res.text()).slice(0, 300);
+      throw new Error(`${scenario}: ${probe.method} ${probe.path} answered ${res.status}: ${text}`);
+    }
+    stage = "warmup";
+    if (opts.warmup > 0) await cannon(server.base, connections, opts.warmup, next, expectSet);
+    stage = "measure";
+    const m = await cannon(server.base, connections, opts.duration, next, expectSet);
+    const sqlP50 = extra.sqlKey ? sql?.scenarios[extra.sqlKey]?.p50 : undefined;
+    const row: Row = {
+      scenario,
+      connections,
+      ...m,
+      ofBare: m.rps / bareRun.rps,
+      ...(sqlP50 !== undefined ? { sqlP50, overSql: m.p50 / sqlP50 } : {}),
+      ...(extra.note ? { note: extra.note } : {}),
+    };
+    rows.push(row);
+    log(
+      `${scenario}: ${Math.round(m.rps)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ` +
+        `errors ${m.errors} ${JSON.stringify(m.statuses)}`,
+    );
+    return row;
+  };
+
+  // --- reads
+  const assignees = rotate(Array.from({ length: AGENT_COUNT }, (_, i) => FIRST_AGENT_ID + i));
+  await run(
+    "Queue page, HTML (status+assignee, 50 rows)",
+    () => ({
+      ...get(`/desk?status=open&assignee=${assignees()}`),
+      headers: { cookie: agentCookie() },
+    }),
+    [200],
+    { sqlKey: "queueHtml" },
+  );
+  if (api) {
+    await run(
+      "Queue, JSON (status+assignee, 50 rows)",
+      () => ({
+        ...get(`/api/v1/tickets?status=open&assigneeId=${assignees()}&sort=-updatedAt&limit=50`),
+        headers: api.agentHeaders,
+      }),
+      [200],
+      { sqlKey: "queueJson" },
+    );
+  }
+
+  // Deep cursor: walk the list once, then measure its first page and page N.
+  const deep = await walkCursor(server.base, api, agentCookie(), opts.deepPages);
+  const firstPage = await run(
+    `Cursor list, page 1 (${deep.list})`,
+    () => ({ ...get(deep.firstPath), headers: deep.headers }),
+    [200],
+    { sqlKey: api ? "firstPage" : "deskFirstPage" },
+  );
+  const deepPage = await run(
+    `Cursor list, page ${deep.pages}`,
+    () => ({ ...get(deep.deepPath), headers: deep.headers }),
+    [200],
+    { sqlKey: api ? "deepPage" : "deskDeepPage" },
+  );
+
+  const longTickets = rotate(fx.longTickets);
+  await run(
+    "Ticket page, 20 messages (staff)",
+    () => ({ ...get(`/tickets/${longTickets()}`), headers: { cookie: agentCookie() } }),
+    [200],
+    { sqlKey: "ticketPage" },
+  );
+  const customers = rotate(fx.customerSessions);
+  await run(
+    "My tickets (customer)",
+    () => ({ ...get("/tickets"), headers: { cookie: `tessera_session=${customers().token}` } }),
+    [200],
+    { sqlKey: "myTickets" },
+  );
+  const words = rotate(fx.searchWords);
+  if (api) {
+    await run(
+      "Search (q=word, 50 rows)",
+      () => ({
+        ...get(`/api/v1/tickets?q=${encodeURIComponent(words())}&limit=50`),
+        headers: api.agentHeaders,
+      }),
+      [200],
+      { sqlKey: "search" },
+    );
+  }
+
+  // --- writes
+  let created = 0;
+  const createTitle = (tag: string) =>
+    `Bench ${stage === "measure" ? tag : stage} ${runId} ${++created}`;
+  const writers = api ? undefined : await htmlWriters(server.base, fx);
+  const createReq = (tag: string): Req => {
+    const title = createTitle(tag);
+    const description = `Bench ${tag} ticket: printer offline after the firmware update, invoice attached.`;
+    if (api) {
+      return {
+        method: "POST",
+        path: "/api/v1/tickets",
+        headers: { ...api.customerHeaders(), "content-type": "application/json" },
+        body: JSON.stringify({ title, description, priority: "normal" }),
+      };
+    }
+    const w = writers?.customer() as Writer;
+    return {
+      method: "POST",
+      path: "/tickets",
+      headers: { cookie: w.cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        title,
+        description,
+        priority: "normal",
+        _csrf: w.csrf,
+      }).toString(),
+    };
+  };
+  const createOk = api ? [201] : [303];
+  const createRow = await run("Create ticket", () => createReq("create"), createOk, {
+    note: api ? "API, JSON body" : "HTML form (no API yet)",
+  });
+
+  // Durability: kill -9 the server right after, then count what the database kept.
+  const acknowledged = createOk.reduce((n, s) => n + (createRow.statuses[s] ?? 0), 0);
+  await stopServer(server, "SIGKILL");
+  const kept = await countTitled(`Bench create ${runId} %`);
+  const durable = kept >= acknowledged;
+  createRow.note = `${createRow.note}; ${acknowledged} acknowledged, ${kept} in the database after kill -9`;
+  log(`durability: ${acknowledged} acknowledged creates, ${kept} rows after kill -9`);
+  server = await startServer(profileDir);
+  const restartMs = server.startupMs;
+  log(`server restarted after kill -9: first response ${Math.round(restartMs)} ms`);
+
+  const activeTickets = rotate(fx.activeTickets);
+  const replyReq = (): Req => {
+    const id = activeTickets();
+    const content = "Thanks, we pushed a fix for the sync error; please try again and tell us.";
+    if (api) {
+      return {
+        method: "POST",
+        path: `/api/v1/tickets/${id}/messages`,
+        headers: { ...api.agentHeaders, "content-type": "application/json" },
+        body: JSON.stringify({ content }),
+      };
+    }
+    const w = writers?.agent() as Writer;
+    return {
+      method: "POST",
+      path: `/tickets/${id}/replies`,
+      headers: { cookie: w.cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ content, _csrf: w.csrf }).toString(),
+    };
+  };
+  await run("Add reply (staff)", replyReq, api ? [201] : [303]);
+
+  // --- mixed: 70% reads, 30% writes
+  const random = prng(opts.seed + 7);
+  const reads: (() => Req)[] = [
+    () => ({
+      ...get(`/desk?status=open&assignee=${assignees()}`),
+      headers: { cookie: agentCookie() },
+    }),
+    () => ({ ...get(`/tickets/${longTickets()}`), headers: { cookie: agentCookie() } }),
+    () => ({ ...get("/tickets"), headers: { cookie: `tessera_session=${customers().token}` } }),
+  ];
+  if (api) {
+    reads.push(() => ({
+      ...get(`/api/v1/tickets?status=open&assigneeId=${assignees()}&sort=-updatedAt&limit=50`),
+      headers: api.agentHeaders,
+    }));
+    reads.push(() => ({
+      ...get(`/api/v1/tickets?q=${encodeURIComponent(words())}&limit=50`),
+      headers: api.agentHeaders,
+    }));
+  }
+  const pickRead = () => reads[Math.floor(random() * reads.length)] as () => Req;
+  await run(
+    "Mixed 70% reads / 30% writes",
+    () => {
+      const r = random();
+      if (r < 0.15) return createReq("mixed");
+      if (r < 0.3) return replyReq();
+      return pickRead()();
+    },
+    api ? [200, 201] : [200, 303],
+    {
+      connections: opts.mixedConnections,
+      note: `reads: ${reads.length} kinds evenly; writes: half create, half reply`,
+    },
+  );
+
+  const serverRssMb = rssMb(server.child.pid);
+  await stopServer(server);
+  if (profileDir) log(`CPU profiles in ${profileDir}`);
+
+  // 6. Report.
+  const targets = checkTargets(rows, {
+    firstPage,
+    deepPage,
+    createRow,
+    durable,
+    serverRssMb,
+    startupMs,
+  });
+  printTable(rows, bareRun);
+  log("");
+  if (smoke) log("smoke run: speed targets are not evaluated at 10,000 tickets and 1 s.");
+  else for (const t of targets) log(`${t.met ? "met " : "MISS"}  ${t.target}: ${t.actual}`);
+  log(
+    `server RSS after the run: ${serverRssMb ?? "?"} MB; startup to first response: ${Math.round(startupMs)} ms`,
+  );
+  const totalSeconds = (performance.now() - total0) / 1000;
+  log(`total: ${totalSeconds.toFixed(0)} s`);
+
+  const result = {
+    date: startedAt.toISOString(),
+    db: kind,
+    tickets: opts.tickets,
+    customers: customerCount(opts.tickets),
+    agents: AGENT_COUNT,
+    seed: opts.seed,
+    anchor: ANCHOR,
+    durationSeconds: opts.duration,
+    warmupSeconds: opts.warmup,
+    connections: opts.connections,
+    mixedConnections: opts.mixedConnections,
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverageAtEnd: os.loadavg(),
+    },
+    migrateSeconds,
+    load: load ?? "reused",
+    startupMs: Math.round(startupMs),
+    restartAfterKillMs: Math.round(restartMs),
+    serverRssMb,
+    bare: { rps: bareRun.rps, p50: bareRun.p50, p99: bareRun.p99 },
+    sql: sql?.scenarios,
+    scenarios: rows,
+    targets,
+    notes,
+    totalSeconds,
+  };
+  const out =
+    args.out ??
+    (smoke
+      ? "none"
+      : path.join(ROOT, `bench/results/${startedAt.toISOString().slice(0, 10)}-${kind}.json`));
+  if (out !== "none") {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote ${path.relative(process.cwd(), out)}`);
+    if (explainText) {
+      const explainOut = out.replace(/\.json$/, "-explain.txt");
+      fs.writeFileSync(explainOut, explainText);
+      log(`wrote ${path.relative(process.cwd(), explainOut)}`);
+    }
+  }
+
+  if (kind === "postgres") await db.close();
+  if (args.drop) {
+    if (kind === "postgres") await adminQuery(`DROP DATABASE IF EXISTS ${dbName()} WITH (FORCE)`);
+    else fs.rmSync(opts.dataDir, { recursive: true, force: true });
+  }
+  // The smoke run guards the harness, not the speed: any failed request or lost write fails it.
+  const failed = rows.filter((r) => r.errors > 0).map((r) => r.scenario);
+  if (!durable) failed.push("create ticket durability");
+  if (smoke && failed.length > 0) throw new Error(`smoke: failures in ${failed.join(", ")}`);
+
+  async function countTitled(pattern: string): Promise<number> {
+    const counter = kind === "postgres" ? db : await openBenchDb(1);
+    try {
+      const { rows: r } = await counter.main.query(
+        "SELECT count(*)::int AS n FROM tickets WHERE title LIKE $1",
+        [pattern],
+      );
+      return Number(r[0]?.n ?? 0);
+    } finally {
+      if (kind === "pglite") await counter.close();
+    }
+  }
+}
+
+// ---------------------------------------------------------------- fixtures
+
+export interface Fixtures {
+  agentId: number;
+  /** Session cookie values, one per agent (the first is agent 1's). */
+  agentSessions: string[];
+  customerSessions: { id: number; token: string }[];
+  /** Tickets with exactly 20 messages. */
+  longTickets: number[];
+  /** Tickets staff can reply to (new, open or pending). */
+  activeTickets: number[];
+  searchWords: string[];
+  /** API tokens when the API is there: agent's, and per customer. */
+  apiTokens: { agent?: string; customers: Map<number, string> };
+}
+
+async function fixtures(client: SqlClient): Promise<Fixtures> {
+  const { hashToken, newToken } = await import("../src/lib/tokens.ts");
+  const session = async (userId: number) => {
+    const token = newToken();
+    await client.query(
+      `INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, now() + interval '1 day')`,
+      [hashToken(token), userId],
+    );
+    return token;
+  };
+  const agentSessions: string[] = [];
+  for (let i = 0; i < AGENT_COUNT; i++) agentSessions.push(await session(FIRST_AGENT_ID + i));
+  const { rows: customerRows } = await client.query(
+    `SELECT requester_id AS id FROM tickets WHERE id % 97 = 0 GROUP BY requester_id ORDER BY requester_id LIMIT 200`,
+  );
+  const customerSessions: Fixtures["customerSessions"] = [];
+  for (const r of customerRows) {
+    customerSessions.push({ id: Number(r.id), token: await session(Number(r.id)) });
+  }
+  const { rows: longRows } = await client.query(
+    `SELECT id FROM tickets WHERE id % ${LONG_TICKET_EVERY} = 0 AND status <> 'new' ORDER BY id DESC LIMIT 200`,
+  );
+  const { rows: activeRows } = await client.query(
+    `SELECT id FROM tickets WHERE status IN ('new', 'open', 'pending') ORDER BY id DESC LIMIT 300`,
+  );
+  // API tokens as `tessera token create` makes them (tsr_ + 32 random bytes; the table
+  // keeps the first 12 characters and the SHA-256), inserted directly for 220 users.
+  const apiTokens: Fixtures["apiTokens"] = { customers: new Map() };
+  const hasTokens = await client
+    .query("SELECT 1 FROM api_tokens LIMIT 0")
+    .then(() => true)
+    .catch(() => false);
+  if (hasTokens) {
+    const apiToken = async (userId: number) => {
+      const token = `tsr_${newToken()}`;
+      await client.query(
+        "INSERT INTO api_tokens (user_id, name, prefix, token_hash) VALUES ($1, 'bench', $2, $3)",
+        [userId, token.slice(0, 12), hashToken(token)],
+      );
+      return token;
+    };
+    apiTokens.agent = await apiToken(FIRST_AGENT_ID);
+    for (const c of customerSessions) apiTokens.customers.set(c.id, await apiToken(c.id));
+  }
+  return {
+    agentId: FIRST_AGENT_ID,
+    agentSessions,
+    customerSessions,
+    longTickets: longRows.map((r) => Number(r.id)),
+    activeTickets: activeRows.map((r) => Number(r.id)),
+    searchWords: searchWords(opts.seed),
+    apiTokens,
+  };
+}
+
+// ---------------------------------------------------------------- API and HTML helpers
+
+interface Api {
+  agentHeaders: Record<string, string>;
+  customerHeaders: () => Record<string, string>;
+}
+
+/** The API's bearer-token headers, when this version of Tessera has the API. */
+async function apiAvailable(base: string, fx: Fixtures): Promise<Api | undefined> {
+  const agent = fx.apiTokens.agent;
+  if (!agent) return undefined;
+  const agentHeaders = { authorization: `Bearer ${agent}` };
+  const res = await fetch(`${base}/api/v1/me`, { headers: agentHeaders });
+  if (res.status !== 200) return undefined;
+  const customers = rotate([...fx.apiTokens.customers.values()]);
+  return { agentHeaders, customerHeaders: () => ({ authorization: `Bearer ${customers()}` }) };
+}
+
+interface Writer {
+  cookie: string;
+  csrf: string;
+}
+
+/** Session plus CSRF token for form posts, read from a real page like a browser would. */
+async function formWriter(base: string, sessionToken: string, page: string): Promise<Writer> {
+  const res = await fetch(base + page, { headers: { cookie: `tessera_session=${sessionToken}` } });
+  const html = await res.text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  const csrfCookie = (res.headers.getSetCookie?.() ?? [])
+    .map((c) => c.split(";")[0])
+    .find((c) => c?.startsWith("tessera_csrf="));
+  if (!csrf || !csrfCookie) throw new Error(`no CSRF token on ${page} (status ${res.status})`);
+  return { cookie: `tessera_session=${sessionToken}; ${csrfCookie}`, csrf };
+}
+
+async function htmlWriters(base: string, fx: Fixtures) {
+  const customers = await Promise.all(
+    fx.customerSessions.slice(0, 20).map((c) => formWriter(base, c.token, "/tickets/new")),
+  );
+  const agents = await Promise.all(
+    fx.agentSessions.map((token) => formWriter(base, token, "/tickets/new")),
+  );
+  return { customer: rotate(customers), agent: rotate(agents) };
+}
+
+interface DeepList {
+  list: string;
+  pages: number;
+  headers: Record<string, string>;
+  firstPath: string;
+  deepPath: string;
+}
+
+/** Follows "next page" from the first page of the closed list, `pages - 1` times. */
+async function walkCursor(
+  base: string,
+  api: Api | undefined,
+  cookie: string,
+  pages: number,
+): Promise<DeepList> {
+  const headers = api ? api.agentHeaders : { cookie };
+  const firstPath = api
+    ? "/api/v1/tickets?status=closed&sort=-updatedAt&limit=50"
+    : "/desk?queue=done&status=closed";
+  let pathNow = firstPath;
+  let page = 1;
+  const t0 = performance.now();
+  while (page < pages) {
+    const res = await fetch(base + pathNow, { headers });
+    if (res.status !== 200) throw new Error(`cursor walk: ${pathNow} answered ${res.status}`);
+    let next: string | undefined;
+    if (api) {
+      const body = (await res.json()) as { nextCursor?: string };
+      next = body.nextCursor
+        ? `/api/v1/tickets?status=closed&sort=-updatedAt&limit=50&cursor=${encodeURIComponent(body.nextCursor)}`
+        : undefined;
+    } else {
+      const html = await res.text();
+      const href = /href="(\/desk\?[^"]*cursor=[^"]+)"/.exec(html)?.[1];
+      next = href?.replaceAll("&amp;", "&");
+    }
+    if (!next) break;
+    pathNow = next;
+    page++;
+  }
+  log(`cursor walk: ${page} pages in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return {
+    list: api ? "JSON, status=closed" : "HTML desk, status=closed",
+    pages: page,
+    headers,
+    firstPath,
+    deepPath: pathNow,
+  };
+}
+
+// ---------------------------------------------------------------- SQL and report
+
+async function explainAll(client: SqlClient, raw: Record<string, RawSql[]>): Promise<string> {
+  let out = "";
+  for (const [scenario, statements] of Object.entries(raw)) {
+    for (const s of statements) {
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${s.sql}`, s.params);
+      out += `--- ${scenario}\n${s.sql}\n-- params: ${JSON.stringify(s.params)}\n`;
+      out += `${rows.map((r) => r["QUERY PLAN"]).join("\n")}\n\n`;
+    }
+  }
+  return out;
+}
+
+const fmt = (n: number | undefined, digits = 1) =>
+  n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits);
+
+function printTable(rows: Row[], bareRun: Measured): void {
+  const head = [
+    "scenario",
+    "conns",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "of bare",
+    "SQL p50 ms",
+    "p50 / SQL",
+  ];
+  const body = rows.map((r) => [
+    r.scenario,
+    String(r.connections),
+    String(Math.round(r.rps)),
+    fmt(r.p50, 2),
+    fmt(r.p99, 2),
+    String(r.errors),
+    `${fmt((r.ofBare ?? Number.NaN) * 100, 1)}%`,
+    fmt(r.sqlP50, 2),
+    r.overSql === undefined ? "-" : `${fmt(r.overSql, 1)}x`,
+  ]);
+  body.unshift([
+    "Bare Fastify constant route",
+    String(opts.connections),
+    String(Math.round(bareRun.rps)),
+    fmt(bareRun.p50, 2),
+    fmt(bareRun.p99, 2),
+    "0",
+    "100.0%",
+    "-",
+    "-",
+  ]);
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...body.map((r) => (r[i] as string).length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join("  ");
+  log("");
+  log(line(head));
+  log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of body) log(line(r));
+}
+
+interface Target {
+  target: string;
+  actual: string;
+  met: boolean;
+}
+
+function checkTargets(
+  rows: Row[],
+  r: {
+    firstPage: Row;
+    deepPage: Row;
+    createRow: Row;
+    durable: boolean;
+    serverRssMb: number | undefined;
+    startupMs: number;
+  },
+): Target[] {
+  const find = (prefix: string) => rows.find((row) => row.scenario.startsWith(prefix));
+  const out: Target[] = [];
+  const p99 = (prefix: string, limit: number, label: string) => {
+    const row = find(prefix);
+    if (row)
+      out.push({
+        target: `${label} p99 < ${limit} ms`,
+        actual: `${fmt(row.p99, 2)} ms`,
+        met: row.p99 < limit,
+      });
+  };
+  const queueLimit = kind === "pglite" ? 50 : 25;
+  p99("Queue page, HTML", queueLimit, `Queue page HTML at ${opts.connections} connections`);
+  p99("Queue, JSON", kind === "pglite" ? 50 : 15, `Queue JSON at ${opts.connections} connections`);
+  const ratio = r.deepPage.p50 / r.firstPage.p50;
+  out.push({
+    target: `Cursor page ${r.deepPage.scenario.replace(/\D+/g, "")} within 1.5x of page 1 (p50)`,
+    actual: `${fmt(ratio, 2)}x (${fmt(r.deepPage.p50, 2)} vs ${fmt(r.firstPage.p50, 2)} ms)`,
+    met: ratio <= 1.5,
+  });
+  if (kind === "postgres") {
+    p99("Ticket page", 20, "Ticket page with 20 messages");
+    out.push({
+      target: "Create ticket >= 1,500 req/s, every acknowledged create durable",
+      actual: `${Math.round(r.createRow.rps)} req/s, ${r.durable ? "durable" : "LOST WRITES"}`,
+      met: r.createRow.rps >= 1500 && r.durable,
+    });
+    const mixed = find("Mixed");
+    if (mixed)
+      out.push({
+        target: "Mixed workload: zero errors, p99 < 50 ms",
+        actual: `${mixed.errors} errors, p99 ${fmt(mixed.p99, 2)} ms`,
+        met: mixed.errors === 0 && mixed.p99 < 50,
+      });
+    out.push({
+      target: "Server RSS after the run < 200 MB",
+      actual: `${r.serverRssMb ?? "?"} MB`,
+      met: (r.serverRssMb ?? Number.POSITIVE_INFINITY) < 200,
+    });
+  }
+  out.push({
+    target: "Start-up to first response < 1 s (migrated database)",
+    actual: `${Math.round(r.startupMs)} ms`,
+    met: r.startupMs < 1000,
+  });
+  return out;
+}
+
+// Keep the table's definitions in one place for README readers.
+void activeWindow;
+void FIRST_CUSTOMER_ID;
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    console.error(`server log: ${serverLog}`);
+    process.exit(1);
+  },
+);
