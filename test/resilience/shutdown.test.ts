@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import { withSql } from "./checks.ts";
+import {
+  createStore,
+  type Server,
+  type Store,
+  seedAccounts,
+  sleep,
+  startServer,
+} from "./server.ts";
+
+/**
+ * SIGTERM while requests are in flight: the server stops accepting connections,
+ * finishes what it had started, releases the database and exits 0 within 10 s.
+ */
+
+const IN_FLIGHT = 5;
+const EXIT_WITHIN_MS = 10_000;
+
+/**
+ * A ticket creation whose headers and half of whose body have reached the
+ * server: in flight until `finish()` sends the rest.
+ */
+function startSlowCreate(server: Server, token: string, title: string) {
+  const body = JSON.stringify({ title, description: `In flight at SIGTERM: ${title}` });
+  const half = Math.floor(body.length / 2);
+  const request = http.request({
+    host: "127.0.0.1",
+    port: server.port,
+    method: "POST",
+    path: "/api/v1/tickets",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+    },
+  });
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    request.once("response", (res) => {
+      let text = "";
+      res.setEncoding("utf8").on("data", (chunk: string) => {
+        text += chunk;
+      });
+      res.once("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    request.once("error", reject);
+  });
+  request.write(body.slice(0, half));
+  return { response, finish: () => request.end(body.slice(half)) };
+}
+
+function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
+  });
+}
+
+const stores: Store[] = [];
+after(async () => {
+  for (const store of stores) await store.remove();
+});
+
+async function shutdownWhileBusy(kind: "pglite" | "postgres") {
+  const store = await createStore(kind);
+  stores.push(store);
+  const [account] = await seedAccounts(store, 1);
+  assert.ok(account);
+  const server = await startServer(store);
+  const titles = Array.from({ length: IN_FLIGHT }, (_, i) => `in flight ${i} ${Date.now()}`);
+  const slow = titles.map((title) => startSlowCreate(server, account.token, title));
+  // Let the headers and half bodies arrive.
+  await sleep(500);
+
+  const signalled = Date.now();
+  server.child.kill("SIGTERM");
+  const refusedBy = Date.now() + 5_000;
+  while (!(await connectionRefused(server.port))) {
+    assert.ok(Date.now() < refusedBy, "new connections were still accepted 5 s after SIGTERM");
+    await sleep(20);
+  }
+  assert.equal(server.child.exitCode, null, "the server waits for its in-flight requests");
+
+  for (const request of slow) request.finish();
+  const answers = await Promise.all(slow.map((request) => request.response));
+  for (const answer of answers) assert.equal(answer.status, 201, answer.body);
+
+  const exit = await Promise.race([
+    server.exited,
+    sleep(EXIT_WITHIN_MS + 2_000).then(() => undefined),
+  ]);
+  assert.ok(exit, `no exit within ${EXIT_WITHIN_MS} ms of SIGTERM:\n${server.log()}`);
+  const tookMs = Date.now() - signalled;
+  assert.deepEqual(exit, { code: 0, signal: null }, server.log());
+  assert.ok(tookMs < EXIT_WITHIN_MS, `exited ${tookMs} ms after SIGTERM`);
+  if (kind === "pglite") {
+    assert.equal(fs.existsSync(path.join(store.dataDir, ".lock")), false, "the lock is released");
+  }
+
+  // The data directory (or database) is free and holds every finished request.
+  await withSql(store, async (query) => {
+    const rows = await query<{ title: string }>("SELECT title FROM tickets ORDER BY id");
+    assert.deepEqual(rows.map((r) => r.title).sort(), [...titles].sort());
+  });
+  if (kind === "postgres") {
+    await withSql(store, async (query) => {
+      const [row] = await query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      );
+      assert.equal(row?.n, 0, "the server closed its database connections");
+    });
+  }
+}
+
+describe("graceful shutdown on SIGTERM", () => {
+  test(
+    "in-flight requests finish, new connections are refused, exit 0 [pglite]",
+    {
+      timeout: 120_000,
+    },
+    () => shutdownWhileBusy("pglite"),
+  );
+
+  test(
+    "in-flight requests finish, new connections are refused, exit 0 [postgres]",
+    {
+      timeout: 120_000,
+      skip: !process.env.TEST_DATABASE_URL && "TEST_DATABASE_URL is not set",
+    },
+    () => shutdownWhileBusy("postgres"),
+  );
+});
