@@ -3,10 +3,12 @@ import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { databaseTarget } from "./db/target.ts";
+import { type EmailChannel, startEmailChannel } from "./email/index.ts";
+import { pruneExpiredKeys } from "./idempotency/idempotency.service.ts";
 import { logOptions } from "./platform/logging.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
 
-// Expired sessions, rate-limit windows and abandoned uploads are cleared at start and
+// Expired sessions, rate-limit windows, idempotency keys and abandoned uploads are cleared at start and
 // this often after (by every node; harmless).
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
 
@@ -39,15 +41,17 @@ export async function serve(config: Config): Promise<void> {
   const app = await buildApp({ db: database.db, config }, { logger: loggerOptions(config) });
   const deps = { db: database.db, config, log: app.log };
   const housekeep = () => {
-    Promise.all([pruneExpired(deps), sweepAbandonedUploads(deps)]).catch((error: unknown) =>
-      app.log.error({ err: error }, "housekeeping failed"),
+    Promise.all([pruneExpired(deps), sweepAbandonedUploads(deps), pruneExpiredKeys(deps)]).catch(
+      (error: unknown) => app.log.error({ err: error }, "housekeeping failed"),
     );
   };
   housekeep();
   const housekeeping = setInterval(housekeep, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
+  let email: EmailChannel | undefined;
   app.addHook("onClose", async () => {
     clearInterval(housekeeping);
+    await email?.stop();
     await database.close();
   });
 
@@ -77,6 +81,7 @@ export async function serve(config: Config): Promise<void> {
     { database: database.kind, dataDir: config.dataDir, url: config.publicUrl.href },
     `Tessera is running at ${config.publicUrl.href}`,
   );
+  email = await startEmailChannel(deps);
   const link = await setupLink(deps);
   if (link) {
     app.log.warn(`No accounts yet. Create the first admin at this one-time link: ${link}`);

@@ -104,6 +104,11 @@ export function apiPlugin(deps: Deps, modules: ApiModule[]) {
       req.authVia = "token";
     });
 
+    // API answers are private to their caller: no shared cache may keep them.
+    app.addHook("onSend", async (_req, reply) => {
+      reply.header("cache-control", "no-store");
+    });
+
     if (deps.config.apiRateLimitPerMinute > 0) {
       await app.register(fastifyRateLimit, {
         max: deps.config.apiRateLimitPerMinute,
@@ -127,6 +132,7 @@ export function apiPlugin(deps: Deps, modules: ApiModule[]) {
 export const apiDocsPlugin = async (app: FastifyInstance) => {
   await app.register(fastifySwaggerUi, {
     routePrefix: "/api/docs",
+    theme: { title: "Tessera API reference" },
     uiConfig: { deepLinking: true, defaultModelsExpandDepth: 0 },
   });
 };

@@ -154,6 +154,11 @@ export function AccountPage({
             <dd>{actor.role}</dd>
           </dl>
         )}
+        <h2>API tokens</h2>
+        <p>
+          Scripts and integrations use the REST API with a personal token.{" "}
+          <a href="/account/tokens">Manage your API tokens</a>
+        </p>
         <h2>Change password</h2>
         <form method="post" action="/account/password" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
