@@ -239,7 +239,7 @@ describe("tessera CLI", { concurrency: true }, () => {
             });
             return {
               status: response.status,
-              body: (await response.json()) as Record<string, never>,
+              body: (await response.json()) as Record<string, unknown>,
             };
           };
           // create user -> create ticket -> add message -> assign -> list the user's tickets
