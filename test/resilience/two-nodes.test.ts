@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { SIGN_IN_LIMITS } from "../../src/accounts/accounts.service.ts";
+import { expectedMigrations } from "../../src/platform/health.ts";
+import { withSql } from "./checks.ts";
+import {
+  type Account,
+  api,
+  createStore,
+  type Server,
+  type Store,
+  seedAccounts,
+  startServer,
+} from "./server.ts";
+
+/**
+ * Two app processes on different ports against one PostgreSQL database, as
+ * behind a load balancer: all shared state is in the database, so either node
+ * serves what the other wrote, and a session or a sign-in limit spans both.
+ * (Background mail: the outbox is claimed with FOR UPDATE SKIP LOCKED; the email
+ * suite runs two workers on one outbox and checks each message is sent once.)
+ */
+
+/** A browser's cookies and the CSRF token of the last page it loaded, over real HTTP. */
+class Visitor {
+  private readonly cookies = new Map<string, string>();
+  csrf = "";
+
+  /** Another visitor holding the same cookies (the same browser, later). */
+  clone(): Visitor {
+    const copy = new Visitor();
+    for (const [k, v] of this.cookies) copy.cookies.set(k, v);
+    return copy;
+  }
+
+  private remember(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = "", ...attributes] = line.split(";");
+      const [name = "", value = ""] = pair.trim().split(/=(.*)/s);
+      const expired = attributes.some((a) => /^\s*max-age=0$/i.test(a)) || value === "";
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  private header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+
+  async get(
+    server: Server,
+    url: string,
+  ): Promise<{ status: number; body: string; location: string }> {
+    const response = await fetch(`${server.url}${url}`, {
+      headers: { cookie: this.header() },
+      redirect: "manual",
+    });
+    this.remember(response);
+    const body = await response.text();
+    this.csrf = /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? this.csrf;
+    return { status: response.status, body, location: response.headers.get("location") ?? "" };
+  }
+
+  async post(
+    server: Server,
+    url: string,
+    fields: Record<string, string>,
+  ): Promise<{ status: number; body: string; location: string }> {
+    const response = await fetch(`${server.url}${url}`, {
+      method: "POST",
+      headers: {
+        cookie: this.header(),
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({ _csrf: this.csrf, ...fields }).toString(),
+      redirect: "manual",
+    });
+    this.remember(response);
+    return {
+      status: response.status,
+      body: await response.text(),
+      location: response.headers.get("location") ?? "",
+    };
+  }
+}
+
+describe("two app nodes on one PostgreSQL", {
+  skip: !process.env.TEST_DATABASE_URL && "TEST_DATABASE_URL is not set",
+}, () => {
+  let store: Store;
+  let a: Server;
+  let b: Server;
+  let customer: Account;
+
+  before(async () => {
+    store = await createStore("postgres");
+    // Both start at once on an empty database: migrations run once, under an advisory lock.
+    [a, b] = await Promise.all([startServer(store), startServer(store)]);
+    [customer] = (await seedAccounts(store, 1)) as [Account];
+  });
+
+  after(async () => {
+    const exits = await Promise.all([a?.stop(), b?.stop()]);
+    await store?.remove();
+    for (const exit of exits) assert.deepEqual(exit, { code: 0, signal: null });
+  });
+
+  test("both started together on an empty database, and the migrations ran once", async () => {
+    await withSql(store, async (query) => {
+      const rows = await query<{ created_at: string }>(
+        "SELECT created_at FROM drizzle.__drizzle_migrations ORDER BY id",
+      );
+      assert.deepEqual(
+        rows.map((r) => Number(r.created_at)),
+        expectedMigrations().map((m) => m.when),
+      );
+    });
+    for (const node of [a, b]) {
+      assert.equal((await fetch(`${node.url}/readyz`)).status, 200);
+    }
+  });
+
+  test("a ticket opened on one node is seen on the other at once, and so is a reply", async () => {
+    const title = `Two nodes ${Date.now()}`;
+    const created = await api(a, customer.token, "POST", "/tickets", {
+      title,
+      description: "Opened on node A.",
+    });
+    assert.equal(created.status, 201);
+    const id = (created.body as { id: number }).id;
+
+    const onB = await api(b, customer.token, "GET", `/tickets/${id}`);
+    assert.equal(onB.status, 200);
+    assert.equal((onB.body as { title: string }).title, title);
+    const listed = await api(b, customer.token, "GET", "/tickets");
+    assert.ok((listed.body as { data: { id: number }[] }).data.some((t) => t.id === id));
+
+    const reply = await api(b, customer.token, "POST", `/tickets/${id}/messages`, {
+      content: "Answered through node B.",
+    });
+    assert.equal(reply.status, 201);
+    const onA = await api(a, customer.token, "GET", `/tickets/${id}/messages`);
+    assert.deepEqual(
+      (onA.body as { data: { content: string }[] }).data.map((m) => m.content),
+      ["Opened on node A.", "Answered through node B."],
+    );
+  });
+
+  test("a session made on one node works on the other, forms included, and sign-out ends it on both", async () => {
+    const visitor = new Visitor();
+    await visitor.get(a, "/login");
+    const signIn = await visitor.post(a, "/login", {
+      email: customer.email,
+      password: customer.password,
+    });
+    assert.equal(signIn.status, 303, signIn.body.slice(0, 300));
+
+    // A form loaded from node A is posted to node B: the CSRF secret is shared too.
+    const page = await visitor.get(a, "/tickets/new");
+    assert.equal(page.status, 200);
+    const title = `Form across nodes ${Date.now()}`;
+    const posted = await visitor.post(b, "/tickets", {
+      title,
+      description: "Posted to B with A's form.",
+      priority: "normal",
+    });
+    assert.equal(posted.status, 303, posted.body.slice(0, 300));
+    assert.match(posted.location, /^\/tickets\/\d+\?notice=created$/);
+
+    const mine = await visitor.get(b, "/tickets");
+    assert.equal(mine.status, 200);
+    assert.ok(mine.body.includes(title));
+
+    await visitor.get(b, "/account");
+    const before = visitor.clone();
+    const signOut = await visitor.post(b, "/logout", {});
+    assert.equal(signOut.status, 303);
+    // The cookie from before sign-out no longer opens anything on node A.
+    const afterSignOut = await before.get(a, "/tickets");
+    assert.equal(afterSignOut.status, 303);
+    assert.match(afterSignOut.location, /^\/login/);
+  });
+
+  test("sign-in attempts are limited across both nodes together, not per node", async () => {
+    const visitor = new Visitor();
+    const statuses: number[] = [];
+    for (let i = 0; i <= SIGN_IN_LIMITS.perAccount; i++) {
+      const node = i % 2 === 0 ? a : b;
+      await visitor.get(node, "/login");
+      const attempt = await visitor.post(node, "/login", {
+        email: customer.email,
+        password: "not the password",
+      });
+      statuses.push(attempt.status);
+    }
+    // Each node saw only about half the attempts; the limit still applied to their sum.
+    assert.deepEqual(statuses, [...Array(SIGN_IN_LIMITS.perAccount).fill(401), 429]);
+  });
+});
