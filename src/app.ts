@@ -8,6 +8,8 @@ import type { Deps } from "./deps.ts";
 import { API_PREFIX, apiDocsPlugin, apiPlugin, openApiPlugin } from "./platform/api.ts";
 import { authPlugin } from "./platform/auth.ts";
 import { errorsPlugin } from "./platform/errors.ts";
+import { parseUrlencoded } from "./platform/forms.ts";
+import { frameworkErrors } from "./platform/framework-errors.ts";
 import { healthRoutes } from "./platform/health.ts";
 import { requestContextPlugin } from "./platform/logging.ts";
 import { metricsPlugin } from "./platform/metrics.ts";
@@ -40,6 +42,8 @@ export async function buildApp(
     trustProxy: deps.config.trustProxy,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
+    // A malformed URL is refused before any hook runs: answered with the security headers.
+    frameworkErrors: frameworkErrors(deps.config),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const fullDeps: Deps = { ...deps, log: app.log };
 
@@ -51,7 +55,7 @@ export async function buildApp(
   // anything else is 415, which keeps JSON-shaped input away from form handlers.
   app.removeAllContentTypeParsers();
   await app.register(securityPlugin, fullDeps);
-  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
+  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT, parser: parseUrlencoded });
   await app.register(uploadsPlugin, fullDeps);
   await app.register(viewsPlugin);
   await app.register(staticPlugin);

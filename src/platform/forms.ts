@@ -36,3 +36,38 @@ export async function attempt<T>(run: () => Promise<T>): Promise<Attempt<T>> {
     throw error;
   }
 }
+
+const NOT_UTF8 = "The form was not sent as valid UTF-8 text.";
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body strictly: bytes or
+ * percent-escapes that are not valid UTF-8 are refused (400) instead of being
+ * stored as U+FFFD replacement characters. Browsers percent-encode everything
+ * outside ASCII, so a raw U+FFFD here can only come from invalid bytes that
+ * Node already replaced while decoding the body. Repeated names become lists.
+ */
+export function parseUrlencoded(raw: string): Record<string, string | string[]> {
+  if (raw.includes("\uFFFD")) throw new Invalid([], NOT_UTF8);
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (const pair of raw.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    let key: string;
+    let value: string;
+    try {
+      const decode = (s: string) => decodeURIComponent(s.replaceAll("+", " "));
+      key = decode(eq === -1 ? pair : pair.slice(0, eq));
+      value = eq === -1 ? "" : decode(pair.slice(eq + 1));
+    } catch {
+      throw new Invalid([], NOT_UTF8);
+    }
+    const existing = out[key];
+    out[key] =
+      existing === undefined
+        ? value
+        : Array.isArray(existing)
+          ? [...existing, value]
+          : [existing, value];
+  }
+  return out;
+}

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { sql } from "drizzle-orm";
+import { BODY_LIMIT } from "../../src/app.ts";
+import type { Browser } from "../helpers/browser.ts";
 import { makeAdmin, makeAgent, makeCustomer } from "../helpers/factories.ts";
 import { describeEachDatabase } from "../helpers/world.ts";
+import { cookieHeader, visibleText } from "./support.ts";
 
 describeEachDatabase("odd input gets a clear 4xx, never a 500", (world) => {
   test("NUL bytes in queries and forms are refused by name", async () => {
@@ -71,5 +75,174 @@ describeEachDatabase("odd input gets a clear 4xx, never a 500", (world) => {
     const proto = await b.get("/tickets?notice=__proto__");
     assert.equal(proto.statusCode, 200);
     assert.doesNotMatch(proto.body, /class="notice"/);
+  });
+
+  /** A urlencoded body exactly as given (bytes and all), with a valid token. */
+  async function postRaw(b: Browser, url: string, body: Buffer | string, from = "/account") {
+    const token = await b.csrf(from);
+    return b.app.inject({
+      method: "POST",
+      url,
+      headers: {
+        cookie: cookieHeader(b),
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      payload: Buffer.concat([
+        Buffer.from(`_csrf=${encodeURIComponent(token)}&`),
+        Buffer.from(body),
+      ]),
+    });
+  }
+
+  async function ticketCount(requesterId: number): Promise<number> {
+    const rows = await world().deps.db.execute(
+      sql`select count(*)::int as n from tickets where requester_id = ${requesterId}`,
+    );
+    return (rows as unknown as { rows: { n: number }[] }).rows[0]?.n ?? -1;
+  }
+
+  test("SQL metacharacters are data: stored, shown and searched verbatim", async () => {
+    const { deps } = world();
+    const user = await makeCustomer(deps, { name: "O'Brien \\ %_ \"; --" });
+    const b = await world().signedIn(user);
+    const agent = await world().signedIn(await makeAgent(deps));
+    const admin = await world().signedIn(await makeAdmin(deps));
+    const title = "'); DROP TABLE tickets; -- \" OR 1=1 -- %_\\ $1 $" + "{x}";
+    const created = await b.post(
+      "/tickets",
+      { title, description: "x' OR '1'='1" },
+      { csrfFrom: "/tickets/new" },
+    );
+    assert.equal(created.statusCode, 303);
+    const page = await b.get(String(created.headers.location));
+    assert.ok(visibleText(page.body).includes(title), "the title comes back exactly");
+    for (const probe of ["' OR '1'='1", "%", "_", "\\", "%' --"]) {
+      const desk = await agent.get(`/desk?requester=${encodeURIComponent(probe)}`);
+      assert.equal(desk.statusCode, 200, probe);
+      assert.match(visibleText(desk.body), /matches no account/, probe);
+    }
+    // LIKE wildcards match themselves only: "%" finds the one name with a "%" in it.
+    const search = await admin.get(`/admin/users?q=${encodeURIComponent("%_")}`);
+    assert.equal(search.statusCode, 200);
+    assert.equal((search.body.match(/<th scope="row"/g) ?? []).length, 1);
+    assert.equal(await ticketCount(user.id), 1);
+  });
+
+  test("overlong input is refused by name and saves nothing", async () => {
+    const user = await makeCustomer(world().deps);
+    const b = await world().signedIn(user);
+    const long = await b.post(
+      "/tickets",
+      { title: "t".repeat(10_000), description: "d" },
+      { csrfFrom: "/tickets/new" },
+    );
+    assert.equal(long.statusCode, 422);
+    assert.match(visibleText(long.body), /at most 200/);
+    const huge = await b.post(
+      "/tickets",
+      { title: "t", description: "d".repeat(70_000) },
+      { csrfFrom: "/tickets/new" },
+    );
+    assert.equal(huge.statusCode, 422);
+    const anon = world().browser();
+    const login = await anon.post("/login", {
+      email: `${"a".repeat(100_000)}@x.test`,
+      password: "p".repeat(100_000),
+    });
+    assert.equal(login.statusCode, 401);
+    const signup = await anon.post("/signup", {
+      email: "ok@example.test",
+      name: "n".repeat(5000),
+      password: "long enough password",
+    });
+    assert.equal(signup.statusCode, 422);
+    for (const url of [
+      `/tickets/${"9".repeat(30)}`,
+      "/tickets/1e3",
+      "/tickets/-1",
+      "/tickets/0x10",
+      `/tickets/${"9".repeat(200)}`,
+    ]) {
+      const response = await b.get(url);
+      assert.ok([400, 404].includes(response.statusCode), `${url}: ${response.statusCode}`);
+    }
+    assert.equal(await ticketCount(user.id), 0);
+  });
+
+  test("invalid UTF-8 in a form is a 400 that says so, and saves nothing", async () => {
+    const user = await makeCustomer(world().deps);
+    const b = await world().signedIn(user);
+    const bodies: [string, Buffer | string][] = [
+      [
+        "raw bytes",
+        Buffer.concat([
+          Buffer.from("title="),
+          Buffer.from([0xff, 0xfe, 0xc3, 0x28]),
+          Buffer.from("&description=x"),
+        ]),
+      ],
+      ["a percent-escaped lone byte", "title=%FF&description=x"],
+      ["an escaped surrogate", "title=%ED%A0%80&description=x"],
+      ["an overlong encoding", "title=%C0%AF&description=x"],
+      ["a broken escape", "title=%E2%82&description=x"],
+    ];
+    for (const [what, body] of bodies) {
+      const response = await postRaw(b, "/tickets", body, "/tickets/new");
+      assert.equal(response.statusCode, 400, what);
+      assert.match(visibleText(response.body), /not sent as valid UTF-8/, what);
+    }
+    // Real UTF-8, escaped as browsers send it, is fine.
+    const ok = await postRaw(
+      b,
+      "/tickets",
+      `title=${encodeURIComponent("Grüße 👋 ﬀ \uFFFD")}&description=x`,
+      "/tickets/new",
+    );
+    assert.equal(ok.statusCode, 303);
+    assert.equal(await ticketCount(user.id), 1);
+  });
+
+  test("NUL bytes in multipart fields and file names", async () => {
+    const user = await makeCustomer(world().deps);
+    const b = await world().signedIn(user);
+    const nulField = await b.postMultipart(
+      "/tickets",
+      { title: "a\u0000b", description: "x" },
+      [],
+      { csrfFrom: "/tickets/new" },
+    );
+    assert.equal(nulField.statusCode, 400);
+    assert.match(visibleText(nulField.body), /title contains characters that are not allowed/);
+    const nulName = await b.postMultipart(
+      "/tickets",
+      { title: "file", description: "x" },
+      [{ field: "attachments", filename: "a\u0000b.txt", content: "x" }],
+      { csrfFrom: "/tickets/new" },
+    );
+    assert.ok(nulName.statusCode < 500, `file name with NUL: ${nulName.statusCode}`);
+  });
+
+  test("huge bodies are a 413 that says so, JSON to a page is a 415", async () => {
+    const b = await world().signedIn(await makeCustomer(world().deps));
+    const huge = await postRaw(
+      b,
+      "/tickets",
+      `title=t&description=${"x".repeat(BODY_LIMIT + 10)}`,
+      "/tickets/new",
+    );
+    assert.equal(huge.statusCode, 413);
+    assert.match(visibleText(huge.body), /larger than this server accepts/);
+    const nested = `{"a":${"[".repeat(50_000)}${"]".repeat(50_000)}}`;
+    const json = await b.app.inject({
+      method: "POST",
+      url: "/tickets",
+      headers: {
+        cookie: cookieHeader(b),
+        "content-type": "application/json",
+        "x-csrf-token": await b.csrf("/tickets/new"),
+      },
+      payload: nested,
+    });
+    assert.equal(json.statusCode, 415);
   });
 });
