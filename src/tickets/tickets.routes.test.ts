@@ -326,6 +326,30 @@ describeEachDatabase("tickets API", (world) => {
     );
   });
 
+  test("a retried reply with the same Idempotency-Key is posted once", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const ticket = await makeTicket(deps, customer);
+    const api = await apiAs(world(), customer);
+    const key = { "idempotency-key": "reply-1" };
+    const first = await api.post(
+      `/tickets/${ticket.id}/messages`,
+      { content: "Still broken" },
+      key,
+    );
+    const again = await api.post(
+      `/tickets/${ticket.id}/messages`,
+      { content: "Still broken" },
+      key,
+    );
+    assert.equal(first.status, 201);
+    assert.deepEqual(again.body, first.body);
+    const messages = await api.get(`/tickets/${ticket.id}/messages`);
+    assert.equal(messages.body.data.length, 2, "the description and one reply");
+    const other = await api.post(`/tickets/${ticket.id}/messages`, { content: "Other" }, key);
+    assert.equal(other.status, 422);
+  });
+
   test("identical requests sent at the same moment create one ticket", async () => {
     const { deps } = world();
     const customer = await makeCustomer(deps);

@@ -39,6 +39,16 @@ function ticketJson(t: TicketLike): TicketJson {
 
 const tags = ["tickets"];
 
+const IdempotencyHeader = Type.Object({
+  "idempotency-key": Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: "Makes retries safe: the first response is replayed for 24 hours",
+    }),
+  ),
+});
+
 /** The tickets API: the same service calls as the pages, in JSON. */
 export const ticketsApi: ApiModule = {
   schemas: [TicketJson, MessageJson, EventJson],
@@ -56,9 +66,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           "Staff may open one for a customer with `requesterEmail` (the account is created if missing). " +
           "Send an `Idempotency-Key` header to make retries safe: the same key and body within 24 hours " +
           "returns the first response and creates nothing.",
-        headers: Type.Object({
-          "idempotency-key": Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-        }),
+        headers: IdempotencyHeader,
         body: CreateTicketInput,
         response: { 201: Type.Ref("Ticket"), ...problems(400, 403, 413, 415, 422) },
       },
@@ -197,16 +205,37 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         summary: "Reply, or (staff) add an internal note",
         description:
           "A customer's reply reopens a pending or solved ticket; on a closed ticket it opens a " +
-          "follow-up ticket, whose id is the message's `ticketId`. Staff cannot reply on a closed ticket (409).",
+          "follow-up ticket, whose id is the message's `ticketId`. Staff cannot reply on a closed ticket (409). " +
+          "`Idempotency-Key` works as for opening a ticket.",
+        headers: IdempotencyHeader,
         params: IdParam,
         body: ReplyInput,
-        response: { 201: Type.Ref("Message"), ...problems(400, 403, 404, 409, 413, 415) },
+        response: { 201: Type.Ref("Message"), ...problems(400, 403, 404, 409, 413, 415, 422) },
       },
     },
     async (req, reply: FastifyReply) => {
       const { id } = req.params as { id: number };
-      const result = await tickets.addReply(deps, requireActor(req), id, req.body as ReplyInput);
-      return reply.code(201).send(messageJson(result.message));
+      const actor = requireActor(req);
+      const body = req.body as ReplyInput;
+      const key = req.headers["idempotency-key"];
+      if (typeof key !== "string") {
+        const result = await tickets.addReply(deps, actor, id, body);
+        return reply.code(201).send(messageJson(result.message));
+      }
+      const result = await idempotency.once(
+        deps,
+        {
+          userId: actor.id,
+          key,
+          fingerprint: idempotency.fingerprint("POST", `/tickets/${id}/messages`, body),
+        },
+        async (tx) => ({
+          status: 201,
+          body: messageJson((await tickets.addReply(deps, actor, id, body, [], { tx })).message),
+        }),
+      );
+      if (result.replayed) reply.header("idempotent-replayed", "true");
+      return reply.code(result.status as 201).send(result.body);
     },
   );
 

@@ -119,11 +119,6 @@ async function insertTicket(
   return { ticket, message };
 }
 
-export interface CreateTicketOptions {
-  /** Run inside this transaction (as a savepoint), e.g. to record an idempotent response with it. */
-  tx?: Tx | undefined;
-}
-
 /**
  * Opens a ticket: the ticket, its first message (the description), its
  * attachments and its `created` event are written in one transaction, so a
@@ -136,7 +131,7 @@ export async function createTicket(
   actor: Actor,
   input: CreateTicketInput,
   files: readonly StagedFile[] = [],
-  options: CreateTicketOptions = {},
+  options: { tx?: Tx | undefined } = {},
 ): Promise<Ticket> {
   try {
     const data = parse(
@@ -203,6 +198,7 @@ export async function addReply(
   ticketId: number,
   input: ReplyInput,
   files: readonly StagedFile[] = [],
+  options: { tx?: Tx | undefined } = {},
 ): Promise<ReplyResult> {
   try {
     const data = parse(ReplyInput, trimFields(input, ["content"]));
@@ -223,7 +219,7 @@ export async function addReply(
         "An internal note cannot set the ticket pending: untick one of the two.",
       );
     }
-    return await deps.db.transaction(async (tx) => {
+    return await (options.tx ?? deps.db).transaction(async (tx) => {
       const ticket = await repo.lockTicket(tx, ticketId);
       if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", ticketId);
       if (!isEditable(ticket.status)) {
