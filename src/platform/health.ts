@@ -86,11 +86,12 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
  */
 export async function healthRoutes(app: FastifyInstance, deps: Deps) {
   const expected = expectedMigrations();
-  app.get("/healthz", async (_req, reply) => {
+  // Probes come every few seconds: their requests are not logged (failures still are).
+  app.get("/healthz", { logLevel: "warn" }, async (_req, reply) => {
     reply.header("cache-control", "no-store");
     return { status: "ok" };
   });
-  app.get("/readyz", async (_req, reply) => {
+  app.get("/readyz", { logLevel: "warn" }, async (_req, reply) => {
     reply.header("cache-control", "no-store");
     const readiness = await checkReadiness(deps, expected);
     if (readiness.ready) return { status: "ready" };

@@ -246,3 +246,71 @@ export async function api(
   }
   return { status: response.status, body: parsed };
 }
+
+/** A browser's cookies and the CSRF token of the last page it loaded, over real HTTP. */
+export class Visitor {
+  private readonly cookies = new Map<string, string>();
+  csrf = "";
+
+  /** The cookies this visitor holds, by name. */
+  cookieValues(): [string, string][] {
+    return [...this.cookies];
+  }
+
+  /** Another visitor holding the same cookies (the same browser, later). */
+  clone(): Visitor {
+    const copy = new Visitor();
+    for (const [k, v] of this.cookies) copy.cookies.set(k, v);
+    return copy;
+  }
+
+  private remember(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = "", ...attributes] = line.split(";");
+      const [name = "", value = ""] = pair.trim().split(/=(.*)/s);
+      const expired = attributes.some((a) => /^\s*max-age=0$/i.test(a)) || value === "";
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  private header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+
+  async get(
+    server: { url: string },
+    url: string,
+  ): Promise<{ status: number; body: string; location: string }> {
+    const response = await fetch(`${server.url}${url}`, {
+      headers: { cookie: this.header() },
+      redirect: "manual",
+    });
+    this.remember(response);
+    const body = await response.text();
+    this.csrf = /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? this.csrf;
+    return { status: response.status, body, location: response.headers.get("location") ?? "" };
+  }
+
+  async post(
+    server: { url: string },
+    url: string,
+    fields: Record<string, string>,
+  ): Promise<{ status: number; body: string; location: string }> {
+    const response = await fetch(`${server.url}${url}`, {
+      method: "POST",
+      headers: {
+        cookie: this.header(),
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({ _csrf: this.csrf, ...fields }).toString(),
+      redirect: "manual",
+    });
+    this.remember(response);
+    return {
+      status: response.status,
+      body: await response.text(),
+      location: response.headers.get("location") ?? "",
+    };
+  }
+}

@@ -11,6 +11,7 @@ import {
   type Store,
   seedAccounts,
   startServer,
+  Visitor,
 } from "./server.ts";
 
 /**
@@ -20,69 +21,6 @@ import {
  * (Background mail: the outbox is claimed with FOR UPDATE SKIP LOCKED; the email
  * suite runs two workers on one outbox and checks each message is sent once.)
  */
-
-/** A browser's cookies and the CSRF token of the last page it loaded, over real HTTP. */
-class Visitor {
-  private readonly cookies = new Map<string, string>();
-  csrf = "";
-
-  /** Another visitor holding the same cookies (the same browser, later). */
-  clone(): Visitor {
-    const copy = new Visitor();
-    for (const [k, v] of this.cookies) copy.cookies.set(k, v);
-    return copy;
-  }
-
-  private remember(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = "", ...attributes] = line.split(";");
-      const [name = "", value = ""] = pair.trim().split(/=(.*)/s);
-      const expired = attributes.some((a) => /^\s*max-age=0$/i.test(a)) || value === "";
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  private header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  }
-
-  async get(
-    server: Server,
-    url: string,
-  ): Promise<{ status: number; body: string; location: string }> {
-    const response = await fetch(`${server.url}${url}`, {
-      headers: { cookie: this.header() },
-      redirect: "manual",
-    });
-    this.remember(response);
-    const body = await response.text();
-    this.csrf = /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? this.csrf;
-    return { status: response.status, body, location: response.headers.get("location") ?? "" };
-  }
-
-  async post(
-    server: Server,
-    url: string,
-    fields: Record<string, string>,
-  ): Promise<{ status: number; body: string; location: string }> {
-    const response = await fetch(`${server.url}${url}`, {
-      method: "POST",
-      headers: {
-        cookie: this.header(),
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: new URLSearchParams({ _csrf: this.csrf, ...fields }).toString(),
-      redirect: "manual",
-    });
-    this.remember(response);
-    return {
-      status: response.status,
-      body: await response.text(),
-      location: response.headers.get("location") ?? "",
-    };
-  }
-}
 
 describe("two app nodes on one PostgreSQL", {
   skip: !process.env.TEST_DATABASE_URL && "TEST_DATABASE_URL is not set",
