@@ -1,0 +1,115 @@
+import { renderMarkdown } from "../lib/markdown.ts";
+
+/**
+ * The words of every notification, as plain text and HTML. Pure: the outbox
+ * service decides who gets what; this only writes it.
+ */
+
+/** First line of every mail: inbound mail is cut here, so quoted history never lands on a ticket. */
+export const REPLY_ABOVE = "##- Please type your reply above this line -##";
+
+export type NotificationKind =
+  | "ticket.received"
+  | "ticket.new"
+  | "reply.public"
+  | "reply.customer"
+  | "ticket.assigned";
+
+export interface NotificationInput {
+  kind: NotificationKind;
+  ticket: { id: number; title: string };
+  recipientName: string;
+  /** Who did it (the customer, or the agent). */
+  actorName: string;
+  /** The text of the message the mail is about (Markdown), if any. */
+  content?: string | undefined;
+  /** Link to the ticket. */
+  url: string;
+  /** Whether the ticket was opened by staff on the recipient's behalf. */
+  onBehalf?: boolean | undefined;
+}
+
+export interface ComposedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+function escapeHtml(value: string): string {
+  return value
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}
+
+// Header-safe: no line breaks, bounded.
+function oneLine(value: string, max = 200): string {
+  return value.replace(/[\r\n\t]+/g, " ").slice(0, max);
+}
+
+function lead(input: NotificationInput): { prefix: string; intro: string; outro: string } {
+  const who = oneLine(input.actorName, 100);
+  switch (input.kind) {
+    case "ticket.received":
+      return {
+        prefix: "",
+        intro: input.onBehalf
+          ? `${who} opened this request for you. We will get back to you here.`
+          : "We received your request and will get back to you soon.",
+        outro: "Reply to this mail to add anything.",
+      };
+    case "ticket.new":
+      return {
+        prefix: "New: ",
+        intro: `${who} opened a new ticket. Nobody is assigned yet.`,
+        outro: "Reply to this mail to answer the customer (your reply is public).",
+      };
+    case "reply.public":
+      return { prefix: "", intro: `${who} replied:`, outro: "Reply to this mail to answer." };
+    case "reply.customer":
+      return {
+        prefix: "",
+        intro: `${who} replied:`,
+        outro: "Reply to this mail to answer the customer (your reply is public).",
+      };
+    case "ticket.assigned":
+      return {
+        prefix: "Assigned to you: ",
+        intro: `${who} assigned this ticket to you.`,
+        outro: "Reply to this mail to answer the customer (your reply is public).",
+      };
+  }
+}
+
+/** Subject, text and HTML of one notification; the subject carries [#id]. */
+export function composeNotification(input: NotificationInput): ComposedMail {
+  const { prefix, intro, outro } = lead(input);
+  const subject = oneLine(`[#${input.ticket.id}] ${prefix}${input.ticket.title}`, 250);
+  const name = oneLine(input.recipientName, 100);
+  const content = input.content?.trim() ?? "";
+  const text = [
+    REPLY_ABOVE,
+    "",
+    `Hello ${name},`,
+    "",
+    intro,
+    ...(content ? ["", content] : []),
+    "",
+    `-- ${outro}`,
+    `Ticket #${input.ticket.id}: ${input.url}`,
+    "",
+  ].join("\n");
+  const html = [
+    "<!doctype html><html><body>",
+    `<p style="color:#888">${escapeHtml(REPLY_ABOVE)}</p>`,
+    `<p>Hello ${escapeHtml(name)},</p>`,
+    `<p>${escapeHtml(intro)}</p>`,
+    content ? `<div>${renderMarkdown(content)}</div>` : "",
+    `<p style="color:#555">${escapeHtml(outro)}<br>`,
+    `<a href="${escapeHtml(input.url)}">Ticket #${input.ticket.id}</a></p>`,
+    "</body></html>",
+  ].join("\n");
+  return { subject, text, html };
+}

@@ -1,0 +1,353 @@
+import { Readable } from "node:stream";
+import { type AddressObject, type ParsedMail, simpleParser } from "mailparser";
+import sanitizeHtml from "sanitize-html";
+import * as accounts from "../accounts/index.ts";
+import { type Actor, isAdmin, isStaff } from "../accounts/index.ts";
+import type { Deps } from "../deps.ts";
+import { AppError, Forbidden, NotFound } from "../lib/errors.ts";
+import { type StagedFile, stageUpload } from "../tickets/attachments.storage.ts";
+import { CONTENT_MAX, MAX_FILES, TITLE_MAX } from "../tickets/tickets.schemas.ts";
+import * as tickets from "../tickets/tickets.service.ts";
+import { ticketFromReplyAddress } from "./addresses.ts";
+import * as repo from "./inbound.repo.ts";
+import { replySecret, ticketsForMessageIds } from "./outbox.service.ts";
+import { trimQuoted } from "./quotes.ts";
+
+/**
+ * Mail in: every message is stored raw first (so nothing accepted is ever
+ * lost, malformed or not), then parsed, filtered for loops and junk, threaded,
+ * and handed to the tickets service like any other reply or new ticket.
+ */
+
+export interface Envelope {
+  /** SMTP MAIL FROM: "" for a bounce (null sender); undefined when posted over HTTP. */
+  from?: string | undefined;
+  /** SMTP RCPT TO addresses; empty when posted over HTTP (the headers are used instead). */
+  to: string[];
+}
+
+export interface InboundResult {
+  /** The inbound_emails row keeping the raw message. */
+  id: number;
+  status: repo.InboundStatus;
+  ticketId?: number | undefined;
+  reason?: string | undefined;
+}
+
+const HOUR_MS = 3600_000;
+
+/** Why a message must not be answered or turned into a ticket; undefined when it is fine. */
+export function junkReason(
+  parsed: ParsedMail,
+  envelope: Envelope,
+  supportAddress: string,
+): string | undefined {
+  if (envelope.from === "") return "bounce (null sender)";
+  const from = firstAddress(parsed.from)?.address?.toLowerCase() ?? "";
+  const local = from.split("@")[0] ?? "";
+  if (/^(mailer-daemon|postmaster)$/.test(local)) return `bounce (from ${local})`;
+  const contentType = parsed.headers.get("content-type") as
+    | { value?: string; params?: Record<string, string> }
+    | undefined;
+  if (contentType?.value?.toLowerCase() === "multipart/report") {
+    return `delivery report (${contentType.params?.["report-type"] ?? "multipart/report"})`;
+  }
+  const autoSubmitted = headerText(parsed, "auto-submitted");
+  if (autoSubmitted && autoSubmitted.toLowerCase() !== "no") {
+    return `automatic mail (Auto-Submitted: ${autoSubmitted.slice(0, 50)})`;
+  }
+  const precedence = headerText(parsed, "precedence")?.toLowerCase();
+  if (precedence && ["bulk", "junk", "list"].includes(precedence)) {
+    return `bulk mail (Precedence: ${precedence})`;
+  }
+  if (parsed.headers.has("x-autoreply") || parsed.headers.has("x-autorespond")) {
+    return "automatic reply (X-Autoreply)";
+  }
+  const [supportLocal, supportDomain] = supportAddress.split("@");
+  const [fromLocal = "", fromDomain] = from.split("@");
+  if (fromDomain === supportDomain && fromLocal.split("+")[0] === supportLocal) {
+    return "from our own address (a loop)";
+  }
+  return undefined;
+}
+
+function headerText(parsed: ParsedMail, name: string): string | undefined {
+  const value = parsed.headers.get(name);
+  if (value === undefined) return undefined;
+  return (typeof value === "string" ? value : String(value)).trim();
+}
+
+function firstAddress(field: AddressObject | AddressObject[] | undefined) {
+  return [field ?? []].flat()[0]?.value[0];
+}
+
+function allAddresses(...fields: (AddressObject | AddressObject[] | undefined)[]): string[] {
+  return fields
+    .flatMap((f) => [f ?? []].flat())
+    .flatMap((a) => a.value)
+    .flatMap((v) => (v.address ? [v.address] : []));
+}
+
+/** Strict allow-list: structure and links only; no images (trackers), styles or scripts. */
+export function sanitizeMailHtml(html: string): string {
+  return sanitizeHtml(html, {
+    allowedTags: [
+      "p",
+      "br",
+      "div",
+      "span",
+      "b",
+      "strong",
+      "i",
+      "em",
+      "u",
+      "s",
+      "ul",
+      "ol",
+      "li",
+      "blockquote",
+      "pre",
+      "code",
+      "h1",
+      "h2",
+      "h3",
+      "h4",
+      "hr",
+      "a",
+      "table",
+      "thead",
+      "tbody",
+      "tr",
+      "th",
+      "td",
+    ],
+    allowedAttributes: { a: ["href"] },
+    allowedSchemes: ["http", "https", "mailto"],
+    allowProtocolRelative: false,
+    disallowedTagsMode: "discard",
+    transformTags: {
+      a: sanitizeHtml.simpleTransform("a", {
+        rel: "nofollow noopener noreferrer",
+        target: "_blank",
+      }),
+    },
+  });
+}
+
+/** A subject fit for a ticket title: no reply prefixes or line breaks, bounded. */
+export function titleFromSubject(subject: string | undefined): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  let title = (subject ?? "").replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  for (;;) {
+    const next = title.replace(/^(re|fwd?|aw|wg|sv|vs)\s*(\[\d+\])?\s*:\s*/i, "");
+    if (next === title) break;
+    title = next;
+  }
+  return (title || "(no subject)").slice(0, TITLE_MAX);
+}
+
+/** What a ticket shows of a mail: its text minus quoted history, within the size limit. */
+export function contentOf(parsed: ParsedMail): string {
+  const text = (parsed.text ?? "").replaceAll("\u0000", "");
+  let content = trimQuoted(text);
+  if (content === "")
+    content = parsed.attachments.length > 0 ? "(see attachments)" : "(empty message)";
+  const note = "\n\n[Message shortened; the full original is kept.]";
+  return content.length > CONTENT_MAX
+    ? content.slice(0, CONTENT_MAX - note.length) + note
+    : content;
+}
+
+async function stageAttachments(deps: Deps, parsed: ParsedMail): Promise<StagedFile[]> {
+  const files: StagedFile[] = [];
+  for (const a of parsed.attachments) {
+    if (files.length >= MAX_FILES) break;
+    if (a.size > deps.config.maxAttachmentBytes) continue;
+    files.push(
+      await stageUpload(
+        deps.config.dataDir,
+        Readable.from([a.content]),
+        a.filename ?? "attachment",
+        a.contentType ?? "application/octet-stream",
+      ),
+    );
+  }
+  return files;
+}
+
+/**
+ * Finds the ticket a mail answers: by the reply token in a recipient address,
+ * else by In-Reply-To/References naming a Message-ID we sent. Never by the
+ * subject: `[#123]` is something anyone can type.
+ */
+async function findThread(
+  deps: Deps,
+  parsed: ParsedMail,
+  envelope: Envelope,
+): Promise<number | undefined> {
+  const secret = await replySecret(deps);
+  const recipients = [
+    ...envelope.to,
+    ...allAddresses(parsed.to, parsed.cc),
+    headerText(parsed, "delivered-to") ?? "",
+  ];
+  for (const address of recipients) {
+    const ticketId = ticketFromReplyAddress(secret, address);
+    if (ticketId !== undefined) return ticketId;
+  }
+  const ids = [parsed.inReplyTo ?? "", ...[parsed.references ?? []].flat()]
+    .flatMap((s) => s.split(/\s+/))
+    .map((s) => s.replace(/^<|>$/g, "").trim())
+    .filter((s) => s !== "")
+    .slice(0, 50);
+  const sent = await ticketsForMessageIds(deps, ids);
+  return sent.find((s) => s.ticketId !== null)?.ticketId ?? undefined;
+}
+
+/**
+ * Takes one inbound message (from the SMTP listener or the HTTP endpoint).
+ * Resolves once it is stored and handled; rejects only when it could not even
+ * be stored (the SMTP listener then answers 451 so the sender retries).
+ */
+export async function receiveEmail(
+  deps: Deps,
+  raw: Buffer,
+  envelope: Envelope,
+): Promise<InboundResult> {
+  const id = await repo.insertInbound(deps.db, {
+    raw,
+    envelopeFrom: envelope.from ?? null,
+    envelopeTo: envelope.to,
+  });
+  const finish = async (
+    status: repo.InboundStatus,
+    reason?: string,
+    ticketId?: number,
+    extra: Parameters<typeof repo.updateInbound>[2] = {},
+  ): Promise<InboundResult> => {
+    await repo.updateInbound(deps.db, id, {
+      status,
+      reason: reason ?? null,
+      ticketId: ticketId ?? null,
+      ...extra,
+    });
+    if (status === "failed") deps.log.warn({ inboundId: id, reason }, "inbound mail not processed");
+    else deps.log.info({ inboundId: id, status, ticketId, reason }, "inbound mail");
+    return { id, status, ticketId, reason };
+  };
+
+  let parsed: ParsedMail;
+  try {
+    parsed = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true });
+  } catch (error) {
+    return finish(
+      "failed",
+      `could not parse: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500),
+    );
+  }
+  const sender = firstAddress(parsed.from);
+  const fromAddress = sender?.address?.trim().toLowerCase() ?? "";
+  await repo.updateInbound(deps.db, id, {
+    fromAddress: fromAddress || null,
+    subject: parsed.subject?.slice(0, 1000) ?? null,
+    messageId: parsed.messageId?.slice(0, 1000) ?? null,
+    safeHtml: parsed.html ? sanitizeMailHtml(parsed.html) : null,
+  });
+
+  const junk = junkReason(parsed, envelope, deps.config.mailFrom);
+  if (junk) return finish("ignored", junk);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(fromAddress) || fromAddress.length > 254) {
+    return finish("failed", "no usable sender address in From");
+  }
+
+  try {
+    const content = contentOf(parsed);
+    const known = await repo.findUserByEmail(deps.db, fromAddress);
+    if (known?.disabled) return finish("ignored", "the sender's account is disabled");
+    const threadId = await findThread(deps, parsed, envelope);
+    let note: string | undefined;
+    if (threadId !== undefined) {
+      const ticket = await repo.findTicketRequester(deps.db, threadId);
+      // Only the requester or staff add to a ticket; anyone else starts their own.
+      if (ticket && known && (known.id === ticket.requesterId || isStaff(known))) {
+        const actor: Actor = {
+          id: known.id,
+          email: known.email,
+          name: known.name,
+          role: known.role,
+        };
+        const files = await stageAttachments(deps, parsed);
+        const result = await tickets.addReply(deps, actor, ticket.id, { content }, files);
+        return finish(
+          result.ticket.id === ticket.id ? "reply" : "ticket",
+          result.ticket.id === ticket.id ? undefined : `follow-up of closed ticket #${ticket.id}`,
+          result.ticket.id,
+          { messageRowId: result.message.id },
+        );
+      }
+      note = `answers ticket #${threadId} but is not from its requester or staff: opened a new ticket`;
+    }
+
+    const since = new Date(Date.now() - HOUR_MS);
+    if (
+      (await repo.countTicketsFrom(deps.db, fromAddress, since)) >=
+      deps.config.inboundTicketsPerHour
+    ) {
+      return finish(
+        "ignored",
+        `rate limit: ${deps.config.inboundTicketsPerHour} new tickets per hour from one sender`,
+      );
+    }
+    const files = await stageAttachments(deps, parsed);
+    const created = await deps.db.transaction(async (tx) => {
+      const { user } = await accounts.findOrCreateCustomer(tx, {
+        email: fromAddress,
+        name: sender?.name,
+      });
+      const actor: Actor = { id: user.id, email: user.email, name: user.name, role: user.role };
+      return tickets.createTicket(
+        deps,
+        actor,
+        { title: titleFromSubject(parsed.subject), description: content },
+        files,
+        { tx },
+      );
+    });
+    return finish("ticket", note, created.id);
+  } catch (error) {
+    if (error instanceof AppError)
+      return finish("failed", `${error.code}: ${error.message}`.slice(0, 500));
+    deps.log.error({ err: error, inboundId: id }, "inbound mail failed");
+    return finish("failed", "internal error while processing; see the log");
+  }
+}
+
+/** Admins: a raw message posted to the API, handled like one received over SMTP. */
+export async function receiveEmailAsAdmin(
+  deps: Deps,
+  actor: Actor,
+  raw: Buffer,
+): Promise<InboundResult> {
+  if (!isAdmin(actor)) throw new Forbidden();
+  return receiveEmail(deps, raw, { to: [] });
+}
+
+export const INBOUND_PAGE = 50;
+
+/** Admins: inbound mail, newest first, optionally one status (e.g. failed). */
+export async function listInbound(
+  deps: Deps,
+  actor: Actor,
+  filter: { status?: repo.InboundStatus | undefined; beforeId?: number | undefined } = {},
+) {
+  if (!isAdmin(actor)) throw new Forbidden();
+  return repo.listInbound(deps.db, { ...filter, limit: INBOUND_PAGE });
+}
+
+/** Admins: one inbound message with its raw original. */
+export async function getInbound(deps: Deps, actor: Actor, id: number): Promise<repo.InboundRow> {
+  if (!isAdmin(actor)) throw new Forbidden();
+  const row = await repo.findInbound(deps.db, id);
+  if (!row) throw new NotFound("inbound mail", id);
+  return row;
+}

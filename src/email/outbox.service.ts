@@ -1,0 +1,222 @@
+import { type Actor, isAdmin, isStaff } from "../accounts/index.ts";
+import type { Executor, Tx } from "../db/client.ts";
+import type { Deps } from "../deps.ts";
+import { Forbidden, NotFound } from "../lib/errors.ts";
+import { getOrCreateSecret } from "../settings/settings.service.ts";
+import { newMessageId, replyAddress, ticketThreadId } from "./addresses.ts";
+import { composeNotification, type NotificationKind } from "./compose.ts";
+import * as repo from "./outbox.repo.ts";
+
+/**
+ * Notifications, written to the outbox inside the transaction of the change
+ * that caused them (so a mail exists exactly when its change does), and read
+ * back by the worker. Only what a recipient may see goes into their mail:
+ * internal notes never produce one.
+ */
+
+export type OutboxRow = repo.OutboxRow;
+
+interface TicketLike {
+  id: number;
+  title: string;
+  requesterId: number;
+  assigneeId: number | null;
+}
+interface MessageLike {
+  content: string;
+  internal: boolean;
+}
+
+const secrets = new WeakMap<object, string>();
+
+/** The per-instance secret reply tokens are made with (generated once, shared by all nodes). */
+export async function replySecret(deps: Deps, db: Executor = deps.db): Promise<string> {
+  const cached = secrets.get(deps.db);
+  if (cached) return cached;
+  const secret = await getOrCreateSecret(db, "mail-reply");
+  secrets.set(deps.db, secret);
+  return secret;
+}
+
+async function enqueue(
+  deps: Deps,
+  tx: Tx,
+  ticket: TicketLike,
+  mails: {
+    kind: NotificationKind;
+    to: repo.Recipient;
+    actorName: string;
+    content?: string;
+    onBehalf?: boolean;
+  }[],
+): Promise<void> {
+  if (mails.length === 0) return;
+  const secret = await replySecret(deps, tx);
+  const url = new URL(`/tickets/${ticket.id}`, deps.config.publicUrl).href;
+  const thread = `<${ticketThreadId(deps.config, ticket.id)}>`;
+  await repo.insertOutbox(
+    tx,
+    mails.map((mail) => {
+      const composed = composeNotification({
+        kind: mail.kind,
+        ticket,
+        recipientName: mail.to.name,
+        actorName: mail.actorName,
+        content: mail.content,
+        onBehalf: mail.onBehalf,
+        url,
+      });
+      return {
+        kind: mail.kind,
+        ticketId: ticket.id,
+        recipientId: mail.to.id,
+        toAddress: mail.to.email,
+        ...composed,
+        textBody: composed.text,
+        htmlBody: composed.html,
+        messageId: newMessageId(deps.config),
+        headers: {
+          "In-Reply-To": thread,
+          References: thread,
+          "Reply-To": replyAddress(deps.config, secret, ticket.id),
+        },
+      };
+    }),
+  );
+}
+
+const wantsStaffMail = (r: repo.Recipient | undefined, actor: Actor): r is repo.Recipient =>
+  !!r && !r.disabled && isStaff(r) && r.emailNotifications && r.id !== actor.id;
+
+/**
+ * A new ticket: the requester gets an acknowledgement with what they wrote
+ * (unless they are staff who opened it themselves), and every active agent who
+ * wants mail hears of a new unassigned ticket.
+ */
+export async function notifyTicketCreated(
+  deps: Deps,
+  tx: Tx,
+  actor: Actor,
+  ticket: TicketLike,
+  message: MessageLike,
+): Promise<void> {
+  const [requester] = await repo.findRecipients(tx, [ticket.requesterId]);
+  const staff = await repo.listNotifiableStaff(tx);
+  const mails: Parameters<typeof enqueue>[3] = [];
+  if (requester && !requester.disabled && !(isStaff(requester) && requester.id === actor.id)) {
+    mails.push({
+      kind: "ticket.received",
+      to: requester,
+      actorName: actor.name,
+      content: message.content,
+      onBehalf: requester.id !== actor.id,
+    });
+  }
+  for (const agent of staff) {
+    if (wantsStaffMail(agent, actor) && agent.id !== ticket.requesterId) {
+      mails.push({
+        kind: "ticket.new",
+        to: agent,
+        actorName: requester?.name ?? actor.name,
+        content: message.content,
+      });
+    }
+  }
+  await enqueue(deps, tx, ticket, mails);
+}
+
+/**
+ * A reply: staff's public reply goes to the requester (with its text); the
+ * requester's reply goes to the assignee. Internal notes send nothing.
+ */
+export async function notifyReply(
+  deps: Deps,
+  tx: Tx,
+  actor: Actor,
+  ticket: TicketLike,
+  message: MessageLike,
+): Promise<void> {
+  if (message.internal) return;
+  if (isStaff(actor) && actor.id !== ticket.requesterId) {
+    const [requester] = await repo.findRecipients(tx, [ticket.requesterId]);
+    if (requester && !requester.disabled) {
+      await enqueue(deps, tx, ticket, [
+        { kind: "reply.public", to: requester, actorName: actor.name, content: message.content },
+      ]);
+    }
+    return;
+  }
+  if (ticket.assigneeId === null) return;
+  const [assignee] = await repo.findRecipients(tx, [ticket.assigneeId]);
+  if (wantsStaffMail(assignee, actor)) {
+    await enqueue(deps, tx, ticket, [
+      { kind: "reply.customer", to: assignee, actorName: actor.name, content: message.content },
+    ]);
+  }
+}
+
+/** An assignment: the new assignee hears of it, unless they assigned themselves or opted out. */
+export async function notifyAssigned(
+  deps: Deps,
+  tx: Tx,
+  actor: Actor,
+  ticket: TicketLike,
+): Promise<void> {
+  if (ticket.assigneeId === null) return;
+  const [assignee] = await repo.findRecipients(tx, [ticket.assigneeId]);
+  if (wantsStaffMail(assignee, actor)) {
+    await enqueue(deps, tx, ticket, [
+      { kind: "ticket.assigned", to: assignee, actorName: actor.name },
+    ]);
+  }
+}
+
+/** How many mails wait to be delivered (pending, including those being retried). */
+export async function countPendingOutbox(deps: Deps): Promise<number> {
+  return repo.countByStatus(deps.db, "pending");
+}
+
+export const OUTBOX_PAGE = 50;
+
+/** Admins: outgoing mail by status, newest first, for the email page. */
+export async function listOutbox(
+  deps: Deps,
+  actor: Actor,
+  status: OutboxRow["status"],
+  beforeId?: number,
+): Promise<{ rows: OutboxRow[]; counts: Record<OutboxRow["status"], number> }> {
+  if (!isAdmin(actor)) throw new Forbidden();
+  const [rows, pending, sent, failed] = await Promise.all([
+    repo.listByStatus(deps.db, status, OUTBOX_PAGE, beforeId),
+    repo.countByStatus(deps.db, "pending"),
+    repo.countByStatus(deps.db, "sent"),
+    repo.countByStatus(deps.db, "failed"),
+  ]);
+  return { rows, counts: { pending, sent, failed } };
+}
+
+/** Admins: puts a failed mail back in the queue with a fresh set of tries. */
+export async function retryOutbox(deps: Deps, actor: Actor, id: number): Promise<void> {
+  if (!isAdmin(actor)) throw new Forbidden();
+  if (!(await repo.requeue(deps.db, id))) throw new NotFound("failed mail", id);
+}
+
+/** Whether this person (staff) gets mail about assignments, customer replies and new tickets. */
+export async function getNotificationPreference(deps: Deps, actor: Actor): Promise<boolean> {
+  return repo.getEmailNotifications(deps.db, actor.id);
+}
+
+/** Turns the actor's own staff notifications on or off (customers always get theirs). */
+export async function setNotificationPreference(
+  deps: Deps,
+  actor: Actor,
+  enabled: boolean,
+): Promise<void> {
+  if (!isStaff(actor)) throw new Forbidden("Only staff have notification settings.");
+  await repo.setEmailNotifications(deps.db, actor.id, enabled);
+}
+
+/** Tickets we sent these Message-IDs about (for threading inbound replies). */
+export async function ticketsForMessageIds(deps: Deps, messageIds: string[]) {
+  return repo.findByMessageIds(deps.db, messageIds);
+}
