@@ -7,7 +7,7 @@ import { requireStaff } from "../platform/auth.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
 import { QUEUES, type QueueName } from "./queues.ts";
-import { SORTS, type Sort } from "./tickets.schemas.ts";
+import { SEARCH_MAX, SORTS, type Sort } from "./tickets.schemas.ts";
 import * as tickets from "./tickets.service.ts";
 import {
   DEFAULT_QUEUE,
@@ -38,6 +38,7 @@ interface ParsedDesk {
     statuses: readonly Status[];
     priority: Priority | undefined;
     assignee: number | "me" | "none" | undefined;
+    q: string | undefined;
     sort: Sort;
     cursor: string | undefined;
   };
@@ -55,6 +56,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
   const assignee = get("assignee");
   const requester = get("requester");
   const requesterIdParam = get("requesterId");
+  const search = get("q");
   const sortParam = get("sort");
   const cursor = get("cursor");
 
@@ -84,6 +86,9 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
     if (requesterId === undefined)
       errors.push({ field: "requesterId", message: "must be a user id" });
   }
+  if (search.length > SEARCH_MAX) {
+    errors.push({ field: "q", message: `must be at most ${SEARCH_MAX} characters` });
+  }
   if (requester.length > 254) {
     errors.push({ field: "requester", message: "must be at most 254 characters" });
   }
@@ -109,6 +114,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
       assignee,
       requester,
       requesterId: requesterIdParam,
+      q: search,
       sort,
       cursor,
     },
@@ -117,6 +123,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
       statuses: status ? [status as Status] : queueDef.statuses,
       priority: priority ? (priority as Priority) : undefined,
       assignee: assigneeValue ?? queueAssignee,
+      q: search || undefined,
       sort,
       cursor: cursor || undefined,
     },

@@ -6,6 +6,8 @@ export const TITLE_MAX = 200;
 /** 64 KiB of text is a long letter; larger content belongs in an attachment. */
 export const CONTENT_MAX = 65_536;
 export const MAX_FILES = 10;
+/** Longest search text: a few sentences is plenty, and it bounds the query's work. */
+export const SEARCH_MAX = 200;
 
 export const PrioritySchema = Type.Enum([...PRIORITIES]);
 export const StatusSchema = Type.Enum([...STATUSES]);

@@ -29,6 +29,7 @@ import {
   CreateTicketInput,
   MAX_FILES,
   ReplyInput,
+  SEARCH_MAX,
   SORTS,
   type Sort,
   TITLE_MAX,
@@ -330,8 +331,6 @@ function stringOrNull(value: unknown): string | null {
 // --- lists and queues ---
 
 export const PAGE_SIZE_DEFAULT = 50;
-/** Longest search text: a few sentences is plenty, and it bounds the query's work. */
-export const SEARCH_MAX = 200;
 export const PAGE_SIZE_MAX = 100;
 
 export interface ListQuery {

@@ -6,7 +6,7 @@ import { Time } from "../../platform/views/time.tsx";
 import { PRIORITIES, STATUSES } from "../lifecycle.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "../queues.ts";
 import type { Sort } from "../tickets.schemas.ts";
-import { SORTS } from "../tickets.schemas.ts";
+import { SEARCH_MAX, SORTS } from "../tickets.schemas.ts";
 import type { TicketListItem } from "../tickets.service.ts";
 import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
 
@@ -32,6 +32,8 @@ export interface DeskFilters {
   requester: string;
   /** A requester's user id, from the links on requester names. */
   requesterId: string;
+  /** Words to find in titles and messages. */
+  q: string;
   sort: string;
   cursor: string;
 }
@@ -40,7 +42,7 @@ export interface DeskFilters {
 export function deskHref(filters: DeskFilters): string {
   const params = new URLSearchParams();
   params.set("queue", filters.queue);
-  for (const key of ["status", "priority", "assignee", "requester", "requesterId"] as const) {
+  for (const key of ["q", "status", "priority", "assignee", "requester", "requesterId"] as const) {
     if (filters[key]) params.set(key, filters[key]);
   }
   if (filters.sort && filters.sort !== DEFAULT_SORT) params.set("sort", filters.sort);
@@ -50,7 +52,7 @@ export function deskHref(filters: DeskFilters): string {
 
 /** Whether anything beyond the queue narrows or reorders the list. */
 function hasFilters(f: DeskFilters): boolean {
-  return Boolean(f.status || f.priority || f.assignee || f.requester || f.requesterId);
+  return Boolean(f.q || f.status || f.priority || f.assignee || f.requester || f.requesterId);
 }
 
 export interface DeskPageProps {
@@ -116,6 +118,18 @@ function FilterForm({
   return (
     <form method="get" action="/desk" class="filters" aria-label="Filter tickets">
       <input type="hidden" name="queue" value={filters.queue} />
+      <Field form={form} name="q" label="Search">
+        {(a) => (
+          <input
+            type="search"
+            name="q"
+            value={filters.q}
+            maxLength={SEARCH_MAX}
+            placeholder="Words in titles or messages"
+            {...a}
+          />
+        )}
+      </Field>
       <Field form={form} name="status" label="Status">
         {(a) => (
           <select name="status" {...a}>
