@@ -602,11 +602,13 @@ async function main(): Promise<void> {
 
   // Durability: kill -9 the server right after, then count what the database kept.
   const acknowledged = createOk.reduce((n, s) => n + (createRow.statuses[s] ?? 0), 0);
-  await stopServer(server, "SIGKILL");
+  // (With --profile, SIGTERM instead, so the first server writes its CPU profile.)
+  const killSignal = args.profile ? "SIGTERM" : "SIGKILL";
+  await stopServer(server, killSignal);
   const kept = await countTitled(`Bench create ${runId} %`);
   const durable = kept >= acknowledged;
-  createRow.note = `${createRow.note}; ${acknowledged} acknowledged, ${kept} in the database after kill -9`;
-  log(`durability: ${acknowledged} acknowledged creates, ${kept} rows after kill -9`);
+  createRow.note = `${createRow.note}; ${acknowledged} acknowledged, ${kept} in the database after ${killSignal}`;
+  log(`durability: ${acknowledged} acknowledged creates, ${kept} rows after ${killSignal}`);
   server = await startServer(profileDir);
   const restartMs = server.startupMs;
   log(`server restarted after kill -9: first response ${Math.round(restartMs)} ms`);
