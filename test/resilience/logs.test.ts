@@ -100,11 +100,14 @@ test("logs are JSON lines with a request id on each request line and no secrets"
     .split("\n")
     .filter((line) => line.trim() !== "");
   const entries = lines.map((line) => {
+    let entry: Record<string, unknown> | undefined;
     try {
-      return JSON.parse(line) as Record<string, unknown>;
+      entry = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      assert.fail(`not a JSON log line: ${line}`);
+      // Reported below.
     }
+    assert.ok(entry, `not a JSON log line: ${line}`);
+    return entry;
   });
   const requestLines = entries.filter((e) => "req" in e || "res" in e || "reqId" in e);
   // Each request logs at least "incoming request" and "request completed".
