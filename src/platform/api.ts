@@ -128,8 +128,21 @@ export function apiPlugin(deps: Deps, modules: ApiModule[]) {
   };
 }
 
+// Swagger UI sets one inline style; this is its hash, allowed on /api/docs only
+// (a new Swagger UI version that changes it shows up in the browser suite).
+const SWAGGER_UI_STYLE_HASH = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";
+
 /** The interactive reference at /api/docs, reading the same document. */
 export const apiDocsPlugin = async (app: FastifyInstance) => {
+  app.addHook("onSend", async (_req, reply) => {
+    const csp = reply.getHeader("content-security-policy");
+    if (typeof csp === "string") {
+      reply.header(
+        "content-security-policy",
+        csp.replace("style-src 'self'", `style-src 'self' ${SWAGGER_UI_STYLE_HASH}`),
+      );
+    }
+  });
   await app.register(fastifySwaggerUi, {
     routePrefix: "/api/docs",
     theme: { title: "Tessera API reference" },
