@@ -17,7 +17,6 @@ import { captureSql, type RawSql, type SqlCapture } from "./capture.ts";
 import {
   AGENT_COUNT,
   ANCHOR,
-  activeWindow,
   customerCount,
   FIRST_AGENT_ID,
   FIRST_CUSTOMER_ID,
@@ -450,6 +449,9 @@ async function main(): Promise<void> {
   log(`server: first response ${Math.round(startupMs)} ms after spawn (already migrated)`);
 
   const agentCookie = (i = 0) => `tessera_session=${fx.agentSessions[i % fx.agentSessions.length]}`;
+  const signIn = await checkSignIn(server.base, fx.customerSessions[0]?.id ?? FIRST_CUSTOMER_ID);
+  log(`sign-in through POST /login with the shared bench password: ${signIn}`);
+  if (signIn !== "ok") notes.push(`Sign-in check: ${signIn}`);
   const api = await apiAvailable(server.base, fx);
   if (!api)
     notes.push(
@@ -854,6 +856,29 @@ async function apiAvailable(base: string, fx: Fixtures): Promise<Api | undefined
   return { agentHeaders, customerHeaders: () => ({ authorization: `Bearer ${customers()}` }) };
 }
 
+/** One real sign-in through the login form, proving the loaded accounts' shared hash works. */
+async function checkSignIn(base: string, userId: number): Promise<string> {
+  const page = await fetch(`${base}/login`);
+  const html = await page.text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  const cookie = (page.headers.getSetCookie?.() ?? []).map((c) => c.split(";")[0]).join("; ");
+  if (!csrf) return `no CSRF token on /login (status ${page.status})`;
+  const res = await fetch(`${base}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      email: `customer${userId - FIRST_CUSTOMER_ID + 1}@bench.test`,
+      password: BENCH_PASSWORD,
+      _csrf: csrf,
+    }).toString(),
+  });
+  const session = (res.headers.getSetCookie?.() ?? []).some((c) =>
+    c.startsWith("tessera_session="),
+  );
+  return res.status === 303 && session ? "ok" : `failed (status ${res.status})`;
+}
+
 interface Writer {
   cookie: string;
   csrf: string;
@@ -1060,9 +1085,6 @@ function checkTargets(
   return out;
 }
 
-// Keep the table's definitions in one place for README readers.
-void activeWindow;
-void FIRST_CUSTOMER_ID;
 
 main().then(
   () => process.exit(0),
