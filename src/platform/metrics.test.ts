@@ -3,6 +3,7 @@ import { test } from "node:test";
 import Fastify from "fastify";
 import { makeCustomer } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
+import { ConfigError, loadConfig } from "../config.ts";
 import { errorsPlugin } from "./errors.ts";
 import { metricsPlugin } from "./metrics.ts";
 
@@ -148,4 +149,15 @@ test("the outbox depth is read at each scrape, and each app counts only its own 
     await one.close();
     await two.close();
   }
+});
+
+test("a METRICS_TOKEN shorter than 16 characters is refused at start", () => {
+  assert.throws(
+    () => loadConfig({ METRICS_TOKEN: "short" }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.problems.some((p) => p.startsWith("METRICS_TOKEN must be at least 16 characters")),
+  );
+  assert.equal(loadConfig({}).metricsToken, undefined);
+  assert.equal(loadConfig({ METRICS_TOKEN: ` ${TOKEN} ` }).metricsToken, TOKEN);
 });
