@@ -5,6 +5,7 @@ import { accountsPages } from "./accounts/accounts.pages.tsx";
 import { accountsApi } from "./accounts/accounts.routes.ts";
 import { adminPages } from "./accounts/admin.pages.tsx";
 import type { Deps } from "./deps.ts";
+import { countPendingOutbox } from "./email/index.ts";
 import { API_PREFIX, apiDocsPlugin, apiPlugin, openApiPlugin } from "./platform/api.ts";
 import { authPlugin } from "./platform/auth.ts";
 import { errorsPlugin } from "./platform/errors.ts";
@@ -48,7 +49,7 @@ export async function buildApp(
   const fullDeps: Deps = { ...deps, log: app.log };
 
   await app.register(requestContextPlugin);
-  await app.register(metricsPlugin, fullDeps);
+  await app.register(metricsPlugin, { ...fullDeps, outboxCounter: countPendingOutbox });
   await app.register(errorsPlugin, fullDeps);
   await app.register(openApiPlugin, fullDeps);
   // Pages take HTML forms only (urlencoded and multipart, registered below):

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import Fastify from "fastify";
-import { makeCustomer } from "../../test/helpers/factories.ts";
+import { makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { errorsPlugin } from "./errors.ts";
@@ -65,6 +65,15 @@ describeEachDatabase("metrics", (world) => {
       assert.doesNotMatch(text, /tessera_database_pool_connections/);
     }
     assert.match(text, /^process_resident_memory_bytes \d+/m);
+  });
+
+  test("the outbox depth counts mail waiting to be sent", async () => {
+    const before = sample(await scrape(), "tessera_outbox_pending");
+    assert.notEqual(before, undefined);
+    // A customer's new ticket queues their acknowledgement; without SMTP_URL it stays pending.
+    await makeTicket(world().deps, await makeCustomer(world().deps));
+    const after = sample(await scrape(), "tessera_outbox_pending") ?? 0;
+    assert.ok(after > (before ?? 0), `outbox pending ${before} -> ${after}`);
   });
 
   test("without METRICS_TOKEN only unproxied loopback requests may read /metrics", async () => {

@@ -50,23 +50,8 @@ function poolOf(
     : undefined;
 }
 
-/**
- * The email feature's outbox counter, once that module exists. Looked up by a
- * computed path so this file compiles before it does.
- * TODO: import `countPendingOutbox` statically once src/email/outbox.service.ts lands.
- */
-async function findOutboxCounter(): Promise<OutboxCounter | undefined> {
-  const specifier = ["..", "email", "outbox.service.ts"].join("/");
-  try {
-    const module = (await import(specifier)) as { countPendingOutbox?: OutboxCounter };
-    return typeof module.countPendingOutbox === "function" ? module.countPendingOutbox : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface MetricsOptions {
-  /** Counts pending outbox messages; by default the email feature's `countPendingOutbox`. */
+  /** Counts pending outbox messages (the email feature's `countPendingOutbox`); no gauge without it. */
   outboxCounter?: OutboxCounter | undefined;
 }
 
@@ -131,7 +116,7 @@ export const metricsPlugin = fp(
       });
     }
 
-    const countOutbox = deps.outboxCounter ?? (await findOutboxCounter());
+    const countOutbox = deps.outboxCounter;
     if (countOutbox) {
       new Gauge({
         name: "tessera_outbox_pending",
