@@ -5,6 +5,7 @@ import { accountsPages } from "./accounts/accounts.pages.tsx";
 import { accountsApi } from "./accounts/accounts.routes.ts";
 import { adminPages } from "./accounts/admin.pages.tsx";
 import type { Deps } from "./deps.ts";
+import { emailPages } from "./email/email.pages.tsx";
 import { countPendingOutbox } from "./email/index.ts";
 import { API_PREFIX, apiDocsPlugin, apiPlugin, openApiPlugin } from "./platform/api.ts";
 import { authPlugin } from "./platform/auth.ts";
@@ -67,6 +68,7 @@ export async function buildApp(
   await app.register(adminPages, fullDeps);
   await app.register(ticketsPages, fullDeps);
   await app.register(deskPages, fullDeps);
+  await app.register(emailPages, fullDeps);
   await app.register(tokensPages, fullDeps);
 
   await app.register(apiPlugin(fullDeps, [accountsApi, ticketsApi]), { prefix: API_PREFIX });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
+import { getNotificationPreference } from "../email/outbox.service.ts";
 import { NotFound, TooManyRequests } from "../lib/errors.ts";
 import { localPath } from "../lib/urls.ts";
 import { clearSessionCookie, requireActor, setSessionCookie } from "../platform/auth.ts";
@@ -135,8 +136,17 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
   });
 
   app.get("/account", async (req, reply) => {
-    requireActor(req);
-    return reply.render(<AccountPage ctx={pageContext(req, reply)} form={emptyForm()} />);
+    const actor = requireActor(req);
+    const emailNotifications = isStaff(actor)
+      ? await getNotificationPreference(deps, actor)
+      : undefined;
+    return reply.render(
+      <AccountPage
+        ctx={pageContext(req, reply)}
+        form={emptyForm()}
+        emailNotifications={emailNotifications}
+      />,
+    );
   });
 
   app.post("/account/password", async (req, reply) => {

@@ -26,6 +26,9 @@ export interface Envelope {
   to: string[];
 }
 
+export type InboundRow = repo.InboundRow;
+export type InboundSummary = Awaited<ReturnType<typeof repo.listInbound>>[number];
+
 export interface InboundResult {
   /** The inbound_emails row keeping the raw message. */
   id: number;

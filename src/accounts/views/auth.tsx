@@ -1,3 +1,4 @@
+import { NotificationsForm } from "../../email/views/notifications.tsx";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -135,9 +136,12 @@ export function SetupPage({
 export function AccountPage({
   ctx,
   form,
+  emailNotifications,
 }: {
   ctx: PageContext;
   form: FormState<Record<string, string>>;
+  /** Staff: whether they get notification mail (undefined: the switch is not shown). */
+  emailNotifications?: boolean | undefined;
 }) {
   const actor = ctx.actor;
   return (
@@ -153,6 +157,9 @@ export function AccountPage({
             <dt>Role</dt>
             <dd>{actor.role}</dd>
           </dl>
+        )}
+        {emailNotifications !== undefined && (
+          <NotificationsForm ctx={ctx} enabled={emailNotifications} />
         )}
         <h2>API tokens</h2>
         <p>

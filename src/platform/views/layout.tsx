@@ -127,6 +127,11 @@ export function Layout({
                   Users
                 </NavLink>
               )}
+              {isAdmin(actor) && (
+                <NavLink ctx={ctx} href="/admin/email" section>
+                  Email
+                </NavLink>
+              )}
             </nav>
           )}
           <div class="account">

@@ -1,0 +1,25 @@
+import type { PageContext } from "../../platform/views/context.ts";
+import { Csrf } from "../../platform/views/forms.tsx";
+
+/** Staff: the "email me about..." switch on the account page. */
+export function NotificationsForm({ ctx, enabled }: { ctx: PageContext; enabled: boolean }) {
+  return (
+    <form method="post" action="/account/notifications" class="stack">
+      <h2>Email notifications</h2>
+      <Csrf token={ctx.csrfToken} />
+      <div class="field checkbox">
+        <input
+          id="field-emailNotifications"
+          type="checkbox"
+          name="emailNotifications"
+          value="true"
+          checked={enabled}
+        />
+        <label for="field-emailNotifications">
+          Email me about tickets assigned to me, customers' replies on them, and new tickets
+        </label>
+      </div>
+      <button type="submit">Save notifications</button>
+    </form>
+  );
+}
