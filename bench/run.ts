@@ -3,7 +3,7 @@
 // database, starts the real server as a child process and drives it with autocannon.
 // Prints one table and writes it as JSON to bench/results/<date>-<db>.json.
 // bench/README.md explains how to read it.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -698,6 +698,7 @@ async function main(): Promise<void> {
 
   const result = {
     date: startedAt.toISOString(),
+    commit: gitCommit(),
     db: kind,
     tickets: opts.tickets,
     customers: customerCount(opts.tickets),
@@ -764,6 +765,19 @@ async function main(): Promise<void> {
     } finally {
       if (kind === "pglite") await counter.close();
     }
+  }
+}
+
+/** The commit measured: git's HEAD, or BENCH_COMMIT when run from a copy of the tree. */
+function gitCommit(): string | undefined {
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).trim();
+  } catch {
+    return undefined;
   }
 }
 
@@ -1084,7 +1098,6 @@ function checkTargets(
   });
   return out;
 }
-
 
 main().then(
   () => process.exit(0),
