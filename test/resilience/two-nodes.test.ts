@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { SIGN_IN_LIMITS } from "../../src/accounts/accounts.service.ts";
 import { expectedMigrations } from "../../src/platform/health.ts";
+import { type SmtpSink, startSmtpSink } from "../helpers/smtp-sink.ts";
 import { withSql } from "./checks.ts";
 import {
   type Account,
@@ -10,6 +11,7 @@ import {
   type Server,
   type Store,
   seedAccounts,
+  sleep,
   startServer,
   Visitor,
 } from "./server.ts";
@@ -18,8 +20,7 @@ import {
  * Two app processes on different ports against one PostgreSQL database, as
  * behind a load balancer: all shared state is in the database, so either node
  * serves what the other wrote, and a session or a sign-in limit spans both.
- * (Background mail: the outbox is claimed with FOR UPDATE SKIP LOCKED; the email
- * suite runs two workers on one outbox and checks each message is sent once.)
+ * Both nodes run the outbox worker against one SMTP sink: each mail goes out once.
  */
 
 describe("two app nodes on one PostgreSQL", {
@@ -29,17 +30,21 @@ describe("two app nodes on one PostgreSQL", {
   let a: Server;
   let b: Server;
   let customer: Account;
+  let sink: SmtpSink;
 
   before(async () => {
     store = await createStore("postgres");
+    sink = await startSmtpSink();
+    const env = { SMTP_URL: sink.url };
     // Both start at once on an empty database: migrations run once, under an advisory lock.
-    [a, b] = await Promise.all([startServer(store), startServer(store)]);
+    [a, b] = await Promise.all([startServer(store, env), startServer(store, env)]);
     [customer] = (await seedAccounts(store, 1)) as [Account];
   });
 
   after(async () => {
     const exits = await Promise.all([a?.stop(), b?.stop()]);
     await store?.remove();
+    await sink?.close();
     for (const exit of exits) assert.deepEqual(exit, { code: 0, signal: null });
   });
 
@@ -133,5 +138,37 @@ describe("two app nodes on one PostgreSQL", {
     }
     // Each node saw only about half the attempts; the limit still applied to their sum.
     assert.deepEqual(statuses, [...Array(SIGN_IN_LIMITS.perAccount).fill(401), 429]);
+  });
+
+  test("outgoing mail goes out once although both nodes run the outbox worker", async () => {
+    const opened = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api(i % 2 ? a : b, customer.token, "POST", "/tickets", {
+          title: `Mail once ${i}`,
+          description: "Each of these queues an acknowledgement.",
+        }),
+      ),
+    );
+    for (const response of opened) assert.equal(response.status, 201);
+
+    let queued: { message_id: string; status: string }[] = [];
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      queued = await withSql(store, (query) =>
+        query<{ message_id: string; status: string }>("SELECT message_id, status FROM outbox"),
+      );
+      if (queued.length >= 20 && queued.every((row) => row.status !== "pending")) break;
+      assert.ok(Date.now() < deadline, `outbox not drained: ${JSON.stringify(queued)}`);
+      await sleep(250);
+    }
+    assert.deepEqual(
+      queued.filter((row) => row.status !== "sent"),
+      [],
+    );
+    await sink.waitFor(queued.length, 10_000);
+    await sleep(1_000); // a duplicate would arrive about now
+    const sent = sink.mails.map((mail) => mail.messageId).sort();
+    assert.equal(new Set(sent).size, sent.length, "a mail was sent twice");
+    assert.deepEqual(sent, queued.map((row) => row.message_id).sort());
   });
 });
