@@ -6,6 +6,7 @@ import { accountsApi } from "./accounts/accounts.routes.ts";
 import { adminPages } from "./accounts/admin.pages.tsx";
 import type { Deps } from "./deps.ts";
 import { emailPages } from "./email/email.pages.tsx";
+import { emailApi } from "./email/email.routes.ts";
 import { countPendingOutbox } from "./email/index.ts";
 import { API_PREFIX, apiDocsPlugin, apiPlugin, openApiPlugin } from "./platform/api.ts";
 import { authPlugin } from "./platform/auth.ts";
@@ -71,7 +72,9 @@ export async function buildApp(
   await app.register(emailPages, fullDeps);
   await app.register(tokensPages, fullDeps);
 
-  await app.register(apiPlugin(fullDeps, [accountsApi, ticketsApi]), { prefix: API_PREFIX });
+  await app.register(apiPlugin(fullDeps, [accountsApi, ticketsApi, emailApi]), {
+    prefix: API_PREFIX,
+  });
   await app.register(apiDocsPlugin);
   return app;
 }
