@@ -4,13 +4,16 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { after, describe, test } from "node:test";
 import { eq } from "drizzle-orm";
-import { makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { makeCustomer } from "../../test/helpers/factories.ts";
 import { loadConfig } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
 import { messages, tickets, users } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
+import { stageUpload } from "../tickets/attachments.storage.ts";
+import { createTicket } from "../tickets/tickets.service.ts";
 
 /**
  * `tessera backup` and `tessera restore`, run as the real command line on data
@@ -105,7 +108,19 @@ async function emails(dataDir: string): Promise<string[]> {
 }
 
 function leftovers(dataDir: string): string[] {
-  return fs.readdirSync(dataDir).filter((name) => /^pg\.|\.partial-/.test(name));
+  return fs.readdirSync(dataDir).filter((name) => /^(pg|attachments)\.|\.partial-/.test(name));
+}
+
+const ATTACHMENT = Buffer.from(`%PDF-1.4 an invoice that must come back ${"x".repeat(5000)}`);
+
+/** The stored attachment files of a data directory. */
+function attachmentFiles(dataDir: string): string[] {
+  const root = path.join(dataDir, "attachments");
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root, { recursive: true })
+    .map((name) => path.join(root, String(name)))
+    .filter((file) => fs.statSync(file).isFile());
 }
 
 function freePort(): Promise<number> {
@@ -131,16 +146,28 @@ describe("tessera backup and restore", { concurrency: true }, () => {
       const file = path.join(tempDir(), "tessera.backup");
       const before = await withDataDir(dataDir, async (deps) => {
         const customer = await makeCustomer(deps, { email: "kept@example.test" });
-        return makeTicket(deps, customer, {
-          title: "Backed up",
-          description: "This reply must survive a restore.",
-        });
+        const staged = await stageUpload(
+          dataDir,
+          Readable.from([ATTACHMENT]),
+          "invoice.pdf",
+          "application/pdf",
+        );
+        return createTicket(
+          deps,
+          customer,
+          { title: "Backed up", description: "This reply must survive a restore." },
+          [staged],
+        );
       });
+      const stored = attachmentFiles(dataDir);
+      assert.equal(stored.length, 1);
 
       const backup = await tessera(["backup", file], env);
       assert.equal(backup.code, 0, backup.stderr);
-      assert.match(backup.stdout, /^Backed up the database in .* \(\d+\.\d MB\)\./);
-      assert.match(backup.stdout, /attachments/);
+      assert.match(
+        backup.stdout,
+        /^Backed up the database in .* and 1 attachment to .* \(\d+\.\d MB\)\./,
+      );
       assert.ok(fs.statSync(file).size > 0);
       assert.equal(fs.statSync(file).mode & 0o077, 0, "the backup is readable by its owner only");
 
@@ -156,7 +183,7 @@ describe("tessera backup and restore", { concurrency: true }, () => {
 
       const forced = await tessera(["restore", file, "--force"], env);
       assert.equal(forced.code, 0, forced.stderr);
-      assert.match(forced.stdout, /^Restored .* \(1 account, 1 ticket\)\./);
+      assert.match(forced.stdout, /^Restored .* \(1 account, 1 ticket, 1 attachment\)\./);
       assert.deepEqual(await emails(dataDir), ["kept@example.test"]);
       const [message] = await withDataDir(dataDir, (deps) =>
         deps.db.select().from(messages).where(eq(messages.ticketId, before.id)),
@@ -164,7 +191,7 @@ describe("tessera backup and restore", { concurrency: true }, () => {
       assert.equal(message?.content, "This reply must survive a restore.");
       assert.deepEqual(leftovers(dataDir), []);
 
-      // And into a brand-new data directory, no --force needed.
+      // And into a brand-new data directory, no --force needed: database and attachment files.
       const fresh = tempDir();
       const intoFresh = await tessera(["restore", file], { DATA_DIR: fresh });
       assert.equal(intoFresh.code, 0, intoFresh.stderr);
@@ -172,6 +199,28 @@ describe("tessera backup and restore", { concurrency: true }, () => {
         (await deps.db.select({ title: tickets.title }).from(tickets)).map((t) => t.title),
       );
       assert.deepEqual(titles, ["Backed up"]);
+      const [restoredFile] = attachmentFiles(fresh);
+      assert.ok(restoredFile);
+      assert.deepEqual(fs.readFileSync(restoredFile), ATTACHMENT);
+
+      // A backup whose attachment was damaged is refused, and leaves nothing behind.
+      const damaged = path.join(tempDir(), "damaged.backup");
+      const bytes = fs.readFileSync(file);
+      const at = bytes.indexOf(ATTACHMENT);
+      assert.ok(at > 0);
+      bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+      fs.writeFileSync(damaged, bytes);
+      const elsewhere = tempDir();
+      const refusedDamaged = await tessera(["restore", damaged], { DATA_DIR: elsewhere });
+      assert.equal(refusedDamaged.code, 1);
+      assert.match(
+        oneErrorLine(refusedDamaged),
+        /is damaged: attachments\/.* does not match its checksum/,
+      );
+      assert.deepEqual(
+        fs.readdirSync(elsewhere).filter((n) => n !== ".lock"),
+        [],
+      );
     },
   );
 

@@ -1,8 +1,17 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { Config } from "../config.ts";
 import { lockDataDir } from "../db/lock.ts";
+import {
+  type ArchiveEntry,
+  ArchiveError,
+  ArchiveWriter,
+  extractEntry,
+  readEntries,
+  readEntry,
+} from "./archive.ts";
 
 /** A backup or restore that cannot go ahead; the message says why and what to do. */
 export class BackupRefused extends Error {
@@ -28,14 +37,34 @@ function hasDatabase(dir: string): boolean {
   return fs.existsSync(path.join(dir, "PG_VERSION"));
 }
 
-function attachmentsNote(dataDir: string): string {
-  return `Attachments are files under ${path.join(dataDir, "attachments")}, not in the database: copy that folder too (its files never change once written, so it can be copied while Tessera runs).`;
+// A backup is a tar archive: this manifest first, the database, then every attachment.
+const MANIFEST = "tessera-backup.json";
+const DATABASE_ENTRY = "database.tar.gz";
+const ATTACHMENT_ENTRY = /^attachments\/([0-9a-f]{2})\/([0-9a-f]{64})$/;
+
+/** Stored attachments (DATA_DIR/attachments/<aa>/<sha256>) as archive names and paths. */
+function listAttachments(dataDir: string): { name: string; file: string }[] {
+  const root = path.join(dataDir, "attachments");
+  if (!fs.existsSync(root)) return [];
+  const found: { name: string; file: string }[] = [];
+  for (const prefix of fs.readdirSync(root).sort()) {
+    const dir = path.join(root, prefix);
+    if (!fs.statSync(dir).isDirectory()) continue;
+    for (const name of fs.readdirSync(dir).sort()) {
+      const entry = `attachments/${prefix}/${name}`;
+      if (ATTACHMENT_ENTRY.test(entry)) found.push({ name: entry, file: path.join(dir, name) });
+    }
+  }
+  return found;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /**
- * Writes the embedded database to `file` as a gzipped tarball of its data
- * directory. Takes the data-directory lock, so it refuses while a server (or
- * another command) uses it; the file appears complete or not at all.
+ * Writes the embedded database and every attachment to `file` (a tar archive).
+ * Takes the data-directory lock, so it refuses while a server (or another
+ * command) uses it, and what it writes is one consistent moment; the file
+ * appears complete or not at all, readable by its owner only.
  */
 export async function backupDatabase(config: Config, file: string): Promise<string> {
   if (config.databaseUrl) throw new BackupRefused(POSTGRES_ADVICE.backup);
@@ -54,16 +83,27 @@ export async function backupDatabase(config: Config, file: string): Promise<stri
     } finally {
       await client.close();
     }
-    const bytes = Buffer.from(await dump.arrayBuffer());
-    const handle = fs.openSync(partial, "w", 0o600);
+    const attachments = listAttachments(config.dataDir);
+    const manifest = {
+      format: "tessera-backup",
+      version: 1,
+      createdAt: new Date().toISOString(),
+      database: DATABASE_ENTRY,
+      attachments: attachments.length,
+    };
+    const fd = fs.openSync(partial, "w", 0o600);
     try {
-      fs.writeFileSync(handle, bytes);
-      fs.fsyncSync(handle);
+      const archive = new ArchiveWriter(fd);
+      archive.addBuffer(MANIFEST, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+      archive.addBuffer(DATABASE_ENTRY, Buffer.from(await dump.arrayBuffer()));
+      for (const attachment of attachments) archive.addFile(attachment.name, attachment.file);
+      archive.finish();
+      fs.fsyncSync(fd);
     } finally {
-      fs.closeSync(handle);
+      fs.closeSync(fd);
     }
     fs.renameSync(partial, target);
-    return `Backed up the database in ${config.dataDir} to ${target} (${megabytes(bytes.length)}).\n${attachmentsNote(config.dataDir)}`;
+    return `Backed up the database in ${config.dataDir} and ${plural(attachments.length, "attachment")} to ${target} (${megabytes(fs.statSync(target).size)}).`;
   } finally {
     fs.rmSync(partial, { force: true });
     await lock.release();
@@ -71,11 +111,13 @@ export async function backupDatabase(config: Config, file: string): Promise<stri
 }
 
 /**
- * Replaces the embedded database with the one in a backup file. Refuses while
- * the data directory is in use, and, unless `force`, when the current database
- * holds any account or ticket. The backup is unpacked and opened beside the
- * current database first; only when that worked does it take its place, so a
- * bad file or a failure leaves the current database as it was.
+ * Replaces the embedded database with the one in a backup file, and adds the
+ * backup's attachments. Refuses while the data directory is in use, and,
+ * unless `force`, when the current database holds any account or ticket.
+ * Everything is unpacked and checked beside the current data first (each
+ * attachment against its SHA-256 name, the database by opening it); only then
+ * do the attachments move in and the database take the current one's place,
+ * so a bad file or a failure leaves the data directory as it was.
  */
 export async function restoreDatabase(
   config: Config,
@@ -88,10 +130,12 @@ export async function restoreDatabase(
   const lock = await lockDataDir(config.dataDir);
   const dir = databaseDir(config.dataDir);
   const staging = `${dir}.restoring-${process.pid}`;
+  const stagedFiles = path.join(config.dataDir, `attachments.restoring-${process.pid}`);
+  let fd: number | undefined;
   try {
     // Left by a restore that was killed: only a restore (under this lock) creates these.
     for (const name of fs.readdirSync(config.dataDir)) {
-      if (name.startsWith("pg.restoring-")) {
+      if (/^(pg|attachments)\.restoring-/.test(name)) {
         fs.rmSync(path.join(config.dataDir, name), { recursive: true, force: true });
       }
     }
@@ -105,12 +149,34 @@ export async function restoreDatabase(
       }
     }
 
-    await openBackup(source, staging);
+    fd = fs.openSync(source, "r");
+    const { database, attachments } = readBackup(fd, source);
+    const restored: { name: string; staged: string }[] = [];
+    for (const entry of attachments) {
+      const match = ATTACHMENT_ENTRY.exec(entry.name);
+      if (!match?.[1] || !match[2]) continue;
+      const staged = path.join(stagedFiles, match[1], match[2]);
+      fs.mkdirSync(path.dirname(staged), { recursive: true });
+      const hash = createHash("sha256");
+      extractEntry(fd, entry, staged, (chunk) => hash.update(chunk));
+      if (hash.digest("hex") !== match[2]) {
+        throw new BackupRefused(`${source} is damaged: ${entry.name} does not match its checksum.`);
+      }
+      restored.push({ name: entry.name, staged });
+    }
+    await openBackup(readEntry(fd, database), source, staging);
     const summary = await describeContents(staging);
     if (summary === "unreadable") {
       throw new BackupRefused(`${source} is not a Tessera backup (it has no Tessera tables).`);
     }
 
+    // Attachments first: a crash after this leaves unused files, never missing ones.
+    for (const { name, staged } of restored) {
+      const target = path.join(config.dataDir, name);
+      if (fs.existsSync(target)) continue; // same name, same content
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.renameSync(staged, target);
+    }
     const replaced = `${dir}.replaced-${process.pid}`;
     const hadDatabase = fs.existsSync(dir);
     if (hadDatabase) fs.renameSync(dir, replaced);
@@ -121,23 +187,56 @@ export async function restoreDatabase(
       throw error;
     }
     fs.rmSync(replaced, { recursive: true, force: true });
-    return `Restored ${source} into ${config.dataDir} (${summary}).\n${attachmentsNote(config.dataDir)}`;
+    return `Restored ${source} into ${config.dataDir} (${summary}, ${plural(restored.length, "attachment")}).`;
   } finally {
+    if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(staging, { recursive: true, force: true });
+    fs.rmSync(stagedFiles, { recursive: true, force: true });
     await lock.release();
   }
 }
 
-/** Unpacks a backup into `dir` and checks PostgreSQL can open it. */
-async function openBackup(source: string, dir: string): Promise<void> {
+/** The database entry and attachment entries of a backup archive, or BackupRefused. */
+function readBackup(
+  fd: number,
+  source: string,
+): { database: ArchiveEntry; attachments: ArchiveEntry[] } {
+  const notABackup = () =>
+    new BackupRefused(`${source} is not a Tessera backup (it was not made by tessera backup).`);
+  let entries: ArchiveEntry[];
+  try {
+    entries = readEntries(fd);
+  } catch (error) {
+    if (error instanceof ArchiveError) throw notABackup();
+    throw error;
+  }
+  const [first] = entries;
+  if (first?.name !== MANIFEST || first.size > 64 * 1024) throw notABackup();
+  let manifest: { format?: unknown; version?: unknown };
+  try {
+    manifest = JSON.parse(readEntry(fd, first).toString("utf8"));
+  } catch {
+    throw notABackup();
+  }
+  if (manifest.format !== "tessera-backup") throw notABackup();
+  if (manifest.version !== 1) {
+    throw new BackupRefused(
+      `${source} was made by a newer Tessera (backup format ${manifest.version}).`,
+    );
+  }
+  const database = entries.find((e) => e.name === DATABASE_ENTRY);
+  if (!database) throw new BackupRefused(`${source} is damaged: it has no database.`);
+  return { database, attachments: entries.filter((e) => ATTACHMENT_ENTRY.test(e.name)) };
+}
+
+/** Unpacks the database archive into `dir` and checks PostgreSQL can open it. */
+async function openBackup(archive: Buffer, source: string, dir: string): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   let client: PGlite;
   try {
-    client = await PGlite.create(dir, { loadDataDir: new Blob([fs.readFileSync(source)]) });
+    client = await PGlite.create(dir, { loadDataDir: new Blob([new Uint8Array(archive)]) });
   } catch {
-    throw new BackupRefused(
-      `${source} is not a Tessera backup (it is not a database archive made by tessera backup).`,
-    );
+    throw new BackupRefused(`${source} is damaged: its database cannot be opened.`);
   }
   await client.close();
 }

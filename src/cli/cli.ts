@@ -25,7 +25,8 @@ Commands:
                                 create a personal API token for that account; the token is
                                 printed once, as the last line
   demo                          fill the database with demo agents, customers and tickets
-  backup FILE                   write the embedded database to FILE (stop the server first)
+  backup FILE                   write the embedded database and attachments to FILE
+                                (a tar archive; stop the server first)
   restore FILE [--force]        replace the embedded database with a backup; --force
                                 overwrites a database that holds accounts or tickets
 
