@@ -45,6 +45,18 @@ function safeDecode(text: string): string {
 }
 
 /**
+ * PostgreSQL quotes the offending input in some messages (`invalid input syntax
+ * for type integer: "what the user typed"`); names of constraints, columns and
+ * types are quoted the same way and are worth keeping, so only quoted text that
+ * is not a plain SQL name is replaced.
+ */
+function withoutQuotedValues(message: string): string {
+  return message.replace(/"((?:[^"]|"")*)"/g, (quoted, inner: string) =>
+    /^[A-Za-z_][A-Za-z0-9_$.]*$/.test(inner) ? quoted : '"[redacted]"',
+  );
+}
+
+/**
  * A driver error's message carries the failed query's parameters, which are
  * whatever the user typed (message bodies, emails): log the SQL, not the values.
  */
@@ -57,7 +69,15 @@ function loggableError(error: unknown): unknown {
     message,
     stack: error.stack?.replace(error.message, message),
     ...("code" in error && error.code !== undefined ? { code: error.code } : {}),
-    ...(cause ? { cause: { type: cause.name, message: cause.message } } : {}),
+    ...(cause
+      ? {
+          cause: {
+            type: cause.name,
+            message: withoutQuotedValues(cause.message),
+            ...("code" in cause && cause.code !== undefined ? { code: cause.code } : {}),
+          },
+        }
+      : {}),
   };
 }
 
