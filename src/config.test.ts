@@ -162,4 +162,56 @@ describe("loadConfig", () => {
       assert.match(error.message, /LOG_LEVEL/);
     }
   });
+  test("email: off by default, the support address follows PUBLIC_URL", () => {
+    const config = loadConfig({ PUBLIC_URL: "https://help.example.com" }, CWD);
+    assert.equal(config.smtpUrl, undefined);
+    assert.equal(config.mailFrom, "support@help.example.com");
+    assert.equal(config.mailFromName, "Support");
+    assert.equal(config.mailMaxTries, 8);
+    assert.equal(config.mailSendTimeoutMs, 60_000);
+    assert.equal(config.inboundSmtpPort, undefined);
+    assert.equal(config.inboundSmtpHost, "127.0.0.1");
+    assert.deepEqual(config.inboundSmtpDomains, ["support@help.example.com"]);
+    assert.equal(config.inboundMaxBytes, 25 * 1024 * 1024);
+    assert.equal(config.inboundTicketsPerHour, 20);
+  });
+
+  test("email settings are read and checked", () => {
+    const config = loadConfig(
+      {
+        SMTP_URL: "smtps://user:pass@mail.example.com:465",
+        MAIL_FROM: "Help@Example.com",
+        INBOUND_SMTP_PORT: "2525",
+        INBOUND_SMTP_DOMAINS: "example.com, help@example.org",
+        INBOUND_MAX_MB: "5",
+      },
+      CWD,
+    );
+    assert.equal(config.smtpUrl, "smtps://user:pass@mail.example.com:465");
+    assert.equal(config.mailFrom, "help@example.com");
+    assert.equal(config.inboundSmtpPort, 2525);
+    assert.deepEqual(config.inboundSmtpDomains, ["example.com", "help@example.org"]);
+    assert.equal(config.inboundMaxBytes, 5 * 1024 * 1024);
+
+    const problems = problemsFor({
+      SMTP_URL: "http://user:hunter2secret@mail.example.com",
+      MAIL_FROM: "support+tag@example.com",
+      INBOUND_SMTP_PORT: "99999",
+      INBOUND_SMTP_DOMAINS: "example.com, not a domain",
+      MAIL_MAX_TRIES: "0",
+    });
+    for (const name of [
+      "SMTP_URL",
+      "MAIL_FROM",
+      "INBOUND_SMTP_PORT",
+      "INBOUND_SMTP_DOMAINS",
+      "MAIL_MAX_TRIES",
+    ]) {
+      assert.ok(
+        problems.some((p) => p.startsWith(`${name} `)),
+        `no problem names ${name}`,
+      );
+    }
+    assert.doesNotMatch(problems.join("\n"), /hunter2secret/);
+  });
 });

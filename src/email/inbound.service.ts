@@ -139,8 +139,11 @@ export function sanitizeMailHtml(html: string): string {
 
 /** A subject fit for a ticket title: no reply prefixes or line breaks, bounded. */
 export function titleFromSubject(subject: string | undefined): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  let title = (subject ?? "").replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  let title = (subject ?? "")
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   for (;;) {
     const next = title.replace(/^(re|fwd?|aw|wg|sv|vs)\s*(\[\d+\])?\s*:\s*/i, "");
     if (next === title) break;
