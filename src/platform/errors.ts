@@ -103,7 +103,7 @@ function fieldErrors(issues: ValidationIssue[], context: string | undefined): Fi
 
 /** Errors the multipart parser (busboy) throws for a body that is not what its headers say. */
 function isMalformedBody(error: Error): boolean {
-  return /^(Multipart: |Unexpected end of (form|multipart data)|Malformed part header)/.test(
+  return /^(Multipart: |Unexpected end of (form|multipart data)|Malformed part header|Part terminated early)/.test(
     error.message,
   );
 }

@@ -245,4 +245,54 @@ describeEachDatabase("odd input gets a clear 4xx, never a 500", (world) => {
     });
     assert.equal(json.statusCode, 415);
   });
+
+  test("next= after sign-in only ever leads to a page of this site", async () => {
+    const user = await makeCustomer(world().deps);
+    const base = "https://tessera.example.test";
+    const attacks = [
+      "//evil.test",
+      "///evil.test",
+      "////evil.test/",
+      "https://evil.test",
+      "http:evil.test",
+      "/\\evil.test",
+      "\\/evil.test",
+      "/\\/evil.test",
+      "/%2F/evil.test",
+      "/%5Cevil.test",
+      "%2F%2Fevil.test",
+      "/\t/evil.test",
+      "/\n/evil.test",
+      " //evil.test",
+      "javascript:alert(1)",
+      "/javascript:alert(1)",
+      "data:text/html,x",
+      "//evil.test@tessera.example.test",
+      "/@evil.test",
+      "/.//evil.test",
+      "https:/\\evil.test",
+    ];
+    const signedIn = await world().signedIn(user);
+    const failures: string[] = [];
+    for (const next of attacks) {
+      const check = (how: string, location: string) => {
+        const target = new URL(location, base);
+        if (target.origin !== base || !location.startsWith("/") || location.startsWith("//"))
+          failures.push(`${how} ${JSON.stringify(next)} -> ${location}`);
+      };
+      const visit = await signedIn.get(`/login?next=${encodeURIComponent(next)}`);
+      check("signed-in visit", String(visit.headers.location));
+      const post = await world()
+        .browser()
+        .post("/login", { email: user.email, password: user.password, next });
+      assert.equal(post.statusCode, 303);
+      check("sign-in", String(post.headers.location));
+    }
+    assert.deepEqual(failures, []);
+    // A local path survives, with its query.
+    const ok = await world()
+      .browser()
+      .post("/login", { email: user.email, password: user.password, next: "/tickets/new?x=1" });
+    assert.equal(ok.headers.location, "/tickets/new?x=1");
+  });
 });
