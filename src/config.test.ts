@@ -176,6 +176,13 @@ describe("loadConfig", () => {
     assert.equal(config.inboundTicketsPerHour, 20);
   });
 
+  test("an IPv6 PUBLIC_URL still starts: the default support address falls back to localhost", () => {
+    assert.equal(
+      loadConfig({ PUBLIC_URL: "http://[::1]:3000" }, CWD).mailFrom,
+      "support@localhost",
+    );
+  });
+
   test("email settings are read and checked", () => {
     const config = loadConfig(
       {

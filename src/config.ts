@@ -156,7 +156,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       smtpUrl = undefined;
     }
   }
-  const mailFrom = (env.MAIL_FROM?.trim() || `support@${publicUrl.hostname}`).toLowerCase();
+  // Default: support@ the PUBLIC_URL host, when that is a name an address can have (not an IP literal).
+  const derivedFrom = `support@${publicUrl.hostname.toLowerCase()}`;
+  const mailFrom = (
+    env.MAIL_FROM?.trim() || (MAIL_ADDRESS.test(derivedFrom) ? derivedFrom : "support@localhost")
+  ).toLowerCase();
   if (!MAIL_ADDRESS.test(mailFrom) || mailFrom.split("@")[0]?.includes("+")) {
     problems.push(`MAIL_FROM must be a plain address like support@example.com, got "${mailFrom}"`);
   }

@@ -33,7 +33,7 @@ export async function startInboundListener(
     authOptional: true,
     disabledCommands: ["AUTH", "STARTTLS"],
     logger: false,
-    maxClients: 50,
+    maxClients: 20,
     onMailFrom(address, _session, callback) {
       const declared = Number(address.args && (address.args as Record<string, string>).SIZE);
       if (declared > limit) {
