@@ -42,7 +42,10 @@ export async function buildApp(
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: BODY_LIMIT,
-    trustProxy: deps.config.trustProxy,
+    // One hop: the address is the one our own proxy saw (the last X-Forwarded-For
+    // entry). `true` would trust every entry, so a client could write its own
+    // first address and slip past the per-IP sign-in limit.
+    trustProxy: deps.config.trustProxy ? (_address: string, hop: number) => hop === 0 : false,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
     // A malformed URL is refused before any hook runs: answered with the security headers.

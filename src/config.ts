@@ -27,7 +27,7 @@ export interface Config {
   readonly sessionIdleMs: number;
   /** A session ends this long after sign-in, however busy. */
   readonly sessionMaxMs: number;
-  /** Trust X-Forwarded-* headers from a reverse proxy in front of Tessera. */
+  /** Trust X-Forwarded-* headers from the one reverse proxy directly in front of Tessera. */
   readonly trustProxy: boolean;
   /** API requests each user (or, unauthenticated, each IP) may make per minute on one node; 0 turns the limit off. */
   readonly apiRateLimitPerMinute: number;

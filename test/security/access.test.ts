@@ -1,34 +1,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { FastifyInstance } from "fastify";
+import type { LightMyRequestResponse } from "fastify";
+import { createToken } from "../../src/tokens/tokens.service.ts";
 import type { Browser } from "../helpers/browser.ts";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../helpers/factories.ts";
 import { describeEachDatabase } from "../helpers/world.ts";
-
-/** Every "METHOD /path" the app serves, read from Fastify's route tree. */
-function registeredRoutes(app: FastifyInstance): string[] {
-  const routes: string[] = [];
-  const stack: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split("\n")) {
-    const match = /^([\s│├└─]*)(\S.*?) \(([^)]+)\)$/.exec(line);
-    if (!match?.[2] || match[3] === undefined) continue;
-    const depth = Math.round((match[1] ?? "").length / 4);
-    const segment = match[2];
-    const parent = stack[depth - 1] ?? "";
-    const path =
-      depth === 0
-        ? segment
-        : segment.startsWith("/")
-          ? parent + segment
-          : `${parent.replace(/\/$/, "")}/${segment}`;
-    stack[depth] = path;
-    stack.length = depth + 1;
-    for (const method of match[3].split(", ")) {
-      if (method !== "HEAD" && path !== "/*") routes.push(`${method} ${path}`);
-    }
-  }
-  return routes.sort();
-}
+import {
+  apiOperations,
+  exampleFor,
+  getTicketRow,
+  getUserRow,
+  rawRequest,
+  registeredRoutes,
+} from "./support.ts";
 
 type Who = "anonymous" | "customer" | "other customer" | "agent" | "admin";
 
@@ -70,37 +54,269 @@ describeEachDatabase("access control, route by route", (world) => {
     const attachmentId = Number(/\/attachments\/(\d+)/.exec(page.body)?.[1]);
     assert.ok(ticketId > 0 && attachmentId > 0);
     const target = await makeCustomer(deps);
+    const { operations, resolve } = await apiOperations(world().app);
+    const apiBody = (route: string) => {
+      const op = operations.find(
+        (o) => `${o.method} ${o.path.replace(/\{(\w+)\}/g, ":$1")}` === route,
+      );
+      return op?.body ? exampleFor(op.body, resolve) : {};
+    };
 
     const failures: string[] = [];
     for (const [route, expectations] of Object.entries(MATRIX)) {
       for (const [who, expected] of Object.entries(expectations) as [Who, number][]) {
-        // Fresh state for writes: a new ticket for each state-changing ticket check.
-        const fresh = route.startsWith("POST /tickets/:id")
-          ? (await makeTicket(deps, owner)).id
-          : ticketId;
         const [method, pattern] = route.split(" ") as [string, string];
-        const url = (pattern ?? "").replace(
-          ":id",
-          String(
-            pattern?.startsWith("/attachments")
-              ? attachmentId
-              : pattern?.startsWith("/admin")
-                ? target.id
-                : fresh,
-          ),
-        );
+        const writes = method !== "GET";
+        // Fresh state for writes: a new ticket (or token) for each state-changing check.
+        let id: number;
+        if (pattern.startsWith("/attachments")) id = attachmentId;
+        else if (pattern.startsWith("/admin/users")) id = target.id;
+        else if (pattern.startsWith("/admin/email")) id = 999_999;
+        else if (pattern.startsWith("/api/v1/users")) id = owner.id;
+        else if (pattern.startsWith("/account/tokens"))
+          id = (await createToken(deps, owner, { name: "matrix" })).record.id;
+        else id = writes ? (await makeTicket(deps, owner)).id : ticketId;
+        const url = pattern.replace(":id", String(id));
         const browser = browsers[who];
-        const response =
-          method === "GET"
-            ? await browser.get(url)
-            : await browser.post(url, FORM_FIELDS[route] ?? {}, {
-                csrfFrom: who === "anonymous" ? "/login" : "/account",
-              });
+        let response: LightMyRequestResponse;
+        if (!writes) response = await browser.get(url);
+        else if (url.startsWith("/api/")) {
+          const token = await browser.csrf(who === "anonymous" ? "/login" : "/account");
+          response = await rawRequest(browser, {
+            method,
+            url,
+            headers: { "content-type": "application/json", "x-csrf-token": token },
+            payload: JSON.stringify(apiBody(route)),
+          });
+        } else {
+          response = await browser.post(url, FORM_FIELDS[route] ?? {}, {
+            csrfFrom: who === "anonymous" ? "/login" : "/account",
+          });
+        }
         if (response.statusCode !== expected)
           failures.push(`${route} as ${who}: ${response.statusCode}, expected ${expected}`);
       }
     }
     assert.deepEqual(failures, []);
+  });
+
+  test("ids changed in forms and API bodies are refused: assignee, requester, role", async () => {
+    const { deps } = world();
+    const owner = await makeCustomer(deps);
+    const other = await makeCustomer(deps);
+    const agentUser = await makeAgent(deps);
+    const customer = await world().signedIn(owner);
+    const agent = await world().signedIn(agentUser);
+    const ticket = await makeTicket(deps, owner);
+    const before = await getTicketRow(deps, ticket.id);
+
+    // An agent assigns the ticket to a customer: refused, nothing changes.
+    const toCustomer = await agent.post(`/tickets/${ticket.id}`, {
+      assigneeId: String(other.id),
+      assigneeIdWas: "",
+    });
+    assert.equal(toCustomer.statusCode, 400);
+    assert.match(toCustomer.body, /assigneeId must be an active agent or admin/);
+    // The customer assigns their own ticket, or reopens it past what they may do.
+    for (const fields of <Record<string, string>[]>[
+      { assigneeId: String(agentUser.id), assigneeIdWas: "" },
+      { priority: "urgent", priorityWas: "normal" },
+      { status: "closed", statusWas: "new" },
+    ]) {
+      const response = await customer.post(`/tickets/${ticket.id}`, fields);
+      assert.equal(response.statusCode, 403, JSON.stringify(fields));
+    }
+    assert.deepEqual(await getTicketRow(deps, ticket.id), before);
+
+    // A requester field smuggled into the new-ticket form is ignored: the ticket is the sender's.
+    const smuggled = await customer.post(
+      "/tickets",
+      {
+        title: "Mine",
+        description: "x",
+        requesterId: String(other.id),
+        requesterEmail: other.email,
+      },
+      { csrfFrom: "/tickets/new" },
+    );
+    assert.equal(smuggled.statusCode, 303);
+    const createdId = Number(/\/tickets\/(\d+)/.exec(String(smuggled.headers.location))?.[1]);
+    assert.equal((await getTicketRow(deps, createdId))?.requesterId, owner.id);
+
+    // The same through the API, with bearer tokens.
+    const customerApi = (await createToken(deps, owner, { name: "t" })).token;
+    const agentApi = (await createToken(deps, agentUser, { name: "t" })).token;
+    const api = (token: string, method: string, url: string, body: unknown) =>
+      world().app.inject({
+        method: method as "POST",
+        url: `/api/v1${url}`,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        payload: JSON.stringify(body),
+      });
+    const refusals: [string, number, number][] = [
+      [
+        "customer opens a ticket for someone else",
+        (
+          await api(customerApi, "POST", "/tickets", {
+            title: "t",
+            description: "d",
+            requesterEmail: other.email,
+          })
+        ).statusCode,
+        403,
+      ],
+      [
+        "customer names a requester id",
+        (
+          await api(customerApi, "POST", "/tickets", {
+            title: "t",
+            description: "d",
+            requesterId: other.id,
+          })
+        ).statusCode,
+        400,
+      ],
+      [
+        "customer assigns",
+        (await api(customerApi, "PATCH", `/tickets/${ticket.id}`, { assigneeId: agentUser.id }))
+          .statusCode,
+        403,
+      ],
+      [
+        "customer closes",
+        (await api(customerApi, "PATCH", `/tickets/${ticket.id}`, { status: "closed" })).statusCode,
+        403,
+      ],
+      [
+        "customer makes themself admin",
+        (await api(customerApi, "PATCH", `/users/${owner.id}`, { role: "admin" })).statusCode,
+        403,
+      ],
+      [
+        "agent makes themself admin",
+        (await api(agentApi, "PATCH", `/users/${agentUser.id}`, { role: "admin" })).statusCode,
+        403,
+      ],
+      [
+        "agent assigns to a customer",
+        (await api(agentApi, "PATCH", `/tickets/${ticket.id}`, { assigneeId: other.id }))
+          .statusCode,
+        400,
+      ],
+      [
+        "customer writes an internal note",
+        (
+          await api(customerApi, "POST", `/tickets/${ticket.id}/messages`, {
+            content: "x",
+            internal: true,
+          })
+        ).statusCode,
+        403,
+      ],
+      [
+        "customer touches another's ticket",
+        (
+          await api(
+            (
+              await createToken(deps, other, { name: "t" })
+            ).token,
+            "PATCH",
+            `/tickets/${ticket.id}`,
+            { status: "solved" },
+          )
+        ).statusCode,
+        404,
+      ],
+    ];
+    assert.deepEqual(
+      refusals
+        .filter(([, got, want]) => got !== want)
+        .map(([what, got, want]) => `${what}: ${got}, expected ${want}`),
+      [],
+    );
+    assert.deepEqual(await getTicketRow(deps, ticket.id), before);
+    assert.equal((await getUserRow(deps, owner.id))?.role, "customer");
+    assert.equal((await getUserRow(deps, agentUser.id))?.role, "agent");
+  });
+
+  test("internal notes, their files and the audit trail never reach the customer", async () => {
+    const { deps } = world();
+    const owner = await makeCustomer(deps);
+    const customer = await world().signedIn(owner);
+    const agentUser = await makeAgent(deps);
+    const agent = await world().signedIn(agentUser);
+    const ticket = await makeTicket(deps, owner);
+    const note = await agent.postMultipart(
+      `/tickets/${ticket.id}/replies`,
+      { content: "SECRET-NOTE-TEXT", internal: "true" },
+      [{ field: "attachments", filename: "secret-file.txt", content: "secret" }],
+      { csrfFrom: `/tickets/${ticket.id}` },
+    );
+    assert.equal(note.statusCode, 303);
+    const staffPage = await agent.get(`/tickets/${ticket.id}`);
+    const noteFile = Number(/\/attachments\/(\d+)/.exec(staffPage.body)?.[1]);
+    assert.ok(noteFile > 0);
+    const page = await customer.get(`/tickets/${ticket.id}`);
+    assert.doesNotMatch(page.body, /SECRET-NOTE-TEXT|secret-file/);
+    assert.equal((await customer.get(`/attachments/${noteFile}`)).statusCode, 404);
+    const token = (await createToken(deps, owner, { name: "t" })).token;
+    const get = (url: string) =>
+      world().app.inject({ url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` } });
+    const messages = await get(`/tickets/${ticket.id}/messages`);
+    assert.equal(messages.statusCode, 200);
+    assert.doesNotMatch(messages.body, /SECRET-NOTE-TEXT|secret-file/);
+    assert.equal((await get(`/tickets/${ticket.id}/events`)).statusCode, 403);
+    // Lists and filters never widen to other people's tickets.
+    const others = await makeTicket(deps, await makeCustomer(deps), { title: "NOT-YOURS" });
+    for (const url of [
+      "/tickets",
+      `/tickets?requesterId=${others.requesterId}`,
+      "/tickets?q=NOT-YOURS",
+    ]) {
+      const list = await get(url);
+      assert.ok(list.statusCode === 200 || list.statusCode === 400, `${url}: ${list.statusCode}`);
+      assert.doesNotMatch(list.body, /NOT-YOURS/, url);
+    }
+    const mine = await customer.get(`/tickets?requesterId=${others.requesterId}`);
+    assert.doesNotMatch(mine.body, /NOT-YOURS/);
+  });
+
+  test("a revoked token, and the token of a disabled user, stop working at once", async () => {
+    const { deps } = world();
+    const user = await makeAgent(deps);
+    const admin = await world().signedIn(await makeAdmin(deps));
+    const first = await createToken(deps, user, { name: "a" });
+    const second = await createToken(deps, user, { name: "b" });
+    const me = (token: string) =>
+      world().app.inject({ url: "/api/v1/me", headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await me(first.token)).statusCode, 200);
+    const owner = await world().signedIn(user);
+    assert.equal(
+      (
+        await owner.post(
+          `/account/tokens/${first.record.id}/revoke`,
+          {},
+          { csrfFrom: "/account/tokens" },
+        )
+      ).statusCode,
+      303,
+    );
+    assert.equal((await me(first.token)).statusCode, 401);
+    assert.equal((await me(second.token)).statusCode, 200);
+    assert.equal(
+      (await admin.post(`/admin/users/${user.id}`, { disabled: "true" })).statusCode,
+      303,
+    );
+    assert.equal((await me(second.token)).statusCode, 401);
+    // A session cookie riding along does not rescue a bad bearer token.
+    const withCookie = await world().app.inject({
+      url: "/api/v1/me",
+      headers: {
+        authorization: "Bearer tsr_not-a-real-token",
+        cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+      },
+    });
+    assert.equal(withCookie.statusCode, 401);
   });
 });
 
@@ -143,9 +359,27 @@ const ADMIN_POST: Record<Who, number> = {
   admin: 303,
 };
 
+const API_SIGNED_IN: Record<Who, number> = {
+  anonymous: 401,
+  customer: 200,
+  "other customer": 200,
+  agent: 200,
+  admin: 200,
+};
+const API_ADMIN_WRITE: Record<Who, number> = {
+  anonymous: 401,
+  customer: 403,
+  "other customer": 403,
+  agent: 403,
+  admin: 201,
+};
+
 const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /": { anonymous: 303, customer: 303, agent: 303 },
   "GET /healthz": ALL_200,
+  "GET /readyz": ALL_200,
+  // Loopback without a proxy header (app.inject's address): see the metrics tests for the rest.
+  "GET /metrics": ALL_200,
 
   "GET /login": { anonymous: 200, customer: 303 },
   "POST /login": { anonymous: 401 },
@@ -193,6 +427,59 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /admin/users": { ...ADMIN_POST, admin: 422 },
   "POST /admin/users/:id": ADMIN_POST,
   "POST /admin/settings": ADMIN_POST,
+  "GET /account/tokens": SIGNED_IN_PAGE,
+  "POST /account/tokens": { anonymous: 401, customer: 201, agent: 201, admin: 201 },
+  // A token of the customer's: nobody else may revoke it, and it is not revealed.
+  "POST /account/tokens/:id/revoke": {
+    anonymous: 401,
+    customer: 303,
+    "other customer": 404,
+    agent: 404,
+    admin: 404,
+  },
+  // Notification settings are staff's (mail about assigned tickets).
+  "POST /account/notifications": { anonymous: 401, customer: 403, agent: 303, admin: 303 },
+  "GET /admin/email": ADMIN_PAGE,
+  "GET /admin/email/inbound/:id": { ...ADMIN_PAGE, admin: 404 },
+  "GET /admin/email/inbound/:id/raw": { ...ADMIN_PAGE, admin: 404 },
+  "POST /admin/email/outbox/:id/retry": { ...ADMIN_POST, admin: 404 },
+
+  // The API reference is public documentation.
+  "GET /api/docs": { anonymous: 200, customer: 200 },
+  "GET /api/docs/": { anonymous: 200 },
+  "GET /api/docs/*": { anonymous: 404 },
+  "GET /api/docs/json": { anonymous: 200 },
+  "GET /api/docs/yaml": { anonymous: 200 },
+  "GET /api/docs/static/index.html": { anonymous: 302 },
+  "GET /api/docs/static/swagger-initializer.js": { anonymous: 200 },
+  "GET /api/v1/openapi.json": ALL_200,
+  // The API with a browser session (writes carry X-CSRF-Token); bearer tokens: api-access.test.ts.
+  "GET /api/v1/me": { ...API_SIGNED_IN },
+  "GET /api/v1/users": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
+  "POST /api/v1/users": API_ADMIN_WRITE,
+  "GET /api/v1/users/:id": { ...API_SIGNED_IN, "other customer": 404 },
+  "PATCH /api/v1/users/:id": { ...API_ADMIN_WRITE, admin: 200 },
+  "GET /api/v1/tickets": API_SIGNED_IN,
+  "POST /api/v1/tickets": {
+    ...API_SIGNED_IN,
+    customer: 201,
+    "other customer": 201,
+    agent: 201,
+    admin: 201,
+  },
+  "GET /api/v1/tickets/:id": { ...API_SIGNED_IN, "other customer": 404 },
+  "PATCH /api/v1/tickets/:id": { ...API_SIGNED_IN, "other customer": 404 },
+  "GET /api/v1/tickets/:id/messages": { ...API_SIGNED_IN, "other customer": 404 },
+  "POST /api/v1/tickets/:id/messages": {
+    anonymous: 401,
+    customer: 201,
+    "other customer": 404,
+    agent: 201,
+    admin: 201,
+  },
+  // Takes a raw message/rfc822 body: JSON is refused before anyone's role is looked at.
+  "POST /api/v1/inbound/email": { anonymous: 401, customer: 415, agent: 415, admin: 415 },
+  "GET /api/v1/tickets/:id/events": { ...API_SIGNED_IN, customer: 403, "other customer": 404 },
 };
 
 const FORM_FIELDS: Record<string, Record<string, string>> = {
@@ -206,4 +493,6 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /admin/users": { email: "bad", name: "", role: "agent", password: "x" },
   "POST /admin/users/:id": { role: "customer" },
   "POST /admin/settings": { signupEnabled: "true" },
+  "POST /account/tokens": { name: "From the matrix" },
+  "POST /account/notifications": { emailNotifications: "true" },
 };

@@ -1,10 +1,13 @@
 // Shared by the security suite: the app's own route list, a raw HTTP client that
 // keeps cookies but lets a test choose every header and byte, and an HTML
 // checker that says whether a page holds anything a browser would run.
+import { eq } from "drizzle-orm";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 // htmlparser2 is what sanitize-html parses with (a dependency already): the same
 // tokenizer rules a browser uses for tags and attributes.
 import { Parser } from "htmlparser2";
+import { tickets, users } from "../../src/db/schema/index.ts";
+import type { Deps } from "../../src/deps.ts";
 import type { Browser } from "../helpers/browser.ts";
 
 /** Every "METHOD /path" the app serves, read from Fastify's route tree. */
@@ -339,4 +342,16 @@ export function exampleFor(
       if (s.format === "date-time") return new Date().toISOString();
       return "x".repeat(Math.max(1, s.minLength ?? 1));
   }
+}
+
+/** A ticket's row as stored, to compare before and after an attack. */
+export async function getTicketRow(deps: Deps, id: number) {
+  const [row] = await deps.db.select().from(tickets).where(eq(tickets.id, id));
+  return row;
+}
+
+/** A user's row as stored. */
+export async function getUserRow(deps: Deps, id: number) {
+  const [row] = await deps.db.select().from(users).where(eq(users.id, id));
+  return row;
 }
