@@ -56,11 +56,12 @@ export function junkReason(
     return `delivery report (${contentType.params?.["report-type"] ?? "multipart/report"})`;
   }
   const autoSubmitted = headerText(parsed, "auto-submitted");
-  if (autoSubmitted && autoSubmitted.toLowerCase() !== "no") {
+  // RFC 3834: anything but "no" (which may carry a comment) is automatic.
+  if (autoSubmitted && autoSubmitted.split(/[\s;(]/)[0]?.toLowerCase() !== "no") {
     return `automatic mail (Auto-Submitted: ${autoSubmitted.slice(0, 50)})`;
   }
   const precedence = headerText(parsed, "precedence")?.toLowerCase();
-  if (precedence && ["bulk", "junk", "list"].includes(precedence)) {
+  if (precedence && ["bulk", "junk", "list", "auto_reply"].includes(precedence)) {
     return `bulk mail (Precedence: ${precedence})`;
   }
   if (parsed.headers.has("x-autoreply") || parsed.headers.has("x-autorespond")) {

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { simpleParser } from "mailparser";
 import { loadConfig } from "../config.ts";
 import { acceptsRecipient, replyAddress, ticketFromReplyAddress } from "./addresses.ts";
 import { REPLY_ABOVE } from "./compose.ts";
-import { titleFromSubject } from "./inbound.service.ts";
+import { junkReason, titleFromSubject } from "./inbound.service.ts";
 import { trimQuoted } from "./quotes.ts";
 
 describe("trimming quoted history", () => {
@@ -78,5 +79,29 @@ describe("addresses", () => {
     assert.equal(titleFromSubject(""), "(no subject)");
     assert.equal(titleFromSubject(undefined), "(no subject)");
     assert.equal(titleFromSubject("x".repeat(500)).length, 200);
+  });
+});
+
+describe("loops and junk", () => {
+  const reason = async (headers: string, envelopeFrom = "ann@example.org") =>
+    junkReason(
+      await simpleParser(Buffer.from(`From: Ann <ann@example.org>\r\n${headers}\r\n\r\nhi\r\n`)),
+      { from: envelopeFrom, to: [] },
+      "help@example.test",
+    );
+
+  test("a person's mail passes, including Auto-Submitted: no with a comment", async () => {
+    assert.equal(await reason("Subject: hello"), undefined);
+    assert.equal(await reason("Auto-Submitted: no (sent by a person)"), undefined);
+    assert.equal(await reason("Precedence: first-class"), undefined);
+  });
+
+  test("automatic, bulk and bounce mail is named for what it is", async () => {
+    assert.match((await reason("Auto-Submitted: auto-replied")) ?? "", /Auto-Submitted/);
+    assert.match((await reason("Auto-Submitted: auto-generated")) ?? "", /Auto-Submitted/);
+    assert.match((await reason("Precedence: auto_reply")) ?? "", /Precedence/);
+    assert.match((await reason("Precedence: LIST")) ?? "", /Precedence: list/);
+    assert.match((await reason("X-Autoreply: yes")) ?? "", /automatic reply/);
+    assert.match((await reason("Subject: x", "")) ?? "", /null sender/);
   });
 });
