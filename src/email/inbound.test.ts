@@ -216,7 +216,7 @@ describeEachDatabase(
           /bounce \(from mailer-daemon\)/,
         ],
         [
-          fixture("bounce-dsn.eml").toString().replace("MAILER-DAEMON", "dsn") as unknown as Buffer,
+          Buffer.from(fixture("bounce-dsn.eml").toString().replace("MAILER-DAEMON", "dsn")),
           "dsn@mx.example.org",
           /delivery report \(delivery-status\)/,
         ],
@@ -230,7 +230,7 @@ describeEachDatabase(
       ];
       const pendingBefore = (await deps.db.select().from(outbox)).length;
       for (const [raw, from, reason] of cases) {
-        await sendRaw(Buffer.from(raw), from);
+        await sendRaw(raw, from);
         const inbound = await lastInbound(deps);
         assert.equal(inbound?.status, "ignored");
         assert.match(inbound?.reason ?? "", reason);
