@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import type { TSchema } from "typebox";
 import type { Deps } from "../deps.ts";
-import { TooManyRequests, Unauthorized } from "../lib/errors.ts";
+import { Invalid, TooManyRequests, Unauthorized } from "../lib/errors.ts";
 import { resolveToken } from "../tokens/index.ts";
 import { Problem } from "./api.schemas.ts";
 
@@ -14,6 +14,28 @@ export const API_PREFIX = "/api/v1";
 
 /** Largest JSON body the API reads: the biggest input is a 64 KiB message. */
 export const API_BODY_LIMIT = 256 * 1024;
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const NOT_UTF8 = "The request body is not valid UTF-8 text.";
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether every string and key in a parsed JSON value is well-formed Unicode (a loop: nesting may be deep). */
+function wellFormed(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === "string") {
+      if (LONE_SURROGATE.test(value)) return false;
+    } else if (value && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) {
+        if (LONE_SURROGATE.test(k)) return false;
+        stack.push(v);
+      }
+    }
+  }
+  return true;
+}
 
 /**
  * The OpenAPI document's skeleton; paths come from the routes' own schemas,
@@ -78,10 +100,24 @@ export interface ApiModule {
 export function apiPlugin(deps: Deps, modules: ApiModule[]) {
   return async (app: FastifyInstance) => {
     app.removeAllContentTypeParsers();
+    const parseJson = app.getDefaultJsonParser("error", "error");
     app.addContentTypeParser(
       "application/json",
-      { parseAs: "string", bodyLimit: API_BODY_LIMIT },
-      app.getDefaultJsonParser("error", "error"),
+      { parseAs: "buffer", bodyLimit: API_BODY_LIMIT },
+      (req, body, done) => {
+        // Invalid UTF-8 (raw bytes, or an escaped lone surrogate) is refused rather
+        // than stored as U+FFFD replacement characters.
+        let text: string;
+        try {
+          text = strictUtf8.decode(body as Buffer);
+        } catch {
+          return done(new Invalid([], NOT_UTF8), undefined);
+        }
+        void parseJson(req, text, (error, value) => {
+          if (!error && !wellFormed(value)) return done(new Invalid([], NOT_UTF8), undefined);
+          done(error, value);
+        });
+      },
     );
     app.setValidatorCompiler(TypeBoxValidatorCompiler);
     // Shared schemas are added here, not in the features' own contexts: a child
