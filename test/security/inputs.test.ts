@@ -75,6 +75,19 @@ describeEachDatabase("odd input gets a clear 4xx, never a 500", (world) => {
     const proto = await b.get("/tickets?notice=__proto__");
     assert.equal(proto.statusCode, 200);
     assert.doesNotMatch(proto.body, /class="notice"/);
+    // Every page that looks a notice up by key: inherited names are not notices.
+    const admin = await world().signedIn(await makeAdmin(world().deps));
+    for (const url of ["/admin/users", "/account/tokens", "/desk"]) {
+      for (const key of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+        const response = await admin.get(`${url}?notice=${key}`);
+        assert.equal(response.statusCode, 200, `${url}?notice=${key}`);
+        assert.doesNotMatch(
+          response.body,
+          /class="notice"|\[object|function /,
+          `${url}?notice=${key}`,
+        );
+      }
+    }
   });
 
   /** A urlencoded body exactly as given (bytes and all), with a valid token. */
@@ -294,5 +307,18 @@ describeEachDatabase("odd input gets a clear 4xx, never a 500", (world) => {
       .browser()
       .post("/login", { email: user.email, password: user.password, next: "/tickets/new?x=1" });
     assert.equal(ok.headers.location, "/tickets/new?x=1");
+  });
+
+  // src/email/email.pages.tsx reads NOTICES[query.notice] without Object.hasOwn: an
+  // inherited name shows an empty (or odd) notice. Reported to the lead; a todo until fixed.
+  test("the email admin page does not take inherited names for notices", {
+    todo: "src/email/email.pages.tsx: NOTICES lookup needs Object.hasOwn",
+  }, async () => {
+    const admin = await world().signedIn(await makeAdmin(world().deps));
+    for (const key of ["__proto__", "constructor", "toString"]) {
+      const response = await admin.get(`/admin/email?notice=${key}`);
+      assert.equal(response.statusCode, 200);
+      assert.doesNotMatch(response.body, /class="notice"/, key);
+    }
   });
 });
