@@ -165,11 +165,16 @@ export function contentOf(parsed: ParsedMail): string {
     : content;
 }
 
+/** The attachments a ticket can take: within MAX_ATTACHMENT_MB, at most MAX_FILES. */
+function keptAttachments(deps: Deps, parsed: ParsedMail) {
+  return parsed.attachments
+    .filter((a) => a.size <= deps.config.maxAttachmentBytes)
+    .slice(0, MAX_FILES);
+}
+
 async function stageAttachments(deps: Deps, parsed: ParsedMail): Promise<StagedFile[]> {
   const files: StagedFile[] = [];
-  for (const a of parsed.attachments) {
-    if (files.length >= MAX_FILES) break;
-    if (a.size > deps.config.maxAttachmentBytes) continue;
+  for (const a of keptAttachments(deps, parsed)) {
     files.push(
       await stageUpload(
         deps.config.dataDir,
@@ -268,7 +273,14 @@ export async function receiveEmail(
   }
 
   try {
-    const content = contentOf(parsed);
+    const leftOut = parsed.attachments.length - keptAttachments(deps, parsed).length;
+    const content =
+      leftOut > 0
+        ? `${contentOf(parsed)}\n\n[${leftOut} attachment(s) left out: over the size limit or more than ${MAX_FILES} files. The original message is kept.]`.slice(
+            0,
+            CONTENT_MAX,
+          )
+        : contentOf(parsed);
     const known = await repo.findUserByEmail(deps.db, fromAddress);
     if (known?.disabled) return finish("ignored", "the sender's account is disabled");
     const threadId = await findThread(deps, parsed, envelope);

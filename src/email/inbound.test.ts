@@ -254,6 +254,29 @@ describeEachDatabase(
       assert.match((await lastInbound(deps))?.reason ?? "", /rate limit/);
     });
 
+    test("attachments beyond what a ticket takes are left out, and the message says so", async () => {
+      const { deps } = world();
+      await send({
+        from: "files@example.org",
+        to: "support@example.test",
+        subject: "Eleven logs",
+        text: "See attached.",
+        attachments: Array.from({ length: 11 }, (_, i) => ({
+          filename: `log${i}.txt`,
+          content: `line ${i}`,
+        })),
+      });
+      const [ticket] = await ticketsOf(deps, "files@example.org");
+      assert.ok(ticket);
+      const files = await deps.db
+        .select()
+        .from(attachments)
+        .where(eq(attachments.ticketId, ticket.id));
+      assert.equal(files.length, 10);
+      const [first] = await messagesOf(deps, ticket.id);
+      assert.match(first?.content ?? "", /^See attached\.\n\n\[1 attachment\(s\) left out/);
+    });
+
     test("unknown recipients get 550; oversize messages get 552 at SMTP time", async () => {
       const { deps } = world();
       const before = (await deps.db.select().from(inboundEmails)).length;
