@@ -20,8 +20,11 @@ export function isPermanent(error: unknown): boolean {
  */
 export function smtpSender(config: Config, smtpUrl: string): Sender {
   const timeout = config.mailSendTimeoutMs;
+  // One pooled connection per node, reused from mail to mail (a worker sends one at a time).
   const transport = nodemailer.createTransport({
     url: smtpUrl,
+    pool: true,
+    maxConnections: 1,
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,
