@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LightMyRequestResponse } from "fastify";
+import { SIGN_IN_LIMITS } from "../../src/accounts/accounts.service.ts";
 import type { Browser } from "../helpers/browser.ts";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../helpers/factories.ts";
 import { describeEachDatabase } from "../helpers/world.ts";
@@ -11,6 +12,7 @@ import {
   registeredRoutes,
   sessionCookieOf,
   setCookies,
+  tokenIn,
 } from "./support.ts";
 
 /** Problems with a Content-Security-Policy as a defence against injected script. */
@@ -62,7 +64,7 @@ function headerProblems(response: LightMyRequestResponse, https: boolean): strin
 
 for (const https of [false, true]) {
   describeEachDatabase(
-    `security headers on every response, and cookies (${https ? "https" : "http"} PUBLIC_URL)`,
+    `security headers on every response, cookies${https ? ", proxy" : ""} (${https ? "https behind a proxy" : "plain http"})`,
     (world) => {
       test("every page, for every role, and every kind of response", async () => {
         const { deps, app } = world();
@@ -187,6 +189,32 @@ for (const https of [false, true]) {
         });
       }
 
+      if (https) {
+        // This world is a real deployment's: https behind one reverse proxy (TRUST_PROXY).
+        test("the address is the one the proxy saw, not what the client wrote", async () => {
+          const browser = world().browser();
+          const token = tokenIn((await browser.get("/login")).body);
+          const attempt = (i: number, email: string, password: string) =>
+            world().app.inject({
+              method: "POST",
+              url: "/login",
+              remoteAddress: "127.0.0.1", // the proxy
+              headers: {
+                cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+                "content-type": "application/x-www-form-urlencoded",
+                // The client wrote the first address; the proxy appended the real one.
+                "x-forwarded-for": `10.9.${Math.floor(i / 250)}.${i % 250}, 203.0.113.9`,
+              },
+              payload: new URLSearchParams({ _csrf: token, email, password }).toString(),
+            });
+          for (let i = 0; i < SIGN_IN_LIMITS.perIp; i++) {
+            assert.equal((await attempt(i, `nobody-${i}@example.test`, "guess")).statusCode, 401);
+          }
+          const user = await makeCustomer(world().deps);
+          assert.equal((await attempt(999, user.email, user.password)).statusCode, 429);
+        });
+      }
+
       // Fastify answers these before any hook runs (src/platform/framework-errors.ts).
       test("a malformed URL and an overlong path parameter get the headers too", async () => {
         const { app } = world();
@@ -200,7 +228,7 @@ for (const https of [false, true]) {
         assert.deepEqual(failures, []);
       });
     },
-    { env: https ? { PUBLIC_URL: "https://help.example.test" } : {} },
+    { env: https ? { PUBLIC_URL: "https://help.example.test", TRUST_PROXY: "true" } : {} },
   );
 }
 
