@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LightMyRequestResponse } from "fastify";
+import { createToken } from "../../src/tokens/tokens.service.ts";
 import type { Browser } from "../helpers/browser.ts";
 import { makeAdmin, makeAgent, makeCustomer } from "../helpers/factories.ts";
 import { describeEachDatabase } from "../helpers/world.ts";
@@ -198,6 +199,55 @@ describeEachDatabase(
         liveContent(`<p>&lt;script&gt;${MARK}</p><a href="/tickets/1">x</a>`, MARK),
         [],
       );
+    });
+
+    test("mail: a hostile sender name, subject, HTML body and attachment name are inert", async () => {
+      const { deps } = world();
+      const adminUser = await makeAdmin(deps);
+      const token = (await createToken(deps, adminUser, { name: "mail" })).token;
+      const raw = [
+        `From: "${MARK} <img src=x onerror=window.__xss=6>" <mallory-${Date.now()}@example.test>`,
+        "To: help@example.test",
+        `Subject: ${MARK} <script>window.__xss=6</script><svg onload=window.__xss=6>`,
+        `Message-ID: <xss-${Date.now()}@example.test>`,
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="b1"',
+        "",
+        "--b1",
+        "Content-Type: text/html; charset=utf-8",
+        "",
+        `<p>${MARK} html body</p><script>window.__xss=6</script><img src=x onerror="window.__xss=6">` +
+          `<a href="javascript:window.__xss=6">link</a><div hx-get="/${MARK}" hx-trigger="load">x</div>`,
+        "--b1",
+        `Content-Type: text/html; name="${MARK}<svg onload=window.__xss=7>.html"`,
+        `Content-Disposition: attachment; filename="${MARK}<svg onload=window.__xss=7>.html"`,
+        "",
+        "<script>window.__xss=7</script>",
+        "--b1--",
+        "",
+      ].join("\r\n");
+      const handed = await world().app.inject({
+        method: "POST",
+        url: "/api/v1/inbound/email",
+        headers: { authorization: `Bearer ${token}`, "content-type": "message/rfc822" },
+        payload: raw,
+      });
+      assert.equal(handed.statusCode, 202, handed.body);
+      const { ticketId, id } = handed.json() as { ticketId: number | null; id: number };
+      assert.ok(ticketId, `the mail opened a ticket: ${handed.body}`);
+      const admin = await world().signedIn(adminUser);
+      assertInert("ticket from mail", await admin.get(`/tickets/${ticketId}`), { status: 200 });
+      assertInert("desk", await admin.get("/desk?queue=open"), { status: 200 });
+      assertInert("users", await admin.get(`/admin/users?q=${MARK}`), { status: 200 });
+      assertInert("inbound mail list", await admin.get("/admin/email?tab=inbound"), {
+        status: 200,
+      });
+      assertInert("inbound mail", await admin.get(`/admin/email/inbound/${id}`), { status: 200 });
+      const original = await admin.get(`/admin/email/inbound/${id}/raw`);
+      assert.equal(original.statusCode, 200);
+      assert.doesNotMatch(header(original, "content-type"), /html|xml|javascript/);
+      assert.equal(header(original, "x-content-type-options"), "nosniff");
+      assert.match(header(original, "content-disposition"), /^attachment/);
     });
   },
 );
