@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
-import { type AddressObject, type ParsedMail, simpleParser } from "mailparser";
-import sanitizeHtml from "sanitize-html";
+// mailparser and sanitize-html are loaded on the first message, not at start-up
+// (together they are a quarter of a second of module loading).
+import type { AddressObject, ParsedMail } from "mailparser";
 import * as accounts from "../accounts/index.ts";
 import { type Actor, isAdmin, isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
@@ -93,7 +94,8 @@ function allAddresses(...fields: (AddressObject | AddressObject[] | undefined)[]
 }
 
 /** Strict allow-list: structure and links only; no images (trackers), styles or scripts. */
-export function sanitizeMailHtml(html: string): string {
+export async function sanitizeMailHtml(html: string): Promise<string> {
+  const { default: sanitizeHtml } = await import("sanitize-html");
   return sanitizeHtml(html, {
     allowedTags: [
       "p",
@@ -250,6 +252,7 @@ export async function receiveEmail(
 
   let parsed: ParsedMail;
   try {
+    const { simpleParser } = await import("mailparser");
     parsed = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true });
   } catch (error) {
     return finish(
@@ -263,7 +266,7 @@ export async function receiveEmail(
     fromAddress: fromAddress || null,
     subject: parsed.subject?.slice(0, 1000) ?? null,
     messageId: parsed.messageId?.slice(0, 1000) ?? null,
-    safeHtml: parsed.html ? sanitizeMailHtml(parsed.html) : null,
+    safeHtml: parsed.html ? await sanitizeMailHtml(parsed.html) : null,
   });
 
   const junk = junkReason(parsed, envelope, deps.config.mailFrom);

@@ -1,7 +1,6 @@
 // What the process (src/main.ts) and other features use from email.
 import type { Deps } from "../deps.ts";
-import { type InboundListener, startInboundListener } from "./inbound.listener.ts";
-import { smtpSender } from "./smtp.sender.ts";
+import type { InboundListener } from "./inbound.listener.ts";
 import { type OutboxWorker, startOutboxWorker } from "./worker.ts";
 
 export { countPendingOutbox } from "./outbox.service.ts";
@@ -19,6 +18,8 @@ export async function startEmailChannel(deps: Deps): Promise<EmailChannel> {
   const { config } = deps;
   let worker: OutboxWorker | undefined;
   if (config.smtpUrl) {
+    // nodemailer and smtp-server load only when configured: a quicker start without mail.
+    const { smtpSender } = await import("./smtp.sender.ts");
     worker = startOutboxWorker(deps, smtpSender(config, config.smtpUrl));
     deps.log.info({ smtp: new URL(config.smtpUrl).host }, "mail delivery is on");
   } else {
@@ -28,6 +29,7 @@ export async function startEmailChannel(deps: Deps): Promise<EmailChannel> {
   }
   let listener: InboundListener | undefined;
   if (config.inboundSmtpPort !== undefined) {
+    const { startInboundListener } = await import("./inbound.listener.ts");
     listener = await startInboundListener(deps, {
       port: config.inboundSmtpPort,
       host: config.inboundSmtpHost,
