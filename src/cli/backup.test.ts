@@ -230,6 +230,9 @@ describe("tessera backup and restore", { concurrency: true }, () => {
     async () => {
       const dataDir = tempDir();
       await withDataDir(dataDir, (deps) => makeCustomer(deps, { email: "stays@example.test" }));
+      // As a restore killed between setting the old database aside and moving the new one in
+      // would leave it: the next restore puts the old one back first.
+      fs.renameSync(path.join(dataDir, "pg"), path.join(dataDir, "pg.replaced-999999"));
       const garbage = path.join(tempDir(), "not-a-backup.tgz");
       fs.writeFileSync(garbage, "this is not a database archive\n".repeat(100));
       const run = await tessera(["restore", garbage, "--force"], { DATA_DIR: dataDir });

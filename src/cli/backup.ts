@@ -134,9 +134,13 @@ export async function restoreDatabase(
   let fd: number | undefined;
   try {
     // Left by a restore that was killed: only a restore (under this lock) creates these.
-    for (const name of fs.readdirSync(config.dataDir)) {
-      if (/^(pg|attachments)\.restoring-/.test(name)) {
-        fs.rmSync(path.join(config.dataDir, name), { recursive: true, force: true });
+    // Killed between its two renames, it left no database but the old one set aside:
+    // put that back before anything else.
+    for (const name of fs.readdirSync(config.dataDir).sort()) {
+      const leftover = path.join(config.dataDir, name);
+      if (/^pg\.replaced-/.test(name) && !fs.existsSync(dir)) fs.renameSync(leftover, dir);
+      else if (/^(pg\.replaced|pg\.restoring|attachments\.restoring)-/.test(name)) {
+        fs.rmSync(leftover, { recursive: true, force: true });
       }
     }
     if (hasDatabase(dir) && !options.force) {
