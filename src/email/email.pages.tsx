@@ -23,7 +23,6 @@ const INBOUND_STATUSES: readonly InboundStatus[] = [
   "ignored",
   "failed",
 ];
-const NOTICES: Record<string, string> = { retried: "The mail is queued again." };
 
 function idParam(raw: string, what: string): number {
   const id = parseId(raw);
@@ -44,7 +43,6 @@ export async function emailPages(app: FastifyInstance, deps: Deps) {
     }
     const status = OUTBOX_STATUSES.find((s) => s === query.status) ?? "failed";
     const { rows, counts } = await outbox.listOutbox(deps, actor, status);
-    const notice = typeof query.notice === "string" ? NOTICES[query.notice] : undefined;
     return reply.render(
       <OutboxPage
         ctx={ctx}
@@ -52,7 +50,6 @@ export async function emailPages(app: FastifyInstance, deps: Deps) {
         rows={rows}
         counts={counts}
         deliveryOn={deps.config.smtpUrl !== undefined}
-        notice={notice}
       />,
     );
   });
@@ -60,7 +57,7 @@ export async function emailPages(app: FastifyInstance, deps: Deps) {
   app.post<{ Params: { id: string } }>("/admin/email/outbox/:id/retry", async (req, reply) => {
     const actor = requireAdmin(req);
     await outbox.retryOutbox(deps, actor, idParam(req.params.id, "mail"));
-    return reply.redirect("/admin/email?notice=retried", 303);
+    return reply.redirect("/admin/email?notice=mail-retried", 303);
   });
 
   app.post("/account/notifications", async (req, reply) => {

@@ -36,14 +36,12 @@ export function OutboxPage({
   rows,
   counts,
   deliveryOn,
-  notice,
 }: {
   ctx: PageContext;
   status: OutboxStatus;
   rows: OutboxRow[];
   counts: Record<OutboxStatus, number>;
   deliveryOn: boolean;
-  notice?: string | undefined;
 }) {
   const statuses: OutboxStatus[] = ["failed", "pending", "sent"];
   return (
@@ -51,11 +49,6 @@ export function OutboxPage({
       <section>
         <h1>Email</h1>
         <Tabs current="outbox" />
-        {notice && (
-          <p class="notice" role="status">
-            {notice}
-          </p>
-        )}
         {!deliveryOn && (
           <p class="form-errors" role="note">
             Mail delivery is off (SMTP_URL is not set): notifications are queued here but not sent.

@@ -25,6 +25,7 @@ const NOTICES: Record<string, string> = {
   "settings-saved": "Settings saved.",
   welcome: "Welcome to Tessera.",
   "signed-out": "You have signed out.",
+  "mail-retried": "The mail is queued again.",
   "token-revoked": "Token revoked. Requests using it are refused from now on.",
 };
 
