@@ -54,6 +54,7 @@ const { values: args } = parseArgs({
     profile: { type: "boolean", default: false },
     explain: { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
+    "no-search": { type: "boolean", default: false },
     note: { type: "string", multiple: true, default: [] },
     help: { type: "boolean", default: false },
   },
@@ -453,6 +454,10 @@ async function main(): Promise<void> {
   log(`sign-in through POST /login with the shared bench password: ${signIn}`);
   if (signIn !== "ok") notes.push(`Sign-in check: ${signIn}`);
   const api = await apiAvailable(server.base, fx);
+  if (args["no-search"])
+    notes.push(
+      "--no-search: the search scenario was skipped and searches left out of the mixed workload.",
+    );
   if (!api)
     notes.push(
       "The JSON API was not available: JSON, search and write scenarios used HTML forms or were skipped.",
@@ -556,7 +561,7 @@ async function main(): Promise<void> {
     { sqlKey: "myTickets" },
   );
   const words = rotate(fx.searchWords);
-  if (api) {
+  if (api && !args["no-search"]) {
     await run(
       "Search (q=word, 50 rows)",
       () => ({
@@ -652,10 +657,12 @@ async function main(): Promise<void> {
       ...get(`/api/v1/tickets?status=open&assigneeId=${assignees()}&sort=-updatedAt&limit=50`),
       headers: api.agentHeaders,
     }));
-    reads.push(() => ({
-      ...get(`/api/v1/tickets?q=${encodeURIComponent(words())}&limit=50`),
-      headers: api.agentHeaders,
-    }));
+    if (!args["no-search"]) {
+      reads.push(() => ({
+        ...get(`/api/v1/tickets?q=${encodeURIComponent(words())}&limit=50`),
+        headers: api.agentHeaders,
+      }));
+    }
   }
   const pickRead = () => reads[Math.floor(random() * reads.length)] as () => Req;
   await run(
