@@ -252,6 +252,23 @@ export async function loadDataSet(
   );
   await phase("messages and events", () => inParallel(clients, [...messageJobs, ...eventJobs]));
 
+  // What the app keeps as messages arrive (tickets.repo appendToSearch): one search
+  // document per ticket from its title and public messages, internal notes apart.
+  const searchJobs = ranges(1, n, 50_000).map(
+    ([lo, hi]) => `
+    UPDATE tickets AS t SET
+      search = to_tsvector('english', t.title) || coalesce(d.public_doc, ''::tsvector),
+      internal_search = coalesce(d.internal_doc, ''::tsvector)
+    FROM (
+      SELECT m.ticket_id,
+        to_tsvector('english', string_agg(m.content, E'\n' ORDER BY m.id) FILTER (WHERE NOT m.internal)) AS public_doc,
+        to_tsvector('english', string_agg(m.content, E'\n' ORDER BY m.id) FILTER (WHERE m.internal)) AS internal_doc
+      FROM messages m WHERE m.ticket_id BETWEEN ${lo} AND ${hi} GROUP BY m.ticket_id
+    ) d
+    WHERE t.id = d.ticket_id AND t.id BETWEEN ${lo} AND ${hi}`,
+  );
+  await phase("search documents", () => inParallel(clients, searchJobs));
+
   await phase("sequences", async () => {
     for (const table of ["users", "tickets"]) {
       await main.query(

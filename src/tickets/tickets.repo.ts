@@ -11,18 +11,35 @@ import {
 } from "../db/schema/index.ts";
 import type { Priority, Status } from "./lifecycle.ts";
 
-// Rows without their search vectors: those are for the database's eyes only.
-const { search: _ticketSearch, ...ticketColumns } = getTableColumns(tickets);
-const { search: _messageSearch, ...messageColumns } = getTableColumns(messages);
+// Rows without their search documents: those are for the database's eyes only.
+const {
+  search: _search,
+  internalSearch: _internalSearch,
+  ...ticketColumns
+} = getTableColumns(tickets);
 
-export type TicketRow = Omit<typeof tickets.$inferSelect, "search">;
-export type MessageRow = Omit<typeof messages.$inferSelect, "search">;
+export type TicketRow = Omit<typeof tickets.$inferSelect, "search" | "internalSearch">;
+export type MessageRow = typeof messages.$inferSelect;
+
+// Text beyond this is left out of a search document: it keeps every document far
+// below PostgreSQL's 1 MB tsvector limit (a 64 KiB message adds at most 64 KiB).
+const SEARCH_DOCUMENT_MAX_BYTES = 512 * 1024;
+
+function toSearchable(text: SQL | string): SQL {
+  return sql`to_tsvector(${SEARCH_CONFIG}::regconfig, ${text})`;
+}
 
 export async function insertTicket(
   db: Executor,
   values: typeof tickets.$inferInsert,
 ): Promise<TicketRow> {
-  const [row] = await db.insert(tickets).values(values).returning(ticketColumns);
+  const [row] = await db
+    .insert(tickets)
+    .values({
+      ...values,
+      search: sql`${toSearchable(values.title)} || ${toSearchable(values.description)}`,
+    })
+    .returning(ticketColumns);
   if (!row) throw new Error("insert returned no ticket");
   return row;
 }
@@ -60,9 +77,28 @@ export async function insertMessage(
   db: Executor,
   values: typeof messages.$inferInsert,
 ): Promise<MessageRow> {
-  const [row] = await db.insert(messages).values(values).returning(messageColumns);
+  const [row] = await db.insert(messages).values(values).returning();
   if (!row) throw new Error("insert returned no message");
   return row;
+}
+
+/**
+ * Adds a message's words to its ticket's search document (internal notes to
+ * the staff-only one). A document that has reached its size cap stays as it is.
+ */
+export async function appendToSearch(
+  db: Executor,
+  ticketId: number,
+  content: string,
+  internal: boolean,
+): Promise<void> {
+  const column = internal ? tickets.internalSearch : tickets.search;
+  const appended = sql`case when pg_column_size(${column}) < ${SEARCH_DOCUMENT_MAX_BYTES}
+    then ${column} || ${toSearchable(content)} else ${column} end`;
+  await db
+    .update(tickets)
+    .set(internal ? { internalSearch: appended } : { search: appended })
+    .where(eq(tickets.id, ticketId));
 }
 
 export async function insertEvents(
@@ -216,15 +252,15 @@ function filterConditions(filter: TicketConditions): SQL[] {
 }
 
 /**
- * Tickets whose title or any message matches: two GIN lookups joined by id,
- * so a rare word costs what it matches, not the size of the table.
+ * Tickets whose search document matches (title and public messages; for staff
+ * also internal notes). One document per ticket lets the planner use the GIN
+ * index for rare words and walk the queue's own index for common ones.
  */
 function matchesSearch(text: string, includeInternal: boolean): SQL {
   const query = sql`websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${text})`;
-  const visible = includeInternal ? sql`` : sql` and not ${messages.internal}`;
-  return sql`${tickets.id} in (
-    select ${messages.ticketId} from ${messages} where ${messages.search} @@ ${query}${visible}
-    union select t2.id from ${tickets} t2 where t2.search @@ ${query})`;
+  return includeInternal
+    ? sql`(${tickets.search} @@ ${query} or ${tickets.internalSearch} @@ ${query})`
+    : sql`${tickets.search} @@ ${query}`;
 }
 
 /**

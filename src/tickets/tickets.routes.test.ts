@@ -292,6 +292,11 @@ describeEachDatabase("tickets API", (world) => {
     assert.deepEqual(await ids(staff, "zebrafish"), [byBody.id]);
     assert.deepEqual(await ids(own, "zebrafish"), [], "internal notes are invisible to customers");
     assert.deepEqual(await ids(own, "'); drop table tickets; --"), []);
+    // Replies join their ticket's document, and -word excludes the whole ticket.
+    await own.post(`/tickets/${byTitle.id}/messages`, { content: "The toner smells of burning" });
+    assert.deepEqual(await ids(own, "toner"), [byTitle.id]);
+    assert.deepEqual(await ids(own, "invoices -toner"), []);
+    assert.deepEqual(await ids(staff, "invoices -zebrafish"), [byTitle.id]);
   });
 
   test("a retried create with the same Idempotency-Key returns the first ticket and creates nothing", async () => {

@@ -239,6 +239,7 @@ export async function addReply(
         internal,
       });
       await attachFiles(deps, tx, files, { ticketId, messageId: message.id, uploaderId: actor.id });
+      await repo.appendToSearch(tx, ticketId, data.content, internal);
       const next = statusAfterReply(ticket.status, {
         side,
         internal,

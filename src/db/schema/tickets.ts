@@ -1,4 +1,4 @@
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import {
   type AnyPgColumn,
   bigint,
@@ -13,15 +13,11 @@ import {
 } from "drizzle-orm/pg-core";
 import { users } from "./users.ts";
 
-/** A full-text search document; only ever written by PostgreSQL (generated columns). */
+/** A full-text search document, written by SQL only (see tickets.repo). */
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 /** The text-search configuration of every search column and query: one, so they always agree. */
 export const SEARCH_CONFIG = "english";
-
-function searchable(column: AnyPgColumn): SQL {
-  return sql`to_tsvector('english', ${column})`;
-}
 
 /** Declaration order is sort order: `ORDER BY priority` sorts low -> urgent. */
 export const ticketStatus = pgEnum("ticket_status", ["new", "open", "pending", "solved", "closed"]);
@@ -43,13 +39,19 @@ export const tickets = pgTable(
     followUpOf: integer().references((): AnyPgColumn => tickets.id),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
-    /** The title, for search (the description is the first message, searched there). */
-    search: tsvector()
-      .notNull()
-      .generatedAlwaysAs((): SQL => searchable(tickets.title)),
+    /**
+     * The ticket as one search document: its title and every public message,
+     * appended as messages arrive. One document per ticket lets PostgreSQL
+     * choose between the GIN index (rare words) and walking a queue index
+     * (common words), and makes `-word` exclude a ticket, not a message.
+     */
+    search: tsvector().notNull().default(sql`''::tsvector`),
+    /** Internal notes' words, searched for staff only. */
+    internalSearch: tsvector().notNull().default(sql`''::tsvector`),
   },
   (t) => [
     index("tickets_search_idx").using("gin", t.search),
+    index("tickets_internal_search_idx").using("gin", t.internalSearch),
     // Queues: filtered by status (and assignee), newest activity first, keyset on (updated_at, id).
     index("tickets_status_updated_idx").on(t.status, t.updatedAt, t.id),
     index("tickets_assignee_status_updated_idx").on(t.assigneeId, t.status, t.updatedAt, t.id),
@@ -74,14 +76,8 @@ export const messages = pgTable(
     /** Internal notes are for staff only and never reach a customer. */
     internal: boolean().notNull().default(false),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
-    search: tsvector()
-      .notNull()
-      .generatedAlwaysAs((): SQL => searchable(messages.content)),
   },
-  (t) => [
-    index("messages_ticket_idx").on(t.ticketId, t.id),
-    index("messages_search_idx").using("gin", t.search),
-  ],
+  (t) => [index("messages_ticket_idx").on(t.ticketId, t.id)],
 );
 
 /** The audit trail: one row per change of status, priority or assignee. Never updated. */
