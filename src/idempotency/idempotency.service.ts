@@ -74,3 +74,26 @@ export async function once(
 export async function pruneExpiredKeys(deps: Deps): Promise<number> {
   return repo.deleteExpired(deps.db, IDEMPOTENCY_TTL_MS);
 }
+
+/**
+ * Creates something for an API `POST`: directly when the request carries no
+ * `Idempotency-Key`, otherwise at most once per key (see `once`). `create`
+ * gets the transaction to run in when there is one. Always a 201 answer.
+ */
+export async function createOnce(
+  deps: Deps,
+  request: { userId: number; key: string | undefined; route: string; body: unknown },
+  create: (tx?: Tx) => Promise<unknown>,
+): Promise<{ body: unknown; replayed: boolean }> {
+  if (request.key === undefined) return { body: await create(), replayed: false };
+  const result = await once(
+    deps,
+    {
+      userId: request.userId,
+      key: request.key,
+      fingerprint: fingerprint("POST", request.route, request.body),
+    },
+    async (tx) => ({ status: 201, body: await create(tx) }),
+  );
+  return { body: result.body, replayed: result.replayed };
+}

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import Type from "typebox";
 import type { Deps } from "../deps.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
@@ -39,6 +39,17 @@ function ticketJson(t: TicketLike): TicketJson {
 
 const tags = ["tickets"];
 
+function idempotencyKey(req: FastifyRequest): string | undefined {
+  const key = req.headers["idempotency-key"];
+  return typeof key === "string" ? key : undefined;
+}
+
+/** 201 with the created object; a replayed answer says so in a header. */
+function created(reply: FastifyReply, result: { body: unknown; replayed: boolean }) {
+  if (result.replayed) reply.header("idempotent-replayed", "true");
+  return reply.code(201).send(result.body);
+}
+
 const IdempotencyHeader = Type.Object({
   "idempotency-key": Type.Optional(
     Type.String({
@@ -74,20 +85,12 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     async (req, reply) => {
       const actor = requireActor(req);
       const body = req.body as CreateTicketInput;
-      const key = req.headers["idempotency-key"];
-      if (typeof key !== "string") {
-        return reply.code(201).send(ticketJson(await tickets.createTicket(deps, actor, body)));
-      }
-      const result = await idempotency.once(
+      const result = await idempotency.createOnce(
         deps,
-        { userId: actor.id, key, fingerprint: idempotency.fingerprint("POST", "/tickets", body) },
-        async (tx) => ({
-          status: 201,
-          body: ticketJson(await tickets.createTicket(deps, actor, body, [], { tx })),
-        }),
+        { userId: actor.id, key: idempotencyKey(req), route: "/tickets", body },
+        async (tx) => ticketJson(await tickets.createTicket(deps, actor, body, [], { tx })),
       );
-      if (result.replayed) reply.header("idempotent-replayed", "true");
-      return reply.code(result.status as 201).send(result.body);
+      return created(reply, result);
     },
   );
 
@@ -217,25 +220,13 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
       const { id } = req.params as { id: number };
       const actor = requireActor(req);
       const body = req.body as ReplyInput;
-      const key = req.headers["idempotency-key"];
-      if (typeof key !== "string") {
-        const result = await tickets.addReply(deps, actor, id, body);
-        return reply.code(201).send(messageJson(result.message));
-      }
-      const result = await idempotency.once(
+      const result = await idempotency.createOnce(
         deps,
-        {
-          userId: actor.id,
-          key,
-          fingerprint: idempotency.fingerprint("POST", `/tickets/${id}/messages`, body),
-        },
-        async (tx) => ({
-          status: 201,
-          body: messageJson((await tickets.addReply(deps, actor, id, body, [], { tx })).message),
-        }),
+        { userId: actor.id, key: idempotencyKey(req), route: `/tickets/${id}/messages`, body },
+        async (tx) =>
+          messageJson((await tickets.addReply(deps, actor, id, body, [], { tx })).message),
       );
-      if (result.replayed) reply.header("idempotent-replayed", "true");
-      return reply.code(result.status as 201).send(result.body);
+      return created(reply, result);
     },
   );
 
