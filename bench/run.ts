@@ -30,6 +30,7 @@ import { prng, searchWords } from "./vocabulary.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCH_PASSWORD = "bench-password-1";
+const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tessera_bench";
 
 // ---------------------------------------------------------------- options
 
@@ -43,10 +44,7 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "20" },
     "mixed-connections": { type: "string", default: "50" },
     "deep-pages": { type: "string", default: "1000" },
-    "database-url": {
-      type: "string",
-      default: "postgres://postgres@127.0.0.1:5432/tessera_bench",
-    },
+    "database-url": { type: "string", default: DEFAULT_DATABASE_URL },
     "data-dir": { type: "string", default: path.join(os.tmpdir(), "tessera-bench-pglite") },
     reuse: { type: "boolean", default: false },
     drop: { type: "boolean", default: false },
@@ -90,7 +88,11 @@ const opts = {
   connections: whole("connections", args.connections, 1),
   mixedConnections: whole("mixed-connections", args["mixed-connections"], 1),
   deepPages: smoke ? 20 : whole("deep-pages", args["deep-pages"], 2),
-  databaseUrl: args["database-url"],
+  // The smoke run has a database of its own, so it never drops a full data set kept for --reuse.
+  databaseUrl:
+    smoke && args["database-url"] === DEFAULT_DATABASE_URL
+      ? DEFAULT_DATABASE_URL.replace(/tessera_bench$/, "tessera_bench_smoke")
+      : args["database-url"],
   dataDir: path.resolve(args["data-dir"]),
 };
 if (kind === "postgres") {
