@@ -77,6 +77,16 @@ describeEachDatabase("desk pages", (world) => {
     assert.equal(tooLong.statusCode, 400);
   });
 
+  test("working queues show counts; solved and closed, years of them, shows none", async () => {
+    const b = await world().signedIn(await makeAgent(world().deps));
+    const body = await desk(b, "/desk");
+    assert.ok(queueCount(body, "open") >= 0);
+    assert.match(
+      body,
+      /<a href="\/desk\?queue=done"[^>]*><span class="queue-label">Solved and closed<\/span><\/a>/,
+    );
+  });
+
   test("an anonymous visitor is sent to sign in", async () => {
     const page = await world().browser().get("/desk?queue=mine");
     assert.equal(page.statusCode, 303);

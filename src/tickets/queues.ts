@@ -6,10 +6,12 @@ export const QUEUES = {
   mine: { label: "Mine", statuses: ACTIVE_STATUSES, assignee: "me" },
   open: { label: "All open", statuses: ["new", "open"] },
   pending: { label: "Pending", statuses: ["pending"] },
-  done: { label: "Solved and closed", statuses: ["solved", "closed"] },
+  // Years of finished tickets: a count would read QUEUE_COUNT_CAP index entries on
+  // every desk view to say "10,000+", which tells an agent nothing. Not counted.
+  done: { label: "Solved and closed", statuses: ["solved", "closed"], counted: false },
 } as const satisfies Record<
   string,
-  { label: string; statuses: readonly Status[]; assignee?: "me" | "none" }
+  { label: string; statuses: readonly Status[]; assignee?: "me" | "none"; counted?: false }
 >;
 export type QueueName = keyof typeof QUEUES;
 

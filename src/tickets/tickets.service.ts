@@ -427,11 +427,15 @@ function isCursorInstant(value: string): boolean {
   );
 }
 
-/** How many tickets are in each queue, up to QUEUE_COUNT_CAP + 1 (staff only). */
-export async function countQueues(deps: Deps, actor: Actor): Promise<Record<QueueName, number>> {
+/** How many tickets are in each counted queue, up to QUEUE_COUNT_CAP + 1 (staff only). */
+export async function countQueues(
+  deps: Deps,
+  actor: Actor,
+): Promise<Partial<Record<QueueName, number>>> {
   if (!isStaff(actor)) throw new Forbidden();
+  const counted = Object.entries(QUEUES).filter(([, queue]) => !("counted" in queue));
   const entries = await Promise.all(
-    Object.entries(QUEUES).map(async ([name, queue]) => {
+    counted.map(async ([name, queue]) => {
       const assignee = "assignee" in queue ? queue.assignee : undefined;
       const n = await repo.countTickets(
         deps.db,
@@ -444,7 +448,7 @@ export async function countQueues(deps: Deps, actor: Actor): Promise<Record<Queu
       return [name, n] as const;
     }),
   );
-  return Object.fromEntries(entries) as Record<QueueName, number>;
+  return Object.fromEntries(entries) as Partial<Record<QueueName, number>>;
 }
 
 // An upload still in DATA_DIR/tmp after this long was abandoned (its request ended long ago).

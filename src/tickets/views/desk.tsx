@@ -58,7 +58,7 @@ function hasFilters(f: DeskFilters): boolean {
 export interface DeskPageProps {
   ctx: PageContext;
   filters: DeskFilters;
-  counts: Record<QueueName, number>;
+  counts: Partial<Record<QueueName, number>>;
   staff: readonly Actor[];
   tickets: readonly TicketListItem[];
   /** The requester the list is narrowed to, when one is. */
@@ -75,7 +75,7 @@ function QueueNav({
   counts,
 }: {
   filters: DeskFilters;
-  counts: Record<QueueName, number>;
+  counts: Partial<Record<QueueName, number>>;
 }) {
   return (
     <nav class="queues" aria-label="Queues">
@@ -86,8 +86,13 @@ function QueueNav({
               href={`/desk?queue=${name}`}
               aria-current={name === filters.queue ? "page" : undefined}
             >
-              <span class="queue-label">{QUEUES[name].label}</span>{" "}
-              <span class="count">{formatCount(counts[name])}</span>
+              <span class="queue-label">{QUEUES[name].label}</span>
+              {counts[name] !== undefined && (
+                <>
+                  {" "}
+                  <span class="count">{formatCount(counts[name])}</span>
+                </>
+              )}
             </a>
           </li>
         ))}
