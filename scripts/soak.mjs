@@ -8,18 +8,18 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import pg from "pg";
 import { createUser, startSession } from "../src/accounts/accounts.service.ts";
 import { loadConfig } from "../src/config.ts";
 import { openDatabase } from "../src/db/client.ts";
 import { createTicket } from "../src/tickets/tickets.service.ts";
 import { createToken } from "../src/tokens/tokens.service.ts";
+import { freePort } from "../test/helpers/net.ts";
+import { createScratchDatabase } from "../test/helpers/postgres.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SAMPLE_EVERY_MS = 10_000;
@@ -50,37 +50,6 @@ const adminUrl =
   "postgres://postgres@127.0.0.1:5432/test";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function createDatabase() {
-  const name = `tessera_soak_${randomBytes(5).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.href,
-    name,
-    async drop() {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
 
 /** Customers and an agent with API tokens and sessions, and a few tickets to read from the start. */
 async function seed(databaseUrl, dataDir) {
@@ -136,7 +105,7 @@ const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-soak-"));
-  const database = await createDatabase();
+  const database = await createScratchDatabase("tessera_soak", adminUrl);
   let child;
   try {
     const people = await seed(database.url, dataDir);

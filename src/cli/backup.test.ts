@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { after, describe, test } from "node:test";
 import { eq } from "drizzle-orm";
 import { makeCustomer } from "../../test/helpers/factories.ts";
+import { freePort } from "../../test/helpers/net.ts";
 import { loadConfig } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
 import { messages, tickets, users } from "../db/schema/index.ts";
@@ -121,19 +121,6 @@ function attachmentFiles(dataDir: string): string[] {
     .readdirSync(root, { recursive: true })
     .map((name) => path.join(root, String(name)))
     .filter((file) => fs.statSync(file).isFile());
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === "object" ? resolve(address.port) : reject(new Error("port")),
-      );
-    });
-  });
 }
 
 describe("tessera backup and restore", { concurrency: true }, () => {

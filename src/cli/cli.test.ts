@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import pg from "pg";
+import { freePort } from "../../test/helpers/net.ts";
+import { createScratchDatabase } from "../../test/helpers/postgres.ts";
 
 /**
  * The real command line, run as child processes the way people run it
@@ -117,20 +116,6 @@ function oneErrorLine(run: Run): string {
   const line = lines[0] ?? "";
   assert.match(line, /^tessera: /);
   return line;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === "object") resolve(address.port);
-        else reject(new Error("no port"));
-      });
-    });
-  });
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
@@ -454,13 +439,8 @@ describe("tessera CLI", { concurrency: true }, () => {
   describe("on a PostgreSQL server", { skip: !adminUrl && "TEST_DATABASE_URL is not set" }, () => {
     test("migrate, user create and demo work against DATABASE_URL", SLOW, async () => {
       if (!adminUrl) return;
-      const name = `tessera_cli_${randomBytes(6).toString("hex")}`;
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      const url = new URL(adminUrl);
-      url.pathname = `/${name}`;
-      const env = { DATABASE_URL: url.href, DATA_DIR: tempDir() };
+      const scratch = await createScratchDatabase("tessera_cli");
+      const env = { DATABASE_URL: scratch.url, DATA_DIR: tempDir() };
       try {
         const migrate = await tessera(["migrate"], env);
         assert.equal(migrate.code, 0, migrate.stderr);
@@ -479,8 +459,7 @@ describe("tessera CLI", { concurrency: true }, () => {
         assert.equal(again.code, 1);
         assert.match(oneErrorLine(again), /the demo only loads into an empty database/);
       } finally {
-        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await admin.end();
+        await scratch.drop();
       }
     });
   });

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import net from "node:net";
 import { after, before, test } from "node:test";
 import nodemailer from "nodemailer";
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/db.ts";
 import { makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { freePort } from "../../test/helpers/net.ts";
 import { type SmtpSink, startSmtpSink } from "../../test/helpers/smtp-sink.ts";
 import { loadConfig } from "../config.ts";
 import type { Deps } from "../deps.ts";
@@ -16,14 +15,6 @@ function capture(): { log: Deps["log"]; lines: string[] } {
     lines.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
   };
   return { log: { info: write, warn: write, error: write, debug() {} }, lines };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 let db: TestDatabase;

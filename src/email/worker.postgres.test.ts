@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import pg from "pg";
+import { createScratchDatabase, type ScratchDatabase } from "../../test/helpers/postgres.ts";
 import { type SmtpSink, startSmtpSink } from "../../test/helpers/smtp-sink.ts";
 import { loadConfig } from "../config.ts";
 import { type Database, openDatabase } from "../db/client.ts";
@@ -19,19 +18,14 @@ const silent: Deps["log"] = { info() {}, warn() {}, error() {}, debug() {} };
 describe("two outbox workers on one PostgreSQL", {
   skip: !adminUrl && "TEST_DATABASE_URL is not set",
 }, () => {
-  const name = `tessera_test_${randomBytes(6).toString("hex")}`;
+  let scratch: ScratchDatabase;
   let nodes: Database[] = [];
   let sink: SmtpSink;
   before(async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl ?? "");
-    url.pathname = `/${name}`;
+    scratch = await createScratchDatabase();
     nodes = [
-      await openDatabase({ kind: "postgres", url: url.href, poolMax: 3 }),
-      await openDatabase({ kind: "postgres", url: url.href, poolMax: 3 }),
+      await openDatabase({ kind: "postgres", url: scratch.url, poolMax: 3 }),
+      await openDatabase({ kind: "postgres", url: scratch.url, poolMax: 3 }),
     ];
     await nodes[0]?.migrate();
     sink = await startSmtpSink();
@@ -39,10 +33,7 @@ describe("two outbox workers on one PostgreSQL", {
   after(async () => {
     await sink?.close();
     for (const node of nodes) await node.close();
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await scratch?.drop();
   });
 
   test("each of 40 mails is sent exactly once, and both workers take a share", async () => {

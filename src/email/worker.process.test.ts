@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { eq } from "drizzle-orm";
 import { makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { freePort } from "../../test/helpers/net.ts";
 import { type SmtpSink, startSmtpSink } from "../../test/helpers/smtp-sink.ts";
 import { loadConfig } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
@@ -23,14 +23,6 @@ import { startOutboxWorker } from "./worker.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const silent: Deps["log"] = { info() {}, warn() {}, error() {}, debug() {} };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function serve(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   let output = "";

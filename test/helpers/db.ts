@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { loadConfig } from "../../src/config.ts";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 import type { Deps } from "../../src/deps.ts";
+import { createScratchDatabase } from "./postgres.ts";
 
 export type DbKind = "pglite" | "postgres";
 
@@ -37,22 +36,9 @@ export async function createTestDatabase(
   let database: Database;
   let dropDatabase = async () => {};
   if (kind === "postgres") {
-    const adminUrl = process.env.TEST_DATABASE_URL;
-    if (!adminUrl) throw new Error("TEST_DATABASE_URL is not set");
-    const name = `tessera_test_${randomBytes(6).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    database = await openDatabase({ kind: "postgres", url: url.href, poolMax: 5 });
-    dropDatabase = async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    };
+    const scratch = await createScratchDatabase();
+    database = await openDatabase({ kind: "postgres", url: scratch.url, poolMax: 5 });
+    dropDatabase = scratch.drop;
   } else {
     database = await openDatabase({ kind: "pglite", dataDir: undefined });
   }

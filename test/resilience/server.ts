@@ -5,17 +5,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { createUser } from "../../src/accounts/accounts.service.ts";
 import type { Role } from "../../src/accounts/index.ts";
 import { loadConfig } from "../../src/config.ts";
 import { type DatabaseTarget, openDatabase } from "../../src/db/client.ts";
 import type { Deps } from "../../src/deps.ts";
 import { createToken } from "../../src/tokens/tokens.service.ts";
+import { freePort } from "../helpers/net.ts";
+import { createScratchDatabase } from "../helpers/postgres.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BIN = path.join(ROOT, "bin", "tessera.js");
@@ -47,22 +47,9 @@ export async function createStore(kind: "pglite" | "postgres"): Promise<Store> {
   let databaseUrl: string | undefined;
   let drop = async () => {};
   if (kind === "postgres") {
-    const adminUrl = process.env.TEST_DATABASE_URL;
-    if (!adminUrl) throw new Error("TEST_DATABASE_URL is not set");
-    const name = `tessera_res_${randomBytes(6).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.href;
-    drop = async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    };
+    const scratch = await createScratchDatabase("tessera_res");
+    databaseUrl = scratch.url;
+    drop = scratch.drop;
   }
   const store: Store = {
     kind,
@@ -129,19 +116,6 @@ export async function seedAccounts(
       accounts.push({ id: user.id, email: user.email, password, role: user.role, token });
     }
     return accounts;
-  });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => (port ? resolve(port) : reject(new Error("no free port"))));
-    });
   });
 }
 
