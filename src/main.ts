@@ -56,6 +56,12 @@ export async function serve(config: Config): Promise<void> {
   });
 
   let stopping = false;
+  // While stopping, every answer closes its connection, and keep-alive connections
+  // that fall idle are closed as they do: otherwise a client that was mid-request at
+  // SIGTERM keeps its connection open and the server waits out the grace period.
+  app.addHook("onSend", async (_req, reply) => {
+    if (stopping) reply.header("connection", "close");
+  });
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -65,6 +71,8 @@ export async function serve(config: Config): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     timer.unref();
+    const closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+    closeIdle.unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

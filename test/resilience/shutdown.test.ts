@@ -121,7 +121,60 @@ async function shutdownWhileBusy(kind: "pglite" | "postgres") {
   }
 }
 
+/**
+ * fetch keeps its connections open for reuse. Requests it has in flight at
+ * SIGTERM are answered, and the server then exits at once instead of sitting out
+ * the grace period waiting for those kept-alive connections to close.
+ */
+async function shutdownWithKeepAliveClients() {
+  const store = await createStore("pglite");
+  stores.push(store);
+  const [account] = await seedAccounts(store, 1);
+  assert.ok(account);
+  const server = await startServer(store);
+  const encoder = new TextEncoder();
+  const inFlight = Array.from({ length: 3 }, (_, i) => {
+    const body = JSON.stringify({ title: `keep-alive ${i}`, description: "sent in two halves" });
+    let finish = () => {};
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(body.slice(0, 10)));
+        finish = () => {
+          controller.enqueue(encoder.encode(body.slice(10)));
+          controller.close();
+        };
+      },
+    });
+    const response = fetch(`${server.url}/api/v1/tickets`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${account.token}`, "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit).then((r) => r.status);
+    return { response, finish: () => finish() };
+  });
+  await sleep(500);
+  const signalled = Date.now();
+  server.child.kill("SIGTERM");
+  await sleep(100);
+  for (const request of inFlight) request.finish();
+  assert.deepEqual(await Promise.all(inFlight.map((r) => r.response)), [201, 201, 201]);
+  const exit = await server.exited;
+  const tookMs = Date.now() - signalled;
+  assert.deepEqual(exit, { code: 0, signal: null }, server.log());
+  assert.ok(
+    tookMs < 3_000,
+    `exited ${tookMs} ms after SIGTERM, waiting on idle kept-alive connections`,
+  );
+}
+
 describe("graceful shutdown on SIGTERM", () => {
+  test(
+    "keep-alive clients mid-request are answered and do not hold the exit",
+    { timeout: 60_000 },
+    shutdownWithKeepAliveClients,
+  );
+
   test(
     "in-flight requests finish, new connections are refused, exit 0 [pglite]",
     {
