@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type { Config } from "../config.ts";
+import { MAX_ID } from "../lib/ids.ts";
 import { safeEqual } from "../lib/tokens.ts";
 
 /**
@@ -40,7 +41,7 @@ export function ticketFromReplyAddress(secret: string, address: string): number 
   const match = /\+(\d{1,10})-([0-9a-f]+)$/.exec(local);
   if (!match?.[1] || !match[2]) return undefined;
   const ticketId = Number(match[1]);
-  if (!Number.isSafeInteger(ticketId) || ticketId < 1 || ticketId > 2_147_483_647) return undefined;
+  if (!Number.isSafeInteger(ticketId) || ticketId < 1 || ticketId > MAX_ID) return undefined;
   return safeEqual(match[2], replyToken(secret, ticketId)) ? ticketId : undefined;
 }
 

@@ -1,4 +1,5 @@
 import Type, { type TSchema } from "typebox";
+import { MAX_ID } from "../lib/ids.ts";
 
 /** RFC 9457 problem details, as every API error is answered. */
 export const Problem = Type.Object(
@@ -53,6 +54,6 @@ export function Page<T extends TSchema>(item: T) {
 export const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 25 });
 export const Cursor = Type.String({ minLength: 1, maxLength: 500 });
 export const IdParam = Type.Object(
-  { id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) },
+  { id: Type.Integer({ minimum: 1, maximum: MAX_ID }) },
   { additionalProperties: false },
 );

@@ -225,6 +225,10 @@ describeEachDatabase("tickets API", (world) => {
       assigneeId: customer.id,
     });
     assert.equal(assignCustomer.status, 400, "a customer cannot be an assignee");
+    const beyondInt = await staff.patch(`/tickets/${(await makeTicket(deps, customer)).id}`, {
+      assigneeId: 2_147_483_648,
+    });
+    assert.equal(beyondInt.status, 400, "an id beyond the database's integers is invalid input");
     const own = await apiAs(world(), customer);
     const reply = await own.post(`/tickets/${ticket.id}/messages`, { content: "It broke again" });
     assert.equal(reply.status, 201);

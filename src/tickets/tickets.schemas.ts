@@ -1,4 +1,5 @@
 import Type, { type Static } from "typebox";
+import { MAX_ID } from "../lib/ids.ts";
 import { Email, Text } from "../lib/validate.ts";
 import { PRIORITIES, STATUSES } from "./lifecycle.ts";
 
@@ -39,7 +40,9 @@ export const UpdateTicketInput = Type.Object(
   {
     status: Type.Optional(StatusSchema),
     priority: Type.Optional(PrioritySchema),
-    assigneeId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    assigneeId: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -113,7 +116,7 @@ export const TicketListQuery = Type.Object(
     assigneeId: Type.Optional(
       Type.String({ pattern: "^([1-9][0-9]{0,9}|me|none)$", description: "A user id, me or none" }),
     ),
-    requesterId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+    requesterId: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
     q: Type.Optional(
       Type.String({
         maxLength: 200,
