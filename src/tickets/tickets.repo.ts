@@ -59,14 +59,20 @@ export async function lockTicket(db: Executor, id: number): Promise<TicketRow | 
   return row;
 }
 
+/** Changes a ticket and marks it active; `reply` also adds a public message's words to its search document. */
 export async function updateTicket(
   db: Executor,
   id: number,
   change: Partial<Pick<TicketRow, "status" | "priority" | "assigneeId">>,
+  reply?: { content: string },
 ): Promise<TicketRow> {
   const [row] = await db
     .update(tickets)
-    .set({ ...change, updatedAt: sql`now()` })
+    .set({
+      ...change,
+      updatedAt: sql`now()`,
+      ...(reply ? { search: appendedDocument(tickets.search, reply.content) } : {}),
+    })
     .where(eq(tickets.id, id))
     .returning(ticketColumns);
   if (!row) throw new Error(`ticket ${id} vanished inside its transaction`);
@@ -82,22 +88,24 @@ export async function insertMessage(
   return row;
 }
 
-/**
- * Adds a message's words to its ticket's search document (internal notes to
- * the staff-only one). A document that has reached its size cap stays as it is.
- */
-export async function appendToSearch(
+/** A search document with `content`'s words added; one that has reached its size cap stays as it is. */
+function appendedDocument(
+  column: typeof tickets.search | typeof tickets.internalSearch,
+  content: string,
+): SQL {
+  return sql`case when pg_column_size(${column}) < ${SEARCH_DOCUMENT_MAX_BYTES}
+    then ${column} || ${toSearchable(content)} else ${column} end`;
+}
+
+/** Adds an internal note's words to its ticket's staff-only search document (not activity). */
+export async function appendNoteToSearch(
   db: Executor,
   ticketId: number,
   content: string,
-  internal: boolean,
 ): Promise<void> {
-  const column = internal ? tickets.internalSearch : tickets.search;
-  const appended = sql`case when pg_column_size(${column}) < ${SEARCH_DOCUMENT_MAX_BYTES}
-    then ${column} || ${toSearchable(content)} else ${column} end`;
   await db
     .update(tickets)
-    .set(internal ? { internalSearch: appended } : { search: appended })
+    .set({ internalSearch: appendedDocument(tickets.internalSearch, content) })
     .where(eq(tickets.id, ticketId));
 }
 

@@ -239,7 +239,6 @@ export async function addReply(
         internal,
       });
       await attachFiles(deps, tx, files, { ticketId, messageId: message.id, uploaderId: actor.id });
-      await repo.appendToSearch(tx, ticketId, data.content, internal);
       const next = statusAfterReply(ticket.status, {
         side,
         internal,
@@ -247,11 +246,15 @@ export async function addReply(
       });
       // `updated_at` is activity the customer can see (their list sorts by it), so
       // an internal note leaves it alone: it must not hint that staff wrote something.
-      if (internal) return { ticket, message };
+      if (internal) {
+        await repo.appendNoteToSearch(tx, ticketId, data.content);
+        return { ticket, message };
+      }
       const updated = await repo.updateTicket(
         tx,
         ticketId,
         next === ticket.status ? {} : { status: next },
+        { content: data.content },
       );
       if (next !== ticket.status) {
         await repo.insertEvents(tx, [
