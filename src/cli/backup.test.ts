@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { after, describe, test } from "node:test";
 import { eq } from "drizzle-orm";
+import { type CliRun, runCli, startCli } from "../../test/helpers/cli.ts";
 import { makeCustomer } from "../../test/helpers/factories.ts";
 import { freePort } from "../../test/helpers/net.ts";
 import { loadConfig } from "../config.ts";
@@ -20,7 +20,6 @@ import { createTicket } from "../tickets/tickets.service.ts";
  * directories of their own, checked by opening the database afterwards.
  */
 
-const BIN = path.resolve(import.meta.dirname, "../../bin/tessera.js");
 const SLOW = { timeout: 120_000 };
 const tempDirs: string[] = [];
 
@@ -34,53 +33,11 @@ after(() => {
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cliEnv(env: Record<string, string>): Record<string, string> {
-  const base: Record<string, string> = { LOG_LEVEL: "silent" };
-  for (const name of ["PATH", "HOME", "TMPDIR", "LANG"]) {
-    const value = process.env[name];
-    if (value !== undefined) base[name] = value;
-  }
-  return { ...base, ...env };
-}
-
-function start(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
-    cwd: path.dirname(BIN),
-    env: cliEnv(env),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-}
-
-function tessera(args: string[], env: Record<string, string>): Promise<Run> {
-  const child = start(args, env);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`tessera ${args.join(" ")} took too long\n${stdout}\n${stderr}`));
-    }, 90_000);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const tessera = (args: string[], env: Record<string, string>) =>
+  runCli(args, env, { timeoutMs: 90_000 });
 
 /** The failure a person sees: exactly one line on stderr, starting `tessera:`. */
-function oneErrorLine(run: Run): string {
+function oneErrorLine(run: CliRun): string {
   const lines = run.stderr.trimEnd().split("\n");
   assert.equal(lines.length, 1, `expected one line on stderr, got:\n${run.stderr}`);
   assert.match(lines[0] ?? "", /^tessera: /);
@@ -245,7 +202,7 @@ describe("tessera backup and restore", { concurrency: true }, () => {
     const existing = path.join(tempDir(), "existing-backup");
     fs.writeFileSync(existing, "whatever is in it, the lock is checked first");
     const port = await freePort();
-    const server = start(["serve"], { DATA_DIR: dataDir, PORT: String(port) });
+    const server = startCli(["serve"], { DATA_DIR: dataDir, PORT: String(port) });
     try {
       const deadline = Date.now() + 60_000;
       for (;;) {

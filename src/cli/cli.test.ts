@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
+import { type CliRun, runCli, startCli } from "../../test/helpers/cli.ts";
 import { freePort } from "../../test/helpers/net.ts";
 import { createScratchDatabase } from "../../test/helpers/postgres.ts";
 
@@ -13,7 +14,6 @@ import { createScratchDatabase } from "../../test/helpers/postgres.ts";
  * Node and open PGlite, so groups run side by side and each keeps to a few runs.
  */
 
-const BIN = path.resolve(import.meta.dirname, "../../bin/tessera.js");
 const SLOW = { timeout: 180_000 };
 const tempDirs: string[] = [];
 
@@ -26,33 +26,6 @@ function tempDir(): string {
 after(() => {
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** How long the process ran. */
-  ms: number;
-}
-
-/** Only what the CLI needs from the outside, so the runner's own settings never leak in. */
-function cliEnv(env: Record<string, string>): Record<string, string> {
-  const base: Record<string, string> = { LOG_LEVEL: "silent" };
-  for (const name of ["PATH", "HOME", "TMPDIR", "LANG"]) {
-    const value = process.env[name];
-    if (value !== undefined) base[name] = value;
-  }
-  return { ...base, ...env };
-}
-
-function start(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
-    cwd: path.dirname(BIN),
-    env: cliEnv(env),
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-}
 
 // Each run starts Node, tsx and often PGlite: more at once than the machine has cores only
 // makes every one of them slow.
@@ -71,46 +44,17 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs one command to its end; `input` goes to its standard input (closed either way). */
+/** Runs one command to its end, a few at a time. */
 function tessera(
   args: string[],
   env: Record<string, string>,
   options: { input?: string; timeoutMs?: number } = {},
-): Promise<Run> {
-  return slot(() => runToEnd(args, env, options));
-}
-
-function runToEnd(
-  args: string[],
-  env: Record<string, string>,
-  options: { input?: string; timeoutMs?: number },
-): Promise<Run> {
-  const started = Date.now();
-  const child = start(args, env);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdin?.end(options.input ?? "");
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`tessera ${args.join(" ")} took too long\n${stdout}\n${stderr}`));
-    }, options.timeoutMs ?? 60_000);
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+): Promise<CliRun> {
+  return slot(() => runCli(args, env, options));
 }
 
 /** The failure a person sees: exactly one line on stderr, starting `tessera:`. */
-function oneErrorLine(run: Run): string {
+function oneErrorLine(run: CliRun): string {
   const lines = run.stderr.trimEnd().split("\n");
   assert.equal(lines.length, 1, `expected one line on stderr, got:\n${run.stderr}`);
   const line = lines[0] ?? "";
@@ -131,7 +75,7 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: str
 /** Starts `tessera serve` on a free port and waits until /healthz answers. */
 async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = start(["serve"], {
+  const child = startCli(["serve"], {
     DATA_DIR: dataDir,
     PORT: String(port),
     HOST: "127.0.0.1",
