@@ -40,6 +40,37 @@ module.exports = {
       to: { path: "^src/[^/]+/.+\\.repo\\.ts$", pathNot: "^src/$1/" },
     },
     {
+      name: "tickets-know-no-reactions",
+      comment:
+        "Tickets record events; features react to them (DESIGN.md section 8). tickets/ imports only " +
+        "the base (lib, db, platform, events) and the features it is built on (accounts, tokens, " +
+        "idempotency, settings), never one that reacts to it: subscribe in src/reactions.ts instead.",
+      severity: "error",
+      from: { path: "^src/tickets/" },
+      to: {
+        path: "^src/",
+        pathNot: [
+          "^src/(tickets|lib|db|platform|events|accounts|tokens|idempotency|settings)/",
+          "^src/(deps|config)\\.ts$",
+        ],
+      },
+    },
+    {
+      name: "events-know-no-feature",
+      comment:
+        "The event types and the bus are the base every reaction imports: they import no reaction.",
+      severity: "error",
+      from: { path: "^src/events/" },
+      to: {
+        path: "^src/",
+        pathNot: [
+          "^src/(events|db|lib)/",
+          "^src/tickets/lifecycle\\.ts$",
+          "^src/accounts/actor\\.ts$",
+        ],
+      },
+    },
+    {
       name: "lib-knows-no-feature",
       comment: "lib/ holds helpers with no feature knowledge.",
       severity: "error",

@@ -16,6 +16,7 @@ import autocannon from "autocannon";
 import { createUser, startSession } from "../src/accounts/accounts.service.ts";
 import { loadConfig } from "../src/config.ts";
 import { openDatabase } from "../src/db/client.ts";
+import { composeDeps } from "../src/reactions.ts";
 import { createTicket } from "../src/tickets/tickets.service.ts";
 import { createToken } from "../src/tokens/tokens.service.ts";
 import { freePort } from "../test/helpers/net.ts";
@@ -56,7 +57,7 @@ async function seed(databaseUrl, dataDir) {
   const database = await openDatabase({ kind: "postgres", url: databaseUrl, poolMax: 2 });
   await database.migrate();
   const config = loadConfig({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: "silent" });
-  const deps = { db: database.db, config, log: console };
+  const deps = composeDeps({ db: database.db, config, log: console });
   const person = async (role, i) => {
     const user = await createUser(deps, "system", {
       email: `soak-${role}${i}@example.test`,

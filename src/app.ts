@@ -4,10 +4,12 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { accountsPages } from "./accounts/accounts.pages.tsx";
 import { accountsApi } from "./accounts/accounts.routes.ts";
 import { adminPages } from "./accounts/admin.pages.tsx";
+import type { Database } from "./db/client.ts";
 import type { Deps } from "./deps.ts";
 import { emailPages } from "./email/email.pages.tsx";
 import { emailApi } from "./email/email.routes.ts";
 import { countPendingOutbox } from "./email/index.ts";
+import { EVENTS_CHANNEL, type EventBus } from "./events/bus.ts";
 import { API_PREFIX, apiDocsPlugin, apiPlugin, openApiPlugin } from "./platform/api.ts";
 import { authPlugin } from "./platform/auth.ts";
 import { errorsPlugin } from "./platform/errors.ts";
@@ -20,11 +22,20 @@ import { securityPlugin } from "./platform/security.ts";
 import { staticPlugin } from "./platform/static.ts";
 import { uploadsPlugin } from "./platform/uploads.ts";
 import { viewsPlugin } from "./platform/views.ts";
+import { composeReactions } from "./reactions.ts";
 import { deskPages } from "./tickets/desk.pages.tsx";
 import { ticketsPages } from "./tickets/tickets.pages.tsx";
 import { ticketsApi } from "./tickets/tickets.routes.ts";
 import { tokensPages } from "./tokens/tokens.pages.tsx";
 import "./platform/types.ts";
+
+/** What buildApp needs: the services' deps (the logger is the app's own), and optionally
+ * the event bus (composed here when absent) and how to listen for committed events. */
+export type AppDeps = Omit<Deps, "log" | "events"> & {
+  events?: EventBus<Deps> | undefined;
+  /** When given, committed events from every node reach the bus's after-commit reactions. */
+  listen?: Database["listen"] | undefined;
+};
 
 export interface AppOptions {
   /** Logger settings for Fastify (false in tests). */
@@ -36,7 +47,7 @@ export const BODY_LIMIT = 1024 * 1024;
 
 /** Builds the web app: platform plugins first, then each feature. Does not listen. */
 export async function buildApp(
-  deps: Omit<Deps, "log">,
+  { listen, ...deps }: AppDeps,
   options: AppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
@@ -51,7 +62,20 @@ export async function buildApp(
     // A malformed URL is refused before any hook runs: answered with the security headers.
     frameworkErrors: frameworkErrors(deps.config),
   }).withTypeProvider<TypeBoxTypeProvider>();
-  const fullDeps: Deps = { ...deps, log: app.log };
+  const fullDeps: Deps = { ...deps, events: deps.events ?? composeReactions(), log: app.log };
+  if (listen) {
+    let unlisten: (() => Promise<void>) | undefined;
+    app.addHook("onReady", async () => {
+      unlisten = await listen(EVENTS_CHANNEL, {
+        onPayload: (payload) => fullDeps.events.deliver(payload, app.log),
+        onReconnect: () => app.log.warn("listening for events again after a lost connection"),
+        onError: (error) => app.log.error({ err: error }, "event listener connection failed"),
+      });
+    });
+    app.addHook("onClose", async () => {
+      await unlisten?.();
+    });
+  }
 
   await app.register(requestContextPlugin);
   await app.register(metricsPlugin, { ...fullDeps, outboxCounter: countPendingOutbox });

@@ -6,6 +6,7 @@ import { databaseTarget } from "./db/target.ts";
 import { type EmailChannel, startEmailChannel } from "./email/index.ts";
 import { pruneExpiredKeys } from "./idempotency/idempotency.service.ts";
 import { logOptions } from "./platform/logging.ts";
+import { composeReactions } from "./reactions.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
 
 // Expired sessions, rate-limit windows, idempotency keys and abandoned uploads are cleared at start and
@@ -38,8 +39,12 @@ export async function serve(config: Config): Promise<void> {
     await database.close();
     throw error;
   }
-  const app = await buildApp({ db: database.db, config }, { logger: loggerOptions(config) });
-  const deps = { db: database.db, config, log: app.log };
+  const events = composeReactions();
+  const app = await buildApp(
+    { db: database.db, config, events, listen: database.listen },
+    { logger: loggerOptions(config) },
+  );
+  const deps = { db: database.db, config, log: app.log, events };
   const housekeep = () => {
     Promise.all([pruneExpired(deps), sweepAbandonedUploads(deps), pruneExpiredKeys(deps)]).catch(
       (error: unknown) => app.log.error({ err: error }, "housekeeping failed"),

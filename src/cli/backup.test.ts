@@ -12,6 +12,7 @@ import { loadConfig } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
 import { messages, tickets, users } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
+import { composeDeps } from "../reactions.ts";
 import { stageUpload } from "../tickets/attachments.storage.ts";
 import { createTicket } from "../tickets/tickets.service.ts";
 
@@ -52,7 +53,7 @@ async function withDataDir<T>(dataDir: string, work: (deps: Deps) => Promise<T>)
   try {
     await database.migrate();
     const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent" });
-    return await work({ db: database.db, config, log: silentLog });
+    return await work(composeDeps({ db: database.db, config, log: silentLog }));
   } finally {
     await database.close();
   }

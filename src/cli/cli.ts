@@ -10,6 +10,7 @@ import { databaseTarget } from "../db/target.ts";
 import type { Deps } from "../deps.ts";
 import { AppError, Invalid } from "../lib/errors.ts";
 import { serve } from "../main.ts";
+import { composeDeps } from "../reactions.ts";
 import { createToken } from "../tokens/tokens.service.ts";
 import { backupDatabase, restoreDatabase } from "./backup.ts";
 import { seedDemo } from "./demo.ts";
@@ -47,7 +48,7 @@ async function withDatabase<T>(run: (deps: Deps, database: Database) => Promise<
   const database = await openDatabase(databaseTarget(config));
   try {
     await database.migrate();
-    return await run({ db: database.db, config, log: cliLog }, database);
+    return await run(composeDeps({ db: database.db, config, log: cliLog }), database);
   } finally {
     await database.close();
   }

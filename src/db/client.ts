@@ -22,7 +22,72 @@ export interface Database {
   readonly kind: "pglite" | "postgres";
   /** Applies committed migrations that have not run yet. */
   migrate(): Promise<void>;
+  /**
+   * Calls `onPayload` with every NOTIFY on `channel` that commits, from any
+   * connection (any node). On PostgreSQL a connection of its own listens and
+   * reconnects after a failure (calling `onReconnect`: notifications sent while
+   * it was away are lost). Returns the function that stops listening.
+   */
+  listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  onPayload(payload: string): void;
+  onReconnect?(): void;
+  onError?(error: unknown): void;
+}
+
+// A listening connection that failed is opened again after this long.
+const RELISTEN_DELAY_MS = 1_000;
+
+/** A PostgreSQL connection that LISTENs on one channel and comes back after a failure. */
+async function listenPostgres(
+  url: string,
+  channel: string,
+  handlers: ListenHandlers,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    next.on("notification", (msg) => {
+      if (msg.channel === channel && msg.payload !== undefined) handlers.onPayload(msg.payload);
+    });
+    const lost = (error?: unknown) => {
+      if (client !== next || stopped) return;
+      client = undefined;
+      if (error) handlers.onError?.(error);
+      next.end().catch(() => {});
+      retry = setTimeout(reconnect, RELISTEN_DELAY_MS);
+      retry.unref();
+    };
+    next.on("error", lost);
+    next.on("end", () => lost());
+    client = next;
+    await next.connect();
+    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  };
+  const reconnect = () => {
+    if (stopped) return;
+    connect().then(
+      () => handlers.onReconnect?.(),
+      (error: unknown) => {
+        handlers.onError?.(error);
+        client?.end().catch(() => {});
+        client = undefined;
+        retry = setTimeout(reconnect, RELISTEN_DELAY_MS);
+        retry.unref();
+      },
+    );
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    await client?.end().catch(() => {});
+  };
 }
 
 export const MIGRATIONS_DIR = path.resolve(
@@ -64,6 +129,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
           client.release();
         }
       },
+      listen: (channel, handlers) => listenPostgres(target.url, channel, handlers),
       close: () => pool.end(),
     };
   }
@@ -86,6 +152,14 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       await migratePglite(drizzlePglite({ client, casing: "snake_case" }), {
         migrationsFolder: MIGRATIONS_DIR,
       });
+    },
+    async listen(channel, handlers) {
+      // One connection in-process: a NOTIFY from any query reaches these listeners at commit.
+      const stop = await client.listen(channel, (payload) => handlers.onPayload(payload));
+      // Closing the database ends every listener: nothing left to stop then.
+      return async () => {
+        if (!client.closed) await stop();
+      };
     },
     async close() {
       await client.close();

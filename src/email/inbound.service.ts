@@ -299,7 +299,9 @@ export async function receiveEmail(
           role: known.role,
         };
         const files = await stageAttachments(deps, parsed);
-        const result = await tickets.addReply(deps, actor, ticket.id, { content }, files);
+        const result = await tickets.addReply(deps, actor, ticket.id, { content }, files, {
+          channel: "email",
+        });
         return finish(
           result.ticket.id === ticket.id ? "reply" : "ticket",
           result.ticket.id === ticket.id ? undefined : `follow-up of closed ticket #${ticket.id}`,
@@ -332,7 +334,7 @@ export async function receiveEmail(
         actor,
         { title: titleFromSubject(parsed.subject), description: content },
         files,
-        { tx },
+        { tx, channel: "email" },
       );
     });
     return finish("ticket", note, created.id);

@@ -14,6 +14,7 @@ import { loadConfig } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
 import { outbox } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
+import { composeDeps } from "../reactions.ts";
 import { smtpSender } from "./smtp.sender.ts";
 import { startOutboxWorker } from "./worker.ts";
 
@@ -61,7 +62,7 @@ describe("outbox worker in a real process", () => {
     const config = loadConfig(env);
     const database = await openDatabase({ kind: "pglite", dataDir });
     await database.migrate();
-    const deps: Deps = { db: database.db, config, log: silent };
+    const deps: Deps = composeDeps({ db: database.db, config, log: silent });
     const customer = await makeCustomer(deps);
     const ticket = await makeTicket(deps, customer);
     const [row] = await deps.db.select().from(outbox).where(eq(outbox.ticketId, ticket.id));

@@ -128,6 +128,7 @@ test("the outbox depth is read at each scrape, and each app counts only its own 
     const deps = {
       db: {} as never,
       config: { metricsToken: undefined } as never,
+      events: {} as never,
       log: { info() {}, warn() {}, error() {}, debug() {} },
       outboxCounter: async () => pending,
     };

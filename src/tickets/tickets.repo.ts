@@ -29,14 +29,17 @@ function toSearchable(text: SQL | string): SQL {
   return sql`to_tsvector(${SEARCH_CONFIG}::regconfig, ${text})`;
 }
 
+/** A new ticket; `requesterWrote`: its first message is the requester's (starts the customer-reply clock). */
 export async function insertTicket(
   db: Executor,
   values: typeof tickets.$inferInsert,
+  options: { requesterWrote: boolean },
 ): Promise<TicketRow> {
   const [row] = await db
     .insert(tickets)
     .values({
       ...values,
+      ...(options.requesterWrote ? { lastCustomerReplyAt: sql`now()` } : {}),
       search: sql`${toSearchable(values.title)} || ${toSearchable(values.description)}`,
     })
     .returning(ticketColumns);
@@ -59,19 +62,29 @@ export async function lockTicket(db: Executor, id: number): Promise<TicketRow | 
   return row;
 }
 
-/** Changes a ticket and marks it active; `reply` also adds a public message's words to its search document. */
+/**
+ * Changes a ticket and marks it active (a status change restarts its status
+ * clock); `reply` is a public message: its words join the search document and
+ * it restarts the customer's or the agent's reply clock.
+ */
 export async function updateTicket(
   db: Executor,
   id: number,
   change: Partial<Pick<TicketRow, "status" | "priority" | "assigneeId">>,
-  reply?: { content: string },
+  reply?: { content: string; by: "customer" | "agent" },
 ): Promise<TicketRow> {
   const [row] = await db
     .update(tickets)
     .set({
       ...change,
       updatedAt: sql`now()`,
-      ...(reply ? { search: appendedDocument(tickets.search, reply.content) } : {}),
+      ...(change.status ? { statusChangedAt: sql`now()` } : {}),
+      ...(reply
+        ? {
+            search: appendedDocument(tickets.search, reply.content),
+            [reply.by === "customer" ? "lastCustomerReplyAt" : "lastAgentReplyAt"]: sql`now()`,
+          }
+        : {}),
     })
     .where(eq(tickets.id, id))
     .returning(ticketColumns);

@@ -88,7 +88,8 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
       const result = await idempotency.createOnce(
         deps,
         { userId: actor.id, key: idempotencyKey(req), route: "/tickets", body },
-        async (tx) => ticketJson(await tickets.createTicket(deps, actor, body, [], { tx })),
+        async (tx) =>
+          ticketJson(await tickets.createTicket(deps, actor, body, [], { tx, channel: "api" })),
       );
       return created(reply, result);
     },
@@ -224,7 +225,9 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         deps,
         { userId: actor.id, key: idempotencyKey(req), route: `/tickets/${id}/messages`, body },
         async (tx) =>
-          messageJson((await tickets.addReply(deps, actor, id, body, [], { tx })).message),
+          messageJson(
+            (await tickets.addReply(deps, actor, id, body, [], { tx, channel: "api" })).message,
+          ),
       );
       return created(reply, result);
     },

@@ -2,7 +2,7 @@ import * as accounts from "../accounts/index.ts";
 import { type Actor, isStaff } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
-import * as mail from "../email/outbox.service.ts";
+import type { Channel, DomainEvent, FieldChanges } from "../events/events.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
@@ -13,6 +13,7 @@ import {
   type StagedFile,
   sweepStaged,
 } from "./attachments.storage.ts";
+import { auditRows } from "./audit.ts";
 import {
   checkTransition,
   isEditable,
@@ -73,6 +74,29 @@ function checkFiles(files: readonly StagedFile[]): void {
 }
 
 /**
+ * Records what a write did: the audit trail rows, then the reactions
+ * subscribed at composition (mail, rules, live pages), all in `tx`.
+ */
+async function record(deps: Deps, tx: Tx, events: readonly DomainEvent[]): Promise<void> {
+  await repo.insertEvents(tx, auditRows(events));
+  await deps.events.record(deps, tx, events);
+}
+
+/** The events of one write to a ticket: `ticket.updated`, and the specific ones it implies. */
+function changeEvents(actor: Actor, ticket: Ticket, changes: FieldChanges): DomainEvent[] {
+  if (Object.keys(changes).length === 0) return [];
+  return [
+    { type: "ticket.updated", ticket, actor, changes },
+    ...(changes.status
+      ? [{ type: "ticket.status_changed" as const, ticket, actor, change: changes.status }]
+      : []),
+    ...(changes.assigneeId
+      ? [{ type: "ticket.assigned" as const, ticket, actor, change: changes.assigneeId }]
+      : []),
+  ];
+}
+
+/**
  * Writes a ticket, its first message, its attachments and its events inside
  * the caller's transaction. The one place a ticket is born.
  */
@@ -82,16 +106,21 @@ async function insertTicket(
   actor: Actor,
   data: Omit<CreateTicketInput, "requesterEmail">,
   files: readonly StagedFile[],
-  options: { requesterId?: number; followUpOf?: number } = {},
+  options: { requesterId?: number | undefined; followUpOf?: number; channel: Channel },
 ): Promise<{ ticket: Ticket; message: Message }> {
-  const { followUpOf } = options;
-  const ticket = await repo.insertTicket(tx, {
-    title: data.title,
-    description: data.description,
-    priority: data.priority ?? "normal",
-    requesterId: options.requesterId ?? actor.id,
-    followUpOf: followUpOf ?? null,
-  });
+  const requesterId = options.requesterId ?? actor.id;
+  const ticket = await repo.insertTicket(
+    tx,
+    {
+      title: data.title,
+      description: data.description,
+      priority: data.priority ?? "normal",
+      requesterId,
+      followUpOf: options.followUpOf ?? null,
+      channel: options.channel,
+    },
+    { requesterWrote: requesterId === actor.id },
+  );
   const message = await repo.insertMessage(tx, {
     ticketId: ticket.id,
     authorId: actor.id,
@@ -103,20 +132,7 @@ async function insertTicket(
     messageId: message.id,
     uploaderId: actor.id,
   });
-  await repo.insertEvents(tx, [
-    { ticketId: ticket.id, actorId: actor.id, kind: "created", toValue: ticket.status },
-    ...(followUpOf
-      ? [
-          {
-            ticketId: ticket.id,
-            actorId: actor.id,
-            kind: "follow_up",
-            fromValue: String(followUpOf),
-          },
-        ]
-      : []),
-  ]);
-  await mail.notifyTicketCreated(deps, tx, actor, ticket, message);
+  await record(deps, tx, [{ type: "ticket.created", ticket, actor, message }]);
   return { ticket, message };
 }
 
@@ -132,7 +148,7 @@ export async function createTicket(
   actor: Actor,
   input: CreateTicketInput,
   files: readonly StagedFile[] = [],
-  options: { tx?: Tx | undefined } = {},
+  options: { tx?: Tx | undefined; channel?: Channel | undefined } = {},
 ): Promise<Ticket> {
   try {
     const data = parse(
@@ -150,7 +166,10 @@ export async function createTicket(
         if (user.disabled) throw Invalid.field("requesterEmail", "belongs to a disabled account");
         requesterId = user.id;
       }
-      return insertTicket(deps, tx, actor, data, files, { requesterId });
+      return insertTicket(deps, tx, actor, data, files, {
+        requesterId,
+        channel: options.channel ?? "web",
+      });
     });
     return ticket;
   } finally {
@@ -199,7 +218,7 @@ export async function addReply(
   ticketId: number,
   input: ReplyInput,
   files: readonly StagedFile[] = [],
-  options: { tx?: Tx | undefined } = {},
+  options: { tx?: Tx | undefined; channel?: Channel | undefined } = {},
 ): Promise<ReplyResult> {
   try {
     const data = parse(ReplyInput, trimFields(input, ["content"]));
@@ -230,7 +249,10 @@ export async function addReply(
           description: data.content,
           priority: ticket.priority,
         };
-        return insertTicket(deps, tx, actor, followUp, files, { followUpOf: ticket.id });
+        return insertTicket(deps, tx, actor, followUp, files, {
+          followUpOf: ticket.id,
+          channel: options.channel ?? "web",
+        });
       }
       const message = await repo.insertMessage(tx, {
         ticketId,
@@ -244,24 +266,35 @@ export async function addReply(
         internal,
         waitOnCustomer: data.waitOnCustomer ?? false,
       });
+      const byRequester = actor.id === ticket.requesterId;
+      const created = {
+        type: "message.created" as const,
+        actor,
+        message,
+        authorRole: actor.role,
+        byRequester,
+      };
       // `updated_at` is activity the customer can see (their list sorts by it), so
       // an internal note leaves it alone: it must not hint that staff wrote something.
       if (internal) {
         await repo.appendNoteToSearch(tx, ticketId, data.content);
+        await record(deps, tx, [{ ...created, ticket }]);
         return { ticket, message };
       }
       const updated = await repo.updateTicket(
         tx,
         ticketId,
         next === ticket.status ? {} : { status: next },
-        { content: data.content },
+        { content: data.content, by: byRequester || side !== "staff" ? "customer" : "agent" },
       );
-      if (next !== ticket.status) {
-        await repo.insertEvents(tx, [
-          { ticketId, actorId: actor.id, kind: "status", fromValue: ticket.status, toValue: next },
-        ]);
-      }
-      await mail.notifyReply(deps, tx, actor, updated, message);
+      await record(deps, tx, [
+        { ...created, ticket: updated },
+        ...changeEvents(
+          actor,
+          updated,
+          next === ticket.status ? {} : { status: { from: ticket.status, to: next } },
+        ),
+      ]);
       return { ticket: updated, message };
     });
   } finally {
@@ -279,10 +312,11 @@ export async function updateTicket(
   actor: Actor,
   ticketId: number,
   input: UpdateTicketInput,
+  options: { tx?: Tx | undefined } = {},
 ): Promise<Ticket> {
   const data = parse(UpdateTicketInput, input);
   const side = sideOf(actor);
-  return deps.db.transaction(async (tx) => {
+  return (options.tx ?? deps.db).transaction(async (tx) => {
     const ticket = await repo.lockTicket(tx, ticketId);
     if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", ticketId);
     if (side === "requester" && (data.priority !== undefined || data.assigneeId !== undefined)) {
@@ -292,6 +326,7 @@ export async function updateTicket(
       throw new Conflict("ticket_closed", REFUSAL_MESSAGES.closed_is_final);
 
     const change: { status?: Status; priority?: Priority; assigneeId?: number | null } = {};
+    const changes: { -readonly [F in keyof FieldChanges]: FieldChanges[F] } = {};
     if (data.status !== undefined && data.status !== ticket.status) {
       const refusal = checkTransition(ticket.status, data.status, side);
       if (refusal === "not_allowed") throw new Forbidden(REFUSAL_MESSAGES[refusal]);
@@ -301,35 +336,25 @@ export async function updateTicket(
           REFUSAL_MESSAGES[refusal],
         );
       change.status = data.status;
+      changes.status = { from: ticket.status, to: data.status };
     }
-    if (data.priority !== undefined && data.priority !== ticket.priority)
+    if (data.priority !== undefined && data.priority !== ticket.priority) {
       change.priority = data.priority;
+      changes.priority = { from: ticket.priority, to: data.priority };
+    }
     if (data.assigneeId !== undefined && data.assigneeId !== ticket.assigneeId) {
       if (data.assigneeId !== null && !(await accounts.isActiveStaff(tx, data.assigneeId))) {
         throw Invalid.field("assigneeId", "must be an active agent or admin");
       }
       change.assigneeId = data.assigneeId;
+      changes.assigneeId = { from: ticket.assigneeId, to: data.assigneeId };
     }
     if (Object.keys(change).length === 0) return ticket;
 
     const updated = await repo.updateTicket(tx, ticketId, change);
-    await repo.insertEvents(
-      tx,
-      Object.entries(change).map(([field, to]) => ({
-        ticketId,
-        actorId: actor.id,
-        kind: field === "assigneeId" ? "assignee" : field,
-        fromValue: stringOrNull(ticket[field as keyof typeof change]),
-        toValue: stringOrNull(to),
-      })),
-    );
-    if (change.assigneeId) await mail.notifyAssigned(deps, tx, actor, updated);
+    await record(deps, tx, changeEvents(actor, updated, changes));
     return updated;
   });
-}
-
-function stringOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
 }
 
 // --- lists and queues ---

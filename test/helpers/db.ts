@@ -4,6 +4,7 @@ import path from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 import type { Deps } from "../../src/deps.ts";
+import { composeDeps } from "../../src/reactions.ts";
 import { createScratchDatabase } from "./postgres.ts";
 
 export type DbKind = "pglite" | "postgres";
@@ -46,7 +47,7 @@ export async function createTestDatabase(
   return {
     kind,
     database,
-    deps: { db: database.db, config, log: silentLog },
+    deps: composeDeps({ db: database.db, config, log: silentLog }),
     async close() {
       await database.close();
       await dropDatabase();

@@ -31,7 +31,12 @@ export function describeEachDatabase(
       let world: World;
       before(async () => {
         testDb = await createTestDatabase(kind, options.env);
-        const app = await buildApp({ db: testDb.deps.db, config: testDb.deps.config });
+        const app = await buildApp({
+          db: testDb.deps.db,
+          config: testDb.deps.config,
+          events: testDb.deps.events,
+          listen: testDb.database.listen,
+        });
         await app.ready();
         world = {
           kind,

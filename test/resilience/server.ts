@@ -13,6 +13,7 @@ import type { Role } from "../../src/accounts/index.ts";
 import { loadConfig } from "../../src/config.ts";
 import { type DatabaseTarget, openDatabase } from "../../src/db/client.ts";
 import type { Deps } from "../../src/deps.ts";
+import { composeDeps } from "../../src/reactions.ts";
 import { createToken } from "../../src/tokens/tokens.service.ts";
 import { freePort } from "../helpers/net.ts";
 import { createScratchDatabase } from "../helpers/postgres.ts";
@@ -80,7 +81,7 @@ export async function withStore<T>(store: Store, work: (deps: Deps) => Promise<T
       LOG_LEVEL: "silent",
       ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
     });
-    return await work({ db: database.db, config, log: silentLog });
+    return await work(composeDeps({ db: database.db, config, log: silentLog }));
   } finally {
     await database.close();
   }

@@ -22,6 +22,8 @@ export const SEARCH_CONFIG = "english";
 /** Declaration order is sort order: `ORDER BY priority` sorts low -> urgent. */
 export const ticketStatus = pgEnum("ticket_status", ["new", "open", "pending", "solved", "closed"]);
 export const ticketPriority = pgEnum("ticket_priority", ["low", "normal", "high", "urgent"]);
+/** How a ticket came in: the portal, a mail, or the API. */
+export const ticketChannel = pgEnum("ticket_channel", ["web", "email", "api"]);
 
 export const tickets = pgTable(
   "tickets",
@@ -35,10 +37,17 @@ export const tickets = pgTable(
       .notNull()
       .references(() => users.id),
     assigneeId: integer().references(() => users.id),
+    channel: ticketChannel().notNull().default("web"),
     /** Set on a follow-up opened by a reply to a closed ticket. */
     followUpOf: integer().references((): AnyPgColumn => tickets.id),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** When the status last changed (time rules: "hours since solved", "since set pending"). */
+    statusChangedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** The requester's last public message (the first one included). */
+    lastCustomerReplyAt: timestamp({ withTimezone: true, precision: 3 }),
+    /** Staff's last public reply. */
+    lastAgentReplyAt: timestamp({ withTimezone: true, precision: 3 }),
     /**
      * The ticket as one search document: its title and every public message,
      * appended as messages arrive. One document per ticket lets PostgreSQL
@@ -75,12 +84,17 @@ export const messages = pgTable(
     content: text().notNull(),
     /** Internal notes are for staff only and never reach a customer. */
     internal: boolean().notNull().default(false),
+    /** What was trimmed from an incoming mail (quoted history, signatures): shown behind "Show quoted text". */
+    quoted: text(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index("messages_ticket_idx").on(t.ticketId, t.id)],
 );
 
-/** The audit trail: one row per change of status, priority or assignee. Never updated. */
+/**
+ * The audit trail, written from the domain events (src/tickets/events.ts): one
+ * row per change of status, priority or assignee, per rule that fired. Never updated.
+ */
 export const ticketEvents = pgTable(
   "ticket_events",
   {
@@ -89,7 +103,7 @@ export const ticketEvents = pgTable(
       .notNull()
       .references(() => tickets.id, { onDelete: "cascade" }),
     actorId: integer().references(() => users.id),
-    /** created | status | priority | assignee | follow_up */
+    /** created | status | priority | assignee | follow_up | rule */
     kind: text().notNull(),
     fromValue: text(),
     toValue: text(),

@@ -1,0 +1,140 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { sql } from "drizzle-orm";
+import type { Tx } from "../db/client.ts";
+import {
+  type Cause,
+  type CommittedEvent,
+  type DomainEvent,
+  type EventType,
+  toCommitted,
+} from "./events.ts";
+
+/**
+ * The one way features react to ticket changes (DESIGN.md section 8).
+ *
+ * - In-transaction reactions run inside the transaction that recorded the
+ *   events, in the order they subscribed, and write their rows there (outbox
+ *   mail, rule actions): a change and its consequences commit or roll back
+ *   together. A reaction that throws rolls the change back.
+ * - After-commit reactions get a small summary of each event once it has
+ *   committed, on every node: the events travel by PostgreSQL NOTIFY, which
+ *   the server delivers only at commit (and never for a rolled-back change),
+ *   to every connection listening, whichever node wrote them. They are for
+ *   fan-out to this node's open pages; work that must happen once belongs in
+ *   an in-transaction reaction (an outbox row).
+ *
+ * Subscriptions are made when the app is composed (src/reactions.ts), never by
+ * the code that records events.
+ */
+
+/** The NOTIFY channel committed events travel on. */
+export const EVENTS_CHANNEL = "tessera_events";
+
+// PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more.
+const NOTIFY_PAYLOAD_MAX = 7_900;
+
+export interface Reaction<D> {
+  /** For logs and tests. */
+  readonly name: string;
+  /** Only these event types reach the reaction (all when absent). */
+  readonly types?: readonly EventType[];
+  inTransaction?(deps: D, tx: Tx, events: readonly DomainEvent[]): Promise<void>;
+  /** Must not throw; errors are logged and the other reactions still run. */
+  afterCommit?(events: readonly CommittedEvent[]): void;
+}
+
+interface Logger {
+  error(obj: object, msg: string): void;
+}
+
+const causes = new AsyncLocalStorage<Cause>();
+
+/** Runs `work` with every event it records marked as caused by `cause` (a rule's actions). */
+export function withCause<T>(cause: Cause, work: () => Promise<T>): Promise<T> {
+  return causes.run(cause, work);
+}
+
+/** The rule whose actions are running, if any. */
+export function currentCause(): Cause | undefined {
+  return causes.getStore();
+}
+
+function accepts(reaction: Reaction<unknown>, type: EventType): boolean {
+  return !reaction.types || reaction.types.includes(type);
+}
+
+export class EventBus<D> {
+  readonly #reactions: Reaction<D>[] = [];
+
+  /** Adds a reaction; in-transaction reactions run in subscription order. */
+  subscribe(reaction: Reaction<D>): this {
+    this.#reactions.push(reaction);
+    return this;
+  }
+
+  get reactions(): readonly Reaction<D>[] {
+    return this.#reactions;
+  }
+
+  /**
+   * Runs the in-transaction reactions on `events` and queues them for the
+   * after-commit reactions of every node. Called by the service that made the
+   * change, inside its transaction, after its own rows are written. Events
+   * recorded while a rule's actions run carry that rule as their cause.
+   */
+  async record(deps: D, tx: Tx, recorded: readonly DomainEvent[]): Promise<readonly DomainEvent[]> {
+    if (recorded.length === 0) return recorded;
+    const cause = currentCause();
+    const events = cause ? recorded.map((e) => (e.cause ? e : { ...e, cause })) : recorded;
+    for (const reaction of this.#reactions) {
+      if (!reaction.inTransaction) continue;
+      const wanted = events.filter((e) => accepts(reaction, e.type));
+      if (wanted.length > 0) await reaction.inTransaction(deps, tx, wanted);
+    }
+    for (const payload of notifyPayloads(events.map(toCommitted))) {
+      await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${payload})`);
+    }
+    return events;
+  }
+
+  /** Hands committed events (one NOTIFY payload) to the after-commit reactions. */
+  deliver(payload: string, log: Logger): void {
+    let events: CommittedEvent[];
+    try {
+      events = JSON.parse(payload) as CommittedEvent[];
+      if (!Array.isArray(events)) throw new Error("not an array");
+    } catch (error) {
+      log.error({ err: error }, "unreadable event notification");
+      return;
+    }
+    for (const reaction of this.#reactions) {
+      if (!reaction.afterCommit) continue;
+      const wanted = events.filter((e) => accepts(reaction, e.type));
+      if (wanted.length === 0) continue;
+      try {
+        reaction.afterCommit(wanted);
+      } catch (error) {
+        log.error({ err: error, reaction: reaction.name }, "after-commit reaction failed");
+      }
+    }
+  }
+}
+
+/** JSON arrays of events, each under PostgreSQL's payload limit. */
+export function notifyPayloads(events: readonly CommittedEvent[]): string[] {
+  const payloads: string[] = [];
+  let batch: string[] = [];
+  let size = 2;
+  for (const event of events) {
+    const json = JSON.stringify(event);
+    if (batch.length > 0 && size + json.length + 1 > NOTIFY_PAYLOAD_MAX) {
+      payloads.push(`[${batch.join(",")}]`);
+      batch = [];
+      size = 2;
+    }
+    batch.push(json);
+    size += json.length + 1;
+  }
+  if (batch.length > 0) payloads.push(`[${batch.join(",")}]`);
+  return payloads;
+}

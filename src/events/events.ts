@@ -1,0 +1,141 @@
+import type { Actor, Role } from "../accounts/actor.ts";
+import type { Priority, Status } from "../tickets/lifecycle.ts";
+
+/**
+ * The domain events: what happened to a ticket, recorded by the service that
+ * did it inside its own transaction (DESIGN.md section 8). Every feature that
+ * reacts to tickets (mail, rules, live pages, and later SLA, webhooks,
+ * reports) reads these types; `tickets/` knows none of those features.
+ *
+ * One write may record several events: a customer's reply on a solved ticket
+ * is `message.created`, then `ticket.updated` (status) and
+ * `ticket.status_changed`. The audit trail (`ticket_events`) is written from
+ * the same events (see tickets/audit.ts).
+ */
+
+export const CHANNELS = ["web", "email", "api"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** The ticket as it is after the change (search documents left out). */
+export interface TicketSnapshot {
+  readonly id: number;
+  readonly title: string;
+  readonly description: string;
+  readonly status: Status;
+  readonly priority: Priority;
+  readonly channel: Channel;
+  readonly requesterId: number;
+  readonly assigneeId: number | null;
+  readonly followUpOf: number | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface MessageSnapshot {
+  readonly id: number;
+  readonly content: string;
+  readonly internal: boolean;
+  readonly authorId: number;
+}
+
+/** A field's value before and after one write. */
+export interface Change<T> {
+  readonly from: T;
+  readonly to: T;
+}
+
+/** The fields a write may change; only those that changed are present. */
+export interface FieldChanges {
+  readonly status?: Change<Status>;
+  readonly priority?: Change<Priority>;
+  readonly assigneeId?: Change<number | null>;
+}
+
+/** Set on events recorded by a rule's actions: which rule, how deep in a chain of rules. */
+export interface Cause {
+  readonly ruleId: number;
+  readonly ruleName: string;
+  /** 1 for a rule reacting to a person's change, 2 for a rule reacting to that rule, ... */
+  readonly depth: number;
+}
+
+interface Base {
+  readonly ticket: TicketSnapshot;
+  /** Who did it: a person, or the automation account for a rule's action. */
+  readonly actor: Actor;
+  readonly cause?: Cause | undefined;
+}
+
+export type DomainEvent =
+  | (Base & {
+      readonly type: "ticket.created";
+      /** The first message (the description). */
+      readonly message: MessageSnapshot;
+    })
+  | (Base & { readonly type: "ticket.updated"; readonly changes: FieldChanges })
+  | (Base & { readonly type: "ticket.status_changed"; readonly change: Change<Status> })
+  | (Base & { readonly type: "ticket.assigned"; readonly change: Change<number | null> })
+  | (Base & {
+      readonly type: "message.created";
+      readonly message: MessageSnapshot;
+      /** The author's role: a reply by the requester is a customer reply even when they are staff. */
+      readonly authorRole: Role;
+      /** Whether the author is the ticket's requester. */
+      readonly byRequester: boolean;
+    })
+  | (Base & {
+      readonly type: "rule.fired";
+      readonly rule: { readonly id: number; readonly name: string };
+    });
+
+export type EventType = DomainEvent["type"];
+export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
+
+export const EVENT_TYPES: readonly EventType[] = [
+  "ticket.created",
+  "ticket.updated",
+  "ticket.status_changed",
+  "ticket.assigned",
+  "message.created",
+  "rule.fired",
+];
+
+/**
+ * What crosses to other nodes after commit (PostgreSQL NOTIFY): small, and
+ * enough for a listener to decide who may see it and what to fetch again.
+ * Never message text: a payload is limited to 8,000 bytes, and what a page
+ * shows is read again through the services with the viewer's permissions.
+ */
+export interface CommittedEvent {
+  readonly type: EventType;
+  readonly ticketId: number;
+  readonly requesterId: number;
+  readonly actorId: number;
+  readonly status: Status;
+  readonly assigneeId: number | null;
+  /** message.created: the message id and whether it is an internal note. */
+  readonly messageId?: number | undefined;
+  readonly internal?: boolean | undefined;
+  /** ticket.updated: which fields changed. */
+  readonly fields?: readonly (keyof FieldChanges)[] | undefined;
+}
+
+export function toCommitted(event: DomainEvent): CommittedEvent {
+  const base = {
+    type: event.type,
+    ticketId: event.ticket.id,
+    requesterId: event.ticket.requesterId,
+    actorId: event.actor.id,
+    status: event.ticket.status,
+    assigneeId: event.ticket.assigneeId,
+  };
+  switch (event.type) {
+    case "message.created":
+    case "ticket.created":
+      return { ...base, messageId: event.message.id, internal: event.message.internal };
+    case "ticket.updated":
+      return { ...base, fields: Object.keys(event.changes) as (keyof FieldChanges)[] };
+    default:
+      return base;
+  }
+}

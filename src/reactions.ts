@@ -1,0 +1,18 @@
+import type { Deps } from "./deps.ts";
+import { mailNotifications } from "./email/notifications.ts";
+import { EventBus } from "./events/bus.ts";
+
+/**
+ * Who reacts to ticket events, in the order in-transaction reactions run
+ * (DESIGN.md section 8). The one place features subscribe: `tickets/` records
+ * events and knows none of them. Add a reaction here, with its feature's code
+ * in its own folder (see docs/ARCHITECTURE.md, "Adding a reaction").
+ */
+export function composeReactions(): EventBus<Deps> {
+  return new EventBus<Deps>().subscribe(mailNotifications);
+}
+
+/** Deps with the composed reactions: what the server, the CLI and tests run services with. */
+export function composeDeps(base: Omit<Deps, "events">): Deps {
+  return { ...base, events: composeReactions() };
+}
