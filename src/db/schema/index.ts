@@ -1,3 +1,4 @@
 export * from "./email.ts";
+export * from "./rules.ts";
 export * from "./tickets.ts";
 export * from "./users.ts";
