@@ -201,6 +201,21 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
 
 export type TicketView = Awaited<ReturnType<typeof getTicketView>>;
 
+/**
+ * Someone else wrote on the ticket after the reply form was loaded: the reply
+ * is not saved, so its author can read what was said and send it anyway.
+ */
+export class RepliedMeanwhile extends Conflict {
+  constructor(
+    /** Who wrote since, in the order they wrote. */
+    readonly authors: readonly string[],
+    /** The newest message the author may now see: what "Send anyway" carries. */
+    readonly latestMessageId: number,
+  ) {
+    super("replied_meanwhile", `${authors.join(" and ")} replied while you were writing.`);
+  }
+}
+
 export interface ReplyResult {
   /** The ticket the reply landed on: a new follow-up when the original was closed. */
   ticket: Ticket;
@@ -218,7 +233,16 @@ export async function addReply(
   ticketId: number,
   input: ReplyInput,
   files: readonly StagedFile[] = [],
-  options: { tx?: Tx | undefined; channel?: Channel | undefined } = {},
+  options: {
+    tx?: Tx | undefined;
+    channel?: Channel | undefined;
+    /**
+     * The newest message id the author's form showed: when someone else has
+     * written since (a message this actor may see), the reply is refused with
+     * RepliedMeanwhile. Left out, the reply is added whatever happened since.
+     */
+    lastSeenMessageId?: number | undefined;
+  } = {},
 ): Promise<ReplyResult> {
   try {
     const data = parse(ReplyInput, trimFields(input, ["content"]));
@@ -242,6 +266,9 @@ export async function addReply(
     return await (options.tx ?? deps.db).transaction(async (tx) => {
       const ticket = await repo.lockTicket(tx, ticketId);
       if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", ticketId);
+      if (options.lastSeenMessageId !== undefined) {
+        await checkNoneSince(tx, actor, ticketId, options.lastSeenMessageId);
+      }
       if (!isEditable(ticket.status)) {
         if (side === "staff") throw new Conflict("ticket_closed", REFUSAL_MESSAGES.closed_is_final);
         const followUp = {
@@ -299,6 +326,17 @@ export async function addReply(
     });
   } finally {
     await discardStaged(files);
+  }
+}
+
+/** Refuses a reply when others wrote messages the actor may see after `lastSeen` (under the ticket lock). */
+async function checkNoneSince(tx: Tx, actor: Actor, ticketId: number, lastSeen: number) {
+  const since = (await repo.listMessages(tx, ticketId, isStaff(actor))).filter(
+    (m) => m.id > lastSeen && m.authorId !== actor.id,
+  );
+  const latest = since.at(-1);
+  if (latest) {
+    throw new RepliedMeanwhile([...new Set(since.map((m) => m.authorName))], latest.id);
   }
 }
 
