@@ -10,6 +10,7 @@ import { emailPages } from "./email/email.pages.tsx";
 import { emailApi } from "./email/email.routes.ts";
 import { countPendingOutbox } from "./email/index.ts";
 import { EVENTS_CHANNEL, type EventBus } from "./events/bus.ts";
+import { type LiveOptions, livePages } from "./live/live.pages.ts";
 import { API_PREFIX, apiDocsPlugin, apiPlugin, openApiPlugin } from "./platform/api.ts";
 import { authPlugin } from "./platform/auth.ts";
 import { errorsPlugin } from "./platform/errors.ts";
@@ -40,6 +41,8 @@ export type AppDeps = Omit<Deps, "log" | "events"> & {
 export interface AppOptions {
   /** Logger settings for Fastify (false in tests). */
   logger?: boolean | object;
+  /** Live pages' limits and timings (tests make them small). */
+  live?: LiveOptions;
 }
 
 /** Largest accepted non-file request body: the biggest form is a 64 KiB message. */
@@ -98,6 +101,7 @@ export async function buildApp(
   await app.register(deskPages, fullDeps);
   await app.register(emailPages, fullDeps);
   await app.register(tokensPages, fullDeps);
+  await app.register(livePages, { ...fullDeps, listen, live: options.live });
 
   await app.register(apiPlugin(fullDeps, [accountsApi, ticketsApi, emailApi]), {
     prefix: API_PREFIX,

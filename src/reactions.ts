@@ -1,6 +1,8 @@
 import type { Deps } from "./deps.ts";
 import { mailNotifications } from "./email/notifications.ts";
 import { EventBus } from "./events/bus.ts";
+import { LiveFanout } from "./live/live.reaction.ts";
+import { ruleTriggers } from "./rules/engine.ts";
 
 /**
  * Who reacts to ticket events, in the order in-transaction reactions run
@@ -9,7 +11,10 @@ import { EventBus } from "./events/bus.ts";
  * in its own folder (see docs/ARCHITECTURE.md, "Adding a reaction").
  */
 export function composeReactions(): EventBus<Deps> {
-  return new EventBus<Deps>().subscribe(mailNotifications);
+  return new EventBus<Deps>()
+    .subscribe(mailNotifications)
+    .subscribe(ruleTriggers)
+    .subscribe(new LiveFanout());
 }
 
 /** Deps with the composed reactions: what the server, the CLI and tests run services with. */

@@ -421,3 +421,181 @@
   document.addEventListener("htmx:historyRestore", preparePage);
   preparePage();
 })();
+
+// ---------------------------------------------------------------------------
+// Live pages: the ticket page and the desk follow changes as they happen.
+//
+// One EventSource per page (GET /live, or /live?ticket=ID on a ticket). Its
+// events only say which ticket changed; the fresh parts are fetched through
+// the page's own URL, with the viewer's permissions, and swapped in. The
+// reply being written is never touched, and its hidden `lastSeenMessageId`
+// keeps what the page loaded with: the server asks before sending a reply
+// when others wrote since. Staff also see who else has the ticket open and
+// who is typing. Without this script the pages are the same, just not live.
+(() => {
+  if (typeof EventSource !== "function" || typeof fetch !== "function") return;
+
+  /** The open stream: { source, key }, key "desk" or the ticket id. */
+  let live = null;
+  let lastViewers = [];
+  let refreshTimer;
+  let missedEvents = false;
+
+  const ticketRoot = () => document.querySelector("[data-live-ticket]");
+  function liveKey() {
+    const ticket = ticketRoot();
+    if (ticket) return ticket.getAttribute("data-live-ticket");
+    return document.querySelector("[data-live-desk]") ? "desk" : null;
+  }
+
+  function connect() {
+    const key = liveKey();
+    if (live && live.key === key) {
+      showPresence(lastViewers); // the page was swapped: its presence line is new and empty
+      return;
+    }
+    if (live) live.source.close();
+    live = null;
+    lastViewers = [];
+    if (!key) return;
+    const source = new EventSource(key === "desk" ? "/live" : `/live?ticket=${key}`);
+    live = { source, key };
+    source.addEventListener("ticket", (event) => {
+      const data = JSON.parse(event.data);
+      if (key === "desk" || String(data.ticketId) === key) scheduleRefresh();
+    });
+    source.addEventListener("presence", (event) => {
+      lastViewers = JSON.parse(event.data).viewers;
+      showPresence(lastViewers);
+    });
+    source.addEventListener("error", () => {
+      missedEvents = true;
+    });
+    source.addEventListener("open", () => {
+      // Back after a lost connection: catch up on what happened meanwhile.
+      if (missedEvents) scheduleRefresh();
+      missedEvents = false;
+    });
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, 150);
+  }
+
+  /** The current page fetched again, parsed; undefined when it is not the same page any more. */
+  async function fetchPage() {
+    const url = window.location.href;
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok || response.redirected || url !== window.location.href) return undefined;
+    return new DOMParser().parseFromString(await response.text(), "text/html");
+  }
+
+  /** Puts `fresh` in place of `current` (both found by selector), with htmx wired into it. */
+  function swap(current, fresh) {
+    if (!current || !fresh) return;
+    const copy = document.importNode(fresh, true);
+    current.replaceWith(copy);
+    if (window.htmx) window.htmx.process(copy);
+  }
+
+  /** Whether someone is busy in `root`: focus in it, or a changed, unsaved control. */
+  function inUse(root) {
+    if (!root) return false;
+    if (root.contains(document.activeElement)) return true;
+    return Array.from(root.querySelectorAll("select")).some((select) =>
+      Array.from(select.options).some((o) => o.selected !== o.defaultSelected),
+    );
+  }
+
+  function announce(text) {
+    const region = document.getElementById("announcer");
+    if (region) region.textContent = text;
+  }
+
+  async function refresh() {
+    const key = live?.key;
+    let doc;
+    try {
+      doc = await fetchPage();
+    } catch {
+      return; // offline: the stream's reconnect will try again
+    }
+    if (!doc || !live || live.key !== key) return;
+    if (key === "desk") {
+      const selected = document.querySelector("tr[data-ticket-row].is-selected");
+      const selectedId = selected?.getAttribute("data-ticket-row");
+      const focusedRow = document.activeElement?.closest?.("tr[data-ticket-row]");
+      swap(document.querySelector("nav.queues"), doc.querySelector("nav.queues"));
+      swap(document.getElementById("desk-results"), doc.getElementById("desk-results"));
+      const row = selectedId && document.querySelector(`tr[data-ticket-row="${selectedId}"]`);
+      if (row) {
+        row.classList.add("is-selected");
+        if (focusedRow) row.querySelector("a")?.focus({ preventScroll: true });
+      }
+      return;
+    }
+    const before = document.querySelectorAll("#conversation > li").length;
+    swap(document.getElementById("conversation"), doc.getElementById("conversation"));
+    swap(document.querySelector(".ticket-head .meta"), doc.querySelector(".ticket-head .meta"));
+    const side = document.querySelector(".ticket-side");
+    if (!inUse(side)) swap(side, doc.querySelector(".ticket-side"));
+    const after = document.querySelectorAll("#conversation > li").length;
+    if (after > before) announce(after - before > 1 ? "New messages." : "New message.");
+    else announce("This ticket was updated.");
+  }
+
+  /** "Also here: Ann, Bob (typing a reply)", or nothing. Names are text, never HTML. */
+  function showPresence(viewers) {
+    const line = document.getElementById("presence");
+    if (!line) return;
+    line.textContent = "";
+    line.hidden = viewers.length === 0;
+    if (viewers.length === 0) return;
+    line.append("Also viewing: ");
+    viewers.forEach((viewer, i) => {
+      if (i > 0) line.append(", ");
+      const name = document.createElement("strong");
+      name.textContent = viewer.name;
+      line.append(name);
+      if (viewer.typing) {
+        const typing = document.createElement("span");
+        typing.className = "typing";
+        typing.textContent = " (typing a reply)";
+        line.append(typing);
+      }
+    });
+  }
+
+  // Staff typing in the reply box: say so every few seconds while it goes on.
+  let typingSentAt = 0;
+  document.addEventListener("input", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || box.id !== "field-content") return;
+    const key = live?.key;
+    if (!key || key === "desk" || !document.getElementById("presence")) return;
+    if (Date.now() - typingSentAt < 3000) return;
+    typingSentAt = Date.now();
+    const token = box.form?.querySelector('input[name="_csrf"]')?.value ?? "";
+    fetch("/live/typing", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-csrf-token": token },
+      body: new URLSearchParams({ ticket: key }).toString(),
+    }).catch(() => {});
+  });
+
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (event.detail?.boosted) connect();
+  });
+  document.addEventListener("htmx:historyRestore", connect);
+  // Leaving the page: close at once, so colleagues stop seeing this person here.
+  window.addEventListener("pagehide", () => {
+    live?.source.close();
+    live = null;
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) connect();
+  });
+  connect();
+})();

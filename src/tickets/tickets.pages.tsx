@@ -4,7 +4,7 @@ import type { Deps } from "../deps.ts";
 import { Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireActor } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { type Attempt, attempt, formFields } from "../platform/forms.ts";
 import { filesFrom } from "../platform/uploads.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
@@ -13,7 +13,7 @@ import type { Priority, Status } from "./lifecycle.ts";
 import * as tickets from "./tickets.service.ts";
 import { MyTicketsPage } from "./views/my-tickets.tsx";
 import { NewTicketPage } from "./views/new-ticket.tsx";
-import { TicketPage } from "./views/ticket.tsx";
+import { type ReplyConflict, TicketPage } from "./views/ticket.tsx";
 
 /** A positive integer id from the URL, or 404 (never a 500 for `/tickets/abc`). */
 export function idParam(req: FastifyRequest, what: string): number {
@@ -41,6 +41,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     id: number,
     replyForm: FormState<{ content: string; internal: string; waitOnCustomer: string }>,
     status = 200,
+    conflict?: ReplyConflict,
   ) {
     const [view, staffList] = await Promise.all([
       tickets.getTicketView(deps, actor, id),
@@ -53,6 +54,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
         staffList={staffList}
         replyForm={replyForm}
         maxMb={maxMb}
+        conflict={conflict}
       />,
       status,
     );
@@ -119,16 +121,34 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
   app.post("/tickets/:id/replies", async (req, reply) => {
     const actor = requireActor(req);
     const id = idParam(req, "ticket");
-    const { content = "", internal = "", waitOnCustomer = "" } = formFields(req);
-    const result = await attempt(() =>
-      tickets.addReply(
-        deps,
-        actor,
-        id,
-        { content, internal: internal === "true", waitOnCustomer: waitOnCustomer === "true" },
-        filesFrom(req, "attachments"),
-      ),
-    );
+    const {
+      content = "",
+      internal = "",
+      waitOnCustomer = "",
+      lastSeenMessageId = "",
+    } = formFields(req);
+    const lastSeen = optionalId(lastSeenMessageId, "lastSeenMessageId") ?? undefined;
+    let result: Attempt<tickets.ReplyResult>;
+    try {
+      result = await attempt(() =>
+        tickets.addReply(
+          deps,
+          actor,
+          id,
+          { content, internal: internal === "true", waitOnCustomer: waitOnCustomer === "true" },
+          filesFrom(req, "attachments"),
+          { lastSeenMessageId: lastSeen },
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof tickets.RepliedMeanwhile) || lastSeen === undefined) throw error;
+      // Asked first: the draft is kept, the new messages are shown, "Send anyway" sends it.
+      const form = { values: { content, internal, waitOnCustomer }, errors: [] };
+      return renderTicket(req, reply, actor, id, form, 409, {
+        authors: error.authors,
+        lastSeenMessageId: lastSeen,
+      });
+    }
     if (!result.ok) {
       const form = {
         values: { content, internal, waitOnCustomer },

@@ -325,21 +325,24 @@ export function DeskPage(props: DeskPageProps) {
               </a>
             </p>
           )}
-          {tickets.length > 0 ? (
-            <TicketTable filters={filters} tickets={tickets} caption={caption} now={props.now} />
-          ) : (
-            <p class="empty">{emptyText(props)}</p>
-          )}
-          {(props.nextHref || props.firstHref) && (
-            <nav class="pager" aria-label="Pages">
-              {props.firstHref && <a href={props.firstHref}>First page</a>}{" "}
-              {props.nextHref && (
-                <a href={props.nextHref} rel="next">
-                  Next page
-                </a>
-              )}
-            </nav>
-          )}
+          {/* script.js fetches the desk again and swaps this in when tickets change ("Live pages"). */}
+          <div id="desk-results" data-live-desk>
+            {tickets.length > 0 ? (
+              <TicketTable filters={filters} tickets={tickets} caption={caption} now={props.now} />
+            ) : (
+              <p class="empty">{emptyText(props)}</p>
+            )}
+            {(props.nextHref || props.firstHref) && (
+              <nav class="pager" aria-label="Pages">
+                {props.firstHref && <a href={props.firstHref}>First page</a>}{" "}
+                {props.nextHref && (
+                  <a href={props.nextHref} rel="next">
+                    Next page
+                  </a>
+                )}
+              </nav>
+            )}
+          </div>
         </section>
       </div>
     </Layout>

@@ -12,6 +12,13 @@ import { AttachmentsField } from "./new-ticket.tsx";
 
 type ReplyValues = { content: string; internal: string; waitOnCustomer: string };
 
+/** Others wrote while this person was writing: their reply was kept, not sent. */
+export interface ReplyConflict {
+  readonly authors: readonly string[];
+  /** The last message the refused form had seen: later ones are marked new. */
+  readonly lastSeenMessageId: number;
+}
+
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
@@ -44,13 +51,17 @@ function describeEvent(event: TicketView["events"][number], names: Map<number, s
   }
 }
 
-function Conversation({ view }: { view: TicketView }) {
+function Conversation({ view, newAfter }: { view: TicketView; newAfter?: number | undefined }) {
   return (
-    <ol class="conversation">
+    <ol class="conversation" id="conversation">
       {view.messages.map((m) => {
         const files = view.attachments.filter((a) => a.messageId === m.id);
+        const fresh = newAfter !== undefined && m.id > newAfter;
         return (
-          <li class={m.internal ? "message internal" : "message"} id={`message-${m.id}`}>
+          <li
+            class={`${m.internal ? "message internal" : "message"}${fresh ? " is-new" : ""}`}
+            id={`message-${m.id}`}
+          >
             <article
               aria-label={`${m.internal ? "Internal note" : "Message"} from ${m.authorName}`}
             >
@@ -93,11 +104,13 @@ function ReplyForm({
   view,
   form,
   maxMb,
+  conflict,
 }: {
   ctx: PageContext;
   view: TicketView;
   form: FormState<ReplyValues>;
   maxMb: number;
+  conflict?: ReplyConflict | undefined;
 }) {
   const staff = isStaff(ctx.actor);
   const closed = !isEditable(view.ticket.status);
@@ -122,6 +135,22 @@ function ReplyForm({
         <p class="notice">This ticket is closed. Your reply will open a new follow-up ticket.</p>
       )}
       <Csrf token={ctx.csrfToken} />
+      {/* The newest message this form has shown: the server asks first when others wrote since. */}
+      <input
+        type="hidden"
+        name="lastSeenMessageId"
+        value={String(view.messages.at(-1)?.id ?? "")}
+      />
+      {conflict && (
+        <div class="notice is-conflict" role="alert" id="reply-conflict">
+          <p>
+            <strong>{`${conflict.authors.join(" and ")} replied while you were writing.`}</strong>{" "}
+            Your reply was not sent. Read the new{" "}
+            {conflict.authors.length > 1 ? "messages" : "message"} above, then send yours anyway or
+            change it first.
+          </p>
+        </div>
+      )}
       <FormErrors form={form} />
       <Field
         form={form}
@@ -160,7 +189,7 @@ function ReplyForm({
       )}
       <AttachmentsField form={form} maxMb={maxMb} id="field-reply-attachments" />
       <button type="submit" class="primary">
-        {staff ? "Send" : "Send reply"}
+        {conflict ? "Send anyway" : staff ? "Send" : "Send reply"}
       </button>
     </form>
   );
@@ -273,18 +302,21 @@ export function TicketPage({
   staffList,
   replyForm,
   maxMb,
+  conflict,
 }: {
   ctx: PageContext;
   view: TicketView;
   staffList: Actor[];
   replyForm: FormState<ReplyValues>;
   maxMb: number;
+  conflict?: ReplyConflict | undefined;
 }) {
   const { ticket } = view;
   const staff = isStaff(ctx.actor);
   return (
     <Layout ctx={ctx} title={`#${ticket.id} ${ticket.title}`}>
-      <div class="ticket-layout">
+      {/* script.js keeps this page live (static/script.js, "Live pages"). */}
+      <div class="ticket-layout" data-live-ticket={String(ticket.id)}>
         <div class="ticket-main">
           <header class="ticket-head">
             <h1>
@@ -308,9 +340,13 @@ export function TicketPage({
                 Follow-up to <a href={`/tickets/${ticket.followUpOf}`}>{`#${ticket.followUpOf}`}</a>
               </p>
             )}
+            {staff && (
+              /* Filled by script.js: which colleagues have this ticket open, and who is typing. */
+              <p class="presence" id="presence" aria-live="polite" hidden />
+            )}
           </header>
-          <Conversation view={view} />
-          <ReplyForm ctx={ctx} view={view} form={replyForm} maxMb={maxMb} />
+          <Conversation view={view} newAfter={conflict?.lastSeenMessageId} />
+          <ReplyForm ctx={ctx} view={view} form={replyForm} maxMb={maxMb} conflict={conflict} />
         </div>
         <aside class="ticket-side">
           {staff ? (
