@@ -127,19 +127,20 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       waitOnCustomer = "",
       lastSeenMessageId = "",
     } = formFields(req);
-    const lastSeen = optionalId(lastSeenMessageId, "lastSeenMessageId") ?? undefined;
+    let lastSeen: number | undefined;
     let result: Attempt<tickets.ReplyResult>;
     try {
-      result = await attempt(() =>
-        tickets.addReply(
+      result = await attempt(() => {
+        lastSeen = optionalId(lastSeenMessageId, "lastSeenMessageId") ?? undefined;
+        return tickets.addReply(
           deps,
           actor,
           id,
           { content, internal: internal === "true", waitOnCustomer: waitOnCustomer === "true" },
           filesFrom(req, "attachments"),
           { lastSeenMessageId: lastSeen },
-        ),
-      );
+        );
+      });
     } catch (error) {
       if (!(error instanceof tickets.RepliedMeanwhile) || lastSeen === undefined) throw error;
       // Asked first: the draft is kept, the new messages are shown, "Send anyway" sends it.
