@@ -12,7 +12,7 @@ import * as tickets from "../tickets/tickets.service.ts";
 import { ticketFromReplyAddress } from "./addresses.ts";
 import * as repo from "./inbound.repo.ts";
 import { replySecret, ticketsForMessageIds } from "./outbox.service.ts";
-import { trimQuoted } from "./quotes.ts";
+import { quoteForward, splitReply } from "./quotes.ts";
 
 /**
  * Mail in: every message is stored raw first (so nothing accepted is ever
@@ -155,16 +155,26 @@ export function titleFromSubject(subject: string | undefined): string {
   return (title || "(no subject)").slice(0, TITLE_MAX);
 }
 
-/** What a ticket shows of a mail: its text minus quoted history, within the size limit. */
-export function contentOf(parsed: ParsedMail): string {
+const SHORTENED = "\n\n[Message shortened; the full original is kept.]";
+const bounded = (text: string) =>
+  text.length > CONTENT_MAX ? text.slice(0, CONTENT_MAX - SHORTENED.length) + SHORTENED : text;
+
+/**
+ * What a ticket shows of a mail: its text minus quoted history (a forward is
+ * kept whole, as a quoted block), within the size limit; and what was trimmed,
+ * kept for "Show quoted text".
+ */
+export function contentOf(parsed: ParsedMail): { content: string; quoted: string | undefined } {
   const text = (parsed.text ?? "").replaceAll("\u0000", "");
-  let content = trimQuoted(text);
+  const split = splitReply(text, { subject: parsed.subject });
+  let content =
+    split.forwardAt === undefined ? split.visible : quoteForward(split.lines, split.forwardAt);
   if (content === "")
     content = parsed.attachments.length > 0 ? "(see attachments)" : "(empty message)";
-  const note = "\n\n[Message shortened; the full original is kept.]";
-  return content.length > CONTENT_MAX
-    ? content.slice(0, CONTENT_MAX - note.length) + note
-    : content;
+  return {
+    content: bounded(content),
+    quoted: split.quoted === undefined ? undefined : bounded(split.quoted),
+  };
 }
 
 /** The attachments a ticket can take: within MAX_ATTACHMENT_MB, at most MAX_FILES. */
@@ -277,13 +287,15 @@ export async function receiveEmail(
 
   try {
     const leftOut = parsed.attachments.length - keptAttachments(deps, parsed).length;
+    const shown = contentOf(parsed);
+    const { quoted } = shown;
     const content =
       leftOut > 0
-        ? `${contentOf(parsed)}\n\n[${leftOut} attachment(s) left out: over the size limit or more than ${MAX_FILES} files. The original message is kept.]`.slice(
+        ? `${shown.content}\n\n[${leftOut} attachment(s) left out: over the size limit or more than ${MAX_FILES} files. The original message is kept.]`.slice(
             0,
             CONTENT_MAX,
           )
-        : contentOf(parsed);
+        : shown.content;
     const known = await repo.findUserByEmail(deps.db, fromAddress);
     if (known?.disabled) return finish("ignored", "the sender's account is disabled");
     const threadId = await findThread(deps, parsed, envelope);
@@ -301,6 +313,7 @@ export async function receiveEmail(
         const files = await stageAttachments(deps, parsed);
         const result = await tickets.addReply(deps, actor, ticket.id, { content }, files, {
           channel: "email",
+          quoted,
         });
         return finish(
           result.ticket.id === ticket.id ? "reply" : "ticket",
@@ -334,7 +347,7 @@ export async function receiveEmail(
         actor,
         { title: titleFromSubject(parsed.subject), description: content },
         files,
-        { tx, channel: "email" },
+        { tx, channel: "email", quoted },
       );
     });
     return finish("ticket", note, created.id);

@@ -236,3 +236,13 @@ export function splitReply(
 export function trimQuoted(text: string, subject?: string): string {
   return splitReply(text, { subject }).visible;
 }
+
+/**
+ * A forwarded mail as Markdown: the sender's note, then the forwarded message
+ * (its From, Date and Subject lines included) as one quoted block.
+ */
+export function quoteForward(lines: string[], at: number): string {
+  const note = trimBlankEdges(lines.slice(0, at));
+  const forwarded = trimBlankEdges(lines.slice(at)).map((l) => (l.trim() === "" ? ">" : `> ${l}`));
+  return [...note, ...(note.length > 0 ? [""] : []), ...forwarded].join("\n");
+}

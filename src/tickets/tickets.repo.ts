@@ -147,6 +147,7 @@ export async function listMessages(db: Executor, ticketId: number, includeIntern
       authorName: authors.name,
       authorRole: authors.role,
       content: messages.content,
+      quoted: messages.quoted,
       internal: messages.internal,
       createdAt: messages.createdAt,
     })
