@@ -106,7 +106,12 @@ async function insertTicket(
   actor: Actor,
   data: Omit<CreateTicketInput, "requesterEmail">,
   files: readonly StagedFile[],
-  options: { requesterId?: number | undefined; followUpOf?: number; channel: Channel },
+  options: {
+    requesterId?: number | undefined;
+    followUpOf?: number;
+    channel: Channel;
+    quoted?: string | undefined;
+  },
 ): Promise<{ ticket: Ticket; message: Message }> {
   const requesterId = options.requesterId ?? actor.id;
   const ticket = await repo.insertTicket(
@@ -125,6 +130,7 @@ async function insertTicket(
     ticketId: ticket.id,
     authorId: actor.id,
     content: data.description,
+    quoted: options.quoted ?? null,
     internal: false,
   });
   await attachFiles(deps, tx, files, {
@@ -148,7 +154,12 @@ export async function createTicket(
   actor: Actor,
   input: CreateTicketInput,
   files: readonly StagedFile[] = [],
-  options: { tx?: Tx | undefined; channel?: Channel | undefined } = {},
+  options: {
+    tx?: Tx | undefined;
+    channel?: Channel | undefined;
+    /** What was trimmed from an incoming mail, kept behind "Show quoted text". */
+    quoted?: string | undefined;
+  } = {},
 ): Promise<Ticket> {
   try {
     const data = parse(
@@ -169,6 +180,7 @@ export async function createTicket(
       return insertTicket(deps, tx, actor, data, files, {
         requesterId,
         channel: options.channel ?? "web",
+        quoted: options.quoted,
       });
     });
     return ticket;
@@ -242,6 +254,8 @@ export async function addReply(
      * RepliedMeanwhile. Left out, the reply is added whatever happened since.
      */
     lastSeenMessageId?: number | undefined;
+    /** What was trimmed from an incoming mail, kept behind "Show quoted text". */
+    quoted?: string | undefined;
   } = {},
 ): Promise<ReplyResult> {
   try {
@@ -279,12 +293,14 @@ export async function addReply(
         return insertTicket(deps, tx, actor, followUp, files, {
           followUpOf: ticket.id,
           channel: options.channel ?? "web",
+          quoted: options.quoted,
         });
       }
       const message = await repo.insertMessage(tx, {
         ticketId,
         authorId: actor.id,
         content: data.content,
+        quoted: internal ? null : (options.quoted ?? null),
         internal,
       });
       await attachFiles(deps, tx, files, { ticketId, messageId: message.id, uploaderId: actor.id });

@@ -9,6 +9,7 @@ import { CONTENT_MAX } from "../tickets.schemas.ts";
 import type { TicketView } from "../tickets.service.ts";
 import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
 import { AttachmentsField } from "./new-ticket.tsx";
+import { QuotedText } from "./quoted.tsx";
 
 type ReplyValues = { content: string; internal: string; waitOnCustomer: string };
 
@@ -78,6 +79,7 @@ function Conversation({ view, newAfter }: { view: TicketView; newAfter?: number 
                 class="message-body"
                 dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content) }}
               />
+              <QuotedText quoted={m.quoted} />
               {files.length > 0 && (
                 <ul class="attachments" aria-label="Attachments">
                   {files.map((a) => (
