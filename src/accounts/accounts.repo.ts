@@ -56,12 +56,14 @@ export interface UserFilter {
   role?: Role | undefined;
   q?: string | undefined;
   afterId?: number | undefined;
+  hideEmail?: string | undefined;
   limit: number;
 }
 
-/** Users by id, keyset-paginated; `q` matches name or email. */
+/** Users by id, keyset-paginated; `q` matches name or email. `hideEmail`: an account left out. */
 export async function listUsers(db: Executor, filter: UserFilter): Promise<UserRow[]> {
   const conditions = [];
+  if (filter.hideEmail) conditions.push(sql`lower(${users.email}) <> ${filter.hideEmail}`);
   if (filter.role) conditions.push(eq(users.role, filter.role));
   if (filter.q) {
     const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -284,7 +284,7 @@ export async function updateUser(
   return deps.db.transaction(async (tx) => {
     await settings.lockAdminChanges(tx);
     const user = await repo.findUserById(tx, id);
-    if (!user) throw new NotFound("user", id);
+    if (!user || isAutomation(user)) throw new NotFound("user", id);
     const losesAdmin =
       user.role === "admin" &&
       !user.disabled &&
@@ -297,6 +297,36 @@ export async function updateUser(
     if (data.disabled) await repo.deleteUserSessions(tx, id);
     return toUser(updated);
   });
+}
+
+/** The address of the automation account: `.invalid` never receives mail (RFC 2606). */
+export const AUTOMATION_EMAIL = "automation@tessera.invalid";
+
+function isAutomation(user: Pick<repo.UserRow, "email">): boolean {
+  return user.email.toLowerCase() === AUTOMATION_EMAIL;
+}
+
+/**
+ * The account automation rules act as, created on first use inside the
+ * caller's transaction: an agent (so rule actions pass the same permission
+ * checks as a person's), disabled and without a password (so it can never sign
+ * in, is never assignable and gets no mail), left out of the admin users list
+ * and closed to edits there.
+ */
+export async function automationActor(db: Executor): Promise<Actor> {
+  const row =
+    (await repo.findUserByEmail(db, AUTOMATION_EMAIL)) ??
+    (await repo.insertUser(db, {
+      email: AUTOMATION_EMAIL,
+      name: "Automation",
+      role: "agent",
+      passwordHash: null,
+      disabled: true,
+      emailNotifications: false,
+    })) ??
+    (await repo.findUserByEmail(db, AUTOMATION_EMAIL));
+  if (!row) throw new Error("the automation account was neither found nor created");
+  return toActor(row);
 }
 
 /** The account with exactly this email (any case), for staff (or the command line) looking someone up. */
@@ -336,6 +366,7 @@ export async function listUsers(
     role: filter.role,
     q: filter.q?.trim().slice(0, 200) || undefined,
     afterId: filter.afterId,
+    hideEmail: AUTOMATION_EMAIL,
     limit: limit + 1,
   });
   const page = rows.slice(0, limit);

@@ -1,6 +1,8 @@
 // What other features may use from accounts.
 
 export {
+  AUTOMATION_EMAIL,
+  automationActor,
   findOrCreateCustomer,
   findPublicProfiles,
   findUserByEmail,

@@ -113,3 +113,33 @@ export function composeNotification(input: NotificationInput): ComposedMail {
   ].join("\n");
   return { subject, text, html };
 }
+
+/**
+ * A mail written by an automation rule: `html` is the body already rendered
+ * and escaped from the rule's template; this frames it like every ticket mail.
+ */
+export function composeRuleMail(input: {
+  subject: string;
+  text: string;
+  html: string;
+  ticketId: number;
+  url: string;
+}): ComposedMail {
+  const subject = oneLine(`[#${input.ticketId}] ${input.subject}`, 250);
+  const text = [
+    REPLY_ABOVE,
+    "",
+    input.text.trim(),
+    "",
+    `Ticket #${input.ticketId}: ${input.url}`,
+    "",
+  ].join("\n");
+  const html = [
+    "<!doctype html><html><body>",
+    `<p style="color:#888">${escapeHtml(REPLY_ABOVE)}</p>`,
+    input.html,
+    `<p style="color:#555"><a href="${escapeHtml(input.url)}">Ticket #${input.ticketId}</a></p>`,
+    "</body></html>",
+  ].join("\n");
+  return { subject, text, html };
+}

@@ -4,7 +4,7 @@ import type { Deps } from "../deps.ts";
 import { Forbidden, NotFound } from "../lib/errors.ts";
 import { getOrCreateSecret } from "../settings/settings.service.ts";
 import { newMessageId, replyAddress, ticketThreadId } from "./addresses.ts";
-import { composeNotification, type NotificationKind } from "./compose.ts";
+import { composeNotification, composeRuleMail, type NotificationKind } from "./compose.ts";
 import * as repo from "./outbox.repo.ts";
 
 /**
@@ -169,6 +169,62 @@ export async function notifyAssigned(
       { kind: "ticket.assigned", to: assignee, actorName: actor.name },
     ]);
   }
+}
+
+/** Who a rule's mail goes to (see rules/rules.schemas.ts). */
+export type RuleMailTo =
+  | { kind: "requester" }
+  | { kind: "assignee" }
+  | { kind: "all_agents" }
+  | { kind: "address"; address: string };
+
+/**
+ * A mail an automation rule sends, written to the outbox in the transaction
+ * of the rule's firing. The subject, text and HTML body come rendered from the
+ * rule's template (placeholder values already escaped in the HTML); this adds
+ * the reply line, the link and the threading headers every ticket mail has.
+ * Disabled accounts get nothing; "all agents" are those who take mail.
+ * Returns how many mails were queued.
+ */
+export async function queueRuleMail(
+  deps: Deps,
+  tx: Tx,
+  ticket: TicketLike,
+  to: RuleMailTo,
+  mail: { subject: string; text: string; html: string },
+): Promise<number> {
+  let recipients: { id: number | null; email: string }[];
+  if (to.kind === "address") recipients = [{ id: null, email: to.address }];
+  else if (to.kind === "all_agents") recipients = await repo.listNotifiableStaff(tx);
+  else {
+    const id = to.kind === "requester" ? ticket.requesterId : ticket.assigneeId;
+    recipients =
+      id === null ? [] : (await repo.findRecipients(tx, [id])).filter((r) => !r.disabled);
+  }
+  if (recipients.length === 0) return 0;
+  const secret = await replySecret(deps, tx);
+  const url = new URL(`/tickets/${ticket.id}`, deps.config.publicUrl).href;
+  const thread = `<${ticketThreadId(deps.config, ticket.id)}>`;
+  const composed = composeRuleMail({ ...mail, ticketId: ticket.id, url });
+  await repo.insertOutbox(
+    tx,
+    recipients.map((r) => ({
+      kind: "rule",
+      ticketId: ticket.id,
+      recipientId: r.id,
+      toAddress: r.email,
+      subject: composed.subject,
+      textBody: composed.text,
+      htmlBody: composed.html,
+      messageId: newMessageId(deps.config),
+      headers: {
+        "In-Reply-To": thread,
+        References: thread,
+        "Reply-To": replyAddress(deps.config, secret, ticket.id),
+      },
+    })),
+  );
+  return recipients.length;
 }
 
 /** How many mails wait to be delivered (pending, including those being retried). */

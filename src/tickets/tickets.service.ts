@@ -572,3 +572,24 @@ export async function listEvents(deps: Deps, actor: Actor, ticketId: number) {
   if (!isStaff(actor)) throw new Forbidden("The audit trail is for support staff.");
   return repo.listEvents(deps.db, ticketId);
 }
+
+// --- automation ---
+
+/**
+ * Records that an automation rule acted on a ticket (`rule.fired`), inside the
+ * transaction of its actions: the audit trail names the rule, and reactions
+ * see it like any other event. The rule's changes themselves go through
+ * updateTicket and addReply like a person's. Returns the ticket (locked).
+ */
+export async function recordRuleFired(
+  deps: Deps,
+  tx: Tx,
+  actor: Actor,
+  ticketId: number,
+  rule: { id: number; name: string },
+): Promise<Ticket> {
+  const ticket = await repo.lockTicket(tx, ticketId);
+  if (!ticket) throw new NotFound("ticket", ticketId);
+  await record(deps, tx, [{ type: "rule.fired", ticket, actor, rule }]);
+  return ticket;
+}

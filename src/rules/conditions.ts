@@ -1,0 +1,117 @@
+import { type SQL, sql } from "drizzle-orm";
+import { tickets, users } from "../db/schema/index.ts";
+import type { Channel } from "../events/events.ts";
+import type { Priority, Status } from "../tickets/lifecycle.ts";
+import type { Condition, Match } from "./rules.schemas.ts";
+
+/**
+ * Conditions, evaluated two ways that must agree (conditions.test.ts checks
+ * both on the same tickets): in JavaScript against the ticket an event carries
+ * (triggers, no query), and compiled to SQL over `tickets` (time rules and the
+ * preview, which look at many tickets at once).
+ */
+
+/** What conditions look at. `body`: the message the event is about, else the description. */
+export interface TicketFacts {
+  readonly status: Status;
+  readonly priority: Priority;
+  readonly channel: Channel;
+  readonly assigneeId: number | null;
+  readonly title: string;
+  readonly body: string;
+  /** Lower case. */
+  readonly requesterEmail: string;
+}
+
+/** Whether any condition needs the requester's address (loaded only then). */
+export function needsRequester(conditions: readonly Condition[]): boolean {
+  return conditions.some((c) => c.field === "requester_email" || c.field === "requester_domain");
+}
+
+function domainOf(email: string): string {
+  return email.slice(email.lastIndexOf("@") + 1);
+}
+
+function holds(c: Condition, t: TicketFacts): boolean {
+  const text = (s: string) => s.toLowerCase().includes(String(c.value).toLowerCase());
+  let is: boolean;
+  switch (c.field) {
+    case "status":
+      is = t.status === c.value;
+      break;
+    case "priority":
+      is = t.priority === c.value;
+      break;
+    case "channel":
+      is = t.channel === c.value;
+      break;
+    case "requester_email":
+      is = t.requesterEmail === c.value;
+      break;
+    case "requester_domain":
+      is = domainOf(t.requesterEmail) === c.value;
+      break;
+    case "assignee":
+      is = t.assigneeId === c.value;
+      break;
+    case "subject":
+      is = text(t.title);
+      break;
+    case "body":
+      is = text(t.body);
+      break;
+  }
+  return c.op === "is" || c.op === "contains" ? is : !is;
+}
+
+/** Whether a ticket meets the conditions: all of them, or any (no conditions: always). */
+export function matches(match: Match, conditions: readonly Condition[], t: TicketFacts): boolean {
+  if (conditions.length === 0) return true;
+  return match === "all"
+    ? conditions.every((c) => holds(c, t))
+    : conditions.some((c) => holds(c, t));
+}
+
+const requesterEmail = sql`(select lower(${users.email}) from ${users} where ${users.id} = ${tickets.requesterId})`;
+
+function toSql(c: Condition): SQL {
+  const contains = (column: SQL | typeof tickets.title) =>
+    sql`strpos(lower(${column}), lower(${String(c.value)})) > 0`;
+  let is: SQL;
+  switch (c.field) {
+    case "status":
+      is = sql`${tickets.status} = ${c.value}::ticket_status`;
+      break;
+    case "priority":
+      is = sql`${tickets.priority} = ${c.value}::ticket_priority`;
+      break;
+    case "channel":
+      is = sql`${tickets.channel} = ${c.value}::ticket_channel`;
+      break;
+    case "requester_email":
+      is = sql`${requesterEmail} = ${c.value}`;
+      break;
+    case "requester_domain":
+      is = sql`split_part(${requesterEmail}, '@', 2) = ${c.value}`;
+      break;
+    case "assignee":
+      is =
+        c.value === null
+          ? sql`${tickets.assigneeId} is null`
+          : sql`${tickets.assigneeId} is not distinct from ${c.value}::integer`;
+      break;
+    case "subject":
+      is = contains(sql`${tickets.title}`);
+      break;
+    case "body":
+      is = contains(sql`${tickets.description}`);
+      break;
+  }
+  return c.op === "is" || c.op === "contains" ? sql`(${is})` : sql`(not (${is}))`;
+}
+
+/** The conditions as one SQL predicate over `tickets` (no conditions: true). */
+export function conditionsSql(match: Match, conditions: readonly Condition[]): SQL {
+  if (conditions.length === 0) return sql`true`;
+  return sql`(${sql.join(conditions.map(toSql), match === "all" ? sql` and ` : sql` or `)})`;
+}

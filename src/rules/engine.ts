@@ -1,0 +1,240 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Actor } from "../accounts/index.ts";
+import { automationActor } from "../accounts/index.ts";
+import type { Tx } from "../db/client.ts";
+import type { Deps } from "../deps.ts";
+import { queueRuleMail } from "../email/outbox.service.ts";
+import { type Reaction, withCause } from "../events/bus.ts";
+import type { DomainEvent } from "../events/events.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Priority, Status } from "../tickets/lifecycle.ts";
+import * as tickets from "../tickets/tickets.service.ts";
+import { matches, needsRequester, type TicketFacts } from "./conditions.ts";
+import * as repo from "./rules.repo.ts";
+import type { Rule, TriggerEvent } from "./rules.schemas.ts";
+import { renderHtml, renderText, type TemplateValues } from "./templates.ts";
+
+/**
+ * The rule engine: triggers react to ticket events inside the transaction of
+ * the change (a reaction subscribed in src/reactions.ts); time rules are fired
+ * by the scheduler (scheduler.ts). Either way a firing runs in a savepoint as
+ * the automation account, through the ordinary ticket services, so the same
+ * permissions, lifecycle and audit apply as for a person; a refused action
+ * rolls back that firing alone and is recorded, never the change that caused it.
+ */
+
+/** Rules acting on rules' changes stop here: the chain is cut and logged. */
+export const MAX_DEPTH = 5;
+
+/**
+ * While a rule's actions run: the kinds of trigger event they set off (which
+ * the rules were offered one level deeper, with the ticket as it is now).
+ */
+const offeredByFiring = new AsyncLocalStorage<Set<TriggerEvent>>();
+
+/** The trigger event a domain event is, if any. */
+export function triggerEventOf(event: DomainEvent): TriggerEvent | undefined {
+  switch (event.type) {
+    case "ticket.created":
+      return "ticket_created";
+    case "ticket.updated":
+      return "ticket_updated";
+    case "ticket.status_changed":
+      return "status_changed";
+    case "message.created":
+      if (event.message.internal) return "note_added";
+      return event.byRequester || event.authorRole === "customer"
+        ? "customer_replied"
+        : "agent_replied";
+    default:
+      return undefined;
+  }
+}
+
+type TicketState = Pick<
+  tickets.Ticket,
+  "id" | "title" | "description" | "status" | "priority" | "channel" | "requesterId" | "assigneeId"
+>;
+
+async function requesterEmail(tx: Tx, requesterId: number): Promise<string> {
+  const people = await repo.findPeople(tx, [requesterId]);
+  return (people.get(requesterId)?.email ?? "").toLowerCase();
+}
+
+function facts(ticket: TicketState, body: string, email: string): TicketFacts {
+  return {
+    status: ticket.status,
+    priority: ticket.priority,
+    channel: ticket.channel,
+    assigneeId: ticket.assigneeId,
+    title: ticket.title,
+    body,
+    requesterEmail: email,
+  };
+}
+
+async function templateValues(deps: Deps, tx: Tx, ticket: TicketState): Promise<TemplateValues> {
+  const people = await repo.findPeople(tx, [
+    ticket.requesterId,
+    ...(ticket.assigneeId ? [ticket.assigneeId] : []),
+  ]);
+  const requester = people.get(ticket.requesterId);
+  return {
+    "ticket.id": String(ticket.id),
+    "ticket.title": ticket.title,
+    "ticket.status": ticket.status,
+    "ticket.priority": ticket.priority,
+    "ticket.url": new URL(`/tickets/${ticket.id}`, deps.config.publicUrl).href,
+    "requester.name": requester?.name ?? "",
+    "requester.email": requester?.email ?? "",
+    "agent.name":
+      (ticket.assigneeId ? people.get(ticket.assigneeId)?.name : undefined) ??
+      deps.config.mailFromName,
+  };
+}
+
+/** Runs a rule's actions on a ticket as `actor`: field changes first, then notes, then mails. */
+async function runActions(
+  deps: Deps,
+  tx: Tx,
+  actor: Actor,
+  rule: Rule,
+  ticket: tickets.Ticket,
+): Promise<tickets.Ticket> {
+  const ticketId = ticket.id;
+  const change: { status?: Status; priority?: Priority; assigneeId?: number | null } = {};
+  for (const action of rule.actions) {
+    if (action.type === "set_status") change.status = action.value;
+    else if (action.type === "set_priority") change.priority = action.value;
+    else if (action.type === "set_assignee") change.assigneeId = action.value;
+  }
+  if (Object.keys(change).length > 0) {
+    ticket = await tickets.updateTicket(deps, actor, ticketId, change, { tx });
+  }
+  for (const action of rule.actions) {
+    if (action.type === "add_note") {
+      const values = await templateValues(deps, tx, ticket);
+      const content = renderText(action.body, values);
+      ticket = (
+        await tickets.addReply(deps, actor, ticketId, { content, internal: true }, [], { tx })
+      ).ticket;
+    } else if (action.type === "send_mail") {
+      const values = await templateValues(deps, tx, ticket);
+      await queueRuleMail(
+        deps,
+        tx,
+        ticket,
+        action.to === "address"
+          ? { kind: "address", address: action.address ?? "" }
+          : { kind: action.to },
+        {
+          subject: renderText(action.subject, values),
+          text: renderText(action.body, values),
+          html: renderHtml(action.body, values),
+        },
+      );
+    }
+  }
+  return ticket;
+}
+
+/**
+ * Fires one rule on one ticket in a savepoint: the `rule.fired` event, then
+ * the actions, each event marked with the rule as its cause at `depth`.
+ * Returns the ticket after the actions, or undefined when they were refused
+ * (rolled back to the savepoint, logged and recorded for admins).
+ */
+export async function fireRule(
+  deps: Deps,
+  tx: Tx,
+  rule: Rule,
+  ticketId: number,
+  depth: number,
+  offered: Set<TriggerEvent> = new Set(),
+): Promise<tickets.Ticket | undefined> {
+  const actor = await automationActor(tx);
+  try {
+    return await tx.transaction((sp) =>
+      offeredByFiring.run(offered, () =>
+        withCause({ ruleId: rule.id, ruleName: rule.name, depth }, async () => {
+          const ticket = await tickets.recordRuleFired(deps, sp, actor, ticketId, rule);
+          await runActions(deps, sp, actor, rule, ticket);
+          // As the actions and the rules they set off left it.
+          return (await repo.findTicket(sp, ticketId)) ?? ticket;
+        }),
+      ),
+    );
+  } catch (error) {
+    const refused = error instanceof AppError;
+    const reason = refused ? error.message : "An unexpected error stopped its actions.";
+    if (refused) deps.log.warn({ ruleId: rule.id, ticketId, reason }, "rule action refused");
+    else deps.log.error({ err: error, ruleId: rule.id, ticketId }, "rule action failed");
+    await repo.insertFailure(tx, { ruleId: rule.id, ticketId, reason });
+    return undefined;
+  }
+}
+
+/**
+ * Runs the enabled triggers on events one write recorded, in their order, each
+ * rule at most once per event, against the ticket as earlier rules left it.
+ * A rule's actions set off rules in turn, one level deeper (nested, in its savepoint).
+ * Events caused by rules MAX_DEPTH deep fire nothing more: the loop is cut,
+ * logged and recorded for each rule that would have fired.
+ */
+export async function runTriggers(
+  deps: Deps,
+  tx: Tx,
+  events: readonly DomainEvent[],
+): Promise<void> {
+  const kinds = [...new Set(events.map(triggerEventOf).filter((k) => k !== undefined))];
+  if (kinds.length === 0) return;
+  const offered = offeredByFiring.getStore();
+  for (const kind of kinds) offered?.add(kind);
+  const rules = await repo.enabledTriggers(tx, kinds);
+  if (rules.length === 0) return;
+  // Per ticket: its state as earlier rules left it, and the requester's address once needed.
+  const latest = new Map<number, TicketState>();
+  const emails = new Map<number, string>();
+  for (const event of events) {
+    const kind = triggerEventOf(event);
+    const candidates = rules.filter((r) => r.event === kind);
+    if (candidates.length === 0) continue;
+    const depth = (event.cause?.depth ?? 0) + 1;
+    const body =
+      event.type === "message.created" || event.type === "ticket.created"
+        ? event.message.content
+        : event.ticket.description;
+    let ticket: TicketState = latest.get(event.ticket.id) ?? event.ticket;
+    for (const rule of candidates) {
+      let email = emails.get(ticket.requesterId);
+      if (email === undefined && needsRequester(rule.conditions)) {
+        email = await requesterEmail(tx, ticket.requesterId);
+        emails.set(ticket.requesterId, email);
+      }
+      if (!matches(rule.match, rule.conditions, facts(ticket, body, email ?? ""))) continue;
+      if (depth > MAX_DEPTH) {
+        const reason = `Not run: rules changing the ticket set each other off more than ${MAX_DEPTH} levels deep (last: "${event.cause?.ruleName}").`;
+        deps.log.warn(
+          { ruleId: rule.id, ticketId: ticket.id, causedBy: event.cause?.ruleId },
+          "rule loop cut",
+        );
+        await repo.insertFailure(tx, { ruleId: rule.id, ticketId: ticket.id, reason });
+        continue;
+      }
+      const setOff = new Set<TriggerEvent>();
+      ticket = (await fireRule(deps, tx, rule, ticket.id, depth, setOff)) ?? ticket;
+      latest.set(ticket.id, ticket);
+      // The rule's actions set off an event of this kind: the rules after it
+      // were offered that one already, with the ticket as it is now (one level
+      // deeper), so they are not offered this older one again.
+      if (kind && setOff.has(kind)) break;
+    }
+  }
+}
+
+/** Triggers as an in-transaction reaction (subscribed in src/reactions.ts). */
+export const ruleTriggers: Reaction<Deps> = {
+  name: "rule triggers",
+  types: ["ticket.created", "ticket.updated", "ticket.status_changed", "message.created"],
+  inTransaction: runTriggers,
+};

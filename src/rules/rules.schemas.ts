@@ -1,0 +1,152 @@
+import { CHANNELS } from "../events/events.ts";
+import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
+
+/**
+ * What a rule is made of, as data: the shapes stored in `rules.conditions` and
+ * `rules.actions` (JSONB). A new condition field or action type is one entry
+ * here, one case in conditions.ts (JS and SQL) and, for actions, one in
+ * engine.ts. Validation lives in rules.service.ts (it needs the database to
+ * resolve people) and reports each problem on its form field
+ * (`conditions.2.value`, `actions.0.body`).
+ */
+
+export const RULE_KINDS = ["trigger", "automation"] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+/** When a trigger runs. */
+export const TRIGGER_EVENTS = {
+  ticket_created: "Ticket is created",
+  ticket_updated: "Ticket is updated (status, priority or assignee)",
+  customer_replied: "Customer replies",
+  agent_replied: "Agent replies publicly",
+  note_added: "Internal note is added",
+  status_changed: "Status changes",
+} as const;
+export type TriggerEvent = keyof typeof TRIGGER_EVENTS;
+
+/** The clock a time rule counts hours from. */
+export const CLOCKS = {
+  created: "Hours since created",
+  updated: "Hours since last update",
+  solved: "Hours since solved",
+  pending: "Hours since set pending",
+  customer_reply: "Hours since the customer's last reply",
+  agent_reply: "Hours since an agent's last public reply",
+} as const;
+export type Clock = keyof typeof CLOCKS;
+
+/** A time rule can wait at most a year. */
+export const HOURS_MAX = 24 * 366;
+
+export const MATCHES = ["all", "any"] as const;
+export type Match = (typeof MATCHES)[number];
+
+/** Condition fields: the operators each takes and what its value is. */
+export const CONDITION_FIELDS = {
+  status: { label: "Status", ops: ["is", "is_not"], values: STATUSES },
+  priority: { label: "Priority", ops: ["is", "is_not"], values: PRIORITIES },
+  channel: { label: "Channel", ops: ["is", "is_not"], values: CHANNELS },
+  requester_email: { label: "Requester email", ops: ["is", "is_not"], values: "email" },
+  requester_domain: { label: "Requester domain", ops: ["is", "is_not"], values: "domain" },
+  subject: { label: "Subject", ops: ["contains", "not_contains"], values: "text" },
+  body: { label: "Body", ops: ["contains", "not_contains"], values: "text" },
+  assignee: { label: "Assignee", ops: ["is", "is_not"], values: "staff" },
+} as const;
+export type ConditionField = keyof typeof CONDITION_FIELDS;
+export type ConditionOp = "is" | "is_not" | "contains" | "not_contains";
+
+export const OP_LABELS: Record<ConditionOp, string> = {
+  is: "is",
+  is_not: "is not",
+  contains: "contains",
+  not_contains: "does not contain",
+};
+
+/**
+ * One condition. Values: a status/priority/channel name; an address or a
+ * domain (stored lower case); text (matched case-insensitively); for the
+ * assignee a staff user id, or null for "nobody".
+ */
+export interface Condition {
+  readonly field: ConditionField;
+  readonly op: ConditionOp;
+  readonly value: string | number | null;
+}
+
+export const MAIL_RECIPIENTS = {
+  requester: "The requester",
+  assignee: "The assignee",
+  all_agents: "All agents",
+  address: "An address",
+} as const;
+export type MailRecipient = keyof typeof MAIL_RECIPIENTS;
+
+export const ACTION_TYPES = {
+  set_status: "Set status",
+  set_priority: "Set priority",
+  set_assignee: "Set assignee",
+  add_note: "Add internal note",
+  send_mail: "Send mail",
+} as const;
+export type ActionType = keyof typeof ACTION_TYPES;
+
+export type Action =
+  | { readonly type: "set_status"; readonly value: (typeof STATUSES)[number] }
+  | { readonly type: "set_priority"; readonly value: (typeof PRIORITIES)[number] }
+  /** A staff user id, or null to unassign. */
+  | { readonly type: "set_assignee"; readonly value: number | null }
+  | { readonly type: "add_note"; readonly body: string }
+  | {
+      readonly type: "send_mail";
+      readonly to: MailRecipient;
+      /** Only for `to: "address"`. */
+      readonly address?: string | undefined;
+      readonly subject: string;
+      readonly body: string;
+    };
+
+/** A rule as stored and run. */
+export interface Rule {
+  readonly id: number;
+  readonly kind: RuleKind;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly position: number;
+  readonly event: TriggerEvent | null;
+  readonly clock: Clock | null;
+  readonly hours: number | null;
+  readonly match: Match;
+  readonly conditions: readonly Condition[];
+  readonly actions: readonly Action[];
+}
+
+/**
+ * A rule as an admin submits it: every value a string, exactly as typed (the
+ * form keeps it on a 422). Condition and action rows left empty are ignored.
+ */
+export interface RuleForm {
+  kind: string;
+  name: string;
+  enabled: boolean;
+  event: string;
+  clock: string;
+  hours: string;
+  match: string;
+  conditions: { field: string; op: string; value: string }[];
+  actions: {
+    type: string;
+    value: string;
+    to: string;
+    address: string;
+    subject: string;
+    body: string;
+  }[];
+}
+
+export const NAME_MAX = 200;
+export const TEMPLATE_MAX = 10_000;
+export const SUBJECT_MAX = 250;
+export const TEXT_VALUE_MAX = 500;
+/** Rows the form offers (and the most a rule may have). */
+export const CONDITIONS_MAX = 10;
+export const ACTIONS_MAX = 10;

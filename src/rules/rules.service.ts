@@ -1,0 +1,408 @@
+import { type Actor, findUserByEmail, getUser, isActiveStaff, isAdmin } from "../accounts/index.ts";
+import type { Deps } from "../deps.ts";
+import { type FieldError, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
+import * as repo from "./rules.repo.ts";
+import {
+  ACTION_TYPES,
+  ACTIONS_MAX,
+  type Action,
+  CLOCKS,
+  type Clock,
+  CONDITION_FIELDS,
+  CONDITIONS_MAX,
+  type Condition,
+  type ConditionField,
+  type ConditionOp,
+  HOURS_MAX,
+  MAIL_RECIPIENTS,
+  MATCHES,
+  type Match,
+  NAME_MAX,
+  RULE_KINDS,
+  type Rule,
+  type RuleForm,
+  type RuleKind,
+  SUBJECT_MAX,
+  TEMPLATE_MAX,
+  TEXT_VALUE_MAX,
+  TRIGGER_EVENTS,
+  type TriggerEvent,
+} from "./rules.schemas.ts";
+import { PLACEHOLDERS, unknownPlaceholders } from "./templates.ts";
+
+/**
+ * Rules as admins manage them: validated on save (every problem reported on
+ * its form field, unknown placeholders named), ordered, enabled or disabled,
+ * previewed against recent tickets. Running them is engine.ts and scheduler.ts.
+ */
+
+export type { Rule } from "./rules.schemas.ts";
+
+const EMAIL = /^[^\s@\0]+@[^\s@\0]+\.[^\s@\0]+$/;
+const DOMAIN =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
+
+function requireAdminActor(actor: Actor): void {
+  if (!isAdmin(actor)) throw new Forbidden("Only admins manage rules.");
+}
+
+function oneOf<T extends string>(list: readonly T[], value: string): value is T {
+  return (list as readonly string[]).includes(value);
+}
+
+function hasKey<T extends object>(record: T, key: string): key is Extract<keyof T, string> {
+  return Object.hasOwn(record, key);
+}
+
+const noNul = (s: string) => !s.includes("\0");
+
+/** A staff member named by address (or "nobody"), as a user id (null for nobody). */
+async function staffValue(
+  deps: Deps,
+  raw: string,
+  field: string,
+  errors: FieldError[],
+): Promise<number | null | undefined> {
+  const value = raw.trim();
+  if (value === "") {
+    errors.push({ field, message: "needs an agent's address, or nobody" });
+    return undefined;
+  }
+  if (value.toLowerCase() === "nobody") return null;
+  const user = await findUserByEmail(deps, "system", value);
+  if (!user || !(await isActiveStaff(deps.db, user.id))) {
+    errors.push({ field, message: "must be the address of an active agent or admin, or nobody" });
+    return undefined;
+  }
+  return user.id;
+}
+
+function checkTemplate(template: string, field: string, max: number, errors: FieldError[]): void {
+  if (template.trim() === "") errors.push({ field, message: "is required" });
+  else if (template.length > max || !noNul(template))
+    errors.push({ field, message: `must be at most ${max} characters of text` });
+  else {
+    const unknown = unknownPlaceholders(template);
+    if (unknown.length > 0) {
+      errors.push({
+        field,
+        message: `uses unknown placeholders: ${unknown.map((u) => `{{${u}}}`).join(", ")} (known: ${Object.keys(
+          PLACEHOLDERS,
+        )
+          .map((p) => `{{${p}}}`)
+          .join(", ")})`,
+      });
+    }
+  }
+}
+
+async function parseCondition(
+  deps: Deps,
+  row: RuleForm["conditions"][number],
+  at: string,
+  errors: FieldError[],
+): Promise<Condition | undefined> {
+  if (!hasKey(CONDITION_FIELDS, row.field)) {
+    errors.push({ field: `${at}.field`, message: "is not a condition this rule can check" });
+    return undefined;
+  }
+  const field: ConditionField = row.field;
+  const def = CONDITION_FIELDS[field];
+  if (!oneOf(def.ops as readonly ConditionOp[], row.op)) {
+    errors.push({ field: `${at}.op`, message: `must be one of: ${def.ops.join(", ")}` });
+    return undefined;
+  }
+  const op = row.op as ConditionOp;
+  const raw = row.value.trim();
+  const valueAt = `${at}.value`;
+  switch (def.values) {
+    case "email": {
+      const email = raw.toLowerCase();
+      if (!EMAIL.test(email) || email.length > 254) {
+        errors.push({ field: valueAt, message: "must be an email address" });
+        return undefined;
+      }
+      return { field, op, value: email };
+    }
+    case "domain": {
+      const domain = raw.replace(/^@/, "").toLowerCase();
+      if (!DOMAIN.test(domain)) {
+        errors.push({ field: valueAt, message: "must be a domain like example.com" });
+        return undefined;
+      }
+      return { field, op, value: domain };
+    }
+    case "text":
+      if (raw === "" || raw.length > TEXT_VALUE_MAX || !noNul(raw)) {
+        errors.push({
+          field: valueAt,
+          message: `needs text (at most ${TEXT_VALUE_MAX} characters)`,
+        });
+        return undefined;
+      }
+      return { field, op, value: raw };
+    case "staff": {
+      const id = await staffValue(deps, raw, valueAt, errors);
+      return id === undefined ? undefined : { field, op, value: id };
+    }
+    default:
+      if (!oneOf(def.values as readonly string[], raw)) {
+        errors.push({ field: valueAt, message: `must be one of: ${def.values.join(", ")}` });
+        return undefined;
+      }
+      return { field, op, value: raw };
+  }
+}
+
+async function parseAction(
+  deps: Deps,
+  row: RuleForm["actions"][number],
+  at: string,
+  errors: FieldError[],
+): Promise<Action | undefined> {
+  const value = row.value.trim();
+  switch (row.type) {
+    case "set_status":
+      if (!oneOf(STATUSES, value) || value === "new") {
+        errors.push({
+          field: `${at}.value`,
+          message: `must be one of: ${STATUSES.filter((s) => s !== "new").join(", ")}`,
+        });
+        return undefined;
+      }
+      return { type: "set_status", value };
+    case "set_priority":
+      if (!oneOf(PRIORITIES, value)) {
+        errors.push({ field: `${at}.value`, message: `must be one of: ${PRIORITIES.join(", ")}` });
+        return undefined;
+      }
+      return { type: "set_priority", value };
+    case "set_assignee": {
+      const id = await staffValue(deps, value, `${at}.value`, errors);
+      return id === undefined ? undefined : { type: "set_assignee", value: id };
+    }
+    case "add_note": {
+      const before = errors.length;
+      checkTemplate(row.body, `${at}.body`, TEMPLATE_MAX, errors);
+      return errors.length > before ? undefined : { type: "add_note", body: row.body.trim() };
+    }
+    case "send_mail": {
+      const before = errors.length;
+      if (!hasKey(MAIL_RECIPIENTS, row.to)) {
+        errors.push({ field: `${at}.to`, message: "must say who gets the mail" });
+      }
+      const address = row.address.trim().toLowerCase();
+      if (row.to === "address" && (!EMAIL.test(address) || address.length > 254)) {
+        errors.push({ field: `${at}.address`, message: "must be an email address" });
+      }
+      checkTemplate(row.subject, `${at}.subject`, SUBJECT_MAX, errors);
+      checkTemplate(row.body, `${at}.body`, TEMPLATE_MAX, errors);
+      if (errors.length > before) return undefined;
+      return {
+        type: "send_mail",
+        to: row.to as keyof typeof MAIL_RECIPIENTS,
+        ...(row.to === "address" ? { address } : {}),
+        subject: row.subject.trim(),
+        body: row.body.trim(),
+      };
+    }
+    default:
+      errors.push({
+        field: `${at}.type`,
+        message: `must be one of: ${Object.keys(ACTION_TYPES).join(", ")}`,
+      });
+      return undefined;
+  }
+}
+
+/** The stored columns for a submitted rule, or Invalid naming every field with a problem. */
+async function validate(
+  deps: Deps,
+  form: RuleForm,
+): Promise<{ kind: RuleKind; values: repo.NewRuleRow }> {
+  const errors: FieldError[] = [];
+  const kind = form.kind;
+  if (!oneOf(RULE_KINDS, kind)) throw Invalid.field("kind", "must be trigger or automation");
+  const name = form.name.trim();
+  if (name === "" || name.length > NAME_MAX || !noNul(name))
+    errors.push({ field: "name", message: `is required (at most ${NAME_MAX} characters)` });
+  let event: TriggerEvent | null = null;
+  let clock: Clock | null = null;
+  let hours: number | null = null;
+  if (kind === "trigger") {
+    if (hasKey(TRIGGER_EVENTS, form.event)) event = form.event;
+    else errors.push({ field: "event", message: "must say when the rule runs" });
+  } else {
+    if (hasKey(CLOCKS, form.clock)) clock = form.clock;
+    else errors.push({ field: "clock", message: "must say which clock the rule counts from" });
+    const n = /^\s*\d+\s*$/.test(form.hours) ? Number(form.hours) : Number.NaN;
+    if (!Number.isInteger(n) || n < 1 || n > HOURS_MAX)
+      errors.push({ field: "hours", message: `must be a whole number from 1 to ${HOURS_MAX}` });
+    else hours = n;
+  }
+  const match: Match = oneOf(MATCHES, form.match) ? form.match : "all";
+  const conditions: Condition[] = [];
+  for (const [i, row] of form.conditions.slice(0, CONDITIONS_MAX).entries()) {
+    if (row.field === "") continue;
+    const c = await parseCondition(deps, row, `conditions.${i}`, errors);
+    if (c) conditions.push(c);
+  }
+  const actions: Action[] = [];
+  for (const [i, row] of form.actions.slice(0, ACTIONS_MAX).entries()) {
+    if (row.type === "") continue;
+    const a = await parseAction(deps, row, `actions.${i}`, errors);
+    if (a) actions.push(a);
+  }
+  if (actions.length === 0 && !errors.some((e) => e.field.startsWith("actions.")))
+    errors.push({
+      field: "actions.0.type",
+      message: "is required: a rule needs at least one action",
+    });
+  if (errors.length > 0) throw new Invalid(errors);
+  return {
+    kind,
+    values: { name, enabled: form.enabled, event, clock, hours, match, conditions, actions },
+  };
+}
+
+/** Triggers and time rules, each in the order they run (admins only). */
+export async function listRules(deps: Deps, actor: Actor): Promise<Record<RuleKind, Rule[]>> {
+  requireAdminActor(actor);
+  const [trigger, automation] = await Promise.all([
+    repo.listRules(deps.db, "trigger"),
+    repo.listRules(deps.db, "automation"),
+  ]);
+  return { trigger, automation };
+}
+
+export async function getRule(deps: Deps, actor: Actor, id: number): Promise<Rule> {
+  requireAdminActor(actor);
+  const rule = await repo.findRule(deps.db, id);
+  if (!rule) throw new NotFound("rule", id);
+  return rule;
+}
+
+/** Creates a rule, last in its kind's order. */
+export async function createRule(deps: Deps, actor: Actor, form: RuleForm): Promise<Rule> {
+  requireAdminActor(actor);
+  const { kind, values } = await validate(deps, form);
+  return repo.insertRule(deps.db, kind, values);
+}
+
+/** Replaces a rule's settings (its kind and place in the order stay). */
+export async function updateRule(
+  deps: Deps,
+  actor: Actor,
+  id: number,
+  form: RuleForm,
+): Promise<Rule> {
+  const existing = await getRule(deps, actor, id);
+  const { values } = await validate(deps, { ...form, kind: existing.kind });
+  const updated = await repo.updateRule(deps.db, id, values);
+  if (!updated) throw new NotFound("rule", id);
+  return updated;
+}
+
+export async function setRuleEnabled(
+  deps: Deps,
+  actor: Actor,
+  id: number,
+  enabled: boolean,
+): Promise<void> {
+  requireAdminActor(actor);
+  if (!(await repo.updateRule(deps.db, id, { enabled }))) throw new NotFound("rule", id);
+}
+
+export async function deleteRule(deps: Deps, actor: Actor, id: number): Promise<void> {
+  requireAdminActor(actor);
+  if (!(await repo.deleteRule(deps.db, id))) throw new NotFound("rule", id);
+}
+
+/** Moves a rule one place earlier or later among its kind (no change at an end). */
+export async function moveRule(
+  deps: Deps,
+  actor: Actor,
+  id: number,
+  direction: "up" | "down",
+): Promise<void> {
+  requireAdminActor(actor);
+  await deps.db.transaction(async (tx) => {
+    if (!(await repo.findRule(tx, id))) throw new NotFound("rule", id);
+    await repo.moveRule(tx, id, direction);
+  });
+}
+
+export const PREVIEW_TICKETS = 200;
+
+/**
+ * Which of the last PREVIEW_TICKETS tickets the rule's conditions match now
+ * (for a time rule: before counting hours; its clock's status included).
+ */
+export async function previewRule(deps: Deps, actor: Actor, id: number) {
+  const rule = await getRule(deps, actor, id);
+  const implied: Condition[] =
+    rule.clock === "solved" || rule.clock === "pending"
+      ? [{ field: "status", op: "is", value: rule.clock }]
+      : [];
+  const conditions =
+    implied.length === 0
+      ? rule.conditions
+      : rule.match === "all"
+        ? [...implied, ...rule.conditions]
+        : rule.conditions;
+  const rows = await repo.previewMatches(deps.db, rule.match, conditions, PREVIEW_TICKETS);
+  const matched = rows.filter((r) => r.matched);
+  return { rule, looked: rows.length, matched };
+}
+
+/** Recent refused actions and cut loops, newest first (admins only). */
+export async function listFailures(deps: Deps, actor: Actor, limit = 20) {
+  requireAdminActor(actor);
+  return repo.listFailures(deps.db, limit);
+}
+
+/** A stored rule as the form shows it (people by address). */
+export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<RuleForm> {
+  const ids = new Set([
+    ...rule.conditions.flatMap((c) =>
+      c.field === "assignee" && typeof c.value === "number" ? [c.value] : [],
+    ),
+    ...rule.actions.flatMap((a) =>
+      a.type === "set_assignee" && a.value !== null ? [a.value] : [],
+    ),
+  ]);
+  const emails = new Map<number, string>();
+  for (const id of ids) {
+    const user = await getUser(deps, actor, id).catch(() => undefined);
+    if (user) emails.set(id, user.email);
+  }
+  const person = (id: number | null) => (id === null ? "nobody" : (emails.get(id) ?? `#${id}`));
+  return {
+    kind: rule.kind,
+    name: rule.name,
+    enabled: rule.enabled,
+    event: rule.event ?? "",
+    clock: rule.clock ?? "",
+    hours: rule.hours === null ? "" : String(rule.hours),
+    match: rule.match,
+    conditions: rule.conditions.map((c) => ({
+      field: c.field,
+      op: c.op,
+      value: c.field === "assignee" ? person(c.value as number | null) : String(c.value),
+    })),
+    actions: rule.actions.map((a) => ({
+      type: a.type,
+      value:
+        a.type === "set_status" || a.type === "set_priority"
+          ? a.value
+          : a.type === "set_assignee"
+            ? person(a.value)
+            : "",
+      to: a.type === "send_mail" ? a.to : "",
+      address: a.type === "send_mail" ? (a.address ?? "") : "",
+      subject: a.type === "send_mail" ? a.subject : "",
+      body: a.type === "add_note" || a.type === "send_mail" ? a.body : "",
+    })),
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Mail and note templates with placeholders such as `{{ticket.title}}`. Pure.
+ * The set of placeholders is closed: a rule naming another one is refused when
+ * it is saved (see `unknownPlaceholders`), never rendered half-filled.
+ */
+
+export const PLACEHOLDERS = {
+  "ticket.id": "The ticket number",
+  "ticket.title": "The ticket's subject",
+  "ticket.status": "Its status",
+  "ticket.priority": "Its priority",
+  "ticket.url": "A link to the ticket",
+  "requester.name": "The requester's name",
+  "requester.email": "The requester's address",
+  "agent.name": "The assignee's name (the team's name when nobody is assigned)",
+} as const;
+export type Placeholder = keyof typeof PLACEHOLDERS;
+export type TemplateValues = Record<Placeholder, string>;
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+function isPlaceholder(name: string): name is Placeholder {
+  return Object.hasOwn(PLACEHOLDERS, name);
+}
+
+/** The placeholders in `template` that do not exist, in order of appearance. */
+export function unknownPlaceholders(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)]
+    .map((m) => m[1] ?? "")
+    .filter((name) => !isPlaceholder(name));
+}
+
+/** Fills in the placeholders as plain text. */
+export function renderText(template: string, values: TemplateValues): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) =>
+    isPlaceholder(name) ? values[name] : whole,
+  );
+}
+
+export function escapeHtml(value: string): string {
+  return value
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}
+
+/**
+ * The template as HTML: the admin's text and every placeholder value are
+ * escaped (a customer named `<script>` is shown, never run); line breaks
+ * become paragraphs and breaks.
+ */
+export function renderHtml(template: string, values: TemplateValues): string {
+  let html = "";
+  let last = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const name = m[1] ?? "";
+    html += escapeHtml(template.slice(last, m.index));
+    html += escapeHtml(isPlaceholder(name) ? values[name] : m[0]);
+    last = m.index + m[0].length;
+  }
+  html += escapeHtml(template.slice(last));
+  return html
+    .split(/\r?\n\s*\r?\n/)
+    .map((p) => `<p>${p.replace(/\r?\n/g, "<br>")}</p>`)
+    .join("\n");
+}
