@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { test } from "node:test";
 import { eq } from "drizzle-orm";
+import { REPLIES_DIR } from "../../test/fixtures/replies/cases.ts";
 import { makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { messages, tickets } from "../db/schema/index.ts";
@@ -158,6 +161,46 @@ describeEachDatabase(
           "> Total          980.00 EUR",
         ].join("\n"),
       );
+    });
+
+    test("a KOI8-R mail that declares no charset becomes a ticket in readable Russian", async () => {
+      const { deps } = world();
+      const raw = fs.readFileSync(path.join(REPLIES_DIR, "charsets", "koi8-r-ru.eml"));
+      const changed = Buffer.from(
+        raw.toString("latin1").replace("<koi8-r-ru@client.example>", messageId()),
+        "latin1",
+      );
+      const result = await receiveEmail(deps, changed, { to: ["support@example.test"] });
+      assert.equal(result.status, "ticket");
+      const [ticket] = await deps.db
+        .select()
+        .from(tickets)
+        .where(eq(tickets.id, result.ticketId ?? 0));
+      assert.equal(ticket?.title, "Принтер не работает");
+      const [first] = await messagesOf(deps, result.ticketId ?? 0);
+      assert.match(first?.content ?? "", /^Здравствуйте!\n\nПринтер на третьем этаже/);
+      assert.doesNotMatch(first?.content ?? "", /\uFFFD/);
+    });
+
+    test("a nonsense base64 transfer encoding shows the body as sent, not an empty message", async () => {
+      const { deps } = world();
+      const result = await receiveEmail(
+        deps,
+        mail(
+          {
+            From: "dan@example.org",
+            To: "support@example.test",
+            Subject: "Broken encoding",
+            "Message-ID": messageId(),
+            "Content-Transfer-Encoding": "base64",
+          },
+          "Hello, the printer on floor 3 is broken again.\n",
+        ),
+        { to: ["support@example.test"] },
+      );
+      assert.equal(result.status, "ticket");
+      const [first] = await messagesOf(deps, result.ticketId ?? 0);
+      assert.equal(first?.content, "Hello, the printer on floor 3 is broken again.");
     });
   },
   { env: ENV },

@@ -10,6 +10,7 @@ import { type StagedFile, stageUpload } from "../tickets/attachments.storage.ts"
 import { CONTENT_MAX, MAX_FILES, TITLE_MAX } from "../tickets/tickets.schemas.ts";
 import * as tickets from "../tickets/tickets.service.ts";
 import { ticketFromReplyAddress } from "./addresses.ts";
+import { repairForParsing } from "./charset.ts";
 import * as repo from "./inbound.repo.ts";
 import { replySecret, ticketsForMessageIds } from "./outbox.service.ts";
 import { quoteForward, splitReply } from "./quotes.ts";
@@ -263,7 +264,10 @@ export async function receiveEmail(
   let parsed: ParsedMail;
   try {
     const { simpleParser } = await import("mailparser");
-    parsed = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true });
+    parsed = await simpleParser(repairForParsing(raw), {
+      skipImageLinks: true,
+      skipTextLinks: true,
+    });
   } catch (error) {
     return finish(
       "failed",
