@@ -93,6 +93,7 @@ export class Presence {
   readonly #now: () => number;
   readonly #options: PresenceOptions;
   #timers: NodeJS.Timeout[] = [];
+  #sending: Promise<void> = Promise.resolve();
 
   constructor(options: PresenceOptions) {
     this.#options = options;
@@ -231,9 +232,12 @@ export class Presence {
     return [...byUser.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** One after the other, so other nodes hear this node's "here" and "gone" in the order they happened. */
   #send(announcements: Announcement[]): void {
     for (const payload of presencePayloads(announcements)) {
-      this.#options.publish(payload).catch((error: unknown) => this.#options.onError(error));
+      this.#sending = this.#sending
+        .then(() => this.#options.publish(payload))
+        .catch((error: unknown) => this.#options.onError(error));
     }
   }
 }
