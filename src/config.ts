@@ -53,6 +53,8 @@ export interface Config {
   readonly inboundMaxBytes: number;
   /** New tickets one sender address may open by mail per hour; more are kept and ignored. */
   readonly inboundTicketsPerHour: number;
+  /** How often each node looks for time rules that are due (RULES_INTERVAL_SECONDS, default 60). */
+  readonly rulesIntervalMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
   const inboundMaxMb = int("INBOUND_MAX_MB", 25, 1, 1024);
   const inboundTicketsPerHour = int("INBOUND_TICKETS_PER_HOUR", 20, 1, 100_000);
+  const rulesIntervalSeconds = int("RULES_INTERVAL_SECONDS", 60, 1, 86_400);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -212,5 +215,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     inboundSmtpDomains: Object.freeze(inboundSmtpDomains),
     inboundMaxBytes: inboundMaxMb * 1024 * 1024,
     inboundTicketsPerHour,
+    rulesIntervalMs: rulesIntervalSeconds * 1000,
   });
 }

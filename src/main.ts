@@ -7,6 +7,7 @@ import { type EmailChannel, startEmailChannel } from "./email/index.ts";
 import { pruneExpiredKeys } from "./idempotency/idempotency.service.ts";
 import { logOptions } from "./platform/logging.ts";
 import { composeReactions } from "./reactions.ts";
+import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
 
 // Expired sessions, rate-limit windows, idempotency keys and abandoned uploads are cleared at start and
@@ -54,9 +55,10 @@ export async function serve(config: Config): Promise<void> {
   const housekeeping = setInterval(housekeep, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
   let email: EmailChannel | undefined;
+  let scheduler: Scheduler | undefined;
   app.addHook("onClose", async () => {
     clearInterval(housekeeping);
-    await email?.stop();
+    await Promise.all([email?.stop(), scheduler?.stop()]);
     await database.close();
   });
 
@@ -95,6 +97,7 @@ export async function serve(config: Config): Promise<void> {
     `Tessera is running at ${config.publicUrl.href}`,
   );
   email = await startEmailChannel(deps);
+  scheduler = startScheduler(deps, config.rulesIntervalMs);
   const link = await setupLink(deps);
   if (link) {
     app.log.warn(`No accounts yet. Create the first admin at this one-time link: ${link}`);

@@ -313,7 +313,6 @@ describeEachDatabase("rule triggers", (world) => {
   test("a refused action rolls back its rule alone: the person's change stands and the reason is recorded", async () => {
     const { deps } = world();
     const admin = await makeAdmin(deps);
-    const agent = await makeAgent(deps);
     const leaving = await makeAgent(deps);
     const customer = await makeCustomer(deps);
     const word = tag();

@@ -26,6 +26,8 @@ const NOTICES: Record<string, string> = {
   welcome: "Welcome to Tessera.",
   "signed-out": "You have signed out.",
   "mail-retried": "The mail is queued again.",
+  "rule-saved": "Rule saved.",
+  "rule-deleted": "Rule deleted.",
   "token-revoked": "Token revoked. Requests using it are refused from now on.",
 };
 

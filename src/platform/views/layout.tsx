@@ -128,6 +128,11 @@ export function Layout({
                 </NavLink>
               )}
               {isAdmin(actor) && (
+                <NavLink ctx={ctx} href="/admin/rules" section>
+                  Rules
+                </NavLink>
+              )}
+              {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/email" section>
                   Email
                 </NavLink>

@@ -47,6 +47,8 @@ function describeEvent(event: TicketView["events"][number], names: Map<number, s
       return event.toValue
         ? `assigned it to ${who(event.toValue)}`
         : `unassigned it (was ${who(event.fromValue)})`;
+    case "rule":
+      return `ran the rule “${event.toValue ?? `#${event.fromValue}`}”`;
     default:
       return event.kind;
   }
