@@ -1,5 +1,5 @@
-import { and, count, desc, eq, gt, lt, sql } from "drizzle-orm";
-import type { Executor } from "../db/client.ts";
+import { and, count, desc, eq, gt, inArray, lt, ne, or, sql } from "drizzle-orm";
+import type { Db, Executor } from "../db/client.ts";
 import { inboundEmails, tickets, users } from "../db/schema/index.ts";
 
 export type InboundRow = typeof inboundEmails.$inferSelect;
@@ -32,6 +32,46 @@ export async function updateInbound(
   >,
 ): Promise<void> {
   await db.update(inboundEmails).set(change).where(eq(inboundEmails.id, id));
+}
+
+/**
+ * Records a message's Message-ID on its row, unless an earlier row holds the
+ * same Message-ID and became a ticket or reply, or is being handled now
+ * (received after `inFlightSince`): then that earlier row, and nothing is written.
+ * An advisory lock on the Message-ID makes two parallel deliveries take turns.
+ * (A lookup on inbound_emails.message_id: wants an index on that column.)
+ */
+export async function claimMessageId(
+  db: Db,
+  id: number,
+  messageId: string,
+  inFlightSince: Date,
+): Promise<Pick<InboundRow, "id" | "status" | "ticketId"> | undefined> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${messageId}, 0))`);
+    const [earlier] = await tx
+      .select({
+        id: inboundEmails.id,
+        status: inboundEmails.status,
+        ticketId: inboundEmails.ticketId,
+      })
+      .from(inboundEmails)
+      .where(
+        and(
+          eq(inboundEmails.messageId, messageId),
+          ne(inboundEmails.id, id),
+          or(
+            inArray(inboundEmails.status, ["ticket", "reply"]),
+            and(eq(inboundEmails.status, "received"), gt(inboundEmails.receivedAt, inFlightSince)),
+          ),
+        ),
+      )
+      .orderBy(inboundEmails.id)
+      .limit(1);
+    if (earlier) return earlier;
+    await tx.update(inboundEmails).set({ messageId }).where(eq(inboundEmails.id, id));
+    return undefined;
+  });
 }
 
 /** Tickets one sender opened by mail since `since` (the per-sender rate limit). */

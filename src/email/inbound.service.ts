@@ -40,6 +40,8 @@ export interface InboundResult {
 }
 
 const HOUR_MS = 3600_000;
+/** An earlier copy still "received" this recently is being handled; older, it died on the way. */
+const IN_FLIGHT_MS = 10 * 60_000;
 
 /** Why a message must not be answered or turned into a ticket; undefined when it is fine. */
 export function junkReason(
@@ -279,9 +281,26 @@ export async function receiveEmail(
   await repo.updateInbound(deps.db, id, {
     fromAddress: fromAddress || null,
     subject: parsed.subject?.slice(0, 1000) ?? null,
-    messageId: parsed.messageId?.slice(0, 1000) ?? null,
     safeHtml: parsed.html ? await sanitizeMailHtml(parsed.html) : null,
   });
+  const messageId = parsed.messageId?.trim().slice(0, 1000);
+  if (messageId) {
+    // The same mail delivered again (a retry, a second route, the API): once is enough.
+    const earlier = await repo.claimMessageId(
+      deps.db,
+      id,
+      messageId,
+      new Date(Date.now() - IN_FLIGHT_MS),
+    );
+    if (earlier) {
+      await repo.updateInbound(deps.db, id, { messageId });
+      return finish(
+        "ignored",
+        `duplicate: Message-ID already received as inbound mail #${earlier.id}`,
+        earlier.ticketId ?? undefined,
+      );
+    }
+  }
 
   const junk = junkReason(parsed, envelope, deps.config.mailFrom);
   if (junk) return finish("ignored", junk);
