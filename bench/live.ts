@@ -141,6 +141,25 @@ function openStream(url: string, cookie: string): Promise<Stream> {
   });
 }
 
+/** Opens LIVE_N streams (LIVE_PER_USER per session cookie), prints "ready" once all are open, holds them. */
+const HOLDER = `
+const http = require("node:http");
+const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+const cookies = JSON.parse(process.env.LIVE_COOKIES);
+const n = Number(process.env.LIVE_N), per = Number(process.env.LIVE_PER_USER);
+let open = 0;
+if (n === 0) console.log("ready");
+for (let i = 0; i < n; i++) {
+  const req = http.get(process.env.LIVE_URL, { agent, headers: { cookie: cookies[Math.floor(i / per)] } });
+  req.on("response", (res) => {
+    if (res.statusCode !== 200) { console.error("GET /live answered", res.statusCode); process.exit(1); }
+    res.once("data", () => { if (++open === n) console.log("ready"); });
+    res.resume();
+  });
+  req.on("error", (e) => { console.error(e); process.exit(1); });
+}
+`;
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
@@ -154,6 +173,7 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-live-bench-"));
   const nodes: Node[] = [];
   const streams: Stream[] = [];
+  const holders: ChildProcess[] = [];
   try {
     // Accounts and sessions straight through the services, before the servers start.
     const database = await openDatabase({ kind: "postgres", url: databaseUrl, poolMax: 5 });
@@ -206,13 +226,25 @@ async function main(): Promise<void> {
     await sleep(3_000);
     const before = rss(pidB);
 
-    for (let i = 0; i < CONNECTIONS; i += 50) {
-      const batch = [];
-      for (let j = i; j < Math.min(CONNECTIONS, i + 50); j++) {
-        batch.push(openStream(`${b.url}/live`, cookies[Math.floor(j / PER_USER)] ?? ""));
-      }
-      streams.push(...(await Promise.all(batch)));
-    }
+    // The idle connections live in a process of their own, as browsers would: read by
+    // this one, their 1,000 copies of each event would delay the probe's own.
+    const holder = spawn(process.execPath, ["-e", HOLDER], {
+      env: {
+        ...process.env,
+        LIVE_URL: `${b.url}/live`,
+        LIVE_COOKIES: JSON.stringify(cookies),
+        LIVE_N: String(CONNECTIONS),
+        LIVE_PER_USER: String(PER_USER),
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    holders.push(holder);
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout?.setEncoding("utf8").on("data", (d: string) => {
+        if (d.includes("ready")) resolve();
+      });
+      holder.once("exit", (code) => reject(new Error(`the connection holder exited (${code})`)));
+    });
     await sleep(3_000);
     const afterRss = rss(pidB);
     const added = (afterRss - before) / 1024 / 1024;
@@ -258,6 +290,7 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const s of streams) s.req.destroy();
+    for (const h of holders) h.kill("SIGKILL");
     await Promise.all(
       nodes.map(
         (n) =>

@@ -100,11 +100,15 @@ export class LiveHub {
 
   /** Sends each committed event to every connection that may see it. */
   publish(events: readonly CommittedEvent[]): void {
-    for (const connection of this.#connections.values()) {
-      for (const event of events) {
+    for (const event of events) {
+      // The summary is the same for everyone who may see it: serialized once, not per connection.
+      let chunk: string | undefined;
+      for (const connection of this.#connections.values()) {
         if (connection.ticketId !== undefined && connection.ticketId !== event.ticketId) continue;
         const summary = visibleSummary(connection.actor, event);
-        if (summary) this.send(connection, "ticket", summary);
+        if (!summary) continue;
+        chunk ??= `event: ticket\ndata: ${JSON.stringify(summary)}\n\n`;
+        this.#write(connection, chunk);
       }
     }
   }
