@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { tickets, users } from "../db/schema/index.ts";
+import { users } from "../db/schema/index.ts";
 import type { Channel } from "../events/events.ts";
 import type { Priority, Status } from "../tickets/lifecycle.ts";
 import type { Condition, Match } from "./rules.schemas.ts";
@@ -72,21 +72,28 @@ export function matches(match: Match, conditions: readonly Condition[], t: Ticke
     : conditions.some((c) => holds(c, t));
 }
 
-const requesterEmail = sql`(select lower(${users.email}) from ${users} where ${users.id} = ${tickets.requesterId})`;
+/**
+ * A column of `tickets`, always qualified: Drizzle leaves the table name out
+ * of columns in a select list, where inside a subquery it could name another table's.
+ */
+export function ticketColumn(name: string): SQL {
+  return sql.raw(`"tickets"."${name}"`);
+}
+
+const requesterEmail = sql`(select lower(u.email) from ${users} u where u.id = ${ticketColumn("requester_id")})`;
 
 function toSql(c: Condition): SQL {
-  const contains = (column: SQL | typeof tickets.title) =>
-    sql`strpos(lower(${column}), lower(${String(c.value)})) > 0`;
+  const contains = (column: SQL) => sql`strpos(lower(${column}), lower(${String(c.value)})) > 0`;
   let is: SQL;
   switch (c.field) {
     case "status":
-      is = sql`${tickets.status} = ${c.value}::ticket_status`;
+      is = sql`${ticketColumn("status")} = ${c.value}::ticket_status`;
       break;
     case "priority":
-      is = sql`${tickets.priority} = ${c.value}::ticket_priority`;
+      is = sql`${ticketColumn("priority")} = ${c.value}::ticket_priority`;
       break;
     case "channel":
-      is = sql`${tickets.channel} = ${c.value}::ticket_channel`;
+      is = sql`${ticketColumn("channel")} = ${c.value}::ticket_channel`;
       break;
     case "requester_email":
       is = sql`${requesterEmail} = ${c.value}`;
@@ -97,14 +104,14 @@ function toSql(c: Condition): SQL {
     case "assignee":
       is =
         c.value === null
-          ? sql`${tickets.assigneeId} is null`
-          : sql`${tickets.assigneeId} is not distinct from ${c.value}::integer`;
+          ? sql`${ticketColumn("assignee_id")} is null`
+          : sql`${ticketColumn("assignee_id")} is not distinct from ${c.value}::integer`;
       break;
     case "subject":
-      is = contains(sql`${tickets.title}`);
+      is = contains(ticketColumn("title"));
       break;
     case "body":
-      is = contains(sql`${tickets.description}`);
+      is = contains(ticketColumn("description"));
       break;
   }
   return c.op === "is" || c.op === "contains" ? sql`(${is})` : sql`(not (${is}))`;

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { ruleFailures, ruleFirings, rules, tickets, users } from "../db/schema/index.ts";
-import { conditionsSql } from "./conditions.ts";
+import { conditionsSql, ticketColumn } from "./conditions.ts";
 import type { Clock, Condition, Match, Rule, RuleKind } from "./rules.schemas.ts";
 
 export type RuleRow = typeof rules.$inferSelect;
@@ -211,17 +211,17 @@ function rowsOf(result: unknown): unknown[] {
 export function clockColumn(clock: Clock): { column: SQL; status?: "solved" | "pending" } {
   switch (clock) {
     case "created":
-      return { column: sql`${tickets.createdAt}` };
+      return { column: ticketColumn("created_at") };
     case "updated":
-      return { column: sql`${tickets.updatedAt}` };
+      return { column: ticketColumn("updated_at") };
     case "solved":
-      return { column: sql`${tickets.statusChangedAt}`, status: "solved" };
+      return { column: ticketColumn("status_changed_at"), status: "solved" };
     case "pending":
-      return { column: sql`${tickets.statusChangedAt}`, status: "pending" };
+      return { column: ticketColumn("status_changed_at"), status: "pending" };
     case "customer_reply":
-      return { column: sql`${tickets.lastCustomerReplyAt}` };
+      return { column: ticketColumn("last_customer_reply_at") };
     case "agent_reply":
-      return { column: sql`${tickets.lastAgentReplyAt}` };
+      return { column: ticketColumn("last_agent_reply_at") };
   }
 }
 
@@ -233,12 +233,13 @@ export function clockColumn(clock: Clock): { column: SQL; status?: "solved" | "p
 function dueSql(rule: Rule & { clock: Clock; hours: number }, now: Date | null): SQL {
   const { column, status } = clockColumn(rule.clock);
   const at = now ? sql`${now.toISOString()}::timestamptz` : sql`now()`;
-  return sql`${tickets.status} <> 'closed'
-    ${status ? sql`and ${tickets.status} = ${status}::ticket_status` : sql``}
+  const ticketStatus = ticketColumn("status");
+  return sql`${ticketStatus} <> 'closed'
+    ${status ? sql`and ${ticketStatus} = ${status}::ticket_status` : sql``}
     and ${column} <= ${at} - ${rule.hours} * interval '1 hour'
     and ${conditionsSql(rule.match, rule.conditions)}
     and not exists (select 1 from ${ruleFirings} f where f.rule_id = ${rule.id}
-      and f.ticket_id = ${tickets.id} and f.occurrence = ${column})`;
+      and f.ticket_id = ${ticketColumn("id")} and f.occurrence = ${column})`;
 }
 
 /** Up to `limit` tickets due for the rule, longest due first. */
@@ -293,8 +294,8 @@ export async function insertFiring(
 ): Promise<boolean> {
   const { column } = clockColumn(rule.clock);
   const result = await db.execute(sql`insert into ${ruleFirings} (rule_id, ticket_id, occurrence)
-    select ${rule.id}, ${tickets.id}, ${column} from ${tickets}
-    where ${tickets.id} = ${ticketId} and ${dueSql(rule, now)}
+    select ${rule.id}, ${ticketColumn("id")}, ${column} from ${tickets}
+    where ${ticketColumn("id")} = ${ticketId} and ${dueSql(rule, now)}
     on conflict do nothing returning rule_id`);
   return rowsOf(result).length > 0;
 }

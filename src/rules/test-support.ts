@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
 import type { Actor } from "../accounts/index.ts";
+import { tickets } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import type { RuleForm } from "./rules.schemas.ts";
 import * as rules from "./rules.service.ts";
@@ -45,4 +47,13 @@ export async function withRules<T>(
   } finally {
     for (const rule of created) await rules.deleteRule(deps, admin, rule.id).catch(() => {});
   }
+}
+
+/** `n` tickets of `requesterId` titled with `word`, last touched 10 days ago (generate_series: quick). */
+export async function insertStaleTickets(deps: Deps, requesterId: number, word: string, n: number) {
+  await deps.db.execute(sql`insert into ${tickets}
+    (title, description, status, requester_id, created_at, updated_at, status_changed_at)
+    select ${word} || ' #' || g, 'Old ticket', 'open', ${requesterId},
+      now() - interval '10 days', now() - interval '10 days', now() - interval '10 days'
+    from generate_series(1, ${n}) g`);
 }
