@@ -440,6 +440,8 @@
   let lastViewers = [];
   let refreshTimer;
   let missedEvents = false;
+  /** When the current page was loaded or swapped in. */
+  let loadedAt = 0;
 
   const ticketRoot = () => document.querySelector("[data-live-ticket]");
   function liveKey() {
@@ -449,6 +451,7 @@
   }
 
   function connect() {
+    loadedAt = Date.now();
     const key = liveKey();
     if (live && live.key === key) {
       showPresence(lastViewers); // the page was swapped: its presence line is new and empty
@@ -462,7 +465,10 @@
     live = { source, key };
     source.addEventListener("ticket", (event) => {
       const data = JSON.parse(event.data);
-      if (key === "desk" || String(data.ticketId) === key) scheduleRefresh();
+      if (key !== "desk" && String(data.ticketId) !== key) return;
+      // This person's own change, just after the page it led to loaded: that page shows it.
+      if (data.self && Date.now() - loadedAt < 3000) return;
+      scheduleRefresh();
     });
     source.addEventListener("presence", (event) => {
       lastViewers = JSON.parse(event.data).viewers;

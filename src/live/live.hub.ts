@@ -42,12 +42,13 @@ export interface Connection {
 export function visibleSummary(
   actor: Pick<Actor, "id" | "role">,
   event: CommittedEvent,
-): { type: CommittedEvent["type"]; ticketId: number } | undefined {
+): { type: CommittedEvent["type"]; ticketId: number; self: boolean } | undefined {
   if (!isStaff(actor)) {
     if (event.requesterId !== actor.id) return undefined;
     if (event.internal === true || event.type === "rule.fired") return undefined;
   }
-  return { type: event.type, ticketId: event.ticketId };
+  // `self`: this person made the change (the page they were sent to after it shows it already).
+  return { type: event.type, ticketId: event.ticketId, self: event.actorId === actor.id };
 }
 
 export class LiveHub {
@@ -101,14 +102,15 @@ export class LiveHub {
   /** Sends each committed event to every connection that may see it. */
   publish(events: readonly CommittedEvent[]): void {
     for (const event of events) {
-      // The summary is the same for everyone who may see it: serialized once, not per connection.
-      let chunk: string | undefined;
+      // Two summaries at most (the actor's own, everyone else's): serialized once each, not per connection.
+      const chunks: { self?: string; other?: string } = {};
       for (const connection of this.#connections.values()) {
         if (connection.ticketId !== undefined && connection.ticketId !== event.ticketId) continue;
         const summary = visibleSummary(connection.actor, event);
         if (!summary) continue;
-        chunk ??= `event: ticket\ndata: ${JSON.stringify(summary)}\n\n`;
-        this.#write(connection, chunk);
+        const which = summary.self ? "self" : "other";
+        chunks[which] ??= `event: ticket\ndata: ${JSON.stringify(summary)}\n\n`;
+        this.#write(connection, chunks[which]);
       }
     }
   }

@@ -184,7 +184,8 @@ for (const kind of databaseKinds()) {
       // The internal note is never announced to the customer: one message event, the reply.
       assert.equal(customerDesk.events.filter(isMessage(mine.id)).length, 1);
       // Only which ticket changed and how: no message text, ids of people or notes.
-      for (const e of seenByCustomer) assert.deepEqual(Object.keys(e).sort(), ["ticketId", "type"]);
+      for (const e of seenByCustomer)
+        assert.deepEqual(Object.keys(e).sort(), ["self", "ticketId", "type"]);
       assert.ok(!customerDesk.body.includes("Secret note") && !customerDesk.body.includes("Hello"));
       assert.ok(
         staffDesk.events.some((e) => (e.data as { ticketId: number }).ticketId === others.id),
