@@ -190,11 +190,17 @@ export async function runTriggers(
   if (kinds.length === 0) return;
   const offered = offeredByFiring.getStore();
   for (const kind of kinds) offered?.add(kind);
-  const rules = await repo.enabledTriggers(tx, kinds);
+  const first = events[0];
+  if (!first) return;
+  const { rules, requesterEmail: firstEmail } = await repo.enabledTriggers(
+    tx,
+    kinds,
+    first.ticket.requesterId,
+  );
   if (rules.length === 0) return;
   // Per ticket: its state as earlier rules left it, and the requester's address once needed.
   const latest = new Map<number, TicketState>();
-  const emails = new Map<number, string>();
+  const emails = new Map<number, string>([[first.ticket.requesterId, firstEmail]]);
   for (const event of events) {
     const kind = triggerEventOf(event);
     const candidates = rules.filter((r) => r.event === kind);

@@ -40,14 +40,27 @@ export async function findRule(db: Executor, id: number): Promise<Rule | undefin
   return row && toRule(row);
 }
 
-/** Enabled triggers for these events, in the order they run. */
-export async function enabledTriggers(db: Executor, events: string[]): Promise<Rule[]> {
+/**
+ * Enabled triggers for these events, in the order they run, with the
+ * requester's address (lower case) in the same round trip: the one query a
+ * write pays for triggers.
+ */
+export async function enabledTriggers(
+  db: Executor,
+  events: string[],
+  requesterId: number,
+): Promise<{ rules: Rule[]; requesterEmail: string }> {
   const rows = await db
-    .select(ruleColumns)
+    .select({
+      ...ruleColumns,
+      requesterEmail: sql<
+        string | null
+      >`(select lower(u.email) from ${users} u where u.id = ${requesterId})`,
+    })
     .from(rules)
     .where(and(eq(rules.kind, "trigger"), eq(rules.enabled, true), inArray(rules.event, events)))
     .orderBy(asc(rules.position), asc(rules.id));
-  return rows.map(toRule);
+  return { rules: rows.map(toRule), requesterEmail: rows[0]?.requesterEmail ?? "" };
 }
 
 /** A new rule, last in its kind's order. */
