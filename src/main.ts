@@ -7,6 +7,7 @@ import { type EmailChannel, startEmailChannel } from "./email/index.ts";
 import { pruneExpiredKeys } from "./idempotency/idempotency.service.ts";
 import { logOptions } from "./platform/logging.ts";
 import { composeReactions } from "./reactions.ts";
+import { watchRules } from "./rules/cache.ts";
 import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
 
@@ -46,6 +47,8 @@ export async function serve(config: Config): Promise<void> {
     { logger: loggerOptions(config) },
   );
   const deps = { db: database.db, config, log: app.log, events };
+  // Triggers are kept in memory, dropped whenever any node changes a rule.
+  const unwatchRules = await watchRules(database.db, database.listen, app.log);
   const housekeep = () => {
     Promise.all([pruneExpired(deps), sweepAbandonedUploads(deps), pruneExpiredKeys(deps)]).catch(
       (error: unknown) => app.log.error({ err: error }, "housekeeping failed"),
@@ -58,7 +61,7 @@ export async function serve(config: Config): Promise<void> {
   let scheduler: Scheduler | undefined;
   app.addHook("onClose", async () => {
     clearInterval(housekeeping);
-    await Promise.all([email?.stop(), scheduler?.stop()]);
+    await Promise.all([email?.stop(), scheduler?.stop(), unwatchRules()]);
     await database.close();
   });
 

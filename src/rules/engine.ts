@@ -9,6 +9,7 @@ import type { DomainEvent } from "../events/events.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Priority, Status } from "../tickets/lifecycle.ts";
 import * as tickets from "../tickets/tickets.service.ts";
+import { triggerCache } from "./cache.ts";
 import { matches, needsRequester, type TicketFacts } from "./conditions.ts";
 import * as repo from "./rules.repo.ts";
 import type { Rule, TriggerEvent } from "./rules.schemas.ts";
@@ -55,11 +56,6 @@ type TicketState = Pick<
   tickets.Ticket,
   "id" | "title" | "description" | "status" | "priority" | "channel" | "requesterId" | "assigneeId"
 >;
-
-async function requesterEmail(tx: Tx, requesterId: number): Promise<string> {
-  const people = await repo.findPeople(tx, [requesterId]);
-  return (people.get(requesterId)?.email ?? "").toLowerCase();
-}
 
 function facts(ticket: TicketState, body: string, email: string): TicketFacts {
   return {
@@ -192,15 +188,19 @@ export async function runTriggers(
   for (const kind of kinds) offered?.add(kind);
   const first = events[0];
   if (!first) return;
-  const { rules, requesterEmail: firstEmail } = await repo.enabledTriggers(
-    tx,
-    kinds,
-    first.ticket.requesterId,
-  );
+  const emails = new Map<number, string>();
+  let rules: Rule[];
+  const cache = triggerCache(deps.db);
+  if (cache) {
+    rules = (await cache.get(tx)).filter((r) => r.event !== null && kinds.includes(r.event));
+  } else {
+    const found = await repo.enabledTriggers(tx, kinds, first.ticket.requesterId);
+    rules = found.rules;
+    emails.set(first.ticket.requesterId, found.requesterEmail);
+  }
   if (rules.length === 0) return;
   // Per ticket: its state as earlier rules left it, and the requester's address once needed.
   const latest = new Map<number, TicketState>();
-  const emails = new Map<number, string>([[first.ticket.requesterId, firstEmail]]);
   for (const event of events) {
     const kind = triggerEventOf(event);
     const candidates = rules.filter((r) => r.event === kind);
@@ -214,7 +214,7 @@ export async function runTriggers(
     for (const rule of candidates) {
       let email = emails.get(ticket.requesterId);
       if (email === undefined && needsRequester(rule.conditions)) {
-        email = await requesterEmail(tx, ticket.requesterId);
+        email = await repo.requesterEmail(tx, ticket.requesterId);
         emails.set(ticket.requesterId, email);
       }
       if (!matches(rule.match, rule.conditions, facts(ticket, body, email ?? ""))) continue;

@@ -63,6 +63,25 @@ export async function enabledTriggers(
   return { rules: rows.map(toRule), requesterEmail: rows[0]?.requesterEmail ?? "" };
 }
 
+/** Every enabled trigger, in the order they run (what a listening node keeps in memory). */
+export async function allEnabledTriggers(db: Executor): Promise<Rule[]> {
+  const rows = await db
+    .select(ruleColumns)
+    .from(rules)
+    .where(and(eq(rules.kind, "trigger"), eq(rules.enabled, true)))
+    .orderBy(asc(rules.position), asc(rules.id));
+  return rows.map(toRule);
+}
+
+/** The requester's address, lower case (for conditions on it). */
+export async function requesterEmail(db: Executor, requesterId: number): Promise<string> {
+  const [row] = await db
+    .select({ email: sql<string>`lower(${users.email})` })
+    .from(users)
+    .where(eq(users.id, requesterId));
+  return row?.email ?? "";
+}
+
 /** A new rule, last in its kind's order. */
 export async function insertRule(db: Executor, kind: RuleKind, values: NewRuleRow): Promise<Rule> {
   const [row] = await db

@@ -1,7 +1,9 @@
 import { type Actor, findUserByEmail, getUser, isActiveStaff, isAdmin } from "../accounts/index.ts";
+import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { type FieldError, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
+import { announceRulesChanged, forgetRules } from "./cache.ts";
 import * as repo from "./rules.repo.ts";
 import {
   ACTION_TYPES,
@@ -38,6 +40,19 @@ import { PLACEHOLDERS, unknownPlaceholders } from "./templates.ts";
  */
 
 export type { Rule } from "./rules.schemas.ts";
+
+/** A change to the rules, announced to every node's trigger cache as it commits. */
+async function changeRules<T>(deps: Deps, change: (tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    return await deps.db.transaction(async (tx) => {
+      const result = await change(tx);
+      await announceRulesChanged(tx);
+      return result;
+    });
+  } finally {
+    forgetRules(deps.db);
+  }
+}
 
 const EMAIL = /^[^\s@\0]+@[^\s@\0]+\.[^\s@\0]+$/;
 const DOMAIN =
@@ -287,7 +302,7 @@ export async function getRule(deps: Deps, actor: Actor, id: number): Promise<Rul
 export async function createRule(deps: Deps, actor: Actor, form: RuleForm): Promise<Rule> {
   requireAdminActor(actor);
   const { kind, values } = await validate(deps, form);
-  return repo.insertRule(deps.db, kind, values);
+  return changeRules(deps, (tx) => repo.insertRule(tx, kind, values));
 }
 
 /** Replaces a rule's settings (its kind and place in the order stay). */
@@ -299,7 +314,7 @@ export async function updateRule(
 ): Promise<Rule> {
   const existing = await getRule(deps, actor, id);
   const { values } = await validate(deps, { ...form, kind: existing.kind });
-  const updated = await repo.updateRule(deps.db, id, values);
+  const updated = await changeRules(deps, (tx) => repo.updateRule(tx, id, values));
   if (!updated) throw new NotFound("rule", id);
   return updated;
 }
@@ -311,12 +326,13 @@ export async function setRuleEnabled(
   enabled: boolean,
 ): Promise<void> {
   requireAdminActor(actor);
-  if (!(await repo.updateRule(deps.db, id, { enabled }))) throw new NotFound("rule", id);
+  if (!(await changeRules(deps, (tx) => repo.updateRule(tx, id, { enabled }))))
+    throw new NotFound("rule", id);
 }
 
 export async function deleteRule(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdminActor(actor);
-  if (!(await repo.deleteRule(deps.db, id))) throw new NotFound("rule", id);
+  if (!(await changeRules(deps, (tx) => repo.deleteRule(tx, id)))) throw new NotFound("rule", id);
 }
 
 /** Moves a rule one place earlier or later among its kind (no change at an end). */
@@ -327,7 +343,7 @@ export async function moveRule(
   direction: "up" | "down",
 ): Promise<void> {
   requireAdminActor(actor);
-  await deps.db.transaction(async (tx) => {
+  await changeRules(deps, async (tx) => {
     if (!(await repo.findRule(tx, id))) throw new NotFound("rule", id);
     await repo.moveRule(tx, id, direction);
   });
