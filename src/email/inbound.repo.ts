@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, inArray, lt, ne, or, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, isNotNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "../db/client.ts";
 import { inboundEmails, tickets, users } from "../db/schema/index.ts";
 
@@ -72,6 +72,42 @@ export async function claimMessageId(
     await tx.update(inboundEmails).set({ messageId }).where(eq(inboundEmails.id, id));
     return undefined;
   });
+}
+
+/** The Message-IDs of the mail that became a ticket or a reply on it, oldest first (the newest 200). */
+export async function messageIdsOfTicket(
+  db: Executor,
+  ticketId: number,
+): Promise<{ messageId: string; at: Date }[]> {
+  const rows = await db
+    .select({ messageId: inboundEmails.messageId, at: inboundEmails.receivedAt })
+    .from(inboundEmails)
+    .where(
+      and(
+        eq(inboundEmails.ticketId, ticketId),
+        inArray(inboundEmails.status, ["ticket", "reply"]),
+        isNotNull(inboundEmails.messageId),
+      ),
+    )
+    .orderBy(desc(inboundEmails.id))
+    .limit(200);
+  return rows.flatMap((r) => (r.messageId ? [{ messageId: r.messageId, at: r.at }] : [])).reverse();
+}
+
+/** Tickets that mail with these Message-IDs (with angle brackets) became or was added to. */
+export async function ticketsForInboundMessageIds(db: Executor, messageIds: string[]) {
+  if (messageIds.length === 0) return [];
+  return db
+    .select({ ticketId: inboundEmails.ticketId })
+    .from(inboundEmails)
+    .where(
+      and(
+        inArray(inboundEmails.messageId, messageIds),
+        inArray(inboundEmails.status, ["ticket", "reply"]),
+        isNotNull(inboundEmails.ticketId),
+      ),
+    )
+    .orderBy(desc(inboundEmails.id));
 }
 
 /** Tickets one sender opened by mail since `since` (the per-sender rate limit). */

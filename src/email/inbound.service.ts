@@ -6,14 +6,16 @@ import * as accounts from "../accounts/index.ts";
 import { type Actor, isAdmin, isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { AppError, Forbidden, NotFound } from "../lib/errors.ts";
+import { MAX_ID } from "../lib/ids.ts";
 import { type StagedFile, stageUpload } from "../tickets/attachments.storage.ts";
 import { CONTENT_MAX, MAX_FILES, TITLE_MAX } from "../tickets/tickets.schemas.ts";
 import * as tickets from "../tickets/tickets.service.ts";
-import { ticketFromReplyAddress } from "./addresses.ts";
+import { mailDomain, ticketFromReplyAddress } from "./addresses.ts";
 import { repairForParsing } from "./charset.ts";
 import * as repo from "./inbound.repo.ts";
 import { replySecret, ticketsForMessageIds } from "./outbox.service.ts";
 import { quoteForward, splitReply } from "./quotes.ts";
+import { withInboundMessage } from "./threading.ts";
 
 /**
  * Mail in: every message is stored raw first (so nothing accepted is ever
@@ -228,7 +230,25 @@ async function findThread(
     .filter((s) => s !== "")
     .slice(0, 50);
   const sent = await ticketsForMessageIds(deps, ids);
-  return sent.find((s) => s.ticketId !== null)?.ticketId ?? undefined;
+  const ours = sent.find((s) => s.ticketId !== null)?.ticketId;
+  if (ours) return ours;
+  // The customer's own earlier mail on a ticket (their reply-all, or a second message).
+  const theirs = await repo.ticketsForInboundMessageIds(
+    deps.db,
+    ids.map((id) => `<${id}>`),
+  );
+  const known = theirs.find((t) => t.ticketId !== null)?.ticketId;
+  if (known) return known;
+  // Only our synthetic thread root (some clients keep just the first References entry).
+  const domain = mailDomain(deps.config).toLowerCase();
+  for (const id of ids) {
+    const match = /^tessera\.ticket\.(\d{1,10})@(.+)$/i.exec(id);
+    const ticketId = Number(match?.[1]);
+    if (match?.[2]?.toLowerCase() === domain && ticketId >= 1 && ticketId <= MAX_ID) {
+      if (await repo.findTicketRequester(deps.db, ticketId)) return ticketId;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -334,10 +354,12 @@ export async function receiveEmail(
           role: known.role,
         };
         const files = await stageAttachments(deps, parsed);
-        const result = await tickets.addReply(deps, actor, ticket.id, { content }, files, {
-          channel: "email",
-          quoted,
-        });
+        const result = await withInboundMessage(messageId, () =>
+          tickets.addReply(deps, actor, ticket.id, { content }, files, {
+            channel: "email",
+            quoted,
+          }),
+        );
         return finish(
           result.ticket.id === ticket.id ? "reply" : "ticket",
           result.ticket.id === ticket.id ? undefined : `follow-up of closed ticket #${ticket.id}`,
@@ -359,20 +381,23 @@ export async function receiveEmail(
       );
     }
     const files = await stageAttachments(deps, parsed);
-    const created = await deps.db.transaction(async (tx) => {
-      const { user } = await accounts.findOrCreateCustomer(tx, {
-        email: fromAddress,
-        name: sender?.name,
-      });
-      const actor: Actor = { id: user.id, email: user.email, name: user.name, role: user.role };
-      return tickets.createTicket(
-        deps,
-        actor,
-        { title: titleFromSubject(parsed.subject), description: content },
-        files,
-        { tx, channel: "email", quoted },
-      );
-    });
+    // The acknowledgement written in this transaction answers this mail (In-Reply-To).
+    const created = await withInboundMessage(messageId, () =>
+      deps.db.transaction(async (tx) => {
+        const { user } = await accounts.findOrCreateCustomer(tx, {
+          email: fromAddress,
+          name: sender?.name,
+        });
+        const actor: Actor = { id: user.id, email: user.email, name: user.name, role: user.role };
+        return tickets.createTicket(
+          deps,
+          actor,
+          { title: titleFromSubject(parsed.subject), description: content },
+          files,
+          { tx, channel: "email", quoted },
+        );
+      }),
+    );
     return finish("ticket", note, created.id);
   } catch (error) {
     if (error instanceof AppError)

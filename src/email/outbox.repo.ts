@@ -124,6 +124,20 @@ export async function findByMessageIds(
     .where(inArray(outbox.messageId, messageIds));
 }
 
+/** Our mails about a ticket (the newest 200), for the thread headers of the next one. */
+export async function messageIdsOfTicket(
+  db: Executor,
+  ticketId: number,
+): Promise<{ messageId: string; toAddress: string; at: Date }[]> {
+  const rows = await db
+    .select({ messageId: outbox.messageId, toAddress: outbox.toAddress, at: outbox.createdAt })
+    .from(outbox)
+    .where(eq(outbox.ticketId, ticketId))
+    .orderBy(desc(outbox.id))
+    .limit(200);
+  return rows.reverse();
+}
+
 export type Recipient = Pick<
   typeof users.$inferSelect,
   "id" | "email" | "name" | "role" | "disabled" | "emailNotifications"

@@ -3,9 +3,10 @@ import type { Executor, Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { Forbidden, NotFound } from "../lib/errors.ts";
 import { getOrCreateSecret } from "../settings/settings.service.ts";
-import { newMessageId, replyAddress, ticketThreadId } from "./addresses.ts";
+import { newMessageId, replyAddress } from "./addresses.ts";
 import { composeNotification, composeRuleMail, type NotificationKind } from "./compose.ts";
 import * as repo from "./outbox.repo.ts";
+import { threadHeadersFor } from "./threading.ts";
 
 /**
  * Notifications, written to the outbox inside the transaction of the change
@@ -53,7 +54,12 @@ async function enqueue(
   if (mails.length === 0) return;
   const secret = await replySecret(deps, tx);
   const url = new URL(`/tickets/${ticket.id}`, deps.config.publicUrl).href;
-  const thread = `<${ticketThreadId(deps.config, ticket.id)}>`;
+  const threads = await threadHeadersFor(
+    deps,
+    tx,
+    ticket,
+    mails.map((m) => m.to.email),
+  );
   await repo.insertOutbox(
     tx,
     mails.map((mail) => {
@@ -76,8 +82,7 @@ async function enqueue(
         htmlBody: composed.html,
         messageId: newMessageId(deps.config),
         headers: {
-          "In-Reply-To": thread,
-          References: thread,
+          ...threads.get(mail.to.email),
           "Reply-To": replyAddress(deps.config, secret, ticket.id),
         },
       };
@@ -204,7 +209,12 @@ export async function queueRuleMail(
   if (recipients.length === 0) return 0;
   const secret = await replySecret(deps, tx);
   const url = new URL(`/tickets/${ticket.id}`, deps.config.publicUrl).href;
-  const thread = `<${ticketThreadId(deps.config, ticket.id)}>`;
+  const threads = await threadHeadersFor(
+    deps,
+    tx,
+    ticket,
+    recipients.map((r) => r.email),
+  );
   const composed = composeRuleMail({ ...mail, ticketId: ticket.id, url });
   await repo.insertOutbox(
     tx,
@@ -218,8 +228,7 @@ export async function queueRuleMail(
       htmlBody: composed.html,
       messageId: newMessageId(deps.config),
       headers: {
-        "In-Reply-To": thread,
-        References: thread,
+        ...threads.get(r.email),
         "Reply-To": replyAddress(deps.config, secret, ticket.id),
       },
     })),

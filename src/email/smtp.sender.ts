@@ -30,6 +30,8 @@ export function smtpSender(config: Config, smtpUrl: string): Sender {
     socketTimeout: timeout,
     dnsTimeout: timeout,
   });
+  const pick = (headers: Record<string, string>, names: string[]) =>
+    Object.fromEntries(names.flatMap((n) => (headers[n] ? [[n, headers[n]]] : [])));
   return {
     async send(row) {
       await transport.sendMail({
@@ -48,6 +50,8 @@ export function smtpSender(config: Config, smtpUrl: string): Sender {
           "Auto-Submitted": "auto-generated",
           "X-Auto-Response-Suppress": "All",
           "X-Tessera-Outbox": String(row.id),
+          // Outlook threads by these (src/email/threading.ts); older rows have none.
+          ...pick(row.headers, ["Thread-Topic", "Thread-Index"]),
         },
       });
     },
