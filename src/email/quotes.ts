@@ -51,7 +51,7 @@ const RULE = /^(_{10,}|-{20,})$/;
 
 // Client noise just above the history: trimmed with it, never on its own.
 const NOISE =
-  /^(sent from my \w+|sent from (yahoo )?mail (on|for) \w+|get outlook for (ios|android)\S*|von meinem \w+ gesendet|envoyé de mon \w+|inviato da( il mio)? \w+|verstuurd vanaf mijn \w+|verzonden vanaf mijn \w+|отправлено с \w+|enviado do meu \w+|enviado desde mi \w+|sendt fra min \w+|skickat från min \w+|lähetetty \w+-laitteesta|wysłane z mojego \w+)\b.*$/i;
+  /^(sent from my \w+|sent from (yahoo )?mail (on|for) \w+|get outlook for (ios|android)\S*|von meinem \w+ gesendet|envoyé de mon \w+|inviato da( il mio)? \w+|verstuurd vanaf mijn \w+|verzonden vanaf mijn \w+|отправлено с \w+|enviado do meu \w+|enviado desde mi \w+|sendt fra min \w+|skickat från min \w+|lähetetty \w+-laitteesta|wysłane z( mojego)? \S+)\b.*$/i;
 
 const isQuoted = (line: string) => line.trimStart().startsWith(">");
 const isBlank = (line: string | undefined) => (line ?? "").trim() === "";
@@ -193,15 +193,17 @@ export function splitReply(
     keep(0, textRuns.at(-1)?.to ?? -1);
   }
 
-  const keptCount = kept.filter(Boolean).length;
-  if (keptCount < lines.length && forwardAt === undefined) {
-    // The client's "Sent from my iPhone" above the history goes with it.
+  // The client's "Sent from my iPhone" right above the history goes with it
+  // (below a bottom-posted reply, with nothing trimmed after it, it stays).
+  const trimmedAfter = (i: number) => lines.some((l, j) => j > i && !kept[j] && !isBlank(l));
+  if (forwardAt === undefined) {
     for (;;) {
       let last = kept.lastIndexOf(true);
-      while (last >= 0 && isBlank(lines[last])) kept[last--] = false;
+      while (last >= 0 && isBlank(lines[last])) last--;
       const firstKept = kept.indexOf(true);
-      if (last > firstKept && NOISE.test((lines[last] ?? "").trim())) kept[last] = false;
-      else break;
+      if (last <= firstKept || !trimmedAfter(last) || !NOISE.test((lines[last] ?? "").trim()))
+        break;
+      for (let j = last; j < lines.length; j++) kept[j] = false;
     }
   }
 
