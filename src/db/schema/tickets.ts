@@ -68,6 +68,19 @@ export const tickets = pgTable(
     index("tickets_updated_idx").on(t.updatedAt, t.id),
     index("tickets_created_idx").on(t.createdAt, t.id),
     index("tickets_priority_idx").on(t.priority, t.id),
+    // Time rules (src/rules): which tickets not closed have a clock that ran past a
+    // threshold. Partial, so they hold only the tickets still being worked on.
+    ...(
+      [
+        ["created", t.createdAt],
+        ["updated", t.updatedAt],
+        ["status_changed", t.statusChangedAt],
+        ["customer_reply", t.lastCustomerReplyAt],
+        ["agent_reply", t.lastAgentReplyAt],
+      ] as const
+    ).map(([name, column]) =>
+      index(`tickets_open_${name}_idx`).on(column).where(sql`${t.status} <> 'closed'`),
+    ),
   ],
 );
 
