@@ -67,3 +67,14 @@ test("text that is only a quote stays visible rather than leaving an empty messa
   assert.equal(split.visible, "> just a quote");
   assert.equal(split.quoted, undefined);
 });
+
+test("a very long mail is split in linear time", () => {
+  const body = Array.from({ length: 60_000 }, (_, i) =>
+    i % 3 === 0 ? `> quoted line ${i}` : i % 3 === 1 ? "" : `answer ${i}:`,
+  ).join("\n");
+  const started = performance.now();
+  const split = splitReply(`Top line.\n\n${body}`);
+  const ms = performance.now() - started;
+  assert.ok(split.visible.startsWith("Top line."));
+  assert.ok(ms < 2000, `${Math.round(ms)} ms`);
+});

@@ -90,10 +90,14 @@ function historyAt(lines: string[], i: number): "history" | "forward" | undefine
 }
 
 /** An attribution ending on line `end` (wrapped over up to three lines): its first line, if any. */
-function attributionEndingAt(lines: string[], end: number): number | undefined {
+function attributionEndingAt(
+  lines: string[],
+  end: number,
+  nextLine: (i: number) => string | undefined,
+): number | undefined {
   const last = (lines[end] ?? "").trim().replace(/^>\s?/, "");
   if (last.length > 400 || !/(:|wrote|-{2,}|\S\s{2,}\S.*)$/i.test(last)) return undefined;
-  const nextQuoted = isQuoted(lines.slice(end + 1).find((l) => !isBlank(l)) ?? "");
+  const nextQuoted = isQuoted(nextLine(end) ?? "");
   for (let k = 0; k <= 2 && end - k >= 0; k++) {
     const part = lines.slice(end - k, end + 1).map((l) => l.trim().replace(/^>\s?/, ""));
     if (part.some((l) => l === "")) return undefined;
@@ -138,6 +142,19 @@ export function splitReply(
 ): SplitReply {
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
   const isForwardSubject = FORWARD_SUBJECT.test(options.subject ?? "");
+  // The next non-blank line after each line, found once (mail can be long).
+  const nextIndex = new Array<number>(lines.length + 1).fill(-1);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    nextIndex[i] = isBlank(lines[i + 1])
+      ? (nextIndex[i + 1] ?? -1)
+      : i + 1 < lines.length
+        ? i + 1
+        : -1;
+  }
+  const nextLine = (i: number) => {
+    const j = nextIndex[i] ?? -1;
+    return j < 0 ? undefined : lines[j];
+  };
   // Lines of a ">" quote: the quoted lines and the attribution above them.
   const quote = lines.map(isQuoted);
   let cut = lines.length;
@@ -146,7 +163,7 @@ export function splitReply(
     const line = lines[i] ?? "";
     if (isQuoted(line)) continue;
     if (line.includes(REPLY_ABOVE)) {
-      cut = attributionEndingAt(lines, i) ?? i;
+      cut = attributionEndingAt(lines, i, nextLine) ?? i;
       break;
     }
     const history = historyAt(lines, i);
@@ -158,9 +175,9 @@ export function splitReply(
       cut = i;
       break;
     }
-    const start = attributionEndingAt(lines, i);
+    const start = attributionEndingAt(lines, i, nextLine);
     if (start === undefined) continue;
-    const next = lines.slice(i + 1).find((l) => !isBlank(l));
+    const next = nextLine(i);
     if (next !== undefined && isQuoted(next)) {
       for (let j = start; j <= i; j++) quote[j] = true;
     } else {
