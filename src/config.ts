@@ -53,7 +53,7 @@ export interface Config {
   readonly inboundMaxBytes: number;
   /** New tickets one sender address may open by mail per hour; more are kept and ignored. */
   readonly inboundTicketsPerHour: number;
-  /** How often each node looks for time rules that are due (RULES_INTERVAL_SECONDS, default 60). */
+  /** How often each node looks for time rules that are due (RULES_INTERVAL_SECONDS, default 60; 0 = never). */
   readonly rulesIntervalMs: number;
 }
 
@@ -186,7 +186,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
   const inboundMaxMb = int("INBOUND_MAX_MB", 25, 1, 1024);
   const inboundTicketsPerHour = int("INBOUND_TICKETS_PER_HOUR", 20, 1, 100_000);
-  const rulesIntervalSeconds = int("RULES_INTERVAL_SECONDS", 60, 1, 86_400);
+  const rulesIntervalSeconds = int("RULES_INTERVAL_SECONDS", 60, 0, 86_400);
 
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -100,7 +100,8 @@ export async function serve(config: Config): Promise<void> {
     `Tessera is running at ${config.publicUrl.href}`,
   );
   email = await startEmailChannel(deps);
-  scheduler = startScheduler(deps, config.rulesIntervalMs);
+  if (config.rulesIntervalMs > 0) scheduler = startScheduler(deps, config.rulesIntervalMs);
+  else app.log.warn("Time rules are off (RULES_INTERVAL_SECONDS=0) on this node.");
   const link = await setupLink(deps);
   if (link) {
     app.log.warn(`No accounts yet. Create the first admin at this one-time link: ${link}`);
