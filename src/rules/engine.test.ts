@@ -393,4 +393,54 @@ describeEachDatabase("rule triggers", (world) => {
       },
     );
   });
+
+  test("a rule's mail goes to the assignee, to every agent who takes mail, or to an address; never to a disabled account", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const assignee = await makeAgent(deps);
+    const customer = await makeCustomer(deps);
+    const word = tag();
+    const mail = (to: string, extra: Record<string, string> = {}) =>
+      action({
+        type: "send_mail",
+        to,
+        subject: `to ${to}`,
+        body: "Ticket {{ticket.id}} for {{agent.name}}",
+        ...extra,
+      });
+    await withRules(
+      deps,
+      admin,
+      [
+        ruleForm({
+          event: "ticket_updated",
+          conditions: [{ field: "subject", op: "contains", value: word }],
+          actions: [
+            mail("assignee"),
+            mail("all_agents"),
+            mail("address", { address: "Boss@Example.test" }),
+          ],
+        }),
+      ],
+      async () => {
+        const ticket = await ticketService.createTicket(deps, customer, {
+          title: word,
+          description: "x",
+        });
+        await ticketService.updateTicket(deps, admin, ticket.id, { assigneeId: assignee.id });
+        const sent = await deps.db
+          .select()
+          .from(outbox)
+          .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, "rule")));
+        const to = (subject: string) =>
+          sent.filter((m) => m.subject.endsWith(subject)).map((m) => m.toAddress);
+        assert.deepEqual(to("to assignee"), [assignee.email]);
+        assert.ok(to("to all_agents").includes(assignee.email));
+        assert.ok(to("to all_agents").includes(admin.email));
+        assert.ok(!to("to all_agents").includes("automation@tessera.invalid"));
+        assert.deepEqual(to("to address"), ["boss@example.test"]);
+        assert.match(sent[0]?.textBody ?? "", new RegExp(`Ticket ${ticket.id} for Test agent`));
+      },
+    );
+  });
 });
