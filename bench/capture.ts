@@ -43,6 +43,7 @@ export async function captureSql(
 ): Promise<SqlCapture> {
   const schema = await import("../src/db/schema/index.ts");
   const { loadConfig } = await import("../src/config.ts");
+  const { composeDeps } = await import("../src/reactions.ts");
   const accounts = await import("../src/accounts/accounts.service.ts");
   const tickets = await import("../src/tickets/tickets.service.ts");
 
@@ -67,7 +68,7 @@ export async function captureSql(
           casing: "snake_case",
           logger,
         });
-  const deps = { db: drizzleDb as never, config: loadConfig({}), log: silent };
+  const deps = composeDeps({ db: drizzleDb as never, config: loadConfig({}), log: silent });
   const record = async (run: () => Promise<unknown>): Promise<RawSql[]> => {
     captured.length = 0;
     capturing = true;
