@@ -237,6 +237,42 @@ describeEachDatabase("tickets API", (world) => {
     assert.equal(followUp.body.title, `Re: ${ticket.title}`);
   });
 
+  test("a reply sent with an older lastSeenMessageId is a 409 naming who wrote since; without it, it is posted", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const [first, second] = [await makeAgent(deps, { name: "Ada" }), await makeAgent(deps)];
+    const ticket = await makeTicket(deps, customer);
+    const one = await apiAs(world(), first);
+    const two = await apiAs(world(), second);
+    const seen = (await two.get(`/tickets/${ticket.id}/messages`)).body.data.at(-1).id as number;
+    assert.equal(
+      (await one.post(`/tickets/${ticket.id}/messages`, { content: "On it." })).status,
+      201,
+    );
+    const refused = await two.post(`/tickets/${ticket.id}/messages`, {
+      content: "Me too",
+      lastSeenMessageId: seen,
+    });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.type.endsWith("replied_meanwhile"), true, refused.body.type);
+    assert.match(refused.body.detail, /Ada replied while you were writing/);
+    const contents = async () =>
+      (await two.get(`/tickets/${ticket.id}/messages`)).body.data.map(
+        (m: { content: string }) => m.content,
+      );
+    assert.deepEqual(await contents(), ["It is on fire again.", "On it."]);
+    const bad = await two.post(`/tickets/${ticket.id}/messages`, {
+      content: "Me too",
+      lastSeenMessageId: 1.5,
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(
+      (await two.post(`/tickets/${ticket.id}/messages`, { content: "Me too" })).status,
+      201,
+    );
+    assert.deepEqual(await contents(), ["It is on fire again.", "On it.", "Me too"]);
+  });
+
   test("pages are keyset cursors: stable while new tickets arrive", async () => {
     const { deps } = world();
     const customer = await makeCustomer(deps);

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import Type from "typebox";
+import Type, { type Static } from "typebox";
 import type { Deps } from "../deps.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
+import { MAX_ID } from "../lib/ids.ts";
 import { IdParam, problems } from "../platform/api.schemas.ts";
 import type { ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
@@ -38,6 +39,16 @@ function ticketJson(t: TicketLike): TicketJson {
 }
 
 const tags = ["tickets"];
+
+/** A reply through the API: the reply, and optionally the newest message the client saw. */
+const ReplyApiInput = Type.Object(
+  {
+    ...ReplyInput.properties,
+    lastSeenMessageId: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
+  },
+  { additionalProperties: false },
+);
+type ReplyApiInput = Static<typeof ReplyApiInput>;
 
 function idempotencyKey(req: FastifyRequest): string | undefined {
   const key = req.headers["idempotency-key"];
@@ -210,23 +221,32 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         description:
           "A customer's reply reopens a pending or solved ticket; on a closed ticket it opens a " +
           "follow-up ticket, whose id is the message's `ticketId`. Staff cannot reply on a closed ticket (409). " +
-          "`Idempotency-Key` works as for opening a ticket.",
+          "`Idempotency-Key` works as for opening a ticket. Send `lastSeenMessageId` (the newest " +
+          "message your client showed) to be refused with 409 `replied_meanwhile` when someone else " +
+          "wrote on the ticket since; send again without it to reply anyway.",
         headers: IdempotencyHeader,
         params: IdParam,
-        body: ReplyInput,
+        body: ReplyApiInput,
         response: { 201: Type.Ref("Message"), ...problems(400, 403, 404, 409, 413, 415, 422) },
       },
     },
     async (req, reply: FastifyReply) => {
       const { id } = req.params as { id: number };
       const actor = requireActor(req);
-      const body = req.body as ReplyInput;
+      const body = req.body as ReplyApiInput;
+      const { lastSeenMessageId, ...input } = body;
       const result = await idempotency.createOnce(
         deps,
         { userId: actor.id, key: idempotencyKey(req), route: `/tickets/${id}/messages`, body },
         async (tx) =>
           messageJson(
-            (await tickets.addReply(deps, actor, id, body, [], { tx, channel: "api" })).message,
+            (
+              await tickets.addReply(deps, actor, id, input, [], {
+                tx,
+                channel: "api",
+                lastSeenMessageId,
+              })
+            ).message,
           ),
       );
       return created(reply, result);
