@@ -311,6 +311,47 @@ describeEachDatabase(
       const signIn = await world().browser().post("/login", { email: bot.email, password: "" });
       assert.notEqual(signIn.statusCode, 303);
     });
+
+    test("a time rule is made on the page: a clock and whole hours are required, and it is listed with them", async () => {
+      const admin = await makeAdmin(world().deps);
+      const browser = await sessionBrowser(world(), admin);
+      const form = await browser.get("/admin/rules/new?kind=automation");
+      assert.equal(form.statusCode, 200);
+      assert.ok(form.body.includes('name="clock"'));
+      const name = `Nudge ${tag()}`;
+      const fields = {
+        kind: "automation",
+        name,
+        enabled: "true",
+        clock: "",
+        hours: "1.5",
+        "actions.0.type": "send_mail",
+        "actions.0.to": "requester",
+        "actions.0.subject": "Still there, {{requester.name}}?",
+        "actions.0.body": "About #{{ticket.id}}",
+      };
+      const refused = await browser.post("/admin/rules", fields, { csrfFrom: "/admin/rules/new" });
+      assert.equal(refused.statusCode, 422);
+      assert.match(refused.body, /id="field-clock"[^>]*aria-invalid="true"/);
+      assert.match(refused.body, /id="field-hours"[^>]*aria-invalid="true"/);
+      assert.ok(refused.body.includes('value="1.5"'));
+      const saved = await browser.post(
+        "/admin/rules",
+        { ...fields, clock: "customer_reply", hours: "36" },
+        { csrfFrom: "/admin/rules/new" },
+      );
+      assert.equal(saved.statusCode, 303);
+      const rule = await ruleNamed(world(), name);
+      try {
+        assert.equal(rule?.kind, "automation");
+        assert.equal(rule?.clock, "customer_reply");
+        assert.equal(rule?.hours, 36);
+        const list = await browser.get("/admin/rules");
+        assert.ok(unescape(list.body).includes("Hours since the customer's last reply: 36"));
+      } finally {
+        if (rule) await world().deps.db.delete(rules).where(eq(rules.id, rule.id));
+      }
+    });
   },
   { env: ENV },
 );
