@@ -72,6 +72,7 @@ describeEachDatabase("access control, route by route", (world) => {
         if (pattern.startsWith("/attachments")) id = attachmentId;
         else if (pattern.startsWith("/admin/users")) id = target.id;
         else if (pattern.startsWith("/admin/email")) id = 999_999;
+        else if (pattern.startsWith("/admin/rules")) id = 999_999;
         else if (pattern.startsWith("/api/v1/users")) id = owner.id;
         else if (pattern.startsWith("/account/tokens"))
           id = (await createToken(deps, owner, { name: "matrix" })).record.id;
@@ -443,6 +444,16 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /admin/email/inbound/:id": { ...ADMIN_PAGE, admin: 404 },
   "GET /admin/email/inbound/:id/raw": { ...ADMIN_PAGE, admin: 404 },
   "POST /admin/email/outbox/:id/retry": { ...ADMIN_POST, admin: 404 },
+  // Automation rules: admins only; a missing rule is 404, an empty form 422.
+  "GET /admin/rules": ADMIN_PAGE,
+  "GET /admin/rules/new": ADMIN_PAGE,
+  "POST /admin/rules": { ...ADMIN_POST, admin: 422 },
+  "GET /admin/rules/:id": { ...ADMIN_PAGE, admin: 404 },
+  "POST /admin/rules/:id": { ...ADMIN_POST, admin: 404 },
+  "GET /admin/rules/:id/preview": { ...ADMIN_PAGE, admin: 404 },
+  "POST /admin/rules/:id/enabled": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/rules/:id/move": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/rules/:id/delete": { ...ADMIN_POST, admin: 404 },
 
   // The API reference is public documentation.
   "GET /api/docs": { anonymous: 200, customer: 200 },
@@ -489,6 +500,8 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /account/password": { currentPassword: "wrong", newPassword: "another long password" },
   "POST /tickets": { title: "From the matrix", description: "hello" },
   "POST /tickets/:id": { status: "solved" },
+  "POST /admin/rules/:id/enabled": { enabled: "false" },
+  "POST /admin/rules/:id/move": { direction: "up" },
   "POST /tickets/:id/replies": { content: "A reply" },
   "POST /admin/users": { email: "bad", name: "", role: "agent", password: "x" },
   "POST /admin/users/:id": { role: "customer" },
