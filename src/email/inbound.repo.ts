@@ -39,7 +39,6 @@ export async function updateInbound(
  * same Message-ID and became a ticket or reply, or is being handled now
  * (received after `inFlightSince`): then that earlier row, and nothing is written.
  * An advisory lock on the Message-ID makes two parallel deliveries take turns.
- * (A lookup on inbound_emails.message_id: wants an index on that column.)
  */
 export async function claimMessageId(
   db: Db,

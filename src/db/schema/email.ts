@@ -96,5 +96,9 @@ export const inboundEmails = pgTable(
     index("inbound_emails_received_idx").on(t.receivedAt, t.id),
     index("inbound_emails_status_idx").on(t.status, t.id),
     index("inbound_emails_from_idx").on(sql`lower(${t.fromAddress})`, t.receivedAt),
+    // A Message-ID received before (duplicates) and the thread a reply names.
+    index("inbound_emails_message_id_idx").on(t.messageId),
+    // A ticket's mails, for the customer's Message-IDs in our thread headers.
+    index("inbound_emails_ticket_idx").on(t.ticketId),
   ],
 );
