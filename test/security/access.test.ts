@@ -77,7 +77,10 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/account/tokens"))
           id = (await createToken(deps, owner, { name: "matrix" })).record.id;
         else id = writes ? (await makeTicket(deps, owner)).id : ticketId;
-        const url = pattern.replace(":id", String(id));
+        // The live stream answers 200 with a stream that never ends: the matrix checks
+        // who is refused (src/live/live.pages.test.ts checks who is streamed what).
+        const url =
+          pattern === "/live" ? `/live?ticket=${ticketId}` : pattern.replace(":id", String(id));
         const browser = browsers[who];
         let response: LightMyRequestResponse;
         if (!writes) response = await browser.get(url);
@@ -90,7 +93,9 @@ describeEachDatabase("access control, route by route", (world) => {
             payload: JSON.stringify(apiBody(route)),
           });
         } else {
-          response = await browser.post(url, FORM_FIELDS[route] ?? {}, {
+          const fields =
+            route === "POST /live/typing" ? { ticket: String(ticketId) } : FORM_FIELDS[route];
+          response = await browser.post(url, fields ?? {}, {
             csrfFrom: who === "anonymous" ? "/login" : "/account",
           });
         }
@@ -444,6 +449,10 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /admin/email/inbound/:id": { ...ADMIN_PAGE, admin: 404 },
   "GET /admin/email/inbound/:id/raw": { ...ADMIN_PAGE, admin: 404 },
   "POST /admin/email/outbox/:id/retry": { ...ADMIN_POST, admin: 404 },
+  // Live updates: a session only; another customer's ticket is 404 (the streams
+  // themselves are tested in src/live/live.pages.test.ts). Typing notices are staff's.
+  "GET /live": { anonymous: 401, "other customer": 404 },
+  "POST /live/typing": { anonymous: 401, customer: 403, agent: 204, admin: 204 },
   // Automation rules: admins only; a missing rule is 404, an empty form 422.
   "GET /admin/rules": ADMIN_PAGE,
   "GET /admin/rules/new": ADMIN_PAGE,
