@@ -50,6 +50,7 @@ async function enqueue(
     content?: string;
     onBehalf?: boolean;
   }[],
+  options: { newTicket?: boolean } = {},
 ): Promise<void> {
   if (mails.length === 0) return;
   const secret = await replySecret(deps, tx);
@@ -59,6 +60,7 @@ async function enqueue(
     tx,
     ticket,
     mails.map((m) => m.to.email),
+    options,
   );
   await repo.insertOutbox(
     tx,
@@ -127,7 +129,7 @@ export async function notifyTicketCreated(
       });
     }
   }
-  await enqueue(deps, tx, ticket, mails);
+  await enqueue(deps, tx, ticket, mails, { newTicket: true });
 }
 
 /**

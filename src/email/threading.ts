@@ -110,17 +110,25 @@ export function buildThreadHeaders(input: ThreadInput): Record<string, string> {
   };
 }
 
-/** Thread headers for mail about `ticket` to each of `addresses` (keyed by the address). */
+/**
+ * Thread headers for mail about `ticket` to each of `addresses` (keyed by the
+ * address). `newTicket`: the ticket is being created in this transaction, so
+ * no mail of it is recorded yet (only the inbound one being handled, if any),
+ * and the two lookups are skipped: opening a ticket is a hot path.
+ */
 export async function threadHeadersFor(
   deps: Deps,
   db: Executor,
   ticket: { id: number; title: string; createdAt?: Date | undefined },
   addresses: string[],
+  options: { newTicket?: boolean } = {},
 ): Promise<Map<string, Record<string, string>>> {
-  const [customer, ours] = await Promise.all([
-    inboundRepo.messageIdsOfTicket(db, ticket.id),
-    outboxRepo.messageIdsOfTicket(db, ticket.id),
-  ]);
+  const [customer, ours] = options.newTicket
+    ? [[], []]
+    : await Promise.all([
+        inboundRepo.messageIdsOfTicket(db, ticket.id),
+        outboxRepo.messageIdsOfTicket(db, ticket.id),
+      ]);
   const current = inbound.getStore();
   const fromCustomer = [
     ...customer.map((c) => ({ messageId: c.messageId, at: c.at, fromCustomer: true })),
