@@ -24,7 +24,7 @@ async function ruleNamed(world: World, name: string) {
   return row;
 }
 
-function unescape(html: string): string {
+function decodeEntities(html: string): string {
   return html
     .replaceAll("&lt;", "<")
     .replaceAll("&gt;", ">")
@@ -107,7 +107,7 @@ describeEachDatabase(
         "actions.1.value": "new",
       });
       assert.equal(page.statusCode, 422);
-      const body = unescape(page.body);
+      const body = decodeEntities(page.body);
       assert.ok(
         body.includes("unknown placeholders: {{customer.name}}"),
         "the placeholder is named",
@@ -178,7 +178,7 @@ describeEachDatabase(
         // The ticket page's history names the rule, readably.
         const page = await browser.get(`/tickets/${result.ticketId}`);
         assert.equal(page.statusCode, 200);
-        assert.ok(unescape(page.body).includes(`ran the rule “${name}”`));
+        assert.ok(decodeEntities(page.body).includes(`ran the rule “${name}”`));
 
         // A mail from elsewhere is left alone.
         const other = `x-${randomBytes(4).toString("hex")}@smallcustomer.example`;
@@ -347,7 +347,7 @@ describeEachDatabase(
         assert.equal(rule?.clock, "customer_reply");
         assert.equal(rule?.hours, 36);
         const list = await browser.get("/admin/rules");
-        assert.ok(unescape(list.body).includes("Hours since the customer's last reply: 36"));
+        assert.ok(decodeEntities(list.body).includes("Hours since the customer's last reply: 36"));
       } finally {
         if (rule) await world().deps.db.delete(rules).where(eq(rules.id, rule.id));
       }
