@@ -1,3 +1,4 @@
+import { escapeHtml } from "../lib/html.ts";
 import { renderMarkdown } from "../lib/markdown.ts";
 
 /**
@@ -33,15 +34,6 @@ export interface ComposedMail {
   subject: string;
   text: string;
   html: string;
-}
-
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
 }
 
 // Header-safe: no line breaks, bounded.

@@ -1,3 +1,4 @@
+import { escapeHtml } from "../lib/html.ts";
 /**
  * Mail and note templates with placeholders such as `{{ticket.title}}`. Pure.
  * The set of placeholders is closed: a rule naming another one is refused when
@@ -35,15 +36,6 @@ export function renderText(template: string, values: TemplateValues): string {
   return template.replace(PLACEHOLDER, (whole, name: string) =>
     isPlaceholder(name) ? values[name] : whole,
   );
-}
-
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
 }
 
 /**
