@@ -3,21 +3,13 @@ import { after, before, describe, test } from "node:test";
 import { eq } from "drizzle-orm";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "../../test/helpers/db.ts";
 import { makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { until } from "../../test/helpers/wait.ts";
 import { outbox, ticketEvents, tickets } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import { composeReactions } from "../reactions.ts";
 import { addReply, createTicket, updateTicket } from "../tickets/tickets.service.ts";
 import { EVENTS_CHANNEL, type EventBus, notifyPayloads, withCause } from "./bus.ts";
 import type { CommittedEvent, DomainEvent } from "./events.ts";
-
-/** Waits for `check` to hold, polling, up to a deadline. */
-async function until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 test("event notifications are split under PostgreSQL's 8,000-byte payload limit, keeping every event", () => {
   const events: CommittedEvent[] = Array.from({ length: 400 }, (_, i) => ({

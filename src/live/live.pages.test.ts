@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { Browser } from "../../test/helpers/browser.ts";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "../../test/helpers/db.ts";
 import { makeAgent, makeCustomer, type TestUser } from "../../test/helpers/factories.ts";
+import { until } from "../../test/helpers/wait.ts";
 import { buildApp } from "../app.ts";
 import { notifyPayloads } from "../events/bus.ts";
 import type { CommittedEvent } from "../events/events.ts";
@@ -22,18 +23,6 @@ interface Stream {
   readonly ended: Promise<void>;
   close(): void;
   body: string;
-}
-
-function until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (check()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 10);
-    };
-    poll();
-  });
 }
 
 function openStream(base: string, path: string, cookie: string): Promise<Stream> {

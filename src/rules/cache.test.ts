@@ -4,7 +4,7 @@ import { and, eq } from "drizzle-orm";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "../../test/helpers/db.ts";
 import { makeAdmin, makeCustomer } from "../../test/helpers/factories.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../../test/helpers/postgres.ts";
-import { sleep } from "../../test/resilience/server.ts";
+import { until } from "../../test/helpers/wait.ts";
 import { loadConfig } from "../config.ts";
 import { type Database, openDatabase } from "../db/client.ts";
 import { messages } from "../db/schema/index.ts";
@@ -104,9 +104,7 @@ describe("the trigger cache on two nodes", {
         actions: [action({ type: "add_note", body: "from node A" })],
       }),
     );
-    const deadline = Date.now() + 10_000;
-    while (triggerCache(b.db)?.warm && Date.now() < deadline) await sleep(5);
-    assert.equal(triggerCache(b.db)?.warm, false, "node B dropped its copy");
+    await until(() => triggerCache(b.db)?.warm === false, "node B to drop its copy", 10_000);
     const ticket = await createTicket(b, customer, { title: word, description: "x" });
     assert.deepEqual(await notesOf(b, ticket.id), ["from node A"]);
   });

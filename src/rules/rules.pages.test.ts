@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { and, eq } from "drizzle-orm";
 import type { Browser } from "../../test/helpers/browser.ts";
 import { makeAdmin, makeAgent, makeCustomer, type TestUser } from "../../test/helpers/factories.ts";
+import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase, type World } from "../../test/helpers/world.ts";
 import { startSession } from "../accounts/accounts.service.ts";
 import { messages, rules, tickets } from "../db/schema/index.ts";
@@ -22,15 +23,6 @@ async function sessionBrowser(world: World, user: TestUser): Promise<Browser> {
 async function ruleNamed(world: World, name: string) {
   const [row] = await world.deps.db.select().from(rules).where(eq(rules.name, name));
   return row;
-}
-
-function decodeEntities(html: string): string {
-  return html
-    .replaceAll("&lt;", "<")
-    .replaceAll("&gt;", ">")
-    .replaceAll("&quot;", '"')
-    .replaceAll("&#39;", "'")
-    .replaceAll("&amp;", "&");
 }
 
 describeEachDatabase(

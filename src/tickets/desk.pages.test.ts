@@ -3,26 +3,18 @@ import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import type { Browser } from "../../test/helpers/browser.ts";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { encodeCursor } from "../lib/cursor.ts";
 import { createTicket, updateTicket } from "./tickets.service.ts";
 
 const unique = () => randomBytes(4).toString("hex");
 
-function unescapeHtml(text: string): string {
-  return text
-    .replaceAll("&lt;", "<")
-    .replaceAll("&gt;", ">")
-    .replaceAll("&quot;", '"')
-    .replaceAll("&#39;", "'")
-    .replaceAll("&amp;", "&");
-}
-
 /** The ticket titles listed on a desk page, in order. */
 function titles(body: string): string[] {
   return [
     ...body.matchAll(/<tr data-ticket-row="\d+">.*?<a href="\/tickets\/\d+">(.*?)<\/a>/gs),
-  ].map((m) => unescapeHtml(m[1] ?? ""));
+  ].map((m) => decodeEntities(m[1] ?? ""));
 }
 
 /** The number shown beside a queue in the sidebar. */
@@ -37,7 +29,7 @@ function queueCount(body: string, queue: string): number {
 
 function link(body: string, text: string): string | undefined {
   const match = new RegExp(`<a href="([^"]+)"[^>]*>${text}</a>`).exec(body);
-  return match?.[1] ? unescapeHtml(match[1]) : undefined;
+  return match?.[1] ? decodeEntities(match[1]) : undefined;
 }
 
 async function desk(browser: Browser, url: string): Promise<string> {
