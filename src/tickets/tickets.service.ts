@@ -328,7 +328,7 @@ export async function addReply(
         tx,
         ticketId,
         next === ticket.status ? {} : { status: next },
-        { content: data.content, by: byRequester || side !== "staff" ? "customer" : "agent" },
+        { content: data.content, by: byRequester ? "customer" : "agent" },
       );
       await record(deps, tx, [
         { ...created, ticket: updated },
