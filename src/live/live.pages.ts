@@ -160,7 +160,9 @@ export const livePages = fp(
       const actor = requireStaff(req);
       const ticketId = parseId(formFields(req).ticket);
       if (ticketId === undefined) throw Invalid.field("ticket", "must be a ticket id");
-      presence.typing(ticketId, actor.id, actor.name);
+      // Only from someone whose page of the ticket is open here: a notice still in
+      // flight as they leave must not announce them again after their "gone".
+      if (stillHere(ticketId, actor.id)) presence.typing(ticketId, actor.id, actor.name);
       return reply.code(204).send();
     });
   },
