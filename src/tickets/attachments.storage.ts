@@ -20,17 +20,51 @@ export interface StagedFile {
   readonly sha256: string;
 }
 
-const MAX_FILENAME = 255;
+/** Most file systems allow 255 bytes (not characters) per name. */
+const MAX_FILENAME_BYTES = 255;
 
-// Control characters, and bidi overrides that make "gpj.exe" read as "exe.jpg".
-// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-const UNSAFE_IN_NAMES = /[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// C0 and C1 control characters, and the invisible and bidi-control characters
+// that make "gpj.exe" read as "exe.jpg".
+const UNSAFE_IN_NAMES =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+/** Characters Windows refuses in a name. */
+const RESERVED_ON_WINDOWS = /[<>:"|?*]/g;
+/** Names Windows gives to devices, with any extension: `NUL.txt` opens the null device. */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.|$)/i;
 
-/** A file name safe to store and show: no path, no control or bidi characters, bounded length. */
+/**
+ * A file name safe to store, show and save on any system: no path, no control,
+ * invisible or bidi characters, none Windows refuses, no device name, no
+ * trailing dot or space, at most 255 UTF-8 bytes (the extension kept).
+ */
 export function cleanFilename(raw: string): string {
   const base = raw.split(/[\\/]/).pop() ?? "";
-  const cleaned = base.replace(UNSAFE_IN_NAMES, "").trim();
-  return (cleaned || "attachment").slice(0, MAX_FILENAME);
+  let name = base
+    .normalize("NFC")
+    .replace(UNSAFE_IN_NAMES, "")
+    .replace(RESERVED_ON_WINDOWS, "_")
+    .trim()
+    .replace(/[. ]+$/, "");
+  if (name === "" || /^\.+$/.test(name)) return "attachment";
+  if (WINDOWS_DEVICE.test(name)) name = `_${name}`;
+  return truncateBytes(name, MAX_FILENAME_BYTES);
+}
+
+/** Cuts `name` to `max` UTF-8 bytes on a character boundary, keeping a short extension. */
+function truncateBytes(name: string, max: number): string {
+  if (Buffer.byteLength(name) <= max) return name;
+  const dot = name.lastIndexOf(".");
+  const extension = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : "";
+  let stem = "";
+  let bytes = Buffer.byteLength(extension);
+  for (const char of name.slice(0, name.length - extension.length)) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > max) break;
+    stem += char;
+    bytes += size;
+  }
+  return stem + extension;
 }
 
 export async function stageUpload(

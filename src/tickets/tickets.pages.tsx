@@ -1,3 +1,4 @@
+import contentDisposition from "content-disposition";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Actor, isStaff, listAssignableStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
@@ -202,10 +203,4 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       .header("content-security-policy", "default-src 'none'; sandbox")
       .send(openStored(deps.config.dataDir, attachment.sha256));
   });
-}
-
-/** `attachment` with an ASCII fallback and the real name in RFC 5987 form. */
-function contentDisposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\%]/g, "_");
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }

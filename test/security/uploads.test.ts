@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { test } from "node:test";
+import { parse as parseContentDisposition } from "content-disposition";
 import type { Browser } from "../helpers/browser.ts";
 import { makeAgent, makeCustomer, makeTicket } from "../helpers/factories.ts";
 import { describeEachDatabase } from "../helpers/world.ts";
@@ -95,6 +96,45 @@ function streamUpload(
 }
 
 describeEachDatabase("uploads: dangerous files are downloads, size limits hold", (world) => {
+  test("a download is saved under the uploaded name, cleaned, whatever characters it has", async () => {
+    const { deps } = world();
+    const owner = await makeCustomer(deps);
+    const customer = await world().signedIn(owner);
+    const ticket = await makeTicket(deps, owner);
+    // As uploaded -> as saved by the browser that downloads it.
+    const names = [
+      ["it's 100% (final).pdf", "it's 100% (final).pdf"],
+      ["what?*.pdf", "what__.pdf"],
+      ["Zürich Rechnung 漢字 😀.pdf", "Zürich Rechnung 漢字 😀.pdf"],
+      ["nul.txt", "_nul.txt"],
+      ["invoice\u202Egpj.exe", "invoicegpj.exe"],
+    ];
+    const upload = await customer.postMultipart(
+      `/tickets/${ticket.id}/replies`,
+      { content: "names" },
+      names.map(([filename]) => ({
+        field: "attachments",
+        filename: filename as string,
+        type: "application/pdf",
+        content: "x",
+      })),
+      { csrfFrom: `/tickets/${ticket.id}` },
+    );
+    assert.equal(upload.statusCode, 303);
+    const page = await customer.get(`/tickets/${ticket.id}`);
+    const ids = [...page.body.matchAll(/href="\/attachments\/(\d+)"/g)].map((m) => m[1]);
+    assert.equal(ids.length, names.length);
+    const saved = [];
+    for (const id of ids) {
+      const disposition = parseContentDisposition(
+        header(await customer.get(`/attachments/${id}`), "content-disposition"),
+      );
+      assert.equal(disposition.type, "attachment");
+      saved.push(disposition.parameters.filename);
+    }
+    assert.deepEqual(saved.sort(), names.map(([, cleaned]) => cleaned).sort());
+  });
+
   test("HTML, SVG, JavaScript and liars are served as inert downloads with nosniff", async () => {
     const { deps } = world();
     const owner = await makeCustomer(deps);
