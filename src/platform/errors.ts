@@ -178,7 +178,8 @@ async function sendProblem(
   }
   return reply.render(
     h(ErrorPage, {
-      ctx: pageContext(req, reply),
+      // A notice confirms an action; above an error it would confirm one that did not happen.
+      ctx: { ...pageContext(req, reply), notice: undefined },
       status: problem.status,
       title: TITLES[problem.status] ?? "Error",
       message: detail,

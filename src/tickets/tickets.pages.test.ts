@@ -136,7 +136,9 @@ describeEachDatabase(
       assert.equal(download.headers["x-content-type-options"], "nosniff");
 
       const stranger = await world().signedIn(await makeCustomer(deps));
-      assert.equal((await stranger.get(`/tickets/${id}`)).statusCode, 404);
+      const notFound = await stranger.get(`/tickets/${id}?notice=created`);
+      assert.equal(notFound.statusCode, 404);
+      assert.ok(!notFound.body.includes("Ticket created."), "no notice above a 404");
       assert.equal((await stranger.get(`/attachments/${attachmentId}`)).statusCode, 404);
       const strangerReply = await stranger.post(`/tickets/${id}/replies`, { content: "hi" });
       assert.equal(strangerReply.statusCode, 404);
