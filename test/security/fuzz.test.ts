@@ -11,6 +11,35 @@ import { apiOperations, exampleFor, getTicketRow, type JsonSchema } from "./supp
 /** Runs per property; fixed seeds would hide new failures, so a failure prints its seed. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 20);
 
+/**
+ * fast-check's parameters: random by default; FUZZ_SEED and FUZZ_PATH (printed
+ * with every failure) replay one failure exactly, and FUZZ_ONLY limits a run to
+ * the property named in it.
+ */
+function parameters(numRuns: number): fc.Parameters<unknown> {
+  const seed = process.env.FUZZ_SEED;
+  const path = process.env.FUZZ_PATH;
+  return {
+    numRuns,
+    ...(seed ? { seed: Number(seed) } : {}),
+    ...(seed && path ? { path } : {}),
+  };
+}
+
+function selected(name: string): boolean {
+  const only = process.env.FUZZ_ONLY;
+  return !only || only === name;
+}
+
+/** A failed run as a message that names the property and how to replay it; undefined when it held. */
+function failureOf(name: string, details: fc.RunDetails<unknown>): string | undefined {
+  if (!details.failed) return undefined;
+  return [
+    `${name}: ${fc.defaultReportMessage(details) ?? "failed"}`,
+    `Replay: FUZZ_ONLY='${name}' FUZZ_SEED=${details.seed} FUZZ_PATH='${details.counterexamplePath ?? ""}' npm test -- test/security/fuzz.test.ts`,
+  ].join("\n");
+}
+
 function call(
   world: World,
   token: string,
@@ -99,7 +128,9 @@ describeEachDatabase("property-based fuzzing: lifecycle and every API input sche
       agent: (await createToken(deps, agentUser, { name: "fuzz" })).token,
       stranger: (await createToken(deps, await makeCustomer(deps), { name: "fuzz" })).token,
     };
-    await fc.assert(
+    const name = "lifecycle sequences";
+    if (!selected(name)) return;
+    const details = await fc.check(
       fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 12 }), async (actions) => {
         const ticket = await makeTicket(deps, owner);
         let status: Status = "new";
@@ -145,8 +176,9 @@ describeEachDatabase("property-based fuzzing: lifecycle and every API input sche
         }
         assert.equal(current, status);
       }),
-      { numRuns: RUNS },
+      parameters(RUNS),
     );
+    assert.equal(failureOf(name, details), undefined);
   });
 
   test("no JSON body, query or id makes any API route answer 5xx", async () => {
@@ -206,6 +238,8 @@ describeEachDatabase("property-based fuzzing: lifecycle and every API input sche
     const failures: string[] = [];
     const seen = new Set<number>();
     for (const op of operations) {
+      const name = `${op.method} ${op.path}`;
+      if (!selected(name)) continue;
       const arbitrary = fc.record({
         id: ids,
         body: op.body ? fc.oneof(near(op.body), rawBodies) : fc.constant(undefined),
@@ -215,32 +249,31 @@ describeEachDatabase("property-based fuzzing: lifecycle and every API input sche
         ),
         asCustomer: fc.boolean(),
       });
-      await fc
-        .assert(
-          fc.asyncProperty(arbitrary, async ({ id, body, query, asCustomer }) => {
-            const path = op.path.replace(/\{[^}]+\}/g, encodeURIComponent(id).replace(/%25/g, "%"));
-            const search = new URLSearchParams(query as Record<string, string>).toString();
-            const url = `${path.replace(/^\/api\/v1/, "")}${search ? `?${search}` : ""}`;
-            const response = await call(
-              world(),
-              asCustomer ? customerToken : token,
-              op.method,
-              url,
-              op.method === "GET" ? undefined : (body ?? {}),
-            );
-            seen.add(response.statusCode);
-            if (response.statusCode >= 500) {
-              failures.push(
-                `${op.method} ${url} ${String(typeof body === "string" ? body : JSON.stringify(body)).slice(0, 200)}: ${response.statusCode} ${response.body.slice(0, 200)}`,
-              );
-            }
-            return response.statusCode < 500;
-          }),
-          { numRuns: Math.max(10, Math.floor(RUNS * 1.5)) },
-        )
-        .catch(() => {}); // collected below, with every failing operation named
+      const details = await fc.check(
+        fc.asyncProperty(arbitrary, async ({ id, body, query, asCustomer }) => {
+          const path = op.path.replace(/\{[^}]+\}/g, encodeURIComponent(id).replace(/%25/g, "%"));
+          const search = new URLSearchParams(query as Record<string, string>).toString();
+          const url = `${path.replace(/^\/api\/v1/, "")}${search ? `?${search}` : ""}`;
+          const response = await call(
+            world(),
+            asCustomer ? customerToken : token,
+            op.method,
+            url,
+            op.method === "GET" ? undefined : (body ?? {}),
+          );
+          seen.add(response.statusCode);
+          assert.ok(
+            response.statusCode < 500,
+            `${op.method} ${url} ${String(typeof body === "string" ? body : JSON.stringify(body)).slice(0, 200)}: ${response.statusCode} ${response.body.slice(0, 200)}`,
+          );
+        }),
+        parameters(Math.max(10, Math.floor(RUNS * 1.5))),
+      );
+      const failure = failureOf(name, details);
+      if (failure) failures.push(failure); // every failing operation is named below
     }
     assert.deepEqual(failures.slice(0, 10), []);
+    if (process.env.FUZZ_ONLY) return;
     // The inputs reached the handlers, not only the validator.
     // (Each documented operation once with its example body, so this does not depend on luck.)
     for (const op of operations) {
