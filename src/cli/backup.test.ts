@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -162,6 +163,26 @@ describe("tessera backup and restore", { concurrency: true }, () => {
         oneErrorLine(refusedDamaged),
         /is damaged: attachments\/.* does not match its checksum/,
       );
+      assert.deepEqual(
+        fs.readdirSync(elsewhere).filter((n) => n !== ".lock"),
+        [],
+      );
+
+      // Any tar lists it: the manifest first, then the database, then the attachment.
+      const listed = spawnSync("tar", ["tf", file], { encoding: "utf8" });
+      assert.equal(listed.status, 0, listed.stderr);
+      assert.deepEqual(listed.stdout.trim().split("\n"), [
+        "tessera-backup.json",
+        "database.tar.gz",
+        path.relative(dataDir, stored[0] as string),
+      ]);
+
+      // Cut short (a copy that did not finish): refused as damaged, nothing left behind.
+      const truncated = path.join(tempDir(), "truncated.backup");
+      fs.writeFileSync(truncated, fs.readFileSync(file).subarray(0, at + 100));
+      const refusedTruncated = await tessera(["restore", truncated], { DATA_DIR: elsewhere });
+      assert.equal(refusedTruncated.code, 1);
+      assert.match(oneErrorLine(refusedTruncated), /is damaged/);
       assert.deepEqual(
         fs.readdirSync(elsewhere).filter((n) => n !== ".lock"),
         [],

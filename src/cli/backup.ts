@@ -1,17 +1,11 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
 import { PGlite } from "@electric-sql/pglite";
+import * as tar from "tar";
 import type { Config } from "../config.ts";
 import { lockDataDir } from "../db/lock.ts";
-import {
-  type ArchiveEntry,
-  ArchiveError,
-  ArchiveWriter,
-  extractEntry,
-  readEntries,
-  readEntry,
-} from "./archive.ts";
 
 /** A backup or restore that cannot go ahead; the message says why and what to do. */
 export class BackupRefused extends Error {
@@ -37,22 +31,24 @@ function hasDatabase(dir: string): boolean {
   return fs.existsSync(path.join(dir, "PG_VERSION"));
 }
 
-// A backup is a tar archive: this manifest first, the database, then every attachment.
+// A backup is a tar archive (written and read by node-tar, so any tar lists it): this
+// manifest first, the database, then every attachment.
 const MANIFEST = "tessera-backup.json";
+const MAX_MANIFEST = 64 * 1024;
 const DATABASE_ENTRY = "database.tar.gz";
 const ATTACHMENT_ENTRY = /^attachments\/([0-9a-f]{2})\/([0-9a-f]{64})$/;
 
-/** Stored attachments (DATA_DIR/attachments/<aa>/<sha256>) as archive names and paths. */
-function listAttachments(dataDir: string): { name: string; file: string }[] {
+/** Stored attachments (DATA_DIR/attachments/<aa>/<sha256>) as archive names. */
+function listAttachments(dataDir: string): string[] {
   const root = path.join(dataDir, "attachments");
   if (!fs.existsSync(root)) return [];
-  const found: { name: string; file: string }[] = [];
+  const found: string[] = [];
   for (const prefix of fs.readdirSync(root).sort()) {
     const dir = path.join(root, prefix);
     if (!fs.statSync(dir).isDirectory()) continue;
     for (const name of fs.readdirSync(dir).sort()) {
       const entry = `attachments/${prefix}/${name}`;
-      if (ATTACHMENT_ENTRY.test(entry)) found.push({ name: entry, file: path.join(dir, name) });
+      if (ATTACHMENT_ENTRY.test(entry)) found.push(entry);
     }
   }
   return found;
@@ -71,6 +67,7 @@ export async function backupDatabase(config: Config, file: string): Promise<stri
   const lock = await lockDataDir(config.dataDir);
   const target = path.resolve(file);
   const partial = `${target}.partial-${process.pid}`;
+  const staging = path.join(config.dataDir, `backup.partial-${process.pid}`);
   try {
     const dir = databaseDir(config.dataDir);
     if (!hasDatabase(dir)) {
@@ -91,13 +88,25 @@ export async function backupDatabase(config: Config, file: string): Promise<stri
       database: DATABASE_ENTRY,
       attachments: attachments.length,
     };
-    const fd = fs.openSync(partial, "w", 0o600);
+    // The manifest and the database go in from a folder beside the attachments, and
+    // lose that folder's name on the way in.
+    fs.mkdirSync(staging, { mode: 0o700 });
+    fs.writeFileSync(path.join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    fs.writeFileSync(path.join(staging, DATABASE_ENTRY), new Uint8Array(await dump.arrayBuffer()));
+    const prefix = `${path.basename(staging)}/`;
+    const archive = tar.create(
+      {
+        cwd: config.dataDir,
+        portable: true,
+        onWriteEntry(entry) {
+          if (entry.path.startsWith(prefix)) entry.path = entry.path.slice(prefix.length);
+        },
+      },
+      [`${prefix}${MANIFEST}`, `${prefix}${DATABASE_ENTRY}`, ...attachments],
+    );
+    await pipeline(archive, fs.createWriteStream(partial, { mode: 0o600 }));
+    const fd = fs.openSync(partial, "r");
     try {
-      const archive = new ArchiveWriter(fd);
-      archive.addBuffer(MANIFEST, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
-      archive.addBuffer(DATABASE_ENTRY, Buffer.from(await dump.arrayBuffer()));
-      for (const attachment of attachments) archive.addFile(attachment.name, attachment.file);
-      archive.finish();
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -106,6 +115,7 @@ export async function backupDatabase(config: Config, file: string): Promise<stri
     return `Backed up the database in ${config.dataDir} and ${plural(attachments.length, "attachment")} to ${target} (${megabytes(fs.statSync(target).size)}).`;
   } finally {
     fs.rmSync(partial, { force: true });
+    fs.rmSync(staging, { recursive: true, force: true });
     await lock.release();
   }
 }
@@ -131,7 +141,6 @@ export async function restoreDatabase(
   const dir = databaseDir(config.dataDir);
   const staging = `${dir}.restoring-${process.pid}`;
   const stagedFiles = path.join(config.dataDir, `attachments.restoring-${process.pid}`);
-  let fd: number | undefined;
   try {
     // Left by a restore that was killed: only a restore (under this lock) creates these.
     // Killed between its two renames, it left no database but the old one set aside:
@@ -139,7 +148,7 @@ export async function restoreDatabase(
     for (const name of fs.readdirSync(config.dataDir).sort()) {
       const leftover = path.join(config.dataDir, name);
       if (/^pg\.replaced-/.test(name) && !fs.existsSync(dir)) fs.renameSync(leftover, dir);
-      else if (/^(pg\.replaced|pg\.restoring|attachments\.restoring)-/.test(name)) {
+      else if (/^(pg\.replaced|pg\.restoring|attachments\.restoring|backup\.partial)-/.test(name)) {
         fs.rmSync(leftover, { recursive: true, force: true });
       }
     }
@@ -153,22 +162,8 @@ export async function restoreDatabase(
       }
     }
 
-    fd = fs.openSync(source, "r");
-    const { database, attachments } = readBackup(fd, source);
-    const restored: { name: string; staged: string }[] = [];
-    for (const entry of attachments) {
-      const match = ATTACHMENT_ENTRY.exec(entry.name);
-      if (!match?.[1] || !match[2]) continue;
-      const staged = path.join(stagedFiles, match[1], match[2]);
-      fs.mkdirSync(path.dirname(staged), { recursive: true });
-      const hash = createHash("sha256");
-      extractEntry(fd, entry, staged, (chunk) => hash.update(chunk));
-      if (hash.digest("hex") !== match[2]) {
-        throw new BackupRefused(`${source} is damaged: ${entry.name} does not match its checksum.`);
-      }
-      restored.push({ name: entry.name, staged });
-    }
-    await openBackup(readEntry(fd, database), source, staging);
+    const { database, restored } = await unpackBackup(source, stagedFiles);
+    await openBackup(database, source, staging);
     const summary = await describeContents(staging);
     if (summary === "unreadable") {
       throw new BackupRefused(`${source} is not a Tessera backup (it has no Tessera tables).`);
@@ -193,44 +188,120 @@ export async function restoreDatabase(
     fs.rmSync(replaced, { recursive: true, force: true });
     return `Restored ${source} into ${config.dataDir} (${summary}, ${plural(restored.length, "attachment")}).`;
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(staging, { recursive: true, force: true });
     fs.rmSync(stagedFiles, { recursive: true, force: true });
     await lock.release();
   }
 }
 
-/** The database entry and attachment entries of a backup archive, or BackupRefused. */
-function readBackup(
-  fd: number,
+/**
+ * Reads a backup archive in one pass: checks its manifest (the first entry),
+ * keeps the database entry, and writes each attachment into `stagedFiles`,
+ * checked against its SHA-256 name. Throws BackupRefused for anything else.
+ */
+async function unpackBackup(
   source: string,
-): { database: ArchiveEntry; attachments: ArchiveEntry[] } {
+  stagedFiles: string,
+): Promise<{ database: Buffer; restored: { name: string; staged: string }[] }> {
   const notABackup = () =>
     new BackupRefused(`${source} is not a Tessera backup (it was not made by tessera backup).`);
-  let entries: ArchiveEntry[];
+  let refusal: BackupRefused | undefined;
+  let database: Buffer | undefined;
+  let sawManifest = false;
+  const restored: { name: string; staged: string }[] = [];
+  const work: Promise<void>[] = [];
+  const parser = new tar.Parser({
+    strict: true,
+    onReadEntry(entry) {
+      const refuse = (error: BackupRefused) => {
+        refusal ??= error;
+        entry.resume();
+        parser.abort(error);
+      };
+      if (!sawManifest) {
+        sawManifest = true;
+        if (entry.path !== MANIFEST || entry.size > MAX_MANIFEST) return refuse(notABackup());
+        work.push(
+          entry.concat().then((data) => {
+            const problem = manifestProblem(data, source);
+            if (problem) refuse(problem);
+          }),
+        );
+        return;
+      }
+      if (entry.type !== "File") return entry.resume();
+      if (entry.path === DATABASE_ENTRY) {
+        work.push(
+          entry.concat().then((data) => {
+            database = data;
+          }),
+        );
+        return;
+      }
+      const match = ATTACHMENT_ENTRY.exec(entry.path);
+      if (!match?.[1] || !match[2]) return entry.resume();
+      const sha256 = match[2];
+      const staged = path.join(stagedFiles, match[1], sha256);
+      fs.mkdirSync(path.dirname(staged), { recursive: true });
+      const hash = createHash("sha256");
+      const name = entry.path;
+      work.push(
+        pipeline(
+          entry,
+          async function* hashed(chunks: AsyncIterable<Buffer>) {
+            for await (const chunk of chunks) {
+              hash.update(chunk);
+              yield chunk;
+            }
+          },
+          fs.createWriteStream(staged, { flags: "wx", mode: 0o600 }),
+        ).then(() => {
+          if (hash.digest("hex") !== sha256) {
+            refuse(new BackupRefused(`${source} is damaged: ${name} does not match its checksum.`));
+          } else restored.push({ name, staged });
+        }),
+      );
+    },
+  });
   try {
-    entries = readEntries(fd);
+    await pipeline(fs.createReadStream(source), parser);
+    await Promise.all(work);
   } catch (error) {
-    if (error instanceof ArchiveError) throw notABackup();
+    if (refusal) throw refusal;
+    // node-tar's own errors (TAR_BAD_ARCHIVE, TAR_ENTRY_INVALID, ...) and zlib's mean a bad file.
+    const code = String((error as NodeJS.ErrnoException).code ?? "");
+    if (code.startsWith("TAR_") || code.startsWith("Z_")) {
+      throw sawManifest
+        ? new BackupRefused(`${source} is damaged: ${(error as Error).message}`)
+        : notABackup();
+    }
     throw error;
   }
-  const [first] = entries;
-  if (first?.name !== MANIFEST || first.size > 64 * 1024) throw notABackup();
+  if (refusal) throw refusal;
+  if (!sawManifest) throw notABackup();
+  if (!database) throw new BackupRefused(`${source} is damaged: it has no database.`);
+  return { database, restored };
+}
+
+/** Why a manifest is not one this Tessera can restore, or undefined when it is. */
+function manifestProblem(data: Buffer, source: string): BackupRefused | undefined {
   let manifest: { format?: unknown; version?: unknown };
   try {
-    manifest = JSON.parse(readEntry(fd, first).toString("utf8"));
+    manifest = JSON.parse(data.toString("utf8"));
   } catch {
-    throw notABackup();
+    manifest = {};
   }
-  if (manifest.format !== "tessera-backup") throw notABackup();
+  if (manifest.format !== "tessera-backup") {
+    return new BackupRefused(
+      `${source} is not a Tessera backup (it was not made by tessera backup).`,
+    );
+  }
   if (manifest.version !== 1) {
-    throw new BackupRefused(
+    return new BackupRefused(
       `${source} was made by a newer Tessera (backup format ${manifest.version}).`,
     );
   }
-  const database = entries.find((e) => e.name === DATABASE_ENTRY);
-  if (!database) throw new BackupRefused(`${source} is damaged: it has no database.`);
-  return { database, attachments: entries.filter((e) => ATTACHMENT_ENTRY.test(e.name)) };
+  return undefined;
 }
 
 /** Unpacks the database archive into `dir` and checks PostgreSQL can open it. */
