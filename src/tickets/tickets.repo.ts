@@ -138,6 +138,15 @@ export async function insertAttachments(
 
 const authors = alias(users, "authors");
 
+/**
+ * The one filter that keeps internal notes, and files attached to them, from
+ * anyone without staff rights. An attachment without a message (one the ticket
+ * was opened with) is public.
+ */
+function visibility(includeInternal: boolean): SQL | undefined {
+  return includeInternal ? undefined : sql`coalesce(${messages.internal}, false) = false`;
+}
+
 export async function listMessages(db: Executor, ticketId: number, includeInternal: boolean) {
   return db
     .select({
@@ -156,7 +165,7 @@ export async function listMessages(db: Executor, ticketId: number, includeIntern
     .where(
       and(
         eq(messages.ticketId, ticketId),
-        includeInternal ? undefined : eq(messages.internal, false),
+        visibility(includeInternal),
       ),
     )
     .orderBy(asc(messages.id));
@@ -197,7 +206,7 @@ export async function listAttachments(db: Executor, ticketId: number, includeInt
     .where(
       and(
         eq(attachments.ticketId, ticketId),
-        includeInternal ? undefined : sql`coalesce(${messages.internal}, false) = false`,
+        visibility(includeInternal),
       ),
     )
     .orderBy(asc(attachments.id));
