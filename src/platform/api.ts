@@ -1,7 +1,6 @@
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySwagger, { type FastifyDynamicSwaggerOptions } from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
-import { TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import type { TSchema } from "typebox";
@@ -9,6 +8,7 @@ import type { Deps } from "../deps.ts";
 import { Invalid, TooManyRequests, Unauthorized } from "../lib/errors.ts";
 import { resolveToken } from "../tokens/index.ts";
 import { Problem } from "./api.schemas.ts";
+import { exactValidatorCompiler } from "./exact-numbers.ts";
 
 export const API_PREFIX = "/api/v1";
 
@@ -119,7 +119,7 @@ export function apiPlugin(deps: Deps, modules: ApiModule[]) {
         });
       },
     );
-    app.setValidatorCompiler(TypeBoxValidatorCompiler);
+    app.setValidatorCompiler(exactValidatorCompiler);
     // Shared schemas are added here, not in the features' own contexts: a child
     // context that adds schemas rebuilds its validator from the root's (ajv) factory.
     app.addSchema(Problem);
