@@ -162,12 +162,7 @@ export async function listMessages(db: Executor, ticketId: number, includeIntern
     })
     .from(messages)
     .innerJoin(authors, eq(authors.id, messages.authorId))
-    .where(
-      and(
-        eq(messages.ticketId, ticketId),
-        visibility(includeInternal),
-      ),
-    )
+    .where(and(eq(messages.ticketId, ticketId), visibility(includeInternal)))
     .orderBy(asc(messages.id));
 }
 
@@ -203,12 +198,7 @@ export async function listAttachments(db: Executor, ticketId: number, includeInt
     })
     .from(attachments)
     .leftJoin(messages, eq(messages.id, attachments.messageId))
-    .where(
-      and(
-        eq(attachments.ticketId, ticketId),
-        visibility(includeInternal),
-      ),
-    )
+    .where(and(eq(attachments.ticketId, ticketId), visibility(includeInternal)))
     .orderBy(asc(attachments.id));
 }
 
