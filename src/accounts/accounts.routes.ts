@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Invalid } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { IdParam, problems } from "../platform/api.schemas.ts";
-import type { ApiModule } from "../platform/api.ts";
+import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
 import {
   CreateUserInput,
@@ -100,7 +100,10 @@ async function accountsRoutes(app: FastifyInstance, deps: Deps) {
     },
     async (req, reply) => {
       const user = await accounts.createUser(deps, requireActor(req), req.body as CreateUserInput);
-      return reply.code(201).send(userJson(user));
+      return reply
+        .code(201)
+        .header("location", `${API_PREFIX}/users/${user.id}`)
+        .send(userJson(user));
     },
   );
 

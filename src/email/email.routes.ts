@@ -30,7 +30,8 @@ async function emailRoutes(app: FastifyInstance, deps: Deps) {
           "Body: the message exactly as received, with `Content-Type: message/rfc822`. It is stored " +
           "raw, then handled like mail to the built-in SMTP listener: a new ticket, a reply threaded " +
           "by reply token or Message-ID, or ignored (loops, bounces, bulk mail). 202 once stored.",
-        body: Type.Unsafe<Buffer>({ type: "string", format: "binary" }),
+        consumes: ["message/rfc822"],
+        body: Type.Unsafe<Buffer>({ type: "string", contentMediaType: "message/rfc822" }),
         response: { 202: Type.Ref("InboundEmailResult"), ...problems(400, 403, 413, 415) },
       },
     },

@@ -9,6 +9,7 @@ import { Invalid, TooManyRequests, Unauthorized } from "../lib/errors.ts";
 import { resolveToken } from "../tokens/index.ts";
 import { Problem } from "./api.schemas.ts";
 import { exactValidatorCompiler } from "./exact-numbers.ts";
+import { polishDocument } from "./openapi.ts";
 
 export const API_PREFIX = "/api/v1";
 
@@ -48,6 +49,7 @@ function openApiDocument(deps: Deps): FastifyDynamicSwaggerOptions {
       info: {
         title: "Tessera REST API",
         version: "1.0.0",
+        license: { name: "AGPL-3.0-or-later", identifier: "AGPL-3.0-or-later" },
         description:
           "Tickets, messages and users of a Tessera helpdesk. JSON in camelCase, times in ISO 8601 UTC, " +
           "errors as RFC 9457 problem details. Authenticate with `Authorization: Bearer <token>` " +
@@ -70,6 +72,8 @@ function openApiDocument(deps: Deps): FastifyDynamicSwaggerOptions {
     },
     // Pages are not part of the API; every API route has a tag.
     hideUntagged: true,
+    transformObject: (document) =>
+      "openapiObject" in document ? polishDocument(document.openapiObject) : document.swaggerObject,
     // Shared schemas keep their own names ("Ticket", "Problem") in the document.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) =>

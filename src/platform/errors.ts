@@ -57,7 +57,7 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
   const status = fastifyError.statusCode ?? (isMalformedBody(error) ? 400 : 500);
   if (status >= 400 && status < 500) {
     const detail = friendlyMessage(fastifyError.code, deps) ?? fastifyError.message;
-    return { status, code: (fastifyError.code ?? "bad_request").toLowerCase(), detail };
+    return { status, code: problemCode(fastifyError.code, status), detail };
   }
   return {
     status: 500,
@@ -107,6 +107,35 @@ function isMalformedBody(error: Error): boolean {
     error.message,
   );
 }
+
+/**
+ * Our own name for a framework's 4xx error, for the problem `type`: clients may
+ * match on it, so it must not change when Fastify or a plugin renames its codes.
+ */
+function problemCode(frameworkCode: string | undefined, status: number): string {
+  if (frameworkCode?.startsWith("FST_CSRF_")) return "csrf";
+  switch (frameworkCode) {
+    case "FST_REQ_FILE_TOO_LARGE":
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return "too_large";
+    case "FST_FILES_LIMIT":
+    case "FST_PARTS_LIMIT":
+    case "FST_FIELDS_LIMIT":
+      return "too_many_parts";
+  }
+  return STATUS_CODES[status] ?? "bad_request";
+}
+
+const STATUS_CODES: Record<number, string> = {
+  400: "bad_request",
+  404: "not_found",
+  405: "method_not_allowed",
+  406: "not_acceptable",
+  411: "length_required",
+  413: "too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
 
 /** Plain words for the framework's own 4xx errors that people actually meet. */
 function friendlyMessage(code: string | undefined, deps: Pick<Deps, "config">): string | undefined {

@@ -1,10 +1,21 @@
 import type { ticketEvents } from "../db/schema/index.ts";
 import type { DomainEvent, FieldChanges } from "../events/events.ts";
 
-type AuditRow = typeof ticketEvents.$inferInsert;
+/** Every kind of row in the audit trail (the API documents them as an enum). */
+export const AUDIT_KINDS = [
+  "created",
+  "follow_up",
+  "status",
+  "priority",
+  "assignee",
+  "rule",
+] as const;
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+
+type AuditRow = typeof ticketEvents.$inferInsert & { kind: AuditKind };
 
 // The audit trail's names for the fields a write may change.
-const AUDIT_KIND: Record<keyof FieldChanges, string> = {
+const AUDIT_KIND: Record<keyof FieldChanges, AuditKind> = {
   status: "status",
   priority: "priority",
   assigneeId: "assignee",
@@ -27,7 +38,7 @@ export function auditRows(events: readonly DomainEvent[]): AuditRow[] {
         return [
           { ...base, kind: "created", toValue: event.ticket.status },
           ...(event.ticket.followUpOf
-            ? [{ ...base, kind: "follow_up", fromValue: String(event.ticket.followUpOf) }]
+            ? [{ ...base, kind: "follow_up" as const, fromValue: String(event.ticket.followUpOf) }]
             : []),
         ];
       case "ticket.updated":

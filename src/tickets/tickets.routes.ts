@@ -4,7 +4,7 @@ import type { Deps } from "../deps.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
 import { MAX_ID } from "../lib/ids.ts";
 import { IdParam, problems } from "../platform/api.schemas.ts";
-import type { ApiModule } from "../platform/api.ts";
+import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
 import type { Status } from "./lifecycle.ts";
 import {
@@ -55,9 +55,14 @@ function idempotencyKey(req: FastifyRequest): string | undefined {
   return typeof key === "string" ? key : undefined;
 }
 
-/** 201 with the created object; a replayed answer says so in a header. */
-function created(reply: FastifyReply, result: { body: unknown; replayed: boolean }) {
+/** 201 with the created object (and where to read it, when it can be read alone); a replayed answer says so. */
+function created(
+  reply: FastifyReply,
+  result: { body: unknown; replayed: boolean },
+  location?: (body: { id: number }) => string,
+) {
   if (result.replayed) reply.header("idempotent-replayed", "true");
+  if (location) reply.header("location", location(result.body as { id: number }));
   return reply.code(201).send(result.body);
 }
 
@@ -102,7 +107,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         async (tx) =>
           ticketJson(await tickets.createTicket(deps, actor, body, [], { tx, channel: "api" })),
       );
-      return created(reply, result);
+      return created(reply, result, (ticket) => `${API_PREFIX}/tickets/${ticket.id}`);
     },
   );
 

@@ -1,6 +1,7 @@
 import Type, { type Static } from "typebox";
 import { MAX_ID } from "../lib/ids.ts";
 import { Email, Text } from "../lib/validate.ts";
+import { AUDIT_KINDS } from "./audit.ts";
 import { PRIORITIES, STATUSES } from "./lifecycle.ts";
 
 export const TITLE_MAX = 200;
@@ -96,7 +97,10 @@ export const EventJson = Type.Object(
     id: Id,
     ticketId: Id,
     actorId: Type.Union([Id, Type.Null()]),
-    kind: Type.String({ description: "created | status | priority | assignee | follow_up" }),
+    kind: Type.Enum([...AUDIT_KINDS], {
+      description:
+        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name)",
+    }),
     from: Type.Union([Type.String(), Type.Null()]),
     to: Type.Union([Type.String(), Type.Null()]),
     createdAt: Instant,
