@@ -47,10 +47,16 @@ describeEachDatabase("users API", (world) => {
     const created = await api.post("/users", { email, name: "Made", role: "agent" });
     assert.equal(created.status, 201);
     assert.equal(created.body.hasPassword, false);
-    assert.equal(
-      (await api.post("/users", { email: email.toUpperCase(), name: "Dup", role: "agent" })).status,
-      400,
-    );
+    const duplicate = await api.post("/users", {
+      email: email.toUpperCase(),
+      name: "Dup",
+      role: "agent",
+    });
+    assert.equal(duplicate.status, 409, "an email that already has an account is a conflict");
+    assert.equal(duplicate.body.type, "about:blank#taken");
+    assert.deepEqual(duplicate.body.errors, [
+      { field: "email", message: "already has an account" },
+    ]);
     const changed = await api.patch(`/users/${created.body.id}`, {
       name: "Renamed",
       disabled: true,

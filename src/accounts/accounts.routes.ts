@@ -95,7 +95,7 @@ async function accountsRoutes(app: FastifyInstance, deps: Deps) {
         summary: "Create a user (admin)",
         description: "Without `password` the account cannot sign in until one is set.",
         body: CreateUserInput,
-        response: { 201: Type.Ref("User"), ...problems(400, 403, 413, 415) },
+        response: { 201: Type.Ref("User"), ...problems(400, 403, 409, 413, 415) },
       },
     },
     async (req, reply) => {

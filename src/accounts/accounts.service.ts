@@ -1,6 +1,6 @@
 import type { Executor } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
-import { Conflict, Forbidden, Invalid, NotFound, TooManyRequests } from "../lib/errors.ts";
+import { Conflict, Forbidden, Invalid, NotFound, Taken, TooManyRequests } from "../lib/errors.ts";
 import { hashToken, newToken, safeEqual } from "../lib/tokens.ts";
 import { Email, parse, trimFields } from "../lib/validate.ts";
 import * as settings from "../settings/settings.service.ts";
@@ -37,7 +37,7 @@ async function insertNewUser(
     role: input.role,
     passwordHash,
   });
-  if (!row) throw new Invalid([{ field: "email", message: "already has an account" }]);
+  if (!row) throw new Taken("email", "already has an account");
   return row;
 }
 

@@ -18,16 +18,28 @@ export abstract class AppError extends Error {
 }
 
 export class Invalid extends AppError {
-  readonly status = 400;
+  readonly status: number = 400;
   constructor(
     readonly errors: FieldError[],
     message = "Some fields need attention.",
+    code = "invalid",
   ) {
-    super("invalid", message);
+    super(code, message);
   }
   /** Convenience for a single-field problem. */
   static field(field: string, message: string): Invalid {
     return new Invalid([{ field, message }]);
+  }
+}
+
+/**
+ * A value that must be unique is taken (an email that already has an account):
+ * 409 in the API, and, like Invalid, shown next to its field on a form.
+ */
+export class Taken extends Invalid {
+  override readonly status = 409;
+  constructor(field: string, message: string) {
+    super([{ field, message }], "A value that must be unique is already in use.", "taken");
   }
 }
 

@@ -20,7 +20,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: "No credentials, or a bad, revoked or disabled token",
   403: "Allowed to see, but not to do this",
   404: "Missing, or not yours",
-  409: "Conflicts with the current state (e.g. a closed ticket)",
+  409: "Conflicts with the current state (a closed ticket), or a value that must be unique is taken",
   413: "Body too large",
   415: "Body is not application/json",
   422: "Idempotency-Key reused with a different request",
