@@ -30,7 +30,8 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
 /** The error responses a route documents, each a Problem sent as application/problem+json. */
 export function problems(...statuses: number[]) {
   return Object.fromEntries(
-    [401, 429, ...statuses].map((status) => [
+    // Every route can answer 400 (an unknown query parameter), 401 and 429.
+    [...new Set([400, 401, 429, ...statuses])].map((status) => [
       status,
       {
         description: PROBLEM_DESCRIPTIONS[status] ?? "Error",

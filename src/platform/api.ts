@@ -3,7 +3,7 @@ import fastifySwagger, { type FastifyDynamicSwaggerOptions } from "@fastify/swag
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
-import type { TSchema } from "typebox";
+import Type, { type TSchema } from "typebox";
 import type { Deps } from "../deps.ts";
 import { Invalid, TooManyRequests, Unauthorized } from "../lib/errors.ts";
 import { resolveToken } from "../tokens/index.ts";
@@ -12,6 +12,8 @@ import { exactValidatorCompiler } from "./exact-numbers.ts";
 import { polishDocument } from "./openapi.ts";
 
 export const API_PREFIX = "/api/v1";
+
+const NO_QUERY = Type.Object({}, { additionalProperties: false });
 
 /** Largest JSON body the API reads: the biggest input is a 64 KiB message. */
 export const API_BODY_LIMIT = 256 * 1024;
@@ -162,6 +164,13 @@ export function apiPlugin(deps: Deps, modules: ApiModule[]) {
           ),
       });
     }
+
+    // A query parameter no route knows is refused (400 naming it), on every route: a
+    // typo such as `?limt=5` must not be silently ignored.
+    app.addHook("onRoute", (route) => {
+      if (route.schema?.querystring) return;
+      route.schema = { ...route.schema, querystring: NO_QUERY };
+    });
 
     app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     for (const module of modules) await app.register(module.routes, deps);

@@ -76,3 +76,28 @@ describeEachDatabase("numbers in paths and queries are plain decimal digits or a
     assert.equal(theirs.body.data.length, 2);
   });
 });
+
+describeEachDatabase("unknown query parameters", (world) => {
+  test("are refused on every API route, named, whether or not the route takes a query", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const ticket = await makeTicket(deps, await makeCustomer(deps));
+    const api = await apiAs(world(), admin);
+    for (const path of [
+      "/me",
+      `/users/${admin.id}`,
+      `/tickets/${ticket.id}`,
+      `/tickets/${ticket.id}/messages`,
+      `/tickets/${ticket.id}/events`,
+      "/tickets",
+      "/users",
+    ]) {
+      const response = await api.get(`${path}?limt=5`);
+      assert.equal(response.status, 400, path);
+      assert.deepEqual(response.body.errors, [{ field: "limt", message: "is not a known field" }]);
+    }
+    const patched = await api.patch(`/tickets/${ticket.id}?dryRun=true`, { priority: "urgent" });
+    assert.equal(patched.status, 400);
+    assert.equal((await getTicket(deps, admin, ticket.id)).priority, "normal");
+  });
+});
