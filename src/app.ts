@@ -29,6 +29,7 @@ import { deskPages } from "./tickets/desk.pages.tsx";
 import { ticketsPages } from "./tickets/tickets.pages.tsx";
 import { ticketsApi } from "./tickets/tickets.routes.ts";
 import { tokensPages } from "./tokens/tokens.pages.tsx";
+import { tokensApi } from "./tokens/tokens.routes.ts";
 import "./platform/types.ts";
 
 /** What buildApp needs: the services' deps (the logger is the app's own), and optionally
@@ -105,7 +106,7 @@ export async function buildApp(
   await app.register(tokensPages, fullDeps);
   await app.register(livePages, { ...fullDeps, listen, live: options.live });
 
-  await app.register(apiPlugin(fullDeps, [accountsApi, ticketsApi, emailApi]), {
+  await app.register(apiPlugin(fullDeps, [accountsApi, ticketsApi, emailApi, tokensApi]), {
     prefix: API_PREFIX,
   });
   await app.register(apiDocsPlugin);

@@ -22,6 +22,19 @@ export async function listTokens(db: Executor, userId: number): Promise<TokenRow
   return db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(asc(apiTokens.id));
 }
 
+/** One of the user's tokens, or undefined (also when it is someone else's). */
+export async function findToken(
+  db: Executor,
+  userId: number,
+  id: number,
+): Promise<TokenRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId)));
+  return row;
+}
+
 export async function deleteToken(db: Executor, userId: number, id: number): Promise<boolean> {
   const rows = await db
     .delete(apiTokens)

@@ -72,6 +72,13 @@ export async function listTokens(deps: Deps, actor: Actor): Promise<ApiToken[]> 
   return (await repo.listTokens(deps.db, actor.id)).map(toApiToken);
 }
 
+/** One of the actor's own tokens; someone else's is NotFound. */
+export async function getToken(deps: Deps, actor: Actor, id: number): Promise<ApiToken> {
+  const row = await repo.findToken(deps.db, actor.id, id);
+  if (!row) throw new NotFound("token", id);
+  return toApiToken(row);
+}
+
 /** Revokes one of the actor's tokens at once; someone else's is NotFound. */
 export async function revokeToken(deps: Deps, actor: Actor, id: number): Promise<void> {
   if (!(await repo.deleteToken(deps.db, actor.id, id))) throw new NotFound("token", id);
