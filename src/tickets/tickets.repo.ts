@@ -1,4 +1,15 @@
-import { and, asc, desc, eq, getTableColumns, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  inArray,
+  isNull,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Executor } from "../db/client.ts";
 import {
@@ -147,8 +158,19 @@ function visibility(includeInternal: boolean): SQL | undefined {
   return includeInternal ? undefined : sql`coalesce(${messages.internal}, false) = false`;
 }
 
-export async function listMessages(db: Executor, ticketId: number, includeInternal: boolean) {
-  return db
+/** A slice of an oldest-first list: rows after `afterId`, at most `limit` of them. */
+export interface IdPage {
+  afterId?: number | undefined;
+  limit: number;
+}
+
+export async function listMessages(
+  db: Executor,
+  ticketId: number,
+  includeInternal: boolean,
+  page?: IdPage,
+) {
+  const query = db
     .select({
       id: messages.id,
       ticketId: messages.ticketId,
@@ -162,14 +184,21 @@ export async function listMessages(db: Executor, ticketId: number, includeIntern
     })
     .from(messages)
     .innerJoin(authors, eq(authors.id, messages.authorId))
-    .where(and(eq(messages.ticketId, ticketId), visibility(includeInternal)))
+    .where(
+      and(
+        eq(messages.ticketId, ticketId),
+        visibility(includeInternal),
+        page?.afterId ? gt(messages.id, page.afterId) : undefined,
+      ),
+    )
     .orderBy(asc(messages.id));
+  return page ? query.limit(page.limit) : query;
 }
 
 const actors = alias(users, "actors");
 
-export async function listEvents(db: Executor, ticketId: number) {
-  return db
+export async function listEvents(db: Executor, ticketId: number, page?: IdPage) {
+  const query = db
     .select({
       id: ticketEvents.id,
       ticketId: ticketEvents.ticketId,
@@ -182,8 +211,14 @@ export async function listEvents(db: Executor, ticketId: number) {
     })
     .from(ticketEvents)
     .leftJoin(actors, eq(actors.id, ticketEvents.actorId))
-    .where(eq(ticketEvents.ticketId, ticketId))
+    .where(
+      and(
+        eq(ticketEvents.ticketId, ticketId),
+        page?.afterId ? gt(ticketEvents.id, page.afterId) : undefined,
+      ),
+    )
     .orderBy(asc(ticketEvents.id));
+  return page ? query.limit(page.limit) : query;
 }
 
 /** A ticket's attachments; without internal ones unless asked. */

@@ -3,7 +3,7 @@ import Type, { type Static } from "typebox";
 import type { Deps } from "../deps.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
 import { MAX_ID } from "../lib/ids.ts";
-import { IdParam, problems } from "../platform/api.schemas.ts";
+import { Cursor, IdParam, Page, problems } from "../platform/api.schemas.ts";
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
 import type { Status } from "./lifecycle.ts";
@@ -39,6 +39,16 @@ function ticketJson(t: TicketLike): TicketJson {
 }
 
 const tags = ["tickets"];
+
+/** `?limit=&cursor=` of an oldest-first list: up to 100 a page, 100 by default. */
+const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 100 })),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+type PageQuery = Static<typeof PageQuery>;
 
 /** A reply through the API: the reply, and optionally the newest message the client saw. */
 const ReplyApiInput = Type.Object(
@@ -201,19 +211,22 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     {
       schema: {
         tags,
-        summary: "A ticket's messages, oldest first",
-        description: "Internal notes are included for staff only.",
+        summary: "A ticket's messages, oldest first, a page at a time",
+        description:
+          "Internal notes are included for staff only. Pass `nextCursor` back as `cursor` for the next page; messages added meanwhile appear at the end.",
         params: IdParam,
-        response: {
-          200: Type.Object({ data: Type.Array(Type.Ref("Message")) }),
-          ...problems(400, 404),
-        },
+        querystring: PageQuery,
+        response: { 200: Page(Type.Ref("Message")), ...problems(400, 404) },
       },
     },
     async (req) => {
       const { id } = req.params as { id: number };
-      const messages = await tickets.listMessages(deps, requireActor(req), id);
-      return { data: messages.map(messageJson) };
+      const query = req.query as PageQuery;
+      const page = await tickets.listMessagesPage(deps, requireActor(req), id, {
+        limit: query.limit ?? 100,
+        cursor: query.cursor,
+      });
+      return { data: page.rows.map(messageJson), nextCursor: page.nextCursor };
     },
   );
 
@@ -263,19 +276,22 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     {
       schema: {
         tags,
-        summary: "A ticket's audit trail, oldest first (staff)",
+        summary: "A ticket's audit trail, oldest first, a page at a time (staff)",
         params: IdParam,
-        response: {
-          200: Type.Object({ data: Type.Array(Type.Ref("TicketEvent")) }),
-          ...problems(400, 403, 404),
-        },
+        querystring: PageQuery,
+        response: { 200: Page(Type.Ref("TicketEvent")), ...problems(400, 403, 404) },
       },
     },
     async (req) => {
       const { id } = req.params as { id: number };
-      const events = await tickets.listEvents(deps, requireActor(req), id);
+      const query = req.query as PageQuery;
+      const page = await tickets.listEventsPage(deps, requireActor(req), id, {
+        limit: query.limit ?? 100,
+        cursor: query.cursor,
+      });
       return {
-        data: events.map((e) => ({
+        nextCursor: page.nextCursor,
+        data: page.rows.map((e) => ({
           id: e.id,
           ticketId: e.ticketId,
           actorId: e.actorId,

@@ -566,11 +566,57 @@ export async function listMessages(deps: Deps, actor: Actor, ticketId: number) {
   return repo.listMessages(deps.db, ticketId, isStaff(actor));
 }
 
+/** A page of a ticket's messages, oldest first; internal notes for staff only. */
+export async function listMessagesPage(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  page: { limit: number; cursor?: string | undefined },
+) {
+  await getTicket(deps, actor, ticketId);
+  return pageById(page, (p) => repo.listMessages(deps.db, ticketId, isStaff(actor), p));
+}
+
 /** A ticket's audit trail, oldest first (staff only). */
 export async function listEvents(deps: Deps, actor: Actor, ticketId: number) {
   await getTicket(deps, actor, ticketId);
   if (!isStaff(actor)) throw new Forbidden("The audit trail is for support staff.");
   return repo.listEvents(deps.db, ticketId);
+}
+
+/** A page of a ticket's audit trail, oldest first (staff only). */
+export async function listEventsPage(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  page: { limit: number; cursor?: string | undefined },
+) {
+  await getTicket(deps, actor, ticketId);
+  if (!isStaff(actor)) throw new Forbidden("The audit trail is for support staff.");
+  return pageById(page, (p) => repo.listEvents(deps.db, ticketId, p));
+}
+
+/**
+ * Keyset paging on id for oldest-first lists: one row more than asked tells
+ * whether there is a next page; the cursor is the last row's id.
+ */
+async function pageById<T extends { id: number }>(
+  page: { limit: number; cursor?: string | undefined },
+  fetch: (p: repo.IdPage) => Promise<T[]>,
+): Promise<{ rows: T[]; nextCursor: string | null }> {
+  let afterId: number | undefined;
+  if (page.cursor) {
+    const [id] = decodeCursor(page.cursor);
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) {
+      throw Invalid.field("cursor", "is not a cursor this server gave out");
+    }
+    afterId = id;
+  }
+  const rows = await fetch({ afterId, limit: page.limit + 1 });
+  const more = rows.length > page.limit;
+  const shown = more ? rows.slice(0, page.limit) : rows;
+  const last = shown.at(-1);
+  return { rows: shown, nextCursor: more && last ? encodeCursor([last.id]) : null };
 }
 
 // --- automation ---
