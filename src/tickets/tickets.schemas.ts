@@ -48,6 +48,19 @@ export const UpdateTicketInput = Type.Object(
 );
 export type UpdateTicketInput = Static<typeof UpdateTicketInput>;
 
+/** At most this many CCs on one ticket: a reply goes out as one mail to each. */
+export const MAX_CCS = 20;
+export const CC_NAME_MAX = 200;
+
+export const AddCcInput = Type.Object(
+  {
+    address: Email,
+    name: Type.Optional(Text({ max: CC_NAME_MAX })),
+  },
+  { additionalProperties: false },
+);
+export type AddCcInput = Static<typeof AddCcInput>;
+
 export const SORTS = [
   "-updatedAt",
   "updatedAt",
@@ -96,13 +109,27 @@ export const EventJson = Type.Object(
     id: Id,
     ticketId: Id,
     actorId: Type.Union([Id, Type.Null()]),
-    kind: Type.String({ description: "created | status | priority | assignee | follow_up" }),
+    kind: Type.String({
+      description:
+        "created | status | priority | assignee | follow_up | rule | cc_added | cc_removed | auto_reply_suppressed",
+    }),
     from: Type.Union([Type.String(), Type.Null()]),
     to: Type.Union([Type.String(), Type.Null()]),
     createdAt: Instant,
   },
   { $id: "TicketEvent" },
 );
+
+export const CcJson = Type.Object(
+  {
+    address: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()]),
+    addedBy: Type.Union([Id, Type.Null()]),
+    addedAt: Instant,
+  },
+  { $id: "TicketCc" },
+);
+export type CcJson = Static<typeof CcJson>;
 
 export const TicketListQuery = Type.Object(
   {
