@@ -147,6 +147,13 @@ describeEachDatabase(
       // Not even the address of the remote image is on the page: nothing can fetch it.
       assert.ok(!body.includes("tracker.example.com"), "the remote image is not referenced");
       assert.match(body, /1 remote image blocked/);
+      // A real page load (not an htmx swap, which would keep this page's policy).
+      assert.match(
+        body,
+        new RegExp(
+          `<a href="/tickets/${ticketId}\\?images=${message.id}#message-${message.id}" hx-boost="false">`,
+        ),
+      );
       const csp = String(res.headers["content-security-policy"]);
       assert.match(csp, /img-src 'self' data:(;|$)/);
 

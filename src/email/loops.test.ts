@@ -9,6 +9,7 @@ import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { inboundEmails, outbox, ticketEvents, tickets, users } from "../db/schema/index.ts";
 import * as ticketsService from "../tickets/tickets.service.ts";
 import { type InboundListener, startInboundListener } from "./inbound.listener.ts";
+import { queueRuleMail } from "./outbox.service.ts";
 import { smtpSender } from "./smtp.sender.ts";
 import { startOutboxWorker } from "./worker.ts";
 
@@ -151,6 +152,44 @@ describeEachDatabase(
         .from(outbox)
         .where(and(eq(outbox.toAddress, customer.email), eq(outbox.kind, "reply.public")));
       assert.equal(replies.length, 6);
+    });
+
+    test("rule mails to the requester count toward the limit; rule mails to staff never do", async () => {
+      const { deps } = world();
+      const agent = await makeAgent(deps);
+      const customer = await makeCustomer(deps);
+      const ticket = await ticketsService.createTicket(deps, customer, {
+        title: "Rules talk a lot",
+        description: "Hello.",
+      });
+      await ticketsService.updateTicket(deps, agent, ticket.id, { assigneeId: agent.id });
+      const current = { ...ticket, assigneeId: agent.id };
+      const mail = { subject: "Reminder", text: "Any news?", html: "<p>Any news?</p>" };
+      const queued: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        queued.push(
+          await deps.db.transaction((tx) =>
+            queueRuleMail(deps, tx, current, { kind: "requester" }, mail),
+          ),
+        );
+        queued.push(
+          await deps.db.transaction((tx) =>
+            queueRuleMail(deps, tx, current, { kind: "assignee" }, mail),
+          ),
+        );
+      }
+      // The acknowledgement was the first of 3: two rule mails reach the customer, every one the agent.
+      assert.deepEqual(queued, [1, 1, 1, 1, 0, 1, 0, 1]);
+      const marks = await deps.db
+        .select()
+        .from(ticketEvents)
+        .where(
+          and(eq(ticketEvents.ticketId, ticket.id), eq(ticketEvents.kind, "auto_reply_suppressed")),
+        );
+      assert.deepEqual(
+        marks.map((e) => e.toValue),
+        [customer.email, customer.email],
+      );
     });
   },
   { env: ENV },

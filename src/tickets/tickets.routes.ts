@@ -313,7 +313,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         summary: "Remove a CC (staff)",
         params: Type.Object({
           id: IdParam.properties.id,
-          address: Type.String({ minLength: 3, maxLength: 254 }),
+          address: Type.String({ minLength: 1, maxLength: 254 }),
         }),
         response: { 204: Type.Null(), ...problems(400, 403, 404) },
       },

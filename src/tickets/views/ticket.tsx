@@ -102,7 +102,11 @@ function Conversation({
                   {html.blocked > 0 && (
                     <p class="notice remote-images">
                       {`${html.blocked} remote image${html.blocked > 1 ? "s" : ""} blocked to protect your privacy. `}
-                      <a href={`/tickets/${view.ticket.id}?images=${m.id}#message-${m.id}`}>
+                      {/* A full page load: a boosted swap would keep the old page's CSP (no remote images). */}
+                      <a
+                        href={`/tickets/${view.ticket.id}?images=${m.id}#message-${m.id}`}
+                        hx-boost="false"
+                      >
                         Load remote images
                       </a>
                     </p>
