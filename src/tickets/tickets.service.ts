@@ -710,35 +710,33 @@ export async function addCcsFromMail(
   ticketId: number,
   people: readonly { address: string; name?: string | undefined }[],
 ): Promise<Cc[]> {
-  const ticket = await repo.lockTicket(tx, ticketId);
-  if (!ticket) throw new NotFound("ticket", ticketId);
-  const skip = new Set([actor.email.toLowerCase()]);
-  const requesterEmail = await repo.findUserEmail(tx, ticket.requesterId);
-  if (requesterEmail) skip.add(requesterEmail.toLowerCase());
-  // Staff hear of the ticket as staff (assignment, notifications), not as copies.
-  for (const email of await repo.findStaffEmails(
-    tx,
-    people.map((p) => p.address.trim().toLowerCase()),
-  ))
-    skip.add(email);
-  const existing = await repo.listCcs(tx, ticketId);
-  for (const c of existing) skip.add(c.address);
-  const fresh: { address: string; name: string | null }[] = [];
+  // Who could be a CC at all, before any query: most mail names only us and the sender.
+  const candidates = new Map<string, string | null>();
   for (const p of people) {
     const address = p.address.trim().toLowerCase();
-    if (skip.has(address) || isOwnAddress(deps.config, address)) continue;
+    if (candidates.has(address) || address === actor.email.toLowerCase()) continue;
+    if (isOwnAddress(deps.config, address)) continue;
     try {
       parse(AddCcInput, { address });
     } catch {
       continue;
     }
-    skip.add(address);
-    fresh.push({ address, name: p.name?.trim().slice(0, CC_NAME_MAX) || null });
+    candidates.set(address, p.name?.trim().slice(0, CC_NAME_MAX) || null);
   }
-  const room = Math.max(0, MAX_CCS - existing.length);
+  if (candidates.size === 0) return [];
+  const ticket = await repo.lockTicket(tx, ticketId);
+  if (!ticket) throw new NotFound("ticket", ticketId);
+  const requesterEmail = (await repo.findUserEmail(tx, ticket.requesterId))?.toLowerCase();
+  // Staff hear of the ticket as staff (assignment, notifications), not as copies.
+  const staff = new Set(await repo.findStaffEmails(tx, [...candidates.keys()]));
+  const existing = await repo.listCcs(tx, ticketId);
+  const known = new Set(existing.map((c) => c.address));
+  const fresh = [...candidates]
+    .filter(([address]) => address !== requesterEmail && !staff.has(address) && !known.has(address))
+    .slice(0, Math.max(0, MAX_CCS - existing.length));
   const added = await repo.insertCcs(
     tx,
-    fresh.slice(0, room).map((c) => ({ ticketId, ...c, addedBy: actor.id })),
+    fresh.map(([address, name]) => ({ ticketId, address, name, addedBy: actor.id })),
   );
   if (added.length > 0) {
     await record(
