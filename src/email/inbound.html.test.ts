@@ -108,6 +108,8 @@ describeEachDatabase(
         .from(attachments)
         .where(eq(attachments.messageId, message.id));
       assert.equal(logo?.filename, "logo.png");
+      // Its text (for search and notifications) is made from the HTML, not "(see attachments)".
+      assert.match(message.content, /Hello team, the invoice is wrong\./);
 
       const agent = await world().signedIn(await makeAgent(deps));
       const res = await agent.get(`/tickets/${ticketId}`);
@@ -177,6 +179,38 @@ describeEachDatabase(
       const other = await agent.get(`/tickets/${ticketId}?images=999999`);
       assert.ok(!other.body.includes("tracker.example.com"));
       assert.match(String(other.headers["content-security-policy"]), /img-src 'self' data:(;|$)/);
+    });
+
+    test("an HTML-only reply with quoted history shows its own words first, the HTML as sent behind a click", async () => {
+      const { deps } = world();
+      const html = [
+        '<div dir="ltr">Thanks, <b>that fixed it</b>.</div>',
+        '<div class="gmail_quote"><div>On Sun, 6 Dec 2026 at 10:00, Support &lt;support@example.test&gt; wrote:</div>',
+        "<blockquote>Please restart the printer.<br>Old history here.</blockquote></div>",
+      ].join("\r\n");
+      const result = await receiveEmail(
+        deps,
+        htmlOnlyMail(`kim-${world().kind}@client.example.org`, html),
+        { to: ["support@example.test"] },
+      );
+      const message = await firstMessage(world(), result.ticketId ?? 0);
+      assert.ok(message.html, "the HTML is kept");
+      assert.ok(message.quoted, "the text had history to trim");
+      const agent = await world().signedIn(await makeAgent(deps));
+      const page = (await agent.get(`/tickets/${result.ticketId}`)).body;
+      const body = /<div class="message-body">([\s\S]*?)<\/div>/.exec(page)?.[1] ?? "";
+      assert.match(body, /Thanks, that fixed it\./);
+      assert.ok(!body.includes("Old history here"), "the history is not in the shown text");
+      assert.match(page, /<summary>Show quoted text<\/summary>/);
+      const asSent =
+        /<summary>Show the mail as sent \(HTML\)<\/summary>([\s\S]*?)<\/details>/.exec(page)?.[1] ??
+        "";
+      assert.match(asSent, /<div class="message-body mail-html">/);
+      assert.match(asSent, /<b>that fixed it<\/b>/);
+      assert.match(
+        asSent,
+        /<blockquote>Please restart the printer\.<br \/>Old history here\.<\/blockquote>/,
+      );
     });
 
     test("a mail with a text part is shown as its text", async () => {

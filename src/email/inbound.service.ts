@@ -276,6 +276,13 @@ export async function receiveEmail(
       skipImageLinks: true,
       skipTextLinks: true,
     });
+    // mailparser makes text from HTML only when the HTML is the whole message: an
+    // HTML-only mail in multipart/related or /mixed (inline images, attachments) had
+    // no text, and its ticket said "(see attachments)". Its text, made the same way:
+    if (!parsed.text?.trim() && parsed.html) {
+      const html = Buffer.from(`Content-Type: text/html; charset=utf-8\r\n\r\n${parsed.html}`);
+      parsed.text = (await simpleParser(html, { skipImageLinks: true, skipTextLinks: true })).text;
+    }
   } catch (error) {
     return finish(
       "failed",

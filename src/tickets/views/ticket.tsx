@@ -64,6 +64,36 @@ function describeEvent(event: TicketView["events"][number], names: Map<number, s
   }
 }
 
+/** An HTML-only mail's body: remote images wait for "Load remote images" (a full page load). */
+function MailHtmlBody({
+  ticketId,
+  messageId,
+  html,
+}: {
+  ticketId: number;
+  messageId: number;
+  html: { html: string; blocked: number };
+}) {
+  return (
+    <>
+      {html.blocked > 0 && (
+        <p class="notice remote-images">
+          {`${html.blocked} remote image${html.blocked > 1 ? "s" : ""} blocked to protect your privacy. `}
+          {/* A full page load: a boosted swap would keep the old page's CSP (no remote images). */}
+          <a
+            href={`/tickets/${ticketId}?images=${messageId}#message-${messageId}`}
+            hx-boost="false"
+          >
+            Load remote images
+          </a>
+        </p>
+      )}
+      {/* Customer HTML, sanitised twice with a strict allow-list (lib/mail-html.ts). */}
+      <div class="message-body mail-html" dangerouslySetInnerHTML={{ __html: html.html }} />
+    </>
+  );
+}
+
 function Conversation({
   view,
   newAfter,
@@ -97,26 +127,8 @@ function Conversation({
                 )}
                 <Time date={m.createdAt} />
               </header>
-              {html ? (
-                <>
-                  {html.blocked > 0 && (
-                    <p class="notice remote-images">
-                      {`${html.blocked} remote image${html.blocked > 1 ? "s" : ""} blocked to protect your privacy. `}
-                      {/* A full page load: a boosted swap would keep the old page's CSP (no remote images). */}
-                      <a
-                        href={`/tickets/${view.ticket.id}?images=${m.id}#message-${m.id}`}
-                        hx-boost="false"
-                      >
-                        Load remote images
-                      </a>
-                    </p>
-                  )}
-                  {/* Customer HTML, sanitised twice with a strict allow-list (lib/mail-html.ts). */}
-                  <div
-                    class="message-body mail-html"
-                    dangerouslySetInnerHTML={{ __html: html.html }}
-                  />
-                </>
+              {html && !m.quoted ? (
+                <MailHtmlBody ticketId={view.ticket.id} messageId={m.id} html={html} />
               ) : (
                 <>
                   {/* renderMarkdown output is safe: raw HTML is escaped and links are filtered. */}
@@ -125,6 +137,13 @@ function Conversation({
                     dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content) }}
                   />
                   <QuotedText quoted={m.quoted} />
+                  {/* An HTML-only reply with quoted history: its text first (history trimmed), the mail as sent behind a click. */}
+                  {html && (
+                    <details class="quoted mail-html-original" open={html.remoteShown}>
+                      <summary>Show the mail as sent (HTML)</summary>
+                      <MailHtmlBody ticketId={view.ticket.id} messageId={m.id} html={html} />
+                    </details>
+                  )}
                 </>
               )}
               {staff && m.viaEmail && (
