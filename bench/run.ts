@@ -14,6 +14,7 @@ import { PGlite } from "@electric-sql/pglite";
 import autocannon from "autocannon";
 import pg from "pg";
 import { captureSql, type RawSql, type SqlCapture } from "./capture.ts";
+import { formatInboundSmtp, INBOUND_ADDRESS, measureInboundSmtp } from "./inbound-smtp.ts";
 import {
   AGENT_COUNT,
   ANCHOR,
@@ -30,6 +31,8 @@ import { prng, searchWords } from "./vocabulary.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCH_PASSWORD = "bench-password-1";
+/** Senders delivering at once in the inbound SMTP scenario (none may be refused). */
+const INBOUND_CLIENTS = 50;
 const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tessera_bench";
 
 // ---------------------------------------------------------------- options
@@ -187,7 +190,7 @@ async function resetDatabase(): Promise<void> {
 
 // ---------------------------------------------------------------- processes
 
-function serverEnv(port: number): NodeJS.ProcessEnv {
+function serverEnv(port: number, smtpPort?: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
@@ -200,6 +203,11 @@ function serverEnv(port: number): NodeJS.ProcessEnv {
     // a first pass working through that backlog is not the steady state measured here
     // (bench/rules.ts measures the scheduler).
     RULES_INTERVAL_SECONDS: "0",
+    // The inbound SMTP scenario (bench/inbound-smtp.ts): the listener on a port of its own.
+    MAIL_FROM: INBOUND_ADDRESS,
+    INBOUND_SMTP_DOMAINS: INBOUND_ADDRESS.split("@")[1],
+    INBOUND_TICKETS_PER_HOUR: "100000",
+    ...(smtpPort ? { INBOUND_SMTP_PORT: String(smtpPort) } : {}),
   };
   delete env.DATABASE_URL;
   delete env.DATA_DIR;
@@ -248,17 +256,19 @@ async function firstResponse(url: string, since: number, child: ChildProcess): P
 interface Server {
   child: ChildProcess;
   base: string;
+  smtpPort: number;
   startupMs: number;
 }
 
 async function startServer(profileDir?: string): Promise<Server> {
   const port = await freePort();
+  const smtpPort = await freePort();
   const flags = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
   const t0 = performance.now();
-  const child = runNode([...flags, "bin/tessera.js", "serve"], serverEnv(port));
+  const child = runNode([...flags, "bin/tessera.js", "serve"], serverEnv(port, smtpPort));
   const base = `http://127.0.0.1:${port}`;
   const startupMs = await firstResponse(`${base}/healthz`, t0, child);
-  return { child, base, startupMs };
+  return { child, base, smtpPort, startupMs };
 }
 
 async function stopServer(server: Server, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
@@ -686,6 +696,15 @@ async function main(): Promise<void> {
     },
   );
 
+  // --- inbound SMTP: 50 senders at once, each message on its own connection
+  const inboundSmtp = await measureInboundSmtp(
+    "127.0.0.1",
+    server.smtpPort,
+    INBOUND_CLIENTS,
+    opts.duration,
+  );
+  log(formatInboundSmtp(inboundSmtp));
+
   const serverRssMb = rssMb(server.child.pid);
   await stopServer(server);
   if (profileDir) log(`CPU profiles in ${profileDir}`);
@@ -698,6 +717,11 @@ async function main(): Promise<void> {
     durable,
     serverRssMb,
     startupMs,
+  });
+  targets.push({
+    target: `Inbound SMTP at ${INBOUND_CLIENTS} parallel clients: 0 refused`,
+    actual: `${inboundSmtp.refused} refused, ${fmt(inboundSmtp.messagesPerSecond, 1)} messages/s`,
+    met: inboundSmtp.refused === 0,
   });
   printTable(rows, bareRun);
   log("");
@@ -737,6 +761,7 @@ async function main(): Promise<void> {
     bare: { rps: bareRun.rps, p50: bareRun.p50, p99: bareRun.p99 },
     sql: sql?.scenarios,
     scenarios: rows,
+    inboundSmtp,
     targets,
     notes,
     totalSeconds,
@@ -765,6 +790,7 @@ async function main(): Promise<void> {
   // The smoke run guards the harness, not the speed: any failed request or lost write fails it.
   const failed = rows.filter((r) => r.errors > 0).map((r) => r.scenario);
   if (!durable) failed.push("create ticket durability");
+  if (inboundSmtp.refused > 0) failed.push(`inbound SMTP (${inboundSmtp.refused} refused)`);
   if (smoke && failed.length > 0) throw new Error(`smoke: failures in ${failed.join(", ")}`);
 
   async function countTitled(pattern: string): Promise<number> {

@@ -120,6 +120,9 @@ describe("loadConfig", () => {
     ["SESSION_MAX_DAYS", "366"],
     ["SESSION_MAX_DAYS", "forever"],
     ["TRUST_PROXY", "maybe"],
+    ["AUTO_REPLY_LIMIT_PER_HOUR", "0"],
+    ["AUTO_REPLY_LIMIT_PER_HOUR", "some"],
+    ["INBOUND_SMTP_MAX_CLIENTS", "0"],
   ];
   for (const [name, value] of badValues) {
     test(`${name}=${JSON.stringify(value)} is refused with a problem naming ${name}`, () => {
@@ -174,6 +177,14 @@ describe("loadConfig", () => {
     assert.deepEqual(config.inboundSmtpDomains, ["support@help.example.com"]);
     assert.equal(config.inboundMaxBytes, 25 * 1024 * 1024);
     assert.equal(config.inboundTicketsPerHour, 20);
+    assert.equal(config.autoReplyLimitPerHour, 3);
+    assert.equal(config.inboundSmtpMaxClients, 200);
+    const set = loadConfig(
+      { AUTO_REPLY_LIMIT_PER_HOUR: "10", INBOUND_SMTP_MAX_CLIENTS: "500" },
+      CWD,
+    );
+    assert.equal(set.autoReplyLimitPerHour, 10);
+    assert.equal(set.inboundSmtpMaxClients, 500);
   });
 
   test("an IPv6 PUBLIC_URL still starts: the default support address falls back to localhost", () => {

@@ -53,6 +53,10 @@ export interface Config {
   readonly inboundMaxBytes: number;
   /** New tickets one sender address may open by mail per hour; more are kept and ignored. */
   readonly inboundTicketsPerHour: number;
+  /** Automatic mails (acknowledgements, rule mails) to one address per hour; more are suppressed (mail loops). */
+  readonly autoReplyLimitPerHour: number;
+  /** Most SMTP clients the inbound listener serves at once; more get 421. */
+  readonly inboundSmtpMaxClients: number;
   /** How often each node looks for time rules that are due (RULES_INTERVAL_SECONDS, default 60; 0 = never). */
   readonly rulesIntervalMs: number;
 }
@@ -186,6 +190,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
   const inboundMaxMb = int("INBOUND_MAX_MB", 25, 1, 1024);
   const inboundTicketsPerHour = int("INBOUND_TICKETS_PER_HOUR", 20, 1, 100_000);
+  const autoReplyLimitPerHour = int("AUTO_REPLY_LIMIT_PER_HOUR", 3, 1, 10_000);
+  const inboundSmtpMaxClients = int("INBOUND_SMTP_MAX_CLIENTS", 200, 1, 100_000);
   const rulesIntervalSeconds = int("RULES_INTERVAL_SECONDS", 60, 0, 86_400);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -215,6 +221,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     inboundSmtpDomains: Object.freeze(inboundSmtpDomains),
     inboundMaxBytes: inboundMaxMb * 1024 * 1024,
     inboundTicketsPerHour,
+    autoReplyLimitPerHour,
+    inboundSmtpMaxClients,
     rulesIntervalMs: rulesIntervalSeconds * 1000,
   });
 }

@@ -73,6 +73,26 @@ export async function emailPages(app: FastifyInstance, deps: Deps) {
     return reply.render(<InboundPage ctx={pageContext(req, reply)} row={row} />);
   });
 
+  // Staff, from the ticket page: the original of a message that came in by mail.
+  app.get<{ Params: { id: string } }>("/messages/:id/original.eml", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req.params.id, "original mail");
+    const original = await inbound.getOriginalOfMessage(deps, actor, id);
+    if (req.headers["hx-request"]) {
+      return reply.header("hx-redirect", req.url).code(204).send();
+    }
+    return reply
+      .header("cache-control", "private, no-store")
+      .header("x-content-type-options", "nosniff")
+      .header("content-security-policy", "default-src 'none'; sandbox")
+      .header(
+        "content-disposition",
+        `attachment; filename="message-${id}-inbound-${original.inboundId}.eml"`,
+      )
+      .type("message/rfc822")
+      .send(original.raw);
+  });
+
   app.get<{ Params: { id: string } }>("/admin/email/inbound/:id/raw", async (req, reply) => {
     const actor = requireAdmin(req);
     const row = await inbound.getInbound(deps, actor, idParam(req.params.id, "inbound mail"));

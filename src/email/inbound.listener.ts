@@ -33,7 +33,10 @@ export async function startInboundListener(
     authOptional: true,
     disabledCommands: ["AUTH", "STARTTLS"],
     logger: false,
-    maxClients: 20,
+    maxClients: deps.config.inboundSmtpMaxClients,
+    // The client's reverse DNS name is never used, and waiting for a resolver that
+    // does not answer held every connection for seconds before its greeting.
+    disableReverseLookup: true,
     onMailFrom(address, _session, callback) {
       const declared = Number(address.args && (address.args as Record<string, string>).SIZE);
       if (declared > limit) {

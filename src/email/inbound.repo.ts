@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gt, inArray, isNotNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "../db/client.ts";
-import { inboundEmails, tickets, users } from "../db/schema/index.ts";
+import { inboundEmails, messages, ticketCcs, tickets, users } from "../db/schema/index.ts";
 
 export type InboundRow = typeof inboundEmails.$inferSelect;
 export type InboundStatus = InboundRow["status"];
@@ -181,5 +181,39 @@ export async function findTicketRequester(db: Executor, ticketId: number) {
     .select({ id: tickets.id, requesterId: tickets.requesterId })
     .from(tickets)
     .where(eq(tickets.id, ticketId));
+  return row;
+}
+
+/** Whether `address` is a CC of the ticket (their mail may join it). */
+export async function isCcOf(db: Executor, ticketId: number, address: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: ticketCcs.id })
+    .from(ticketCcs)
+    .where(and(eq(ticketCcs.ticketId, ticketId), eq(ticketCcs.address, address.toLowerCase())));
+  return row !== undefined;
+}
+
+/** The first message of a ticket (what a mail that opened it became). */
+export async function firstMessageOf(db: Executor, ticketId: number): Promise<number | null> {
+  const [row] = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(eq(messages.ticketId, ticketId))
+    .orderBy(messages.id)
+    .limit(1);
+  return row?.id ?? null;
+}
+
+/** The mail a message came in as (for staff to download the original). */
+export async function findByMessageRow(
+  db: Executor,
+  messageRowId: number,
+): Promise<{ id: number; raw: Buffer; ticketId: number | null } | undefined> {
+  const [row] = await db
+    .select({ id: inboundEmails.id, raw: inboundEmails.raw, ticketId: inboundEmails.ticketId })
+    .from(inboundEmails)
+    .where(eq(inboundEmails.messageRowId, messageRowId))
+    .orderBy(desc(inboundEmails.id))
+    .limit(1);
   return row;
 }

@@ -7,6 +7,7 @@ import { type Actor, isAdmin, isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { AppError, Forbidden, NotFound } from "../lib/errors.ts";
 import { MAX_ID } from "../lib/ids.ts";
+import { sanitizeMailHtml } from "../lib/mail-html.ts";
 import { type StagedFile, stageUpload } from "../tickets/attachments.storage.ts";
 import { CONTENT_MAX, MAX_FILES, TITLE_MAX } from "../tickets/tickets.schemas.ts";
 import * as tickets from "../tickets/tickets.service.ts";
@@ -92,57 +93,42 @@ function firstAddress(field: AddressObject | AddressObject[] | undefined) {
 }
 
 function allAddresses(...fields: (AddressObject | AddressObject[] | undefined)[]): string[] {
+  return people(...fields).map((p) => p.address);
+}
+
+/** Everyone named in these header fields (groups flattened), with their display names. */
+function people(...fields: (AddressObject | AddressObject[] | undefined)[]) {
   return fields
     .flatMap((f) => [f ?? []].flat())
     .flatMap((a) => a.value)
-    .flatMap((v) => (v.address ? [v.address] : []));
+    .flatMap((v) => [v, ...(v.group ?? [])])
+    .flatMap((v) => (v.address ? [{ address: v.address, name: v.name || undefined }] : []))
+    .slice(0, 200);
 }
 
-/** Strict allow-list: structure and links only; no images (trackers), styles or scripts. */
-export async function sanitizeMailHtml(html: string): Promise<string> {
-  const { default: sanitizeHtml } = await import("sanitize-html");
-  return sanitizeHtml(html, {
-    allowedTags: [
-      "p",
-      "br",
-      "div",
-      "span",
-      "b",
-      "strong",
-      "i",
-      "em",
-      "u",
-      "s",
-      "ul",
-      "ol",
-      "li",
-      "blockquote",
-      "pre",
-      "code",
-      "h1",
-      "h2",
-      "h3",
-      "h4",
-      "hr",
-      "a",
-      "table",
-      "thead",
-      "tbody",
-      "tr",
-      "th",
-      "td",
-    ],
-    allowedAttributes: { a: ["href"] },
-    allowedSchemes: ["http", "https", "mailto"],
-    allowProtocolRelative: false,
-    disallowedTagsMode: "discard",
-    transformTags: {
-      a: sanitizeHtml.simpleTransform("a", {
-        rel: "nofollow noopener noreferrer",
-        target: "_blank",
-      }),
-    },
+export { sanitizeMailHtml } from "../lib/mail-html.ts";
+
+/**
+ * The HTML an HTML-only mail (no text/plain part: its text was made from the
+ * HTML) shows on the ticket, sanitised, with its inline `cid:` images pointing
+ * at the n-th kept attachment; undefined for mail that has a text part.
+ */
+async function htmlOnlyBody(
+  raw: Buffer,
+  parsed: ParsedMail,
+  kept: ParsedMail["attachments"],
+): Promise<string | undefined> {
+  if (!parsed.html) return undefined;
+  // A text/plain part anywhere (or no Content-Type at all, which means text/plain).
+  const text = raw.toString("latin1");
+  if (/^content-type:[ \t]*text\/plain/im.test(text) || !/^content-type:/im.test(text))
+    return undefined;
+  const cids = new Map<string, number>();
+  kept.forEach((a, i) => {
+    if (a.cid) cids.set(a.cid.toLowerCase(), i);
   });
+  const html = await sanitizeMailHtml(parsed.html, cids);
+  return html.trim() === "" ? undefined : html.slice(0, CONTENT_MAX * 4);
 }
 
 /** A subject fit for a ticket title: no reply prefixes or line breaks, bounded. */
@@ -290,6 +276,13 @@ export async function receiveEmail(
       skipImageLinks: true,
       skipTextLinks: true,
     });
+    // mailparser makes text from HTML only when the HTML is the whole message: an
+    // HTML-only mail in multipart/related or /mixed (inline images, attachments) had
+    // no text, and its ticket said "(see attachments)". Its text, made the same way:
+    if (!parsed.text?.trim() && parsed.html) {
+      const html = Buffer.from(`Content-Type: text/html; charset=utf-8\r\n\r\n${parsed.html}`);
+      parsed.text = (await simpleParser(html, { skipImageLinks: true, skipTextLinks: true })).text;
+    }
   } catch (error) {
     return finish(
       "failed",
@@ -332,6 +325,7 @@ export async function receiveEmail(
     const leftOut = parsed.attachments.length - keptAttachments(deps, parsed).length;
     const shown = contentOf(parsed);
     const { quoted } = shown;
+    const html = await htmlOnlyBody(raw, parsed, keptAttachments(deps, parsed));
     const content =
       leftOut > 0
         ? `${shown.content}\n\n[${leftOut} attachment(s) left out: over the size limit or more than ${MAX_FILES} files. The original message is kept.]`.slice(
@@ -342,22 +336,38 @@ export async function receiveEmail(
     const known = await repo.findUserByEmail(deps.db, fromAddress);
     if (known?.disabled) return finish("ignored", "the sender's account is disabled");
     const threadId = await findThread(deps, parsed, envelope);
+    // The others it was addressed to become the ticket's CCs.
+    const copied = people(parsed.to, parsed.cc);
     let note: string | undefined;
     if (threadId !== undefined) {
       const ticket = await repo.findTicketRequester(deps.db, threadId);
-      // Only the requester or staff add to a ticket; anyone else starts their own.
-      if (ticket && known && (known.id === ticket.requesterId || isStaff(known))) {
-        const actor: Actor = {
-          id: known.id,
-          email: known.email,
-          name: known.name,
-          role: known.role,
-        };
+      // Only the requester, staff or a CC of the ticket add to it; anyone else starts their own.
+      const member = ticket && known && (known.id === ticket.requesterId || isStaff(known));
+      const cc = ticket && !member && (await repo.isCcOf(deps.db, ticket.id, fromAddress));
+      if (ticket && (member || cc)) {
         const files = await stageAttachments(deps, parsed);
         const result = await withInboundMessage(messageId, () =>
-          tickets.addReply(deps, actor, ticket.id, { content }, files, {
-            channel: "email",
-            quoted,
+          deps.db.transaction(async (tx) => {
+            // A CC without an account gets one (without a password), like a new sender.
+            const user =
+              known ??
+              (await accounts.findOrCreateCustomer(tx, { email: fromAddress, name: sender?.name }))
+                .user;
+            const actor: Actor = {
+              id: user.id,
+              email: user.email,
+              name: user.name,
+              role: user.role,
+            };
+            const reply = await tickets.addReply(deps, actor, ticket.id, { content }, files, {
+              tx,
+              channel: "email",
+              quoted,
+              html,
+              asCc: !member,
+            });
+            await tickets.addCcsFromMail(deps, tx, actor, reply.ticket.id, copied);
+            return reply;
           }),
         );
         return finish(
@@ -367,7 +377,7 @@ export async function receiveEmail(
           { messageRowId: result.message.id },
         );
       }
-      note = `answers ticket #${threadId} but is not from its requester or staff: opened a new ticket`;
+      note = `answers ticket #${threadId} but is not from its requester or staff, nor a CC of it: opened a new ticket`;
     }
 
     const since = new Date(Date.now() - HOUR_MS);
@@ -389,16 +399,20 @@ export async function receiveEmail(
           name: sender?.name,
         });
         const actor: Actor = { id: user.id, email: user.email, name: user.name, role: user.role };
-        return tickets.createTicket(
+        const ticket = await tickets.createTicket(
           deps,
           actor,
           { title: titleFromSubject(parsed.subject), description: content },
           files,
-          { tx, channel: "email", quoted },
+          { tx, channel: "email", quoted, html },
         );
+        await tickets.addCcsFromMail(deps, tx, actor, ticket.id, copied);
+        return ticket;
       }),
     );
-    return finish("ticket", note, created.id);
+    return finish("ticket", note, created.id, {
+      messageRowId: await repo.firstMessageOf(deps.db, created.id),
+    });
   } catch (error) {
     if (error instanceof AppError)
       return finish("failed", `${error.code}: ${error.message}`.slice(0, 500));
@@ -435,4 +449,19 @@ export async function getInbound(deps: Deps, actor: Actor, id: number): Promise<
   const row = await repo.findInbound(deps.db, id);
   if (!row) throw new NotFound("inbound mail", id);
   return row;
+}
+
+/**
+ * Staff: the original of a message that came in by mail, exactly as received
+ * (an .eml). Customers get NotFound, as for anything they may not see.
+ */
+export async function getOriginalOfMessage(
+  deps: Deps,
+  actor: Actor,
+  messageId: number,
+): Promise<{ inboundId: number; raw: Buffer }> {
+  if (!isStaff(actor)) throw new NotFound("original mail", messageId);
+  const row = await repo.findByMessageRow(deps.db, messageId);
+  if (!row) throw new NotFound("original mail", messageId);
+  return { inboundId: row.id, raw: row.raw };
 }

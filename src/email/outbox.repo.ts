@@ -1,6 +1,6 @@
-import { and, count, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { outbox, users } from "../db/schema/index.ts";
+import { outbox, ticketCcs, users } from "../db/schema/index.ts";
 
 export type OutboxRow = typeof outbox.$inferSelect;
 export type NewOutboxRow = typeof outbox.$inferInsert;
@@ -188,4 +188,45 @@ export async function getEmailNotifications(db: Executor, userId: number): Promi
     .from(users)
     .where(eq(users.id, userId));
   return row?.on ?? false;
+}
+
+/** A ticket's CCs, who get copies of public replies. */
+export async function listCcRecipients(
+  db: Executor,
+  ticketId: number,
+): Promise<{ address: string; name: string | null }[]> {
+  return db
+    .select({ address: ticketCcs.address, name: ticketCcs.name })
+    .from(ticketCcs)
+    .where(eq(ticketCcs.ticketId, ticketId))
+    .orderBy(asc(ticketCcs.id));
+}
+
+/**
+ * Automatic mails (of `kinds`) to one address in the last `windowMs`, after
+ * taking a transaction-long advisory lock on the address: two transactions
+ * (on any nodes) counting for the same address take turns, so both cannot
+ * slip under the limit at once.
+ */
+export async function countAutomaticSince(
+  db: Executor,
+  address: string,
+  kinds: readonly string[],
+  windowMs: number,
+): Promise<number> {
+  const lower = address.toLowerCase();
+  await db.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`auto-reply:${lower}`}, 0))`,
+  );
+  const [row] = await db
+    .select({ n: count() })
+    .from(outbox)
+    .where(
+      and(
+        sql`lower(${outbox.toAddress}) = ${lower}`,
+        gt(outbox.createdAt, sql`now() - ${windowMs} * interval '1 millisecond'`),
+        inArray(outbox.kind, [...kinds]),
+      ),
+    );
+  return row?.n ?? 0;
 }

@@ -3,6 +3,7 @@ import type { Executor, Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { Forbidden, NotFound } from "../lib/errors.ts";
 import { getOrCreateSecret } from "../settings/settings.service.ts";
+import * as tickets from "../tickets/tickets.service.ts";
 import { newMessageId, replyAddress } from "./addresses.ts";
 import { composeNotification, composeRuleMail, type NotificationKind } from "./compose.ts";
 import * as repo from "./outbox.repo.ts";
@@ -28,6 +29,12 @@ interface MessageLike {
   internal: boolean;
 }
 
+/** Who a notification goes to: a person with an account, or a CC's bare address. */
+type MailTo = Pick<repo.Recipient, "email" | "name"> & { id: number | null };
+
+/** Acknowledgements and rule mails: what a mail loop feeds on (agents' replies are never limited). */
+export const AUTOMATIC_KINDS = ["ticket.received", "rule"] as const;
+
 const secrets = new WeakMap<object, string>();
 
 /** The per-instance secret reply tokens are made with (generated once, shared by all nodes). */
@@ -39,19 +46,65 @@ export async function replySecret(deps: Deps, db: Executor = deps.db): Promise<s
   return secret;
 }
 
+/**
+ * Loop protection that needs no headers: at most AUTO_REPLY_LIMIT_PER_HOUR
+ * automatic mails to one address in any hour, counted in the outbox (so every
+ * node sees the same count; an advisory lock per address makes parallel
+ * transactions take turns). Over it, the mail is dropped and the ticket gets
+ * a `mail.auto_reply_suppressed` event (audit trail, a notice for staff).
+ * `automaticTo` names the address a mail counts against, or undefined for
+ * mail that is never limited.
+ */
+async function withinAutoReplyLimit<M>(
+  deps: Deps,
+  tx: Tx,
+  ticket: TicketLike,
+  mails: M[],
+  automaticTo: (mail: M) => string | undefined,
+): Promise<M[]> {
+  const limit = deps.config.autoReplyLimitPerHour;
+  const kept: M[] = [];
+  const counted = new Map<string, number>();
+  for (const mail of mails) {
+    const address = automaticTo(mail)?.toLowerCase();
+    if (address === undefined) {
+      kept.push(mail);
+      continue;
+    }
+    let sent = counted.get(address);
+    if (sent === undefined) {
+      sent = await repo.countAutomaticSince(tx, address, AUTOMATIC_KINDS, HOUR_MS);
+    }
+    if (sent < limit) {
+      kept.push(mail);
+      counted.set(address, sent + 1);
+      continue;
+    }
+    counted.set(address, sent);
+    deps.log.warn({ ticketId: ticket.id, limit }, "automatic mail suppressed: possible mail loop");
+    await tickets.recordAutoReplySuppressed(deps, tx, ticket.id, address);
+  }
+  return kept;
+}
+
+const HOUR_MS = 3600_000;
+
 async function enqueue(
   deps: Deps,
   tx: Tx,
   ticket: TicketLike,
   mails: {
     kind: NotificationKind;
-    to: repo.Recipient;
+    to: MailTo;
     actorName: string;
     content?: string;
     onBehalf?: boolean;
   }[],
   options: { newTicket?: boolean } = {},
 ): Promise<void> {
+  mails = await withinAutoReplyLimit(deps, tx, ticket, mails, (m) =>
+    m.kind === "ticket.received" ? m.to.email : undefined,
+  );
   if (mails.length === 0) return;
   const secret = await replySecret(deps, tx);
   const url = new URL(`/tickets/${ticket.id}`, deps.config.publicUrl).href;
@@ -146,11 +199,23 @@ export async function notifyReply(
   if (message.internal) return;
   if (isStaff(actor) && actor.id !== ticket.requesterId) {
     const [requester] = await repo.findRecipients(tx, [ticket.requesterId]);
-    if (requester && !requester.disabled) {
-      await enqueue(deps, tx, ticket, [
-        { kind: "reply.public", to: requester, actorName: actor.name, content: message.content },
-      ]);
+    const to: MailTo[] = requester && !requester.disabled ? [requester] : [];
+    // Each CC gets a mail of their own (never Cc'd on the requester's): nobody
+    // learns another's address, and each has its own thread headers.
+    for (const cc of await repo.listCcRecipients(tx, ticket.id)) {
+      to.push({ id: null, email: cc.address, name: cc.name ?? cc.address });
     }
+    await enqueue(
+      deps,
+      tx,
+      ticket,
+      to.map((r) => ({
+        kind: "reply.public" as const,
+        to: r,
+        actorName: actor.name,
+        content: message.content,
+      })),
+    );
     return;
   }
   if (ticket.assigneeId === null) return;
@@ -208,6 +273,10 @@ export async function queueRuleMail(
     recipients =
       id === null ? [] : (await repo.findRecipients(tx, [id])).filter((r) => !r.disabled);
   }
+  // Staff (the assignee, all agents) are never limited: a loop runs with the outside world.
+  recipients = await withinAutoReplyLimit(deps, tx, ticket, recipients, (r) =>
+    to.kind === "requester" || to.kind === "address" ? r.email : undefined,
+  );
   if (recipients.length === 0) return 0;
   const secret = await replySecret(deps, tx);
   const url = new URL(`/tickets/${ticket.id}`, deps.config.publicUrl).href;

@@ -86,6 +86,16 @@ export type DomainEvent =
   | (Base & {
       readonly type: "rule.fired";
       readonly rule: { readonly id: number; readonly name: string };
+    })
+  | (Base & {
+      /** Someone gets copies of public replies now, or no longer. */
+      readonly type: "ticket.cc_added" | "ticket.cc_removed";
+      readonly address: string;
+    })
+  | (Base & {
+      /** Automatic mail to an address was not sent: over AUTO_REPLY_LIMIT_PER_HOUR (a mail loop?). */
+      readonly type: "mail.auto_reply_suppressed";
+      readonly address: string;
     });
 
 export type EventType = DomainEvent["type"];
@@ -98,6 +108,9 @@ export const EVENT_TYPES: readonly EventType[] = [
   "ticket.assigned",
   "message.created",
   "rule.fired",
+  "ticket.cc_added",
+  "ticket.cc_removed",
+  "mail.auto_reply_suppressed",
 ];
 
 /**

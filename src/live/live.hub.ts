@@ -46,6 +46,7 @@ export function visibleSummary(
   if (!isStaff(actor)) {
     if (event.requesterId !== actor.id) return undefined;
     if (event.internal === true || event.type === "rule.fired") return undefined;
+    if (event.type === "mail.auto_reply_suppressed") return undefined;
   }
   // `self`: this person made the change (the page they were sent to after it shows it already).
   return { type: event.type, ticketId: event.ticketId, self: event.actorId === actor.id };

@@ -73,6 +73,9 @@ describeEachDatabase("the OpenAPI document serves a client generator", (world) =
       "priority",
       "assignee",
       "rule",
+      "cc_added",
+      "cc_removed",
+      "auto_reply_suppressed",
     ]);
   });
 

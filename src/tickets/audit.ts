@@ -9,6 +9,9 @@ export const AUDIT_KINDS = [
   "priority",
   "assignee",
   "rule",
+  "cc_added",
+  "cc_removed",
+  "auto_reply_suppressed",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -52,6 +55,12 @@ export function auditRows(events: readonly DomainEvent[]): AuditRow[] {
         return [
           { ...base, kind: "rule", fromValue: String(event.rule.id), toValue: event.rule.name },
         ];
+      case "ticket.cc_added":
+        return [{ ...base, kind: "cc_added", toValue: event.address }];
+      case "ticket.cc_removed":
+        return [{ ...base, kind: "cc_removed", fromValue: event.address }];
+      case "mail.auto_reply_suppressed":
+        return [{ ...base, kind: "auto_reply_suppressed", toValue: event.address }];
       default:
         return [];
     }

@@ -4,6 +4,7 @@ import { type Actor, isStaff, listAssignableStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
+import { renderMailHtml } from "../lib/mail-html.ts";
 import { requireActor } from "../platform/auth.ts";
 import { type Attempt, attempt, formFields } from "../platform/forms.ts";
 import { filesFrom } from "../platform/uploads.ts";
@@ -14,7 +15,7 @@ import type { Priority, Status } from "./lifecycle.ts";
 import * as tickets from "./tickets.service.ts";
 import { MyTicketsPage } from "./views/my-tickets.tsx";
 import { NewTicketPage } from "./views/new-ticket.tsx";
-import { type ReplyConflict, TicketPage } from "./views/ticket.tsx";
+import { type CcValues, type MailHtml, type ReplyConflict, TicketPage } from "./views/ticket.tsx";
 
 /** A positive integer id from the URL, or 404 (never a 500 for `/tickets/abc`). */
 export function idParam(req: FastifyRequest, what: string): number {
@@ -43,11 +44,16 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     replyForm: FormState<{ content: string; internal: string; waitOnCustomer: string }>,
     status = 200,
     conflict?: ReplyConflict,
+    ccForm: FormState<CcValues> = emptyForm(),
   ) {
     const [view, staffList] = await Promise.all([
       tickets.getTicketView(deps, actor, id),
       isStaff(actor) ? listAssignableStaff(deps) : Promise.resolve([]),
     ]);
+    // Remote images of one message, only when the reader asked for them (a link per message).
+    const { images } = req.query as { images?: string };
+    const mailHtml = await renderMailBodies(view, parseId(images));
+    if ([...mailHtml.values()].some((h) => h.remoteShown)) allowRemoteImages(reply);
     return reply.render(
       <TicketPage
         ctx={pageContext(req, reply)}
@@ -56,6 +62,8 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
         replyForm={replyForm}
         maxMb={maxMb}
         conflict={conflict}
+        mailHtml={mailHtml}
+        ccForm={ccForm}
       />,
       status,
     );
@@ -186,6 +194,35 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     return reply.redirect(`/tickets/${id}?notice=updated`, 303);
   });
 
+  app.post("/tickets/:id/ccs", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const { ccAddress = "", ccName = "" } = formFields(req);
+    const result = await attempt(() =>
+      tickets.addCc(deps, actor, id, { address: ccAddress, ...(ccName ? { name: ccName } : {}) }),
+    );
+    if (!result.ok) {
+      const form = {
+        values: { ccAddress, ccName },
+        errors: result.errors.map((e) => ({
+          ...e,
+          field: e.field === "address" ? "ccAddress" : e.field === "name" ? "ccName" : e.field,
+        })),
+        message: result.message,
+      };
+      return renderTicket(req, reply, actor, id, emptyForm(), 422, undefined, form);
+    }
+    return reply.redirect(`/tickets/${id}?notice=cc-added#ccs`, 303);
+  });
+
+  app.post("/tickets/:id/ccs/remove", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const { address = "" } = formFields(req);
+    await tickets.removeCc(deps, actor, id, address);
+    return reply.redirect(`/tickets/${id}?notice=cc-removed#ccs`, 303);
+  });
+
   app.get("/attachments/:id", async (req, reply) => {
     const actor = requireActor(req);
     const attachment = await tickets.getAttachment(deps, actor, idParam(req, "attachment"));
@@ -203,4 +240,43 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       .header("content-security-policy", "default-src 'none'; sandbox")
       .send(openStored(deps.config.dataDir, attachment.sha256));
   });
+}
+
+/**
+ * The HTML of the ticket's HTML-only mails, sanitised again for the page:
+ * inline images from the message's attachments; remote images only for the
+ * message `remoteFor` (the reader clicked "Load remote images" on it).
+ */
+async function renderMailBodies(
+  view: tickets.TicketView,
+  remoteFor: number | undefined,
+): Promise<MailHtml> {
+  const out = new Map<number, { html: string; blocked: number; remoteShown: boolean }>();
+  for (const m of view.messages) {
+    if (!m.html) continue;
+    const files = view.attachments
+      .filter((a) => a.messageId === m.id)
+      .sort((a, b) => a.id - b.id)
+      .map((a) => `/attachments/${a.id}`);
+    const remote = remoteFor === m.id;
+    const rendered = await renderMailHtml(m.html, files, remote);
+    out.set(m.id, {
+      ...rendered,
+      remoteShown: remote && /<img[^>]+src="https:/.test(rendered.html),
+    });
+  }
+  return out;
+}
+
+/**
+ * This one response may load images from https: sites (the reader asked to
+ * see a mail's remote images); everything else in the policy stays as strict.
+ */
+function allowRemoteImages(reply: FastifyReply): void {
+  const policy = reply.getHeader("content-security-policy");
+  if (typeof policy !== "string") return;
+  reply.header(
+    "content-security-policy",
+    policy.replace(/img-src ([^;]*)/, (_all, sources: string) => `img-src ${sources} https:`),
+  );
 }

@@ -16,6 +16,7 @@ import {
   attachments,
   messages,
   SEARCH_CONFIG,
+  ticketCcs,
   ticketEvents,
   tickets,
   users,
@@ -179,6 +180,8 @@ export async function listMessages(
       authorRole: authors.role,
       content: messages.content,
       quoted: messages.quoted,
+      html: messages.html,
+      viaEmail: messages.viaEmail,
       internal: messages.internal,
       createdAt: messages.createdAt,
     })
@@ -378,4 +381,56 @@ export async function countTickets(
     .as("matching");
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(matching);
   return row?.n ?? 0;
+}
+
+// --- CCs ---
+
+export type CcRow = typeof ticketCcs.$inferSelect;
+
+/** A ticket's CCs, in the order they were added. */
+export async function listCcs(db: Executor, ticketId: number): Promise<CcRow[]> {
+  return db
+    .select()
+    .from(ticketCcs)
+    .where(eq(ticketCcs.ticketId, ticketId))
+    .orderBy(asc(ticketCcs.id));
+}
+
+/** Adds CCs not there yet (addresses lower-cased by the caller); returns the rows added. */
+export async function insertCcs(
+  db: Executor,
+  rows: (typeof ticketCcs.$inferInsert)[],
+): Promise<CcRow[]> {
+  if (rows.length === 0) return [];
+  return db.insert(ticketCcs).values(rows).onConflictDoNothing().returning();
+}
+
+export async function deleteCc(
+  db: Executor,
+  ticketId: number,
+  address: string,
+): Promise<CcRow | undefined> {
+  const [row] = await db
+    .delete(ticketCcs)
+    .where(and(eq(ticketCcs.ticketId, ticketId), eq(ticketCcs.address, address)))
+    .returning();
+  return row;
+}
+
+/** A user's address (the requester's, to keep it out of the CCs). */
+export async function findUserEmail(db: Executor, userId: number): Promise<string | undefined> {
+  const [row] = await db.select({ email: users.email }).from(users).where(eq(users.id, userId));
+  return row?.email;
+}
+
+/** Which of these (lower-cased) addresses belong to staff accounts. */
+export async function findStaffEmails(db: Executor, addresses: string[]): Promise<string[]> {
+  if (addresses.length === 0) return [];
+  const rows = await db
+    .select({ email: sql<string>`lower(${users.email})` })
+    .from(users)
+    .where(
+      and(inArray(sql`lower(${users.email})`, addresses), inArray(users.role, ["agent", "admin"])),
+    );
+  return rows.map((r) => r.email);
 }

@@ -8,8 +8,11 @@ import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
 import type { Status } from "./lifecycle.ts";
 import {
+  AddCcInput,
+  CcJson,
   CreateTicketInput,
   EventJson,
+  MAX_CCS,
   MessageJson,
   ReplyInput,
   TicketJson,
@@ -88,7 +91,7 @@ const IdempotencyHeader = Type.Object({
 
 /** The tickets API: the same service calls as the pages, in JSON. */
 export const ticketsApi: ApiModule = {
-  schemas: [TicketJson, MessageJson, EventJson],
+  schemas: [TicketJson, MessageJson, EventJson, CcJson],
   routes: ticketsRoutes,
 };
 
@@ -272,6 +275,75 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
   );
 
   app.get(
+    "/tickets/:id/ccs",
+    {
+      schema: {
+        tags,
+        summary: "Who gets copies of public replies (CCs)",
+        description:
+          "Staff, and the requester of their own ticket. CCs get a mail of their own for every " +
+          "public reply (never internal notes), and their replies by mail join the ticket.",
+        params: IdParam,
+        response: {
+          200: Type.Object({ data: Type.Array(Type.Ref("TicketCc")) }),
+          ...problems(400, 404),
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      return { data: (await tickets.listCcs(deps, requireActor(req), id)).map(ccJson) };
+    },
+  );
+
+  app.post(
+    "/tickets/:id/ccs",
+    {
+      schema: {
+        tags,
+        summary: "Add a CC (staff)",
+        description:
+          `At most ${MAX_CCS} per ticket (422 beyond). Not the requester and not one of this ` +
+          "helpdesk's own addresses (422). Adding an address that is already a CC returns it (200).",
+        params: IdParam,
+        body: AddCcInput,
+        response: {
+          200: Type.Ref("TicketCc"),
+          201: Type.Ref("TicketCc"),
+          ...problems(400, 403, 404, 413, 415, 422),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: number };
+      const actor = requireActor(req);
+      const body = req.body as AddCcInput;
+      const { cc, added } = await tickets.addCc(deps, actor, id, body);
+      return reply.code(added ? 201 : 200).send(ccJson(cc));
+    },
+  );
+
+  app.delete(
+    "/tickets/:id/ccs/:address",
+    {
+      schema: {
+        tags,
+        summary: "Remove a CC (staff)",
+        params: Type.Object({
+          id: IdParam.properties.id,
+          address: Type.String({ minLength: 1, maxLength: 254 }),
+        }),
+        response: { 204: Type.Null(), ...problems(400, 403, 404) },
+      },
+    },
+    async (req, reply) => {
+      const { id, address } = req.params as { id: number; address: string };
+      await tickets.removeCc(deps, requireActor(req), id, address);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
     "/tickets/:id/events",
     {
       schema: {
@@ -303,6 +375,15 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
       };
     },
   );
+}
+
+function ccJson(c: tickets.Cc): CcJson {
+  return {
+    address: c.address,
+    name: c.name,
+    addedBy: c.addedBy,
+    addedAt: c.addedAt.toISOString(),
+  };
 }
 
 function messageJson(m: {

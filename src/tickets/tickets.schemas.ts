@@ -49,6 +49,19 @@ export const UpdateTicketInput = Type.Object(
 );
 export type UpdateTicketInput = Static<typeof UpdateTicketInput>;
 
+/** At most this many CCs on one ticket: a reply goes out as one mail to each. */
+export const MAX_CCS = 20;
+export const CC_NAME_MAX = 200;
+
+export const AddCcInput = Type.Object(
+  {
+    address: Email,
+    name: Type.Optional(Text({ max: CC_NAME_MAX })),
+  },
+  { additionalProperties: false },
+);
+export type AddCcInput = Static<typeof AddCcInput>;
+
 export const SORTS = [
   "-updatedAt",
   "updatedAt",
@@ -99,7 +112,7 @@ export const EventJson = Type.Object(
     actorId: Type.Union([Id, Type.Null()]),
     kind: Type.Enum([...AUDIT_KINDS], {
       description:
-        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name)",
+        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address)",
     }),
     from: Type.Union([Type.String(), Type.Null()]),
     to: Type.Union([Type.String(), Type.Null()]),
@@ -107,6 +120,17 @@ export const EventJson = Type.Object(
   },
   { $id: "TicketEvent" },
 );
+
+export const CcJson = Type.Object(
+  {
+    address: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()]),
+    addedBy: Type.Union([Id, Type.Null()]),
+    addedAt: Instant,
+  },
+  { $id: "TicketCc" },
+);
+export type CcJson = Static<typeof CcJson>;
 
 export const TicketListQuery = Type.Object(
   {

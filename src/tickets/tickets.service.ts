@@ -3,6 +3,7 @@ import { type Actor, isStaff } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import type { Channel, DomainEvent, FieldChanges } from "../events/events.ts";
+import { isOwnAddress } from "../lib/addresses.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
@@ -27,7 +28,10 @@ import {
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "./queues.ts";
 import * as repo from "./tickets.repo.ts";
 import {
+  AddCcInput,
+  CC_NAME_MAX,
   CreateTicketInput,
+  MAX_CCS,
   MAX_FILES,
   ReplyInput,
   SEARCH_MAX,
@@ -111,6 +115,7 @@ async function insertTicket(
     followUpOf?: number;
     channel: Channel;
     quoted?: string | undefined;
+    html?: string | undefined;
   },
 ): Promise<{ ticket: Ticket; message: Message }> {
   const requesterId = options.requesterId ?? actor.id;
@@ -131,6 +136,8 @@ async function insertTicket(
     authorId: actor.id,
     content: data.description,
     quoted: options.quoted ?? null,
+    html: options.html ?? null,
+    viaEmail: options.channel === "email",
     internal: false,
   });
   await attachFiles(deps, tx, files, {
@@ -159,6 +166,8 @@ export async function createTicket(
     channel?: Channel | undefined;
     /** What was trimmed from an incoming mail, kept behind "Show quoted text". */
     quoted?: string | undefined;
+    /** An HTML-only mail's sanitised HTML, shown instead of the text. */
+    html?: string | undefined;
   } = {},
 ): Promise<Ticket> {
   try {
@@ -181,6 +190,7 @@ export async function createTicket(
         requesterId,
         channel: options.channel ?? "web",
         quoted: options.quoted,
+        html: options.html,
       });
     });
     return ticket;
@@ -194,11 +204,12 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   const ticket = await repo.findTicket(deps.db, id);
   if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", id);
   const staff = isStaff(actor);
-  const [messages, events, attachments, requester] = await Promise.all([
+  const [messages, events, attachments, requester, ccs] = await Promise.all([
     repo.listMessages(deps.db, id, staff),
     staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
     repo.listAttachments(deps.db, id, staff),
     accounts.getUser(deps, actor, ticket.requesterId),
+    repo.listCcs(deps.db, id),
   ]);
   // The assignee and everyone assignee events name, in one lookup.
   const eventIds = events.flatMap((e) => (e.kind === "assignee" ? [e.fromValue, e.toValue] : []));
@@ -208,7 +219,7 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   ]);
   const assignee = ticket.assigneeId ? profiles.get(ticket.assigneeId) : undefined;
   const names = new Map([...profiles].map(([userId, p]) => [userId, p.name]));
-  return { ticket, messages, events, attachments, requester, assignee, names };
+  return { ticket, messages, events, attachments, requester, assignee, names, ccs };
 }
 
 export type TicketView = Awaited<ReturnType<typeof getTicketView>>;
@@ -256,6 +267,10 @@ export async function addReply(
     lastSeenMessageId?: number | undefined;
     /** What was trimmed from an incoming mail, kept behind "Show quoted text". */
     quoted?: string | undefined;
+    /** An HTML-only mail's sanitised HTML, shown instead of the text. */
+    html?: string | undefined;
+    /** Inbound mail: the actor may also be a CC of the ticket (by their address). */
+    asCc?: boolean | undefined;
   } = {},
 ): Promise<ReplyResult> {
   try {
@@ -279,7 +294,14 @@ export async function addReply(
     }
     return await (options.tx ?? deps.db).transaction(async (tx) => {
       const ticket = await repo.lockTicket(tx, ticketId);
-      if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", ticketId);
+      const allowed =
+        ticket &&
+        (canSee(actor, ticket) ||
+          (options.asCc === true &&
+            (await repo.listCcs(tx, ticketId)).some(
+              (c) => c.address === actor.email.toLowerCase(),
+            )));
+      if (!ticket || !allowed) throw new NotFound("ticket", ticketId);
       if (options.lastSeenMessageId !== undefined) {
         await checkNoneSince(tx, actor, ticketId, options.lastSeenMessageId);
       }
@@ -294,6 +316,7 @@ export async function addReply(
           followUpOf: ticket.id,
           channel: options.channel ?? "web",
           quoted: options.quoted,
+          html: options.html,
         });
       }
       const message = await repo.insertMessage(tx, {
@@ -301,6 +324,8 @@ export async function addReply(
         authorId: actor.id,
         content: data.content,
         quoted: internal ? null : (options.quoted ?? null),
+        html: internal ? null : (options.html ?? null),
+        viaEmail: options.channel === "email",
         internal,
       });
       await attachFiles(deps, tx, files, { ticketId, messageId: message.id, uploaderId: actor.id });
@@ -638,4 +663,157 @@ export async function recordRuleFired(
   if (!ticket) throw new NotFound("ticket", ticketId);
   await record(deps, tx, [{ type: "rule.fired", ticket, actor, rule }]);
   return ticket;
+}
+
+// --- CCs ---
+
+export type Cc = repo.CcRow;
+
+/**
+ * A ticket's CCs: staff, and the requester of their own ticket (they chose or
+ * were told who gets copies; nobody else sees the list).
+ */
+export async function listCcs(deps: Deps, actor: Actor, ticketId: number): Promise<Cc[]> {
+  await getTicket(deps, actor, ticketId);
+  return repo.listCcs(deps.db, ticketId);
+}
+
+/** A CC address: valid, not ours (that would mail ourselves), lower-cased. */
+function ccAddress(deps: Deps, address: string): string {
+  const lower = address.trim().toLowerCase();
+  parse(AddCcInput, { address: lower });
+  if (isOwnAddress(deps.config, lower))
+    throw Invalid.field("address", "is one of this helpdesk's own addresses");
+  return lower;
+}
+
+/**
+ * Staff add a CC: the address gets a copy of every public reply from now on,
+ * and its replies by mail join the ticket. At most MAX_CCS per ticket.
+ */
+export async function addCc(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  input: AddCcInput,
+): Promise<{ cc: Cc; added: boolean }> {
+  const data = parse(AddCcInput, trimFields(input, ["address", "name"]));
+  if (!isStaff(actor)) {
+    await getTicket(deps, actor, ticketId);
+    throw new Forbidden("Only staff can change who gets copies.");
+  }
+  const address = ccAddress(deps, data.address);
+  return deps.db.transaction(async (tx) => {
+    const ticket = await repo.lockTicket(tx, ticketId);
+    if (!ticket) throw new NotFound("ticket", ticketId);
+    if ((await repo.findUserEmail(tx, ticket.requesterId))?.toLowerCase() === address)
+      throw Invalid.field("address", "is the requester's: they get every public reply already");
+    const existing = await repo.listCcs(tx, ticketId);
+    const same = existing.find((c) => c.address === address);
+    if (same) return { cc: same, added: false };
+    if (existing.length >= MAX_CCS)
+      throw Invalid.field("address", `a ticket has at most ${MAX_CCS} CCs; remove one first`);
+    const [row] = await repo.insertCcs(tx, [
+      { ticketId, address, name: data.name || null, addedBy: actor.id },
+    ]);
+    if (!row) throw new Conflict("cc_exists", "This address was added meanwhile.");
+    await record(deps, tx, [{ type: "ticket.cc_added", ticket, actor, address }]);
+    return { cc: row, added: true };
+  });
+}
+
+/** Staff remove a CC: no more copies, and its mail no longer joins the ticket. */
+export async function removeCc(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  address: string,
+): Promise<void> {
+  if (!isStaff(actor)) {
+    await getTicket(deps, actor, ticketId);
+    throw new Forbidden("Only staff can change who gets copies.");
+  }
+  const lower = address.trim().toLowerCase();
+  await deps.db.transaction(async (tx) => {
+    const ticket = await repo.lockTicket(tx, ticketId);
+    if (!ticket) throw new NotFound("ticket", ticketId);
+    const removed = await repo.deleteCc(tx, ticketId, lower);
+    if (!removed) throw new NotFound("CC", lower);
+    await record(deps, tx, [{ type: "ticket.cc_removed", ticket, actor, address: lower }]);
+  });
+}
+
+/**
+ * The other people a mail about a ticket was addressed to (its To and Cc,
+ * without our own addresses, the sender and the requester) become CCs, up to
+ * MAX_CCS; the rest are left out, never the mail. Called by inbound mail in
+ * the transaction that adds the mail, with its sender as the actor.
+ */
+export async function addCcsFromMail(
+  deps: Deps,
+  tx: Tx,
+  actor: Actor,
+  ticketId: number,
+  people: readonly { address: string; name?: string | undefined }[],
+): Promise<Cc[]> {
+  // Who could be a CC at all, before any query: most mail names only us and the sender.
+  const candidates = new Map<string, string | null>();
+  for (const p of people) {
+    const address = p.address.trim().toLowerCase();
+    if (candidates.has(address) || address === actor.email.toLowerCase()) continue;
+    if (isOwnAddress(deps.config, address)) continue;
+    try {
+      parse(AddCcInput, { address });
+    } catch {
+      continue;
+    }
+    candidates.set(address, p.name?.trim().slice(0, CC_NAME_MAX) || null);
+  }
+  if (candidates.size === 0) return [];
+  const ticket = await repo.lockTicket(tx, ticketId);
+  if (!ticket) throw new NotFound("ticket", ticketId);
+  const requesterEmail = (await repo.findUserEmail(tx, ticket.requesterId))?.toLowerCase();
+  // Staff hear of the ticket as staff (assignment, notifications), not as copies.
+  const staff = new Set(await repo.findStaffEmails(tx, [...candidates.keys()]));
+  const existing = await repo.listCcs(tx, ticketId);
+  const known = new Set(existing.map((c) => c.address));
+  const fresh = [...candidates]
+    .filter(([address]) => address !== requesterEmail && !staff.has(address) && !known.has(address))
+    .slice(0, Math.max(0, MAX_CCS - existing.length));
+  const added = await repo.insertCcs(
+    tx,
+    fresh.map(([address, name]) => ({ ticketId, address, name, addedBy: actor.id })),
+  );
+  if (added.length > 0) {
+    await record(
+      deps,
+      tx,
+      added.map((c) => ({ type: "ticket.cc_added" as const, ticket, actor, address: c.address })),
+    );
+  }
+  return added;
+}
+
+/**
+ * Records that an automatic mail to `address` about a ticket was not sent
+ * (AUTO_REPLY_LIMIT_PER_HOUR: a possible mail loop), in the transaction of
+ * the change that would have sent it. Staff see it in the history and as a
+ * notice on the ticket.
+ */
+export async function recordAutoReplySuppressed(
+  deps: Deps,
+  tx: Tx,
+  ticketId: number,
+  address: string,
+): Promise<void> {
+  const ticket = await repo.findTicket(tx, ticketId);
+  if (!ticket) throw new NotFound("ticket", ticketId);
+  await record(deps, tx, [
+    {
+      type: "mail.auto_reply_suppressed",
+      ticket,
+      actor: await accounts.automationActor(tx),
+      address,
+    },
+  ]);
 }

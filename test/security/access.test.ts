@@ -73,6 +73,7 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/admin/users")) id = target.id;
         else if (pattern.startsWith("/admin/email")) id = 999_999;
         else if (pattern.startsWith("/admin/rules")) id = 999_999;
+        else if (pattern.startsWith("/messages")) id = 999_999;
         else if (pattern.startsWith("/api/v1/users")) id = owner.id;
         else if (pattern.startsWith("/account/tokens"))
           id = (await createToken(deps, owner, { name: "matrix" })).record.id;
@@ -420,6 +421,30 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     agent: 303,
     admin: 303,
   },
+  // CCs: staff change them; the requester may look (403 to change), others' tickets are 404.
+  // Removing an address that is no CC is 404.
+  "POST /tickets/:id/ccs": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 303,
+    admin: 303,
+  },
+  "POST /tickets/:id/ccs/remove": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 404,
+    admin: 404,
+  },
+  // The original of a mail: staff only (customers 404); no such message here.
+  "GET /messages/:id/original.eml": {
+    anonymous: 303,
+    customer: 404,
+    "other customer": 404,
+    agent: 404,
+    admin: 404,
+  },
   "GET /attachments/:id": {
     anonymous: 303,
     customer: 200,
@@ -500,6 +525,22 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   // Takes a raw message/rfc822 body: JSON is refused before anyone's role is looked at.
   "POST /api/v1/inbound/email": { anonymous: 401, customer: 415, agent: 415, admin: 415 },
   "GET /api/v1/tickets/:id/events": { ...API_SIGNED_IN, customer: 403, "other customer": 404 },
+  "GET /api/v1/tickets/:id/ccs": { ...API_SIGNED_IN, "other customer": 404 },
+  "POST /api/v1/tickets/:id/ccs": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 201,
+    admin: 201,
+  },
+  // ":address" is no CC of the ticket: 404 for staff, after the same access checks.
+  "DELETE /api/v1/tickets/:id/ccs/:address": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 404,
+    admin: 404,
+  },
 };
 
 const FORM_FIELDS: Record<string, Record<string, string>> = {
@@ -512,6 +553,8 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /admin/rules/:id/enabled": { enabled: "false" },
   "POST /admin/rules/:id/move": { direction: "up" },
   "POST /tickets/:id/replies": { content: "A reply" },
+  "POST /tickets/:id/ccs": { ccAddress: "matrix-cc@client.example.org" },
+  "POST /tickets/:id/ccs/remove": { address: "nobody@client.example.org" },
   "POST /admin/users": { email: "bad", name: "", role: "agent", password: "x" },
   "POST /admin/users/:id": { role: "customer" },
   "POST /admin/settings": { signupEnabled: "true" },

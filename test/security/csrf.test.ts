@@ -28,6 +28,8 @@ const FIELDS: Record<string, Record<string, string>> = {
   "POST /tickets": { title: "Forged", description: "forged" },
   "POST /tickets/:id": { status: "solved" },
   "POST /tickets/:id/replies": { content: "Forged reply" },
+  "POST /tickets/:id/ccs": { ccAddress: "forged-cc@example.org" },
+  "POST /tickets/:id/ccs/remove": { address: "forged-cc@example.org" },
   "POST /admin/users": {
     email: "forged@example.test",
     name: "Forged",
@@ -53,6 +55,7 @@ async function fingerprint(world: World): Promise<string> {
       (select string_agg(status::text, ',' order by id) from tickets) as statuses,
       (select count(*) from messages) as messages,
       (select count(*) from ticket_events) as events,
+      (select count(*) from ticket_ccs) as ccs,
       (select string_agg(key || '=' || value::text, ',' order by key) from settings) as settings,
       (select count(*) from api_tokens) as tokens
   `);

@@ -55,6 +55,8 @@ export const outbox = pgTable(
     index("outbox_due_idx").on(t.nextAttemptAt, t.id).where(sql`${t.status} = 'pending'`),
     index("outbox_status_idx").on(t.status, t.id),
     index("outbox_ticket_idx").on(t.ticketId),
+    // Automatic mails to one address in the last hour (loop protection).
+    index("outbox_to_created_idx").on(sql`lower(${t.toAddress})`, t.createdAt),
   ],
 );
 

@@ -10,6 +10,7 @@ import {
   pgTable,
   text,
   timestamp,
+  uniqueIndex,
 } from "drizzle-orm/pg-core";
 import { users } from "./users.ts";
 
@@ -99,6 +100,14 @@ export const messages = pgTable(
     internal: boolean().notNull().default(false),
     /** What was trimmed from an incoming mail (quoted history, signatures): shown behind "Show quoted text". */
     quoted: text(),
+    /**
+     * An HTML-only mail's HTML after sanitising (strict allow-list), with inline
+     * images as `cid:<n>` (the n-th attachment of the message); shown instead of
+     * the text, which stays for search and notifications.
+     */
+    html: text(),
+    /** Came in by mail: staff can download the original (.eml) from inbound_emails. */
+    viaEmail: boolean().notNull().default(false),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index("messages_ticket_idx").on(t.ticketId, t.id)],
@@ -123,6 +132,32 @@ export const ticketEvents = pgTable(
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index("ticket_events_ticket_idx").on(t.ticketId, t.id)],
+);
+
+/**
+ * Other people who get copies of a ticket's public replies by mail (from the
+ * To and Cc of an inbound mail, or added by staff), and whose replies by mail
+ * join the ticket. One address once per ticket (case-insensitive).
+ */
+export const ticketCcs = pgTable(
+  "ticket_ccs",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    ticketId: integer()
+      .notNull()
+      .references(() => tickets.id, { onDelete: "cascade" }),
+    /** Lower-cased. */
+    address: text().notNull(),
+    /** As a mail header or staff gave it: untrusted, shown escaped. */
+    name: text(),
+    /** Who added it: staff, or the sender of the mail that named it. */
+    addedBy: integer().references(() => users.id),
+    addedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("ticket_ccs_ticket_address_idx").on(t.ticketId, t.address),
+    index("ticket_ccs_address_idx").on(t.address),
+  ],
 );
 
 export const attachments = pgTable(

@@ -17,6 +17,8 @@ const NOTICES: Record<string, string> = {
   created: "Ticket created.",
   replied: "Reply added.",
   noted: "Internal note added.",
+  "cc-added": "CC added: they get a copy of every public reply.",
+  "cc-removed": "CC removed.",
   updated: "Ticket updated.",
   "follow-up": "That ticket was closed, so your reply opened this follow-up ticket.",
   "password-changed": "Password changed. Your other sessions have been signed out.",

@@ -12,6 +12,10 @@ import { AttachmentsField } from "./new-ticket.tsx";
 import { QuotedText } from "./quoted.tsx";
 
 type ReplyValues = { content: string; internal: string; waitOnCustomer: string };
+export type CcValues = { ccAddress: string; ccName: string };
+
+/** An HTML-only mail's body, ready to show (see renderMailHtml), by message id. */
+export type MailHtml = ReadonlyMap<number, { html: string; blocked: number; remoteShown: boolean }>;
 
 /** Others wrote while this person was writing: their reply was kept, not sent. */
 export interface ReplyConflict {
@@ -49,17 +53,64 @@ function describeEvent(event: TicketView["events"][number], names: Map<number, s
         : `unassigned it (was ${who(event.fromValue)})`;
     case "rule":
       return `ran the rule “${event.toValue ?? `#${event.fromValue}`}”`;
+    case "cc_added":
+      return `added ${event.toValue ?? ""} as CC`;
+    case "cc_removed":
+      return `removed ${event.fromValue ?? ""} from the CCs`;
+    case "auto_reply_suppressed":
+      return `suppressed automatic replies to ${event.toValue ?? ""}: possible mail loop`;
     default:
       return event.kind;
   }
 }
 
-function Conversation({ view, newAfter }: { view: TicketView; newAfter?: number | undefined }) {
+/** An HTML-only mail's body: remote images wait for "Load remote images" (a full page load). */
+function MailHtmlBody({
+  ticketId,
+  messageId,
+  html,
+}: {
+  ticketId: number;
+  messageId: number;
+  html: { html: string; blocked: number };
+}) {
+  return (
+    <>
+      {html.blocked > 0 && (
+        <p class="notice remote-images">
+          {`${html.blocked} remote image${html.blocked > 1 ? "s" : ""} blocked to protect your privacy. `}
+          {/* A full page load: a boosted swap would keep the old page's CSP (no remote images). */}
+          <a
+            href={`/tickets/${ticketId}?images=${messageId}#message-${messageId}`}
+            hx-boost="false"
+          >
+            Load remote images
+          </a>
+        </p>
+      )}
+      {/* Customer HTML, sanitised twice with a strict allow-list (lib/mail-html.ts). */}
+      <div class="message-body mail-html" dangerouslySetInnerHTML={{ __html: html.html }} />
+    </>
+  );
+}
+
+function Conversation({
+  view,
+  newAfter,
+  mailHtml,
+  staff,
+}: {
+  view: TicketView;
+  newAfter?: number | undefined;
+  mailHtml: MailHtml;
+  staff: boolean;
+}) {
   return (
     <ol class="conversation" id="conversation">
       {view.messages.map((m) => {
         const files = view.attachments.filter((a) => a.messageId === m.id);
         const fresh = newAfter !== undefined && m.id > newAfter;
+        const html = mailHtml.get(m.id);
         return (
           <li
             class={`${m.internal ? "message internal" : "message"}${fresh ? " is-new" : ""}`}
@@ -76,12 +127,33 @@ function Conversation({ view, newAfter }: { view: TicketView; newAfter?: number 
                 )}
                 <Time date={m.createdAt} />
               </header>
-              {/* renderMarkdown output is safe: raw HTML is escaped and links are filtered. */}
-              <div
-                class="message-body"
-                dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content) }}
-              />
-              <QuotedText quoted={m.quoted} />
+              {html && !m.quoted ? (
+                <MailHtmlBody ticketId={view.ticket.id} messageId={m.id} html={html} />
+              ) : (
+                <>
+                  {/* renderMarkdown output is safe: raw HTML is escaped and links are filtered. */}
+                  <div
+                    class="message-body"
+                    dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content) }}
+                  />
+                  <QuotedText quoted={m.quoted} />
+                  {/* An HTML-only reply with quoted history: its text first (history trimmed), the mail as sent behind a click. */}
+                  {html && (
+                    <details class="quoted mail-html-original" open={html.remoteShown}>
+                      <summary>Show the mail as sent (HTML)</summary>
+                      <MailHtmlBody ticketId={view.ticket.id} messageId={m.id} html={html} />
+                    </details>
+                  )}
+                </>
+              )}
+              {staff && m.viaEmail && (
+                <p class="muted original-mail">
+                  {/* Never boosted: htmx would swap the file into the page. */}
+                  <a href={`/messages/${m.id}/original.eml`} download hx-boost="false">
+                    Download original (.eml)
+                  </a>
+                </p>
+              )}
               {files.length > 0 && (
                 <ul class="attachments" aria-label="Attachments">
                   {files.map((a) => (
@@ -284,6 +356,91 @@ function RequesterControls({ ctx, view }: { ctx: PageContext; view: TicketView }
   );
 }
 
+/**
+ * Who gets copies of public replies. Staff add and remove them here; the
+ * requester sees the list of their own ticket (they are the ones CCs were
+ * copied by, or who should know who reads along); CCs have no page.
+ */
+function CcPanel({
+  ctx,
+  view,
+  form,
+}: {
+  ctx: PageContext;
+  view: TicketView;
+  form: FormState<CcValues>;
+}) {
+  const staff = isStaff(ctx.actor);
+  const { ticket, ccs } = view;
+  const editable = staff && isEditable(ticket.status);
+  if (!staff && ccs.length === 0) return null;
+  return (
+    <section class="panel" aria-labelledby="ccs-heading" id="ccs">
+      <h2 id="ccs-heading">CC</h2>
+      <p class="hint">They get a copy of every public reply by mail, and can answer by mail.</p>
+      {ccs.length === 0 ? (
+        <p class="muted">Nobody.</p>
+      ) : (
+        <ul class="ccs">
+          {ccs.map((c) => (
+            <li>
+              {c.name ? `${c.name} <${c.address}>` : c.address}
+              {editable && (
+                <form method="post" action={`/tickets/${ticket.id}/ccs/remove`} class="inline">
+                  <Csrf token={ctx.csrfToken} />
+                  <input type="hidden" name="address" value={c.address} />
+                  <button type="submit" class="link" aria-label={`Remove ${c.address}`}>
+                    Remove
+                  </button>
+                </form>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {editable && (
+        <form method="post" action={`/tickets/${ticket.id}/ccs`} class="stack" novalidate>
+          <Csrf token={ctx.csrfToken} />
+          <FormErrors form={form} />
+          <Field form={form} name="ccAddress" label="Address">
+            {(a) => (
+              <input
+                {...a}
+                type="email"
+                name="ccAddress"
+                maxLength={254}
+                required
+                value={form.values.ccAddress ?? ""}
+              />
+            )}
+          </Field>
+          <Field form={form} name="ccName" label="Name (optional)">
+            {(a) => <input {...a} name="ccName" maxLength={200} value={form.values.ccName ?? ""} />}
+          </Field>
+          <button type="submit">Add CC</button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+/** Staff: automatic replies to these addresses were suppressed (a possible mail loop). */
+function LoopNotice({ view }: { view: TicketView }) {
+  const addresses = [
+    ...new Set(
+      view.events.flatMap((e) =>
+        e.kind === "auto_reply_suppressed" && e.toValue ? [e.toValue] : [],
+      ),
+    ),
+  ];
+  if (addresses.length === 0) return null;
+  return (
+    <p class="notice is-warning" role="status" id="mail-loop">
+      {`Automatic replies to ${addresses.join(", ")} suppressed: possible mail loop. Replies you write are still sent.`}
+    </p>
+  );
+}
+
 function Timeline({ view }: { view: TicketView }) {
   return (
     <section class="panel" aria-labelledby="timeline-heading">
@@ -307,6 +464,8 @@ export function TicketPage({
   replyForm,
   maxMb,
   conflict,
+  mailHtml,
+  ccForm,
 }: {
   ctx: PageContext;
   view: TicketView;
@@ -314,6 +473,8 @@ export function TicketPage({
   replyForm: FormState<ReplyValues>;
   maxMb: number;
   conflict?: ReplyConflict | undefined;
+  mailHtml: MailHtml;
+  ccForm: FormState<CcValues>;
 }) {
   const { ticket } = view;
   const staff = isStaff(ctx.actor);
@@ -349,7 +510,13 @@ export function TicketPage({
               <p class="presence" id="presence" aria-live="polite" hidden />
             )}
           </header>
-          <Conversation view={view} newAfter={conflict?.lastSeenMessageId} />
+          {staff && <LoopNotice view={view} />}
+          <Conversation
+            view={view}
+            newAfter={conflict?.lastSeenMessageId}
+            mailHtml={mailHtml}
+            staff={staff}
+          />
           <ReplyForm ctx={ctx} view={view} form={replyForm} maxMb={maxMb} conflict={conflict} />
         </div>
         <aside class="ticket-side">
@@ -358,6 +525,7 @@ export function TicketPage({
           ) : (
             <RequesterControls ctx={ctx} view={view} />
           )}
+          <CcPanel ctx={ctx} view={view} form={ccForm} />
           {staff && <Timeline view={view} />}
         </aside>
       </div>
