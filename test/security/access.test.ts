@@ -75,7 +75,7 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/admin/rules")) id = 999_999;
         else if (pattern.startsWith("/messages")) id = 999_999;
         else if (pattern.startsWith("/api/v1/users")) id = owner.id;
-        else if (pattern.startsWith("/account/tokens"))
+        else if (pattern.startsWith("/account/tokens") || pattern.startsWith("/api/v1/tokens/"))
           id = (await createToken(deps, owner, { name: "matrix" })).record.id;
         else id = writes ? (await makeTicket(deps, owner)).id : ticketId;
         // The live stream answers 200 with a stream that never ends: the matrix checks
@@ -532,6 +532,29 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     "other customer": 404,
     agent: 201,
     admin: 201,
+  },
+  // Tokens through the API: each person's own; ":id" is the customer's token.
+  "GET /api/v1/tokens": API_SIGNED_IN,
+  "POST /api/v1/tokens": {
+    anonymous: 401,
+    customer: 201,
+    "other customer": 201,
+    agent: 201,
+    admin: 201,
+  },
+  "GET /api/v1/tokens/:id": {
+    anonymous: 401,
+    customer: 200,
+    "other customer": 404,
+    agent: 404,
+    admin: 404,
+  },
+  "DELETE /api/v1/tokens/:id": {
+    anonymous: 401,
+    customer: 204,
+    "other customer": 404,
+    agent: 404,
+    admin: 404,
   },
   // ":address" is no CC of the ticket: 404 for staff, after the same access checks.
   "DELETE /api/v1/tickets/:id/ccs/:address": {
