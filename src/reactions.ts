@@ -3,6 +3,7 @@ import { mailNotifications } from "./email/notifications.ts";
 import { EventBus } from "./events/bus.ts";
 import { LiveFanout } from "./live/live.reaction.ts";
 import { ruleTriggers } from "./rules/engine.ts";
+import { slaClocks } from "./sla/sla.reaction.ts";
 
 /**
  * Who reacts to ticket events, in the order in-transaction reactions run
@@ -11,10 +12,14 @@ import { ruleTriggers } from "./rules/engine.ts";
  * in its own folder (see docs/ARCHITECTURE.md, "Adding a reaction").
  */
 export function composeReactions(): EventBus<Deps> {
-  return new EventBus<Deps>()
-    .subscribe(mailNotifications)
-    .subscribe(ruleTriggers)
-    .subscribe(new LiveFanout());
+  return (
+    new EventBus<Deps>()
+      .subscribe(mailNotifications)
+      .subscribe(ruleTriggers)
+      // After the rules: a rule's changes (status, priority) reach the clocks as their own events.
+      .subscribe(slaClocks)
+      .subscribe(new LiveFanout())
+  );
 }
 
 /** Deps with the composed reactions: what the server, the CLI and tests run services with. */

@@ -1,0 +1,227 @@
+import { randomUUID } from "node:crypto";
+import type { Deps } from "../deps.ts";
+import { queueRuleMail } from "../email/outbox.service.ts";
+import { retarget } from "./clock.ts";
+import * as repo from "./sla.repo.ts";
+import { calendarOf, TARGET_LABELS } from "./sla.schemas.ts";
+
+/**
+ * The SLA's scheduled work, safe on any number of nodes (DESIGN.md section 8),
+ * each job claimed with a lease like time rules (rules/scheduler.ts):
+ * - notify: a near breach and a breach are each mailed once per target, to the
+ *   assignee or, while a ticket has nobody (and until teams exist), to the
+ *   admins. The flag and the outbox row are written in one transaction with the
+ *   target locked (`SKIP LOCKED`), so two nodes never send the same one twice.
+ * - recompute: after a calendar or policy changed, every clock not met gets the
+ *   due time of its (possibly new) target and calendar, in batches, each batch
+ *   one transaction that also records how far it got (resumed after a crash).
+ */
+
+export interface SlaPassOptions {
+  /** As if it were this instant (tests move the clock instead of waiting). */
+  now?: Date | undefined;
+  batchSize?: number | undefined;
+  leaseMs?: number | undefined;
+  shouldStop?: (() => boolean) | undefined;
+}
+
+const DEFAULT_LEASE_MS = 60_000;
+
+type Notice = "near_breach" | "breach";
+
+function describe(kind: repo.TargetKind, notice: Notice, dueAt: Date, title: string, id: number) {
+  const what = TARGET_LABELS[kind];
+  const due = `${dueAt.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return notice === "breach"
+    ? {
+        subject: `SLA breached: ${what.toLowerCase()} on #${id} ${title}`,
+        text: `The ${what.toLowerCase()} target of ticket #${id} "${title}" was due at ${due} and has not been met.`,
+      }
+    : {
+        subject: `SLA due soon: ${what.toLowerCase()} on #${id} ${title}`,
+        text: `The ${what.toLowerCase()} target of ticket #${id} "${title}" is due at ${due}.`,
+      };
+}
+
+/** Notifies one target if it is still due for a notice; returns what it sent. */
+async function notifyOne(deps: Deps, targetId: number, now: Date): Promise<Notice | undefined> {
+  return deps.db.transaction(async (tx) => {
+    const found = await repo.lockTargetForNotify(tx, targetId);
+    if (!found) return undefined;
+    const { target, ticket } = found;
+    if (target.metAt !== null || target.dueAt === null || ticket.status === "closed")
+      return undefined;
+    let notice: Notice | undefined;
+    if (!target.breachNotified && +target.dueAt <= +now) notice = "breach";
+    else if (!target.nearBreachNotified && target.warnAt && +target.warnAt <= +now)
+      notice = "near_breach";
+    if (!notice) return undefined;
+    await repo.updateTarget(
+      tx,
+      target.id,
+      notice === "breach"
+        ? {
+            breachNotified: true,
+            nearBreachNotified: true,
+            breachedAt: target.breachedAt ?? target.dueAt,
+          }
+        : { nearBreachNotified: true },
+    );
+    await repo.refreshTicketDue(tx, ticket.id);
+    const mail = describe(target.kind, notice, target.dueAt, ticket.title, ticket.id);
+    const html = `<p>${mail.text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`;
+    if (ticket.assigneeId !== null) {
+      await queueRuleMail(deps, tx, ticket, { kind: "assignee" }, { ...mail, html });
+    } else {
+      for (const address of await repo.adminAddresses(tx)) {
+        await queueRuleMail(deps, tx, ticket, { kind: "address", address }, { ...mail, html });
+      }
+    }
+    return notice;
+  });
+}
+
+/** One notification pass; returns how many notices it sent. */
+export async function runSlaNotifications(deps: Deps, options: SlaPassOptions = {}) {
+  const token = randomUUID();
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const sent = { nearBreach: 0, breach: 0 };
+  if (!(await repo.claimJob(deps.db, "notify", token, leaseMs))) return sent;
+  try {
+    const now = options.now ?? new Date();
+    let renewedAt = Date.now();
+    for (;;) {
+      const ids = await repo.findToNotify(deps.db, now, options.batchSize ?? 200);
+      let progress = false;
+      for (const id of ids) {
+        if (options.shouldStop?.()) return sent;
+        if (Date.now() - renewedAt > leaseMs / 3) {
+          if (!(await repo.renewJob(deps.db, "notify", token, leaseMs))) return sent;
+          renewedAt = Date.now();
+        }
+        // A breach and a near breach found in one pass are two notices, one at a time.
+        for (let i = 0; i < 2; i++) {
+          const notice = await notifyOne(deps, id, now);
+          if (!notice) break;
+          progress = true;
+          if (notice === "breach") {
+            sent.breach++;
+            break;
+          }
+          sent.nearBreach++;
+        }
+      }
+      if (ids.length < (options.batchSize ?? 200) || !progress) return sent;
+    }
+  } finally {
+    await repo.releaseJob(deps.db, "notify", token, undefined);
+  }
+}
+
+/** One recomputation pass, if one was asked for; returns the targets it rewrote. */
+export async function runSlaRecompute(deps: Deps, options: SlaPassOptions = {}): Promise<number> {
+  const token = randomUUID();
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const batchSize = options.batchSize ?? 5_000;
+  const job = await repo.claimJob(deps.db, "recompute", token, leaseMs);
+  if (!job) return 0;
+  let done = 0;
+  let finished = false;
+  try {
+    const [policies, calendars] = await Promise.all([
+      repo.listPolicies(deps.db),
+      repo.listCalendars(deps.db),
+    ]);
+    const policyOf = new Map(policies.map((p) => [p.priority, p]));
+    const calendarById = new Map(calendars.map((c) => [c.id, calendarOf(c)]));
+    let afterId = job.afterId;
+    let renewedAt = Date.now();
+    for (;;) {
+      if (options.shouldStop?.()) return done;
+      const rows = await repo.openTargetsAfter(deps.db, afterId, batchSize);
+      if (rows.length === 0) break;
+      const updates: Parameters<typeof repo.writeRecomputed>[1] = [];
+      const removed: number[] = [];
+      for (const row of rows) {
+        const policy = policyOf.get(row.priority);
+        const minutes = !policy
+          ? null
+          : row.kind === "first_response"
+            ? policy.firstResponseMinutes
+            : row.kind === "next_response"
+              ? policy.nextResponseMinutes
+              : policy.resolutionMinutes;
+        const calendar = policy ? calendarById.get(policy.calendarId) : undefined;
+        if (!policy || minutes === null || !calendar) {
+          removed.push(row.id);
+          continue;
+        }
+        const clock = retarget(calendar, row, {
+          targetMinutes: minutes,
+          warnPercent: policy.warnPercent,
+        });
+        updates.push({
+          id: row.id,
+          ticketId: row.ticketId,
+          calendarId: policy.calendarId,
+          targetMinutes: minutes,
+          warnPercent: policy.warnPercent,
+          dueAt: clock.dueAt,
+          warnAt: clock.warnAt,
+        });
+      }
+      afterId = rows[rows.length - 1]?.id ?? afterId;
+      const kept = await deps.db.transaction(async (tx) => {
+        if (!(await repo.saveProgress(tx, token, afterId))) return false;
+        await repo.deleteTargets(tx, removed);
+        await repo.writeRecomputed(tx, updates);
+        return true;
+      });
+      if (!kept) return done;
+      done += rows.length;
+      if (Date.now() - renewedAt > leaseMs / 3) {
+        if (!(await repo.renewJob(deps.db, "recompute", token, leaseMs))) return done;
+        renewedAt = Date.now();
+      }
+      if (rows.length < batchSize) break;
+    }
+    finished = true;
+    return done;
+  } finally {
+    await repo.releaseJob(deps.db, "recompute", token, finished ? job : undefined);
+  }
+}
+
+/** Both passes now and every `intervalMs` after the last ended, until stopped. */
+export function startSlaScheduler(deps: Deps, intervalMs: number): { stop(): Promise<void> } {
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const leaseMs = Math.max(5_000, 2 * intervalMs);
+  const pass = () => {
+    const options = { leaseMs, shouldStop: () => stopping };
+    running = runSlaRecompute(deps, options)
+      .then(() => runSlaNotifications(deps, options))
+      .then(
+        (sent) => {
+          if (sent.breach + sent.nearBreach > 0) deps.log.info(sent, "SLA notices sent");
+        },
+        (error: unknown) => deps.log.error({ err: error }, "SLA pass failed"),
+      )
+      .finally(() => {
+        running = undefined;
+        if (!stopping) {
+          timer = setTimeout(pass, intervalMs);
+          timer.unref();
+        }
+      });
+  };
+  pass();
+  return {
+    async stop() {
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
