@@ -107,6 +107,8 @@ export async function saveCalendar(
   id?: number,
 ): Promise<CalendarRow> {
   requireAdmin(actor);
+  if (id !== undefined && !(await repo.findCalendar(deps.db, id)))
+    throw new NotFound("calendar", id);
   const parsed = parseCalendarForm(form);
   if (!parsed.ok) throw new Invalid(parsed.errors);
   const row = await deps.db.transaction(async (tx) => {
