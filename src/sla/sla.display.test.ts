@@ -132,7 +132,7 @@ describeEachDatabase("SLA on the ticket page, the desk and the API", (world) => 
     assert.equal(firstPage.data.length, 1);
     assert.ok(firstPage.nextCursor);
     const seen = [...firstPage.data];
-    let cursor = firstPage.nextCursor;
+    let cursor: string | null = firstPage.nextCursor;
     while (cursor) {
       const next = (
         await browser.get(
