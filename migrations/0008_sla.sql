@@ -66,6 +66,6 @@ CREATE UNIQUE INDEX "sla_calendars_name_idx" ON "sla_calendars" USING btree (low
 CREATE UNIQUE INDEX "sla_calendars_default_idx" ON "sla_calendars" USING btree ("is_default") WHERE "sla_calendars"."is_default";--> statement-breakpoint
 CREATE UNIQUE INDEX "sla_policies_priority_idx" ON "sla_policies" USING btree ("priority");--> statement-breakpoint
 CREATE INDEX "ticket_sla_due_idx" ON "ticket_sla_due" USING btree ("due_at","ticket_id");--> statement-breakpoint
-CREATE INDEX "ticket_sla_targets_ticket_idx" ON "ticket_sla_targets" USING btree ("ticket_id","kind");--> statement-breakpoint
+CREATE INDEX "ticket_sla_targets_ticket_idx" ON "ticket_sla_targets" USING btree ("ticket_id","id");--> statement-breakpoint
 CREATE INDEX "ticket_sla_targets_running_due_idx" ON "ticket_sla_targets" USING btree ("due_at","ticket_id") WHERE "ticket_sla_targets"."met_at" is null and "ticket_sla_targets"."due_at" is not null;--> statement-breakpoint
 CREATE INDEX "ticket_sla_targets_running_warn_idx" ON "ticket_sla_targets" USING btree ("warn_at") WHERE "ticket_sla_targets"."met_at" is null and "ticket_sla_targets"."warn_at" is not null and not "ticket_sla_targets"."near_breach_notified";

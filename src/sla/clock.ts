@@ -24,9 +24,13 @@ export function schedule(calendar: Calendar, clock: Clock): Pick<Clock, "dueAt" 
   const targetMs = clock.targetMinutes * MINUTE_MS;
   const warnMs = Math.floor((targetMs * clock.warnPercent) / 100);
   const from = +clock.resumedAt;
+  const toWarn = Math.max(0, warnMs - clock.usedMs);
+  const toDue = Math.max(0, targetMs - clock.usedMs);
+  // Business time adds up, so the due instant is found walking on from the warning one.
+  const warnAt = addBusinessMs(calendar, from, toWarn);
   return {
-    dueAt: new Date(addBusinessMs(calendar, from, Math.max(0, targetMs - clock.usedMs))),
-    warnAt: new Date(addBusinessMs(calendar, from, Math.max(0, warnMs - clock.usedMs))),
+    warnAt: new Date(warnAt),
+    dueAt: new Date(addBusinessMs(calendar, warnAt, toDue - toWarn)),
   };
 }
 

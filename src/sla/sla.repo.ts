@@ -146,16 +146,6 @@ export async function deleteTarget(db: Executor, id: number): Promise<void> {
   await db.delete(ticketSlaTargets).where(eq(ticketSlaTargets.id, id));
 }
 
-/** Deletes targets no policy asks for any more, and refreshes their tickets' due times. */
-export async function deleteTargets(db: Executor, ids: number[]): Promise<void> {
-  if (ids.length === 0) return;
-  const gone = await db
-    .delete(ticketSlaTargets)
-    .where(inArray(ticketSlaTargets.id, ids))
-    .returning({ ticketId: ticketSlaTargets.ticketId });
-  await refreshTicketsDue(db, [...new Set(gone.map((g) => g.ticketId))]);
-}
-
 /** A PostgreSQL array literal of ids (numbers we hold, never user text). */
 function idArray(ids: readonly number[]): string {
   return `{${ids.map((id) => String(Math.trunc(id))).join(",")}}`;
@@ -320,9 +310,13 @@ export async function jobState(db: Executor, name: string) {
   return row;
 }
 
-/** Running or paused targets (not met) after `afterId`, in id order: one batch to recompute. */
-export async function openTargetsAfter(db: Executor, afterId: number, limit: number) {
-  return db
+/**
+ * The clocks not met of the tickets after `afterTicketId`, ticket by ticket:
+ * about `limit` rows, cut at a ticket boundary so each ticket's clocks come
+ * together (its due-first row is then computed from all of them).
+ */
+export async function openTargetsAfter(db: Executor, afterTicketId: number, limit: number) {
+  const rows = await db
     .select({
       id: ticketSlaTargets.id,
       ticketId: ticketSlaTargets.ticketId,
@@ -337,46 +331,84 @@ export async function openTargetsAfter(db: Executor, afterId: number, limit: num
       warnAt: ticketSlaTargets.warnAt,
       metAt: ticketSlaTargets.metAt,
       breachedAt: ticketSlaTargets.breachedAt,
+      nearBreachNotified: ticketSlaTargets.nearBreachNotified,
       calendarId: ticketSlaTargets.calendarId,
+      // The ticket's due-first row as it is (rewritten only when it changes).
+      queueDueAt: ticketSlaDue.dueAt,
+      queueWarnAt: ticketSlaDue.warnAt,
+      queueNearBreach: ticketSlaDue.nearBreach,
+      queueBreached: ticketSlaDue.breached,
     })
     .from(ticketSlaTargets)
     .innerJoin(tickets, eq(tickets.id, ticketSlaTargets.ticketId))
-    .where(and(gt(ticketSlaTargets.id, afterId), isNull(ticketSlaTargets.metAt)))
-    .orderBy(asc(ticketSlaTargets.id))
+    .leftJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, ticketSlaTargets.ticketId))
+    .where(and(gt(ticketSlaTargets.ticketId, afterTicketId), isNull(ticketSlaTargets.metAt)))
+    .orderBy(asc(ticketSlaTargets.ticketId), asc(ticketSlaTargets.id))
     .limit(limit);
+  const last = rows.at(-1);
+  if (rows.length < limit || !last) return { rows, done: true };
+  const whole = rows.filter((r) => r.ticketId !== last.ticketId);
+  // One ticket with more clocks than a batch: take them all the same.
+  return { rows: whole.length > 0 ? whole : rows, done: false };
 }
 
-/** Writes recomputed targets in one statement, and the due queue of their tickets. */
+/** A PostgreSQL array literal of numbers or instants (values we made, never user text). */
+function arrayLiteral(values: readonly (number | Date | boolean | null)[]): string {
+  return `{${values
+    .map((v) => (v === null ? "NULL" : v instanceof Date ? `"${v.toISOString()}"` : String(v)))
+    .join(",")}}`;
+}
+
+/**
+ * Writes one batch of the recomputation in the caller's transaction: targets
+ * no policy asks for are deleted, the others get their new target and due
+ * times, and each ticket's due-first row is replaced (or removed when none of
+ * its clocks runs).
+ */
 export async function writeRecomputed(
   db: Executor,
-  rows: {
-    id: number;
-    ticketId: number;
-    calendarId: number;
-    targetMinutes: number;
-    warnPercent: number;
-    dueAt: Date | null;
-    warnAt: Date | null;
-  }[],
+  batch: {
+    removed: number[];
+    targets: {
+      id: number;
+      calendarId: number;
+      targetMinutes: number;
+      warnPercent: number;
+      dueAt: Date | null;
+      warnAt: Date | null;
+    }[];
+    due: { ticketId: number; dueAt: Date; warnAt: Date; nearBreach: boolean; breached: boolean }[];
+    noneRunning: number[];
+  },
 ): Promise<void> {
-  if (rows.length === 0) return;
-  // One array parameter per column (PostgreSQL array literals of numbers and ISO instants we made).
-  const col = (f: (r: (typeof rows)[number]) => number | Date | null) =>
-    `{${rows
-      .map((r) => {
-        const v = f(r);
-        return v === null ? "NULL" : v instanceof Date ? `"${v.toISOString()}"` : String(v);
-      })
-      .join(",")}}`;
-  await db.execute(sql`
-    update ${ticketSlaTargets} t set
-      calendar_id = v.calendar_id, target_minutes = v.target_minutes, warn_percent = v.warn_percent,
-      due_at = v.due_at, warn_at = v.warn_at
-    from unnest(
-      ${col((r) => r.id)}::int[], ${col((r) => r.calendarId)}::int[], ${col((r) => r.targetMinutes)}::int[],
-      ${col((r) => r.warnPercent)}::int[], ${col((r) => r.dueAt)}::timestamptz[],
-      ${col((r) => r.warnAt)}::timestamptz[]
-    ) as v(id, calendar_id, target_minutes, warn_percent, due_at, warn_at)
-    where t.id = v.id`);
-  await refreshTicketsDue(db, [...new Set(rows.map((r) => r.ticketId))]);
+  if (batch.removed.length > 0) {
+    await db.delete(ticketSlaTargets).where(inArray(ticketSlaTargets.id, batch.removed));
+  }
+  const t = batch.targets;
+  if (t.length > 0) {
+    await db.execute(sql`
+      update ${ticketSlaTargets} t set
+        calendar_id = v.calendar_id, target_minutes = v.target_minutes, warn_percent = v.warn_percent,
+        due_at = v.due_at, warn_at = v.warn_at
+      from unnest(
+        ${arrayLiteral(t.map((r) => r.id))}::int[], ${arrayLiteral(t.map((r) => r.calendarId))}::int[],
+        ${arrayLiteral(t.map((r) => r.targetMinutes))}::int[], ${arrayLiteral(t.map((r) => r.warnPercent))}::int[],
+        ${arrayLiteral(t.map((r) => r.dueAt))}::timestamptz[], ${arrayLiteral(t.map((r) => r.warnAt))}::timestamptz[]
+      ) as v(id, calendar_id, target_minutes, warn_percent, due_at, warn_at)
+      where t.id = v.id`);
+  }
+  const d = batch.due;
+  if (d.length > 0) {
+    await db.execute(sql`
+      insert into ${ticketSlaDue} (ticket_id, due_at, warn_at, near_breach, breached)
+      select * from unnest(
+        ${arrayLiteral(d.map((r) => r.ticketId))}::int[], ${arrayLiteral(d.map((r) => r.dueAt))}::timestamptz[],
+        ${arrayLiteral(d.map((r) => r.warnAt))}::timestamptz[], ${arrayLiteral(d.map((r) => r.nearBreach))}::boolean[],
+        ${arrayLiteral(d.map((r) => r.breached))}::boolean[])
+      on conflict (ticket_id) do update set due_at = excluded.due_at, warn_at = excluded.warn_at,
+        near_breach = excluded.near_breach, breached = excluded.breached`);
+  }
+  if (batch.noneRunning.length > 0) {
+    await db.delete(ticketSlaDue).where(inArray(ticketSlaDue.ticketId, batch.noneRunning));
+  }
 }

@@ -44,6 +44,9 @@ const recomputing = new WeakMap<object, Promise<unknown>>();
 function recomputeSoon(deps: Deps): void {
   const running = (recomputing.get(deps.db) ?? Promise.resolve())
     .then(() => runSlaRecompute(deps))
+    .then((result) => {
+      if (result.clocks > 0) deps.log.info(result, "SLA due times recomputed");
+    })
     .catch((error: unknown) => deps.log.error({ err: error }, "SLA recomputation failed"));
   recomputing.set(deps.db, running);
 }

@@ -111,7 +111,8 @@ export const ticketSlaTargets = pgTable(
     breachNotified: boolean().notNull().default(false),
   },
   (t) => [
-    index("ticket_sla_targets_ticket_idx").on(t.ticketId, t.kind),
+    // A ticket's targets in order (the reaction), and the recomputation's walk ticket by ticket.
+    index("ticket_sla_targets_ticket_idx").on(t.ticketId, t.id),
     // Running clocks by due time: the "due first" queue, the breach scheduler
     // and the recomputation walk only these.
     index("ticket_sla_targets_running_due_idx")
@@ -154,6 +155,7 @@ export const slaJobs = pgTable("sla_jobs", {
   name: text().primaryKey(),
   /** Set when work is wanted; cleared when a pass finished it. */
   requestedAt: timestamp({ withTimezone: true, precision: 3 }),
+  /** recompute: the last ticket whose clocks are done (it walks ticket by ticket). */
   afterId: integer().notNull().default(0),
   leaseUntil: timestamp({ withTimezone: true, precision: 3 }),
   leaseToken: text(),
