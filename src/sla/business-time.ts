@@ -196,11 +196,24 @@ function weekdayOf(dayNumber: number): Weekday {
   return (((((dayNumber + 3) % 7) + 7) % 7) + 1) as Weekday;
 }
 
+/** month * 100 + day of a day number (days since 1970-01-01), without a Date (H. Hinnant's civil_from_days). */
+function monthDay(dayNumber: number): number {
+  const z = dayNumber + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return month * 100 + day;
+}
+
 function isHoliday(c: Compiled, dayNumber: number): boolean {
   if (c.single.has(dayNumber)) return true;
-  if (c.yearly.size === 0) return false;
-  const d = new Date(dayNumber * DAY_MS);
-  return c.yearly.has((d.getUTCMonth() + 1) * 100 + d.getUTCDate());
+  return c.yearly.size > 0 && c.yearly.has(monthDay(dayNumber));
 }
 
 function periodsOn(c: Compiled, dayNumber: number): Array<[number, number]> {
@@ -301,10 +314,23 @@ function zoneYear(zone: string, year: number): ZoneYear {
   return computed;
 }
 
+/** The last year looked up per zone: consecutive lookups almost always fall in it. */
+const lastYear = new Map<string, { start: number; end: number; year: number; zy: ZoneYear }>();
+
 /** The zone's offset at an instant and the instant it next changes (or the end of the UTC year). */
 function segmentAt(zone: string, instant: number): { offset: number; until: number } {
-  const year = utcYear(instant);
-  const zy = zoneYear(zone, year);
+  let hit = lastYear.get(zone);
+  if (!hit || instant < hit.start || instant >= hit.end) {
+    const year = utcYear(instant);
+    hit = {
+      start: Date.UTC(year, 0, 1),
+      end: Date.UTC(year + 1, 0, 1),
+      year,
+      zy: zoneYear(zone, year),
+    };
+    lastYear.set(zone, hit);
+  }
+  const { zy, year } = hit;
   let offset = zy.first;
   for (let i = 0; i < zy.at.length; i++) {
     const t = zy.at[i] ?? 0;

@@ -4,12 +4,19 @@ import { and, asc, eq } from "drizzle-orm";
 import { makeAdmin, makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import type { Actor } from "../accounts/index.ts";
-import { outbox, ticketSlaDue, ticketSlaTargets } from "../db/schema/index.ts";
+import {
+  outbox,
+  slaJobs,
+  slaPolicies,
+  ticketSlaDue,
+  ticketSlaTargets,
+} from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import { Forbidden, Invalid } from "../lib/errors.ts";
 import type { Priority } from "../tickets/lifecycle.ts";
 import * as tickets from "../tickets/tickets.service.ts";
-import { runSlaNotifications } from "./scheduler.ts";
+import { runSlaNotifications, runSlaRecompute } from "./scheduler.ts";
+import { requestRecompute } from "./sla.repo.ts";
 import {
   defaultCalendar,
   getSlaSettings,
@@ -291,6 +298,63 @@ describeEachDatabase("SLA clocks", (world) => {
         .from(outbox)
         .where(and(eq(outbox.ticketId, t.id), eq(outbox.kind, "rule")));
       assert.equal(sent.length, 1, `ticket ${t.id}`);
+    }
+  });
+
+  test("a policy change reaches running clocks in the background, batch by batch; a removed policy drops them and their due-first rows", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const customer = await makeCustomer(deps);
+    await policy(deps, admin, "high", { first: 100, resolution: 1000 });
+    const made = [];
+    for (let i = 0; i < 7; i++) {
+      made.push(
+        await tickets.createTicket(deps, customer, {
+          title: `Batch ${i}`,
+          description: "x",
+          priority: "high",
+        }),
+      );
+    }
+    const calendar = await defaultCalendar(deps);
+    // The policy changed behind the service's back, then a pass in batches of three clocks.
+    await deps.db
+      .update(slaPolicies)
+      .set({ firstResponseMinutes: 50, resolutionMinutes: null })
+      .where(eq(slaPolicies.priority, "high"));
+    await requestRecompute(deps.db);
+    const result = await runSlaRecompute(deps, { batchSize: 3 });
+    assert.ok(result.clocks >= 14 && result.rewritten >= 14, JSON.stringify(result));
+    const [job] = await deps.db.select().from(slaJobs).where(eq(slaJobs.name, "recompute"));
+    assert.equal(job?.requestedAt, null, "finished");
+    await requestRecompute(deps.db);
+    const again = await runSlaRecompute(deps, { batchSize: 3 });
+    assert.equal(again.rewritten, 0, "nothing changed, nothing written");
+    for (const t of made) {
+      const rows = await targets(deps, t.id);
+      assert.deepEqual(
+        rows.map((r) => [r.kind, r.targetMinutes, +(r.dueAt ?? 0) - +t.createdAt]),
+        [["first_response", 50, 50 * MIN]],
+      );
+      const [due] = await deps.db
+        .select()
+        .from(ticketSlaDue)
+        .where(eq(ticketSlaDue.ticketId, t.id));
+      assert.equal(+(due?.dueAt ?? 0), +t.createdAt + 50 * MIN);
+    }
+    await savePolicy(deps, admin, "high", {
+      calendarId: String(calendar.id),
+      firstResponse: "",
+      resolution: "",
+    });
+    await recomputationsSettled(deps);
+    for (const t of made) {
+      assert.deepEqual(await targets(deps, t.id), []);
+      const [due] = await deps.db
+        .select()
+        .from(ticketSlaDue)
+        .where(eq(ticketSlaDue.ticketId, t.id));
+      assert.equal(due, undefined);
     }
   });
 
