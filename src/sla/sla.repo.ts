@@ -134,8 +134,10 @@ export async function listTargets(db: Executor, ticketId: number): Promise<Targe
     .orderBy(asc(ticketSlaTargets.id));
 }
 
-export async function insertTargets(db: Executor, rows: NewTargetRow[]): Promise<void> {
-  if (rows.length > 0) await db.insert(ticketSlaTargets).values(rows);
+export async function insertTarget(db: Executor, row: NewTargetRow): Promise<TargetRow> {
+  const [inserted] = await db.insert(ticketSlaTargets).values(row).returning();
+  if (!inserted) throw new Error("insert returned no target");
+  return inserted;
 }
 
 export async function updateTarget(db: Executor, id: number, values: Partial<NewTargetRow>) {
