@@ -15,9 +15,10 @@ export function composeReactions(): EventBus<Deps> {
   return (
     new EventBus<Deps>()
       .subscribe(mailNotifications)
-      .subscribe(ruleTriggers)
-      // After the rules: a rule's changes (status, priority) reach the clocks as their own events.
+      // Before the rules: the clocks see a change before the changes a rule makes in
+      // reaction to it (those arrive as events of their own, nested in the rule's run).
       .subscribe(slaClocks)
+      .subscribe(ruleTriggers)
       .subscribe(new LiveFanout())
   );
 }

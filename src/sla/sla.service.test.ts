@@ -13,6 +13,7 @@ import {
 } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import { Forbidden, Invalid } from "../lib/errors.ts";
+import { action, ruleForm, tag, withRules } from "../rules/test-support.ts";
 import type { Priority } from "../tickets/lifecycle.ts";
 import * as tickets from "../tickets/tickets.service.ts";
 import { runSlaNotifications, runSlaRecompute } from "./scheduler.ts";
@@ -356,6 +357,39 @@ describeEachDatabase("SLA clocks", (world) => {
         .where(eq(ticketSlaDue.ticketId, t.id));
       assert.equal(due, undefined);
     }
+  });
+
+  test("a trigger that raises the priority of a new ticket leaves one clock of each kind, on the new priority's targets", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const customer = await makeCustomer(deps);
+    await policy(deps, admin, "normal", { first: 240, resolution: 2400 });
+    await policy(deps, admin, "urgent", { first: 20, resolution: 200 });
+    const word = tag();
+    await withRules(
+      deps,
+      admin,
+      [
+        ruleForm({
+          conditions: [{ field: "subject", op: "contains", value: word }],
+          actions: [action({ type: "set_priority", value: "urgent" })],
+        }),
+      ],
+      async () => {
+        const ticket = await tickets.createTicket(deps, customer, {
+          title: `Server ${word} down`,
+          description: "x",
+        });
+        const rows = await targets(deps, ticket.id);
+        assert.deepEqual(
+          rows.map((r) => [r.kind, r.targetMinutes, +(r.dueAt ?? 0) - +ticket.createdAt]),
+          [
+            ["first_response", 20, 20 * MIN],
+            ["resolution", 200, 200 * MIN],
+          ],
+        );
+      },
+    );
   });
 
   test("a calendar without working hours is refused field by field; only admins manage calendars and policies", async () => {
