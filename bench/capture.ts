@@ -115,6 +115,11 @@ export async function captureSql(
       await deskExtras();
       await tickets.listTickets(deps, agent, { statuses: ["open"], assignee, sort: "-updatedAt" });
     }),
+    queueDueFirst: await record(async () => {
+      await accounts.resolveSession(deps, agentToken);
+      await deskExtras();
+      await tickets.listTickets(deps, agent, { statuses: ["new", "open"], sort: "dueAt" });
+    }),
     queueJson: await record(async () => {
       await bearer();
       await tickets.listTickets(deps, agent, {

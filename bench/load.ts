@@ -16,7 +16,7 @@ export interface DataSetOptions {
 }
 
 /** Bumped when the generator changes, so `--reuse` never reuses a different data set. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 /** Every timestamp is at or before this instant, so the data set is the same whenever it is made. */
 export const ANCHOR = "2026-11-01T00:00:00Z";
@@ -268,6 +268,40 @@ export async function loadDataSet(
     WHERE t.id = d.ticket_id AND t.id BETWEEN ${lo} AND ${hi}`,
   );
   await phase("search documents", () => inParallel(clients, searchJobs));
+
+  // SLA clocks as src/sla keeps them, on the default 24/7 calendar: a resolution target on
+  // every new or open ticket of the working set and a first response on the new ones (paused
+  // on pending ones), the "due first" queue rows from them (tickets made by SQL skip the reaction).
+  await phase("SLA clocks", async () => {
+    await main.query(`
+      INSERT INTO sla_calendars (name, time_zone, periods, is_default)
+      SELECT '24/7', 'UTC', jsonb_agg(jsonb_build_object('day', d, 'start', 0, 'end', 1440)), true
+      FROM generate_series(1, 7) d`);
+    await main.query(`
+      INSERT INTO sla_policies (priority, calendar_id, first_response_minutes, resolution_minutes)
+      SELECT p.priority::ticket_priority, c.id, p.first, p.resolution
+      FROM sla_calendars c, (VALUES ('normal', 480, 4320), ('high', 120, 1440), ('urgent', 30, 480))
+        AS p(priority, first, resolution)`);
+    await main.query(`
+      INSERT INTO ticket_sla_targets (ticket_id, kind, calendar_id, target_minutes, warn_percent,
+        started_at, resumed_at, used_ms, paused_at, due_at, warn_at)
+      SELECT t.id, k.kind::sla_target_kind, p.calendar_id, k.minutes, 80, t.created_at, t.created_at,
+        CASE WHEN t.status = 'pending' THEN 60000 ELSE 0 END,
+        CASE WHEN t.status = 'pending' THEN t.updated_at END,
+        CASE WHEN t.status <> 'pending' THEN t.created_at + k.minutes * interval '1 minute' END,
+        CASE WHEN t.status <> 'pending' THEN t.created_at + k.minutes * 0.8 * interval '1 minute' END
+      FROM tickets t
+      JOIN sla_policies p ON p.priority = t.priority
+      CROSS JOIN LATERAL (VALUES ('first_response', p.first_response_minutes, t.status = 'new'),
+        ('resolution', p.resolution_minutes, true)) AS k(kind, minutes, wanted)
+      WHERE t.id > ${n - active} AND t.status IN ('new', 'open', 'pending') AND k.wanted`);
+    await main.query(`
+      INSERT INTO ticket_sla_due (ticket_id, due_at, warn_at)
+      SELECT ticket_id, min(due_at), min(warn_at) FROM ticket_sla_targets
+      WHERE met_at IS NULL AND due_at IS NOT NULL GROUP BY ticket_id`);
+    await main.query("ANALYZE ticket_sla_targets");
+    await main.query("ANALYZE ticket_sla_due");
+  });
 
   await phase("sequences", async () => {
     for (const table of ["users", "tickets"]) {

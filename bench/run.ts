@@ -535,6 +535,12 @@ async function main(): Promise<void> {
     [200],
     { sqlKey: "queueHtml" },
   );
+  await run(
+    "Queue page, HTML (SLA due first, 50 rows)",
+    () => ({ ...get("/desk?queue=open&sort=dueAt"), headers: { cookie: agentCookie() } }),
+    [200],
+    { sqlKey: "queueDueFirst" },
+  );
   if (api) {
     await run(
       "Queue, JSON (status+assignee, 50 rows)",

@@ -25,6 +25,7 @@ import { uploadsPlugin } from "./platform/uploads.ts";
 import { viewsPlugin } from "./platform/views.ts";
 import { composeReactions } from "./reactions.ts";
 import { rulesPages } from "./rules/rules.pages.tsx";
+import { slaPages } from "./sla/sla.pages.tsx";
 import { deskPages } from "./tickets/desk.pages.tsx";
 import { ticketsPages } from "./tickets/tickets.pages.tsx";
 import { ticketsApi } from "./tickets/tickets.routes.ts";
@@ -103,6 +104,7 @@ export async function buildApp(
   await app.register(deskPages, fullDeps);
   await app.register(emailPages, fullDeps);
   await app.register(rulesPages, fullDeps);
+  await app.register(slaPages, fullDeps);
   await app.register(tokensPages, fullDeps);
   await app.register(livePages, { ...fullDeps, listen, live: options.live });
 

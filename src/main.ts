@@ -9,6 +9,7 @@ import { logOptions } from "./platform/logging.ts";
 import { composeReactions } from "./reactions.ts";
 import { watchRules } from "./rules/cache.ts";
 import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
+import { startSlaScheduler } from "./sla/scheduler.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
 
 // Expired sessions, rate-limit windows, idempotency keys and abandoned uploads are cleared at start and
@@ -59,9 +60,10 @@ export async function serve(config: Config): Promise<void> {
   housekeeping.unref();
   let email: EmailChannel | undefined;
   let scheduler: Scheduler | undefined;
+  let slaScheduler: Scheduler | undefined;
   app.addHook("onClose", async () => {
     clearInterval(housekeeping);
-    await Promise.all([email?.stop(), scheduler?.stop(), unwatchRules()]);
+    await Promise.all([email?.stop(), scheduler?.stop(), slaScheduler?.stop(), unwatchRules()]);
     await database.close();
   });
 
@@ -100,8 +102,11 @@ export async function serve(config: Config): Promise<void> {
     `Tessera is running at ${config.publicUrl.href}`,
   );
   email = await startEmailChannel(deps);
-  if (config.rulesIntervalMs > 0) scheduler = startScheduler(deps, config.rulesIntervalMs);
-  else app.log.warn("Time rules are off (RULES_INTERVAL_SECONDS=0) on this node.");
+  if (config.rulesIntervalMs > 0) {
+    scheduler = startScheduler(deps, config.rulesIntervalMs);
+    // SLA notices and recomputation run on the same interval as time rules.
+    slaScheduler = startSlaScheduler(deps, config.rulesIntervalMs);
+  } else app.log.warn("Time rules are off (RULES_INTERVAL_SECONDS=0) on this node.");
   const link = await setupLink(deps);
   if (link) {
     app.log.warn(`No accounts yet. Create the first admin at this one-time link: ${link}`);

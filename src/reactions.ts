@@ -3,6 +3,7 @@ import { mailNotifications } from "./email/notifications.ts";
 import { EventBus } from "./events/bus.ts";
 import { LiveFanout } from "./live/live.reaction.ts";
 import { ruleTriggers } from "./rules/engine.ts";
+import { slaClocks } from "./sla/sla.reaction.ts";
 
 /**
  * Who reacts to ticket events, in the order in-transaction reactions run
@@ -11,10 +12,15 @@ import { ruleTriggers } from "./rules/engine.ts";
  * in its own folder (see docs/ARCHITECTURE.md, "Adding a reaction").
  */
 export function composeReactions(): EventBus<Deps> {
-  return new EventBus<Deps>()
-    .subscribe(mailNotifications)
-    .subscribe(ruleTriggers)
-    .subscribe(new LiveFanout());
+  return (
+    new EventBus<Deps>()
+      .subscribe(mailNotifications)
+      // Before the rules: the clocks see a change before the changes a rule makes in
+      // reaction to it (those arrive as events of their own, nested in the rule's run).
+      .subscribe(slaClocks)
+      .subscribe(ruleTriggers)
+      .subscribe(new LiveFanout())
+  );
 }
 
 /** Deps with the composed reactions: what the server, the CLI and tests run services with. */

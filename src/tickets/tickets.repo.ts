@@ -18,6 +18,8 @@ import {
   SEARCH_CONFIG,
   ticketCcs,
   ticketEvents,
+  ticketSlaDue,
+  ticketSlaTargets,
   tickets,
   users,
 } from "../db/schema/index.ts";
@@ -200,6 +202,26 @@ export async function listMessages(
 
 const actors = alias(users, "actors");
 
+/** A ticket's SLA targets (written by src/sla), oldest first. */
+export async function listSlaTargets(db: Executor, ticketId: number) {
+  return db
+    .select({
+      id: ticketSlaTargets.id,
+      kind: ticketSlaTargets.kind,
+      targetMinutes: ticketSlaTargets.targetMinutes,
+      startedAt: ticketSlaTargets.startedAt,
+      dueAt: ticketSlaTargets.dueAt,
+      warnAt: ticketSlaTargets.warnAt,
+      pausedAt: ticketSlaTargets.pausedAt,
+      metAt: ticketSlaTargets.metAt,
+      breachedAt: ticketSlaTargets.breachedAt,
+      nearBreachNotified: ticketSlaTargets.nearBreachNotified,
+    })
+    .from(ticketSlaTargets)
+    .where(eq(ticketSlaTargets.ticketId, ticketId))
+    .orderBy(asc(ticketSlaTargets.id));
+}
+
 export async function listEvents(db: Executor, ticketId: number, page?: IdPage) {
   const query = db
     .select({
@@ -257,7 +279,7 @@ export async function findAttachment(db: Executor, id: number) {
 
 // --- lists and queues ---
 
-export type SortKey = "updatedAt" | "createdAt" | "priority";
+export type SortKey = "updatedAt" | "createdAt" | "priority" | "dueAt";
 
 export interface TicketFilter {
   statuses?: readonly Status[] | undefined;
@@ -288,6 +310,8 @@ const SORT_COLUMNS = {
   updatedAt: tickets.updatedAt,
   createdAt: tickets.createdAt,
   priority: tickets.priority,
+  // Due first: only tickets with a running SLA clock (ticket_sla_due), earliest first.
+  dueAt: ticketSlaDue.dueAt,
 } as const;
 
 function filterConditions(filter: TicketConditions): SQL[] {
@@ -328,20 +352,21 @@ function matchesSearch(text: string, includeInternal: boolean): SQL {
  */
 export async function listTickets(db: Executor, filter: TicketFilter) {
   const column = SORT_COLUMNS[filter.sort];
+  const byDue = filter.sort === "dueAt";
+  // Walking ticket_sla_due's (due_at, ticket_id) index keeps "due first" as fast as the other queues.
+  const idColumn = byDue ? ticketSlaDue.ticketId : tickets.id;
   const conditions = filterConditions(filter);
   if (filter.after) {
     const cast = filter.sort === "priority" ? sql`::ticket_priority` : sql`::timestamptz`;
     const value = sql`${filter.after.value}${cast}`;
     conditions.push(
       filter.descending
-        ? sql`(${column}, ${tickets.id}) < (${value}, ${filter.after.id})`
-        : sql`(${column}, ${tickets.id}) > (${value}, ${filter.after.id})`,
+        ? sql`(${column}, ${idColumn}) < (${value}, ${filter.after.id})`
+        : sql`(${column}, ${idColumn}) > (${value}, ${filter.after.id})`,
     );
   }
-  const order = filter.descending
-    ? [desc(column), desc(tickets.id)]
-    : [asc(column), asc(tickets.id)];
-  return db
+  const order = filter.descending ? [desc(column), desc(idColumn)] : [asc(column), asc(idColumn)];
+  const query = db
     .select({
       id: tickets.id,
       title: tickets.title,
@@ -355,10 +380,18 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
       assigneeName: assignees.name,
       createdAt: tickets.createdAt,
       updatedAt: tickets.updatedAt,
+      slaDueAt: ticketSlaDue.dueAt,
+      slaWarnAt: ticketSlaDue.warnAt,
+      slaNearBreach: ticketSlaDue.nearBreach,
+      slaBreached: ticketSlaDue.breached,
     })
     .from(tickets)
     .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
-    .leftJoin(assignees, eq(assignees.id, tickets.assigneeId))
+    .leftJoin(assignees, eq(assignees.id, tickets.assigneeId));
+  const joined = byDue
+    ? query.innerJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id))
+    : query.leftJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id));
+  return joined
     .where(and(...conditions))
     .orderBy(...order)
     .limit(filter.limit);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import Type, { type Static } from "typebox";
+import { isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
 import { MAX_ID } from "../lib/ids.ts";
@@ -15,15 +16,17 @@ import {
   MAX_CCS,
   MessageJson,
   ReplyInput,
+  SlaTargetJson,
   TicketJson,
   TicketListQuery,
   UpdateTicketInput,
 } from "./tickets.schemas.ts";
 import * as tickets from "./tickets.service.ts";
 
-type TicketLike = Omit<TicketJson, "createdAt" | "updatedAt"> & {
+type TicketLike = Omit<TicketJson, "createdAt" | "updatedAt" | "slaDueAt" | "sla"> & {
   createdAt: Date;
   updatedAt: Date;
+  slaDueAt?: Date | null;
 };
 
 /** The API's ticket object (also what an idempotent create stores and replays). */
@@ -39,6 +42,22 @@ function ticketJson(t: TicketLike): TicketJson {
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
+}
+
+/** A list row for staff: with the earliest running SLA due time. */
+function staffRowJson(t: TicketLike): TicketJson {
+  return { ...ticketJson(t), slaDueAt: t.slaDueAt?.toISOString() ?? null };
+}
+
+function slaJson(targets: tickets.TicketSla): SlaTargetJson[] {
+  return targets.map((t) => ({
+    kind: t.kind,
+    state: t.state,
+    targetMinutes: t.targetMinutes,
+    dueAt: t.dueAt?.toISOString() ?? null,
+    metAt: t.metAt?.toISOString() ?? null,
+    breachedAt: t.breachedAt?.toISOString() ?? null,
+  }));
 }
 
 const tags = ["tickets"];
@@ -91,7 +110,7 @@ const IdempotencyHeader = Type.Object({
 
 /** The tickets API: the same service calls as the pages, in JSON. */
 export const ticketsApi: ApiModule = {
-  schemas: [TicketJson, MessageJson, EventJson, CcJson],
+  schemas: [SlaTargetJson, TicketJson, MessageJson, EventJson, CcJson],
   routes: ticketsRoutes,
 };
 
@@ -163,7 +182,8 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         limit: query.limit ?? 25,
         withDescription: true,
       });
-      return { data: page.tickets.map(ticketJson), nextCursor: page.nextCursor ?? null };
+      const row = isStaff(actor) ? staffRowJson : ticketJson;
+      return { data: page.tickets.map(row), nextCursor: page.nextCursor ?? null };
     },
   );
 
@@ -179,7 +199,11 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     },
     async (req) => {
       const { id } = req.params as { id: number };
-      return ticketJson(await tickets.getTicket(deps, requireActor(req), id));
+      const actor = requireActor(req);
+      const ticket = ticketJson(await tickets.getTicket(deps, actor, id));
+      return isStaff(actor)
+        ? { ...ticket, sla: slaJson(await tickets.getTicketSla(deps, actor, id)) }
+        : ticket;
     },
   );
 

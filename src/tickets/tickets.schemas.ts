@@ -3,6 +3,7 @@ import { MAX_ID } from "../lib/ids.ts";
 import { Email, Text } from "../lib/validate.ts";
 import { AUDIT_KINDS } from "./audit.ts";
 import { PRIORITIES, STATUSES } from "./lifecycle.ts";
+import { SLA_KINDS, SLA_STATES } from "./sla.ts";
 
 export const TITLE_MAX = 200;
 /** 64 KiB of text is a long letter; larger content belongs in an attachment. */
@@ -69,6 +70,7 @@ export const SORTS = [
   "createdAt",
   "-priority",
   "priority",
+  "dueAt",
 ] as const;
 export type Sort = (typeof SORTS)[number];
 
@@ -76,6 +78,23 @@ export type Sort = (typeof SORTS)[number];
 
 const Id = Type.Integer({ minimum: 1 });
 const Instant = Type.String({ format: "date-time" });
+
+export const SlaTargetJson = Type.Object(
+  {
+    kind: Type.Enum([...SLA_KINDS]),
+    state: Type.Enum([...SLA_STATES], {
+      description:
+        "on_track | due_soon (the near-breach share of the target has elapsed) | breached | " +
+        "paused (the ticket is pending or solved) | met | met_late (met after it was breached)",
+    }),
+    targetMinutes: Type.Integer({ minimum: 1, description: "In business minutes" }),
+    dueAt: Type.Union([Instant, Type.Null()], { description: "Null while paused or met" }),
+    metAt: Type.Union([Instant, Type.Null()]),
+    breachedAt: Type.Union([Instant, Type.Null()]),
+  },
+  { $id: "SlaTarget" },
+);
+export type SlaTargetJson = Static<typeof SlaTargetJson>;
 
 export const TicketJson = Type.Object(
   {
@@ -88,6 +107,19 @@ export const TicketJson = Type.Object(
     assigneeId: Type.Union([Id, Type.Null()]),
     createdAt: Instant,
     updatedAt: Instant,
+    slaDueAt: Type.Optional(
+      Type.Union([Instant, Type.Null()], {
+        description:
+          "Staff only: when the earliest running SLA target is due (null: no clock running). " +
+          "Sort by it with sort=dueAt.",
+      }),
+    ),
+    sla: Type.Optional(
+      Type.Array(Type.Ref("SlaTarget"), {
+        description:
+          "Staff only, on GET /tickets/{id}: the current first-response, next-response and resolution targets.",
+      }),
+    ),
   },
   { $id: "Ticket" },
 );

@@ -26,6 +26,7 @@ import {
   statusAfterReply,
 } from "./lifecycle.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "./queues.ts";
+import { currentTargets, targetState } from "./sla.ts";
 import * as repo from "./tickets.repo.ts";
 import {
   AddCcInput,
@@ -204,13 +205,16 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   const ticket = await repo.findTicket(deps.db, id);
   if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", id);
   const staff = isStaff(actor);
-  const [messages, events, attachments, requester, ccs] = await Promise.all([
+  const [messages, events, attachments, requester, ccs, slaRows] = await Promise.all([
     repo.listMessages(deps.db, id, staff),
     staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
     repo.listAttachments(deps.db, id, staff),
     accounts.getUser(deps, actor, ticket.requesterId),
     repo.listCcs(deps.db, id),
+    staff ? repo.listSlaTargets(deps.db, id) : Promise.resolve([]),
   ]);
+  const now = new Date();
+  const sla = currentTargets(slaRows).map((t) => ({ ...t, state: targetState(t, now) }));
   // The assignee and everyone assignee events name, in one lookup.
   const eventIds = events.flatMap((e) => (e.kind === "assignee" ? [e.fromValue, e.toValue] : []));
   const profiles = await accounts.findPublicProfiles(deps, [
@@ -219,7 +223,7 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   ]);
   const assignee = ticket.assigneeId ? profiles.get(ticket.assigneeId) : undefined;
   const names = new Map([...profiles].map(([userId, p]) => [userId, p.name]));
-  return { ticket, messages, events, attachments, requester, assignee, names, ccs };
+  return { ticket, messages, events, attachments, requester, assignee, names, ccs, sla };
 }
 
 export type TicketView = Awaited<ReturnType<typeof getTicketView>>;
@@ -499,10 +503,15 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   const tickets = rows.slice(0, limit);
   const last = tickets.at(-1);
   const nextCursor =
-    rows.length > limit && last
-      ? encodeCursor([key === "priority" ? last.priority : last[key].toISOString(), last.id, sort])
-      : undefined;
+    rows.length > limit && last ? encodeCursor([cursorValue(last, key), last.id, sort]) : undefined;
   return { tickets, nextCursor };
+}
+
+/** The sort value of a row as its cursor carries it. */
+function cursorValue(row: TicketListItem, key: repo.SortKey): string {
+  if (key === "priority") return row.priority;
+  if (key === "dueAt") return row.slaDueAt?.toISOString() ?? "";
+  return row[key].toISOString();
 }
 
 /**
@@ -601,6 +610,19 @@ export async function listMessagesPage(
   await getTicket(deps, actor, ticketId);
   return pageById(page, (p) => repo.listMessages(deps.db, ticketId, isStaff(actor), p));
 }
+
+/**
+ * A ticket's SLA targets, the current one of each kind, with their state at
+ * `now` (staff only: customers never see service levels).
+ */
+export async function getTicketSla(deps: Deps, actor: Actor, ticketId: number, now = new Date()) {
+  const ticket = await getTicket(deps, actor, ticketId);
+  if (!isStaff(actor)) return [];
+  const rows = await repo.listSlaTargets(deps.db, ticket.id);
+  return currentTargets(rows).map((t) => ({ ...t, state: targetState(t, now) }));
+}
+
+export type TicketSla = Awaited<ReturnType<typeof getTicketSla>>;
 
 /** A ticket's audit trail, oldest first (staff only). */
 export async function listEvents(deps: Deps, actor: Actor, ticketId: number) {

@@ -74,6 +74,7 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/admin/email")) id = 999_999;
         else if (pattern.startsWith("/admin/rules")) id = 999_999;
         else if (pattern.startsWith("/messages")) id = 999_999;
+        else if (pattern.startsWith("/admin/sla")) id = 999_999;
         else if (pattern.startsWith("/api/v1/users")) id = owner.id;
         else if (pattern.startsWith("/account/tokens") || pattern.startsWith("/api/v1/tokens/"))
           id = (await createToken(deps, owner, { name: "matrix" })).record.id;
@@ -488,6 +489,14 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /admin/rules/:id/enabled": { ...ADMIN_POST, admin: 404 },
   "POST /admin/rules/:id/move": { ...ADMIN_POST, admin: 404 },
   "POST /admin/rules/:id/delete": { ...ADMIN_POST, admin: 404 },
+  // SLA calendars and policies: admins only; a missing calendar or priority is 404, an empty form 422.
+  "GET /admin/sla": ADMIN_PAGE,
+  "GET /admin/sla/calendars/new": ADMIN_PAGE,
+  "POST /admin/sla/calendars": { ...ADMIN_POST, admin: 422 },
+  "GET /admin/sla/calendars/:id": { ...ADMIN_PAGE, admin: 404 },
+  "POST /admin/sla/calendars/:id": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/calendars/:id/default": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/policies/:priority": { ...ADMIN_POST, admin: 404 },
 
   // The API reference is public documentation.
   "GET /api/docs": { anonymous: 200, customer: 200 },

@@ -31,6 +31,9 @@ const NOTICES: Record<string, string> = {
   "rule-saved": "Rule saved.",
   "rule-deleted": "Rule deleted.",
   "token-revoked": "Token revoked. Requests using it are refused from now on.",
+  "calendar-saved": "Calendar saved. Due times of open tickets are being recomputed.",
+  "calendar-default": "Default calendar changed.",
+  "policy-saved": "SLA policy saved. Due times of open tickets are being recomputed.",
 };
 
 export function pageContext(req: FastifyRequest, reply: FastifyReply): PageContext {

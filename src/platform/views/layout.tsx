@@ -137,6 +137,11 @@ export function Layout({
                   Email
                 </NavLink>
               )}
+              {isAdmin(actor) && (
+                <NavLink ctx={ctx} href="/admin/sla" section>
+                  SLA
+                </NavLink>
+              )}
             </nav>
           )}
           <div class="account">

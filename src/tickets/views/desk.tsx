@@ -5,10 +5,11 @@ import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
 import { PRIORITIES, STATUSES } from "../lifecycle.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "../queues.ts";
+import { queueState } from "../sla.ts";
 import type { Sort } from "../tickets.schemas.ts";
 import { SEARCH_MAX, SORTS } from "../tickets.schemas.ts";
 import type { TicketListItem } from "../tickets.service.ts";
-import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
+import { PRIORITY_LABELS, PriorityBadge, SlaBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
 
 export const DEFAULT_QUEUE: QueueName = "unassigned";
 export const DEFAULT_SORT: Sort = "-updatedAt";
@@ -20,6 +21,7 @@ export const SORT_LABELS: Record<Sort, string> = {
   createdAt: "Oldest first",
   "-priority": "Most urgent first",
   priority: "Least urgent first",
+  dueAt: "SLA due first (running clocks only)",
 };
 
 /** The desk's query parameters as they appear in the URL ("" when unset). */
@@ -218,6 +220,17 @@ function FilterForm({
   );
 }
 
+/** The earliest running SLA target of a row: its state and due time, or nothing. */
+function SlaCell({ ticket, now }: { ticket: TicketListItem; now: Date }) {
+  const state = queueState(ticket, now);
+  if (!state || !ticket.slaDueAt) return <span class="muted">—</span>;
+  return (
+    <>
+      <SlaBadge state={state} /> <Time date={ticket.slaDueAt} now={now} />
+    </>
+  );
+}
+
 function TicketTable({
   filters,
   tickets,
@@ -240,6 +253,7 @@ function TicketTable({
           <th scope="col">Status</th>
           <th scope="col">Priority</th>
           <th scope="col">Assignee</th>
+          <th scope="col">SLA due</th>
           <th scope="col">Updated</th>
         </tr>
       </thead>
@@ -270,6 +284,9 @@ function TicketTable({
               <PriorityBadge priority={t.priority} />
             </td>
             <td class="assignee">{t.assigneeName ?? <span class="muted">Unassigned</span>}</td>
+            <td class="sla">
+              <SlaCell ticket={t} now={now} />
+            </td>
             <td class="updated">
               <Time date={t.updatedAt} now={now} />
             </td>

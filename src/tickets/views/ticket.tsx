@@ -1,3 +1,4 @@
+import { Fragment } from "preact";
 import { type Actor, isStaff } from "../../accounts/index.ts";
 import { renderMarkdown } from "../../lib/markdown.ts";
 import type { PageContext } from "../../platform/views/context.ts";
@@ -5,9 +6,10 @@ import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/fo
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
 import { isEditable, PRIORITIES, STATUSES } from "../lifecycle.ts";
+import { SLA_KIND_LABELS } from "../sla.ts";
 import { CONTENT_MAX } from "../tickets.schemas.ts";
 import type { TicketView } from "../tickets.service.ts";
-import { PRIORITY_LABELS, PriorityBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
+import { PRIORITY_LABELS, PriorityBadge, SlaBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
 import { AttachmentsField } from "./new-ticket.tsx";
 import { QuotedText } from "./quoted.tsx";
 
@@ -424,6 +426,37 @@ function CcPanel({
   );
 }
 
+/** The ticket's SLA targets: state and when each is due or was met (staff only). */
+function ServiceLevel({ view }: { view: TicketView }) {
+  if (view.sla.length === 0) return null;
+  return (
+    <section class="panel" aria-labelledby="sla-heading">
+      <h2 id="sla-heading">Service level</h2>
+      <dl class="sla-targets">
+        {view.sla.map((t) => (
+          <Fragment key={t.id}>
+            <dt>{SLA_KIND_LABELS[t.kind]}</dt>
+            <dd data-sla={t.kind}>
+              <SlaBadge state={t.state} />{" "}
+              {t.metAt ? (
+                <>
+                  met <Time date={t.metAt} />
+                </>
+              ) : t.dueAt ? (
+                <>
+                  due <Time date={t.dueAt} />
+                </>
+              ) : (
+                <span class="muted">clock stopped while pending</span>
+              )}
+            </dd>
+          </Fragment>
+        ))}
+      </dl>
+    </section>
+  );
+}
+
 /** Staff: automatic replies to these addresses were suppressed (a possible mail loop). */
 function LoopNotice({ view }: { view: TicketView }) {
   const addresses = [
@@ -525,6 +558,7 @@ export function TicketPage({
           ) : (
             <RequesterControls ctx={ctx} view={view} />
           )}
+          {staff && <ServiceLevel view={view} />}
           <CcPanel ctx={ctx} view={view} form={ccForm} />
           {staff && <Timeline view={view} />}
         </aside>

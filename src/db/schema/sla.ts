@@ -1,0 +1,163 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { ticketPriority, tickets } from "./tickets.ts";
+
+/**
+ * Business-hours calendars (src/sla). Periods and holidays are validated data
+ * (sla/business-time.ts `Period[]`, `Holiday[]`), stored as JSONB. One is the
+ * default (24/7, created on first use when none exists).
+ *
+ * Teams (issue 14, built separately): a team chooses a calendar through its
+ * policies or a `calendar_id` on `teams`; nothing here needs to change.
+ */
+export const slaCalendars = pgTable(
+  "sla_calendars",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    name: text().notNull(),
+    timeZone: text().notNull(),
+    periods: jsonb().notNull().default(sql`'[]'::jsonb`),
+    holidays: jsonb().notNull().default(sql`'[]'::jsonb`),
+    isDefault: boolean().notNull().default(false),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("sla_calendars_name_idx").on(sql`lower(${t.name})`),
+    // At most one default.
+    uniqueIndex("sla_calendars_default_idx").on(t.isDefault).where(sql`${t.isDefault}`),
+  ],
+);
+
+/**
+ * SLA policies: targets in business minutes per priority, on a calendar.
+ * Today one policy per priority. Teams seam: add `team_id` (nullable, null =
+ * every team) and make the unique index (priority, team_id) NULLS NOT
+ * DISTINCT; sla.service `choosePolicy` then prefers the ticket's team's policy.
+ */
+export const slaPolicies = pgTable(
+  "sla_policies",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    priority: ticketPriority().notNull(),
+    calendarId: integer()
+      .notNull()
+      .references(() => slaCalendars.id),
+    /** Targets in business minutes; null: no such target. */
+    firstResponseMinutes: integer(),
+    nextResponseMinutes: integer(),
+    resolutionMinutes: integer(),
+    /** A near breach is notified when this share of a target has elapsed. */
+    warnPercent: integer().notNull().default(80),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("sla_policies_priority_idx").on(t.priority)],
+);
+
+export const slaTargetKind = pgEnum("sla_target_kind", [
+  "first_response",
+  "next_response",
+  "resolution",
+]);
+
+/**
+ * One SLA clock of a ticket. Written by the SLA reaction in the transaction
+ * of the ticket change (src/sla/sla.reaction.ts). A next-response target gets a
+ * new row per customer message that waits for an answer, so met or breached
+ * stays recorded per occurrence for reports.
+ *
+ * The clock runs in business time from `resumed_at`; while the ticket is
+ * pending it is paused (`paused_at` set, `due_at` null) and `used_ms` holds
+ * the business time already spent.
+ */
+export const ticketSlaTargets = pgTable(
+  "ticket_sla_targets",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    ticketId: integer()
+      .notNull()
+      .references(() => tickets.id, { onDelete: "cascade" }),
+    kind: slaTargetKind().notNull(),
+    calendarId: integer()
+      .notNull()
+      .references(() => slaCalendars.id),
+    /** The target in business minutes. */
+    targetMinutes: integer().notNull(),
+    warnPercent: integer().notNull(),
+    startedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    /** When the clock last started running (the start, or the end of the last pause). */
+    resumedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    /** Business milliseconds spent before `resumed_at`. */
+    usedMs: bigint({ mode: "number" }).notNull().default(0),
+    pausedAt: timestamp({ withTimezone: true, precision: 3 }),
+    /** When the target runs out, and when it is nearly out; null while paused or met. */
+    dueAt: timestamp({ withTimezone: true, precision: 3 }),
+    warnAt: timestamp({ withTimezone: true, precision: 3 }),
+    metAt: timestamp({ withTimezone: true, precision: 3 }),
+    breachedAt: timestamp({ withTimezone: true, precision: 3 }),
+    nearBreachNotified: boolean().notNull().default(false),
+    breachNotified: boolean().notNull().default(false),
+  },
+  (t) => [
+    // A ticket's targets in order (the reaction), and the recomputation's walk ticket by ticket.
+    index("ticket_sla_targets_ticket_idx").on(t.ticketId, t.id),
+    // Running clocks by due time: the "due first" queue, the breach scheduler
+    // and the recomputation walk only these.
+    index("ticket_sla_targets_running_due_idx")
+      .on(t.dueAt, t.ticketId)
+      .where(sql`${t.metAt} is null and ${t.dueAt} is not null`),
+    index("ticket_sla_targets_running_warn_idx")
+      .on(t.warnAt)
+      .where(sql`${t.metAt} is null and ${t.warnAt} is not null and not ${t.nearBreachNotified}`),
+  ],
+);
+
+/**
+ * Each ticket with a running clock and the earliest due time among them: what
+ * the "due first" queue walks (one row per ticket, so keyset pages are
+ * stable). Kept by the SLA reaction with the targets, in the same transaction.
+ */
+export const ticketSlaDue = pgTable(
+  "ticket_sla_due",
+  {
+    ticketId: integer()
+      .primaryKey()
+      .references(() => tickets.id, { onDelete: "cascade" }),
+    dueAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    /** The earliest near-breach instant among them. */
+    warnAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    /** Whether one of them was notified as nearly due, or as breached, by the scheduler. */
+    nearBreach: boolean().notNull().default(false),
+    breached: boolean().notNull().default(false),
+  },
+  (t) => [index("ticket_sla_due_idx").on(t.dueAt, t.ticketId)],
+);
+
+/**
+ * Background work of the SLA feature, claimed with a lease like time rules:
+ * `recompute` (due times of running clocks after a calendar or policy change,
+ * resumed from `after_id` after a crash) and `notify` (the single row the
+ * near-breach and breach pass holds while it runs).
+ */
+export const slaJobs = pgTable("sla_jobs", {
+  name: text().primaryKey(),
+  /** Set when work is wanted; cleared when a pass finished it. */
+  requestedAt: timestamp({ withTimezone: true, precision: 3 }),
+  /** recompute: the last ticket whose clocks are done (it walks ticket by ticket). */
+  afterId: integer().notNull().default(0),
+  leaseUntil: timestamp({ withTimezone: true, precision: 3 }),
+  leaseToken: text(),
+  finishedAt: timestamp({ withTimezone: true, precision: 3 }),
+});

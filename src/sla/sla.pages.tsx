@@ -1,0 +1,112 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Deps } from "../deps.ts";
+import { NotFound } from "../lib/errors.ts";
+import { parseId } from "../lib/ids.ts";
+import { requireAdmin } from "../platform/auth.ts";
+import { attempt, formFields } from "../platform/forms.ts";
+import { pageContext } from "../platform/views/context.ts";
+import { emptyForm, type FormState } from "../platform/views/forms.tsx";
+import { PRIORITIES, type Priority } from "../tickets/lifecycle.ts";
+import { calendarOf, calendarToForm } from "./sla.schemas.ts";
+import * as sla from "./sla.service.ts";
+import { CalendarFormPage, SlaPage } from "./views/sla.tsx";
+
+const TIME_ZONES: readonly string[] = Intl.supportedValuesOf("timeZone");
+
+function calendarId(raw: string): number {
+  const id = parseId(raw);
+  if (id === undefined) throw new NotFound("calendar");
+  return id;
+}
+
+/** The SLA admin pages: calendars and the policy of each priority (admins only). */
+export async function slaPages(app: FastifyInstance, deps: Deps) {
+  async function renderSla(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    refused?: { priority: Priority; form: FormState },
+  ) {
+    const actor = requireAdmin(req);
+    const settings = await sla.getSlaSettings(deps, actor);
+    return reply.render(
+      <SlaPage ctx={pageContext(req, reply)} {...settings} refused={refused} />,
+      refused ? 422 : undefined,
+    );
+  }
+
+  app.get("/admin/sla", async (req, reply) => renderSla(req, reply));
+
+  app.get("/admin/sla/calendars/new", async (req, reply) => {
+    requireAdmin(req);
+    const form = emptyForm<Record<string, string>>({
+      timeZone: "UTC",
+      hours1: "09:00-17:00",
+      hours2: "09:00-17:00",
+      hours3: "09:00-17:00",
+      hours4: "09:00-17:00",
+      hours5: "09:00-17:00",
+    });
+    return reply.render(
+      <CalendarFormPage
+        ctx={pageContext(req, reply)}
+        id={undefined}
+        form={form}
+        timeZones={TIME_ZONES}
+      />,
+    );
+  });
+
+  app.get("/admin/sla/calendars/:id", async (req, reply) => {
+    const actor = requireAdmin(req);
+    const id = calendarId((req.params as { id: string }).id);
+    const row = await sla.getCalendar(deps, actor, id);
+    const form = emptyForm(calendarToForm({ name: row.name, ...calendarOf(row) }));
+    return reply.render(
+      <CalendarFormPage ctx={pageContext(req, reply)} id={id} form={form} timeZones={TIME_ZONES} />,
+    );
+  });
+
+  async function saveCalendar(req: FastifyRequest, reply: FastifyReply, id: number | undefined) {
+    const actor = requireAdmin(req);
+    const values = formFields(req);
+    const result = await attempt(() => sla.saveCalendar(deps, actor, values, id));
+    if (!result.ok) {
+      return reply.render(
+        <CalendarFormPage
+          ctx={pageContext(req, reply)}
+          id={id}
+          form={{ values, errors: result.errors, message: result.message }}
+          timeZones={TIME_ZONES}
+        />,
+        422,
+      );
+    }
+    return reply.redirect("/admin/sla?notice=calendar-saved", 303);
+  }
+
+  app.post("/admin/sla/calendars", async (req, reply) => saveCalendar(req, reply, undefined));
+  app.post("/admin/sla/calendars/:id", async (req, reply) =>
+    saveCalendar(req, reply, calendarId((req.params as { id: string }).id)),
+  );
+
+  app.post("/admin/sla/calendars/:id/default", async (req, reply) => {
+    const actor = requireAdmin(req);
+    await sla.makeDefaultCalendar(deps, actor, calendarId((req.params as { id: string }).id));
+    return reply.redirect("/admin/sla?notice=calendar-default", 303);
+  });
+
+  app.post("/admin/sla/policies/:priority", async (req, reply) => {
+    const actor = requireAdmin(req);
+    const priority = (req.params as { priority: string }).priority;
+    if (!(PRIORITIES as readonly string[]).includes(priority)) throw new NotFound("priority");
+    const values = formFields(req);
+    const result = await attempt(() => sla.savePolicy(deps, actor, priority as Priority, values));
+    if (!result.ok) {
+      return renderSla(req, reply, {
+        priority: priority as Priority,
+        form: { values, errors: result.errors, message: result.message },
+      });
+    }
+    return reply.redirect("/admin/sla?notice=policy-saved", 303);
+  });
+}

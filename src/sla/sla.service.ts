@@ -1,0 +1,395 @@
+import { type Actor, isAdmin } from "../accounts/index.ts";
+import type { Tx } from "../db/client.ts";
+import type { Deps } from "../deps.ts";
+import type { DomainEvent, TicketSnapshot } from "../events/events.ts";
+import { Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import type { Priority } from "../tickets/lifecycle.ts";
+import { ALWAYS, type Calendar } from "./business-time.ts";
+import {
+  type Clock,
+  meetClock,
+  pauseClock,
+  reopenClock,
+  resumeClock,
+  retarget,
+  startClock,
+} from "./clock.ts";
+import { runSlaRecompute } from "./scheduler.ts";
+import * as repo from "./sla.repo.ts";
+import {
+  type CalendarForm,
+  calendarOf,
+  parseCalendarForm,
+  parsePolicyForm,
+  TARGET_KINDS,
+  type TargetKind,
+} from "./sla.schemas.ts";
+
+/**
+ * SLA clocks (issue 14): calendars and policies, edited by admins; per-ticket
+ * targets kept by an in-transaction reaction to ticket events (sla.reaction.ts),
+ * notified and recomputed by scheduled work (scheduler.ts).
+ */
+
+export type CalendarRow = repo.CalendarRow;
+export type PolicyRow = repo.PolicyRow;
+
+const recomputing = new WeakMap<object, Promise<unknown>>();
+
+/**
+ * Starts the recomputation on this node now, without waiting for it (the
+ * request that asked for it returns at once); the scheduler on every node
+ * also picks it up, and the lease lets one node do it.
+ */
+function recomputeSoon(deps: Deps): void {
+  const running = (recomputing.get(deps.db) ?? Promise.resolve())
+    .then(() => runSlaRecompute(deps))
+    .then((result) => {
+      if (result.clocks > 0) deps.log.info(result, "SLA due times recomputed");
+    })
+    .catch((error: unknown) => deps.log.error({ err: error }, "SLA recomputation failed"));
+  recomputing.set(deps.db, running);
+}
+
+/** Waits for recomputations this node started (tests; shutdown). */
+export async function recomputationsSettled(deps: Deps): Promise<void> {
+  await recomputing.get(deps.db);
+}
+
+function requireAdmin(actor: Actor): void {
+  if (!isAdmin(actor)) throw new Forbidden("Only admins manage SLA calendars and policies.");
+}
+
+/** The default calendar, created (24/7, UTC) the first time it is asked for. */
+export async function defaultCalendar(
+  deps: Deps,
+  db: Tx | Deps["db"] = deps.db,
+): Promise<CalendarRow> {
+  const found = await repo.findDefaultCalendar(db);
+  if (found) return found;
+  await repo.insertDefaultCalendar(db, {
+    name: "24/7",
+    timeZone: ALWAYS.timeZone,
+    periods: ALWAYS.periods,
+    holidays: [],
+  });
+  const created = await repo.findDefaultCalendar(db);
+  if (!created) throw new Error("no default calendar after creating it");
+  return created;
+}
+
+/** Admins: every calendar (the default first created if missing) and the policies. */
+export async function getSlaSettings(deps: Deps, actor: Actor) {
+  requireAdmin(actor);
+  await defaultCalendar(deps);
+  const [calendars, policies, recompute] = await Promise.all([
+    repo.listCalendars(deps.db),
+    repo.listPolicies(deps.db),
+    repo.jobState(deps.db, "recompute"),
+  ]);
+  return { calendars, policies, recomputing: recompute?.requestedAt != null };
+}
+
+export async function getCalendar(deps: Deps, actor: Actor, id: number): Promise<CalendarRow> {
+  requireAdmin(actor);
+  const row = await repo.findCalendar(deps.db, id);
+  if (!row) throw new NotFound("calendar", id);
+  return row;
+}
+
+/**
+ * Creates (no `id`) or changes a calendar from its form. Refused field by
+ * field: an unknown time zone, a malformed period or date, and a calendar with
+ * no working hours. A change recomputes the due times of running clocks in
+ * the background.
+ */
+export async function saveCalendar(
+  deps: Deps,
+  actor: Actor,
+  form: CalendarForm,
+  id?: number,
+): Promise<CalendarRow> {
+  requireAdmin(actor);
+  if (id !== undefined && !(await repo.findCalendar(deps.db, id)))
+    throw new NotFound("calendar", id);
+  const parsed = parseCalendarForm(form);
+  if (!parsed.ok) throw new Invalid(parsed.errors);
+  const row = await deps.db.transaction(async (tx) => {
+    if (await repo.calendarNameTaken(tx, parsed.name, id)) {
+      throw Invalid.field("name", "is taken by another calendar");
+    }
+    const values = { name: parsed.name, ...parsed.calendar };
+    if (id === undefined) return repo.insertCalendar(tx, values);
+    const updated = await repo.updateCalendar(tx, id, values);
+    if (!updated) throw new NotFound("calendar", id);
+    await repo.requestRecompute(tx);
+    return updated;
+  });
+  if (id !== undefined) recomputeSoon(deps);
+  return row;
+}
+
+/** Makes a calendar the default (teams without their own use it). */
+export async function makeDefaultCalendar(deps: Deps, actor: Actor, id: number): Promise<void> {
+  requireAdmin(actor);
+  await deps.db.transaction(async (tx) => {
+    if (!(await repo.findCalendar(tx, id))) throw new NotFound("calendar", id);
+    await repo.setDefaultCalendar(tx, id);
+  });
+}
+
+/**
+ * Sets the SLA policy of a priority from its form (targets optional, in
+ * minutes or hours, on a calendar); all targets empty removes it. Running
+ * clocks are recomputed in the background.
+ */
+export async function savePolicy(
+  deps: Deps,
+  actor: Actor,
+  priority: Priority,
+  form: Record<string, string>,
+): Promise<void> {
+  requireAdmin(actor);
+  const parsed = parsePolicyForm(form);
+  if (!parsed.ok) throw new Invalid(parsed.errors);
+  const v = parsed.values;
+  await deps.db.transaction(async (tx) => {
+    if (!(await repo.findCalendar(tx, v.calendarId)))
+      throw Invalid.field("calendarId", "must be chosen");
+    if (
+      v.firstResponseMinutes === null &&
+      v.nextResponseMinutes === null &&
+      v.resolutionMinutes === null
+    ) {
+      await repo.deletePolicy(tx, priority);
+    } else await repo.upsertPolicy(tx, { priority, ...v });
+    await repo.requestRecompute(tx);
+  });
+  recomputeSoon(deps);
+}
+
+// --- the clocks of a ticket (the in-transaction reaction) ---
+
+/** Which policy applies to a ticket. Teams seam: prefer the policy of `ticket.teamId` here. */
+async function choosePolicy(tx: Tx, ticket: Pick<TicketSnapshot, "priority">) {
+  return repo.findPolicy(tx, ticket.priority);
+}
+
+function minutesFor(policy: repo.PolicyRow, kind: TargetKind): number | null {
+  if (kind === "first_response") return policy.firstResponseMinutes;
+  if (kind === "next_response") return policy.nextResponseMinutes;
+  return policy.resolutionMinutes;
+}
+
+function clockOf(row: repo.TargetRow): Clock {
+  return {
+    targetMinutes: row.targetMinutes,
+    warnPercent: row.warnPercent,
+    resumedAt: row.resumedAt,
+    usedMs: row.usedMs,
+    pausedAt: row.pausedAt,
+    dueAt: row.dueAt,
+    warnAt: row.warnAt,
+    metAt: row.metAt,
+    breachedAt: row.breachedAt,
+  };
+}
+
+/** One ticket's targets while its events are applied: loaded once, written when changed. */
+class TicketClocks {
+  readonly #calendars = new Map<number, Calendar>();
+  constructor(
+    readonly tx: Tx,
+    readonly rows: repo.TargetRow[],
+  ) {}
+
+  current(kind: TargetKind): repo.TargetRow | undefined {
+    return this.rows.findLast((r) => r.kind === kind);
+  }
+
+  async calendar(id: number): Promise<Calendar> {
+    let cal = this.#calendars.get(id);
+    if (!cal) {
+      const row = await repo.findCalendar(this.tx, id);
+      cal = row ? calendarOf(row) : ALWAYS;
+      this.#calendars.set(id, cal);
+    }
+    return cal;
+  }
+
+  async start(
+    ticketId: number,
+    kind: TargetKind,
+    at: Date,
+    policy: { policy: repo.PolicyRow; calendar: CalendarRow },
+  ) {
+    const minutes = minutesFor(policy.policy, kind);
+    if (minutes === null) return;
+    const calendar = calendarOf(policy.calendar);
+    this.#calendars.set(policy.calendar.id, calendar);
+    const clock = startClock(
+      calendar,
+      { targetMinutes: minutes, warnPercent: policy.policy.warnPercent },
+      at,
+    );
+    this.rows.push(
+      await repo.insertTarget(this.tx, {
+        ticketId,
+        kind,
+        calendarId: policy.calendar.id,
+        startedAt: at,
+        ...clock,
+      }),
+    );
+  }
+
+  /** Applies `move` to a target and writes it back when it changed. */
+  async move(row: repo.TargetRow, move: (cal: Calendar, clock: Clock) => Clock): Promise<void> {
+    const before = clockOf(row);
+    const after = move(await this.calendar(row.calendarId), before);
+    if (after === before) return;
+    Object.assign(row, after);
+    await repo.updateTarget(this.tx, row.id, after);
+  }
+}
+
+function eventTime(event: DomainEvent): Date {
+  return event.type === "ticket.created" ? event.ticket.createdAt : event.ticket.updatedAt;
+}
+
+/**
+ * Keeps a ticket's SLA targets in step with what happened to it, in the
+ * transaction of the change:
+ * - created: first-response and resolution clocks start (if the policy has them);
+ * - a public staff reply meets the first response and the running next response;
+ *   a customer message after the first response starts a next-response clock;
+ * - pending pauses every running clock, back to open/new resumes them with the
+ *   business time they had left; solved meets the resolution (reopened: resumes);
+ * - a priority change applies that priority's policy to the clocks not met.
+ */
+export async function applyTicketEvents(
+  _deps: Deps,
+  tx: Tx,
+  events: readonly DomainEvent[],
+): Promise<void> {
+  const byTicket = new Map<number, DomainEvent[]>();
+  for (const e of events) byTicket.set(e.ticket.id, [...(byTicket.get(e.ticket.id) ?? []), e]);
+  for (const [ticketId, list] of byTicket) {
+    // A ticket created in this write has no clocks yet: one query less on every creation.
+    const fresh = list[0]?.type === "ticket.created";
+    const clocks = new TicketClocks(tx, fresh ? [] : await repo.listTargets(tx, ticketId));
+    let touched = false;
+    for (const event of list) {
+      touched = (await applyEvent(clocks, event)) || touched;
+    }
+    if (touched) await repo.refreshTicketDue(tx, ticketId);
+  }
+}
+
+async function applyEvent(clocks: TicketClocks, event: DomainEvent): Promise<boolean> {
+  const at = eventTime(event);
+  const ticketId = event.ticket.id;
+  const open = (kind: TargetKind) => {
+    const row = clocks.current(kind);
+    return row && row.metAt === null ? row : undefined;
+  };
+  switch (event.type) {
+    case "ticket.created": {
+      const policy = await choosePolicy(clocks.tx, event.ticket);
+      if (!policy) return false;
+      await clocks.start(ticketId, "first_response", at, policy);
+      await clocks.start(ticketId, "resolution", at, policy);
+      return true;
+    }
+    case "message.created": {
+      if (event.message.internal) return false;
+      const fromCustomer = event.byRequester || event.authorRole === "customer";
+      if (!fromCustomer) {
+        let changed = false;
+        for (const kind of ["first_response", "next_response"] as const) {
+          const row = open(kind);
+          if (row) {
+            await clocks.move(row, (cal, c) => meetClock(cal, c, at));
+            changed = true;
+          }
+        }
+        return changed;
+      }
+      if (open("first_response") || open("next_response")) return false;
+      const policy = await choosePolicy(clocks.tx, event.ticket);
+      if (!policy || policy.policy.nextResponseMinutes === null) return false;
+      await clocks.start(ticketId, "next_response", at, policy);
+      return true;
+    }
+    case "ticket.status_changed": {
+      const { from, to } = event.change;
+      let changed = false;
+      for (const row of [...clocks.rows]) {
+        if (row !== clocks.current(row.kind)) continue;
+        if (to === "pending" || to === "closed" || to === "solved") {
+          const move =
+            row.kind === "resolution" && to !== "pending"
+              ? (cal: Calendar, c: Clock) => meetClock(cal, c, at)
+              : (cal: Calendar, c: Clock) => pauseClock(cal, c, at);
+          if (row.metAt === null) {
+            await clocks.move(row, move);
+            changed = true;
+          }
+        } else if (from === "pending" || from === "solved") {
+          // Back to work: paused clocks resume; a resolution met by solving runs again.
+          if (row.kind === "resolution" && row.metAt !== null && from === "solved") {
+            await clocks.move(row, (cal, c) => reopenClock(cal, c, at));
+            changed = true;
+          } else if (row.metAt === null && row.pausedAt !== null) {
+            await clocks.move(row, (cal, c) => resumeClock(cal, c, at));
+            changed = true;
+          }
+        }
+      }
+      return changed;
+    }
+    case "ticket.updated": {
+      if (!event.changes.priority) return false;
+      const policy = await choosePolicy(clocks.tx, event.ticket);
+      let changed = false;
+      for (const kind of TARGET_KINDS) {
+        const row = open(kind);
+        const minutes = policy ? minutesFor(policy.policy, kind) : null;
+        if (row && (minutes === null || !policy)) {
+          await repo.deleteTarget(clocks.tx, row.id);
+          clocks.rows.splice(clocks.rows.indexOf(row), 1);
+          changed = true;
+        } else if (row && policy && minutes !== null) {
+          const calendar = calendarOf(policy.calendar);
+          await clocks.move(row, (_cal, c) =>
+            retarget(calendar, c, {
+              targetMinutes: minutes,
+              warnPercent: policy.policy.warnPercent,
+            }),
+          );
+          await repo.updateTarget(clocks.tx, row.id, { calendarId: policy.calendar.id });
+          changed = true;
+        } else if (
+          !row &&
+          policy &&
+          minutes !== null &&
+          kind !== "next_response" &&
+          !clocks.current(kind)
+        ) {
+          // A target the old priority did not have: counted from the ticket's creation.
+          const firstAnswered = kind === "first_response" && event.ticket.status !== "new";
+          if (firstAnswered || ["solved", "closed"].includes(event.ticket.status)) continue;
+          await clocks.start(ticketId, kind, event.ticket.createdAt, policy);
+          const started = clocks.current(kind);
+          if (started && event.ticket.status === "pending") {
+            await clocks.move(started, (cal, c) => pauseClock(cal, c, at));
+          }
+          changed = true;
+        }
+      }
+      return changed;
+    }
+    default:
+      return false;
+  }
+}
