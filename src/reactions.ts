@@ -1,3 +1,4 @@
+import { autoAssignment } from "./assignment/assignment.reaction.ts";
 import type { Deps } from "./deps.ts";
 import { mailNotifications } from "./email/notifications.ts";
 import { EventBus } from "./events/bus.ts";
@@ -11,10 +12,14 @@ import { ruleTriggers } from "./rules/engine.ts";
  * in its own folder (see docs/ARCHITECTURE.md, "Adding a reaction").
  */
 export function composeReactions(): EventBus<Deps> {
-  return new EventBus<Deps>()
-    .subscribe(mailNotifications)
-    .subscribe(ruleTriggers)
-    .subscribe(new LiveFanout());
+  return (
+    new EventBus<Deps>()
+      .subscribe(mailNotifications)
+      .subscribe(ruleTriggers)
+      // After the rules, which may route the ticket to a team first.
+      .subscribe(autoAssignment)
+      .subscribe(new LiveFanout())
+  );
 }
 
 /** Deps with the composed reactions: what the server, the CLI and tests run services with. */

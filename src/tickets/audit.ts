@@ -8,6 +8,7 @@ const AUDIT_KIND: Record<keyof FieldChanges, string> = {
   status: "status",
   priority: "priority",
   assigneeId: "assignee",
+  teamId: "team",
 };
 
 function text(value: unknown): string | null {

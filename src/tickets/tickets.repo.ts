@@ -1,10 +1,23 @@
-import { and, asc, desc, eq, getTableColumns, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  inArray,
+  isNull,
+  notInArray,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Executor } from "../db/client.ts";
 import {
   attachments,
   messages,
   SEARCH_CONFIG,
+  teams,
   ticketEvents,
   tickets,
   users,
@@ -70,7 +83,7 @@ export async function lockTicket(db: Executor, id: number): Promise<TicketRow | 
 export async function updateTicket(
   db: Executor,
   id: number,
-  change: Partial<Pick<TicketRow, "status" | "priority" | "assigneeId">>,
+  change: Partial<Pick<TicketRow, "status" | "priority" | "assigneeId" | "teamId">>,
   reply?: { content: string; by: "customer" | "agent" },
 ): Promise<TicketRow> {
   const [row] = await db
@@ -209,6 +222,7 @@ export async function findAttachment(db: Executor, id: number) {
     .select({
       attachment: attachments,
       requesterId: tickets.requesterId,
+      teamId: tickets.teamId,
       internal: sql<boolean>`coalesce(${messages.internal}, false)`,
     })
     .from(attachments)
@@ -228,6 +242,10 @@ export interface TicketFilter {
   /** A user id, or null for unassigned. */
   assigneeId?: number | null | undefined;
   requesterId?: number | undefined;
+  /** Only these teams' tickets; null: only tickets without a team. */
+  teamIds?: readonly number[] | null | undefined;
+  /** Leave out these teams' tickets (restricted teams the viewer is not in). */
+  hiddenTeamIds?: readonly number[] | undefined;
   /** Words to find in titles and messages (web-search syntax: "phrase", -not, or). */
   search?: { text: string; includeInternal: boolean } | undefined;
   sort: SortKey;
@@ -268,6 +286,20 @@ function filterConditions(filter: TicketConditions): SQL[] {
     conditions.push(eq(tickets.assigneeId, filter.assigneeId));
   if (filter.requesterId !== undefined)
     conditions.push(eq(tickets.requesterId, filter.requesterId));
+  if (filter.teamIds === null) conditions.push(isNull(tickets.teamId));
+  else if (filter.teamIds !== undefined)
+    conditions.push(
+      filter.teamIds.length === 1
+        ? eq(tickets.teamId, filter.teamIds[0] as number)
+        : inArray(tickets.teamId, [...filter.teamIds]),
+    );
+  if (filter.hiddenTeamIds && filter.hiddenTeamIds.length > 0) {
+    const visible = or(
+      isNull(tickets.teamId),
+      notInArray(tickets.teamId, [...filter.hiddenTeamIds]),
+    );
+    if (visible) conditions.push(visible);
+  }
   if (filter.search)
     conditions.push(matchesSearch(filter.search.text, filter.search.includeInternal));
   return conditions;
@@ -316,12 +348,15 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
       requesterEmail: requesters.email,
       assigneeId: tickets.assigneeId,
       assigneeName: assignees.name,
+      teamId: tickets.teamId,
+      teamName: teams.name,
       createdAt: tickets.createdAt,
       updatedAt: tickets.updatedAt,
     })
     .from(tickets)
     .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
     .leftJoin(assignees, eq(assignees.id, tickets.assigneeId))
+    .leftJoin(teams, eq(teams.id, tickets.teamId))
     .where(and(...conditions))
     .orderBy(...order)
     .limit(filter.limit);

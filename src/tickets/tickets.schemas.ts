@@ -20,6 +20,8 @@ export const CreateTicketInput = Type.Object(
     priority: Type.Optional(PrioritySchema),
     /** Staff only: open the ticket for this customer (created if missing). */
     requesterEmail: Type.Optional(Email),
+    /** The team (customers: a team offered as a category on the new-ticket form). */
+    teamId: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -43,6 +45,8 @@ export const UpdateTicketInput = Type.Object(
     assigneeId: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()]),
     ),
+    /** Staff only: the ticket's team, or null for none. */
+    teamId: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -72,6 +76,7 @@ export const TicketJson = Type.Object(
     priority: PrioritySchema,
     requesterId: Id,
     assigneeId: Type.Union([Id, Type.Null()]),
+    teamId: Type.Union([Id, Type.Null()]),
     createdAt: Instant,
     updatedAt: Instant,
   },
@@ -96,7 +101,10 @@ export const EventJson = Type.Object(
     id: Id,
     ticketId: Id,
     actorId: Type.Union([Id, Type.Null()]),
-    kind: Type.String({ description: "created | status | priority | assignee | follow_up" }),
+    kind: Type.String({
+      description:
+        "created | status | priority | assignee | team | auto_assigned | follow_up | rule",
+    }),
     from: Type.Union([Type.String(), Type.Null()]),
     to: Type.Union([Type.String(), Type.Null()]),
     createdAt: Instant,
@@ -117,6 +125,12 @@ export const TicketListQuery = Type.Object(
       Type.String({ pattern: "^([1-9][0-9]{0,9}|me|none)$", description: "A user id, me or none" }),
     ),
     requesterId: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
+    teamId: Type.Optional(
+      Type.String({
+        pattern: "^([1-9][0-9]{0,9}|mine|none)$",
+        description: "A team id, mine (the caller's teams) or none (no team)",
+      }),
+    ),
     q: Type.Optional(
       Type.String({
         maxLength: 200,

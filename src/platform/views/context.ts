@@ -29,6 +29,7 @@ const NOTICES: Record<string, string> = {
   "rule-saved": "Rule saved.",
   "rule-deleted": "Rule deleted.",
   "token-revoked": "Token revoked. Requests using it are refused from now on.",
+  "team-saved": "Teams saved.",
 };
 
 export function pageContext(req: FastifyRequest, reply: FastifyReply): PageContext {

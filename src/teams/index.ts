@@ -1,0 +1,12 @@
+// What other features may use from teams.
+
+export {
+  findTeam,
+  findTeamByName,
+  hiddenTeamIds,
+  hidesFrom,
+  listCategories,
+  listTeams,
+  type Team,
+  teamIdsOf,
+} from "./teams.service.ts";
