@@ -10,7 +10,9 @@ import type { AssignmentMode, TeamInput } from "./teams.schemas.ts";
 import * as teams from "./teams.service.ts";
 import { type TeamFormValues, TeamsPage } from "./views/teams.tsx";
 
+/** The team in the URL (admins only: others are refused before anything is looked up). */
 function teamId(req: FastifyRequest): number {
+  requireAdmin(req);
   const id = parseId((req.params as { id: string }).id);
   if (id === undefined) throw new NotFound("team");
   return id;
@@ -101,6 +103,7 @@ export async function teamsPages(app: FastifyInstance, deps: Deps) {
   app.get("/admin/teams", async (req, reply) => render(req, reply, requireAdmin(req)));
 
   app.post("/admin/teams", async (req, reply) => {
+    requireAdmin(req);
     const values = formValues(formFields(req));
     return change(req, reply, (actor) => teams.createTeam(deps, actor, toInput(values)), values);
   });
