@@ -17,6 +17,11 @@ export async function findRouting(db: Executor, ticketId: number) {
  * node's assignments in one team queue up here, so the round-robin cursor
  * moves one step at a time and open-ticket counts are read after the last
  * assignment committed.
+ *
+ * FOR NO KEY UPDATE, not FOR UPDATE: the ticket row that references the team
+ * already holds a KEY SHARE lock on it (the foreign key check), which FOR
+ * UPDATE conflicts with, so two creations would deadlock. NO KEY UPDATE is
+ * exclusive among assigners all the same and lets foreign key checks through.
  */
 export async function lockAssigningTeam(db: Executor, teamId: number) {
   const [row] = await db
@@ -29,7 +34,7 @@ export async function lockAssigningTeam(db: Executor, teamId: number) {
     })
     .from(teams)
     .where(and(eq(teams.id, teamId), ne(teams.assignment, "off")))
-    .for("update");
+    .for("no key update");
   return row;
 }
 
