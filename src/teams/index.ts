@@ -9,4 +9,5 @@ export {
   listTeams,
   type Team,
   teamIdsOf,
+  teamNames,
 } from "./teams.service.ts";

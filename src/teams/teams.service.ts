@@ -39,6 +39,12 @@ export async function listTeams(deps: Deps, actor: Actor): Promise<TeamWithMembe
   }));
 }
 
+/** Every team's name by id (staff only): one small query, for pages that name teams. */
+export async function teamNames(deps: Deps, actor: Actor): Promise<Map<number, string>> {
+  if (!isStaff(actor)) throw new Forbidden();
+  return new Map((await repo.listTeams(deps.db)).map((t) => [t.id, t.name]));
+}
+
 /** The teams offered as categories on the new-ticket form (anyone signed in). */
 export async function listCategories(deps: Deps): Promise<{ id: number; name: string }[]> {
   return (await repo.listTeams(deps.db))

@@ -229,15 +229,14 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   const ticket = await repo.findTicket(deps.db, id);
   if (!ticket || !(await canSee(deps.db, actor, ticket))) throw new NotFound("ticket", id);
   const staff = isStaff(actor);
-  const [messages, events, attachments, requester, teamList] = await Promise.all([
+  const [messages, events, attachments, requester, teamNames] = await Promise.all([
     repo.listMessages(deps.db, id, staff),
     staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
     repo.listAttachments(deps.db, id, staff),
     accounts.getUser(deps, actor, ticket.requesterId),
-    staff ? teams.listTeams(deps, actor) : Promise.resolve([]),
+    // Every team by id: the team control offers them, team events name them.
+    staff ? teams.teamNames(deps, actor) : Promise.resolve(new Map<number, string>()),
   ]);
-  // Every team by id: the team control offers them, team events name them.
-  const teamNames = new Map(teamList.map((t) => [t.id, t.name]));
   // The assignee and everyone assignee events name, in one lookup.
   const eventIds = events.flatMap((e) => (e.kind === "assignee" ? [e.fromValue, e.toValue] : []));
   const profiles = await accounts.findPublicProfiles(deps, [
