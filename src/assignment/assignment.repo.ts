@@ -2,18 +2,10 @@ import { and, asc, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { teamMembers, teams, tickets, users } from "../db/schema/index.ts";
 
-/** A ticket's routing: its team, assignee and status. */
-export async function findRouting(db: Executor, ticketId: number) {
-  const [row] = await db
-    .select({ teamId: tickets.teamId, assigneeId: tickets.assigneeId, status: tickets.status })
-    .from(tickets)
-    .where(eq(tickets.id, ticketId));
-  return row;
-}
-
 /**
- * The team row, locked until the transaction ends, when it assigns tickets
- * (undefined for a team with assignment off, which is left unlocked). Every
+ * A ticket's assignee and status with its team, whose row is locked until the
+ * transaction ends when the team assigns tickets (undefined for a ticket
+ * without such a team, whose team is left unlocked). Every
  * node's assignments in one team queue up here, so the round-robin cursor
  * moves one step at a time and open-ticket counts are read after the last
  * assignment committed.
@@ -23,18 +15,23 @@ export async function findRouting(db: Executor, ticketId: number) {
  * UPDATE conflicts with, so two creations would deadlock. NO KEY UPDATE is
  * exclusive among assigners all the same and lets foreign key checks through.
  */
-export async function lockAssigningTeam(db: Executor, teamId: number) {
+export async function lockRouting(db: Executor, ticketId: number) {
   const [row] = await db
     .select({
-      id: teams.id,
-      name: teams.name,
-      assignment: teams.assignment,
-      maxOpenPerAgent: teams.maxOpenPerAgent,
-      lastAssigneeId: teams.lastAssigneeId,
+      assigneeId: tickets.assigneeId,
+      status: tickets.status,
+      team: {
+        id: teams.id,
+        name: teams.name,
+        assignment: teams.assignment,
+        maxOpenPerAgent: teams.maxOpenPerAgent,
+        lastAssigneeId: teams.lastAssigneeId,
+      },
     })
-    .from(teams)
-    .where(and(eq(teams.id, teamId), ne(teams.assignment, "off")))
-    .for("no key update");
+    .from(tickets)
+    .innerJoin(teams, eq(teams.id, tickets.teamId))
+    .where(and(eq(tickets.id, ticketId), ne(teams.assignment, "off")))
+    .for("no key update", { of: teams });
   return row;
 }
 

@@ -43,11 +43,14 @@ export async function autoAssign(
   tx: Tx,
   ticketId: number,
 ): Promise<number | undefined> {
-  const routing = await repo.findRouting(tx, ticketId);
-  if (!routing || routing.teamId === null || routing.assigneeId !== null) return undefined;
-  if (!ACTIVE_STATUSES.includes(routing.status)) return undefined;
-  const team = await repo.lockAssigningTeam(tx, routing.teamId);
-  if (!team || team.assignment === "off") return undefined;
+  // The ticket as it is now (an earlier reaction may have assigned or moved it), and its
+  // team locked when it assigns.
+  const found = await repo.lockRouting(tx, ticketId);
+  if (!found || found.assigneeId !== null || !ACTIVE_STATUSES.includes(found.status)) {
+    return undefined;
+  }
+  const team = found.team;
+  if (team.assignment === "off") return undefined;
   const countUpTo =
     team.assignment === "fewest_open"
       ? Math.max(team.maxOpenPerAgent ?? 0, FEWEST_OPEN_COUNT_MAX)
@@ -60,8 +63,14 @@ export async function autoAssign(
     team.assignment === "round_robin"
       ? `round-robin in team ${team.name}`
       : `fewest open tickets in team ${team.name} (${chosen.open} open)`;
-  await assignWithReason(deps, tx, ticketId, chosen.id, reason);
-  return chosen.id;
+  const assigned = await assignWithReason(
+    deps,
+    tx,
+    ticketId,
+    { from: null, to: chosen.id },
+    reason,
+  );
+  return assigned ? chosen.id : undefined;
 }
 
 /**
@@ -79,7 +88,7 @@ export async function setAway(deps: Deps, actor: Actor, away: boolean): Promise<
           deps,
           tx,
           ticketId,
-          null,
+          { from: actor.id, to: null },
           `handed back to team ${team.name}: ${actor.name} is away`,
         );
       }

@@ -105,6 +105,29 @@ export async function updateTicket(
   return row;
 }
 
+/**
+ * Sets the assignee only while the ticket is still assigned to `from` and not
+ * closed; undefined when it was not (someone changed it first).
+ */
+export async function reassignIf(
+  db: Executor,
+  id: number,
+  change: { from: number | null; to: number | null },
+): Promise<TicketRow | undefined> {
+  const [row] = await db
+    .update(tickets)
+    .set({ assigneeId: change.to, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(tickets.id, id),
+        change.from === null ? isNull(tickets.assigneeId) : eq(tickets.assigneeId, change.from),
+        sql`${tickets.status} <> 'closed'`,
+      ),
+    )
+    .returning(ticketColumns);
+  return row;
+}
+
 export async function insertMessage(
   db: Executor,
   values: typeof messages.$inferInsert,

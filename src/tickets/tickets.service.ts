@@ -693,22 +693,31 @@ export async function listEvents(deps: Deps, actor: Actor, ticketId: number) {
 // --- automation ---
 
 /**
- * Assigns (or, with null, unassigns) a ticket as the automation account for
+ * Moves a ticket from assignee `from` to `to` as the automation account for
  * `reason`, which the audit trail keeps beside the assignee change (automatic
- * assignment, hand-back when an agent goes away). Inside the caller's transaction.
+ * assignment, hand-back when an agent goes away), inside the caller's
+ * transaction, which has already checked `to` (an active member of the team).
+ * Only while the ticket is still editable and still assigned to `from`, else it
+ * does nothing and returns undefined. One UPDATE instead of updateTicket's
+ * lock-check-update: this runs on every ticket created in an assigning team.
  */
 export async function assignWithReason(
   deps: Deps,
   tx: Tx,
   ticketId: number,
-  assigneeId: number | null,
+  change: { from: number | null; to: number | null },
   reason: string,
-): Promise<Ticket> {
+): Promise<Ticket | undefined> {
   const actor = await accounts.automationActor(tx);
+  const updated = await repo.reassignIf(tx, ticketId, change);
+  if (!updated) return undefined;
+  const events = changeEvents(actor, updated, { assigneeId: change });
   await repo.insertEvents(tx, [
     { ticketId, actorId: actor.id, kind: "auto_assign", toValue: reason },
+    ...auditRows(events),
   ]);
-  return updateTicket(deps, actor, ticketId, { assigneeId }, { tx });
+  await deps.events.record(deps, tx, events);
+  return updated;
 }
 
 /**
