@@ -600,7 +600,7 @@ async function main(): Promise<void> {
   const createTitle = (tag: string) =>
     `Bench ${stage === "measure" ? tag : stage} ${runId} ${++created}`;
   const writers = api ? undefined : await htmlWriters(server.base, fx);
-  const createReq = (tag: string): Req => {
+  const createReq = (tag: string, teamId?: number): Req => {
     const title = createTitle(tag);
     const description = `Bench ${tag} ticket: printer offline after the firmware update, invoice attached.`;
     if (api) {
@@ -608,7 +608,12 @@ async function main(): Promise<void> {
         method: "POST",
         path: "/api/v1/tickets",
         headers: { ...api.customerHeaders(), "content-type": "application/json" },
-        body: JSON.stringify({ title, description, priority: "normal" }),
+        body: JSON.stringify({
+          title,
+          description,
+          priority: "normal",
+          ...(teamId ? { teamId } : {}),
+        }),
       };
     }
     const w = writers?.customer() as Writer;
@@ -641,6 +646,40 @@ async function main(): Promise<void> {
   server = await startServer(profileDir);
   const restartMs = server.startupMs;
   log(`server restarted after kill -9: first response ${Math.round(restartMs)} ms`);
+
+  // Automatic assignment's cost: one connection, so the p50 is a request's own latency and not
+  // the queue for two cores; the same create without a team, then into a team of all 20 agents.
+  let assignRows: { plain: Row; roundRobin: Row; fewestOpen: Row } | undefined;
+  if (api && fx.benchTeamId !== undefined) {
+    const teamId = fx.benchTeamId;
+    const setMode = (mode: string) =>
+      db.main.query("UPDATE teams SET assignment = $1 WHERE id = $2", [mode, teamId]);
+    const plain = await run(
+      "Create ticket, no team (1 connection)",
+      () => createReq("plain"),
+      [201],
+      {
+        connections: 1,
+      },
+    );
+    const roundRobin = await run(
+      "Create ticket, auto-assigned round-robin (1 connection)",
+      () => createReq("assign", teamId),
+      [201],
+      { connections: 1, note: `team of ${AGENT_COUNT} agents` },
+    );
+    let fewestOpen = roundRobin;
+    if (kind === "postgres") {
+      await setMode("fewest_open");
+      fewestOpen = await run(
+        "Create ticket, auto-assigned fewest open (1 connection)",
+        () => createReq("fewest", teamId),
+        [201],
+        { connections: 1, note: `team of ${AGENT_COUNT} agents, open tickets counted per agent` },
+      );
+    }
+    assignRows = { plain, roundRobin, fewestOpen };
+  }
 
   const activeTickets = rotate(fx.activeTickets);
   const replyReq = (): Req => {
@@ -717,6 +756,7 @@ async function main(): Promise<void> {
 
   // 6. Report.
   const targets = checkTargets(rows, {
+    assignRows,
     firstPage,
     deepPage,
     createRow,
@@ -840,6 +880,8 @@ export interface Fixtures {
   searchWords: string[];
   /** API tokens when the API is there: agent's, and per customer. */
   apiTokens: { agent?: string; customers: Map<number, string> };
+  /** A round-robin team of every agent, when this version has teams (automatic assignment). */
+  benchTeamId?: number | undefined;
 }
 
 async function fixtures(client: SqlClient): Promise<Fixtures> {
@@ -886,7 +928,35 @@ async function fixtures(client: SqlClient): Promise<Fixtures> {
     apiTokens.agent = await apiToken(FIRST_AGENT_ID);
     for (const c of customerSessions) apiTokens.customers.set(c.id, await apiToken(c.id));
   }
+  // A team of all agents with round-robin assignment (made once; kept with --reuse).
+  let benchTeamId: number | undefined;
+  const hasTeams = await client
+    .query("SELECT 1 FROM teams LIMIT 0")
+    .then(() => true)
+    .catch(() => false);
+  if (hasTeams) {
+    const found = await client.query("SELECT id FROM teams WHERE name = 'Bench assignment'");
+    benchTeamId = Number(
+      found.rows[0]?.id ??
+        (
+          await client.query(
+            "INSERT INTO teams (name, assignment, offered_on_form) VALUES ('Bench assignment', 'round_robin', true) RETURNING id",
+          )
+        ).rows[0]?.id,
+    );
+    await client.query(
+      `INSERT INTO team_members (team_id, user_id)
+       SELECT $1, g FROM generate_series(${FIRST_AGENT_ID}, ${FIRST_AGENT_ID + AGENT_COUNT - 1}) g
+       ON CONFLICT DO NOTHING`,
+      [benchTeamId],
+    );
+    await client.query(
+      "UPDATE teams SET assignment = 'round_robin', offered_on_form = true WHERE id = $1",
+      [benchTeamId],
+    );
+  }
   return {
+    benchTeamId,
     agentId: FIRST_AGENT_ID,
     agentSessions,
     customerSessions,
@@ -1088,6 +1158,7 @@ interface Target {
 function checkTargets(
   rows: Row[],
   r: {
+    assignRows: { plain: Row; roundRobin: Row; fewestOpen: Row } | undefined;
     firstPage: Row;
     deepPage: Row;
     createRow: Row;
@@ -1135,6 +1206,20 @@ function checkTargets(
       actual: `${r.serverRssMb ?? "?"} MB`,
       met: (r.serverRssMb ?? Number.POSITIVE_INFINITY) < 200,
     });
+  }
+  if (r.assignRows) {
+    const { plain, roundRobin, fewestOpen } = r.assignRows;
+    for (const [label, row] of [
+      ["round-robin", roundRobin],
+      ["fewest open", fewestOpen],
+    ] as const) {
+      const added = row.p50 - plain.p50;
+      out.push({
+        target: `Automatic assignment (${label}) adds < 2 ms to a create at p50 (1 connection)`,
+        actual: `+${fmt(added, 2)} ms (${fmt(row.p50, 2)} vs ${fmt(plain.p50, 2)} ms)`,
+        met: added < 2,
+      });
+    }
   }
   out.push({
     target: "Start-up to first response < 1 s (migrated database)",

@@ -4,6 +4,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { accountsPages } from "./accounts/accounts.pages.tsx";
 import { accountsApi } from "./accounts/accounts.routes.ts";
 import { adminPages } from "./accounts/admin.pages.tsx";
+import { assignmentPages } from "./assignment/assignment.pages.ts";
+import { assignmentApi } from "./assignment/assignment.routes.ts";
 import type { Database } from "./db/client.ts";
 import type { Deps } from "./deps.ts";
 import { emailPages } from "./email/email.pages.tsx";
@@ -26,6 +28,8 @@ import { viewsPlugin } from "./platform/views.ts";
 import { composeReactions } from "./reactions.ts";
 import { rulesPages } from "./rules/rules.pages.tsx";
 import { slaPages } from "./sla/sla.pages.tsx";
+import { teamsPages } from "./teams/teams.pages.tsx";
+import { teamsApi } from "./teams/teams.routes.ts";
 import { deskPages } from "./tickets/desk.pages.tsx";
 import { ticketsPages } from "./tickets/tickets.pages.tsx";
 import { ticketsApi } from "./tickets/tickets.routes.ts";
@@ -106,11 +110,14 @@ export async function buildApp(
   await app.register(rulesPages, fullDeps);
   await app.register(slaPages, fullDeps);
   await app.register(tokensPages, fullDeps);
+  await app.register(teamsPages, fullDeps);
+  await app.register(assignmentPages, fullDeps);
   await app.register(livePages, { ...fullDeps, listen, live: options.live });
 
-  await app.register(apiPlugin(fullDeps, [accountsApi, ticketsApi, emailApi, tokensApi]), {
-    prefix: API_PREFIX,
-  });
+  await app.register(
+    apiPlugin(fullDeps, [accountsApi, ticketsApi, emailApi, tokensApi, teamsApi, assignmentApi]),
+    { prefix: API_PREFIX },
+  );
   await app.register(apiDocsPlugin);
   return app;
 }

@@ -1,3 +1,4 @@
+import { autoAssignment } from "./assignment/assignment.reaction.ts";
 import type { Deps } from "./deps.ts";
 import { mailNotifications } from "./email/notifications.ts";
 import { EventBus } from "./events/bus.ts";
@@ -19,6 +20,8 @@ export function composeReactions(): EventBus<Deps> {
       // reaction to it (those arrive as events of their own, nested in the rule's run).
       .subscribe(slaClocks)
       .subscribe(ruleTriggers)
+      // After the rules, which may route the ticket to a team first.
+      .subscribe(autoAssignment)
       .subscribe(new LiveFanout())
   );
 }

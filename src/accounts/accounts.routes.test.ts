@@ -9,7 +9,13 @@ describeEachDatabase("users API", (world) => {
   test("/me says who the token belongs to", async () => {
     const agent = await makeAgent(world().deps, { name: "Ada" });
     const me = await (await apiAs(world(), agent)).get("/me");
-    assert.deepEqual(me.body, { id: agent.id, email: agent.email, name: "Ada", role: "agent" });
+    assert.deepEqual(me.body, {
+      id: agent.id,
+      email: agent.email,
+      name: "Ada",
+      role: "agent",
+      away: false,
+    });
   });
 
   test("staff list users by role and name, a page at a time; customers may not", async () => {

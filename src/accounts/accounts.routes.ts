@@ -51,8 +51,8 @@ async function accountsRoutes(app: FastifyInstance, deps: Deps) {
       },
     },
     async (req) => {
-      const { id, email, name, role } = requireActor(req);
-      return { id, email, name, role };
+      const { id, email, name, role, away } = requireActor(req);
+      return { id, email, name, role, away: away ?? false };
     },
   );
 

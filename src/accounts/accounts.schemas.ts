@@ -44,6 +44,7 @@ export const MeJson = Type.Object(
     email: Type.String(),
     name: Type.String(),
     role: RoleSchema,
+    away: Type.Boolean({ description: "Staff: marked away (PATCH /me)" }),
   },
   { $id: "Me" },
 );

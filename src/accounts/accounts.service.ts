@@ -23,7 +23,7 @@ function toUser(row: repo.UserRow): User {
 }
 
 function toActor(row: repo.UserRow): Actor {
-  return { id: row.id, email: row.email, name: row.name, role: row.role };
+  return { id: row.id, email: row.email, name: row.name, role: row.role, away: row.away };
 }
 
 async function insertNewUser(
@@ -385,6 +385,19 @@ export async function listAssignableStaff(deps: Deps): Promise<Actor[]> {
 export async function isActiveStaff(db: Executor, id: number): Promise<boolean> {
   const user = await repo.findUserById(db, id);
   return !!user && !user.disabled && isStaff(user);
+}
+
+/**
+ * Marks a staff member away or back, in the caller's transaction (automatic
+ * assignment skips away agents). Returns whether the flag changed.
+ */
+export async function setAwayFlag(db: Executor, actor: Actor, away: boolean): Promise<boolean> {
+  if (!isStaff(actor)) throw new Forbidden("Only staff can be away.");
+  const user = await repo.findUserById(db, actor.id);
+  if (!user) throw new NotFound("user", actor.id);
+  if (user.away === away) return false;
+  await repo.updateUser(db, actor.id, { away });
+  return true;
 }
 
 /** Deletes sessions past their expiry or idle limit, and finished rate-limit windows. */

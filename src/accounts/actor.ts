@@ -7,6 +7,8 @@ export interface Actor {
   readonly email: string;
   readonly name: string;
   readonly role: Role;
+  /** Staff marked away: automatic assignment skips them (src/assignment). */
+  readonly away?: boolean | undefined;
 }
 
 /** Agents and admins are staff: they work tickets. */

@@ -10,6 +10,7 @@ export {
   isActiveStaff,
   listAssignableStaff,
   listUsers,
+  setAwayFlag,
   type User,
 } from "./accounts.service.ts";
 export { type Actor, isAdmin, isStaff, ROLES, type Role } from "./actor.ts";

@@ -26,6 +26,7 @@ export interface TicketSnapshot {
   readonly channel: Channel;
   readonly requesterId: number;
   readonly assigneeId: number | null;
+  readonly teamId: number | null;
   readonly followUpOf: number | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
@@ -49,6 +50,7 @@ export interface FieldChanges {
   readonly status?: Change<Status>;
   readonly priority?: Change<Priority>;
   readonly assigneeId?: Change<number | null>;
+  readonly teamId?: Change<number | null>;
 }
 
 /** Set on events recorded by a rule's actions: which rule, how deep in a chain of rules. */
@@ -126,6 +128,8 @@ export interface CommittedEvent {
   readonly actorId: number;
   readonly status: Status;
   readonly assigneeId: number | null;
+  /** The ticket's team: live pages hide a restricted team's tickets from agents outside it. */
+  readonly teamId?: number | null | undefined;
   /** message.created: the message id and whether it is an internal note. */
   readonly messageId?: number | undefined;
   readonly internal?: boolean | undefined;
@@ -141,6 +145,7 @@ export function toCommitted(event: DomainEvent): CommittedEvent {
     actorId: event.actor.id,
     status: event.ticket.status,
     assigneeId: event.ticket.assigneeId,
+    teamId: event.ticket.teamId,
   };
   switch (event.type) {
     case "message.created":

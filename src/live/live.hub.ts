@@ -36,17 +36,27 @@ export interface Connection {
   /** The ticket page this stream belongs to, or undefined for the desk (all visible tickets). */
   readonly ticketId: number | undefined;
   readonly res: ServerResponse;
+  /** Teams whose tickets this viewer must not hear of (restricted teams an agent is not in). */
+  hiddenTeams: ReadonlySet<number>;
 }
 
 /** What a person may learn of a committed event: nothing (undefined), or this summary. */
 export function visibleSummary(
   actor: Pick<Actor, "id" | "role">,
   event: CommittedEvent,
+  hiddenTeams: ReadonlySet<number> = new Set(),
 ): { type: CommittedEvent["type"]; ticketId: number; self: boolean } | undefined {
   if (!isStaff(actor)) {
     if (event.requesterId !== actor.id) return undefined;
     if (event.internal === true || event.type === "rule.fired") return undefined;
     if (event.type === "mail.auto_reply_suppressed") return undefined;
+  } else if (
+    event.requesterId !== actor.id &&
+    event.teamId !== undefined &&
+    event.teamId !== null &&
+    hiddenTeams.has(event.teamId)
+  ) {
+    return undefined;
   }
   // `self`: this person made the change (the page they were sent to after it shows it already).
   return { type: event.type, ticketId: event.ticketId, self: event.actorId === actor.id };
@@ -86,9 +96,14 @@ export class LiveHub {
    * Takes over `res` (its head written, after `refusal` said yes) as an event
    * stream for `actor`, kept until the client leaves, is dropped, or the hub closes.
    */
-  open(actor: Actor, ticketId: number | undefined, res: ServerResponse): Connection {
+  open(
+    actor: Actor,
+    ticketId: number | undefined,
+    res: ServerResponse,
+    hiddenTeams: ReadonlySet<number> = new Set(),
+  ): Connection {
     const mine = this.#byUser.get(actor.id) ?? new Set<Connection>();
-    const connection: Connection = { id: this.#nextId++, actor, ticketId, res };
+    const connection: Connection = { id: this.#nextId++, actor, ticketId, res, hiddenTeams };
     mine.add(connection);
     this.#byUser.set(actor.id, mine);
     this.#connections.set(connection.id, connection);
@@ -107,7 +122,7 @@ export class LiveHub {
       const chunks: { self?: string; other?: string } = {};
       for (const connection of this.#connections.values()) {
         if (connection.ticketId !== undefined && connection.ticketId !== event.ticketId) continue;
-        const summary = visibleSummary(connection.actor, event);
+        const summary = visibleSummary(connection.actor, event, connection.hiddenTeams);
         if (!summary) continue;
         const which = summary.self ? "self" : "other";
         chunks[which] ??= `event: ticket\ndata: ${JSON.stringify(summary)}\n\n`;

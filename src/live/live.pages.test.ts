@@ -5,11 +5,12 @@ import { after, before, describe, test } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { Browser } from "../../test/helpers/browser.ts";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "../../test/helpers/db.ts";
-import { makeAgent, makeCustomer, type TestUser } from "../../test/helpers/factories.ts";
+import { makeAdmin, makeAgent, makeCustomer, type TestUser } from "../../test/helpers/factories.ts";
 import { until } from "../../test/helpers/wait.ts";
 import { buildApp } from "../app.ts";
 import { notifyPayloads } from "../events/bus.ts";
 import type { CommittedEvent } from "../events/events.ts";
+import { addMember, createTeam } from "../teams/teams.service.ts";
 import { addReply, createTicket, updateTicket } from "../tickets/tickets.service.ts";
 
 /** A Server-Sent Events stream read over real HTTP, as a browser's EventSource would. */
@@ -182,6 +183,40 @@ for (const kind of databaseKinds()) {
       );
       staffDesk.close();
       customerDesk.close();
+    });
+
+    test("an agent outside a restricted team hears nothing of its tickets; a member does", async () => {
+      const admin = await makeAdmin(testDb.deps);
+      const team = await createTeam(testDb.deps, admin, {
+        name: `Live restricted ${kind}`,
+        restricted: true,
+      });
+      await addMember(testDb.deps, admin, team.id, agent.email);
+      const memberDesk = await stream(agent, "/live");
+      const outsiderDesk = await stream(agent2, "/live");
+      const connected = (id: number) =>
+        [...app.live.hub.connections()].some((c) => c.actor.id === id && c.ticketId === undefined);
+      await until(() => connected(agent.id) && connected(agent2.id), "both streams registered");
+
+      const hidden = await createTicket(testDb.deps, admin, {
+        title: "Restricted",
+        description: "x",
+        requesterEmail: customer.email,
+        teamId: team.id,
+      });
+      await addReply(testDb.deps, agent, hidden.id, { content: "On it" });
+      // A ticket without a team afterwards: once it arrives, the ones before it have too.
+      const open = await createTicket(testDb.deps, customer, { title: "Open", description: "y" });
+      const about = (id: number) => (e: { data: unknown }) =>
+        (e.data as { ticketId: number }).ticketId === id;
+      await outsiderDesk.waitFor(about(open.id));
+      await memberDesk.waitFor(about(open.id));
+      assert.ok(memberDesk.events.some(about(hidden.id)), "the member hears of it");
+      assert.deepEqual(outsiderDesk.events.filter(about(hidden.id)), []);
+      // Nor can the outsider follow its page.
+      assert.equal((await stream(agent2, `/live?ticket=${hidden.id}`)).status, 404);
+      memberDesk.close();
+      outsiderDesk.close();
     });
 
     test("staff on a ticket see each other and who is typing; the customer never does", async () => {

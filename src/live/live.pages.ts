@@ -7,6 +7,7 @@ import { Invalid } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireStaff } from "../platform/auth.ts";
 import { formFields } from "../platform/forms.ts";
+import { hiddenTeamIds } from "../teams/index.ts";
 import { getTicket } from "../tickets/tickets.service.ts";
 import { type Connection, DEFAULT_LIMITS, LiveHub, type LiveLimits } from "./live.hub.ts";
 import { findFanout } from "./live.reaction.ts";
@@ -83,13 +84,16 @@ export const livePages = fp(
       const session = sessions.get(c);
       if (!session || Date.now() - session.checkedAt < SESSION_RECHECK_MS) return;
       session.checkedAt = Date.now();
-      resolveSession(deps, session.token).then(
-        (actor) => {
-          if (actor?.id === c.actor.id) c.actor = actor;
-          else hub.close(c);
-        },
-        (error: unknown) => app.log.warn({ err: error }, "live session check failed"),
-      );
+      resolveSession(deps, session.token)
+        .then(async (actor) => {
+          if (actor?.id !== c.actor.id) return hub.close(c);
+          c.actor = actor;
+          // Team memberships and restrictions change too: applied within a minute.
+          c.hiddenTeams = new Set(await hiddenTeamIds(deps.db, actor));
+        })
+        .then(undefined, (error: unknown) =>
+          app.log.warn({ err: error }, "live session check failed"),
+        );
     };
 
     const detach = findFanout(deps.events.reactions)?.attach(hub);
@@ -128,6 +132,7 @@ export const livePages = fp(
         if (ticketId === undefined) throw Invalid.field("ticket", "must be a ticket id");
         await getTicket(deps, actor, ticketId); // NotFound unless they may see it
       }
+      const hidden = new Set(await hiddenTeamIds(deps.db, actor));
       const refusal = hub.refusal(actor.id);
       if (refusal === "too_many") {
         return reply
@@ -148,7 +153,7 @@ export const livePages = fp(
         "x-accel-buffering": "no",
         "x-content-type-options": "nosniff",
       });
-      const connection = hub.open(actor, ticketId, reply.raw);
+      const connection = hub.open(actor, ticketId, reply.raw, hidden);
       sessions.set(connection, { token: req.sessionToken, checkedAt: Date.now() });
       if (ticketId !== undefined && isStaff(actor)) {
         hub.send(connection, "presence", { viewers: presence.viewers(ticketId, actor.id) });

@@ -76,6 +76,8 @@ describeEachDatabase("the OpenAPI document serves a client generator", (world) =
       "cc_added",
       "cc_removed",
       "auto_reply_suppressed",
+      "team",
+      "auto_assign",
     ]);
   });
 

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { eq, inArray } from "drizzle-orm";
-import { makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
+import { makeAdmin, makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { tickets } from "../db/schema/index.ts";
 import type { Channel } from "../events/events.ts";
+import { createTeam } from "../teams/teams.service.ts";
 import type { Priority, Status } from "../tickets/lifecycle.ts";
 import { createTicket } from "../tickets/tickets.service.ts";
 import { matches } from "./conditions.ts";
@@ -17,6 +18,9 @@ describeEachDatabase("rule conditions", (world) => {
     const { deps } = world();
     const one = await makeAgent(deps);
     const two = await makeAgent(deps);
+    const admin = await makeAdmin(deps);
+    const billing = await createTeam(deps, admin, { name: `Billing ${tag()}` });
+    const support = await createTeam(deps, admin, { name: `Support ${tag()}` });
     const domain = `${tag()}.example`;
     const a = await makeCustomer(deps, { email: `Ann@${domain}` });
     const b = await makeCustomer(deps, { email: `bob@other-${domain}` });
@@ -25,14 +29,25 @@ describeEachDatabase("rule conditions", (world) => {
       requester: typeof a,
       title: string,
       description: string,
-      set: { status: Status; priority: Priority; channel: Channel; assigneeId: number | null },
+      set: {
+        status: Status;
+        priority: Priority;
+        channel: Channel;
+        assigneeId: number | null;
+        teamId?: number;
+      },
     ) => {
       const t = await createTicket(deps, requester, { title, description }, [], {
         channel: set.channel,
       });
       await deps.db
         .update(tickets)
-        .set({ status: set.status, priority: set.priority, assigneeId: set.assigneeId })
+        .set({
+          status: set.status,
+          priority: set.priority,
+          assigneeId: set.assigneeId,
+          teamId: set.teamId ?? null,
+        })
         .where(eq(tickets.id, t.id));
       return t.id;
     };
@@ -41,6 +56,7 @@ describeEachDatabase("rule conditions", (world) => {
       priority: "high",
       channel: "web",
       assigneeId: one.id,
+      teamId: billing.id,
     });
     const t2 = await make(b, "Login", "cannot log in", {
       status: "pending",
@@ -53,6 +69,7 @@ describeEachDatabase("rule conditions", (world) => {
       priority: "urgent",
       channel: "api",
       assigneeId: two.id,
+      teamId: support.id,
     });
     const ids = [t1, t2, t3];
     const cases: [Match, Condition[], number[]][] = [
@@ -75,6 +92,10 @@ describeEachDatabase("rule conditions", (world) => {
       ["all", [{ field: "assignee", op: "is_not", value: one.id }], [t2, t3]],
       ["all", [{ field: "assignee", op: "is", value: null }], [t2]],
       ["all", [{ field: "assignee", op: "is_not", value: null }], [t1, t3]],
+      ["all", [{ field: "team", op: "is", value: billing.id }], [t1]],
+      ["all", [{ field: "team", op: "is_not", value: billing.id }], [t2, t3]],
+      ["all", [{ field: "team", op: "is", value: null }], [t2]],
+      ["all", [{ field: "team", op: "is_not", value: null }], [t1, t3]],
       ["all", [], [t1, t2, t3]],
       [
         "all",

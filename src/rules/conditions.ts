@@ -17,6 +17,7 @@ export interface TicketFacts {
   readonly priority: Priority;
   readonly channel: Channel;
   readonly assigneeId: number | null;
+  readonly teamId: number | null;
   readonly title: string;
   readonly body: string;
   /** Lower case. */
@@ -53,6 +54,9 @@ function holds(c: Condition, t: TicketFacts): boolean {
       break;
     case "assignee":
       is = t.assigneeId === c.value;
+      break;
+    case "team":
+      is = t.teamId === c.value;
       break;
     case "subject":
       is = text(t.title);
@@ -106,6 +110,12 @@ function toSql(c: Condition): SQL {
         c.value === null
           ? sql`${ticketColumn("assignee_id")} is null`
           : sql`${ticketColumn("assignee_id")} is not distinct from ${c.value}::integer`;
+      break;
+    case "team":
+      is =
+        c.value === null
+          ? sql`${ticketColumn("team_id")} is null`
+          : sql`${ticketColumn("team_id")} is not distinct from ${c.value}::integer`;
       break;
     case "subject":
       is = contains(ticketColumn("title"));

@@ -54,7 +54,15 @@ export function triggerEventOf(event: DomainEvent): TriggerEvent | undefined {
 
 type TicketState = Pick<
   tickets.Ticket,
-  "id" | "title" | "description" | "status" | "priority" | "channel" | "requesterId" | "assigneeId"
+  | "id"
+  | "title"
+  | "description"
+  | "status"
+  | "priority"
+  | "channel"
+  | "requesterId"
+  | "assigneeId"
+  | "teamId"
 >;
 
 function facts(ticket: TicketState, body: string, email: string): TicketFacts {
@@ -63,6 +71,7 @@ function facts(ticket: TicketState, body: string, email: string): TicketFacts {
     priority: ticket.priority,
     channel: ticket.channel,
     assigneeId: ticket.assigneeId,
+    teamId: ticket.teamId,
     title: ticket.title,
     body,
     requesterEmail: email,
@@ -98,11 +107,17 @@ async function runActions(
   ticket: tickets.Ticket,
 ): Promise<tickets.Ticket> {
   const ticketId = ticket.id;
-  const change: { status?: Status; priority?: Priority; assigneeId?: number | null } = {};
+  const change: {
+    status?: Status;
+    priority?: Priority;
+    assigneeId?: number | null;
+    teamId?: number | null;
+  } = {};
   for (const action of rule.actions) {
     if (action.type === "set_status") change.status = action.value;
     else if (action.type === "set_priority") change.priority = action.value;
     else if (action.type === "set_assignee") change.assigneeId = action.value;
+    else if (action.type === "set_team") change.teamId = action.value;
   }
   if (Object.keys(change).length > 0) {
     ticket = await tickets.updateTicket(deps, actor, ticketId, change, { tx });

@@ -199,6 +199,7 @@ export async function findTicket(db: Executor, id: number) {
       channel: tickets.channel,
       requesterId: tickets.requesterId,
       assigneeId: tickets.assigneeId,
+      teamId: tickets.teamId,
       followUpOf: tickets.followUpOf,
       createdAt: tickets.createdAt,
       updatedAt: tickets.updatedAt,

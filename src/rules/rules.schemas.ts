@@ -51,6 +51,7 @@ export const CONDITION_FIELDS = {
   subject: { label: "Subject", ops: ["contains", "not_contains"], values: "text" },
   body: { label: "Body", ops: ["contains", "not_contains"], values: "text" },
   assignee: { label: "Assignee", ops: ["is", "is_not"], values: "staff" },
+  team: { label: "Team", ops: ["is", "is_not"], values: "team" },
 } as const;
 export type ConditionField = keyof typeof CONDITION_FIELDS;
 export type ConditionOp = "is" | "is_not" | "contains" | "not_contains";
@@ -65,7 +66,8 @@ export const OP_LABELS: Record<ConditionOp, string> = {
 /**
  * One condition. Values: a status/priority/channel name; an address or a
  * domain (stored lower case); text (matched case-insensitively); for the
- * assignee a staff user id, or null for "nobody".
+ * assignee a staff user id, or null for "nobody"; for the team a team id, or
+ * null for "no team".
  */
 export interface Condition {
   readonly field: ConditionField;
@@ -85,6 +87,7 @@ export const ACTION_TYPES = {
   set_status: "Set status",
   set_priority: "Set priority",
   set_assignee: "Set assignee",
+  set_team: "Set team",
   add_note: "Add internal note",
   send_mail: "Send mail",
 } as const;
@@ -95,6 +98,8 @@ export type Action =
   | { readonly type: "set_priority"; readonly value: (typeof PRIORITIES)[number] }
   /** A staff user id, or null to unassign. */
   | { readonly type: "set_assignee"; readonly value: number | null }
+  /** A team id, or null for no team. */
+  | { readonly type: "set_team"; readonly value: number | null }
   | { readonly type: "add_note"; readonly body: string }
   | {
       readonly type: "send_mail";

@@ -2,6 +2,7 @@ import { type Actor, findUserByEmail, getUser, isActiveStaff, isAdmin } from "..
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { type FieldError, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { findTeamByName, listTeams } from "../teams/index.ts";
 import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
 import { announceRulesChanged, forgetRules } from "./cache.ts";
 import * as repo from "./rules.repo.ts";
@@ -93,6 +94,27 @@ async function staffValue(
   return user.id;
 }
 
+/** A team named by its name (or "none"), as a team id (null for none). */
+async function teamValue(
+  deps: Deps,
+  raw: string,
+  field: string,
+  errors: FieldError[],
+): Promise<number | null | undefined> {
+  const value = raw.trim();
+  if (value === "") {
+    errors.push({ field, message: "needs a team's name, or none" });
+    return undefined;
+  }
+  if (value.toLowerCase() === "none") return null;
+  const team = await findTeamByName(deps.db, value);
+  if (!team) {
+    errors.push({ field, message: "must be the name of a team, or none" });
+    return undefined;
+  }
+  return team.id;
+}
+
 function checkTemplate(template: string, field: string, max: number, errors: FieldError[]): void {
   if (template.trim() === "") errors.push({ field, message: "is required" });
   else if (template.length > max || !noNul(template))
@@ -161,6 +183,10 @@ async function parseCondition(
       const id = await staffValue(deps, raw, valueAt, errors);
       return id === undefined ? undefined : { field, op, value: id };
     }
+    case "team": {
+      const id = await teamValue(deps, raw, valueAt, errors);
+      return id === undefined ? undefined : { field, op, value: id };
+    }
     default:
       if (!oneOf(def.values as readonly string[], raw)) {
         errors.push({ field: valueAt, message: `must be one of: ${def.values.join(", ")}` });
@@ -196,6 +222,10 @@ async function parseAction(
     case "set_assignee": {
       const id = await staffValue(deps, value, `${at}.value`, errors);
       return id === undefined ? undefined : { type: "set_assignee", value: id };
+    }
+    case "set_team": {
+      const id = await teamValue(deps, value, `${at}.value`, errors);
+      return id === undefined ? undefined : { type: "set_team", value: id };
     }
     case "add_note": {
       const before = errors.length;
@@ -394,6 +424,8 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
     if (user) emails.set(id, user.email);
   }
   const person = (id: number | null) => (id === null ? "nobody" : (emails.get(id) ?? `#${id}`));
+  const teamNames = new Map((await listTeams(deps, actor)).map((t) => [t.id, t.name]));
+  const team = (id: number | null) => (id === null ? "none" : (teamNames.get(id) ?? `#${id}`));
   return {
     kind: rule.kind,
     name: rule.name,
@@ -405,7 +437,12 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
     conditions: rule.conditions.map((c) => ({
       field: c.field,
       op: c.op,
-      value: c.field === "assignee" ? person(c.value as number | null) : String(c.value),
+      value:
+        c.field === "assignee"
+          ? person(c.value as number | null)
+          : c.field === "team"
+            ? team(c.value as number | null)
+            : String(c.value),
     })),
     actions: rule.actions.map((a) => ({
       type: a.type,
@@ -414,7 +451,9 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
           ? a.value
           : a.type === "set_assignee"
             ? person(a.value)
-            : "",
+            : a.type === "set_team"
+              ? team(a.value)
+              : "",
       to: a.type === "send_mail" ? a.to : "",
       address: a.type === "send_mail" ? (a.address ?? "") : "",
       subject: a.type === "send_mail" ? a.subject : "",

@@ -12,6 +12,8 @@ export const AUDIT_KINDS = [
   "cc_added",
   "cc_removed",
   "auto_reply_suppressed",
+  "team",
+  "auto_assign",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -22,6 +24,7 @@ const AUDIT_KIND: Record<keyof FieldChanges, AuditKind> = {
   status: "status",
   priority: "priority",
   assigneeId: "assignee",
+  teamId: "team",
 };
 
 function text(value: unknown): string | null {

@@ -38,6 +38,7 @@ interface ParsedDesk {
     statuses: readonly Status[];
     priority: Priority | undefined;
     assignee: number | "me" | "none" | undefined;
+    team: number | "mine" | "none" | undefined;
     q: string | undefined;
     sort: Sort;
     cursor: string | undefined;
@@ -56,6 +57,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
   const assignee = get("assignee");
   const requester = get("requester");
   const requesterIdParam = get("requesterId");
+  const team = get("team");
   const search = get("q");
   const sortParam = get("sort");
   const cursor = get("cursor");
@@ -79,6 +81,16 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
     if (assigneeValue === undefined) {
       errors.push({ field: "assignee", message: "must be me, none or a user id" });
     }
+  }
+  let teamValue: number | "mine" | "none" | undefined;
+  if (team === "mine" || team === "none") teamValue = team;
+  else if (team) {
+    teamValue = parseId(team);
+    if (teamValue === undefined)
+      errors.push({ field: "team", message: "must be mine, none or a team id" });
+  }
+  if (queue === "team" && typeof teamValue !== "number") {
+    errors.push({ field: "team", message: "the team queue needs a team id" });
   }
   let requesterId: number | undefined;
   if (requesterIdParam) {
@@ -112,6 +124,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
       status,
       priority,
       assignee,
+      team,
       requester,
       requesterId: requesterIdParam,
       q: search,
@@ -123,6 +136,8 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
       statuses: status ? [status as Status] : queueDef.statuses,
       priority: priority ? (priority as Priority) : undefined,
       assignee: assigneeValue ?? queueAssignee,
+      // A chosen team narrows the queue; "My teams" queues use the actor's teams.
+      team: teamValue ?? ("team" in queueDef ? queueDef.team : undefined),
       q: search || undefined,
       sort,
       cursor: cursor || undefined,
@@ -154,8 +169,9 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
       }
     }
 
-    const [counts, staff, page] = await Promise.all([
+    const [counts, teamQueues, staff, page] = await Promise.all([
       tickets.countQueues(deps, actor),
+      tickets.countTeamQueues(deps, actor),
       accounts.listAssignableStaff(deps),
       requesterError
         ? Promise.resolve({ tickets: [], nextCursor: undefined })
@@ -167,6 +183,7 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
         ctx={pageContext(req, reply)}
         filters={filters}
         counts={counts}
+        teamQueues={teamQueues}
         staff={staff}
         tickets={page.tickets}
         requester={requester}

@@ -10,6 +10,7 @@ import { type Attempt, attempt, formFields } from "../platform/forms.ts";
 import { filesFrom } from "../platform/uploads.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
+import { listCategories } from "../teams/index.ts";
 import { openStored, servedContentType } from "./attachments.storage.ts";
 import type { Priority, Status } from "./lifecycle.ts";
 import * as tickets from "./tickets.service.ts";
@@ -90,18 +91,28 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
   app.get("/tickets/new", async (req, reply) => {
     requireActor(req);
     return reply.render(
-      <NewTicketPage ctx={pageContext(req, reply)} form={emptyForm()} maxMb={maxMb} />,
+      <NewTicketPage
+        ctx={pageContext(req, reply)}
+        form={emptyForm()}
+        maxMb={maxMb}
+        categories={await listCategories(deps)}
+      />,
     );
   });
 
   app.post("/tickets", async (req, reply) => {
     const actor = requireActor(req);
-    const { title = "", description = "", priority = "normal" } = formFields(req);
+    const { title = "", description = "", priority = "normal", teamId = "" } = formFields(req);
     const result = await attempt(() =>
       tickets.createTicket(
         deps,
         actor,
-        { title, description, priority: priority as Priority },
+        {
+          title,
+          description,
+          priority: priority as Priority,
+          ...(teamId === "" ? {} : { teamId: optionalId(teamId, "teamId") }),
+        },
         filesFrom(req, "attachments"),
       ),
     );
@@ -110,11 +121,12 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
         <NewTicketPage
           ctx={pageContext(req, reply)}
           form={{
-            values: { title, description, priority },
+            values: { title, description, priority, teamId },
             errors: result.errors,
             message: result.message,
           }}
           maxMb={maxMb}
+          categories={await listCategories(deps)}
         />,
         422,
       );
@@ -182,7 +194,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     // The controls form posts every field with what it showed (`statusWas`...):
     // only what this person changed is applied, so a form opened before a
     // colleague's change does not undo it.
-    const changed = (name: "status" | "priority" | "assigneeId") =>
+    const changed = (name: "status" | "priority" | "assigneeId" | "teamId") =>
       fields[name] !== undefined && fields[name] !== fields[`${name}Was`];
     await tickets.updateTicket(deps, actor, id, {
       ...(changed("status") ? { status: fields.status as Status } : {}),
@@ -190,6 +202,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       ...(changed("assigneeId")
         ? { assigneeId: optionalId(fields.assigneeId ?? "", "assigneeId") }
         : {}),
+      ...(changed("teamId") ? { teamId: optionalId(fields.teamId ?? "", "teamId") } : {}),
     });
     return reply.redirect(`/tickets/${id}?notice=updated`, 303);
   });

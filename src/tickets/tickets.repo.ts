@@ -7,6 +7,8 @@ import {
   gt,
   inArray,
   isNull,
+  notInArray,
+  or,
   type SQL,
   sql,
 } from "drizzle-orm";
@@ -16,6 +18,7 @@ import {
   attachments,
   messages,
   SEARCH_CONFIG,
+  teams,
   ticketCcs,
   ticketEvents,
   ticketSlaDue,
@@ -84,7 +87,7 @@ export async function lockTicket(db: Executor, id: number): Promise<TicketRow | 
 export async function updateTicket(
   db: Executor,
   id: number,
-  change: Partial<Pick<TicketRow, "status" | "priority" | "assigneeId">>,
+  change: Partial<Pick<TicketRow, "status" | "priority" | "assigneeId" | "teamId">>,
   reply?: { content: string; by: "customer" | "agent" },
 ): Promise<TicketRow> {
   const [row] = await db
@@ -103,6 +106,29 @@ export async function updateTicket(
     .where(eq(tickets.id, id))
     .returning(ticketColumns);
   if (!row) throw new Error(`ticket ${id} vanished inside its transaction`);
+  return row;
+}
+
+/**
+ * Sets the assignee only while the ticket is still assigned to `from` and not
+ * closed; undefined when it was not (someone changed it first).
+ */
+export async function reassignIf(
+  db: Executor,
+  id: number,
+  change: { from: number | null; to: number | null },
+): Promise<TicketRow | undefined> {
+  const [row] = await db
+    .update(tickets)
+    .set({ assigneeId: change.to, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(tickets.id, id),
+        change.from === null ? isNull(tickets.assigneeId) : eq(tickets.assigneeId, change.from),
+        sql`${tickets.status} <> 'closed'`,
+      ),
+    )
+    .returning(ticketColumns);
   return row;
 }
 
@@ -268,6 +294,7 @@ export async function findAttachment(db: Executor, id: number) {
     .select({
       attachment: attachments,
       requesterId: tickets.requesterId,
+      teamId: tickets.teamId,
       internal: sql<boolean>`coalesce(${messages.internal}, false)`,
     })
     .from(attachments)
@@ -287,6 +314,10 @@ export interface TicketFilter {
   /** A user id, or null for unassigned. */
   assigneeId?: number | null | undefined;
   requesterId?: number | undefined;
+  /** Only these teams' tickets; null: only tickets without a team. */
+  teamIds?: readonly number[] | null | undefined;
+  /** Leave out these teams' tickets (restricted teams the viewer is not in). */
+  hiddenTeamIds?: readonly number[] | undefined;
   /** Words to find in titles and messages (web-search syntax: "phrase", -not, or). */
   search?: { text: string; includeInternal: boolean } | undefined;
   sort: SortKey;
@@ -329,6 +360,20 @@ function filterConditions(filter: TicketConditions): SQL[] {
     conditions.push(eq(tickets.assigneeId, filter.assigneeId));
   if (filter.requesterId !== undefined)
     conditions.push(eq(tickets.requesterId, filter.requesterId));
+  if (filter.teamIds === null) conditions.push(isNull(tickets.teamId));
+  else if (filter.teamIds !== undefined)
+    conditions.push(
+      filter.teamIds.length === 1
+        ? eq(tickets.teamId, filter.teamIds[0] as number)
+        : inArray(tickets.teamId, [...filter.teamIds]),
+    );
+  if (filter.hiddenTeamIds && filter.hiddenTeamIds.length > 0) {
+    const visible = or(
+      isNull(tickets.teamId),
+      notInArray(tickets.teamId, [...filter.hiddenTeamIds]),
+    );
+    if (visible) conditions.push(visible);
+  }
   if (filter.search)
     conditions.push(matchesSearch(filter.search.text, filter.search.includeInternal));
   return conditions;
@@ -378,6 +423,8 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
       requesterEmail: requesters.email,
       assigneeId: tickets.assigneeId,
       assigneeName: assignees.name,
+      teamId: tickets.teamId,
+      teamName: teams.name,
       createdAt: tickets.createdAt,
       updatedAt: tickets.updatedAt,
       slaDueAt: ticketSlaDue.dueAt,
@@ -387,7 +434,8 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
     })
     .from(tickets)
     .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
-    .leftJoin(assignees, eq(assignees.id, tickets.assigneeId));
+    .leftJoin(assignees, eq(assignees.id, tickets.assigneeId))
+    .leftJoin(teams, eq(teams.id, tickets.teamId));
   const joined = byDue
     ? query.innerJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id))
     : query.leftJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id));

@@ -39,6 +39,7 @@ function ticketJson(t: TicketLike): TicketJson {
     priority: t.priority,
     requesterId: t.requesterId,
     assigneeId: t.assigneeId,
+    teamId: t.teamId,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
@@ -122,7 +123,9 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         tags,
         summary: "Open a ticket",
         description:
-          "Staff may open one for a customer with `requesterEmail` (the account is created if missing). " +
+          "Staff may open one for a customer with `requesterEmail` (the account is created if missing), " +
+          "and put it in any team with `teamId`; customers may name a team offered as a category " +
+          "(`GET /teams`). A team with automatic assignment assigns it in the same transaction. " +
           "Send an `Idempotency-Key` header to make retries safe: the same key and body within 24 hours " +
           "returns the first response and creates nothing.",
         headers: IdempotencyHeader,
@@ -150,7 +153,9 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         tags,
         summary: "List tickets",
         description:
-          "Staff see every ticket, customers only their own. Keyset-paginated: pass `nextCursor` " +
+          "Staff see every ticket (agents: except those of restricted teams they are not in), " +
+          "customers only their own. Filter by team with `teamId` (an id, `mine` or `none`). " +
+          "Keyset-paginated: pass `nextCursor` " +
           "back as `cursor` (with the same filters and sort) for the next page.",
         querystring: TicketListQuery,
         response: {
@@ -176,6 +181,12 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         priority: query.priority,
         assignee,
         requesterId: query.requesterId,
+        team:
+          query.teamId === "mine" || query.teamId === "none"
+            ? query.teamId
+            : query.teamId === undefined
+              ? undefined
+              : Number(query.teamId),
         q: query.q,
         sort: query.sort,
         cursor: query.cursor,
@@ -212,9 +223,11 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     {
       schema: {
         tags,
-        summary: "Change status, priority or assignee",
+        summary: "Change status, priority, assignee or team",
         description:
-          "Staff may change all three; a customer may only set `status: solved` on their own ticket. " +
+          "Staff may change all four (`teamId`: an existing team, or null); a customer may only set " +
+          "`status: solved` on their own ticket. A team with automatic assignment assigns an " +
+          "unassigned ticket moved into it. " +
           "Closed tickets cannot be changed (409).",
         params: IdParam,
         body: UpdateTicketInput,

@@ -22,6 +22,8 @@ export const CreateTicketInput = Type.Object(
     priority: Type.Optional(PrioritySchema),
     /** Staff only: open the ticket for this customer (created if missing). */
     requesterEmail: Type.Optional(Email),
+    /** The team (customers: a team offered as a category on the new-ticket form). */
+    teamId: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -45,6 +47,8 @@ export const UpdateTicketInput = Type.Object(
     assigneeId: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()]),
     ),
+    /** Staff only: the ticket's team, or null for none. */
+    teamId: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -105,6 +109,7 @@ export const TicketJson = Type.Object(
     priority: PrioritySchema,
     requesterId: Id,
     assigneeId: Type.Union([Id, Type.Null()]),
+    teamId: Type.Union([Id, Type.Null()]),
     createdAt: Instant,
     updatedAt: Instant,
     slaDueAt: Type.Optional(
@@ -144,7 +149,7 @@ export const EventJson = Type.Object(
     actorId: Type.Union([Id, Type.Null()]),
     kind: Type.Enum([...AUDIT_KINDS], {
       description:
-        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address)",
+        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why)",
     }),
     from: Type.Union([Type.String(), Type.Null()]),
     to: Type.Union([Type.String(), Type.Null()]),
@@ -177,6 +182,12 @@ export const TicketListQuery = Type.Object(
       Type.String({ pattern: "^([1-9][0-9]{0,9}|me|none)$", description: "A user id, me or none" }),
     ),
     requesterId: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
+    teamId: Type.Optional(
+      Type.String({
+        pattern: "^([1-9][0-9]{0,9}|mine|none)$",
+        description: "A team id, mine (the caller's teams) or none (no team)",
+      }),
+    ),
     q: Type.Optional(
       Type.String({
         maxLength: 200,

@@ -1,6 +1,6 @@
 import * as accounts from "../accounts/index.ts";
 import { type Actor, isStaff } from "../accounts/index.ts";
-import type { Tx } from "../db/client.ts";
+import type { Executor, Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import type { Channel, DomainEvent, FieldChanges } from "../events/events.ts";
 import { isOwnAddress } from "../lib/addresses.ts";
@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { parse, trimFields } from "../lib/validate.ts";
+import * as teams from "../teams/index.ts";
 import {
   commitStaged,
   discardStaged,
@@ -16,6 +17,7 @@ import {
 } from "./attachments.storage.ts";
 import { auditRows } from "./audit.ts";
 import {
+  ACTIVE_STATUSES,
   checkTransition,
   isEditable,
   PRIORITIES,
@@ -45,9 +47,24 @@ import {
 export type Ticket = repo.TicketRow;
 export type Message = repo.MessageRow;
 
-/** Who may see a ticket: staff all, a customer only their own (others get 404, never 403). */
-export function canSee(actor: Actor, ticket: Pick<Ticket, "requesterId">): boolean {
-  return isStaff(actor) || ticket.requesterId === actor.id;
+/**
+ * Who may see a ticket, the one place it is decided: its requester; staff,
+ * unless the ticket's team is restricted and they are an agent outside it
+ * (tickets without a team are open to all staff). Everyone else gets 404, never 403.
+ */
+export async function canSee(
+  db: Executor,
+  actor: Actor,
+  ticket: Pick<Ticket, "requesterId" | "teamId">,
+): Promise<boolean> {
+  if (ticket.requesterId === actor.id) return true;
+  if (!isStaff(actor)) return false;
+  return ticket.teamId === null || !(await teams.hidesFrom(db, actor, ticket.teamId));
+}
+
+/** The same decision for lists: which teams' tickets to leave out of what `actor` is shown. */
+async function hiddenTeams(db: Executor, actor: Actor): Promise<number[]> {
+  return isStaff(actor) ? teams.hiddenTeamIds(db, actor) : [];
 }
 
 function sideOf(actor: Actor): Side {
@@ -114,6 +131,7 @@ async function insertTicket(
   options: {
     requesterId?: number | undefined;
     followUpOf?: number;
+    teamId?: number | null | undefined;
     channel: Channel;
     quoted?: string | undefined;
     html?: string | undefined;
@@ -129,6 +147,7 @@ async function insertTicket(
       requesterId,
       followUpOf: options.followUpOf ?? null,
       channel: options.channel,
+      teamId: options.teamId ?? null,
     },
     { requesterWrote: requesterId === actor.id },
   );
@@ -147,7 +166,8 @@ async function insertTicket(
     uploaderId: actor.id,
   });
   await record(deps, tx, [{ type: "ticket.created", ticket, actor, message }]);
-  return { ticket, message };
+  // As the reactions left it (rules, automatic assignment).
+  return { ticket: (await repo.findTicket(tx, ticket.id)) ?? ticket, message };
 }
 
 /**
@@ -187,8 +207,12 @@ export async function createTicket(
         if (user.disabled) throw Invalid.field("requesterEmail", "belongs to a disabled account");
         requesterId = user.id;
       }
+      if (data.teamId !== undefined && data.teamId !== null) {
+        await checkTeam(tx, actor, data.teamId);
+      }
       return insertTicket(deps, tx, actor, data, files, {
         requesterId,
+        teamId: data.teamId,
         channel: options.channel ?? "web",
         quoted: options.quoted,
         html: options.html,
@@ -200,18 +224,31 @@ export async function createTicket(
   }
 }
 
+/**
+ * Refuses a team that does not exist; customers may only pick a team offered
+ * as a category on the new-ticket form.
+ */
+async function checkTeam(db: Executor, actor: Actor, teamId: number): Promise<void> {
+  const team = await teams.findTeam(db, teamId);
+  if (!team || (!isStaff(actor) && !team.offeredOnForm)) {
+    throw Invalid.field("teamId", isStaff(actor) ? "is not a team" : "is not a category");
+  }
+}
+
 /** Everything the ticket page shows, filtered for the actor: customers never get internal notes or events. */
 export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   const ticket = await repo.findTicket(deps.db, id);
-  if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", id);
+  if (!ticket || !(await canSee(deps.db, actor, ticket))) throw new NotFound("ticket", id);
   const staff = isStaff(actor);
-  const [messages, events, attachments, requester, ccs, slaRows] = await Promise.all([
+  const [messages, events, attachments, requester, ccs, slaRows, teamNames] = await Promise.all([
     repo.listMessages(deps.db, id, staff),
     staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
     repo.listAttachments(deps.db, id, staff),
     accounts.getUser(deps, actor, ticket.requesterId),
     repo.listCcs(deps.db, id),
     staff ? repo.listSlaTargets(deps.db, id) : Promise.resolve([]),
+    // Every team by id: the team control offers them, team events name them.
+    staff ? teams.teamNames(deps, actor) : Promise.resolve(new Map<number, string>()),
   ]);
   const now = new Date();
   const sla = currentTargets(slaRows).map((t) => ({ ...t, state: targetState(t, now) }));
@@ -223,7 +260,7 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   ]);
   const assignee = ticket.assigneeId ? profiles.get(ticket.assigneeId) : undefined;
   const names = new Map([...profiles].map(([userId, p]) => [userId, p.name]));
-  return { ticket, messages, events, attachments, requester, assignee, names, ccs, sla };
+  return { ticket, messages, events, attachments, requester, assignee, names, ccs, sla, teamNames };
 }
 
 export type TicketView = Awaited<ReturnType<typeof getTicketView>>;
@@ -300,7 +337,7 @@ export async function addReply(
       const ticket = await repo.lockTicket(tx, ticketId);
       const allowed =
         ticket &&
-        (canSee(actor, ticket) ||
+        ((await canSee(tx, actor, ticket)) ||
           (options.asCc === true &&
             (await repo.listCcs(tx, ticketId)).some(
               (c) => c.address === actor.email.toLowerCase(),
@@ -318,6 +355,7 @@ export async function addReply(
         };
         return insertTicket(deps, tx, actor, followUp, files, {
           followUpOf: ticket.id,
+          teamId: ticket.teamId,
           channel: options.channel ?? "web",
           quoted: options.quoted,
           html: options.html,
@@ -401,14 +439,22 @@ export async function updateTicket(
   const side = sideOf(actor);
   return (options.tx ?? deps.db).transaction(async (tx) => {
     const ticket = await repo.lockTicket(tx, ticketId);
-    if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", ticketId);
-    if (side === "requester" && (data.priority !== undefined || data.assigneeId !== undefined)) {
-      throw new Forbidden("Only staff can change priority or assignee.");
+    if (!ticket || !(await canSee(tx, actor, ticket))) throw new NotFound("ticket", ticketId);
+    if (
+      side === "requester" &&
+      (data.priority !== undefined || data.assigneeId !== undefined || data.teamId !== undefined)
+    ) {
+      throw new Forbidden("Only staff can change priority, assignee or team.");
     }
     if (!isEditable(ticket.status))
       throw new Conflict("ticket_closed", REFUSAL_MESSAGES.closed_is_final);
 
-    const change: { status?: Status; priority?: Priority; assigneeId?: number | null } = {};
+    const change: {
+      status?: Status;
+      priority?: Priority;
+      assigneeId?: number | null;
+      teamId?: number | null;
+    } = {};
     const changes: { -readonly [F in keyof FieldChanges]: FieldChanges[F] } = {};
     if (data.status !== undefined && data.status !== ticket.status) {
       const refusal = checkTransition(ticket.status, data.status, side);
@@ -432,6 +478,11 @@ export async function updateTicket(
       change.assigneeId = data.assigneeId;
       changes.assigneeId = { from: ticket.assigneeId, to: data.assigneeId };
     }
+    if (data.teamId !== undefined && data.teamId !== ticket.teamId) {
+      if (data.teamId !== null) await checkTeam(tx, actor, data.teamId);
+      change.teamId = data.teamId;
+      changes.teamId = { from: ticket.teamId, to: data.teamId };
+    }
     if (Object.keys(change).length === 0) return ticket;
 
     const updated = await repo.updateTicket(tx, ticketId, change);
@@ -451,6 +502,8 @@ export interface ListQuery {
   /** A user id, "me", or "none" (unassigned). */
   assignee?: number | "me" | "none" | undefined;
   requesterId?: number | undefined;
+  /** A team id, "none" (no team), or "mine" (the actor's teams). */
+  team?: number | "none" | "mine" | undefined;
   /** Words to find in titles and messages (customers never match internal notes). */
   q?: string | undefined;
   sort?: Sort | undefined;
@@ -492,6 +545,7 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
     statuses: query.statuses,
     priority: query.priority,
     assigneeId,
+    ...(await teamConditions(deps.db, actor, query.team)),
     requesterId: isStaff(actor) ? query.requesterId : actor.id,
     search: q ? { text: q, includeInternal: isStaff(actor) } : undefined,
     withDescription: query.withDescription,
@@ -512,6 +566,19 @@ function cursorValue(row: TicketListItem, key: repo.SortKey): string {
   if (key === "priority") return row.priority;
   if (key === "dueAt") return row.slaDueAt?.toISOString() ?? "";
   return row[key].toISOString();
+}
+
+/** The team filter and the teams hidden from `actor`, as repository filter fields. */
+async function teamConditions(
+  db: Executor,
+  actor: Actor,
+  team: ListQuery["team"],
+): Promise<Pick<repo.TicketFilter, "teamIds" | "hiddenTeamIds">> {
+  const hiddenTeamIds = await hiddenTeams(db, actor);
+  if (team === undefined || !isStaff(actor)) return { hiddenTeamIds };
+  if (team === "none") return { teamIds: null, hiddenTeamIds };
+  if (team === "mine") return { teamIds: await teams.teamIdsOf(db, actor.id), hiddenTeamIds };
+  return { teamIds: [team], hiddenTeamIds };
 }
 
 /**
@@ -549,15 +616,22 @@ export async function countQueues(
   actor: Actor,
 ): Promise<Partial<Record<QueueName, number>>> {
   if (!isStaff(actor)) throw new Forbidden();
+  const [hiddenTeamIds, myTeams] = await Promise.all([
+    hiddenTeams(deps.db, actor),
+    teams.teamIdsOf(deps.db, actor.id),
+  ]);
   const counted = Object.entries(QUEUES).filter(([, queue]) => !("counted" in queue));
   const entries = await Promise.all(
     counted.map(async ([name, queue]) => {
       const assignee = "assignee" in queue ? queue.assignee : undefined;
+      const team = "team" in queue ? queue.team : undefined;
       const n = await repo.countTickets(
         deps.db,
         {
           statuses: queue.statuses,
           assigneeId: assignee === "me" ? actor.id : assignee === "none" ? null : undefined,
+          ...(team === "mine" ? { teamIds: myTeams } : {}),
+          hiddenTeamIds,
         },
         QUEUE_COUNT_CAP + 1,
       );
@@ -565,6 +639,50 @@ export async function countQueues(
     }),
   );
   return Object.fromEntries(entries) as Partial<Record<QueueName, number>>;
+}
+
+export interface TeamQueue {
+  id: number;
+  name: string;
+  /** The actor is a member. */
+  mine: boolean;
+  /** Active tickets (new, open, pending), up to QUEUE_COUNT_CAP + 1. */
+  active: number;
+  /** Of those, unassigned. */
+  unassigned: number;
+}
+
+/**
+ * Each team's working queue for the desk, with counts, for the teams the actor
+ * may see: the actor's own teams first, then by name (staff only).
+ */
+export async function countTeamQueues(deps: Deps, actor: Actor): Promise<TeamQueue[]> {
+  if (!isStaff(actor)) throw new Forbidden();
+  const [all, hidden, mine] = await Promise.all([
+    teams.listTeams(deps, actor),
+    hiddenTeams(deps.db, actor),
+    teams.teamIdsOf(deps.db, actor.id),
+  ]);
+  const rows = await Promise.all(
+    all
+      .filter((t) => !hidden.includes(t.id))
+      .map(async (team): Promise<TeamQueue> => {
+        const [active, unassigned] = await Promise.all([
+          repo.countTickets(
+            deps.db,
+            { statuses: ACTIVE_STATUSES, teamIds: [team.id] },
+            QUEUE_COUNT_CAP + 1,
+          ),
+          repo.countTickets(
+            deps.db,
+            { statuses: ACTIVE_STATUSES, teamIds: [team.id], assigneeId: null },
+            QUEUE_COUNT_CAP + 1,
+          ),
+        ]);
+        return { id: team.id, name: team.name, mine: mine.includes(team.id), active, unassigned };
+      }),
+  );
+  return rows.sort((a, b) => Number(b.mine) - Number(a.mine));
 }
 
 // An upload still in DATA_DIR/tmp after this long was abandoned (its request ended long ago).
@@ -579,8 +697,7 @@ export async function sweepAbandonedUploads(deps: Deps): Promise<number> {
 export async function getAttachment(deps: Deps, actor: Actor, id: number) {
   const found = await repo.findAttachment(deps.db, id);
   if (!found) throw new NotFound("attachment", id);
-  const staff = isStaff(actor);
-  if (!staff && (found.requesterId !== actor.id || found.internal))
+  if (!(await canSee(deps.db, actor, found)) || (!isStaff(actor) && found.internal))
     throw new NotFound("attachment", id);
   return found.attachment;
 }
@@ -590,7 +707,7 @@ export async function getAttachment(deps: Deps, actor: Actor, id: number) {
 /** One ticket the actor may see (others' tickets are NotFound, never Forbidden). */
 export async function getTicket(deps: Deps, actor: Actor, id: number): Promise<Ticket> {
   const ticket = await repo.findTicket(deps.db, id);
-  if (!ticket || !canSee(actor, ticket)) throw new NotFound("ticket", id);
+  if (!ticket || !(await canSee(deps.db, actor, ticket))) throw new NotFound("ticket", id);
   return ticket;
 }
 
@@ -667,6 +784,34 @@ async function pageById<T extends { id: number }>(
 }
 
 // --- automation ---
+
+/**
+ * Moves a ticket from assignee `from` to `to` as the automation account for
+ * `reason`, which the audit trail keeps beside the assignee change (automatic
+ * assignment, hand-back when an agent goes away), inside the caller's
+ * transaction, which has already checked `to` (an active member of the team).
+ * Only while the ticket is still editable and still assigned to `from`, else it
+ * does nothing and returns undefined. One UPDATE instead of updateTicket's
+ * lock-check-update: this runs on every ticket created in an assigning team.
+ */
+export async function assignWithReason(
+  deps: Deps,
+  tx: Tx,
+  ticketId: number,
+  change: { from: number | null; to: number | null },
+  reason: string,
+): Promise<Ticket | undefined> {
+  const actor = await accounts.automationActor(tx);
+  const updated = await repo.reassignIf(tx, ticketId, change);
+  if (!updated) return undefined;
+  const events = changeEvents(actor, updated, { assigneeId: change });
+  await repo.insertEvents(tx, [
+    { ticketId, actorId: actor.id, kind: "auto_assign", toValue: reason },
+    ...auditRows(events),
+  ]);
+  await deps.events.record(deps, tx, events);
+  return updated;
+}
 
 /**
  * Records that an automation rule acted on a ticket (`rule.fired`), inside the

@@ -50,7 +50,13 @@ export async function findLiveToken(db: Executor, tokenHash: string) {
       id: apiTokens.id,
       tokenHash: apiTokens.tokenHash,
       lastUsedAt: apiTokens.lastUsedAt,
-      user: { id: users.id, email: users.email, name: users.name, role: users.role },
+      user: {
+        id: users.id,
+        email: users.email,
+        name: users.name,
+        role: users.role,
+        away: users.away,
+      },
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LightMyRequestResponse } from "fastify";
+import { addMember, createTeam } from "../../src/teams/teams.service.ts";
+import { updateTicket } from "../../src/tickets/tickets.service.ts";
 import { createToken } from "../../src/tokens/tokens.service.ts";
 import type { Browser } from "../helpers/browser.ts";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../helpers/factories.ts";
@@ -14,7 +16,11 @@ import {
   registeredRoutes,
 } from "./support.ts";
 
-type Who = "anonymous" | "customer" | "other customer" | "agent" | "admin";
+/**
+ * "agent" is in the ticket's team, "outsider agent" is not; the team is
+ * restricted to its members, so the outsider gets 404 for its tickets.
+ */
+type Who = "anonymous" | "customer" | "other customer" | "agent" | "outsider agent" | "admin";
 
 describeEachDatabase("access control, route by route", (world) => {
   test("every route is covered by the matrix below", async () => {
@@ -34,6 +40,7 @@ describeEachDatabase("access control, route by route", (world) => {
       customer: owner,
       "other customer": await makeCustomer(deps),
       agent: await makeAgent(deps),
+      "outsider agent": await makeAgent(deps),
       admin: await makeAdmin(deps),
     };
     const browsers: Record<Who, Browser> = {
@@ -41,11 +48,24 @@ describeEachDatabase("access control, route by route", (world) => {
       customer: await world().signedIn(people.customer),
       "other customer": await world().signedIn(people["other customer"]),
       agent: await world().signedIn(people.agent),
+      "outsider agent": await world().signedIn(people["outsider agent"]),
       admin: await world().signedIn(people.admin),
+    };
+    // Every ticket of the matrix is in a restricted team the customer picked as its category.
+    const team = await createTeam(deps, people.admin, {
+      name: `Matrix ${Math.random()}`,
+      offeredOnForm: true,
+      restricted: true,
+    });
+    await addMember(deps, people.admin, team.id, people.agent.email);
+    const teamTicket = async () => {
+      const ticket = await makeTicket(deps, owner);
+      await updateTicket(deps, people.admin, ticket.id, { teamId: team.id });
+      return ticket;
     };
     const ticketPage = await browsers.customer.postMultipart(
       "/tickets",
-      { title: "Access matrix", description: "with a file" },
+      { title: "Access matrix", description: "with a file", teamId: String(team.id) },
       [{ field: "attachments", filename: "a.txt", content: "hello", type: "text/plain" }],
       { csrfFrom: "/tickets/new" },
     );
@@ -63,7 +83,8 @@ describeEachDatabase("access control, route by route", (world) => {
     };
 
     const failures: string[] = [];
-    for (const [route, expectations] of Object.entries(MATRIX)) {
+    for (const [route, listed] of Object.entries(MATRIX)) {
+      const expectations = withOutsider(route, listed);
       for (const [who, expected] of Object.entries(expectations) as [Who, number][]) {
         const [method, pattern] = route.split(" ") as [string, string];
         const writes = method !== "GET";
@@ -75,10 +96,11 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/admin/rules")) id = 999_999;
         else if (pattern.startsWith("/messages")) id = 999_999;
         else if (pattern.startsWith("/admin/sla")) id = 999_999;
+        else if (pattern.startsWith("/admin/teams")) id = 999_999;
         else if (pattern.startsWith("/api/v1/users")) id = owner.id;
         else if (pattern.startsWith("/account/tokens") || pattern.startsWith("/api/v1/tokens/"))
           id = (await createToken(deps, owner, { name: "matrix" })).record.id;
-        else id = writes ? (await makeTicket(deps, owner)).id : ticketId;
+        else id = writes ? (await teamTicket()).id : ticketId;
         // The live stream answers 200 with a stream that never ends: the matrix checks
         // who is refused (src/live/live.pages.test.ts checks who is streamed what).
         const url =
@@ -331,35 +353,35 @@ describeEachDatabase("access control, route by route", (world) => {
 // Expected status per role. 303 = success with redirect (or sign-in redirect for
 // anonymous GETs), 200 = page shown, 401 = must sign in, 403 = role may not,
 // 404 = not theirs (never revealed). Setup needs its one-time token (404 without).
-const ALL_200: Record<Who, number> = {
+const ALL_200: Record<Exclude<Who, "outsider agent">, number> = {
   anonymous: 200,
   customer: 200,
   "other customer": 200,
   agent: 200,
   admin: 200,
 };
-const SIGNED_IN_PAGE: Record<Who, number> = {
+const SIGNED_IN_PAGE: Record<Exclude<Who, "outsider agent">, number> = {
   anonymous: 303,
   customer: 200,
   "other customer": 200,
   agent: 200,
   admin: 200,
 };
-const STAFF_PAGE: Record<Who, number> = {
+const STAFF_PAGE: Record<Exclude<Who, "outsider agent">, number> = {
   anonymous: 303,
   customer: 403,
   "other customer": 403,
   agent: 200,
   admin: 200,
 };
-const ADMIN_PAGE: Record<Who, number> = {
+const ADMIN_PAGE: Record<Exclude<Who, "outsider agent">, number> = {
   anonymous: 303,
   customer: 403,
   "other customer": 403,
   agent: 403,
   admin: 200,
 };
-const ADMIN_POST: Record<Who, number> = {
+const ADMIN_POST: Record<Exclude<Who, "outsider agent">, number> = {
   anonymous: 401,
   customer: 403,
   "other customer": 403,
@@ -367,20 +389,47 @@ const ADMIN_POST: Record<Who, number> = {
   admin: 303,
 };
 
-const API_SIGNED_IN: Record<Who, number> = {
+const API_SIGNED_IN: Record<Exclude<Who, "outsider agent">, number> = {
   anonymous: 401,
   customer: 200,
   "other customer": 200,
   agent: 200,
   admin: 200,
 };
-const API_ADMIN_WRITE: Record<Who, number> = {
+const API_ADMIN_WRITE: Record<Exclude<Who, "outsider agent">, number> = {
   anonymous: 401,
   customer: 403,
   "other customer": 403,
   agent: 403,
   admin: 201,
 };
+
+/**
+ * Routes about one ticket: an agent outside its restricted team gets 404 there,
+ * as if it did not exist. Everywhere else they get what any agent gets.
+ */
+const TEAM_TICKET_ROUTES = new Set([
+  "GET /tickets/:id",
+  "POST /tickets/:id",
+  "POST /tickets/:id/replies",
+  "GET /attachments/:id",
+  "GET /live",
+  "GET /api/v1/tickets/:id",
+  "PATCH /api/v1/tickets/:id",
+  "GET /api/v1/tickets/:id/messages",
+  "POST /api/v1/tickets/:id/messages",
+  "GET /api/v1/tickets/:id/events",
+]);
+
+function withOutsider(
+  route: string,
+  expectations: Partial<Record<Who, number>>,
+): Partial<Record<Who, number>> {
+  if (TEAM_TICKET_ROUTES.has(route)) return { ...expectations, "outsider agent": 404 };
+  return expectations.agent === undefined
+    ? expectations
+    : { ...expectations, "outsider agent": expectations.agent };
+}
 
 const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /": { anonymous: 303, customer: 303, agent: 303 },
@@ -497,6 +546,15 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /admin/sla/calendars/:id": { ...ADMIN_POST, admin: 404 },
   "POST /admin/sla/calendars/:id/default": { ...ADMIN_POST, admin: 404 },
   "POST /admin/sla/policies/:priority": { ...ADMIN_POST, admin: 404 },
+  // Teams: admins only; a missing team is 404, a nameless new one 422.
+  "GET /admin/teams": ADMIN_PAGE,
+  "POST /admin/teams": { ...ADMIN_POST, admin: 422 },
+  "POST /admin/teams/:id": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/teams/:id/delete": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/teams/:id/members": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/teams/:id/members/:userId/remove": { ...ADMIN_POST, admin: 404 },
+  // Away and back: staff only (automatic assignment skips away agents).
+  "POST /account/away": { anonymous: 401, customer: 403, agent: 303, admin: 303 },
 
   // The API reference is public documentation.
   "GET /api/docs": { anonymous: 200, customer: 200 },
@@ -509,6 +567,8 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /api/v1/openapi.json": ALL_200,
   // The API with a browser session (writes carry X-CSRF-Token); bearer tokens: api-access.test.ts.
   "GET /api/v1/me": { ...API_SIGNED_IN },
+  "PATCH /api/v1/me": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
+  "GET /api/v1/teams": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "GET /api/v1/users": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "POST /api/v1/users": API_ADMIN_WRITE,
   "GET /api/v1/users/:id": { ...API_SIGNED_IN, "other customer": 404 },
@@ -592,4 +652,8 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /admin/settings": { signupEnabled: "true" },
   "POST /account/tokens": { name: "From the matrix" },
   "POST /account/notifications": { emailNotifications: "true" },
+  "POST /admin/teams": { name: "" },
+  "POST /admin/teams/:id": { name: "Renamed" },
+  "POST /admin/teams/:id/members": { email: "nobody@example.test" },
+  "POST /account/away": { away: "false", back: "/desk" },
 };

@@ -1,5 +1,6 @@
 export * from "./email.ts";
 export * from "./rules.ts";
 export * from "./sla.ts";
+export * from "./teams.ts";
 export * from "./tickets.ts";
 export * from "./users.ts";

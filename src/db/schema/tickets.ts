@@ -12,6 +12,7 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import { teams } from "./teams.ts";
 import { users } from "./users.ts";
 
 /** A full-text search document, written by SQL only (see tickets.repo). */
@@ -38,6 +39,8 @@ export const tickets = pgTable(
       .notNull()
       .references(() => users.id),
     assigneeId: integer().references(() => users.id),
+    /** The team the ticket belongs to, if any (src/teams). */
+    teamId: integer().references(() => teams.id, { onDelete: "set null" }),
     channel: ticketChannel().notNull().default("web"),
     /** Set on a follow-up opened by a reply to a closed ticket. */
     followUpOf: integer().references((): AnyPgColumn => tickets.id),
@@ -65,6 +68,11 @@ export const tickets = pgTable(
     // Queues: filtered by status (and assignee), newest activity first, keyset on (updated_at, id).
     index("tickets_status_updated_idx").on(t.status, t.updatedAt, t.id),
     index("tickets_assignee_status_updated_idx").on(t.assigneeId, t.status, t.updatedAt, t.id),
+    // Team queues: a team's tickets by status, and its unassigned ones (the pool).
+    index("tickets_team_status_updated_idx").on(t.teamId, t.status, t.updatedAt, t.id),
+    index("tickets_team_unassigned_idx")
+      .on(t.teamId, t.status, t.updatedAt, t.id)
+      .where(sql`${t.assigneeId} is null`),
     index("tickets_requester_updated_idx").on(t.requesterId, t.updatedAt, t.id),
     index("tickets_updated_idx").on(t.updatedAt, t.id),
     index("tickets_created_idx").on(t.createdAt, t.id),

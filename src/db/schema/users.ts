@@ -26,6 +26,8 @@ export const users = pgTable(
     disabled: boolean().notNull().default(false),
     /** Staff: mail me about assignments, customer replies and new tickets (customers always get theirs). */
     emailNotifications: boolean().notNull().default(true),
+    /** Staff: away (automatic assignment skips them until they are back). */
+    away: boolean().notNull().default(false),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },

@@ -34,6 +34,7 @@ const NOTICES: Record<string, string> = {
   "calendar-saved": "Calendar saved. Due times of open tickets are being recomputed.",
   "calendar-default": "Default calendar changed.",
   "policy-saved": "SLA policy saved. Due times of open tickets are being recomputed.",
+  "team-saved": "Teams saved.",
 };
 
 export function pageContext(req: FastifyRequest, reply: FastifyReply): PageContext {

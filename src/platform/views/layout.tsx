@@ -128,6 +128,11 @@ export function Layout({
                 </NavLink>
               )}
               {isAdmin(actor) && (
+                <NavLink ctx={ctx} href="/admin/teams" section>
+                  Teams
+                </NavLink>
+              )}
+              {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/rules" section>
                   Rules
                 </NavLink>
@@ -150,6 +155,18 @@ export function Layout({
                 <a href="/account" class="account-name">
                   {actor.name}
                 </a>
+                {staff && (
+                  // Away: automatic assignment skips you (src/assignment).
+                  <form method="post" action="/account/away" class="inline away">
+                    <input type="hidden" name="_csrf" value={ctx.csrfToken} />
+                    <input type="hidden" name="away" value={actor.away ? "false" : "true"} />
+                    <input type="hidden" name="back" value={ctx.path} />
+                    {actor.away && <span class="badge">Away</span>}{" "}
+                    <button type="submit" class="link">
+                      {actor.away ? "I'm back" : "Mark me away"}
+                    </button>
+                  </form>
+                )}
                 <form method="post" action="/logout" class="inline">
                   <input type="hidden" name="_csrf" value={ctx.csrfToken} />
                   <button type="submit" class="link">

@@ -315,7 +315,8 @@ export function RuleFormPage({
             <p class="hint">
               Values: a status (new, open, pending, solved, closed), a priority (low, normal, high,
               urgent), a channel (web, email, api), an address, a domain like bigcustomer.example,
-              words to find, or for the assignee an agent's address or "nobody".
+              words to find, for the assignee an agent's address or "nobody", for the team its name
+              or "none".
             </p>
           </fieldset>
           <fieldset>
@@ -340,7 +341,7 @@ export function RuleFormPage({
                       </select>
                     )}
                   </Cell>
-                  <Cell form={form} name={`${at}.value`} label="Status, priority or assignee">
+                  <Cell form={form} name={`${at}.value`} label="Status, priority, assignee or team">
                     {(a) => <input {...a} name={`${at}.value`} value={row.value} />}
                   </Cell>
                   <Cell form={form} name={`${at}.to`} label="Mail to">

@@ -8,7 +8,7 @@ import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "../queues.ts";
 import { queueState } from "../sla.ts";
 import type { Sort } from "../tickets.schemas.ts";
 import { SEARCH_MAX, SORTS } from "../tickets.schemas.ts";
-import type { TicketListItem } from "../tickets.service.ts";
+import type { TeamQueue, TicketListItem } from "../tickets.service.ts";
 import { PRIORITY_LABELS, PriorityBadge, SlaBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
 
 export const DEFAULT_QUEUE: QueueName = "unassigned";
@@ -30,6 +30,8 @@ export interface DeskFilters {
   status: string;
   priority: string;
   assignee: string;
+  /** A team id, "mine" or "none". */
+  team: string;
   /** A requester's email address, as typed in the filter form. */
   requester: string;
   /** A requester's user id, from the links on requester names. */
@@ -44,7 +46,15 @@ export interface DeskFilters {
 export function deskHref(filters: DeskFilters): string {
   const params = new URLSearchParams();
   params.set("queue", filters.queue);
-  for (const key of ["q", "status", "priority", "assignee", "requester", "requesterId"] as const) {
+  for (const key of [
+    "q",
+    "status",
+    "priority",
+    "assignee",
+    "team",
+    "requester",
+    "requesterId",
+  ] as const) {
     if (filters[key]) params.set(key, filters[key]);
   }
   if (filters.sort && filters.sort !== DEFAULT_SORT) params.set("sort", filters.sort);
@@ -54,13 +64,23 @@ export function deskHref(filters: DeskFilters): string {
 
 /** Whether anything beyond the queue narrows or reorders the list. */
 function hasFilters(f: DeskFilters): boolean {
-  return Boolean(f.q || f.status || f.priority || f.assignee || f.requester || f.requesterId);
+  return Boolean(
+    f.q ||
+      f.status ||
+      f.priority ||
+      f.assignee ||
+      (f.team && f.queue !== "team") ||
+      f.requester ||
+      f.requesterId,
+  );
 }
 
 export interface DeskPageProps {
   ctx: PageContext;
   filters: DeskFilters;
   counts: Partial<Record<QueueName, number>>;
+  /** The teams the viewer may see, with counts (their own first). */
+  teamQueues: readonly TeamQueue[];
   staff: readonly Actor[];
   tickets: readonly TicketListItem[];
   /** The requester the list is narrowed to, when one is. */
@@ -82,20 +102,51 @@ function QueueNav({
   return (
     <nav class="queues" aria-label="Queues">
       <ul>
-        {(Object.keys(QUEUES) as QueueName[]).map((name) => (
-          <li key={name}>
+        {(Object.keys(QUEUES) as QueueName[])
+          .filter((name) => !("listed" in QUEUES[name]))
+          .map((name) => (
+            <li key={name}>
+              <a
+                href={`/desk?queue=${name}`}
+                aria-current={name === filters.queue ? "page" : undefined}
+              >
+                <span class="queue-label">{QUEUES[name].label}</span>
+                {counts[name] !== undefined && (
+                  <>
+                    {" "}
+                    <span class="count">{formatCount(counts[name])}</span>
+                  </>
+                )}
+              </a>
+            </li>
+          ))}
+      </ul>
+    </nav>
+  );
+}
+
+/** One queue per team: its active tickets, and how many of them wait unassigned. */
+function TeamNav({ filters, teams }: { filters: DeskFilters; teams: readonly TeamQueue[] }) {
+  if (teams.length === 0) return null;
+  return (
+    <nav class="queues team-queues" aria-label="Team queues">
+      <ul>
+        {teams.map((t) => (
+          <li key={t.id}>
             <a
-              href={`/desk?queue=${name}`}
-              aria-current={name === filters.queue ? "page" : undefined}
+              href={`/desk?queue=team&team=${t.id}`}
+              aria-current={
+                filters.queue === "team" && filters.team === String(t.id) ? "page" : undefined
+              }
             >
-              <span class="queue-label">{QUEUES[name].label}</span>
-              {counts[name] !== undefined && (
-                <>
-                  {" "}
-                  <span class="count">{formatCount(counts[name])}</span>
-                </>
-              )}
-            </a>
+              <span class="queue-label">{t.mine ? `${t.name} (my team)` : t.name}</span>{" "}
+              <span class="count">{formatCount(t.active)}</span>
+            </a>{" "}
+            <a
+              href={`/desk?queue=unassigned&team=${t.id}`}
+              class="muted"
+              title={`Unassigned tickets of ${t.name}`}
+            >{`${formatCount(t.unassigned)} unassigned`}</a>
           </li>
         ))}
       </ul>
@@ -106,11 +157,13 @@ function QueueNav({
 function FilterForm({
   filters,
   staff,
+  teams,
   requester,
   requesterError,
 }: {
   filters: DeskFilters;
   staff: readonly Actor[];
+  teams: readonly TeamQueue[];
   requester: DeskPageProps["requester"];
   requesterError: string | undefined;
 }) {
@@ -190,6 +243,30 @@ function FilterForm({
           </select>
         )}
       </Field>
+      {filters.queue === "team" ? (
+        <input type="hidden" name="team" value={filters.team} />
+      ) : (
+        <Field form={form} name="team" label="Team">
+          {(a) => (
+            <select name="team" {...a}>
+              <option value="" selected={!filters.team}>
+                Any team
+              </option>
+              <option value="mine" selected={filters.team === "mine"}>
+                My teams
+              </option>
+              <option value="none" selected={filters.team === "none"}>
+                No team
+              </option>
+              {teams.map((t) => (
+                <option key={t.id} value={String(t.id)} selected={filters.team === String(t.id)}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      )}
       <Field form={form} name="requester" label="Requester email">
         {(a) => (
           <input
@@ -214,7 +291,17 @@ function FilterForm({
       </Field>
       <div class="actions">
         <button type="submit">Apply filters</button>{" "}
-        {hasFilters(filters) && <a href={`/desk?queue=${filters.queue}`}>Clear filters</a>}
+        {hasFilters(filters) && (
+          <a
+            href={
+              filters.queue === "team"
+                ? `/desk?queue=team&team=${filters.team}`
+                : `/desk?queue=${filters.queue}`
+            }
+          >
+            Clear filters
+          </a>
+        )}
       </div>
     </form>
   );
@@ -253,6 +340,7 @@ function TicketTable({
           <th scope="col">Status</th>
           <th scope="col">Priority</th>
           <th scope="col">Assignee</th>
+          <th scope="col">Team</th>
           <th scope="col">SLA due</th>
           <th scope="col">Updated</th>
         </tr>
@@ -284,6 +372,7 @@ function TicketTable({
               <PriorityBadge priority={t.priority} />
             </td>
             <td class="assignee">{t.assigneeName ?? <span class="muted">Unassigned</span>}</td>
+            <td class="team">{t.teamName ?? ""}</td>
             <td class="sla">
               <SlaCell ticket={t} now={now} />
             </td>
@@ -311,15 +400,20 @@ export function formatCount(n: number): string {
 
 /** The staff dashboard: queues with counts, filters, and one page of tickets. */
 export function DeskPage(props: DeskPageProps) {
-  const { ctx, filters, counts, staff, tickets, requester, requesterError } = props;
-  const label = QUEUES[filters.queue].label;
+  const { ctx, filters, counts, teamQueues, staff, tickets, requester, requesterError } = props;
+  const teamName = teamQueues.find((t) => String(t.id) === filters.team)?.name;
+  const label =
+    filters.queue === "team" ? `Team ${teamName ?? filters.team}` : QUEUES[filters.queue].label;
   const caption = `${label} tickets${hasFilters(filters) ? ", filtered" : ""}${
     filters.cursor ? " (later page)" : ""
   }`;
   return (
     <Layout ctx={ctx} title={`${label} · Desk`}>
       <div class="desk">
-        <QueueNav filters={filters} counts={counts} />
+        <div class="desk-nav">
+          <QueueNav filters={filters} counts={counts} />
+          <TeamNav filters={filters} teams={teamQueues} />
+        </div>
         <section class="desk-list" aria-labelledby="desk-heading">
           <div class="page-head">
             <h1 id="desk-heading">{label}</h1>
@@ -331,6 +425,7 @@ export function DeskPage(props: DeskPageProps) {
           <FilterForm
             filters={filters}
             staff={staff}
+            teams={teamQueues}
             requester={requester}
             requesterError={requesterError}
           />

@@ -11,7 +11,7 @@ import { PRIORITIES } from "../lifecycle.ts";
 import { CONTENT_MAX, MAX_FILES, TITLE_MAX } from "../tickets.schemas.ts";
 import { PRIORITY_LABELS } from "./badges.tsx";
 
-type Values = { title: string; description: string; priority: string };
+type Values = { title: string; description: string; priority: string; teamId: string };
 
 /** A file input with its limits spelled out; used on new tickets and replies. */
 export function AttachmentsField({
@@ -49,10 +49,13 @@ export function NewTicketPage({
   ctx,
   form,
   maxMb,
+  categories,
 }: {
   ctx: PageContext;
   form: FormState<Values>;
   maxMb: number;
+  /** Teams offered as categories; the choice puts the ticket in that team. */
+  categories: readonly { id: number; name: string }[];
 }) {
   const priority = form.values.priority ?? "normal";
   return (
@@ -103,6 +106,22 @@ export function NewTicketPage({
               </select>
             )}
           </Field>
+          {categories.length > 0 && (
+            <Field form={form} name="teamId" label="Category (optional)">
+              {(a) => (
+                <select {...a} name="teamId">
+                  <option value="" selected={!form.values.teamId}>
+                    Not sure
+                  </option>
+                  {categories.map((c) => (
+                    <option value={String(c.id)} selected={String(c.id) === form.values.teamId}>
+                      {c.name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          )}
           <AttachmentsField form={form} maxMb={maxMb} />
           <button type="submit" class="primary">
             Submit ticket

@@ -32,8 +32,14 @@ export function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-function describeEvent(event: TicketView["events"][number], names: Map<number, string>): string {
+function describeEvent(
+  event: TicketView["events"][number],
+  names: Map<number, string>,
+  teamNames: Map<number, string>,
+): string {
   const who = (id: string | null) => (id ? (names.get(Number(id)) ?? `user #${id}`) : "nobody");
+  const team = (id: string | null) =>
+    id ? `team ${teamNames.get(Number(id)) ?? `#${id} (deleted)`}` : "no team";
   const label = (value: string | null) =>
     (value &&
       (STATUS_LABELS[value as keyof typeof STATUS_LABELS] ??
@@ -61,6 +67,10 @@ function describeEvent(event: TicketView["events"][number], names: Map<number, s
       return `removed ${event.fromValue ?? ""} from the CCs`;
     case "auto_reply_suppressed":
       return `suppressed automatic replies to ${event.toValue ?? ""}: possible mail loop`;
+    case "team":
+      return `moved it from ${team(event.fromValue)} to ${team(event.toValue)}`;
+    case "auto_assign":
+      return `assigned automatically: ${event.toValue ?? ""}`;
     default:
       return event.kind;
   }
@@ -298,6 +308,7 @@ function StaffControls({
           name="assigneeIdWas"
           value={ticket.assigneeId ? String(ticket.assigneeId) : ""}
         />
+        <input type="hidden" name="teamIdWas" value={ticket.teamId ? String(ticket.teamId) : ""} />
         <div class="field">
           <label for="control-status">Status</label>
           <select id="control-status" name="status">
@@ -327,6 +338,19 @@ function StaffControls({
             {staffList.map((s) => (
               <option value={String(s.id)} selected={s.id === ticket.assigneeId}>
                 {s.id === actor?.id ? `${s.name} (me)` : s.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="control-team">Team</label>
+          <select id="control-team" name="teamId">
+            <option value="" selected={ticket.teamId === null}>
+              No team
+            </option>
+            {[...view.teamNames].map(([id, name]) => (
+              <option value={String(id)} selected={id === ticket.teamId}>
+                {name}
               </option>
             ))}
           </select>
@@ -481,8 +505,8 @@ function Timeline({ view }: { view: TicketView }) {
       <ol class="timeline">
         {view.events.map((e) => (
           <li>
-            <strong>{e.actorName ?? "System"}</strong> {describeEvent(e, view.names)}{" "}
-            <Time date={e.createdAt} />
+            <strong>{e.actorName ?? "System"}</strong>{" "}
+            {describeEvent(e, view.names, view.teamNames)} <Time date={e.createdAt} />
           </li>
         ))}
       </ol>
@@ -532,6 +556,14 @@ export function TicketPage({
                 ·
               </span>
               <span>{view.assignee ? `Assigned to ${view.assignee.name}` : "Unassigned"}</span>
+              {staff && ticket.teamId !== null && (
+                <>
+                  <span class="sep" aria-hidden="true">
+                    ·
+                  </span>
+                  <span class="team">{`Team ${view.teamNames.get(ticket.teamId) ?? ""}`}</span>
+                </>
+              )}
             </p>
             {ticket.followUpOf && (
               <p>

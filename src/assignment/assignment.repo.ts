@@ -1,0 +1,101 @@
+import { and, asc, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.ts";
+import { teamMembers, teams, tickets, users } from "../db/schema/index.ts";
+
+/**
+ * A ticket's assignee and status with its team, whose row is locked until the
+ * transaction ends when the team assigns tickets (undefined for a ticket
+ * without such a team, whose team is left unlocked). Every
+ * node's assignments in one team queue up here, so the round-robin cursor
+ * moves one step at a time and open-ticket counts are read after the last
+ * assignment committed.
+ *
+ * FOR NO KEY UPDATE, not FOR UPDATE: the ticket row that references the team
+ * already holds a KEY SHARE lock on it (the foreign key check), which FOR
+ * UPDATE conflicts with, so two creations would deadlock. NO KEY UPDATE is
+ * exclusive among assigners all the same and lets foreign key checks through.
+ */
+export async function lockRouting(db: Executor, ticketId: number) {
+  const [row] = await db
+    .select({
+      assigneeId: tickets.assigneeId,
+      status: tickets.status,
+      team: {
+        id: teams.id,
+        name: teams.name,
+        assignment: teams.assignment,
+        maxOpenPerAgent: teams.maxOpenPerAgent,
+        lastAssigneeId: teams.lastAssigneeId,
+      },
+    })
+    .from(tickets)
+    .innerJoin(teams, eq(teams.id, tickets.teamId))
+    .where(and(eq(tickets.id, ticketId), ne(teams.assignment, "off")))
+    .for("no key update", { of: teams });
+  return row;
+}
+
+const ACTIVE = sql`('new', 'open', 'pending')`;
+
+/**
+ * The team's members who can take a ticket now (staff, not disabled, not
+ * away), by id, with their open tickets (new, open, pending) counted up to
+ * `countUpTo` (the cap, or enough to compare; each count walks the
+ * (assignee, status, updated_at, id) index and stops there).
+ */
+export async function availableMembers(db: Executor, teamId: number, countUpTo: number | null) {
+  const open =
+    countUpTo === null
+      ? sql<number>`0`
+      : sql<number>`(select count(*)::int from (select 1 from ${tickets} t
+          where t.assignee_id = ${users.id} and t.status in ${ACTIVE} limit ${countUpTo}) o)`;
+  return db
+    .select({ id: users.id, name: users.name, open })
+    .from(teamMembers)
+    .innerJoin(users, eq(users.id, teamMembers.userId))
+    .where(
+      and(
+        eq(teamMembers.teamId, teamId),
+        eq(users.disabled, false),
+        eq(users.away, false),
+        inArray(users.role, ["agent", "admin"]),
+      ),
+    )
+    .orderBy(asc(users.id));
+}
+
+export async function setLastAssignee(db: Executor, teamId: number, userId: number) {
+  await db.update(teams).set({ lastAssigneeId: userId }).where(eq(teams.id, teamId));
+}
+
+/** The teams `userId` is in that hand a member's tickets back when they go away. */
+export async function handBackTeams(db: Executor, userId: number) {
+  return db
+    .select({ id: teams.id, name: teams.name })
+    .from(teams)
+    .innerJoin(teamMembers, eq(teamMembers.teamId, teams.id))
+    .where(and(eq(teamMembers.userId, userId), eq(teams.handBackWhenAway, true)));
+}
+
+/**
+ * Tickets assigned to `userId` in `teamId` still waiting on an agent: new or
+ * open, with no public agent reply since the customer last wrote.
+ */
+export async function unansweredTickets(db: Executor, userId: number, teamId: number) {
+  const rows = await db
+    .select({ id: tickets.id })
+    .from(tickets)
+    .where(
+      and(
+        eq(tickets.assigneeId, userId),
+        eq(tickets.teamId, teamId),
+        inArray(tickets.status, ["new", "open"]),
+        or(
+          isNull(tickets.lastAgentReplyAt),
+          sql`${tickets.lastCustomerReplyAt} > ${tickets.lastAgentReplyAt}`,
+        ),
+      ),
+    )
+    .orderBy(asc(tickets.id));
+  return rows.map((r) => r.id);
+}

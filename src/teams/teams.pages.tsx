@@ -1,0 +1,134 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Actor } from "../accounts/index.ts";
+import type { Deps } from "../deps.ts";
+import { type AppError, Invalid, NotFound } from "../lib/errors.ts";
+import { parseId } from "../lib/ids.ts";
+import { requireAdmin } from "../platform/auth.ts";
+import { formFields } from "../platform/forms.ts";
+import { pageContext } from "../platform/views/context.ts";
+import type { AssignmentMode, TeamInput } from "./teams.schemas.ts";
+import * as teams from "./teams.service.ts";
+import { type TeamFormValues, TeamsPage } from "./views/teams.tsx";
+
+/** The team in the URL (admins only: others are refused before anything is looked up). */
+function teamId(req: FastifyRequest): number {
+  requireAdmin(req);
+  const id = parseId((req.params as { id: string }).id);
+  if (id === undefined) throw new NotFound("team");
+  return id;
+}
+
+function formValues(fields: Record<string, string>): TeamFormValues {
+  return {
+    name: fields.name ?? "",
+    description: fields.description ?? "",
+    offeredOnForm: fields.offeredOnForm === "true",
+    restricted: fields.restricted === "true",
+    assignment: fields.assignment ?? "off",
+    maxOpenPerAgent: (fields.maxOpenPerAgent ?? "").trim(),
+    handBackWhenAway: fields.handBackWhenAway === "true",
+  };
+}
+
+/** The form as the service's input; the service checks every value. */
+function toInput(values: TeamFormValues): TeamInput {
+  const cap = values.maxOpenPerAgent;
+  if (cap !== "" && !/^[0-9]{1,9}$/.test(cap)) {
+    throw Invalid.field("maxOpenPerAgent", "must be a whole number, or empty for no limit");
+  }
+  return {
+    name: values.name,
+    description: values.description,
+    offeredOnForm: values.offeredOnForm,
+    restricted: values.restricted,
+    assignment: values.assignment as AssignmentMode,
+    maxOpenPerAgent: cap === "" ? null : Number(cap),
+    handBackWhenAway: values.handBackWhenAway,
+  };
+}
+
+const FIELD_LABELS: Record<string, string> = {
+  name: "Name",
+  description: "Description",
+  assignment: "Automatic assignment",
+  maxOpenPerAgent: "Most open tickets per agent",
+  email: "Address",
+};
+
+function describe(error: AppError): string {
+  if (error instanceof Invalid && error.errors.length > 0) {
+    return `Not saved: ${error.errors
+      .map((e) => `${FIELD_LABELS[e.field] ?? e.field} ${e.message}.`)
+      .join(" ")}`;
+  }
+  return error.message;
+}
+
+/** Teams and their members, for admins (src/teams). */
+export async function teamsPages(app: FastifyInstance, deps: Deps) {
+  async function render(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    actor: Actor,
+    refused?: { error: AppError; newTeam?: TeamFormValues },
+  ) {
+    return reply.render(
+      <TeamsPage
+        ctx={pageContext(req, reply)}
+        teams={await teams.listTeams(deps, actor)}
+        problem={refused ? describe(refused.error) : undefined}
+        newTeam={refused?.newTeam}
+      />,
+      refused ? (refused.error instanceof Invalid ? 422 : refused.error.status) : undefined,
+    );
+  }
+
+  /** Runs a change and goes back to the list, or shows the list with why it was refused. */
+  async function change(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    run: (actor: Actor) => Promise<unknown>,
+    newTeam?: TeamFormValues,
+  ) {
+    const actor = requireAdmin(req);
+    try {
+      await run(actor);
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      return render(req, reply, actor, { error, ...(newTeam ? { newTeam } : {}) });
+    }
+    return reply.redirect("/admin/teams?notice=team-saved", 303);
+  }
+
+  app.get("/admin/teams", async (req, reply) => render(req, reply, requireAdmin(req)));
+
+  app.post("/admin/teams", async (req, reply) => {
+    requireAdmin(req);
+    const values = formValues(formFields(req));
+    return change(req, reply, (actor) => teams.createTeam(deps, actor, toInput(values)), values);
+  });
+
+  app.post("/admin/teams/:id", async (req, reply) => {
+    const id = teamId(req);
+    const values = formValues(formFields(req));
+    return change(req, reply, (actor) => teams.updateTeam(deps, actor, id, toInput(values)));
+  });
+
+  app.post("/admin/teams/:id/delete", async (req, reply) => {
+    const id = teamId(req);
+    return change(req, reply, (actor) => teams.deleteTeam(deps, actor, id));
+  });
+
+  app.post("/admin/teams/:id/members", async (req, reply) => {
+    const id = teamId(req);
+    const { email = "" } = formFields(req);
+    return change(req, reply, (actor) => teams.addMember(deps, actor, id, email));
+  });
+
+  app.post("/admin/teams/:id/members/:userId/remove", async (req, reply) => {
+    const id = teamId(req);
+    const userId = parseId((req.params as { userId: string }).userId);
+    if (userId === undefined) throw new NotFound("member");
+    return change(req, reply, (actor) => teams.removeMember(deps, actor, id, userId));
+  });
+}

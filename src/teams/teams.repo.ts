@@ -1,0 +1,121 @@
+import { and, asc, eq, inArray, notInArray, sql } from "drizzle-orm";
+import type { Executor } from "../db/client.ts";
+import { teamMembers, teams, users } from "../db/schema/index.ts";
+
+export type TeamRow = typeof teams.$inferSelect;
+export type NewTeamRow = typeof teams.$inferInsert;
+
+export async function listTeams(db: Executor): Promise<TeamRow[]> {
+  return db
+    .select()
+    .from(teams)
+    .orderBy(asc(sql`lower(${teams.name})`), asc(teams.id));
+}
+
+export async function findTeam(db: Executor, id: number): Promise<TeamRow | undefined> {
+  const [row] = await db.select().from(teams).where(eq(teams.id, id));
+  return row;
+}
+
+export async function findTeamByName(db: Executor, name: string): Promise<TeamRow | undefined> {
+  const [row] = await db.select().from(teams).where(sql`lower(${teams.name}) = lower(${name})`);
+  return row;
+}
+
+/** The team row, locked until the transaction ends: assignments in a team queue up behind it. */
+export async function lockTeam(db: Executor, id: number): Promise<TeamRow | undefined> {
+  const [row] = await db.select().from(teams).where(eq(teams.id, id)).for("update");
+  return row;
+}
+
+/** Inserts a team; undefined when the name is taken (any case). */
+export async function insertTeam(db: Executor, values: NewTeamRow): Promise<TeamRow | undefined> {
+  const [row] = await db.insert(teams).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+export async function updateTeam(
+  db: Executor,
+  id: number,
+  change: Partial<Omit<NewTeamRow, "id" | "createdAt">>,
+): Promise<TeamRow | undefined> {
+  const [row] = await db
+    .update(teams)
+    .set({ ...change, updatedAt: sql`now()` })
+    .where(eq(teams.id, id))
+    .returning();
+  return row;
+}
+
+export async function deleteTeam(db: Executor, id: number): Promise<boolean> {
+  const rows = await db.delete(teams).where(eq(teams.id, id)).returning({ id: teams.id });
+  return rows.length > 0;
+}
+
+/** Every membership, with the member's name and address (the admin page). */
+export async function listMemberships(db: Executor) {
+  return db
+    .select({
+      teamId: teamMembers.teamId,
+      userId: users.id,
+      name: users.name,
+      email: users.email,
+      away: users.away,
+      disabled: users.disabled,
+    })
+    .from(teamMembers)
+    .innerJoin(users, eq(users.id, teamMembers.userId))
+    .orderBy(asc(users.name), asc(users.id));
+}
+
+export async function teamIdsOf(db: Executor, userId: number): Promise<number[]> {
+  const rows = await db
+    .select({ teamId: teamMembers.teamId })
+    .from(teamMembers)
+    .where(eq(teamMembers.userId, userId));
+  return rows.map((r) => r.teamId);
+}
+
+export async function addMember(db: Executor, teamId: number, userId: number): Promise<void> {
+  await db.insert(teamMembers).values({ teamId, userId }).onConflictDoNothing();
+}
+
+export async function removeMember(db: Executor, teamId: number, userId: number): Promise<void> {
+  await db
+    .delete(teamMembers)
+    .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.userId, userId)));
+}
+
+/** Restricted teams `userId` is not a member of: their tickets are hidden from that agent. */
+export async function hiddenTeamIds(db: Executor, userId: number): Promise<number[]> {
+  const mine = db
+    .select({ teamId: teamMembers.teamId })
+    .from(teamMembers)
+    .where(eq(teamMembers.userId, userId));
+  const rows = await db
+    .select({ id: teams.id })
+    .from(teams)
+    .where(and(eq(teams.restricted, true), notInArray(teams.id, mine)));
+  return rows.map((r) => r.id);
+}
+
+/** Whether the team hides its tickets from `userId` (restricted, and they are not in it). */
+export async function hidesFrom(db: Executor, teamId: number, userId: number): Promise<boolean> {
+  const [row] = await db
+    .select({
+      hidden: sql<boolean>`${teams.restricted} and not exists (select 1 from ${teamMembers}
+        where ${teamMembers.teamId} = ${teams.id} and ${teamMembers.userId} = ${userId})`,
+    })
+    .from(teams)
+    .where(eq(teams.id, teamId));
+  return row?.hidden ?? false;
+}
+
+export async function countTeams(db: Executor, ids: number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(teams)
+    .where(inArray(teams.id, ids));
+  return row?.n ?? 0;
+}

@@ -1,0 +1,47 @@
+import Type, { type Static } from "typebox";
+import { Text } from "../lib/validate.ts";
+
+export const TEAM_NAME_MAX = 100;
+export const TEAM_DESCRIPTION_MAX = 1_000;
+/** The most open tickets a team may let one agent hold before assignment skips them. */
+export const MAX_OPEN_CAP = 10_000;
+
+export const ASSIGNMENT_MODES = {
+  off: "Off: tickets wait in the team's queue",
+  round_robin: "Round-robin: each member in turn",
+  fewest_open: "Fewest open tickets first",
+} as const;
+export type AssignmentMode = keyof typeof ASSIGNMENT_MODES;
+
+export const TeamInput = Type.Object(
+  {
+    name: Text({ min: 1, max: TEAM_NAME_MAX }),
+    description: Type.Optional(Text({ max: TEAM_DESCRIPTION_MAX })),
+    offeredOnForm: Type.Optional(Type.Boolean()),
+    restricted: Type.Optional(Type.Boolean()),
+    assignment: Type.Optional(Type.Enum(Object.keys(ASSIGNMENT_MODES) as AssignmentMode[])),
+    maxOpenPerAgent: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: MAX_OPEN_CAP }), Type.Null()]),
+    ),
+    handBackWhenAway: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type TeamInput = Static<typeof TeamInput>;
+
+const Id = Type.Integer({ minimum: 1 });
+
+export const TeamJson = Type.Object(
+  {
+    id: Id,
+    name: Type.String(),
+    description: Type.String(),
+    offeredOnForm: Type.Boolean(),
+    restricted: Type.Boolean(),
+    assignment: Type.Enum(Object.keys(ASSIGNMENT_MODES) as AssignmentMode[]),
+    maxOpenPerAgent: Type.Union([Id, Type.Null()]),
+    memberIds: Type.Array(Id),
+  },
+  { $id: "Team" },
+);
+export type TeamJson = Static<typeof TeamJson>;
