@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, inArray, isNotNull, lt, ne, or, sql } from "drizzle-orm";
-import type { Db, Executor } from "../db/client.ts";
+import type { Executor } from "../db/client.ts";
 import { inboundEmails, tickets, users } from "../db/schema/index.ts";
 
 export type InboundRow = typeof inboundEmails.$inferSelect;
@@ -41,7 +41,7 @@ export async function updateInbound(
  * An advisory lock on the Message-ID makes two parallel deliveries take turns.
  */
 export async function claimMessageId(
-  db: Db,
+  db: Executor,
   id: number,
   messageId: string,
   inFlightSince: Date,

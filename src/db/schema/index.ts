@@ -1,4 +1,5 @@
 export * from "./email.ts";
+export * from "./mailboxes.ts";
 export * from "./rules.ts";
 export * from "./tickets.ts";
 export * from "./users.ts";
