@@ -24,7 +24,8 @@ function Tabs({ current }: { current: "outbox" | "inbound" }) {
       </a>{" "}
       <a href="/admin/email?tab=inbound" aria-current={current === "inbound" ? "page" : undefined}>
         Incoming mail
-      </a>
+      </a>{" "}
+      <a href="/admin/email/mailboxes">Mailboxes</a>
     </nav>
   );
 }
