@@ -44,13 +44,16 @@ process.once("exit", () => {
   }
 });
 
+// Debian puts it in /usr/sbin, which is not on every user's PATH.
+const DOVECOT = fs.existsSync("/usr/sbin/dovecot") ? "/usr/sbin/dovecot" : "dovecot";
+
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8" }).trim();
 }
 
 /** Whether `dovecot` can be run here (scripts/ensure-dovecot.sh installs it). */
 export function dovecotAvailable(): boolean {
-  return spawnSync("dovecot", ["--version"], { stdio: "ignore" }).status === 0;
+  return spawnSync(DOVECOT, ["--version"], { stdio: "ignore" }).status === 0;
 }
 
 /**
@@ -176,7 +179,7 @@ service stats {
   const start = async () => {
     // In the foreground (-F): this process owns the master and sees it exit.
     // A process group of its own, so stop() can end the children the master leaves behind.
-    const child = spawn("dovecot", ["-F", "-c", conf], { stdio: "ignore", detached: true });
+    const child = spawn(DOVECOT, ["-F", "-c", conf], { stdio: "ignore", detached: true });
     master = child;
     if (child.pid) groups.add(child.pid);
     const failed = new Promise<never>((_, reject) =>
