@@ -213,7 +213,7 @@ export function InboundPage({ ctx, row }: { ctx: PageContext; row: InboundRow })
           <dt>From</dt>
           <dd>{row.fromAddress ?? "(none)"}</dd>
           <dt>Envelope</dt>
-          <dd>{`${row.envelopeFrom === null ? "(posted over HTTP)" : `<${row.envelopeFrom}>`} → ${row.envelopeTo.join(", ")}`}</dd>
+          <dd>{`${row.envelopeFrom === null ? (row.envelopeTo.length > 0 ? "(fetched from the mailbox)" : "(posted over HTTP)") : `<${row.envelopeFrom}>`} → ${row.envelopeTo.join(", ")}`}</dd>
           <dt>Outcome</dt>
           <dd>
             {INBOUND_LABELS[row.status]}
