@@ -144,7 +144,7 @@ for (const kind of databaseKinds()) {
         "the error",
       );
       const down = await mailboxRow(deps, mailbox.id);
-      assert.match(down.lastError ?? "", /closed|refused/i);
+      assert.match(down.lastError ?? "", /closed|refused|lost/i);
       await dovecot.start();
       const raw = mail({ subject: "Sent while Tessera was away" });
       await dovecot.append([raw], folder);
@@ -254,6 +254,25 @@ for (const kind of databaseKinds()) {
       assert.equal(row.lastSuccessAt, null);
       await fetching.stop();
       fetching = undefined;
+    });
+
+    test("a certificate the system does not trust: the mailbox shows a TLS error", async () => {
+      const tls = await startDovecot({ tls: true });
+      try {
+        const mailbox = await addMailbox({ imapTls: "tls", imapPort: String(tls.port) });
+        fetching = startMailboxes(deps, { pollMs: 500, leaseMs: 30_000, retryMs: 200 });
+        await eventually(
+          async () => (await mailboxRow(deps, mailbox.id)).lastError !== null,
+          "the error",
+        );
+        const row = await mailboxRow(deps, mailbox.id);
+        assert.match(row.lastError ?? "", /^TLS error with 127\.0\.0\.1:\d+: .*certificate/i);
+        assert.equal(row.lastSuccessAt, null);
+        await fetching.stop();
+        fetching = undefined;
+      } finally {
+        await tls.close();
+      }
     });
 
     test("one node at a time: a claim held by a dead node is taken over when it runs out", async () => {

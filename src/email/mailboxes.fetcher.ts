@@ -68,6 +68,14 @@ export function describeFailure(error: unknown, conn: Pick<MailboxConnection, "i
   }
   if (code === "ECONNREFUSED")
     return `Connection refused by ${where}: is the server up and the port right?`;
+  if (
+    code === "NoConnection" ||
+    code === "ECONNRESET" ||
+    code === "EPIPE" ||
+    /Connection not available/i.test(e.message ?? "")
+  ) {
+    return `Connection to ${where} lost (closed by the server or the network)`;
+  }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `Host ${conn.imap.host} not found`;
   if (code === "ETIMEDOUT" || code === "CONNECT_TIMEOUT" || code === "GREETING_TIMEOUT") {
     return `No answer from ${where} in time`;
