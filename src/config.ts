@@ -59,6 +59,12 @@ export interface Config {
   readonly inboundSmtpMaxClients: number;
   /** How often each node looks for time rules that are due (RULES_INTERVAL_SECONDS, default 60; 0 = never). */
   readonly rulesIntervalMs: number;
+  /** MAILBOX_SECRET_KEY: 32 bytes (base64 or hex) that encrypt mailbox passwords and tokens; undefined = none can be stored. */
+  readonly mailboxSecretKey: Buffer | undefined;
+  /** How often a mailbox is checked when IDLE says nothing (and new mailboxes are picked up), MAILBOX_POLL_SECONDS. */
+  readonly mailboxPollMs: number;
+  /** How long one node's claim on a mailbox lasts unless renewed (another node takes over after), MAILBOX_LEASE_SECONDS. */
+  readonly mailboxLeaseMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -76,6 +82,24 @@ export class ConfigError extends Error {
     super(problems.join("\n"));
     this.name = "ConfigError";
   }
+}
+
+/** MAILBOX_SECRET_KEY: exactly 32 bytes, written as 64 hex digits or in base64. */
+function parseSecretKey(raw: string | undefined, problems: string[]): Buffer | undefined {
+  const text = raw?.trim();
+  if (!text) return undefined;
+  const key = /^[0-9a-f]{64}$/i.test(text)
+    ? Buffer.from(text, "hex")
+    : /^[A-Za-z0-9+/]{43}=?$/.test(text)
+      ? Buffer.from(text, "base64")
+      : undefined;
+  if (key?.length !== 32) {
+    problems.push(
+      "MAILBOX_SECRET_KEY must be 32 random bytes in base64 or hex (try: openssl rand -base64 32)",
+    );
+    return undefined;
+  }
+  return key;
 }
 
 /** Parses and validates the environment once; reports every problem at once. */
@@ -193,6 +217,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const autoReplyLimitPerHour = int("AUTO_REPLY_LIMIT_PER_HOUR", 3, 1, 10_000);
   const inboundSmtpMaxClients = int("INBOUND_SMTP_MAX_CLIENTS", 200, 1, 100_000);
   const rulesIntervalSeconds = int("RULES_INTERVAL_SECONDS", 60, 0, 86_400);
+  const mailboxSecretKey = parseSecretKey(env.MAILBOX_SECRET_KEY, problems);
+  const mailboxPollSeconds = int("MAILBOX_POLL_SECONDS", 60, 1, 3600);
+  const mailboxLeaseSeconds = int("MAILBOX_LEASE_SECONDS", 60, 2, 3600);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -224,5 +251,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     autoReplyLimitPerHour,
     inboundSmtpMaxClients,
     rulesIntervalMs: rulesIntervalSeconds * 1000,
+    mailboxSecretKey,
+    mailboxPollMs: mailboxPollSeconds * 1000,
+    mailboxLeaseMs: mailboxLeaseSeconds * 1000,
   });
 }

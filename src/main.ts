@@ -3,7 +3,7 @@ import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { databaseTarget } from "./db/target.ts";
-import { type EmailChannel, startEmailChannel } from "./email/index.ts";
+import { checkMailboxSecrets, type EmailChannel, startEmailChannel } from "./email/index.ts";
 import { pruneExpiredKeys } from "./idempotency/idempotency.service.ts";
 import { logOptions } from "./platform/logging.ts";
 import { composeReactions } from "./reactions.ts";
@@ -38,6 +38,8 @@ export async function serve(config: Config): Promise<void> {
   const database = await openDatabase(databaseTarget(config));
   try {
     await database.migrate();
+    // A mailbox secret the configured key cannot open: refuse to start, in one line.
+    await checkMailboxSecrets({ db: database.db, config });
   } catch (error) {
     await database.close();
     throw error;
@@ -101,7 +103,7 @@ export async function serve(config: Config): Promise<void> {
     { database: database.kind, dataDir: config.dataDir, url: config.publicUrl.href },
     `Tessera is running at ${config.publicUrl.href}`,
   );
-  email = await startEmailChannel(deps);
+  email = await startEmailChannel(deps, { exclusive: database.kind === "pglite" });
   if (config.rulesIntervalMs > 0) {
     scheduler = startScheduler(deps, config.rulesIntervalMs);
     // SLA notices and recomputation run on the same interval as time rules.

@@ -6,6 +6,7 @@ import { requireActor, requireAdmin } from "../platform/auth.ts";
 import { formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import * as inbound from "./inbound.service.ts";
+import { mailboxesPages } from "./mailboxes.pages.tsx";
 import * as outbox from "./outbox.service.ts";
 import {
   InboundListPage,
@@ -32,6 +33,7 @@ function idParam(raw: string, what: string): number {
 
 /** Admins: outgoing mail (failed deliveries, with retry) and incoming mail (raw originals). */
 export async function emailPages(app: FastifyInstance, deps: Deps) {
+  await mailboxesPages(app, deps);
   app.get("/admin/email", async (req, reply) => {
     const actor = requireAdmin(req);
     const query = req.query as Record<string, unknown>;

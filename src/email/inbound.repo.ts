@@ -41,7 +41,7 @@ export async function updateInbound(
  * An advisory lock on the Message-ID makes two parallel deliveries take turns.
  */
 export async function claimMessageId(
-  db: Db,
+  db: Executor,
   id: number,
   messageId: string,
   inFlightSince: Date,

@@ -4,6 +4,7 @@ import { Readable } from "node:stream";
 import type { AddressObject, ParsedMail } from "mailparser";
 import * as accounts from "../accounts/index.ts";
 import { type Actor, isAdmin, isStaff } from "../accounts/index.ts";
+import type { Executor, Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { AppError, Forbidden, NotFound } from "../lib/errors.ts";
 import { MAX_ID } from "../lib/ids.ts";
@@ -14,6 +15,7 @@ import * as tickets from "../tickets/tickets.service.ts";
 import { mailDomain, ticketFromReplyAddress } from "./addresses.ts";
 import { repairForParsing } from "./charset.ts";
 import * as repo from "./inbound.repo.ts";
+import * as mailboxesRepo from "./mailboxes.repo.ts";
 import { replySecret, ticketsForMessageIds } from "./outbox.service.ts";
 import { quoteForward, splitReply } from "./quotes.ts";
 import { withInboundMessage } from "./threading.ts";
@@ -197,10 +199,11 @@ async function stageAttachments(deps: Deps, parsed: ParsedMail): Promise<StagedF
  */
 async function findThread(
   deps: Deps,
+  db: Executor,
   parsed: ParsedMail,
   envelope: Envelope,
 ): Promise<number | undefined> {
-  const secret = await replySecret(deps);
+  const secret = await replySecret(deps, db);
   const recipients = [
     ...envelope.to,
     ...allAddresses(parsed.to, parsed.cc),
@@ -215,12 +218,12 @@ async function findThread(
     .map((s) => s.replace(/^<|>$/g, "").trim())
     .filter((s) => s !== "")
     .slice(0, 50);
-  const sent = await ticketsForMessageIds(deps, ids);
+  const sent = await ticketsForMessageIds(deps, ids, db);
   const ours = sent.find((s) => s.ticketId !== null)?.ticketId;
   if (ours) return ours;
   // The customer's own earlier mail on a ticket (their reply-all, or a second message).
   const theirs = await repo.ticketsForInboundMessageIds(
-    deps.db,
+    db,
     ids.map((id) => `<${id}>`),
   );
   const known = theirs.find((t) => t.ticketId !== null)?.ticketId;
@@ -231,34 +234,88 @@ async function findThread(
     const match = /^tessera\.ticket\.(\d{1,10})@(.+)$/i.exec(id);
     const ticketId = Number(match?.[1]);
     if (match?.[2]?.toLowerCase() === domain && ticketId >= 1 && ticketId <= MAX_ID) {
-      if (await repo.findTicketRequester(deps.db, ticketId)) return ticketId;
+      if (await repo.findTicketRequester(db, ticketId)) return ticketId;
     }
   }
   return undefined;
 }
 
+/** Where a message fetched from an IMAP mailbox sits on its server. */
+export interface MailboxSource {
+  mailboxId: number;
+  /** The mailbox's own address: mail from it is a loop. */
+  address: string;
+  uidValidity: number;
+  uid: number;
+}
+
 /**
- * Takes one inbound message (from the SMTP listener or the HTTP endpoint).
- * Resolves once it is stored and handled; rejects only when it could not even
- * be stored (the SMTP listener then answers 451 so the sender retries).
+ * Takes one inbound message (from the SMTP listener, the HTTP endpoint or an
+ * IMAP mailbox). Resolves once it is stored and handled; rejects only when it
+ * could not even be stored (the SMTP listener then answers 451 so the sender
+ * retries). From a mailbox (`source`), everything happens in ONE transaction:
+ * the raw message, its (mailbox, UIDVALIDITY, UID) and the ticket or reply it
+ * makes commit together, so the fetcher flags it on the server only after all
+ * of it is durable, and a fetch after a crash finds it by its UID.
  */
 export async function receiveEmail(
   deps: Deps,
   raw: Buffer,
   envelope: Envelope,
+  source?: MailboxSource,
 ): Promise<InboundResult> {
-  const id = await repo.insertInbound(deps.db, {
+  if (!source) return handleEmail(deps, undefined, raw, envelope);
+  return deps.db.transaction((tx) => handleEmail(deps, tx, raw, envelope, source));
+}
+
+/**
+ * A fetched message that could not be handled at all (receiveEmail threw):
+ * kept raw, with its place on the server, as failed, so admins see it and the
+ * fetcher moves on to the next one.
+ */
+export async function keepUnprocessedEmail(
+  deps: Deps,
+  raw: Buffer,
+  envelope: Envelope,
+  source: MailboxSource,
+): Promise<number> {
+  return deps.db.transaction(async (tx) => {
+    const id = await repo.insertInbound(tx, {
+      raw,
+      envelopeFrom: envelope.from ?? null,
+      envelopeTo: envelope.to,
+    });
+    await mailboxesRepo.insertMailboxMessage(tx, { ...source, inboundId: id });
+    await repo.updateInbound(tx, id, {
+      status: "failed",
+      reason: "internal error while processing; see the log",
+    });
+    return id;
+  });
+}
+
+/** receiveEmail's work, on `tx` when given (a mailbox's message) or in steps on the database. */
+async function handleEmail(
+  deps: Deps,
+  tx: Tx | undefined,
+  raw: Buffer,
+  envelope: Envelope,
+  source?: MailboxSource,
+): Promise<InboundResult> {
+  const db: Executor = tx ?? deps.db;
+  const id = await repo.insertInbound(db, {
     raw,
     envelopeFrom: envelope.from ?? null,
     envelopeTo: envelope.to,
   });
+  if (source) await mailboxesRepo.insertMailboxMessage(db, { ...source, inboundId: id });
   const finish = async (
     status: repo.InboundStatus,
     reason?: string,
     ticketId?: number,
     extra: Parameters<typeof repo.updateInbound>[2] = {},
   ): Promise<InboundResult> => {
-    await repo.updateInbound(deps.db, id, {
+    await repo.updateInbound(db, id, {
       status,
       reason: reason ?? null,
       ticketId: ticketId ?? null,
@@ -291,7 +348,7 @@ export async function receiveEmail(
   }
   const sender = firstAddress(parsed.from);
   const fromAddress = sender?.address?.trim().toLowerCase() ?? "";
-  await repo.updateInbound(deps.db, id, {
+  await repo.updateInbound(db, id, {
     fromAddress: fromAddress || null,
     subject: parsed.subject?.slice(0, 1000) ?? null,
     safeHtml: parsed.html ? await sanitizeMailHtml(parsed.html) : null,
@@ -300,13 +357,13 @@ export async function receiveEmail(
   if (messageId) {
     // The same mail delivered again (a retry, a second route, the API): once is enough.
     const earlier = await repo.claimMessageId(
-      deps.db,
+      db,
       id,
       messageId,
       new Date(Date.now() - IN_FLIGHT_MS),
     );
     if (earlier) {
-      await repo.updateInbound(deps.db, id, { messageId });
+      await repo.updateInbound(db, id, { messageId });
       return finish(
         "ignored",
         `duplicate: Message-ID already received as inbound mail #${earlier.id}`,
@@ -315,7 +372,9 @@ export async function receiveEmail(
     }
   }
 
-  const junk = junkReason(parsed, envelope, deps.config.mailFrom);
+  const junk =
+    junkReason(parsed, envelope, deps.config.mailFrom) ??
+    (source ? junkReason(parsed, envelope, source.address) : undefined);
   if (junk) return finish("ignored", junk);
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(fromAddress) || fromAddress.length > 254) {
     return finish("failed", "no usable sender address in From");
@@ -333,26 +392,30 @@ export async function receiveEmail(
             CONTENT_MAX,
           )
         : shown.content;
-    const known = await repo.findUserByEmail(deps.db, fromAddress);
+    const known = await repo.findUserByEmail(db, fromAddress);
     if (known?.disabled) return finish("ignored", "the sender's account is disabled");
-    const threadId = await findThread(deps, parsed, envelope);
+    const threadId = await findThread(deps, db, parsed, envelope);
     // The others it was addressed to become the ticket's CCs.
     const copied = people(parsed.to, parsed.cc);
     let note: string | undefined;
     if (threadId !== undefined) {
-      const ticket = await repo.findTicketRequester(deps.db, threadId);
+      const ticket = await repo.findTicketRequester(db, threadId);
       // Only the requester, staff or a CC of the ticket add to it; anyone else starts their own.
       const member = ticket && known && (known.id === ticket.requesterId || isStaff(known));
-      const cc = ticket && !member && (await repo.isCcOf(deps.db, ticket.id, fromAddress));
+      const cc = ticket && !member && (await repo.isCcOf(db, ticket.id, fromAddress));
       if (ticket && (member || cc)) {
         const files = await stageAttachments(deps, parsed);
         const result = await withInboundMessage(messageId, () =>
-          deps.db.transaction(async (tx) => {
+          db.transaction(async (inner) => {
             // A CC without an account gets one (without a password), like a new sender.
             const user =
               known ??
-              (await accounts.findOrCreateCustomer(tx, { email: fromAddress, name: sender?.name }))
-                .user;
+              (
+                await accounts.findOrCreateCustomer(inner, {
+                  email: fromAddress,
+                  name: sender?.name,
+                })
+              ).user;
             const actor: Actor = {
               id: user.id,
               email: user.email,
@@ -360,13 +423,13 @@ export async function receiveEmail(
               role: user.role,
             };
             const reply = await tickets.addReply(deps, actor, ticket.id, { content }, files, {
-              tx,
+              tx: inner,
               channel: "email",
               quoted,
               html,
               asCc: !member,
             });
-            await tickets.addCcsFromMail(deps, tx, actor, reply.ticket.id, copied);
+            await tickets.addCcsFromMail(deps, inner, actor, reply.ticket.id, copied);
             return reply;
           }),
         );
@@ -382,8 +445,7 @@ export async function receiveEmail(
 
     const since = new Date(Date.now() - HOUR_MS);
     if (
-      (await repo.countTicketsFrom(deps.db, fromAddress, since)) >=
-      deps.config.inboundTicketsPerHour
+      (await repo.countTicketsFrom(db, fromAddress, since)) >= deps.config.inboundTicketsPerHour
     ) {
       return finish(
         "ignored",
@@ -393,8 +455,8 @@ export async function receiveEmail(
     const files = await stageAttachments(deps, parsed);
     // The acknowledgement written in this transaction answers this mail (In-Reply-To).
     const created = await withInboundMessage(messageId, () =>
-      deps.db.transaction(async (tx) => {
-        const { user } = await accounts.findOrCreateCustomer(tx, {
+      db.transaction(async (inner) => {
+        const { user } = await accounts.findOrCreateCustomer(inner, {
           email: fromAddress,
           name: sender?.name,
         });
@@ -404,14 +466,14 @@ export async function receiveEmail(
           actor,
           { title: titleFromSubject(parsed.subject), description: content },
           files,
-          { tx, channel: "email", quoted, html },
+          { tx: inner, channel: "email", quoted, html },
         );
-        await tickets.addCcsFromMail(deps, tx, actor, ticket.id, copied);
+        await tickets.addCcsFromMail(deps, inner, actor, ticket.id, copied);
         return ticket;
       }),
     );
     return finish("ticket", note, created.id, {
-      messageRowId: await repo.firstMessageOf(deps.db, created.id),
+      messageRowId: await repo.firstMessageOf(db, created.id),
     });
   } catch (error) {
     if (error instanceof AppError)

@@ -353,6 +353,10 @@ export async function setNotificationPreference(
 }
 
 /** Tickets we sent these Message-IDs about (for threading inbound replies). */
-export async function ticketsForMessageIds(deps: Deps, messageIds: string[]) {
-  return repo.findByMessageIds(deps.db, messageIds);
+export async function ticketsForMessageIds(
+  deps: Deps,
+  messageIds: string[],
+  db: Executor = deps.db,
+) {
+  return repo.findByMessageIds(db, messageIds);
 }

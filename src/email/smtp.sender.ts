@@ -2,9 +2,14 @@ import nodemailer from "nodemailer";
 import type { Config } from "../config.ts";
 import type { OutboxRow } from "./outbox.service.ts";
 
+/** Who a mail is from when not the global MAIL_FROM: a mailbox (src/email/mailboxes.sender.ts). */
+export interface SendAs {
+  from: { name: string; address: string };
+}
+
 /** Sends one outbox row over SMTP; rejects with the server's answer when it refuses. */
 export interface Sender {
-  send(row: OutboxRow): Promise<void>;
+  send(row: OutboxRow, as?: SendAs): Promise<void>;
   close(): void;
 }
 
@@ -18,11 +23,23 @@ export function isPermanent(error: unknown): boolean {
  * A nodemailer transport for SMTP_URL. Every timeout is MAIL_SEND_TIMEOUT_SECONDS,
  * which keeps a delivery well inside the worker's lease (twice that).
  */
-export function smtpSender(config: Config, smtpUrl: string): Sender {
+export function smtpSender(
+  config: Config,
+  server:
+    | string
+    | {
+        host: string;
+        port: number;
+        secure: boolean;
+        requireTLS: boolean;
+        ignoreTLS: boolean;
+        auth?: { user: string; pass: string } | undefined;
+      },
+): Sender {
   const timeout = config.mailSendTimeoutMs;
   // One pooled connection per node, reused from mail to mail (a worker sends one at a time).
   const transport = nodemailer.createTransport({
-    url: smtpUrl,
+    ...(typeof server === "string" ? { url: server } : server),
     pool: true,
     maxConnections: 1,
     connectionTimeout: timeout,
@@ -33,9 +50,10 @@ export function smtpSender(config: Config, smtpUrl: string): Sender {
   const pick = (headers: Record<string, string>, names: string[]) =>
     Object.fromEntries(names.flatMap((n) => (headers[n] ? [[n, headers[n]]] : [])));
   return {
-    async send(row) {
+    async send(row, as) {
+      const from = as?.from ?? { name: config.mailFromName, address: config.mailFrom };
       await transport.sendMail({
-        from: { name: config.mailFromName, address: config.mailFrom },
+        from,
         to: row.toAddress,
         subject: row.subject,
         text: row.textBody,
@@ -43,8 +61,10 @@ export function smtpSender(config: Config, smtpUrl: string): Sender {
         messageId: `<${row.messageId}>`,
         inReplyTo: row.headers["In-Reply-To"],
         references: row.headers.References,
-        replyTo: row.headers["Reply-To"],
-        envelope: { from: config.mailFrom, to: row.toAddress },
+        // From a mailbox, answers go back to it (threaded by In-Reply-To and References):
+        // the reply address on MAIL_FROM's domain may reach nobody there.
+        replyTo: as ? undefined : row.headers["Reply-To"],
+        envelope: { from: from.address, to: row.toAddress },
         headers: {
           // RFC 3834: we are automatic; well-behaved auto-responders stay quiet.
           "Auto-Submitted": "auto-generated",

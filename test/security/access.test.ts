@@ -524,6 +524,14 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /admin/email/inbound/:id": { ...ADMIN_PAGE, admin: 404 },
   "GET /admin/email/inbound/:id/raw": { ...ADMIN_PAGE, admin: 404 },
   "POST /admin/email/outbox/:id/retry": { ...ADMIN_POST, admin: 404 },
+  // IMAP mailboxes: admins only; a missing mailbox is 404, an empty form 422.
+  "GET /admin/email/mailboxes": ADMIN_PAGE,
+  "GET /admin/email/mailboxes/new": ADMIN_PAGE,
+  "POST /admin/email/mailboxes": { ...ADMIN_POST, admin: 422 },
+  "GET /admin/email/mailboxes/:id": { ...ADMIN_PAGE, admin: 404 },
+  "POST /admin/email/mailboxes/:id": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/email/mailboxes/:id/enabled": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/email/mailboxes/:id/delete": { ...ADMIN_POST, admin: 404 },
   // Live updates: a session only; another customer's ticket is 404 (the streams
   // themselves are tested in src/live/live.pages.test.ts). Typing notices are staff's.
   "GET /live": { anonymous: 401, "other customer": 404 },

@@ -1,4 +1,5 @@
 export * from "./email.ts";
+export * from "./mailboxes.ts";
 export * from "./rules.ts";
 export * from "./sla.ts";
 export * from "./teams.ts";

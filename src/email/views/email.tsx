@@ -24,7 +24,8 @@ function Tabs({ current }: { current: "outbox" | "inbound" }) {
       </a>{" "}
       <a href="/admin/email?tab=inbound" aria-current={current === "inbound" ? "page" : undefined}>
         Incoming mail
-      </a>
+      </a>{" "}
+      <a href="/admin/email/mailboxes">Mailboxes</a>
     </nav>
   );
 }
@@ -212,7 +213,7 @@ export function InboundPage({ ctx, row }: { ctx: PageContext; row: InboundRow })
           <dt>From</dt>
           <dd>{row.fromAddress ?? "(none)"}</dd>
           <dt>Envelope</dt>
-          <dd>{`${row.envelopeFrom === null ? "(posted over HTTP)" : `<${row.envelopeFrom}>`} → ${row.envelopeTo.join(", ")}`}</dd>
+          <dd>{`${row.envelopeFrom === null ? (row.envelopeTo.length > 0 ? "(fetched from the mailbox)" : "(posted over HTTP)") : `<${row.envelopeFrom}>`} → ${row.envelopeTo.join(", ")}`}</dd>
           <dt>Outcome</dt>
           <dd>
             {INBOUND_LABELS[row.status]}

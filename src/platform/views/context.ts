@@ -30,6 +30,8 @@ const NOTICES: Record<string, string> = {
   "mail-retried": "The mail is queued again.",
   "rule-saved": "Rule saved.",
   "rule-deleted": "Rule deleted.",
+  "mailbox-saved": "Mailbox saved. Fetching starts again with these settings within a minute.",
+  "mailbox-deleted": "Mailbox deleted. Mail fetched from it stays.",
   "token-revoked": "Token revoked. Requests using it are refused from now on.",
   "calendar-saved": "Calendar saved. Due times of open tickets are being recomputed.",
   "calendar-default": "Default calendar changed.",
