@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, inArray, isNotNull, lt, ne, or, sql } from "drizzle-orm";
-import type { Db, Executor } from "../db/client.ts";
+import type { Executor } from "../db/client.ts";
 import { inboundEmails, messages, ticketCcs, tickets, users } from "../db/schema/index.ts";
 
 export type InboundRow = typeof inboundEmails.$inferSelect;
