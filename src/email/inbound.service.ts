@@ -278,6 +278,7 @@ export async function keepUnprocessedEmail(
   raw: Buffer,
   envelope: Envelope,
   source: MailboxSource,
+  reason = "internal error while processing; see the log",
 ): Promise<number> {
   return deps.db.transaction(async (tx) => {
     const id = await repo.insertInbound(tx, {
@@ -286,10 +287,7 @@ export async function keepUnprocessedEmail(
       envelopeTo: envelope.to,
     });
     await mailboxesRepo.insertMailboxMessage(tx, { ...source, inboundId: id });
-    await repo.updateInbound(tx, id, {
-      status: "failed",
-      reason: "internal error while processing; see the log",
-    });
+    await repo.updateInbound(tx, id, { status: "failed", reason });
     return id;
   });
 }

@@ -124,6 +124,39 @@ for (const kind of databaseKinds()) {
       fetching = undefined;
     });
 
+    test("a message over INBOUND_MAX_MB is not downloaded: its headers are kept as failed, and the next one arrives", async () => {
+      const folder = "Huge";
+      const huge = mail({ subject: "A huge scan", body: "x".repeat(20_000) });
+      const small = mail({ subject: "After the huge one" });
+      await dovecot.append([huge, small], folder);
+      const mailbox = await addMailbox({ folder });
+      // A limit of 8 KB for this fetcher (the setting's smallest value is 1 MB).
+      const limited = { ...deps, config: { ...deps.config, inboundMaxBytes: 8 * 1024 } };
+      fetching = startMailboxes(limited, { pollMs: 500, leaseMs: 30_000 });
+      await eventually(
+        async () => (await ticketCount(deps, [idOf(small)])) === 1,
+        "the small mail",
+      );
+      const kept = await deps.db
+        .select({
+          status: inboundEmails.status,
+          reason: inboundEmails.reason,
+          raw: inboundEmails.raw,
+        })
+        .from(mailboxMessages)
+        .innerJoin(inboundEmails, eq(inboundEmails.id, mailboxMessages.inboundId))
+        .where(eq(mailboxMessages.mailboxId, mailbox.id));
+      assert.equal(kept.length, 2);
+      const failed = kept.find((k) => k.status === "failed");
+      assert.match(failed?.reason ?? "", /larger than INBOUND_MAX_MB.*only its headers are kept/);
+      const raw = Buffer.from(failed?.raw ?? "").toString("utf8");
+      assert.match(raw, /Subject: A huge scan/);
+      assert.ok(raw.length < 2_000, `only the headers: ${raw.length} bytes`);
+      assert.equal((await dovecot.status(folder)).unseen, 0, "neither is fetched again");
+      await fetching.stop();
+      fetching = undefined;
+    });
+
     test("after Dovecot restarts the mailbox shows the error, then reconnects by itself", async () => {
       const folder = "Restart";
       await dovecot.append([], folder);

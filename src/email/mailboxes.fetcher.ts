@@ -263,22 +263,45 @@ class Fetcher {
       const chunk = uids.slice(i, i + this.options.batch);
       const known = await repo.knownUids(deps.db, conn.id, uidValidity, chunk);
       const wanted = chunk.filter((uid) => !known.has(uid));
-      const fetched: { uid: number; source: Buffer }[] = [];
+      const done = [...known];
+      // Sizes first (cheap), so a message over INBOUND_MAX_MB is never downloaded whole and
+      // one fetch never holds more than FETCH_BYTES of mail in memory.
+      const sizes = new Map<number, number>();
       if (wanted.length > 0) {
         // Collected first: no other command may run inside imapflow's fetch loop.
         for await (const message of client.fetch(
           wanted,
+          { uid: true, size: true },
+          { uid: true },
+        )) {
+          sizes.set(message.uid, message.size ?? 0);
+        }
+      }
+      const tooLarge = wanted.filter((uid) => (sizes.get(uid) ?? 0) > deps.config.inboundMaxBytes);
+      for (const uid of tooLarge) {
+        if (this.over) break;
+        await this.keepTooLarge(client, conn, uidValidity, uid, sizes.get(uid) ?? 0);
+        done.push(uid);
+      }
+      for (const group of byBytes(
+        wanted.filter((uid) => !tooLarge.includes(uid)),
+        sizes,
+        FETCH_BYTES,
+      )) {
+        if (this.over) break;
+        const fetched: { uid: number; source: Buffer }[] = [];
+        for await (const message of client.fetch(
+          group,
           { uid: true, source: true },
           { uid: true },
         )) {
           if (message.source) fetched.push({ uid: message.uid, source: message.source });
         }
-      }
-      const done = [...known];
-      for (const message of fetched) {
-        if (this.over) break;
-        await this.store(conn, uidValidity, message);
-        done.push(message.uid);
+        for (const message of fetched) {
+          if (this.over) break;
+          await this.store(conn, uidValidity, message);
+          done.push(message.uid);
+        }
       }
       if (done.length === 0) continue;
       if (conn.afterImport === "move" && conn.moveTo) {
@@ -288,6 +311,27 @@ class Fetcher {
       }
     }
     return uidValidity;
+  }
+
+  /** A message over INBOUND_MAX_MB: its headers only, kept as failed, so admins see it. */
+  private async keepTooLarge(
+    client: ImapFlow,
+    conn: MailboxConnection,
+    uidValidity: number,
+    uid: number,
+    size: number,
+  ): Promise<void> {
+    const headers = await client.fetchOne(String(uid), { headers: true }, { uid: true });
+    const raw = headers ? (headers.headers ?? Buffer.alloc(0)) : Buffer.alloc(0);
+    const megabytes = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    await keepUnprocessedEmail(
+      this.deps,
+      raw,
+      { to: [conn.address] },
+      { mailboxId: conn.id, address: conn.address, uidValidity, uid },
+      `larger than INBOUND_MAX_MB (${megabytes(size)} over ${megabytes(this.deps.config.inboundMaxBytes)}): only its headers are kept; it stays on the mail server`,
+    );
+    this.deps.log.warn({ mailboxId: conn.id, uid, size }, "a fetched message is too large");
   }
 
   private async store(
@@ -320,6 +364,28 @@ class Fetcher {
       clearTimeout(timer);
     }
   }
+}
+
+/** The most mail one fetch command brings into memory (a single message may be up to INBOUND_MAX_MB). */
+const FETCH_BYTES = 32 * 1024 * 1024;
+
+/** `uids` in order, cut into groups of at most `max` bytes (a bigger message alone). */
+function byBytes(uids: number[], sizes: ReadonlyMap<number, number>, max: number): number[][] {
+  const groups: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (const uid of uids) {
+    const size = sizes.get(uid) ?? 0;
+    if (current.length > 0 && bytes + size > max) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(uid);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }
 
 /** Starts fetching every enabled mailbox this node can claim, now and every poll interval. */
