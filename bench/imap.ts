@@ -26,25 +26,26 @@ import { composeDeps } from "../src/reactions.ts";
 import { mail, startDovecot } from "../test/helpers/dovecot.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const { values: args } = parseArgs({
-  options: {
-    db: { type: "string", default: "pglite" },
-    messages: { type: "string", default: "1000" },
-    "database-url": {
-      type: "string",
-      default: "postgres://postgres@127.0.0.1:5432/postgres",
-    },
-    out: { type: "string" },
-  },
-  strict: true,
-  allowPositionals: true,
-});
-const MESSAGES = Number(args.messages);
-if (args.db !== "pglite" && args.db !== "postgres")
-  throw new Error("--db must be pglite or postgres");
 
-async function adminQuery(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: args["database-url"] });
+export interface ImapBacklogOptions {
+  db: "pglite" | "postgres";
+  messages: number;
+  /** A PostgreSQL server's URL for a scratch database (db: postgres), dropped afterwards. */
+  adminUrl: string;
+}
+
+export interface ImapBacklogResult {
+  db: "pglite" | "postgres";
+  messages: number;
+  seconds: number;
+  messagesPerSecond: number;
+  rssMb: { start: number | undefined; median: number | undefined; max: number | undefined };
+  stored: number;
+  tickets: number;
+}
+
+async function adminQuery(adminUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     await client.query(statement);
@@ -75,13 +76,18 @@ function rssMb(pid: number | undefined): number | undefined {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function main(): Promise<void> {
+/**
+ * Imports a backlog of `messages` unseen mails from a throwaway Dovecot through
+ * the real server; throws unless every message became exactly one ticket.
+ */
+export async function measureImapBacklog(options: ImapBacklogOptions): Promise<ImapBacklogResult> {
+  const MESSAGES = options.messages;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-bench-imap-"));
   const dbName = `tessera_bench_imap_${randomBytes(4).toString("hex")}`;
   let databaseUrl: string | undefined;
-  if (args.db === "postgres") {
-    await adminQuery(`CREATE DATABASE ${dbName}`);
-    const url = new URL(args["database-url"]);
+  if (options.db === "postgres") {
+    await adminQuery(options.adminUrl, `CREATE DATABASE ${dbName}`);
+    const url = new URL(options.adminUrl);
     url.pathname = `/${dbName}`;
     databaseUrl = url.href;
   }
@@ -202,50 +208,81 @@ async function main(): Promise<void> {
       await check.close();
     }
     const sorted = [...rss].sort((a, b) => a - b);
-    const result = {
-      date: new Date().toISOString(),
-      commit: execFileSync("git", ["rev-parse", "--short", "HEAD"], {
-        cwd: ROOT,
-        encoding: "utf8",
-      }).trim(),
-      db: args.db,
+    if (stored !== MESSAGES || tickets !== MESSAGES) {
+      throw new Error(
+        `expected ${MESSAGES} stored and ${MESSAGES} tickets, got ${stored} and ${tickets}`,
+      );
+    }
+    return {
+      db: options.db,
       messages: MESSAGES,
       seconds: Number(seconds.toFixed(2)),
       messagesPerSecond: Number((MESSAGES / seconds).toFixed(1)),
-      rssMb: {
-        start: rss[0],
-        median: sorted[Math.floor(sorted.length / 2)],
-        max: sorted.at(-1),
-      },
+      rssMb: { start: rss[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted.at(-1) },
       stored,
       tickets,
-      cpus: os.cpus().length,
-      loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))),
     };
-    console.log(
-      `IMAP backlog [${args.db}]: ${MESSAGES} messages in ${result.seconds} s = ${result.messagesPerSecond} msg/s; ` +
-        `server RSS ${result.rssMb.start} MB at start, median ${result.rssMb.median} MB, max ${result.rssMb.max} MB; ` +
-        `${stored} stored, ${tickets} tickets (load average ${result.loadAverage.join(" ")})`,
-    );
-    if (stored !== MESSAGES || tickets !== MESSAGES) {
-      throw new Error(`expected ${MESSAGES} stored and ${MESSAGES} tickets`);
-    }
-    const out =
-      args.out ??
-      path.join(ROOT, "bench", "results", `${result.date.slice(0, 10)}-imap-${args.db}.json`);
-    if (out !== "none") fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     child?.kill("SIGKILL");
     await dovecot.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
-    if (databaseUrl) await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    if (databaseUrl) {
+      await adminQuery(options.adminUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    }
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+export function formatImapBacklog(r: ImapBacklogResult): string {
+  return (
+    `IMAP backlog [${r.db}]: ${r.messages} messages in ${r.seconds} s = ${r.messagesPerSecond} msg/s; ` +
+    `server RSS ${r.rssMb.start} MB at start, median ${r.rssMb.median} MB, max ${r.rssMb.max} MB; ` +
+    `${r.stored} stored, ${r.tickets} tickets`
+  );
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      db: { type: "string", default: "pglite" },
+      messages: { type: "string", default: "1000" },
+      "database-url": { type: "string", default: "postgres://postgres@127.0.0.1:5432/postgres" },
+      out: { type: "string" },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (args.db !== "pglite" && args.db !== "postgres") {
+    throw new Error("--db must be pglite or postgres");
+  }
+  const result = await measureImapBacklog({
+    db: args.db,
+    messages: Number(args.messages),
+    adminUrl: args["database-url"],
+  });
+  const record = {
+    date: new Date().toISOString(),
+    commit: execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).trim(),
+    ...result,
+    cpus: os.cpus().length,
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))),
+  };
+  console.log(`${formatImapBacklog(result)} (load average ${record.loadAverage.join(" ")})`);
+  const out =
+    args.out ??
+    path.join(ROOT, "bench", "results", `${record.date.slice(0, 10)}-imap-${args.db}.json`);
+  if (out !== "none") fs.writeFileSync(out, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+// Run as a script (npm run bench:imap); imported by bench/run.ts for its scenario.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -14,6 +14,7 @@ import { PGlite } from "@electric-sql/pglite";
 import autocannon from "autocannon";
 import pg from "pg";
 import { captureSql, type RawSql, type SqlCapture } from "./capture.ts";
+import { formatImapBacklog, measureImapBacklog } from "./imap.ts";
 import { formatInboundSmtp, INBOUND_ADDRESS, measureInboundSmtp } from "./inbound-smtp.ts";
 import {
   AGENT_COUNT,
@@ -31,6 +32,9 @@ import { prng, searchWords } from "./vocabulary.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCH_PASSWORD = "bench-password-1";
+/** Mails waiting in the mailbox of the IMAP backlog scenario. */
+const IMAP_BACKLOG = 1000;
+
 /** Senders delivering at once in the inbound SMTP scenario (none may be refused). */
 const INBOUND_CLIENTS = 50;
 const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tessera_bench";
@@ -754,6 +758,17 @@ async function main(): Promise<void> {
   await stopServer(server);
   if (profileDir) log(`CPU profiles in ${profileDir}`);
 
+  // --- a mailbox backlog fetched over IMAP from a throwaway Dovecot by a server of its own
+  // (bench/imap.ts), on a scratch database of the same kind: messages per second and RSS.
+  const adminUrl = new URL(opts.databaseUrl);
+  adminUrl.pathname = "/postgres";
+  const imapBacklog = await measureImapBacklog({
+    db: kind,
+    messages: smoke ? 50 : IMAP_BACKLOG,
+    adminUrl: adminUrl.href,
+  });
+  log(formatImapBacklog(imapBacklog));
+
   // 6. Report.
   const targets = checkTargets(rows, {
     assignRows,
@@ -808,6 +823,7 @@ async function main(): Promise<void> {
     sql: sql?.scenarios,
     scenarios: rows,
     inboundSmtp,
+    imapBacklog,
     targets,
     notes,
     totalSeconds,
