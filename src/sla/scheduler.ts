@@ -74,7 +74,9 @@ async function notifyOne(deps: Deps, targetId: number, now: Date): Promise<Notic
     if (ticket.assigneeId !== null) {
       await queueRuleMail(deps, tx, ticket, { kind: "assignee" }, { ...mail, html });
     } else {
-      for (const address of await repo.adminAddresses(tx)) {
+      // Unassigned: the ticket's team (those not away), else every active admin.
+      const team = ticket.teamId === null ? [] : await repo.teamAddresses(tx, ticket.teamId);
+      for (const address of team.length > 0 ? team : await repo.adminAddresses(tx)) {
         await queueRuleMail(deps, tx, ticket, { kind: "address", address }, { ...mail, html });
       }
     }

@@ -4,6 +4,7 @@ import {
   slaCalendars,
   slaJobs,
   slaPolicies,
+  teamMembers,
   ticketSlaDue,
   ticketSlaTargets,
   tickets,
@@ -214,7 +215,21 @@ export async function lockTargetForNotify(db: Executor, id: number) {
   return row;
 }
 
-/** Active admins' addresses: who hears of a breach on an unassigned ticket (until teams exist). */
+/**
+ * Who hears of a breach on an unassigned ticket in a team: its members who are
+ * neither disabled nor away.
+ */
+export async function teamAddresses(db: Executor, teamId: number): Promise<string[]> {
+  const rows = await db
+    .select({ email: users.email })
+    .from(teamMembers)
+    .innerJoin(users, eq(users.id, teamMembers.userId))
+    .where(and(eq(teamMembers.teamId, teamId), eq(users.disabled, false), eq(users.away, false)))
+    .orderBy(asc(users.id));
+  return rows.map((r) => r.email);
+}
+
+/** Active admins' addresses: who hears of a breach on an unassigned ticket no team member can take. */
 export async function adminAddresses(db: Executor): Promise<string[]> {
   const rows = await db
     .select({ email: users.email })

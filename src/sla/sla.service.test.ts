@@ -10,10 +10,12 @@ import {
   slaPolicies,
   ticketSlaDue,
   ticketSlaTargets,
+  users,
 } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import { Forbidden, Invalid } from "../lib/errors.ts";
 import { action, ruleForm, tag, withRules } from "../rules/test-support.ts";
+import * as teams from "../teams/teams.service.ts";
 import type { Priority } from "../tickets/lifecycle.ts";
 import * as tickets from "../tickets/tickets.service.ts";
 import { runSlaNotifications, runSlaRecompute } from "./scheduler.ts";
@@ -247,7 +249,44 @@ describeEachDatabase("SLA clocks", (world) => {
     assert.ok(late?.breachedAt);
   });
 
-  test("with nobody assigned, the admins are told (until teams exist)", async () => {
+  test("with nobody assigned, its team's members who are not away are told; no team, the admins", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const customer = await makeCustomer(deps);
+    const [inTeam, awayInTeam, outside] = [
+      await makeAgent(deps),
+      await makeAgent(deps),
+      await makeAgent(deps),
+    ];
+    const team = await teams.createTeam(deps, admin, {
+      name: `Billing ${Date.now()}`,
+      offeredOnForm: true,
+    });
+    await teams.addMember(deps, admin, team.id, inTeam.email);
+    await teams.addMember(deps, admin, team.id, awayInTeam.email);
+    await deps.db.update(users).set({ away: true }).where(eq(users.id, awayInTeam.id));
+    await policy(deps, admin, "urgent", { first: 10 });
+    const ticket = await tickets.createTicket(deps, customer, {
+      title: "Team's",
+      description: "x",
+      priority: "urgent",
+      teamId: team.id,
+    });
+    assert.equal((await tickets.getTicket(deps, admin, ticket.id)).assigneeId, null);
+    await runSlaNotifications(deps, { now: new Date(+ticket.createdAt + 11 * MIN) });
+    const sent = await deps.db
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.kind, "rule")));
+    assert.deepEqual(
+      sent.map((m) => m.toAddress),
+      [inTeam.email],
+      "the team member who is in; not the away one, another agent or the admins",
+    );
+    assert.ok(![outside.email, admin.email].some((a) => sent.some((m) => m.toAddress === a)));
+  });
+
+  test("with nobody assigned and no team, the admins are told", async () => {
     const { deps } = world();
     const admin = await makeAdmin(deps);
     const customer = await makeCustomer(deps);
