@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { eq } from "drizzle-orm";
-import { makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
+import { makeAdmin, makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
 import { describeEachDatabase, type World } from "../../test/helpers/world.ts";
 import { attachments, messages } from "../db/schema/index.ts";
+import { createTeam } from "../teams/teams.service.ts";
+import { updateTicket } from "../tickets/tickets.service.ts";
 import { receiveEmail } from "./inbound.service.ts";
 
 const ENV = { MAIL_FROM: "support@example.test", INBOUND_SMTP_DOMAINS: "support@example.test" };
@@ -270,6 +272,17 @@ describeEachDatabase(
         .where(eq(messages.ticketId, result.ticketId ?? 0))
         .orderBy(messages.id);
       assert.equal((await agent.get(`/messages/${second?.id}/original.eml`)).statusCode, 404);
+
+      // Once the ticket is in a team restricted to its members, an agent outside it gets 404.
+      const admin = await makeAdmin(deps);
+      const team = await createTeam(deps, admin, {
+        name: `Private ${Date.now()}`,
+        restricted: true,
+      });
+      await updateTicket(deps, admin, result.ticketId ?? 0, { teamId: team.id });
+      assert.equal((await agent.get(`/messages/${message.id}/original.eml`)).statusCode, 404);
+      const adminPage = await world().signedIn(admin);
+      assert.equal((await adminPage.get(`/messages/${message.id}/original.eml`)).statusCode, 200);
     });
   },
   { env: ENV },

@@ -522,6 +522,10 @@ export async function getOriginalOfMessage(
 ): Promise<{ inboundId: number; raw: Buffer }> {
   if (!isStaff(actor)) throw new NotFound("original mail", messageId);
   const row = await repo.findByMessageRow(deps.db, messageId);
-  if (!row) throw new NotFound("original mail", messageId);
+  if (!row || row.ticketId === null) throw new NotFound("original mail", messageId);
+  // Staff see it only where they see its ticket (a restricted team's is not every agent's).
+  await tickets.getTicket(deps, actor, row.ticketId).catch((error: unknown) => {
+    throw error instanceof NotFound ? new NotFound("original mail", messageId) : error;
+  });
   return { inboundId: row.id, raw: row.raw };
 }

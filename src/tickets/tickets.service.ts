@@ -872,7 +872,7 @@ export async function addCc(
   const address = ccAddress(deps, data.address);
   return deps.db.transaction(async (tx) => {
     const ticket = await repo.lockTicket(tx, ticketId);
-    if (!ticket) throw new NotFound("ticket", ticketId);
+    if (!ticket || !(await canSee(tx, actor, ticket))) throw new NotFound("ticket", ticketId);
     if ((await repo.findUserEmail(tx, ticket.requesterId))?.toLowerCase() === address)
       throw Invalid.field("address", "is the requester's: they get every public reply already");
     const existing = await repo.listCcs(tx, ticketId);
@@ -903,7 +903,7 @@ export async function removeCc(
   const lower = address.trim().toLowerCase();
   await deps.db.transaction(async (tx) => {
     const ticket = await repo.lockTicket(tx, ticketId);
-    if (!ticket) throw new NotFound("ticket", ticketId);
+    if (!ticket || !(await canSee(tx, actor, ticket))) throw new NotFound("ticket", ticketId);
     const removed = await repo.deleteCc(tx, ticketId, lower);
     if (!removed) throw new NotFound("CC", lower);
     await record(deps, tx, [{ type: "ticket.cc_removed", ticket, actor, address: lower }]);

@@ -419,6 +419,11 @@ const TEAM_TICKET_ROUTES = new Set([
   "GET /api/v1/tickets/:id/messages",
   "POST /api/v1/tickets/:id/messages",
   "GET /api/v1/tickets/:id/events",
+  "POST /tickets/:id/ccs",
+  "POST /tickets/:id/ccs/remove",
+  "GET /api/v1/tickets/:id/ccs",
+  "POST /api/v1/tickets/:id/ccs",
+  "DELETE /api/v1/tickets/:id/ccs/:address",
 ]);
 
 function withOutsider(
