@@ -274,8 +274,10 @@ export async function queueRuleMail(
       id === null ? [] : (await repo.findRecipients(tx, [id])).filter((r) => !r.disabled);
   }
   // Staff (the assignee, all agents) are never limited: a loop runs with the outside world.
+  // Only mail to the requester answers someone who may be an auto-responder; an address
+  // an admin wrote into a rule (a team list, a log, an SLA notice) is theirs to choose.
   recipients = await withinAutoReplyLimit(deps, tx, ticket, recipients, (r) =>
-    to.kind === "requester" || to.kind === "address" ? r.email : undefined,
+    to.kind === "requester" ? r.email : undefined,
   );
   if (recipients.length === 0) return 0;
   const secret = await replySecret(deps, tx);
