@@ -83,3 +83,11 @@ export function currentTargets<T extends { kind: SlaKind; id: number }>(rows: re
     return last ? [last] : [];
   });
 }
+
+/** The current target of each kind with its state at `now`: what staff are shown. */
+export function currentTargetStates<T extends SlaTargetFacts & { kind: SlaKind; id: number }>(
+  rows: readonly T[],
+  now: Date,
+): (T & { state: SlaState })[] {
+  return currentTargets(rows).map((t) => ({ ...t, state: targetState(t, now) }));
+}

@@ -28,7 +28,7 @@ import {
   statusAfterReply,
 } from "./lifecycle.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "./queues.ts";
-import { currentTargets, targetState } from "./sla.ts";
+import { currentTargetStates } from "./sla.ts";
 import * as repo from "./tickets.repo.ts";
 import {
   AddCcInput,
@@ -250,8 +250,7 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
     // Every team by id: the team control offers them, team events name them.
     staff ? teams.teamNames(deps, actor) : Promise.resolve(new Map<number, string>()),
   ]);
-  const now = new Date();
-  const sla = currentTargets(slaRows).map((t) => ({ ...t, state: targetState(t, now) }));
+  const sla = currentTargetStates(slaRows, new Date());
   // The assignee and everyone assignee events name, in one lookup.
   const eventIds = events.flatMap((e) => (e.kind === "assignee" ? [e.fromValue, e.toValue] : []));
   const profiles = await accounts.findPublicProfiles(deps, [
@@ -736,17 +735,10 @@ export async function getTicketSla(deps: Deps, actor: Actor, ticketId: number, n
   const ticket = await getTicket(deps, actor, ticketId);
   if (!isStaff(actor)) return [];
   const rows = await repo.listSlaTargets(deps.db, ticket.id);
-  return currentTargets(rows).map((t) => ({ ...t, state: targetState(t, now) }));
+  return currentTargetStates(rows, now);
 }
 
 export type TicketSla = Awaited<ReturnType<typeof getTicketSla>>;
-
-/** A ticket's audit trail, oldest first (staff only). */
-export async function listEvents(deps: Deps, actor: Actor, ticketId: number) {
-  await getTicket(deps, actor, ticketId);
-  if (!isStaff(actor)) throw new Forbidden("The audit trail is for support staff.");
-  return repo.listEvents(deps.db, ticketId);
-}
 
 /** A page of a ticket's audit trail, oldest first (staff only). */
 export async function listEventsPage(
