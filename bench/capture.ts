@@ -107,7 +107,7 @@ export async function captureSql(
   };
   const api = tokensModule ? { withDescription: true } : {};
   const deskExtras = () =>
-    Promise.all([tickets.countQueues(deps, agent), accounts.listAssignableStaff(deps)]);
+    Promise.all([tickets.deskQueues(deps, agent), accounts.listAssignableStaff(deps)]);
 
   const raw: Record<string, RawSql[]> = {
     queueHtml: await record(async () => {

@@ -69,10 +69,7 @@ export async function listMemberships(db: Executor) {
 }
 
 export async function teamIdsOf(db: Executor, userId: number): Promise<number[]> {
-  const rows = await db
-    .select({ teamId: teamMembers.teamId })
-    .from(teamMembers)
-    .where(eq(teamMembers.userId, userId));
+  const rows = await memberOfQuery(db, userId);
   return rows.map((r) => r.teamId);
 }
 
@@ -87,16 +84,46 @@ export async function removeMember(db: Executor, teamId: number, userId: number)
 }
 
 /** Restricted teams `userId` is not a member of: their tickets are hidden from that agent. */
-export async function hiddenTeamIds(db: Executor, userId: number): Promise<number[]> {
-  const mine = db
+/**
+ * The ids of the restricted teams `userId` is not in, as a subquery other queries
+ * embed (not run here): a list filters on it in the same statement.
+ */
+export function hiddenTeamIdsQuery(db: Executor, userId: number) {
+  return db
+    .select({ id: teams.id })
+    .from(teams)
+    .where(and(eq(teams.restricted, true), notInArray(teams.id, memberOfQuery(db, userId))));
+}
+
+/** The ids of the teams `userId` is in, as a subquery other queries embed. */
+export function memberOfQuery(db: Executor, userId: number) {
+  return db
     .select({ teamId: teamMembers.teamId })
     .from(teamMembers)
     .where(eq(teamMembers.userId, userId));
-  const rows = await db
-    .select({ id: teams.id })
-    .from(teams)
-    .where(and(eq(teams.restricted, true), notInArray(teams.id, mine)));
+}
+
+export async function hiddenTeamIds(db: Executor, userId: number): Promise<number[]> {
+  const rows = await hiddenTeamIdsQuery(db, userId);
   return rows.map((r) => r.id);
+}
+
+/**
+ * Every team with whether `userId` is in it and whether it is restricted, by name:
+ * what the desk needs to list team queues, in one statement.
+ */
+export async function teamsWithMembership(db: Executor, userId: number) {
+  const mine = memberOfQuery(db, userId).as("mine");
+  return db
+    .select({
+      id: teams.id,
+      name: teams.name,
+      restricted: teams.restricted,
+      member: sql<boolean>`${mine.teamId} is not null`,
+    })
+    .from(teams)
+    .leftJoin(mine, eq(mine.teamId, teams.id))
+    .orderBy(asc(sql`lower(${teams.name})`), asc(teams.id));
 }
 
 /** Whether the team hides its tickets from `userId` (restricted, and they are not in it). */

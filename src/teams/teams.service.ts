@@ -82,6 +82,36 @@ export async function hiddenTeamIds(db: Executor, actor: Actor): Promise<number[
   return restrictable(actor) ? repo.hiddenTeamIds(db, actor.id) : [];
 }
 
+/**
+ * The same rule as a subquery of team ids for another module's statement (not run
+ * here), so a list or count leaves hidden teams out without a query of its own;
+ * undefined when no team can hide anything from `actor`.
+ */
+export function hiddenTeamsQuery(db: Executor, actor: Actor) {
+  return restrictable(actor) ? repo.hiddenTeamIdsQuery(db, actor.id) : undefined;
+}
+
+/** The ids of the teams `userId` is in, as a subquery for another module's statement. */
+export function memberOfQuery(db: Executor, userId: number) {
+  return repo.memberOfQuery(db, userId);
+}
+
+/** A team as the desk lists it: its queue, and whether the viewer is a member. */
+export interface VisibleTeam {
+  id: number;
+  name: string;
+  mine: boolean;
+}
+
+/** The teams whose tickets `actor` may see, by name, each with whether they are in it (staff only). */
+export async function visibleTeams(db: Executor, actor: Actor): Promise<VisibleTeam[]> {
+  if (!isStaff(actor)) throw new Forbidden();
+  const rows = await repo.teamsWithMembership(db, actor.id);
+  return rows
+    .filter((t) => t.member || !t.restricted || !restrictable(actor))
+    .map((t) => ({ id: t.id, name: t.name, mine: t.member }));
+}
+
 /** Whether team `teamId` hides its tickets from `actor`. */
 export async function hidesFrom(db: Executor, actor: Actor, teamId: number): Promise<boolean> {
   return restrictable(actor) ? repo.hidesFrom(db, teamId, actor.id) : false;

@@ -169,9 +169,8 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
       }
     }
 
-    const [counts, teamQueues, staff, page] = await Promise.all([
-      tickets.countQueues(deps, actor),
-      tickets.countTeamQueues(deps, actor),
+    const [queues, staff, page] = await Promise.all([
+      tickets.deskQueues(deps, actor),
       accounts.listAssignableStaff(deps),
       requesterError
         ? Promise.resolve({ tickets: [], nextCursor: undefined })
@@ -182,8 +181,8 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
       <DeskPage
         ctx={pageContext(req, reply)}
         filters={filters}
-        counts={counts}
-        teamQueues={teamQueues}
+        counts={queues.counts}
+        teamQueues={queues.teams}
         staff={staff}
         tickets={page.tickets}
         requester={requester}

@@ -10,6 +10,7 @@ import {
   notInArray,
   or,
   type SQL,
+  type SQLWrapper,
   sql,
 } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
@@ -314,10 +315,10 @@ export interface TicketFilter {
   /** A user id, or null for unassigned. */
   assigneeId?: number | null | undefined;
   requesterId?: number | undefined;
-  /** Only these teams' tickets; null: only tickets without a team. */
-  teamIds?: readonly number[] | null | undefined;
-  /** Leave out these teams' tickets (restricted teams the viewer is not in). */
-  hiddenTeamIds?: readonly number[] | undefined;
+  /** Only these teams' tickets (ids, or a subquery of ids); null: only tickets without a team. */
+  teamIds?: readonly number[] | SQLWrapper | null | undefined;
+  /** Leave out the tickets of the teams this subquery yields (restricted teams the viewer is not in). */
+  hiddenTeams?: SQLWrapper | undefined;
   /** Words to find in titles and messages (web-search syntax: "phrase", -not, or). */
   search?: { text: string; includeInternal: boolean } | undefined;
   sort: SortKey;
@@ -329,7 +330,7 @@ export interface TicketFilter {
   withDescription?: boolean | undefined;
 }
 
-type TicketConditions = Omit<
+export type TicketConditions = Omit<
   TicketFilter,
   "sort" | "descending" | "limit" | "after" | "withDescription"
 >;
@@ -344,6 +345,10 @@ const SORT_COLUMNS = {
   // Due first: only tickets with a running SLA clock (ticket_sla_due), earliest first.
   dueAt: ticketSlaDue.dueAt,
 } as const;
+
+function isIdList(ids: readonly number[] | SQLWrapper): ids is readonly number[] {
+  return Array.isArray(ids);
+}
 
 function filterConditions(filter: TicketConditions): SQL[] {
   const conditions: SQL[] = [];
@@ -361,17 +366,16 @@ function filterConditions(filter: TicketConditions): SQL[] {
   if (filter.requesterId !== undefined)
     conditions.push(eq(tickets.requesterId, filter.requesterId));
   if (filter.teamIds === null) conditions.push(isNull(tickets.teamId));
+  else if (filter.teamIds !== undefined && !isIdList(filter.teamIds))
+    conditions.push(inArray(tickets.teamId, filter.teamIds));
   else if (filter.teamIds !== undefined)
     conditions.push(
       filter.teamIds.length === 1
         ? eq(tickets.teamId, filter.teamIds[0] as number)
         : inArray(tickets.teamId, [...filter.teamIds]),
     );
-  if (filter.hiddenTeamIds && filter.hiddenTeamIds.length > 0) {
-    const visible = or(
-      isNull(tickets.teamId),
-      notInArray(tickets.teamId, [...filter.hiddenTeamIds]),
-    );
+  if (filter.hiddenTeams) {
+    const visible = or(isNull(tickets.teamId), notInArray(tickets.teamId, filter.hiddenTeams));
     if (visible) conditions.push(visible);
   }
   if (filter.search)
@@ -449,19 +453,29 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
  * How many tickets match, counting no further than `upTo`: the cost is bounded
  * by `upTo` index entries, not by the size of the table.
  */
-export async function countTickets(
+/**
+ * How many tickets match each filter, each count stopping at `upTo`: all of
+ * them in one statement (the desk counts a queue per line of its sidebar).
+ */
+export async function countTicketsEach<K extends string>(
   db: Executor,
-  filter: TicketConditions,
+  filters: Record<K, TicketConditions>,
   upTo: number,
-): Promise<number> {
-  const matching = db
-    .select({ one: sql`1` })
-    .from(tickets)
-    .where(and(...filterConditions(filter)))
-    .limit(upTo)
-    .as("matching");
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(matching);
-  return row?.n ?? 0;
+): Promise<Record<K, number>> {
+  const entries = Object.entries(filters) as [K, TicketConditions][];
+  if (entries.length === 0) return {} as Record<K, number>;
+  const counts = Object.fromEntries(
+    entries.map(([name, filter]) => {
+      const matching = db
+        .select({ one: sql`1` })
+        .from(tickets)
+        .where(and(...filterConditions(filter)))
+        .limit(upTo);
+      return [name, sql<number>`(select count(*)::int from (${matching}) as "matching")`];
+    }),
+  ) as Record<K, SQL<number>>;
+  const [row] = await db.select(counts).from(sql`(values (1)) as "one"`);
+  return row as unknown as Record<K, number>;
 }
 
 // --- CCs ---

@@ -62,9 +62,9 @@ export async function canSee(
   return ticket.teamId === null || !(await teams.hidesFrom(db, actor, ticket.teamId));
 }
 
-/** The same decision for lists: which teams' tickets to leave out of what `actor` is shown. */
-async function hiddenTeams(db: Executor, actor: Actor): Promise<number[]> {
-  return isStaff(actor) ? teams.hiddenTeamIds(db, actor) : [];
+/** The same decision for lists, inside their own statement: the teams to leave out. */
+function hiddenTeams(db: Executor, actor: Actor) {
+  return isStaff(actor) ? teams.hiddenTeamsQuery(db, actor) : undefined;
 }
 
 function sideOf(actor: Actor): Side {
@@ -544,7 +544,7 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
     statuses: query.statuses,
     priority: query.priority,
     assigneeId,
-    ...(await teamConditions(deps.db, actor, query.team)),
+    ...teamConditions(deps.db, actor, query.team),
     requesterId: isStaff(actor) ? query.requesterId : actor.id,
     search: q ? { text: q, includeInternal: isStaff(actor) } : undefined,
     withDescription: query.withDescription,
@@ -568,16 +568,16 @@ function cursorValue(row: TicketListItem, key: repo.SortKey): string {
 }
 
 /** The team filter and the teams hidden from `actor`, as repository filter fields. */
-async function teamConditions(
+function teamConditions(
   db: Executor,
   actor: Actor,
   team: ListQuery["team"],
-): Promise<Pick<repo.TicketFilter, "teamIds" | "hiddenTeamIds">> {
-  const hiddenTeamIds = await hiddenTeams(db, actor);
-  if (team === undefined || !isStaff(actor)) return { hiddenTeamIds };
-  if (team === "none") return { teamIds: null, hiddenTeamIds };
-  if (team === "mine") return { teamIds: await teams.teamIdsOf(db, actor.id), hiddenTeamIds };
-  return { teamIds: [team], hiddenTeamIds };
+): Pick<repo.TicketFilter, "teamIds" | "hiddenTeams"> {
+  const hidden = hiddenTeams(db, actor);
+  if (team === undefined || !isStaff(actor)) return { hiddenTeams: hidden };
+  if (team === "none") return { teamIds: null, hiddenTeams: hidden };
+  if (team === "mine") return { teamIds: teams.memberOfQuery(db, actor.id), hiddenTeams: hidden };
+  return { teamIds: [team], hiddenTeams: hidden };
 }
 
 /**
@@ -609,37 +609,6 @@ function isCursorInstant(value: string): boolean {
   );
 }
 
-/** How many tickets are in each counted queue, up to QUEUE_COUNT_CAP + 1 (staff only). */
-export async function countQueues(
-  deps: Deps,
-  actor: Actor,
-): Promise<Partial<Record<QueueName, number>>> {
-  if (!isStaff(actor)) throw new Forbidden();
-  const [hiddenTeamIds, myTeams] = await Promise.all([
-    hiddenTeams(deps.db, actor),
-    teams.teamIdsOf(deps.db, actor.id),
-  ]);
-  const counted = Object.entries(QUEUES).filter(([, queue]) => !("counted" in queue));
-  const entries = await Promise.all(
-    counted.map(async ([name, queue]) => {
-      const assignee = "assignee" in queue ? queue.assignee : undefined;
-      const team = "team" in queue ? queue.team : undefined;
-      const n = await repo.countTickets(
-        deps.db,
-        {
-          statuses: queue.statuses,
-          assigneeId: assignee === "me" ? actor.id : assignee === "none" ? null : undefined,
-          ...(team === "mine" ? { teamIds: myTeams } : {}),
-          hiddenTeamIds,
-        },
-        QUEUE_COUNT_CAP + 1,
-      );
-      return [name, n] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Partial<Record<QueueName, number>>;
-}
-
 export interface TeamQueue {
   id: number;
   name: string;
@@ -651,37 +620,52 @@ export interface TeamQueue {
   unassigned: number;
 }
 
+export interface DeskQueues {
+  /** How many tickets are in each counted queue, up to QUEUE_COUNT_CAP + 1. */
+  counts: Partial<Record<QueueName, number>>;
+  /** The teams the actor may see with their counts: the actor's own teams first, then by name. */
+  teams: TeamQueue[];
+}
+
 /**
- * Each team's working queue for the desk, with counts, for the teams the actor
- * may see: the actor's own teams first, then by name (staff only).
+ * The desk's sidebar (staff only): every counted queue and each visible team's
+ * working queue, counted in one statement after one for the teams.
  */
-export async function countTeamQueues(deps: Deps, actor: Actor): Promise<TeamQueue[]> {
+export async function deskQueues(deps: Deps, actor: Actor): Promise<DeskQueues> {
   if (!isStaff(actor)) throw new Forbidden();
-  const [all, hidden, mine] = await Promise.all([
-    teams.listTeams(deps, actor),
-    hiddenTeams(deps.db, actor),
-    teams.teamIdsOf(deps.db, actor.id),
-  ]);
-  const rows = await Promise.all(
-    all
-      .filter((t) => !hidden.includes(t.id))
-      .map(async (team): Promise<TeamQueue> => {
-        const [active, unassigned] = await Promise.all([
-          repo.countTickets(
-            deps.db,
-            { statuses: ACTIVE_STATUSES, teamIds: [team.id] },
-            QUEUE_COUNT_CAP + 1,
-          ),
-          repo.countTickets(
-            deps.db,
-            { statuses: ACTIVE_STATUSES, teamIds: [team.id], assigneeId: null },
-            QUEUE_COUNT_CAP + 1,
-          ),
-        ]);
-        return { id: team.id, name: team.name, mine: mine.includes(team.id), active, unassigned };
-      }),
-  );
-  return rows.sort((a, b) => Number(b.mine) - Number(a.mine));
+  const visible = await teams.visibleTeams(deps.db, actor);
+  const hidden = hiddenTeams(deps.db, actor);
+  const filters: Record<string, repo.TicketConditions> = {};
+  for (const [name, queue] of Object.entries(QUEUES)) {
+    if ("counted" in queue) continue;
+    const assignee = "assignee" in queue ? queue.assignee : undefined;
+    const team = "team" in queue ? queue.team : undefined;
+    filters[name] = {
+      statuses: queue.statuses,
+      assigneeId: assignee === "me" ? actor.id : assignee === "none" ? null : undefined,
+      ...(team === "mine" ? { teamIds: teams.memberOfQuery(deps.db, actor.id) } : {}),
+      hiddenTeams: hidden,
+    };
+  }
+  for (const team of visible) {
+    filters[`team${team.id}`] = { statuses: ACTIVE_STATUSES, teamIds: [team.id] };
+    filters[`team${team.id}unassigned`] = {
+      statuses: ACTIVE_STATUSES,
+      teamIds: [team.id],
+      assigneeId: null,
+    };
+  }
+  const n = await repo.countTicketsEach(deps.db, filters, QUEUE_COUNT_CAP + 1);
+  const counts: Partial<Record<QueueName, number>> = {};
+  for (const name of Object.keys(QUEUES) as QueueName[]) {
+    if (n[name] !== undefined) counts[name] = n[name];
+  }
+  const teamQueues = visible.map((team) => ({
+    ...team,
+    active: n[`team${team.id}`] ?? 0,
+    unassigned: n[`team${team.id}unassigned`] ?? 0,
+  }));
+  return { counts, teams: teamQueues.sort((a, b) => Number(b.mine) - Number(a.mine)) };
 }
 
 // An upload still in DATA_DIR/tmp after this long was abandoned (its request ended long ago).
