@@ -48,6 +48,8 @@ interface Logger {
 }
 
 const causes = new AsyncLocalStorage<Cause>();
+/** The events recorded while an enclosing record's reactions run, collected for it. */
+const recordedWithin = new AsyncLocalStorage<DomainEvent[]>();
 
 /** Runs `work` with every event it records marked as caused by `cause` (a rule's actions). */
 export function withCause<T>(cause: Cause, work: () => Promise<T>): Promise<T> {
@@ -81,20 +83,27 @@ export class EventBus<D> {
    * after-commit reactions of every node. Called by the service that made the
    * change, inside its transaction, after its own rows are written. Events
    * recorded while a rule's actions run carry that rule as their cause.
+   * Returns the events the reactions recorded in turn (a rule's or automatic
+   * assignment's changes, however deep), so the caller knows whether its rows
+   * changed again.
    */
   async record(deps: D, tx: Tx, recorded: readonly DomainEvent[]): Promise<readonly DomainEvent[]> {
-    if (recorded.length === 0) return recorded;
+    if (recorded.length === 0) return [];
     const cause = currentCause();
     const events = cause ? recorded.map((e) => (e.cause ? e : { ...e, cause })) : recorded;
-    for (const reaction of this.#reactions) {
-      if (!reaction.inTransaction) continue;
-      const wanted = events.filter((e) => accepts(reaction, e.type));
-      if (wanted.length > 0) await reaction.inTransaction(deps, tx, wanted);
-    }
+    const followUps: DomainEvent[] = [];
+    await recordedWithin.run(followUps, async () => {
+      for (const reaction of this.#reactions) {
+        if (!reaction.inTransaction) continue;
+        const wanted = events.filter((e) => accepts(reaction, e.type));
+        if (wanted.length > 0) await reaction.inTransaction(deps, tx, wanted);
+      }
+    });
     for (const payload of notifyPayloads(events.map(toCommitted))) {
       await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${payload})`);
     }
-    return events;
+    recordedWithin.getStore()?.push(...followUps, ...events);
+    return followUps;
   }
 
   /** Hands committed events (one NOTIFY payload) to the after-commit reactions. */

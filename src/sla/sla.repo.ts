@@ -135,10 +135,11 @@ export async function listTargets(db: Executor, ticketId: number): Promise<Targe
     .orderBy(asc(ticketSlaTargets.id));
 }
 
-export async function insertTarget(db: Executor, row: NewTargetRow): Promise<TargetRow> {
-  const [inserted] = await db.insert(ticketSlaTargets).values(row).returning();
-  if (!inserted) throw new Error("insert returned no target");
-  return inserted;
+/** Inserts targets in one statement; returns them in the order given. */
+export async function insertTargets(db: Executor, rows: NewTargetRow[]): Promise<TargetRow[]> {
+  if (rows.length === 0) return [];
+  const inserted = await db.insert(ticketSlaTargets).values(rows).returning();
+  return inserted.sort((a, b) => a.id - b.id);
 }
 
 export async function updateTarget(db: Executor, id: number, values: Partial<NewTargetRow>) {

@@ -217,30 +217,26 @@ class TicketClocks {
     return cal;
   }
 
+  /** Starts the clocks of `kinds` the policy has a target for, in one statement. */
   async start(
     ticketId: number,
-    kind: TargetKind,
+    kinds: readonly TargetKind[],
     at: Date,
     policy: { policy: repo.PolicyRow; calendar: CalendarRow },
   ) {
-    const minutes = minutesFor(policy.policy, kind);
-    if (minutes === null) return;
     const calendar = calendarOf(policy.calendar);
     this.#calendars.set(policy.calendar.id, calendar);
-    const clock = startClock(
-      calendar,
-      { targetMinutes: minutes, warnPercent: policy.policy.warnPercent },
-      at,
-    );
-    this.rows.push(
-      await repo.insertTarget(this.tx, {
-        ticketId,
-        kind,
-        calendarId: policy.calendar.id,
-        startedAt: at,
-        ...clock,
-      }),
-    );
+    const rows = kinds.flatMap((kind) => {
+      const minutes = minutesFor(policy.policy, kind);
+      if (minutes === null) return [];
+      const clock = startClock(
+        calendar,
+        { targetMinutes: minutes, warnPercent: policy.policy.warnPercent },
+        at,
+      );
+      return [{ ticketId, kind, calendarId: policy.calendar.id, startedAt: at, ...clock }];
+    });
+    this.rows.push(...(await repo.insertTargets(this.tx, rows)));
   }
 
   /** Applies `move` to a target and writes it back when it changed. */
@@ -297,8 +293,7 @@ async function applyEvent(clocks: TicketClocks, event: DomainEvent): Promise<boo
     case "ticket.created": {
       const policy = await choosePolicy(clocks.tx, event.ticket);
       if (!policy) return false;
-      await clocks.start(ticketId, "first_response", at, policy);
-      await clocks.start(ticketId, "resolution", at, policy);
+      await clocks.start(ticketId, ["first_response", "resolution"], at, policy);
       return true;
     }
     case "message.created": {
@@ -318,7 +313,7 @@ async function applyEvent(clocks: TicketClocks, event: DomainEvent): Promise<boo
       if (open("first_response") || open("next_response")) return false;
       const policy = await choosePolicy(clocks.tx, event.ticket);
       if (!policy || policy.policy.nextResponseMinutes === null) return false;
-      await clocks.start(ticketId, "next_response", at, policy);
+      await clocks.start(ticketId, ["next_response"], at, policy);
       return true;
     }
     case "ticket.status_changed": {
@@ -379,7 +374,7 @@ async function applyEvent(clocks: TicketClocks, event: DomainEvent): Promise<boo
           // A target the old priority did not have: counted from the ticket's creation.
           const firstAnswered = kind === "first_response" && event.ticket.status !== "new";
           if (firstAnswered || ["solved", "closed"].includes(event.ticket.status)) continue;
-          await clocks.start(ticketId, kind, event.ticket.createdAt, policy);
+          await clocks.start(ticketId, [kind], event.ticket.createdAt, policy);
           const started = clocks.current(kind);
           if (started && event.ticket.status === "pending") {
             await clocks.move(started, (cal, c) => pauseClock(cal, c, at));

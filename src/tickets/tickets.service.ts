@@ -97,11 +97,21 @@ function checkFiles(files: readonly StagedFile[]): void {
 
 /**
  * Records what a write did: the audit trail rows, then the reactions
- * subscribed at composition (mail, rules, live pages), all in `tx`.
+ * subscribed at composition (mail, rules, live pages), all in `tx`. Returns
+ * the events the reactions recorded in turn.
  */
-async function record(deps: Deps, tx: Tx, events: readonly DomainEvent[]): Promise<void> {
+async function record(
+  deps: Deps,
+  tx: Tx,
+  events: readonly DomainEvent[],
+): Promise<readonly DomainEvent[]> {
   await repo.insertEvents(tx, auditRows(events));
-  await deps.events.record(deps, tx, events);
+  return deps.events.record(deps, tx, events);
+}
+
+/** Whether reactions changed the ticket's own fields (a rule, automatic assignment). */
+function changedAgain(followUps: readonly DomainEvent[], ticketId: number): boolean {
+  return followUps.some((e) => e.type === "ticket.updated" && e.ticket.id === ticketId);
 }
 
 /** The events of one write to a ticket: `ticket.updated`, and the specific ones it implies. */
@@ -165,8 +175,9 @@ async function insertTicket(
     messageId: message.id,
     uploaderId: actor.id,
   });
-  await record(deps, tx, [{ type: "ticket.created", ticket, actor, message }]);
+  const followUps = await record(deps, tx, [{ type: "ticket.created", ticket, actor, message }]);
   // As the reactions left it (rules, automatic assignment).
+  if (!changedAgain(followUps, ticket.id)) return { ticket, message };
   return { ticket: (await repo.findTicket(tx, ticket.id)) ?? ticket, message };
 }
 
