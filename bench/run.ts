@@ -280,6 +280,22 @@ async function stopServer(server: Server, signal: NodeJS.Signals = "SIGTERM"): P
   await exited(server.child);
 }
 
+/** CPU time (user + system) a process has used so far, ms (Linux /proc; undefined elsewhere). */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: Linux reports process times in hundredths of a second on every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 function rssMb(pid: number | undefined): number | undefined {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
@@ -376,6 +392,11 @@ interface Row {
   statuses: Record<string, number>;
   /** Throughput as a fraction of the bare Fastify route's. */
   ofBare?: number;
+  /**
+   * The server process's CPU time (user + system) per request, ms: the app's own
+   * cost, which other load on the machine changes far less than latency.
+   */
+  cpuPerRequest?: number;
   /** Median time of this scenario's SQL run directly on the database (ms). */
   sqlP50?: number;
   /** Median latency over the SQL's median. */
@@ -510,19 +531,27 @@ async function main(): Promise<void> {
     stage = "warmup";
     if (opts.warmup > 0) await cannon(server.base, connections, opts.warmup, next, expectSet);
     stage = "measure";
+    const cpu0 = cpuMs(server.child.pid);
     const m = await cannon(server.base, connections, opts.duration, next, expectSet);
+    const cpu1 = cpuMs(server.child.pid);
+    const cpuPerRequest =
+      cpu0 !== undefined && cpu1 !== undefined && m.requests > 0
+        ? (cpu1 - cpu0) / m.requests
+        : undefined;
     const sqlP50 = extra.sqlKey ? sql?.scenarios[extra.sqlKey]?.p50 : undefined;
     const row: Row = {
       scenario,
       connections,
       ...m,
       ofBare: m.rps / bareRun.rps,
+      ...(cpuPerRequest !== undefined ? { cpuPerRequest } : {}),
       ...(sqlP50 !== undefined ? { sqlP50, overSql: m.p50 / sqlP50 } : {}),
       ...(extra.note ? { note: extra.note } : {}),
     };
     rows.push(row);
     log(
       `${scenario}: ${Math.round(m.rps)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ` +
+        `${cpuPerRequest !== undefined ? `server CPU ${cpuPerRequest.toFixed(2)} ms/req, ` : ""}` +
         `errors ${m.errors} ${JSON.stringify(m.statuses)}`,
     );
     return row;

@@ -311,23 +311,33 @@ function isAutomation(user: Pick<repo.UserRow, "email">): boolean {
  * caller's transaction: an agent (so rule actions pass the same permission
  * checks as a person's), disabled and without a password (so it can never sign
  * in, is never assignable and gets no mail), left out of the admin users list
- * and closed to edits there.
+ * and closed to edits there. Kept per database once read: accounts are never
+ * deleted, and this one cannot be edited.
  */
-export async function automationActor(db: Executor): Promise<Actor> {
+export async function automationActor(deps: Pick<Deps, "db">, tx: Executor): Promise<Actor> {
+  const known = automationActors.get(deps.db);
+  if (known) return known;
+  const found = await repo.findUserByEmail(tx, AUTOMATION_EMAIL);
+  if (found) {
+    const actor = toActor(found);
+    automationActors.set(deps.db, actor);
+    return actor;
+  }
+  // Created in the caller's transaction, which may roll back: not kept.
   const row =
-    (await repo.findUserByEmail(db, AUTOMATION_EMAIL)) ??
-    (await repo.insertUser(db, {
+    (await repo.insertUser(tx, {
       email: AUTOMATION_EMAIL,
       name: "Automation",
       role: "agent",
       passwordHash: null,
       disabled: true,
       emailNotifications: false,
-    })) ??
-    (await repo.findUserByEmail(db, AUTOMATION_EMAIL));
+    })) ?? (await repo.findUserByEmail(tx, AUTOMATION_EMAIL));
   if (!row) throw new Error("the automation account was neither found nor created");
   return toActor(row);
 }
+
+const automationActors = new WeakMap<Deps["db"], Actor>();
 
 /** The account with exactly this email (any case), for staff (or the command line) looking someone up. */
 export async function findUserByEmail(

@@ -163,7 +163,7 @@ export async function fireRule(
   depth: number,
   offered: Set<TriggerEvent> = new Set(),
 ): Promise<tickets.Ticket | undefined> {
-  const actor = await automationActor(tx);
+  const actor = await automationActor(deps, tx);
   try {
     return await tx.transaction((sp) =>
       offeredByFiring.run(offered, () =>

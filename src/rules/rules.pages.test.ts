@@ -288,7 +288,7 @@ describeEachDatabase(
       const { deps } = world();
       const admin = await makeAdmin(deps);
       const { automationActor } = await import("../accounts/index.ts");
-      const bot = await deps.db.transaction((tx) => automationActor(tx));
+      const bot = await deps.db.transaction((tx) => automationActor(deps, tx));
       const browser = await sessionBrowser(world(), admin);
       const list = await browser.get("/admin/users?q=automation");
       assert.ok(!list.body.includes("automation@tessera.invalid"));

@@ -8,7 +8,6 @@ export {
   hidesFrom,
   listCategories,
   listTeams,
-  memberOfQuery,
   type Team,
   teamIdsOf,
   teamNames,

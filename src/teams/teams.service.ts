@@ -91,11 +91,6 @@ export function hiddenTeamsQuery(db: Executor, actor: Actor) {
   return restrictable(actor) ? repo.hiddenTeamIdsQuery(db, actor.id) : undefined;
 }
 
-/** The ids of the teams `userId` is in, as a subquery for another module's statement. */
-export function memberOfQuery(db: Executor, userId: number) {
-  return repo.memberOfQuery(db, userId);
-}
-
 /** A team as the desk lists it: its queue, and whether the viewer is a member. */
 export interface VisibleTeam {
   id: number;

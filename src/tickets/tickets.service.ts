@@ -555,7 +555,7 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
     statuses: query.statuses,
     priority: query.priority,
     assigneeId,
-    ...teamConditions(deps.db, actor, query.team),
+    ...(await teamConditions(deps.db, actor, query.team)),
     requesterId: isStaff(actor) ? query.requesterId : actor.id,
     search: q ? { text: q, includeInternal: isStaff(actor) } : undefined,
     withDescription: query.withDescription,
@@ -579,15 +579,16 @@ function cursorValue(row: TicketListItem, key: repo.SortKey): string {
 }
 
 /** The team filter and the teams hidden from `actor`, as repository filter fields. */
-function teamConditions(
+async function teamConditions(
   db: Executor,
   actor: Actor,
   team: ListQuery["team"],
-): Pick<repo.TicketFilter, "teamIds" | "hiddenTeams"> {
+): Promise<Pick<repo.TicketFilter, "teamIds" | "hiddenTeams">> {
   const hidden = hiddenTeams(db, actor);
   if (team === undefined || !isStaff(actor)) return { hiddenTeams: hidden };
   if (team === "none") return { teamIds: null, hiddenTeams: hidden };
-  if (team === "mine") return { teamIds: teams.memberOfQuery(db, actor.id), hiddenTeams: hidden };
+  // As ids (see deskQueues).
+  if (team === "mine") return { teamIds: await teams.teamIdsOf(db, actor.id), hiddenTeams: hidden };
   return { teamIds: [team], hiddenTeams: hidden };
 }
 
@@ -646,6 +647,9 @@ export async function deskQueues(deps: Deps, actor: Actor): Promise<DeskQueues> 
   if (!isStaff(actor)) throw new Forbidden();
   const visible = await teams.visibleTeams(deps.db, actor);
   const hidden = hiddenTeams(deps.db, actor);
+  // As ids, not a subquery: the planner reads `team_id = ANY(ids)` from the team
+  // index, where a join on memberships walked every unassigned ticket.
+  const myTeamIds = visible.filter((t) => t.mine).map((t) => t.id);
   const filters: Record<string, repo.TicketConditions> = {};
   for (const [name, queue] of Object.entries(QUEUES)) {
     if ("counted" in queue) continue;
@@ -654,7 +658,7 @@ export async function deskQueues(deps: Deps, actor: Actor): Promise<DeskQueues> 
     filters[name] = {
       statuses: queue.statuses,
       assigneeId: assignee === "me" ? actor.id : assignee === "none" ? null : undefined,
-      ...(team === "mine" ? { teamIds: teams.memberOfQuery(deps.db, actor.id) } : {}),
+      ...(team === "mine" ? { teamIds: myTeamIds } : {}),
       hiddenTeams: hidden,
     };
   }
@@ -788,7 +792,7 @@ export async function assignWithReason(
   change: { from: number | null; to: number | null },
   reason: string,
 ): Promise<Ticket | undefined> {
-  const actor = await accounts.automationActor(tx);
+  const actor = await accounts.automationActor(deps, tx);
   const updated = await repo.reassignIf(tx, ticketId, change);
   if (!updated) return undefined;
   const events = changeEvents(actor, updated, { assigneeId: change });
@@ -966,7 +970,7 @@ export async function recordAutoReplySuppressed(
     {
       type: "mail.auto_reply_suppressed",
       ticket,
-      actor: await accounts.automationActor(tx),
+      actor: await accounts.automationActor(deps, tx),
       address,
     },
   ]);
