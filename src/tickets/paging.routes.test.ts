@@ -5,6 +5,11 @@ import { makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factorie
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { addReply, updateTicket } from "./tickets.service.ts";
 
+type FeedPage = {
+  status: number;
+  body: { data: { id: number; version: number }[]; nextCursor: string | null };
+};
+
 describeEachDatabase("messages and the audit trail, a page at a time", (world) => {
   test("a walk with limit and cursor sees every message once, in order, notes for staff only", async () => {
     const { deps } = world();
@@ -74,5 +79,96 @@ describeEachDatabase("messages and the audit trail, a page at a time", (world) =
     }
     assert.equal((await staff.get(`/tickets/${ticket.id}/events?limit=101`)).status, 400);
     assert.equal((await mine.get(`/tickets/${ticket.id}/events?limit=1`)).status, 403);
+  });
+
+  test("the change feed: every ticket once from 0, a changed one again later, a cursor to poll with when caught up", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const other = await makeCustomer(deps);
+    const agent = await makeAgent(deps);
+    const mine = await apiAs(world(), customer);
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await makeTicket(deps, customer, { title: `t${i}` })).id);
+    const theirs = await makeTicket(deps, other);
+
+    // The customer's feed from the start: their five tickets, two a page, each once.
+    const seen: number[] = [];
+    let cursor = "0";
+    for (let pages = 0; pages < 10; pages++) {
+      const page: FeedPage = await mine.get(
+        `/tickets?updatedSince=${encodeURIComponent(cursor)}&limit=2`,
+      );
+      assert.equal(page.status, 200);
+      assert.ok(page.body.nextCursor, "the feed always gives a cursor");
+      cursor = page.body.nextCursor;
+      seen.push(...page.body.data.map((t) => t.id));
+      if (page.body.data.length < 2) break;
+    }
+    assert.deepEqual(seen, ids);
+    assert.ok(!seen.includes(theirs.id));
+
+    // Caught up: an empty page, and a cursor to poll again with.
+    const idle: FeedPage = await mine.get(`/tickets?updatedSince=${encodeURIComponent(cursor)}`);
+    assert.deepEqual(idle.body.data, []);
+    assert.ok(idle.body.nextCursor);
+    cursor = idle.body.nextCursor;
+
+    // A change to a ticket read long ago brings it back, once, at its new version;
+    // an internal note is not a change the customer may notice.
+    const [first, , third] = ids as [number, number, number];
+    await updateTicket(deps, agent, third, { priority: "high" });
+    await addReply(deps, agent, first, { content: "staff only", internal: true });
+    await updateTicket(deps, agent, first, { priority: "low" });
+    const changed: FeedPage = await mine.get(`/tickets?updatedSince=${encodeURIComponent(cursor)}`);
+    assert.deepEqual(
+      changed.body.data.map((t) => [t.id, t.version]),
+      [
+        [third, 2],
+        [first, 2],
+      ],
+    );
+    assert.deepEqual(
+      (await mine.get(`/tickets?updatedSince=${encodeURIComponent(changed.body.nextCursor ?? "")}`))
+        .body.data,
+      [],
+    );
+
+    // `now` starts after everything so far.
+    const now: FeedPage = await mine.get("/tickets?updatedSince=now");
+    assert.deepEqual(now.body.data, []);
+    await updateTicket(deps, customer, ids[4] as number, { status: "solved" });
+    const after: FeedPage = await mine.get(
+      `/tickets?updatedSince=${encodeURIComponent(now.body.nextCursor ?? "")}`,
+    );
+    assert.deepEqual(
+      after.body.data.map((t) => t.id),
+      [ids[4]],
+    );
+  });
+
+  test("the change feed refuses cursors it did not give out and filters it does not take", async () => {
+    const { deps } = world();
+    const agent = await makeAgent(deps);
+    const staff = await apiAs(world(), agent);
+    const list = await staff.get("/tickets?limit=1");
+    for (const bad of [
+      "nonsense",
+      "-1",
+      Buffer.from('["changes","12x",1]').toString("base64url"),
+      Buffer.from('["changes","1",1.5]').toString("base64url"),
+      Buffer.from('["changes","99999999999999999999999",1]').toString("base64url"),
+      ...(list.body.nextCursor ? [list.body.nextCursor] : []),
+    ]) {
+      const res = await staff.get(`/tickets?updatedSince=${encodeURIComponent(bad)}`);
+      assert.equal(res.status, 400, bad);
+      assert.equal(res.body.errors[0].field, "updatedSince");
+    }
+    const mixed = await staff.get("/tickets?updatedSince=0&status=open&sort=createdAt");
+    assert.equal(mixed.status, 400);
+    assert.deepEqual(
+      mixed.body.errors.map((e: { field: string }) => e.field),
+      ["status", "sort"],
+    );
+    assert.equal((await staff.get("/tickets?updatedSince=0&limit=101")).status, 400);
   });
 });

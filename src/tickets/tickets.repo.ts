@@ -80,6 +80,15 @@ export async function lockTicket(db: Executor, id: number): Promise<TicketRow | 
 }
 
 /**
+ * What every change the API can see does to a ticket: it moves to this
+ * transaction's place in the change feed, and its version (ETag) counts up.
+ */
+const CHANGED = {
+  changeXid: sql`pg_current_xact_id()`,
+  version: sql`${tickets.version} + 1`,
+} as const;
+
+/**
  * Changes a ticket and marks it active (a status change restarts its status
  * clock); `reply` is a public message: its words join the search document and
  * it restarts the customer's or the agent's reply clock.
@@ -94,6 +103,7 @@ export async function updateTicket(
     .update(tickets)
     .set({
       ...change,
+      ...CHANGED,
       updatedAt: sql`now()`,
       ...(change.status ? { statusChangedAt: sql`now()` } : {}),
       ...(reply
@@ -120,7 +130,7 @@ export async function reassignIf(
 ): Promise<TicketRow | undefined> {
   const [row] = await db
     .update(tickets)
-    .set({ assigneeId: change.to, updatedAt: sql`now()` })
+    .set({ assigneeId: change.to, ...CHANGED, updatedAt: sql`now()` })
     .where(
       and(
         eq(tickets.id, id),
@@ -391,6 +401,37 @@ function matchesSearch(text: string, includeInternal: boolean): SQL {
     : sql`${tickets.search} @@ ${query}`;
 }
 
+/** A list row: the ticket with the names and SLA state lists show. */
+function selectListRows(db: Executor, withDescription: boolean | undefined) {
+  return db
+    .select({
+      id: tickets.id,
+      title: tickets.title,
+      description: withDescription ? tickets.description : sql<string>`''`,
+      status: tickets.status,
+      priority: tickets.priority,
+      requesterId: tickets.requesterId,
+      requesterName: requesters.name,
+      requesterEmail: requesters.email,
+      assigneeId: tickets.assigneeId,
+      assigneeName: assignees.name,
+      teamId: tickets.teamId,
+      teamName: teams.name,
+      createdAt: tickets.createdAt,
+      updatedAt: tickets.updatedAt,
+      changeXid: tickets.changeXid,
+      version: tickets.version,
+      slaDueAt: ticketSlaDue.dueAt,
+      slaWarnAt: ticketSlaDue.warnAt,
+      slaNearBreach: ticketSlaDue.nearBreach,
+      slaBreached: ticketSlaDue.breached,
+    })
+    .from(tickets)
+    .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
+    .leftJoin(assignees, eq(assignees.id, tickets.assigneeId))
+    .leftJoin(teams, eq(teams.id, tickets.teamId));
+}
+
 /**
  * One page of tickets in a stable order (sort key, then id), continuing after
  * a keyset cursor: never OFFSET, so page 1,000 costs what page 1 does.
@@ -411,37 +452,56 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
     );
   }
   const order = filter.descending ? [desc(column), desc(idColumn)] : [asc(column), asc(idColumn)];
-  const query = db
-    .select({
-      id: tickets.id,
-      title: tickets.title,
-      description: filter.withDescription ? tickets.description : sql<string>`''`,
-      status: tickets.status,
-      priority: tickets.priority,
-      requesterId: tickets.requesterId,
-      requesterName: requesters.name,
-      requesterEmail: requesters.email,
-      assigneeId: tickets.assigneeId,
-      assigneeName: assignees.name,
-      teamId: tickets.teamId,
-      teamName: teams.name,
-      createdAt: tickets.createdAt,
-      updatedAt: tickets.updatedAt,
-      slaDueAt: ticketSlaDue.dueAt,
-      slaWarnAt: ticketSlaDue.warnAt,
-      slaNearBreach: ticketSlaDue.nearBreach,
-      slaBreached: ticketSlaDue.breached,
-    })
-    .from(tickets)
-    .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
-    .leftJoin(assignees, eq(assignees.id, tickets.assigneeId))
-    .leftJoin(teams, eq(teams.id, tickets.teamId));
+  const query = selectListRows(db, filter.withDescription);
   const joined = byDue
     ? query.innerJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id))
     : query.leftJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id));
   return joined
     .where(and(...conditions))
     .orderBy(...order)
+    .limit(filter.limit);
+}
+
+/** A place in the change feed: the transaction of a change, then the ticket id. */
+export interface FeedPosition {
+  /** A transaction id (xid8) in decimal digits. */
+  xid: string;
+  id: number;
+}
+
+/**
+ * The oldest transaction still running, as the current snapshot sees it: every
+ * transaction below it has ended, and any that writes later gets a larger id.
+ * Read it in the same snapshot as the rows (a repeatable-read transaction).
+ */
+export async function feedHorizon(db: Executor): Promise<string> {
+  const result = await db.execute(
+    sql`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`,
+  );
+  const row = (result as unknown as { rows: { xmin: string }[] }).rows[0];
+  if (!row) throw new Error("no snapshot horizon");
+  return row.xmin;
+}
+
+/**
+ * Tickets changed after `after`, in feed order (change transaction, then id),
+ * only those written by transactions below `horizon` (ended, so final): an
+ * index walk on (change_xid, id).
+ */
+export async function listChanges(
+  db: Executor,
+  filter: TicketConditions & { after: FeedPosition; horizon: string; limit: number },
+) {
+  return selectListRows(db, true)
+    .leftJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id))
+    .where(
+      and(
+        ...filterConditions(filter),
+        sql`(${tickets.changeXid}, ${tickets.id}) > (${filter.after.xid}::xid8, ${filter.after.id})`,
+        sql`${tickets.changeXid} < ${filter.horizon}::xid8`,
+      ),
+    )
+    .orderBy(asc(tickets.changeXid), asc(tickets.id))
     .limit(filter.limit);
 }
 

@@ -3,6 +3,7 @@ import Type, { type Static } from "typebox";
 import { isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
+import { Invalid } from "../lib/errors.ts";
 import { MAX_ID } from "../lib/ids.ts";
 import { Cursor, IdParam, Page, problems } from "../platform/api.schemas.ts";
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
@@ -42,6 +43,7 @@ function ticketJson(t: TicketLike): TicketJson {
     teamId: t.teamId,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
+    version: t.version,
   };
 }
 
@@ -156,7 +158,15 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           "Staff see every ticket (agents: except those of restricted teams they are not in), " +
           "customers only their own. Filter by team with `teamId` (an id, `mine` or `none`). " +
           "Keyset-paginated: pass `nextCursor` " +
-          "back as `cursor` (with the same filters and sort) for the next page.",
+          "back as `cursor` (with the same filters and sort) for the next page.\n\n" +
+          "**Change feed**: with `updatedSince` (and optionally `limit`, nothing else) the list is " +
+          "every ticket changed after that point, each once at its latest state, ordered by the " +
+          "transaction that made the change (one committed before another began comes first): start with `updatedSince=0` (every ticket) or `updatedSince=now`, then " +
+          "pass each page's `nextCursor` as `updatedSince`. `nextCursor` is never null: a page " +
+          "shorter than `limit` means you are caught up; poll again later with its cursor. A ticket " +
+          "changed while you walk appears again later in the feed, never skipped. Changes appear " +
+          "once every transaction that started before them has ended (usually at once). An internal " +
+          "note, a CC or an SLA clock does not count as a change of the ticket.",
         querystring: TicketListQuery,
         response: {
           200: Type.Object({
@@ -170,6 +180,19 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     async (req) => {
       const actor = requireActor(req);
       const query = req.query as TicketListQuery;
+      const row = isStaff(actor) ? staffRowJson : ticketJson;
+      if (query.updatedSince !== undefined) {
+        const { updatedSince, limit, ...others } = query;
+        const extra = Object.keys(others);
+        if (extra.length > 0) {
+          throw new Invalid(
+            extra.map((field) => ({ field, message: "cannot be combined with updatedSince" })),
+            "The change feed takes only updatedSince and limit.",
+          );
+        }
+        const page = await tickets.listChanges(deps, actor, { since: updatedSince, limit });
+        return { data: page.tickets.map(row), nextCursor: page.nextCursor };
+      }
       const assignee =
         query.assigneeId === "me" || query.assigneeId === "none"
           ? query.assigneeId
@@ -193,7 +216,6 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         limit: query.limit ?? 25,
         withDescription: true,
       });
-      const row = isStaff(actor) ? staffRowJson : ticketJson;
       return { data: page.tickets.map(row), nextCursor: page.nextCursor ?? null };
     },
   );

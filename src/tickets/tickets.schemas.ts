@@ -112,6 +112,11 @@ export const TicketJson = Type.Object(
     teamId: Type.Union([Id, Type.Null()]),
     createdAt: Instant,
     updatedAt: Instant,
+    version: Type.Integer({
+      minimum: 1,
+      description:
+        "Counts the ticket's changes: a ticket that comes again in the change feed has a higher one",
+    }),
     slaDueAt: Type.Optional(
       Type.Union([Instant, Type.Null()], {
         description:
@@ -197,6 +202,15 @@ export const TicketListQuery = Type.Object(
     sort: Type.Optional(Type.Enum([...SORTS])),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    updatedSince: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          "The change feed: `0` for every ticket, `now` for changes from now on, or the " +
+          "`nextCursor` of the previous feed page. Takes only `limit` besides.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

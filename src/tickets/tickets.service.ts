@@ -560,6 +560,92 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   return { tickets, nextCursor };
 }
 
+/** Where a change feed starts: `0` (every ticket), `now` (changes from now on), or a cursor it gave. */
+export const FEED_START = "0";
+export const FEED_NOW = "now";
+
+export interface ChangesPage {
+  tickets: TicketListItem[];
+  /** Always set: the next page, or (once caught up) where to poll again from. */
+  nextCursor: string;
+}
+
+/**
+ * The change feed: the tickets the actor may see that changed after `since`,
+ * each once, at its latest state, in the order of the transactions that
+ * changed them (then id). A page only reaches up to the oldest transaction
+ * still running (`feedHorizon`), read in the same snapshot as the rows: a
+ * transaction that has not ended yet can only ever land after the cursor
+ * this returns, so a reader following `nextCursor` misses nothing and sees
+ * no change twice, however writers interleave.
+ */
+export async function listChanges(
+  deps: Deps,
+  actor: Actor,
+  query: { since: string; limit?: number | undefined },
+): Promise<ChangesPage> {
+  const limit = query.limit ?? PAGE_SIZE_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_SIZE_MAX) {
+    throw Invalid.field("limit", `must be a whole number from 1 to ${PAGE_SIZE_MAX}`);
+  }
+  const after = decodeChangesCursor(query.since);
+  const { hiddenTeamIds } = await teamConditions(deps.db, actor, undefined);
+  return deps.db.transaction(
+    async (tx) => {
+      const horizon = await repo.feedHorizon(tx);
+      const from = after ?? { xid: horizon, id: 0 };
+      const rows = await repo.listChanges(tx, {
+        hiddenTeamIds,
+        requesterId: isStaff(actor) ? undefined : actor.id,
+        after: from,
+        horizon,
+        limit: limit + 1,
+      });
+      const tickets = rows.slice(0, limit);
+      const last = tickets.at(-1);
+      // A full page continues after its last row; otherwise every change below
+      // the horizon has been read, and the next poll starts at the horizon.
+      const next =
+        rows.length > limit && last
+          ? { xid: last.changeXid, id: last.id }
+          : BigInt(horizon) > BigInt(from.xid)
+            ? { xid: horizon, id: 0 }
+            : from;
+      return { tickets, nextCursor: encodeCursor(["changes", next.xid, next.id]) };
+    },
+    // One snapshot for the horizon and the rows.
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
+}
+
+/** A feed position from `updatedSince`, checked in full (client input); undefined for `now`. */
+function decodeChangesCursor(since: string): repo.FeedPosition | undefined {
+  if (since === FEED_START) return { xid: "0", id: 0 };
+  if (since === FEED_NOW) return undefined;
+  const refuse = () =>
+    Invalid.field("updatedSince", "is not a cursor of the change feed; start again from 0 or now");
+  if (since.length > 200) throw refuse();
+  let values: (string | number)[];
+  try {
+    values = decodeCursor(since, "updatedSince");
+  } catch {
+    throw refuse();
+  }
+  const [kind, xid, id] = values;
+  if (
+    values.length !== 3 ||
+    kind !== "changes" ||
+    typeof xid !== "string" ||
+    !/^(0|[1-9][0-9]{0,19})$/.test(xid) ||
+    BigInt(xid) >= 2n ** 64n ||
+    typeof id !== "number" ||
+    !(id === 0 || parseId(id) !== undefined)
+  ) {
+    throw refuse();
+  }
+  return { xid, id };
+}
+
 /** The sort value of a row as its cursor carries it. */
 function cursorValue(row: TicketListItem, key: repo.SortKey): string {
   if (key === "priority") return row.priority;
