@@ -273,6 +273,73 @@ describeEachDatabase("tickets API", (world) => {
     assert.deepEqual(await contents(), ["It is on fire again.", "On it.", "Me too"]);
   });
 
+  test("a ticket carries an ETag; a PATCH with a stale If-Match is a 412 and changes nothing", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const [first, second] = [await makeAgent(deps), await makeAgent(deps)];
+    const ticket = await makeTicket(deps, customer);
+    const one = await apiAs(world(), first);
+    const two = await apiAs(world(), second);
+    const read = await one.get(`/tickets/${ticket.id}`);
+    assert.equal(read.headers.etag, '"1"');
+    assert.equal((await two.get(`/tickets/${ticket.id}`)).headers.etag, '"1"');
+
+    // The first to write wins, and gets the new ETag back.
+    const won = await one.patch(
+      `/tickets/${ticket.id}`,
+      { priority: "urgent" },
+      { "if-match": '"1"' },
+    );
+    assert.equal(won.status, 200);
+    assert.equal(won.headers.etag, '"2"');
+    assert.equal(won.body.version, 2);
+
+    // The second, still holding "1", loses: 412, a problem document, nothing written.
+    const lost = await two.patch(
+      `/tickets/${ticket.id}`,
+      { priority: "low" },
+      { "if-match": '"1"' },
+    );
+    assert.equal(lost.status, 412);
+    assert.match(String(lost.headers["content-type"]), /^application\/problem\+json/);
+    assert.equal(lost.body.type, "about:blank#changed_meanwhile");
+    assert.match(lost.body.detail, /changed by someone else/);
+    const [row] = await deps.db
+      .select({ priority: ticketsTable.priority, version: ticketsTable.version })
+      .from(ticketsTable)
+      .where(eq(ticketsTable.id, ticket.id));
+    assert.deepEqual(row, { priority: "urgent", version: 2 });
+
+    // Weak tags never match; a list matches any of its tags; * and no header match any version.
+    for (const tag of ['W/"2"', '"2 "', "2", '"0"']) {
+      const res = await two.patch(
+        `/tickets/${ticket.id}`,
+        { priority: "low" },
+        { "if-match": tag },
+      );
+      assert.equal(res.status, 412, tag);
+    }
+    assert.equal(
+      (await two.patch(`/tickets/${ticket.id}`, { priority: "low" }, { "if-match": '"7", "2"' }))
+        .headers.etag,
+      '"3"',
+    );
+    assert.equal(
+      (await two.patch(`/tickets/${ticket.id}`, { priority: "high" }, { "if-match": "*" })).status,
+      200,
+    );
+    const plain = await two.patch(`/tickets/${ticket.id}`, { priority: "normal" });
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers.etag, '"5"');
+    // Someone who may not see the ticket learns nothing: 404 before 412.
+    const stranger = await apiAs(world(), await makeCustomer(deps));
+    assert.equal(
+      (await stranger.patch(`/tickets/${ticket.id}`, { status: "solved" }, { "if-match": '"1"' }))
+        .status,
+      404,
+    );
+  });
+
   test("pages are keyset cursors: stable while new tickets arrive", async () => {
     const { deps } = world();
     const customer = await makeCustomer(deps);

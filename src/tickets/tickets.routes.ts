@@ -65,6 +65,35 @@ function slaJson(targets: tickets.TicketSla): SlaTargetJson[] {
 
 const tags = ["tickets"];
 
+/** A ticket's entity tag: its version, quoted (a strong validator). */
+function etagOf(ticket: { version: number }): string {
+  return `"${ticket.version}"`;
+}
+
+/**
+ * The versions an `If-Match` header accepts (RFC 9110 13.1.1), or undefined
+ * for none or `*` (the ticket only has to exist). Strong comparison: a weak or
+ * foreign tag matches no version, so the change is refused.
+ */
+function ifMatchVersions(header: string | undefined): number[] | undefined {
+  if (header === undefined || header.trim() === "*") return undefined;
+  return header.split(",").flatMap((tag) => {
+    const match = /^"([1-9][0-9]{0,9})"$/.exec(tag.trim());
+    return match?.[1] ? [Number(match[1])] : [];
+  });
+}
+
+const ETAG_HEADER = {
+  ETag: {
+    type: "string",
+    description:
+      "The ticket's version, quoted: send it as `If-Match` to change it only if nobody else did",
+  },
+};
+
+/** A ticket answer with its ETag declared. */
+const TicketWithEtag = { ...Type.Ref("Ticket"), headers: ETAG_HEADER };
+
 /** `?limit=&cursor=` of an oldest-first list: up to 100 a page, 100 by default. */
 const PageQuery = Type.Object(
   {
@@ -227,13 +256,15 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         tags,
         summary: "Get a ticket",
         params: IdParam,
-        response: { 200: Type.Ref("Ticket"), ...problems(400, 404) },
+        response: { 200: TicketWithEtag, ...problems(400, 404) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { id } = req.params as { id: number };
       const actor = requireActor(req);
-      const ticket = ticketJson(await tickets.getTicket(deps, actor, id));
+      const found = await tickets.getTicket(deps, actor, id);
+      reply.header("etag", etagOf(found));
+      const ticket = ticketJson(found);
       return isStaff(actor)
         ? { ...ticket, sla: slaJson(await tickets.getTicketSla(deps, actor, id)) }
         : ticket;
@@ -250,20 +281,34 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           "Staff may change all four (`teamId`: an existing team, or null); a customer may only set " +
           "`status: solved` on their own ticket. A team with automatic assignment assigns an " +
           "unassigned ticket moved into it. " +
-          "Closed tickets cannot be changed (409).",
+          "Closed tickets cannot be changed (409). Send the `ETag` of the ticket you read as " +
+          "`If-Match` to change it only if nobody changed it since (else 412, nothing changed); " +
+          "without `If-Match` the change is applied to the ticket as it is.",
+        headers: Type.Object({
+          "if-match": Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 200,
+              description:
+                'The ticket\'s ETag as you read it (`"3"`), several separated by commas, or `*`',
+            }),
+          ),
+        }),
         params: IdParam,
         body: UpdateTicketInput,
-        response: { 200: Type.Ref("Ticket"), ...problems(400, 403, 404, 409, 413, 415) },
+        response: { 200: TicketWithEtag, ...problems(400, 403, 404, 409, 412, 413, 415) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { id } = req.params as { id: number };
       const updated = await tickets.updateTicket(
         deps,
         requireActor(req),
         id,
         req.body as UpdateTicketInput,
+        { ifVersion: ifMatchVersions(req.headers["if-match"]) },
       );
+      reply.header("etag", etagOf(updated));
       return ticketJson(updated);
     },
   );

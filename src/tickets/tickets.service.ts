@@ -5,7 +5,7 @@ import type { Deps } from "../deps.ts";
 import type { Channel, DomainEvent, FieldChanges } from "../events/events.ts";
 import { isOwnAddress } from "../lib/addresses.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
-import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { Conflict, Forbidden, Invalid, NotFound, PreconditionFailed } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import * as teams from "../teams/index.ts";
@@ -423,22 +423,30 @@ async function checkNoneSince(tx: Tx, actor: Actor, ticketId: number, lastSeen: 
 }
 
 /**
- * Changes status, priority and assignee. Staff may change all three (assignee:
+ * Changes status, priority, assignee and team. Staff may change all four (assignee:
  * an active agent or admin, or nobody); a requester may only mark their own
  * ticket solved. Closed tickets are final. Every change writes an event.
+ * With `ifVersion` (the versions the client's copy may have: `If-Match`, or the
+ * ticket page's version field) a ticket changed since is refused with
+ * PreconditionFailed, under the ticket's lock, before anything else is checked.
  */
 export async function updateTicket(
   deps: Deps,
   actor: Actor,
   ticketId: number,
   input: UpdateTicketInput,
-  options: { tx?: Tx | undefined } = {},
+  options: { tx?: Tx | undefined; ifVersion?: readonly number[] | undefined } = {},
 ): Promise<Ticket> {
   const data = parse(UpdateTicketInput, input);
   const side = sideOf(actor);
   return (options.tx ?? deps.db).transaction(async (tx) => {
     const ticket = await repo.lockTicket(tx, ticketId);
     if (!ticket || !(await canSee(tx, actor, ticket))) throw new NotFound("ticket", ticketId);
+    if (options.ifVersion && !options.ifVersion.includes(ticket.version)) {
+      throw new PreconditionFailed(
+        `Ticket ${ticketId} was changed by someone else since you read it (it is at version ${ticket.version}): read it again, then retry.`,
+      );
+    }
     if (
       side === "requester" &&
       (data.priority !== undefined || data.assigneeId !== undefined || data.teamId !== undefined)
