@@ -179,11 +179,14 @@ export async function insertEvents(
   if (values.length > 0) await db.insert(ticketEvents).values(values);
 }
 
+export type AttachmentRow = typeof attachments.$inferSelect;
+
 export async function insertAttachments(
   db: Executor,
   values: (typeof attachments.$inferInsert)[],
-): Promise<void> {
-  if (values.length > 0) await db.insert(attachments).values(values);
+): Promise<AttachmentRow[]> {
+  if (values.length === 0) return [];
+  return db.insert(attachments).values(values).returning();
 }
 
 const authors = alias(users, "authors");
@@ -282,19 +285,52 @@ export async function listEvents(db: Executor, ticketId: number, page?: IdPage) 
   return page ? query.limit(page.limit) : query;
 }
 
-/** A ticket's attachments; without internal ones unless asked. */
-export async function listAttachments(db: Executor, ticketId: number, includeInternal: boolean) {
-  return db
-    .select({
-      id: attachments.id,
-      messageId: attachments.messageId,
-      filename: attachments.filename,
-      contentType: attachments.contentType,
-      size: attachments.size,
-    })
+const attachmentColumns = {
+  id: attachments.id,
+  ticketId: attachments.ticketId,
+  messageId: attachments.messageId,
+  filename: attachments.filename,
+  contentType: attachments.contentType,
+  size: attachments.size,
+  createdAt: attachments.createdAt,
+};
+
+/** A ticket's attachments, oldest first; without internal ones unless asked. */
+export async function listAttachments(
+  db: Executor,
+  ticketId: number,
+  includeInternal: boolean,
+  page?: IdPage,
+) {
+  const query = db
+    .select(attachmentColumns)
     .from(attachments)
     .leftJoin(messages, eq(messages.id, attachments.messageId))
-    .where(and(eq(attachments.ticketId, ticketId), visibility(includeInternal)))
+    .where(
+      and(
+        eq(attachments.ticketId, ticketId),
+        visibility(includeInternal),
+        page?.afterId ? gt(attachments.id, page.afterId) : undefined,
+      ),
+    )
+    .orderBy(asc(attachments.id));
+  return page ? query.limit(page.limit) : query;
+}
+
+/**
+ * The attachments of these messages of one ticket (messages the caller may
+ * see), oldest first; by ticket, so the ticket's index finds them.
+ */
+export async function listMessageAttachments(
+  db: Executor,
+  ticketId: number,
+  messageIds: readonly number[],
+) {
+  if (messageIds.length === 0) return [];
+  return db
+    .select(attachmentColumns)
+    .from(attachments)
+    .where(and(eq(attachments.ticketId, ticketId), inArray(attachments.messageId, [...messageIds])))
     .orderBy(asc(attachments.id));
 }
 

@@ -1,3 +1,4 @@
+import contentDisposition from "content-disposition";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import Type, { type Static } from "typebox";
 import { isStaff } from "../accounts/index.ts";
@@ -8,13 +9,22 @@ import { MAX_ID } from "../lib/ids.ts";
 import { Cursor, IdParam, Page, problems } from "../platform/api.schemas.ts";
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
+import { filesFrom } from "../platform/uploads.ts";
+import {
+  openStored,
+  SERVED_TYPES,
+  type StagedFile,
+  servedContentType,
+} from "./attachments.storage.ts";
 import type { Status } from "./lifecycle.ts";
 import {
   AddCcInput,
+  AttachmentJson,
   CcJson,
   CreateTicketInput,
   EventJson,
   MAX_CCS,
+  MAX_FILES,
   MessageJson,
   ReplyInput,
   SlaTargetJson,
@@ -114,6 +124,37 @@ const ReplyApiInput = Type.Object(
 );
 type ReplyApiInput = Static<typeof ReplyApiInput>;
 
+/** The same reply as a multipart form, with files: how the document describes it. */
+const ReplyMultipartInput = Type.Object(
+  {
+    ...ReplyApiInput.properties,
+    attachments: Type.Optional(
+      Type.Array(Type.String({ format: "binary", contentMediaType: "application/octet-stream" }), {
+        maxItems: MAX_FILES,
+        description: `Up to ${MAX_FILES} files, each a part named attachments (with a filename)`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The files of a multipart reply, taken out of its fields before they are validated. */
+const uploaded = new WeakMap<FastifyRequest, StagedFile[]>();
+
+/**
+ * Moves a multipart reply's files out of its body: the fields are then
+ * validated as text, and a field named `attachments` that is not a file is refused.
+ */
+async function takeFiles(req: FastifyRequest): Promise<void> {
+  if (!req.isMultipart()) return;
+  const body = req.body as Record<string, unknown>;
+  const sent = body.attachments === undefined ? [] : [body.attachments].flat();
+  const files = filesFrom(req, "attachments");
+  if (files.length !== sent.length) throw Invalid.field("attachments", "must be files");
+  delete body.attachments;
+  uploaded.set(req, files);
+}
+
 function idempotencyKey(req: FastifyRequest): string | undefined {
   const key = req.headers["idempotency-key"];
   return typeof key === "string" ? key : undefined;
@@ -142,7 +183,7 @@ const IdempotencyHeader = Type.Object({
 
 /** The tickets API: the same service calls as the pages, in JSON. */
 export const ticketsApi: ApiModule = {
-  schemas: [SlaTargetJson, TicketJson, MessageJson, EventJson, CcJson],
+  schemas: [SlaTargetJson, TicketJson, AttachmentJson, MessageJson, EventJson, CcJson],
   routes: ticketsRoutes,
 };
 
@@ -337,6 +378,77 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     },
   );
 
+  app.get(
+    "/tickets/:id/attachments",
+    {
+      schema: {
+        tags,
+        summary: "A ticket's attachments, oldest first, a page at a time",
+        description:
+          "The files of every message the caller may see (customers: not those of internal notes). " +
+          "Download one with `GET /attachments/{id}`.",
+        params: IdParam,
+        querystring: PageQuery,
+        response: { 200: Page(Type.Ref("Attachment")), ...problems(400, 404) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      const query = req.query as PageQuery;
+      const page = await tickets.listAttachmentsPage(deps, requireActor(req), id, {
+        limit: query.limit ?? 100,
+        cursor: query.cursor,
+      });
+      return { data: page.rows.map(attachmentJson), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    "/attachments/:id",
+    {
+      schema: {
+        tags,
+        summary: "Download an attachment",
+        description:
+          "The file's bytes, as an inert download: images, PDF and plain text keep their type, " +
+          "everything else is `application/octet-stream`; the name is in `Content-Disposition`. " +
+          "Whoever may see the ticket may download its files, except that customers get 404 for " +
+          "those of internal notes.",
+        params: IdParam,
+        response: {
+          200: {
+            description: "The file",
+            headers: {
+              "Content-Disposition": {
+                type: "string",
+                description: "attachment, with the file's name (RFC 6266)",
+              },
+              "Content-Length": { type: "integer", description: "The file's size in bytes" },
+            },
+            content: Object.fromEntries(
+              SERVED_TYPES.map((type) => [
+                type,
+                { schema: { type: "string", format: "binary", contentMediaType: type } },
+              ]),
+            ),
+          },
+          ...problems(400, 404),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: number };
+      const attachment = await tickets.getAttachment(deps, requireActor(req), id);
+      return reply
+        .header("content-type", servedContentType(attachment.contentType))
+        .header("content-length", String(attachment.size))
+        .header("content-disposition", contentDisposition(attachment.filename))
+        .header("x-content-type-options", "nosniff")
+        .header("content-security-policy", "default-src 'none'; sandbox")
+        .send(openStored(deps.config.dataDir, attachment.sha256));
+    },
+  );
+
   app.post(
     "/tickets/:id/messages",
     {
@@ -348,31 +460,58 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           "follow-up ticket, whose id is the message's `ticketId`. Staff cannot reply on a closed ticket (409). " +
           "`Idempotency-Key` works as for opening a ticket. Send `lastSeenMessageId` (the newest " +
           "message your client showed) to be refused with 409 `replied_meanwhile` when someone else " +
-          "wrote on the ticket since; send again without it to reply anyway.",
+          "wrote on the ticket since; send again without it to reply anyway.\n\n" +
+          "To attach files send the same fields as `multipart/form-data`, with each file in a " +
+          `part named \`attachments\` (up to ${MAX_FILES} files of at most ` +
+          `${Math.round(deps.config.maxAttachmentBytes / 1048576)} MB each; larger is 413). ` +
+          "File names are cleaned as on the pages.",
         headers: IdempotencyHeader,
         params: IdParam,
-        body: ReplyApiInput,
+        body: {
+          content: {
+            "application/json": { schema: ReplyApiInput },
+            "multipart/form-data": { schema: ReplyMultipartInput },
+          },
+        },
         response: { 201: Type.Ref("Message"), ...problems(400, 403, 404, 409, 413, 415, 422) },
       },
+      preValidation: takeFiles,
     },
     async (req, reply: FastifyReply) => {
       const { id } = req.params as { id: number };
       const actor = requireActor(req);
       const body = req.body as ReplyApiInput;
       const { lastSeenMessageId, ...input } = body;
+      const files = uploaded.get(req) ?? [];
+      // Files count by their content: a retry uploads them to new temporary files.
+      const fingerprinted = {
+        ...body,
+        ...(files.length > 0
+          ? {
+              attachments: files.map((f) => ({
+                filename: f.filename,
+                contentType: f.contentType,
+                sha256: f.sha256,
+              })),
+            }
+          : {}),
+      };
       const result = await idempotency.createOnce(
         deps,
-        { userId: actor.id, key: idempotencyKey(req), route: `/tickets/${id}/messages`, body },
-        async (tx) =>
-          messageJson(
-            (
-              await tickets.addReply(deps, actor, id, input, [], {
-                tx,
-                channel: "api",
-                lastSeenMessageId,
-              })
-            ).message,
-          ),
+        {
+          userId: actor.id,
+          key: idempotencyKey(req),
+          route: `/tickets/${id}/messages`,
+          body: fingerprinted,
+        },
+        async (tx) => {
+          const { message, attachments } = await tickets.addReply(deps, actor, id, input, files, {
+            tx,
+            channel: "api",
+            lastSeenMessageId,
+          });
+          return messageJson({ ...message, attachments });
+        },
       );
       return created(reply, result);
     },
@@ -490,6 +629,20 @@ function ccJson(c: tickets.Cc): CcJson {
   };
 }
 
+type AttachmentLike = Omit<AttachmentJson, "createdAt"> & { createdAt: Date };
+
+function attachmentJson(a: AttachmentLike): AttachmentJson {
+  return {
+    id: a.id,
+    ticketId: a.ticketId,
+    messageId: a.messageId,
+    filename: a.filename,
+    contentType: a.contentType,
+    size: a.size,
+    createdAt: a.createdAt.toISOString(),
+  };
+}
+
 function messageJson(m: {
   id: number;
   ticketId: number;
@@ -497,6 +650,7 @@ function messageJson(m: {
   content: string;
   internal: boolean;
   createdAt: Date;
+  attachments: readonly AttachmentLike[];
 }) {
   return {
     id: m.id,
@@ -505,5 +659,6 @@ function messageJson(m: {
     content: m.content,
     internal: m.internal,
     createdAt: m.createdAt.toISOString(),
+    attachments: m.attachments.map(attachmentJson),
   };
 }

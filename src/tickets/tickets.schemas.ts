@@ -135,6 +135,28 @@ export const TicketJson = Type.Object(
 );
 export type TicketJson = Static<typeof TicketJson>;
 
+export const AttachmentJson = Type.Object(
+  {
+    id: Id,
+    ticketId: Id,
+    messageId: Type.Union([Id, Type.Null()]),
+    filename: Type.String({
+      description: "As uploaded, cleaned (no path, control or bidi characters); untrusted text",
+    }),
+    contentType: Type.String({
+      description:
+        "As uploaded; downloads are served with it only for images, PDF and plain text, else as application/octet-stream",
+    }),
+    size: Type.Integer({ minimum: 0, description: "In bytes" }),
+    createdAt: Instant,
+  },
+  {
+    $id: "Attachment",
+    description: "A file uploaded with a message; download it from GET /attachments/{id}",
+  },
+);
+export type AttachmentJson = Static<typeof AttachmentJson>;
+
 export const MessageJson = Type.Object(
   {
     id: Id,
@@ -143,6 +165,7 @@ export const MessageJson = Type.Object(
     content: Type.String(),
     internal: Type.Boolean(),
     createdAt: Instant,
+    attachments: Type.Array(Type.Ref("Attachment")),
   },
   { $id: "Message" },
 );
@@ -207,7 +230,8 @@ export const TicketListQuery = Type.Object(
         minLength: 1,
         maxLength: 200,
         description:
-          "The change feed: `0` for every ticket, `now` for changes from now on, or the " +
+          "The change feed: `0` for every ticket, `now` for changes from now on (it may also " +
+          "give a few made just before), or the " +
           "`nextCursor` of the previous feed page. Takes only `limit` besides.",
       }),
     ),

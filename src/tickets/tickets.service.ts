@@ -46,6 +46,7 @@ import {
 
 export type Ticket = repo.TicketRow;
 export type Message = repo.MessageRow;
+export type Attachment = repo.AttachmentRow;
 
 /**
  * Who may see a ticket, the one place it is decided: its requester; staff,
@@ -76,9 +77,9 @@ async function attachFiles(
   tx: Tx,
   files: readonly StagedFile[],
   owner: { ticketId: number; messageId: number; uploaderId: number },
-): Promise<void> {
+): Promise<Attachment[]> {
   for (const file of files) await commitStaged(deps.config.dataDir, file);
-  await repo.insertAttachments(
+  return repo.insertAttachments(
     tx,
     files.map((f) => ({
       ...owner,
@@ -136,7 +137,7 @@ async function insertTicket(
     quoted?: string | undefined;
     html?: string | undefined;
   },
-): Promise<{ ticket: Ticket; message: Message }> {
+): Promise<ReplyResult> {
   const requesterId = options.requesterId ?? actor.id;
   const ticket = await repo.insertTicket(
     tx,
@@ -160,14 +161,14 @@ async function insertTicket(
     viaEmail: options.channel === "email",
     internal: false,
   });
-  await attachFiles(deps, tx, files, {
+  const attachments = await attachFiles(deps, tx, files, {
     ticketId: ticket.id,
     messageId: message.id,
     uploaderId: actor.id,
   });
   await record(deps, tx, [{ type: "ticket.created", ticket, actor, message }]);
   // As the reactions left it (rules, automatic assignment).
-  return { ticket: (await repo.findTicket(tx, ticket.id)) ?? ticket, message };
+  return { ticket: (await repo.findTicket(tx, ticket.id)) ?? ticket, message, attachments };
 }
 
 /**
@@ -283,6 +284,8 @@ export interface ReplyResult {
   /** The ticket the reply landed on: a new follow-up when the original was closed. */
   ticket: Ticket;
   message: Message;
+  /** The files uploaded with it. */
+  attachments: Attachment[];
 }
 
 /**
@@ -369,7 +372,11 @@ export async function addReply(
         viaEmail: options.channel === "email",
         internal,
       });
-      await attachFiles(deps, tx, files, { ticketId, messageId: message.id, uploaderId: actor.id });
+      const attachments = await attachFiles(deps, tx, files, {
+        ticketId,
+        messageId: message.id,
+        uploaderId: actor.id,
+      });
       const next = statusAfterReply(ticket.status, {
         side,
         internal,
@@ -388,7 +395,7 @@ export async function addReply(
       if (internal) {
         await repo.appendNoteToSearch(tx, ticketId, data.content);
         await record(deps, tx, [{ ...created, ticket }]);
-        return { ticket, message };
+        return { ticket, message, attachments };
       }
       const updated = await repo.updateTicket(
         tx,
@@ -404,7 +411,7 @@ export async function addReply(
           next === ticket.status ? {} : { status: { from: ticket.status, to: next } },
         ),
       ]);
-      return { ticket: updated, message };
+      return { ticket: updated, message, attachments };
     });
   } finally {
     await discardStaged(files);
@@ -810,7 +817,7 @@ export async function listMessages(deps: Deps, actor: Actor, ticketId: number) {
   return repo.listMessages(deps.db, ticketId, isStaff(actor));
 }
 
-/** A page of a ticket's messages, oldest first; internal notes for staff only. */
+/** A page of a ticket's messages, oldest first, each with its attachments; internal notes for staff only. */
 export async function listMessagesPage(
   deps: Deps,
   actor: Actor,
@@ -818,7 +825,32 @@ export async function listMessagesPage(
   page: { limit: number; cursor?: string | undefined },
 ) {
   await getTicket(deps, actor, ticketId);
-  return pageById(page, (p) => repo.listMessages(deps.db, ticketId, isStaff(actor), p));
+  const { rows, nextCursor } = await pageById(page, (p) =>
+    repo.listMessages(deps.db, ticketId, isStaff(actor), p),
+  );
+  const files = await repo.listMessageAttachments(
+    deps.db,
+    ticketId,
+    rows.map((m) => m.id),
+  );
+  return {
+    rows: rows.map((m) => ({ ...m, attachments: files.filter((f) => f.messageId === m.id) })),
+    nextCursor,
+  };
+}
+
+/**
+ * A page of a ticket's attachments, oldest first: the same files the ticket
+ * page offers (customers never get those of internal notes).
+ */
+export async function listAttachmentsPage(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  page: { limit: number; cursor?: string | undefined },
+) {
+  await getTicket(deps, actor, ticketId);
+  return pageById(page, (p) => repo.listAttachments(deps.db, ticketId, isStaff(actor), p));
 }
 
 /**
