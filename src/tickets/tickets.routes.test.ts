@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { ApiClient, anonymousApi, apiAs } from "../../test/helpers/api.ts";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { updateUser } from "../accounts/accounts.service.ts";
-import { attachments, tickets as ticketsTable, users } from "../db/schema/index.ts";
+import {
+  attachments,
+  idempotencyKeys,
+  tickets as ticketsTable,
+  users,
+} from "../db/schema/index.ts";
 import { createToken, revokeToken } from "../tokens/tokens.service.ts";
 
 describeEachDatabase("tickets API", (world) => {
@@ -624,6 +629,36 @@ describeEachDatabase("tickets API", (world) => {
     assert.equal(messages.body.data.length, 2, "the description and one reply");
     const other = await api.post(`/tickets/${ticket.id}/messages`, { content: "Other" }, key);
     assert.equal(other.status, 422);
+  });
+
+  test("an answer stored before tickets had versions and messages files is still replayed", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const api = await apiAs(world(), customer);
+    const key = { "idempotency-key": `upgrade-${customer.id}` };
+    const ticket = await api.post("/tickets", { title: "Old", description: "stored" }, key);
+    const replyKey = { "idempotency-key": `upgrade-reply-${customer.id}` };
+    const reply = await api.post(
+      `/tickets/${ticket.body.id}/messages`,
+      { content: "hi" },
+      replyKey,
+    );
+    // As an older release stored them: without the fields added since.
+    await deps.db
+      .update(idempotencyKeys)
+      .set({ body: sql`${idempotencyKeys.body} - 'version' - 'attachments'` })
+      .where(eq(idempotencyKeys.userId, customer.id));
+    const again = await api.post("/tickets", { title: "Old", description: "stored" }, key);
+    assert.equal(again.status, 201);
+    assert.equal(again.headers["idempotent-replayed"], "true");
+    assert.deepEqual(again.body, { ...ticket.body, version: 1 });
+    const replayed = await api.post(
+      `/tickets/${ticket.body.id}/messages`,
+      { content: "hi" },
+      replyKey,
+    );
+    assert.equal(replayed.status, 201);
+    assert.deepEqual(replayed.body, { ...reply.body, attachments: [] });
   });
 
   test("identical requests sent at the same moment create one ticket", async () => {

@@ -164,12 +164,25 @@ function idempotencyKey(req: FastifyRequest): string | undefined {
 function created(
   reply: FastifyReply,
   result: { body: unknown; replayed: boolean },
-  location?: (body: { id: number }) => string,
+  options: {
+    location?: (body: { id: number }) => string;
+    /** What an answer stored before these fields existed gets for them on a replay. */
+    storedBefore?: Record<string, unknown>;
+  } = {},
 ) {
+  const body =
+    result.replayed && options.storedBefore
+      ? { ...options.storedBefore, ...(result.body as object) }
+      : result.body;
   if (result.replayed) reply.header("idempotent-replayed", "true");
-  if (location) reply.header("location", location(result.body as { id: number }));
-  return reply.code(201).send(result.body);
+  if (options.location) reply.header("location", options.location(body as { id: number }));
+  return reply.code(201).send(body);
 }
+
+// Replays of answers stored (up to 24 hours) before an upgrade added fields: migration
+// 0012 numbered every existing ticket version 1, and API replies had no files before.
+const TICKET_STORED_BEFORE = { version: 1 };
+const MESSAGE_STORED_BEFORE = { attachments: [] };
 
 const IdempotencyHeader = Type.Object({
   "idempotency-key": Type.Optional(
@@ -214,7 +227,10 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         async (tx) =>
           ticketJson(await tickets.createTicket(deps, actor, body, [], { tx, channel: "api" })),
       );
-      return created(reply, result, (ticket) => `${API_PREFIX}/tickets/${ticket.id}`);
+      return created(reply, result, {
+        location: (ticket) => `${API_PREFIX}/tickets/${ticket.id}`,
+        storedBefore: TICKET_STORED_BEFORE,
+      });
     },
   );
 
@@ -513,7 +529,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           return messageJson({ ...message, attachments });
         },
       );
-      return created(reply, result);
+      return created(reply, result, { storedBefore: MESSAGE_STORED_BEFORE });
     },
   );
 
