@@ -68,6 +68,17 @@ export class Conflict extends AppError {
   readonly status = 409;
 }
 
+/**
+ * The client's copy is out of date: it asked to change a resource only if it
+ * was still as it read it (`If-Match`, or a form's version field), and it was not.
+ */
+export class PreconditionFailed extends AppError {
+  readonly status = 412;
+  constructor(message: string) {
+    super("changed_meanwhile", message);
+  }
+}
+
 export class TooManyRequests extends AppError {
   readonly status = 429;
   constructor(

@@ -21,8 +21,9 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   403: "Allowed to see, but not to do this",
   404: "Missing, or not yours",
   409: "Conflicts with the current state (a closed ticket), or a value that must be unique is taken",
+  412: "If-Match named a version that is no longer current: read the resource again",
   413: "Body too large",
-  415: "Body is not application/json",
+  415: "Body is not application/json (or multipart/form-data, where the operation takes it)",
   422: "Idempotency-Key reused with a different request",
   429: "Rate limited; see Retry-After",
 };

@@ -1,7 +1,7 @@
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySwagger, { type FastifyDynamicSwaggerOptions } from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
-import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import { errorCodes, type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import Type, { type TSchema } from "typebox";
 import type { Deps } from "../deps.ts";
@@ -38,6 +38,12 @@ function wellFormed(root: unknown): boolean {
     }
   }
   return true;
+}
+
+/** Whether a route's body schema takes multipart/form-data (`{ content: { "multipart/form-data": ... } }`). */
+function acceptsMultipart(body: unknown): boolean {
+  const content = (body as { content?: Record<string, unknown> } | undefined)?.content;
+  return content !== undefined && Object.hasOwn(content, "multipart/form-data");
 }
 
 /**
@@ -93,7 +99,8 @@ export const openApiPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
 });
 
 /**
- * The `/api/v1` context: JSON bodies only (anything else is 415), TypeBox
+ * The `/api/v1` context: JSON bodies (and multipart forms where a route's
+ * schema lists them; anything else is 415), TypeBox
  * validation that names every wrong or unknown field, bearer tokens, a
  * per-node rate limit, the OpenAPI document and its interactive reference.
  */
@@ -105,7 +112,15 @@ export interface ApiModule {
 
 export function apiPlugin(deps: Deps, modules: ApiModule[]) {
   return async (app: FastifyInstance) => {
-    app.removeAllContentTypeParsers();
+    // JSON, and multipart/form-data (the uploads plugin's parser, kept from the root)
+    // only on routes whose body schema lists it; anything else is 415.
+    app.removeContentTypeParser(["application/x-www-form-urlencoded"]);
+    app.addHook("preParsing", async (req) => {
+      const multipart = req.headers["content-type"]?.toLowerCase().startsWith("multipart/");
+      if (multipart && !acceptsMultipart(req.routeOptions.schema?.body)) {
+        throw new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(req.headers["content-type"]);
+      }
+    });
     const parseJson = app.getDefaultJsonParser("error", "error");
     app.addContentTypeParser(
       "application/json",

@@ -19,6 +19,7 @@ const TITLES: Record<number, string> = {
   404: "Not found",
   405: "Not allowed",
   409: "That cannot be changed now",
+  412: "Changed by someone else",
   413: "Too large",
   415: "Unsupported content type",
   422: "That request does not match",

@@ -7,11 +7,14 @@ import type { TSchema } from "typebox";
  * header is taken only as written in plain decimal digits. TypeBox converts
  * `21.9` to 21, `0x15`, `21e0` and ` 21` to 21 and `true` to 1 before it
  * checks, so `PATCH /tickets/21.9` changed ticket 21; here each is a 400 that
- * names the parameter. Bodies are JSON and are not converted at all.
+ * names the parameter. JSON bodies are not converted at all; the text fields
+ * of a multipart form are, with the same checks.
  */
 export const exactValidatorCompiler: FastifySchemaCompiler<TSchema> = (route) => {
-  const validate = TypeBoxValidatorCompiler(route);
-  if (route.httpPart === "body") return validate;
+  // A multipart form's fields are text, like a query: converted after the same checks.
+  const form = route.httpPart === "body" && route.contentType === MULTIPART;
+  const validate = TypeBoxValidatorCompiler(form ? { ...route, httpPart: "querystring" } : route);
+  if (route.httpPart === "body" && !form) return validate;
   const numeric = numericProperties(route.schema);
   const flags = booleanProperties(route.schema);
   if (numeric.size === 0 && flags.size === 0) return validate;
@@ -50,6 +53,8 @@ export const exactValidatorCompiler: FastifySchemaCompiler<TSchema> = (route) =>
     };
   };
 };
+
+const MULTIPART = "multipart/form-data";
 
 /** Canonical decimal integers: no sign but minus, no leading zeros, no exponent, no spaces. */
 const INTEGER = /^(0|-?[1-9][0-9]*)$/;

@@ -58,6 +58,11 @@ describeEachDatabase("the OpenAPI document serves a client generator", (world) =
     assert.ok(create?.responses["201"]?.headers?.["Idempotent-Replayed"]);
     const key = create?.parameters?.find((p) => p.name.toLowerCase() === "idempotency-key");
     assert.match(String(key?.description), /different request is refused with 422/);
+    const update = byId.get("updateTicket")?.op;
+    assert.ok(update?.responses["200"]?.headers?.ETag);
+    assert.ok(update?.responses["412"]);
+    assert.ok(update?.parameters?.some((p) => p.in === "header" && p.name === "if-match"));
+    assert.ok(byId.get("getTicket")?.op.responses["200"]?.headers?.ETag);
     assert.deepEqual(Object.keys(byId.get("createInboundEmail")?.op.requestBody?.content ?? {}), [
       "message/rfc822",
     ]);

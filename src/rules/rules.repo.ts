@@ -206,6 +206,8 @@ export async function findTicket(db: Executor, id: number) {
       statusChangedAt: tickets.statusChangedAt,
       lastCustomerReplyAt: tickets.lastCustomerReplyAt,
       lastAgentReplyAt: tickets.lastAgentReplyAt,
+      changeXid: tickets.changeXid,
+      version: tickets.version,
     })
     .from(tickets)
     .where(eq(tickets.id, id));

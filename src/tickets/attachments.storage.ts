@@ -153,6 +153,9 @@ const PASSIVE_TYPES = new Set([
   "text/plain",
 ]);
 
+/** Every Content-Type a download may carry. */
+export const SERVED_TYPES = [...PASSIVE_TYPES, "application/octet-stream"];
+
 /** The Content-Type an attachment is served with: its own if passive, else octet-stream. */
 export function servedContentType(contentType: string): string {
   return PASSIVE_TYPES.has(contentType) ? contentType : "application/octet-stream";

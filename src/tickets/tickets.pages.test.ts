@@ -340,6 +340,69 @@ describeEachDatabase(
       assert.equal(row?.assigneeId, first.id, "the first agent's assignment stands");
     });
 
+    test("the controls carry the ticket's version: a change made on a page loaded before someone else's is refused with a notice", async () => {
+      const { deps } = world();
+      const customer = await makeCustomer(deps);
+      const first = await makeAgent(deps);
+      const second = await makeAgent(deps);
+      const ticket = await makeTicket(deps, customer, { status: "open" });
+      const a = await world().signedIn(first);
+      const b = await world().signedIn(second);
+      const csrfFrom = `/tickets/${ticket.id}`;
+      // Both open the page: every control form carries version 1.
+      const page = (await b.get(`/tickets/${ticket.id}`)).body;
+      const versions = [...page.matchAll(/name="version" value="(\d+)"/g)].map((m) => m[1]);
+      assert.deepEqual(versions, ["1", "1"], "the controls and Assign to me");
+      const shown = { version: "1", statusWas: "open", priorityWas: "normal", assigneeIdWas: "" };
+      const saved = await a.post(
+        `/tickets/${ticket.id}`,
+        { ...shown, status: "open", priority: "urgent", assigneeId: "" },
+        { csrfFrom },
+      );
+      assert.equal(saved.statusCode, 303);
+      // The second agent's page is now out of date: nothing is overwritten, the page says why.
+      const late = await b.post(
+        `/tickets/${ticket.id}`,
+        { ...shown, status: "pending", priority: "normal", assigneeId: String(second.id) },
+        { csrfFrom },
+      );
+      assert.equal(late.statusCode, 409);
+      assert.match(late.body, /id="controls-conflict"/);
+      assert.match(late.body, /changed by someone else/);
+      assert.match(late.body, /name="version" value="2"/, "the page shows the ticket as it is now");
+      const [row] = await deps.db.select().from(tickets).where(eq(tickets.id, ticket.id));
+      assert.deepEqual(
+        [row?.status, row?.priority, row?.assigneeId, row?.version],
+        ["open", "urgent", null, 2],
+      );
+      // Sent again from the reloaded page, it goes through.
+      const again = await b.post(
+        `/tickets/${ticket.id}`,
+        { ...shown, version: "2", priorityWas: "urgent", status: "pending", priority: "urgent" },
+        { csrfFrom },
+      );
+      assert.equal(again.statusCode, 303);
+      // The customer's "Mark as solved" is checked the same way.
+      const me = await world().signedIn(customer);
+      const mine = (await me.get(`/tickets/${ticket.id}`)).body;
+      assert.match(mine, /name="version" value="3"/);
+      assert.equal(
+        (await me.post(`/tickets/${ticket.id}`, { version: "2", status: "solved" }, { csrfFrom }))
+          .statusCode,
+        409,
+      );
+      assert.equal(
+        (await me.post(`/tickets/${ticket.id}`, { version: "x", status: "solved" }, { csrfFrom }))
+          .statusCode,
+        400,
+      );
+      assert.equal(
+        (await me.post(`/tickets/${ticket.id}`, { version: "3", status: "solved" }, { csrfFrom }))
+          .statusCode,
+        303,
+      );
+    });
+
     test("a reply form with a problem outside its fields says what it is, and keeps the text", async () => {
       const { deps } = world();
       const ticket = await makeTicket(deps, await makeCustomer(deps));

@@ -2,7 +2,7 @@ import contentDisposition from "content-disposition";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Actor, isStaff, listAssignableStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
-import { Invalid, NotFound } from "../lib/errors.ts";
+import { Invalid, NotFound, PreconditionFailed } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { renderMailHtml } from "../lib/mail-html.ts";
 import { requireActor } from "../platform/auth.ts";
@@ -46,6 +46,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     status = 200,
     conflict?: ReplyConflict,
     ccForm: FormState<CcValues> = emptyForm(),
+    controlsStale = false,
   ) {
     const [view, staffList] = await Promise.all([
       tickets.getTicketView(deps, actor, id),
@@ -65,6 +66,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
         conflict={conflict}
         mailHtml={mailHtml}
         ccForm={ccForm}
+        controlsStale={controlsStale}
       />,
       status,
     );
@@ -196,14 +198,28 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     // colleague's change does not undo it.
     const changed = (name: "status" | "priority" | "assigneeId" | "teamId") =>
       fields[name] !== undefined && fields[name] !== fields[`${name}Was`];
-    await tickets.updateTicket(deps, actor, id, {
-      ...(changed("status") ? { status: fields.status as Status } : {}),
-      ...(changed("priority") ? { priority: fields.priority as Priority } : {}),
-      ...(changed("assigneeId")
-        ? { assigneeId: optionalId(fields.assigneeId ?? "", "assigneeId") }
-        : {}),
-      ...(changed("teamId") ? { teamId: optionalId(fields.teamId ?? "", "teamId") } : {}),
-    });
+    // The version the controls were shown with: a ticket changed since is not
+    // overwritten; the page comes back as it is now, saying so.
+    const version = optionalId(fields.version ?? "", "version");
+    try {
+      await tickets.updateTicket(
+        deps,
+        actor,
+        id,
+        {
+          ...(changed("status") ? { status: fields.status as Status } : {}),
+          ...(changed("priority") ? { priority: fields.priority as Priority } : {}),
+          ...(changed("assigneeId")
+            ? { assigneeId: optionalId(fields.assigneeId ?? "", "assigneeId") }
+            : {}),
+          ...(changed("teamId") ? { teamId: optionalId(fields.teamId ?? "", "teamId") } : {}),
+        },
+        { ifVersion: version === null ? undefined : [version] },
+      );
+    } catch (error) {
+      if (!(error instanceof PreconditionFailed)) throw error;
+      return renderTicket(req, reply, actor, id, emptyForm(), 409, undefined, emptyForm(), true);
+    }
     return reply.redirect(`/tickets/${id}?notice=updated`, 303);
   });
 

@@ -81,6 +81,15 @@ export async function lockTicket(db: Executor, id: number): Promise<TicketRow | 
 }
 
 /**
+ * What every change the API can see does to a ticket: it moves to this
+ * transaction's place in the change feed, and its version (ETag) counts up.
+ */
+const CHANGED = {
+  changeXid: sql`pg_current_xact_id()`,
+  version: sql`${tickets.version} + 1`,
+} as const;
+
+/**
  * Changes a ticket and marks it active (a status change restarts its status
  * clock); `reply` is a public message: its words join the search document and
  * it restarts the customer's or the agent's reply clock.
@@ -95,6 +104,7 @@ export async function updateTicket(
     .update(tickets)
     .set({
       ...change,
+      ...CHANGED,
       updatedAt: sql`now()`,
       ...(change.status ? { statusChangedAt: sql`now()` } : {}),
       ...(reply
@@ -121,7 +131,7 @@ export async function reassignIf(
 ): Promise<TicketRow | undefined> {
   const [row] = await db
     .update(tickets)
-    .set({ assigneeId: change.to, updatedAt: sql`now()` })
+    .set({ assigneeId: change.to, ...CHANGED, updatedAt: sql`now()` })
     .where(
       and(
         eq(tickets.id, id),
@@ -170,11 +180,14 @@ export async function insertEvents(
   if (values.length > 0) await db.insert(ticketEvents).values(values);
 }
 
+export type AttachmentRow = typeof attachments.$inferSelect;
+
 export async function insertAttachments(
   db: Executor,
   values: (typeof attachments.$inferInsert)[],
-): Promise<void> {
-  if (values.length > 0) await db.insert(attachments).values(values);
+): Promise<AttachmentRow[]> {
+  if (values.length === 0) return [];
+  return db.insert(attachments).values(values).returning();
 }
 
 const authors = alias(users, "authors");
@@ -273,19 +286,52 @@ export async function listEvents(db: Executor, ticketId: number, page?: IdPage) 
   return page ? query.limit(page.limit) : query;
 }
 
-/** A ticket's attachments; without internal ones unless asked. */
-export async function listAttachments(db: Executor, ticketId: number, includeInternal: boolean) {
-  return db
-    .select({
-      id: attachments.id,
-      messageId: attachments.messageId,
-      filename: attachments.filename,
-      contentType: attachments.contentType,
-      size: attachments.size,
-    })
+const attachmentColumns = {
+  id: attachments.id,
+  ticketId: attachments.ticketId,
+  messageId: attachments.messageId,
+  filename: attachments.filename,
+  contentType: attachments.contentType,
+  size: attachments.size,
+  createdAt: attachments.createdAt,
+};
+
+/** A ticket's attachments, oldest first; without internal ones unless asked. */
+export async function listAttachments(
+  db: Executor,
+  ticketId: number,
+  includeInternal: boolean,
+  page?: IdPage,
+) {
+  const query = db
+    .select(attachmentColumns)
     .from(attachments)
     .leftJoin(messages, eq(messages.id, attachments.messageId))
-    .where(and(eq(attachments.ticketId, ticketId), visibility(includeInternal)))
+    .where(
+      and(
+        eq(attachments.ticketId, ticketId),
+        visibility(includeInternal),
+        page?.afterId ? gt(attachments.id, page.afterId) : undefined,
+      ),
+    )
+    .orderBy(asc(attachments.id));
+  return page ? query.limit(page.limit) : query;
+}
+
+/**
+ * The attachments of these messages of one ticket (messages the caller may
+ * see), oldest first; by ticket, so the ticket's index finds them.
+ */
+export async function listMessageAttachments(
+  db: Executor,
+  ticketId: number,
+  messageIds: readonly number[],
+) {
+  if (messageIds.length === 0) return [];
+  return db
+    .select(attachmentColumns)
+    .from(attachments)
+    .where(and(eq(attachments.ticketId, ticketId), inArray(attachments.messageId, [...messageIds])))
     .orderBy(asc(attachments.id));
 }
 
@@ -389,6 +435,37 @@ function matchesSearch(text: string, includeInternal: boolean): SQL {
     : sql`${tickets.search} @@ ${query}`;
 }
 
+/** A list row: the ticket with the names and SLA state lists show. */
+function selectListRows(db: Executor, withDescription: boolean | undefined) {
+  return db
+    .select({
+      id: tickets.id,
+      title: tickets.title,
+      description: withDescription ? tickets.description : sql<string>`''`,
+      status: tickets.status,
+      priority: tickets.priority,
+      requesterId: tickets.requesterId,
+      requesterName: requesters.name,
+      requesterEmail: requesters.email,
+      assigneeId: tickets.assigneeId,
+      assigneeName: assignees.name,
+      teamId: tickets.teamId,
+      teamName: teams.name,
+      createdAt: tickets.createdAt,
+      updatedAt: tickets.updatedAt,
+      changeXid: tickets.changeXid,
+      version: tickets.version,
+      slaDueAt: ticketSlaDue.dueAt,
+      slaWarnAt: ticketSlaDue.warnAt,
+      slaNearBreach: ticketSlaDue.nearBreach,
+      slaBreached: ticketSlaDue.breached,
+    })
+    .from(tickets)
+    .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
+    .leftJoin(assignees, eq(assignees.id, tickets.assigneeId))
+    .leftJoin(teams, eq(teams.id, tickets.teamId));
+}
+
 /**
  * One page of tickets in a stable order (sort key, then id), continuing after
  * a keyset cursor: never OFFSET, so page 1,000 costs what page 1 does.
@@ -409,31 +486,7 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
     );
   }
   const order = filter.descending ? [desc(column), desc(idColumn)] : [asc(column), asc(idColumn)];
-  const query = db
-    .select({
-      id: tickets.id,
-      title: tickets.title,
-      description: filter.withDescription ? tickets.description : sql<string>`''`,
-      status: tickets.status,
-      priority: tickets.priority,
-      requesterId: tickets.requesterId,
-      requesterName: requesters.name,
-      requesterEmail: requesters.email,
-      assigneeId: tickets.assigneeId,
-      assigneeName: assignees.name,
-      teamId: tickets.teamId,
-      teamName: teams.name,
-      createdAt: tickets.createdAt,
-      updatedAt: tickets.updatedAt,
-      slaDueAt: ticketSlaDue.dueAt,
-      slaWarnAt: ticketSlaDue.warnAt,
-      slaNearBreach: ticketSlaDue.nearBreach,
-      slaBreached: ticketSlaDue.breached,
-    })
-    .from(tickets)
-    .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
-    .leftJoin(assignees, eq(assignees.id, tickets.assigneeId))
-    .leftJoin(teams, eq(teams.id, tickets.teamId));
+  const query = selectListRows(db, filter.withDescription);
   const joined = byDue
     ? query.innerJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id))
     : query.leftJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id));
@@ -443,10 +496,49 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
     .limit(filter.limit);
 }
 
+/** A place in the change feed: the transaction of a change, then the ticket id. */
+export interface FeedPosition {
+  /** A transaction id (xid8) in decimal digits. */
+  xid: string;
+  id: number;
+}
+
 /**
- * How many tickets match, counting no further than `upTo`: the cost is bounded
- * by `upTo` index entries, not by the size of the table.
+ * The oldest transaction still running, as the current snapshot sees it: every
+ * transaction below it has ended, and any that writes later gets a larger id.
+ * Read it in the same snapshot as the rows (a repeatable-read transaction).
  */
+export async function feedHorizon(db: Executor): Promise<string> {
+  const result = await db.execute(
+    sql`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`,
+  );
+  const row = (result as unknown as { rows: { xmin: string }[] }).rows[0];
+  if (!row) throw new Error("no snapshot horizon");
+  return row.xmin;
+}
+
+/**
+ * Tickets changed after `after`, in feed order (change transaction, then id),
+ * only those written by transactions below `horizon` (ended, so final): an
+ * index walk on (change_xid, id).
+ */
+export async function listChanges(
+  db: Executor,
+  filter: TicketConditions & { after: FeedPosition; horizon: string; limit: number },
+) {
+  return selectListRows(db, true)
+    .leftJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id))
+    .where(
+      and(
+        ...filterConditions(filter),
+        sql`(${tickets.changeXid}, ${tickets.id}) > (${filter.after.xid}::xid8, ${filter.after.id})`,
+        sql`${tickets.changeXid} < ${filter.horizon}::xid8`,
+      ),
+    )
+    .orderBy(asc(tickets.changeXid), asc(tickets.id))
+    .limit(filter.limit);
+}
+
 /**
  * How many tickets match each filter, each count stopping at `upTo`: all of
  * them in one statement (the desk counts a queue per line of its sidebar).

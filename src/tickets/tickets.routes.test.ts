@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { ApiClient, anonymousApi, apiAs } from "../../test/helpers/api.ts";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { updateUser } from "../accounts/accounts.service.ts";
-import { tickets as ticketsTable, users } from "../db/schema/index.ts";
+import {
+  attachments,
+  idempotencyKeys,
+  tickets as ticketsTable,
+  users,
+} from "../db/schema/index.ts";
 import { createToken, revokeToken } from "../tokens/tokens.service.ts";
 
 describeEachDatabase("tickets API", (world) => {
@@ -273,6 +278,237 @@ describeEachDatabase("tickets API", (world) => {
     assert.deepEqual(await contents(), ["It is on fire again.", "On it.", "Me too"]);
   });
 
+  test("a ticket carries an ETag; a PATCH with a stale If-Match is a 412 and changes nothing", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const [first, second] = [await makeAgent(deps), await makeAgent(deps)];
+    const ticket = await makeTicket(deps, customer);
+    const one = await apiAs(world(), first);
+    const two = await apiAs(world(), second);
+    const read = await one.get(`/tickets/${ticket.id}`);
+    assert.equal(read.headers.etag, '"1"');
+    assert.equal((await two.get(`/tickets/${ticket.id}`)).headers.etag, '"1"');
+
+    // The first to write wins, and gets the new ETag back.
+    const won = await one.patch(
+      `/tickets/${ticket.id}`,
+      { priority: "urgent" },
+      { "if-match": '"1"' },
+    );
+    assert.equal(won.status, 200);
+    assert.equal(won.headers.etag, '"2"');
+    assert.equal(won.body.version, 2);
+
+    // The second, still holding "1", loses: 412, a problem document, nothing written.
+    const lost = await two.patch(
+      `/tickets/${ticket.id}`,
+      { priority: "low" },
+      { "if-match": '"1"' },
+    );
+    assert.equal(lost.status, 412);
+    assert.match(String(lost.headers["content-type"]), /^application\/problem\+json/);
+    assert.equal(lost.body.type, "about:blank#changed_meanwhile");
+    assert.match(lost.body.detail, /changed by someone else/);
+    const [row] = await deps.db
+      .select({ priority: ticketsTable.priority, version: ticketsTable.version })
+      .from(ticketsTable)
+      .where(eq(ticketsTable.id, ticket.id));
+    assert.deepEqual(row, { priority: "urgent", version: 2 });
+
+    // Weak tags never match; a list matches any of its tags; * and no header match any version.
+    for (const tag of ['W/"2"', '"2 "', "2", '"0"']) {
+      const res = await two.patch(
+        `/tickets/${ticket.id}`,
+        { priority: "low" },
+        { "if-match": tag },
+      );
+      assert.equal(res.status, 412, tag);
+    }
+    assert.equal(
+      (await two.patch(`/tickets/${ticket.id}`, { priority: "low" }, { "if-match": '"7", "2"' }))
+        .headers.etag,
+      '"3"',
+    );
+    assert.equal(
+      (await two.patch(`/tickets/${ticket.id}`, { priority: "high" }, { "if-match": "*" })).status,
+      200,
+    );
+    const plain = await two.patch(`/tickets/${ticket.id}`, { priority: "normal" });
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers.etag, '"5"');
+    // Someone who may not see the ticket learns nothing: 404 before 412.
+    const stranger = await apiAs(world(), await makeCustomer(deps));
+    assert.equal(
+      (await stranger.patch(`/tickets/${ticket.id}`, { status: "solved" }, { "if-match": '"1"' }))
+        .status,
+      404,
+    );
+  });
+
+  test("files uploaded with a reply are listed per message and per ticket and downloaded with the token; customers never get a note's", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const agent = await makeAgent(deps);
+    const ticket = await makeTicket(deps, customer);
+    const staff = await apiAs(world(), agent);
+    const own = await apiAs(world(), customer);
+    const pdf = Buffer.from("%PDF-1.4 report");
+    const reply = await staff.postForm(
+      `/tickets/${ticket.id}/messages`,
+      { content: "Report attached", waitOnCustomer: "true" },
+      [
+        { field: "attachments", filename: "report.pdf", content: pdf, type: "application/pdf" },
+        {
+          field: "attachments",
+          filename: "C:\\temp\\evil\u202egpj.html",
+          content: "<script>alert(1)</script>",
+          type: "text/html",
+        },
+      ],
+    );
+    assert.equal(reply.status, 201);
+    assert.deepEqual(
+      reply.body.attachments.map((a: { filename: string; contentType: string; size: number }) => [
+        a.filename,
+        a.contentType,
+        a.size,
+      ]),
+      [
+        ["report.pdf", "application/pdf", pdf.length],
+        ["evilgpj.html", "text/html", 25],
+      ],
+    );
+    assert.equal((await staff.get(`/tickets/${ticket.id}`)).body.status, "pending");
+    const note = await staff.postForm(
+      `/tickets/${ticket.id}/messages`,
+      { content: "Internal log", internal: "true" },
+      [{ field: "attachments", filename: "secret.txt", content: "secret", type: "text/plain" }],
+    );
+    assert.equal(note.status, 201);
+    assert.equal(note.body.internal, true);
+    const secretId = note.body.attachments[0].id as number;
+    const rows = await deps.db
+      .select({ messageId: attachments.messageId, filename: attachments.filename })
+      .from(attachments)
+      .where(eq(attachments.ticketId, ticket.id))
+      .orderBy(attachments.id);
+    assert.deepEqual(rows, [
+      { messageId: reply.body.id, filename: "report.pdf" },
+      { messageId: reply.body.id, filename: "evilgpj.html" },
+      { messageId: note.body.id, filename: "secret.txt" },
+    ]);
+
+    // Per message and per ticket, as each may see them.
+    const files = (m: { attachments: { filename: string }[] }) =>
+      m.attachments.map((a) => a.filename);
+    assert.deepEqual((await staff.get(`/tickets/${ticket.id}/messages`)).body.data.map(files), [
+      [],
+      ["report.pdf", "evilgpj.html"],
+      ["secret.txt"],
+    ]);
+    assert.deepEqual((await own.get(`/tickets/${ticket.id}/messages`)).body.data.map(files), [
+      [],
+      ["report.pdf", "evilgpj.html"],
+    ]);
+    const names = (res: { body: { data: { filename: string }[] } }) =>
+      res.body.data.map((a) => a.filename);
+    assert.deepEqual(names(await staff.get(`/tickets/${ticket.id}/attachments`)), [
+      "report.pdf",
+      "evilgpj.html",
+      "secret.txt",
+    ]);
+    const first = await own.get(`/tickets/${ticket.id}/attachments?limit=1`);
+    assert.deepEqual(names(first), ["report.pdf"]);
+    const rest = await own.get(
+      `/tickets/${ticket.id}/attachments?limit=5&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+    );
+    assert.deepEqual(names(rest), ["evilgpj.html"]);
+    assert.equal(rest.body.nextCursor, null);
+
+    // Downloads: the bytes, as an inert file, with a token (no redirect to a sign-in page).
+    const download = (token: string | undefined, id: number) =>
+      world().app.inject({
+        url: `/api/v1/attachments/${id}`,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    const [pdfId, htmlId] = reply.body.attachments.map((a: { id: number }) => a.id);
+    const got = await download(own.token, pdfId);
+    assert.equal(got.statusCode, 200);
+    assert.deepEqual(got.rawPayload, pdf);
+    assert.equal(got.headers["content-type"], "application/pdf");
+    assert.equal(got.headers["content-disposition"], 'attachment; filename="report.pdf"');
+    assert.equal(got.headers["x-content-type-options"], "nosniff");
+    assert.equal(got.headers["cache-control"], "no-store");
+    const html = await download(own.token, htmlId);
+    assert.equal(html.headers["content-type"], "application/octet-stream");
+    assert.equal(html.body, "<script>alert(1)</script>");
+    assert.equal((await download(own.token, secretId)).statusCode, 404);
+    assert.equal((await download(staff.token, secretId)).body, "secret");
+    const stranger = await apiAs(world(), await makeCustomer(deps));
+    assert.equal((await download(stranger.token, pdfId)).statusCode, 404);
+    assert.equal((await stranger.get(`/tickets/${ticket.id}/attachments`)).status, 404);
+    const anonymous = await download(undefined, pdfId);
+    assert.equal(anonymous.statusCode, 401);
+    assert.equal(anonymous.headers.location, undefined);
+  });
+
+  test("multipart is taken only where the document says; its fields are checked like JSON's", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const agent = await makeAgent(deps);
+    const ticket = await makeTicket(deps, customer);
+    const staff = await apiAs(world(), agent);
+    const file = { field: "attachments", filename: "a.txt", content: "a", type: "text/plain" };
+    const opened = await staff.postForm("/tickets", { title: "t", description: "d" }, [file]);
+    assert.equal(opened.status, 415);
+    const url = `/tickets/${ticket.id}/messages`;
+    const refusals: [Record<string, string>, (typeof file)[], string][] = [
+      [{ content: "x", attachments: "not a file" }, [], "attachments"],
+      [{ content: "x" }, [{ ...file, field: "other" }], "other"],
+      [{ content: "x", internal: "yes" }, [], "internal"],
+      [{ content: "x", lastSeenMessageId: "1.5" }, [], "lastSeenMessageId"],
+      [{ content: "" }, [file], "content"],
+      [{ content: "x", priority: "high" }, [], "priority"],
+    ];
+    for (const [fields, files, field] of refusals) {
+      const res = await staff.postForm(url, fields, files);
+      assert.equal(res.status, 400, JSON.stringify(fields));
+      assert.ok(
+        res.body.errors.some((e: { field: string }) => e.field === field),
+        `${field}: ${JSON.stringify(res.body.errors)}`,
+      );
+    }
+    const tooMany = await staff.postForm(
+      url,
+      { content: "x" },
+      Array.from({ length: 11 }, (_, i) => ({ ...file, filename: `f${i}.txt` })),
+    );
+    assert.equal(tooMany.status, 413);
+    assert.equal(
+      (await deps.db.select().from(attachments).where(eq(attachments.ticketId, ticket.id))).length,
+      0,
+    );
+
+    // A retry with the same key and the same files is answered from the first; nothing doubles.
+    const key = { "idempotency-key": `files-${ticket.id}` };
+    const once = await staff.postForm(url, { content: "with file" }, [file], key);
+    const again = await staff.postForm(url, { content: "with file" }, [file], key);
+    assert.equal(once.status, 201);
+    assert.equal(again.headers["idempotent-replayed"], "true");
+    assert.deepEqual(again.body, once.body);
+    const other = await staff.postForm(
+      url,
+      { content: "with file" },
+      [{ ...file, content: "b" }],
+      key,
+    );
+    assert.equal(other.status, 422);
+    assert.equal(
+      (await deps.db.select().from(attachments).where(eq(attachments.ticketId, ticket.id))).length,
+      1,
+    );
+  });
+
   test("pages are keyset cursors: stable while new tickets arrive", async () => {
     const { deps } = world();
     const customer = await makeCustomer(deps);
@@ -393,6 +629,36 @@ describeEachDatabase("tickets API", (world) => {
     assert.equal(messages.body.data.length, 2, "the description and one reply");
     const other = await api.post(`/tickets/${ticket.id}/messages`, { content: "Other" }, key);
     assert.equal(other.status, 422);
+  });
+
+  test("an answer stored before tickets had versions and messages files is still replayed", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const api = await apiAs(world(), customer);
+    const key = { "idempotency-key": `upgrade-${customer.id}` };
+    const ticket = await api.post("/tickets", { title: "Old", description: "stored" }, key);
+    const replyKey = { "idempotency-key": `upgrade-reply-${customer.id}` };
+    const reply = await api.post(
+      `/tickets/${ticket.body.id}/messages`,
+      { content: "hi" },
+      replyKey,
+    );
+    // As an older release stored them: without the fields added since.
+    await deps.db
+      .update(idempotencyKeys)
+      .set({ body: sql`${idempotencyKeys.body} - 'version' - 'attachments'` })
+      .where(eq(idempotencyKeys.userId, customer.id));
+    const again = await api.post("/tickets", { title: "Old", description: "stored" }, key);
+    assert.equal(again.status, 201);
+    assert.equal(again.headers["idempotent-replayed"], "true");
+    assert.deepEqual(again.body, { ...ticket.body, version: 1 });
+    const replayed = await api.post(
+      `/tickets/${ticket.body.id}/messages`,
+      { content: "hi" },
+      replyKey,
+    );
+    assert.equal(replayed.status, 201);
+    assert.deepEqual(replayed.body, { ...reply.body, attachments: [] });
   });
 
   test("identical requests sent at the same moment create one ticket", async () => {

@@ -1,19 +1,30 @@
+import contentDisposition from "content-disposition";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import Type, { type Static } from "typebox";
 import { isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
+import { Invalid } from "../lib/errors.ts";
 import { MAX_ID } from "../lib/ids.ts";
 import { Cursor, IdParam, Page, problems } from "../platform/api.schemas.ts";
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
+import { filesFrom } from "../platform/uploads.ts";
+import {
+  openStored,
+  SERVED_TYPES,
+  type StagedFile,
+  servedContentType,
+} from "./attachments.storage.ts";
 import type { Status } from "./lifecycle.ts";
 import {
   AddCcInput,
+  AttachmentJson,
   CcJson,
   CreateTicketInput,
   EventJson,
   MAX_CCS,
+  MAX_FILES,
   MessageJson,
   ReplyInput,
   SlaTargetJson,
@@ -42,6 +53,7 @@ function ticketJson(t: TicketLike): TicketJson {
     teamId: t.teamId,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
+    version: t.version,
   };
 }
 
@@ -63,6 +75,35 @@ function slaJson(targets: tickets.TicketSla): SlaTargetJson[] {
 
 const tags = ["tickets"];
 
+/** A ticket's entity tag: its version, quoted (a strong validator). */
+function etagOf(ticket: { version: number }): string {
+  return `"${ticket.version}"`;
+}
+
+/**
+ * The versions an `If-Match` header accepts (RFC 9110 13.1.1), or undefined
+ * for none or `*` (the ticket only has to exist). Strong comparison: a weak or
+ * foreign tag matches no version, so the change is refused.
+ */
+function ifMatchVersions(header: string | undefined): number[] | undefined {
+  if (header === undefined || header.trim() === "*") return undefined;
+  return header.split(",").flatMap((tag) => {
+    const match = /^"([1-9][0-9]{0,9})"$/.exec(tag.trim());
+    return match?.[1] ? [Number(match[1])] : [];
+  });
+}
+
+const ETAG_HEADER = {
+  ETag: {
+    type: "string",
+    description:
+      "The ticket's version, quoted: send it as `If-Match` to change it only if nobody else did",
+  },
+};
+
+/** A ticket answer with its ETag declared. */
+const TicketWithEtag = { ...Type.Ref("Ticket"), headers: ETAG_HEADER };
+
 /** `?limit=&cursor=` of an oldest-first list: up to 100 a page, 100 by default. */
 const PageQuery = Type.Object(
   {
@@ -83,6 +124,37 @@ const ReplyApiInput = Type.Object(
 );
 type ReplyApiInput = Static<typeof ReplyApiInput>;
 
+/** The same reply as a multipart form, with files: how the document describes it. */
+const ReplyMultipartInput = Type.Object(
+  {
+    ...ReplyApiInput.properties,
+    attachments: Type.Optional(
+      Type.Array(Type.String({ format: "binary", contentMediaType: "application/octet-stream" }), {
+        maxItems: MAX_FILES,
+        description: `Up to ${MAX_FILES} files, each a part named attachments (with a filename)`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The files of a multipart reply, taken out of its fields before they are validated. */
+const uploaded = new WeakMap<FastifyRequest, StagedFile[]>();
+
+/**
+ * Moves a multipart reply's files out of its body: the fields are then
+ * validated as text, and a field named `attachments` that is not a file is refused.
+ */
+async function takeFiles(req: FastifyRequest): Promise<void> {
+  if (!req.isMultipart()) return;
+  const body = req.body as Record<string, unknown>;
+  const sent = body.attachments === undefined ? [] : [body.attachments].flat();
+  const files = filesFrom(req, "attachments");
+  if (files.length !== sent.length) throw Invalid.field("attachments", "must be files");
+  delete body.attachments;
+  uploaded.set(req, files);
+}
+
 function idempotencyKey(req: FastifyRequest): string | undefined {
   const key = req.headers["idempotency-key"];
   return typeof key === "string" ? key : undefined;
@@ -92,12 +164,25 @@ function idempotencyKey(req: FastifyRequest): string | undefined {
 function created(
   reply: FastifyReply,
   result: { body: unknown; replayed: boolean },
-  location?: (body: { id: number }) => string,
+  options: {
+    location?: (body: { id: number }) => string;
+    /** What an answer stored before these fields existed gets for them on a replay. */
+    storedBefore?: Record<string, unknown>;
+  } = {},
 ) {
+  const body =
+    result.replayed && options.storedBefore
+      ? { ...options.storedBefore, ...(result.body as object) }
+      : result.body;
   if (result.replayed) reply.header("idempotent-replayed", "true");
-  if (location) reply.header("location", location(result.body as { id: number }));
-  return reply.code(201).send(result.body);
+  if (options.location) reply.header("location", options.location(body as { id: number }));
+  return reply.code(201).send(body);
 }
+
+// Replays of answers stored (up to 24 hours) before an upgrade added fields: migration
+// 0012 numbered every existing ticket version 1, and API replies had no files before.
+const TICKET_STORED_BEFORE = { version: 1 };
+const MESSAGE_STORED_BEFORE = { attachments: [] };
 
 const IdempotencyHeader = Type.Object({
   "idempotency-key": Type.Optional(
@@ -111,7 +196,7 @@ const IdempotencyHeader = Type.Object({
 
 /** The tickets API: the same service calls as the pages, in JSON. */
 export const ticketsApi: ApiModule = {
-  schemas: [SlaTargetJson, TicketJson, MessageJson, EventJson, CcJson],
+  schemas: [SlaTargetJson, TicketJson, AttachmentJson, MessageJson, EventJson, CcJson],
   routes: ticketsRoutes,
 };
 
@@ -142,7 +227,10 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         async (tx) =>
           ticketJson(await tickets.createTicket(deps, actor, body, [], { tx, channel: "api" })),
       );
-      return created(reply, result, (ticket) => `${API_PREFIX}/tickets/${ticket.id}`);
+      return created(reply, result, {
+        location: (ticket) => `${API_PREFIX}/tickets/${ticket.id}`,
+        storedBefore: TICKET_STORED_BEFORE,
+      });
     },
   );
 
@@ -156,7 +244,15 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           "Staff see every ticket (agents: except those of restricted teams they are not in), " +
           "customers only their own. Filter by team with `teamId` (an id, `mine` or `none`). " +
           "Keyset-paginated: pass `nextCursor` " +
-          "back as `cursor` (with the same filters and sort) for the next page.",
+          "back as `cursor` (with the same filters and sort) for the next page.\n\n" +
+          "**Change feed**: with `updatedSince` (and optionally `limit`, nothing else) the list is " +
+          "every ticket changed after that point, each once at its latest state, ordered by the " +
+          "transaction that made the change (one committed before another began comes first): start with `updatedSince=0` (every ticket) or `updatedSince=now`, then " +
+          "pass each page's `nextCursor` as `updatedSince`. `nextCursor` is never null: a page " +
+          "shorter than `limit` means you are caught up; poll again later with its cursor. A ticket " +
+          "changed while you walk appears again later in the feed, never skipped. Changes appear " +
+          "once every transaction that started before them has ended (usually at once). An internal " +
+          "note, a CC or an SLA clock does not count as a change of the ticket.",
         querystring: TicketListQuery,
         response: {
           200: Type.Object({
@@ -170,6 +266,19 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     async (req) => {
       const actor = requireActor(req);
       const query = req.query as TicketListQuery;
+      const row = isStaff(actor) ? staffRowJson : ticketJson;
+      if (query.updatedSince !== undefined) {
+        const { updatedSince, limit, ...others } = query;
+        const extra = Object.keys(others);
+        if (extra.length > 0) {
+          throw new Invalid(
+            extra.map((field) => ({ field, message: "cannot be combined with updatedSince" })),
+            "The change feed takes only updatedSince and limit.",
+          );
+        }
+        const page = await tickets.listChanges(deps, actor, { since: updatedSince, limit });
+        return { data: page.tickets.map(row), nextCursor: page.nextCursor };
+      }
       const assignee =
         query.assigneeId === "me" || query.assigneeId === "none"
           ? query.assigneeId
@@ -193,7 +302,6 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         limit: query.limit ?? 25,
         withDescription: true,
       });
-      const row = isStaff(actor) ? staffRowJson : ticketJson;
       return { data: page.tickets.map(row), nextCursor: page.nextCursor ?? null };
     },
   );
@@ -205,13 +313,15 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         tags,
         summary: "Get a ticket",
         params: IdParam,
-        response: { 200: Type.Ref("Ticket"), ...problems(400, 404) },
+        response: { 200: TicketWithEtag, ...problems(400, 404) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { id } = req.params as { id: number };
       const actor = requireActor(req);
-      const ticket = ticketJson(await tickets.getTicket(deps, actor, id));
+      const found = await tickets.getTicket(deps, actor, id);
+      reply.header("etag", etagOf(found));
+      const ticket = ticketJson(found);
       return isStaff(actor)
         ? { ...ticket, sla: slaJson(await tickets.getTicketSla(deps, actor, id)) }
         : ticket;
@@ -228,20 +338,34 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           "Staff may change all four (`teamId`: an existing team, or null); a customer may only set " +
           "`status: solved` on their own ticket. A team with automatic assignment assigns an " +
           "unassigned ticket moved into it. " +
-          "Closed tickets cannot be changed (409).",
+          "Closed tickets cannot be changed (409). Send the `ETag` of the ticket you read as " +
+          "`If-Match` to change it only if nobody changed it since (else 412, nothing changed); " +
+          "without `If-Match` the change is applied to the ticket as it is.",
+        headers: Type.Object({
+          "if-match": Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 200,
+              description:
+                'The ticket\'s ETag as you read it (`"3"`), several separated by commas, or `*`',
+            }),
+          ),
+        }),
         params: IdParam,
         body: UpdateTicketInput,
-        response: { 200: Type.Ref("Ticket"), ...problems(400, 403, 404, 409, 413, 415) },
+        response: { 200: TicketWithEtag, ...problems(400, 403, 404, 409, 412, 413, 415) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { id } = req.params as { id: number };
       const updated = await tickets.updateTicket(
         deps,
         requireActor(req),
         id,
         req.body as UpdateTicketInput,
+        { ifVersion: ifMatchVersions(req.headers["if-match"]) },
       );
+      reply.header("etag", etagOf(updated));
       return ticketJson(updated);
     },
   );
@@ -270,6 +394,77 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     },
   );
 
+  app.get(
+    "/tickets/:id/attachments",
+    {
+      schema: {
+        tags,
+        summary: "A ticket's attachments, oldest first, a page at a time",
+        description:
+          "The files of every message the caller may see (customers: not those of internal notes). " +
+          "Download one with `GET /attachments/{id}`.",
+        params: IdParam,
+        querystring: PageQuery,
+        response: { 200: Page(Type.Ref("Attachment")), ...problems(400, 404) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      const query = req.query as PageQuery;
+      const page = await tickets.listAttachmentsPage(deps, requireActor(req), id, {
+        limit: query.limit ?? 100,
+        cursor: query.cursor,
+      });
+      return { data: page.rows.map(attachmentJson), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    "/attachments/:id",
+    {
+      schema: {
+        tags,
+        summary: "Download an attachment",
+        description:
+          "The file's bytes, as an inert download: images, PDF and plain text keep their type, " +
+          "everything else is `application/octet-stream`; the name is in `Content-Disposition`. " +
+          "Whoever may see the ticket may download its files, except that customers get 404 for " +
+          "those of internal notes.",
+        params: IdParam,
+        response: {
+          200: {
+            description: "The file",
+            headers: {
+              "Content-Disposition": {
+                type: "string",
+                description: "attachment, with the file's name (RFC 6266)",
+              },
+              "Content-Length": { type: "integer", description: "The file's size in bytes" },
+            },
+            content: Object.fromEntries(
+              SERVED_TYPES.map((type) => [
+                type,
+                { schema: { type: "string", format: "binary", contentMediaType: type } },
+              ]),
+            ),
+          },
+          ...problems(400, 404),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: number };
+      const attachment = await tickets.getAttachment(deps, requireActor(req), id);
+      return reply
+        .header("content-type", servedContentType(attachment.contentType))
+        .header("content-length", String(attachment.size))
+        .header("content-disposition", contentDisposition(attachment.filename))
+        .header("x-content-type-options", "nosniff")
+        .header("content-security-policy", "default-src 'none'; sandbox")
+        .send(openStored(deps.config.dataDir, attachment.sha256));
+    },
+  );
+
   app.post(
     "/tickets/:id/messages",
     {
@@ -281,33 +476,60 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           "follow-up ticket, whose id is the message's `ticketId`. Staff cannot reply on a closed ticket (409). " +
           "`Idempotency-Key` works as for opening a ticket. Send `lastSeenMessageId` (the newest " +
           "message your client showed) to be refused with 409 `replied_meanwhile` when someone else " +
-          "wrote on the ticket since; send again without it to reply anyway.",
+          "wrote on the ticket since; send again without it to reply anyway.\n\n" +
+          "To attach files send the same fields as `multipart/form-data`, with each file in a " +
+          `part named \`attachments\` (up to ${MAX_FILES} files of at most ` +
+          `${Math.round(deps.config.maxAttachmentBytes / 1048576)} MB each; larger is 413). ` +
+          "File names are cleaned as on the pages.",
         headers: IdempotencyHeader,
         params: IdParam,
-        body: ReplyApiInput,
+        body: {
+          content: {
+            "application/json": { schema: ReplyApiInput },
+            "multipart/form-data": { schema: ReplyMultipartInput },
+          },
+        },
         response: { 201: Type.Ref("Message"), ...problems(400, 403, 404, 409, 413, 415, 422) },
       },
+      preValidation: takeFiles,
     },
     async (req, reply: FastifyReply) => {
       const { id } = req.params as { id: number };
       const actor = requireActor(req);
       const body = req.body as ReplyApiInput;
       const { lastSeenMessageId, ...input } = body;
+      const files = uploaded.get(req) ?? [];
+      // Files count by their content: a retry uploads them to new temporary files.
+      const fingerprinted = {
+        ...body,
+        ...(files.length > 0
+          ? {
+              attachments: files.map((f) => ({
+                filename: f.filename,
+                contentType: f.contentType,
+                sha256: f.sha256,
+              })),
+            }
+          : {}),
+      };
       const result = await idempotency.createOnce(
         deps,
-        { userId: actor.id, key: idempotencyKey(req), route: `/tickets/${id}/messages`, body },
-        async (tx) =>
-          messageJson(
-            (
-              await tickets.addReply(deps, actor, id, input, [], {
-                tx,
-                channel: "api",
-                lastSeenMessageId,
-              })
-            ).message,
-          ),
+        {
+          userId: actor.id,
+          key: idempotencyKey(req),
+          route: `/tickets/${id}/messages`,
+          body: fingerprinted,
+        },
+        async (tx) => {
+          const { message, attachments } = await tickets.addReply(deps, actor, id, input, files, {
+            tx,
+            channel: "api",
+            lastSeenMessageId,
+          });
+          return messageJson({ ...message, attachments });
+        },
       );
-      return created(reply, result);
+      return created(reply, result, { storedBefore: MESSAGE_STORED_BEFORE });
     },
   );
 
@@ -423,6 +645,20 @@ function ccJson(c: tickets.Cc): CcJson {
   };
 }
 
+type AttachmentLike = Omit<AttachmentJson, "createdAt"> & { createdAt: Date };
+
+function attachmentJson(a: AttachmentLike): AttachmentJson {
+  return {
+    id: a.id,
+    ticketId: a.ticketId,
+    messageId: a.messageId,
+    filename: a.filename,
+    contentType: a.contentType,
+    size: a.size,
+    createdAt: a.createdAt.toISOString(),
+  };
+}
+
 function messageJson(m: {
   id: number;
   ticketId: number;
@@ -430,6 +666,7 @@ function messageJson(m: {
   content: string;
   internal: boolean;
   createdAt: Date;
+  attachments: readonly AttachmentLike[];
 }) {
   return {
     id: m.id,
@@ -438,5 +675,6 @@ function messageJson(m: {
     content: m.content,
     internal: m.internal,
     createdAt: m.createdAt.toISOString(),
+    attachments: m.attachments.map(attachmentJson),
   };
 }

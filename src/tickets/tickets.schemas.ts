@@ -112,6 +112,11 @@ export const TicketJson = Type.Object(
     teamId: Type.Union([Id, Type.Null()]),
     createdAt: Instant,
     updatedAt: Instant,
+    version: Type.Integer({
+      minimum: 1,
+      description:
+        "Counts the ticket's changes: a ticket that comes again in the change feed has a higher one",
+    }),
     slaDueAt: Type.Optional(
       Type.Union([Instant, Type.Null()], {
         description:
@@ -130,6 +135,28 @@ export const TicketJson = Type.Object(
 );
 export type TicketJson = Static<typeof TicketJson>;
 
+export const AttachmentJson = Type.Object(
+  {
+    id: Id,
+    ticketId: Id,
+    messageId: Type.Union([Id, Type.Null()]),
+    filename: Type.String({
+      description: "As uploaded, cleaned (no path, control or bidi characters); untrusted text",
+    }),
+    contentType: Type.String({
+      description:
+        "As uploaded; downloads are served with it only for images, PDF and plain text, else as application/octet-stream",
+    }),
+    size: Type.Integer({ minimum: 0, description: "In bytes" }),
+    createdAt: Instant,
+  },
+  {
+    $id: "Attachment",
+    description: "A file uploaded with a message; download it from GET /attachments/{id}",
+  },
+);
+export type AttachmentJson = Static<typeof AttachmentJson>;
+
 export const MessageJson = Type.Object(
   {
     id: Id,
@@ -138,6 +165,7 @@ export const MessageJson = Type.Object(
     content: Type.String(),
     internal: Type.Boolean(),
     createdAt: Instant,
+    attachments: Type.Array(Type.Ref("Attachment")),
   },
   { $id: "Message" },
 );
@@ -197,6 +225,16 @@ export const TicketListQuery = Type.Object(
     sort: Type.Optional(Type.Enum([...SORTS])),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    updatedSince: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          "The change feed: `0` for every ticket, `now` for changes from now on (it may also " +
+          "give a few made just before), or the " +
+          "`nextCursor` of the previous feed page. Takes only `limit` besides.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -5,7 +5,7 @@ import type { Deps } from "../deps.ts";
 import type { Channel, DomainEvent, FieldChanges } from "../events/events.ts";
 import { isOwnAddress } from "../lib/addresses.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
-import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { Conflict, Forbidden, Invalid, NotFound, PreconditionFailed } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import * as teams from "../teams/index.ts";
@@ -46,6 +46,7 @@ import {
 
 export type Ticket = repo.TicketRow;
 export type Message = repo.MessageRow;
+export type Attachment = repo.AttachmentRow;
 
 /**
  * Who may see a ticket, the one place it is decided: its requester; staff,
@@ -76,9 +77,9 @@ async function attachFiles(
   tx: Tx,
   files: readonly StagedFile[],
   owner: { ticketId: number; messageId: number; uploaderId: number },
-): Promise<void> {
+): Promise<Attachment[]> {
   for (const file of files) await commitStaged(deps.config.dataDir, file);
-  await repo.insertAttachments(
+  return repo.insertAttachments(
     tx,
     files.map((f) => ({
       ...owner,
@@ -146,7 +147,7 @@ async function insertTicket(
     quoted?: string | undefined;
     html?: string | undefined;
   },
-): Promise<{ ticket: Ticket; message: Message }> {
+): Promise<ReplyResult> {
   const requesterId = options.requesterId ?? actor.id;
   const ticket = await repo.insertTicket(
     tx,
@@ -170,15 +171,15 @@ async function insertTicket(
     viaEmail: options.channel === "email",
     internal: false,
   });
-  await attachFiles(deps, tx, files, {
+  const attachments = await attachFiles(deps, tx, files, {
     ticketId: ticket.id,
     messageId: message.id,
     uploaderId: actor.id,
   });
   const followUps = await record(deps, tx, [{ type: "ticket.created", ticket, actor, message }]);
   // As the reactions left it (rules, automatic assignment).
-  if (!changedAgain(followUps, ticket.id)) return { ticket, message };
-  return { ticket: (await repo.findTicket(tx, ticket.id)) ?? ticket, message };
+  if (!changedAgain(followUps, ticket.id)) return { ticket, message, attachments };
+  return { ticket: (await repo.findTicket(tx, ticket.id)) ?? ticket, message, attachments };
 }
 
 /**
@@ -294,6 +295,8 @@ export interface ReplyResult {
   /** The ticket the reply landed on: a new follow-up when the original was closed. */
   ticket: Ticket;
   message: Message;
+  /** The files uploaded with it. */
+  attachments: Attachment[];
 }
 
 /**
@@ -380,7 +383,11 @@ export async function addReply(
         viaEmail: options.channel === "email",
         internal,
       });
-      await attachFiles(deps, tx, files, { ticketId, messageId: message.id, uploaderId: actor.id });
+      const attachments = await attachFiles(deps, tx, files, {
+        ticketId,
+        messageId: message.id,
+        uploaderId: actor.id,
+      });
       const next = statusAfterReply(ticket.status, {
         side,
         internal,
@@ -399,7 +406,7 @@ export async function addReply(
       if (internal) {
         await repo.appendNoteToSearch(tx, ticketId, data.content);
         await record(deps, tx, [{ ...created, ticket }]);
-        return { ticket, message };
+        return { ticket, message, attachments };
       }
       const updated = await repo.updateTicket(
         tx,
@@ -415,7 +422,7 @@ export async function addReply(
           next === ticket.status ? {} : { status: { from: ticket.status, to: next } },
         ),
       ]);
-      return { ticket: updated, message };
+      return { ticket: updated, message, attachments };
     });
   } finally {
     await discardStaged(files);
@@ -434,22 +441,30 @@ async function checkNoneSince(tx: Tx, actor: Actor, ticketId: number, lastSeen: 
 }
 
 /**
- * Changes status, priority and assignee. Staff may change all three (assignee:
+ * Changes status, priority, assignee and team. Staff may change all four (assignee:
  * an active agent or admin, or nobody); a requester may only mark their own
  * ticket solved. Closed tickets are final. Every change writes an event.
+ * With `ifVersion` (the versions the client's copy may have: `If-Match`, or the
+ * ticket page's version field) a ticket changed since is refused with
+ * PreconditionFailed, under the ticket's lock, before anything else is checked.
  */
 export async function updateTicket(
   deps: Deps,
   actor: Actor,
   ticketId: number,
   input: UpdateTicketInput,
-  options: { tx?: Tx | undefined } = {},
+  options: { tx?: Tx | undefined; ifVersion?: readonly number[] | undefined } = {},
 ): Promise<Ticket> {
   const data = parse(UpdateTicketInput, input);
   const side = sideOf(actor);
   return (options.tx ?? deps.db).transaction(async (tx) => {
     const ticket = await repo.lockTicket(tx, ticketId);
     if (!ticket || !(await canSee(tx, actor, ticket))) throw new NotFound("ticket", ticketId);
+    if (options.ifVersion && !options.ifVersion.includes(ticket.version)) {
+      throw new PreconditionFailed(
+        `Ticket ${ticketId} was changed by someone else since you read it (it is at version ${ticket.version}): read it again, then retry.`,
+      );
+    }
     if (
       side === "requester" &&
       (data.priority !== undefined || data.assigneeId !== undefined || data.teamId !== undefined)
@@ -569,6 +584,91 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   const nextCursor =
     rows.length > limit && last ? encodeCursor([cursorValue(last, key), last.id, sort]) : undefined;
   return { tickets, nextCursor };
+}
+
+/** Where a change feed starts: `0` (every ticket), `now` (changes from now on), or a cursor it gave. */
+export const FEED_START = "0";
+export const FEED_NOW = "now";
+
+export interface ChangesPage {
+  tickets: TicketListItem[];
+  /** Always set: the next page, or (once caught up) where to poll again from. */
+  nextCursor: string;
+}
+
+/**
+ * The change feed: the tickets the actor may see that changed after `since`,
+ * each once, at its latest state, in the order of the transactions that
+ * changed them (then id). A page only reaches up to the oldest transaction
+ * still running (`feedHorizon`), read in the same snapshot as the rows: a
+ * transaction that has not ended yet can only ever land after the cursor
+ * this returns, so a reader following `nextCursor` misses nothing and sees
+ * no change twice, however writers interleave.
+ */
+export async function listChanges(
+  deps: Deps,
+  actor: Actor,
+  query: { since: string; limit?: number | undefined },
+): Promise<ChangesPage> {
+  const limit = query.limit ?? PAGE_SIZE_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_SIZE_MAX) {
+    throw Invalid.field("limit", `must be a whole number from 1 to ${PAGE_SIZE_MAX}`);
+  }
+  const after = decodeChangesCursor(query.since);
+  return deps.db.transaction(
+    async (tx) => {
+      const horizon = await repo.feedHorizon(tx);
+      const from = after ?? { xid: horizon, id: 0 };
+      const rows = await repo.listChanges(tx, {
+        hiddenTeams: hiddenTeams(tx, actor),
+        requesterId: isStaff(actor) ? undefined : actor.id,
+        after: from,
+        horizon,
+        limit: limit + 1,
+      });
+      const tickets = rows.slice(0, limit);
+      const last = tickets.at(-1);
+      // A full page continues after its last row; otherwise every change below
+      // the horizon has been read, and the next poll starts at the horizon.
+      const next =
+        rows.length > limit && last
+          ? { xid: last.changeXid, id: last.id }
+          : BigInt(horizon) > BigInt(from.xid)
+            ? { xid: horizon, id: 0 }
+            : from;
+      return { tickets, nextCursor: encodeCursor(["changes", next.xid, next.id]) };
+    },
+    // One snapshot for the horizon and the rows.
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
+}
+
+/** A feed position from `updatedSince`, checked in full (client input); undefined for `now`. */
+function decodeChangesCursor(since: string): repo.FeedPosition | undefined {
+  if (since === FEED_START) return { xid: "0", id: 0 };
+  if (since === FEED_NOW) return undefined;
+  const refuse = () =>
+    Invalid.field("updatedSince", "is not a cursor of the change feed; start again from 0 or now");
+  if (since.length > 200) throw refuse();
+  let values: (string | number)[];
+  try {
+    values = decodeCursor(since, "updatedSince");
+  } catch {
+    throw refuse();
+  }
+  const [kind, xid, id] = values;
+  if (
+    values.length !== 3 ||
+    kind !== "changes" ||
+    typeof xid !== "string" ||
+    !/^(0|[1-9][0-9]{0,19})$/.test(xid) ||
+    BigInt(xid) >= 2n ** 64n ||
+    typeof id !== "number" ||
+    !(id === 0 || parseId(id) !== undefined)
+  ) {
+    throw refuse();
+  }
+  return { xid, id };
 }
 
 /** The sort value of a row as its cursor carries it. */
@@ -715,7 +815,7 @@ export async function listMessages(deps: Deps, actor: Actor, ticketId: number) {
   return repo.listMessages(deps.db, ticketId, isStaff(actor));
 }
 
-/** A page of a ticket's messages, oldest first; internal notes for staff only. */
+/** A page of a ticket's messages, oldest first, each with its attachments; internal notes for staff only. */
 export async function listMessagesPage(
   deps: Deps,
   actor: Actor,
@@ -723,7 +823,32 @@ export async function listMessagesPage(
   page: { limit: number; cursor?: string | undefined },
 ) {
   await getTicket(deps, actor, ticketId);
-  return pageById(page, (p) => repo.listMessages(deps.db, ticketId, isStaff(actor), p));
+  const { rows, nextCursor } = await pageById(page, (p) =>
+    repo.listMessages(deps.db, ticketId, isStaff(actor), p),
+  );
+  const files = await repo.listMessageAttachments(
+    deps.db,
+    ticketId,
+    rows.map((m) => m.id),
+  );
+  return {
+    rows: rows.map((m) => ({ ...m, attachments: files.filter((f) => f.messageId === m.id) })),
+    nextCursor,
+  };
+}
+
+/**
+ * A page of a ticket's attachments, oldest first: the same files the ticket
+ * page offers (customers never get those of internal notes).
+ */
+export async function listAttachmentsPage(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  page: { limit: number; cursor?: string | undefined },
+) {
+  await getTicket(deps, actor, ticketId);
+  return pageById(page, (p) => repo.listAttachments(deps.db, ticketId, isStaff(actor), p));
 }
 
 /**

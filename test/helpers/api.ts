@@ -92,7 +92,10 @@ export class ApiClient {
         ...headers,
       },
       ...(body !== undefined
-        ? { payload: typeof body === "string" ? body : JSON.stringify(body) }
+        ? {
+            payload:
+              typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+          }
         : {}),
     });
     const parsed: ApiResponse<T> = {
@@ -115,6 +118,32 @@ export class ApiClient {
   }
   patch<T = Body>(url: string, body: unknown, headers?: Record<string, string>) {
     return this.request<T>("PATCH", url, body, headers);
+  }
+
+  /** Posts a multipart/form-data body: text fields and files. */
+  async postForm<T = Body>(
+    url: string,
+    fields: Record<string, string>,
+    files: { field: string; filename: string; content: Buffer | string; type?: string }[] = [],
+    headers: Record<string, string> = {},
+  ) {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    for (const f of files) {
+      form.append(
+        f.field,
+        new Blob([typeof f.content === "string" ? f.content : new Uint8Array(f.content)], {
+          type: f.type ?? "application/octet-stream",
+        }),
+        f.filename,
+      );
+    }
+    const request = new Request("http://localhost/", { method: "POST", body: form });
+    const payload = Buffer.from(await request.arrayBuffer());
+    return this.request<T>("POST", url, payload, {
+      "content-type": request.headers.get("content-type") ?? "",
+      ...headers,
+    });
   }
 }
 

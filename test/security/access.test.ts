@@ -90,7 +90,8 @@ describeEachDatabase("access control, route by route", (world) => {
         const writes = method !== "GET";
         // Fresh state for writes: a new ticket (or token) for each state-changing check.
         let id: number;
-        if (pattern.startsWith("/attachments")) id = attachmentId;
+        if (pattern.startsWith("/attachments") || pattern.startsWith("/api/v1/attachments"))
+          id = attachmentId;
         else if (pattern.startsWith("/admin/users")) id = target.id;
         else if (pattern.startsWith("/admin/email")) id = 999_999;
         else if (pattern.startsWith("/admin/rules")) id = 999_999;
@@ -418,6 +419,8 @@ const TEAM_TICKET_ROUTES = new Set([
   "PATCH /api/v1/tickets/:id",
   "GET /api/v1/tickets/:id/messages",
   "POST /api/v1/tickets/:id/messages",
+  "GET /api/v1/tickets/:id/attachments",
+  "GET /api/v1/attachments/:id",
   "GET /api/v1/tickets/:id/events",
   "POST /tickets/:id/ccs",
   "POST /tickets/:id/ccs/remove",
@@ -604,6 +607,9 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     agent: 201,
     admin: 201,
   },
+  "GET /api/v1/tickets/:id/attachments": { ...API_SIGNED_IN, "other customer": 404 },
+  // The file of the matrix's ticket (the customer's, uploaded with it): as the page above.
+  "GET /api/v1/attachments/:id": { ...API_SIGNED_IN, "other customer": 404 },
   // Takes a raw message/rfc822 body: JSON is refused before anyone's role is looked at.
   "POST /api/v1/inbound/email": { anonymous: 401, customer: 415, agent: 415, admin: 415 },
   "GET /api/v1/tickets/:id/events": { ...API_SIGNED_IN, customer: 403, "other customer": 404 },

@@ -18,6 +18,12 @@ import { users } from "./users.ts";
 /** A full-text search document, written by SQL only (see tickets.repo). */
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
+/**
+ * A transaction id (64 bits, never wraps), as `pg_current_xact_id()` returns it;
+ * read as a decimal string. The change feed orders by it (src/tickets/tickets.repo.ts).
+ */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => "xid8" });
+
 /** The text-search configuration of every search column and query: one, so they always agree. */
 export const SEARCH_CONFIG = "english";
 
@@ -61,6 +67,14 @@ export const tickets = pgTable(
     search: tsvector().notNull().default(sql`''::tsvector`),
     /** Internal notes' words, searched for staff only. */
     internalSearch: tsvector().notNull().default(sql`''::tsvector`),
+    /**
+     * The transaction that last changed what the API shows of the ticket: the
+     * change feed's position (`GET /api/v1/tickets?updatedSince=`), read only
+     * below the oldest transaction still running, so none can land behind a reader.
+     */
+    changeXid: xid8().notNull().default(sql`pg_current_xact_id()`),
+    /** Counts those changes: the ticket's ETag, and the controls' version field. */
+    version: integer().notNull().default(1),
   },
   (t) => [
     index("tickets_search_idx").using("gin", t.search),
@@ -76,6 +90,8 @@ export const tickets = pgTable(
     index("tickets_requester_updated_idx").on(t.requesterId, t.updatedAt, t.id),
     index("tickets_updated_idx").on(t.updatedAt, t.id),
     index("tickets_created_idx").on(t.createdAt, t.id),
+    // The change feed: keyset on (change_xid, id).
+    index("tickets_change_idx").on(t.changeXid, t.id),
     index("tickets_priority_idx").on(t.priority, t.id),
     // Time rules (src/rules): which tickets not closed have a clock that ran past a
     // threshold. Partial, so they hold only the tickets still being worked on.

@@ -283,6 +283,30 @@ function ReplyForm({
   );
 }
 
+/**
+ * The version of the ticket a control was shown with: the server refuses the
+ * change when the ticket has changed since (the API's If-Match, for forms).
+ */
+function Version({ ticket }: { ticket: TicketView["ticket"] }) {
+  return <input type="hidden" name="version" value={String(ticket.version)} />;
+}
+
+/** A control's change was refused because someone else changed the ticket first. */
+function ControlsConflict({ ticketId }: { ticketId: number }) {
+  return (
+    <div class="notice is-conflict" role="alert" id="controls-conflict">
+      <p>
+        <strong>This ticket was changed by someone else</strong> while you had it open, so your
+        change was not saved. The page now shows the ticket as it is; make your change again if it
+        still applies.
+      </p>
+      <p>
+        <a href={`/tickets/${ticketId}`}>Reload the ticket</a>
+      </p>
+    </div>
+  );
+}
+
 function StaffControls({
   ctx,
   view,
@@ -300,6 +324,7 @@ function StaffControls({
       <h2 id="controls-heading">Ticket</h2>
       <form method="post" action={`/tickets/${ticket.id}`} class="stack">
         <Csrf token={ctx.csrfToken} />
+        <Version ticket={ticket} />
         {/* What the controls showed, so only fields changed here are applied. */}
         <input type="hidden" name="statusWas" value={ticket.status} />
         <input type="hidden" name="priorityWas" value={ticket.priority} />
@@ -360,6 +385,7 @@ function StaffControls({
       {actor && ticket.assigneeId !== actor.id && (
         <form method="post" action={`/tickets/${ticket.id}`} class="inline">
           <Csrf token={ctx.csrfToken} />
+          <Version ticket={ticket} />
           <input type="hidden" name="assigneeId" value={String(actor.id)} />
           <button type="submit" data-shortcut="assign-me">
             Assign to me
@@ -376,6 +402,7 @@ function RequesterControls({ ctx, view }: { ctx: PageContext; view: TicketView }
   return (
     <form method="post" action={`/tickets/${ticket.id}`} class="inline">
       <Csrf token={ctx.csrfToken} />
+      <Version ticket={ticket} />
       <input type="hidden" name="status" value="solved" />
       <button type="submit">Mark as solved</button>
     </form>
@@ -523,6 +550,7 @@ export function TicketPage({
   conflict,
   mailHtml,
   ccForm,
+  controlsStale = false,
 }: {
   ctx: PageContext;
   view: TicketView;
@@ -532,6 +560,8 @@ export function TicketPage({
   conflict?: ReplyConflict | undefined;
   mailHtml: MailHtml;
   ccForm: FormState<CcValues>;
+  /** A control's change was refused: the ticket had changed since the page was loaded. */
+  controlsStale?: boolean | undefined;
 }) {
   const { ticket } = view;
   const staff = isStaff(ctx.actor);
@@ -585,6 +615,7 @@ export function TicketPage({
           <ReplyForm ctx={ctx} view={view} form={replyForm} maxMb={maxMb} conflict={conflict} />
         </div>
         <aside class="ticket-side">
+          {controlsStale && <ControlsConflict ticketId={ticket.id} />}
           {staff ? (
             <StaffControls ctx={ctx} view={view} staffList={staffList} />
           ) : (
