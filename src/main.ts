@@ -11,6 +11,7 @@ import { watchRules } from "./rules/cache.ts";
 import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
 import { startSlaScheduler } from "./sla/scheduler.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
+import { startWebhookWorker, type WebhookWorker } from "./webhooks/webhooks.worker.ts";
 
 // Expired sessions, rate-limit windows, idempotency keys and abandoned uploads are cleared at start and
 // this often after (by every node; harmless).
@@ -63,9 +64,16 @@ export async function serve(config: Config): Promise<void> {
   let email: EmailChannel | undefined;
   let scheduler: Scheduler | undefined;
   let slaScheduler: Scheduler | undefined;
+  let webhooks: WebhookWorker | undefined;
   app.addHook("onClose", async () => {
     clearInterval(housekeeping);
-    await Promise.all([email?.stop(), scheduler?.stop(), slaScheduler?.stop(), unwatchRules()]);
+    await Promise.all([
+      email?.stop(),
+      scheduler?.stop(),
+      slaScheduler?.stop(),
+      webhooks?.stop(),
+      unwatchRules(),
+    ]);
     await database.close();
   });
 
@@ -104,6 +112,7 @@ export async function serve(config: Config): Promise<void> {
     `Tessera is running at ${config.publicUrl.href}`,
   );
   email = await startEmailChannel(deps, { exclusive: database.kind === "pglite" });
+  webhooks = startWebhookWorker(deps);
   if (config.rulesIntervalMs > 0) {
     scheduler = startScheduler(deps, config.rulesIntervalMs);
     // SLA notices and recomputation run on the same interval as time rules.
