@@ -33,6 +33,6 @@ export const UpdateEndpointInput = Type.Object(
     eventTypes: Type.Optional(EventTypes),
     enabled: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false },
 );
 export type UpdateEndpointInput = Static<typeof UpdateEndpointInput>;
