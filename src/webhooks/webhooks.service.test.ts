@@ -11,9 +11,12 @@ import {
 } from "../../test/helpers/webhook-receiver.ts";
 import type { Actor } from "../accounts/index.ts";
 import { webhookDeliveries, webhookEndpoints } from "../db/schema/index.ts";
+import type { Deps } from "../deps.ts";
+import { EventBus } from "../events/bus.ts";
 import { Invalid } from "../lib/errors.ts";
-import { addReply, updateTicket } from "../tickets/tickets.service.ts";
+import { addReply, createTicket, updateTicket } from "../tickets/tickets.service.ts";
 import type { Resolver } from "./webhooks.guard.ts";
+import { webhookDeliveries as webhookReaction } from "./webhooks.reaction.ts";
 import * as webhooks from "./webhooks.service.ts";
 import { startWebhookWorker } from "./webhooks.worker.ts";
 
@@ -52,6 +55,7 @@ for (const kind of databaseKinds()) {
       testDb = await createTestDatabase(kind, {
         WEBHOOK_ALLOW_HOSTS: `127.0.0.1:${receiver.port},receiver.test:${receiver.port}`,
         WEBHOOK_MAX_ATTEMPTS: "3",
+        WEBHOOK_TIMEOUT_SECONDS: "1",
       });
       admin = await makeAdmin(deps());
       customer = await makeCustomer(deps());
@@ -198,6 +202,65 @@ for (const kind of databaseKinds()) {
       assert.equal(row?.status, "delivered");
       assert.equal(row?.attempts, 1);
       assert.equal(hooksAt("/down").length, 4);
+      await cleanUp();
+    });
+
+    test("an endpoint that does not answer in time, a redirect and a long answer are recorded as such", async () => {
+      const { endpoint } = await webhooks.createEndpoint(deps(), admin, {
+        url: receiver.url("/odd"),
+        eventTypes: ["ticket.created"],
+      });
+      const w = worker();
+      const outcome = async () => {
+        await makeTicket(deps(), customer);
+        await w.runOnce();
+        return (await rowsOf(endpoint.id)).at(-1);
+      };
+      receiver.answer({ status: 0, body: "", hang: true });
+      const started = Date.now();
+      const slow = await outcome();
+      assert.ok(Date.now() - started < 3_000);
+      assert.equal(slow?.status, "pending");
+      assert.equal(slow?.responseStatus, null);
+      assert.equal(slow?.lastError, "no answer within 1 s");
+
+      receiver.answer({
+        status: 302,
+        body: "moved",
+        headers: { location: receiver.url("/moved") },
+      });
+      const moved = await outcome();
+      assert.equal(moved?.status, "pending");
+      assert.equal(moved?.responseStatus, 302);
+      assert.equal(hooksAt("/moved").length, 0, "redirects are not followed");
+
+      receiver.answer({ status: 200, body: "é".repeat(3000) });
+      const long = await outcome();
+      assert.equal(long?.status, "delivered");
+      assert.equal(Buffer.byteLength(long?.responseExcerpt ?? ""), 1024);
+      await cleanUp();
+    });
+
+    test("a change that rolls back leaves no delivery", async () => {
+      const { endpoint } = await webhooks.createEndpoint(deps(), admin, {
+        url: receiver.url("/rolled-back"),
+        eventTypes: ["ticket.created"],
+      });
+      const failing = new EventBus<Deps>().subscribe(webhookReaction).subscribe({
+        name: "fails after the webhooks",
+        async inTransaction() {
+          throw new Error("boom");
+        },
+      });
+      await assert.rejects(
+        createTicket({ ...deps(), events: failing }, customer, {
+          title: "Never",
+          description: "x",
+          priority: "normal",
+        }),
+        /boom/,
+      );
+      assert.equal((await rowsOf(endpoint.id)).length, 0);
       await cleanUp();
     });
 

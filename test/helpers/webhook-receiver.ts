@@ -8,10 +8,12 @@ export interface ReceivedWebhook {
   readonly body: string;
 }
 
-/** What the receiver answers: a status and a body. */
+/** What the receiver answers: a status, a body and headers; `hang` never answers. */
 export interface Answer {
   status: number;
   body: string;
+  headers?: Record<string, string>;
+  hang?: boolean;
 }
 
 /**
@@ -45,7 +47,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         body: Buffer.concat(chunks).toString("utf8"),
       });
       const next = answers.shift() ?? { status: 200, body: "ok" };
-      res.writeHead(next.status, { "content-type": "text/plain" }).end(next.body);
+      if (next.hang) return;
+      res.writeHead(next.status, { "content-type": "text/plain", ...next.headers }).end(next.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
