@@ -163,6 +163,7 @@ export function WebhooksPage({
             <SecretShown secret={created.secret} rotated={false} />
           </>
         )}
+        <h2>Endpoints</h2>
         {endpoints.length === 0 ? (
           <p>No webhook endpoints yet.</p>
         ) : (
