@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { blockedReason, resolveTarget } from "./webhooks.guard.ts";
+import { blockedReason, resolveTarget, resolveWithin } from "./webhooks.guard.ts";
 import { sign, signatureHeader } from "./webhooks.signing.ts";
 
 test("only global unicast addresses pass, IPv4-mapped IPv6 judged as IPv4", () => {
@@ -56,6 +56,11 @@ test("every resolved address is checked, not just the first", async () => {
     { address: "10.0.0.1", family: 4 as const },
   ];
   await assert.rejects(resolveTarget(new URL("https://mixed.test/"), [], dns), /10\.0\.0\.1/);
+});
+
+test("a resolver that never answers gives up after its time", async () => {
+  const stalled = resolveWithin(() => new Promise(() => {}), 50);
+  await assert.rejects(stalled("slow.test"), /no DNS answer for slow\.test within 0\.05 s/);
 });
 
 test("signatures match the Standard Webhooks test vector and the reference library", () => {

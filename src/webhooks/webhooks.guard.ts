@@ -73,6 +73,27 @@ function hostPort(host: string, port: number): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** `resolve(hostname)`, or an error once `timeoutMs` has passed (a stalled resolver must not hold a worker). */
+export function resolveWithin(resolve: Resolver, timeoutMs: number): Resolver {
+  return (hostname) =>
+    new Promise((done, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error(`no DNS answer for ${hostname} within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+      resolve(hostname).then(
+        (addresses) => {
+          clearTimeout(timer);
+          done(addresses);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          fail(error);
+        },
+      );
+    });
+}
+
 /**
  * Resolves the URL's host once and checks every address it resolves to; the
  * first is the one to connect to (pinned by the sender, so a second lookup

@@ -6,6 +6,7 @@ import {
   type ResolvedAddress,
   type Resolver,
   resolveTarget,
+  resolveWithin,
 } from "./webhooks.guard.ts";
 
 /** The first bytes of an answer kept for admins to read. */
@@ -61,7 +62,11 @@ export async function postWebhook(
   const url = new URL(request.url);
   let target: ResolvedAddress;
   try {
-    target = await resolveTarget(url, options.allowHosts, options.resolve);
+    target = await resolveTarget(
+      url,
+      options.allowHosts,
+      resolveWithin(options.resolve, options.timeoutMs),
+    );
   } catch (error) {
     const message =
       error instanceof BlockedAddress

@@ -7,7 +7,13 @@ import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import { deliveryBody, type WebhookEventType, webhookEventsOf } from "./webhooks.events.ts";
-import { BlockedAddress, type Resolver, resolveTarget, systemResolver } from "./webhooks.guard.ts";
+import {
+  BlockedAddress,
+  type Resolver,
+  resolveTarget,
+  resolveWithin,
+  systemResolver,
+} from "./webhooks.guard.ts";
 import * as repo from "./webhooks.repo.ts";
 import { CreateEndpointInput, ENDPOINTS_MAX, UpdateEndpointInput } from "./webhooks.schemas.ts";
 import { newSecret } from "./webhooks.signing.ts";
@@ -43,6 +49,9 @@ export interface WebhookDelivery {
   createdAt: Date;
   deliveredAt: Date | null;
 }
+
+// A save waits this long for DNS; a name without an answer is checked at each delivery instead.
+const SAVE_DNS_MS = 3_000;
 
 /** How save-time checks resolve host names (tests pass their own). */
 export interface ServiceOptions {
@@ -111,7 +120,7 @@ async function checkUrl(deps: Deps, raw: string, resolve: Resolver): Promise<str
   }
   if (url.hash) throw Invalid.field("url", "must not have a #fragment");
   try {
-    await resolveTarget(url, deps.config.webhookAllowHosts, resolve);
+    await resolveTarget(url, deps.config.webhookAllowHosts, resolveWithin(resolve, SAVE_DNS_MS));
   } catch (error) {
     if (error instanceof BlockedAddress) throw Invalid.field("url", `is refused: ${error.message}`);
     // Not resolvable now: checked again at each delivery.
