@@ -11,10 +11,11 @@ import { watchRules } from "./rules/cache.ts";
 import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
 import { startSlaScheduler } from "./sla/scheduler.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
+import { pruneDeliveries } from "./webhooks/webhooks.service.ts";
 import { startWebhookWorker, type WebhookWorker } from "./webhooks/webhooks.worker.ts";
 
-// Expired sessions, rate-limit windows, idempotency keys and abandoned uploads are cleared at start and
-// this often after (by every node; harmless).
+// Expired sessions, rate-limit windows, idempotency keys, abandoned uploads and finished webhook
+// deliveries older than 30 days are cleared at start and this often after (by every node; harmless).
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
 
 // In-flight requests get this long to finish after SIGTERM before the process exits anyway.
@@ -54,9 +55,12 @@ export async function serve(config: Config): Promise<void> {
   // Triggers are kept in memory, dropped whenever any node changes a rule.
   const unwatchRules = await watchRules(database.db, database.listen, app.log);
   const housekeep = () => {
-    Promise.all([pruneExpired(deps), sweepAbandonedUploads(deps), pruneExpiredKeys(deps)]).catch(
-      (error: unknown) => app.log.error({ err: error }, "housekeeping failed"),
-    );
+    Promise.all([
+      pruneExpired(deps),
+      sweepAbandonedUploads(deps),
+      pruneExpiredKeys(deps),
+      pruneDeliveries(deps),
+    ]).catch((error: unknown) => app.log.error({ err: error }, "housekeeping failed"));
   };
   housekeep();
   const housekeeping = setInterval(housekeep, HOUSEKEEPING_INTERVAL_MS);

@@ -240,3 +240,17 @@ export async function resend(
     .returning();
   return row;
 }
+
+/** Deletes delivered and failed deliveries last queued before `olderThanMs` ago; returns how many. */
+export async function pruneFinished(db: Executor, olderThanMs: number): Promise<number> {
+  const rows = await db
+    .delete(webhookDeliveries)
+    .where(
+      and(
+        inArray(webhookDeliveries.status, ["delivered", "failed"]),
+        sql`${webhookDeliveries.queuedAt} < now() - ${olderThanMs} * interval '1 millisecond'`,
+      ),
+    )
+    .returning({ id: webhookDeliveries.id });
+  return rows.length;
+}

@@ -379,6 +379,35 @@ for (const kind of databaseKinds()) {
       }
     });
 
+    test("housekeeping deletes finished deliveries after 30 days and keeps pending ones", async () => {
+      const { endpoint } = await webhooks.createEndpoint(deps(), admin, {
+        url: receiver.url("/old"),
+        eventTypes: ["ticket.created"],
+      });
+      for (let i = 0; i < 3; i++) await makeTicket(deps(), customer);
+      const rows = await rowsOf(endpoint.id);
+      const [delivered, failed, pending] = rows;
+      assert.ok(delivered && failed && pending);
+      await deps()
+        .db.update(webhookDeliveries)
+        .set({ queuedAt: sql`now() - interval '31 days'` })
+        .where(eq(webhookDeliveries.endpointId, endpoint.id));
+      await deps()
+        .db.update(webhookDeliveries)
+        .set({ status: "delivered" })
+        .where(eq(webhookDeliveries.id, delivered.id));
+      await deps()
+        .db.update(webhookDeliveries)
+        .set({ status: "failed" })
+        .where(eq(webhookDeliveries.id, failed.id));
+      assert.equal(await webhooks.pruneDeliveries(deps()), 2);
+      assert.deepEqual(
+        (await rowsOf(endpoint.id)).map((r) => r.id),
+        [pending.id],
+      );
+      await cleanUp();
+    });
+
     test("a disabled endpoint gets no new deliveries", async () => {
       const { endpoint } = await webhooks.createEndpoint(deps(), admin, {
         url: receiver.url("/off"),

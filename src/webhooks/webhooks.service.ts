@@ -53,6 +53,9 @@ export interface WebhookDelivery {
 // A save waits this long for DNS; a name without an answer is checked at each delivery instead.
 const SAVE_DNS_MS = 3_000;
 
+/** Delivered and failed deliveries are kept this long for admins to look at, then deleted. */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 3600_000;
+
 /** How save-time checks resolve host names (tests pass their own). */
 export interface ServiceOptions {
   resolve?: Resolver;
@@ -310,4 +313,9 @@ export async function queueDeliveries(
     }
   }
   await repo.insertDeliveries(tx, rows);
+}
+
+/** Housekeeping: deletes finished deliveries older than DELIVERY_RETENTION_MS (every node; harmless twice). */
+export async function pruneDeliveries(deps: Deps): Promise<number> {
+  return repo.pruneFinished(deps.db, DELIVERY_RETENTION_MS);
 }
