@@ -35,6 +35,8 @@ import { ticketsPages } from "./tickets/tickets.pages.tsx";
 import { ticketsApi } from "./tickets/tickets.routes.ts";
 import { tokensPages } from "./tokens/tokens.pages.tsx";
 import { tokensApi } from "./tokens/tokens.routes.ts";
+import { webhooksPages } from "./webhooks/webhooks.pages.tsx";
+import { webhooksApi } from "./webhooks/webhooks.routes.ts";
 import "./platform/types.ts";
 
 /** What buildApp needs: the services' deps (the logger is the app's own), and optionally
@@ -112,10 +114,19 @@ export async function buildApp(
   await app.register(tokensPages, fullDeps);
   await app.register(teamsPages, fullDeps);
   await app.register(assignmentPages, fullDeps);
+  await app.register(webhooksPages, fullDeps);
   await app.register(livePages, { ...fullDeps, listen, live: options.live });
 
   await app.register(
-    apiPlugin(fullDeps, [accountsApi, ticketsApi, emailApi, tokensApi, teamsApi, assignmentApi]),
+    apiPlugin(fullDeps, [
+      accountsApi,
+      ticketsApi,
+      emailApi,
+      tokensApi,
+      teamsApi,
+      assignmentApi,
+      webhooksApi,
+    ]),
     { prefix: API_PREFIX },
   );
   await app.register(apiDocsPlugin);

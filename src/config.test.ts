@@ -93,6 +93,26 @@ describe("loadConfig", () => {
     }
   });
 
+  test("webhook settings: host:port pairs lower-cased, IPv6 in brackets; a bare host is refused", () => {
+    const config = loadConfig(
+      {
+        WEBHOOK_ALLOW_HOSTS: " Hooks.Internal:8443, 10.0.0.7:80,[fd00::7]:80 ",
+        WEBHOOK_TIMEOUT_SECONDS: "5",
+      },
+      CWD,
+    );
+    assert.deepEqual(config.webhookAllowHosts, [
+      "hooks.internal:8443",
+      "10.0.0.7:80",
+      "[fd00::7]:80",
+    ]);
+    assert.equal(config.webhookTimeoutMs, 5000);
+    assert.equal(loadConfig({}, CWD).webhookSecretGraceMs, 24 * 3600_000);
+    const problems = problemsFor({ WEBHOOK_ALLOW_HOSTS: "hooks.internal,fd00::7:80" });
+    assert.equal(problems.length, 2);
+    assert.match(problems[0] ?? "", /WEBHOOK_ALLOW_HOSTS must list host:port pairs/);
+  });
+
   test("the configuration is frozen", () => {
     const config = loadConfig({}, CWD);
     assert.ok(Object.isFrozen(config));

@@ -65,6 +65,14 @@ export interface Config {
   readonly mailboxPollMs: number;
   /** How long one node's claim on a mailbox lasts unless renewed (another node takes over after), MAILBOX_LEASE_SECONDS. */
   readonly mailboxLeaseMs: number;
+  /** WEBHOOK_ALLOW_HOSTS: `host:port` pairs webhooks may reach although they are private or loopback (lower-cased; IPv6 in brackets). */
+  readonly webhookAllowHosts: readonly string[];
+  /** Longest one webhook delivery may take (connect to last byte), WEBHOOK_TIMEOUT_SECONDS. */
+  readonly webhookTimeoutMs: number;
+  /** Attempts per delivery before it is marked failed (it is also given up 24 hours after the event), WEBHOOK_MAX_ATTEMPTS. */
+  readonly webhookMaxAttempts: number;
+  /** How long a rotated-out secret keeps signing alongside the new one, WEBHOOK_SECRET_GRACE_HOURS. */
+  readonly webhookSecretGraceMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -73,6 +81,9 @@ const MAIL_DOMAIN =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 const MAIL_ADDRESS =
   /^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+
+/** A WEBHOOK_ALLOW_HOSTS entry: a host name, an IPv4 address or a bracketed IPv6 address, then a port. */
+const ALLOW_HOST = /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]):\d{1,5}$/;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -221,6 +232,21 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const mailboxPollSeconds = int("MAILBOX_POLL_SECONDS", 60, 1, 3600);
   const mailboxLeaseSeconds = int("MAILBOX_LEASE_SECONDS", 60, 2, 3600);
 
+  const webhookAllowHosts = (env.WEBHOOK_ALLOW_HOSTS ?? "")
+    .split(",")
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== "");
+  for (const entry of webhookAllowHosts) {
+    if (!ALLOW_HOST.test(entry)) {
+      problems.push(
+        `WEBHOOK_ALLOW_HOSTS must list host:port pairs separated by commas (IPv6 as [::1]:8080), got "${entry}"`,
+      );
+    }
+  }
+  const webhookTimeoutSeconds = int("WEBHOOK_TIMEOUT_SECONDS", 10, 1, 300);
+  const webhookMaxAttempts = int("WEBHOOK_MAX_ATTEMPTS", 20, 1, 100);
+  const webhookSecretGraceHours = int("WEBHOOK_SECRET_GRACE_HOURS", 24, 0, 24 * 30);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -254,5 +280,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     mailboxSecretKey,
     mailboxPollMs: mailboxPollSeconds * 1000,
     mailboxLeaseMs: mailboxLeaseSeconds * 1000,
+    webhookAllowHosts: Object.freeze(webhookAllowHosts),
+    webhookTimeoutMs: webhookTimeoutSeconds * 1000,
+    webhookMaxAttempts,
+    webhookSecretGraceMs: webhookSecretGraceHours * 3600_000,
   });
 }

@@ -11,9 +11,11 @@ import { watchRules } from "./rules/cache.ts";
 import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
 import { startSlaScheduler } from "./sla/scheduler.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
+import { pruneDeliveries } from "./webhooks/webhooks.service.ts";
+import { startWebhookWorker, type WebhookWorker } from "./webhooks/webhooks.worker.ts";
 
-// Expired sessions, rate-limit windows, idempotency keys and abandoned uploads are cleared at start and
-// this often after (by every node; harmless).
+// Expired sessions, rate-limit windows, idempotency keys, abandoned uploads and finished webhook
+// deliveries older than 30 days are cleared at start and this often after (by every node; harmless).
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
 
 // In-flight requests get this long to finish after SIGTERM before the process exits anyway.
@@ -53,9 +55,12 @@ export async function serve(config: Config): Promise<void> {
   // Triggers are kept in memory, dropped whenever any node changes a rule.
   const unwatchRules = await watchRules(database.db, database.listen, app.log);
   const housekeep = () => {
-    Promise.all([pruneExpired(deps), sweepAbandonedUploads(deps), pruneExpiredKeys(deps)]).catch(
-      (error: unknown) => app.log.error({ err: error }, "housekeeping failed"),
-    );
+    Promise.all([
+      pruneExpired(deps),
+      sweepAbandonedUploads(deps),
+      pruneExpiredKeys(deps),
+      pruneDeliveries(deps),
+    ]).catch((error: unknown) => app.log.error({ err: error }, "housekeeping failed"));
   };
   housekeep();
   const housekeeping = setInterval(housekeep, HOUSEKEEPING_INTERVAL_MS);
@@ -63,9 +68,16 @@ export async function serve(config: Config): Promise<void> {
   let email: EmailChannel | undefined;
   let scheduler: Scheduler | undefined;
   let slaScheduler: Scheduler | undefined;
+  let webhooks: WebhookWorker | undefined;
   app.addHook("onClose", async () => {
     clearInterval(housekeeping);
-    await Promise.all([email?.stop(), scheduler?.stop(), slaScheduler?.stop(), unwatchRules()]);
+    await Promise.all([
+      email?.stop(),
+      scheduler?.stop(),
+      slaScheduler?.stop(),
+      webhooks?.stop(),
+      unwatchRules(),
+    ]);
     await database.close();
   });
 
@@ -104,6 +116,7 @@ export async function serve(config: Config): Promise<void> {
     `Tessera is running at ${config.publicUrl.href}`,
   );
   email = await startEmailChannel(deps, { exclusive: database.kind === "pglite" });
+  webhooks = startWebhookWorker(deps);
   if (config.rulesIntervalMs > 0) {
     scheduler = startScheduler(deps, config.rulesIntervalMs);
     // SLA notices and recomputation run on the same interval as time rules.

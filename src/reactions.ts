@@ -5,6 +5,7 @@ import { EventBus } from "./events/bus.ts";
 import { LiveFanout } from "./live/live.reaction.ts";
 import { ruleTriggers } from "./rules/engine.ts";
 import { slaClocks } from "./sla/sla.reaction.ts";
+import { webhookDeliveries } from "./webhooks/webhooks.reaction.ts";
 
 /**
  * Who reacts to ticket events, in the order in-transaction reactions run
@@ -22,6 +23,7 @@ export function composeReactions(): EventBus<Deps> {
       .subscribe(ruleTriggers)
       // After the rules, which may route the ticket to a team first.
       .subscribe(autoAssignment)
+      .subscribe(webhookDeliveries)
       .subscribe(new LiveFanout())
   );
 }

@@ -98,6 +98,8 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/messages")) id = 999_999;
         else if (pattern.startsWith("/admin/sla")) id = 999_999;
         else if (pattern.startsWith("/admin/teams")) id = 999_999;
+        else if (pattern.startsWith("/admin/webhooks") || pattern.startsWith("/api/v1/webhooks"))
+          id = 999_999;
         else if (pattern.startsWith("/api/v1/users")) id = owner.id;
         else if (pattern.startsWith("/account/tokens") || pattern.startsWith("/api/v1/tokens/"))
           id = (await createToken(deps, owner, { name: "matrix" })).record.id;
@@ -105,7 +107,9 @@ describeEachDatabase("access control, route by route", (world) => {
         // The live stream answers 200 with a stream that never ends: the matrix checks
         // who is refused (src/live/live.pages.test.ts checks who is streamed what).
         const url =
-          pattern === "/live" ? `/live?ticket=${ticketId}` : pattern.replace(":id", String(id));
+          pattern === "/live"
+            ? `/live?ticket=${ticketId}`
+            : pattern.replace(":id", String(id)).replace(":deliveryId", "999999");
         const browser = browsers[who];
         let response: LightMyRequestResponse;
         if (!writes) response = await browser.get(url);
@@ -569,6 +573,14 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /admin/teams/:id/delete": { ...ADMIN_POST, admin: 404 },
   "POST /admin/teams/:id/members": { ...ADMIN_POST, admin: 404 },
   "POST /admin/teams/:id/members/:userId/remove": { ...ADMIN_POST, admin: 404 },
+  // Webhooks: admins only; a missing endpoint is 404, an empty form 422.
+  "GET /admin/webhooks": ADMIN_PAGE,
+  "POST /admin/webhooks": { ...ADMIN_POST, admin: 422 },
+  "GET /admin/webhooks/:id": { ...ADMIN_PAGE, admin: 404 },
+  "POST /admin/webhooks/:id": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/webhooks/:id/rotate": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/webhooks/:id/delete": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/webhooks/:id/deliveries/:deliveryId/resend": { ...ADMIN_POST, admin: 404 },
   // Away and back: staff only (automatic assignment skips away agents).
   "POST /account/away": { anonymous: 401, customer: 403, agent: 303, admin: 303 },
 
@@ -621,6 +633,16 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     agent: 201,
     admin: 201,
   },
+  // Webhooks through the API: admins only; ":id" is no endpoint (404 for admins).
+  "GET /api/v1/webhooks": { ...API_ADMIN_WRITE, admin: 200 },
+  "POST /api/v1/webhooks": { ...API_ADMIN_WRITE, admin: 400 },
+  "GET /api/v1/webhooks/:id": { ...API_ADMIN_WRITE, admin: 404 },
+  "PATCH /api/v1/webhooks/:id": { ...API_ADMIN_WRITE, admin: 404 },
+  "DELETE /api/v1/webhooks/:id": { ...API_ADMIN_WRITE, admin: 404 },
+  "POST /api/v1/webhooks/:id/rotate-secret": { ...API_ADMIN_WRITE, admin: 404 },
+  "GET /api/v1/webhooks/:id/deliveries": { ...API_ADMIN_WRITE, admin: 404 },
+  "GET /api/v1/webhooks/:id/deliveries/:deliveryId": { ...API_ADMIN_WRITE, admin: 404 },
+  "POST /api/v1/webhooks/:id/deliveries/:deliveryId/resend": { ...API_ADMIN_WRITE, admin: 404 },
   // Tokens through the API: each person's own; ":id" is the customer's token.
   "GET /api/v1/tokens": API_SIGNED_IN,
   "POST /api/v1/tokens": {

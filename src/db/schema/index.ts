@@ -5,3 +5,4 @@ export * from "./sla.ts";
 export * from "./teams.ts";
 export * from "./tickets.ts";
 export * from "./users.ts";
+export * from "./webhooks.ts";

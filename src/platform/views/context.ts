@@ -37,6 +37,9 @@ const NOTICES: Record<string, string> = {
   "calendar-default": "Default calendar changed.",
   "policy-saved": "SLA policy saved. Due times of open tickets are being recomputed.",
   "team-saved": "Teams saved.",
+  "webhook-saved": "Webhook endpoint saved.",
+  "webhook-deleted": "Webhook endpoint deleted, with its deliveries.",
+  "webhook-resent": "The delivery is queued again.",
 };
 
 export function pageContext(req: FastifyRequest, reply: FastifyReply): PageContext {

@@ -147,6 +147,11 @@ export function Layout({
                   SLA
                 </NavLink>
               )}
+              {isAdmin(actor) && (
+                <NavLink ctx={ctx} href="/admin/webhooks" section>
+                  Webhooks
+                </NavLink>
+              )}
             </nav>
           )}
           <div class="account">
