@@ -7,11 +7,11 @@ import { checkMailboxSecrets, type EmailChannel, startEmailChannel } from "./ema
 import { pruneExpiredKeys } from "./idempotency/idempotency.service.ts";
 import { logOptions } from "./platform/logging.ts";
 import { composeReactions } from "./reactions.ts";
-import { watchRules } from "./rules/cache.ts";
+import { enabledTriggers } from "./rules/cache.ts";
 import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
 import { startSlaScheduler } from "./sla/scheduler.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
-import { pruneDeliveries } from "./webhooks/webhooks.service.ts";
+import { enabledEndpoints, pruneDeliveries } from "./webhooks/webhooks.service.ts";
 import { startWebhookWorker, type WebhookWorker } from "./webhooks/webhooks.worker.ts";
 
 // Expired sessions, rate-limit windows, idempotency keys, abandoned uploads and finished webhook
@@ -52,8 +52,9 @@ export async function serve(config: Config): Promise<void> {
     { logger: loggerOptions(config) },
   );
   const deps = { db: database.db, config, log: app.log, events };
-  // Triggers are kept in memory, dropped whenever any node changes a rule.
-  const unwatchRules = await watchRules(database.db, database.listen, app.log);
+  // Triggers and webhook endpoints are kept in memory, dropped whenever any node changes them.
+  const unwatchRules = await enabledTriggers.watch(database.db, database.listen, app.log);
+  const unwatchWebhooks = await enabledEndpoints.watch(database.db, database.listen, app.log);
   const housekeep = () => {
     Promise.all([
       pruneExpired(deps),
@@ -77,6 +78,7 @@ export async function serve(config: Config): Promise<void> {
       slaScheduler?.stop(),
       webhooks?.stop(),
       unwatchRules(),
+      unwatchWebhooks(),
     ]);
     await database.close();
   });

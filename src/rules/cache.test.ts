@@ -11,7 +11,7 @@ import { messages } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import { composeDeps } from "../reactions.ts";
 import { createTicket } from "../tickets/tickets.service.ts";
-import { triggerCache, watchRules } from "./cache.ts";
+import { enabledTriggers } from "./cache.ts";
 import * as service from "./rules.service.ts";
 import { action, ruleForm, tag } from "./test-support.ts";
 
@@ -31,7 +31,7 @@ for (const kind of databaseKinds()) {
     let unwatch: () => Promise<void>;
     before(async () => {
       testDb = await createTestDatabase(kind);
-      unwatch = await watchRules(testDb.deps.db, testDb.database.listen);
+      unwatch = await enabledTriggers.watch(testDb.deps.db, testDb.database.listen);
     });
     after(async () => {
       await unwatch?.();
@@ -44,7 +44,7 @@ for (const kind of databaseKinds()) {
       const customer = await makeCustomer(deps);
       const word = tag();
       await createTicket(deps, customer, { title: "warm up", description: "x" });
-      assert.equal(triggerCache(deps.db)?.warm, true);
+      assert.equal(enabledTriggers.isWarm(deps.db), true);
       const rule = await service.createRule(
         deps,
         admin,
@@ -79,7 +79,7 @@ describe("the trigger cache on two nodes", {
       await openDatabase({ kind: "postgres", url: scratch.url, poolMax: 3 }),
     ];
     await nodes[0]?.migrate();
-    stops = await Promise.all(nodes.map((n) => watchRules(n.db, n.listen)));
+    stops = await Promise.all(nodes.map((n) => enabledTriggers.watch(n.db, n.listen)));
   });
   after(async () => {
     for (const stop of stops) await stop();
@@ -95,7 +95,7 @@ describe("the trigger cache on two nodes", {
     const customer = await makeCustomer(a);
     const word = tag();
     await createTicket(b, customer, { title: "warm up", description: "x" });
-    assert.equal(triggerCache(b.db)?.warm, true);
+    assert.equal(enabledTriggers.isWarm(b.db), true);
     await service.createRule(
       a,
       admin,
@@ -104,7 +104,7 @@ describe("the trigger cache on two nodes", {
         actions: [action({ type: "add_note", body: "from node A" })],
       }),
     );
-    await until(() => triggerCache(b.db)?.warm === false, "node B to drop its copy", 10_000);
+    await until(() => !enabledTriggers.isWarm(b.db), "node B to drop its copy", 10_000);
     const ticket = await createTicket(b, customer, { title: word, description: "x" });
     assert.deepEqual(await notesOf(b, ticket.id), ["from node A"]);
   });

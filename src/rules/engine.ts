@@ -9,7 +9,7 @@ import type { DomainEvent } from "../events/events.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Priority, Status } from "../tickets/lifecycle.ts";
 import * as tickets from "../tickets/tickets.service.ts";
-import { triggerCache } from "./cache.ts";
+import { enabledTriggers } from "./cache.ts";
 import { matches, needsRequester, type TicketFacts } from "./conditions.ts";
 import * as repo from "./rules.repo.ts";
 import type { Rule, TriggerEvent } from "./rules.schemas.ts";
@@ -205,9 +205,10 @@ export async function runTriggers(
   if (!first) return;
   const emails = new Map<number, string>();
   let rules: Rule[];
-  const cache = triggerCache(deps.db);
-  if (cache) {
-    rules = (await cache.get(tx)).filter((r) => r.event !== null && kinds.includes(r.event));
+  if (enabledTriggers.isWatched(deps.db)) {
+    rules = (await enabledTriggers.get(deps.db, tx)).filter(
+      (r) => r.event !== null && kinds.includes(r.event),
+    );
   } else {
     const found = await repo.enabledTriggers(tx, kinds, first.ticket.requesterId);
     rules = found.rules;

@@ -4,7 +4,7 @@ import type { Deps } from "../deps.ts";
 import { type FieldError, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { findTeamByName, listTeams } from "../teams/index.ts";
 import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
-import { announceRulesChanged, forgetRules } from "./cache.ts";
+import { enabledTriggers } from "./cache.ts";
 import * as repo from "./rules.repo.ts";
 import {
   ACTION_TYPES,
@@ -43,16 +43,8 @@ import { PLACEHOLDERS, unknownPlaceholders } from "./templates.ts";
 export type { Rule } from "./rules.schemas.ts";
 
 /** A change to the rules, announced to every node's trigger cache as it commits. */
-async function changeRules<T>(deps: Deps, change: (tx: Tx) => Promise<T>): Promise<T> {
-  try {
-    return await deps.db.transaction(async (tx) => {
-      const result = await change(tx);
-      await announceRulesChanged(tx);
-      return result;
-    });
-  } finally {
-    forgetRules(deps.db);
-  }
+function changeRules<T>(deps: Deps, change: (tx: Tx) => Promise<T>): Promise<T> {
+  return enabledTriggers.change(deps.db, change);
 }
 
 const EMAIL = /^[^\s@\0]+@[^\s@\0]+\.[^\s@\0]+$/;

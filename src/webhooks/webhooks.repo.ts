@@ -64,19 +64,14 @@ export async function deleteEndpoint(db: Executor, id: number): Promise<boolean>
 }
 
 /** Enabled endpoints subscribed to any of `types`. */
-export async function subscribedEndpoints(
+/** The enabled endpoints and what they subscribe to (kept in memory: see webhooks.service.ts). */
+export async function enabledEndpoints(
   db: Executor,
-  types: readonly string[],
 ): Promise<Pick<EndpointRow, "id" | "eventTypes">[]> {
   return db
     .select({ id: webhookEndpoints.id, eventTypes: webhookEndpoints.eventTypes })
     .from(webhookEndpoints)
-    .where(
-      and(
-        eq(webhookEndpoints.enabled, true),
-        sql`${webhookEndpoints.eventTypes} && ${sql.param([...types])}::text[]`,
-      ),
-    );
+    .where(eq(webhookEndpoints.enabled, true));
 }
 
 export async function insertDeliveries(db: Executor, rows: NewDeliveryRow[]): Promise<void> {

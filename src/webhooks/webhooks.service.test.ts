@@ -418,5 +418,39 @@ for (const kind of databaseKinds()) {
       assert.equal((await rowsOf(endpoint.id)).length, 0);
       await cleanUp();
     });
+
+    test("a node that keeps the endpoints in memory queues for a new endpoint, stops for a disabled one, and reads none after a delete", async () => {
+      const unwatch = await webhooks.enabledEndpoints.watch(deps().db, testDb.database.listen);
+      try {
+        await makeTicket(deps(), customer);
+        assert.equal(webhooks.enabledEndpoints.isWarm(deps().db), true, "the copy is kept");
+        const { endpoint } = await webhooks.createEndpoint(deps(), admin, {
+          url: receiver.url("/kept"),
+          eventTypes: ["ticket.created"],
+        });
+        await makeTicket(deps(), customer);
+        assert.equal(
+          (await rowsOf(endpoint.id)).length,
+          1,
+          "the new endpoint gets the next ticket",
+        );
+        await webhooks.updateEndpoint(deps(), admin, endpoint.id, { enabled: false });
+        await makeTicket(deps(), customer);
+        assert.equal((await rowsOf(endpoint.id)).length, 1, "a disabled endpoint gets no more");
+        await webhooks.updateEndpoint(deps(), admin, endpoint.id, { enabled: true });
+        await webhooks.deleteEndpoint(deps(), admin, endpoint.id);
+        // A stale copy would queue for the deleted endpoint and fail the write on its foreign key.
+        await makeTicket(deps(), customer);
+        assert.equal(
+          (await deps().db.select().from(webhookDeliveries)).filter(
+            (d) => d.endpointId === endpoint.id,
+          ).length,
+          0,
+        );
+      } finally {
+        await unwatch();
+        await cleanUp();
+      }
+    });
   });
 }

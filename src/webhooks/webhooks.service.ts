@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Actor, isAdmin } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
+import { Watched } from "../db/watched.ts";
 import type { Deps } from "../deps.ts";
 import type { DomainEvent } from "../events/events.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
@@ -17,6 +18,13 @@ import {
 import * as repo from "./webhooks.repo.ts";
 import { CreateEndpointInput, ENDPOINTS_MAX, UpdateEndpointInput } from "./webhooks.schemas.ts";
 import { newSecret } from "./webhooks.signing.ts";
+
+/**
+ * The enabled endpoints and their event types, kept in memory on a listening
+ * node (src/db/watched.ts): a ticket write asks for them every time. Every
+ * change to what they subscribe to goes through `enabledEndpoints.change`.
+ */
+export const enabledEndpoints = new Watched("tessera_webhooks", repo.enabledEndpoints);
 
 /** An endpoint as admins see it: never its secrets, which are shown once (create, rotate). */
 export interface WebhookEndpoint {
@@ -165,13 +173,15 @@ export async function createEndpoint(
     );
   }
   const secret = newSecret();
-  const row = await repo.insertEndpoint(deps.db, {
-    url,
-    description: data.description ?? "",
-    eventTypes: [...data.eventTypes],
-    enabled: data.enabled ?? true,
-    secret,
-  });
+  const row = await enabledEndpoints.change(deps.db, (tx) =>
+    repo.insertEndpoint(tx, {
+      url,
+      description: data.description ?? "",
+      eventTypes: [...data.eventTypes],
+      enabled: data.enabled ?? true,
+      secret,
+    }),
+  );
   return { secret, endpoint: toEndpoint(row) };
 }
 
@@ -190,12 +200,14 @@ export async function updateEndpoint(
     data.url === undefined
       ? undefined
       : await checkUrl(deps, data.url, options.resolve ?? systemResolver);
-  const row = await repo.updateEndpoint(deps.db, id, {
-    ...(url !== undefined ? { url } : {}),
-    ...(data.description !== undefined ? { description: data.description } : {}),
-    ...(data.eventTypes !== undefined ? { eventTypes: [...data.eventTypes] } : {}),
-    ...(data.enabled !== undefined ? { enabled: data.enabled } : {}),
-  });
+  const row = await enabledEndpoints.change(deps.db, (tx) =>
+    repo.updateEndpoint(tx, id, {
+      ...(url !== undefined ? { url } : {}),
+      ...(data.description !== undefined ? { description: data.description } : {}),
+      ...(data.eventTypes !== undefined ? { eventTypes: [...data.eventTypes] } : {}),
+      ...(data.enabled !== undefined ? { enabled: data.enabled } : {}),
+    }),
+  );
   if (!row) throw new NotFound("webhook", id);
   return toEndpoint(row);
 }
@@ -220,7 +232,8 @@ export async function rotateEndpointSecret(
 /** Deletes an endpoint and its deliveries (admins only). */
 export async function deleteEndpoint(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdminActor(actor);
-  if (!(await repo.deleteEndpoint(deps.db, id))) throw new NotFound("webhook", id);
+  const deleted = await enabledEndpoints.change(deps.db, (tx) => repo.deleteEndpoint(tx, id));
+  if (!deleted) throw new NotFound("webhook", id);
 }
 
 /** An endpoint's deliveries, newest first, a page at a time (admins only). */
@@ -287,15 +300,16 @@ export async function resendDelivery(
  * changes to the ticket do not change what this event says.
  */
 export async function queueDeliveries(
-  _deps: Deps,
+  deps: Deps,
   tx: Tx,
   events: readonly DomainEvent[],
 ): Promise<void> {
   const webhookEvents = events.flatMap(webhookEventsOf);
   if (webhookEvents.length === 0) return;
-  const endpoints = await repo.subscribedEndpoints(tx, [
-    ...new Set(webhookEvents.map((e) => e.type)),
-  ]);
+  const types = new Set<string>(webhookEvents.map((e) => e.type));
+  const endpoints = (await enabledEndpoints.get(deps.db, tx)).filter((endpoint) =>
+    endpoint.eventTypes.some((type) => types.has(type)),
+  );
   if (endpoints.length === 0) return;
   const now = new Date();
   const rows: repo.NewDeliveryRow[] = [];
