@@ -107,13 +107,20 @@ export type DatabaseTarget =
  * holds an exclusive lock on the data directory while open; with no dataDir it
  * runs in memory (tests). PostgreSQL uses a node-postgres pool.
  */
-export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+export async function openDatabase(
+  target: DatabaseTarget,
+  options: { logQuery?: (sql: string) => void } = {},
+): Promise<Database> {
+  // Every statement the app sends, when asked (tests count round trips per request).
+  const logger = options.logQuery
+    ? { logQuery: (query: string) => options.logQuery?.(query) }
+    : undefined;
   if (target.kind === "postgres") {
     const pool = new pg.Pool({ connectionString: target.url, max: target.poolMax });
     pool.on("error", () => {
       // An idle client lost its connection; the pool replaces it on next use.
     });
-    const db = drizzlePg({ client: pool, schema, casing: "snake_case" });
+    const db = drizzlePg({ client: pool, schema, casing: "snake_case", logger });
     return {
       db,
       kind: "postgres",
@@ -144,7 +151,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     await lock?.release();
     throw error;
   }
-  const db = drizzlePglite({ client, schema, casing: "snake_case" });
+  const db = drizzlePglite({ client, schema, casing: "snake_case", logger });
   return {
     db,
     kind: "pglite",

@@ -31,6 +31,7 @@ const silentLog: Deps["log"] = { info() {}, warn() {}, error() {}, debug() {} };
 export async function createTestDatabase(
   kind: DbKind,
   env: Record<string, string> = {},
+  options: { logQuery?: (sql: string) => void } = {},
 ): Promise<TestDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-test-"));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
@@ -38,10 +39,10 @@ export async function createTestDatabase(
   let dropDatabase = async () => {};
   if (kind === "postgres") {
     const scratch = await createScratchDatabase();
-    database = await openDatabase({ kind: "postgres", url: scratch.url, poolMax: 5 });
+    database = await openDatabase({ kind: "postgres", url: scratch.url, poolMax: 5 }, options);
     dropDatabase = scratch.drop;
   } else {
-    database = await openDatabase({ kind: "pglite", dataDir: undefined });
+    database = await openDatabase({ kind: "pglite", dataDir: undefined }, options);
   }
   await database.migrate();
   return {

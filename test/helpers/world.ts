@@ -1,6 +1,7 @@
 import { after, before, describe } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.ts";
+import type { Database } from "../../src/db/client.ts";
 import type { Deps } from "../../src/deps.ts";
 import { Browser } from "./browser.ts";
 import { createTestDatabase, type DbKind, databaseKinds, type TestDatabase } from "./db.ts";
@@ -14,6 +15,8 @@ export interface World {
   browser(): Browser;
   /** A new browser signed in as `user`. */
   signedIn(user: TestUser): Promise<Browser>;
+  /** The database's LISTEN, as the server passes it to what watches for changes. */
+  readonly listen: Database["listen"];
 }
 
 /**
@@ -23,14 +26,16 @@ export interface World {
 export function describeEachDatabase(
   name: string,
   suite: (world: () => World) => void,
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; logQuery?: (sql: string) => void } = {},
 ): void {
   for (const kind of databaseKinds()) {
     describe(`${name} [${kind}]`, () => {
       let testDb: TestDatabase;
       let world: World;
       before(async () => {
-        testDb = await createTestDatabase(kind, options.env);
+        testDb = await createTestDatabase(kind, options.env, {
+          ...(options.logQuery ? { logQuery: options.logQuery } : {}),
+        });
         const app = await buildApp({
           db: testDb.deps.db,
           config: testDb.deps.config,
@@ -42,6 +47,7 @@ export function describeEachDatabase(
           kind,
           deps: testDb.deps,
           app,
+          listen: testDb.database.listen,
           browser: () => new Browser(app),
           async signedIn(user) {
             const browser = new Browser(app);

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { before, test } from "node:test";
+import { enabledTriggers } from "../../src/rules/cache.ts";
+import { defaultCalendar, savePolicy } from "../../src/sla/sla.service.ts";
+import { createTeam } from "../../src/teams/teams.service.ts";
+import { enabledEndpoints } from "../../src/webhooks/webhooks.service.ts";
+import { apiAs } from "../helpers/api.ts";
+import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../helpers/factories.ts";
+import { describeEachDatabase } from "../helpers/world.ts";
+
+/**
+ * How many statements each hot request sends to the database, at most. On a
+ * server every statement is a round trip plus its building and parsing in the
+ * app, and the 100k benchmark showed the cost: the desk went from 7 statements
+ * to 17 as teams and SLA arrived, and its median latency from 68 to 173 ms.
+ * Not a timing: a count, the same on every machine. A feature that needs
+ * another statement on one of these paths raises its budget here, on purpose.
+ */
+const BUDGETS = {
+  desk: 5, // session, visible teams, assignable staff, the page, every count
+  // session, ticket, staff, messages, events, files, requester, CCs, SLA, teams, names
+  ticketPage: 11,
+  apiList: 2, // token, the page (restricted teams are a subquery in it)
+  // token, ticket, message, audit, recipients, staff to notify, loop-protection lock and
+  // count, outbox, SLA policy, clocks, due row, NOTIFY (rules and webhook endpoints come
+  // from memory)
+  create: 13,
+  // token, ticket (locked), message, ticket update, recipients, CCs, two threading reads,
+  // outbox, SLA clocks, NOTIFY (a later reply: the first response is met already)
+  reply: 11,
+};
+
+/** Not counted: transaction control (PGlite does not report it; it is one per write anyway). */
+const TRANSACTION_CONTROL = /^(begin|commit|rollback|savepoint|release savepoint)\b/i;
+
+let counting = false;
+const statements: string[] = [];
+
+/** The statements `work` sends (only those: nothing else runs in the test's app meanwhile). */
+async function countDuring(work: () => Promise<{ statusCode?: number; status?: number }>) {
+  statements.length = 0;
+  counting = true;
+  let status: number | undefined;
+  try {
+    const res = await work();
+    status = res.statusCode ?? res.status;
+  } finally {
+    counting = false;
+  }
+  return { status, statements: [...statements] };
+}
+
+function within(name: keyof typeof BUDGETS, measured: { statements: string[] }) {
+  assert.ok(
+    measured.statements.length <= BUDGETS[name],
+    `${name}: ${measured.statements.length} statements, budget ${BUDGETS[name]}:\n` +
+      measured.statements.map((s) => `  ${s.slice(0, 160)}`).join("\n"),
+  );
+}
+
+describeEachDatabase(
+  "database round trips per request",
+  (world) => {
+    let stops: (() => Promise<void>)[] = [];
+    before(async () => {
+      const { deps, listen } = world();
+      // As the server runs: triggers and webhook endpoints kept in memory.
+      stops = [
+        await enabledTriggers.watch(deps.db, listen),
+        await enabledEndpoints.watch(deps.db, listen),
+      ];
+    });
+    test.after(async () => {
+      for (const stop of stops) await stop();
+    });
+
+    test("the desk, a ticket page, an API list, a new ticket and a reply each stay within their statement budget", async () => {
+      const { deps } = world();
+      const admin = await makeAdmin(deps);
+      const agent = await makeAgent(deps);
+      const customer = await makeCustomer(deps);
+      await createTeam(deps, admin, { name: "Billing", restricted: true });
+      await savePolicy(deps, admin, "normal", {
+        calendarId: String((await defaultCalendar(deps)).id),
+        firstResponse: "60",
+        firstResponseUnit: "minutes",
+        resolution: "8",
+        resolutionUnit: "hours",
+      });
+      const ticket = await makeTicket(deps, customer, { assigneeId: agent.id });
+      for (let i = 0; i < 3; i++) await makeTicket(deps, customer);
+      const browser = await world().signedIn(agent);
+      const agentApi = await apiAs(world(), agent);
+      const customerApi = await apiAs(world(), customer);
+      // Warm: the first request of a kind may create settings rows or fill caches.
+      await browser.get("/desk");
+      await browser.get(`/tickets/${ticket.id}`);
+      await agentApi.get("/tickets?status=new");
+      await customerApi.post("/tickets", { title: "Warm", description: "x" });
+      await agentApi.post(`/tickets/${ticket.id}/messages`, { content: "Warm." });
+
+      const desk = await countDuring(() => browser.get("/desk"));
+      assert.equal(desk.status, 200);
+      within("desk", desk);
+      const page = await countDuring(() => browser.get(`/tickets/${ticket.id}`));
+      assert.equal(page.status, 200);
+      within("ticketPage", page);
+      const list = await countDuring(() => agentApi.get("/tickets?status=new&limit=50"));
+      assert.equal(list.status, 200);
+      within("apiList", list);
+      const other = await makeCustomer(deps);
+      const otherApi = await apiAs(world(), other);
+      await otherApi.get("/me"); // a token's first use records it: not what is counted
+      const create = await countDuring(() =>
+        otherApi.post("/tickets", { title: "Counted", description: "How many round trips?" }),
+      );
+      assert.equal(create.status, 201);
+      within("create", create);
+      const reply = await countDuring(() =>
+        agentApi.post(`/tickets/${ticket.id}/messages`, { content: "Counted reply." }),
+      );
+      assert.equal(reply.status, 201);
+      within("reply", reply);
+    });
+  },
+  {
+    logQuery: (sql) => {
+      const statement = sql.replace(/\s+/g, " ").trim();
+      if (counting && !TRANSACTION_CONTROL.test(statement)) statements.push(statement);
+    },
+  },
+);
