@@ -113,7 +113,10 @@ describe("the change feed on PostgreSQL with writers running during the walk", {
       .orderBy(ticketsTable.id);
     assert.ok(a && b && a.updatedAt < b.updatedAt, "A's timestamp is the older one");
     const deadline = Date.now() + 20_000;
-    while (!seen.some((r) => r.id === first.id && r.version > 1) && Date.now() < deadline) {
+    // Until both changes are released: another test's transaction on the shared server,
+    // begun between A and B and still running, holds B back after A is out.
+    const changed = (id: number) => seen.some((r) => r.id === id && r.version > 1);
+    while (!(changed(first.id) && changed(second.id)) && Date.now() < deadline) {
       const next = await page(cursor);
       seen.push(...next.body.data);
       cursor = next.body.nextCursor;
