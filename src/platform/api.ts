@@ -50,7 +50,7 @@ function acceptsMultipart(body: unknown): boolean {
  * The OpenAPI document's skeleton; paths come from the routes' own schemas,
  * so what is documented is what is validated.
  */
-function openApiDocument(deps: Deps): FastifyDynamicSwaggerOptions {
+function openApiDocument(): FastifyDynamicSwaggerOptions {
   return {
     openapi: {
       openapi: "3.1.0",
@@ -63,7 +63,9 @@ function openApiDocument(deps: Deps): FastifyDynamicSwaggerOptions {
           "errors as RFC 9457 problem details. Authenticate with `Authorization: Bearer <token>` " +
           "(create tokens on your account page or with `tessera token create`).",
       },
-      servers: [{ url: new URL("/", deps.config.publicUrl).href.replace(/\/$/, "") }],
+      // Relative: the instance that serves this document, whatever name it is reached by
+      // (PUBLIC_URL's default, localhost, would be wrong for every other reader).
+      servers: [{ url: "/", description: "The Tessera instance serving this document" }],
       components: {
         securitySchemes: {
           bearerAuth: { type: "http", scheme: "bearer" },
@@ -94,8 +96,8 @@ function openApiDocument(deps: Deps): FastifyDynamicSwaggerOptions {
  * The OpenAPI generator. Registered on the root before any route so it sees
  * every API route; pages carry no tags and stay out of the document.
  */
-export const openApiPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
-  await app.register(fastifySwagger, openApiDocument(deps));
+export const openApiPlugin = fp(async (app: FastifyInstance) => {
+  await app.register(fastifySwagger, openApiDocument());
 });
 
 /**

@@ -67,6 +67,11 @@ describeEachDatabase("the OpenAPI document serves a client generator", (world) =
       "message/rfc822",
     ]);
     assert.equal((doc.info as Json & { license: Json }).license.identifier, "AGPL-3.0-or-later");
+    // Relative to wherever the document was read from: no PUBLIC_URL default (localhost) baked in.
+    assert.deepEqual(
+      (doc.servers as Json[]).map((s) => s.url),
+      ["/"],
+    );
     for (const schema of enums(doc)) assert.ok(schema.type, `enum ${JSON.stringify(schema)}`);
     const kind = ((doc.components as Json).schemas as Record<string, Json>).TicketEvent as Json & {
       properties: Record<string, Json>;
