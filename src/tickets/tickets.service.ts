@@ -10,6 +10,14 @@ import { parseId } from "../lib/ids.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import * as teams from "../teams/index.ts";
 import {
+  canSee,
+  hiddenTeams,
+  listedRequester,
+  seesInternal,
+  visibleAttachment,
+  visibleTicket,
+} from "./access.ts";
+import {
   commitStaged,
   discardStaged,
   type StagedFile,
@@ -47,26 +55,6 @@ import {
 export type Ticket = repo.TicketRow;
 export type Message = repo.MessageRow;
 export type Attachment = repo.AttachmentRow;
-
-/**
- * Who may see a ticket, the one place it is decided: its requester; staff,
- * unless the ticket's team is restricted and they are an agent outside it
- * (tickets without a team are open to all staff). Everyone else gets 404, never 403.
- */
-export async function canSee(
-  db: Executor,
-  actor: Actor,
-  ticket: Pick<Ticket, "requesterId" | "teamId">,
-): Promise<boolean> {
-  if (ticket.requesterId === actor.id) return true;
-  if (!isStaff(actor)) return false;
-  return ticket.teamId === null || !(await teams.hidesFrom(db, actor, ticket.teamId));
-}
-
-/** The same decision for lists, inside their own statement: the teams to leave out. */
-function hiddenTeams(db: Executor, actor: Actor) {
-  return isStaff(actor) ? teams.hiddenTeamsQuery(db, actor) : undefined;
-}
 
 function sideOf(actor: Actor): Side {
   return isStaff(actor) ? "staff" : "requester";
@@ -249,9 +237,8 @@ async function checkTeam(db: Executor, actor: Actor, teamId: number): Promise<vo
 
 /** Everything the ticket page shows, filtered for the actor: customers never get internal notes or events. */
 export async function getTicketView(deps: Deps, actor: Actor, id: number) {
-  const ticket = await repo.findTicket(deps.db, id);
-  if (!ticket || !(await canSee(deps.db, actor, ticket))) throw new NotFound("ticket", id);
-  const staff = isStaff(actor);
+  const ticket = await visibleTicket(deps.db, actor, id);
+  const staff = seesInternal(actor);
   const [messages, events, attachments, requester, ccs, slaRows, teamNames] = await Promise.all([
     repo.listMessages(deps.db, id, staff),
     staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
@@ -431,7 +418,7 @@ export async function addReply(
 
 /** Refuses a reply when others wrote messages the actor may see after `lastSeen` (under the ticket lock). */
 async function checkNoneSince(tx: Tx, actor: Actor, ticketId: number, lastSeen: number) {
-  const since = (await repo.listMessages(tx, ticketId, isStaff(actor))).filter(
+  const since = (await repo.listMessages(tx, ticketId, seesInternal(actor))).filter(
     (m) => m.id > lastSeen && m.authorId !== actor.id,
   );
   const latest = since.at(-1);
@@ -458,8 +445,7 @@ export async function updateTicket(
   const data = parse(UpdateTicketInput, input);
   const side = sideOf(actor);
   return (options.tx ?? deps.db).transaction(async (tx) => {
-    const ticket = await repo.lockTicket(tx, ticketId);
-    if (!ticket || !(await canSee(tx, actor, ticket))) throw new NotFound("ticket", ticketId);
+    const ticket = await visibleTicket(tx, actor, ticketId, { lock: true });
     if (options.ifVersion && !options.ifVersion.includes(ticket.version)) {
       throw new PreconditionFailed(
         `Ticket ${ticketId} was changed by someone else since you read it (it is at version ${ticket.version}): read it again, then retry.`,
@@ -571,8 +557,8 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
     priority: query.priority,
     assigneeId,
     ...(await teamConditions(deps.db, actor, query.team)),
-    requesterId: isStaff(actor) ? query.requesterId : actor.id,
-    search: q ? { text: q, includeInternal: isStaff(actor) } : undefined,
+    requesterId: listedRequester(actor, query.requesterId),
+    search: q ? { text: q, includeInternal: seesInternal(actor) } : undefined,
     withDescription: query.withDescription,
     sort: key,
     descending,
@@ -621,7 +607,7 @@ export async function listChanges(
       const from = after ?? { xid: horizon, id: 0 };
       const rows = await repo.listChanges(tx, {
         hiddenTeams: hiddenTeams(tx, actor),
-        requesterId: isStaff(actor) ? undefined : actor.id,
+        requesterId: listedRequester(actor, undefined),
         after: from,
         horizon,
         limit: limit + 1,
@@ -793,26 +779,20 @@ export async function sweepAbandonedUploads(deps: Deps): Promise<number> {
 
 /** An attachment the actor may download: theirs to see, and not on an internal note unless staff. */
 export async function getAttachment(deps: Deps, actor: Actor, id: number) {
-  const found = await repo.findAttachment(deps.db, id);
-  if (!found) throw new NotFound("attachment", id);
-  if (!(await canSee(deps.db, actor, found)) || (!isStaff(actor) && found.internal))
-    throw new NotFound("attachment", id);
-  return found.attachment;
+  return visibleAttachment(deps.db, actor, id);
 }
 
 // --- single tickets for the API ---
 
 /** One ticket the actor may see (others' tickets are NotFound, never Forbidden). */
 export async function getTicket(deps: Deps, actor: Actor, id: number): Promise<Ticket> {
-  const ticket = await repo.findTicket(deps.db, id);
-  if (!ticket || !(await canSee(deps.db, actor, ticket))) throw new NotFound("ticket", id);
-  return ticket;
+  return visibleTicket(deps.db, actor, id);
 }
 
 /** A ticket's messages, oldest first; internal notes only for staff. */
 export async function listMessages(deps: Deps, actor: Actor, ticketId: number) {
   await getTicket(deps, actor, ticketId);
-  return repo.listMessages(deps.db, ticketId, isStaff(actor));
+  return repo.listMessages(deps.db, ticketId, seesInternal(actor));
 }
 
 /** A page of a ticket's messages, oldest first, each with its attachments; internal notes for staff only. */
@@ -824,7 +804,7 @@ export async function listMessagesPage(
 ) {
   await getTicket(deps, actor, ticketId);
   const { rows, nextCursor } = await pageById(page, (p) =>
-    repo.listMessages(deps.db, ticketId, isStaff(actor), p),
+    repo.listMessages(deps.db, ticketId, seesInternal(actor), p),
   );
   const files = await repo.listMessageAttachments(
     deps.db,
@@ -848,7 +828,7 @@ export async function listAttachmentsPage(
   page: { limit: number; cursor?: string | undefined },
 ) {
   await getTicket(deps, actor, ticketId);
-  return pageById(page, (p) => repo.listAttachments(deps.db, ticketId, isStaff(actor), p));
+  return pageById(page, (p) => repo.listAttachments(deps.db, ticketId, seesInternal(actor), p));
 }
 
 /**
@@ -872,7 +852,7 @@ export async function listEventsPage(
   page: { limit: number; cursor?: string | undefined },
 ) {
   await getTicket(deps, actor, ticketId);
-  if (!isStaff(actor)) throw new Forbidden("The audit trail is for support staff.");
+  if (!seesInternal(actor)) throw new Forbidden("The audit trail is for support staff.");
   return pageById(page, (p) => repo.listEvents(deps.db, ticketId, p));
 }
 
@@ -987,8 +967,7 @@ export async function addCc(
   }
   const address = ccAddress(deps, data.address);
   return deps.db.transaction(async (tx) => {
-    const ticket = await repo.lockTicket(tx, ticketId);
-    if (!ticket || !(await canSee(tx, actor, ticket))) throw new NotFound("ticket", ticketId);
+    const ticket = await visibleTicket(tx, actor, ticketId, { lock: true });
     if ((await repo.findUserEmail(tx, ticket.requesterId))?.toLowerCase() === address)
       throw Invalid.field("address", "is the requester's: they get every public reply already");
     const existing = await repo.listCcs(tx, ticketId);
@@ -1018,8 +997,7 @@ export async function removeCc(
   }
   const lower = address.trim().toLowerCase();
   await deps.db.transaction(async (tx) => {
-    const ticket = await repo.lockTicket(tx, ticketId);
-    if (!ticket || !(await canSee(tx, actor, ticket))) throw new NotFound("ticket", ticketId);
+    const ticket = await visibleTicket(tx, actor, ticketId, { lock: true });
     const removed = await repo.deleteCc(tx, ticketId, lower);
     if (!removed) throw new NotFound("CC", lower);
     await record(deps, tx, [{ type: "ticket.cc_removed", ticket, actor, address: lower }]);

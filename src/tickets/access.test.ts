@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { Readable } from "node:stream";
+import { test } from "node:test";
+import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { describeEachDatabase } from "../../test/helpers/world.ts";
+import type { Deps } from "../deps.ts";
+import { NotFound } from "../lib/errors.ts";
+import { addMember, createTeam } from "../teams/teams.service.ts";
+import { stageUpload } from "./attachments.storage.ts";
+import {
+  addCc,
+  addReply,
+  getAttachment,
+  getTicket,
+  getTicketView,
+  listAttachmentsPage,
+  listCcs,
+  listEventsPage,
+  listMessagesPage,
+  removeCc,
+  updateTicket,
+} from "./tickets.service.ts";
+
+/** Rejects with a 404 naming exactly `what` (nothing more, nothing else). */
+async function notFound(work: Promise<unknown>, what: string) {
+  await assert.rejects(work, (error: unknown) => {
+    assert.ok(error instanceof NotFound, `expected NotFound, got ${String(error)}`);
+    assert.equal(error.message, `No ${what}.`);
+    return true;
+  });
+}
+
+async function fileOn(deps: Deps, name: string) {
+  return stageUpload(deps.config.dataDir, Readable.from(Buffer.from(name)), name, "text/plain");
+}
+
+describeEachDatabase("the access policy, route by route of the services", (world) => {
+  test("another customer's ticket is 'No ticket N.' on every read and write, and so are its files", async () => {
+    const { deps } = world();
+    const owner = await makeCustomer(deps);
+    const stranger = await makeCustomer(deps);
+    const agent = await makeAgent(deps);
+    const ticket = await makeTicket(deps, owner);
+    const { message } = await addReply(deps, agent, ticket.id, { content: "Here it is." }, [
+      await fileOn(deps, "invoice.txt"),
+    ]);
+    const page = { limit: 10 };
+    const it = `ticket ${ticket.id}`;
+    await notFound(getTicketView(deps, stranger, ticket.id), it);
+    await notFound(getTicket(deps, stranger, ticket.id), it);
+    await notFound(listMessagesPage(deps, stranger, ticket.id, page), it);
+    await notFound(listAttachmentsPage(deps, stranger, ticket.id, page), it);
+    await notFound(addReply(deps, stranger, ticket.id, { content: "Me too" }), it);
+    await notFound(updateTicket(deps, stranger, ticket.id, { status: "solved" }), it);
+    const files = await listAttachmentsPage(deps, owner, ticket.id, page);
+    const file = files.rows.find((f) => f.messageId === message.id);
+    assert.ok(file, "the owner sees the file");
+    await notFound(getAttachment(deps, stranger, file.id), `attachment ${file.id}`);
+    // The owner may: the same calls answer.
+    assert.equal((await getTicket(deps, owner, ticket.id)).id, ticket.id);
+    assert.equal((await getAttachment(deps, owner, file.id)).id, file.id);
+  });
+
+  test("an internal note's file is 'No attachment N.' for the requester, and the note is not in their view", async () => {
+    const { deps } = world();
+    const owner = await makeCustomer(deps);
+    const agent = await makeAgent(deps);
+    const ticket = await makeTicket(deps, owner);
+    const { message } = await addReply(
+      deps,
+      agent,
+      ticket.id,
+      { content: "Refund approved, do not tell yet.", internal: true },
+      [await fileOn(deps, "approval.txt")],
+    );
+    const staffFiles = await listAttachmentsPage(deps, agent, ticket.id, { limit: 10 });
+    const file = staffFiles.rows.find((f) => f.messageId === message.id);
+    assert.ok(file, "staff see the note's file");
+    await notFound(getAttachment(deps, owner, file.id), `attachment ${file.id}`);
+    const mine = await listAttachmentsPage(deps, owner, ticket.id, { limit: 10 });
+    assert.equal(mine.rows.length, 0);
+    const view = await getTicketView(deps, owner, ticket.id);
+    assert.deepEqual(
+      view.messages.map((m) => m.id).filter((id) => id === message.id),
+      [],
+    );
+    assert.equal(view.events.length, 0, "customers get no audit trail");
+  });
+
+  test("a restricted team's ticket is 'No ticket N.' for an agent outside it, on every read and write", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const member = await makeAgent(deps);
+    const outsider = await makeAgent(deps);
+    const customer = await makeCustomer(deps);
+    const team = await createTeam(deps, admin, { name: `Legal ${Date.now()}`, restricted: true });
+    await addMember(deps, admin, team.id, member.email);
+    const ticket = await makeTicket(deps, customer);
+    await updateTicket(deps, admin, ticket.id, { teamId: team.id });
+    const page = { limit: 10 };
+    const it = `ticket ${ticket.id}`;
+    await notFound(getTicketView(deps, outsider, ticket.id), it);
+    await notFound(getTicket(deps, outsider, ticket.id), it);
+    await notFound(listMessagesPage(deps, outsider, ticket.id, page), it);
+    await notFound(listEventsPage(deps, outsider, ticket.id, page), it);
+    await notFound(listCcs(deps, outsider, ticket.id), it);
+    await notFound(addCc(deps, outsider, ticket.id, { address: "boss@example.com" }), it);
+    await notFound(removeCc(deps, outsider, ticket.id, "boss@example.com"), it);
+    await notFound(addReply(deps, outsider, ticket.id, { content: "Hm" }), it);
+    await notFound(updateTicket(deps, outsider, ticket.id, { priority: "high" }), it);
+    // Members and admins may.
+    assert.equal((await getTicket(deps, member, ticket.id)).id, ticket.id);
+    assert.equal((await getTicket(deps, admin, ticket.id)).id, ticket.id);
+  });
+});
