@@ -2,12 +2,12 @@ import type { FastifyInstance } from "fastify";
 import type { Deps } from "../deps.ts";
 import { NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
-import { requireActor } from "../platform/auth.ts";
+import { requireActor, requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm } from "../platform/views/forms.tsx";
 import * as tokens from "./tokens.service.ts";
-import { TokensPage } from "./views/tokens.tsx";
+import { AdminTokensPage, TokensPage } from "./views/tokens.tsx";
 
 /** The account's API tokens page: create (secret shown once), list, revoke. */
 export async function tokensPages(app: FastifyInstance, deps: Deps) {
@@ -50,5 +50,23 @@ export async function tokensPages(app: FastifyInstance, deps: Deps) {
     if (id === undefined) throw new NotFound("token");
     await tokens.revokeToken(deps, actor, id);
     return reply.redirect("/account/tokens?notice=token-revoked", 303);
+  });
+
+  app.get("/admin/tokens", async (req, reply) => {
+    const actor = requireAdmin(req);
+    return reply.render(
+      <AdminTokensPage
+        ctx={pageContext(req, reply)}
+        tokens={await tokens.listAllTokens(deps, actor)}
+      />,
+    );
+  });
+
+  app.post("/admin/tokens/:id/revoke", async (req, reply) => {
+    const actor = requireAdmin(req);
+    const id = parseId((req.params as { id: string }).id);
+    if (id === undefined) throw new NotFound("token");
+    await tokens.revokeToken(deps, actor, id, { anyOwner: true });
+    return reply.redirect("/admin/tokens?notice=token-revoked", 303);
   });
 }

@@ -35,12 +35,31 @@ export async function findToken(
   return row;
 }
 
-export async function deleteToken(db: Executor, userId: number, id: number): Promise<boolean> {
+/** Deletes a token; `userId` limits it to that owner's (undefined: anyone's, for admins). */
+export async function deleteToken(
+  db: Executor,
+  userId: number | undefined,
+  id: number,
+): Promise<boolean> {
   const rows = await db
     .delete(apiTokens)
-    .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId)))
+    .where(
+      and(eq(apiTokens.id, id), userId === undefined ? undefined : eq(apiTokens.userId, userId)),
+    )
     .returning({ id: apiTokens.id });
   return rows.length > 0;
+}
+
+/** Every token with its owner, by owner's name (the admins' page). */
+export async function listAllTokens(db: Executor) {
+  return db
+    .select({
+      token: apiTokens,
+      owner: { id: users.id, name: users.name, email: users.email, disabled: users.disabled },
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .orderBy(asc(users.name), asc(users.id), asc(apiTokens.id));
 }
 
 /** The token with this hash and its owner, if the owner is not disabled. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ApiClient, apiAs } from "../../test/helpers/api.ts";
-import { makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
+import { makeAdmin, makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { TOKENS_PER_USER_MAX } from "./tokens.schemas.ts";
 
@@ -50,6 +50,37 @@ describeEachDatabase("tokens API", (world) => {
     assert.equal((await mine.request("DELETE", `/tokens/${theirId}`)).status, 404);
     assert.equal((await theirs.get("/me")).status, 200);
     assert.equal((await mine.request("DELETE", "/tokens/999999")).status, 404);
+  });
+
+  test("an admin lists and revokes anyone's token, by API and on the admin page; others may not list theirs", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const agent = await makeAgent(deps);
+    const adminApi = await apiAs(world(), admin);
+    const agentApi = await apiAs(world(), agent);
+    const second = await apiAs(world(), agent);
+    const listed = await adminApi.get(`/tokens?userId=${agent.id}`);
+    assert.equal(listed.status, 200);
+    assert.equal(listed.body.data.length, 2);
+    assert.equal((await agentApi.get(`/tokens?userId=${admin.id}`)).status, 403);
+    assert.equal((await agentApi.get(`/tokens?userId=${agent.id}`)).status, 200);
+
+    const [first, other] = listed.body.data as { id: number }[];
+    assert.equal((await adminApi.request("DELETE", `/tokens/${first?.id}`)).status, 204);
+    assert.equal((await agentApi.get("/me")).status, 401, "the revoked token stops at once");
+
+    const browser = await world().signedIn(admin);
+    const page = await browser.get("/admin/tokens");
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, new RegExp(`${agent.email}`));
+    const revoked = await browser.post(
+      `/admin/tokens/${other?.id}/revoke`,
+      {},
+      { csrfFrom: "/admin/tokens" },
+    );
+    assert.equal(revoked.statusCode, 303);
+    assert.equal((await second.get("/me")).status, 401);
+    assert.equal((await adminApi.get(`/tokens?userId=${agent.id}`)).body.data.length, 0);
   });
 
   test("names are required and bounded, and an account holds at most 50 tokens", async () => {

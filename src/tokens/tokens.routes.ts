@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import Type from "typebox";
+import { isAdmin } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { IdParam, Instant, problems } from "../platform/api.schemas.ts";
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
@@ -53,11 +54,27 @@ async function tokensRoutes(app: FastifyInstance, deps: Deps) {
       schema: {
         tags,
         summary: "Your API tokens, oldest first (never their secrets)",
-        response: { 200: Type.Object({ data: Type.Array(Type.Ref("Token")) }), ...problems() },
+        description: "Admins may list another user's tokens with `userId`.",
+        querystring: Type.Object(
+          {
+            userId: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                description: "Whose tokens (admins only; default: yours)",
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ data: Type.Array(Type.Ref("Token")) }),
+          ...problems(403),
+        },
       },
     },
     async (req) => {
-      const list = await tokens.listTokens(deps, requireActor(req));
+      const { userId } = req.query as { userId?: number };
+      const list = await tokens.listTokens(deps, requireActor(req), userId);
       return { data: list.map(tokenJson) };
     },
   );
@@ -108,16 +125,17 @@ async function tokensRoutes(app: FastifyInstance, deps: Deps) {
     {
       schema: {
         tags,
-        summary: "Revoke one of your API tokens",
+        summary: "Revoke an API token",
         description:
-          "Requests with it are refused from the next one on; revoking the token that sends this request is allowed.",
+          "Your own, or (admins) anyone's. Requests with it are refused from the next one on; revoking the token that sends this request is allowed.",
         params: IdParam,
         response: { 204: Type.Null({ description: "Revoked" }), ...problems(404) },
       },
     },
     async (req, reply) => {
       const { id } = req.params as { id: number };
-      await tokens.revokeToken(deps, requireActor(req), id);
+      const actor = requireActor(req);
+      await tokens.revokeToken(deps, actor, id, { anyOwner: isAdmin(actor) });
       return reply.code(204).send();
     },
   );

@@ -1,6 +1,6 @@
-import { type Actor, findUserByEmail } from "../accounts/index.ts";
+import { type Actor, findUserByEmail, isAdmin } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
-import { Conflict, Invalid, NotFound } from "../lib/errors.ts";
+import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { hashToken, newToken, safeEqual } from "../lib/tokens.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import * as repo from "./tokens.repo.ts";
@@ -67,9 +67,28 @@ export async function createToken(
   return { token, record: toApiToken(row) };
 }
 
-/** The actor's own tokens, oldest first. */
-export async function listTokens(deps: Deps, actor: Actor): Promise<ApiToken[]> {
-  return (await repo.listTokens(deps.db, actor.id)).map(toApiToken);
+/** The actor's own tokens, oldest first; an admin may ask for anyone's (`userId`). */
+export async function listTokens(
+  deps: Deps,
+  actor: Actor,
+  userId: number = actor.id,
+): Promise<ApiToken[]> {
+  if (userId !== actor.id && !isAdmin(actor))
+    throw new Forbidden("Only admins see other people's tokens.");
+  return (await repo.listTokens(deps.db, userId)).map(toApiToken);
+}
+
+export interface OwnedToken extends ApiToken {
+  owner: { id: number; name: string; email: string; disabled: boolean };
+}
+
+/** Every token on the instance with its owner (admins only): who can reach the API. */
+export async function listAllTokens(deps: Deps, actor: Actor): Promise<OwnedToken[]> {
+  if (!isAdmin(actor)) throw new Forbidden("Only admins see other people's tokens.");
+  return (await repo.listAllTokens(deps.db)).map((r) => ({
+    ...toApiToken(r.token),
+    owner: r.owner,
+  }));
 }
 
 /** One of the actor's own tokens; someone else's is NotFound. */
@@ -79,9 +98,20 @@ export async function getToken(deps: Deps, actor: Actor, id: number): Promise<Ap
   return toApiToken(row);
 }
 
-/** Revokes one of the actor's tokens at once; someone else's is NotFound. */
-export async function revokeToken(deps: Deps, actor: Actor, id: number): Promise<void> {
-  if (!(await repo.deleteToken(deps.db, actor.id, id))) throw new NotFound("token", id);
+/**
+ * Revokes a token at once: one of the actor's own, or with `anyOwner` (admins
+ * only) anyone's. A token that is not theirs to revoke is NotFound.
+ */
+export async function revokeToken(
+  deps: Deps,
+  actor: Actor,
+  id: number,
+  options: { anyOwner?: boolean } = {},
+): Promise<void> {
+  if (options.anyOwner && !isAdmin(actor))
+    throw new Forbidden("Only admins revoke other people's tokens.");
+  const owner = options.anyOwner ? undefined : actor.id;
+  if (!(await repo.deleteToken(deps.db, owner, id))) throw new NotFound("token", id);
 }
 
 /**

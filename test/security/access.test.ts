@@ -101,7 +101,11 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/admin/webhooks") || pattern.startsWith("/api/v1/webhooks"))
           id = 999_999;
         else if (pattern.startsWith("/api/v1/users")) id = owner.id;
-        else if (pattern.startsWith("/account/tokens") || pattern.startsWith("/api/v1/tokens/"))
+        else if (
+          pattern.startsWith("/account/tokens") ||
+          pattern.startsWith("/admin/tokens") ||
+          pattern.startsWith("/api/v1/tokens/")
+        )
           id = (await createToken(deps, owner, { name: "matrix" })).record.id;
         else id = writes ? (await teamTicket()).id : ticketId;
         // The live stream answers 200 with a stream that never ends: the matrix checks
@@ -530,6 +534,8 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     agent: 404,
     admin: 404,
   },
+  "GET /admin/tokens": ADMIN_PAGE,
+  "POST /admin/tokens/:id/revoke": ADMIN_POST,
   // Notification settings are staff's (mail about assigned tickets).
   "POST /account/notifications": { anonymous: 401, customer: 403, agent: 303, admin: 303 },
   "GET /admin/email": ADMIN_PAGE,
@@ -659,12 +665,13 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     agent: 404,
     admin: 404,
   },
+  // Admins revoke anyone's token; nobody else may revoke the customer's.
   "DELETE /api/v1/tokens/:id": {
     anonymous: 401,
     customer: 204,
     "other customer": 404,
     agent: 404,
-    admin: 404,
+    admin: 204,
   },
   // ":address" is no CC of the ticket: 404 for staff, after the same access checks.
   "DELETE /api/v1/tickets/:id/ccs/:address": {

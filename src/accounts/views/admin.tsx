@@ -122,6 +122,9 @@ export function UsersPage({
       <section>
         <div class="page-head">
           <h1>Users</h1>
+          <a href="/admin/tokens" class="button">
+            API tokens
+          </a>
           <a href="/admin/users/new" class="button primary">
             Create user
           </a>

@@ -3,7 +3,7 @@ import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/fo
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
 import { TOKEN_NAME_MAX } from "../tokens.schemas.ts";
-import type { ApiToken } from "../tokens.service.ts";
+import type { ApiToken, OwnedToken } from "../tokens.service.ts";
 
 /** The account's API tokens: create, list (name, prefix, created, last used), revoke. */
 export function TokensPage({
@@ -92,6 +92,74 @@ export function TokensPage({
                     <form method="post" action={`/account/tokens/${t.id}/revoke`}>
                       <Csrf token={ctx.csrfToken} />
                       <button type="submit" class="danger" aria-label={`Revoke ${t.name}`}>
+                        Revoke
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </Layout>
+  );
+}
+
+/** Every API token on the instance with its owner (admins): who can reach the API, and a revoke for each. */
+export function AdminTokensPage({ ctx, tokens }: { ctx: PageContext; tokens: OwnedToken[] }) {
+  const now = new Date();
+  return (
+    <Layout ctx={ctx} title="API tokens of all users">
+      <section>
+        <p>
+          <a href="/admin/users">Users</a>
+        </p>
+        <h1>API tokens of all users</h1>
+        <p>
+          Each token acts as its owner. Revoking one stops it at once; its owner can make a new one
+          on their own tokens page. A disabled user's tokens stop working while they are disabled.
+        </p>
+        {tokens.length === 0 ? (
+          <p>No one has an API token.</p>
+        ) : (
+          <table class="tokens">
+            <caption class="visually-hidden">API tokens of all users</caption>
+            <thead>
+              <tr>
+                <th scope="col">Owner</th>
+                <th scope="col">Name</th>
+                <th scope="col">Starts with</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">
+                  <span class="visually-hidden">Revoke</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.map((t) => (
+                <tr>
+                  <td>
+                    {t.owner.name} <span class="muted">{t.owner.email}</span>
+                    {t.owner.disabled && <span class="badge">disabled</span>}
+                  </td>
+                  <td>{t.name}</td>
+                  <td>
+                    <code>{t.prefix}…</code>
+                  </td>
+                  <td>
+                    <Time date={t.createdAt} now={now} />
+                  </td>
+                  <td>{t.lastUsedAt ? <Time date={t.lastUsedAt} now={now} /> : "Never"}</td>
+                  <td>
+                    <form method="post" action={`/admin/tokens/${t.id}/revoke`}>
+                      <Csrf token={ctx.csrfToken} />
+                      <button
+                        type="submit"
+                        class="danger"
+                        aria-label={`Revoke ${t.owner.name}'s token ${t.name}`}
+                      >
                         Revoke
                       </button>
                     </form>
