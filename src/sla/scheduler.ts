@@ -11,8 +11,8 @@ export { runSlaRecompute, type SlaPassOptions };
  * The SLA's scheduled work, safe on any number of nodes (DESIGN.md section 8),
  * each job claimed with a lease like time rules (rules/scheduler.ts):
  * - notify: a near breach and a breach are each mailed once per target, to the
- *   assignee or, while a ticket has nobody (and until teams exist), to the
- *   admins. The flag and the outbox row are written in one transaction with the
+ *   assignee or, while a ticket has nobody, to its team's members who are not
+ *   away (else the admins). The flag and the outbox row are written in one transaction with the
  *   target locked (`SKIP LOCKED`), so two nodes never send the same one twice.
  * - recompute (recompute.ts): after a calendar, policy or team calendar changed,
  *   every clock not met gets the due time of its (possibly new) target and calendar.

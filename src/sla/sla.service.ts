@@ -131,7 +131,10 @@ export async function saveCalendar(
   return row;
 }
 
-/** Makes a calendar the default (teams without their own use it). */
+/**
+ * Makes a calendar the default: the one new policies start on, and where clocks
+ * recorded on a deleted calendar go.
+ */
 export async function makeDefaultCalendar(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdmin(actor);
   await deps.db.transaction(async (tx) => {
