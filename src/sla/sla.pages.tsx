@@ -145,6 +145,7 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
   }
 
   app.post("/admin/sla/policies/:priority", async (req, reply) => {
+    requireAdmin(req);
     const priority = priorityOf((req.params as { priority: string }).priority);
     return savePolicy(req, reply, null, priority, priority);
   });
@@ -156,6 +157,7 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
   });
 
   app.post("/admin/sla/teams/:teamId/policies/:priority", async (req, reply) => {
+    requireAdmin(req);
     const priority = priorityOf((req.params as { priority: string }).priority);
     return savePolicy(req, reply, teamIdOf(req), priority, priority);
   });

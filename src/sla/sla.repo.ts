@@ -92,14 +92,27 @@ export async function listPolicies(db: Executor): Promise<PolicyRow[]> {
   return db.select().from(slaPolicies);
 }
 
-/** The policies a ticket of `teamId` (or none) may get for `priority`: the general one and its team's. */
+/**
+ * What the policy rule needs for one ticket of `teamId` (or none) and
+ * `priority`, in one statement: the general policy and its team's for the
+ * priority, and the calendar its team chose (null: none; also null when there is
+ * no candidate policy, when no clock starts anyway).
+ */
 export async function candidatePolicies(
   db: Executor,
   priority: Priority,
   teamId: number | null,
-): Promise<PolicyRow[]> {
-  return db
-    .select()
+): Promise<{ policies: PolicyRow[]; teamCalendarId: number | null }> {
+  const rows = await db
+    .select({
+      policy: slaPolicies,
+      teamCalendarId:
+        teamId === null
+          ? sql<number | null>`null::int`
+          : sql<
+              number | null
+            >`(select ${teams.calendarId} from ${teams} where ${teams.id} = ${teamId})`,
+    })
     .from(slaPolicies)
     .where(
       and(
@@ -109,6 +122,7 @@ export async function candidatePolicies(
           : or(isNull(slaPolicies.teamId), eq(slaPolicies.teamId, teamId)),
       ),
     );
+  return { policies: rows.map((r) => r.policy), teamCalendarId: rows[0]?.teamCalendarId ?? null };
 }
 
 /** Every team with the calendar it chose (null: none), by name. */
@@ -119,15 +133,6 @@ export async function listTeamCalendars(
     .select({ id: teams.id, name: teams.name, calendarId: teams.calendarId })
     .from(teams)
     .orderBy(asc(teams.name), asc(teams.id));
-}
-
-/** The calendar team `teamId` chose; undefined when it chose none or does not exist. */
-export async function teamCalendarId(db: Executor, teamId: number): Promise<number | undefined> {
-  const [row] = await db
-    .select({ calendarId: teams.calendarId })
-    .from(teams)
-    .where(eq(teams.id, teamId));
-  return row?.calendarId ?? undefined;
 }
 
 export async function upsertPolicy(

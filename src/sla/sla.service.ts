@@ -271,12 +271,13 @@ async function policyFor(
   tx: Tx,
   ticket: Pick<TicketSnapshot, "priority" | "teamId">,
 ): Promise<{ policy: repo.PolicyRow; calendar: CalendarRow } | undefined> {
-  const [policies, teamCalendar] = await Promise.all([
-    repo.candidatePolicies(tx, ticket.priority, ticket.teamId),
-    ticket.teamId === null ? undefined : repo.teamCalendarId(tx, ticket.teamId),
-  ]);
+  const { policies, teamCalendarId } = await repo.candidatePolicies(
+    tx,
+    ticket.priority,
+    ticket.teamId,
+  );
   const teamCalendars = new Map<number, number | null>();
-  if (ticket.teamId !== null) teamCalendars.set(ticket.teamId, teamCalendar ?? null);
+  if (ticket.teamId !== null) teamCalendars.set(ticket.teamId, teamCalendarId);
   const choice = choosePolicy(policies, teamCalendars, ticket);
   if (!choice) return undefined;
   const calendar = await repo.findCalendar(tx, choice.calendarId);
