@@ -76,6 +76,7 @@ function PolicyForm({
   calendars,
   form,
   team,
+  choices = PRIORITIES,
 }: {
   ctx: PageContext;
   /** "new": a team's form for a priority it has no policy for yet (the priority is chosen). */
@@ -83,6 +84,8 @@ function PolicyForm({
   calendars: CalendarRow[];
   form: FormState;
   team?: SlaTeam | undefined;
+  /** The priorities the "new" form offers. */
+  choices?: readonly Priority[];
 }) {
   const id = (name: string) => `${team ? `team${team.id}-` : ""}${priority}-${name}`;
   const scoped: FormState = {
@@ -103,7 +106,7 @@ function PolicyForm({
         <Field form={scoped} name={id("priority")} label="Priority">
           {(props) => (
             <select {...props} name="priority">
-              {PRIORITIES.map((p) => (
+              {choices.map((p) => (
                 <option value={p} selected={form.values.priority === p}>
                   {PRIORITY_LABELS[p]}
                 </option>
@@ -111,6 +114,8 @@ function PolicyForm({
             </select>
           )}
         </Field>
+      ) : team ? (
+        <h4>{label}</h4>
       ) : (
         <h3>{label}</h3>
       )}
@@ -141,7 +146,11 @@ function PolicyForm({
           </Field>
         );
       })}
-      <Field form={scoped} name={id("calendarId")} label="Business hours">
+      <Field
+        form={scoped}
+        name={id("calendarId")}
+        label={team ? "Business hours (unless the team chose its own)" : "Business hours"}
+      >
         {(props) => (
           <select {...props} name="calendarId">
             {calendars.map((c) => (
@@ -236,6 +245,7 @@ function TeamPolicies({
             priority="new"
             calendars={calendars}
             team={team}
+            choices={PRIORITIES.filter((p) => !own.some((o) => o.priority === p))}
             form={
               mine?.priority === "new"
                 ? mine.form
