@@ -459,12 +459,16 @@ async function handleEmail(
           name: sender?.name,
         });
         const actor: Actor = { id: user.id, email: user.email, name: user.name, role: user.role };
+        // A mailbox's team routes its new tickets: the system's choice, not the sender's.
+        const mailbox = source
+          ? await mailboxesRepo.findMailbox(inner, source.mailboxId)
+          : undefined;
         const ticket = await tickets.createTicket(
           deps,
           actor,
           { title: titleFromSubject(parsed.subject), description: content },
           files,
-          { tx: inner, channel: "email", quoted, html },
+          { tx: inner, channel: "email", quoted, html, trustedTeamId: mailbox?.teamId },
         );
         await tickets.addCcsFromMail(deps, inner, actor, ticket.id, copied);
         return ticket;

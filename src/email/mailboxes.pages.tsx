@@ -6,6 +6,7 @@ import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
+import { teamNames } from "../teams/index.ts";
 import * as mailboxes from "./mailboxes.service.ts";
 import { formValuesOf, MailboxesPage, MailboxFormPage } from "./views/mailboxes.tsx";
 
@@ -27,6 +28,7 @@ const FIELDS = [
   "smtpTls",
   "smtpUser",
   "smtpSecret",
+  "teamId",
 ] as const satisfies readonly (keyof mailboxes.MailboxInput)[];
 
 function mailboxId(req: FastifyRequest): number {
@@ -44,7 +46,7 @@ function inputOf(req: FastifyRequest): mailboxes.MailboxInput {
 /** Admins: the IMAP mailboxes (Email > Mailboxes): list, add, edit, disable, delete. */
 export async function mailboxesPages(app: FastifyInstance, deps: Deps) {
   const keySet = deps.config.mailboxSecretKey !== undefined;
-  const renderForm = (
+  const renderForm = async (
     req: FastifyRequest,
     reply: FastifyReply,
     form: FormState<Record<string, string>>,
@@ -57,6 +59,7 @@ export async function mailboxesPages(app: FastifyInstance, deps: Deps) {
         form={form}
         mailbox={mailbox}
         keySet={keySet}
+        teams={[...(await teamNames(deps, requireAdmin(req)))].map(([id, name]) => ({ id, name }))}
       />,
       status,
     );

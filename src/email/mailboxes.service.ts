@@ -2,6 +2,7 @@ import { type Actor, isAdmin } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { type FieldError, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { openSecret, sealSecret } from "../lib/secrets.ts";
+import { findTeam } from "../teams/index.ts";
 import * as repo from "./mailboxes.repo.ts";
 
 /**
@@ -36,6 +37,8 @@ export interface MailboxInput {
   smtpTls?: string | undefined;
   smtpUser?: string | undefined;
   smtpSecret?: string | undefined;
+  /** The id of the team its new tickets go to; blank: none. */
+  teamId?: string | undefined;
   /** Present and "true" when the form's "Fetch mail" box is ticked. */
   enabled?: string | undefined;
 }
@@ -175,6 +178,9 @@ function validate(
   if (smtpSecret !== undefined && smtpUser === null) {
     errors.push({ field: "smtpUser", message: "is required with an SMTP password" });
   }
+  const teamText = (input.teamId ?? "").trim();
+  const teamId = teamText === "" ? null : /^[1-9]\d{0,8}$/.test(teamText) ? Number(teamText) : 0;
+  if (teamId === 0) errors.push({ field: "teamId", message: "is not a team" });
   if (errors.length > 0) throw new Invalid(errors);
   return {
     values: {
@@ -193,6 +199,8 @@ function validate(
       smtpPort,
       smtpTls,
       smtpUser,
+      // Not sent (a form without the field): kept.
+      teamId: input.teamId === undefined ? (existing?.teamId ?? null) : teamId || null,
     },
     imapSecret,
     smtpSecret,
@@ -223,6 +231,12 @@ export async function getMailbox(deps: Deps, actor: Actor, id: number): Promise<
   return view(row, 0);
 }
 
+async function checkTeam(deps: Deps, teamId: number | null): Promise<void> {
+  if (teamId !== null && !(await findTeam(deps.db, teamId))) {
+    throw Invalid.field("teamId", "is not a team");
+  }
+}
+
 async function checkAddressFree(deps: Deps, address: string, id?: number): Promise<void> {
   const other = await repo.findMailboxByAddress(deps.db, address);
   if (other && other.id !== id) throw Invalid.field("address", "is already a mailbox here");
@@ -240,6 +254,7 @@ export async function createMailbox(
   requireAdminActor(actor);
   const { values, imapSecret, smtpSecret } = validate(input, undefined);
   await checkAddressFree(deps, values.address);
+  await checkTeam(deps, values.teamId ?? null);
   const row = await repo.insertMailbox(deps.db, {
     ...values,
     imapSecret: imapSecret === undefined ? null : seal(deps, "imapSecret", imapSecret),
@@ -260,6 +275,7 @@ export async function updateMailbox(
   if (!existing) throw new NotFound("mailbox", id);
   const { values, imapSecret, smtpSecret } = validate(input, existing);
   await checkAddressFree(deps, values.address, id);
+  await checkTeam(deps, values.teamId ?? null);
   const row = await repo.updateMailbox(deps.db, id, {
     ...values,
     ...(imapSecret === undefined ? {} : { imapSecret: seal(deps, "imapSecret", imapSecret) }),

@@ -1,32 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.ts";
 import { queueRuleMail } from "../email/outbox.service.ts";
-import type { Calendar } from "./business-time.ts";
-import { retarget } from "./clock.ts";
+import { DEFAULT_LEASE_MS, runSlaRecompute, type SlaPassOptions } from "./recompute.ts";
 import * as repo from "./sla.repo.ts";
-import { calendarOf, TARGET_LABELS } from "./sla.schemas.ts";
+import { TARGET_LABELS } from "./sla.schemas.ts";
+
+export { runSlaRecompute, type SlaPassOptions };
 
 /**
  * The SLA's scheduled work, safe on any number of nodes (DESIGN.md section 8),
  * each job claimed with a lease like time rules (rules/scheduler.ts):
  * - notify: a near breach and a breach are each mailed once per target, to the
- *   assignee or, while a ticket has nobody (and until teams exist), to the
- *   admins. The flag and the outbox row are written in one transaction with the
+ *   assignee or, while a ticket has nobody, to its team's members who are not
+ *   away (else the admins). The flag and the outbox row are written in one transaction with the
  *   target locked (`SKIP LOCKED`), so two nodes never send the same one twice.
- * - recompute: after a calendar or policy changed, every clock not met gets the
- *   due time of its (possibly new) target and calendar, in batches, each batch
- *   one transaction that also records how far it got (resumed after a crash).
+ * - recompute (recompute.ts): after a calendar, policy or team calendar changed,
+ *   every clock not met gets the due time of its (possibly new) target and calendar.
  */
-
-export interface SlaPassOptions {
-  /** As if it were this instant (tests move the clock instead of waiting). */
-  now?: Date | undefined;
-  batchSize?: number | undefined;
-  leaseMs?: number | undefined;
-  shouldStop?: (() => boolean) | undefined;
-}
-
-const DEFAULT_LEASE_MS = 60_000;
 
 type Notice = "near_breach" | "breach";
 
@@ -118,136 +108,6 @@ export async function runSlaNotifications(deps: Deps, options: SlaPassOptions = 
     }
   } finally {
     await repo.releaseJob(deps.db, "notify", token, undefined);
-  }
-}
-
-type Batch = Parameters<typeof repo.writeRecomputed>[1];
-
-/** The new target and due times of one batch of clocks, and each ticket's due-first row. Pure. */
-function recomputeBatch(
-  rows: Awaited<ReturnType<typeof repo.openTargetsAfter>>["rows"],
-  policyOf: Map<string, repo.PolicyRow>,
-  calendarById: Map<number, Calendar>,
-): Batch {
-  const batch: Batch = { removed: [], targets: [], due: [], noneRunning: [] };
-  const running = new Map<number, Batch["due"][number] | null>();
-  for (const row of rows) {
-    if (!running.has(row.ticketId)) running.set(row.ticketId, null);
-    const policy = policyOf.get(row.priority);
-    const minutes = !policy
-      ? null
-      : row.kind === "first_response"
-        ? policy.firstResponseMinutes
-        : row.kind === "next_response"
-          ? policy.nextResponseMinutes
-          : policy.resolutionMinutes;
-    const calendar = policy ? calendarById.get(policy.calendarId) : undefined;
-    if (!policy || minutes === null || !calendar) {
-      batch.removed.push(row.id);
-      continue;
-    }
-    const target = { targetMinutes: minutes, warnPercent: policy.warnPercent };
-    const clock = retarget(calendar, row, target);
-    // Only what changed is written: most clocks of a small change keep their due times.
-    const same = (a: Date | null, b: Date | null) =>
-      a === null ? b === null : b !== null && +a === +b;
-    if (
-      !same(clock.dueAt, row.dueAt) ||
-      !same(clock.warnAt, row.warnAt) ||
-      minutes !== row.targetMinutes ||
-      policy.warnPercent !== row.warnPercent ||
-      policy.calendarId !== row.calendarId
-    ) {
-      batch.targets.push({
-        id: row.id,
-        calendarId: policy.calendarId,
-        ...target,
-        dueAt: clock.dueAt,
-        warnAt: clock.warnAt,
-      });
-    }
-    if (clock.dueAt && clock.warnAt) {
-      const seen = running.get(row.ticketId);
-      running.set(row.ticketId, {
-        ticketId: row.ticketId,
-        dueAt: seen && +seen.dueAt < +clock.dueAt ? seen.dueAt : clock.dueAt,
-        warnAt: seen && +seen.warnAt < +clock.warnAt ? seen.warnAt : clock.warnAt,
-        nearBreach: (seen?.nearBreach ?? false) || row.nearBreachNotified,
-        breached: (seen?.breached ?? false) || row.breachedAt !== null,
-      });
-    }
-  }
-  const queued = new Map(rows.map((r) => [r.ticketId, r]));
-  for (const [ticketId, due] of running) {
-    const now = queued.get(ticketId);
-    if (!due) {
-      if (now?.queueDueAt) batch.noneRunning.push(ticketId);
-    } else if (
-      !now?.queueDueAt ||
-      +now.queueDueAt !== +due.dueAt ||
-      +(now.queueWarnAt ?? 0) !== +due.warnAt ||
-      now.queueNearBreach !== due.nearBreach ||
-      now.queueBreached !== due.breached
-    ) {
-      batch.due.push(due);
-    }
-  }
-  return batch;
-}
-
-/**
- * One recomputation pass, if one was asked for: how many clocks it looked at
- * and how many of them changed (only those are written).
- * Ticket by ticket in batches, each written in a transaction that records how
- * far it got; the next batch is read and computed while the last one is written.
- */
-export async function runSlaRecompute(
-  deps: Deps,
-  options: SlaPassOptions = {},
-): Promise<{ clocks: number; rewritten: number }> {
-  const token = randomUUID();
-  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-  const batchSize = options.batchSize ?? 5_000;
-  const job = await repo.claimJob(deps.db, "recompute", token, leaseMs);
-  const done = { clocks: 0, rewritten: 0 };
-  if (!job) return done;
-  let finished = false;
-  let writing: Promise<boolean> | undefined;
-  try {
-    const [policies, calendars] = await Promise.all([
-      repo.listPolicies(deps.db),
-      repo.listCalendars(deps.db),
-    ]);
-    const policyOf = new Map<string, repo.PolicyRow>(policies.map((p) => [p.priority, p]));
-    const calendarById = new Map(calendars.map((c) => [c.id, calendarOf(c)]));
-    let afterId = job.afterId;
-    let renewedAt = Date.now();
-    for (;;) {
-      if (options.shouldStop?.()) return done;
-      const { rows, done: last } = await repo.openTargetsAfter(deps.db, afterId, batchSize);
-      const batch = recomputeBatch(rows, policyOf, calendarById);
-      afterId = rows.at(-1)?.ticketId ?? afterId;
-      if (writing && !(await writing)) return done;
-      const progress = afterId;
-      writing = deps.db.transaction(async (tx) => {
-        if (!(await repo.saveProgress(tx, token, progress))) return false;
-        await repo.writeRecomputed(tx, batch);
-        return true;
-      });
-      done.clocks += rows.length;
-      done.rewritten += batch.targets.length + batch.removed.length;
-      if (Date.now() - renewedAt > leaseMs / 3) {
-        if (!(await repo.renewJob(deps.db, "recompute", token, leaseMs))) return done;
-        renewedAt = Date.now();
-      }
-      if (last) break;
-    }
-    finished = (await writing) ?? true;
-    writing = undefined;
-    return done;
-  } finally {
-    await writing?.catch(() => false);
-    await repo.releaseJob(deps.db, "recompute", token, finished ? job : undefined);
   }
 }
 

@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
-import { NotFound } from "../lib/errors.ts";
+import { Conflict, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { emptyForm, type FormState } from "../platform/views/forms.tsx";
+import { emptyForm } from "../platform/views/forms.tsx";
 import { PRIORITIES, type Priority } from "../tickets/lifecycle.ts";
 import { calendarOf, calendarToForm } from "./sla.schemas.ts";
 import * as sla from "./sla.service.ts";
-import { CalendarFormPage, SlaPage } from "./views/sla.tsx";
+import { CalendarFormPage, type RefusedPolicy, SlaPage } from "./views/sla.tsx";
 
 const TIME_ZONES: readonly string[] = Intl.supportedValuesOf("timeZone");
 
@@ -19,18 +19,35 @@ function calendarId(raw: string): number {
   return id;
 }
 
+function teamIdOf(req: FastifyRequest): number {
+  const id = parseId((req.params as { teamId: string }).teamId);
+  if (id === undefined) throw new NotFound("team");
+  return id;
+}
+
+function priorityOf(raw: string | undefined): Priority {
+  if (!(PRIORITIES as readonly string[]).includes(raw ?? "")) throw new NotFound("priority");
+  return raw as Priority;
+}
+
 /** The SLA admin pages: calendars and the policy of each priority (admins only). */
 export async function slaPages(app: FastifyInstance, deps: Deps) {
   async function renderSla(
     req: FastifyRequest,
     reply: FastifyReply,
-    refused?: { priority: Priority; form: FormState },
+    refused?: RefusedPolicy,
+    problem?: Conflict,
   ) {
     const actor = requireAdmin(req);
     const settings = await sla.getSlaSettings(deps, actor);
     return reply.render(
-      <SlaPage ctx={pageContext(req, reply)} {...settings} refused={refused} />,
-      refused ? 422 : undefined,
+      <SlaPage
+        ctx={pageContext(req, reply)}
+        {...settings}
+        refused={refused}
+        problem={problem?.message}
+      />,
+      refused ? 422 : problem ? problem.status : undefined,
     );
   }
 
@@ -95,18 +112,60 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
     return reply.redirect("/admin/sla?notice=calendar-default", 303);
   });
 
-  app.post("/admin/sla/policies/:priority", async (req, reply) => {
+  app.post("/admin/sla/calendars/:id/delete", async (req, reply) => {
     const actor = requireAdmin(req);
-    const priority = (req.params as { priority: string }).priority;
-    if (!(PRIORITIES as readonly string[]).includes(priority)) throw new NotFound("priority");
+    try {
+      await sla.deleteCalendar(deps, actor, calendarId((req.params as { id: string }).id));
+    } catch (error) {
+      if (error instanceof Conflict) return renderSla(req, reply, undefined, error);
+      throw error;
+    }
+    return reply.redirect("/admin/sla?notice=calendar-deleted", 303);
+  });
+
+  /** Saves a policy (general: `teamId` null) and goes back, or shows its form with the problems. */
+  async function savePolicy(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    teamId: number | null,
+    priority: Priority,
+    refusedAs: Priority | "new",
+  ) {
+    const actor = requireAdmin(req);
     const values = formFields(req);
-    const result = await attempt(() => sla.savePolicy(deps, actor, priority as Priority, values));
+    const result = await attempt(() => sla.savePolicy(deps, actor, priority, values, teamId));
     if (!result.ok) {
       return renderSla(req, reply, {
-        priority: priority as Priority,
+        teamId,
+        priority: refusedAs,
         form: { values, errors: result.errors, message: result.message },
       });
     }
     return reply.redirect("/admin/sla?notice=policy-saved", 303);
+  }
+
+  app.post("/admin/sla/policies/:priority", async (req, reply) => {
+    requireAdmin(req);
+    const priority = priorityOf((req.params as { priority: string }).priority);
+    return savePolicy(req, reply, null, priority, priority);
+  });
+
+  app.post("/admin/sla/teams/:teamId/policies", async (req, reply) => {
+    requireAdmin(req);
+    const priority = priorityOf(formFields(req).priority);
+    return savePolicy(req, reply, teamIdOf(req), priority, "new");
+  });
+
+  app.post("/admin/sla/teams/:teamId/policies/:priority", async (req, reply) => {
+    requireAdmin(req);
+    const priority = priorityOf((req.params as { priority: string }).priority);
+    return savePolicy(req, reply, teamIdOf(req), priority, priority);
+  });
+
+  app.post("/admin/sla/teams/:teamId/policies/:priority/remove", async (req, reply) => {
+    const actor = requireAdmin(req);
+    const priority = priorityOf((req.params as { priority: string }).priority);
+    await sla.removeTeamPolicy(deps, actor, teamIdOf(req), priority);
+    return reply.redirect("/admin/sla?notice=policy-removed", 303);
   });
 }

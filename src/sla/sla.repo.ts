@@ -1,10 +1,11 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, not, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, not, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import {
   slaCalendars,
   slaJobs,
   slaPolicies,
   teamMembers,
+  teams,
   ticketSlaDue,
   ticketSlaTargets,
   tickets,
@@ -91,13 +92,47 @@ export async function listPolicies(db: Executor): Promise<PolicyRow[]> {
   return db.select().from(slaPolicies);
 }
 
-export async function findPolicy(db: Executor, priority: Priority) {
-  const [row] = await db
-    .select({ policy: slaPolicies, calendar: slaCalendars })
+/**
+ * What the policy rule needs for one ticket of `teamId` (or none) and
+ * `priority`, in one statement: the general policy and its team's for the
+ * priority, and the calendar its team chose (null: none; also null when there is
+ * no candidate policy, when no clock starts anyway).
+ */
+export async function candidatePolicies(
+  db: Executor,
+  priority: Priority,
+  teamId: number | null,
+): Promise<{ policies: PolicyRow[]; teamCalendarId: number | null }> {
+  const rows = await db
+    .select({
+      policy: slaPolicies,
+      teamCalendarId:
+        teamId === null
+          ? sql<number | null>`null::int`
+          : sql<
+              number | null
+            >`(select ${teams.calendarId} from ${teams} where ${teams.id} = ${teamId})`,
+    })
     .from(slaPolicies)
-    .innerJoin(slaCalendars, eq(slaCalendars.id, slaPolicies.calendarId))
-    .where(eq(slaPolicies.priority, priority));
-  return row;
+    .where(
+      and(
+        eq(slaPolicies.priority, priority),
+        teamId === null
+          ? isNull(slaPolicies.teamId)
+          : or(isNull(slaPolicies.teamId), eq(slaPolicies.teamId, teamId)),
+      ),
+    );
+  return { policies: rows.map((r) => r.policy), teamCalendarId: rows[0]?.teamCalendarId ?? null };
+}
+
+/** Every team with the calendar it chose (null: none), by name. */
+export async function listTeamCalendars(
+  db: Executor,
+): Promise<{ id: number; name: string; calendarId: number | null }[]> {
+  return db
+    .select({ id: teams.id, name: teams.name, calendarId: teams.calendarId })
+    .from(teams)
+    .orderBy(asc(teams.name), asc(teams.id));
 }
 
 export async function upsertPolicy(
@@ -108,7 +143,7 @@ export async function upsertPolicy(
     .insert(slaPolicies)
     .values(values)
     .onConflictDoUpdate({
-      target: slaPolicies.priority,
+      target: [slaPolicies.teamId, slaPolicies.priority],
       set: {
         calendarId: values.calendarId,
         firstResponseMinutes: values.firstResponseMinutes ?? null,
@@ -120,8 +155,62 @@ export async function upsertPolicy(
     });
 }
 
-export async function deletePolicy(db: Executor, priority: Priority): Promise<void> {
-  await db.delete(slaPolicies).where(eq(slaPolicies.priority, priority));
+export async function deletePolicy(
+  db: Executor,
+  priority: Priority,
+  teamId: number | null,
+): Promise<void> {
+  await db
+    .delete(slaPolicies)
+    .where(
+      and(
+        eq(slaPolicies.priority, priority),
+        teamId === null ? isNull(slaPolicies.teamId) : eq(slaPolicies.teamId, teamId),
+      ),
+    );
+}
+
+/** Whether team `id` exists. */
+export async function teamExists(db: Executor, id: number): Promise<boolean> {
+  const rows = await db.select({ id: teams.id }).from(teams).where(eq(teams.id, id));
+  return rows.length > 0;
+}
+
+/**
+ * The names of the teams, and the policies, that use calendar `id` (a team or
+ * policy taking it up meanwhile is refused by the foreign keys).
+ */
+export async function calendarUsers(db: Executor, id: number) {
+  const [byTeams, byPolicies] = await Promise.all([
+    db
+      .select({ name: teams.name })
+      .from(teams)
+      .where(eq(teams.calendarId, id))
+      .orderBy(asc(teams.name)),
+    db
+      .select({ priority: slaPolicies.priority, teamName: teams.name })
+      .from(slaPolicies)
+      .leftJoin(teams, eq(teams.id, slaPolicies.teamId))
+      .where(eq(slaPolicies.calendarId, id)),
+  ]);
+  return { teams: byTeams.map((t) => t.name), policies: byPolicies };
+}
+
+/** Moves the clocks recorded on calendar `from` (met ones: history) to calendar `to`. */
+export async function moveTargetsToCalendar(db: Executor, from: number, to: number) {
+  await db
+    .update(ticketSlaTargets)
+    .set({ calendarId: to })
+    .where(eq(ticketSlaTargets.calendarId, from));
+}
+
+/** Deletes a calendar; false when there was none. */
+export async function deleteCalendar(db: Executor, id: number): Promise<boolean> {
+  const rows = await db
+    .delete(slaCalendars)
+    .where(eq(slaCalendars.id, id))
+    .returning({ id: slaCalendars.id });
+  return rows.length > 0;
 }
 
 // --- targets ---
@@ -351,7 +440,7 @@ export async function openTargetsAfter(db: Executor, afterTicketId: number, limi
   if (ids.length === 0) return { rows: [], done: true };
   const [priorities, queue] = await Promise.all([
     db
-      .select({ id: tickets.id, priority: tickets.priority })
+      .select({ id: tickets.id, priority: tickets.priority, teamId: tickets.teamId })
       .from(tickets)
       .where(sql`${tickets.id} = any(${idArray(ids)}::int[])`),
     db
@@ -359,16 +448,17 @@ export async function openTargetsAfter(db: Executor, afterTicketId: number, limi
       .from(ticketSlaDue)
       .where(sql`${ticketSlaDue.ticketId} = any(${idArray(ids)}::int[])`),
   ]);
-  const priorityOf = new Map(priorities.map((p) => [p.id, p.priority]));
+  const ticketOf = new Map(priorities.map((p) => [p.id, p]));
   const queueOf = new Map(queue.map((q) => [q.ticketId, q]));
   const rows = taken.flatMap((t) => {
-    const priority = priorityOf.get(t.ticketId);
-    if (!priority) return [];
+    const ticket = ticketOf.get(t.ticketId);
+    if (!ticket) return [];
     const q = queueOf.get(t.ticketId);
     return [
       {
         ...t,
-        priority,
+        priority: ticket.priority,
+        teamId: ticket.teamId,
         // The ticket's due-first row as it is (rewritten only when it changes).
         queueDueAt: q?.dueAt ?? null,
         queueWarnAt: q?.warnAt ?? null,

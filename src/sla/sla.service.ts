@@ -1,8 +1,8 @@
 import { type Actor, isAdmin } from "../accounts/index.ts";
-import type { Tx } from "../db/client.ts";
+import type { Executor, Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import type { DomainEvent, TicketSnapshot } from "../events/events.ts";
-import { Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import type { Priority } from "../tickets/lifecycle.ts";
 import { ALWAYS, type Calendar } from "./business-time.ts";
 import {
@@ -14,7 +14,8 @@ import {
   retarget,
   startClock,
 } from "./clock.ts";
-import { runSlaRecompute } from "./scheduler.ts";
+import { choosePolicy } from "./policy.ts";
+import { runSlaRecompute } from "./recompute.ts";
 import * as repo from "./sla.repo.ts";
 import {
   type CalendarForm,
@@ -78,16 +79,17 @@ export async function defaultCalendar(
   return created;
 }
 
-/** Admins: every calendar (the default first created if missing) and the policies. */
+/** Admins: every calendar (the default first created if missing), the policies and the teams (for their own policies). */
 export async function getSlaSettings(deps: Deps, actor: Actor) {
   requireAdmin(actor);
   await defaultCalendar(deps);
-  const [calendars, policies, recompute] = await Promise.all([
+  const [calendars, policies, teams, recompute] = await Promise.all([
     repo.listCalendars(deps.db),
     repo.listPolicies(deps.db),
+    repo.listTeamCalendars(deps.db),
     repo.jobState(deps.db, "recompute"),
   ]);
-  return { calendars, policies, recomputing: recompute?.requestedAt != null };
+  return { calendars, policies, teams, recomputing: recompute?.requestedAt != null };
 }
 
 export async function getCalendar(deps: Deps, actor: Actor, id: number): Promise<CalendarRow> {
@@ -129,7 +131,10 @@ export async function saveCalendar(
   return row;
 }
 
-/** Makes a calendar the default (teams without their own use it). */
+/**
+ * Makes a calendar the default: the one new policies start on, and where clocks
+ * recorded on a deleted calendar go.
+ */
 export async function makeDefaultCalendar(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdmin(actor);
   await deps.db.transaction(async (tx) => {
@@ -139,17 +144,63 @@ export async function makeDefaultCalendar(deps: Deps, actor: Actor, id: number):
 }
 
 /**
+ * Deletes a calendar. Refused (Conflict, naming them) while a team or a policy
+ * uses it, and for the default calendar. Clocks recorded on it (met ones, or
+ * running ones the recomputation has not moved yet) move to the default
+ * calendar, and running clocks are recomputed.
+ */
+export async function deleteCalendar(deps: Deps, actor: Actor, id: number): Promise<void> {
+  requireAdmin(actor);
+  const fallback = await defaultCalendar(deps);
+  await deps.db.transaction(async (tx) => {
+    const row = await repo.findCalendar(tx, id);
+    if (!row) throw new NotFound("calendar", id);
+    if (row.isDefault) {
+      throw new Conflict(
+        "calendar_default",
+        `"${row.name}" is the default calendar: make another the default first.`,
+      );
+    }
+    const users = await repo.calendarUsers(tx, id);
+    const uses = [
+      ...users.teams.map((name) => `team ${name}`),
+      ...users.policies.map((p) =>
+        p.teamName === null
+          ? `the ${p.priority} policy`
+          : `team ${p.teamName}'s ${p.priority} policy`,
+      ),
+    ];
+    if (uses.length > 0) {
+      throw new Conflict(
+        "calendar_in_use",
+        `"${row.name}" is in use by ${uses.join(", ")}: choose another calendar there first.`,
+      );
+    }
+    await repo.moveTargetsToCalendar(tx, id, fallback.id);
+    await repo.deleteCalendar(tx, id);
+    await repo.requestRecompute(tx);
+  });
+  recomputeSoon(deps);
+}
+
+/**
  * Sets the SLA policy of a priority from its form (targets optional, in
- * minutes or hours, on a calendar); all targets empty removes it. Running
- * clocks are recomputed in the background.
+ * minutes or hours, on a calendar); all targets empty removes it. `teamId`
+ * null: the general policy (every team without its own); a team's id: that
+ * team's own policy for the priority. Running clocks are recomputed in the
+ * background.
  */
 export async function savePolicy(
   deps: Deps,
   actor: Actor,
   priority: Priority,
   form: Record<string, string>,
+  teamId: number | null = null,
 ): Promise<void> {
   requireAdmin(actor);
+  if (teamId !== null && !(await repo.teamExists(deps.db, teamId))) {
+    throw new NotFound("team", teamId);
+  }
   const parsed = parsePolicyForm(form);
   if (!parsed.ok) throw new Invalid(parsed.errors);
   const v = parsed.values;
@@ -161,18 +212,76 @@ export async function savePolicy(
       v.nextResponseMinutes === null &&
       v.resolutionMinutes === null
     ) {
-      await repo.deletePolicy(tx, priority);
-    } else await repo.upsertPolicy(tx, { priority, ...v });
+      await repo.deletePolicy(tx, priority, teamId);
+    } else await repo.upsertPolicy(tx, { priority, teamId, ...v });
     await repo.requestRecompute(tx);
   });
   recomputeSoon(deps);
 }
 
+/** Removes team `teamId`'s own policy for `priority` (its tickets get the general one). */
+export async function removeTeamPolicy(
+  deps: Deps,
+  actor: Actor,
+  teamId: number,
+  priority: Priority,
+): Promise<void> {
+  requireAdmin(actor);
+  await deps.db.transaction(async (tx) => {
+    await repo.deletePolicy(tx, priority, teamId);
+    await repo.requestRecompute(tx);
+  });
+  recomputeSoon(deps);
+}
+
+// --- for the teams feature: a team's calendar ---
+
+/** Whether calendar `id` exists (a team may choose it). */
+export async function calendarExists(db: Executor, id: number): Promise<boolean> {
+  return (await repo.findCalendar(db, id)) !== undefined;
+}
+
+/**
+ * Asks for the recomputation of running clocks in `tx` (a team's calendar
+ * changed there); call `startRecompute` once it committed.
+ */
+export async function requestRecompute(tx: Tx): Promise<void> {
+  await repo.requestRecompute(tx);
+}
+
+/** Starts an asked-for recomputation on this node now, without waiting for it. */
+export function startRecompute(deps: Deps): void {
+  recomputeSoon(deps);
+}
+
+/** The calendars a team may choose (any signed-in staff page may list them), by name. */
+export async function listCalendarChoices(deps: Deps): Promise<{ id: number; name: string }[]> {
+  await defaultCalendar(deps);
+  return (await repo.listCalendars(deps.db)).map((c) => ({ id: c.id, name: c.name }));
+}
+
 // --- the clocks of a ticket (the in-transaction reaction) ---
 
-/** Which policy applies to a ticket. Teams seam: prefer the policy of `ticket.teamId` here. */
-async function choosePolicy(tx: Tx, ticket: Pick<TicketSnapshot, "priority">) {
-  return repo.findPolicy(tx, ticket.priority);
+/**
+ * The policy of a ticket and the calendar its clocks run on: the rows this
+ * ticket may get, decided by `choosePolicy` (policy.ts, the same rule the
+ * recomputation applies).
+ */
+async function policyFor(
+  tx: Tx,
+  ticket: Pick<TicketSnapshot, "priority" | "teamId">,
+): Promise<{ policy: repo.PolicyRow; calendar: CalendarRow } | undefined> {
+  const { policies, teamCalendarId } = await repo.candidatePolicies(
+    tx,
+    ticket.priority,
+    ticket.teamId,
+  );
+  const teamCalendars = new Map<number, number | null>();
+  if (ticket.teamId !== null) teamCalendars.set(ticket.teamId, teamCalendarId);
+  const choice = choosePolicy(policies, teamCalendars, ticket);
+  if (!choice) return undefined;
+  const calendar = await repo.findCalendar(tx, choice.calendarId);
+  return calendar ? { policy: choice.policy, calendar } : undefined;
 }
 
 function minutesFor(policy: repo.PolicyRow, kind: TargetKind): number | null {
@@ -261,7 +370,8 @@ function eventTime(event: DomainEvent): Date {
  *   a customer message after the first response starts a next-response clock;
  * - pending pauses every running clock, back to open/new resumes them with the
  *   business time they had left; solved meets the resolution (reopened: resumes);
- * - a priority change applies that priority's policy to the clocks not met.
+ * - a priority or team change applies the policy (and calendar) the ticket now
+ *   gets to the clocks not met.
  */
 export async function applyTicketEvents(
   _deps: Deps,
@@ -291,7 +401,7 @@ async function applyEvent(clocks: TicketClocks, event: DomainEvent): Promise<boo
   };
   switch (event.type) {
     case "ticket.created": {
-      const policy = await choosePolicy(clocks.tx, event.ticket);
+      const policy = await policyFor(clocks.tx, event.ticket);
       if (!policy) return false;
       await clocks.start(ticketId, ["first_response", "resolution"], at, policy);
       return true;
@@ -311,7 +421,7 @@ async function applyEvent(clocks: TicketClocks, event: DomainEvent): Promise<boo
         return changed;
       }
       if (open("first_response") || open("next_response")) return false;
-      const policy = await choosePolicy(clocks.tx, event.ticket);
+      const policy = await policyFor(clocks.tx, event.ticket);
       if (!policy || policy.policy.nextResponseMinutes === null) return false;
       await clocks.start(ticketId, ["next_response"], at, policy);
       return true;
@@ -344,8 +454,9 @@ async function applyEvent(clocks: TicketClocks, event: DomainEvent): Promise<boo
       return changed;
     }
     case "ticket.updated": {
-      if (!event.changes.priority) return false;
-      const policy = await choosePolicy(clocks.tx, event.ticket);
+      // Another priority or team may mean another policy or calendar.
+      if (!event.changes.priority && !event.changes.teamId) return false;
+      const policy = await policyFor(clocks.tx, event.ticket);
       let changed = false;
       for (const kind of TARGET_KINDS) {
         const row = open(kind);

@@ -6,6 +6,7 @@ import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
+import { listCalendarChoices } from "../sla/sla.service.ts";
 import type { AssignmentMode, TeamInput } from "./teams.schemas.ts";
 import * as teams from "./teams.service.ts";
 import { type TeamFormValues, TeamsPage } from "./views/teams.tsx";
@@ -27,6 +28,7 @@ function formValues(fields: Record<string, string>): TeamFormValues {
     assignment: fields.assignment ?? "off",
     maxOpenPerAgent: (fields.maxOpenPerAgent ?? "").trim(),
     handBackWhenAway: fields.handBackWhenAway === "true",
+    calendarId: (fields.calendarId ?? "").trim(),
   };
 }
 
@@ -36,6 +38,10 @@ function toInput(values: TeamFormValues): TeamInput {
   if (cap !== "" && !/^[0-9]{1,9}$/.test(cap)) {
     throw Invalid.field("maxOpenPerAgent", "must be a whole number, or empty for no limit");
   }
+  const calendar = values.calendarId;
+  if (calendar !== "" && !/^[1-9][0-9]{0,8}$/.test(calendar)) {
+    throw Invalid.field("calendarId", "is not a calendar");
+  }
   return {
     name: values.name,
     description: values.description,
@@ -44,6 +50,7 @@ function toInput(values: TeamFormValues): TeamInput {
     assignment: values.assignment as AssignmentMode,
     maxOpenPerAgent: cap === "" ? null : Number(cap),
     handBackWhenAway: values.handBackWhenAway,
+    calendarId: calendar === "" ? null : Number(calendar),
   };
 }
 
@@ -52,6 +59,7 @@ const FIELD_LABELS: Record<string, string> = {
   description: "Description",
   assignment: "Automatic assignment",
   maxOpenPerAgent: "Most open tickets per agent",
+  calendarId: "Business hours",
   email: "Address",
 };
 
@@ -76,6 +84,7 @@ export async function teamsPages(app: FastifyInstance, deps: Deps) {
       <TeamsPage
         ctx={pageContext(req, reply)}
         teams={await teams.listTeams(deps, actor)}
+        calendars={await listCalendarChoices(deps)}
         problem={refused ? describe(refused.error) : undefined}
         newTeam={refused?.newTeam}
       />,

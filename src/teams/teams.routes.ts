@@ -37,6 +37,7 @@ async function teamsRoutes(app: FastifyInstance, deps: Deps) {
           restricted: t.restricted,
           assignment: t.assignment,
           maxOpenPerAgent: t.maxOpenPerAgent,
+          calendarId: t.calendarId,
           memberIds: t.members.map((m) => m.userId),
         })),
       };

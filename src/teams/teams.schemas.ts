@@ -24,6 +24,10 @@ export const TeamInput = Type.Object(
       Type.Union([Type.Integer({ minimum: 1, maximum: MAX_OPEN_CAP }), Type.Null()]),
     ),
     handBackWhenAway: Type.Optional(Type.Boolean()),
+    /** The business-hours calendar of its tickets' SLA clocks; null: their policy's. */
+    calendarId: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -40,6 +44,10 @@ export const TeamJson = Type.Object(
     restricted: Type.Boolean(),
     assignment: Type.Enum(Object.keys(ASSIGNMENT_MODES) as AssignmentMode[]),
     maxOpenPerAgent: Type.Union([Id, Type.Null()]),
+    calendarId: Type.Union([Id, Type.Null()], {
+      description:
+        "The business-hours calendar its tickets' SLA clocks run on; null: the calendar of the SLA policy they get.",
+    }),
     memberIds: Type.Array(Id),
   },
   { $id: "Team" },

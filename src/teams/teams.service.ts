@@ -9,6 +9,7 @@ import type { Executor } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { parse, trimFields } from "../lib/validate.ts";
+import * as sla from "../sla/sla.service.ts";
 import * as repo from "./teams.repo.ts";
 import { TeamInput } from "./teams.schemas.ts";
 
@@ -121,7 +122,14 @@ function toRow(data: TeamInput) {
     ...(data.assignment !== undefined ? { assignment: data.assignment } : {}),
     ...(data.maxOpenPerAgent !== undefined ? { maxOpenPerAgent: data.maxOpenPerAgent } : {}),
     ...(data.handBackWhenAway !== undefined ? { handBackWhenAway: data.handBackWhenAway } : {}),
+    ...(data.calendarId !== undefined ? { calendarId: data.calendarId } : {}),
   };
+}
+
+async function checkCalendar(db: Executor, data: TeamInput): Promise<void> {
+  if (data.calendarId != null && !(await sla.calendarExists(db, data.calendarId))) {
+    throw Invalid.field("calendarId", "is not a calendar");
+  }
 }
 
 const nameTaken = () => Invalid.field("name", "is already the name of another team");
@@ -130,12 +138,16 @@ const nameTaken = () => Invalid.field("name", "is already the name of another te
 export async function createTeam(deps: Deps, actor: Actor, input: TeamInput): Promise<Team> {
   requireAdminActor(actor);
   const data = parse(TeamInput, trimFields(input, ["name", "description"]));
+  await checkCalendar(deps.db, data);
   const row = await repo.insertTeam(deps.db, toRow(data));
   if (!row) throw nameTaken();
   return row;
 }
 
-/** Changes a team's name, description and settings (admins only). */
+/**
+ * Changes a team's name, description and settings (admins only). Another
+ * calendar recomputes the due times of running SLA clocks in the background.
+ */
 export async function updateTeam(
   deps: Deps,
   actor: Actor,
@@ -144,21 +156,37 @@ export async function updateTeam(
 ): Promise<Team> {
   requireAdminActor(actor);
   const data = parse(TeamInput, trimFields(input, ["name", "description"]));
-  return deps.db.transaction(async (tx) => {
+  let recompute = false;
+  const updated = await deps.db.transaction(async (tx) => {
     const existing = await repo.lockTeam(tx, id);
     if (!existing) throw new NotFound("team", id);
     const other = await repo.findTeamByName(tx, data.name);
     if (other && other.id !== id) throw nameTaken();
+    await checkCalendar(tx, data);
     const row = await repo.updateTeam(tx, id, toRow(data));
     if (!row) throw new NotFound("team", id);
+    if (row.calendarId !== existing.calendarId) {
+      await sla.requestRecompute(tx);
+      recompute = true;
+    }
     return row;
   });
+  if (recompute) sla.startRecompute(deps);
+  return updated;
 }
 
-/** Deletes a team (admins only); its tickets keep their history and belong to no team. */
+/**
+ * Deletes a team (admins only); its tickets keep their history and belong to
+ * no team, and their SLA clocks go back to the general policies (recomputed in
+ * the background).
+ */
 export async function deleteTeam(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdminActor(actor);
-  if (!(await repo.deleteTeam(deps.db, id))) throw new NotFound("team", id);
+  await deps.db.transaction(async (tx) => {
+    if (!(await repo.deleteTeam(tx, id))) throw new NotFound("team", id);
+    await sla.requestRecompute(tx);
+  });
+  sla.startRecompute(deps);
 }
 
 /** Puts an agent or admin, named by address, in a team (admins only); being there already is fine. */

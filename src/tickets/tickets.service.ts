@@ -189,6 +189,12 @@ export async function createTicket(
     quoted?: string | undefined;
     /** An HTML-only mail's sanitised HTML, shown instead of the text. */
     html?: string | undefined;
+    /**
+     * The team, set by the system (a mailbox's team) rather than chosen by the
+     * actor: not checked against what the actor may pick, and it wins over
+     * `input.teamId`.
+     */
+    trustedTeamId?: number | null | undefined;
   } = {},
 ): Promise<Ticket> {
   try {
@@ -207,12 +213,13 @@ export async function createTicket(
         if (user.disabled) throw Invalid.field("requesterEmail", "belongs to a disabled account");
         requesterId = user.id;
       }
-      if (data.teamId !== undefined && data.teamId !== null) {
+      const trusted = options.trustedTeamId ?? undefined;
+      if (trusted === undefined && data.teamId !== undefined && data.teamId !== null) {
         await checkTeam(tx, actor, data.teamId);
       }
       return insertTicket(deps, tx, actor, data, files, {
         requesterId,
-        teamId: data.teamId,
+        teamId: trusted ?? data.teamId,
         channel: options.channel ?? "web",
         quoted: options.quoted,
         html: options.html,

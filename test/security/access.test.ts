@@ -572,6 +572,10 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /admin/sla/calendars/:id": { ...ADMIN_POST, admin: 404 },
   "POST /admin/sla/calendars/:id/default": { ...ADMIN_POST, admin: 404 },
   "POST /admin/sla/policies/:priority": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/calendars/:id/delete": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/teams/:teamId/policies": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/teams/:teamId/policies/:priority": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/teams/:teamId/policies/:priority/remove": { ...ADMIN_POST, admin: 404 },
   // Teams: admins only; a missing team is 404, a nameless new one 422.
   "GET /admin/teams": ADMIN_PAGE,
   "POST /admin/teams": { ...ADMIN_POST, admin: 422 },

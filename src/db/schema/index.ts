@@ -1,3 +1,4 @@
+export * from "./calendars.ts";
 export * from "./email.ts";
 export * from "./mailboxes.ts";
 export * from "./rules.ts";

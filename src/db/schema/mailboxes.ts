@@ -10,6 +10,7 @@ import {
   timestamp,
 } from "drizzle-orm/pg-core";
 import { inboundEmails } from "./email.ts";
+import { teams } from "./teams.ts";
 
 /** `tls`: TLS from the first byte (IMAPS 993, SMTPS 465); `starttls`: upgraded, required; `off`: plain. */
 export const mailboxTls = pgEnum("mailbox_tls", ["tls", "starttls", "off"]);
@@ -41,6 +42,11 @@ export const mailboxes = pgTable("mailboxes", {
   afterImport: mailboxAfterImport().notNull().default("seen"),
   /** The folder messages are moved to when `afterImport` is `move`. */
   moveTo: text(),
+  /**
+   * The team of the tickets its mail opens (set by the system, whatever the
+   * sender writes); null: no team.
+   */
+  teamId: integer().references(() => teams.id, { onDelete: "set null" }),
   /** Outgoing mail for its tickets; null host = the global SMTP_URL. */
   smtpHost: text(),
   smtpPort: integer(),

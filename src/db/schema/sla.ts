@@ -4,53 +4,29 @@ import {
   boolean,
   index,
   integer,
-  jsonb,
   pgEnum,
   pgTable,
   text,
   timestamp,
-  uniqueIndex,
+  unique,
 } from "drizzle-orm/pg-core";
+import { slaCalendars } from "./calendars.ts";
+import { teams } from "./teams.ts";
 import { ticketPriority, tickets } from "./tickets.ts";
 
 /**
- * Business-hours calendars (src/sla). Periods and holidays are validated data
- * (sla/business-time.ts `Period[]`, `Holiday[]`), stored as JSONB. One is the
- * default (24/7, created on first use when none exists).
- *
- * Teams (issue 14, built separately): a team chooses a calendar through its
- * policies or a `calendar_id` on `teams`; nothing here needs to change.
- */
-export const slaCalendars = pgTable(
-  "sla_calendars",
-  {
-    id: integer().primaryKey().generatedAlwaysAsIdentity(),
-    name: text().notNull(),
-    timeZone: text().notNull(),
-    periods: jsonb().notNull().default(sql`'[]'::jsonb`),
-    holidays: jsonb().notNull().default(sql`'[]'::jsonb`),
-    isDefault: boolean().notNull().default(false),
-    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
-    updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
-  },
-  (t) => [
-    uniqueIndex("sla_calendars_name_idx").on(sql`lower(${t.name})`),
-    // At most one default.
-    uniqueIndex("sla_calendars_default_idx").on(t.isDefault).where(sql`${t.isDefault}`),
-  ],
-);
-
-/**
- * SLA policies: targets in business minutes per priority, on a calendar.
- * Today one policy per priority. Teams seam: add `team_id` (nullable, null =
- * every team) and make the unique index (priority, team_id) NULLS NOT
- * DISTINCT; sla.service `choosePolicy` then prefers the ticket's team's policy.
+ * SLA policies: targets in business minutes per priority, on a calendar. A
+ * general policy (`team_id` null) applies to every team; a team's own policy
+ * for a priority overrides it (src/sla/policy.ts `choosePolicy`). One policy
+ * per (team, priority), the general one included: NULLS NOT DISTINCT.
  */
 export const slaPolicies = pgTable(
   "sla_policies",
   {
     id: integer().primaryKey().generatedAlwaysAsIdentity(),
     priority: ticketPriority().notNull(),
+    /** The team whose tickets it is for; null: every team (and tickets without one). */
+    teamId: integer().references(() => teams.id, { onDelete: "cascade" }),
     calendarId: integer()
       .notNull()
       .references(() => slaCalendars.id),
@@ -63,7 +39,7 @@ export const slaPolicies = pgTable(
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("sla_policies_priority_idx").on(t.priority)],
+  (t) => [unique("sla_policies_team_priority_key").on(t.teamId, t.priority).nullsNotDistinct()],
 );
 
 export const slaTargetKind = pgEnum("sla_target_kind", [

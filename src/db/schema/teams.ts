@@ -10,6 +10,7 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import { slaCalendars } from "./calendars.ts";
 import { users } from "./users.ts";
 
 /** How a team hands out its new tickets (src/assignment). */
@@ -35,6 +36,8 @@ export const teams = pgTable(
     /** When a member marks themselves away, their unanswered tickets in this team go back to the pool. */
     handBackWhenAway: boolean().notNull().default(false),
     /** Round-robin: the member who got the last ticket (the team row is locked while it moves). */
+    /** The business hours its tickets' SLA clocks run on; null: their policy's calendar (src/sla/policy.ts). */
+    calendarId: integer().references(() => slaCalendars.id),
     lastAssigneeId: integer().references(() => users.id, { onDelete: "set null" }),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),

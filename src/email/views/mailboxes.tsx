@@ -169,6 +169,7 @@ export function formValuesOf(m: MailboxView): Partial<FormValues> {
     smtpPort: m.smtpPort === null ? "" : String(m.smtpPort),
     smtpTls: m.smtpTls ?? "starttls",
     smtpUser: m.smtpUser ?? "",
+    teamId: m.teamId === null ? "" : String(m.teamId),
   };
 }
 
@@ -178,12 +179,15 @@ export function MailboxFormPage({
   form,
   mailbox,
   keySet,
+  teams,
 }: {
   ctx: PageContext;
   form: FormState<FormValues>;
   /** The mailbox being edited; undefined when adding one. */
   mailbox?: MailboxView | undefined;
   keySet: boolean;
+  /** The teams its new tickets may go to, by name. */
+  teams: readonly { id: number; name: string }[];
 }) {
   const v = (name: keyof FormValues) => (SECRET_FIELDS.has(name) ? "" : (form.values[name] ?? ""));
   const title = mailbox ? `Mailbox ${mailbox.address}` : "Add a mailbox";
@@ -274,6 +278,25 @@ export function MailboxFormPage({
               hint: "Shown as the sender of mail about its tickets.",
             })}
             {select("enabled", "Fetching", { true: "On", false: "Off" })}
+            <Field
+              form={form}
+              name="teamId"
+              label="Team"
+              hint="New tickets from its mail go to this team, whatever the sender writes."
+            >
+              {(a) => (
+                <select {...a} name="teamId">
+                  <option value="" selected={v("teamId") === ""}>
+                    No team
+                  </option>
+                  {teams.map((t) => (
+                    <option value={String(t.id)} selected={v("teamId") === String(t.id)}>
+                      {t.name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
           </fieldset>
           <fieldset>
             <legend>IMAP (incoming)</legend>

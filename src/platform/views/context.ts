@@ -35,7 +35,10 @@ const NOTICES: Record<string, string> = {
   "token-revoked": "Token revoked. Requests using it are refused from now on.",
   "calendar-saved": "Calendar saved. Due times of open tickets are being recomputed.",
   "calendar-default": "Default calendar changed.",
+  "calendar-deleted": "Calendar deleted. Due times of open tickets are being recomputed.",
   "policy-saved": "SLA policy saved. Due times of open tickets are being recomputed.",
+  "policy-removed":
+    "The team's policy is removed: the general one applies. Due times of open tickets are being recomputed.",
   "team-saved": "Teams saved.",
   "webhook-saved": "Webhook endpoint saved.",
   "webhook-deleted": "Webhook endpoint deleted, with its deliveries.",

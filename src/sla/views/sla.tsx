@@ -56,26 +56,69 @@ export function policyToForm(policy: PolicyRow | undefined, defaultCalendarId: n
   return form;
 }
 
+/** A team as the SLA page shows it: its own calendar (null: none) and its own policies. */
+export interface SlaTeam {
+  id: number;
+  name: string;
+  calendarId: number | null;
+}
+
+/** Which policy form a refused save belongs to: the general one (`teamId` null) or a team's ("new": its add form). */
+export interface RefusedPolicy {
+  teamId: number | null;
+  priority: Priority | "new";
+  form: FormState;
+}
+
 function PolicyForm({
   ctx,
   priority,
   calendars,
   form,
+  team,
+  choices = PRIORITIES,
 }: {
   ctx: PageContext;
-  priority: Priority;
+  /** "new": a team's form for a priority it has no policy for yet (the priority is chosen). */
+  priority: Priority | "new";
   calendars: CalendarRow[];
   form: FormState;
+  team?: SlaTeam | undefined;
+  /** The priorities the "new" form offers. */
+  choices?: readonly Priority[];
 }) {
-  const id = (name: string) => `${priority}-${name}`;
+  const id = (name: string) => `${team ? `team${team.id}-` : ""}${priority}-${name}`;
   const scoped: FormState = {
     ...form,
     errors: form.errors.map((e) => ({ ...e, field: id(e.field) })),
   };
+  const base = team ? `/admin/sla/teams/${team.id}/policies` : "/admin/sla/policies";
+  const label = priority === "new" ? "" : PRIORITY_LABELS[priority];
+  const what = team ? `${team.name} ${label.toLowerCase()}` : label.toLowerCase();
   return (
-    <form method="post" action={`/admin/sla/policies/${priority}`} class="sla-policy">
+    <form
+      method="post"
+      action={priority === "new" ? base : `${base}/${priority}`}
+      class="sla-policy"
+    >
       <Csrf token={ctx.csrfToken} />
-      <h3>{PRIORITY_LABELS[priority]}</h3>
+      {priority === "new" ? (
+        <Field form={scoped} name={id("priority")} label="Priority">
+          {(props) => (
+            <select {...props} name="priority">
+              {choices.map((p) => (
+                <option value={p} selected={form.values.priority === p}>
+                  {PRIORITY_LABELS[p]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      ) : team ? (
+        <h4>{label}</h4>
+      ) : (
+        <h3>{label}</h3>
+      )}
       <FormErrors form={form} />
       {TARGET_KINDS.map((kind) => {
         const field = targetField(kind);
@@ -103,7 +146,11 @@ function PolicyForm({
           </Field>
         );
       })}
-      <Field form={scoped} name={id("calendarId")} label="Business hours">
+      <Field
+        form={scoped}
+        name={id("calendarId")}
+        label={team ? "Business hours (unless the team chose its own)" : "Business hours"}
+      >
         {(props) => (
           <select {...props} name="calendarId">
             {calendars.map((c) => (
@@ -125,8 +172,95 @@ function PolicyForm({
           />
         )}
       </Field>
-      <button type="submit">Save {PRIORITY_LABELS[priority].toLowerCase()} policy</button>
+      <button type="submit">
+        {priority === "new" ? `Add ${team?.name ?? ""} policy` : `Save ${what} policy`}
+      </button>
     </form>
+  );
+}
+
+/** A team's own policies (each editable and removable) and a form to add one. */
+function TeamPolicies({
+  ctx,
+  team,
+  calendars,
+  policies,
+  refused,
+  defaultId,
+}: {
+  ctx: PageContext;
+  team: SlaTeam;
+  calendars: CalendarRow[];
+  policies: PolicyRow[];
+  refused: RefusedPolicy | undefined;
+  defaultId: number;
+}) {
+  const own = PRIORITIES.flatMap((priority) => {
+    const policy = policies.find((p) => p.teamId === team.id && p.priority === priority);
+    return policy ? [{ priority, policy }] : [];
+  });
+  const calendar = calendars.find((c) => c.id === team.calendarId);
+  const mine = refused?.teamId === team.id ? refused : undefined;
+  return (
+    <section class="sla-team" aria-labelledby={`sla-team-${team.id}`}>
+      <h3 id={`sla-team-${team.id}`}>{team.name}</h3>
+      <p class="hint">
+        {calendar
+          ? `Its tickets' clocks run on ${calendar.name} (chosen on the Teams page).`
+          : "Its tickets' clocks run on their policy's calendar (a team may choose its own on the Teams page)."}{" "}
+        {own.length === 0
+          ? "It has no policy of its own: the general ones apply."
+          : "Priorities without a policy of its own get the general one."}
+      </p>
+      {own.map(({ priority, policy }) => (
+        <div class="sla-team-policy">
+          <PolicyForm
+            ctx={ctx}
+            priority={priority}
+            calendars={calendars}
+            team={team}
+            form={
+              mine?.priority === priority
+                ? mine.form
+                : { values: policyToForm(policy, defaultId), errors: [] }
+            }
+          />
+          <form
+            method="post"
+            action={`/admin/sla/teams/${team.id}/policies/${priority}/remove`}
+            class="inline"
+          >
+            <Csrf token={ctx.csrfToken} />
+            <button type="submit" class="link danger">
+              Remove {team.name} {priority} policy
+            </button>
+          </form>
+        </div>
+      ))}
+      {own.length < PRIORITIES.length && (
+        <details open={mine?.priority === "new"}>
+          <summary>Add a policy for {team.name}</summary>
+          <PolicyForm
+            ctx={ctx}
+            priority="new"
+            calendars={calendars}
+            team={team}
+            choices={PRIORITIES.filter((p) => !own.some((o) => o.priority === p))}
+            form={
+              mine?.priority === "new"
+                ? mine.form
+                : {
+                    values: {
+                      ...policyToForm(undefined, team.calendarId ?? defaultId),
+                      priority: PRIORITIES.find((p) => !own.some((o) => o.priority === p)) ?? "",
+                    },
+                    errors: [],
+                  }
+            }
+          />
+        </details>
+      )}
+    </section>
   );
 }
 
@@ -135,20 +269,31 @@ export function SlaPage({
   ctx,
   calendars,
   policies,
+  teams,
   recomputing,
   refused,
+  problem,
 }: {
   ctx: PageContext;
   calendars: CalendarRow[];
   policies: PolicyRow[];
+  teams: SlaTeam[];
   recomputing: boolean;
   /** A policy form sent back with its problems. */
-  refused?: { priority: Priority; form: FormState } | undefined;
+  refused?: RefusedPolicy | undefined;
+  /** Why the last change (a calendar's deletion) was refused. */
+  problem?: string | undefined;
 }) {
+  const general = policies.filter((p) => p.teamId === null);
   const defaultId = calendars.find((c) => c.isDefault)?.id ?? calendars[0]?.id ?? 0;
   return (
     <Layout ctx={ctx} title="SLA">
       <h1>Service levels</h1>
+      {problem && (
+        <div class="form-errors" role="alert" tabIndex={-1}>
+          <p>{problem}</p>
+        </div>
+      )}
       {recomputing && (
         <p class="notice" role="status">
           Due times of open tickets are being recomputed.
@@ -167,6 +312,9 @@ export function SlaPage({
               <th scope="col">Name</th>
               <th scope="col">Time zone</th>
               <th scope="col">Default</th>
+              <th scope="col">
+                <span class="visually-hidden">Delete</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -192,6 +340,20 @@ export function SlaPage({
                     </form>
                   )}
                 </td>
+                <td>
+                  {!c.isDefault && (
+                    <form
+                      method="post"
+                      action={`/admin/sla/calendars/${c.id}/delete`}
+                      class="inline"
+                    >
+                      <Csrf token={ctx.csrfToken} />
+                      <button type="submit" class="link danger">
+                        Delete<span class="visually-hidden">{` calendar ${c.name}`}</span>
+                      </button>
+                    </form>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -200,8 +362,10 @@ export function SlaPage({
       <section>
         <h2>Targets by priority</h2>
         <p class="hint">
-          Targets count business time on the chosen calendar and stop while a ticket is pending.
-          Leave a target empty to have none; all empty removes the priority's policy.
+          Targets count business time on the chosen calendar (or the ticket's team's, when it has
+          one) and stop while a ticket is pending. Leave a target empty to have none; all empty
+          removes the priority's policy. These apply to every ticket whose team has no policy of its
+          own for the priority.
         </p>
         {PRIORITIES.map((priority) => (
           <PolicyForm
@@ -209,11 +373,11 @@ export function SlaPage({
             priority={priority}
             calendars={calendars}
             form={
-              refused?.priority === priority
+              refused?.teamId === null && refused.priority === priority
                 ? refused.form
                 : {
                     values: policyToForm(
-                      policies.find((p) => p.priority === priority),
+                      general.find((p) => p.priority === priority),
                       defaultId,
                     ),
                     errors: [],
@@ -221,6 +385,23 @@ export function SlaPage({
             }
           />
         ))}
+      </section>
+      <section>
+        <h2>Teams' own policies</h2>
+        {teams.length === 0 ? (
+          <p class="muted">No teams yet.</p>
+        ) : (
+          teams.map((team) => (
+            <TeamPolicies
+              ctx={ctx}
+              team={team}
+              calendars={calendars}
+              policies={policies}
+              refused={refused}
+              defaultId={defaultId}
+            />
+          ))
+        )}
       </section>
     </Layout>
   );

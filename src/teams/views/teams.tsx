@@ -13,6 +13,14 @@ export interface TeamFormValues {
   assignment: string;
   maxOpenPerAgent: string;
   handBackWhenAway: boolean;
+  /** A calendar's id, or "" for none of its own. */
+  calendarId: string;
+}
+
+/** A calendar a team may choose. */
+export interface CalendarChoice {
+  id: number;
+  name: string;
 }
 
 export function teamValues(team: TeamWithMembers): TeamFormValues {
@@ -24,10 +32,19 @@ export function teamValues(team: TeamWithMembers): TeamFormValues {
     assignment: team.assignment,
     maxOpenPerAgent: team.maxOpenPerAgent === null ? "" : String(team.maxOpenPerAgent),
     handBackWhenAway: team.handBackWhenAway,
+    calendarId: team.calendarId === null ? "" : String(team.calendarId),
   };
 }
 
-function TeamFields({ prefix, values }: { prefix: string; values: TeamFormValues }) {
+function TeamFields({
+  prefix,
+  values,
+  calendars,
+}: {
+  prefix: string;
+  values: TeamFormValues;
+  calendars: readonly CalendarChoice[];
+}) {
   const id = (name: string) => `${prefix}-${name}`;
   return (
     <>
@@ -52,6 +69,19 @@ function TeamFields({ prefix, values }: { prefix: string; values: TeamFormValues
           {Object.entries(ASSIGNMENT_MODES).map(([mode, label]) => (
             <option value={mode} selected={values.assignment === mode}>
               {label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for={id("calendar")}>Business hours of its SLA clocks</label>
+        <select id={id("calendar")} name="calendarId">
+          <option value="" selected={values.calendarId === ""}>
+            The SLA policy's calendar
+          </option>
+          {calendars.map((c) => (
+            <option value={String(c.id)} selected={values.calendarId === String(c.id)}>
+              {c.name}
             </option>
           ))}
         </select>
@@ -104,14 +134,22 @@ function TeamFields({ prefix, values }: { prefix: string; values: TeamFormValues
   );
 }
 
-function TeamSection({ ctx, team }: { ctx: PageContext; team: TeamWithMembers }) {
+function TeamSection({
+  ctx,
+  team,
+  calendars,
+}: {
+  ctx: PageContext;
+  team: TeamWithMembers;
+  calendars: readonly CalendarChoice[];
+}) {
   const action = `/admin/teams/${team.id}`;
   return (
     <section class="team" aria-labelledby={`team-${team.id}`}>
       <h2 id={`team-${team.id}`}>{team.name}</h2>
       <form method="post" action={action}>
         <Csrf token={ctx.csrfToken} />
-        <TeamFields prefix={`team-${team.id}`} values={teamValues(team)} />
+        <TeamFields prefix={`team-${team.id}`} values={teamValues(team)} calendars={calendars} />
         <button type="submit">
           Save<span class="visually-hidden">{` team ${team.name}`}</span>
         </button>
@@ -160,16 +198,20 @@ const EMPTY: TeamFormValues = {
   assignment: "off",
   maxOpenPerAgent: "",
   handBackWhenAway: false,
+  calendarId: "",
 };
 
 export function TeamsPage({
   ctx,
   teams,
+  calendars,
   problem,
   newTeam,
 }: {
   ctx: PageContext;
   teams: TeamWithMembers[];
+  /** The business-hours calendars a team may choose. */
+  calendars: readonly CalendarChoice[];
   /** Why the last change was refused. */
   problem?: string | undefined;
   /** The new-team form as typed, when creating it was refused. */
@@ -185,13 +227,13 @@ export function TeamsPage({
       )}
       {teams.length === 0 && <p class="muted">No teams yet.</p>}
       {teams.map((team) => (
-        <TeamSection ctx={ctx} team={team} />
+        <TeamSection ctx={ctx} team={team} calendars={calendars} />
       ))}
       <section aria-labelledby="new-team">
         <h2 id="new-team">New team</h2>
         <form method="post" action="/admin/teams">
           <Csrf token={ctx.csrfToken} />
-          <TeamFields prefix="new" values={newTeam ?? EMPTY} />
+          <TeamFields prefix="new" values={newTeam ?? EMPTY} calendars={calendars} />
           <button type="submit">Create team</button>
         </form>
       </section>

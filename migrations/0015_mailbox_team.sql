@@ -1,0 +1,2 @@
+ALTER TABLE "mailboxes" ADD COLUMN "team_id" integer;--> statement-breakpoint
+ALTER TABLE "mailboxes" ADD CONSTRAINT "mailboxes_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE set null ON UPDATE no action;
