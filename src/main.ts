@@ -10,6 +10,7 @@ import { composeReactions } from "./reactions.ts";
 import { enabledTriggers } from "./rules/cache.ts";
 import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
 import { startSlaScheduler } from "./sla/scheduler.ts";
+import { calendars } from "./sla/sla.service.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
 import { enabledEndpoints, pruneDeliveries } from "./webhooks/webhooks.service.ts";
 import { startWebhookWorker, type WebhookWorker } from "./webhooks/webhooks.worker.ts";
@@ -52,9 +53,10 @@ export async function serve(config: Config): Promise<void> {
     { logger: loggerOptions(config) },
   );
   const deps = { db: database.db, config, log: app.log, events };
-  // Triggers and webhook endpoints are kept in memory, dropped whenever any node changes them.
+  // Triggers, webhook endpoints and calendars are kept in memory, dropped whenever any node changes them.
   const unwatchRules = await enabledTriggers.watch(database.db, database.listen, app.log);
   const unwatchWebhooks = await enabledEndpoints.watch(database.db, database.listen, app.log);
+  const unwatchCalendars = await calendars.watch(database.db, database.listen, app.log);
   const housekeep = () => {
     Promise.all([
       pruneExpired(deps),
@@ -79,6 +81,7 @@ export async function serve(config: Config): Promise<void> {
       webhooks?.stop(),
       unwatchRules(),
       unwatchWebhooks(),
+      unwatchCalendars(),
     ]);
     await database.close();
   });

@@ -1,5 +1,6 @@
 import { type Actor, isAdmin } from "../accounts/index.ts";
-import type { Executor, Tx } from "../db/client.ts";
+import type { Db, Executor, Tx } from "../db/client.ts";
+import { Watched } from "../db/watched.ts";
 import type { Deps } from "../deps.ts";
 import type { DomainEvent, TicketSnapshot } from "../events/events.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
@@ -61,6 +62,21 @@ function requireAdmin(actor: Actor): void {
   if (!isAdmin(actor)) throw new Forbidden("Only admins manage SLA calendars and policies.");
 }
 
+/**
+ * Every calendar by id, kept in memory on a listening node (src/db/watched.ts):
+ * a ticket write whose clocks start or move needs one. Every change to a
+ * calendar goes through `calendars.change`; one made since the copy was read
+ * (the default, created on first use) is read from the database when asked for.
+ */
+export const calendars = new Watched(
+  "tessera_calendars",
+  async (db: Executor) => new Map((await repo.listCalendars(db)).map((c) => [c.id, c])),
+);
+
+async function calendarRow(db: Db, tx: Executor, id: number): Promise<CalendarRow | undefined> {
+  return (await calendars.get(db, tx)).get(id) ?? (await repo.findCalendar(tx, id));
+}
+
 /** The default calendar, created (24/7, UTC) the first time it is asked for. */
 export async function defaultCalendar(
   deps: Deps,
@@ -116,7 +132,7 @@ export async function saveCalendar(
     throw new NotFound("calendar", id);
   const parsed = parseCalendarForm(form);
   if (!parsed.ok) throw new Invalid(parsed.errors);
-  const row = await deps.db.transaction(async (tx) => {
+  const row = await calendars.change(deps.db, async (tx) => {
     if (await repo.calendarNameTaken(tx, parsed.name, id)) {
       throw Invalid.field("name", "is taken by another calendar");
     }
@@ -137,7 +153,7 @@ export async function saveCalendar(
  */
 export async function makeDefaultCalendar(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdmin(actor);
-  await deps.db.transaction(async (tx) => {
+  await calendars.change(deps.db, async (tx) => {
     if (!(await repo.findCalendar(tx, id))) throw new NotFound("calendar", id);
     await repo.setDefaultCalendar(tx, id);
   });
@@ -152,7 +168,7 @@ export async function makeDefaultCalendar(deps: Deps, actor: Actor, id: number):
 export async function deleteCalendar(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdmin(actor);
   const fallback = await defaultCalendar(deps);
-  await deps.db.transaction(async (tx) => {
+  await calendars.change(deps.db, async (tx) => {
     const row = await repo.findCalendar(tx, id);
     if (!row) throw new NotFound("calendar", id);
     if (row.isDefault) {
@@ -268,6 +284,7 @@ export async function listCalendarChoices(deps: Deps): Promise<{ id: number; nam
  * recomputation applies).
  */
 async function policyFor(
+  db: Db,
   tx: Tx,
   ticket: Pick<TicketSnapshot, "priority" | "teamId">,
 ): Promise<{ policy: repo.PolicyRow; calendar: CalendarRow } | undefined> {
@@ -280,7 +297,7 @@ async function policyFor(
   if (ticket.teamId !== null) teamCalendars.set(ticket.teamId, teamCalendarId);
   const choice = choosePolicy(policies, teamCalendars, ticket);
   if (!choice) return undefined;
-  const calendar = await repo.findCalendar(tx, choice.calendarId);
+  const calendar = await calendarRow(db, tx, choice.calendarId);
   return calendar ? { policy: choice.policy, calendar } : undefined;
 }
 
@@ -308,6 +325,7 @@ function clockOf(row: repo.TargetRow): Clock {
 class TicketClocks {
   readonly #calendars = new Map<number, Calendar>();
   constructor(
+    readonly db: Db,
     readonly tx: Tx,
     readonly rows: repo.TargetRow[],
   ) {}
@@ -319,7 +337,7 @@ class TicketClocks {
   async calendar(id: number): Promise<Calendar> {
     let cal = this.#calendars.get(id);
     if (!cal) {
-      const row = await repo.findCalendar(this.tx, id);
+      const row = await calendarRow(this.db, this.tx, id);
       cal = row ? calendarOf(row) : ALWAYS;
       this.#calendars.set(id, cal);
     }
@@ -374,7 +392,7 @@ function eventTime(event: DomainEvent): Date {
  *   gets to the clocks not met.
  */
 export async function applyTicketEvents(
-  _deps: Deps,
+  deps: Deps,
   tx: Tx,
   events: readonly DomainEvent[],
 ): Promise<void> {
@@ -383,7 +401,7 @@ export async function applyTicketEvents(
   for (const [ticketId, list] of byTicket) {
     // A ticket created in this write has no clocks yet: one query less on every creation.
     const fresh = list[0]?.type === "ticket.created";
-    const clocks = new TicketClocks(tx, fresh ? [] : await repo.listTargets(tx, ticketId));
+    const clocks = new TicketClocks(deps.db, tx, fresh ? [] : await repo.listTargets(tx, ticketId));
     let touched = false;
     for (const event of list) {
       touched = (await applyEvent(clocks, event)) || touched;
@@ -401,7 +419,7 @@ async function applyEvent(clocks: TicketClocks, event: DomainEvent): Promise<boo
   };
   switch (event.type) {
     case "ticket.created": {
-      const policy = await policyFor(clocks.tx, event.ticket);
+      const policy = await policyFor(clocks.db, clocks.tx, event.ticket);
       if (!policy) return false;
       await clocks.start(ticketId, ["first_response", "resolution"], at, policy);
       return true;
@@ -421,7 +439,7 @@ async function applyEvent(clocks: TicketClocks, event: DomainEvent): Promise<boo
         return changed;
       }
       if (open("first_response") || open("next_response")) return false;
-      const policy = await policyFor(clocks.tx, event.ticket);
+      const policy = await policyFor(clocks.db, clocks.tx, event.ticket);
       if (!policy || policy.policy.nextResponseMinutes === null) return false;
       await clocks.start(ticketId, ["next_response"], at, policy);
       return true;
@@ -456,7 +474,7 @@ async function applyEvent(clocks: TicketClocks, event: DomainEvent): Promise<boo
     case "ticket.updated": {
       // Another priority or team may mean another policy or calendar.
       if (!event.changes.priority && !event.changes.teamId) return false;
-      const policy = await policyFor(clocks.tx, event.ticket);
+      const policy = await policyFor(clocks.db, clocks.tx, event.ticket);
       let changed = false;
       for (const kind of TARGET_KINDS) {
         const row = open(kind);

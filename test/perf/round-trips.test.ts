@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { enabledTriggers } from "../../src/rules/cache.ts";
-import { defaultCalendar, savePolicy } from "../../src/sla/sla.service.ts";
+import { calendars, defaultCalendar, savePolicy } from "../../src/sla/sla.service.ts";
 import { createTeam } from "../../src/teams/teams.service.ts";
 import { enabledEndpoints } from "../../src/webhooks/webhooks.service.ts";
 import { apiAs } from "../helpers/api.ts";
@@ -22,8 +22,8 @@ const BUDGETS = {
   ticketPage: 11,
   apiList: 2, // token, the page (restricted teams are a subquery in it)
   // token, ticket, message, audit, recipients, staff to notify, loop-protection lock and
-  // count, outbox, SLA policy, clocks, due row, NOTIFY (rules and webhook endpoints come
-  // from memory)
+  // count, outbox, SLA policies and the team's calendar, clocks, due row, NOTIFY (rules,
+  // webhook endpoints and calendars come from memory)
   create: 13,
   // token, ticket (locked), message, ticket update, recipients, CCs, two threading reads,
   // outbox, SLA clocks, NOTIFY (a later reply: the first response is met already)
@@ -64,10 +64,11 @@ describeEachDatabase(
     let stops: (() => Promise<void>)[] = [];
     before(async () => {
       const { deps, listen } = world();
-      // As the server runs: triggers and webhook endpoints kept in memory.
+      // As the server runs: triggers, webhook endpoints and calendars kept in memory.
       stops = [
         await enabledTriggers.watch(deps.db, listen),
         await enabledEndpoints.watch(deps.db, listen),
+        await calendars.watch(deps.db, listen),
       ];
     });
     test.after(async () => {
