@@ -9,7 +9,26 @@ import { pageContext } from "../platform/views/context.ts";
 import { emptyForm } from "../platform/views/forms.tsx";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, isStaff } from "./actor.ts";
+import * as recovery from "./recovery.service.ts";
 import { AccountPage, LoginPage, SetupPage, SignupPage } from "./views/auth.tsx";
+import { DeadLinkPage, ForgotPasswordPage, ResetPasswordPage } from "./views/recovery.tsx";
+
+/** The message of a request refused by a rate limit, with its Retry-After header set. */
+function tooMany(reply: FastifyReply, error: TooManyRequests, what: string): string {
+  reply.header("retry-after", String(error.retryAfterSeconds));
+  const minutes = Math.ceil(error.retryAfterSeconds / 60);
+  return `Too many ${what}. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+}
+
+// Pages reached by a mailed link: the secret is in the URL, so nothing is cached or referred.
+function linkPage(reply: FastifyReply): FastifyReply {
+  return reply.header("cache-control", "no-store").header("referrer-policy", "no-referrer");
+}
+
+function tokenOf(req: FastifyRequest): string {
+  const { token } = req.query as { token?: unknown };
+  return typeof token === "string" ? token : "";
+}
 
 function home(actor: Actor): string {
   return isStaff(actor) ? "/desk" : "/tickets";
@@ -59,16 +78,10 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       return reply.redirect(localPath(next, home(result.value)), 303);
     } catch (error) {
       if (!(error instanceof TooManyRequests)) throw error;
-      reply.header("retry-after", String(error.retryAfterSeconds));
-      const minutes = Math.ceil(error.retryAfterSeconds / 60);
       return reply.render(
         <LoginPage
           ctx={pageContext(req, reply)}
-          form={{
-            values,
-            errors: [],
-            message: `Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
-          }}
+          form={{ values, errors: [], message: tooMany(reply, error, "sign-in attempts") }}
         />,
         429,
       );
@@ -104,6 +117,72 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     }
     await signInAs(req, reply, result.value);
     return reply.redirect("/tickets?notice=welcome", 303);
+  });
+
+  app.get("/password/forgot", async (req, reply) =>
+    reply.render(<ForgotPasswordPage ctx={pageContext(req, reply)} form={emptyForm()} />),
+  );
+
+  // The same page for every address: whether it has an account shows only in the mail.
+  app.post("/password/forgot", async (req, reply) => {
+    const { email = "" } = formFields(req);
+    const ctx = () => pageContext(req, reply);
+    try {
+      const result = await attempt(() =>
+        recovery.requestPasswordReset(deps, { email, ip: req.ip }),
+      );
+      if (!result.ok) {
+        return reply.render(
+          <ForgotPasswordPage
+            ctx={ctx()}
+            form={{ values: { email }, errors: result.errors, message: result.message }}
+          />,
+          422,
+        );
+      }
+      return reply.render(<ForgotPasswordPage ctx={ctx()} form={emptyForm()} sent />);
+    } catch (error) {
+      if (!(error instanceof TooManyRequests)) throw error;
+      const message = tooMany(reply, error, "requests for this address or from your network");
+      return reply.render(
+        <ForgotPasswordPage ctx={ctx()} form={{ values: { email }, errors: [], message }} />,
+        429,
+      );
+    }
+  });
+
+  app.get("/password/reset", async (req, reply) => {
+    const token = tokenOf(req);
+    linkPage(reply);
+    if (!(await recovery.checkResetLink(deps, token))) {
+      return reply.render(<DeadLinkPage ctx={pageContext(req, reply)} kind="reset" />, 404);
+    }
+    return reply.render(
+      <ResetPasswordPage ctx={pageContext(req, reply)} form={emptyForm()} token={token} />,
+    );
+  });
+
+  app.post("/password/reset", async (req, reply) => {
+    const token = tokenOf(req);
+    const { password = "" } = formFields(req);
+    linkPage(reply);
+    const result = await attempt(() => recovery.resetPassword(deps, token, { password }));
+    if (!result.ok) {
+      return reply.render(
+        <ResetPasswordPage
+          ctx={pageContext(req, reply)}
+          form={{ values: {}, errors: result.errors, message: result.message }}
+          token={token}
+        />,
+        422,
+      );
+    }
+    if (!result.value) {
+      return reply.render(<DeadLinkPage ctx={pageContext(req, reply)} kind="reset" />, 404);
+    }
+    // Every session of the account has ended; this browser gets a new one.
+    await signInAs(req, reply, result.value);
+    return reply.redirect(`${home(result.value)}?notice=password-reset`, 303);
   });
 
   // First run: reachable only with the token from the log, and only while there are no users.

@@ -13,6 +13,7 @@ import {
   UpdateUserInput,
 } from "./accounts.schemas.ts";
 import { type Actor, isAdmin, isStaff, type Role } from "./actor.ts";
+import { pruneLinks } from "./links.service.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 
 export type User = Omit<repo.UserRow, "passwordHash"> & { hasPassword: boolean };
@@ -414,6 +415,7 @@ export async function setAwayFlag(db: Executor, actor: Actor, away: boolean): Pr
 export async function pruneExpired(deps: Deps): Promise<void> {
   await repo.deleteExpiredSessions(deps.db, new Date(Date.now() - deps.config.sessionIdleMs));
   await repo.deleteExpiredRateLimits(deps.db);
+  await pruneLinks(deps.db);
 }
 
 /** Users' names and roles as shown beside tickets and events, by id, in one query. */

@@ -58,6 +58,9 @@ export function LoginPage({
           </button>
         </form>
         <p>
+          <a href="/password/forgot">Forgot your password?</a>
+        </p>
+        <p>
           No account yet? <a href="/signup">Sign up</a>
         </p>
       </section>
