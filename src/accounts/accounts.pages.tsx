@@ -11,7 +11,12 @@ import * as accounts from "./accounts.service.ts";
 import { type Actor, isStaff } from "./actor.ts";
 import * as recovery from "./recovery.service.ts";
 import { AccountPage, LoginPage, SetupPage, SignupPage } from "./views/auth.tsx";
-import { DeadLinkPage, ForgotPasswordPage, ResetPasswordPage } from "./views/recovery.tsx";
+import {
+  ConfirmSignupPage,
+  DeadLinkPage,
+  ForgotPasswordPage,
+  ResetPasswordPage,
+} from "./views/recovery.tsx";
 
 /** The message of a request refused by a rate limit, with its Retry-After header set. */
 function tooMany(reply: FastifyReply, error: TooManyRequests, what: string): string {
@@ -102,21 +107,57 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     );
   });
 
+  // "Check your inbox" for every address: a new one gets a confirmation link, one with an
+  // account a mail saying so. Nothing is created and nobody is signed in until the link is used.
   app.post("/signup", async (req, reply) => {
     const { email = "", name = "", password = "" } = formFields(req);
-    const result = await attempt(() => accounts.signUp(deps, { email, name, password }));
-    if (!result.ok) {
+    const ctx = () => pageContext(req, reply);
+    try {
+      const result = await attempt(() =>
+        recovery.requestSignup(deps, { email, name, password, ip: req.ip }),
+      );
+      if (!result.ok) {
+        return reply.render(
+          <SignupPage
+            ctx={ctx()}
+            form={{ values: { email, name }, errors: result.errors, message: result.message }}
+            enabled
+          />,
+          422,
+        );
+      }
+      return reply.render(<SignupPage ctx={ctx()} form={emptyForm()} enabled sent />);
+    } catch (error) {
+      if (!(error instanceof TooManyRequests)) throw error;
+      const message = tooMany(reply, error, "sign-ups for this address or from your network");
       return reply.render(
-        <SignupPage
-          ctx={pageContext(req, reply)}
-          form={{ values: { email, name }, errors: result.errors, message: result.message }}
-          enabled
-        />,
-        422,
+        <SignupPage ctx={ctx()} form={{ values: { email, name }, errors: [], message }} enabled />,
+        429,
       );
     }
-    await signInAs(req, reply, result.value);
-    return reply.redirect("/tickets?notice=welcome", 303);
+  });
+
+  app.get("/signup/confirm", async (req, reply) => {
+    const token = tokenOf(req);
+    linkPage(reply);
+    if (!(await recovery.checkSignupLink(deps, token))) {
+      return reply.render(<DeadLinkPage ctx={pageContext(req, reply)} kind="signup" />, 404);
+    }
+    return reply.render(<ConfirmSignupPage ctx={pageContext(req, reply)} token={token} />);
+  });
+
+  app.post("/signup/confirm", async (req, reply) => {
+    linkPage(reply);
+    const result = await recovery.confirmSignup(deps, tokenOf(req));
+    if (result.status !== "confirmed") {
+      const kind = result.status === "taken" ? "taken" : "signup";
+      return reply.render(
+        <DeadLinkPage ctx={pageContext(req, reply)} kind={kind} />,
+        result.status === "taken" ? 409 : 404,
+      );
+    }
+    await signInAs(req, reply, result.actor);
+    return reply.redirect(`${home(result.actor)}?notice=welcome`, 303);
   });
 
   app.get("/password/forgot", async (req, reply) =>

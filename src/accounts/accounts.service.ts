@@ -42,16 +42,6 @@ async function insertNewUser(
   return row;
 }
 
-/** Customer self sign-up; refused when an admin has switched it off. */
-export async function signUp(deps: Deps, input: SignUpInput): Promise<Actor> {
-  // Checked before the input, so a switched-off sign-up refuses every attempt alike.
-  if (!(await settings.getInstanceSettings(deps.db)).signupEnabled) {
-    throw new Forbidden("Sign-up is switched off here; ask the support team for an account.");
-  }
-  const data = parse(SignUpInput, trimFields(input, ["email", "name"]));
-  return toActor(await insertNewUser(deps.db, { ...data, role: "customer" }));
-}
-
 /**
  * Creates an account of any role. Admins only; `"system"` is the command line,
  * which is trusted because it runs with access to the database itself.

@@ -127,6 +127,12 @@ export async function resetPassword(
   });
 }
 
+async function refuseWhenSignupOff(deps: Deps): Promise<void> {
+  if (!(await settings.getInstanceSettings(deps.db)).signupEnabled) {
+    throw new Forbidden("Sign-up is switched off here; ask the support team for an account.");
+  }
+}
+
 /**
  * Sign-up, verified: answers alike for every address and mails either a
  * confirmation link (a new address, or an account without a password, made
@@ -140,9 +146,7 @@ export async function requestSignup(
   input: SignUpInput & { ip: string },
 ): Promise<void> {
   // Checked before the input, so a switched-off sign-up refuses every attempt alike.
-  if (!(await settings.getInstanceSettings(deps.db)).signupEnabled) {
-    throw new Forbidden("Sign-up is switched off here; ask the support team for an account.");
-  }
+  await refuseWhenSignupOff(deps);
   const { ip, ...fields } = input;
   const data = parse(SignUpInput, trimFields(fields, ["email", "name"]));
   await limit(deps, "signup", data.email, ip);
@@ -205,6 +209,8 @@ export type ConfirmResult =
  * meantime (the link is used up all the same); `invalid` for a dead link.
  */
 export async function confirmSignup(deps: Deps, token: unknown): Promise<ConfirmResult> {
+  // Switched off after the mail went out: the link waits (unused) until it is on again.
+  await refuseWhenSignupOff(deps);
   return deps.db.transaction(async (tx): Promise<ConfirmResult> => {
     const link = await links.useLink(tx, token, { purpose: "signup_confirm" });
     if (!link?.payload) return { status: "invalid" };

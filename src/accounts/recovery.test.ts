@@ -4,9 +4,9 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { Browser } from "../../test/helpers/browser.ts";
 import { makeCustomer, PASSWORD } from "../../test/helpers/factories.ts";
 import { describeEachDatabase, type World } from "../../test/helpers/world.ts";
-import { accountLinks, outbox, rateLimits } from "../db/schema/index.ts";
+import { accountLinks, outbox, rateLimits, users } from "../db/schema/index.ts";
 import { hashToken } from "../lib/tokens.ts";
-import { resolveSession } from "./accounts.service.ts";
+import { findOrCreateCustomer, resolveSession } from "./accounts.service.ts";
 import { issueLink, peekLink, useLink } from "./links.service.ts";
 import { MAIL_LINK_LIMITS } from "./recovery.service.ts";
 
@@ -256,5 +256,130 @@ describeEachDatabase("password reset", (world) => {
       undefined,
       "older links are void",
     );
+  });
+});
+
+describeEachDatabase("verified sign-up", (world) => {
+  const signUp = (browser: Browser, email: string, name = "Sam Signup", password = PASSWORD) =>
+    browser.post("/signup", { email, name, password }, { csrfFrom: "/signup" });
+
+  test("the same page for a new address, an account and an account without a password; the mails differ", async () => {
+    const { deps } = world();
+    await clearLimits(world());
+    const fresh = `fresh-${Date.now()}@example.test`;
+    const existing = await makeCustomer(deps);
+    const { user: mailOnly } = await findOrCreateCustomer(deps.db, {
+      email: `mail-only-${Date.now()}@example.test`,
+      name: "From Mail",
+    });
+    const answers = [];
+    for (const email of [fresh, existing.email, mailOnly.email]) {
+      answers.push(await signUp(world().browser(), email));
+    }
+    for (const answer of answers) {
+      assert.equal(answer.statusCode, 200);
+      assert.equal(pageText(answer.body), pageText(answers[0]?.body ?? ""));
+      assert.match(answer.body, /Check your inbox/);
+    }
+
+    assert.equal((await lastMail(world(), fresh)).kind, "account.signup_confirm");
+    assert.equal((await lastMail(world(), mailOnly.email)).kind, "account.signup_confirm");
+    const exists = await lastMail(world(), existing.email);
+    assert.equal(exists.kind, "account.signup_exists");
+    assert.match(exists.subject, /already have an account/);
+    assert.ok(exists.textBody.includes(`${deps.config.publicUrl.origin}/login`));
+    // Its reset link works, and the sign-up changed nothing meanwhile.
+    await world().browser().signIn(existing.email, existing.password);
+    const reset = linkIn(exists.textBody, "/password/reset");
+    const b = world().browser();
+    assert.equal((await b.get(reset)).statusCode, 200);
+    const done = await b.post(reset, { password: "chosen after all" }, { csrfFrom: reset });
+    assert.equal(done.statusCode, 303);
+  });
+
+  test("an account made from mail is claimed by confirming: the password and name chosen are set", async () => {
+    const { deps } = world();
+    await clearLimits(world());
+    const { user } = await findOrCreateCustomer(deps.db, {
+      email: `claim-${Date.now()}@example.test`,
+      name: "claim",
+    });
+    await signUp(world().browser(), user.email.toUpperCase(), "Claire Claim", "claimed passphrase");
+    const link = linkIn((await lastMail(world(), user.email)).textBody, "/signup/confirm");
+    const b = world().browser();
+    const confirmed = await b.post(link, {}, { csrfFrom: link });
+    assert.equal(confirmed.statusCode, 303);
+    const account = await b.get("/account");
+    assert.match(account.body, /Claire Claim/);
+    assert.match(account.body, new RegExp(user.email));
+    await world().browser().signIn(user.email, "claimed passphrase");
+    const [row] = await deps.db.select().from(users).where(eq(users.id, user.id));
+    assert.equal(row?.role, "customer");
+  });
+
+  test("confirmation links: single use, expire, tamper-proof, purpose-bound; a second sign-up loses", async () => {
+    const { deps } = world();
+    await clearLimits(world());
+    const email = `twice-${Date.now()}@example.test`;
+    await signUp(world().browser(), email, "First");
+    const first = linkIn((await lastMail(world(), email)).textBody, "/signup/confirm");
+    await signUp(world().browser(), email, "Second", "second passphrase");
+    const second = linkIn((await lastMail(world(), email)).textBody, "/signup/confirm");
+    assert.notEqual(first, second);
+
+    const token = new URL(first, "http://x").searchParams.get("token") ?? "";
+    const flipped = `/signup/confirm?token=${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    assert.equal((await world().browser().get(flipped)).statusCode, 404);
+    assert.equal(
+      (await world().browser().post(flipped, {}, { csrfFrom: "/login" })).statusCode,
+      404,
+    );
+    // A confirmation link is not a reset link.
+    const asReset = `/password/reset?token=${token}`;
+    assert.equal((await world().browser().get(asReset)).statusCode, 404);
+
+    const b = world().browser();
+    assert.equal((await b.post(first, {}, { csrfFrom: first })).statusCode, 303);
+    const reused = await world().browser().post(first, {}, { csrfFrom: "/login" });
+    assert.equal(reused.statusCode, 404);
+    assert.match(reused.body, /This link no longer works/);
+    // The other pending sign-up for the address finds it taken, and changes nothing.
+    const taken = await world().browser().post(second, {}, { csrfFrom: "/login" });
+    assert.equal(taken.statusCode, 409);
+    assert.match(taken.body, /already has an account/);
+    await world().browser().signIn(email, PASSWORD);
+    assert.equal(
+      (await world().browser().post(second, {}, { csrfFrom: "/login" })).statusCode,
+      404,
+    );
+
+    // Expired: refused, nothing created.
+    const late = `late-${Date.now()}@example.test`;
+    await signUp(world().browser(), late);
+    const lateLink = linkIn((await lastMail(world(), late)).textBody, "/signup/confirm");
+    await deps.db
+      .update(accountLinks)
+      .set({ expiresAt: sql`now() - interval '1 second'` })
+      .where(eq(accountLinks.email, late));
+    assert.equal((await world().browser().get(lateLink)).statusCode, 404);
+    assert.equal(
+      (await world().browser().post(lateLink, {}, { csrfFrom: "/login" })).statusCode,
+      404,
+    );
+    const [row] = await deps.db.select().from(users).where(eq(users.email, late));
+    assert.equal(row, undefined);
+  });
+
+  test("sign-up requests are limited per address", async () => {
+    await clearLimits(world());
+    const email = `limited-${Date.now()}@example.test`;
+    for (let i = 0; i < MAIL_LINK_LIMITS.perAddress; i++) {
+      assert.equal((await signUp(world().browser(), email)).statusCode, 200);
+    }
+    const over = await signUp(world().browser(), email);
+    assert.equal(over.statusCode, 429);
+    assert.match(over.body, /Too many sign-ups/);
+    assert.ok(Number(over.headers["retry-after"]) > 0);
+    await clearLimits(world());
   });
 });

@@ -455,6 +455,9 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /logout": { anonymous: 303 },
   "GET /signup": { anonymous: 200, customer: 303 },
   "POST /signup": { anonymous: 422 },
+  // Without a live link there is nothing to confirm, for anyone.
+  "GET /signup/confirm": { anonymous: 404, customer: 404, admin: 404 },
+  "POST /signup/confirm": { anonymous: 404, customer: 404, admin: 404 },
   "GET /setup": { anonymous: 404, customer: 404, admin: 404 },
   "GET /password/forgot": ALL_200,
   "POST /password/forgot": { anonymous: 422, customer: 422 },
