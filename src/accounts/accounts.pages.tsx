@@ -9,7 +9,31 @@ import { pageContext } from "../platform/views/context.ts";
 import { emptyForm } from "../platform/views/forms.tsx";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, isStaff } from "./actor.ts";
+import * as recovery from "./recovery.service.ts";
 import { AccountPage, LoginPage, SetupPage, SignupPage } from "./views/auth.tsx";
+import {
+  ConfirmSignupPage,
+  DeadLinkPage,
+  ForgotPasswordPage,
+  ResetPasswordPage,
+} from "./views/recovery.tsx";
+
+/** The message of a request refused by a rate limit, with its Retry-After header set. */
+function tooMany(reply: FastifyReply, error: TooManyRequests, what: string): string {
+  reply.header("retry-after", String(error.retryAfterSeconds));
+  const minutes = Math.ceil(error.retryAfterSeconds / 60);
+  return `Too many ${what}. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+}
+
+// Pages reached by a mailed link: the secret is in the URL, so nothing is cached or referred.
+function linkPage(reply: FastifyReply): FastifyReply {
+  return reply.header("cache-control", "no-store").header("referrer-policy", "no-referrer");
+}
+
+function tokenOf(req: FastifyRequest): string {
+  const { token } = req.query as { token?: unknown };
+  return typeof token === "string" ? token : "";
+}
 
 function home(actor: Actor): string {
   return isStaff(actor) ? "/desk" : "/tickets";
@@ -59,16 +83,10 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       return reply.redirect(localPath(next, home(result.value)), 303);
     } catch (error) {
       if (!(error instanceof TooManyRequests)) throw error;
-      reply.header("retry-after", String(error.retryAfterSeconds));
-      const minutes = Math.ceil(error.retryAfterSeconds / 60);
       return reply.render(
         <LoginPage
           ctx={pageContext(req, reply)}
-          form={{
-            values,
-            errors: [],
-            message: `Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
-          }}
+          form={{ values, errors: [], message: tooMany(reply, error, "sign-in attempts") }}
         />,
         429,
       );
@@ -89,21 +107,123 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     );
   });
 
+  // "Check your inbox" for every address: a new one gets a confirmation link, one with an
+  // account a mail saying so. Nothing is created and nobody is signed in until the link is used.
   app.post("/signup", async (req, reply) => {
     const { email = "", name = "", password = "" } = formFields(req);
-    const result = await attempt(() => accounts.signUp(deps, { email, name, password }));
+    const ctx = () => pageContext(req, reply);
+    try {
+      const result = await attempt(() =>
+        recovery.requestSignup(deps, { email, name, password, ip: req.ip }),
+      );
+      if (!result.ok) {
+        return reply.render(
+          <SignupPage
+            ctx={ctx()}
+            form={{ values: { email, name }, errors: result.errors, message: result.message }}
+            enabled
+          />,
+          422,
+        );
+      }
+      return reply.render(<SignupPage ctx={ctx()} form={emptyForm()} enabled sent />);
+    } catch (error) {
+      if (!(error instanceof TooManyRequests)) throw error;
+      const message = tooMany(reply, error, "sign-ups for this address or from your network");
+      return reply.render(
+        <SignupPage ctx={ctx()} form={{ values: { email, name }, errors: [], message }} enabled />,
+        429,
+      );
+    }
+  });
+
+  app.get("/signup/confirm", async (req, reply) => {
+    const token = tokenOf(req);
+    linkPage(reply);
+    if (!(await recovery.checkSignupLink(deps, token))) {
+      return reply.render(<DeadLinkPage ctx={pageContext(req, reply)} kind="signup" />, 404);
+    }
+    return reply.render(<ConfirmSignupPage ctx={pageContext(req, reply)} token={token} />);
+  });
+
+  app.post("/signup/confirm", async (req, reply) => {
+    linkPage(reply);
+    const result = await recovery.confirmSignup(deps, tokenOf(req));
+    if (result.status !== "confirmed") {
+      const kind = result.status === "taken" ? "taken" : "signup";
+      return reply.render(
+        <DeadLinkPage ctx={pageContext(req, reply)} kind={kind} />,
+        result.status === "taken" ? 409 : 404,
+      );
+    }
+    await signInAs(req, reply, result.actor);
+    return reply.redirect(`${home(result.actor)}?notice=welcome`, 303);
+  });
+
+  app.get("/password/forgot", async (req, reply) =>
+    reply.render(<ForgotPasswordPage ctx={pageContext(req, reply)} form={emptyForm()} />),
+  );
+
+  // The same page for every address: whether it has an account shows only in the mail.
+  app.post("/password/forgot", async (req, reply) => {
+    const { email = "" } = formFields(req);
+    const ctx = () => pageContext(req, reply);
+    try {
+      const result = await attempt(() =>
+        recovery.requestPasswordReset(deps, { email, ip: req.ip }),
+      );
+      if (!result.ok) {
+        return reply.render(
+          <ForgotPasswordPage
+            ctx={ctx()}
+            form={{ values: { email }, errors: result.errors, message: result.message }}
+          />,
+          422,
+        );
+      }
+      return reply.render(<ForgotPasswordPage ctx={ctx()} form={emptyForm()} sent />);
+    } catch (error) {
+      if (!(error instanceof TooManyRequests)) throw error;
+      const message = tooMany(reply, error, "requests for this address or from your network");
+      return reply.render(
+        <ForgotPasswordPage ctx={ctx()} form={{ values: { email }, errors: [], message }} />,
+        429,
+      );
+    }
+  });
+
+  app.get("/password/reset", async (req, reply) => {
+    const token = tokenOf(req);
+    linkPage(reply);
+    if (!(await recovery.checkResetLink(deps, token))) {
+      return reply.render(<DeadLinkPage ctx={pageContext(req, reply)} kind="reset" />, 404);
+    }
+    return reply.render(
+      <ResetPasswordPage ctx={pageContext(req, reply)} form={emptyForm()} token={token} />,
+    );
+  });
+
+  app.post("/password/reset", async (req, reply) => {
+    const token = tokenOf(req);
+    const { password = "" } = formFields(req);
+    linkPage(reply);
+    const result = await attempt(() => recovery.resetPassword(deps, token, { password }));
     if (!result.ok) {
       return reply.render(
-        <SignupPage
+        <ResetPasswordPage
           ctx={pageContext(req, reply)}
-          form={{ values: { email, name }, errors: result.errors, message: result.message }}
-          enabled
+          form={{ values: {}, errors: result.errors, message: result.message }}
+          token={token}
         />,
         422,
       );
     }
+    if (!result.value) {
+      return reply.render(<DeadLinkPage ctx={pageContext(req, reply)} kind="reset" />, 404);
+    }
+    // Every session of the account has ended; this browser gets a new one.
     await signInAs(req, reply, result.value);
-    return reply.redirect("/tickets?notice=welcome", 303);
+    return reply.redirect(`${home(result.value)}?notice=password-reset`, 303);
   });
 
   // First run: reachable only with the token from the log, and only while there are no users.

@@ -73,3 +73,12 @@ export const UserListQuery = Type.Object(
   { additionalProperties: false },
 );
 export type UserListQuery = Static<typeof UserListQuery>;
+
+export const ResetPasswordInput = Type.Object(
+  { password: Password },
+  { additionalProperties: false },
+);
+export type ResetPasswordInput = Static<typeof ResetPasswordInput>;
+
+export const ForgotPasswordInput = Type.Object({ email: Email }, { additionalProperties: false });
+export type ForgotPasswordInput = Static<typeof ForgotPasswordInput>;

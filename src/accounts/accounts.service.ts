@@ -13,6 +13,7 @@ import {
   UpdateUserInput,
 } from "./accounts.schemas.ts";
 import { type Actor, isAdmin, isStaff, type Role } from "./actor.ts";
+import { pruneLinks } from "./links.service.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 
 export type User = Omit<repo.UserRow, "passwordHash"> & { hasPassword: boolean };
@@ -39,16 +40,6 @@ async function insertNewUser(
   });
   if (!row) throw new Taken("email", "already has an account");
   return row;
-}
-
-/** Customer self sign-up; refused when an admin has switched it off. */
-export async function signUp(deps: Deps, input: SignUpInput): Promise<Actor> {
-  // Checked before the input, so a switched-off sign-up refuses every attempt alike.
-  if (!(await settings.getInstanceSettings(deps.db)).signupEnabled) {
-    throw new Forbidden("Sign-up is switched off here; ask the support team for an account.");
-  }
-  const data = parse(SignUpInput, trimFields(input, ["email", "name"]));
-  return toActor(await insertNewUser(deps.db, { ...data, role: "customer" }));
 }
 
 /**
@@ -414,6 +405,7 @@ export async function setAwayFlag(db: Executor, actor: Actor, away: boolean): Pr
 export async function pruneExpired(deps: Deps): Promise<void> {
   await repo.deleteExpiredSessions(deps.db, new Date(Date.now() - deps.config.sessionIdleMs));
   await repo.deleteExpiredRateLimits(deps.db);
+  await pruneLinks(deps.db);
 }
 
 /** Users' names and roles as shown beside tickets and events, by id, in one query. */

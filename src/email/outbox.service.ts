@@ -309,6 +309,38 @@ export async function queueRuleMail(
   return recipients.length;
 }
 
+/**
+ * A mail about an account itself (a password reset, a sign-up confirmation),
+ * composed by its feature and written to the outbox in the caller's
+ * transaction. It belongs to no ticket, so it has no thread and no reply address.
+ */
+export async function queueAccountMail(
+  deps: Deps,
+  tx: Executor,
+  mail: {
+    kind: string;
+    recipientId: number | null;
+    to: string;
+    subject: string;
+    text: string;
+    html: string;
+  },
+): Promise<void> {
+  await repo.insertOutbox(tx, [
+    {
+      kind: mail.kind,
+      ticketId: null,
+      recipientId: mail.recipientId,
+      toAddress: mail.to,
+      subject: mail.subject,
+      textBody: mail.text,
+      htmlBody: mail.html,
+      messageId: newMessageId(deps.config),
+      headers: {},
+    },
+  ]);
+}
+
 /** How many mails wait to be delivered (pending, including those being retried). */
 export async function countPendingOutbox(deps: Deps): Promise<number> {
   return repo.countByStatus(deps.db, "pending");

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { AxeBuilder } from "@axe-core/playwright";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { freePort } from "../helpers/net.ts";
+import { type SmtpSink, startSmtpSink } from "../helpers/smtp-sink.ts";
 
 /** Debian's Chromium; `.ci/run` installs the `chromium` package when it is missing. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -42,6 +43,11 @@ export interface Server {
   setupLink(): Promise<string>;
   /** Everything the server wrote to stdout and stderr so far. */
   log(): string;
+  /**
+   * The newest link to `pathname` in a mail the server sent to `to` (through the SMTP
+   * sink it was started with), waiting for the mail to arrive.
+   */
+  mailedLink(to: string, pathname: string): Promise<string>;
   /** SIGTERM, wait for the process to exit, delete its data directory. */
   stop(): Promise<void>;
 }
@@ -65,6 +71,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function startServer(env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  // Mail goes to a sink of its own unless the caller names a server: sign-up needs its link.
+  const sink: SmtpSink | undefined = env.SMTP_URL ? undefined : await startSmtpSink();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-e2e-"));
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -73,6 +81,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     HOST: "127.0.0.1",
     PUBLIC_URL: url,
     LOG_LEVEL: "info",
+    ...(sink ? { SMTP_URL: sink.url } : {}),
     ...env,
   };
   if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
@@ -100,7 +109,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   });
   const log = () => chunks.join("");
 
-  const removeDir = () => fs.rmSync(dataDir, { recursive: true, force: true });
+  const removeDir = () => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    void sink?.close();
+  };
   const stop = async () => {
     if (exitCode === undefined) {
       child.kill("SIGTERM");
@@ -143,7 +155,23 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     }
   };
 
-  return { url, setupLink, log, stop };
+  const mailedLink = async (to: string, pathname: string) => {
+    if (!sink) throw new Error("this server was started with its own SMTP_URL");
+    const pattern = new RegExp(`${url}${pathname.replace(/[/?]/g, "\\$&")}\\?token=[A-Za-z0-9_-]+`);
+    const until = Date.now() + 15_000;
+    for (;;) {
+      const mail = sink.mails
+        .filter((m) => m.envelopeTo.some((a) => a.toLowerCase() === to.toLowerCase()))
+        .map((m) => pattern.exec(m.parsed.text ?? "")?.[0])
+        .filter((link) => link !== undefined)
+        .at(-1);
+      if (mail) return mail;
+      if (Date.now() > until) throw new Error(`no ${pathname} link mailed to ${to}:\n${log()}`);
+      await sleep(50);
+    }
+  };
+
+  return { url, setupLink, log, stop, mailedLink };
 }
 
 /** Headless Debian Chromium; fails with a clear message when it is not installed. */
@@ -333,7 +361,10 @@ export async function completeSetup(
   return account;
 }
 
-/** Signs up through /signup; leaves `page` signed in as the new customer. */
+/**
+ * Signs up through /signup and follows the confirmation link mailed; leaves
+ * `page` signed in as the new customer.
+ */
 export async function signUp(
   page: Page,
   server: Server,
@@ -342,8 +373,16 @@ export async function signUp(
   await page.goto(`${server.url}/signup`);
   await fillAccount(page, account);
   await page.getByRole("button", { name: "Create account" }).click();
-  await waitForPath(page, "/tickets");
+  await confirmSignUp(page, server, account);
   return account;
+}
+
+/** After "check your inbox": opens the mailed confirmation link and confirms; lands on /tickets. */
+export async function confirmSignUp(page: Page, server: Server, account: Account): Promise<void> {
+  await page.getByText("Check your inbox.").waitFor();
+  await page.goto(await server.mailedLink(account.email, "/signup/confirm"));
+  await page.getByRole("button", { name: "Confirm and sign in" }).click();
+  await waitForPath(page, "/tickets");
 }
 
 /** Signs in through /login and waits to land on the person's home page. */

@@ -10,6 +10,7 @@ import {
   type Account,
   checkA11y,
   completeSetup,
+  confirmSignUp,
   createUser,
   launchBrowser,
   newAccount,
@@ -126,6 +127,30 @@ export function defineJourneys({ javaScript }: { javaScript: boolean }): void {
       await a11y(page, "error page (404)");
     });
 
+    it("a customer who forgot their password sets a new one from the mailed link", async () => {
+      const page = await open();
+      const customer = await signUp(page, server, newAccount("Fran Forgetful"));
+      await signOut(page);
+      await page.getByRole("link", { name: "Forgot your password?" }).click();
+      await waitForPath(page, "/password/forgot");
+      await heading(page, "Reset your password");
+      await a11y(page, "forgot password");
+      await page.getByLabel("Email", { exact: true }).fill(customer.email);
+      await page.getByRole("button", { name: "Send the link" }).click();
+      await see(page, "Check your inbox.");
+      await page.goto(await server.mailedLink(customer.email, "/password/reset"));
+      await heading(page, "Choose a new password");
+      await a11y(page, "choose a new password");
+      const password = "a new passphrase 42";
+      await page.getByLabel("New password", { exact: true }).fill(password);
+      await page.getByRole("button", { name: "Set password and sign in" }).click();
+      await waitForPath(page, "/tickets");
+      await see(page, "Your new password is set.");
+      await signOut(page);
+      await signIn(page, server, { ...customer, password });
+      await waitForPath(page, "/tickets");
+    });
+
     it("sign-up, sign-out and sign-in", async () => {
       const page = await open();
       await page.goto(`${server.url}/login`);
@@ -143,6 +168,12 @@ export function defineJourneys({ javaScript }: { javaScript: boolean }): void {
       await page.getByLabel("Email", { exact: true }).fill(customer.email);
       await page.getByLabel("Password", { exact: true }).fill(customer.password);
       await page.getByRole("button", { name: "Create account" }).click();
+      await see(page, "Check your inbox.");
+      await a11y(page, "sign-up sent");
+      await page.goto(await server.mailedLink(customer.email, "/signup/confirm"));
+      await heading(page, "Confirm your account");
+      await a11y(page, "sign-up confirmation");
+      await page.getByRole("button", { name: "Confirm and sign in" }).click();
       await waitForPath(page, "/tickets");
       await heading(page, "My tickets");
       await see(page, "Welcome to Tessera.");
@@ -401,7 +432,7 @@ export function defineJourneys({ javaScript }: { javaScript: boolean }): void {
       await page.getByLabel("Email", { exact: true }).fill(account.email);
       await page.getByLabel("Password", { exact: true }).fill(account.password);
       await page.getByRole("button", { name: "Create account" }).click();
-      await waitForPath(page, "/tickets");
+      await confirmSignUp(page, server, account);
       await page.getByRole("link", { name: "Bea Typo" }).waitFor();
 
       await page.goto(`${server.url}/tickets/new`);

@@ -240,6 +240,7 @@ describe("keyboard and layout", () => {
     return [
       { path: "/login", as: null },
       { path: "/signup", as: null },
+      { path: "/password/forgot", as: null },
       { path: "/tickets", as: customer },
       { path: "/tickets/new", as: customer },
       { path: `/tickets/${ticketId}`, as: customer },

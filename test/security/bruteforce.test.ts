@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LightMyRequestResponse } from "fastify";
-import { SIGN_IN_LIMITS } from "../../src/accounts/accounts.service.ts";
+import { findOrCreateCustomer, SIGN_IN_LIMITS } from "../../src/accounts/accounts.service.ts";
+import { rateLimits } from "../../src/db/schema/index.ts";
 import type { Browser } from "../helpers/browser.ts";
 import { makeAdmin, makeCustomer } from "../helpers/factories.ts";
 import { describeEachDatabase } from "../helpers/world.ts";
@@ -31,6 +32,26 @@ async function signInFrom(
       "content-type": "application/x-www-form-urlencoded",
     },
     payload: new URLSearchParams({ _csrf: token, email, password }).toString(),
+  });
+}
+
+/** A sign-up or reset request from `ip`, with a valid form token. */
+async function postFrom(
+  browser: Browser,
+  token: string,
+  ip: string,
+  url: string,
+  fields: Record<string, string>,
+): Promise<LightMyRequestResponse> {
+  return browser.app.inject({
+    method: "POST",
+    url,
+    remoteAddress: ip,
+    headers: {
+      cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    payload: new URLSearchParams({ _csrf: token, ...fields }).toString(),
   });
 }
 
@@ -165,5 +186,47 @@ describeEachDatabase("sign-in brute force and account enumeration", (world) => {
       password: user.password,
     });
     assert.equal(response.statusCode, 403);
+  });
+
+  test("sign-up and password reset: same page, same time, whether or not the address has an account", async () => {
+    const { deps } = world();
+    // One account with a password, one made from mail (no password): neither shows.
+    const withPassword = await makeCustomer(deps);
+    const { user: mailOnly } = await findOrCreateCustomer(deps.db, {
+      email: `mail-only-${Date.now()}@example.test`,
+    });
+    const SAMPLES = 8;
+    for (const [url, fields] of [
+      ["/signup", (email: string) => ({ email, name: "Probe", password: "a long password" })],
+      ["/password/forgot", (email: string) => ({ email })],
+    ] as const) {
+      const timings = { known: [] as number[], unknown: [] as number[] };
+      const pages = new Set<string>();
+      for (let i = 0; i < SAMPLES; i++) {
+        for (const side of i % 2
+          ? (["unknown", "known"] as const)
+          : (["known", "unknown"] as const)) {
+          const email =
+            side === "known"
+              ? i % 4 < 2
+                ? withPassword.email
+                : mailOnly.email
+              : `unknown-${i}-${Date.now()}@example.test`;
+          const started = process.hrtime.bigint();
+          const response = await postFrom(browser, token, freshIp(), url, fields(email));
+          timings[side].push(Number(process.hrtime.bigint() - started) / 1e6);
+          assert.equal(response.statusCode, 200, `${url} for ${side}`);
+          pages.add(normalised(response, email));
+        }
+        // Each address may ask 5 times an hour; this test asks more often.
+        await deps.db.delete(rateLimits);
+      }
+      assert.equal(pages.size, 1, `${url} answers one page for every address`);
+      const ratio = median(timings.known) / median(timings.unknown);
+      assert.ok(
+        ratio < 2.5 && ratio > 1 / 2.5,
+        `${url}: median ${median(timings.known).toFixed(1)} ms with an account, ${median(timings.unknown).toFixed(1)} ms without`,
+      );
+    }
   });
 });

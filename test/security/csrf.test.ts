@@ -24,6 +24,8 @@ const FIELDS: Record<string, Record<string, string>> = {
   "POST /login": { email: "x@example.test", password: "wrong password" },
   "POST /signup": { email: "new-signup@example.test", name: "New", password: "long enough pw" },
   "POST /setup": { email: "a@b.test", name: "A", password: "long enough password" },
+  "POST /password/forgot": { email: "forgetful@example.test" },
+  "POST /password/reset": { password: "long enough password" },
   "POST /account/password": { currentPassword: "x", newPassword: "another long password" },
   "POST /tickets": { title: "Forged", description: "forged" },
   "POST /tickets/:id": { status: "solved" },
@@ -157,8 +159,8 @@ describeEachDatabase(
 
       // Control: with the right token the same requests get past the check, so
       // the refusals above were the token's doing and not some other rule's.
-      // (Sign-up and sign-out replace the session, so they go last.)
-      const last = (r: string) => (r.endsWith("/logout") ? 2 : r.endsWith("/signup") ? 1 : 0);
+      // (Sign-out replaces the session, so it goes last.)
+      const last = (r: string) => (r.endsWith("/logout") ? 1 : 0);
       const refused: string[] = [];
       for (const route of [...routes].sort((a, b) => last(a) - last(b))) {
         const page = await victim.get("/account");
@@ -177,7 +179,14 @@ describeEachDatabase(
       const visitor = world().browser();
       await visitor.get("/login"); // has its own CSRF cookie
       const foreign = tokenIn((await world().browser().get("/login")).body);
-      for (const url of ["/login", "/signup", "/setup?token=x"]) {
+      for (const url of [
+        "/login",
+        "/signup",
+        "/setup?token=x",
+        "/password/forgot",
+        "/password/reset?token=x",
+        "/signup/confirm?token=x",
+      ]) {
         for (const token of [undefined, foreign]) {
           const response = await postForm(visitor, url, {
             email: user.email,

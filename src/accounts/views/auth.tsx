@@ -4,6 +4,7 @@ import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/fo
 import { Layout } from "../../platform/views/layout.tsx";
 import { PASSWORD_MIN } from "../passwords.ts";
 import { AccountFields } from "./account-fields.tsx";
+import { CheckInbox } from "./recovery.tsx";
 
 type Values = { email: string; name: string; next: string };
 
@@ -58,6 +59,9 @@ export function LoginPage({
           </button>
         </form>
         <p>
+          <a href="/password/forgot">Forgot your password?</a>
+        </p>
+        <p>
           No account yet? <a href="/signup">Sign up</a>
         </p>
       </section>
@@ -69,16 +73,21 @@ export function SignupPage({
   ctx,
   form,
   enabled,
+  sent = false,
 }: {
   ctx: PageContext;
   form: FormState<Values>;
   enabled: boolean;
+  /** The request went through: the same answer whatever the address. */
+  sent?: boolean;
 }) {
   return (
     <Layout ctx={ctx} title="Sign up">
       <section class="narrow">
         <h1>Create your account</h1>
-        {enabled ? (
+        {sent ? (
+          <CheckInbox />
+        ) : enabled ? (
           <form method="post" action="/signup" class="stack" novalidate>
             <Csrf token={ctx.csrfToken} />
             <FormErrors form={form} />

@@ -109,3 +109,33 @@ export const idempotencyKeys = pgTable(
     index("idempotency_keys_created_idx").on(t.createdAt),
   ],
 );
+
+export const accountLinkPurpose = pgEnum("account_link_purpose", [
+  "password_reset",
+  "signup_confirm",
+]);
+
+/**
+ * Single-use, expiring secrets sent by mail (password reset, sign-up
+ * confirmation). Only the SHA-256 of the secret is kept; a link is bound to
+ * its purpose and to an account (`user_id`) or, for a sign-up not confirmed
+ * yet, to an address. Used links keep their row (with `used_at`) until pruned.
+ */
+export const accountLinks = pgTable(
+  "account_links",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    /** Hex SHA-256 of the secret in the link. */
+    tokenHash: text().notNull().unique(),
+    purpose: accountLinkPurpose().notNull(),
+    userId: integer().references(() => users.id, { onDelete: "cascade" }),
+    /** The address the link was mailed to; it must still be the account's when used. */
+    email: text().notNull(),
+    /** A pending sign-up: the name and the argon2id hash of the password chosen. */
+    payload: jsonb().$type<{ name: string; passwordHash: string }>(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    expiresAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    usedAt: timestamp({ withTimezone: true, precision: 3 }),
+  },
+  (t) => [index("account_links_expires_idx").on(t.expiresAt)],
+);

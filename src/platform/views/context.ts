@@ -26,6 +26,7 @@ const NOTICES: Record<string, string> = {
   "user-updated": "User updated.",
   "settings-saved": "Settings saved.",
   welcome: "Welcome to Tessera.",
+  "password-reset": "Your new password is set. Every other session has been signed out.",
   "signed-out": "You have signed out.",
   "mail-retried": "The mail is queued again.",
   "rule-saved": "Rule saved.",
