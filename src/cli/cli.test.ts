@@ -109,7 +109,8 @@ describe("tessera CLI", { concurrency: true }, () => {
     const env = { DATA_DIR: tempDir() };
 
     test("demo fills a fresh data directory and prints the sign-in details", SLOW, async (t) => {
-      const run = await tessera(["demo"], env, { timeoutMs: 80_000 });
+      // A deadline, not a speed check: on a loaded machine (or under coverage) it took 80 s.
+      const run = await tessera(["demo"], env, { timeoutMs: 170_000 });
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /3 agents, 50 customers and 300 tickets/);
       assert.match(run.stdout, /password "tessera-demo"/);
@@ -122,7 +123,7 @@ describe("tessera CLI", { concurrency: true }, () => {
     });
 
     test("a second demo on the same data is refused with a clear message", SLOW, async () => {
-      const run = await tessera(["demo"], env);
+      const run = await tessera(["demo"], env, { timeoutMs: 170_000 });
       assert.equal(run.code, 1);
       assert.match(oneErrorLine(run), /the demo only loads into an empty database/);
     });
