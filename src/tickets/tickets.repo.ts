@@ -382,7 +382,6 @@ export type TicketConditions = Omit<
 >;
 
 const requesters = alias(users, "requesters");
-const assignees = alias(users, "assignees");
 
 const SORT_COLUMNS = {
   updatedAt: tickets.updatedAt,
@@ -448,9 +447,15 @@ function selectListRows(db: Executor, withDescription: boolean | undefined) {
       requesterName: requesters.name,
       requesterEmail: requesters.email,
       assigneeId: tickets.assigneeId,
-      assigneeName: assignees.name,
+      // Names as scalar subqueries, not joins: PostgreSQL plans every statement anew, and
+      // two more joins cost 0.35 ms of planning (more than running it) on every list.
+      assigneeName: sql<
+        string | null
+      >`(select "a"."name" from ${users} "a" where "a"."id" = ${tickets.assigneeId})`,
       teamId: tickets.teamId,
-      teamName: teams.name,
+      teamName: sql<
+        string | null
+      >`(select "t"."name" from ${teams} "t" where "t"."id" = ${tickets.teamId})`,
       createdAt: tickets.createdAt,
       updatedAt: tickets.updatedAt,
       changeXid: tickets.changeXid,
@@ -461,9 +466,7 @@ function selectListRows(db: Executor, withDescription: boolean | undefined) {
       slaBreached: ticketSlaDue.breached,
     })
     .from(tickets)
-    .innerJoin(requesters, eq(requesters.id, tickets.requesterId))
-    .leftJoin(assignees, eq(assignees.id, tickets.assigneeId))
-    .leftJoin(teams, eq(teams.id, tickets.teamId));
+    .innerJoin(requesters, eq(requesters.id, tickets.requesterId));
 }
 
 /**
