@@ -20,7 +20,7 @@ import { openDatabase } from "../src/db/client.ts";
 import { rules as rulesTable } from "../src/db/schema/index.ts";
 import type { Deps } from "../src/deps.ts";
 import { composeDeps } from "../src/reactions.ts";
-import { forgetRules, watchRules } from "../src/rules/cache.ts";
+import { enabledTriggers } from "../src/rules/cache.ts";
 import { conditionsSql } from "../src/rules/conditions.ts";
 import * as repo from "../src/rules/rules.repo.ts";
 import type { Clock, Rule, RuleForm } from "../src/rules/rules.schemas.ts";
@@ -113,7 +113,7 @@ async function main() {
     const adminUser = await mk("admin", "admin@bench.example");
     const customer = await mk("customer", "customer@bench.example");
     // As the server does: triggers kept in memory, dropped when rules change.
-    const unwatch = await watchRules(database.db, database.listen);
+    const unwatch = await enabledTriggers.watch(database.db, database.listen);
     // The defaults are time rules; triggers are measured alone.
     await deps.db.update(rulesTable).set({ enabled: false });
 
@@ -139,8 +139,9 @@ async function main() {
       );
     }
     const setTriggers = async (enabled: boolean) => {
-      await deps.db.update(rulesTable).set({ enabled }).where(sql`${rulesTable.kind} = 'trigger'`);
-      forgetRules(deps.db);
+      await enabledTriggers.change(deps.db, (tx) =>
+        tx.update(rulesTable).set({ enabled }).where(sql`${rulesTable.kind} = 'trigger'`),
+      );
     };
     const timeCreates = async (n: number) => {
       const out: number[] = [];
