@@ -4,7 +4,7 @@ import type { Deps } from "../deps.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Invalid } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
-import { IdParam, problems } from "../platform/api.schemas.ts";
+import { IdParam, Nullable, problems } from "../platform/api.schemas.ts";
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
 import {
@@ -66,7 +66,7 @@ async function accountsRoutes(app: FastifyInstance, deps: Deps) {
         response: {
           200: Type.Object({
             data: Type.Array(Type.Ref("User")),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
+            nextCursor: Nullable(Type.String()),
           }),
           ...problems(400, 403),
         },

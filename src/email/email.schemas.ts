@@ -1,4 +1,5 @@
 import Type from "typebox";
+import { Nullable } from "../platform/api.schemas.ts";
 
 /** What became of a message posted to POST /api/v1/inbound/email. */
 export const InboundResultJson = Type.Object(
@@ -10,8 +11,8 @@ export const InboundResultJson = Type.Object(
       description:
         "ticket: opened a ticket; reply: added to one; ignored: loop, bounce, bulk or rate limit; failed: kept raw, see reason",
     }),
-    ticketId: Type.Union([Type.Integer(), Type.Null()]),
-    reason: Type.Union([Type.String(), Type.Null()]),
+    ticketId: Nullable(Type.Integer()),
+    reason: Nullable(Type.String()),
   },
   { $id: "InboundEmailResult", additionalProperties: false },
 );

@@ -1,4 +1,4 @@
-import Type, { type TSchema } from "typebox";
+import Type, { type Static, type TSchema } from "typebox";
 import { MAX_ID } from "../lib/ids.ts";
 
 /** RFC 9457 problem details, as every API error is answered. */
@@ -45,11 +45,24 @@ export function problems(...statuses: number[]) {
 /** An ISO 8601 UTC instant, as every time in the API is written. */
 export const Instant = Type.String({ format: "date-time" });
 
+/**
+ * `schema` or null, written `type: [type, "null"]` (JSON Schema 2020-12, as OpenAPI
+ * 3.1 has it). Not `Type.Union([schema, Type.Null()])`: fast-json-stringify writes an
+ * anyOf by running a validator on every value to pick its branch (a 50-ticket page
+ * took 30 µs instead of 12).
+ */
+export function Nullable<T extends TSchema & { type: string }>(
+  schema: T,
+  options: { description?: string } = {},
+) {
+  return Type.Unsafe<Static<T> | null>({ ...schema, ...options, type: [schema.type, "null"] });
+}
+
 /** Keyset-paginated list: `nextCursor` is null on the last page. */
 export function Page<T extends TSchema>(item: T) {
   return Type.Object({
     data: Type.Array(item),
-    nextCursor: Type.Union([Type.String(), Type.Null()]),
+    nextCursor: Nullable(Type.String()),
   });
 }
 

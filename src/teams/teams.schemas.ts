@@ -1,5 +1,6 @@
 import Type, { type Static } from "typebox";
 import { Text } from "../lib/validate.ts";
+import { Nullable } from "../platform/api.schemas.ts";
 
 export const TEAM_NAME_MAX = 100;
 export const TEAM_DESCRIPTION_MAX = 1_000;
@@ -20,14 +21,10 @@ export const TeamInput = Type.Object(
     offeredOnForm: Type.Optional(Type.Boolean()),
     restricted: Type.Optional(Type.Boolean()),
     assignment: Type.Optional(Type.Enum(Object.keys(ASSIGNMENT_MODES) as AssignmentMode[])),
-    maxOpenPerAgent: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 1, maximum: MAX_OPEN_CAP }), Type.Null()]),
-    ),
+    maxOpenPerAgent: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: MAX_OPEN_CAP }))),
     handBackWhenAway: Type.Optional(Type.Boolean()),
     /** The business-hours calendar of its tickets' SLA clocks; null: their policy's. */
-    calendarId: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), Type.Null()]),
-    ),
+    calendarId: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }))),
   },
   { additionalProperties: false },
 );
@@ -43,8 +40,8 @@ export const TeamJson = Type.Object(
     offeredOnForm: Type.Boolean(),
     restricted: Type.Boolean(),
     assignment: Type.Enum(Object.keys(ASSIGNMENT_MODES) as AssignmentMode[]),
-    maxOpenPerAgent: Type.Union([Id, Type.Null()]),
-    calendarId: Type.Union([Id, Type.Null()], {
+    maxOpenPerAgent: Nullable(Id),
+    calendarId: Nullable(Id, {
       description:
         "The business-hours calendar its tickets' SLA clocks run on; null: the calendar of the SLA policy they get.",
     }),

@@ -6,7 +6,7 @@ import type { Deps } from "../deps.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
 import { Invalid } from "../lib/errors.ts";
 import { MAX_ID } from "../lib/ids.ts";
-import { Cursor, IdParam, Page, problems } from "../platform/api.schemas.ts";
+import { Cursor, IdParam, Nullable, Page, problems } from "../platform/api.schemas.ts";
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
 import { filesFrom } from "../platform/uploads.ts";
@@ -257,7 +257,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         response: {
           200: Type.Object({
             data: Type.Array(Type.Ref("Ticket")),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
+            nextCursor: Nullable(Type.String()),
           }),
           ...problems(400),
         },

@@ -1,6 +1,7 @@
 import Type, { type Static } from "typebox";
 import { MAX_ID } from "../lib/ids.ts";
 import { Email, Text } from "../lib/validate.ts";
+import { Nullable } from "../platform/api.schemas.ts";
 import { AUDIT_KINDS } from "./audit.ts";
 import { PRIORITIES, STATUSES } from "./lifecycle.ts";
 import { SLA_KINDS, SLA_STATES } from "./sla.ts";
@@ -23,7 +24,7 @@ export const CreateTicketInput = Type.Object(
     /** Staff only: open the ticket for this customer (created if missing). */
     requesterEmail: Type.Optional(Email),
     /** The team (customers: a team offered as a category on the new-ticket form). */
-    teamId: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()])),
+    teamId: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: MAX_ID }))),
   },
   { additionalProperties: false },
 );
@@ -44,11 +45,9 @@ export const UpdateTicketInput = Type.Object(
   {
     status: Type.Optional(StatusSchema),
     priority: Type.Optional(PrioritySchema),
-    assigneeId: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()]),
-    ),
+    assigneeId: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: MAX_ID }))),
     /** Staff only: the ticket's team, or null for none. */
-    teamId: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()])),
+    teamId: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: MAX_ID }))),
   },
   { additionalProperties: false },
 );
@@ -92,9 +91,9 @@ export const SlaTargetJson = Type.Object(
         "paused (the ticket is pending or solved) | met | met_late (met after it was breached)",
     }),
     targetMinutes: Type.Integer({ minimum: 1, description: "In business minutes" }),
-    dueAt: Type.Union([Instant, Type.Null()], { description: "Null while paused or met" }),
-    metAt: Type.Union([Instant, Type.Null()]),
-    breachedAt: Type.Union([Instant, Type.Null()]),
+    dueAt: Nullable(Instant, { description: "Null while paused or met" }),
+    metAt: Nullable(Instant),
+    breachedAt: Nullable(Instant),
   },
   { $id: "SlaTarget" },
 );
@@ -108,8 +107,8 @@ export const TicketJson = Type.Object(
     status: StatusSchema,
     priority: PrioritySchema,
     requesterId: Id,
-    assigneeId: Type.Union([Id, Type.Null()]),
-    teamId: Type.Union([Id, Type.Null()]),
+    assigneeId: Nullable(Id),
+    teamId: Nullable(Id),
     createdAt: Instant,
     updatedAt: Instant,
     version: Type.Integer({
@@ -118,7 +117,7 @@ export const TicketJson = Type.Object(
         "Counts the ticket's changes: a ticket that comes again in the change feed has a higher one",
     }),
     slaDueAt: Type.Optional(
-      Type.Union([Instant, Type.Null()], {
+      Nullable(Instant, {
         description:
           "Staff only: when the earliest running SLA target is due (null: no clock running). " +
           "Sort by it with sort=dueAt.",
@@ -139,7 +138,7 @@ export const AttachmentJson = Type.Object(
   {
     id: Id,
     ticketId: Id,
-    messageId: Type.Union([Id, Type.Null()]),
+    messageId: Nullable(Id),
     filename: Type.String({
       description: "As uploaded, cleaned (no path, control or bidi characters); untrusted text",
     }),
@@ -174,13 +173,13 @@ export const EventJson = Type.Object(
   {
     id: Id,
     ticketId: Id,
-    actorId: Type.Union([Id, Type.Null()]),
+    actorId: Nullable(Id),
     kind: Type.Enum([...AUDIT_KINDS], {
       description:
         "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why)",
     }),
-    from: Type.Union([Type.String(), Type.Null()]),
-    to: Type.Union([Type.String(), Type.Null()]),
+    from: Nullable(Type.String()),
+    to: Nullable(Type.String()),
     createdAt: Instant,
   },
   { $id: "TicketEvent" },
@@ -189,8 +188,8 @@ export const EventJson = Type.Object(
 export const CcJson = Type.Object(
   {
     address: Type.String(),
-    name: Type.Union([Type.String(), Type.Null()]),
-    addedBy: Type.Union([Id, Type.Null()]),
+    name: Nullable(Type.String()),
+    addedBy: Nullable(Id),
     addedAt: Instant,
   },
   { $id: "TicketCc" },

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import Type from "typebox";
 import { isAdmin } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
-import { IdParam, Instant, problems } from "../platform/api.schemas.ts";
+import { IdParam, Instant, Nullable, problems } from "../platform/api.schemas.ts";
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
 import { CreateTokenInput } from "./tokens.schemas.ts";
@@ -14,7 +14,7 @@ const TokenJson = Type.Object(
     name: Type.String(),
     prefix: Type.String({ description: "The token's first characters, to recognise it by" }),
     createdAt: Instant,
-    lastUsedAt: Type.Union([Instant, Type.Null()], {
+    lastUsedAt: Nullable(Instant, {
       description: "To the minute; null if never used",
     }),
   },

@@ -2,7 +2,15 @@ import type { FastifyInstance } from "fastify";
 import Type from "typebox";
 import type { Deps } from "../deps.ts";
 import { MAX_ID } from "../lib/ids.ts";
-import { Cursor, IdParam, Instant, Limit, Page, problems } from "../platform/api.schemas.ts";
+import {
+  Cursor,
+  IdParam,
+  Instant,
+  Limit,
+  Nullable,
+  Page,
+  problems,
+} from "../platform/api.schemas.ts";
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
 import { WEBHOOK_EVENT_DESCRIPTIONS, WEBHOOK_EVENT_TYPES } from "./webhooks.events.ts";
@@ -21,7 +29,7 @@ const WebhookJson = Type.Object(
     description: Type.String(),
     eventTypes: Type.Array(EventTypeSchema),
     enabled: Type.Boolean(),
-    previousSecretExpiresAt: Type.Union([Instant, Type.Null()], {
+    previousSecretExpiresAt: Nullable(Instant, {
       description: "While a rotated-out secret still signs alongside the current one: until when",
     }),
     createdAt: Instant,
@@ -35,22 +43,22 @@ const DeliveryJson = Type.Object(
     id: Type.Integer({ minimum: 1 }),
     webhookId: Type.String({ description: "The `webhook-id` header, the same on every attempt" }),
     eventType: EventTypeSchema,
-    ticketId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+    ticketId: Nullable(Type.Integer({ minimum: 1 })),
     status: Type.Enum(["pending", "delivered", "failed"]),
     attempts: Type.Integer({ minimum: 0 }),
-    nextAttemptAt: Type.Union([Instant, Type.Null()], { description: "Pending only" }),
-    lastAttemptAt: Type.Union([Instant, Type.Null()]),
-    responseStatus: Type.Union([Type.Integer(), Type.Null()], {
+    nextAttemptAt: Nullable(Instant, { description: "Pending only" }),
+    lastAttemptAt: Nullable(Instant),
+    responseStatus: Nullable(Type.Integer(), {
       description: "HTTP status of the last attempt; null when no answer came",
     }),
-    responseMs: Type.Union([Type.Integer(), Type.Null()]),
-    responseExcerpt: Type.Union([Type.String(), Type.Null()], {
+    responseMs: Nullable(Type.Integer()),
+    responseExcerpt: Nullable(Type.String(), {
       description: `The first ${EXCERPT_BYTES} bytes of the last answer, as text`,
     }),
-    lastError: Type.Union([Type.String(), Type.Null()]),
+    lastError: Nullable(Type.String()),
     body: Type.String({ description: "The JSON body as signed and sent" }),
     createdAt: Instant,
-    deliveredAt: Type.Union([Instant, Type.Null()]),
+    deliveredAt: Nullable(Instant),
   },
   { $id: "WebhookDelivery", additionalProperties: false },
 );
