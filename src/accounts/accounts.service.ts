@@ -384,8 +384,13 @@ export async function listAssignableStaff(deps: Deps): Promise<Actor[]> {
 
 /** Whether a user exists, is active staff, and so may hold tickets. */
 export async function isActiveStaff(db: Executor, id: number): Promise<boolean> {
+  return (await activeStaffActor(db, id)) !== undefined;
+}
+
+/** Staff member `id` as an actor, when active (what a ticket can be assigned to). */
+export async function activeStaffActor(db: Executor, id: number): Promise<Actor | undefined> {
   const user = await repo.findUserById(db, id);
-  return !!user && !user.disabled && isStaff(user);
+  return user && !user.disabled && isStaff(user) ? toActor(user) : undefined;
 }
 
 /**

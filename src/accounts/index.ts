@@ -2,6 +2,7 @@
 
 export {
   AUTOMATION_EMAIL,
+  activeStaffActor,
   automationActor,
   findOrCreateCustomer,
   findPublicProfiles,

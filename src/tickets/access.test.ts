@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import type { Deps } from "../deps.ts";
-import { NotFound } from "../lib/errors.ts";
+import { Invalid, NotFound } from "../lib/errors.ts";
 import { addMember, createTeam } from "../teams/teams.service.ts";
 import { stageUpload } from "./attachments.storage.ts";
 import {
@@ -111,5 +111,42 @@ describeEachDatabase("the access policy, route by route of the services", (world
     // Members and admins may.
     assert.equal((await getTicket(deps, member, ticket.id)).id, ticket.id);
     assert.equal((await getTicket(deps, admin, ticket.id)).id, ticket.id);
+  });
+
+  test("a restricted team's ticket is never assigned to an agent outside it: refused when chosen, handed back when the ticket moves in", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const member = await makeAgent(deps);
+    const outsider = await makeAgent(deps);
+    const customer = await makeCustomer(deps);
+    const team = await createTeam(deps, admin, { name: `Payroll ${Date.now()}`, restricted: true });
+    await addMember(deps, admin, team.id, member.email);
+
+    const inTeam = await makeTicket(deps, customer);
+    await updateTicket(deps, admin, inTeam.id, { teamId: team.id });
+    await assert.rejects(
+      updateTicket(deps, admin, inTeam.id, { assigneeId: outsider.id }),
+      (error: unknown) =>
+        error instanceof Invalid &&
+        error.errors.some(
+          (e) => e.field === "assigneeId" && /not in this ticket's restricted team/.test(e.message),
+        ),
+    );
+    assert.equal((await getTicket(deps, admin, inTeam.id)).assigneeId, null, "nothing changed");
+    const toMember = await updateTicket(deps, admin, inTeam.id, { assigneeId: member.id });
+    assert.equal(toMember.assigneeId, member.id);
+
+    const outside = await makeTicket(deps, customer);
+    await updateTicket(deps, admin, outside.id, { assigneeId: outsider.id });
+    const moved = await updateTicket(deps, admin, outside.id, { teamId: team.id });
+    assert.equal(moved.teamId, team.id);
+    assert.equal(moved.assigneeId, null, "back to the team's pool");
+    const trail = await listEventsPage(deps, admin, outside.id, { limit: 50 });
+    assert.ok(
+      trail.rows.some(
+        (e) => e.kind === "assignee" && e.fromValue === String(outsider.id) && e.toValue === null,
+      ),
+      "the hand-back is in the audit trail",
+    );
   });
 });

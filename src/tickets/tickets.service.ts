@@ -489,17 +489,29 @@ export async function updateTicket(
       change.priority = data.priority;
       changes.priority = { from: ticket.priority, to: data.priority };
     }
-    if (data.assigneeId !== undefined && data.assigneeId !== ticket.assigneeId) {
-      if (data.assigneeId !== null && !(await accounts.isActiveStaff(tx, data.assigneeId))) {
-        throw Invalid.field("assigneeId", "must be an active agent or admin");
-      }
-      change.assigneeId = data.assigneeId;
-      changes.assigneeId = { from: ticket.assigneeId, to: data.assigneeId };
-    }
     if (data.teamId !== undefined && data.teamId !== ticket.teamId) {
       if (data.teamId !== null) await checkTeam(tx, actor, data.teamId);
       change.teamId = data.teamId;
       changes.teamId = { from: ticket.teamId, to: data.teamId };
+    }
+    const teamId = change.teamId !== undefined ? change.teamId : ticket.teamId;
+    if (data.assigneeId !== undefined && data.assigneeId !== ticket.assigneeId) {
+      if (data.assigneeId !== null) {
+        const assignee = await accounts.activeStaffActor(tx, data.assigneeId);
+        if (!assignee) throw Invalid.field("assigneeId", "must be an active agent or admin");
+        // Never assigned a ticket they would get 404 for.
+        if (!(await canSee(tx, assignee, { requesterId: ticket.requesterId, teamId })))
+          throw Invalid.field("assigneeId", "is not in this ticket's restricted team");
+      }
+      change.assigneeId = data.assigneeId;
+      changes.assigneeId = { from: ticket.assigneeId, to: data.assigneeId };
+    } else if (change.teamId !== undefined && teamId !== null && ticket.assigneeId !== null) {
+      // Moved into a restricted team its assignee is not in: back to that team's pool.
+      const assignee = await accounts.activeStaffActor(tx, ticket.assigneeId);
+      if (assignee && !(await canSee(tx, assignee, { requesterId: ticket.requesterId, teamId }))) {
+        change.assigneeId = null;
+        changes.assigneeId = { from: ticket.assigneeId, to: null };
+      }
     }
     if (Object.keys(change).length === 0) return ticket;
 
