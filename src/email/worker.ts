@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.ts";
+import { pollRounds } from "../lib/poll.ts";
 import * as repo from "./outbox.repo.ts";
 import { isPermanent, type Sender } from "./smtp.sender.ts";
 
@@ -56,9 +57,6 @@ export function startOutboxWorker(
   const backoffMs = options.backoffMs ?? 30_000;
   const leaseMs = deps.config.mailSendTimeoutMs * 2;
   const maxTries = deps.config.mailMaxTries;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<unknown> = Promise.resolve();
 
   async function deliver(row: repo.OutboxRow, claim: string): Promise<void> {
     if (row.attempts > maxTries) {
@@ -96,7 +94,7 @@ export function startOutboxWorker(
     const rows = await repo.claimDue(deps.db, claim, batch, leaseMs);
     for (const row of rows) {
       // Each send may take up to the timeout: start one only while it can finish inside the lease.
-      if (stopped || Date.now() - claimedAt > leaseMs - deps.config.mailSendTimeoutMs) {
+      if (loop.stopped || Date.now() - claimedAt > leaseMs - deps.config.mailSendTimeoutMs) {
         await repo.release(deps.db, row.id, claim);
       } else {
         await deliver(row, claim);
@@ -105,26 +103,16 @@ export function startOutboxWorker(
     return rows.length;
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      current = runOnce().then(
-        (n) => schedule(n > 0 ? 0 : idleMs),
-        (error: unknown) => {
-          deps.log.error({ err: error }, "outbox round failed");
-          schedule(idleMs);
-        },
-      );
-    }, delay);
-  }
-  if (options.start !== false) schedule(0);
+  const loop = pollRounds(runOnce, {
+    idleMs,
+    start: options.start !== false,
+    onError: (error) => deps.log.error({ err: error }, "outbox round failed"),
+  });
 
   return {
     runOnce,
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await current;
+      await loop.stop();
       sender.close();
     },
   };

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.ts";
+import { pollRounds } from "../lib/poll.ts";
 import { type Resolver, systemResolver } from "./webhooks.guard.ts";
 import * as repo from "./webhooks.repo.ts";
 import { postWebhook } from "./webhooks.sender.ts";
@@ -61,9 +62,6 @@ export function startWebhookWorker(
     timeoutMs,
     resolve: options.resolve ?? systemResolver,
   };
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<unknown> = Promise.resolve();
 
   async function deliver(
     row: repo.DeliveryRow,
@@ -135,7 +133,7 @@ export function startWebhookWorker(
     const claim = randomUUID();
     const rows = await repo.claimDue(deps.db, claim, batch, leaseMs);
     if (rows.length === 0) return 0;
-    if (stopped) {
+    if (loop.stopped) {
       for (const row of rows) await repo.release(deps.db, row.id, claim);
       return rows.length;
     }
@@ -149,26 +147,16 @@ export function startWebhookWorker(
     return rows.length;
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      current = runOnce().then(
-        (n) => schedule(n > 0 ? 0 : idleMs),
-        (error: unknown) => {
-          deps.log.error({ err: error }, "webhook round failed");
-          schedule(idleMs);
-        },
-      );
-    }, delay);
-  }
-  if (options.start !== false) schedule(0);
+  const loop = pollRounds(runOnce, {
+    idleMs,
+    start: options.start !== false,
+    onError: (error) => deps.log.error({ err: error }, "webhook round failed"),
+  });
 
   return {
     runOnce,
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await current;
+      await loop.stop();
     },
   };
 }
