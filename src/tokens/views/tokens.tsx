@@ -18,7 +18,6 @@ export function TokensPage({
   /** A token just made: its secret is shown this once and never again. */
   created?: { token: string; name: string } | undefined;
 }) {
-  const now = new Date();
   return (
     <Layout ctx={ctx} title="API tokens">
       <section class="narrow">
@@ -64,42 +63,12 @@ export function TokensPage({
         {tokens.length === 0 ? (
           <p>You have no API tokens.</p>
         ) : (
-          <table class="tokens">
-            <caption class="visually-hidden">Your API tokens</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Starts with</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="visually-hidden">Revoke</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.map((t) => (
-                <tr>
-                  <td>{t.name}</td>
-                  <td>
-                    <code>{t.prefix}…</code>
-                  </td>
-                  <td>
-                    <Time date={t.createdAt} now={now} />
-                  </td>
-                  <td>{t.lastUsedAt ? <Time date={t.lastUsedAt} now={now} /> : "Never"}</td>
-                  <td>
-                    <form method="post" action={`/account/tokens/${t.id}/revoke`}>
-                      <Csrf token={ctx.csrfToken} />
-                      <button type="submit" class="danger" aria-label={`Revoke ${t.name}`}>
-                        Revoke
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <TokenTable
+            ctx={ctx}
+            caption="Your API tokens"
+            tokens={tokens}
+            revokeAction={(t) => `/account/tokens/${t.id}/revoke`}
+          />
         )}
       </section>
     </Layout>
@@ -108,7 +77,6 @@ export function TokensPage({
 
 /** Every API token on the instance with its owner (admins): who can reach the API, and a revoke for each. */
 export function AdminTokensPage({ ctx, tokens }: { ctx: PageContext; tokens: OwnedToken[] }) {
-  const now = new Date();
   return (
     <Layout ctx={ctx} title="API tokens of all users">
       <section>
@@ -123,53 +91,81 @@ export function AdminTokensPage({ ctx, tokens }: { ctx: PageContext; tokens: Own
         {tokens.length === 0 ? (
           <p>No one has an API token.</p>
         ) : (
-          <table class="tokens">
-            <caption class="visually-hidden">API tokens of all users</caption>
-            <thead>
-              <tr>
-                <th scope="col">Owner</th>
-                <th scope="col">Name</th>
-                <th scope="col">Starts with</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="visually-hidden">Revoke</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.map((t) => (
-                <tr>
-                  <td>
-                    {t.owner.name} <span class="muted">{t.owner.email}</span>
-                    {t.owner.disabled && <span class="badge">disabled</span>}
-                  </td>
-                  <td>{t.name}</td>
-                  <td>
-                    <code>{t.prefix}…</code>
-                  </td>
-                  <td>
-                    <Time date={t.createdAt} now={now} />
-                  </td>
-                  <td>{t.lastUsedAt ? <Time date={t.lastUsedAt} now={now} /> : "Never"}</td>
-                  <td>
-                    <form method="post" action={`/admin/tokens/${t.id}/revoke`}>
-                      <Csrf token={ctx.csrfToken} />
-                      <button
-                        type="submit"
-                        class="danger"
-                        aria-label={`Revoke ${t.owner.name}'s token ${t.name}`}
-                      >
-                        Revoke
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <TokenTable
+            ctx={ctx}
+            caption="API tokens of all users"
+            tokens={tokens}
+            revokeAction={(t) => `/admin/tokens/${t.id}/revoke`}
+          />
         )}
       </section>
     </Layout>
+  );
+}
+
+/** A table of tokens (with their owners when given), each with a revoke form posting to `revokeAction`. */
+function TokenTable<T extends ApiToken & { owner?: OwnedToken["owner"] }>({
+  ctx,
+  caption,
+  tokens,
+  revokeAction,
+}: {
+  ctx: PageContext;
+  caption: string;
+  tokens: T[];
+  revokeAction: (token: T) => string;
+}) {
+  const now = new Date();
+  const owners = tokens.some((t) => t.owner !== undefined);
+  return (
+    <table class="tokens">
+      <caption class="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          {owners && <th scope="col">Owner</th>}
+          <th scope="col">Name</th>
+          <th scope="col">Starts with</th>
+          <th scope="col">Created</th>
+          <th scope="col">Last used</th>
+          <th scope="col">
+            <span class="visually-hidden">Revoke</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {tokens.map((t) => (
+          <tr>
+            {owners && (
+              <td>
+                {t.owner?.name} <span class="muted">{t.owner?.email}</span>
+                {t.owner?.disabled && <span class="badge">disabled</span>}
+              </td>
+            )}
+            <td>{t.name}</td>
+            <td>
+              <code>{t.prefix}…</code>
+            </td>
+            <td>
+              <Time date={t.createdAt} now={now} />
+            </td>
+            <td>{t.lastUsedAt ? <Time date={t.lastUsedAt} now={now} /> : "Never"}</td>
+            <td>
+              <form method="post" action={revokeAction(t)}>
+                <Csrf token={ctx.csrfToken} />
+                <button
+                  type="submit"
+                  class="danger"
+                  aria-label={
+                    t.owner ? `Revoke ${t.owner.name}'s token ${t.name}` : `Revoke ${t.name}`
+                  }
+                >
+                  Revoke
+                </button>
+              </form>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
