@@ -14,6 +14,7 @@ import { PGlite } from "@electric-sql/pglite";
 import autocannon from "autocannon";
 import pg from "pg";
 import { captureSql, type RawSql, type SqlCapture } from "./capture.ts";
+import { cpuMs } from "./cpu.ts";
 import { formatImapBacklog, measureImapBacklog } from "./imap.ts";
 import { formatInboundSmtp, INBOUND_ADDRESS, measureInboundSmtp } from "./inbound-smtp.ts";
 import {
@@ -279,22 +280,6 @@ async function stopServer(server: Server, signal: NodeJS.Signals = "SIGTERM"): P
   server.child.kill(signal);
   await exited(server.child);
 }
-
-/** CPU time (user + system) a process has used so far, ms (Linux /proc; undefined elsewhere). */
-function cpuMs(pid: number | undefined): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** USER_HZ: Linux reports process times in hundredths of a second on every architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 function rssMb(pid: number | undefined): number | undefined {
   try {

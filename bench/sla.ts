@@ -28,6 +28,7 @@ import {
   savePolicy,
 } from "../src/sla/sla.service.ts";
 import { listTickets } from "../src/tickets/tickets.service.ts";
+import { cpuBetween, cpuMs, postgresCpuMs } from "./cpu.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -70,6 +71,20 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 const fmt = (n: number) => n.toFixed(2);
+/** CPU used so far by this process and by the (local) PostgreSQL server, ms. */
+let benchDatabase = "";
+function cpuNow(): { node: number | undefined; postgres: Map<number, number> | undefined } {
+  return { node: cpuMs(process.pid), postgres: postgresCpuMs(benchDatabase) };
+}
+/** The CPU used since `before`, as text: where the time went, whatever else loads the machine. */
+function cpuSince(before: ReturnType<typeof cpuNow>): string {
+  const now = cpuNow();
+  const s = (a?: number, b?: number) =>
+    a === undefined || b === undefined ? "?" : fmt((a - b) / 1000);
+  const postgres =
+    now.postgres && before.postgres ? fmt(cpuBetween(before.postgres, now.postgres) / 1000) : "?";
+  return `CPU: Node ${s(now.node, before.node)} s, PostgreSQL ${postgres} s`;
+}
 async function rowsOf<T>(deps: Deps, query: ReturnType<typeof sql>): Promise<T[]> {
   return ((await deps.db.execute(query)) as unknown as { rows: T[] }).rows;
 }
@@ -85,6 +100,7 @@ const OFFICE = {
 
 async function main() {
   const name = `tessera_bench_sla_${randomBytes(4).toString("hex")}`;
+  benchDatabase = name;
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(args["database-url"]);
   url.pathname = `/${name}`;
@@ -204,9 +220,11 @@ async function main() {
 
     const changeAndTime = async (change: () => Promise<void>) => {
       const start = performance.now();
+      const cpuBefore = cpuNow();
       await change();
       const saveMs = performance.now() - start;
       await recomputationsSettled(deps);
+      const cpu = cpuSince(cpuBefore);
       const [stats] = await rowsOf<{ n: number; due: number }>(
         deps,
         sql`select count(*)::int as n, (select count(*)::int from ticket_sla_due) as due from ticket_sla_targets where met_at is null`,
@@ -214,7 +232,7 @@ async function main() {
       return {
         saveMs,
         totalMs: performance.now() - start,
-        stats: `${lastRecompute} (${stats?.n} clocks not met, ${stats?.due} tickets in the due-first queue)`,
+        stats: `${cpu}; ${lastRecompute} (${stats?.n} clocks not met, ${stats?.due} tickets in the due-first queue)`,
       };
     };
 
@@ -227,6 +245,7 @@ async function main() {
       office.id,
     );
     const saveMs = performance.now() - t0;
+    const cpuBefore = cpuNow();
     let busy: number[] = [];
     let done = false;
     const probe = (async () => {
@@ -234,6 +253,7 @@ async function main() {
     })();
     await recomputationsSettled(deps);
     const recomputeMs = performance.now() - t0;
+    const recomputeCpu = cpuSince(cpuBefore);
     done = true;
     await probe;
     busy = busy.sort((a, b) => a - b);
@@ -242,7 +262,7 @@ async function main() {
       sql`select requested_at from sla_jobs where name = 'recompute'`,
     );
     console.log(
-      `\ncalendar change (Friday closes at 16:00): save returned in ${fmt(saveMs)} ms; ${counts?.targets} targets of ${OPEN} open tickets recomputed in ${fmt(recomputeMs / 1000)} s (job finished: ${job?.requested_at === null}); ${lastRecompute}`,
+      `\ncalendar change (Friday closes at 16:00): save returned in ${fmt(saveMs)} ms; ${counts?.targets} targets of ${OPEN} open tickets recomputed in ${fmt(recomputeMs / 1000)} s (job finished: ${job?.requested_at === null}; ${recomputeCpu}, with the page probe running beside it); ${lastRecompute}`,
     );
     console.log(
       `due-first page SQL during the recomputation: p50 ${fmt(percentile(busy, 50))} ms, p99 ${fmt(percentile(busy, 99))} ms (${busy.length} runs)`,

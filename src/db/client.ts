@@ -17,6 +17,11 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** What a repository function runs its queries on: the database or an open transaction. */
 export type Executor = Db | Tx;
 
+/** Rows of a raw `execute`: both drivers (node-postgres and PGlite) answer `{ rows }`; Drizzle types it per driver. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}
+
 export interface Database {
   readonly db: Db;
   readonly kind: "pglite" | "postgres";

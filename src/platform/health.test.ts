@@ -4,8 +4,8 @@ import { sql } from "drizzle-orm";
 import { createTestDatabase, databaseKinds } from "../../test/helpers/db.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { buildApp } from "../app.ts";
-import { openDatabase } from "../db/client.ts";
-import { expectedMigrations, rowsOf } from "./health.ts";
+import { openDatabase, rowsOf } from "../db/client.ts";
+import { expectedMigrations } from "./health.ts";
 
 describeEachDatabase("health and readiness", (world) => {
   test("/healthz answers 200 without a session and is never cached", async () => {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
-import { MIGRATIONS_DIR } from "../db/client.ts";
+import { MIGRATIONS_DIR, rowsOf } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 
 /** A readiness probe that takes longer than this counts as "database unreachable". */
@@ -63,11 +63,6 @@ async function appliedMigrations(deps: Pick<Deps, "db">): Promise<Set<number>> {
     await deps.db.execute(sql`SELECT created_at FROM drizzle.__drizzle_migrations`),
   );
   return new Set(rows.map((r) => Number(r.created_at)));
-}
-
-/** Rows of a raw query: both drivers (node-postgres and PGlite) answer `{ rows }`. */
-export function rowsOf<T>(result: unknown): T[] {
-  return (result as { rows: T[] }).rows;
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
-import type { Executor } from "../db/client.ts";
+import { type Executor, rowsOf } from "../db/client.ts";
 import { ruleFailures, ruleFirings, rules, tickets, users } from "../db/schema/index.ts";
 import { conditionsSql, ticketColumn } from "./conditions.ts";
 import type { Clock, Condition, Match, Rule, RuleKind } from "./rules.schemas.ts";
@@ -236,11 +236,6 @@ export async function previewMatches(
 }
 
 // --- the scheduler ---
-
-// Both drivers answer `execute` with `{ rows }`; Drizzle types it per driver.
-function rowsOf(result: unknown): unknown[] {
-  return (result as { rows: unknown[] }).rows;
-}
 
 /** The column a clock reads, and the status it implies ("hours since solved" needs a solved ticket). */
 export function clockColumn(clock: Clock): { column: SQL; status?: "solved" | "pending" } {

@@ -20,7 +20,10 @@ export interface Clock {
 }
 
 /** The due and near-breach instants of a running clock. */
-export function schedule(calendar: Calendar, clock: Clock): Pick<Clock, "dueAt" | "warnAt"> {
+export function schedule(
+  calendar: Calendar,
+  clock: Pick<Clock, "targetMinutes" | "warnPercent" | "resumedAt" | "usedMs">,
+): Pick<Clock, "dueAt" | "warnAt"> {
   const targetMs = clock.targetMinutes * MINUTE_MS;
   const warnMs = Math.floor((targetMs * clock.warnPercent) / 100);
   const from = +clock.resumedAt;

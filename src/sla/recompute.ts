@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.ts";
 import type { Calendar } from "./business-time.ts";
-import { retarget } from "./clock.ts";
+import { schedule } from "./clock.ts";
 import { type PolicyIndex, policyIndex } from "./policy.ts";
 import * as repo from "./sla.repo.ts";
 import { calendarOf } from "./sla.schemas.ts";
@@ -27,16 +27,24 @@ export const DEFAULT_LEASE_MS = 60_000;
 
 type Batch = Parameters<typeof repo.writeRecomputed>[1];
 
+const sameInstant = (a: Date | null, b: Date | null) =>
+  a === null ? b === null : b !== null && +a === +b;
+
 /** The new target and due times of one batch of clocks, and each ticket's due-first row. Pure. */
 function recomputeBatch(
-  rows: Awaited<ReturnType<typeof repo.openTargetsAfter>>["rows"],
+  rows: readonly repo.OpenTarget[],
   policies: PolicyIndex,
   calendarById: Map<number, Calendar>,
 ): Batch {
   const batch: Batch = { removed: [], targets: [], due: [], noneRunning: [] };
+  // Per ticket: its earliest running due and warning instants, null while none runs.
   const running = new Map<number, Batch["due"][number] | null>();
+  const queued = new Map<number, repo.OpenTarget["queue"]>();
   for (const row of rows) {
-    if (!running.has(row.ticketId)) running.set(row.ticketId, null);
+    if (!running.has(row.ticketId)) {
+      running.set(row.ticketId, null);
+      queued.set(row.ticketId, row.queue);
+    }
     const choice = policies.choose(row);
     const policy = choice?.policy;
     const minutes = !policy
@@ -51,14 +59,20 @@ function recomputeBatch(
       batch.removed.push(row.id);
       continue;
     }
-    const target = { targetMinutes: minutes, warnPercent: policy.warnPercent };
-    const clock = retarget(calendar, row, target);
+    // A paused clock has no due time; a running one is scheduled anew (clock.ts).
+    const { dueAt, warnAt } =
+      row.pausedAt === null
+        ? schedule(calendar, {
+            targetMinutes: minutes,
+            warnPercent: policy.warnPercent,
+            resumedAt: row.resumedAt,
+            usedMs: row.usedMs,
+          })
+        : { dueAt: row.dueAt, warnAt: row.warnAt };
     // Only what changed is written: most clocks of a small change keep their due times.
-    const same = (a: Date | null, b: Date | null) =>
-      a === null ? b === null : b !== null && +a === +b;
     if (
-      !same(clock.dueAt, row.dueAt) ||
-      !same(clock.warnAt, row.warnAt) ||
+      !sameInstant(dueAt, row.dueAt) ||
+      !sameInstant(warnAt, row.warnAt) ||
       minutes !== row.targetMinutes ||
       policy.warnPercent !== row.warnPercent ||
       choice.calendarId !== row.calendarId
@@ -66,33 +80,33 @@ function recomputeBatch(
       batch.targets.push({
         id: row.id,
         calendarId: choice.calendarId,
-        ...target,
-        dueAt: clock.dueAt,
-        warnAt: clock.warnAt,
+        targetMinutes: minutes,
+        warnPercent: policy.warnPercent,
+        dueAt,
+        warnAt,
       });
     }
-    if (clock.dueAt && clock.warnAt) {
+    if (dueAt && warnAt) {
       const seen = running.get(row.ticketId);
       running.set(row.ticketId, {
         ticketId: row.ticketId,
-        dueAt: seen && +seen.dueAt < +clock.dueAt ? seen.dueAt : clock.dueAt,
-        warnAt: seen && +seen.warnAt < +clock.warnAt ? seen.warnAt : clock.warnAt,
+        dueAt: seen && +seen.dueAt < +dueAt ? seen.dueAt : dueAt,
+        warnAt: seen && +seen.warnAt < +warnAt ? seen.warnAt : warnAt,
         nearBreach: (seen?.nearBreach ?? false) || row.nearBreachNotified,
-        breached: (seen?.breached ?? false) || row.breachedAt !== null,
+        breached: (seen?.breached ?? false) || row.breached,
       });
     }
   }
-  const queued = new Map(rows.map((r) => [r.ticketId, r]));
   for (const [ticketId, due] of running) {
     const now = queued.get(ticketId);
     if (!due) {
-      if (now?.queueDueAt) batch.noneRunning.push(ticketId);
+      if (now) batch.noneRunning.push(ticketId);
     } else if (
-      !now?.queueDueAt ||
-      +now.queueDueAt !== +due.dueAt ||
-      +(now.queueWarnAt ?? 0) !== +due.warnAt ||
-      now.queueNearBreach !== due.nearBreach ||
-      now.queueBreached !== due.breached
+      !now ||
+      +now.dueAt !== +due.dueAt ||
+      +now.warnAt !== +due.warnAt ||
+      now.nearBreach !== due.nearBreach ||
+      now.breached !== due.breached
     ) {
       batch.due.push(due);
     }

@@ -14,7 +14,7 @@ import {
   sql,
 } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import type { Executor } from "../db/client.ts";
+import { type Executor, rowsOf } from "../db/client.ts";
 import {
   attachments,
   messages,
@@ -515,7 +515,7 @@ export async function feedHorizon(db: Executor): Promise<string> {
   const result = await db.execute(
     sql`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`,
   );
-  const row = (result as unknown as { rows: { xmin: string }[] }).rows[0];
+  const row = rowsOf<{ xmin: string }>(result)[0];
   if (!row) throw new Error("no snapshot horizon");
   return row.xmin;
 }
