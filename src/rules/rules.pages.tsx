@@ -5,7 +5,13 @@ import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { ACTIONS_MAX, CONDITIONS_MAX, type RuleForm } from "./rules.schemas.ts";
+import {
+  ACTIONS_MAX,
+  conditionRowsOf,
+  conditionRowUsed,
+  lastUsed,
+  type RuleForm,
+} from "./rules.schemas.ts";
 import * as rules from "./rules.service.ts";
 import { PreviewPage, RuleFormPage, RulesPage } from "./views/rules.tsx";
 
@@ -27,11 +33,7 @@ function readForm(req: FastifyRequest): RuleForm {
     clock: get("clock"),
     hours: get("hours"),
     match: get("match"),
-    conditions: Array.from({ length: CONDITIONS_MAX }, (_, i) => ({
-      field: get(`conditions.${i}.field`),
-      op: get(`conditions.${i}.op`),
-      value: get(`conditions.${i}.value`),
-    })),
+    conditions: conditionRowsOf(get),
     actions: Array.from({ length: ACTIONS_MAX }, (_, i) => ({
       type: get(`actions.${i}.type`),
       value: get(`actions.${i}.value`),
@@ -45,16 +47,9 @@ function readForm(req: FastifyRequest): RuleForm {
 
 /** Rows the admin left empty are not shown back as used rows. */
 function compact(form: RuleForm): RuleForm {
-  const lastUsed = <T,>(rows: T[], used: (row: T) => boolean) => {
-    let n = 0;
-    rows.forEach((row, i) => {
-      if (used(row)) n = i + 1;
-    });
-    return rows.slice(0, n);
-  };
   return {
     ...form,
-    conditions: lastUsed(form.conditions, (c) => c.field !== "" || c.value !== ""),
+    conditions: lastUsed(form.conditions, conditionRowUsed),
     actions: lastUsed(form.actions, (a) =>
       [a.type, a.value, a.address, a.subject, a.body].some((x) => x !== ""),
     ),

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { type Executor, rowsOf } from "../db/client.ts";
+import { moveRow } from "../db/position.ts";
 import { ruleFailures, ruleFirings, rules, tickets, users } from "../db/schema/index.ts";
 import { conditionsSql, ticketColumn } from "./conditions.ts";
 import type { Clock, Condition, Match, Rule, RuleKind } from "./rules.schemas.ts";
@@ -120,34 +121,12 @@ export async function moveRule(
   id: number,
   direction: "up" | "down",
 ): Promise<boolean> {
-  const [rule] = await db.select().from(rules).where(eq(rules.id, id)).for("update");
-  if (!rule) return false;
-  const up = direction === "up";
-  const [other] = await db
-    .select()
-    .from(rules)
-    .where(
-      and(
-        eq(rules.kind, rule.kind),
-        up
-          ? sql`(${rules.position}, ${rules.id}) < (${rule.position}, ${rule.id})`
-          : sql`(${rules.position}, ${rules.id}) > (${rule.position}, ${rule.id})`,
-      ),
-    )
-    .orderBy(up ? desc(rules.position) : asc(rules.position), up ? desc(rules.id) : asc(rules.id))
-    .limit(1)
-    .for("update");
-  if (!other) return false;
-  // Equal positions (never written by this code, but possible by hand) still end up ordered.
-  const [a, b] =
-    other.position === rule.position
-      ? up
-        ? [rule.position, rule.position + 1]
-        : [rule.position + 1, rule.position]
-      : [other.position, rule.position];
-  await db.update(rules).set({ position: a }).where(eq(rules.id, rule.id));
-  await db.update(rules).set({ position: b }).where(eq(rules.id, other.id));
-  return true;
+  return moveRow(
+    db,
+    { table: rules, id: rules.id, position: rules.position, group: rules.kind },
+    id,
+    direction,
+  );
 }
 
 export async function insertFailure(

@@ -148,6 +148,28 @@ export interface RuleForm {
   }[];
 }
 
+/** A form's condition rows as submitted (`conditions.3.value`), every value as typed. */
+export function conditionRowsOf(get: (name: string) => string): RuleForm["conditions"] {
+  return Array.from({ length: CONDITIONS_MAX }, (_, i) => ({
+    field: get(`conditions.${i}.field`),
+    op: get(`conditions.${i}.op`),
+    value: get(`conditions.${i}.value`),
+  }));
+}
+
+/** Rows up to the last one used: rows the admin left empty are not shown back as used rows. */
+export function lastUsed<T>(rows: readonly T[], used: (row: T) => boolean): T[] {
+  let n = 0;
+  rows.forEach((row, i) => {
+    if (used(row)) n = i + 1;
+  });
+  return rows.slice(0, n);
+}
+
+/** Whether a condition row holds anything. */
+export const conditionRowUsed = (c: RuleForm["conditions"][number]) =>
+  c.field !== "" || c.value !== "";
+
 export const NAME_MAX = 200;
 export const TEMPLATE_MAX = 10_000;
 export const SUBJECT_MAX = 250;

@@ -5,6 +5,7 @@ import { type FieldError, Forbidden, Invalid, NotFound } from "../lib/errors.ts"
 import { findTeamByName, listTeams } from "../teams/index.ts";
 import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
 import { enabledTriggers } from "./cache.ts";
+import { EMAIL, parseConditions } from "./condition-form.ts";
 import * as repo from "./rules.repo.ts";
 import {
   ACTION_TYPES,
@@ -13,14 +14,10 @@ import {
   CLOCKS,
   type Clock,
   CONDITION_FIELDS,
-  CONDITIONS_MAX,
   type Condition,
   type ConditionField,
-  type ConditionOp,
   HOURS_MAX,
   MAIL_RECIPIENTS,
-  MATCHES,
-  type Match,
   NAME_MAX,
   RULE_KINDS,
   type Rule,
@@ -28,7 +25,6 @@ import {
   type RuleKind,
   SUBJECT_MAX,
   TEMPLATE_MAX,
-  TEXT_VALUE_MAX,
   TRIGGER_EVENTS,
   type TriggerEvent,
 } from "./rules.schemas.ts";
@@ -46,10 +42,6 @@ export type { Rule } from "./rules.schemas.ts";
 function changeRules<T>(deps: Deps, change: (tx: Tx) => Promise<T>): Promise<T> {
   return enabledTriggers.change(deps.db, change);
 }
-
-const EMAIL = /^[^\s@\0]+@[^\s@\0]+\.[^\s@\0]+$/;
-const DOMAIN =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
 
 function requireAdminActor(actor: Actor): void {
   if (!isAdmin(actor)) throw new Forbidden("Only admins manage rules.");
@@ -123,68 +115,6 @@ function checkTemplate(template: string, field: string, max: number, errors: Fie
           .join(", ")})`,
       });
     }
-  }
-}
-
-async function parseCondition(
-  deps: Deps,
-  row: RuleForm["conditions"][number],
-  at: string,
-  errors: FieldError[],
-): Promise<Condition | undefined> {
-  if (!hasKey(CONDITION_FIELDS, row.field)) {
-    errors.push({ field: `${at}.field`, message: "is not a condition this rule can check" });
-    return undefined;
-  }
-  const field: ConditionField = row.field;
-  const def = CONDITION_FIELDS[field];
-  if (!oneOf(def.ops as readonly ConditionOp[], row.op)) {
-    errors.push({ field: `${at}.op`, message: `must be one of: ${def.ops.join(", ")}` });
-    return undefined;
-  }
-  const op = row.op as ConditionOp;
-  const raw = row.value.trim();
-  const valueAt = `${at}.value`;
-  switch (def.values) {
-    case "email": {
-      const email = raw.toLowerCase();
-      if (!EMAIL.test(email) || email.length > 254) {
-        errors.push({ field: valueAt, message: "must be an email address" });
-        return undefined;
-      }
-      return { field, op, value: email };
-    }
-    case "domain": {
-      const domain = raw.replace(/^@/, "").toLowerCase();
-      if (!DOMAIN.test(domain)) {
-        errors.push({ field: valueAt, message: "must be a domain like example.com" });
-        return undefined;
-      }
-      return { field, op, value: domain };
-    }
-    case "text":
-      if (raw === "" || raw.length > TEXT_VALUE_MAX || !noNul(raw)) {
-        errors.push({
-          field: valueAt,
-          message: `needs text (at most ${TEXT_VALUE_MAX} characters)`,
-        });
-        return undefined;
-      }
-      return { field, op, value: raw };
-    case "staff": {
-      const id = await staffValue(deps, raw, valueAt, errors);
-      return id === undefined ? undefined : { field, op, value: id };
-    }
-    case "team": {
-      const id = await teamValue(deps, raw, valueAt, errors);
-      return id === undefined ? undefined : { field, op, value: id };
-    }
-    default:
-      if (!oneOf(def.values as readonly string[], raw)) {
-        errors.push({ field: valueAt, message: `must be one of: ${def.values.join(", ")}` });
-        return undefined;
-      }
-      return { field, op, value: raw };
   }
 }
 
@@ -278,13 +208,15 @@ async function validate(
       errors.push({ field: "hours", message: `must be a whole number from 1 to ${HOURS_MAX}` });
     else hours = n;
   }
-  const match: Match = oneOf(MATCHES, form.match) ? form.match : "all";
-  const conditions: Condition[] = [];
-  for (const [i, row] of form.conditions.slice(0, CONDITIONS_MAX).entries()) {
-    if (row.field === "") continue;
-    const c = await parseCondition(deps, row, `conditions.${i}`, errors);
-    if (c) conditions.push(c);
-  }
+  const {
+    match,
+    conditions,
+    errors: conditionErrors,
+  } = await parseConditions(form, Object.keys(CONDITION_FIELDS) as ConditionField[], {
+    staff: (raw, field, errs) => staffValue(deps, raw, field, errs),
+    team: (raw, field, errs) => teamValue(deps, raw, field, errs),
+  });
+  errors.push(...conditionErrors);
   const actions: Action[] = [];
   for (const [i, row] of form.actions.slice(0, ACTIONS_MAX).entries()) {
     if (row.type === "") continue;

@@ -8,9 +8,10 @@ import { calendarOf } from "./sla.schemas.ts";
 
 /**
  * The recomputation (claimed with a lease, like the notices in scheduler.ts):
- * after a calendar, a policy or a team's calendar changed, every clock not met
- * gets the due time of its (possibly new) target and calendar, chosen per
- * (team, priority) by the same rule as a new ticket's (policy.ts), in batches,
+ * after a calendar, a policy, an SLA condition or a team's calendar changed,
+ * every clock not met gets the due time of its (possibly new) target and
+ * calendar, chosen by the same rule as a new ticket's (policy.ts; whether a
+ * ticket meets an SLA condition is checked in SQL as it is read), in batches,
  * each batch one transaction that also records how far it got (resumed after a crash).
  * Apart from scheduler.ts so the admin services can start it without the mail code.
  */
@@ -133,18 +134,30 @@ export async function runSlaRecompute(
   let finished = false;
   let writing: Promise<boolean> | undefined;
   try {
-    const [policies, calendars, teams] = await Promise.all([
+    const [policies, calendars, teams, conditions] = await Promise.all([
       repo.listPolicies(deps.db),
       repo.listCalendars(deps.db),
       repo.listTeamCalendars(deps.db),
+      repo.listConditions(deps.db),
     ]);
-    const policyOf = policyIndex(policies, new Map(teams.map((t) => [t.id, t.calendarId])));
+    const policyOf = policyIndex(
+      policies,
+      new Map(teams.map((t) => [t.id, t.calendarId])),
+      conditions.map((c) => c.id),
+    );
+    // Only conditions with a policy decide anything: the others are not checked.
+    const deciding = conditions.filter((c) => policies.some((p) => p.conditionId === c.id));
     const calendarById = new Map(calendars.map((c) => [c.id, calendarOf(c)]));
     let afterId = job.afterId;
     let renewedAt = Date.now();
     for (;;) {
       if (options.shouldStop?.()) return done;
-      const { rows, done: last } = await repo.openTargetsAfter(deps.db, afterId, batchSize);
+      const { rows, done: last } = await repo.openTargetsAfter(
+        deps.db,
+        afterId,
+        batchSize,
+        deciding,
+      );
       const batch = recomputeBatch(rows, policyOf, calendarById);
       afterId = rows.at(-1)?.ticketId ?? afterId;
       if (writing && !(await writing)) return done;

@@ -136,8 +136,14 @@ describeEachDatabase(
         warnPercent: "80",
       });
       await savePolicy(deps, admin, "normal", targets("8"));
-      await savePolicy(deps, admin, "normal", targets("2"), berlin.id);
-      await savePolicy(deps, admin, "normal", targets("2"), newYork.id);
+      await savePolicy(deps, admin, "normal", targets("2"), {
+        teamId: berlin.id,
+        conditionId: null,
+      });
+      await savePolicy(deps, admin, "normal", targets("2"), {
+        teamId: newYork.id,
+        conditionId: null,
+      });
       await recomputationsSettled(deps);
 
       // Berlin's tickets come by mail to its mailbox; New York's through the form's category.

@@ -1,15 +1,21 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
-import { Conflict, NotFound } from "../lib/errors.ts";
+import { Conflict, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { emptyForm } from "../platform/views/forms.tsx";
+import { emptyForm, type FormState } from "../platform/views/forms.tsx";
+import { conditionRowsOf, conditionRowUsed, lastUsed } from "../rules/rules.schemas.ts";
 import { PRIORITIES, type Priority } from "../tickets/lifecycle.ts";
-import { calendarOf, calendarToForm } from "./sla.schemas.ts";
+import {
+  calendarOf,
+  calendarToForm,
+  conditionToForm,
+  type SlaConditionForm,
+} from "./sla.schemas.ts";
 import * as sla from "./sla.service.ts";
-import { CalendarFormPage, type RefusedPolicy, SlaPage } from "./views/sla.tsx";
+import { CalendarFormPage, ConditionFormPage, type RefusedPolicy, SlaPage } from "./views/sla.tsx";
 
 const TIME_ZONES: readonly string[] = Intl.supportedValuesOf("timeZone");
 
@@ -19,9 +25,10 @@ function calendarId(raw: string): number {
   return id;
 }
 
-function teamIdOf(req: FastifyRequest): number {
-  const id = parseId((req.params as { teamId: string }).teamId);
-  if (id === undefined) throw new NotFound("team");
+/** A route's id parameter, or NotFound naming `what`. */
+function idParam(req: FastifyRequest, name: string, what: string): number {
+  const id = parseId((req.params as Record<string, string>)[name] ?? "");
+  if (id === undefined) throw new NotFound(what);
   return id;
 }
 
@@ -123,20 +130,20 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
     return reply.redirect("/admin/sla?notice=calendar-deleted", 303);
   });
 
-  /** Saves a policy (general: `teamId` null) and goes back, or shows its form with the problems. */
+  /** Saves a policy (of `scope`) and goes back, or shows its form with the problems. */
   async function savePolicy(
     req: FastifyRequest,
     reply: FastifyReply,
-    teamId: number | null,
+    scope: sla.PolicyScope,
     priority: Priority,
     refusedAs: Priority | "new",
   ) {
     const actor = requireAdmin(req);
     const values = formFields(req);
-    const result = await attempt(() => sla.savePolicy(deps, actor, priority, values, teamId));
+    const result = await attempt(() => sla.savePolicy(deps, actor, priority, values, scope));
     if (!result.ok) {
       return renderSla(req, reply, {
-        teamId,
+        scope,
         priority: refusedAs,
         form: { values, errors: result.errors, message: result.message },
       });
@@ -147,25 +154,117 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
   app.post("/admin/sla/policies/:priority", async (req, reply) => {
     requireAdmin(req);
     const priority = priorityOf((req.params as { priority: string }).priority);
-    return savePolicy(req, reply, null, priority, priority);
+    return savePolicy(req, reply, sla.GENERAL, priority, priority);
   });
 
-  app.post("/admin/sla/teams/:teamId/policies", async (req, reply) => {
+  // A team's and an SLA condition's own policies: the same routes under each.
+  const scopes = [
+    {
+      path: "/admin/sla/teams/:teamId",
+      scopeOf: (req: FastifyRequest): sla.PolicyScope => ({
+        teamId: idParam(req, "teamId", "team"),
+        conditionId: null,
+      }),
+    },
+    {
+      path: "/admin/sla/conditions/:conditionId",
+      scopeOf: (req: FastifyRequest): sla.PolicyScope => ({
+        teamId: null,
+        conditionId: idParam(req, "conditionId", "SLA condition"),
+      }),
+    },
+  ];
+  for (const { path, scopeOf } of scopes) {
+    app.post(`${path}/policies`, async (req, reply) => {
+      requireAdmin(req);
+      const priority = priorityOf(formFields(req).priority);
+      return savePolicy(req, reply, scopeOf(req), priority, "new");
+    });
+
+    app.post(`${path}/policies/:priority`, async (req, reply) => {
+      requireAdmin(req);
+      const priority = priorityOf((req.params as { priority: string }).priority);
+      return savePolicy(req, reply, scopeOf(req), priority, priority);
+    });
+
+    app.post(`${path}/policies/:priority/remove`, async (req, reply) => {
+      const actor = requireAdmin(req);
+      const priority = priorityOf((req.params as { priority: string }).priority);
+      await sla.removePolicy(deps, actor, priority, scopeOf(req));
+      return reply.redirect("/admin/sla?notice=policy-removed", 303);
+    });
+  }
+
+  // --- SLA conditions ---
+
+  const conditionFormPage = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    id: number | undefined,
+    form: FormState<SlaConditionForm> & { values: SlaConditionForm },
+    status?: number,
+  ) =>
+    reply.render(<ConditionFormPage ctx={pageContext(req, reply)} id={id} form={form} />, status);
+
+  /** The submitted condition, every value as typed (kept on a 422). */
+  function readConditionForm(req: FastifyRequest): SlaConditionForm {
+    const f = formFields(req);
+    const get = (name: string) => f[name] ?? "";
+    return { name: get("name"), match: get("match"), conditions: conditionRowsOf(get) };
+  }
+
+  app.get("/admin/sla/conditions/new", async (req, reply) => {
     requireAdmin(req);
-    const priority = priorityOf(formFields(req).priority);
-    return savePolicy(req, reply, teamIdOf(req), priority, "new");
+    return conditionFormPage(req, reply, undefined, {
+      values: { name: "", match: "all", conditions: [] },
+      errors: [],
+    });
   });
 
-  app.post("/admin/sla/teams/:teamId/policies/:priority", async (req, reply) => {
-    requireAdmin(req);
-    const priority = priorityOf((req.params as { priority: string }).priority);
-    return savePolicy(req, reply, teamIdOf(req), priority, priority);
-  });
-
-  app.post("/admin/sla/teams/:teamId/policies/:priority/remove", async (req, reply) => {
+  app.get("/admin/sla/conditions/:conditionId", async (req, reply) => {
     const actor = requireAdmin(req);
-    const priority = priorityOf((req.params as { priority: string }).priority);
-    await sla.removeTeamPolicy(deps, actor, teamIdOf(req), priority);
-    return reply.redirect("/admin/sla?notice=policy-removed", 303);
+    const id = idParam(req, "conditionId", "SLA condition");
+    const condition = await sla.getCondition(deps, actor, id);
+    return conditionFormPage(req, reply, id, { values: conditionToForm(condition), errors: [] });
+  });
+
+  async function saveCondition(req: FastifyRequest, reply: FastifyReply, id: number | undefined) {
+    const actor = requireAdmin(req);
+    const form = readConditionForm(req);
+    const result = await attempt(() => sla.saveCondition(deps, actor, form, id));
+    if (!result.ok) {
+      const values = { ...form, conditions: lastUsed(form.conditions, conditionRowUsed) };
+      return conditionFormPage(
+        req,
+        reply,
+        id,
+        { values, errors: result.errors, message: result.message },
+        422,
+      );
+    }
+    return reply.redirect("/admin/sla?notice=condition-saved#conditions", 303);
+  }
+
+  app.post("/admin/sla/conditions", async (req, reply) => saveCondition(req, reply, undefined));
+  app.post("/admin/sla/conditions/:conditionId", async (req, reply) => {
+    requireAdmin(req);
+    return saveCondition(req, reply, idParam(req, "conditionId", "SLA condition"));
+  });
+
+  app.post("/admin/sla/conditions/:conditionId/delete", async (req, reply) => {
+    const actor = requireAdmin(req);
+    await sla.deleteCondition(deps, actor, idParam(req, "conditionId", "SLA condition"));
+    return reply.redirect("/admin/sla?notice=condition-deleted#conditions", 303);
+  });
+
+  app.post("/admin/sla/conditions/:conditionId/move", async (req, reply) => {
+    const actor = requireAdmin(req);
+    const id = idParam(req, "conditionId", "SLA condition");
+    const direction = formFields(req).direction;
+    if (direction !== "up" && direction !== "down") {
+      throw Invalid.field("direction", "must be up or down");
+    }
+    await sla.moveCondition(deps, actor, id, direction);
+    return reply.redirect("/admin/sla?notice=condition-moved#conditions", 303);
   });
 }

@@ -1,7 +1,9 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lte, not, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, lte, not, or, type SQL, sql } from "drizzle-orm";
 import { type Executor, rowsOf } from "../db/client.ts";
+import { moveRow } from "../db/position.ts";
 import {
   slaCalendars,
+  slaConditions,
   slaJobs,
   slaPolicies,
   teamMembers,
@@ -11,6 +13,8 @@ import {
   tickets,
   users,
 } from "../db/schema/index.ts";
+import { conditionsSql } from "../rules/conditions.ts";
+import type { Condition, Match } from "../rules/rules.schemas.ts";
 import type { Priority } from "../tickets/lifecycle.ts";
 
 export type CalendarRow = typeof slaCalendars.$inferSelect;
@@ -18,6 +22,125 @@ export type PolicyRow = typeof slaPolicies.$inferSelect;
 export type TargetRow = typeof ticketSlaTargets.$inferSelect;
 export type NewTargetRow = typeof ticketSlaTargets.$inferInsert;
 export type TargetKind = TargetRow["kind"];
+
+/** Whose a policy is: the general one (both null), a team's own, or an SLA condition's. */
+export interface PolicyScope {
+  teamId: number | null;
+  conditionId: number | null;
+}
+
+/** An SLA condition as stored: its conditions are rule conditions (src/rules/rules.schemas.ts). */
+export interface SlaCondition {
+  id: number;
+  name: string;
+  match: Match;
+  conditions: readonly Condition[];
+  position: number;
+}
+
+// --- SLA conditions ---
+
+const conditionColumns = {
+  id: slaConditions.id,
+  name: slaConditions.name,
+  match: slaConditions.match,
+  conditions: slaConditions.conditions,
+  position: slaConditions.position,
+};
+
+function toCondition(row: {
+  id: number;
+  name: string;
+  match: string;
+  conditions: unknown;
+  position: number;
+}): SlaCondition {
+  return {
+    ...row,
+    match: row.match === "any" ? "any" : "all",
+    conditions: row.conditions as Condition[],
+  };
+}
+
+/** Every SLA condition, in the order they are checked. */
+export async function listConditions(db: Executor): Promise<SlaCondition[]> {
+  const rows = await db
+    .select(conditionColumns)
+    .from(slaConditions)
+    .orderBy(asc(slaConditions.position), asc(slaConditions.id));
+  return rows.map(toCondition);
+}
+
+export async function findCondition(db: Executor, id: number): Promise<SlaCondition | undefined> {
+  const [row] = await db
+    .select(conditionColumns)
+    .from(slaConditions)
+    .where(eq(slaConditions.id, id));
+  return row && toCondition(row);
+}
+
+/** Adds an SLA condition last in order. */
+export async function insertCondition(
+  db: Executor,
+  values: { name: string; match: Match; conditions: readonly Condition[] },
+): Promise<SlaCondition> {
+  const [row] = await db
+    .insert(slaConditions)
+    .values({
+      ...values,
+      position: sql`(select coalesce(max(${slaConditions.position}), 0) + 1 from ${slaConditions})`,
+    })
+    .returning(conditionColumns);
+  if (!row) throw new Error("insert returned nothing");
+  return toCondition(row);
+}
+
+export async function updateCondition(
+  db: Executor,
+  id: number,
+  values: { name: string; match: Match; conditions: readonly Condition[] },
+): Promise<boolean> {
+  const rows = await db
+    .update(slaConditions)
+    .set({ ...values, updatedAt: sql`now()` })
+    .where(eq(slaConditions.id, id))
+    .returning({ id: slaConditions.id });
+  return rows.length > 0;
+}
+
+/** Deletes an SLA condition and, with it, its policies. */
+export async function deleteCondition(db: Executor, id: number): Promise<boolean> {
+  const rows = await db
+    .delete(slaConditions)
+    .where(eq(slaConditions.id, id))
+    .returning({ id: slaConditions.id });
+  return rows.length > 0;
+}
+
+export async function moveCondition(
+  db: Executor,
+  id: number,
+  direction: "up" | "down",
+): Promise<boolean> {
+  return moveRow(
+    db,
+    { table: slaConditions, id: slaConditions.id, position: slaConditions.position },
+    id,
+    direction,
+  );
+}
+
+/**
+ * The ids of `conditions` a ticket meets, as a SQL int[] over `tickets` (the
+ * recomputation's read); '{}' when there are none.
+ */
+function metConditionsSql(conditions: readonly SlaCondition[]): SQL {
+  if (conditions.length === 0) return sql`'{}'::int[]`;
+  const each = conditions.map(
+    (c) => sql`case when ${conditionsSql(c.match, c.conditions)} then ${c.id}::int end`,
+  );
+  return sql`array_remove(array[${sql.join(each, sql`, `)}]::int[], null)`;
+}
 
 // --- calendars ---
 
@@ -94,26 +217,39 @@ export async function listPolicies(db: Executor): Promise<PolicyRow[]> {
 
 /**
  * What the policy rule needs for one ticket of `teamId` (or none) and
- * `priority`, in one statement: the general policy and its team's for the
- * priority, and the calendar its team chose (null: none; also null when there is
- * no candidate policy, when no clock starts anyway).
+ * `priority`, in one statement: the general policy, its team's and the SLA
+ * conditions' for the priority (with those conditions, in order), the calendar
+ * its team chose (null: none; also null when there is no candidate policy, when
+ * no clock starts anyway), and the requester's address (lower case) when an SLA
+ * condition may need it.
  */
 export async function candidatePolicies(
   db: Executor,
   priority: Priority,
   teamId: number | null,
-): Promise<{ policies: PolicyRow[]; teamCalendarId: number | null }> {
+  requesterId: number,
+): Promise<{
+  policies: PolicyRow[];
+  conditions: SlaCondition[];
+  teamCalendarId: number | null;
+  requesterEmail: string;
+}> {
   const rows = await db
     .select({
       policy: slaPolicies,
+      condition: conditionColumns,
       teamCalendarId:
         teamId === null
           ? sql<number | null>`null::int`
           : sql<
               number | null
             >`(select ${teams.calendarId} from ${teams} where ${teams.id} = ${teamId})`,
+      requesterEmail: sql<
+        string | null
+      >`case when ${slaPolicies.conditionId} is not null then (select lower(${users.email}) from ${users} where ${users.id} = ${requesterId}) end`,
     })
     .from(slaPolicies)
+    .leftJoin(slaConditions, eq(slaConditions.id, slaPolicies.conditionId))
     .where(
       and(
         eq(slaPolicies.priority, priority),
@@ -122,7 +258,15 @@ export async function candidatePolicies(
           : or(isNull(slaPolicies.teamId), eq(slaPolicies.teamId, teamId)),
       ),
     );
-  return { policies: rows.map((r) => r.policy), teamCalendarId: rows[0]?.teamCalendarId ?? null };
+  const conditions = rows
+    .flatMap((r) => (r.condition ? [toCondition(r.condition)] : []))
+    .sort((a, b) => a.position - b.position || a.id - b.id);
+  return {
+    policies: rows.map((r) => r.policy),
+    conditions,
+    teamCalendarId: rows[0]?.teamCalendarId ?? null,
+    requesterEmail: rows.find((r) => r.requesterEmail !== null)?.requesterEmail ?? "",
+  };
 }
 
 /** Every team with the calendar it chose (null: none), by name. */
@@ -143,7 +287,7 @@ export async function upsertPolicy(
     .insert(slaPolicies)
     .values(values)
     .onConflictDoUpdate({
-      target: [slaPolicies.teamId, slaPolicies.priority],
+      target: [slaPolicies.teamId, slaPolicies.conditionId, slaPolicies.priority],
       set: {
         calendarId: values.calendarId,
         firstResponseMinutes: values.firstResponseMinutes ?? null,
@@ -158,14 +302,17 @@ export async function upsertPolicy(
 export async function deletePolicy(
   db: Executor,
   priority: Priority,
-  teamId: number | null,
+  scope: PolicyScope,
 ): Promise<void> {
   await db
     .delete(slaPolicies)
     .where(
       and(
         eq(slaPolicies.priority, priority),
-        teamId === null ? isNull(slaPolicies.teamId) : eq(slaPolicies.teamId, teamId),
+        scope.teamId === null ? isNull(slaPolicies.teamId) : eq(slaPolicies.teamId, scope.teamId),
+        scope.conditionId === null
+          ? isNull(slaPolicies.conditionId)
+          : eq(slaPolicies.conditionId, scope.conditionId),
       ),
     );
 }
@@ -188,9 +335,14 @@ export async function calendarUsers(db: Executor, id: number) {
       .where(eq(teams.calendarId, id))
       .orderBy(asc(teams.name)),
     db
-      .select({ priority: slaPolicies.priority, teamName: teams.name })
+      .select({
+        priority: slaPolicies.priority,
+        teamName: teams.name,
+        conditionName: slaConditions.name,
+      })
       .from(slaPolicies)
       .leftJoin(teams, eq(teams.id, slaPolicies.teamId))
+      .leftJoin(slaConditions, eq(slaConditions.id, slaPolicies.conditionId))
       .where(eq(slaPolicies.calendarId, id)),
   ]);
   return { teams: byTeams.map((t) => t.name), policies: byPolicies };
@@ -434,6 +586,8 @@ export interface OpenTarget {
   nearBreachNotified: boolean;
   priority: Priority;
   teamId: number | null;
+  /** The SLA conditions the ticket meets. */
+  conditionIds: number[];
   /** The ticket's due-first row as it is (rewritten only when it changes). */
   queue: { dueAt: Date; warnAt: Date; nearBreach: boolean; breached: boolean } | null;
 }
@@ -459,13 +613,14 @@ export async function openTargetsAfter(
   db: Executor,
   afterTicketId: number,
   limit: number,
+  conditions: readonly SlaCondition[] = [],
 ): Promise<{ rows: OpenTarget[]; done: boolean }> {
   const result = await db.execute(sql`
     select b.id, b.ticket_id, b.kind, b.calendar_id, b.target_minutes, b.warn_percent,
       date_part('epoch', b.resumed_at) as resumed_at, b.used_ms::float8 as used_ms,
       date_part('epoch', b.paused_at) as paused_at, date_part('epoch', b.due_at) as due_at,
       date_part('epoch', b.warn_at) as warn_at, b.breached_at is not null as breached,
-      b.near_breach_notified, t.priority, t.team_id,
+      b.near_breach_notified, t.priority, t.team_id, t.condition_ids,
       date_part('epoch', d.due_at) as queue_due_at, date_part('epoch', d.warn_at) as queue_warn_at,
       d.near_breach as queue_near_breach, d.breached as queue_breached
     from (
@@ -473,7 +628,10 @@ export async function openTargetsAfter(
       where ticket_id > ${afterTicketId} and met_at is null
       order by ticket_id, id limit ${limit}
     ) b
-    cross join lateral (select priority, team_id from ${tickets} where id = b.ticket_id offset 0) t
+    cross join lateral (
+      select priority, team_id, ${metConditionsSql(conditions)} as condition_ids
+      from ${tickets} where id = b.ticket_id offset 0
+    ) t
     left join lateral (select * from ${ticketSlaDue} where ticket_id = b.ticket_id offset 0) d on true
     order by b.ticket_id, b.id`);
   const raw = rowsOf<{
@@ -492,6 +650,7 @@ export async function openTargetsAfter(
     near_breach_notified: boolean;
     priority: Priority;
     team_id: number | null;
+    condition_ids: number[];
     queue_due_at: number | null;
     queue_warn_at: number | null;
     queue_near_breach: boolean | null;
@@ -519,6 +678,7 @@ export async function openTargetsAfter(
       nearBreachNotified: r.near_breach_notified,
       priority: r.priority,
       teamId: r.team_id,
+      conditionIds: r.condition_ids,
       queue:
         r.queue_due_at === null || r.queue_warn_at === null
           ? null

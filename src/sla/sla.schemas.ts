@@ -1,4 +1,5 @@
 import type { FieldError } from "../lib/errors.ts";
+import type { Condition, ConditionField, RuleForm } from "../rules/rules.schemas.ts";
 import {
   type Calendar,
   formatClock,
@@ -215,5 +216,46 @@ export function parsePolicyForm(
       resolutionMinutes: minutes.resolution,
       warnPercent,
     },
+  };
+}
+
+// --- SLA conditions ---
+
+/**
+ * The rule condition fields an SLA condition may check: those that stay with
+ * a ticket while it is worked on (status, assignee, priority and team would
+ * move a ticket between policies as it is handled; priority and team have
+ * policies of their own).
+ */
+export const SLA_CONDITION_FIELDS = [
+  "channel",
+  "requester_email",
+  "requester_domain",
+  "subject",
+] as const satisfies readonly ConditionField[];
+
+export const CONDITION_NAME_MAX = 200;
+
+/** An SLA condition as an admin submits it: every value as typed (kept on a 422). */
+export interface SlaConditionForm {
+  name: string;
+  match: string;
+  conditions: RuleForm["conditions"];
+}
+
+/** A stored SLA condition as its form shows it. */
+export function conditionToForm(condition: {
+  name: string;
+  match: string;
+  conditions: readonly Condition[];
+}): SlaConditionForm {
+  return {
+    name: condition.name,
+    match: condition.match,
+    conditions: condition.conditions.map((c) => ({
+      field: c.field,
+      op: c.op,
+      value: c.value === null ? "" : String(c.value),
+    })),
   };
 }

@@ -3,7 +3,9 @@ import type { Db, Executor, Tx } from "../db/client.ts";
 import { Watched } from "../db/watched.ts";
 import type { Deps } from "../deps.ts";
 import type { DomainEvent, TicketSnapshot } from "../events/events.ts";
-import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { Conflict, type FieldError, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { parseConditions } from "../rules/condition-form.ts";
+import { matches, type TicketFacts } from "../rules/conditions.ts";
 import type { Priority } from "../tickets/lifecycle.ts";
 import { ALWAYS, type Calendar } from "./business-time.ts";
 import {
@@ -20,9 +22,12 @@ import { runSlaRecompute } from "./recompute.ts";
 import * as repo from "./sla.repo.ts";
 import {
   type CalendarForm,
+  CONDITION_NAME_MAX,
   calendarOf,
   parseCalendarForm,
   parsePolicyForm,
+  SLA_CONDITION_FIELDS,
+  type SlaConditionForm,
   TARGET_KINDS,
   type TargetKind,
 } from "./sla.schemas.ts";
@@ -99,13 +104,20 @@ export async function defaultCalendar(
 export async function getSlaSettings(deps: Deps, actor: Actor) {
   requireAdmin(actor);
   await defaultCalendar(deps);
-  const [calendars, policies, teams, recompute] = await Promise.all([
+  const [calendars, policies, teams, conditions, recompute] = await Promise.all([
     repo.listCalendars(deps.db),
     repo.listPolicies(deps.db),
     repo.listTeamCalendars(deps.db),
+    repo.listConditions(deps.db),
     repo.jobState(deps.db, "recompute"),
   ]);
-  return { calendars, policies, teams, recomputing: recompute?.requestedAt != null };
+  return {
+    calendars,
+    policies,
+    teams,
+    conditions,
+    recomputing: recompute?.requestedAt != null,
+  };
 }
 
 export async function getCalendar(deps: Deps, actor: Actor, id: number): Promise<CalendarRow> {
@@ -181,9 +193,11 @@ export async function deleteCalendar(deps: Deps, actor: Actor, id: number): Prom
     const uses = [
       ...users.teams.map((name) => `team ${name}`),
       ...users.policies.map((p) =>
-        p.teamName === null
-          ? `the ${p.priority} policy`
-          : `team ${p.teamName}'s ${p.priority} policy`,
+        p.teamName !== null
+          ? `team ${p.teamName}'s ${p.priority} policy`
+          : p.conditionName !== null
+            ? `condition ${p.conditionName}'s ${p.priority} policy`
+            : `the ${p.priority} policy`,
       ),
     ];
     if (uses.length > 0) {
@@ -199,11 +213,24 @@ export async function deleteCalendar(deps: Deps, actor: Actor, id: number): Prom
   recomputeSoon(deps);
 }
 
+/** The general policies' scope: no team, no condition. */
+export const GENERAL: PolicyScope = { teamId: null, conditionId: null };
+
+/** NotFound unless the team or SLA condition a policy is for exists. */
+async function checkScope(db: Executor, scope: PolicyScope): Promise<void> {
+  if (scope.teamId !== null && !(await repo.teamExists(db, scope.teamId))) {
+    throw new NotFound("team", scope.teamId);
+  }
+  if (scope.conditionId !== null && !(await repo.findCondition(db, scope.conditionId))) {
+    throw new NotFound("SLA condition", scope.conditionId);
+  }
+}
+
 /**
  * Sets the SLA policy of a priority from its form (targets optional, in
- * minutes or hours, on a calendar); all targets empty removes it. `teamId`
- * null: the general policy (every team without its own); a team's id: that
- * team's own policy for the priority. Running clocks are recomputed in the
+ * minutes or hours, on a calendar); all targets empty removes it. `scope`:
+ * the general policy (every ticket without another), a team's own, or an SLA
+ * condition's (the tickets that meet it). Running clocks are recomputed in the
  * background.
  */
 export async function savePolicy(
@@ -211,12 +238,13 @@ export async function savePolicy(
   actor: Actor,
   priority: Priority,
   form: Record<string, string>,
-  teamId: number | null = null,
+  scope: PolicyScope = GENERAL,
 ): Promise<void> {
   requireAdmin(actor);
-  if (teamId !== null && !(await repo.teamExists(deps.db, teamId))) {
-    throw new NotFound("team", teamId);
+  if (scope.teamId !== null && scope.conditionId !== null) {
+    throw new Error("a policy is for a team or for a condition, not both");
   }
+  await checkScope(deps.db, scope);
   const parsed = parsePolicyForm(form);
   if (!parsed.ok) throw new Invalid(parsed.errors);
   const v = parsed.values;
@@ -228,24 +256,101 @@ export async function savePolicy(
       v.nextResponseMinutes === null &&
       v.resolutionMinutes === null
     ) {
-      await repo.deletePolicy(tx, priority, teamId);
-    } else await repo.upsertPolicy(tx, { priority, teamId, ...v });
+      await repo.deletePolicy(tx, priority, scope);
+    } else await repo.upsertPolicy(tx, { priority, ...scope, ...v });
     await repo.requestRecompute(tx);
   });
   recomputeSoon(deps);
 }
 
-/** Removes team `teamId`'s own policy for `priority` (its tickets get the general one). */
-export async function removeTeamPolicy(
+/** Removes a team's or an SLA condition's own policy for `priority` (its tickets get the next one). */
+export async function removePolicy(
   deps: Deps,
   actor: Actor,
-  teamId: number,
   priority: Priority,
+  scope: PolicyScope,
 ): Promise<void> {
   requireAdmin(actor);
   await deps.db.transaction(async (tx) => {
-    await repo.deletePolicy(tx, priority, teamId);
+    await repo.deletePolicy(tx, priority, scope);
     await repo.requestRecompute(tx);
+  });
+  recomputeSoon(deps);
+}
+
+// --- SLA conditions ---
+
+export type SlaCondition = repo.SlaCondition;
+export type PolicyScope = repo.PolicyScope;
+
+export async function getCondition(deps: Deps, actor: Actor, id: number): Promise<SlaCondition> {
+  requireAdmin(actor);
+  const found = await repo.findCondition(deps.db, id);
+  if (!found) throw new NotFound("SLA condition", id);
+  return found;
+}
+
+/**
+ * Creates (no `id`) or changes an SLA condition from its form: a name and
+ * rule conditions on the fields that stay with a ticket (channel, requester,
+ * subject), at least one. Running clocks are recomputed in the background
+ * (which tickets meet it may have changed).
+ */
+export async function saveCondition(
+  deps: Deps,
+  actor: Actor,
+  form: SlaConditionForm,
+  id?: number,
+): Promise<SlaCondition> {
+  requireAdmin(actor);
+  const errors: FieldError[] = [];
+  const name = form.name.trim();
+  if (name === "" || name.length > CONDITION_NAME_MAX) {
+    errors.push({
+      field: "name",
+      message: `is required (at most ${CONDITION_NAME_MAX} characters)`,
+    });
+  }
+  const parsed = await parseConditions(form, SLA_CONDITION_FIELDS);
+  errors.push(...parsed.errors);
+  if (parsed.errors.length === 0 && parsed.conditions.length === 0) {
+    errors.push({ field: "conditions.0.field", message: "needs at least one condition" });
+  }
+  if (errors.length > 0) throw new Invalid(errors);
+  const values = { name, match: parsed.match, conditions: parsed.conditions };
+  const saved = await deps.db.transaction(async (tx) => {
+    let row: SlaCondition | undefined;
+    if (id === undefined) row = await repo.insertCondition(tx, values);
+    else if (await repo.updateCondition(tx, id, values)) row = await repo.findCondition(tx, id);
+    if (!row) throw new NotFound("SLA condition", id);
+    await repo.requestRecompute(tx);
+    return row;
+  });
+  recomputeSoon(deps);
+  return saved;
+}
+
+/** Deletes an SLA condition and its policies; its tickets get the next policy. */
+export async function deleteCondition(deps: Deps, actor: Actor, id: number): Promise<void> {
+  requireAdmin(actor);
+  await deps.db.transaction(async (tx) => {
+    if (!(await repo.deleteCondition(tx, id))) throw new NotFound("SLA condition", id);
+    await repo.requestRecompute(tx);
+  });
+  recomputeSoon(deps);
+}
+
+/** Moves an SLA condition one place up or down in the order they are checked in. */
+export async function moveCondition(
+  deps: Deps,
+  actor: Actor,
+  id: number,
+  direction: "up" | "down",
+): Promise<void> {
+  requireAdmin(actor);
+  await deps.db.transaction(async (tx) => {
+    if (!(await repo.findCondition(tx, id))) throw new NotFound("SLA condition", id);
+    if (await repo.moveCondition(tx, id, direction)) await repo.requestRecompute(tx);
   });
   recomputeSoon(deps);
 }
@@ -286,16 +391,27 @@ export async function listCalendarChoices(deps: Deps): Promise<{ id: number; nam
 async function policyFor(
   db: Db,
   tx: Tx,
-  ticket: Pick<TicketSnapshot, "priority" | "teamId">,
+  ticket: TicketSnapshot,
 ): Promise<{ policy: repo.PolicyRow; calendar: CalendarRow } | undefined> {
-  const { policies, teamCalendarId } = await repo.candidatePolicies(
+  const { policies, conditions, teamCalendarId, requesterEmail } = await repo.candidatePolicies(
     tx,
     ticket.priority,
     ticket.teamId,
+    ticket.requesterId,
   );
   const teamCalendars = new Map<number, number | null>();
   if (ticket.teamId !== null) teamCalendars.set(ticket.teamId, teamCalendarId);
-  const choice = choosePolicy(policies, teamCalendars, ticket);
+  // The same facts the recomputation checks in SQL: the ticket's own fields, never a message's.
+  const facts: TicketFacts = { ...ticket, body: ticket.description, requesterEmail };
+  const conditionIds = conditions
+    .filter((c) => matches(c.match, c.conditions, facts))
+    .map((c) => c.id);
+  const choice = choosePolicy(
+    policies,
+    teamCalendars,
+    { ...ticket, conditionIds },
+    conditions.map((c) => c.id),
+  );
   if (!choice) return undefined;
   const calendar = await calendarRow(db, tx, choice.calendarId);
   return calendar ? { policy: choice.policy, calendar } : undefined;

@@ -34,9 +34,16 @@ const MIN = 60_000;
 const unique = () => randomBytes(4).toString("hex");
 
 describe("choosePolicy (the one rule)", () => {
-  const row = (id: number, teamId: number | null, priority: Priority, calendarId: number) => ({
+  const row = (
+    id: number,
+    teamId: number | null,
+    priority: Priority,
+    calendarId: number,
+    conditionId: number | null = null,
+  ) => ({
     id,
     teamId,
+    conditionId,
     priority,
     calendarId,
     firstResponseMinutes: 60,
@@ -97,6 +104,40 @@ describe("choosePolicy (the one rule)", () => {
       10,
     );
   });
+
+  test("an SLA condition's policy wins for the tickets that meet it, the first condition in order first", () => {
+    // Conditions 21 (first) and 22; 22 has a policy for high and low, 21 only for low.
+    const withConditions = [
+      ...policies,
+      row(4, null, "high", 13, 22),
+      row(5, null, "low", 14, 22),
+      row(6, null, "low", 15, 21),
+    ];
+    const teams = new Map<number, number | null>([[7, 98]]);
+    const order = [21, 22];
+    const choose = (ticket: Parameters<typeof choosePolicy>[2]) =>
+      choosePolicy(withConditions, teams, ticket, order);
+    // Meets both: 21 has no high policy, so 22's.
+    assert.equal(choose({ teamId: 7, priority: "high", conditionIds: [22, 21] })?.policy.id, 4);
+    // Meets both, low: 21 comes first.
+    assert.equal(choose({ teamId: null, priority: "low", conditionIds: [22, 21] })?.policy.id, 6);
+    // Reordered: 22 first.
+    assert.equal(
+      choosePolicy(
+        withConditions,
+        teams,
+        { teamId: null, priority: "low", conditionIds: [21, 22] },
+        [22, 21],
+      )?.policy.id,
+      5,
+    );
+    // Meets none: the team's own, else the general one; a condition's policy is never general.
+    assert.equal(choose({ teamId: 7, priority: "high", conditionIds: [] })?.policy.id, 2);
+    assert.equal(choose({ teamId: null, priority: "low" }), undefined);
+    // The team's calendar still wins over a condition policy's.
+    assert.equal(choose({ teamId: 7, priority: "high", conditionIds: [22] })?.calendarId, 98);
+    assert.equal(choose({ teamId: null, priority: "high", conditionIds: [22] })?.calendarId, 13);
+  });
 });
 
 /** A policy form in minutes on `calendarId` (the default when not given); `{}` removes it. */
@@ -149,7 +190,10 @@ describeEachDatabase("SLA per team", (world) => {
     });
     const plain = await teams.createTeam(deps, admin, { name: `Plain ${unique()}` });
     await savePolicy(deps, admin, "normal", policyForm(always.id, { first: 120 }));
-    await savePolicy(deps, admin, "normal", policyForm(always.id, { first: 30 }), office.id);
+    await savePolicy(deps, admin, "normal", policyForm(always.id, { first: 30 }), {
+      teamId: office.id,
+      conditionId: null,
+    });
     await recomputationsSettled(deps);
 
     const inOffice = await tickets.createTicket(deps, admin, {
@@ -226,7 +270,10 @@ describeEachDatabase("SLA per team", (world) => {
     const [onBerlin] = await running(deps, mine.id);
     assert.equal(onBerlin?.calendarId, berlin.id, "the team's new calendar");
 
-    await savePolicy(deps, admin, "low", policyForm(always.id, { first: 15 }), team.id);
+    await savePolicy(deps, admin, "low", policyForm(always.id, { first: 15 }), {
+      teamId: team.id,
+      conditionId: null,
+    });
     await recomputationsSettled(deps);
     const [retargeted] = await running(deps, mine.id);
     assert.equal(retargeted?.targetMinutes, 15, "the team's new policy");
@@ -234,7 +281,10 @@ describeEachDatabase("SLA per team", (world) => {
     assert.deepEqual(await running(deps, theirs.id), [theirsBefore], "the other team's untouched");
 
     // One policy per (team, priority): saving again changes it; the general one is apart.
-    await savePolicy(deps, admin, "low", policyForm(always.id, { first: 20 }), team.id);
+    await savePolicy(deps, admin, "low", policyForm(always.id, { first: 20 }), {
+      teamId: team.id,
+      conditionId: null,
+    });
     const rows = await deps.db
       .select()
       .from(slaPolicies)
@@ -264,7 +314,10 @@ describeEachDatabase("SLA per team", (world) => {
       name: `Uses ${unique()}`,
       calendarId: teamCal.id,
     });
-    await savePolicy(deps, admin, "urgent", policyForm(policyCal.id, { first: 5 }), team.id);
+    await savePolicy(deps, admin, "urgent", policyForm(policyCal.id, { first: 5 }), {
+      teamId: team.id,
+      conditionId: null,
+    });
     await recomputationsSettled(deps);
 
     await assert.rejects(deleteCalendar(deps, admin, teamCal.id), (e: unknown) => {
@@ -281,7 +334,10 @@ describeEachDatabase("SLA per team", (world) => {
 
     // Freed: the team goes back to its policy's calendar, the policy moves to the default.
     await teams.updateTeam(deps, admin, team.id, { name: team.name, calendarId: null });
-    await savePolicy(deps, admin, "urgent", policyForm(always.id, { first: 5 }), team.id);
+    await savePolicy(deps, admin, "urgent", policyForm(always.id, { first: 5 }), {
+      teamId: team.id,
+      conditionId: null,
+    });
     await recomputationsSettled(deps);
     await deleteCalendar(deps, admin, teamCal.id);
     await deleteCalendar(deps, admin, policyCal.id);

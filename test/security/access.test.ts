@@ -584,6 +584,18 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /admin/sla/teams/:teamId/policies": { ...ADMIN_POST, admin: 404 },
   "POST /admin/sla/teams/:teamId/policies/:priority": { ...ADMIN_POST, admin: 404 },
   "POST /admin/sla/teams/:teamId/policies/:priority/remove": { ...ADMIN_POST, admin: 404 },
+  "GET /admin/sla/conditions/new": ADMIN_PAGE,
+  "POST /admin/sla/conditions": { ...ADMIN_POST, admin: 422 },
+  "GET /admin/sla/conditions/:conditionId": { ...ADMIN_PAGE, admin: 404 },
+  "POST /admin/sla/conditions/:conditionId": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/conditions/:conditionId/delete": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/conditions/:conditionId/move": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/conditions/:conditionId/policies": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/conditions/:conditionId/policies/:priority": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sla/conditions/:conditionId/policies/:priority/remove": {
+    ...ADMIN_POST,
+    admin: 404,
+  },
   // Teams: admins only; a missing team is 404, a nameless new one 422.
   "GET /admin/teams": ADMIN_PAGE,
   "POST /admin/teams": { ...ADMIN_POST, admin: 422 },

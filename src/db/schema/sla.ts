@@ -2,8 +2,10 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
+  check,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
   text,
@@ -15,10 +17,30 @@ import { teams } from "./teams.ts";
 import { ticketPriority, tickets } from "./tickets.ts";
 
 /**
+ * SLA conditions: named groups of rule conditions (src/rules/conditions.ts,
+ * only fields that do not change with the work on a ticket: channel, requester,
+ * subject) whose tickets get policies of their own, checked in `position`
+ * order before a team's own and the general policy (src/sla/policy.ts).
+ */
+export const slaConditions = pgTable("sla_conditions", {
+  id: integer().primaryKey().generatedAlwaysAsIdentity(),
+  name: text().notNull(),
+  /** "all" or "any" of the conditions. */
+  match: text().notNull().default("all"),
+  conditions: jsonb().notNull().default(sql`'[]'::jsonb`),
+  /** The first condition (lowest position) a ticket meets with a policy for its priority wins. */
+  position: integer().notNull(),
+  createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+/**
  * SLA policies: targets in business minutes per priority, on a calendar. A
- * general policy (`team_id` null) applies to every team; a team's own policy
- * for a priority overrides it (src/sla/policy.ts `choosePolicy`). One policy
- * per (team, priority), the general one included: NULLS NOT DISTINCT.
+ * general policy (no team, no condition) applies to every ticket; a team's
+ * own policy for a priority overrides it, and a condition's policy overrides
+ * both for the tickets that meet it (src/sla/policy.ts `choosePolicy`). One
+ * policy per (team, condition, priority), the general one included: NULLS NOT
+ * DISTINCT; a policy is for a team or for a condition, never both.
  */
 export const slaPolicies = pgTable(
   "sla_policies",
@@ -27,6 +49,8 @@ export const slaPolicies = pgTable(
     priority: ticketPriority().notNull(),
     /** The team whose tickets it is for; null: every team (and tickets without one). */
     teamId: integer().references(() => teams.id, { onDelete: "cascade" }),
+    /** The condition whose tickets it is for; null: not a condition's. */
+    conditionId: integer().references(() => slaConditions.id, { onDelete: "cascade" }),
     calendarId: integer()
       .notNull()
       .references(() => slaCalendars.id),
@@ -39,7 +63,12 @@ export const slaPolicies = pgTable(
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (t) => [unique("sla_policies_team_priority_key").on(t.teamId, t.priority).nullsNotDistinct()],
+  (t) => [
+    unique("sla_policies_scope_priority_key")
+      .on(t.teamId, t.conditionId, t.priority)
+      .nullsNotDistinct(),
+    check("sla_policies_one_scope", sql`${t.teamId} is null or ${t.conditionId} is null`),
+  ],
 );
 
 export const slaTargetKind = pgEnum("sla_target_kind", [

@@ -39,7 +39,11 @@ const NOTICES: Record<string, string> = {
   "calendar-deleted": "Calendar deleted. Due times of open tickets are being recomputed.",
   "policy-saved": "SLA policy saved. Due times of open tickets are being recomputed.",
   "policy-removed":
-    "The team's policy is removed: the general one applies. Due times of open tickets are being recomputed.",
+    "The policy is removed: its tickets get the next one that applies. Due times of open tickets are being recomputed.",
+  "condition-saved": "SLA condition saved. Due times of open tickets are being recomputed.",
+  "condition-deleted":
+    "SLA condition deleted, with its policies. Due times of open tickets are being recomputed.",
+  "condition-moved": "SLA condition moved. Due times of open tickets are being recomputed.",
   "team-saved": "Teams saved.",
   "webhook-saved": "Webhook endpoint saved.",
   "webhook-deleted": "Webhook endpoint deleted, with its deliveries.",

@@ -13,8 +13,12 @@ import {
   ACTION_TYPES,
   CLOCKS,
   CONDITION_FIELDS,
+  CONDITIONS_MAX,
+  type Condition,
+  type ConditionField,
   type ConditionOp,
   MAIL_RECIPIENTS,
+  type Match,
   OP_LABELS,
   type Rule,
   type RuleForm,
@@ -33,6 +37,16 @@ export interface Failure {
 }
 
 const KIND_TITLES: Record<RuleKind, string> = { trigger: "Triggers", automation: "Time rules" };
+
+/** Conditions in words ("channel is email and subject contains refund"); values as stored. */
+export function describeConditions(match: Match, conditions: readonly Condition[]): string {
+  return conditions
+    .map(
+      (c) =>
+        `${CONDITION_FIELDS[c.field].label.toLowerCase()} ${OP_LABELS[c.op]} ${c.value ?? "none"}`,
+    )
+    .join(match === "all" ? " and " : " or ");
+}
 
 function describeRule(rule: Rule): string {
   if (rule.kind === "trigger") {
@@ -176,10 +190,6 @@ function Options({
   );
 }
 
-const FIELD_LABELS = Object.fromEntries(
-  Object.entries(CONDITION_FIELDS).map(([k, v]) => [k, v.label]),
-);
-
 /** A small input with its label and error, named like `conditions.0.value`. */
 function Cell({
   form,
@@ -203,6 +213,71 @@ function Cell({
   );
 }
 
+/**
+ * The "If" part of a form: all or any, and condition rows (field, operator,
+ * value) named like `conditions.0.value`, with two empty rows beyond those in
+ * use (at least three: enough without scripts). `fields`: the condition
+ * fields offered (a rule: all; an SLA condition: those that stay with a ticket).
+ */
+export function ConditionsFieldset({
+  form,
+  match,
+  conditions,
+  fields = Object.keys(CONDITION_FIELDS) as ConditionField[],
+  hint,
+}: {
+  form: FormState<unknown>;
+  match: string;
+  conditions: readonly { field: string; op: string; value: string }[];
+  fields?: readonly ConditionField[];
+  hint: string;
+}) {
+  const rows = Math.min(CONDITIONS_MAX, Math.max(3, conditions.length + 2));
+  const labels = Object.fromEntries(fields.map((f) => [f, CONDITION_FIELDS[f].label]));
+  return (
+    <fieldset>
+      <legend>If</legend>
+      <Field form={form} name="match" label="Match">
+        {(a) => (
+          <select {...a} name="match">
+            <Options
+              options={{ all: "All of these conditions", any: "Any of these conditions" }}
+              selected={match}
+            />
+          </select>
+        )}
+      </Field>
+      {Array.from({ length: rows }, (_, i) => {
+        const row = conditions[i] ?? { field: "", op: "", value: "" };
+        const at = `conditions.${i}`;
+        return (
+          <fieldset class="rule-row">
+            <legend class="visually-hidden">{`Condition ${i + 1}`}</legend>
+            <Cell form={form} name={`${at}.field`} label="Field">
+              {(a) => (
+                <select {...a} name={`${at}.field`}>
+                  <Options options={labels} selected={row.field} blank="(none)" />
+                </select>
+              )}
+            </Cell>
+            <Cell form={form} name={`${at}.op`} label="Operator">
+              {(a) => (
+                <select {...a} name={`${at}.op`}>
+                  <Options options={OP_LABELS as Record<ConditionOp, string>} selected={row.op} />
+                </select>
+              )}
+            </Cell>
+            <Cell form={form} name={`${at}.value`} label="Value">
+              {(a) => <input {...a} name={`${at}.value`} value={row.value} />}
+            </Cell>
+          </fieldset>
+        );
+      })}
+      <p class="hint">{hint}</p>
+    </fieldset>
+  );
+}
+
 export function RuleFormPage({
   ctx,
   form,
@@ -219,8 +294,6 @@ export function RuleFormPage({
     : kind === "trigger"
       ? "New trigger"
       : "New time rule";
-  // Two empty rows beyond those in use, at least three: enough without scripts.
-  const conditionRows = Math.min(10, Math.max(3, v.conditions.length + 2));
   const actionRows = Math.min(10, Math.max(3, v.actions.length + 1));
   return (
     <Layout ctx={ctx} title={title}>
@@ -271,54 +344,14 @@ export function RuleFormPage({
               </Field>
             </fieldset>
           )}
-          <fieldset>
-            <legend>If</legend>
-            <Field form={form} name="match" label="Match">
-              {(a) => (
-                <select {...a} name="match">
-                  <Options
-                    options={{ all: "All of these conditions", any: "Any of these conditions" }}
-                    selected={v.match}
-                  />
-                </select>
-              )}
-            </Field>
-            {Array.from({ length: conditionRows }, (_, i) => {
-              const row = v.conditions[i] ?? { field: "", op: "", value: "" };
-              const at = `conditions.${i}`;
-              return (
-                <fieldset class="rule-row">
-                  <legend class="visually-hidden">{`Condition ${i + 1}`}</legend>
-                  <Cell form={form} name={`${at}.field`} label="Field">
-                    {(a) => (
-                      <select {...a} name={`${at}.field`}>
-                        <Options options={FIELD_LABELS} selected={row.field} blank="(none)" />
-                      </select>
-                    )}
-                  </Cell>
-                  <Cell form={form} name={`${at}.op`} label="Operator">
-                    {(a) => (
-                      <select {...a} name={`${at}.op`}>
-                        <Options
-                          options={OP_LABELS as Record<ConditionOp, string>}
-                          selected={row.op}
-                        />
-                      </select>
-                    )}
-                  </Cell>
-                  <Cell form={form} name={`${at}.value`} label="Value">
-                    {(a) => <input {...a} name={`${at}.value`} value={row.value} />}
-                  </Cell>
-                </fieldset>
-              );
-            })}
-            <p class="hint">
-              Values: a status (new, open, pending, solved, closed), a priority (low, normal, high,
-              urgent), a channel (web, email, api), an address, a domain like bigcustomer.example,
-              words to find, for the assignee an agent's address or "nobody", for the team its name
-              or "none".
-            </p>
-          </fieldset>
+          <ConditionsFieldset
+            form={form}
+            match={v.match}
+            conditions={v.conditions}
+            hint={
+              'Values: a status (new, open, pending, solved, closed), a priority (low, normal, high, urgent), a channel (web, email, api), an address, a domain like bigcustomer.example, words to find, for the assignee an agent\'s address or "nobody", for the team its name or "none".'
+            }
+          />
           <fieldset>
             <legend>Then</legend>
             {Array.from({ length: actionRows }, (_, i) => {

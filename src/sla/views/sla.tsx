@@ -7,17 +7,23 @@ import {
   fieldError,
 } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
+import { ConditionsFieldset, describeConditions } from "../../rules/views/rules.tsx";
 import type { Priority } from "../../tickets/lifecycle.ts";
 import { PRIORITIES } from "../../tickets/lifecycle.ts";
 import { WEEKDAYS } from "../business-time.ts";
 import {
+  CONDITION_NAME_MAX,
+  SLA_CONDITION_FIELDS,
+  type SlaConditionForm,
   TARGET_KINDS,
   TARGET_LABELS,
   type TargetKind,
   targetField,
   WEEKDAY_NAMES,
 } from "../sla.schemas.ts";
-import type { CalendarRow, PolicyRow } from "../sla.service.ts";
+import type { CalendarRow, PolicyRow, PolicyScope, SlaCondition } from "../sla.service.ts";
+
+const GENERAL_SCOPE: PolicyScope = { teamId: null, conditionId: null };
 
 const PRIORITY_LABELS: Record<Priority, string> = {
   low: "Low",
@@ -63,38 +69,66 @@ export interface SlaTeam {
   calendarId: number | null;
 }
 
-/** Which policy form a refused save belongs to: the general one (`teamId` null) or a team's ("new": its add form). */
+/** Which policy form a refused save belongs to: its scope and priority ("new": a team's or condition's add form). */
 export interface RefusedPolicy {
-  teamId: number | null;
+  scope: PolicyScope;
   priority: Priority | "new";
   form: FormState;
 }
+
+/** Whose own policies a form is for: a team's or an SLA condition's. */
+interface Owner {
+  /** Prefixes the form's field ids (`team3-`, `condition5-`). */
+  key: string;
+  /** Where its policy forms post. */
+  base: string;
+  name: string;
+  scope: PolicyScope;
+}
+
+const teamOwner = (team: SlaTeam): Owner => ({
+  key: `team${team.id}-`,
+  base: `/admin/sla/teams/${team.id}/policies`,
+  name: team.name,
+  scope: { teamId: team.id, conditionId: null },
+});
+
+const conditionOwner = (condition: SlaCondition): Owner => ({
+  key: `condition${condition.id}-`,
+  base: `/admin/sla/conditions/${condition.id}/policies`,
+  name: condition.name,
+  scope: { teamId: null, conditionId: condition.id },
+});
+
+const sameScope = (a: PolicyScope, b: PolicyScope) =>
+  a.teamId === b.teamId && a.conditionId === b.conditionId;
 
 function PolicyForm({
   ctx,
   priority,
   calendars,
   form,
-  team,
+  owner,
   choices = PRIORITIES,
 }: {
   ctx: PageContext;
-  /** "new": a team's form for a priority it has no policy for yet (the priority is chosen). */
+  /** "new": an owner's form for a priority it has no policy for yet (the priority is chosen). */
   priority: Priority | "new";
   calendars: CalendarRow[];
   form: FormState;
-  team?: SlaTeam | undefined;
+  /** Whose own policy it is; none: a general one. */
+  owner?: Owner | undefined;
   /** The priorities the "new" form offers. */
   choices?: readonly Priority[];
 }) {
-  const id = (name: string) => `${team ? `team${team.id}-` : ""}${priority}-${name}`;
+  const id = (name: string) => `${owner?.key ?? ""}${priority}-${name}`;
   const scoped: FormState = {
     ...form,
     errors: form.errors.map((e) => ({ ...e, field: id(e.field) })),
   };
-  const base = team ? `/admin/sla/teams/${team.id}/policies` : "/admin/sla/policies";
+  const base = owner?.base ?? "/admin/sla/policies";
   const label = priority === "new" ? "" : PRIORITY_LABELS[priority];
-  const what = team ? `${team.name} ${label.toLowerCase()}` : label.toLowerCase();
+  const what = owner ? `${owner.name} ${label.toLowerCase()}` : label.toLowerCase();
   return (
     <form
       method="post"
@@ -114,7 +148,7 @@ function PolicyForm({
             </select>
           )}
         </Field>
-      ) : team ? (
+      ) : owner ? (
         <h4>{label}</h4>
       ) : (
         <h3>{label}</h3>
@@ -149,7 +183,11 @@ function PolicyForm({
       <Field
         form={scoped}
         name={id("calendarId")}
-        label={team ? "Business hours (unless the team chose its own)" : "Business hours"}
+        label={
+          owner || priority === "new"
+            ? "Business hours (unless the ticket's team chose its own)"
+            : "Business hours"
+        }
       >
         {(props) => (
           <select {...props} name="calendarId">
@@ -173,13 +211,84 @@ function PolicyForm({
         )}
       </Field>
       <button type="submit">
-        {priority === "new" ? `Add ${team?.name ?? ""} policy` : `Save ${what} policy`}
+        {priority === "new" ? `Add ${owner?.name ?? ""} policy` : `Save ${what} policy`}
       </button>
     </form>
   );
 }
 
-/** A team's own policies (each editable and removable) and a form to add one. */
+/** An owner's own policies (each editable and removable) and a form to add one. */
+function OwnPolicies({
+  ctx,
+  owner,
+  calendars,
+  policies,
+  refused,
+  defaultCalendarId,
+}: {
+  ctx: PageContext;
+  owner: Owner;
+  calendars: CalendarRow[];
+  policies: PolicyRow[];
+  refused: RefusedPolicy | undefined;
+  defaultCalendarId: number;
+}) {
+  const own = PRIORITIES.flatMap((priority) => {
+    const policy = policies.find((p) => sameScope(p, owner.scope) && p.priority === priority);
+    return policy ? [{ priority, policy }] : [];
+  });
+  const mine = refused && sameScope(refused.scope, owner.scope) ? refused : undefined;
+  return (
+    <>
+      {own.map(({ priority, policy }) => (
+        <div class="sla-team-policy">
+          <PolicyForm
+            ctx={ctx}
+            priority={priority}
+            calendars={calendars}
+            owner={owner}
+            form={
+              mine?.priority === priority
+                ? mine.form
+                : { values: policyToForm(policy, defaultCalendarId), errors: [] }
+            }
+          />
+          <form method="post" action={`${owner.base}/${priority}/remove`} class="inline">
+            <Csrf token={ctx.csrfToken} />
+            <button type="submit" class="link danger">
+              Remove {owner.name} {priority} policy
+            </button>
+          </form>
+        </div>
+      ))}
+      {own.length < PRIORITIES.length && (
+        <details open={mine?.priority === "new"}>
+          <summary>Add a policy for {owner.name}</summary>
+          <PolicyForm
+            ctx={ctx}
+            priority="new"
+            calendars={calendars}
+            owner={owner}
+            choices={PRIORITIES.filter((p) => !own.some((o) => o.priority === p))}
+            form={
+              mine?.priority === "new"
+                ? mine.form
+                : {
+                    values: {
+                      ...policyToForm(undefined, defaultCalendarId),
+                      priority: PRIORITIES.find((p) => !own.some((o) => o.priority === p)) ?? "",
+                    },
+                    errors: [],
+                  }
+            }
+          />
+        </details>
+      )}
+    </>
+  );
+}
+
+/** A team's own calendar and policies. */
 function TeamPolicies({
   ctx,
   team,
@@ -195,12 +304,8 @@ function TeamPolicies({
   refused: RefusedPolicy | undefined;
   defaultId: number;
 }) {
-  const own = PRIORITIES.flatMap((priority) => {
-    const policy = policies.find((p) => p.teamId === team.id && p.priority === priority);
-    return policy ? [{ priority, policy }] : [];
-  });
   const calendar = calendars.find((c) => c.id === team.calendarId);
-  const mine = refused?.teamId === team.id ? refused : undefined;
+  const hasOwn = policies.some((p) => p.teamId === team.id);
   return (
     <section class="sla-team" aria-labelledby={`sla-team-${team.id}`}>
       <h3 id={`sla-team-${team.id}`}>{team.name}</h3>
@@ -208,58 +313,75 @@ function TeamPolicies({
         {calendar
           ? `Its tickets' clocks run on ${calendar.name} (chosen on the Teams page).`
           : "Its tickets' clocks run on their policy's calendar (a team may choose its own on the Teams page)."}{" "}
-        {own.length === 0
-          ? "It has no policy of its own: the general ones apply."
-          : "Priorities without a policy of its own get the general one."}
+        {hasOwn
+          ? "Priorities without a policy of its own get the general one."
+          : "It has no policy of its own: the general ones apply."}
       </p>
-      {own.map(({ priority, policy }) => (
-        <div class="sla-team-policy">
-          <PolicyForm
-            ctx={ctx}
-            priority={priority}
-            calendars={calendars}
-            team={team}
-            form={
-              mine?.priority === priority
-                ? mine.form
-                : { values: policyToForm(policy, defaultId), errors: [] }
-            }
-          />
-          <form
-            method="post"
-            action={`/admin/sla/teams/${team.id}/policies/${priority}/remove`}
-            class="inline"
-          >
-            <Csrf token={ctx.csrfToken} />
-            <button type="submit" class="link danger">
-              Remove {team.name} {priority} policy
-            </button>
-          </form>
-        </div>
-      ))}
-      {own.length < PRIORITIES.length && (
-        <details open={mine?.priority === "new"}>
-          <summary>Add a policy for {team.name}</summary>
-          <PolicyForm
-            ctx={ctx}
-            priority="new"
-            calendars={calendars}
-            team={team}
-            choices={PRIORITIES.filter((p) => !own.some((o) => o.priority === p))}
-            form={
-              mine?.priority === "new"
-                ? mine.form
-                : {
-                    values: {
-                      ...policyToForm(undefined, team.calendarId ?? defaultId),
-                      priority: PRIORITIES.find((p) => !own.some((o) => o.priority === p)) ?? "",
-                    },
-                    errors: [],
-                  }
-            }
-          />
-        </details>
-      )}
+      <OwnPolicies
+        ctx={ctx}
+        owner={teamOwner(team)}
+        calendars={calendars}
+        policies={policies}
+        refused={refused}
+        defaultCalendarId={team.calendarId ?? defaultId}
+      />
+    </section>
+  );
+}
+
+/** An SLA condition: what it checks, its place in the order, and its own policies. */
+function ConditionPolicies({
+  ctx,
+  condition,
+  first,
+  last,
+  calendars,
+  policies,
+  refused,
+  defaultId,
+}: {
+  ctx: PageContext;
+  condition: SlaCondition;
+  first: boolean;
+  last: boolean;
+  calendars: CalendarRow[];
+  policies: PolicyRow[];
+  refused: RefusedPolicy | undefined;
+  defaultId: number;
+}) {
+  const move = (direction: "up" | "down", label: string) => (
+    <form method="post" action={`/admin/sla/conditions/${condition.id}/move`} class="inline">
+      <Csrf token={ctx.csrfToken} />
+      <input type="hidden" name="direction" value={direction} />
+      <button type="submit" class="link">
+        {label}
+        <span class="visually-hidden">{`: ${condition.name}`}</span>
+      </button>
+    </form>
+  );
+  return (
+    <section class="sla-team" aria-labelledby={`sla-condition-${condition.id}`}>
+      <h3 id={`sla-condition-${condition.id}`}>
+        <a href={`/admin/sla/conditions/${condition.id}`}>{condition.name}</a>
+      </h3>
+      <p class="hint">{`Tickets where ${describeConditions(condition.match, condition.conditions)}.`}</p>
+      <p class="actions">
+        {!first && move("up", "Move up")} {!last && move("down", "Move down")}{" "}
+        <form method="post" action={`/admin/sla/conditions/${condition.id}/delete`} class="inline">
+          <Csrf token={ctx.csrfToken} />
+          <button type="submit" class="link danger">
+            Delete<span class="visually-hidden">{` condition ${condition.name}`}</span>
+          </button>
+        </form>
+      </p>
+      <OwnPolicies
+        ctx={ctx}
+        owner={conditionOwner(condition)}
+        calendars={calendars}
+        policies={policies}
+        refused={refused}
+        defaultCalendarId={defaultId}
+      />
     </section>
   );
 }
@@ -270,6 +392,7 @@ export function SlaPage({
   calendars,
   policies,
   teams,
+  conditions,
   recomputing,
   refused,
   problem,
@@ -278,13 +401,14 @@ export function SlaPage({
   calendars: CalendarRow[];
   policies: PolicyRow[];
   teams: SlaTeam[];
+  conditions: SlaCondition[];
   recomputing: boolean;
   /** A policy form sent back with its problems. */
   refused?: RefusedPolicy | undefined;
   /** Why the last change (a calendar's deletion) was refused. */
   problem?: string | undefined;
 }) {
-  const general = policies.filter((p) => p.teamId === null);
+  const general = policies.filter((p) => sameScope(p, GENERAL_SCOPE));
   const defaultId = calendars.find((c) => c.isDefault)?.id ?? calendars[0]?.id ?? 0;
   return (
     <Layout ctx={ctx} title="SLA">
@@ -364,8 +488,8 @@ export function SlaPage({
         <p class="hint">
           Targets count business time on the chosen calendar (or the ticket's team's, when it has
           one) and stop while a ticket is pending. Leave a target empty to have none; all empty
-          removes the priority's policy. These apply to every ticket whose team has no policy of its
-          own for the priority.
+          removes the priority's policy. These apply to every ticket that meets no SLA condition
+          with a policy for its priority and whose team has no policy of its own for it.
         </p>
         {PRIORITIES.map((priority) => (
           <PolicyForm
@@ -373,7 +497,7 @@ export function SlaPage({
             priority={priority}
             calendars={calendars}
             form={
-              refused?.teamId === null && refused.priority === priority
+              refused && sameScope(refused.scope, GENERAL_SCOPE) && refused.priority === priority
                 ? refused.form
                 : {
                     values: policyToForm(
@@ -402,6 +526,87 @@ export function SlaPage({
             />
           ))
         )}
+      </section>
+      <section id="conditions">
+        <div class="page-head">
+          <h2>Policies by condition</h2>
+          <a href="/admin/sla/conditions/new" class="button">
+            New condition
+          </a>
+        </div>
+        <p class="hint">
+          A ticket that meets a condition gets that condition's policy for its priority, before its
+          team's and the general one; the first condition in this order wins. Conditions check the
+          channel, the requester and the subject, when a ticket is created, when its priority or
+          team changes, and whenever policies change.
+        </p>
+        {conditions.length === 0 ? (
+          <p class="muted">No conditions yet.</p>
+        ) : (
+          conditions.map((condition, i) => (
+            <ConditionPolicies
+              ctx={ctx}
+              condition={condition}
+              first={i === 0}
+              last={i === conditions.length - 1}
+              calendars={calendars}
+              policies={policies}
+              refused={refused}
+              defaultId={defaultId}
+            />
+          ))
+        )}
+      </section>
+    </Layout>
+  );
+}
+
+/** New or existing SLA condition: a name and rule conditions on the fields that stay with a ticket. */
+export function ConditionFormPage({
+  ctx,
+  id,
+  form,
+}: {
+  ctx: PageContext;
+  id: number | undefined;
+  form: FormState<SlaConditionForm> & { values: SlaConditionForm };
+}) {
+  const title = id ? "Edit SLA condition" : "New SLA condition";
+  return (
+    <Layout ctx={ctx} title={title}>
+      <section>
+        <h1>{title}</h1>
+        <form
+          method="post"
+          action={id ? `/admin/sla/conditions/${id}` : "/admin/sla/conditions"}
+          class="stack"
+          novalidate
+        >
+          <Csrf token={ctx.csrfToken} />
+          <FormErrors form={form} />
+          <Field form={form} name="name" label="Name">
+            {(a) => (
+              <input
+                {...a}
+                name="name"
+                value={form.values.name}
+                maxLength={CONDITION_NAME_MAX}
+                required
+              />
+            )}
+          </Field>
+          <ConditionsFieldset
+            form={form}
+            match={form.values.match}
+            conditions={form.values.conditions}
+            fields={SLA_CONDITION_FIELDS}
+            hint="Values: a channel (web, email, api), an address, a domain like bigcustomer.example, or words to find in the subject."
+          />
+          <p class="actions">
+            <button type="submit">{id ? "Save condition" : "Add condition"}</button>{" "}
+            <a href="/admin/sla#conditions">Cancel</a>
+          </p>
+        </form>
       </section>
     </Layout>
   );
