@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.ts";
 import { queueRuleMail } from "../email/outbox.service.ts";
+import { ALWAYS, type Calendar, offsetAt } from "./business-time.ts";
 import { DEFAULT_LEASE_MS, runSlaRecompute, type SlaPassOptions } from "./recompute.ts";
 import * as repo from "./sla.repo.ts";
-import { TARGET_LABELS } from "./sla.schemas.ts";
+import { calendarOf, TARGET_LABELS } from "./sla.schemas.ts";
 
 export { runSlaRecompute, type SlaPassOptions };
 
@@ -20,9 +21,19 @@ export { runSlaRecompute, type SlaPassOptions };
 
 type Notice = "near_breach" | "breach";
 
-function describe(kind: repo.TargetKind, notice: Notice, dueAt: Date, title: string, id: number) {
+/**
+ * "2026-03-09 10:00 Europe/Berlin (09:00 UTC)": the due time on the clock's own
+ * calendar, where its business hours are, and in UTC.
+ */
+export function dueText(dueAt: Date, calendar: Calendar): string {
+  const utc = dueAt.toISOString();
+  if (calendar.timeZone === "UTC") return `${utc.slice(0, 16).replace("T", " ")} UTC`;
+  const local = new Date(+dueAt + offsetAt(calendar, +dueAt)).toISOString();
+  return `${local.slice(0, 16).replace("T", " ")} ${calendar.timeZone} (${utc.slice(11, 16)} UTC)`;
+}
+
+function describe(kind: repo.TargetKind, notice: Notice, due: string, title: string, id: number) {
   const what = TARGET_LABELS[kind];
-  const due = `${dueAt.toISOString().slice(0, 16).replace("T", " ")} UTC`;
   return notice === "breach"
     ? {
         subject: `SLA breached: ${what.toLowerCase()} on #${id} ${title}`,
@@ -59,7 +70,9 @@ async function notifyOne(deps: Deps, targetId: number, now: Date): Promise<Notic
         : { nearBreachNotified: true },
     );
     await repo.refreshTicketDue(tx, ticket.id);
-    const mail = describe(target.kind, notice, target.dueAt, ticket.title, ticket.id);
+    const calendar = await repo.findCalendar(tx, target.calendarId);
+    const due = dueText(target.dueAt, calendar ? calendarOf(calendar) : ALWAYS);
+    const mail = describe(target.kind, notice, due, ticket.title, ticket.id);
     const html = `<p>${mail.text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`;
     if (ticket.assigneeId !== null) {
       await queueRuleMail(deps, tx, ticket, { kind: "assignee" }, { ...mail, html });

@@ -52,6 +52,16 @@ async function createdAt(deps: Deps, ticketId: number, at: Date): Promise<void> 
     .where(eq(ticketSlaTargets.ticketId, ticketId));
 }
 
+/** The text of a ticket's SLA mails, oldest first. */
+async function slaMailTexts(deps: Deps, ticketId: number) {
+  const rows = await deps.db
+    .select({ text: outbox.textBody })
+    .from(outbox)
+    .where(and(eq(outbox.ticketId, ticketId), eq(outbox.kind, "rule")))
+    .orderBy(asc(outbox.id));
+  return rows.map((r) => r.text);
+}
+
 /** The SLA mails of a ticket, oldest first: [to, subject]. */
 async function slaMails(deps: Deps, ticketId: number) {
   const rows = await deps.db
@@ -233,10 +243,20 @@ describeEachDatabase(
           (t) => t.kind === "first_response",
         )?.state;
       const cases = [
-        { id: newYorkTicket, clock: newYorkClock, assignee: newYorkers.first },
-        { id: berlinTicket, clock: berlinClock, assignee: berliners.first },
+        {
+          id: newYorkTicket,
+          clock: newYorkClock,
+          assignee: newYorkers.first,
+          due: "2026-03-08 09:30 America/New_York (13:30 UTC)",
+        },
+        {
+          id: berlinTicket,
+          clock: berlinClock,
+          assignee: berliners.first,
+          due: "2026-03-09 10:00 Europe/Berlin (09:00 UTC)",
+        },
       ];
-      for (const { id, clock, assignee } of cases) {
+      for (const { id, clock, assignee, due } of cases) {
         const warnAt = +(clock.warnAt ?? 0);
         const dueAt = +(clock.dueAt ?? 0);
         assert.equal(await state(id, new Date(warnAt - 1)), "on_track");
@@ -257,6 +277,10 @@ describeEachDatabase(
           [assignee.email, "SLA due soon: first response"],
           [assignee.email, "SLA breached: first response"],
         ]);
+        // The due time is told on the team's calendar, where its hours are.
+        const texts = await slaMailTexts(deps, id);
+        assert.ok(texts[0]?.includes(`is due at ${due}.`), texts[0]);
+        assert.ok(texts[1]?.includes(`was due at ${due} and`), texts[1]);
       }
       // The away agents heard of no SLA notice.
       const [{ count } = { count: -1 }] = await deps.db

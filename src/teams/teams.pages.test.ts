@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { apiAs } from "../../test/helpers/api.ts";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
-import { teamMembers, teams, tickets } from "../db/schema/index.ts";
+import { teamMembers, teams, ticketEvents, tickets } from "../db/schema/index.ts";
 import { createTicket, updateTicket } from "../tickets/tickets.service.ts";
 import { addMember, createTeam } from "./teams.service.ts";
 
@@ -22,7 +22,8 @@ function titles(body: string): string[] {
 describeEachDatabase("teams", (world) => {
   test("an admin creates, renames, staffs and deletes a team on the teams page; names are unique in any case", async () => {
     const { deps } = world();
-    const admin = await world().signedIn(await makeAdmin(deps));
+    const adminUser = await makeAdmin(deps);
+    const admin = await world().signedIn(adminUser);
     const agent = await makeAgent(deps, { name: "Ada Agent" });
     const customer = await makeCustomer(deps);
     const name = `Billing ${unique()}`;
@@ -92,12 +93,22 @@ describeEachDatabase("teams", (world) => {
       0,
     );
 
-    // Deleting a team leaves its tickets, without a team.
+    // Deleting a team leaves its tickets, without a team, each saying so in its audit trail.
     const ticket = await makeTicket(deps, customer);
     await deps.db.update(tickets).set({ teamId: row.id }).where(eq(tickets.id, ticket.id));
+    const [before] = await deps.db.select().from(tickets).where(eq(tickets.id, ticket.id));
     assert.equal((await admin.post(`/admin/teams/${row.id}/delete`, {})).statusCode, 303);
     const [after] = await deps.db.select().from(tickets).where(eq(tickets.id, ticket.id));
     assert.equal(after?.teamId, null);
+    assert.equal(after?.version, (before?.version ?? 0) + 1, "a change the API's ETag shows");
+    const trail = await deps.db
+      .select()
+      .from(ticketEvents)
+      .where(and(eq(ticketEvents.ticketId, ticket.id), eq(ticketEvents.kind, "team")));
+    assert.deepEqual(
+      trail.map((e) => [e.actorId, e.fromValue, e.toValue]),
+      [[adminUser.id, String(row.id), null]],
+    );
   });
 
   test("customers pick a category on the new-ticket form, which puts the ticket in its team; teams not offered are refused", async () => {

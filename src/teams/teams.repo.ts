@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, notInArray, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
-import { teamMembers, teams, users } from "../db/schema/index.ts";
+import { teamMembers, teams, ticketEvents, tickets, users } from "../db/schema/index.ts";
 
 export type TeamRow = typeof teams.$inferSelect;
 export type NewTeamRow = typeof teams.$inferInsert;
@@ -47,7 +47,20 @@ export async function updateTeam(
   return row;
 }
 
-export async function deleteTeam(db: Executor, id: number): Promise<boolean> {
+/**
+ * Deletes a team. Its tickets are taken out of it first, each with a "team"
+ * row in its audit trail (by `actorId`) and a new place in the change feed
+ * and version, as any team change; the foreign key's `set null` would do it
+ * without a trace.
+ */
+export async function deleteTeam(db: Executor, id: number, actorId: number): Promise<boolean> {
+  await db.execute(sql`
+    with moved as (
+      update ${tickets} set team_id = null, change_xid = pg_current_xact_id(), version = version + 1
+      where team_id = ${id} returning id
+    )
+    insert into ${ticketEvents} (ticket_id, actor_id, kind, from_value, to_value)
+    select id, ${actorId}, 'team', ${String(id)}, null from moved`);
   const rows = await db.delete(teams).where(eq(teams.id, id)).returning({ id: teams.id });
   return rows.length > 0;
 }

@@ -183,7 +183,7 @@ export async function updateTeam(
 export async function deleteTeam(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdminActor(actor);
   await deps.db.transaction(async (tx) => {
-    if (!(await repo.deleteTeam(tx, id))) throw new NotFound("team", id);
+    if (!(await repo.deleteTeam(tx, id, actor.id))) throw new NotFound("team", id);
     await sla.requestRecompute(tx);
   });
   sla.startRecompute(deps);
