@@ -11,6 +11,7 @@ export type AccountEvent =
   | "sign_in.second_step_refused"
   | "two_factor.enabled"
   | "two_factor.disabled"
+  | "two_factor.reset"
   | "two_factor.recovery_codes_regenerated"
   | "two_factor.requirement_changed"
   | "sessions.ended_others"

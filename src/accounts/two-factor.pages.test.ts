@@ -7,7 +7,7 @@ import { makeAdmin, makeAgent, makeCustomer, type TestUser } from "../../test/he
 import { describeEachDatabase, type World } from "../../test/helpers/world.ts";
 import { accountLinks, rateLimits, twoFactor } from "../db/schema/index.ts";
 import { issueLink } from "./links.service.ts";
-import { CODE_LIMITS } from "./two-factor.service.ts";
+import { CODE_LIMITS, resetTwoFactor } from "./two-factor.service.ts";
 
 const SESSION = "tessera_session";
 const PENDING = "tessera_2fa";
@@ -375,5 +375,38 @@ describeEachDatabase("two-factor sign-in", (world) => {
       (await held.post("/logout", {}, { csrfFrom: "/account" })).headers.location,
       "/login?notice=signed-out",
     );
+  });
+
+  test("a customer made an agent while it is required is held at enrolment at once", async () => {
+    const { deps } = world();
+    const admin = await world().signedIn(await makeAdmin(deps));
+    await enrol(admin);
+    assert.equal(
+      (await admin.post("/admin/settings", { requireStaffTwoFactor: "true" })).statusCode,
+      303,
+    );
+    const user = await makeCustomer(deps);
+    const browser = await world().signedIn(user);
+    assert.equal((await browser.get("/tickets")).statusCode, 200);
+    assert.equal((await admin.post(`/admin/users/${user.id}`, { role: "agent" })).statusCode, 303);
+    assert.equal((await browser.get("/desk")).headers.location, "/account/two-factor");
+    // Back to customer: free again.
+    assert.equal(
+      (await admin.post(`/admin/users/${user.id}`, { role: "customer" })).statusCode,
+      303,
+    );
+    assert.equal((await browser.get("/tickets")).statusCode, 200);
+    assert.equal((await admin.post("/admin/settings", {})).statusCode, 303);
+  });
+
+  test("the command line resets two-factor for someone who lost phone and codes", async () => {
+    const user = await makeAgent(world().deps);
+    await enrol(await world().signedIn(user));
+    assert.equal(await resetTwoFactor(world().deps, "system", user.email.toUpperCase()), true);
+    const browser = world().browser();
+    const signIn = await browser.post("/login", { email: user.email, password: user.password });
+    assert.equal(signIn.headers.location, "/desk");
+    assert.equal((await browser.get("/desk")).statusCode, 200);
+    assert.equal(await resetTwoFactor(world().deps, "system", user.email), false);
   });
 });

@@ -383,6 +383,24 @@ export async function disableTwoFactor(
   logAccountEvent(deps, "two_factor.disabled", { userId: actor.id, ip: input.ip });
 }
 
+/**
+ * Removes two-factor from an account without a code: for someone who lost both
+ * their phone and their recovery codes. Only from the command line (`"system"`),
+ * which runs with access to the database itself. Returns whether it was on.
+ */
+export async function resetTwoFactor(deps: Deps, actor: "system", email: string): Promise<boolean> {
+  if (actor !== "system") throw new Forbidden();
+  const user = await repo.findUserByEmail(deps.db, email.trim());
+  if (!user) throw new NotFound("account with the email", email.trim());
+  const wasOn = (await enrolledRow(deps.db, user.id)) !== undefined;
+  await deps.db.transaction(async (tx) => {
+    await tfRepo.deleteTwoFactor(tx, user.id);
+    await tfRepo.syncEnrolmentOnly(tx, await isRequiredOf(tx, user), user.id);
+  });
+  logAccountEvent(deps, "two_factor.reset", { userId: user.id, by: "system", wasOn });
+  return wasOn;
+}
+
 /** Whether staff must use two-factor. */
 export async function isRequiredForStaff(deps: Deps): Promise<boolean> {
   return (await settings.getInstanceSettings(deps.db)).requireStaffTwoFactor;
