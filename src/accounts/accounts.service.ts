@@ -262,7 +262,7 @@ export interface SessionInfo {
   userAgent: string | null;
 }
 
-/** The actor's own live sessions, most recently used first; `currentToken` marks this one. */
+/** The actor's own live sessions: this one (`currentToken`) first, then the most recently used. */
 export async function listOwnSessions(
   deps: Deps,
   actor: Actor,
@@ -279,7 +279,8 @@ export async function listOwnSessions(
       lastSeenAt: row.lastSeenAt,
       ip: row.ip,
       userAgent: row.userAgent,
-    }));
+    }))
+    .sort((a, b) => Number(b.current) - Number(a.current));
 }
 
 /** "Sign out everywhere else": ends every session of the actor but the one `currentToken` is. */

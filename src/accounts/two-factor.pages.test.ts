@@ -282,6 +282,12 @@ describeEachDatabase("two-factor sign-in", (world) => {
       { csrfFrom: "/account/two-factor" },
     );
     assert.equal(refused.statusCode, 422);
+    // The problem shows at the form it came from.
+    assert.match(
+      refused.body,
+      /id="proof-disable"[^>]*aria-invalid|aria-invalid="true"[^>]*id="proof-disable"|<p class="error" id="proof-disable-error">/,
+    );
+    assert.doesNotMatch(refused.body, /id="proof-recovery-codes-error"/);
     assert.match(refused.body, /is neither a current code nor your password/);
     const off = await browser.post(
       "/account/two-factor/disable",

@@ -14,7 +14,7 @@ import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, isStaff } from "./actor.ts";
 import * as twoFactor from "./two-factor.service.ts";
-import { SecondStepPage, TwoFactorPage } from "./views/two-factor.tsx";
+import { type ProofForm, SecondStepPage, TwoFactorPage } from "./views/two-factor.tsx";
 
 function home(actor: Actor): string {
   return isStaff(actor) ? "/desk" : "/tickets";
@@ -106,7 +106,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
     reply: FastifyReply,
     who: { actor: Actor; enrolling: boolean },
     form: FormState<Record<string, string>> = emptyForm(),
-    extra: { codes?: string[]; status?: number } = {},
+    extra: { codes?: string[]; status?: number; refused?: ProofForm } = {},
   ) {
     secretPage(reply);
     const status = await twoFactor.getStatus(deps, who.actor);
@@ -119,6 +119,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
         form={form}
         codes={extra.codes}
         enrolling={who.enrolling}
+        refused={extra.refused}
       />,
       extra.status,
     );
@@ -155,6 +156,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
   async function withProof<T>(
     req: FastifyRequest,
     reply: FastifyReply,
+    refused: ProofForm,
     change: (actor: Actor, proof: string) => Promise<T>,
     done: (value: T) => Promise<FastifyReply> | FastifyReply,
   ) {
@@ -165,17 +167,17 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
       const result = await attempt(() => change(actor, proof));
       if (!result.ok) {
         const form = { values: {}, errors: result.errors, message: result.message };
-        return renderPage(req, reply, who, form, { status: 422 });
+        return renderPage(req, reply, who, form, { status: 422, refused });
       }
       return done(result.value);
     } catch (error) {
       if (error instanceof TooManyRequests) {
         const form = { values: {}, errors: [], message: tooManyCodes(reply, error) };
-        return renderPage(req, reply, who, form, { status: 429 });
+        return renderPage(req, reply, who, form, { status: 429, refused });
       }
       if (error instanceof Conflict && error.code === "two_factor_required") {
         const form = { values: {}, errors: [], message: error.message };
-        return renderPage(req, reply, who, form, { status: 409 });
+        return renderPage(req, reply, who, form, { status: 409, refused });
       }
       throw error;
     }
@@ -185,6 +187,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
     withProof(
       req,
       reply,
+      "recovery-codes",
       (actor, proof) => twoFactor.regenerateRecoveryCodes(deps, actor, { proof, ip: req.ip }),
       (codes) => renderPage(req, reply, enrollee(req), emptyForm(), { codes }),
     ),
@@ -194,6 +197,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
     withProof(
       req,
       reply,
+      "disable",
       (actor, proof) => twoFactor.disableTwoFactor(deps, actor, { proof, ip: req.ip }),
       () => reply.redirect("/account?notice=two-factor-off", 303),
     ),

@@ -16,8 +16,8 @@ export function SessionsPage({ ctx, sessions }: { ctx: PageContext; sessions: Se
         </p>
         <h1>Your sessions</h1>
         <p>
-          Every browser signed in to your account. Last used is updated every few minutes. If you do
-          not recognise one, sign out everywhere else and change your password.
+          Every browser signed in to your account. Last used is updated at most once a minute. If
+          you do not recognise one, sign out everywhere else and change your password.
         </p>
         <table class="sessions">
           <caption class="visually-hidden">Your sessions</caption>

@@ -1,5 +1,5 @@
 import type { PageContext } from "../../platform/views/context.ts";
-import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
+import { Csrf, emptyForm, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import type { Enrolment, TwoFactorStatus } from "../two-factor.service.ts";
 
@@ -54,7 +54,7 @@ export function SecondStepPage({
 /** Recovery codes just made: shown this once. */
 function RecoveryCodes({ codes }: { codes: string[] }) {
   return (
-    <div class="token-created recovery-codes" role="status">
+    <div class="notice recovery-codes" role="status">
       <p>
         <strong>Your recovery codes.</strong> Save them somewhere safe now: they are not shown
         again. Each one signs you in once if you lose your phone.
@@ -70,12 +70,16 @@ function RecoveryCodes({ codes }: { codes: string[] }) {
   );
 }
 
+/** Which of the page's forms a refused form state belongs to. */
+export type ProofForm = "recovery-codes" | "disable";
+
 /** A current code or the password, asked before a change to two-factor. */
-function ProofField({ form }: { form: FormState<Record<string, string>> }) {
+function ProofField({ form, id }: { form: FormState<Record<string, string>>; id: ProofForm }) {
   return (
     <Field
       form={form}
       name="proof"
+      id={`proof-${id}`}
       label="Current code or password"
       hint="A 6-digit code from your app, or your password."
     >
@@ -97,12 +101,15 @@ export function TwoFactorPage({
   form,
   codes,
   enrolling = false,
+  refused,
 }: {
   ctx: PageContext;
   status: TwoFactorStatus;
   /** While off: the secret to add to an app. */
   enrolment?: Enrolment | undefined;
   form: FormState<Record<string, string>>;
+  /** While on: the form `form` was sent from (its errors show there). */
+  refused?: ProofForm | undefined;
   /** Recovery codes made by this request, shown once. */
   codes?: string[] | undefined;
   /** An enrolment-only session: required, and nothing else opens until it is on. */
@@ -146,7 +153,6 @@ export function TwoFactorPage({
               {`${status.recoveryCodesLeft} of 10 recovery codes left.`}
               {status.recoveryCodesLeft <= 3 && " Make new ones before they run out."}
             </p>
-            <FormErrors form={form} />
             <h2>New recovery codes</h2>
             <p>Makes ten new codes; the old ones stop working.</p>
             <form
@@ -156,15 +162,21 @@ export function TwoFactorPage({
               novalidate
             >
               <Csrf token={ctx.csrfToken} />
-              <ProofField form={form} />
+              <FormErrors form={refused === "recovery-codes" ? form : emptyForm()} />
+              <ProofField
+                form={refused === "recovery-codes" ? form : emptyForm()}
+                id="recovery-codes"
+              />
               <button type="submit">Make new recovery codes</button>
             </form>
+            {status.required && refused === "disable" && <FormErrors form={form} />}
             {!status.required && (
               <>
                 <h2>Turn off</h2>
                 <form method="post" action="/account/two-factor/disable" class="stack" novalidate>
                   <Csrf token={ctx.csrfToken} />
-                  <ProofField form={{ ...form, errors: [] }} />
+                  <FormErrors form={refused === "disable" ? form : emptyForm()} />
+                  <ProofField form={refused === "disable" ? form : emptyForm()} id="disable" />
                   <button type="submit" class="danger">
                     Turn off two-factor sign-in
                   </button>
