@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { accountsPages } from "./accounts/accounts.pages.tsx";
 import { accountsApi } from "./accounts/accounts.routes.ts";
 import { adminPages } from "./accounts/admin.pages.tsx";
+import { twoFactorPages } from "./accounts/two-factor.pages.tsx";
 import { assignmentPages } from "./assignment/assignment.pages.ts";
 import { assignmentApi } from "./assignment/assignment.routes.ts";
 import type { Database } from "./db/client.ts";
@@ -105,6 +106,7 @@ export async function buildApp(
 
   await app.register(healthRoutes, fullDeps);
   await app.register(accountsPages, fullDeps);
+  await app.register(twoFactorPages, fullDeps);
   await app.register(adminPages, fullDeps);
   await app.register(ticketsPages, fullDeps);
   await app.register(deskPages, fullDeps);

@@ -3,13 +3,21 @@ import type { Deps } from "../deps.ts";
 import { getNotificationPreference } from "../email/outbox.service.ts";
 import { NotFound, TooManyRequests } from "../lib/errors.ts";
 import { localPath } from "../lib/urls.ts";
-import { clearSessionCookie, requireActor, setSessionCookie } from "../platform/auth.ts";
+import {
+  clearSecondStepCookie,
+  clearSessionCookie,
+  requireActor,
+  secondStepToken,
+  setSecondStepCookie,
+  setSessionCookie,
+} from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm } from "../platform/views/forms.tsx";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, isStaff } from "./actor.ts";
 import * as recovery from "./recovery.service.ts";
+import * as twoFactor from "./two-factor.service.ts";
 import { AccountPage, LoginPage, SetupPage, SignupPage } from "./views/auth.tsx";
 import {
   ConfirmSignupPage,
@@ -17,6 +25,7 @@ import {
   ForgotPasswordPage,
   ResetPasswordPage,
 } from "./views/recovery.tsx";
+import { SessionsPage } from "./views/sessions.tsx";
 
 /** The message of a request refused by a rate limit, with its Retry-After header set. */
 function tooMany(reply: FastifyReply, error: TooManyRequests, what: string): string {
@@ -41,14 +50,30 @@ function home(actor: Actor): string {
 
 /** Sign-in, sign-up, sign-out, first-run setup and the account page. */
 export async function accountsPages(app: FastifyInstance, deps: Deps) {
-  /** Starts a fresh session (never reusing one sent by the browser: no fixation). */
-  async function signInAs(req: FastifyRequest, reply: FastifyReply, actor: Actor): Promise<void> {
+  /**
+   * After a correct password (or a used link): a fresh session (never reusing one sent
+   * by the browser: no fixation) and on to `next`, or for an account with two-factor
+   * no session yet, only the pending second step in its cookie, and on to the code.
+   */
+  async function signInAs(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    actor: Actor,
+    next: string,
+  ): Promise<FastifyReply> {
     if (req.sessionToken) await accounts.endSession(deps, req.sessionToken);
-    const token = await accounts.startSession(deps, actor.id, {
+    const step = await twoFactor.startSignIn(deps, actor, {
       ip: req.ip,
       userAgent: req.headers["user-agent"],
     });
-    setSessionCookie(deps, reply, token);
+    if (step.kind === "second-step") {
+      if (req.sessionToken) clearSessionCookie(deps, reply);
+      setSecondStepCookie(deps, reply, step.token);
+      return reply.redirect(`/login/two-factor?next=${encodeURIComponent(next)}`, 303);
+    }
+    if (secondStepToken(deps, req)) clearSecondStepCookie(deps, reply);
+    setSessionCookie(deps, reply, step.token);
+    return reply.redirect(next, 303);
   }
 
   app.get("/", async (req, reply) => reply.redirect(req.actor ? home(req.actor) : "/login", 303));
@@ -79,8 +104,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
           401,
         );
       }
-      await signInAs(req, reply, result.value);
-      return reply.redirect(localPath(next, home(result.value)), 303);
+      return signInAs(req, reply, result.value, localPath(next, home(result.value)));
     } catch (error) {
       if (!(error instanceof TooManyRequests)) throw error;
       return reply.render(
@@ -156,8 +180,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
         result.status === "taken" ? 409 : 404,
       );
     }
-    await signInAs(req, reply, result.actor);
-    return reply.redirect(`${home(result.actor)}?notice=welcome`, 303);
+    return signInAs(req, reply, result.actor, `${home(result.actor)}?notice=welcome`);
   });
 
   app.get("/password/forgot", async (req, reply) =>
@@ -221,9 +244,9 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     if (!result.value) {
       return reply.render(<DeadLinkPage ctx={pageContext(req, reply)} kind="reset" />, 404);
     }
-    // Every session of the account has ended; this browser gets a new one.
-    await signInAs(req, reply, result.value);
-    return reply.redirect(`${home(result.value)}?notice=password-reset`, 303);
+    // Every session of the account has ended; this browser gets a new one (after the
+    // second step, for an account with two-factor: the mail alone is not enough).
+    return signInAs(req, reply, result.value, `${home(result.value)}?notice=password-reset`);
   });
 
   // First run: reachable only with the token from the log, and only while there are no users.
@@ -251,22 +274,36 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
         422,
       );
     }
-    await signInAs(req, reply, result.value);
-    return reply.redirect("/admin/users?notice=welcome", 303);
+    return signInAs(req, reply, result.value, "/admin/users?notice=welcome");
   });
 
   app.get("/account", async (req, reply) => {
     const actor = requireActor(req);
-    const emailNotifications = isStaff(actor)
-      ? await getNotificationPreference(deps, actor)
-      : undefined;
+    const [emailNotifications, twoFactorStatus] = await Promise.all([
+      isStaff(actor) ? getNotificationPreference(deps, actor) : undefined,
+      twoFactor.getStatus(deps, actor),
+    ]);
     return reply.render(
       <AccountPage
         ctx={pageContext(req, reply)}
         form={emptyForm()}
         emailNotifications={emailNotifications}
+        twoFactor={twoFactorStatus}
       />,
     );
+  });
+
+  app.get("/account/sessions", async (req, reply) => {
+    const actor = requireActor(req);
+    const sessions = await accounts.listOwnSessions(deps, actor, req.sessionToken);
+    return reply.render(<SessionsPage ctx={pageContext(req, reply)} sessions={sessions} />);
+  });
+
+  app.post("/account/sessions/others", async (req, reply) => {
+    const actor = requireActor(req);
+    // A full session always has its token (bearer tokens do not reach pages).
+    if (req.sessionToken) await accounts.endOtherSessions(deps, actor, req.sessionToken);
+    return reply.redirect("/account/sessions?notice=signed-out-elsewhere", 303);
   });
 
   app.post("/account/password", async (req, reply) => {
@@ -286,6 +323,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
         <AccountPage
           ctx={pageContext(req, reply)}
           form={{ values: {}, errors: result.errors, message: result.message }}
+          twoFactor={await twoFactor.getStatus(deps, actor)}
         />,
         422,
       );

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ilike, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, ilike, inArray, lt, ne, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { rateLimits, sessions, users } from "../db/schema/index.ts";
 import type { Role } from "./actor.ts";
@@ -111,6 +111,28 @@ export async function findLiveSession(
   return row;
 }
 
+/** The user's sessions that have not passed their absolute expiry, most recently seen first. */
+export async function listUserSessions(db: Executor, userId: number): Promise<SessionRow[]> {
+  return db
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, sql`now()`)))
+    .orderBy(desc(sessions.lastSeenAt), asc(sessions.createdAt));
+}
+
+/** Ends every session of the user but `keepId`; returns how many ended. */
+export async function deleteOtherSessions(
+  db: Executor,
+  userId: number,
+  keepId: string,
+): Promise<number> {
+  const rows = await db
+    .delete(sessions)
+    .where(and(eq(sessions.userId, userId), ne(sessions.id, keepId)))
+    .returning({ id: sessions.id });
+  return rows.length;
+}
+
 export async function touchSession(db: Executor, id: string): Promise<void> {
   await db.update(sessions).set({ lastSeenAt: sql`now()` }).where(eq(sessions.id, id));
 }
@@ -119,8 +141,13 @@ export async function deleteSession(db: Executor, id: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.id, id));
 }
 
-export async function deleteUserSessions(db: Executor, userId: number): Promise<void> {
-  await db.delete(sessions).where(eq(sessions.userId, userId));
+/** Ends every session of the user; returns how many ended. */
+export async function deleteUserSessions(db: Executor, userId: number): Promise<number> {
+  const rows = await db
+    .delete(sessions)
+    .where(eq(sessions.userId, userId))
+    .returning({ id: sessions.id });
+  return rows.length;
 }
 
 export async function deleteExpiredSessions(db: Executor, idleBefore: Date): Promise<void> {

@@ -15,6 +15,8 @@ import {
 import { type Actor, isAdmin, isStaff, type Role } from "./actor.ts";
 import { pruneLinks } from "./links.service.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
+import { logAccountEvent } from "./security-log.ts";
+import * as twoFactorRepo from "./two-factor.repo.ts";
 
 export type User = Omit<repo.UserRow, "passwordHash"> & { hasPassword: boolean };
 
@@ -194,11 +196,17 @@ export interface SessionClient {
   userAgent?: string | undefined;
 }
 
-/** Starts a server-side session; returns the cookie value (only its hash is stored). */
+/**
+ * Starts a server-side session; returns the cookie value (only its hash is stored).
+ * Sign-in goes through `two-factor.service.ts` `startSignIn`, which asks for the
+ * second step first when the account has one; `enrolmentOnly` opens the two-factor
+ * page and nothing else.
+ */
 export async function startSession(
   deps: Deps,
   userId: number,
   client: SessionClient,
+  options: { enrolmentOnly?: boolean } = {},
 ): Promise<string> {
   const token = newToken();
   await repo.insertSession(deps.db, {
@@ -207,6 +215,7 @@ export async function startSession(
     expiresAt: new Date(Date.now() + deps.config.sessionMaxMs),
     ip: client.ip ?? null,
     userAgent: client.userAgent?.slice(0, 500) ?? null,
+    enrolmentOnly: options.enrolmentOnly ?? false,
   });
   return token;
 }
@@ -215,10 +224,15 @@ export async function startSession(
 const TOUCH_INTERVAL_MS = 60_000;
 
 /**
- * The actor behind a session cookie, or undefined when the session does not
- * exist, has been idle too long, passed its absolute expiry, or its user is disabled.
+ * The person behind a session cookie and whether the session is enrolment-only
+ * (it may open the two-factor page and sign out, nothing else); undefined when
+ * the session does not exist, has been idle too long, passed its absolute
+ * expiry, or its user is disabled.
  */
-export async function resolveSession(deps: Deps, token: string): Promise<Actor | undefined> {
+export async function resolveSessionState(
+  deps: Deps,
+  token: string,
+): Promise<{ actor: Actor; enrolmentOnly: boolean } | undefined> {
   if (!token || token.length > 100) return undefined;
   const id = hashToken(token);
   const found = await repo.findLiveSession(deps.db, id);
@@ -229,7 +243,65 @@ export async function resolveSession(deps: Deps, token: string): Promise<Actor |
     return undefined;
   }
   if (idleFor > TOUCH_INTERVAL_MS) await repo.touchSession(deps.db, id);
-  return toActor(found.user);
+  return { actor: toActor(found.user), enrolmentOnly: found.session.enrolmentOnly };
+}
+
+/** The actor of a full session (not an enrolment-only one), as `resolveSessionState`. */
+export async function resolveSession(deps: Deps, token: string): Promise<Actor | undefined> {
+  const state = await resolveSessionState(deps, token);
+  return state && !state.enrolmentOnly ? state.actor : undefined;
+}
+
+/** One of a person's sessions as their sessions page shows it. */
+export interface SessionInfo {
+  /** The session this request came with. */
+  current: boolean;
+  createdAt: Date;
+  lastSeenAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** The actor's own live sessions: this one (`currentToken`) first, then the most recently used. */
+export async function listOwnSessions(
+  deps: Deps,
+  actor: Actor,
+  currentToken: string | undefined,
+): Promise<SessionInfo[]> {
+  const currentId = currentToken ? hashToken(currentToken) : undefined;
+  const rows = await repo.listUserSessions(deps.db, actor.id);
+  const idleBefore = Date.now() - deps.config.sessionIdleMs;
+  return rows
+    .filter((row) => row.lastSeenAt.getTime() >= idleBefore)
+    .map((row) => ({
+      current: row.id === currentId,
+      createdAt: row.createdAt,
+      lastSeenAt: row.lastSeenAt,
+      ip: row.ip,
+      userAgent: row.userAgent,
+    }))
+    .sort((a, b) => Number(b.current) - Number(a.current));
+}
+
+/** "Sign out everywhere else": ends every session of the actor but the one `currentToken` is. */
+export async function endOtherSessions(
+  deps: Deps,
+  actor: Actor,
+  currentToken: string,
+): Promise<number> {
+  const ended = await repo.deleteOtherSessions(deps.db, actor.id, hashToken(currentToken));
+  logAccountEvent(deps, "sessions.ended_others", { userId: actor.id, ended });
+  return ended;
+}
+
+/** Ends every session of a user (admins only): they must sign in again everywhere. */
+export async function endUserSessions(deps: Deps, actor: Actor, userId: number): Promise<number> {
+  if (!isAdmin(actor)) throw new Forbidden();
+  const user = await repo.findUserById(deps.db, userId);
+  if (!user || isAutomation(user)) throw new NotFound("user", userId);
+  const ended = await repo.deleteUserSessions(deps.db, userId);
+  logAccountEvent(deps, "sessions.ended_by_admin", { userId, by: actor.id, ended });
+  return ended;
 }
 
 export async function endSession(deps: Deps, token: string): Promise<void> {
@@ -286,6 +358,11 @@ export async function updateUser(
     const updated = await repo.updateUser(tx, id, data);
     if (!updated) throw new NotFound("user", id);
     if (data.disabled) await repo.deleteUserSessions(tx, id);
+    else if (data.role && data.role !== user.role) {
+      // Made staff (or no longer staff) while two-factor is required of staff.
+      const { requireStaffTwoFactor } = await settings.getInstanceSettings(tx);
+      if (requireStaffTwoFactor) await twoFactorRepo.syncEnrolmentOnly(tx, true, id);
+    }
     return toUser(updated);
   });
 }

@@ -9,6 +9,7 @@ import { emptyForm } from "../platform/views/forms.tsx";
 import type { UpdateUserInput } from "./accounts.schemas.ts";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, ROLES, type Role } from "./actor.ts";
+import * as twoFactor from "./two-factor.service.ts";
 import { NewUserPage, type UserListFilters, UsersPage, usersListUrl } from "./views/admin.tsx";
 
 /** Users shown on one page of the list. */
@@ -55,9 +56,10 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
     filters: UserListFilters,
     refused?: { status: number; message: string },
   ) {
-    const [{ users, nextAfterId }, signupEnabled] = await Promise.all([
+    const [{ users, nextAfterId }, signupEnabled, requireStaffTwoFactor] = await Promise.all([
       accounts.listUsers(deps, actor, { ...filters, q: filters.q || undefined, limit: PAGE_SIZE }),
       accounts.isSignupEnabled(deps),
+      twoFactor.isRequiredForStaff(deps),
     ]);
     return reply.render(
       <UsersPage
@@ -66,6 +68,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
         filters={filters}
         nextAfterId={nextAfterId}
         signupEnabled={signupEnabled}
+        requireStaffTwoFactor={requireStaffTwoFactor}
         problem={refused?.message}
       />,
       refused?.status,
@@ -138,14 +141,32 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
     return reply.redirect(usersListUrl(filters, "user-updated"), 303);
   });
 
+  // Ends every session of a user: they must sign in again on every device.
+  app.post("/admin/users/:id/sessions/end", async (req, reply) => {
+    const actor = requireAdmin(req);
+    const id = parseUserId((req.params as { id: string }).id);
+    const { back = "" } = formFields(req);
+    const filters = parseFilters(Object.fromEntries(new URLSearchParams(back)));
+    await accounts.endUserSessions(deps, actor, id);
+    // An admin who ended their own sessions is signed out here too.
+    if (id === actor.id) return reply.redirect("/login?notice=signed-out", 303);
+    return reply.redirect(usersListUrl(filters, "sessions-ended"), 303);
+  });
+
   app.post("/admin/settings", async (req, reply) => {
     const actor = requireAdmin(req);
-    const { signupEnabled } = formFields(req);
-    await accounts.setSignupEnabled(
-      deps,
-      actor,
-      signupEnabled === "true" || signupEnabled === "on",
-    );
+    const { signupEnabled, requireStaffTwoFactor } = formFields(req);
+    const checked = (value: string | undefined) => value === "true" || value === "on";
+    await accounts.setSignupEnabled(deps, actor, checked(signupEnabled));
+    try {
+      await twoFactor.setRequiredForStaff(deps, actor, checked(requireStaffTwoFactor));
+    } catch (error) {
+      if (!(error instanceof Conflict)) throw error;
+      return renderList(req, reply, actor, parseFilters({}), {
+        status: 409,
+        message: error.message,
+      });
+    }
     return reply.redirect("/admin/users?notice=settings-saved", 303);
   });
 }

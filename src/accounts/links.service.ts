@@ -3,7 +3,8 @@ import { hashToken, newToken, safeEqual } from "../lib/tokens.ts";
 import * as repo from "./links.repo.ts";
 
 /**
- * Single-use links sent by mail: password reset and sign-up confirmation.
+ * Single-use links sent by mail: password reset and sign-up confirmation (and,
+ * kept in a cookie rather than mailed, the second step of a two-factor sign-in).
  * The secret (32 random bytes) travels only in the mail; the database keeps
  * its SHA-256. A link is bound to its purpose and to an account or address,
  * expires, and is used at most once: marking it used is the same statement
@@ -18,6 +19,8 @@ export type Link = repo.LinkRow;
 export const LINK_LIFETIME_MS: Record<LinkPurpose, number> = {
   password_reset: 3600_000,
   signup_confirm: 24 * 3600_000,
+  // Never mailed: the cookie between a correct password and the code (two-factor.service.ts).
+  sign_in_second_step: 5 * 60_000,
 };
 
 // newToken(): 32 bytes in base64url, 43 characters. Anything else is refused unread.

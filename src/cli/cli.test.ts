@@ -276,6 +276,22 @@ describe("tessera CLI", { concurrency: true }, () => {
       assert.match(oneErrorLine(run), /email must be an email address/);
     });
 
+    test(
+      "user reset-two-factor turns it off for an account; an unknown one is refused",
+      SLOW,
+      async () => {
+        const run = await tessera(["user", "reset-two-factor", "--email", "a@b.test"], env);
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stdout, /^Two-factor sign-in was not on for a@b\.test\.$/m);
+        const unknown = await tessera(
+          ["user", "reset-two-factor", "--email", "x@nowhere.test"],
+          env,
+        );
+        assert.equal(unknown.code, 1);
+        assert.match(oneErrorLine(unknown), /No account with the email x@nowhere\.test/);
+      },
+    );
+
     test("a too short password from standard input is refused", SLOW, async () => {
       const run = await tessera(["user", "create", "--email", "short@b.test", "--name", "S"], env, {
         input: "short\n",

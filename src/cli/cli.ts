@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { createUser } from "../accounts/accounts.service.ts";
 import { ROLES, type Role } from "../accounts/index.ts";
+import { resetTwoFactor } from "../accounts/two-factor.service.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { type Database, openDatabase } from "../db/client.ts";
 import { DataDirLocked } from "../db/lock.ts";
@@ -22,6 +23,9 @@ Commands:
   migrate                       apply database migrations and exit
   user create --email E --name N --role customer|agent|admin [--password P]
                                 create an account; without --password it is read from standard input
+  user reset-two-factor --email E
+                                turn two-factor sign-in off for an account that lost its phone
+                                and its recovery codes (they sign in with the password alone)
   token create --email E [--name N]
                                 create a personal API token for that account; the token is
                                 printed once, as the last line
@@ -100,6 +104,19 @@ async function userCreate(args: string[]): Promise<void> {
   });
 }
 
+async function userResetTwoFactor(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { email: { type: "string" } }, strict: true });
+  if (!values.email) throw new UsageError("--email is required");
+  await withDatabase(async (deps) => {
+    const wasOn = await resetTwoFactor(deps, "system", values.email ?? "");
+    console.log(
+      wasOn
+        ? `Two-factor sign-in is off for ${values.email}; they sign in with their password.`
+        : `Two-factor sign-in was not on for ${values.email}.`,
+    );
+  });
+}
+
 async function tokenCreate(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -132,6 +149,10 @@ export async function run(argv: string[]): Promise<number> {
         });
         return 0;
       case "user":
+        if (rest[0] === "reset-two-factor") {
+          await userResetTwoFactor(rest.slice(1));
+          return 0;
+        }
         if (rest[0] !== "create")
           throw new UsageError(`unknown user command "${rest[0] ?? ""}"; try: tessera user create`);
         await userCreate(rest.slice(1));

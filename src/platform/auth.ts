@@ -26,6 +26,35 @@ export function clearSessionCookie(deps: Deps, reply: FastifyReply): void {
   reply.clearCookie(sessionCookieName(deps), { path: "/", secure: deps.config.secureCookies });
 }
 
+/** The cookie holding a pending two-factor sign-in step between the password and the code. */
+export function secondStepCookieName(deps: Pick<Deps, "config">): string {
+  return deps.config.secureCookies ? "__Host-tessera_2fa" : "tessera_2fa";
+}
+
+/** Sets the pending-step cookie: as the session's, but gone after 5 minutes. */
+export function setSecondStepCookie(deps: Deps, reply: FastifyReply, token: string): void {
+  reply.setCookie(secondStepCookieName(deps), token, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: deps.config.secureCookies,
+    maxAge: 5 * 60,
+  });
+}
+
+export function clearSecondStepCookie(deps: Deps, reply: FastifyReply): void {
+  reply.clearCookie(secondStepCookieName(deps), { path: "/", secure: deps.config.secureCookies });
+}
+
+/** The pending-step cookie's value, or "" without one. */
+export function secondStepToken(deps: Deps, req: FastifyRequest): string {
+  return req.cookies[secondStepCookieName(deps)] ?? "";
+}
+
+/** Where an enrolment-only session is sent, and the only pages it may open. */
+export const ENROLMENT_PATH = "/account/two-factor";
+const ENROLMENT_OPEN = new Set([ENROLMENT_PATH, "/logout"]);
+
 /** What CSRF tokens are bound to: the session, or the anonymous visitor. */
 export function csrfUserInfo(req: FastifyRequest): string {
   return req.sessionToken ? hashToken(req.sessionToken) : "anonymous";
@@ -36,16 +65,30 @@ export const authPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   app.decorateRequest("actor", undefined);
   app.decorateRequest("sessionToken", undefined);
   app.decorateRequest("authVia", undefined);
+  app.decorateRequest("enrollingActor", undefined);
   const cookieName = sessionCookieName(deps);
-  app.addHook("onRequest", async (req) => {
+  app.addHook("onRequest", async (req, reply) => {
     if (req.url.startsWith("/static/")) return;
     const token = req.cookies[cookieName];
     if (!token) return;
-    const actor = await accounts.resolveSession(deps, token);
-    if (actor) {
-      req.actor = actor;
-      req.sessionToken = token;
+    const state = await accounts.resolveSessionState(deps, token);
+    if (!state) return;
+    req.sessionToken = token;
+    if (!state.enrolmentOnly) {
+      req.actor = state.actor;
       req.authVia = "session";
+      return;
+    }
+    // Enrolment-only: no actor, so every route answers as to a stranger; pages lead to enrolment.
+    req.enrollingActor = state.actor;
+    const path = req.url.split("?")[0] ?? "";
+    if (
+      req.method === "GET" &&
+      !ENROLMENT_OPEN.has(path) &&
+      !path.startsWith("/api/") &&
+      path !== "/live"
+    ) {
+      return reply.redirect(ENROLMENT_PATH, 303);
     }
   });
 });

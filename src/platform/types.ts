@@ -10,8 +10,13 @@ declare module "fastify" {
     actor: Actor | undefined;
     /** How the actor was authenticated: a session cookie or (API only) a bearer token. */
     authVia: "session" | "token" | undefined;
-    /** The raw session cookie value, if the session is live. */
+    /** The raw session cookie value, if the session is live (enrolment-only ones too). */
     sessionToken: string | undefined;
+    /**
+     * The person of an enrolment-only session (two-factor required and not set up):
+     * `actor` stays unset, so every route refuses them but the two-factor page and sign-out.
+     */
+    enrollingActor: Actor | undefined;
     /** Uploads of this request written to temporary files (removed after the response). */
     stagedFiles: StagedFile[];
   }

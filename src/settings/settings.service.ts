@@ -6,9 +6,11 @@ import * as repo from "./settings.repo.ts";
 export interface InstanceSettings {
   /** Customers may create their own accounts at /signup. */
   signupEnabled: boolean;
+  /** Agents and admins must sign in with two-factor; without it they are sent to set it up. */
+  requireStaffTwoFactor: boolean;
 }
 
-const DEFAULTS: InstanceSettings = { signupEnabled: true };
+const DEFAULTS: InstanceSettings = { signupEnabled: true, requireStaffTwoFactor: false };
 
 export async function getInstanceSettings(db: Executor): Promise<InstanceSettings> {
   const stored = await repo.findSetting(db, "instance");

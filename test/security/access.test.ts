@@ -471,6 +471,18 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /setup": { anonymous: 404, admin: 404 },
   "GET /account": SIGNED_IN_PAGE,
   "POST /account/password": { anonymous: 401, customer: 422, agent: 422 },
+  // The second step of a sign-in: without the pending step's cookie there is nothing to
+  // finish, for anyone (back to sign-in); someone signed in is sent home.
+  "GET /login/two-factor": { anonymous: 303, customer: 303, admin: 303 },
+  "POST /login/two-factor": { anonymous: 303, customer: 303, admin: 303 },
+  // Two-factor of one's own account; nobody in the matrix has it on (409 to change it).
+  "GET /account/two-factor": SIGNED_IN_PAGE,
+  "POST /account/two-factor": { anonymous: 401, customer: 422, agent: 422, admin: 422 },
+  "POST /account/two-factor/recovery-codes": { anonymous: 401, customer: 409, agent: 409 },
+  "POST /account/two-factor/disable": { anonymous: 401, customer: 409, admin: 409 },
+  // Each person's own sessions (the matrix's people have one each, this one).
+  "GET /account/sessions": SIGNED_IN_PAGE,
+  "POST /account/sessions/others": { anonymous: 401, customer: 303, agent: 303, admin: 303 },
   "GET /tickets": SIGNED_IN_PAGE,
   "GET /tickets/new": SIGNED_IN_PAGE,
   "POST /tickets": { anonymous: 401, customer: 303, agent: 303, admin: 303 },
@@ -531,6 +543,7 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /admin/users/new": ADMIN_PAGE,
   "POST /admin/users": { ...ADMIN_POST, admin: 422 },
   "POST /admin/users/:id": ADMIN_POST,
+  "POST /admin/users/:id/sessions/end": ADMIN_POST,
   "POST /admin/settings": ADMIN_POST,
   "GET /account/tokens": SIGNED_IN_PAGE,
   "POST /account/tokens": { anonymous: 401, customer: 201, agent: 201, admin: 201 },
@@ -714,6 +727,10 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /password/forgot": { email: "not-an-email" },
   "POST /password/reset": { password: "long enough password" },
   "POST /account/password": { currentPassword: "wrong", newPassword: "another long password" },
+  "POST /login/two-factor": { code: "123456" },
+  "POST /account/two-factor": { code: "000000x" },
+  "POST /account/two-factor/recovery-codes": { proof: "wrong" },
+  "POST /account/two-factor/disable": { proof: "wrong" },
   "POST /tickets": { title: "From the matrix", description: "hello" },
   "POST /tickets/:id": { status: "solved" },
   "POST /admin/rules/:id/enabled": { enabled: "false" },

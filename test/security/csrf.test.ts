@@ -27,6 +27,10 @@ const FIELDS: Record<string, Record<string, string>> = {
   "POST /password/forgot": { email: "forgetful@example.test" },
   "POST /password/reset": { password: "long enough password" },
   "POST /account/password": { currentPassword: "x", newPassword: "another long password" },
+  "POST /login/two-factor": { code: "123456" },
+  "POST /account/two-factor": { code: "123456" },
+  "POST /account/two-factor/recovery-codes": { proof: "a password" },
+  "POST /account/two-factor/disable": { proof: "a password" },
   "POST /tickets": { title: "Forged", description: "forged" },
   "POST /tickets/:id": { status: "solved" },
   "POST /tickets/:id/replies": { content: "Forged reply" },
@@ -59,7 +63,9 @@ async function fingerprint(world: World): Promise<string> {
       (select count(*) from ticket_events) as events,
       (select count(*) from ticket_ccs) as ccs,
       (select string_agg(key || '=' || value::text, ',' order by key) from settings) as settings,
-      (select count(*) from api_tokens) as tokens
+      (select count(*) from api_tokens) as tokens,
+      (select count(*) from two_factor where enabled_at is not null) as two_factor,
+      (select count(*) from recovery_codes) as recovery_codes
   `);
   const list = (rows as unknown as { rows?: unknown[] }).rows ?? (rows as unknown as unknown[]);
   return JSON.stringify(list);
@@ -186,6 +192,7 @@ describeEachDatabase(
         "/password/forgot",
         "/password/reset?token=x",
         "/signup/confirm?token=x",
+        "/login/two-factor",
       ]) {
         for (const token of [undefined, foreign]) {
           const response = await postForm(visitor, url, {

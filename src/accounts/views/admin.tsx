@@ -94,7 +94,16 @@ function UserRow({
             {user.disabled ? "Enable" : "Disable"}
             <span class="visually-hidden">{` ${user.name}`}</span>
           </button>
-        </form>
+        </form>{" "}
+        {!user.disabled && (
+          <form method="post" action={`${action}/sessions/end`} class="inline">
+            <Csrf token={ctx.csrfToken} />
+            <input type="hidden" name="back" value={back} />
+            <button type="submit">
+              Sign out everywhere<span class="visually-hidden">{` ${user.name}`}</span>
+            </button>
+          </form>
+        )}
       </td>
     </tr>
   );
@@ -106,6 +115,7 @@ export function UsersPage({
   filters,
   nextAfterId,
   signupEnabled,
+  requireStaffTwoFactor,
   problem,
 }: {
   ctx: PageContext;
@@ -113,6 +123,8 @@ export function UsersPage({
   filters: UserListFilters;
   nextAfterId: number | undefined;
   signupEnabled: boolean;
+  /** Staff must sign in with two-factor (and are sent to set it up). */
+  requireStaffTwoFactor: boolean;
   /** Why the last change was refused (e.g. it would remove the last admin). */
   problem?: string | undefined;
 }) {
@@ -181,7 +193,7 @@ export function UsersPage({
         )}
       </section>
       <section>
-        <h2>Sign-up</h2>
+        <h2>Sign-up and sign-in</h2>
         <form method="post" action="/admin/settings" class="stack">
           <Csrf token={ctx.csrfToken} />
           <div class="field checkbox">
@@ -193,6 +205,21 @@ export function UsersPage({
               checked={signupEnabled}
             />
             <label for="field-signupEnabled">Customers may sign up</label>
+          </div>
+          <div class="field checkbox">
+            <input
+              id="field-requireStaffTwoFactor"
+              type="checkbox"
+              name="requireStaffTwoFactor"
+              value="true"
+              checked={requireStaffTwoFactor}
+              aria-describedby="field-requireStaffTwoFactor-hint"
+            />
+            <label for="field-requireStaffTwoFactor">Require two-factor sign-in for staff</label>
+            <p class="hint" id="field-requireStaffTwoFactor-hint">
+              Agents and admins without it are sent to set it up and can do nothing else until they
+              have. Turn it on for your own account first.
+            </p>
           </div>
           <button type="submit">Save settings</button>
         </form>

@@ -3,6 +3,7 @@ import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { PASSWORD_MIN } from "../passwords.ts";
+import type { TwoFactorStatus } from "../two-factor.service.ts";
 import { AccountFields } from "./account-fields.tsx";
 import { CheckInbox } from "./recovery.tsx";
 
@@ -146,11 +147,13 @@ export function AccountPage({
   ctx,
   form,
   emailNotifications,
+  twoFactor,
 }: {
   ctx: PageContext;
   form: FormState<Record<string, string>>;
   /** Staff: whether they get notification mail (undefined: the switch is not shown). */
   emailNotifications?: boolean | undefined;
+  twoFactor: TwoFactorStatus;
 }) {
   const actor = ctx.actor;
   return (
@@ -170,6 +173,18 @@ export function AccountPage({
         {emailNotifications !== undefined && (
           <NotificationsForm ctx={ctx} enabled={emailNotifications} />
         )}
+        <h2>Sign-in security</h2>
+        <p>
+          {twoFactor.enabled
+            ? "Two-factor sign-in is on."
+            : "Two-factor sign-in is off: a password alone signs in to your account."}{" "}
+          <a href="/account/two-factor">
+            {twoFactor.enabled ? "Manage two-factor sign-in" : "Set up two-factor sign-in"}
+          </a>
+        </p>
+        <p>
+          <a href="/account/sessions">See where you are signed in</a>
+        </p>
         <h2>API tokens</h2>
         <p>
           Scripts and integrations use the REST API with a personal token.{" "}

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   boolean,
   index,
   integer,
@@ -50,8 +51,50 @@ export const sessions = pgTable(
     expiresAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     ip: text(),
     userAgent: text(),
+    /**
+     * Signed in with a password while two-factor is required for staff and not set up:
+     * the session opens the two-factor page and sign-out, nothing else, until enrolment.
+     */
+    enrolmentOnly: boolean().notNull().default(false),
   },
   (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+/**
+ * A person's TOTP authenticator (RFC 6238). The row exists from the start of
+ * enrolment; `enabled_at` is set once a first code from the app has been entered.
+ */
+export const twoFactor = pgTable("two_factor", {
+  userId: integer()
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  /**
+   * The shared secret in base32, stored readable: codes are computed from it, and
+   * sealing it would need a key that a zero-configuration install does not have
+   * (docs/ARCHITECTURE.md, "Two-factor sign-in").
+   */
+  secret: text().notNull(),
+  /** Null while enrolment waits for its first code. */
+  enabledAt: timestamp({ withTimezone: true, precision: 3 }),
+  /** The 30-second time step of the last code accepted: it and earlier ones are refused. */
+  lastStep: bigint({ mode: "number" }),
+  createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+/** Single-use recovery codes for two-factor sign-in: only their SHA-256 is kept. */
+export const recoveryCodes = pgTable(
+  "recovery_codes",
+  {
+    id: integer().primaryKey().generatedAlwaysAsIdentity(),
+    userId: integer()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** Hex SHA-256 of the code, lower case without its dash. */
+    codeHash: text().notNull(),
+    usedAt: timestamp({ withTimezone: true, precision: 3 }),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("recovery_codes_user_code_key").on(t.userId, t.codeHash)],
 );
 
 /** Fixed-window counters shared by every app node (sign-in throttling). */
@@ -113,11 +156,13 @@ export const idempotencyKeys = pgTable(
 export const accountLinkPurpose = pgEnum("account_link_purpose", [
   "password_reset",
   "signup_confirm",
+  "sign_in_second_step",
 ]);
 
 /**
  * Single-use, expiring secrets sent by mail (password reset, sign-up
- * confirmation). Only the SHA-256 of the secret is kept; a link is bound to
+ * confirmation), and the pending second step of a two-factor sign-in (held in
+ * a short-lived cookie, never mailed). Only the SHA-256 of the secret is kept; a link is bound to
  * its purpose and to an account (`user_id`) or, for a sign-up not confirmed
  * yet, to an address. Used links keep their row (with `used_at`) until pruned.
  */

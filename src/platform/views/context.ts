@@ -28,6 +28,12 @@ const NOTICES: Record<string, string> = {
   welcome: "Welcome to Tessera.",
   "password-reset": "Your new password is set. Every other session has been signed out.",
   "signed-out": "You have signed out.",
+  "sign-in-expired": "That sign-in took too long or was already used. Please sign in again.",
+  "recovery-code-used":
+    "You signed in with a recovery code, which is now used up. Make new codes below if you are running low.",
+  "two-factor-off": "Two-factor sign-in is off.",
+  "signed-out-elsewhere": "Every other session has been signed out.",
+  "sessions-ended": "Every session of that user has been signed out.",
   "mail-retried": "The mail is queued again.",
   "rule-saved": "Rule saved.",
   "rule-deleted": "Rule deleted.",

@@ -37,19 +37,22 @@ export function Field({
   name,
   label,
   hint,
+  id: givenId,
   children,
 }: {
   form: FormState<unknown>;
   name: string;
   label: string;
   hint?: string;
+  /** The input's id, when a page has two fields of one name (default `field-<name>`). */
+  id?: string;
   children: (props: {
     id: string;
     "aria-invalid"?: "true";
     "aria-describedby"?: string;
   }) => ComponentChildren;
 }) {
-  const id = `field-${name}`;
+  const id = givenId ?? `field-${name}`;
   const error = fieldError(form, name);
   const describedBy = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""]
     .filter(Boolean)
