@@ -17,6 +17,7 @@ import {
   listCcs,
   listEventsPage,
   listMessagesPage,
+  listTickets,
   removeCc,
   updateTicket,
 } from "./tickets.service.ts";
@@ -111,6 +112,34 @@ describeEachDatabase("the access policy, route by route of the services", (world
     // Members and admins may.
     assert.equal((await getTicket(deps, member, ticket.id)).id, ticket.id);
     assert.equal((await getTicket(deps, admin, ticket.id)).id, ticket.id);
+  });
+
+  test("lists follow the same rule: a customer lists only their own tickets whoever they ask for; an agent outside a restricted team does not list its tickets", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const member = await makeAgent(deps);
+    const outsider = await makeAgent(deps);
+    const customer = await makeCustomer(deps);
+    const other = await makeCustomer(deps);
+    const team = await createTeam(deps, admin, { name: `Vault ${Date.now()}`, restricted: true });
+    await addMember(deps, admin, team.id, member.email);
+    const mine = await makeTicket(deps, customer);
+    const theirs = await makeTicket(deps, other);
+    const hidden = await makeTicket(deps, other);
+    await updateTicket(deps, admin, hidden.id, { teamId: team.id });
+    const ids = async (actor: Parameters<typeof listTickets>[1], requesterId?: number) =>
+      (
+        await listTickets(deps, actor, { limit: 100, ...(requesterId ? { requesterId } : {}) })
+      ).tickets
+        .map((t) => t.id)
+        .filter((id) => [mine.id, theirs.id, hidden.id].includes(id))
+        .sort((a, b) => a - b);
+    assert.deepEqual(await ids(customer), [mine.id]);
+    assert.deepEqual(await ids(customer, other.id), [mine.id], "asking for another's is ignored");
+    assert.deepEqual(await ids(outsider), [mine.id, theirs.id]);
+    assert.deepEqual(await ids(outsider, other.id), [theirs.id]);
+    assert.deepEqual(await ids(member, other.id), [theirs.id, hidden.id]);
+    assert.deepEqual(await ids(admin), [mine.id, theirs.id, hidden.id]);
   });
 
   test("a restricted team's ticket is never assigned to an agent outside it: refused when chosen, handed back when the ticket moves in", async () => {

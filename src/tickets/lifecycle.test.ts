@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
+  ACTIVE_STATUSES,
   checkTransition,
   isEditable,
+  REFUSAL_MESSAGES,
   type Side,
   STATUSES,
   type Status,
@@ -86,5 +88,27 @@ describe("status after a reply", () => {
       STATUSES.filter((s) => !isEditable(s)),
       ["closed"],
     );
+  });
+  test("nothing a reply does opens a closed ticket again (a follow-up is opened instead)", () => {
+    for (const side of SIDES) {
+      for (const waitOnCustomer of [false, true]) {
+        assert.equal(
+          statusAfterReply("closed", { side, internal: false, waitOnCustomer }),
+          "closed",
+        );
+      }
+    }
+  });
+});
+
+test("the open queues hold exactly the tickets that still need work", () => {
+  assert.deepEqual(ACTIVE_STATUSES, ["new", "open", "pending"]);
+});
+
+test("each refusal has its own message for the person refused", () => {
+  assert.deepEqual(REFUSAL_MESSAGES, {
+    closed_is_final: "This ticket is closed; reply to it to open a follow-up.",
+    not_allowed: "You can only mark your own ticket as solved.",
+    cannot_return_to_new: "A ticket cannot go back to new.",
   });
 });
