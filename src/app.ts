@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { accountsPages } from "./accounts/accounts.pages.tsx";
 import { accountsApi } from "./accounts/accounts.routes.ts";
 import { adminPages } from "./accounts/admin.pages.tsx";
+import { ticketLinksPages } from "./accounts/ticket-links.pages.tsx";
 import { assignmentPages } from "./assignment/assignment.pages.ts";
 import { assignmentApi } from "./assignment/assignment.routes.ts";
 import type { Database } from "./db/client.ts";
@@ -107,6 +108,7 @@ export async function buildApp(
   await app.register(accountsPages, fullDeps);
   await app.register(adminPages, fullDeps);
   await app.register(ticketsPages, fullDeps);
+  await app.register(ticketLinksPages, fullDeps);
   await app.register(deskPages, fullDeps);
   await app.register(emailPages, fullDeps);
   await app.register(rulesPages, fullDeps);

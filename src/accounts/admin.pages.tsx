@@ -55,9 +55,10 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
     filters: UserListFilters,
     refused?: { status: number; message: string },
   ) {
-    const [{ users, nextAfterId }, signupEnabled] = await Promise.all([
+    const [{ users, nextAfterId }, signupEnabled, ticketLinks] = await Promise.all([
       accounts.listUsers(deps, actor, { ...filters, q: filters.q || undefined, limit: PAGE_SIZE }),
       accounts.isSignupEnabled(deps),
+      accounts.getTicketLinkMode(deps),
     ]);
     return reply.render(
       <UsersPage
@@ -66,6 +67,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
         filters={filters}
         nextAfterId={nextAfterId}
         signupEnabled={signupEnabled}
+        ticketLinks={ticketLinks}
         problem={refused?.message}
       />,
       refused?.status,
@@ -140,12 +142,13 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
 
   app.post("/admin/settings", async (req, reply) => {
     const actor = requireAdmin(req);
-    const { signupEnabled } = formFields(req);
+    const { signupEnabled, ticketLinks } = formFields(req);
     await accounts.setSignupEnabled(
       deps,
       actor,
       signupEnabled === "true" || signupEnabled === "on",
     );
+    if (ticketLinks !== undefined) await accounts.setTicketLinkMode(deps, actor, ticketLinks);
     return reply.redirect("/admin/users?notice=settings-saved", 303);
   });
 }

@@ -103,7 +103,8 @@ const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase(
 
 /**
  * Sets a new password with a reset link: uses the link (once), voids the
- * account's other reset links and ends all its sessions, in one transaction.
+ * account's other reset links and its mails' ticket links, and ends all its
+ * sessions, in one transaction.
  * Returns the account to sign in, or undefined when the link is unknown,
  * used, expired, for another purpose, or its account is disabled or has
  * another address now. The password follows the rules of sign-up.
@@ -122,6 +123,7 @@ export async function resetPassword(
     if (!live(user) || !sameAddress(user.email, link.email)) return undefined;
     const updated = await repo.updateUser(tx, user.id, { passwordHash });
     await links.voidLinks(tx, user.id, "password_reset");
+    await links.voidLinks(tx, user.id, "ticket_access");
     await repo.deleteUserSessions(tx, user.id);
     return updated ? toActor(updated) : undefined;
   });

@@ -6,9 +6,18 @@ import * as repo from "./settings.repo.ts";
 export interface InstanceSettings {
   /** Customers may create their own accounts at /signup. */
   signupEnabled: boolean;
+  /**
+   * What the ticket link in a customer's notification does for an account
+   * without a password: `open` signs them in to that ticket alone; `set_password`
+   * asks them to choose a password first (claiming the account, a full sign-in).
+   */
+  ticketLinks: TicketLinkMode;
 }
 
-const DEFAULTS: InstanceSettings = { signupEnabled: true };
+export const TICKET_LINK_MODES = ["open", "set_password"] as const;
+export type TicketLinkMode = (typeof TICKET_LINK_MODES)[number];
+
+const DEFAULTS: InstanceSettings = { signupEnabled: true, ticketLinks: "open" };
 
 export async function getInstanceSettings(db: Executor): Promise<InstanceSettings> {
   const stored = await repo.findSetting(db, "instance");

@@ -14,13 +14,15 @@ import * as repo from "./tickets.repo.ts";
 
 /**
  * Its requester; staff, unless the ticket's team is restricted and they are an
- * agent outside it (tickets without a team are open to all staff).
+ * agent outside it (tickets without a team are open to all staff). A session
+ * opened from a ticket link (`onlyTicketId`) sees that ticket and no other.
  */
 export async function canSee(
   db: Executor,
   actor: Actor,
-  ticket: Pick<repo.TicketRow, "requesterId" | "teamId">,
+  ticket: Pick<repo.TicketRow, "requesterId" | "teamId"> & { id?: number },
 ): Promise<boolean> {
+  if (actor.onlyTicketId !== undefined && actor.onlyTicketId !== ticket.id) return false;
   if (ticket.requesterId === actor.id) return true;
   if (!isStaff(actor)) return false;
   return ticket.teamId === null || !(await teams.hidesFrom(db, actor, ticket.teamId));
@@ -62,7 +64,10 @@ export async function visibleTicket(
 /** Attachment `id` if `actor` may download it (its ticket, and not an internal note's unless staff). */
 export async function visibleAttachment(db: Executor, actor: Actor, id: number) {
   const found = await repo.findAttachment(db, id);
-  if (!found || !(await canSee(db, actor, found)) || (found.internal && !seesInternal(actor)))
-    throw new NotFound("attachment", id);
+  const visible =
+    found &&
+    (await canSee(db, actor, { ...found, id: found.ticketId })) &&
+    (!found.internal || seesInternal(actor));
+  if (!found || !visible) throw new NotFound("attachment", id);
   return found.attachment;
 }

@@ -340,6 +340,7 @@ export async function findAttachment(db: Executor, id: number) {
   const [row] = await db
     .select({
       attachment: attachments,
+      ticketId: tickets.id,
       requesterId: tickets.requesterId,
       teamId: tickets.teamId,
       internal: sql<boolean>`coalesce(${messages.internal}, false)`,

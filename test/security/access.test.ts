@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LightMyRequestResponse } from "fastify";
+import { issueTicketLinks } from "../../src/accounts/links.service.ts";
 import { addMember, createTeam } from "../../src/teams/teams.service.ts";
 import { updateTicket } from "../../src/tickets/tickets.service.ts";
 import { createToken } from "../../src/tokens/tokens.service.ts";
@@ -137,6 +138,88 @@ describeEachDatabase("access control, route by route", (world) => {
       }
     }
     assert.deepEqual(failures, []);
+  });
+
+  test("a ticket link's session gets what an anonymous visitor gets, but for its own ticket's page, replies and files", async () => {
+    const { deps } = world();
+    const owner = await makeCustomer(deps);
+    const full = await world().signedIn(owner);
+    // Two tickets of the same customer, each with a file: the link is for the first.
+    const withFile = async (title: string) => {
+      const created = await full.postMultipart(
+        "/tickets",
+        { title, description: "with a file" },
+        [{ field: "attachments", filename: "a.txt", content: "hello", type: "text/plain" }],
+        { csrfFrom: "/tickets/new" },
+      );
+      const id = Number(/\/tickets\/(\d+)/.exec(String(created.headers.location))?.[1]);
+      const file = Number(
+        /\/attachments\/(\d+)/.exec((await full.get(`/tickets/${id}`)).body)?.[1],
+      );
+      assert.ok(id > 0 && file > 0);
+      return { id, file };
+    };
+    const own = await withFile("Linked");
+    const other = await withFile("Not linked");
+    const [token] = await issueTicketLinks(deps.db, [
+      { userId: owner.id, email: owner.email, ticketId: own.id },
+    ]);
+    const link = `/tickets/${own.id}/open?token=${token}`;
+    const visitor = world().browser();
+    assert.equal((await visitor.post(link, {}, { csrfFrom: link })).statusCode, 303);
+    const anonymous = world().browser();
+    const { operations, resolve } = await apiOperations(world().app);
+    const apiBody = (route: string) => {
+      const op = operations.find(
+        (o) => `${o.method} ${o.path.replace(/\{(\w+)\}/g, ":$1")}` === route,
+      );
+      return op?.body ? exampleFor(op.body, resolve) : {};
+    };
+    const send = async (browser: Browser, route: string, ticket: { id: number; file: number }) => {
+      const [method, pattern] = route.split(" ") as [string, string];
+      const id = pattern.includes("/attachments/") ? ticket.file : ticket.id;
+      const url =
+        pattern === "/live"
+          ? `/live?ticket=${ticket.id}`
+          : pattern.replace(":id", String(id)).replace(/:\w+/g, "999999");
+      if (method === "GET") return (await browser.get(url)).statusCode;
+      if (url.startsWith("/api/")) {
+        const csrf = await browser.csrf("/login");
+        return (
+          await rawRequest(browser, {
+            method,
+            url,
+            headers: { "content-type": "application/json", "x-csrf-token": csrf },
+            payload: JSON.stringify(apiBody(route)),
+          })
+        ).statusCode;
+      }
+      return (await browser.post(url, FORM_FIELDS[route] ?? {}, { csrfFrom: "/login" })).statusCode;
+    };
+    const OWN_TICKET: Record<string, number> = {
+      "GET /tickets/:id": 200,
+      "POST /tickets/:id/replies": 303,
+      "GET /attachments/:id": 200,
+    };
+    const failures: string[] = [];
+    for (const route of registeredRoutes(world().app)) {
+      if (route === "POST /logout") continue; // would end the session: checked last
+      if (route === "GET /live") continue; // anonymous and visitor alike: 401 (checked below)
+      const got = await send(visitor, route, other);
+      const expected = await send(anonymous, route, other);
+      if (got !== expected) failures.push(`${route}: ${got}, anonymous gets ${expected}`);
+      const wanted = OWN_TICKET[route];
+      if (wanted !== undefined) {
+        const mine = await send(visitor, route, own);
+        if (mine !== wanted)
+          failures.push(`${route} of its own ticket: ${mine}, expected ${wanted}`);
+      }
+    }
+    assert.deepEqual(failures, []);
+    assert.equal((await visitor.get(`/live?ticket=${own.id}`)).statusCode, 401);
+    assert.equal((await visitor.get(`/tickets/${own.id}`)).statusCode, 200, "still the session");
+    assert.equal((await visitor.post("/logout", {}, { csrfFrom: "/login" })).statusCode, 303);
+    assert.equal((await visitor.get(`/tickets/${own.id}`)).statusCode, 303, "signed out");
   });
 
   test("ids changed in forms and API bodies are refused: assignee, requester, role", async () => {
@@ -526,6 +609,10 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     agent: 200,
     admin: 200,
   },
+  // A ticket link from a customer's mail: without a live token in the URL there is nothing
+  // to open, for anyone (src/accounts/ticket-links.test.ts follows real links).
+  "GET /tickets/:id/open": { anonymous: 404, customer: 404, agent: 404, admin: 404 },
+  "POST /tickets/:id/open": { anonymous: 404, customer: 404, agent: 404, admin: 404 },
   "GET /desk": STAFF_PAGE,
   "GET /admin/users": ADMIN_PAGE,
   "GET /admin/users/new": ADMIN_PAGE,

@@ -1,6 +1,7 @@
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
+import type { TicketLinkMode } from "../../settings/settings.service.ts";
 import type { User } from "../accounts.service.ts";
 import { ROLES, type Role } from "../actor.ts";
 import { AccountFields } from "./account-fields.tsx";
@@ -106,6 +107,7 @@ export function UsersPage({
   filters,
   nextAfterId,
   signupEnabled,
+  ticketLinks,
   problem,
 }: {
   ctx: PageContext;
@@ -113,6 +115,7 @@ export function UsersPage({
   filters: UserListFilters;
   nextAfterId: number | undefined;
   signupEnabled: boolean;
+  ticketLinks: TicketLinkMode;
   /** Why the last change was refused (e.g. it would remove the last admin). */
   problem?: string | undefined;
 }) {
@@ -181,7 +184,7 @@ export function UsersPage({
         )}
       </section>
       <section>
-        <h2>Sign-up</h2>
+        <h2>Customer accounts</h2>
         <form method="post" action="/admin/settings" class="stack">
           <Csrf token={ctx.csrfToken} />
           <div class="field checkbox">
@@ -194,6 +197,27 @@ export function UsersPage({
             />
             <label for="field-signupEnabled">Customers may sign up</label>
           </div>
+          <fieldset class="options">
+            <legend>The link to the ticket in mail to customers</legend>
+            <label>
+              <input
+                type="radio"
+                name="ticketLinks"
+                value="open"
+                checked={ticketLinks === "open"}
+              />{" "}
+              Opens that ticket alone, without a password (for 30 days)
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="ticketLinks"
+                value="set_password"
+                checked={ticketLinks === "set_password"}
+              />{" "}
+              Asks customers without a password to choose one first; others sign in
+            </label>
+          </fieldset>
           <button type="submit">Save settings</button>
         </form>
       </section>

@@ -399,6 +399,8 @@ function StaffControls({
 function RequesterControls({ ctx, view }: { ctx: PageContext; view: TicketView }) {
   const { ticket } = view;
   if (ticket.status === "solved" || ticket.status === "closed") return null;
+  // A ticket link's session reads and replies; changing the ticket needs a full sign-in.
+  if (ctx.actor?.onlyTicketId !== undefined) return null;
   return (
     <form method="post" action={`/tickets/${ticket.id}`} class="inline">
       <Csrf token={ctx.csrfToken} />
