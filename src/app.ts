@@ -14,6 +14,8 @@ import { emailApi } from "./email/email.routes.ts";
 import { countPendingOutbox } from "./email/index.ts";
 import { EVENTS_CHANNEL, type EventBus } from "./events/bus.ts";
 import { type LiveOptions, livePages } from "./live/live.pages.ts";
+import { organisationsPages } from "./organisations/organisations.pages.tsx";
+import { organisationsApi } from "./organisations/organisations.routes.ts";
 import { API_PREFIX, apiDocsPlugin, apiPlugin, openApiPlugin } from "./platform/api.ts";
 import { authPlugin } from "./platform/auth.ts";
 import { errorsPlugin } from "./platform/errors.ts";
@@ -115,6 +117,7 @@ export async function buildApp(
   await app.register(slaPages, fullDeps);
   await app.register(tokensPages, fullDeps);
   await app.register(teamsPages, fullDeps);
+  await app.register(organisationsPages, fullDeps);
   await app.register(assignmentPages, fullDeps);
   await app.register(webhooksPages, fullDeps);
   await app.register(livePages, { ...fullDeps, listen, live: options.live });
@@ -126,6 +129,7 @@ export async function buildApp(
       emailApi,
       tokensApi,
       teamsApi,
+      organisationsApi,
       assignmentApi,
       webhooksApi,
     ]),

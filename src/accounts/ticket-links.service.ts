@@ -1,5 +1,6 @@
 import type { Deps } from "../deps.ts";
 import { parse } from "../lib/validate.ts";
+import { joinByVerifiedAddress } from "../organisations/index.ts";
 import * as settings from "../settings/settings.service.ts";
 import * as repo from "./accounts.repo.ts";
 import { ResetPasswordInput } from "./accounts.schemas.ts";
@@ -104,6 +105,8 @@ export async function claimWithTicketLink(
     const claimed = await repo.updateUser(tx, user.id, { passwordHash });
     await repo.deleteUserSessions(tx, user.id);
     await links.voidLinks(tx, user.id, "ticket_access");
+    // The link was mailed to the address: proven, so its domain's organisation, if any.
+    await joinByVerifiedAddress(tx, user);
     return claimed ? toActor(claimed) : undefined;
   });
 }

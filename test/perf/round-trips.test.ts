@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
+import { organisationNames } from "../../src/organisations/index.ts";
 import { enabledTriggers } from "../../src/rules/cache.ts";
 import { calendars, defaultCalendar, savePolicy } from "../../src/sla/sla.service.ts";
 import { createTeam } from "../../src/teams/teams.service.ts";
@@ -66,11 +67,12 @@ describeEachDatabase(
     let stops: (() => Promise<void>)[] = [];
     before(async () => {
       const { deps, listen } = world();
-      // As the server runs: triggers, webhook endpoints and calendars kept in memory.
+      // As the server runs: triggers, webhook endpoints, calendars and organisations kept in memory.
       stops = [
         await enabledTriggers.watch(deps.db, listen),
         await enabledEndpoints.watch(deps.db, listen),
         await calendars.watch(deps.db, listen),
+        await organisationNames.watch(deps.db, listen),
       ];
     });
     test.after(async () => {

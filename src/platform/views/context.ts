@@ -46,6 +46,7 @@ const NOTICES: Record<string, string> = {
   "policy-removed":
     "The team's policy is removed: the general one applies. Due times of open tickets are being recomputed.",
   "team-saved": "Teams saved.",
+  "organisation-saved": "Organisations saved.",
   "webhook-saved": "Webhook endpoint saved.",
   "webhook-deleted": "Webhook endpoint deleted, with its deliveries.",
   "webhook-resent": "The delivery is queued again.",

@@ -135,6 +135,11 @@ export function Layout({
                 </NavLink>
               )}
               {isAdmin(actor) && (
+                <NavLink ctx={ctx} href="/admin/organisations" section>
+                  Organisations
+                </NavLink>
+              )}
+              {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/rules" section>
                   Rules
                 </NavLink>
