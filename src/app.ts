@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { accountsPages } from "./accounts/accounts.pages.tsx";
 import { accountsApi } from "./accounts/accounts.routes.ts";
 import { adminPages } from "./accounts/admin.pages.tsx";
+import { ticketLinksPages } from "./accounts/ticket-links.pages.tsx";
 import { twoFactorPages } from "./accounts/two-factor.pages.tsx";
 import { assignmentPages } from "./assignment/assignment.pages.ts";
 import { assignmentApi } from "./assignment/assignment.routes.ts";
@@ -14,6 +15,8 @@ import { emailApi } from "./email/email.routes.ts";
 import { countPendingOutbox } from "./email/index.ts";
 import { EVENTS_CHANNEL, type EventBus } from "./events/bus.ts";
 import { type LiveOptions, livePages } from "./live/live.pages.ts";
+import { organisationsPages } from "./organisations/organisations.pages.tsx";
+import { organisationsApi } from "./organisations/organisations.routes.ts";
 import { API_PREFIX, apiDocsPlugin, apiPlugin, openApiPlugin } from "./platform/api.ts";
 import { authPlugin } from "./platform/auth.ts";
 import { errorsPlugin } from "./platform/errors.ts";
@@ -109,12 +112,14 @@ export async function buildApp(
   await app.register(twoFactorPages, fullDeps);
   await app.register(adminPages, fullDeps);
   await app.register(ticketsPages, fullDeps);
+  await app.register(ticketLinksPages, fullDeps);
   await app.register(deskPages, fullDeps);
   await app.register(emailPages, fullDeps);
   await app.register(rulesPages, fullDeps);
   await app.register(slaPages, fullDeps);
   await app.register(tokensPages, fullDeps);
   await app.register(teamsPages, fullDeps);
+  await app.register(organisationsPages, fullDeps);
   await app.register(assignmentPages, fullDeps);
   await app.register(webhooksPages, fullDeps);
   await app.register(livePages, { ...fullDeps, listen, live: options.live });
@@ -126,6 +131,7 @@ export async function buildApp(
       emailApi,
       tokensApi,
       teamsApi,
+      organisationsApi,
       assignmentApi,
       webhooksApi,
     ]),

@@ -5,6 +5,7 @@ import { openDatabase } from "./db/client.ts";
 import { databaseTarget } from "./db/target.ts";
 import { checkMailboxSecrets, type EmailChannel, startEmailChannel } from "./email/index.ts";
 import { pruneExpiredKeys } from "./idempotency/idempotency.service.ts";
+import { organisationNames } from "./organisations/index.ts";
 import { logOptions } from "./platform/logging.ts";
 import { composeReactions } from "./reactions.ts";
 import { enabledTriggers } from "./rules/cache.ts";
@@ -53,10 +54,12 @@ export async function serve(config: Config): Promise<void> {
     { logger: loggerOptions(config) },
   );
   const deps = { db: database.db, config, log: app.log, events };
-  // Triggers, webhook endpoints and calendars are kept in memory, dropped whenever any node changes them.
+  // Triggers, webhook endpoints, calendars and organisation names are kept in memory, dropped
+  // whenever any node changes them.
   const unwatchRules = await enabledTriggers.watch(database.db, database.listen, app.log);
   const unwatchWebhooks = await enabledEndpoints.watch(database.db, database.listen, app.log);
   const unwatchCalendars = await calendars.watch(database.db, database.listen, app.log);
+  const unwatchOrganisations = await organisationNames.watch(database.db, database.listen, app.log);
   const housekeep = () => {
     Promise.all([
       pruneExpired(deps),
@@ -82,6 +85,7 @@ export async function serve(config: Config): Promise<void> {
       unwatchRules(),
       unwatchWebhooks(),
       unwatchCalendars(),
+      unwatchOrganisations(),
     ]);
     await database.close();
   });

@@ -13,7 +13,7 @@ import {
   UpdateUserInput,
 } from "./accounts.schemas.ts";
 import { type Actor, isAdmin, isStaff, type Role } from "./actor.ts";
-import { pruneLinks } from "./links.service.ts";
+import { pruneLinks, voidLinks } from "./links.service.ts";
 import { hashPassword, verifyPassword } from "./passwords.ts";
 import { logAccountEvent } from "./security-log.ts";
 import * as twoFactorRepo from "./two-factor.repo.ts";
@@ -82,6 +82,18 @@ export async function findOrCreateCustomer(
 export async function setSignupEnabled(deps: Deps, actor: Actor, enabled: boolean): Promise<void> {
   if (!isAdmin(actor)) throw new Forbidden();
   await settings.updateInstanceSettings(deps.db, { signupEnabled: enabled });
+}
+
+/** What the ticket link in customers' notifications does (see ticket-links.service.ts); admins only. */
+export async function setTicketLinkMode(deps: Deps, actor: Actor, mode: string): Promise<void> {
+  if (!isAdmin(actor)) throw new Forbidden();
+  const ticketLinks = settings.TICKET_LINK_MODES.find((m) => m === mode);
+  if (!ticketLinks) throw Invalid.field("ticketLinks", "is not a valid choice");
+  await settings.updateInstanceSettings(deps.db, { ticketLinks });
+}
+
+export async function getTicketLinkMode(deps: Deps): Promise<settings.TicketLinkMode> {
+  return (await settings.getInstanceSettings(deps.db)).ticketLinks;
 }
 
 /** Whether customers may sign themselves up. */
@@ -200,22 +212,26 @@ export interface SessionClient {
  * Starts a server-side session; returns the cookie value (only its hash is stored).
  * Sign-in goes through `two-factor.service.ts` `startSignIn`, which asks for the
  * second step first when the account has one; `enrolmentOnly` opens the two-factor
- * page and nothing else.
+ * page and nothing else. With `onlyTicket`, the session reaches that one ticket and
+ * ends when the link that opened it would (`until`), if that comes first.
  */
 export async function startSession(
   deps: Deps,
   userId: number,
   client: SessionClient,
-  options: { enrolmentOnly?: boolean } = {},
+  options: { enrolmentOnly?: boolean; onlyTicket?: { ticketId: number; until: Date } } = {},
 ): Promise<string> {
   const token = newToken();
+  const { onlyTicket } = options;
+  const max = Date.now() + deps.config.sessionMaxMs;
   await repo.insertSession(deps.db, {
     id: hashToken(token),
     userId,
-    expiresAt: new Date(Date.now() + deps.config.sessionMaxMs),
+    expiresAt: new Date(onlyTicket ? Math.min(max, onlyTicket.until.getTime()) : max),
     ip: client.ip ?? null,
     userAgent: client.userAgent?.slice(0, 500) ?? null,
     enrolmentOnly: options.enrolmentOnly ?? false,
+    ticketId: onlyTicket?.ticketId ?? null,
   });
   return token;
 }
@@ -227,7 +243,8 @@ const TOUCH_INTERVAL_MS = 60_000;
  * The person behind a session cookie and whether the session is enrolment-only
  * (it may open the two-factor page and sign out, nothing else); undefined when
  * the session does not exist, has been idle too long, passed its absolute
- * expiry, or its user is disabled.
+ * expiry, or its user is disabled. A session opened from a ticket link comes
+ * back with `onlyTicketId` on its actor.
  */
 export async function resolveSessionState(
   deps: Deps,
@@ -238,12 +255,19 @@ export async function resolveSessionState(
   const found = await repo.findLiveSession(deps.db, id);
   if (!found) return undefined;
   const idleFor = Date.now() - found.session.lastSeenAt.getTime();
-  if (found.user.disabled || idleFor > deps.config.sessionIdleMs) {
+  const onlyTicketId = found.session.ticketId ?? undefined;
+  // A ticket link is for customers: staff (a customer promoted since) sign in fully.
+  const staffOnLink = onlyTicketId !== undefined && isStaff(found.user);
+  if (found.user.disabled || staffOnLink || idleFor > deps.config.sessionIdleMs) {
     await repo.deleteSession(deps.db, id);
     return undefined;
   }
   if (idleFor > TOUCH_INTERVAL_MS) await repo.touchSession(deps.db, id);
-  return { actor: toActor(found.user), enrolmentOnly: found.session.enrolmentOnly };
+  const actor = toActor(found.user);
+  return {
+    actor: onlyTicketId === undefined ? actor : { ...actor, onlyTicketId },
+    enrolmentOnly: found.session.enrolmentOnly,
+  };
 }
 
 /** The actor of a full session (not an enrolment-only one), as `resolveSessionState`. */
@@ -309,8 +333,9 @@ export async function endSession(deps: Deps, token: string): Promise<void> {
 }
 
 /**
- * Changes the actor's own password and ends all their sessions; with
- * `keepSignedIn` the caller gets a fresh session token for the current browser.
+ * Changes the actor's own password, ends all their sessions and voids the
+ * ticket links of their mails; with `keepSignedIn` the caller gets a fresh
+ * session token for the current browser.
  */
 export async function changePassword(
   deps: Deps,
@@ -328,6 +353,8 @@ export async function changePassword(
   await deps.db.transaction(async (tx) => {
     await repo.updateUser(tx, actor.id, { passwordHash });
     await repo.deleteUserSessions(tx, actor.id);
+    // A new password is the way to shut out whoever got hold of an old mail.
+    await voidLinks(tx, actor.id, "ticket_access");
   });
   return options.keepSignedIn ? startSession(deps, actor.id, options.client) : undefined;
 }

@@ -9,6 +9,12 @@ export interface Actor {
   readonly role: Role;
   /** Staff marked away: automatic assignment skips them (src/assignment). */
   readonly away?: boolean | undefined;
+  /**
+   * A session opened from a ticket link in a mail: this ticket is all it
+   * reaches (`canSee` in tickets/access.ts; the auth plugin keeps such a
+   * session off every other route). Undefined for a full sign-in.
+   */
+  readonly onlyTicketId?: number | undefined;
 }
 
 /** Agents and admins are staff: they work tickets. */

@@ -56,11 +56,17 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
     filters: UserListFilters,
     refused?: { status: number; message: string },
   ) {
-    const [{ users, nextAfterId }, signupEnabled, requireStaffTwoFactor] = await Promise.all([
-      accounts.listUsers(deps, actor, { ...filters, q: filters.q || undefined, limit: PAGE_SIZE }),
-      accounts.isSignupEnabled(deps),
-      twoFactor.isRequiredForStaff(deps),
-    ]);
+    const [{ users, nextAfterId }, signupEnabled, requireStaffTwoFactor, ticketLinks] =
+      await Promise.all([
+        accounts.listUsers(deps, actor, {
+          ...filters,
+          q: filters.q || undefined,
+          limit: PAGE_SIZE,
+        }),
+        accounts.isSignupEnabled(deps),
+        twoFactor.isRequiredForStaff(deps),
+        accounts.getTicketLinkMode(deps),
+      ]);
     return reply.render(
       <UsersPage
         ctx={pageContext(req, reply)}
@@ -69,6 +75,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
         nextAfterId={nextAfterId}
         signupEnabled={signupEnabled}
         requireStaffTwoFactor={requireStaffTwoFactor}
+        ticketLinks={ticketLinks}
         problem={refused?.message}
       />,
       refused?.status,
@@ -155,9 +162,10 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
 
   app.post("/admin/settings", async (req, reply) => {
     const actor = requireAdmin(req);
-    const { signupEnabled, requireStaffTwoFactor } = formFields(req);
+    const { signupEnabled, requireStaffTwoFactor, ticketLinks } = formFields(req);
     const checked = (value: string | undefined) => value === "true" || value === "on";
     await accounts.setSignupEnabled(deps, actor, checked(signupEnabled));
+    if (ticketLinks !== undefined) await accounts.setTicketLinkMode(deps, actor, ticketLinks);
     try {
       await twoFactor.setRequiredForStaff(deps, actor, checked(requireStaffTwoFactor));
     } catch (error) {

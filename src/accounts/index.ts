@@ -15,3 +15,4 @@ export {
   type User,
 } from "./accounts.service.ts";
 export { type Actor, isAdmin, isStaff, ROLES, type Role } from "./actor.ts";
+export { issueTicketLinks } from "./links.service.ts";

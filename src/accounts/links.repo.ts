@@ -5,11 +5,24 @@ import { accountLinks } from "../db/schema/index.ts";
 export type LinkRow = typeof accountLinks.$inferSelect;
 export type LinkPurpose = LinkRow["purpose"];
 
-export async function insertLink(
+export async function insertLinks(
   db: Executor,
-  values: typeof accountLinks.$inferInsert,
+  values: (typeof accountLinks.$inferInsert)[],
 ): Promise<void> {
-  await db.insert(accountLinks).values(values);
+  if (values.length > 0) await db.insert(accountLinks).values(values);
+}
+
+/** What a link must be bound to besides its purpose (each only when given). */
+export interface LinkBinding {
+  userId?: number | undefined;
+  ticketId?: number | undefined;
+}
+
+function bound(expect: LinkBinding) {
+  return and(
+    expect.userId === undefined ? undefined : eq(accountLinks.userId, expect.userId),
+    expect.ticketId === undefined ? undefined : eq(accountLinks.ticketId, expect.ticketId),
+  );
 }
 
 /** The link with this hash and purpose if it is unused and unexpired (the database's clock). */
@@ -17,6 +30,7 @@ export async function findLiveLink(
   db: Executor,
   tokenHash: string,
   purpose: LinkPurpose,
+  expect: LinkBinding = {},
 ): Promise<LinkRow | undefined> {
   const [row] = await db
     .select()
@@ -27,6 +41,7 @@ export async function findLiveLink(
         eq(accountLinks.purpose, purpose),
         isNull(accountLinks.usedAt),
         gt(accountLinks.expiresAt, sql`now()`),
+        bound(expect),
       ),
     );
   return row;
@@ -34,14 +49,14 @@ export async function findLiveLink(
 
 /**
  * Marks a live link used and returns it, in one statement: of two requests
- * racing with the same link, exactly one gets the row. `userId`, when given,
- * must be the link's account.
+ * racing with the same link, exactly one gets the row. `expect`'s account
+ * and ticket, when given, must be the link's.
  */
 export async function useLink(
   db: Executor,
   tokenHash: string,
   purpose: LinkPurpose,
-  userId?: number,
+  expect: LinkBinding = {},
 ): Promise<LinkRow | undefined> {
   const [row] = await db
     .update(accountLinks)
@@ -52,7 +67,7 @@ export async function useLink(
         eq(accountLinks.purpose, purpose),
         isNull(accountLinks.usedAt),
         gt(accountLinks.expiresAt, sql`now()`),
-        userId === undefined ? undefined : eq(accountLinks.userId, userId),
+        bound(expect),
       ),
     )
     .returning();

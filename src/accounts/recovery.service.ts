@@ -3,6 +3,7 @@ import type { Deps } from "../deps.ts";
 import { queueAccountMail } from "../email/outbox.service.ts";
 import { Forbidden, TooManyRequests } from "../lib/errors.ts";
 import { parse, trimFields } from "../lib/validate.ts";
+import { joinByVerifiedAddress } from "../organisations/index.ts";
 import * as settings from "../settings/settings.service.ts";
 import * as repo from "./accounts.repo.ts";
 import { ForgotPasswordInput, ResetPasswordInput, SignUpInput } from "./accounts.schemas.ts";
@@ -103,7 +104,8 @@ const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase(
 
 /**
  * Sets a new password with a reset link: uses the link (once), voids the
- * account's other reset links and ends all its sessions, in one transaction.
+ * account's other reset links and its mails' ticket links, and ends all its
+ * sessions, in one transaction.
  * Returns the account to sign in, or undefined when the link is unknown,
  * used, expired, for another purpose, or its account is disabled or has
  * another address now. The password follows the rules of sign-up.
@@ -121,7 +123,10 @@ export async function resetPassword(
     const user = await repo.findUserById(tx, link.userId);
     if (!live(user) || !sameAddress(user.email, link.email)) return undefined;
     const updated = await repo.updateUser(tx, user.id, { passwordHash });
+    // Following the mailed link proved the address: its domain's organisation, if any.
+    await joinByVerifiedAddress(tx, user);
     await links.voidLinks(tx, user.id, "password_reset");
+    await links.voidLinks(tx, user.id, "ticket_access");
     await repo.deleteUserSessions(tx, user.id);
     return updated ? toActor(updated) : undefined;
   });
@@ -219,7 +224,10 @@ export async function confirmSignup(deps: Deps, token: unknown): Promise<Confirm
       link.userId === null
         ? await repo.insertUser(tx, { email: link.email, name, role: "customer", passwordHash })
         : undefined;
-    if (user) return { status: "confirmed", actor: toActor(user) };
+    if (user) {
+      await joinByVerifiedAddress(tx, user);
+      return { status: "confirmed", actor: toActor(user) };
+    }
     // An account exists: the one the link was for, or one made since (by mail, or another link).
     user =
       link.userId === null
@@ -230,6 +238,7 @@ export async function confirmSignup(deps: Deps, token: unknown): Promise<Confirm
     if (user.passwordHash !== null) return { status: "taken" };
     const claimed = await repo.updateUser(tx, user.id, { passwordHash, name });
     await repo.deleteUserSessions(tx, user.id);
+    await joinByVerifiedAddress(tx, user);
     return claimed ? { status: "confirmed", actor: toActor(claimed) } : { status: "invalid" };
   });
 }

@@ -28,7 +28,12 @@ export interface NotificationInput {
   url: string;
   /** Whether the ticket was opened by staff on the recipient's behalf. */
   onBehalf?: boolean | undefined;
+  /** `url` is the recipient's own ticket link, which opens the ticket without a password. */
+  personalLink?: boolean | undefined;
 }
+
+const PERSONAL_LINK =
+  "This link opens the ticket for you without a password for 30 days: please do not forward this mail.";
 
 export interface ComposedMail {
   subject: string;
@@ -91,6 +96,7 @@ export function composeNotification(input: NotificationInput): ComposedMail {
     "",
     `-- ${outro}`,
     `Ticket #${input.ticket.id}: ${input.url}`,
+    ...(input.personalLink ? [PERSONAL_LINK] : []),
     "",
   ].join("\n");
   const html = [
@@ -101,6 +107,7 @@ export function composeNotification(input: NotificationInput): ComposedMail {
     content ? `<div>${renderMarkdown(content)}</div>` : "",
     `<p style="color:#555">${escapeHtml(outro)}<br>`,
     `<a href="${escapeHtml(input.url)}">Ticket #${input.ticket.id}</a></p>`,
+    input.personalLink ? `<p style="color:#555">${escapeHtml(PERSONAL_LINK)}</p>` : "",
     "</body></html>",
   ].join("\n");
   return { subject, text, html };

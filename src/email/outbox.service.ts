@@ -1,4 +1,4 @@
-import { type Actor, isAdmin, isStaff } from "../accounts/index.ts";
+import { type Actor, isAdmin, isStaff, issueTicketLinks } from "../accounts/index.ts";
 import type { Executor, Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { Forbidden, NotFound } from "../lib/errors.ts";
@@ -99,6 +99,8 @@ async function enqueue(
     actorName: string;
     content?: string;
     onBehalf?: boolean;
+    /** A customer's own mail: its link opens the ticket without a password (accounts/ticket-links). */
+    ticketLink?: boolean;
   }[],
   options: { newTicket?: boolean } = {},
 ): Promise<void> {
@@ -108,6 +110,21 @@ async function enqueue(
   if (mails.length === 0) return;
   const secret = await replySecret(deps, tx);
   const url = new URL(`/tickets/${ticket.id}`, deps.config.publicUrl).href;
+  const linked = mails.flatMap((mail) =>
+    mail.ticketLink && mail.to.id !== null ? [{ mail, userId: mail.to.id }] : [],
+  );
+  // One statement for every link of this change, in its transaction.
+  const tokens = await issueTicketLinks(
+    tx,
+    linked.map(({ mail, userId }) => ({ userId, email: mail.to.email, ticketId: ticket.id })),
+  );
+  const links = new Map(
+    linked.map(({ mail }, i) => {
+      const link = new URL(`/tickets/${ticket.id}/open`, deps.config.publicUrl);
+      link.searchParams.set("token", tokens[i] ?? "");
+      return [mail, link.href];
+    }),
+  );
   const threads = await threadHeadersFor(
     deps,
     tx,
@@ -125,7 +142,8 @@ async function enqueue(
         actorName: mail.actorName,
         content: mail.content,
         onBehalf: mail.onBehalf,
-        url,
+        url: links.get(mail) ?? url,
+        personalLink: links.has(mail),
       });
       return {
         kind: mail.kind,
@@ -170,6 +188,7 @@ export async function notifyTicketCreated(
       actorName: actor.name,
       content: message.content,
       onBehalf: requester.id !== actor.id,
+      ticketLink: requester.role === "customer",
     });
   }
   for (const agent of staff) {
@@ -199,9 +218,11 @@ export async function notifyReply(
   if (message.internal) return;
   if (isStaff(actor) && actor.id !== ticket.requesterId) {
     const [requester] = await repo.findRecipients(tx, [ticket.requesterId]);
-    const to: MailTo[] = requester && !requester.disabled ? [requester] : [];
+    const to: (MailTo & { role?: repo.Recipient["role"] })[] =
+      requester && !requester.disabled ? [requester] : [];
     // Each CC gets a mail of their own (never Cc'd on the requester's): nobody
-    // learns another's address, and each has its own thread headers.
+    // learns another's address, and each has its own thread headers. Only the
+    // requester's carries a ticket link: a CC has no account to open it with.
     for (const cc of await repo.listCcRecipients(tx, ticket.id)) {
       to.push({ id: null, email: cc.address, name: cc.name ?? cc.address });
     }
@@ -214,6 +235,7 @@ export async function notifyReply(
         to: r,
         actorName: actor.name,
         content: message.content,
+        ticketLink: r.role === "customer",
       })),
     );
     return;

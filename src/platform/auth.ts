@@ -60,9 +60,14 @@ export function csrfUserInfo(req: FastifyRequest): string {
   return req.sessionToken ? hashToken(req.sessionToken) : "anonymous";
 }
 
-/** Resolves the session cookie on every request into `req.actor`. */
+/**
+ * Resolves the session cookie on every request into `req.actor`. A session
+ * opened from a ticket link goes to `req.ticketVisitor` instead, so every
+ * route is closed to it unless it asks for it (`requireTicketReader`).
+ */
 export const authPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   app.decorateRequest("actor", undefined);
+  app.decorateRequest("ticketVisitor", undefined);
   app.decorateRequest("sessionToken", undefined);
   app.decorateRequest("authVia", undefined);
   app.decorateRequest("enrollingActor", undefined);
@@ -75,7 +80,8 @@ export const authPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
     if (!state) return;
     req.sessionToken = token;
     if (!state.enrolmentOnly) {
-      req.actor = state.actor;
+      if (state.actor.onlyTicketId === undefined) req.actor = state.actor;
+      else req.ticketVisitor = state.actor;
       req.authVia = "session";
       return;
     }
@@ -97,6 +103,20 @@ export const authPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
 export function requireActor(req: FastifyRequest): Actor {
   if (!req.actor) throw new Unauthorized();
   return req.actor;
+}
+
+/**
+ * The signed-in actor, or the visitor of a ticket link: for the few pages
+ * of one ticket such a session may reach. With `ticketId`, a visitor of
+ * another ticket must sign in; without it, the service's `canSee` decides.
+ */
+export function requireTicketReader(req: FastifyRequest, ticketId?: number): Actor {
+  if (req.actor) return req.actor;
+  const visitor = req.ticketVisitor;
+  if (!visitor || (ticketId !== undefined && visitor.onlyTicketId !== ticketId)) {
+    throw new Unauthorized();
+  }
+  return visitor;
 }
 
 export function requireStaff(req: FastifyRequest): Actor {

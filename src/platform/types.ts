@@ -8,6 +8,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The signed-in person, if any (set by the auth plugin). */
     actor: Actor | undefined;
+    /** A session opened from a ticket link (it reaches one ticket; `actor` is then unset). */
+    ticketVisitor: Actor | undefined;
     /** How the actor was authenticated: a session cookie or (API only) a bearer token. */
     authVia: "session" | "token" | undefined;
     /** The raw session cookie value, if the session is live (enrolment-only ones too). */

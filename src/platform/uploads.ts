@@ -52,7 +52,7 @@ export const uploadsPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   app.addHook("preParsing", async (req) => {
     // (req.isMultipart() is only known after parsing; the header is known now.)
     const multipart = req.headers["content-type"]?.toLowerCase().startsWith("multipart/") ?? false;
-    if (multipart && !req.actor) throw new Unauthorized();
+    if (multipart && !req.actor && !req.ticketVisitor) throw new Unauthorized();
   });
 
   await app.register(fastifyMultipart, {

@@ -8,9 +8,22 @@ export interface InstanceSettings {
   signupEnabled: boolean;
   /** Agents and admins must sign in with two-factor; without it they are sent to set it up. */
   requireStaffTwoFactor: boolean;
+  /**
+   * What the ticket link in a customer's notification does for an account
+   * without a password: `open` signs them in to that ticket alone; `set_password`
+   * asks them to choose a password first (claiming the account, a full sign-in).
+   */
+  ticketLinks: TicketLinkMode;
 }
 
-const DEFAULTS: InstanceSettings = { signupEnabled: true, requireStaffTwoFactor: false };
+export const TICKET_LINK_MODES = ["open", "set_password"] as const;
+export type TicketLinkMode = (typeof TICKET_LINK_MODES)[number];
+
+const DEFAULTS: InstanceSettings = {
+  signupEnabled: true,
+  requireStaffTwoFactor: false,
+  ticketLinks: "open",
+};
 
 export async function getInstanceSettings(db: Executor): Promise<InstanceSettings> {
   const stored = await repo.findSetting(db, "instance");

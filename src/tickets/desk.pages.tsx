@@ -3,6 +3,7 @@ import * as accounts from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { type FieldError, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
+import { organisationChoices } from "../organisations/index.ts";
 import { requireStaff } from "../platform/auth.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
@@ -39,6 +40,7 @@ interface ParsedDesk {
     priority: Priority | undefined;
     assignee: number | "me" | "none" | undefined;
     team: number | "mine" | "none" | undefined;
+    organisationId: number | undefined;
     q: string | undefined;
     sort: Sort;
     cursor: string | undefined;
@@ -58,6 +60,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
   const requester = get("requester");
   const requesterIdParam = get("requesterId");
   const team = get("team");
+  const organisation = get("organisation");
   const search = get("q");
   const sortParam = get("sort");
   const cursor = get("cursor");
@@ -92,6 +95,12 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
   if (queue === "team" && typeof teamValue !== "number") {
     errors.push({ field: "team", message: "the team queue needs a team id" });
   }
+  let organisationId: number | undefined;
+  if (organisation) {
+    organisationId = parseId(organisation);
+    if (organisationId === undefined)
+      errors.push({ field: "organisation", message: "must be an organisation id" });
+  }
   let requesterId: number | undefined;
   if (requesterIdParam) {
     requesterId = parseId(requesterIdParam);
@@ -125,6 +134,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
       priority,
       assignee,
       team,
+      organisation,
       requester,
       requesterId: requesterIdParam,
       q: search,
@@ -138,6 +148,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
       assignee: assigneeValue ?? queueAssignee,
       // A chosen team narrows the queue; "My teams" queues use the actor's teams.
       team: teamValue ?? ("team" in queueDef ? queueDef.team : undefined),
+      organisationId,
       q: search || undefined,
       sort,
       cursor: cursor || undefined,
@@ -169,9 +180,11 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
       }
     }
 
-    const [queues, staff, page] = await Promise.all([
+    const [queues, staff, organisations, page] = await Promise.all([
       tickets.deskQueues(deps, actor),
       accounts.listAssignableStaff(deps),
+      // From memory on a server (organisationNames): no statement on the desk's budget.
+      organisationChoices(deps, actor),
       requesterError
         ? Promise.resolve({ tickets: [], nextCursor: undefined })
         : tickets.listTickets(deps, actor, { ...query, requesterId: requester?.id }),
@@ -183,6 +196,7 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
         filters={filters}
         counts={queues.counts}
         teamQueues={queues.teams}
+        organisations={organisations}
         staff={staff}
         tickets={page.tickets}
         requester={requester}

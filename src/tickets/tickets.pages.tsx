@@ -2,10 +2,10 @@ import contentDisposition from "content-disposition";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Actor, isStaff, listAssignableStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
-import { Invalid, NotFound, PreconditionFailed } from "../lib/errors.ts";
+import { Invalid, NotFound, PreconditionFailed, Unauthorized } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { renderMailHtml } from "../lib/mail-html.ts";
-import { requireActor } from "../platform/auth.ts";
+import { requireActor, requireTicketReader } from "../platform/auth.ts";
 import { type Attempt, attempt, formFields } from "../platform/forms.ts";
 import { filesFrom } from "../platform/uploads.ts";
 import { pageContext } from "../platform/views/context.ts";
@@ -136,14 +136,15 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     return reply.redirect(`/tickets/${result.value.id}?notice=created`, 303);
   });
 
+  // These two and downloads are all a ticket link's session reaches (src/accounts/ticket-links.service.ts).
   app.get("/tickets/:id", async (req, reply) => {
-    const actor = requireActor(req);
-    return renderTicket(req, reply, actor, idParam(req, "ticket"), emptyForm());
+    const id = idParam(req, "ticket");
+    return renderTicket(req, reply, requireTicketReader(req, id), id, emptyForm());
   });
 
   app.post("/tickets/:id/replies", async (req, reply) => {
-    const actor = requireActor(req);
     const id = idParam(req, "ticket");
+    const actor = requireTicketReader(req, id);
     const {
       content = "",
       internal = "",
@@ -182,7 +183,16 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       return renderTicket(req, reply, actor, id, form, 422);
     }
     const { ticket, message } = result.value;
-    if (ticket.id !== id) return reply.redirect(`/tickets/${ticket.id}?notice=follow-up`, 303);
+    if (ticket.id !== id) {
+      // A ticket link's session reaches only its own ticket; the follow-up's mail brings a link.
+      const linkOnly = actor.onlyTicketId !== undefined;
+      return reply.redirect(
+        linkOnly
+          ? `/tickets/${id}?notice=follow-up-mailed`
+          : `/tickets/${ticket.id}?notice=follow-up`,
+        303,
+      );
+    }
     return reply.redirect(
       `/tickets/${id}?notice=${message.internal ? "noted" : "replied"}#message-${message.id}`,
       303,
@@ -253,8 +263,14 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
   });
 
   app.get("/attachments/:id", async (req, reply) => {
-    const actor = requireActor(req);
-    const attachment = await tickets.getAttachment(deps, actor, idParam(req, "attachment"));
+    const actor = requireTicketReader(req);
+    const attachment = await tickets
+      .getAttachment(deps, actor, idParam(req, "attachment"))
+      .catch((error: unknown) => {
+        // A ticket link's visitor: any other file asks for a full sign-in, as every other page.
+        if (error instanceof NotFound && actor.onlyTicketId !== undefined) throw new Unauthorized();
+        throw error;
+      });
     // A file is never content for htmx to swap into a page (it would run any hx-*
     // attributes inside it): tell htmx to navigate instead, which downloads it.
     if (req.headers["hx-request"]) {

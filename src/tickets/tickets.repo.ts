@@ -18,6 +18,8 @@ import { type Executor, rowsOf } from "../db/client.ts";
 import {
   attachments,
   messages,
+  organisationMembers,
+  organisations,
   SEARCH_CONFIG,
   teams,
   ticketCcs,
@@ -340,6 +342,7 @@ export async function findAttachment(db: Executor, id: number) {
   const [row] = await db
     .select({
       attachment: attachments,
+      ticketId: tickets.id,
       requesterId: tickets.requesterId,
       teamId: tickets.teamId,
       internal: sql<boolean>`coalesce(${messages.internal}, false)`,
@@ -348,6 +351,28 @@ export async function findAttachment(db: Executor, id: number) {
     .innerJoin(tickets, eq(tickets.id, attachments.ticketId))
     .leftJoin(messages, eq(messages.id, attachments.messageId))
     .where(eq(attachments.id, id));
+  return row;
+}
+
+/**
+ * A ticket's requester as its page shows them, with their organisation (scalar
+ * subqueries: one statement, as the page's round-trip budget wants).
+ */
+export async function findRequester(db: Executor, id: number) {
+  const [row] = await db
+    .select({
+      id: users.id,
+      name: users.name,
+      email: users.email,
+      // "users"."id" spelled out: inside the subquery a bare "id" would be the organisation's.
+      organisationId: sql<
+        number | null
+      >`(select "m"."organisation_id" from ${organisationMembers} "m" where "m"."user_id" = "users"."id")`,
+      organisationName: sql<string | null>`(select "o"."name" from ${organisationMembers} "m"
+        join ${organisations} "o" on "o"."id" = "m"."organisation_id" where "m"."user_id" = "users"."id")`,
+    })
+    .from(users)
+    .where(eq(users.id, id));
   return row;
 }
 
@@ -361,6 +386,10 @@ export interface TicketFilter {
   /** A user id, or null for unassigned. */
   assigneeId?: number | null | undefined;
   requesterId?: number | undefined;
+  /** With `requesterId`: also the tickets of these users (a customer's colleagues, a subquery). */
+  colleaguesOf?: SQLWrapper | undefined;
+  /** Only tickets whose requester this subquery yields (an organisation's members). */
+  requesterIn?: SQLWrapper | undefined;
   /** Only these teams' tickets; null: only tickets without a team. */
   teamIds?: readonly number[] | null | undefined;
   /** Leave out the tickets of the teams this subquery yields (restricted teams the viewer is not in). */
@@ -404,8 +433,15 @@ function filterConditions(filter: TicketConditions): SQL[] {
   if (filter.assigneeId === null) conditions.push(isNull(tickets.assigneeId));
   else if (filter.assigneeId !== undefined)
     conditions.push(eq(tickets.assigneeId, filter.assigneeId));
-  if (filter.requesterId !== undefined)
-    conditions.push(eq(tickets.requesterId, filter.requesterId));
+  if (filter.requesterId !== undefined) {
+    const own = eq(tickets.requesterId, filter.requesterId);
+    conditions.push(
+      filter.colleaguesOf
+        ? (or(own, inArray(tickets.requesterId, filter.colleaguesOf)) ?? own)
+        : own,
+    );
+  }
+  if (filter.requesterIn) conditions.push(inArray(tickets.requesterId, filter.requesterIn));
   if (filter.teamIds === null) conditions.push(isNull(tickets.teamId));
   else if (filter.teamIds !== undefined)
     conditions.push(

@@ -242,7 +242,9 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         summary: "List tickets",
         description:
           "Staff see every ticket (agents: except those of restricted teams they are not in), " +
-          "customers only their own. Filter by team with `teamId` (an id, `mine` or `none`). " +
+          "customers their own (and, in an organisation that shares tickets, their colleagues'). " +
+          "Filter by team with `teamId` (an id, `mine` or `none`), and (staff) by the requester's " +
+          "organisation with `organisationId` (`GET /organisations`). " +
           "Keyset-paginated: pass `nextCursor` " +
           "back as `cursor` (with the same filters and sort) for the next page.\n\n" +
           "**Change feed**: with `updatedSince` (and optionally `limit`, nothing else) the list is " +
@@ -290,6 +292,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         priority: query.priority,
         assignee,
         requesterId: query.requesterId,
+        organisationId: query.organisationId,
         team:
           query.teamId === "mine" || query.teamId === "none"
             ? query.teamId

@@ -209,6 +209,13 @@ export const TicketListQuery = Type.Object(
       Type.String({ pattern: "^([1-9][0-9]{0,9}|me|none)$", description: "A user id, me or none" }),
     ),
     requesterId: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
+    organisationId: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_ID,
+        description: "Staff: only tickets whose requester is a member of this organisation",
+      }),
+    ),
     teamId: Type.Optional(
       Type.String({
         pattern: "^([1-9][0-9]{0,9}|mine|none)$",

@@ -8,11 +8,13 @@ import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import { Conflict, Forbidden, Invalid, NotFound, PreconditionFailed } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { parse, trimFields } from "../lib/validate.ts";
+import * as organisations from "../organisations/index.ts";
 import * as teams from "../teams/index.ts";
 import {
   canSee,
   hiddenTeams,
-  listedRequester,
+  listedRequesters,
+  mayChange,
   seesInternal,
   visibleAttachment,
   visibleTicket,
@@ -250,12 +252,14 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
     repo.listMessages(deps.db, id, staff),
     staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
     repo.listAttachments(deps.db, id, staff),
-    accounts.getUser(deps, actor, ticket.requesterId),
+    // Whoever sees the ticket may see who opened it (a colleague, too): asked after `visibleTicket`.
+    repo.findRequester(deps.db, ticket.requesterId),
     repo.listCcs(deps.db, id),
     staff ? repo.listSlaTargets(deps.db, id) : Promise.resolve([]),
     // Every team by id: the team control offers them, team events name them.
     staff ? teams.teamNames(deps, actor) : Promise.resolve(new Map<number, string>()),
   ]);
+  if (!requester) throw new NotFound("ticket", id);
   const sla = currentTargetStates(slaRows, new Date());
   // The assignee and everyone assignee events name, in one lookup.
   const eventIds = events.flatMap((e) => (e.kind === "assignee" ? [e.fromValue, e.toValue] : []));
@@ -458,6 +462,9 @@ export async function updateTicket(
         `Ticket ${ticketId} was changed by someone else since you read it (it is at version ${ticket.version}): read it again, then retry.`,
       );
     }
+    if (!mayChange(actor, ticket)) {
+      throw new Forbidden("Only the requester and staff can change this ticket.");
+    }
     if (
       side === "requester" &&
       (data.priority !== undefined || data.assigneeId !== undefined || data.teamId !== undefined)
@@ -532,6 +539,8 @@ export interface ListQuery {
   /** A user id, "me", or "none" (unassigned). */
   assignee?: number | "me" | "none" | undefined;
   requesterId?: number | undefined;
+  /** Staff: only tickets whose requester is a member of this organisation. */
+  organisationId?: number | undefined;
   /** A team id, "none" (no team), or "mine" (the actor's teams). */
   team?: number | "none" | "mine" | undefined;
   /** Words to find in titles and messages (customers never match internal notes). */
@@ -576,7 +585,12 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
     priority: query.priority,
     assigneeId,
     ...(await teamConditions(deps.db, actor, query.team)),
-    requesterId: listedRequester(actor, query.requesterId),
+    ...listedRequesters(deps.db, actor, query.requesterId),
+    // Staff: the tickets of an organisation's members (customers' lists are theirs already).
+    requesterIn:
+      query.organisationId !== undefined && isStaff(actor)
+        ? organisations.membersQuery(deps.db, query.organisationId)
+        : undefined,
     search: q ? { text: q, includeInternal: seesInternal(actor) } : undefined,
     withDescription: query.withDescription,
     sort: key,
@@ -626,7 +640,7 @@ export async function listChanges(
       const from = after ?? { xid: horizon, id: 0 };
       const rows = await repo.listChanges(tx, {
         hiddenTeams: hiddenTeams(tx, actor),
-        requesterId: listedRequester(actor, undefined),
+        ...listedRequesters(tx, actor, undefined),
         after: from,
         horizon,
         limit: limit + 1,

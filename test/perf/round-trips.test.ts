@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
+import { organisationNames } from "../../src/organisations/index.ts";
 import { enabledTriggers } from "../../src/rules/cache.ts";
 import { calendars, defaultCalendar, savePolicy } from "../../src/sla/sla.service.ts";
 import { createTeam } from "../../src/teams/teams.service.ts";
@@ -22,12 +23,14 @@ const BUDGETS = {
   ticketPage: 11,
   apiList: 2, // token, the page (restricted teams are a subquery in it)
   // token, ticket, message, audit, recipients, staff to notify, loop-protection lock and
-  // count, outbox, SLA policies and the team's calendar, clocks, due row, NOTIFY (rules,
-  // webhook endpoints and calendars come from memory)
-  create: 13,
+  // count, the customer's ticket link (issue 17: a row per mailed link, so a link can be
+  // voided and expires), outbox, SLA policies and the team's calendar, clocks, due row,
+  // NOTIFY (rules, webhook endpoints and calendars come from memory)
+  create: 14,
   // token, ticket (locked), message, ticket update, recipients, CCs, two threading reads,
-  // outbox, SLA clocks, NOTIFY (a later reply: the first response is met already)
-  reply: 11,
+  // the customer's ticket link, outbox, SLA clocks, NOTIFY (a later reply: the first
+  // response is met already)
+  reply: 12,
 };
 
 /** Not counted: transaction control (PGlite does not report it; it is one per write anyway). */
@@ -64,11 +67,12 @@ describeEachDatabase(
     let stops: (() => Promise<void>)[] = [];
     before(async () => {
       const { deps, listen } = world();
-      // As the server runs: triggers, webhook endpoints and calendars kept in memory.
+      // As the server runs: triggers, webhook endpoints, calendars and organisations kept in memory.
       stops = [
         await enabledTriggers.watch(deps.db, listen),
         await enabledEndpoints.watch(deps.db, listen),
         await calendars.watch(deps.db, listen),
+        await organisationNames.watch(deps.db, listen),
       ];
     });
     test.after(async () => {

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { eq } from "drizzle-orm";
 import type { LightMyRequestResponse } from "fastify";
+import { issueTicketLinks } from "../../src/accounts/links.service.ts";
+import { apiTokens, organisations } from "../../src/db/schema/index.ts";
+import {
+  addMember as addOrganisationMember,
+  createOrganisation,
+} from "../../src/organisations/organisations.service.ts";
 import { addMember, createTeam } from "../../src/teams/teams.service.ts";
 import { updateTicket } from "../../src/tickets/tickets.service.ts";
 import { createToken } from "../../src/tokens/tokens.service.ts";
@@ -19,8 +26,19 @@ import {
 /**
  * "agent" is in the ticket's team, "outsider agent" is not; the team is
  * restricted to its members, so the outsider gets 404 for its tickets.
+ * "colleague" is a customer in the customer's organisation: with sharing on
+ * they see and answer its tickets, with sharing off (the same organisation,
+ * switched for each of their requests) they are any other customer.
  */
-type Who = "anonymous" | "customer" | "other customer" | "agent" | "outsider agent" | "admin";
+type Who =
+  | "anonymous"
+  | "customer"
+  | "other customer"
+  | "colleague, sharing on"
+  | "colleague, sharing off"
+  | "agent"
+  | "outsider agent"
+  | "admin";
 
 describeEachDatabase("access control, route by route", (world) => {
   test("every route is covered by the matrix below", async () => {
@@ -39,6 +57,7 @@ describeEachDatabase("access control, route by route", (world) => {
     const people = {
       customer: owner,
       "other customer": await makeCustomer(deps),
+      colleague: await makeCustomer(deps),
       agent: await makeAgent(deps),
       "outsider agent": await makeAgent(deps),
       admin: await makeAdmin(deps),
@@ -47,6 +66,8 @@ describeEachDatabase("access control, route by route", (world) => {
       anonymous: world().browser(),
       customer: await world().signedIn(people.customer),
       "other customer": await world().signedIn(people["other customer"]),
+      "colleague, sharing on": await world().signedIn(people.colleague),
+      "colleague, sharing off": await world().signedIn(people.colleague),
       agent: await world().signedIn(people.agent),
       "outsider agent": await world().signedIn(people["outsider agent"]),
       admin: await world().signedIn(people.admin),
@@ -58,6 +79,17 @@ describeEachDatabase("access control, route by route", (world) => {
       restricted: true,
     });
     await addMember(deps, people.admin, team.id, people.agent.email);
+    const organisation = await createOrganisation(deps, people.admin, {
+      name: `Matrix ${Math.random()}`,
+      shareTickets: true,
+    });
+    await addOrganisationMember(deps, people.admin, organisation.id, owner.email);
+    await addOrganisationMember(deps, people.admin, organisation.id, people.colleague.email);
+    const sharing = (on: boolean) =>
+      deps.db
+        .update(organisations)
+        .set({ shareTickets: on })
+        .where(eq(organisations.id, organisation.id));
     const teamTicket = async () => {
       const ticket = await makeTicket(deps, owner);
       await updateTicket(deps, people.admin, ticket.id, { teamId: team.id });
@@ -84,7 +116,7 @@ describeEachDatabase("access control, route by route", (world) => {
 
     const failures: string[] = [];
     for (const [route, listed] of Object.entries(MATRIX)) {
-      const expectations = withOutsider(route, listed);
+      const expectations = withColleagues(route, withOutsider(route, listed));
       for (const [who, expected] of Object.entries(expectations) as [Who, number][]) {
         const [method, pattern] = route.split(" ") as [string, string];
         const writes = method !== "GET";
@@ -98,6 +130,7 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/messages")) id = 999_999;
         else if (pattern.startsWith("/admin/sla")) id = 999_999;
         else if (pattern.startsWith("/admin/teams")) id = 999_999;
+        else if (pattern.startsWith("/admin/organisations")) id = 999_999;
         else if (pattern.startsWith("/admin/webhooks") || pattern.startsWith("/api/v1/webhooks"))
           id = 999_999;
         else if (pattern.startsWith("/api/v1/users")) id = owner.id;
@@ -105,9 +138,11 @@ describeEachDatabase("access control, route by route", (world) => {
           pattern.startsWith("/account/tokens") ||
           pattern.startsWith("/admin/tokens") ||
           pattern.startsWith("/api/v1/tokens/")
-        )
+        ) {
+          // A fresh token each time, within the 50 an account may hold.
+          await deps.db.delete(apiTokens).where(eq(apiTokens.userId, owner.id));
           id = (await createToken(deps, owner, { name: "matrix" })).record.id;
-        else id = writes ? (await teamTicket()).id : ticketId;
+        } else id = writes ? (await teamTicket()).id : ticketId;
         // The live stream answers 200 with a stream that never ends: the matrix checks
         // who is refused (src/live/live.pages.test.ts checks who is streamed what).
         const url =
@@ -115,6 +150,7 @@ describeEachDatabase("access control, route by route", (world) => {
             ? `/live?ticket=${ticketId}`
             : pattern.replace(":id", String(id)).replace(":deliveryId", "999999");
         const browser = browsers[who];
+        if (who === "colleague, sharing off") await sharing(false);
         let response: LightMyRequestResponse;
         if (!writes) response = await browser.get(url);
         else if (url.startsWith("/api/")) {
@@ -132,11 +168,94 @@ describeEachDatabase("access control, route by route", (world) => {
             csrfFrom: who === "anonymous" ? "/login" : "/account",
           });
         }
+        if (who === "colleague, sharing off") await sharing(true);
         if (response.statusCode !== expected)
           failures.push(`${route} as ${who}: ${response.statusCode}, expected ${expected}`);
       }
     }
     assert.deepEqual(failures, []);
+  });
+
+  test("a ticket link's session gets what an anonymous visitor gets, but for its own ticket's page, replies and files", async () => {
+    const { deps } = world();
+    const owner = await makeCustomer(deps);
+    const full = await world().signedIn(owner);
+    // Two tickets of the same customer, each with a file: the link is for the first.
+    const withFile = async (title: string) => {
+      const created = await full.postMultipart(
+        "/tickets",
+        { title, description: "with a file" },
+        [{ field: "attachments", filename: "a.txt", content: "hello", type: "text/plain" }],
+        { csrfFrom: "/tickets/new" },
+      );
+      const id = Number(/\/tickets\/(\d+)/.exec(String(created.headers.location))?.[1]);
+      const file = Number(
+        /\/attachments\/(\d+)/.exec((await full.get(`/tickets/${id}`)).body)?.[1],
+      );
+      assert.ok(id > 0 && file > 0);
+      return { id, file };
+    };
+    const own = await withFile("Linked");
+    const other = await withFile("Not linked");
+    const [token] = await issueTicketLinks(deps.db, [
+      { userId: owner.id, email: owner.email, ticketId: own.id },
+    ]);
+    const link = `/tickets/${own.id}/open?token=${token}`;
+    const visitor = world().browser();
+    assert.equal((await visitor.post(link, {}, { csrfFrom: link })).statusCode, 303);
+    const anonymous = world().browser();
+    const { operations, resolve } = await apiOperations(world().app);
+    const apiBody = (route: string) => {
+      const op = operations.find(
+        (o) => `${o.method} ${o.path.replace(/\{(\w+)\}/g, ":$1")}` === route,
+      );
+      return op?.body ? exampleFor(op.body, resolve) : {};
+    };
+    const send = async (browser: Browser, route: string, ticket: { id: number; file: number }) => {
+      const [method, pattern] = route.split(" ") as [string, string];
+      const id = pattern.includes("/attachments/") ? ticket.file : ticket.id;
+      const url =
+        pattern === "/live"
+          ? `/live?ticket=${ticket.id}`
+          : pattern.replace(":id", String(id)).replace(/:\w+/g, "999999");
+      if (method === "GET") return (await browser.get(url)).statusCode;
+      if (url.startsWith("/api/")) {
+        const csrf = await browser.csrf("/login");
+        return (
+          await rawRequest(browser, {
+            method,
+            url,
+            headers: { "content-type": "application/json", "x-csrf-token": csrf },
+            payload: JSON.stringify(apiBody(route)),
+          })
+        ).statusCode;
+      }
+      return (await browser.post(url, FORM_FIELDS[route] ?? {}, { csrfFrom: "/login" })).statusCode;
+    };
+    const OWN_TICKET: Record<string, number> = {
+      "GET /tickets/:id": 200,
+      "POST /tickets/:id/replies": 303,
+      "GET /attachments/:id": 200,
+    };
+    const failures: string[] = [];
+    for (const route of registeredRoutes(world().app)) {
+      if (route === "POST /logout") continue; // would end the session: checked last
+      if (route === "GET /live") continue; // anonymous and visitor alike: 401 (checked below)
+      const got = await send(visitor, route, other);
+      const expected = await send(anonymous, route, other);
+      if (got !== expected) failures.push(`${route}: ${got}, anonymous gets ${expected}`);
+      const wanted = OWN_TICKET[route];
+      if (wanted !== undefined) {
+        const mine = await send(visitor, route, own);
+        if (mine !== wanted)
+          failures.push(`${route} of its own ticket: ${mine}, expected ${wanted}`);
+      }
+    }
+    assert.deepEqual(failures, []);
+    assert.equal((await visitor.get(`/live?ticket=${own.id}`)).statusCode, 401);
+    assert.equal((await visitor.get(`/tickets/${own.id}`)).statusCode, 200, "still the session");
+    assert.equal((await visitor.post("/logout", {}, { csrfFrom: "/login" })).statusCode, 303);
+    assert.equal((await visitor.get(`/tickets/${own.id}`)).statusCode, 303, "signed out");
   });
 
   test("ids changed in forms and API bodies are refused: assignee, requester, role", async () => {
@@ -362,35 +481,35 @@ describeEachDatabase("access control, route by route", (world) => {
 // Expected status per role. 303 = success with redirect (or sign-in redirect for
 // anonymous GETs), 200 = page shown, 401 = must sign in, 403 = role may not,
 // 404 = not theirs (never revealed). Setup needs its one-time token (404 without).
-const ALL_200: Record<Exclude<Who, "outsider agent">, number> = {
+const ALL_200: Record<Listed, number> = {
   anonymous: 200,
   customer: 200,
   "other customer": 200,
   agent: 200,
   admin: 200,
 };
-const SIGNED_IN_PAGE: Record<Exclude<Who, "outsider agent">, number> = {
+const SIGNED_IN_PAGE: Record<Listed, number> = {
   anonymous: 303,
   customer: 200,
   "other customer": 200,
   agent: 200,
   admin: 200,
 };
-const STAFF_PAGE: Record<Exclude<Who, "outsider agent">, number> = {
+const STAFF_PAGE: Record<Listed, number> = {
   anonymous: 303,
   customer: 403,
   "other customer": 403,
   agent: 200,
   admin: 200,
 };
-const ADMIN_PAGE: Record<Exclude<Who, "outsider agent">, number> = {
+const ADMIN_PAGE: Record<Listed, number> = {
   anonymous: 303,
   customer: 403,
   "other customer": 403,
   agent: 403,
   admin: 200,
 };
-const ADMIN_POST: Record<Exclude<Who, "outsider agent">, number> = {
+const ADMIN_POST: Record<Listed, number> = {
   anonymous: 401,
   customer: 403,
   "other customer": 403,
@@ -398,14 +517,14 @@ const ADMIN_POST: Record<Exclude<Who, "outsider agent">, number> = {
   admin: 303,
 };
 
-const API_SIGNED_IN: Record<Exclude<Who, "outsider agent">, number> = {
+const API_SIGNED_IN: Record<Listed, number> = {
   anonymous: 401,
   customer: 200,
   "other customer": 200,
   agent: 200,
   admin: 200,
 };
-const API_ADMIN_WRITE: Record<Exclude<Who, "outsider agent">, number> = {
+const API_ADMIN_WRITE: Record<Listed, number> = {
   anonymous: 401,
   customer: 403,
   "other customer": 403,
@@ -436,6 +555,48 @@ const TEAM_TICKET_ROUTES = new Set([
   "POST /api/v1/tickets/:id/ccs",
   "DELETE /api/v1/tickets/:id/ccs/:address",
 ]);
+
+/**
+ * What a colleague of the customer gets with sharing on: the customer's ticket
+ * to read and answer (changing it stays the requester's: 403), and elsewhere
+ * whatever another customer gets. With sharing off: always another customer's.
+ */
+const COLLEAGUE_SHARING: Record<string, number> = {
+  "GET /tickets/:id": 200,
+  "POST /tickets/:id": 403,
+  "POST /tickets/:id/replies": 303,
+  "POST /tickets/:id/ccs": 403,
+  "POST /tickets/:id/ccs/remove": 403,
+  "GET /attachments/:id": 200,
+  "GET /api/v1/tickets/:id": 200,
+  "PATCH /api/v1/tickets/:id": 403,
+  "GET /api/v1/tickets/:id/messages": 200,
+  "POST /api/v1/tickets/:id/messages": 201,
+  "GET /api/v1/tickets/:id/attachments": 200,
+  "GET /api/v1/attachments/:id": 200,
+  "GET /api/v1/tickets/:id/events": 403,
+  "GET /api/v1/tickets/:id/ccs": 200,
+  "POST /api/v1/tickets/:id/ccs": 403,
+  "DELETE /api/v1/tickets/:id/ccs/:address": 403,
+};
+
+function withColleagues(
+  route: string,
+  expectations: Partial<Record<Who, number>>,
+): Partial<Record<Who, number>> {
+  const other = expectations["other customer"];
+  if (other === undefined) return expectations;
+  // The live stream of a ticket they see answers 200 and never ends (as for the customer).
+  if (route === "GET /live") return { ...expectations, "colleague, sharing off": other };
+  return {
+    ...expectations,
+    "colleague, sharing on": COLLEAGUE_SHARING[route] ?? other,
+    "colleague, sharing off": other,
+  };
+}
+
+/** The roles the matrix lists; the others are derived (withOutsider, withColleagues). */
+type Listed = Exclude<Who, "outsider agent" | "colleague, sharing on" | "colleague, sharing off">;
 
 function withOutsider(
   route: string,
@@ -538,6 +699,10 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     agent: 200,
     admin: 200,
   },
+  // A ticket link from a customer's mail: without a live token in the URL there is nothing
+  // to open, for anyone (src/accounts/ticket-links.test.ts follows real links).
+  "GET /tickets/:id/open": { anonymous: 404, customer: 404, agent: 404, admin: 404 },
+  "POST /tickets/:id/open": { anonymous: 404, customer: 404, agent: 404, admin: 404 },
   "GET /desk": STAFF_PAGE,
   "GET /admin/users": ADMIN_PAGE,
   "GET /admin/users/new": ADMIN_PAGE,
@@ -610,6 +775,13 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     admin: 404,
   },
   // Teams: admins only; a missing team is 404, a nameless new one 422.
+  // Organisations: admins only; a missing one is 404, a nameless new one 422.
+  "GET /admin/organisations": ADMIN_PAGE,
+  "POST /admin/organisations": { ...ADMIN_POST, admin: 422 },
+  "POST /admin/organisations/:id": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/organisations/:id/delete": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/organisations/:id/members": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/organisations/:id/members/:userId/remove": { ...ADMIN_POST, admin: 404 },
   "GET /admin/teams": ADMIN_PAGE,
   "POST /admin/teams": { ...ADMIN_POST, admin: 422 },
   "POST /admin/teams/:id": { ...ADMIN_POST, admin: 404 },
@@ -640,6 +812,7 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /api/v1/me": { ...API_SIGNED_IN },
   "PATCH /api/v1/me": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "GET /api/v1/teams": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
+  "GET /api/v1/organisations": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "GET /api/v1/users": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "POST /api/v1/users": API_ADMIN_WRITE,
   "GET /api/v1/users/:id": { ...API_SIGNED_IN, "other customer": 404 },
@@ -744,6 +917,9 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /account/tokens": { name: "From the matrix" },
   "POST /account/notifications": { emailNotifications: "true" },
   "POST /admin/teams": { name: "" },
+  "POST /admin/organisations": { name: "" },
+  "POST /admin/organisations/:id": { name: "Renamed" },
+  "POST /admin/organisations/:id/members": { email: "nobody@example.test" },
   "POST /admin/teams/:id": { name: "Renamed" },
   "POST /admin/teams/:id/members": { email: "nobody@example.test" },
   "POST /account/away": { away: "false", back: "/desk" },

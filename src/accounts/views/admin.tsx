@@ -1,6 +1,7 @@
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
+import type { TicketLinkMode } from "../../settings/settings.service.ts";
 import type { User } from "../accounts.service.ts";
 import { ROLES, type Role } from "../actor.ts";
 import { AccountFields } from "./account-fields.tsx";
@@ -116,6 +117,7 @@ export function UsersPage({
   nextAfterId,
   signupEnabled,
   requireStaffTwoFactor,
+  ticketLinks,
   problem,
 }: {
   ctx: PageContext;
@@ -125,6 +127,7 @@ export function UsersPage({
   signupEnabled: boolean;
   /** Staff must sign in with two-factor (and are sent to set it up). */
   requireStaffTwoFactor: boolean;
+  ticketLinks: TicketLinkMode;
   /** Why the last change was refused (e.g. it would remove the last admin). */
   problem?: string | undefined;
 }) {
@@ -221,6 +224,27 @@ export function UsersPage({
               have. Turn it on for your own account first.
             </p>
           </div>
+          <fieldset class="options">
+            <legend>The link to the ticket in mail to customers</legend>
+            <label>
+              <input
+                type="radio"
+                name="ticketLinks"
+                value="open"
+                checked={ticketLinks === "open"}
+              />{" "}
+              Opens that ticket alone, without a password (for 30 days)
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="ticketLinks"
+                value="set_password"
+                checked={ticketLinks === "set_password"}
+              />{" "}
+              Asks customers without a password to choose one first; others sign in
+            </label>
+          </fieldset>
           <button type="submit">Save settings</button>
         </form>
       </section>

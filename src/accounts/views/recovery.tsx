@@ -142,7 +142,7 @@ export function DeadLinkPage({
   kind,
 }: {
   ctx: PageContext;
-  kind: "reset" | "signup" | "taken";
+  kind: "reset" | "signup" | "taken" | "ticket";
 }) {
   return (
     <Layout ctx={ctx} title="This link no longer works">
@@ -159,12 +159,110 @@ export function DeadLinkPage({
             or was not copied in full.{" "}
             {kind === "reset" ? (
               <a href="/password/forgot">Ask for a new link</a>
+            ) : kind === "ticket" ? (
+              <>
+                <a href="/login">Sign in</a> to see your tickets, or reply to the mail
+              </>
             ) : (
               <a href="/signup">Sign up again</a>
             )}
             .
           </p>
         )}
+      </section>
+    </Layout>
+  );
+}
+
+/** Where a ticket link leads when it opens the ticket: a button (a GET changes nothing). */
+export function OpenTicketLinkPage({
+  ctx,
+  ticketId,
+  token,
+  name,
+}: {
+  ctx: PageContext;
+  ticketId: number;
+  token: string;
+  name: string;
+}) {
+  const signedInAsOther = ctx.actor !== undefined && ctx.actor.onlyTicketId === undefined;
+  return (
+    <Layout ctx={ctx} title={`Ticket #${ticketId}`}>
+      <section class="narrow">
+        <h1>{`Ticket #${ticketId}`}</h1>
+        <p>{`Hello ${name}, this link from your mail opens ticket #${ticketId}, so you can read it and reply.`}</p>
+        {signedInAsOther && (
+          <p class="notice">
+            You are signed in with another account here; opening the ticket signs you out of it.
+          </p>
+        )}
+        <form
+          method="post"
+          action={`/tickets/${ticketId}/open?token=${encodeURIComponent(token)}`}
+          class="stack"
+        >
+          <Csrf token={ctx.csrfToken} />
+          <button type="submit" class="primary">
+            Open the ticket
+          </button>
+        </form>
+        <p>
+          To see all your tickets, <a href="/login">sign in</a>.
+        </p>
+      </section>
+    </Layout>
+  );
+}
+
+/** Where a ticket link leads when an account without a password must choose one first. */
+export function ClaimWithTicketLinkPage({
+  ctx,
+  ticketId,
+  token,
+  email,
+  form,
+}: {
+  ctx: PageContext;
+  ticketId: number;
+  token: string;
+  email: string;
+  form: FormState<Record<string, string>>;
+}) {
+  return (
+    <Layout ctx={ctx} title="Choose a password">
+      <section class="narrow">
+        <h1>Choose a password</h1>
+        <p>{`To read ticket #${ticketId} and your other tickets, choose a password for ${email}. You sign in with it from now on.`}</p>
+        <form
+          method="post"
+          action={`/tickets/${ticketId}/open?token=${encodeURIComponent(token)}`}
+          class="stack"
+          novalidate
+        >
+          <Csrf token={ctx.csrfToken} />
+          <FormErrors form={form} />
+          <Field
+            form={form}
+            name="password"
+            label="Password"
+            hint={`At least ${PASSWORD_MIN} characters. This link works once.`}
+          >
+            {(a) => (
+              <input
+                {...a}
+                type="password"
+                name="password"
+                autocomplete="new-password"
+                required
+                minLength={PASSWORD_MIN}
+              />
+            )}
+          </Field>
+          <button type="submit" class="primary">
+            Set password and open the ticket
+          </button>
+        </form>
       </section>
     </Layout>
   );

@@ -56,6 +56,12 @@ export const sessions = pgTable(
      * the session opens the two-factor page and sign-out, nothing else, until enrolment.
      */
     enrolmentOnly: boolean().notNull().default(false),
+    /**
+     * Set for a session opened from a ticket link in a mail: it reaches this
+     * one ticket and nothing else (src/accounts/ticket-links.service.ts).
+     * Null for a full sign-in. No foreign key: tickets are never deleted.
+     */
+    ticketId: integer(),
   },
   (t) => [index("sessions_user_idx").on(t.userId)],
 );
@@ -157,14 +163,16 @@ export const accountLinkPurpose = pgEnum("account_link_purpose", [
   "password_reset",
   "signup_confirm",
   "sign_in_second_step",
+  "ticket_access",
 ]);
 
 /**
- * Single-use, expiring secrets sent by mail (password reset, sign-up
- * confirmation), and the pending second step of a two-factor sign-in (held in
- * a short-lived cookie, never mailed). Only the SHA-256 of the secret is kept; a link is bound to
- * its purpose and to an account (`user_id`) or, for a sign-up not confirmed
- * yet, to an address. Used links keep their row (with `used_at`) until pruned.
+ * Expiring secrets sent by mail (password reset, sign-up confirmation, the
+ * ticket link of a notification), and the pending second step of a two-factor
+ * sign-in (held in a short-lived cookie, never mailed). Only the SHA-256 of the
+ * secret is kept; a link is bound to its purpose and to an account (`user_id`)
+ * or, for a sign-up not confirmed yet, to an address. Used links keep their row
+ * (with `used_at`) until pruned.
  */
 export const accountLinks = pgTable(
   "account_links",
@@ -176,6 +184,8 @@ export const accountLinks = pgTable(
     userId: integer().references(() => users.id, { onDelete: "cascade" }),
     /** The address the link was mailed to; it must still be the account's when used. */
     email: text().notNull(),
+    /** `ticket_access`: the ticket the link opens (no foreign key: tickets are never deleted). */
+    ticketId: integer(),
     /** A pending sign-up: the name and the argon2id hash of the password chosen. */
     payload: jsonb().$type<{ name: string; passwordHash: string }>(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),

@@ -4,6 +4,7 @@ import { csrfUserInfo } from "../auth.ts";
 
 /** What every page needs besides its own data. */
 export interface PageContext {
+  /** The signed-in person, or the visitor of a ticket link (`actor.onlyTicketId` set). */
   readonly actor: Actor | undefined;
   readonly csrfToken: string;
   /** The current path, for highlighting navigation and `next=` links. */
@@ -21,6 +22,10 @@ const NOTICES: Record<string, string> = {
   "cc-removed": "CC removed.",
   updated: "Ticket updated.",
   "follow-up": "That ticket was closed, so your reply opened this follow-up ticket.",
+  "follow-up-mailed":
+    "This ticket was closed, so your reply opened a follow-up ticket. We have mailed you a link to it.",
+  "ticket-link": "You are reading this ticket from the link in your mail.",
+  "password-set": "Your password is set: you are signed in.",
   "password-changed": "Password changed. Your other sessions have been signed out.",
   "user-created": "User created.",
   "user-updated": "User updated.",
@@ -51,6 +56,7 @@ const NOTICES: Record<string, string> = {
     "SLA condition deleted, with its policies. Due times of open tickets are being recomputed.",
   "condition-moved": "SLA condition moved. Due times of open tickets are being recomputed.",
   "team-saved": "Teams saved.",
+  "organisation-saved": "Organisations saved.",
   "webhook-saved": "Webhook endpoint saved.",
   "webhook-deleted": "Webhook endpoint deleted, with its deliveries.",
   "webhook-resent": "The delivery is queued again.",
@@ -61,7 +67,7 @@ export function pageContext(req: FastifyRequest, reply: FastifyReply): PageConte
   const key = query?.notice;
   const notice = typeof key === "string" && Object.hasOwn(NOTICES, key) ? NOTICES[key] : undefined;
   return {
-    actor: req.actor,
+    actor: req.actor ?? req.ticketVisitor,
     csrfToken: reply.generateCsrf({ userInfo: csrfUserInfo(req) }),
     path: req.url.split("?")[0] ?? "/",
     notice,

@@ -87,7 +87,9 @@ export function Layout({
   title: string;
   children: ComponentChildren;
 }) {
-  const { actor } = ctx;
+  // A ticket link's visitor reaches one ticket: no navigation, and a way to sign in fully.
+  const visitor = ctx.actor?.onlyTicketId !== undefined ? ctx.actor : undefined;
+  const actor = visitor ? undefined : ctx.actor;
   const staff = isStaff(actor);
   return (
     <html lang="en">
@@ -133,6 +135,11 @@ export function Layout({
                 </NavLink>
               )}
               {isAdmin(actor) && (
+                <NavLink ctx={ctx} href="/admin/organisations" section>
+                  Organisations
+                </NavLink>
+              )}
+              {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/rules" section>
                   Rules
                 </NavLink>
@@ -172,6 +179,19 @@ export function Layout({
                     </button>
                   </form>
                 )}
+                <form method="post" action="/logout" class="inline">
+                  <input type="hidden" name="_csrf" value={ctx.csrfToken} />
+                  <button type="submit" class="link">
+                    Sign out
+                  </button>
+                </form>
+              </>
+            ) : visitor ? (
+              <>
+                <span class="account-name">{`${visitor.name} (this ticket only)`}</span>
+                <a href={`/login?next=${encodeURIComponent(ctx.path)}`}>
+                  Sign in for all your tickets
+                </a>
                 <form method="post" action="/logout" class="inline">
                   <input type="hidden" name="_csrf" value={ctx.csrfToken} />
                   <button type="submit" class="link">

@@ -32,6 +32,8 @@ export interface DeskFilters {
   assignee: string;
   /** A team id, "mine" or "none". */
   team: string;
+  /** An organisation's id: only its members' tickets. */
+  organisation: string;
   /** A requester's email address, as typed in the filter form. */
   requester: string;
   /** A requester's user id, from the links on requester names. */
@@ -52,6 +54,7 @@ export function deskHref(filters: DeskFilters): string {
     "priority",
     "assignee",
     "team",
+    "organisation",
     "requester",
     "requesterId",
   ] as const) {
@@ -70,6 +73,7 @@ function hasFilters(f: DeskFilters): boolean {
       f.priority ||
       f.assignee ||
       (f.team && f.queue !== "team") ||
+      f.organisation ||
       f.requester ||
       f.requesterId,
   );
@@ -81,6 +85,8 @@ export interface DeskPageProps {
   counts: Partial<Record<QueueName, number>>;
   /** The teams the viewer may see, with counts (their own first). */
   teamQueues: readonly TeamQueue[];
+  /** Every organisation, for its filter. */
+  organisations: readonly { id: number; name: string }[];
   staff: readonly Actor[];
   tickets: readonly TicketListItem[];
   /** The requester the list is narrowed to, when one is. */
@@ -158,12 +164,14 @@ function FilterForm({
   filters,
   staff,
   teams,
+  organisations,
   requester,
   requesterError,
 }: {
   filters: DeskFilters;
   staff: readonly Actor[];
   teams: readonly TeamQueue[];
+  organisations: DeskPageProps["organisations"];
   requester: DeskPageProps["requester"];
   requesterError: string | undefined;
 }) {
@@ -261,6 +269,26 @@ function FilterForm({
               {teams.map((t) => (
                 <option key={t.id} value={String(t.id)} selected={filters.team === String(t.id)}>
                   {t.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      )}
+      {(organisations.length > 0 || filters.organisation) && (
+        <Field form={form} name="organisation" label="Organisation">
+          {(a) => (
+            <select name="organisation" {...a}>
+              <option value="" selected={!filters.organisation}>
+                Any organisation
+              </option>
+              {organisations.map((o) => (
+                <option
+                  key={o.id}
+                  value={String(o.id)}
+                  selected={filters.organisation === String(o.id)}
+                >
+                  {o.name}
                 </option>
               ))}
             </select>
@@ -400,7 +428,8 @@ export function formatCount(n: number): string {
 
 /** The staff dashboard: queues with counts, filters, and one page of tickets. */
 export function DeskPage(props: DeskPageProps) {
-  const { ctx, filters, counts, teamQueues, staff, tickets, requester, requesterError } = props;
+  const { ctx, filters, counts, teamQueues, organisations, staff, tickets } = props;
+  const { requester, requesterError } = props;
   const teamName = teamQueues.find((t) => String(t.id) === filters.team)?.name;
   const label =
     filters.queue === "team" ? `Team ${teamName ?? filters.team}` : QUEUES[filters.queue].label;
@@ -426,6 +455,7 @@ export function DeskPage(props: DeskPageProps) {
             filters={filters}
             staff={staff}
             teams={teamQueues}
+            organisations={organisations}
             requester={requester}
             requesterError={requesterError}
           />

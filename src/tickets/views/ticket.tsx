@@ -399,6 +399,10 @@ function StaffControls({
 function RequesterControls({ ctx, view }: { ctx: PageContext; view: TicketView }) {
   const { ticket } = view;
   if (ticket.status === "solved" || ticket.status === "closed") return null;
+  // A ticket link's session reads and replies; changing the ticket needs a full sign-in.
+  if (ctx.actor?.onlyTicketId !== undefined) return null;
+  // Colleagues who see it through their organisation read and reply (mayChange in access.ts).
+  if (ticket.requesterId !== ctx.actor?.id) return null;
   return (
     <form method="post" action={`/tickets/${ticket.id}`} class="inline">
       <Csrf token={ctx.csrfToken} />
@@ -582,6 +586,19 @@ export function TicketPage({
                 {staff && <span class="muted">{` <${view.requester.email}>`}</span>}{" "}
                 <Time date={ticket.createdAt} />
               </span>
+              {staff && view.requester.organisationId !== null && (
+                <>
+                  <span class="sep" aria-hidden="true">
+                    ·
+                  </span>
+                  <span class="organisation">
+                    {"Organisation "}
+                    <a href={`/desk?organisation=${view.requester.organisationId}`}>
+                      {view.requester.organisationName ?? ""}
+                    </a>
+                  </span>
+                </>
+              )}
               <span class="sep" aria-hidden="true">
                 ·
               </span>

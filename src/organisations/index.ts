@@ -1,0 +1,10 @@
+// What other features may use from organisations.
+
+export {
+  colleaguesQuery,
+  joinByVerifiedAddress,
+  membersQuery,
+  organisationChoices,
+  organisationNames,
+  sharesTickets,
+} from "./organisations.service.ts";
