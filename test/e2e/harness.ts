@@ -396,7 +396,7 @@ export async function signIn(page: Page, server: Server, account: Account): Prom
 
 /** Signs out with the header's button and waits for the sign-in page. */
 export async function signOut(page: Page): Promise<void> {
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await waitForPath(page, "/login");
 }
 

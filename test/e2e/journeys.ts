@@ -116,7 +116,7 @@ export function defineJourneys({ javaScript }: { javaScript: boolean }): void {
       const row = page.getByRole("row", { name: account.name });
       assert.match(await visibleText(row), /\(you\)/);
       assert.equal(await row.getByRole("combobox").inputValue(), "admin");
-      await page.getByRole("button", { name: "Sign out" }).waitFor();
+      await page.getByRole("button", { name: "Sign out", exact: true }).waitFor();
       await a11y(page, "users list");
       admin = account;
 

@@ -284,6 +284,13 @@ describe("keyboard and layout", () => {
             if (style.display === "none" || style.visibility === "hidden") continue;
             if (el.closest("[hidden], [inert]")) continue;
             if (el.getClientRects().length === 0) continue;
+            // Tab enters a radio group at its checked option (arrow keys move within it).
+            if (el instanceof HTMLInputElement && el.type === "radio" && !el.checked) {
+              const group = document.querySelectorAll<HTMLInputElement>(
+                `input[type=radio][name="${CSS.escape(el.name)}"]`,
+              );
+              if (Array.from(group).some((r) => r.checked)) continue;
+            }
             el.setAttribute("data-kb", String(found.length));
             found.push(
               `${el.tagName.toLowerCase()} "${(el.getAttribute("aria-label") ?? el.textContent ?? el.id).replace(/\s+/g, " ").trim()}"`,
