@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { accountsPages } from "./accounts/accounts.pages.tsx";
 import { accountsApi } from "./accounts/accounts.routes.ts";
 import { adminPages } from "./accounts/admin.pages.tsx";
+import { ssoPages } from "./accounts/sso.pages.tsx";
 import { ticketLinksPages } from "./accounts/ticket-links.pages.tsx";
 import { twoFactorPages } from "./accounts/two-factor.pages.tsx";
 import { assignmentPages } from "./assignment/assignment.pages.ts";
@@ -109,6 +110,7 @@ export async function buildApp(
 
   await app.register(healthRoutes, fullDeps);
   await app.register(accountsPages, fullDeps);
+  await app.register(ssoPages, fullDeps);
   await app.register(twoFactorPages, fullDeps);
   await app.register(adminPages, fullDeps);
   await app.register(ticketsPages, fullDeps);

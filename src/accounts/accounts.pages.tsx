@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
 import { getNotificationPreference } from "../email/outbox.service.ts";
-import { NotFound, TooManyRequests } from "../lib/errors.ts";
+import { BadGateway, Forbidden, Invalid, NotFound, TooManyRequests } from "../lib/errors.ts";
+import { parseId } from "../lib/ids.ts";
 import { localPath } from "../lib/urls.ts";
 import {
-  clearSecondStepCookie,
   clearSessionCookie,
   requireActor,
-  secondStepToken,
-  setSecondStepCookie,
+  secondStepCookie,
   setSessionCookie,
+  ssoStateCookie,
 } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
@@ -17,6 +17,7 @@ import { emptyForm } from "../platform/views/forms.tsx";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, isStaff } from "./actor.ts";
 import * as recovery from "./recovery.service.ts";
+import * as sso from "./sso.service.ts";
 import * as twoFactor from "./two-factor.service.ts";
 import { AccountPage, LoginPage, SetupPage, SignupPage } from "./views/auth.tsx";
 import {
@@ -68,10 +69,10 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     });
     if (step.kind === "second-step") {
       if (req.sessionToken) clearSessionCookie(deps, reply);
-      setSecondStepCookie(deps, reply, step.token);
+      secondStepCookie.set(deps, reply, step.token);
       return reply.redirect(`/login/two-factor?next=${encodeURIComponent(next)}`, 303);
     }
-    if (secondStepToken(deps, req)) clearSecondStepCookie(deps, reply);
+    if (secondStepCookie.read(deps, req)) secondStepCookie.clear(deps, reply);
     setSessionCookie(deps, reply, step.token);
     return reply.redirect(next, 303);
   }
@@ -81,13 +82,80 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
   app.get("/login", async (req, reply) => {
     const { next } = req.query as { next?: string };
     if (req.actor) return reply.redirect(localPath(next, home(req.actor)), 303);
+    const [needsSetup, providers] = await Promise.all([
+      accounts.needsSetup(deps),
+      sso.signInChoices(deps),
+    ]);
     return reply.render(
       <LoginPage
         ctx={pageContext(req, reply)}
         form={emptyForm({ next: localPath(next, "") })}
-        needsSetup={await accounts.needsSetup(deps)}
+        needsSetup={needsSetup}
+        providers={providers}
       />,
     );
+  });
+
+  /** The sign-in page again, saying why the last attempt did not sign anyone in. */
+  async function loginRefused(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    values: { email?: string; next: string },
+    message: string | undefined,
+    errors: { field: string; message: string }[],
+    status: number,
+  ): Promise<FastifyReply> {
+    return reply.render(
+      <LoginPage
+        ctx={pageContext(req, reply)}
+        form={{ values, errors, message }}
+        providers={await sso.signInChoices(deps)}
+      />,
+      status,
+    );
+  }
+
+  function providerId(req: FastifyRequest): number {
+    const id = parseId((req.params as { id: string }).id);
+    if (id === undefined) throw new NotFound("sign-in provider");
+    return id;
+  }
+
+  // Single sign-on: a link (a form's POST could not be redirected to the provider under the
+  // CSP's form-action 'self'), then the provider's redirect back with the code.
+  app.get("/login/sso/:id", async (req, reply) => {
+    const id = providerId(req);
+    const next = localPath((req.query as { next?: unknown }).next, "");
+    try {
+      const started = await sso.beginSignIn(deps, id, next);
+      ssoStateCookie.set(deps, reply, started.cookie);
+      return reply.header("cache-control", "no-store").redirect(started.url, 303);
+    } catch (error) {
+      if (!(error instanceof BadGateway)) throw error;
+      return loginRefused(req, reply, { next }, error.message, [], error.status);
+    }
+  });
+
+  app.get("/login/sso/callback", async (req, reply) => {
+    linkPage(reply);
+    const cookie = ssoStateCookie.read(deps, req);
+    if (cookie) ssoStateCookie.clear(deps, reply);
+    try {
+      const done = await sso.finishSignIn(
+        deps,
+        new URL(req.url, deps.config.publicUrl),
+        cookie,
+        req.ip,
+      );
+      return signInAs(req, reply, done.actor, localPath(done.next, home(done.actor)));
+    } catch (error) {
+      if (
+        !(error instanceof Invalid || error instanceof Forbidden || error instanceof BadGateway)
+      ) {
+        throw error;
+      }
+      return loginRefused(req, reply, { next: "" }, error.message, [], error.status);
+    }
   });
 
   app.post("/login", async (req, reply) => {
@@ -96,24 +164,13 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     try {
       const result = await attempt(() => accounts.signIn(deps, { email, password, ip: req.ip }));
       if (!result.ok) {
-        return reply.render(
-          <LoginPage
-            ctx={pageContext(req, reply)}
-            form={{ values, errors: result.errors, message: result.message }}
-          />,
-          401,
-        );
+        return loginRefused(req, reply, values, result.message, result.errors, 401);
       }
       return signInAs(req, reply, result.value, localPath(next, home(result.value)));
     } catch (error) {
       if (!(error instanceof TooManyRequests)) throw error;
-      return reply.render(
-        <LoginPage
-          ctx={pageContext(req, reply)}
-          form={{ values, errors: [], message: tooMany(reply, error, "sign-in attempts") }}
-        />,
-        429,
-      );
+      const message = tooMany(reply, error, "sign-in attempts");
+      return loginRefused(req, reply, values, message, [], 429);
     }
   });
 

@@ -82,3 +82,19 @@ export type ResetPasswordInput = Static<typeof ResetPasswordInput>;
 
 export const ForgotPasswordInput = Type.Object({ email: Email }, { additionalProperties: false });
 export type ForgotPasswordInput = Static<typeof ForgotPasswordInput>;
+
+export const SsoProviderInput = Type.Object(
+  {
+    /** Shown on the button: "Sign in with <name>". */
+    name: Text({ min: 1, max: 100 }),
+    issuer: Text({ min: 1, max: 2000 }),
+    clientId: Text({ min: 1, max: 500 }),
+    /** Empty: keep the stored one (or none, for a public client). */
+    clientSecret: Type.Optional(Text({ max: 2000 })),
+    /** Mail domains whose verified addresses get an agent account on first sign-in. */
+    newStaffDomains: Type.Optional(Text({ max: 20_000 })),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type SsoProviderInput = Static<typeof SsoProviderInput>;

@@ -25,7 +25,7 @@ function toUser(row: repo.UserRow): User {
   return { ...rest, hasPassword: passwordHash !== null };
 }
 
-function toActor(row: repo.UserRow): Actor {
+export function toActor(row: repo.UserRow): Actor {
   return { id: row.id, email: row.email, name: row.name, role: row.role, away: row.away };
 }
 

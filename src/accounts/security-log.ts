@@ -9,6 +9,11 @@ import type { Deps } from "../deps.ts";
 export type AccountEvent =
   | "sign_in.completed"
   | "sign_in.second_step_refused"
+  | "sign_in.sso"
+  | "sign_in.sso_refused"
+  | "sso.account_created"
+  | "sso.provider_saved"
+  | "sso.provider_deleted"
   | "two_factor.enabled"
   | "two_factor.disabled"
   | "two_factor.reset"

@@ -2,12 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
 import { Conflict, TooManyRequests, Unauthorized } from "../lib/errors.ts";
 import { localPath } from "../lib/urls.ts";
-import {
-  clearSecondStepCookie,
-  requireActor,
-  secondStepToken,
-  setSessionCookie,
-} from "../platform/auth.ts";
+import { requireActor, secondStepCookie, setSessionCookie } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
@@ -45,8 +40,8 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
     if (req.actor) return reply.redirect(home(req.actor), 303);
     const { next } = req.query as { next?: string };
     secretPage(reply);
-    if (!(await twoFactor.checkSecondStep(deps, secondStepToken(deps, req)))) {
-      clearSecondStepCookie(deps, reply);
+    if (!(await twoFactor.checkSecondStep(deps, secondStepCookie.read(deps, req)))) {
+      secondStepCookie.clear(deps, reply);
       return reply.redirect("/login?notice=sign-in-expired", 303);
     }
     return reply.render(
@@ -65,7 +60,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
       const result = await attempt(() =>
         twoFactor.completeSignIn(
           deps,
-          secondStepToken(deps, req),
+          secondStepCookie.read(deps, req),
           { code },
           { ip: req.ip, userAgent: req.headers["user-agent"] },
         ),
@@ -79,7 +74,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
           401,
         );
       }
-      clearSecondStepCookie(deps, reply);
+      secondStepCookie.clear(deps, reply);
       if (!result.value) return reply.redirect("/login?notice=sign-in-expired", 303);
       // Never keep a session the browser came with (no fixation).
       if (req.sessionToken) await accounts.endSession(deps, req.sessionToken);

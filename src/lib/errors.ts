@@ -88,3 +88,11 @@ export class TooManyRequests extends AppError {
     super("rate_limited", message);
   }
 }
+
+/** Another server this one needed (an OpenID provider) could not be reached or answered badly. */
+export class BadGateway extends AppError {
+  readonly status = 502;
+  constructor(message: string) {
+    super("bad_gateway", message);
+  }
+}

@@ -6,5 +6,6 @@ export {
   membersQuery,
   organisationChoices,
   organisationNames,
+  parseDomains,
   sharesTickets,
 } from "./organisations.service.ts";

@@ -75,7 +75,7 @@ const DOMAIN =
   /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
 
 /** The domains typed in a form or body: lower case, without "@", each checked, no repeats. */
-export function parseDomains(text: string): string[] {
+export function parseDomains(text: string, field = "domains"): string[] {
   const domains = [
     ...new Set(
       text
@@ -86,10 +86,10 @@ export function parseDomains(text: string): string[] {
   ];
   const bad = domains.filter((d) => !DOMAIN.test(d));
   if (bad.length > 0) {
-    throw Invalid.field("domains", `are not mail domains: ${bad.slice(0, 5).join(", ")}`);
+    throw Invalid.field(field, `are not mail domains: ${bad.slice(0, 5).join(", ")}`);
   }
   if (domains.length > DOMAINS_MAX) {
-    throw Invalid.field("domains", `must be at most ${DOMAINS_MAX}`);
+    throw Invalid.field(field, `must be at most ${DOMAINS_MAX}`);
   }
   return domains;
 }

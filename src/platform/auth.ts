@@ -26,30 +26,39 @@ export function clearSessionCookie(deps: Deps, reply: FastifyReply): void {
   reply.clearCookie(sessionCookieName(deps), { path: "/", secure: deps.config.secureCookies });
 }
 
-/** The cookie holding a pending two-factor sign-in step between the password and the code. */
-export function secondStepCookieName(deps: Pick<Deps, "config">): string {
-  return deps.config.secureCookies ? "__Host-tessera_2fa" : "tessera_2fa";
+/**
+ * A short-lived cookie carrying one step of a sign-in: HttpOnly, SameSite=Lax
+ * (it must come back on the top-level redirect from an OpenID provider), Secure
+ * and `__Host-` behind https.
+ */
+function stepCookie(base: string, maxAgeSeconds: number) {
+  const name = (deps: Pick<Deps, "config">) =>
+    deps.config.secureCookies ? `__Host-${base}` : base;
+  return {
+    set(deps: Deps, reply: FastifyReply, value: string): void {
+      reply.setCookie(name(deps), value, {
+        path: "/",
+        httpOnly: true,
+        sameSite: "lax",
+        secure: deps.config.secureCookies,
+        maxAge: maxAgeSeconds,
+      });
+    },
+    clear(deps: Deps, reply: FastifyReply): void {
+      reply.clearCookie(name(deps), { path: "/", secure: deps.config.secureCookies });
+    },
+    /** The cookie's value, or "" without one. */
+    read(deps: Deps, req: FastifyRequest): string {
+      return req.cookies[name(deps)] ?? "";
+    },
+  };
 }
 
-/** Sets the pending-step cookie: as the session's, but gone after 5 minutes. */
-export function setSecondStepCookie(deps: Deps, reply: FastifyReply, token: string): void {
-  reply.setCookie(secondStepCookieName(deps), token, {
-    path: "/",
-    httpOnly: true,
-    sameSite: "lax",
-    secure: deps.config.secureCookies,
-    maxAge: 5 * 60,
-  });
-}
+/** The pending two-factor step between the password and the code (5 minutes). */
+export const secondStepCookie = stepCookie("tessera_2fa", 5 * 60);
 
-export function clearSecondStepCookie(deps: Deps, reply: FastifyReply): void {
-  reply.clearCookie(secondStepCookieName(deps), { path: "/", secure: deps.config.secureCookies });
-}
-
-/** The pending-step cookie's value, or "" without one. */
-export function secondStepToken(deps: Deps, req: FastifyRequest): string {
-  return req.cookies[secondStepCookieName(deps)] ?? "";
-}
+/** A single sign-on begun at an OpenID provider: the sealed state, nonce and verifier. */
+export const ssoStateCookie = stepCookie("tessera_sso", 10 * 60);
 
 /** Where an enrolment-only session is sent, and the only pages it may open. */
 export const ENROLMENT_PATH = "/account/two-factor";

@@ -434,11 +434,13 @@ function filterConditions(filter: TicketConditions): SQL[] {
   else if (filter.assigneeId !== undefined)
     conditions.push(eq(tickets.assigneeId, filter.assigneeId));
   if (filter.requesterId !== undefined) {
-    const own = eq(tickets.requesterId, filter.requesterId);
+    // One IN over a UNION ALL, not `= own OR IN (colleagues)`: PostgreSQL cannot walk
+    // the requester index for an OR with a subquery, and read every ticket instead
+    // (2 s at a million tickets, where this takes a millisecond).
     conditions.push(
       filter.colleaguesOf
-        ? (or(own, inArray(tickets.requesterId, filter.colleaguesOf)) ?? own)
-        : own,
+        ? sql`${tickets.requesterId} in (select ${filter.requesterId}::integer union all ${filter.colleaguesOf})`
+        : eq(tickets.requesterId, filter.requesterId),
     );
   }
   if (filter.requesterIn) conditions.push(inArray(tickets.requesterId, filter.requesterIn));

@@ -131,6 +131,7 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/admin/sla")) id = 999_999;
         else if (pattern.startsWith("/admin/teams")) id = 999_999;
         else if (pattern.startsWith("/admin/organisations")) id = 999_999;
+        else if (pattern.startsWith("/admin/sso") || pattern.startsWith("/login/sso")) id = 999_999;
         else if (pattern.startsWith("/admin/webhooks") || pattern.startsWith("/api/v1/webhooks"))
           id = 999_999;
         else if (pattern.startsWith("/api/v1/users")) id = owner.id;
@@ -776,6 +777,15 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   },
   // Teams: admins only; a missing team is 404, a nameless new one 422.
   // Organisations: admins only; a missing one is 404, a nameless new one 422.
+  // Single sign-on: providers are admins' (a missing one 404, an empty new one 422); the
+  // sign-in link is everyone's (no provider 999999: 404), and the provider's redirect back
+  // without the state cookie of a sign-in begun in this browser is refused (400) for anyone.
+  "GET /admin/sso": ADMIN_PAGE,
+  "POST /admin/sso": { ...ADMIN_POST, admin: 422 },
+  "POST /admin/sso/:id": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/sso/:id/delete": { ...ADMIN_POST, admin: 404 },
+  "GET /login/sso/:id": { anonymous: 404, customer: 404, agent: 404, admin: 404 },
+  "GET /login/sso/callback": { anonymous: 400, customer: 400, admin: 400 },
   "GET /admin/organisations": ADMIN_PAGE,
   "POST /admin/organisations": { ...ADMIN_POST, admin: 422 },
   "POST /admin/organisations/:id": { ...ADMIN_POST, admin: 404 },

@@ -65,7 +65,8 @@ async function fingerprint(world: World): Promise<string> {
       (select string_agg(key || '=' || value::text, ',' order by key) from settings) as settings,
       (select count(*) from api_tokens) as tokens,
       (select count(*) from two_factor where enabled_at is not null) as two_factor,
-      (select count(*) from recovery_codes) as recovery_codes
+      (select count(*) from recovery_codes) as recovery_codes,
+      (select count(*) from sso_providers) as sso_providers
   `);
   const list = (rows as unknown as { rows?: unknown[] }).rows ?? (rows as unknown as unknown[]);
   return JSON.stringify(list);

@@ -247,6 +247,9 @@ export function UsersPage({
           </fieldset>
           <button type="submit">Save settings</button>
         </form>
+        <p>
+          <a href="/admin/sso">Single sign-on providers (OpenID Connect)</a>
+        </p>
       </section>
     </Layout>
   );

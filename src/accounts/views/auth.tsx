@@ -3,6 +3,7 @@ import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { PASSWORD_MIN } from "../passwords.ts";
+import type { SsoChoice } from "../sso.service.ts";
 import type { TwoFactorStatus } from "../two-factor.service.ts";
 import { AccountFields } from "./account-fields.tsx";
 import { CheckInbox } from "./recovery.tsx";
@@ -13,11 +14,15 @@ export function LoginPage({
   ctx,
   form,
   needsSetup = false,
+  providers = [],
 }: {
   ctx: PageContext;
   form: FormState<Values>;
   needsSetup?: boolean;
+  /** Single sign-on providers, one button each. */
+  providers?: SsoChoice[];
 }) {
+  const next = form.values.next ? `?next=${encodeURIComponent(form.values.next)}` : "";
   return (
     <Layout ctx={ctx} title="Sign in">
       <section class="narrow">
@@ -27,6 +32,17 @@ export function LoginPage({
             Tessera has no accounts yet. Open the one-time setup link printed in the server log to
             create the first administrator.
           </p>
+        )}
+        {providers.length > 0 && (
+          <ul class="sso-providers" aria-label="Single sign-on">
+            {providers.map((p) => (
+              <li>
+                <a class="button" href={`/login/sso/${p.id}${next}`}>
+                  Sign in with {p.name}
+                </a>
+              </li>
+            ))}
+          </ul>
         )}
         <form method="post" action="/login" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />

@@ -4,6 +4,7 @@ export * from "./mailboxes.ts";
 export * from "./organisations.ts";
 export * from "./rules.ts";
 export * from "./sla.ts";
+export * from "./sso.ts";
 export * from "./teams.ts";
 export * from "./tickets.ts";
 export * from "./users.ts";

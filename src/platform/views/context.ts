@@ -57,6 +57,8 @@ const NOTICES: Record<string, string> = {
   "condition-moved": "SLA condition moved. Due times of open tickets are being recomputed.",
   "team-saved": "Teams saved.",
   "organisation-saved": "Organisations saved.",
+  "sso-saved": "Sign-in provider saved.",
+  "sso-deleted": "Sign-in provider deleted. Accounts that used it keep their other ways in.",
   "webhook-saved": "Webhook endpoint saved.",
   "webhook-deleted": "Webhook endpoint deleted, with its deliveries.",
   "webhook-resent": "The delivery is queued again.",
