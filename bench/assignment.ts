@@ -26,7 +26,11 @@ if (!["round_robin", "fewest_open"].includes(mode))
   throw new Error("--mode round_robin|fewest_open");
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
-const database = await openDatabase({ kind: "postgres", url, poolMax: 2 });
+let statements = 0;
+const database = await openDatabase(
+  { kind: "postgres", url, poolMax: 2 },
+  { logQuery: () => void statements++ },
+);
 const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent" });
 const deps = composeDeps({ db: database.db, config, log: silent });
 const client = new pg.Client({ connectionString: url });
@@ -51,9 +55,11 @@ const actor = {
 const tickets = Number((await pool("SELECT count(*)::int AS n FROM tickets"))[0]?.n);
 
 const times = { plain: [] as number[], assigned: [] as number[] };
+const counts = { plain: 0, assigned: 0 };
 let unassigned = 0;
 for (let i = 0; i < rounds + 20; i++) {
   for (const kind of i % 2 ? (["plain", "assigned"] as const) : (["assigned", "plain"] as const)) {
+    const before = statements;
     const started = performance.now();
     const ticket = await createTicket(deps, actor, {
       title: `Bench assignment ${kind} ${i}`,
@@ -62,6 +68,7 @@ for (let i = 0; i < rounds + 20; i++) {
     });
     const ms = performance.now() - started;
     if (kind === "assigned" && ticket.assigneeId === null) unassigned++;
+    counts[kind] = statements - before;
     if (i >= 20) times[kind].push(ms); // the first 20 rounds warm up
   }
 }
@@ -79,6 +86,7 @@ console.log(
     plainP50Ms: Number(plain.toFixed(2)),
     assignedP50Ms: Number(assigned.toFixed(2)),
     addedP50Ms: Number((assigned - plain).toFixed(2)),
+    statements: counts,
     unassigned,
   }),
 );

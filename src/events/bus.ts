@@ -49,7 +49,15 @@ interface Logger {
 
 const causes = new AsyncLocalStorage<Cause>();
 /** The events recorded while an enclosing record's reactions run, collected for it. */
-const recordedWithin = new AsyncLocalStorage<DomainEvent[]>();
+/** What the `record` running now collects from the records its reactions make. */
+interface Recording {
+  readonly tx: Tx;
+  /** Events the reactions recorded, however deep: `record` returns them. */
+  readonly followUps: DomainEvent[];
+  /** Events recorded in the same transaction whose NOTIFY this `record` sends with its own. */
+  readonly unsent: DomainEvent[];
+}
+const recordedWithin = new AsyncLocalStorage<Recording>();
 
 /** Runs `work` with every event it records marked as caused by `cause` (a rule's actions). */
 export function withCause<T>(cause: Cause, work: () => Promise<T>): Promise<T> {
@@ -91,19 +99,27 @@ export class EventBus<D> {
     if (recorded.length === 0) return [];
     const cause = currentCause();
     const events = cause ? recorded.map((e) => (e.cause ? e : { ...e, cause })) : recorded;
-    const followUps: DomainEvent[] = [];
-    await recordedWithin.run(followUps, async () => {
+    const outer = recordedWithin.getStore();
+    const mine: Recording = { tx, followUps: [], unsent: [] };
+    await recordedWithin.run(mine, async () => {
       for (const reaction of this.#reactions) {
         if (!reaction.inTransaction) continue;
         const wanted = events.filter((e) => accepts(reaction, e.type));
         if (wanted.length > 0) await reaction.inTransaction(deps, tx, wanted);
       }
     });
-    for (const payload of notifyPayloads(events.map(toCommitted))) {
-      await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${payload})`);
+    // One NOTIFY round trip per change: a reaction's record in the same transaction (an
+    // automatic assignment) leaves its events to the record that caused it. In a
+    // savepoint (another Tx) it sends its own, which a rollback to it discards.
+    const toSend = [...events, ...mine.unsent];
+    if (outer?.tx === tx) outer.unsent.push(...toSend);
+    else {
+      for (const payload of notifyPayloads(toSend.map(toCommitted))) {
+        await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${payload})`);
+      }
     }
-    recordedWithin.getStore()?.push(...followUps, ...events);
-    return followUps;
+    outer?.followUps.push(...mine.followUps, ...events);
+    return mine.followUps;
   }
 
   /** Hands committed events (one NOTIFY payload) to the after-commit reactions. */

@@ -513,7 +513,12 @@ export async function applyTicketEvents(
   events: readonly DomainEvent[],
 ): Promise<void> {
   const byTicket = new Map<number, DomainEvent[]>();
-  for (const e of events) byTicket.set(e.ticket.id, [...(byTicket.get(e.ticket.id) ?? []), e]);
+  for (const e of events) {
+    // Changes that move no clock (an assignment, a title) read no clocks either.
+    if (e.type === "ticket.updated" && !e.changes.priority && !e.changes.teamId) continue;
+    if (e.type === "message.created" && e.message.internal) continue;
+    byTicket.set(e.ticket.id, [...(byTicket.get(e.ticket.id) ?? []), e]);
+  }
   for (const [ticketId, list] of byTicket) {
     // A ticket created in this write has no clocks yet: one query less on every creation.
     const fresh = list[0]?.type === "ticket.created";

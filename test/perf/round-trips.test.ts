@@ -3,7 +3,7 @@ import { before, test } from "node:test";
 import { organisationNames } from "../../src/organisations/index.ts";
 import { enabledTriggers } from "../../src/rules/cache.ts";
 import { calendars, defaultCalendar, savePolicy } from "../../src/sla/sla.service.ts";
-import { createTeam } from "../../src/teams/teams.service.ts";
+import { addMember, createTeam } from "../../src/teams/teams.service.ts";
 import { enabledEndpoints } from "../../src/webhooks/webhooks.service.ts";
 import { apiAs } from "../helpers/api.ts";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../helpers/factories.ts";
@@ -27,6 +27,11 @@ const BUDGETS = {
   // voided and expires), outbox, SLA policies and the team's calendar, clocks, due row,
   // NOTIFY (rules, webhook endpoints and calendars come from memory)
   create: 14,
+  // a new ticket into a round-robin team: the above and the team checked, then the ticket
+  // and team locked, the members, the team's cursor, the assignment, its audit rows, the
+  // assignee's mail (recipient, two threading reads, outbox) and the ticket read again;
+  // one NOTIFY for both, and no SLA read (an assignment moves no clock)
+  createAssigned: 25,
   // token, ticket (locked), message, ticket update, recipients, CCs, two threading reads,
   // the customer's ticket link, outbox, SLA clocks, NOTIFY (a later reply: the first
   // response is met already)
@@ -121,6 +126,23 @@ describeEachDatabase(
       );
       assert.equal(create.status, 201);
       within("create", create);
+      const team = await createTeam(deps, admin, {
+        name: "Support",
+        assignment: "round_robin",
+        offeredOnForm: true,
+      });
+      await addMember(deps, admin, team.id, agent.email);
+      await otherApi.post("/tickets", { title: "Warm", description: "x", teamId: team.id });
+      const assigned = await countDuring(() =>
+        otherApi.post("/tickets", { title: "Assigned", description: "Who?", teamId: team.id }),
+      );
+      assert.equal(assigned.status, 201);
+      assert.equal(
+        assigned.statements.filter((s) => /pg_notify/.test(s)).length,
+        1,
+        "one NOTIFY carries the creation and the assignment",
+      );
+      within("createAssigned", assigned);
       const reply = await countDuring(() =>
         agentApi.post(`/tickets/${ticket.id}/messages`, { content: "Counted reply." }),
       );

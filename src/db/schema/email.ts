@@ -54,7 +54,9 @@ export const outbox = pgTable(
   (t) => [
     index("outbox_due_idx").on(t.nextAttemptAt, t.id).where(sql`${t.status} = 'pending'`),
     index("outbox_status_idx").on(t.status, t.id),
-    index("outbox_ticket_idx").on(t.ticketId),
+    // A ticket's mails newest first (thread headers): with the id in the key, a ticket with
+    // few mails is an index range, not a backward walk of the whole outbox for the LIMIT.
+    index("outbox_ticket_idx").on(t.ticketId, t.id),
     // Automatic mails to one address in the last hour (loop protection).
     index("outbox_to_created_idx").on(sql`lower(${t.toAddress})`, t.createdAt),
   ],
@@ -101,6 +103,6 @@ export const inboundEmails = pgTable(
     // A Message-ID received before (duplicates) and the thread a reply names.
     index("inbound_emails_message_id_idx").on(t.messageId),
     // A ticket's mails, for the customer's Message-IDs in our thread headers.
-    index("inbound_emails_ticket_idx").on(t.ticketId),
+    index("inbound_emails_ticket_idx").on(t.ticketId, t.id),
   ],
 );
