@@ -34,6 +34,11 @@ export interface TestOpenIdProvider {
 
 export async function startOpenIdProvider(options: {
   redirectUri: string;
+  /**
+   * The issuer's host name (it listens on 127.0.0.1 either way): "localhost" puts it on
+   * another site than an app at 127.0.0.1, as a real provider is, for a browser test.
+   */
+  hostname?: "127.0.0.1" | "localhost";
 }): Promise<TestOpenIdProvider> {
   const clientId = "tessera-test";
   const clientSecret = randomBytes(24).toString("base64url");
@@ -57,7 +62,7 @@ export async function startOpenIdProvider(options: {
     provider.callback()(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `http://${options.hostname ?? "127.0.0.1"}:${(server.address() as AddressInfo).port}`;
 
   async function interact(p: Provider, req: IncomingMessage, res: ServerResponse) {
     const details = await p.interactionDetails(req, res);

@@ -34,7 +34,8 @@ export function LoginPage({
           </p>
         )}
         {providers.length > 0 && (
-          <ul class="sso-providers" aria-label="Single sign-on">
+          // Not boosted: the link redirects to the provider, another origin htmx cannot fetch.
+          <ul class="sso-providers" aria-label="Single sign-on" hx-boost="false">
             {providers.map((p) => (
               <li>
                 <a class="button" href={`/login/sso/${p.id}${next}`}>
