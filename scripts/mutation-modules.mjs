@@ -7,7 +7,7 @@ export const MODULES = {
   lock: { mutate: ["src/db/lock.ts"], tests: ["src/db/lock.test.ts"] },
   idempotency: {
     mutate: ["src/idempotency/idempotency.service.ts", "src/idempotency/idempotency.repo.ts"],
-    tests: ["src/tickets/tickets.routes.test.ts"],
+    tests: ["src/idempotency/idempotency.test.ts", "src/tickets/tickets.routes.test.ts"],
   },
   // The claim and its lease (lines of claimDue, markSent and release); the PostgreSQL
   // tests run only when TEST_DATABASE_URL is set: run this one with it.
