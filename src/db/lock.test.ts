@@ -62,6 +62,8 @@ describe("data directory lock", () => {
       await assert.rejects(lockDataDir(dir), (error: unknown) => {
         assert.ok(error instanceof DataDirLocked);
         assert.equal(error.dataDir, dir);
+        // What a failed start prints before the message.
+        assert.ok(String(error).startsWith("DataDirLocked: The data directory"), String(error));
         assert.match(error.message, /in use by another Tessera process/);
         assert.ok(error.message.includes(dir), "the message names the directory");
         return true;
@@ -160,5 +162,126 @@ describe("data directory lock", () => {
     } finally {
       await lock.release();
     }
+  });
+  test("a data directory too deep for an absolute socket path is locked through a short relative one", async () => {
+    const deep = path.join(tempDir(), "d".repeat(60), "e".repeat(60));
+    fs.mkdirSync(deep, { recursive: true });
+    const dataDir = path.join(deep, "data");
+    assert.ok(path.join(dataDir, ".lock").length > 107, "too long for a Unix socket");
+    const cwd = process.cwd();
+    process.chdir(deep);
+    try {
+      const lock = await lockDataDir(dataDir);
+      try {
+        assert.ok(fs.statSync(path.join(dataDir, ".lock")).isSocket());
+        await assert.rejects(lockDataDir(dataDir), DataDirLocked);
+        await assert.rejects(
+          lockDataDir("data"),
+          DataDirLocked,
+          "the same directory, named relatively",
+        );
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  test("a lock socket path of up to 100 characters is used; a longer one is refused, naming the directory", async () => {
+    const base = tempDir();
+    const within = path.join(base, "d".repeat(100 - base.length - "/".length - "/.lock".length));
+    assert.equal(path.join(within, ".lock").length, 100);
+    const lock = await lockDataDir(within);
+    assert.ok(fs.statSync(path.join(within, ".lock")).isSocket());
+    await lock.release();
+    const beyond = `${within}d`;
+    await assert.rejects(lockDataDir(beyond), (error: unknown) => {
+      assert.ok(error instanceof Error && !(error instanceof DataDirLocked));
+      assert.match(error.message, /too long for its lock socket/);
+      assert.ok(error.message.includes(beyond), "the message names the directory");
+      return true;
+    });
+  });
+
+  test("a process that holds the lock and has nothing else to do still exits", async () => {
+    const dir = tempDir();
+    const script = `
+      const { lockDataDir } = await import(${JSON.stringify(LOCK_MODULE)});
+      await lockDataDir(${JSON.stringify(dir)});
+      process.stdout.write("locked\\n");
+    `;
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "--eval", script],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const exited = await new Promise<number | null | "still running">((resolve) => {
+      const timer = setTimeout(() => resolve("still running"), 15_000);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    await killed(child);
+    assert.equal(out, "locked\n");
+    assert.equal(exited, 0);
+  });
+
+  test("a takeover marker left by a process that died during its takeover does not block the next one", async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, ".lock"), "");
+    const marker = path.join(dir, ".lock.takeover");
+    fs.mkdirSync(marker);
+    const longAgo = new Date(Date.now() - 60_000);
+    fs.utimesSync(marker, longAgo, longAgo);
+    const started = Date.now();
+    const lock = await lockDataDir(dir);
+    assert.ok(Date.now() - started < 2_000, "taken over without waiting out the deadline");
+    assert.ok(fs.statSync(path.join(dir, ".lock")).isSocket());
+    assert.equal(fs.existsSync(marker), false);
+    await lock.release();
+  });
+
+  test("while another process's takeover is in progress, the lock waits for it, then is refused", async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, ".lock"), "");
+    const marker = path.join(dir, ".lock.takeover");
+    fs.mkdirSync(marker);
+    const started = Date.now();
+    await assert.rejects(lockDataDir(dir), DataDirLocked);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 4_500 && waited < 8_000, `waited ${waited} ms`);
+    assert.ok(fs.existsSync(marker), "the other process's marker is left alone");
+  });
+  test("a takeover marker with no lock beside it does not delay the lock, nor a refusal while it is held", async () => {
+    const dir = tempDir();
+    const marker = path.join(dir, ".lock.takeover");
+    fs.mkdirSync(marker);
+    let started = Date.now();
+    const lock = await lockDataDir(dir);
+    try {
+      assert.ok(Date.now() - started < 2_000, "locked at once");
+      started = Date.now();
+      await assert.rejects(lockDataDir(dir), DataDirLocked);
+      assert.ok(Date.now() - started < 2_000, "refused at once");
+    } finally {
+      await lock.release();
+    }
+  });
+
+  test("a directory in the way of the lock socket is reported as such, not as another process", async () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, ".lock"));
+    await assert.rejects(lockDataDir(dir), (error: unknown) => {
+      assert.ok(!(error instanceof DataDirLocked), String(error));
+      assert.match(String(error), /directory/i);
+      return true;
+    });
+    assert.equal(fs.existsSync(path.join(dir, ".lock.takeover")), false, "no marker left");
   });
 });

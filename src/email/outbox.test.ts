@@ -7,16 +7,24 @@ import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { outbox } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import * as tickets from "../tickets/tickets.service.ts";
-import { ticketFromReplyAddress } from "./addresses.ts";
+import { newMessageId, ticketFromReplyAddress } from "./addresses.ts";
 import { REPLY_ABOVE } from "./compose.ts";
+import { claimDue, insertOutbox, markSent } from "./outbox.repo.ts";
 import { countPendingOutbox, replySecret, setNotificationPreference } from "./outbox.service.ts";
-import { smtpSender } from "./smtp.sender.ts";
+import { type Sender, smtpSender } from "./smtp.sender.ts";
 import { startOutboxWorker } from "./worker.ts";
 
 const ENV = { MAIL_FROM: "help@example.test", MAIL_MAX_TRIES: "3", MAIL_SEND_TIMEOUT_SECONDS: "5" };
 
 async function mailsFor(deps: Deps, ticketId: number) {
   return deps.db.select().from(outbox).where(eq(outbox.ticketId, ticketId)).orderBy(outbox.id);
+}
+
+/** Sends everything due, so a test's claims see only its own mail. */
+async function drainOutbox(deps: Deps) {
+  const worker = startOutboxWorker(deps, smtpSender(deps.config, sink.url), { start: false });
+  while ((await worker.runOnce()) > 0) {}
+  await worker.stop();
 }
 
 let sink: SmtpSink;
@@ -178,6 +186,86 @@ describeEachDatabase(
       assert.equal(bounced?.status, "failed");
       assert.equal(bounced?.attempts, 1);
       await worker.stop();
+    });
+
+    test("a worker stopped in the middle of a round gives the rest of its batch back untried, and the next round sends it", async () => {
+      const { deps } = world();
+      await drainOutbox(deps);
+      const customer = await makeCustomer(deps);
+      const opened = [await makeTicket(deps, customer), await makeTicket(deps, customer)];
+      const queued = (await Promise.all(opened.map((t) => mailsFor(deps, t.id)))).flat();
+      assert.ok(queued.length >= 2);
+      let reached = () => {};
+      const atFirstSend = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      let open = () => {};
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const sent: number[] = [];
+      const slow: Sender = {
+        async send(row) {
+          sent.push(row.id);
+          reached();
+          await gate;
+        },
+        close() {},
+      };
+      const stopping = startOutboxWorker(deps, slow, { start: false, batch: 50 });
+      const round = stopping.runOnce();
+      await atFirstSend;
+      await stopping.stop();
+      open();
+      assert.equal(await round, queued.length);
+      assert.equal(sent.length, 1, "nothing is sent after stop()");
+
+      const now = new Date();
+      for (const row of queued) {
+        const [after] = await deps.db.select().from(outbox).where(eq(outbox.id, row.id));
+        if (row.id === sent[0]) {
+          assert.equal(after?.status, "sent");
+          continue;
+        }
+        assert.equal(after?.status, "pending");
+        assert.equal(after?.attempts, 0, "a mail given back has used none of its tries");
+        assert.equal(after?.claimToken, null);
+        assert.ok((after?.nextAttemptAt ?? now) <= now, "and is due at once");
+      }
+      await drainOutbox(deps);
+      for (const row of queued) {
+        const [after] = await deps.db.select().from(outbox).where(eq(outbox.id, row.id));
+        assert.deepEqual([after?.status, after?.attempts], ["sent", 1]);
+      }
+    });
+
+    test("a worker whose lease ran out cannot record the mail as sent; the worker that took it over can", async () => {
+      const { deps } = world();
+      await drainOutbox(deps);
+      const messageId = newMessageId(deps.config);
+      await insertOutbox(deps.db, [
+        {
+          kind: "test",
+          toAddress: "late@example.org",
+          subject: "Late",
+          textBody: "text",
+          htmlBody: "<p>html</p>",
+          messageId,
+          headers: {},
+        },
+      ]);
+      const [first] = await claimDue(deps.db, "slow", 10, 1);
+      assert.ok(first);
+      assert.equal(first.messageId, messageId);
+      await new Promise((r) => setTimeout(r, 20));
+      const [taken] = await claimDue(deps.db, "late", 10, 60_000);
+      assert.equal(taken?.id, first.id);
+      assert.equal(await markSent(deps.db, first.id, "slow"), false);
+      const [held] = await deps.db.select().from(outbox).where(eq(outbox.id, first.id));
+      assert.deepEqual([held?.status, held?.claimToken], ["pending", "late"]);
+      assert.equal(await markSent(deps.db, first.id, "late"), true);
+      const [done] = await deps.db.select().from(outbox).where(eq(outbox.id, first.id));
+      assert.deepEqual([done?.status, done?.claimToken, done?.attempts], ["sent", null, 2]);
     });
   },
   { env: ENV },

@@ -77,6 +77,66 @@ test("a long thread keeps References bounded: the root, the newest ids, and the 
   assert.ok(ids.includes("<first@client.example>"));
 });
 
+test("References stops at 2,000 characters: the newest ids that fit, then the customer's mail being answered", () => {
+  // Bracketed ids of 100 characters; a root of `rootLength`.
+  const id = (i: number) => `<${"x".repeat(88)}${String(i).padStart(2, "0")}@ex.test>`;
+  const ours = Array.from({ length: 25 }, (_, i) => ({
+    messageId: id(i),
+    at: at(10 + i),
+    fromCustomer: false,
+  }));
+  const references = (rootLength: number, customer: boolean) =>
+    buildThreadHeaders({
+      threadId: `${"t".repeat(rootLength - 2 - "@example.test".length)}@example.test`,
+      title: "t",
+      ticketCreatedAt: at(0),
+      messages: customer
+        ? [{ messageId: "<old@client.example>", at: at(1), fromCustomer: true }, ...ours]
+        : ours,
+      now: at(59),
+    }).References ?? "";
+  const newest = (n: number) => ours.slice(-n).map((m) => m.messageId);
+  // 182 + 18 x 101 is exactly the limit: 18 ids fit.
+  const exact = references(182, false);
+  assert.equal(exact.length, REFERENCES_MAX_CHARS);
+  assert.deepEqual(exact.split(" ").slice(1), newest(18));
+  // One character more and only 17 do; the customer's mail being answered still comes last.
+  const over = references(183, true).split(" ");
+  assert.deepEqual(over.slice(1), [...newest(17), "<old@client.example>"]);
+});
+
+test("without a customer's mail, In-Reply-To names our newest mail to the address", () => {
+  const headers = buildThreadHeaders({
+    threadId: "tessera.ticket.10@example.test",
+    title: "t",
+    ticketCreatedAt: at(0),
+    messages: [
+      { messageId: "<ours2@example.test>", at: at(20), fromCustomer: false },
+      { messageId: "<ours3@example.test>", at: at(30), fromCustomer: false },
+      { messageId: "<ours1@example.test>", at: at(10), fromCustomer: false },
+      // An id equal to the thread root is the root, not a second entry.
+      { messageId: "<tessera.ticket.10@example.test>", at: at(5), fromCustomer: false },
+    ],
+    now: at(40),
+  });
+  assert.equal(headers["In-Reply-To"], "<ours3@example.test>");
+  assert.equal(
+    headers.References,
+    "<tessera.ticket.10@example.test> <ours1@example.test> <ours2@example.test> <ours3@example.test>",
+  );
+});
+
+test("Thread-Topic keeps the first 250 characters of a long title", () => {
+  const headers = buildThreadHeaders({
+    threadId: "tessera.ticket.11@example.test",
+    title: `${"a".repeat(249)}bc`,
+    ticketCreatedAt: at(0),
+    messages: [],
+    now: at(1),
+  });
+  assert.equal(headers["Thread-Topic"], `${"a".repeat(249)}b`);
+});
+
 test("Thread-Index: one 22-byte header per ticket, then a 5-byte block per later message", () => {
   const a = Buffer.from(threadIndex("tessera.ticket.1@x.test", at(0), [at(5)]), "base64");
   const b = Buffer.from(threadIndex("tessera.ticket.1@x.test", at(0), [at(5), at(9)]), "base64");

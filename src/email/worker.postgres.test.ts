@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { inArray } from "drizzle-orm";
 import { createScratchDatabase, type ScratchDatabase } from "../../test/helpers/postgres.ts";
 import { type SmtpSink, startSmtpSink } from "../../test/helpers/smtp-sink.ts";
 import { loadConfig } from "../config.ts";
@@ -7,7 +8,7 @@ import { type Database, openDatabase } from "../db/client.ts";
 import { outbox } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import { newMessageId } from "./addresses.ts";
-import { insertOutbox } from "./outbox.repo.ts";
+import { claimDue, insertOutbox } from "./outbox.repo.ts";
 import { type Sender, smtpSender } from "./smtp.sender.ts";
 import { startOutboxWorker } from "./worker.ts";
 
@@ -72,5 +73,39 @@ describe("two outbox workers on one PostgreSQL", {
     const rows = await one.db.select().from(outbox);
     assert.ok(rows.every((r) => r.status === "sent" && r.attempts === 1));
     assert.ok((sentBy[0] ?? 0) > 0 && (sentBy[1] ?? 0) > 0, `shares: ${sentBy.join(" / ")}`);
+  });
+  test("a worker takes the mails nobody else is claiming instead of waiting for a claim in flight", async () => {
+    const config = loadConfig({ MAIL_FROM: "help@example.test", LOG_LEVEL: "silent" });
+    const [one, two] = nodes.map((n) => n.db);
+    assert.ok(one && two);
+    await one.delete(outbox);
+    await insertOutbox(
+      one,
+      Array.from({ length: 4 }, (_, i) => ({
+        kind: "test",
+        toAddress: `waiting${i}@example.org`,
+        subject: `Mail ${i}`,
+        textBody: "text",
+        htmlBody: "<p>html</p>",
+        messageId: newMessageId(config),
+        headers: {},
+      })),
+    );
+    const ids = (await one.select({ id: outbox.id }).from(outbox).orderBy(outbox.id)).map(
+      (r) => r.id,
+    );
+    const busy = ids.slice(0, 2);
+    let claim: Promise<unknown> | undefined;
+    let got: unknown;
+    // Node one's claim holds the first two rows; node two claims meanwhile.
+    await one.transaction(async (tx) => {
+      await tx.select({ id: outbox.id }).from(outbox).where(inArray(outbox.id, busy)).for("update");
+      claim = claimDue(two, "other", 10, 60_000).then((rows) =>
+        rows.map((r) => r.id).sort((a, b) => a - b),
+      );
+      got = await Promise.race([claim, new Promise((r) => setTimeout(() => r("waited"), 2000))]);
+    });
+    await claim;
+    assert.deepEqual(got, ids.slice(2));
   });
 });
