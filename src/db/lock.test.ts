@@ -192,16 +192,26 @@ describe("data directory lock", () => {
     const base = tempDir();
     const within = path.join(base, "d".repeat(100 - base.length - "/".length - "/.lock".length));
     assert.equal(path.join(within, ".lock").length, 100);
-    const lock = await lockDataDir(within);
-    assert.ok(fs.statSync(path.join(within, ".lock")).isSocket());
-    await lock.release();
-    const beyond = `${within}d`;
-    await assert.rejects(lockDataDir(beyond), (error: unknown) => {
-      assert.ok(error instanceof Error && !(error instanceof DataDirLocked));
-      assert.match(error.message, /too long for its lock socket/);
-      assert.ok(error.message.includes(beyond), "the message names the directory");
-      return true;
-    });
+    // From a working directory deep in another tree the relative path is the longer one, so
+    // the absolute path (the one measured here) is used wherever the tests are checked out.
+    const elsewhere = path.join(tempDir(), ...Array.from({ length: 12 }, () => "a"));
+    fs.mkdirSync(elsewhere, { recursive: true });
+    const cwd = process.cwd();
+    process.chdir(elsewhere);
+    try {
+      const lock = await lockDataDir(within);
+      assert.ok(fs.statSync(path.join(within, ".lock")).isSocket());
+      await lock.release();
+      const beyond = `${within}d`;
+      await assert.rejects(lockDataDir(beyond), (error: unknown) => {
+        assert.ok(error instanceof Error && !(error instanceof DataDirLocked));
+        assert.match(error.message, /too long for its lock socket/);
+        assert.ok(error.message.includes(beyond), "the message names the directory");
+        return true;
+      });
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   test("a process that holds the lock and has nothing else to do still exits", async () => {
