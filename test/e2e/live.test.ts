@@ -112,8 +112,8 @@ describe("live pages on two nodes", {
     // Bob leaves the ticket. That Ann's page then stops showing him is not checked here:
     // in this two-node browser run it fails in about three runs of four, with this
     // stop's code and the previous one's alike (he stays shown past the 25 s expiry, so
-    // something keeps his presence alive); live.pages.test.ts checks leaving on one
-    // node. The stop's note describes it for the next session.
+    // something keeps his presence alive), and no other test checks leaving yet. The
+    // stop's note describes it for the next session.
     await two.goto(`${b.url}/desk`);
 
     // The desk updates in place: Ann changes the status on node A, Bob's desk on node B shows it.
