@@ -90,8 +90,7 @@ function parseIssuer(text: string): URL {
   } catch {
     throw Invalid.field("issuer", "is not a URL (e.g. https://login.example.com/realms/staff)");
   }
-  const local = LOOPBACK.test(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLocal(url))) {
     throw Invalid.field("issuer", "must start with https:// (http only for localhost)");
   }
   if (url.username || url.password || url.search || url.hash) {
@@ -129,11 +128,9 @@ async function discover(
 
 /** Why a provider could not be used, in words for an admin (details go to the log). */
 function unreachable(error: unknown): string {
-  if (error instanceof oidc.ClientError || error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-    return `${error.message}${cause}`.slice(0, 300);
-  }
-  return "unknown error";
+  if (!(error instanceof Error)) return "unknown error";
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`.slice(0, 300);
 }
 
 async function configOf(deps: Deps, row: ssoRepo.SsoProviderRow): Promise<oidc.Configuration> {
@@ -240,7 +237,7 @@ interface PendingSignIn {
 }
 
 async function stateKey(deps: Deps): Promise<Buffer> {
-  const secret = await settings.getOrCreateSecret(deps.db, "sso_state");
+  const secret = await settings.instanceSecret(deps, "sso_state");
   return createHash("sha256").update(`tessera sso state\n${secret}`).digest();
 }
 
@@ -351,6 +348,12 @@ export async function finishSignIn(
   // The code arrives at the configured public address, whatever host the proxy used.
   const callback = new URL(redirectUri(deps));
   callback.search = currentUrl.search;
+  // A code that came back to a browser that began another sign-in (openid-client checks
+  // it again; this says so in words, without reading the library's error text).
+  if (callback.searchParams.get("state") !== pending.state) {
+    logAccountEvent(deps, "sign_in.sso_refused", { providerId, ip, reason: "state" });
+    throw new Invalid([], EXPIRED);
+  }
   let identity: Identity;
   try {
     const tokens = await oidc.authorizationCodeGrant(config, callback, {
@@ -368,11 +371,6 @@ export async function finishSignIn(
       reason: "protocol",
       detail: unreachable(error),
     });
-    // A code that came back to a browser with another sign-in's state.
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : "";
-    if (error instanceof oidc.ClientError && /"state"/.test(`${error.message} ${cause}`)) {
-      throw new Invalid([], EXPIRED);
-    }
     throw new BadGateway(`${row.name} did not complete the sign-in. Please try again.`);
   }
   const actor = await accountFor(deps, row, identity, ip);

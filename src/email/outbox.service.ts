@@ -2,7 +2,7 @@ import { type Actor, isAdmin, isStaff, issueTicketLinks } from "../accounts/inde
 import type { Executor, Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { Forbidden, NotFound } from "../lib/errors.ts";
-import { getOrCreateSecret } from "../settings/settings.service.ts";
+import { instanceSecret } from "../settings/settings.service.ts";
 import * as tickets from "../tickets/tickets.service.ts";
 import { newMessageId, replyAddress } from "./addresses.ts";
 import { composeNotification, composeRuleMail, type NotificationKind } from "./compose.ts";
@@ -35,15 +35,9 @@ type MailTo = Pick<repo.Recipient, "email" | "name"> & { id: number | null };
 /** Acknowledgements and rule mails: what a mail loop feeds on (agents' replies are never limited). */
 export const AUTOMATIC_KINDS = ["ticket.received", "rule"] as const;
 
-const secrets = new WeakMap<object, string>();
-
 /** The per-instance secret reply tokens are made with (generated once, shared by all nodes). */
-export async function replySecret(deps: Deps, db: Executor = deps.db): Promise<string> {
-  const cached = secrets.get(deps.db);
-  if (cached) return cached;
-  const secret = await getOrCreateSecret(db, "mail-reply");
-  secrets.set(deps.db, secret);
-  return secret;
+export function replySecret(deps: Deps, db: Executor = deps.db): Promise<string> {
+  return instanceSecret(deps, "mail-reply", db);
 }
 
 /**

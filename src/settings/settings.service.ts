@@ -49,6 +49,27 @@ export async function getOrCreateSecret(db: Executor, name: string): Promise<str
   return value;
 }
 
+const remembered = new WeakMap<object, Map<string, string>>();
+
+/**
+ * `getOrCreateSecret`, remembered per database (`deps.db`): a secret never changes
+ * once made, so a process asks once, not on every use. `db` is what to ask that
+ * first time: the caller's transaction where one is open (PGlite has one connection).
+ */
+export async function instanceSecret(
+  deps: { db: Executor },
+  name: string,
+  db: Executor = deps.db,
+): Promise<string> {
+  let secrets = remembered.get(deps.db);
+  if (!secrets) remembered.set(deps.db, (secrets = new Map()));
+  const cached = secrets.get(name);
+  if (cached) return cached;
+  const secret = await getOrCreateSecret(db, name);
+  secrets.set(name, secret);
+  return secret;
+}
+
 /** The one-time first-run token; created if missing. */
 export async function getOrCreateSetupToken(db: Executor): Promise<string> {
   const value = await repo.insertSettingIfAbsent(db, "setup_token", newToken());
