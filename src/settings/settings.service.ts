@@ -62,7 +62,10 @@ export async function instanceSecret(
   db: Executor = deps.db,
 ): Promise<string> {
   let secrets = remembered.get(deps.db);
-  if (!secrets) remembered.set(deps.db, (secrets = new Map()));
+  if (!secrets) {
+    secrets = new Map();
+    remembered.set(deps.db, secrets);
+  }
   const cached = secrets.get(name);
   if (cached) return cached;
   const secret = await getOrCreateSecret(db, name);
