@@ -5,15 +5,12 @@ import { openDatabase } from "./db/client.ts";
 import { databaseTarget } from "./db/target.ts";
 import { checkMailboxSecrets, type EmailChannel, startEmailChannel } from "./email/index.ts";
 import { pruneExpiredKeys } from "./idempotency/idempotency.service.ts";
-import { organisationNames } from "./organisations/index.ts";
 import { logOptions } from "./platform/logging.ts";
-import { composeReactions } from "./reactions.ts";
-import { enabledTriggers } from "./rules/cache.ts";
+import { composeReactions, watchCachedTables } from "./reactions.ts";
 import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
 import { startSlaScheduler } from "./sla/scheduler.ts";
-import { calendars } from "./sla/sla.service.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
-import { enabledEndpoints, pruneDeliveries } from "./webhooks/webhooks.service.ts";
+import { pruneDeliveries } from "./webhooks/webhooks.service.ts";
 import { startWebhookWorker, type WebhookWorker } from "./webhooks/webhooks.worker.ts";
 
 // Expired sessions, rate-limit windows, idempotency keys, abandoned uploads and finished webhook
@@ -54,12 +51,7 @@ export async function serve(config: Config): Promise<void> {
     { logger: loggerOptions(config) },
   );
   const deps = { db: database.db, config, log: app.log, events };
-  // Triggers, webhook endpoints, calendars and organisation names are kept in memory, dropped
-  // whenever any node changes them.
-  const unwatchRules = await enabledTriggers.watch(database.db, database.listen, app.log);
-  const unwatchWebhooks = await enabledEndpoints.watch(database.db, database.listen, app.log);
-  const unwatchCalendars = await calendars.watch(database.db, database.listen, app.log);
-  const unwatchOrganisations = await organisationNames.watch(database.db, database.listen, app.log);
+  const unwatchTables = await watchCachedTables(database, app.log);
   const housekeep = () => {
     Promise.all([
       pruneExpired(deps),
@@ -82,10 +74,7 @@ export async function serve(config: Config): Promise<void> {
       scheduler?.stop(),
       slaScheduler?.stop(),
       webhooks?.stop(),
-      unwatchRules(),
-      unwatchWebhooks(),
-      unwatchCalendars(),
-      unwatchOrganisations(),
+      unwatchTables(),
     ]);
     await database.close();
   });

@@ -1,11 +1,16 @@
 import { autoAssignment } from "./assignment/assignment.reaction.ts";
+import type { Database } from "./db/client.ts";
 import type { Deps } from "./deps.ts";
 import { mailNotifications } from "./email/notifications.ts";
 import { EventBus } from "./events/bus.ts";
 import { LiveFanout } from "./live/live.reaction.ts";
+import { organisationNames } from "./organisations/index.ts";
+import { enabledTriggers } from "./rules/cache.ts";
 import { ruleTriggers } from "./rules/engine.ts";
 import { slaClocks } from "./sla/sla.reaction.ts";
+import { calendars } from "./sla/sla.service.ts";
 import { webhookDeliveries } from "./webhooks/webhooks.reaction.ts";
+import { enabledEndpoints } from "./webhooks/webhooks.service.ts";
 
 /**
  * Who reacts to ticket events, in the order in-transaction reactions run
@@ -31,4 +36,24 @@ export function composeReactions(): EventBus<Deps> {
 /** Deps with the composed reactions: what the server, the CLI and tests run services with. */
 export function composeDeps(base: Omit<Deps, "events">): Deps {
   return { ...base, events: composeReactions() };
+}
+
+/**
+ * Keeps the small tables every ticket write reads (enabled triggers, webhook
+ * endpoints, calendars, organisation names) in memory on this node, dropped
+ * whenever any node changes them (db/watched.ts). The server does this at
+ * start; the benchmarks too, to measure what the server does. Returns the stop.
+ */
+export async function watchCachedTables(
+  database: Pick<Database, "db" | "listen">,
+  log?: { error(obj: object, msg: string): void },
+): Promise<() => Promise<void>> {
+  const stops = await Promise.all(
+    [enabledTriggers, enabledEndpoints, calendars, organisationNames].map((cached) =>
+      cached.watch(database.db, database.listen, log),
+    ),
+  );
+  return async () => {
+    await Promise.all(stops.map((stop) => stop()));
+  };
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { teamMembers, teams, tickets, users } from "../db/schema/index.ts";
 
@@ -38,34 +38,67 @@ export async function lockRouting(db: Executor, ticketId: number) {
 const ACTIVE = sql`('new', 'open', 'pending')`;
 
 /**
- * The team's members who can take a ticket now (staff, not disabled, not
- * away), by id, with their open tickets (new, open, pending) counted up to
- * `countUpTo` (the cap, or enough to compare; each count walks the
- * (assignee, status, updated_at, id) index and stops there).
+ * Picks who gets the team's next ticket and moves the team's round-robin
+ * cursor to them, in one statement; run after lockRouting, so the counts are
+ * read after the team's last assignment committed. Who can take one: members
+ * who are staff, not disabled, not away, and under the team's cap. The
+ * rotation is by id, starting after the last one assigned (or after where
+ * they were, when they left the team); fewest-open takes the least busy, ties
+ * in rotation. Open tickets (new, open, pending) are counted up to `countUpTo`
+ * (each count walks the (assignee, status, updated_at, id) index and stops
+ * there). Undefined when nobody can take the ticket.
  */
-export async function availableMembers(db: Executor, teamId: number, countUpTo: number | null) {
+export async function pickAndMoveCursor(
+  db: Executor,
+  team: {
+    id: number;
+    assignment: "round_robin" | "fewest_open";
+    maxOpenPerAgent: number | null;
+    lastAssigneeId: number | null;
+  },
+  countUpTo: number | null,
+): Promise<{ id: number; open: number } | undefined> {
   const open =
     countUpTo === null
       ? sql<number>`0`
       : sql<number>`(select count(*)::int from (select 1 from ${tickets} t
           where t.assignee_id = ${users.id} and t.status in ${ACTIVE} limit ${countUpTo}) o)`;
-  return db
-    .select({ id: users.id, name: users.name, open })
-    .from(teamMembers)
-    .innerJoin(users, eq(users.id, teamMembers.userId))
-    .where(
-      and(
-        eq(teamMembers.teamId, teamId),
-        eq(users.disabled, false),
-        eq(users.away, false),
-        inArray(users.role, ["agent", "admin"]),
+  const members = db.$with("members").as(
+    db
+      .select({ id: users.id, open: open.as("open") })
+      .from(teamMembers)
+      .innerJoin(users, eq(users.id, teamMembers.userId))
+      .where(
+        and(
+          eq(teamMembers.teamId, team.id),
+          eq(users.disabled, false),
+          eq(users.away, false),
+          inArray(users.role, ["agent", "admin"]),
+        ),
       ),
-    )
-    .orderBy(asc(users.id));
-}
-
-export async function setLastAssignee(db: Executor, teamId: number, userId: number) {
-  await db.update(teams).set({ lastAssigneeId: userId }).where(eq(teams.id, teamId));
+  );
+  const cap = team.maxOpenPerAgent;
+  const chosen = db.$with("chosen").as(
+    db
+      .select({ id: members.id, open: members.open })
+      .from(members)
+      .where(cap === null ? undefined : lt(members.open, cap))
+      .orderBy(
+        ...(team.assignment === "fewest_open" ? [asc(members.open)] : []),
+        // The rotation: those after the last one assigned first (false sorts before true).
+        sql`${members.id} <= ${team.lastAssigneeId ?? 0}`,
+        asc(members.id),
+      )
+      .limit(1),
+  );
+  const [row] = await db
+    .with(members, chosen)
+    .update(teams)
+    .set({ lastAssigneeId: sql`${chosen.id}` })
+    .from(chosen)
+    .where(eq(teams.id, team.id))
+    .returning({ id: chosen.id, open: chosen.open });
+  return row;
 }
 
 /** The teams `userId` is in that hand a member's tickets back when they go away. */

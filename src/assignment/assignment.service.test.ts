@@ -6,12 +6,13 @@ import { apiAs } from "../../test/helpers/api.ts";
 import { makeAdmin, makeAgent, makeCustomer, type TestUser } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { updateUser } from "../accounts/accounts.service.ts";
-import { ticketEvents, tickets, users } from "../db/schema/index.ts";
+import { teams, ticketEvents, tickets, users } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import { createRule } from "../rules/rules.service.ts";
 import { addMember, createTeam, updateTeam } from "../teams/teams.service.ts";
 import { addReply, createTicket, updateTicket } from "../tickets/tickets.service.ts";
-import { pickAssignee, setAway } from "./assignment.service.ts";
+import { pickAndMoveCursor } from "./assignment.repo.ts";
+import { setAway } from "./assignment.service.ts";
 
 const unique = () => randomBytes(4).toString("hex");
 
@@ -39,22 +40,58 @@ async function reasons(deps: Deps, id: number) {
   return rows.map((r) => r.toValue);
 }
 
-test("pickAssignee: round-robin goes on after the last one; fewest open breaks ties in turn; the cap excludes", () => {
-  const m = (id: number, open = 0) => ({ id, open });
-  assert.equal(pickAssignee("round_robin", [m(3), m(5), m(9)], null, null)?.id, 3);
-  assert.equal(pickAssignee("round_robin", [m(3), m(5), m(9)], 5, null)?.id, 9);
-  assert.equal(pickAssignee("round_robin", [m(3), m(5), m(9)], 9, null)?.id, 3);
-  // The last one left the team: the next id after it.
-  assert.equal(pickAssignee("round_robin", [m(3), m(9)], 5, null)?.id, 9);
-  assert.equal(pickAssignee("round_robin", [m(3, 2), m(5, 1)], 3, 2)?.id, 5);
-  assert.equal(pickAssignee("round_robin", [m(3, 2), m(5, 2)], 3, 2), undefined);
-  assert.equal(pickAssignee("fewest_open", [m(3, 4), m(5, 1), m(9, 1)], null, null)?.id, 5);
-  assert.equal(pickAssignee("fewest_open", [m(3, 4), m(5, 1), m(9, 1)], 5, null)?.id, 9);
-  assert.equal(pickAssignee("fewest_open", [m(3, 0), m(5, 1)], null, 1)?.id, 3);
-  assert.equal(pickAssignee("fewest_open", [], null, null), undefined);
-});
-
 describeEachDatabase("automatic assignment", (world) => {
+  test("the pick: round-robin goes on after the last one (or where a member who left was); fewest open takes the least busy, ties in turn; the cap excludes; the cursor moves", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const customer = await makeCustomer(deps);
+    // Made in this order, so their ids rise: a < gone < b < c.
+    const a = await makeAgent(deps);
+    const gone = await makeAgent(deps);
+    const b = await makeAgent(deps);
+    const c = await makeAgent(deps);
+    const team = await teamOf(deps, admin, [a, b, c]);
+    const open = async (agent: TestUser, n: number) => {
+      for (let i = 0; i < n; i++) {
+        const t = await createTicket(deps, customer, { title: "Old", description: "x" });
+        await deps.db.update(tickets).set({ assigneeId: agent.id }).where(eq(tickets.id, t.id));
+      }
+    };
+    const pick = async (
+      assignment: "round_robin" | "fewest_open",
+      lastAssigneeId: number | null,
+      maxOpenPerAgent: number | null = null,
+    ) => {
+      const chosen = await pickAndMoveCursor(
+        deps.db,
+        { id: team.id, assignment, maxOpenPerAgent, lastAssigneeId },
+        assignment === "fewest_open" ? 1000 : maxOpenPerAgent,
+      );
+      const [row] = await deps.db.select().from(teams).where(eq(teams.id, team.id));
+      if (chosen) assert.equal(row?.lastAssigneeId, chosen.id, "the cursor is on the one picked");
+      return chosen?.id;
+    };
+    assert.equal(await pick("round_robin", null), a.id);
+    assert.equal(await pick("round_robin", a.id), b.id);
+    assert.equal(await pick("round_robin", c.id), a.id, "after the last id, the first again");
+    assert.equal(await pick("round_robin", gone.id), b.id, "the next after a member who left");
+    await open(a, 2);
+    await open(b, 1);
+    assert.equal(await pick("round_robin", c.id, 2), b.id, "a is at the cap of 2");
+    assert.equal(await pick("fewest_open", null), c.id, "c has none open");
+    await open(c, 1);
+    assert.equal(await pick("fewest_open", null), b.id, "b and c tie at 1: the first in turn");
+    assert.equal(await pick("fewest_open", b.id), c.id, "the tie goes on in turn");
+    assert.equal(await pick("fewest_open", c.id, 2), b.id, "a has the most and is at the cap");
+    await open(b, 1);
+    await open(c, 1);
+    const [before] = await deps.db.select().from(teams).where(eq(teams.id, team.id));
+    assert.equal(await pick("round_robin", null, 2), undefined, "everyone at the cap");
+    assert.equal(await pick("fewest_open", null, 2), undefined);
+    const [after] = await deps.db.select().from(teams).where(eq(teams.id, team.id));
+    assert.equal(after?.lastAssigneeId, before?.lastAssigneeId, "nobody picked: the cursor stays");
+  });
+
   test("round-robin spreads a team's new tickets in turn, skipping away and disabled agents, each with its reason in the audit trail", async () => {
     const { deps } = world();
     const admin = await makeAdmin(deps);

@@ -5,28 +5,6 @@ import { ACTIVE_STATUSES } from "../tickets/lifecycle.ts";
 import { assignWithReason } from "../tickets/tickets.service.ts";
 import * as repo from "./assignment.repo.ts";
 
-/** Who gets the next ticket, or undefined when nobody can take one. */
-export function pickAssignee(
-  mode: "round_robin" | "fewest_open",
-  members: readonly { id: number; open: number }[],
-  lastAssigneeId: number | null,
-  cap: number | null,
-): { id: number; open: number } | undefined {
-  const eligible = members.filter((m) => cap === null || m.open < cap);
-  if (eligible.length === 0) return undefined;
-  // The rotation: members by id, starting after the last one assigned.
-  const after = lastAssigneeId ?? 0;
-  const rotation = [
-    ...eligible.filter((m) => m.id > after),
-    ...eligible.filter((m) => m.id <= after),
-  ];
-  if (mode === "round_robin") return rotation[0];
-  // Fewest open tickets; among equals, the next in the rotation (so ties take turns).
-  let best = rotation[0];
-  for (const m of rotation) if (best && m.open < best.open) best = m;
-  return best;
-}
-
 // Fewest-open compares counts up to this; beyond it, agents count as equally busy.
 const FEWEST_OPEN_COUNT_MAX = 1_000;
 
@@ -34,8 +12,9 @@ const FEWEST_OPEN_COUNT_MAX = 1_000;
  * Assigns a ticket routed to a team that assigns automatically, inside the
  * transaction that routed it: the team row is locked (so concurrent
  * assignments in the team, on any node, take turns), a member is picked
- * (skipping away and disabled people and those at the team's cap), and the
- * assignment goes through updateTicket with its reason in the audit trail.
+ * (skipping away and disabled people and those at the team's cap) as the
+ * team's cursor moves to them, and the assignment is written with its reason
+ * in the audit trail (tickets' assignWithReason): three statements in all.
  * A ticket nobody can take stays unassigned, in the team's queue.
  */
 export async function autoAssign(
@@ -55,10 +34,12 @@ export async function autoAssign(
     team.assignment === "fewest_open"
       ? Math.max(team.maxOpenPerAgent ?? 0, FEWEST_OPEN_COUNT_MAX)
       : team.maxOpenPerAgent;
-  const members = await repo.availableMembers(tx, team.id, countUpTo);
-  const chosen = pickAssignee(team.assignment, members, team.lastAssigneeId, team.maxOpenPerAgent);
+  const chosen = await repo.pickAndMoveCursor(
+    tx,
+    { ...team, assignment: team.assignment },
+    countUpTo,
+  );
   if (!chosen) return undefined;
-  await repo.setLastAssignee(tx, team.id, chosen.id);
   const reason =
     team.assignment === "round_robin"
       ? `round-robin in team ${team.name}`

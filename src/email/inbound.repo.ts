@@ -73,26 +73,6 @@ export async function claimMessageId(
   });
 }
 
-/** The Message-IDs of the mail that became a ticket or a reply on it, oldest first (the newest 200). */
-export async function messageIdsOfTicket(
-  db: Executor,
-  ticketId: number,
-): Promise<{ messageId: string; at: Date }[]> {
-  const rows = await db
-    .select({ messageId: inboundEmails.messageId, at: inboundEmails.receivedAt })
-    .from(inboundEmails)
-    .where(
-      and(
-        eq(inboundEmails.ticketId, ticketId),
-        inArray(inboundEmails.status, ["ticket", "reply"]),
-        isNotNull(inboundEmails.messageId),
-      ),
-    )
-    .orderBy(desc(inboundEmails.id))
-    .limit(200);
-  return rows.flatMap((r) => (r.messageId ? [{ messageId: r.messageId, at: r.at }] : [])).reverse();
-}
-
 /** Tickets that mail with these Message-IDs (with angle brackets) became or was added to. */
 export async function ticketsForInboundMessageIds(db: Executor, messageIds: string[]) {
   if (messageIds.length === 0) return [];

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { mail, TEST_SECRET_KEY } from "../../test/helpers/dovecot.ts";
 import { makeAdmin, makeAgent } from "../../test/helpers/factories.ts";
 import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
-import { mailboxes, tickets } from "../db/schema/index.ts";
+import { mailboxes, outbox, tickets } from "../db/schema/index.ts";
 import { action, ruleForm, withRules } from "../rules/test-support.ts";
 import { addMember, createTeam, deleteTeam } from "../teams/teams.service.ts";
 import { receiveEmail } from "./inbound.service.ts";
@@ -46,9 +46,12 @@ describeEachDatabase(
           }),
         ],
         async () => {
+          const messageId = `<quote.${unique()}@customer.example>`;
           const fetched = await receiveEmail(
             deps,
-            Buffer.from(mail({ from: "Pat <pat@customer.example>", subject: "Quote please" })),
+            Buffer.from(
+              mail({ from: "Pat <pat@customer.example>", subject: "Quote please", messageId }),
+            ),
             { to: [address] },
             { mailboxId: mailbox.id, address, uidValidity: 1, uid: 1 },
           );
@@ -60,6 +63,20 @@ describeEachDatabase(
           assert.equal(row?.teamId, team.id, "the mailbox's team");
           assert.equal(row?.priority, "high", "the rule on 'team is' ran");
           assert.equal(row?.assigneeId, agent.id, "assigned round-robin in the team");
+          // The assignee's mail, written in the transaction that opened the ticket, answers
+          // the customer's mail in the ticket's thread.
+          const [assignedMail] = await deps.db
+            .select()
+            .from(outbox)
+            .where(and(eq(outbox.ticketId, row?.id ?? 0), eq(outbox.kind, "ticket.assigned")));
+          assert.equal(assignedMail?.toAddress, agent.email);
+          assert.equal(assignedMail?.headers["In-Reply-To"], messageId);
+          assert.match(
+            assignedMail?.headers.References ?? "",
+            new RegExp(
+              `^<tessera\\.ticket\\.${row?.id}@[^>]+> ${messageId.replace(/\./g, "\\.")}$`,
+            ),
+          );
 
           // The same mail without a mailbox (the SMTP listener): no team.
           const direct = await receiveEmail(

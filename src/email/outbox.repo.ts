@@ -1,6 +1,7 @@
-import { and, asc, count, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { unionAll } from "drizzle-orm/pg-core";
 import type { Executor } from "../db/client.ts";
-import { outbox, ticketCcs, users } from "../db/schema/index.ts";
+import { inboundEmails, outbox, ticketCcs, users } from "../db/schema/index.ts";
 
 export type OutboxRow = typeof outbox.$inferSelect;
 export type NewOutboxRow = typeof outbox.$inferInsert;
@@ -124,18 +125,48 @@ export async function findByMessageIds(
     .where(inArray(outbox.messageId, messageIds));
 }
 
-/** Our mails about a ticket (the newest 200), for the thread headers of the next one. */
-export async function messageIdsOfTicket(
+/** A ticket's mails the thread headers of the next one name: the newest of each kind. */
+const THREAD_MAILS_MAX = 200;
+
+/**
+ * The mails of a ticket's thread, for the headers of the next one, in one
+ * round trip: the customer's (mail that opened the ticket or was added to it;
+ * `toAddress` null) and ours (with the address each went to), the newest
+ * THREAD_MAILS_MAX of each, in no particular order.
+ */
+export async function threadMails(
   db: Executor,
   ticketId: number,
-): Promise<{ messageId: string; toAddress: string; at: Date }[]> {
-  const rows = await db
-    .select({ messageId: outbox.messageId, toAddress: outbox.toAddress, at: outbox.createdAt })
-    .from(outbox)
-    .where(eq(outbox.ticketId, ticketId))
-    .orderBy(desc(outbox.id))
-    .limit(200);
-  return rows.reverse();
+): Promise<{ messageId: string; toAddress: string | null; at: Date }[]> {
+  const rows = await unionAll(
+    db
+      .select({
+        messageId: sql<string>`${inboundEmails.messageId}`.as("message_id"),
+        toAddress: sql<string | null>`null::text`.as("to_address"),
+        at: inboundEmails.receivedAt,
+      })
+      .from(inboundEmails)
+      .where(
+        and(
+          eq(inboundEmails.ticketId, ticketId),
+          inArray(inboundEmails.status, ["ticket", "reply"]),
+          isNotNull(inboundEmails.messageId),
+        ),
+      )
+      .orderBy(desc(inboundEmails.id))
+      .limit(THREAD_MAILS_MAX),
+    db
+      .select({
+        messageId: sql<string>`${outbox.messageId}`.as("message_id"),
+        toAddress: sql<string | null>`${outbox.toAddress}`.as("to_address"),
+        at: outbox.createdAt,
+      })
+      .from(outbox)
+      .where(eq(outbox.ticketId, ticketId))
+      .orderBy(desc(outbox.id))
+      .limit(THREAD_MAILS_MAX),
+  );
+  return rows;
 }
 
 export type Recipient = Pick<

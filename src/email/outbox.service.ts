@@ -157,6 +157,19 @@ async function enqueue(
   );
 }
 
+/**
+ * The tickets each transaction opened (and mailed about). Mail about one of
+ * them later in the same transaction (its automatic assignment) skips the
+ * thread lookup: the only mails of the ticket are that transaction's own,
+ * which need not name each other (every mail of a ticket carries the thread's
+ * root). A savepoint is another Tx, and looks them up as usual.
+ */
+const openedIn = new WeakMap<Tx, Set<number>>();
+
+function openedInThisTransaction(tx: Tx, ticketId: number): boolean {
+  return openedIn.get(tx)?.has(ticketId) ?? false;
+}
+
 const wantsStaffMail = (r: repo.Recipient | undefined, actor: Actor): r is repo.Recipient =>
   !!r && !r.disabled && isStaff(r) && r.emailNotifications && r.id !== actor.id;
 
@@ -172,6 +185,9 @@ export async function notifyTicketCreated(
   ticket: TicketLike,
   message: MessageLike,
 ): Promise<void> {
+  const opened = openedIn.get(tx) ?? new Set<number>();
+  opened.add(ticket.id);
+  openedIn.set(tx, opened);
   const [requester] = await repo.findRecipients(tx, [ticket.requesterId]);
   const staff = await repo.listNotifiableStaff(tx);
   const mails: Parameters<typeof enqueue>[3] = [];
@@ -253,9 +269,13 @@ export async function notifyAssigned(
   if (ticket.assigneeId === null) return;
   const [assignee] = await repo.findRecipients(tx, [ticket.assigneeId]);
   if (wantsStaffMail(assignee, actor)) {
-    await enqueue(deps, tx, ticket, [
-      { kind: "ticket.assigned", to: assignee, actorName: actor.name },
-    ]);
+    await enqueue(
+      deps,
+      tx,
+      ticket,
+      [{ kind: "ticket.assigned", to: assignee, actorName: actor.name }],
+      { newTicket: openedInThisTransaction(tx, ticket.id) },
+    );
   }
 }
 

@@ -3,7 +3,6 @@ import { createHash } from "node:crypto";
 import type { Executor } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { ticketThreadId } from "./addresses.ts";
-import * as inboundRepo from "./inbound.repo.ts";
 import * as outboxRepo from "./outbox.repo.ts";
 
 /**
@@ -113,8 +112,9 @@ export function buildThreadHeaders(input: ThreadInput): Record<string, string> {
 /**
  * Thread headers for mail about `ticket` to each of `addresses` (keyed by the
  * address). `newTicket`: the ticket is being created in this transaction, so
- * no mail of it is recorded yet (only the inbound one being handled, if any),
- * and the two lookups are skipped: opening a ticket is a hot path.
+ * no mail of it is recorded yet but this transaction's own (which need not
+ * name each other: all carry the root) and the inbound one being handled, if
+ * any; the lookup is skipped: opening a ticket is a hot path.
  */
 export async function threadHeadersFor(
   deps: Deps,
@@ -123,22 +123,19 @@ export async function threadHeadersFor(
   addresses: string[],
   options: { newTicket?: boolean } = {},
 ): Promise<Map<string, Record<string, string>>> {
-  const [customer, ours] = options.newTicket
-    ? [[], []]
-    : await Promise.all([
-        inboundRepo.messageIdsOfTicket(db, ticket.id),
-        outboxRepo.messageIdsOfTicket(db, ticket.id),
-      ]);
+  const mails = options.newTicket ? [] : await outboxRepo.threadMails(db, ticket.id);
   const current = inbound.getStore();
   const fromCustomer = [
-    ...customer.map((c) => ({ messageId: c.messageId, at: c.at, fromCustomer: true })),
+    ...mails
+      .filter((m) => m.toAddress === null)
+      .map((c) => ({ messageId: c.messageId, at: c.at, fromCustomer: true })),
     ...(current ? [{ messageId: current.messageId, at: current.at, fromCustomer: true }] : []),
   ];
   const now = new Date();
   const result = new Map<string, Record<string, string>>();
   for (const address of new Set(addresses)) {
-    const sent = ours
-      .filter((o) => o.toAddress.toLowerCase() === address.toLowerCase())
+    const sent = mails
+      .filter((o) => o.toAddress?.toLowerCase() === address.toLowerCase())
       .map((o) => ({ messageId: o.messageId, at: o.at, fromCustomer: false }));
     result.set(
       address,

@@ -92,8 +92,8 @@ export class EventBus<D> {
    * change, inside its transaction, after its own rows are written. Events
    * recorded while a rule's actions run carry that rule as their cause.
    * Returns the events the reactions recorded in turn (a rule's or automatic
-   * assignment's changes, however deep), so the caller knows whether its rows
-   * changed again.
+   * assignment's changes, however deep), in the order they were recorded, so
+   * the caller knows whether, and to what, its rows changed again.
    */
   async record(deps: D, tx: Tx, recorded: readonly DomainEvent[]): Promise<readonly DomainEvent[]> {
     if (recorded.length === 0) return [];
@@ -118,7 +118,8 @@ export class EventBus<D> {
         await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${payload})`);
       }
     }
-    outer?.followUps.push(...mine.followUps, ...events);
+    // In the order things happened: these events, then what their reactions did.
+    outer?.followUps.push(...events, ...mine.followUps);
     return mine.followUps;
   }
 

@@ -17,7 +17,7 @@ export const AUDIT_KINDS = [
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
-type AuditRow = typeof ticketEvents.$inferInsert & { kind: AuditKind };
+export type AuditRow = typeof ticketEvents.$inferInsert & { kind: AuditKind };
 
 // The audit trail's names for the fields a write may change.
 const AUDIT_KIND: Record<keyof FieldChanges, AuditKind> = {
@@ -29,6 +29,17 @@ const AUDIT_KIND: Record<keyof FieldChanges, AuditKind> = {
 
 function text(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
+}
+
+/** The audit trail rows for a write's field changes (what `ticket.updated` adds). */
+export function changeRows(ticketId: number, actorId: number, changes: FieldChanges): AuditRow[] {
+  return Object.entries(changes).map(([field, change]) => ({
+    ticketId,
+    actorId,
+    kind: AUDIT_KIND[field as keyof FieldChanges],
+    fromValue: text(change.from),
+    toValue: text(change.to),
+  }));
 }
 
 /**
@@ -48,12 +59,7 @@ export function auditRows(events: readonly DomainEvent[]): AuditRow[] {
             : []),
         ];
       case "ticket.updated":
-        return Object.entries(event.changes).map(([field, change]) => ({
-          ...base,
-          kind: AUDIT_KIND[field as keyof FieldChanges],
-          fromValue: text(change.from),
-          toValue: text(change.to),
-        }));
+        return changeRows(event.ticket.id, event.actor.id, event.changes);
       case "rule.fired":
         return [
           { ...base, kind: "rule", fromValue: String(event.rule.id), toValue: event.rule.name },

@@ -126,22 +126,43 @@ export async function updateTicket(
  * Sets the assignee only while the ticket is still assigned to `from` and not
  * closed; undefined when it was not (someone changed it first).
  */
+/**
+ * Sets the assignee when it is still `change.from` and the ticket is not
+ * closed, and writes `audit` (the trail's rows for it) only when it did, in
+ * one statement. The updated ticket, or undefined when it had moved on.
+ */
 export async function reassignIf(
   db: Executor,
   id: number,
   change: { from: number | null; to: number | null },
+  audit: readonly (typeof ticketEvents.$inferInsert)[],
 ): Promise<TicketRow | undefined> {
-  const [row] = await db
-    .update(tickets)
-    .set({ assigneeId: change.to, ...CHANGED, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(tickets.id, id),
-        change.from === null ? isNull(tickets.assigneeId) : eq(tickets.assigneeId, change.from),
-        sql`${tickets.status} <> 'closed'`,
-      ),
-    )
-    .returning(ticketColumns);
+  const updated = db.$with("updated").as(
+    db
+      .update(tickets)
+      .set({ assigneeId: change.to, ...CHANGED, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(tickets.id, id),
+          change.from === null ? isNull(tickets.assigneeId) : eq(tickets.assigneeId, change.from),
+          sql`${tickets.status} <> 'closed'`,
+        ),
+      )
+      .returning(ticketColumns),
+  );
+  const rows = audit.map((r) => ({
+    actor_id: r.actorId ?? null,
+    kind: r.kind,
+    from_value: r.fromValue ?? null,
+    to_value: r.toValue ?? null,
+  }));
+  const audited = db.$with("audited", {}).as(
+    sql`insert into ${ticketEvents} (ticket_id, actor_id, kind, from_value, to_value)
+      select ${updated.id}, r.actor_id, r.kind, r.from_value, r.to_value from ${updated}
+      cross join jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as r(actor_id int, kind text, from_value text, to_value text)`,
+  );
+  const [row] = await db.with(updated, audited).select().from(updated);
   return row;
 }
 

@@ -25,7 +25,7 @@ import {
   type StagedFile,
   sweepStaged,
 } from "./attachments.storage.ts";
-import { auditRows } from "./audit.ts";
+import { auditRows, changeRows } from "./audit.ts";
 import {
   ACTIVE_STATUSES,
   checkTransition,
@@ -100,9 +100,22 @@ async function record(
   return deps.events.record(deps, tx, events);
 }
 
-/** Whether reactions changed the ticket's own fields (a rule, automatic assignment). */
-function changedAgain(followUps: readonly DomainEvent[], ticketId: number): boolean {
-  return followUps.some((e) => e.type === "ticket.updated" && e.ticket.id === ticketId);
+/**
+ * The ticket as reactions left it (a rule, automatic assignment): the row its
+ * last `ticket.updated` carries (changeEvents puts whole rows in them; read
+ * again should an event ever carry less), or `ticket` when none changed it.
+ */
+async function asReactionsLeft(
+  tx: Tx,
+  ticket: Ticket,
+  followUps: readonly DomainEvent[],
+): Promise<Ticket> {
+  const last = followUps.findLast(
+    (e) => e.type === "ticket.updated" && e.ticket.id === ticket.id,
+  )?.ticket;
+  if (!last) return ticket;
+  if ("version" in last && "changeXid" in last) return last as Ticket;
+  return (await repo.findTicket(tx, ticket.id)) ?? ticket;
 }
 
 /** The events of one write to a ticket: `ticket.updated`, and the specific ones it implies. */
@@ -167,9 +180,7 @@ async function insertTicket(
     uploaderId: actor.id,
   });
   const followUps = await record(deps, tx, [{ type: "ticket.created", ticket, actor, message }]);
-  // As the reactions left it (rules, automatic assignment).
-  if (!changedAgain(followUps, ticket.id)) return { ticket, message, attachments };
-  return { ticket: (await repo.findTicket(tx, ticket.id)) ?? ticket, message, attachments };
+  return { ticket: await asReactionsLeft(tx, ticket, followUps), message, attachments };
 }
 
 /**
@@ -931,14 +942,14 @@ export async function assignWithReason(
   reason: string,
 ): Promise<Ticket | undefined> {
   const actor = await accounts.automationActor(deps, tx);
-  const updated = await repo.reassignIf(tx, ticketId, change);
-  if (!updated) return undefined;
-  const events = changeEvents(actor, updated, { assigneeId: change });
-  await repo.insertEvents(tx, [
+  const changes = { assigneeId: change };
+  // The change and its rows in the trail in one statement (automatic assignment is on the create path).
+  const updated = await repo.reassignIf(tx, ticketId, change, [
     { ticketId, actorId: actor.id, kind: "auto_assign", toValue: reason },
-    ...auditRows(events),
+    ...changeRows(ticketId, actor.id, changes),
   ]);
-  await deps.events.record(deps, tx, events);
+  if (!updated) return undefined;
+  await deps.events.record(deps, tx, changeEvents(actor, updated, changes));
   return updated;
 }
 

@@ -35,9 +35,9 @@ export const teams = pgTable(
     maxOpenPerAgent: integer(),
     /** When a member marks themselves away, their unanswered tickets in this team go back to the pool. */
     handBackWhenAway: boolean().notNull().default(false),
-    /** Round-robin: the member who got the last ticket (the team row is locked while it moves). */
     /** The business hours its tickets' SLA clocks run on; null: their policy's calendar (src/sla/policy.ts). */
     calendarId: integer().references(() => slaCalendars.id),
+    /** Round-robin: the member who got the last ticket (the team row is locked while it moves). */
     lastAssigneeId: integer().references(() => users.id, { onDelete: "set null" }),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
