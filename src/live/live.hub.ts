@@ -95,13 +95,17 @@ export class LiveHub {
   /**
    * Takes over `res` (its head written, after `refusal` said yes) as an event
    * stream for `actor`, kept until the client leaves, is dropped, or the hub closes.
+   * Undefined when the client has already left (while its request was being
+   * checked): its "close" has passed, so nothing would ever forget the connection,
+   * and presence would announce a page nobody has open for as long as the node runs.
    */
   open(
     actor: Actor,
     ticketId: number | undefined,
     res: ServerResponse,
     hiddenTeams: ReadonlySet<number> = new Set(),
-  ): Connection {
+  ): Connection | undefined {
+    if (res.destroyed) return undefined;
     const mine = this.#byUser.get(actor.id) ?? new Set<Connection>();
     const connection: Connection = { id: this.#nextId++, actor, ticketId, res, hiddenTeams };
     mine.add(connection);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
+import { sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import { Browser } from "../../test/helpers/browser.ts";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "../../test/helpers/db.ts";
@@ -266,6 +267,60 @@ for (const kind of databaseKinds()) {
       assert.ok(!customerPage.body.includes("Agent"));
       first.close();
       customerPage.close();
+    });
+
+    test("a page closed while its stream is still being checked is not kept as a viewer", async () => {
+      const ticket = await createTicket(testDb.deps, customer, { title: "Left", description: "x" });
+      const watcher = await stream(agent2, `/live?ticket=${ticket.id}`);
+      await until(
+        () => [...app.live.hub.connections()].some((c) => c.ticketId === ticket.id),
+        "the watcher's stream to register",
+      );
+      // The tickets table held: the stream's request waits on its checks (its session or
+      // getTicket) like a slow database would make it, and the page is closed meanwhile
+      // (a browser leaving a page, or closing, right after it loaded).
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked = () => {};
+      const isLocked = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holding = testDb.deps.db.transaction(async (tx) => {
+        await tx.execute(sql`lock table tickets in access exclusive mode`);
+        locked();
+        await held;
+      });
+      await isLocked;
+      const path = `/live?ticket=${ticket.id}`;
+      const arrived = new Promise<http.ServerResponse>((resolve) => {
+        const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+          if (req.url !== path) return;
+          app.server.off("request", onRequest);
+          resolve(res);
+        };
+        app.server.on("request", onRequest);
+      });
+      const leaving = http.get(`${base}${path}`, { headers: { cookie: cookies.get(agent.id) } });
+      leaving.on("error", () => {});
+      const res = await arrived;
+      leaving.destroy();
+      await until(() => res.destroyed, "the server to see the page go");
+      release();
+      await holding;
+      // The checks pass once the table is free, and the handler writes the stream's head.
+      await until(() => res.headersSent, "the stream's request to be answered");
+      assert.ok(
+        ![...app.live.hub.connections()].some((c) => c.actor.id === agent.id),
+        "no connection kept for a page that is gone",
+      );
+      // Past the expiry the watcher is told of nobody: a kept connection would be announced
+      // again on every heartbeat, for as long as the node runs.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.deepEqual(app.live.presence.viewers(ticket.id, agent2.id), []);
+      assert.ok(!watcher.body.includes("Agnes Agent"), watcher.body);
+      watcher.close();
     });
 
     test("a customer cannot announce typing (403), and typing needs the CSRF token", async () => {

@@ -154,6 +154,7 @@ export const livePages = fp(
         "x-content-type-options": "nosniff",
       });
       const connection = hub.open(actor, ticketId, reply.raw, hidden);
+      if (!connection) return; // the page was closed while the request was checked
       sessions.set(connection, { token: req.sessionToken, checkedAt: Date.now() });
       if (ticketId !== undefined && isStaff(actor)) {
         hub.send(connection, "presence", { viewers: presence.viewers(ticketId, actor.id) });
