@@ -56,17 +56,23 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
     filters: UserListFilters,
     refused?: { status: number; message: string },
   ) {
-    const [{ users, nextAfterId }, signupEnabled, requireStaffTwoFactor, ticketLinks] =
-      await Promise.all([
-        accounts.listUsers(deps, actor, {
-          ...filters,
-          q: filters.q || undefined,
-          limit: PAGE_SIZE,
-        }),
-        accounts.isSignupEnabled(deps),
-        twoFactor.isRequiredForStaff(deps),
-        accounts.getTicketLinkMode(deps),
-      ]);
+    const [
+      { users, nextAfterId },
+      signupEnabled,
+      requireStaffTwoFactor,
+      ticketLinks,
+      languageDefaults,
+    ] = await Promise.all([
+      accounts.listUsers(deps, actor, {
+        ...filters,
+        q: filters.q || undefined,
+        limit: PAGE_SIZE,
+      }),
+      accounts.isSignupEnabled(deps),
+      twoFactor.isRequiredForStaff(deps),
+      accounts.getTicketLinkMode(deps),
+      accounts.getInstanceLanguageDefaults(deps),
+    ]);
     return reply.render(
       <UsersPage
         ctx={pageContext(req, reply)}
@@ -76,6 +82,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
         signupEnabled={signupEnabled}
         requireStaffTwoFactor={requireStaffTwoFactor}
         ticketLinks={ticketLinks}
+        languageDefaults={languageDefaults}
         problem={refused?.message}
       />,
       refused?.status,
@@ -162,8 +169,22 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
 
   app.post("/admin/settings", async (req, reply) => {
     const actor = requireAdmin(req);
-    const { signupEnabled, requireStaffTwoFactor, ticketLinks } = formFields(req);
+    const { signupEnabled, requireStaffTwoFactor, ticketLinks, defaultLocale, defaultTimeZone } =
+      formFields(req);
     const checked = (value: string | undefined) => value === "true" || value === "on";
+    // The language defaults are checked first, so a refused zone changes none of the settings.
+    if (defaultLocale !== undefined || defaultTimeZone !== undefined) {
+      const set = await attempt(() =>
+        accounts.setInstanceLanguageDefaults(deps, actor, {
+          locale: defaultLocale?.trim() ?? "",
+          timeZone: defaultTimeZone?.trim() ?? "",
+        }),
+      );
+      if (!set.ok) {
+        const named = set.errors.map((e) => `${e.field} ${e.message}.`).join(" ");
+        return renderList(req, reply, actor, parseFilters({}), { status: 422, message: named });
+      }
+    }
     await accounts.setSignupEnabled(deps, actor, checked(signupEnabled));
     if (ticketLinks !== undefined) await accounts.setTicketLinkMode(deps, actor, ticketLinks);
     try {

@@ -1,4 +1,5 @@
 import type { Executor } from "../db/client.ts";
+import { isLocale, isTimeZone, type Locale } from "../i18n/i18n.ts";
 import { newToken } from "../lib/tokens.ts";
 import * as repo from "./settings.repo.ts";
 
@@ -14,6 +15,10 @@ export interface InstanceSettings {
    * asks them to choose a password first (claiming the account, a full sign-in).
    */
   ticketLinks: TicketLinkMode;
+  /** The language of pages for readers with no setting of their own and no match in `Accept-Language`. */
+  defaultLocale: Locale;
+  /** The IANA time zone of readers with no zone of their own. */
+  defaultTimeZone: string;
 }
 
 export const TICKET_LINK_MODES = ["open", "set_password"] as const;
@@ -23,11 +28,17 @@ const DEFAULTS: InstanceSettings = {
   signupEnabled: true,
   requireStaffTwoFactor: false,
   ticketLinks: "open",
+  defaultLocale: "en",
+  defaultTimeZone: "UTC",
 };
 
 export async function getInstanceSettings(db: Executor): Promise<InstanceSettings> {
   const stored = await repo.findSetting(db, "instance");
-  return { ...DEFAULTS, ...(typeof stored === "object" && stored !== null ? stored : {}) };
+  const merged = { ...DEFAULTS, ...(typeof stored === "object" && stored !== null ? stored : {}) };
+  // A language or zone the runtime no longer knows (an older Node, a removed catalog) reads as the default.
+  if (!isLocale(merged.defaultLocale)) merged.defaultLocale = DEFAULTS.defaultLocale;
+  if (!isTimeZone(merged.defaultTimeZone)) merged.defaultTimeZone = DEFAULTS.defaultTimeZone;
+  return merged;
 }
 
 export async function updateInstanceSettings(

@@ -1,3 +1,4 @@
+import { LANGUAGE_NAMES, LOCALES, timeZones } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -118,6 +119,7 @@ export function UsersPage({
   signupEnabled,
   requireStaffTwoFactor,
   ticketLinks,
+  languageDefaults,
   problem,
 }: {
   ctx: PageContext;
@@ -128,6 +130,8 @@ export function UsersPage({
   /** Staff must sign in with two-factor (and are sent to set it up). */
   requireStaffTwoFactor: boolean;
   ticketLinks: TicketLinkMode;
+  /** The instance's default language and time zone (for readers with none of their own). */
+  languageDefaults: { locale: string; timeZone: string };
   /** Why the last change was refused (e.g. it would remove the last admin). */
   problem?: string | undefined;
 }) {
@@ -245,6 +249,37 @@ export function UsersPage({
               Asks customers without a password to choose one first; others sign in
             </label>
           </fieldset>
+          <div class="field">
+            <label for="field-defaultLocale">Default language</label>
+            <select id="field-defaultLocale" name="defaultLocale">
+              {LOCALES.map((l) => (
+                <option value={l} lang={l} selected={l === languageDefaults.locale}>
+                  {LANGUAGE_NAMES[l]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="field">
+            <label for="field-defaultTimeZone">Default time zone</label>
+            <p class="hint" id="field-defaultTimeZone-hint">
+              An IANA zone such as Europe/Paris, for everyone who has not chosen their own.
+            </p>
+            <input
+              id="field-defaultTimeZone"
+              aria-describedby="field-defaultTimeZone-hint"
+              type="text"
+              name="defaultTimeZone"
+              value={languageDefaults.timeZone}
+              list="time-zones"
+              autocomplete="off"
+              spellcheck={false}
+            />
+            <datalist id="time-zones">
+              {timeZones().map((z) => (
+                <option value={z} />
+              ))}
+            </datalist>
+          </div>
           <button type="submit">Save settings</button>
         </form>
         <p>
