@@ -10,6 +10,7 @@ import { logOptions } from "./platform/logging.ts";
 import { composeReactions } from "./reactions.ts";
 import { enabledTriggers } from "./rules/cache.ts";
 import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
+import { languageDefaults } from "./settings/settings.service.ts";
 import { startSlaScheduler } from "./sla/scheduler.ts";
 import { calendars } from "./sla/sla.service.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
@@ -54,12 +55,13 @@ export async function serve(config: Config): Promise<void> {
     { logger: loggerOptions(config) },
   );
   const deps = { db: database.db, config, log: app.log, events };
-  // Triggers, webhook endpoints, calendars and organisation names are kept in memory, dropped
-  // whenever any node changes them.
+  // Triggers, webhook endpoints, calendars, organisation names and the instance's default
+  // language and zone are kept in memory, dropped whenever any node changes them.
   const unwatchRules = await enabledTriggers.watch(database.db, database.listen, app.log);
   const unwatchWebhooks = await enabledEndpoints.watch(database.db, database.listen, app.log);
   const unwatchCalendars = await calendars.watch(database.db, database.listen, app.log);
   const unwatchOrganisations = await organisationNames.watch(database.db, database.listen, app.log);
+  const unwatchLanguage = await languageDefaults.watch(database.db, database.listen, app.log);
   const housekeep = () => {
     Promise.all([
       pruneExpired(deps),
@@ -86,6 +88,7 @@ export async function serve(config: Config): Promise<void> {
       unwatchWebhooks(),
       unwatchCalendars(),
       unwatchOrganisations(),
+      unwatchLanguage(),
     ]);
     await database.close();
   });

@@ -143,12 +143,14 @@ export async function setLanguage(deps: Deps, actor: Actor, locale: string): Pro
   await repo.updateUser(deps.db, actor.id, { locale });
 }
 
-/** The instance's default language and time zone (admins change them on the users page). */
+/**
+ * The instance's default language and time zone (admins change them on the
+ * users page): from memory on a server, read once after each change.
+ */
 export async function getInstanceLanguageDefaults(
   deps: Pick<Deps, "db">,
 ): Promise<{ locale: Locale; timeZone: string }> {
-  const s = await settings.getInstanceSettings(deps.db);
-  return { locale: s.defaultLocale, timeZone: s.defaultTimeZone };
+  return settings.getLanguageDefaults(deps.db);
 }
 
 /** Sets the instance's default language and time zone (admins only), refusing unknown ones. */
@@ -169,10 +171,7 @@ export async function setInstanceLanguageDefaults(
     });
   }
   if (errors.length > 0 || !isLocale(input.locale)) throw new Invalid(errors);
-  await settings.updateInstanceSettings(deps.db, {
-    defaultLocale: input.locale,
-    defaultTimeZone: input.timeZone,
-  });
+  await settings.setLanguageDefaults(deps.db, { locale: input.locale, timeZone: input.timeZone });
 }
 
 /** Whether customers may sign themselves up. */

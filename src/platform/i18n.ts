@@ -37,11 +37,9 @@ export const i18nPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
     const actor = req.actor ?? req.ticketVisitor;
     const cookie = req.cookies[LANGUAGE_COOKIE];
     const acceptLanguage = req.headers["accept-language"];
-    // The instance's defaults cost a query: asked only when the reader has no zone of their own.
-    const needDefaults = !actor?.locale || !actor.timeZone;
-    const defaults = needDefaults
-      ? await getInstanceLanguageDefaults(deps)
-      : { locale: "en" as const, timeZone: "UTC" };
+    // The user's own language and zone came with the session's user row; the
+    // instance's defaults come from memory on a server (no query once read).
+    const defaults = await getInstanceLanguageDefaults(deps);
     const locale = negotiateLocale({
       userLocale: actor?.locale,
       cookie,
