@@ -15,6 +15,7 @@ import {
 import { attempt, formFields } from "../platform/forms.ts";
 import { setLanguageCookie } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
+import { ErrorPage } from "../platform/views/error-page.tsx";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, isStaff } from "./actor.ts";
@@ -393,7 +394,19 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
   app.post("/language", async (req, reply) => {
     const { locale = "", back } = formFields(req);
     const actor = req.actor;
-    if (!isLocale(locale)) throw Invalid.field("locale", "is not a language Tessera speaks");
+    if (!isLocale(locale)) {
+      // Only a hand-made post gets here (the switcher offers the catalogs): told in the reader's language.
+      const ctx = pageContext(req, reply);
+      return reply.render(
+        <ErrorPage
+          ctx={ctx}
+          status={400}
+          title={ctx.i18n.t("error.title400")}
+          message={ctx.i18n.t("language.unknown")}
+        />,
+        400,
+      );
+    }
     if (actor) await accounts.setLanguage(deps, actor, locale);
     else setLanguageCookie(deps, reply, locale);
     return reply.redirect(localPath(back, "/"), 303);

@@ -5,12 +5,18 @@ import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { emptyForm } from "../platform/views/forms.tsx";
+import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import type { UpdateUserInput } from "./accounts.schemas.ts";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, ROLES, type Role } from "./actor.ts";
 import * as twoFactor from "./two-factor.service.ts";
-import { NewUserPage, type UserListFilters, UsersPage, usersListUrl } from "./views/admin.tsx";
+import {
+  NewUserPage,
+  type SettingsValues,
+  type UserListFilters,
+  UsersPage,
+  usersListUrl,
+} from "./views/admin.tsx";
 
 /** Users shown on one page of the list. */
 const PAGE_SIZE = 50;
@@ -54,7 +60,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
     reply: FastifyReply,
     actor: Actor,
     filters: UserListFilters,
-    refused?: { status: number; message: string },
+    refused?: { status: number; message?: string; settingsForm?: FormState<SettingsValues> },
   ) {
     const [
       { users, nextAfterId },
@@ -84,6 +90,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
         ticketLinks={ticketLinks}
         languageDefaults={languageDefaults}
         problem={refused?.message}
+        settingsForm={refused?.settingsForm}
       />,
       refused?.status,
     );
@@ -181,8 +188,18 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
         }),
       );
       if (!set.ok) {
-        const named = set.errors.map((e) => `${e.field} ${e.message}.`).join(" ");
-        return renderList(req, reply, actor, parseFilters({}), { status: 422, message: named });
+        // Shown at the fields, with what was typed kept (the other settings too: none was saved).
+        const values: Partial<SettingsValues> = {
+          signupEnabled: signupEnabled ?? "",
+          requireStaffTwoFactor: requireStaffTwoFactor ?? "",
+        };
+        if (ticketLinks !== undefined) values.ticketLinks = ticketLinks;
+        if (defaultLocale !== undefined) values.defaultLocale = defaultLocale;
+        if (defaultTimeZone !== undefined) values.defaultTimeZone = defaultTimeZone;
+        return renderList(req, reply, actor, parseFilters({}), {
+          status: 422,
+          settingsForm: { values, errors: set.errors, message: set.message },
+        });
       }
     }
     await accounts.setSignupEnabled(deps, actor, checked(signupEnabled));

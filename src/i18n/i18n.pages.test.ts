@@ -65,6 +65,16 @@ describeEachDatabase("pages in the reader's language and time zone", (world) => 
     assert.equal(away.headers.location, "/");
     const bad = await b.post("/language", { locale: "xx", back: "/login" }, { csrfFrom: "/login" });
     assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /Tessera ne parle pas cette langue/, "in French, chosen above");
+    await b.post("/language", { locale: "de", back: "/login" }, { csrfFrom: "/login" });
+    const german = await b.post(
+      "/language",
+      { locale: "xx", back: "/login" },
+      { csrfFrom: "/login" },
+    );
+    assert.equal(german.statusCode, 400);
+    assert.equal(lang(german.body), "de");
+    assert.match(german.body, /Diese Sprache spricht Tessera nicht/, "in the reader's language");
   });
 
   test("a signed-in user's saved French wins over a German Accept-Language, and the switcher saves to the account", async () => {
@@ -138,7 +148,17 @@ describeEachDatabase("pages in the reader's language and time zone", (world) => 
       { csrfFrom: "/admin/users" },
     );
     assert.equal(refused.statusCode, 422);
-    assert.match(refused.body, /defaultTimeZone is not an IANA time zone/);
+    assert.match(
+      refused.body,
+      /<p class="error" id="field-defaultTimeZone-error">Default time zone is not an IANA time zone/,
+      "at the field",
+    );
+    assert.match(
+      refused.body,
+      /aria-invalid="true" [^>]*value="Nowhere\/Land"/,
+      "what was typed stays",
+    );
+    assert.match(refused.body, /<option value="de" lang="de" selected>/);
     const saved = await b.post(
       "/admin/settings",
       { ...form, defaultLocale: "de", defaultTimeZone: "Europe/Berlin" },
