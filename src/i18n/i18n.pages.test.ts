@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { makeAdmin, makeCustomer } from "../../test/helpers/factories.ts";
+import { makeAdmin, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { findUserByEmail } from "../accounts/accounts.repo.ts";
 
@@ -174,5 +174,30 @@ describeEachDatabase("pages in the reader's language and time zone", (world) => 
       { ...form, defaultLocale: "en", defaultTimeZone: "UTC" },
       { csrfFrom: "/admin/users" },
     );
+  });
+
+  test("a German reader gets their tickets and the new-ticket form in German; the ticket's own words stay as written", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    await makeTicket(deps, customer, { title: "Printer on fire" });
+    const b = await world().signedIn(customer);
+    const de = { "accept-language": "de" };
+    const mine = await b.get("/tickets", de);
+    assert.equal(mine.statusCode, 200);
+    assert.equal(lang(mine.body), "de");
+    assert.match(mine.body, /<h1>Meine Tickets<\/h1>/);
+    assert.match(mine.body, /Letzte Aktivität/);
+    assert.match(mine.body, /<span class="badge status-new">Neu<\/span>/);
+    assert.match(mine.body, /Printer on fire/);
+    assert.doesNotMatch(mine.body, /My tickets|Last activity|New ticket/);
+
+    const form = await b.get("/tickets/new", de);
+    assert.equal(form.statusCode, 200);
+    assert.match(form.body, /<h1>Ticket eröffnen<\/h1>/);
+    assert.match(form.body, /Betreff/);
+    assert.match(form.body, /<option value="urgent">Dringend<\/option>/);
+    assert.match(form.body, /Bis zu \d+ Dateien, je \d+ MB\./);
+    assert.match(form.body, /Ticket absenden/);
+    assert.doesNotMatch(form.body, /Subject|Description|Submit ticket|Attachments/);
   });
 });
