@@ -24,6 +24,7 @@ import { errorsPlugin } from "./platform/errors.ts";
 import { parseUrlencoded } from "./platform/forms.ts";
 import { frameworkErrors } from "./platform/framework-errors.ts";
 import { healthRoutes } from "./platform/health.ts";
+import { i18nPlugin } from "./platform/i18n.ts";
 import { requestContextPlugin } from "./platform/logging.ts";
 import { metricsPlugin } from "./platform/metrics.ts";
 import { securityPlugin } from "./platform/security.ts";
@@ -107,6 +108,7 @@ export async function buildApp(
   await app.register(viewsPlugin);
   await app.register(staticPlugin);
   await app.register(authPlugin, fullDeps);
+  await app.register(i18nPlugin, fullDeps);
 
   await app.register(healthRoutes, fullDeps);
   await app.register(accountsPages, fullDeps);

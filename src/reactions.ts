@@ -7,6 +7,7 @@ import { LiveFanout } from "./live/live.reaction.ts";
 import { organisationNames } from "./organisations/index.ts";
 import { enabledTriggers } from "./rules/cache.ts";
 import { ruleTriggers } from "./rules/engine.ts";
+import { languageDefaults } from "./settings/settings.service.ts";
 import { slaClocks } from "./sla/sla.reaction.ts";
 import { calendars } from "./sla/sla.service.ts";
 import { webhookDeliveries } from "./webhooks/webhooks.reaction.ts";
@@ -39,8 +40,9 @@ export function composeDeps(base: Omit<Deps, "events">): Deps {
 }
 
 /**
- * Keeps the small tables every ticket write reads (enabled triggers, webhook
- * endpoints, calendars, organisation names) in memory on this node, dropped
+ * Keeps the small tables hot paths read (enabled triggers, webhook endpoints,
+ * calendars, organisation names, the instance's default language and time
+ * zone) in memory on this node, dropped
  * whenever any node changes them (db/watched.ts). The server does this at
  * start; the benchmarks too, to measure what the server does. Returns the stop.
  */
@@ -49,8 +51,8 @@ export async function watchCachedTables(
   log?: { error(obj: object, msg: string): void },
 ): Promise<() => Promise<void>> {
   const stops = await Promise.all(
-    [enabledTriggers, enabledEndpoints, calendars, organisationNames].map((cached) =>
-      cached.watch(database.db, database.listen, log),
+    [enabledTriggers, enabledEndpoints, calendars, organisationNames, languageDefaults].map(
+      (cached) => cached.watch(database.db, database.listen, log),
     ),
   );
   return async () => {

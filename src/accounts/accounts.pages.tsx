@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
 import { getNotificationPreference } from "../email/outbox.service.ts";
+import { isLocale } from "../i18n/i18n.ts";
 import { BadGateway, Forbidden, Invalid, NotFound, TooManyRequests } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { localPath } from "../lib/urls.ts";
@@ -12,14 +13,22 @@ import {
   ssoStateCookie,
 } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
+import { setLanguageCookie } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { emptyForm } from "../platform/views/forms.tsx";
+import { ErrorPage } from "../platform/views/error-page.tsx";
+import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, isStaff } from "./actor.ts";
 import * as recovery from "./recovery.service.ts";
 import * as sso from "./sso.service.ts";
 import * as twoFactor from "./two-factor.service.ts";
-import { AccountPage, LoginPage, SetupPage, SignupPage } from "./views/auth.tsx";
+import {
+  AccountPage,
+  type LanguageValues,
+  LoginPage,
+  SetupPage,
+  SignupPage,
+} from "./views/auth.tsx";
 import {
   ConfirmSignupPage,
   DeadLinkPage,
@@ -334,20 +343,73 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     return signInAs(req, reply, result.value, "/admin/users?notice=welcome");
   });
 
-  app.get("/account", async (req, reply) => {
-    const actor = requireActor(req);
-    const [emailNotifications, twoFactorStatus] = await Promise.all([
+  /** The account page; a form shown again keeps what was typed, with its errors. */
+  async function renderAccount(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    actor: Actor,
+    shown: {
+      form?: FormState<Record<string, string>>;
+      languageForm?: FormState<LanguageValues>;
+      status?: number;
+    } = {},
+  ) {
+    const [emailNotifications, twoFactorStatus, defaults] = await Promise.all([
       isStaff(actor) ? getNotificationPreference(deps, actor) : undefined,
       twoFactor.getStatus(deps, actor),
+      accounts.getInstanceLanguageDefaults(deps),
     ]);
+    const saved = { locale: actor.locale ?? "", timeZone: actor.timeZone ?? "" };
     return reply.render(
       <AccountPage
         ctx={pageContext(req, reply)}
-        form={emptyForm()}
+        form={shown.form ?? emptyForm()}
+        languageForm={shown.languageForm ?? emptyForm(saved)}
+        instanceTimeZone={defaults.timeZone}
         emailNotifications={emailNotifications}
         twoFactor={twoFactorStatus}
       />,
+      shown.status,
     );
+  }
+
+  app.get("/account", async (req, reply) => renderAccount(req, reply, requireActor(req)));
+
+  // The account's own language and time zone ("" for either: the instance's).
+  app.post("/account/language", async (req, reply) => {
+    const actor = requireActor(req);
+    const { locale = "", timeZone = "" } = formFields(req);
+    const values = { locale: locale.trim(), timeZone: timeZone.trim() };
+    const result = await attempt(() => accounts.setLanguageAndZone(deps, actor, values));
+    if (!result.ok) {
+      return renderAccount(req, reply, actor, {
+        languageForm: { values, errors: result.errors, message: result.message },
+        status: 422,
+      });
+    }
+    return reply.redirect("/account?notice=language-saved", 303);
+  });
+
+  // The switcher on every page: saved on the account when signed in, else in a cookie.
+  app.post("/language", async (req, reply) => {
+    const { locale = "", back } = formFields(req);
+    const actor = req.actor;
+    if (!isLocale(locale)) {
+      // Only a hand-made post gets here (the switcher offers the catalogs): told in the reader's language.
+      const ctx = pageContext(req, reply);
+      return reply.render(
+        <ErrorPage
+          ctx={ctx}
+          status={400}
+          title={ctx.i18n.t("error.title400")}
+          message={ctx.i18n.t("language.unknown")}
+        />,
+        400,
+      );
+    }
+    if (actor) await accounts.setLanguage(deps, actor, locale);
+    else setLanguageCookie(deps, reply, locale);
+    return reply.redirect(localPath(back, "/"), 303);
   });
 
   app.get("/account/sessions", async (req, reply) => {
@@ -376,14 +438,10 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       ),
     );
     if (!result.ok) {
-      return reply.render(
-        <AccountPage
-          ctx={pageContext(req, reply)}
-          form={{ values: {}, errors: result.errors, message: result.message }}
-          twoFactor={await twoFactor.getStatus(deps, actor)}
-        />,
-        422,
-      );
+      return renderAccount(req, reply, actor, {
+        form: { values: {}, errors: result.errors, message: result.message },
+        status: 422,
+      });
     }
     if (result.value) setSessionCookie(deps, reply, result.value);
     return reply.redirect("/account?notice=password-changed", 303);

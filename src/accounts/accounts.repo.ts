@@ -29,7 +29,9 @@ export async function insertUser(db: Executor, values: NewUserRow): Promise<User
 export async function updateUser(
   db: Executor,
   id: number,
-  change: Partial<Pick<UserRow, "name" | "role" | "disabled" | "passwordHash" | "away">>,
+  change: Partial<
+    Pick<UserRow, "name" | "role" | "disabled" | "passwordHash" | "away" | "locale" | "timeZone">
+  >,
 ): Promise<UserRow | undefined> {
   const [row] = await db
     .update(users)

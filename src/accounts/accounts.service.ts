@@ -1,6 +1,15 @@
 import type { Executor } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
-import { Conflict, Forbidden, Invalid, NotFound, Taken, TooManyRequests } from "../lib/errors.ts";
+import { isLocale, isTimeZone, type Locale } from "../i18n/i18n.ts";
+import {
+  Conflict,
+  type FieldError,
+  Forbidden,
+  Invalid,
+  NotFound,
+  Taken,
+  TooManyRequests,
+} from "../lib/errors.ts";
 import { hashToken, newToken, safeEqual } from "../lib/tokens.ts";
 import { Email, parse, trimFields } from "../lib/validate.ts";
 import * as settings from "../settings/settings.service.ts";
@@ -26,7 +35,15 @@ function toUser(row: repo.UserRow): User {
 }
 
 export function toActor(row: repo.UserRow): Actor {
-  return { id: row.id, email: row.email, name: row.name, role: row.role, away: row.away };
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    away: row.away,
+    locale: row.locale ?? undefined,
+    timeZone: row.timeZone ?? undefined,
+  };
 }
 
 async function insertNewUser(
@@ -94,6 +111,67 @@ export async function setTicketLinkMode(deps: Deps, actor: Actor, mode: string):
 
 export async function getTicketLinkMode(deps: Deps): Promise<settings.TicketLinkMode> {
   return (await settings.getInstanceSettings(deps.db)).ticketLinks;
+}
+
+/**
+ * Sets the actor's own language and time zone; "" for either means the
+ * instance's default (the language then follows the browser). Anything but a
+ * catalog's language or an IANA zone is refused, naming the field.
+ */
+export async function setLanguageAndZone(
+  deps: Deps,
+  actor: Actor,
+  input: { locale: string; timeZone: string },
+): Promise<void> {
+  const errors: FieldError[] = [];
+  if (input.locale !== "" && !isLocale(input.locale)) {
+    errors.push({ field: "locale", message: "is not a language Tessera speaks" });
+  }
+  if (input.timeZone !== "" && !isTimeZone(input.timeZone)) {
+    errors.push({ field: "timeZone", message: "is not an IANA time zone (such as Europe/Paris)" });
+  }
+  if (errors.length > 0) throw new Invalid(errors);
+  await repo.updateUser(deps.db, actor.id, {
+    locale: input.locale || null,
+    timeZone: input.timeZone || null,
+  });
+}
+
+/** Sets only the actor's language (the switcher on every page). */
+export async function setLanguage(deps: Deps, actor: Actor, locale: string): Promise<void> {
+  if (!isLocale(locale)) throw Invalid.field("locale", "is not a language Tessera speaks");
+  await repo.updateUser(deps.db, actor.id, { locale });
+}
+
+/**
+ * The instance's default language and time zone (admins change them on the
+ * users page): from memory on a server, read once after each change.
+ */
+export async function getInstanceLanguageDefaults(
+  deps: Pick<Deps, "db">,
+): Promise<{ locale: Locale; timeZone: string }> {
+  return settings.getLanguageDefaults(deps.db);
+}
+
+/** Sets the instance's default language and time zone (admins only), refusing unknown ones. */
+export async function setInstanceLanguageDefaults(
+  deps: Deps,
+  actor: Actor,
+  input: { locale: string; timeZone: string },
+): Promise<void> {
+  if (!isAdmin(actor)) throw new Forbidden();
+  const errors: FieldError[] = [];
+  if (!isLocale(input.locale)) {
+    errors.push({ field: "defaultLocale", message: "is not a language Tessera speaks" });
+  }
+  if (!isTimeZone(input.timeZone)) {
+    errors.push({
+      field: "defaultTimeZone",
+      message: "is not an IANA time zone (such as Europe/Paris)",
+    });
+  }
+  if (errors.length > 0 || !isLocale(input.locale)) throw new Invalid(errors);
+  await settings.setLanguageDefaults(deps.db, { locale: input.locale, timeZone: input.timeZone });
 }
 
 /** Whether customers may sign themselves up. */

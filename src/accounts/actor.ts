@@ -9,6 +9,10 @@ export interface Actor {
   readonly role: Role;
   /** Staff marked away: automatic assignment skips them (src/assignment). */
   readonly away?: boolean | undefined;
+  /** Their own language (a locale of src/i18n); undefined: negotiated per request. */
+  readonly locale?: string | undefined;
+  /** Their own IANA time zone; undefined: the instance's. */
+  readonly timeZone?: string | undefined;
   /**
    * A session opened from a ticket link in a mail: this ticket is all it
    * reaches (`canSee` in tickets/access.ts; the auth plugin keeps such a

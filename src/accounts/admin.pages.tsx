@@ -5,12 +5,18 @@ import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { emptyForm } from "../platform/views/forms.tsx";
+import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import type { UpdateUserInput } from "./accounts.schemas.ts";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, ROLES, type Role } from "./actor.ts";
 import * as twoFactor from "./two-factor.service.ts";
-import { NewUserPage, type UserListFilters, UsersPage, usersListUrl } from "./views/admin.tsx";
+import {
+  NewUserPage,
+  type SettingsValues,
+  type UserListFilters,
+  UsersPage,
+  usersListUrl,
+} from "./views/admin.tsx";
 
 /** Users shown on one page of the list. */
 const PAGE_SIZE = 50;
@@ -54,19 +60,25 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
     reply: FastifyReply,
     actor: Actor,
     filters: UserListFilters,
-    refused?: { status: number; message: string },
+    refused?: { status: number; message?: string; settingsForm?: FormState<SettingsValues> },
   ) {
-    const [{ users, nextAfterId }, signupEnabled, requireStaffTwoFactor, ticketLinks] =
-      await Promise.all([
-        accounts.listUsers(deps, actor, {
-          ...filters,
-          q: filters.q || undefined,
-          limit: PAGE_SIZE,
-        }),
-        accounts.isSignupEnabled(deps),
-        twoFactor.isRequiredForStaff(deps),
-        accounts.getTicketLinkMode(deps),
-      ]);
+    const [
+      { users, nextAfterId },
+      signupEnabled,
+      requireStaffTwoFactor,
+      ticketLinks,
+      languageDefaults,
+    ] = await Promise.all([
+      accounts.listUsers(deps, actor, {
+        ...filters,
+        q: filters.q || undefined,
+        limit: PAGE_SIZE,
+      }),
+      accounts.isSignupEnabled(deps),
+      twoFactor.isRequiredForStaff(deps),
+      accounts.getTicketLinkMode(deps),
+      accounts.getInstanceLanguageDefaults(deps),
+    ]);
     return reply.render(
       <UsersPage
         ctx={pageContext(req, reply)}
@@ -76,7 +88,9 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
         signupEnabled={signupEnabled}
         requireStaffTwoFactor={requireStaffTwoFactor}
         ticketLinks={ticketLinks}
+        languageDefaults={languageDefaults}
         problem={refused?.message}
+        settingsForm={refused?.settingsForm}
       />,
       refused?.status,
     );
@@ -162,8 +176,32 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
 
   app.post("/admin/settings", async (req, reply) => {
     const actor = requireAdmin(req);
-    const { signupEnabled, requireStaffTwoFactor, ticketLinks } = formFields(req);
+    const { signupEnabled, requireStaffTwoFactor, ticketLinks, defaultLocale, defaultTimeZone } =
+      formFields(req);
     const checked = (value: string | undefined) => value === "true" || value === "on";
+    // The language defaults are checked first, so a refused zone changes none of the settings.
+    if (defaultLocale !== undefined || defaultTimeZone !== undefined) {
+      const set = await attempt(() =>
+        accounts.setInstanceLanguageDefaults(deps, actor, {
+          locale: defaultLocale?.trim() ?? "",
+          timeZone: defaultTimeZone?.trim() ?? "",
+        }),
+      );
+      if (!set.ok) {
+        // Shown at the fields, with what was typed kept (the other settings too: none was saved).
+        const values: Partial<SettingsValues> = {
+          signupEnabled: signupEnabled ?? "",
+          requireStaffTwoFactor: requireStaffTwoFactor ?? "",
+        };
+        if (ticketLinks !== undefined) values.ticketLinks = ticketLinks;
+        if (defaultLocale !== undefined) values.defaultLocale = defaultLocale;
+        if (defaultTimeZone !== undefined) values.defaultTimeZone = defaultTimeZone;
+        return renderList(req, reply, actor, parseFilters({}), {
+          status: 422,
+          settingsForm: { values, errors: set.errors, message: set.message },
+        });
+      }
+    }
     await accounts.setSignupEnabled(deps, actor, checked(signupEnabled));
     if (ticketLinks !== undefined) await accounts.setTicketLinkMode(deps, actor, ticketLinks);
     try {

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from "fastify-plugin";
 import { h } from "preact";
 import type { Deps } from "../deps.ts";
+import type { MessageKey } from "../i18n/i18n.ts";
 import {
   AppError,
   type FieldError,
@@ -9,6 +10,7 @@ import {
   TooManyRequests,
   Unauthorized,
 } from "../lib/errors.ts";
+import { readerOf } from "./i18n.ts";
 import { pageContext } from "./views/context.ts";
 import { ErrorPage } from "./views/error-page.tsx";
 
@@ -27,10 +29,28 @@ const TITLES: Record<number, string> = {
   500: "Something went wrong",
 };
 
+/** Page titles by status, in the reader's language (the API keeps `TITLES`). */
+const PAGE_TITLES: Record<number, MessageKey> = {
+  400: "error.title400",
+  401: "error.title401",
+  403: "error.title403",
+  404: "error.title404",
+  405: "error.title403",
+  409: "error.title409",
+  412: "error.title412",
+  413: "error.title413",
+  415: "error.title415",
+  422: "error.title422",
+  429: "error.title429",
+  500: "error.title500",
+};
+
 interface Problem {
   status: number;
   code: string;
   detail: string;
+  /** The detail as a catalog message, for pages, where it is one of our fixed texts. */
+  pageDetail?: MessageKey | undefined;
   errors?: FieldError[] | undefined;
   retryAfter?: number | undefined;
 }
@@ -58,12 +78,14 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
   const status = fastifyError.statusCode ?? (isMalformedBody(error) ? 400 : 500);
   if (status >= 400 && status < 500) {
     const detail = friendlyMessage(fastifyError.code, deps) ?? fastifyError.message;
-    return { status, code: problemCode(fastifyError.code, status), detail };
+    const code = problemCode(fastifyError.code, status);
+    return { status, code, detail, pageDetail: code === "csrf" ? "error.csrf" : undefined };
   }
   return {
     status: 500,
     code: "internal",
     detail: "An unexpected error occurred; it has been logged.",
+    pageDetail: "error.internal",
   };
 }
 
@@ -176,6 +198,7 @@ export const errorsPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
       status: 404,
       code: "not_found",
       detail: "There is nothing at this address.",
+      pageDetail: "error.nothingHere",
     }),
   );
 });
@@ -202,7 +225,8 @@ async function sendProblem(
   if (error instanceof Unauthorized && req.method === "GET") {
     return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
   }
-  let detail = problem.detail;
+  const { t } = readerOf(req);
+  let detail = problem.pageDetail ? t(problem.pageDetail) : problem.detail;
   if (problem.errors && problem.errors.length > 0) {
     detail = `${detail} ${problem.errors.map((e) => `${e.field} ${e.message}.`).join(" ")}`;
   }
@@ -211,7 +235,7 @@ async function sendProblem(
       // A notice confirms an action; above an error it would confirm one that did not happen.
       ctx: { ...pageContext(req, reply), notice: undefined },
       status: problem.status,
-      title: TITLES[problem.status] ?? "Error",
+      title: t(PAGE_TITLES[problem.status] ?? "error.title"),
       message: detail,
     }),
     problem.status,

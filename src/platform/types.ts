@@ -21,6 +21,8 @@ declare module "fastify" {
     enrollingActor: Actor | undefined;
     /** Uploads of this request written to temporary files (removed after the response). */
     stagedFiles: StagedFile[];
+    /** The reader's language and time zone (pages only; set by the i18n plugin). */
+    i18n: import("../i18n/i18n.ts").Translator | undefined;
   }
   interface FastifyReply {
     /** Renders a page component as a full HTML document. */

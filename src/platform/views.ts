@@ -1,9 +1,14 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import fp from "fastify-plugin";
-import type { JSX } from "preact";
+import { h, type JSX } from "preact";
 import { renderToString } from "preact-render-to-string";
+import { readerOf } from "./i18n.ts";
+import { ReaderContext } from "./views/reader.ts";
 
-/** `reply.render(<Page />)`: server-rendered HTML; Preact escapes every text and attribute. */
+/**
+ * `reply.render(<Page />)`: server-rendered HTML; Preact escapes every text and
+ * attribute. The request's reader is provided to components without a page context (`<Time>`).
+ */
 export const viewsPlugin = fp(async (app: FastifyInstance) => {
   app.decorateReply(
     "render",
@@ -13,7 +18,9 @@ export const viewsPlugin = fp(async (app: FastifyInstance) => {
       if (this.request.actor) this.header("cache-control", "private, no-store");
       // A form shown again with its errors keeps the address it was opened at.
       if (status && status >= 400) this.header("hx-push-url", "false");
-      return this.type("text/html; charset=utf-8").send(`<!doctype html>${renderToString(node)}`);
+      return this.type("text/html; charset=utf-8").send(
+        `<!doctype html>${renderToString(h(ReaderContext.Provider, { value: readerOf(this.request) }, node))}`,
+      );
     },
   );
 });

@@ -10,11 +10,22 @@ export async function findSetting(db: Executor, key: string): Promise<unknown> {
   return row?.value;
 }
 
-export async function upsertSetting(db: Executor, key: string, value: unknown): Promise<void> {
+/**
+ * Sets the given fields of an object setting in one statement (jsonb `||`), so
+ * two nodes changing different fields at once both keep their change.
+ */
+export async function mergeSetting(
+  db: Executor,
+  key: string,
+  fields: Record<string, unknown>,
+): Promise<void> {
   await db
     .insert(settings)
-    .values({ key, value })
-    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: sql`now()` } });
+    .values({ key, value: fields })
+    .onConflictDoUpdate({
+      target: settings.key,
+      set: { value: sql`${settings.value} || excluded.value`, updatedAt: sql`now()` },
+    });
 }
 
 /** Inserts unless present; returns whatever value is stored afterwards. */

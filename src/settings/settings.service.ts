@@ -1,4 +1,6 @@
-import type { Executor } from "../db/client.ts";
+import type { Db, Executor } from "../db/client.ts";
+import { Watched } from "../db/watched.ts";
+import { isLocale, isTimeZone, type Locale } from "../i18n/i18n.ts";
 import { newToken } from "../lib/tokens.ts";
 import * as repo from "./settings.repo.ts";
 
@@ -14,6 +16,10 @@ export interface InstanceSettings {
    * asks them to choose a password first (claiming the account, a full sign-in).
    */
   ticketLinks: TicketLinkMode;
+  /** The language of pages for readers with no setting of their own and no match in `Accept-Language`. */
+  defaultLocale: Locale;
+  /** The IANA time zone of readers with no zone of their own. */
+  defaultTimeZone: string;
 }
 
 export const TICKET_LINK_MODES = ["open", "set_password"] as const;
@@ -23,20 +29,62 @@ const DEFAULTS: InstanceSettings = {
   signupEnabled: true,
   requireStaffTwoFactor: false,
   ticketLinks: "open",
+  defaultLocale: "en",
+  defaultTimeZone: "UTC",
 };
 
 export async function getInstanceSettings(db: Executor): Promise<InstanceSettings> {
   const stored = await repo.findSetting(db, "instance");
-  return { ...DEFAULTS, ...(typeof stored === "object" && stored !== null ? stored : {}) };
+  const merged = { ...DEFAULTS, ...(typeof stored === "object" && stored !== null ? stored : {}) };
+  // A language or zone the runtime no longer knows (an older Node, a removed catalog) reads as the default.
+  if (!isLocale(merged.defaultLocale)) merged.defaultLocale = DEFAULTS.defaultLocale;
+  if (!isTimeZone(merged.defaultTimeZone)) merged.defaultTimeZone = DEFAULTS.defaultTimeZone;
+  return merged;
 }
 
+/**
+ * Sets some instance settings, leaving the others as stored (merged in the
+ * statement: a concurrent change to another field is kept). The default
+ * language and zone change only through `setLanguageDefaults`.
+ */
 export async function updateInstanceSettings(
   db: Executor,
-  change: Partial<InstanceSettings>,
-): Promise<InstanceSettings> {
-  const next = { ...(await getInstanceSettings(db)), ...change };
-  await repo.upsertSetting(db, "instance", next);
-  return next;
+  change: Partial<Omit<InstanceSettings, "defaultLocale" | "defaultTimeZone">>,
+): Promise<void> {
+  await repo.mergeSetting(db, "instance", change);
+}
+
+export interface LanguageDefaults {
+  locale: Locale;
+  timeZone: string;
+}
+
+/**
+ * The instance's default language and zone, kept in memory on a server: every
+ * page of a reader without both a language and a zone of their own (every
+ * anonymous visitor, most agents) needs them.
+ */
+export const languageDefaults = new Watched(
+  "tessera_language_defaults",
+  async (db: Executor): Promise<LanguageDefaults> => {
+    const s = await getInstanceSettings(db);
+    return { locale: s.defaultLocale, timeZone: s.defaultTimeZone };
+  },
+);
+
+/** The instance's default language and zone: from memory on a listening node. */
+export function getLanguageDefaults(db: Db): Promise<LanguageDefaults> {
+  return languageDefaults.get(db, db);
+}
+
+/** Sets the default language and zone, telling every node to drop its copy. */
+export async function setLanguageDefaults(db: Db, defaults: LanguageDefaults): Promise<void> {
+  await languageDefaults.change(db, (tx) =>
+    repo.mergeSetting(tx, "instance", {
+      defaultLocale: defaults.locale,
+      defaultTimeZone: defaults.timeZone,
+    }),
+  );
 }
 
 /**

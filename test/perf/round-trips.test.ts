@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { watchCachedTables } from "../../src/reactions.ts";
+import { languageDefaults } from "../../src/settings/settings.service.ts";
 import { defaultCalendar, savePolicy } from "../../src/sla/sla.service.ts";
 import { addMember, createTeam } from "../../src/teams/teams.service.ts";
 import { apiAs } from "../helpers/api.ts";
@@ -142,6 +143,37 @@ describeEachDatabase(
       );
       assert.equal(reply.status, 201);
       within("reply", reply);
+    });
+
+    test("an anonymous page asks nothing for the instance's language defaults once they are read; an admin's change is seen at once", async () => {
+      const { deps } = world();
+      const admin = await makeAdmin(deps);
+      const anonymous = world().browser();
+      await anonymous.get("/login"); // the first read fills the copy
+      assert.ok(languageDefaults.isWarm(deps.db));
+      const page = await countDuring(() => anonymous.get("/login"));
+      assert.equal(page.status, 200);
+      assert.deepEqual(
+        page.statements.filter((s) => /"settings"/.test(s)),
+        [],
+        "the defaults come from memory",
+      );
+      const browser = await world().signedIn(admin);
+      const form = { signupEnabled: "on", ticketLinks: "open" };
+      const saved = await browser.post(
+        "/admin/settings",
+        { ...form, defaultLocale: "de", defaultTimeZone: "Europe/Berlin" },
+        { csrfFrom: "/admin/users" },
+      );
+      assert.equal(saved.statusCode, 303);
+      const german = await anonymous.get("/login");
+      assert.match(german.body, /<html lang="de"/, "the changed default, with no wait");
+      await browser.post(
+        "/admin/settings",
+        { ...form, defaultLocale: "en", defaultTimeZone: "UTC" },
+        { csrfFrom: "/admin/users" },
+      );
+      assert.match((await anonymous.get("/login")).body, /<html lang="en"/);
     });
   },
   {

@@ -1,3 +1,4 @@
+import { DEFAULT_TRANSLATOR, type Translator } from "../../i18n/i18n.ts";
 import { Field, type FormState } from "../../platform/views/forms.tsx";
 import { PASSWORD_MIN } from "../passwords.ts";
 
@@ -8,13 +9,16 @@ import { PASSWORD_MIN } from "../passwords.ts";
 export function AccountFields({
   form,
   forSomeoneElse = false,
+  t = DEFAULT_TRANSLATOR.t,
 }: {
   form: FormState<{ name: string; email: string }>;
   forSomeoneElse?: boolean;
+  /** The page's translator (English on pages not converted yet). */
+  t?: Translator["t"];
 }) {
   return (
     <>
-      <Field form={form} name="name" label="Name">
+      <Field form={form} name="name" label={t("field.name")}>
         {(a) => (
           <input
             {...a}
@@ -27,7 +31,7 @@ export function AccountFields({
           />
         )}
       </Field>
-      <Field form={form} name="email" label="Email">
+      <Field form={form} name="email" label={t("field.email")}>
         {(a) => (
           <input
             {...a}
@@ -42,11 +46,11 @@ export function AccountFields({
       <Field
         form={form}
         name="password"
-        label="Password"
+        label={t("field.password")}
         hint={
           forSomeoneElse
-            ? `At least ${PASSWORD_MIN} characters. Give it to the person by a safe channel.`
-            : `At least ${PASSWORD_MIN} characters.`
+            ? t("field.passwordHintForSomeoneElse", { min: PASSWORD_MIN })
+            : t("field.passwordHint", { min: PASSWORD_MIN })
         }
       >
         {(a) => (

@@ -1,10 +1,20 @@
+import { LANGUAGE_NAMES, LOCALES, timeZones } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
-import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
+import { Csrf, emptyForm, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import type { TicketLinkMode } from "../../settings/settings.service.ts";
 import type { User } from "../accounts.service.ts";
 import { ROLES, type Role } from "../actor.ts";
 import { AccountFields } from "./account-fields.tsx";
+
+/** The instance settings form's fields as posted (checkboxes absent when off). */
+export type SettingsValues = {
+  signupEnabled: string;
+  requireStaffTwoFactor: string;
+  ticketLinks: string;
+  defaultLocale: string;
+  defaultTimeZone: string;
+};
 
 /** The list's filters as they appear in its URL. */
 export interface UserListFilters {
@@ -118,7 +128,9 @@ export function UsersPage({
   signupEnabled,
   requireStaffTwoFactor,
   ticketLinks,
+  languageDefaults,
   problem,
+  settingsForm,
 }: {
   ctx: PageContext;
   users: User[];
@@ -128,10 +140,18 @@ export function UsersPage({
   /** Staff must sign in with two-factor (and are sent to set it up). */
   requireStaffTwoFactor: boolean;
   ticketLinks: TicketLinkMode;
+  /** The instance's default language and time zone (for readers with none of their own). */
+  languageDefaults: { locale: string; timeZone: string };
   /** Why the last change was refused (e.g. it would remove the last admin). */
   problem?: string | undefined;
+  /** A refused settings form: what was typed, and the fields at fault. */
+  settingsForm?: FormState<SettingsValues> | undefined;
 }) {
   const back = usersListUrl(filters).split("?")[1] ?? "";
+  const form = settingsForm ?? emptyForm<SettingsValues>();
+  const typed = form.values;
+  const checked = (value: string | undefined, stored: boolean) =>
+    value === undefined ? stored : value === "true" || value === "on";
   return (
     <Layout ctx={ctx} title="Users">
       <section>
@@ -197,15 +217,16 @@ export function UsersPage({
       </section>
       <section>
         <h2>Sign-up and sign-in</h2>
-        <form method="post" action="/admin/settings" class="stack">
+        <form method="post" action="/admin/settings" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
+          <FormErrors form={form} />
           <div class="field checkbox">
             <input
               id="field-signupEnabled"
               type="checkbox"
               name="signupEnabled"
               value="true"
-              checked={signupEnabled}
+              checked={checked(typed.signupEnabled, signupEnabled)}
             />
             <label for="field-signupEnabled">Customers may sign up</label>
           </div>
@@ -215,7 +236,7 @@ export function UsersPage({
               type="checkbox"
               name="requireStaffTwoFactor"
               value="true"
-              checked={requireStaffTwoFactor}
+              checked={checked(typed.requireStaffTwoFactor, requireStaffTwoFactor)}
               aria-describedby="field-requireStaffTwoFactor-hint"
             />
             <label for="field-requireStaffTwoFactor">Require two-factor sign-in for staff</label>
@@ -231,7 +252,7 @@ export function UsersPage({
                 type="radio"
                 name="ticketLinks"
                 value="open"
-                checked={ticketLinks === "open"}
+                checked={(typed.ticketLinks ?? ticketLinks) === "open"}
               />{" "}
               Opens that ticket alone, without a password (for 30 days)
             </label>
@@ -240,11 +261,49 @@ export function UsersPage({
                 type="radio"
                 name="ticketLinks"
                 value="set_password"
-                checked={ticketLinks === "set_password"}
+                checked={(typed.ticketLinks ?? ticketLinks) === "set_password"}
               />{" "}
               Asks customers without a password to choose one first; others sign in
             </label>
           </fieldset>
+          <Field form={form} name="defaultLocale" label="Default language">
+            {(props) => (
+              <select {...props} name="defaultLocale">
+                {LOCALES.map((l) => (
+                  <option
+                    value={l}
+                    lang={l}
+                    selected={l === (typed.defaultLocale ?? languageDefaults.locale)}
+                  >
+                    {LANGUAGE_NAMES[l]}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field
+            form={form}
+            name="defaultTimeZone"
+            label="Default time zone"
+            hint="An IANA zone such as Europe/Paris, for everyone who has not chosen their own."
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="text"
+                name="defaultTimeZone"
+                value={typed.defaultTimeZone ?? languageDefaults.timeZone}
+                list="time-zones"
+                autocomplete="off"
+                spellcheck={false}
+              />
+            )}
+          </Field>
+          <datalist id="time-zones">
+            {timeZones().map((z) => (
+              <option value={z} />
+            ))}
+          </datalist>
           <button type="submit">Save settings</button>
         </form>
         <p>

@@ -1,4 +1,6 @@
+import type { ComponentChildren } from "preact";
 import { NotificationsForm } from "../../email/views/notifications.tsx";
+import { LANGUAGE_NAMES, LOCALES, timeZones } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -23,23 +25,23 @@ export function LoginPage({
   providers?: SsoChoice[];
 }) {
   const next = form.values.next ? `?next=${encodeURIComponent(form.values.next)}` : "";
+  const { t, rich } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Sign in">
+    <Layout ctx={ctx} title={t("signIn.title")}>
       <section class="narrow">
-        <h1>Sign in</h1>
+        <h1>{t("signIn.title")}</h1>
         {needsSetup && (
           <p class="notice" role="status">
-            Tessera has no accounts yet. Open the one-time setup link printed in the server log to
-            create the first administrator.
+            {t("signIn.needsSetup")}
           </p>
         )}
         {providers.length > 0 && (
           // Not boosted: the link redirects to the provider, another origin htmx cannot fetch.
-          <ul class="sso-providers" aria-label="Single sign-on" hx-boost="false">
+          <ul class="sso-providers" aria-label={t("signIn.sso")} hx-boost="false">
             {providers.map((p) => (
               <li>
                 <a class="button" href={`/login/sso/${p.id}${next}`}>
-                  Sign in with {p.name}
+                  {t("signIn.withProvider", { provider: p.name })}
                 </a>
               </li>
             ))}
@@ -48,8 +50,8 @@ export function LoginPage({
         <form method="post" action="/login" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
           <input type="hidden" name="next" value={form.values.next ?? ""} />
-          <FormErrors form={form} />
-          <Field form={form} name="email" label="Email">
+          <FormErrors form={form} t={t} />
+          <Field form={form} name="email" label={t("field.email")}>
             {(a) => (
               <input
                 {...a}
@@ -61,7 +63,7 @@ export function LoginPage({
               />
             )}
           </Field>
-          <Field form={form} name="password" label="Password">
+          <Field form={form} name="password" label={t("field.password")}>
             {(a) => (
               <input
                 {...a}
@@ -73,14 +75,16 @@ export function LoginPage({
             )}
           </Field>
           <button type="submit" class="primary">
-            Sign in
+            {t("signIn.submit")}
           </button>
         </form>
         <p>
-          <a href="/password/forgot">Forgot your password?</a>
+          <a href="/password/forgot">{t("signIn.forgot")}</a>
         </p>
         <p>
-          No account yet? <a href="/signup">Sign up</a>
+          {rich("signIn.noAccount", {
+            link: (chunks: ComponentChildren) => <a href="/signup">{chunks}</a>,
+          })}
         </p>
       </section>
     </Layout>
@@ -99,26 +103,29 @@ export function SignupPage({
   /** The request went through: the same answer whatever the address. */
   sent?: boolean;
 }) {
+  const { t, rich } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Sign up">
+    <Layout ctx={ctx} title={t("signUp.title")}>
       <section class="narrow">
-        <h1>Create your account</h1>
+        <h1>{t("signUp.heading")}</h1>
         {sent ? (
-          <CheckInbox />
+          <CheckInbox ctx={ctx} />
         ) : enabled ? (
           <form method="post" action="/signup" class="stack" novalidate>
             <Csrf token={ctx.csrfToken} />
-            <FormErrors form={form} />
-            <AccountFields form={form} />
+            <FormErrors form={form} t={t} />
+            <AccountFields form={form} t={t} />
             <button type="submit" class="primary">
-              Create account
+              {t("signUp.submit")}
             </button>
           </form>
         ) : (
-          <p>Sign-up is switched off here. Ask the support team to create an account for you.</p>
+          <p>{t("signUp.disabled")}</p>
         )}
         <p>
-          Already have an account? <a href="/login">Sign in</a>
+          {rich("signUp.haveAccount", {
+            link: (chunks: ComponentChildren) => <a href="/login">{chunks}</a>,
+          })}
         </p>
       </section>
     </Layout>
@@ -134,14 +141,12 @@ export function SetupPage({
   form: FormState<Values>;
   token: string;
 }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Set up Tessera">
+    <Layout ctx={ctx} title={t("setup.title")}>
       <section class="narrow">
-        <h1>Set up Tessera</h1>
-        <p>
-          Create the first administrator account. This page works once, from the link in the server
-          log.
-        </p>
+        <h1>{t("setup.title")}</h1>
+        <p>{t("setup.intro")}</p>
         <form
           method="post"
           action={`/setup?token=${encodeURIComponent(token)}`}
@@ -149,10 +154,10 @@ export function SetupPage({
           novalidate
         >
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={form} />
-          <AccountFields form={form} />
+          <FormErrors form={form} t={t} />
+          <AccountFields form={form} t={t} />
           <button type="submit" class="primary">
-            Create admin account
+            {t("setup.submit")}
           </button>
         </form>
       </section>
@@ -160,14 +165,86 @@ export function SetupPage({
   );
 }
 
+/** The account's own language and time zone; empty means the instance's default. */
+export type LanguageValues = { locale: string; timeZone: string };
+
+/** Language and time zone on the account page: a plain form, validated on the server. */
+function LanguageForm({
+  ctx,
+  form,
+  instanceTimeZone,
+}: {
+  ctx: PageContext;
+  form: FormState<LanguageValues>;
+  instanceTimeZone: string;
+}) {
+  const { t } = ctx.i18n;
+  const locale = form.values.locale ?? "";
+  return (
+    <>
+      <h2>{t("account.languageHeading")}</h2>
+      <form method="post" action="/account/language" class="stack" novalidate>
+        <Csrf token={ctx.csrfToken} />
+        <FormErrors form={form} t={t} />
+        <Field form={form} name="locale" label={t("account.language")} id="field-locale">
+          {(a) => (
+            <select {...a} name="locale">
+              <option value="" selected={locale === ""}>
+                {t("account.languageDefault")}
+              </option>
+              {LOCALES.map((l) => (
+                <option value={l} lang={l} selected={l === locale}>
+                  {LANGUAGE_NAMES[l]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field
+          form={form}
+          name="timeZone"
+          label={t("account.timeZone")}
+          hint={t("account.timeZoneHint", { zone: instanceTimeZone })}
+        >
+          {(a) => (
+            <input
+              {...a}
+              type="text"
+              name="timeZone"
+              value={form.values.timeZone ?? ""}
+              list="time-zones"
+              autocomplete="off"
+              spellcheck={false}
+            />
+          )}
+        </Field>
+        <datalist id="time-zones">
+          {timeZones().map((z) => (
+            <option value={z} />
+          ))}
+        </datalist>
+        <button type="submit" class="primary">
+          {t("account.saveLanguage")}
+        </button>
+      </form>
+    </>
+  );
+}
+
 export function AccountPage({
   ctx,
   form,
+  languageForm,
+  instanceTimeZone,
   emailNotifications,
   twoFactor,
 }: {
   ctx: PageContext;
   form: FormState<Record<string, string>>;
+  /** The language and time zone form: the saved values, or what was typed with its errors. */
+  languageForm: FormState<LanguageValues>;
+  /** The zone used while the account has none of its own. */
+  instanceTimeZone: string;
   /** Staff: whether they get notification mail (undefined: the switch is not shown). */
   emailNotifications?: boolean | undefined;
   twoFactor: TwoFactorStatus;
@@ -187,6 +264,7 @@ export function AccountPage({
             <dd>{actor.role}</dd>
           </dl>
         )}
+        <LanguageForm ctx={ctx} form={languageForm} instanceTimeZone={instanceTimeZone} />
         {emailNotifications !== undefined && (
           <NotificationsForm ctx={ctx} enabled={emailNotifications} />
         )}

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -13,21 +14,20 @@ export function ForgotPasswordPage({
   form: FormState<{ email: string }>;
   sent?: boolean;
 }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Reset your password">
+    <Layout ctx={ctx} title={t("forgot.title")}>
       <section class="narrow">
-        <h1>Reset your password</h1>
+        <h1>{t("forgot.title")}</h1>
         {sent ? (
-          <CheckInbox />
+          <CheckInbox ctx={ctx} />
         ) : (
           <>
-            <p>
-              Type the address of your account and we will mail you a link to choose a new password.
-            </p>
+            <p>{t("forgot.intro")}</p>
             <form method="post" action="/password/forgot" class="stack" novalidate>
               <Csrf token={ctx.csrfToken} />
-              <FormErrors form={form} />
-              <Field form={form} name="email" label="Email">
+              <FormErrors form={form} t={t} />
+              <Field form={form} name="email" label={t("field.email")}>
                 {(a) => (
                   <input
                     {...a}
@@ -40,13 +40,13 @@ export function ForgotPasswordPage({
                 )}
               </Field>
               <button type="submit" class="primary">
-                Send the link
+                {t("forgot.submit")}
               </button>
             </form>
           </>
         )}
         <p>
-          <a href="/login">Back to sign in</a>
+          <a href="/login">{t("forgot.backToSignIn")}</a>
         </p>
       </section>
     </Layout>
@@ -54,13 +54,12 @@ export function ForgotPasswordPage({
 }
 
 /** The one answer to a reset or sign-up request, whatever the address. */
-export function CheckInbox() {
+export function CheckInbox({ ctx }: { ctx: PageContext }) {
+  const { t } = ctx.i18n;
   return (
     <div class="notice" role="status">
       <p>
-        <strong>Check your inbox.</strong> We have sent a mail to the address you gave, with a link
-        that works once. If nothing arrives within a few minutes, look in your spam folder, or check
-        the address and try again.
+        <strong>{t("checkInbox.title")}</strong> {t("checkInbox.body")}
       </p>
     </div>
   );
@@ -76,10 +75,11 @@ export function ResetPasswordPage({
   form: FormState<Record<string, string>>;
   token: string;
 }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Choose a new password">
+    <Layout ctx={ctx} title={t("reset.title")}>
       <section class="narrow">
-        <h1>Choose a new password</h1>
+        <h1>{t("reset.title")}</h1>
         <form
           method="post"
           action={`/password/reset?token=${encodeURIComponent(token)}`}
@@ -87,12 +87,12 @@ export function ResetPasswordPage({
           novalidate
         >
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={form} />
+          <FormErrors form={form} t={t} />
           <Field
             form={form}
             name="password"
-            label="New password"
-            hint={`At least ${PASSWORD_MIN} characters. Every other session is signed out.`}
+            label={t("field.newPassword")}
+            hint={t("reset.passwordHint", { min: PASSWORD_MIN })}
           >
             {(a) => (
               <input
@@ -106,7 +106,7 @@ export function ResetPasswordPage({
             )}
           </Field>
           <button type="submit" class="primary">
-            Set password and sign in
+            {t("reset.submit")}
           </button>
         </form>
       </section>
@@ -116,11 +116,12 @@ export function ResetPasswordPage({
 
 /** The button a sign-up confirmation link leads to (a GET never uses a link: mail scanners open them). */
 export function ConfirmSignupPage({ ctx, token }: { ctx: PageContext; token: string }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Confirm your account">
+    <Layout ctx={ctx} title={t("confirm.title")}>
       <section class="narrow">
-        <h1>Confirm your account</h1>
-        <p>Confirm this address to finish creating your account and sign in.</p>
+        <h1>{t("confirm.title")}</h1>
+        <p>{t("confirm.intro")}</p>
         <form
           method="post"
           action={`/signup/confirm?token=${encodeURIComponent(token)}`}
@@ -128,7 +129,7 @@ export function ConfirmSignupPage({ ctx, token }: { ctx: PageContext; token: str
         >
           <Csrf token={ctx.csrfToken} />
           <button type="submit" class="primary">
-            Confirm and sign in
+            {t("confirm.submit")}
           </button>
         </form>
       </section>
@@ -144,29 +145,31 @@ export function DeadLinkPage({
   ctx: PageContext;
   kind: "reset" | "signup" | "taken" | "ticket";
 }) {
+  const { t, rich } = ctx.i18n;
+  const signIn = (chunks: ComponentChildren) => <a href="/login">{chunks}</a>;
   return (
-    <Layout ctx={ctx} title="This link no longer works">
+    <Layout ctx={ctx} title={t("deadLink.title")}>
       <section class="narrow">
-        <h1>This link no longer works</h1>
+        <h1>{t("deadLink.title")}</h1>
         {kind === "taken" ? (
           <p>
-            This address already has an account. <a href="/login">Sign in</a>, or{" "}
-            <a href="/password/forgot">choose a new password</a> if you forgot it.
+            {rich("deadLink.taken", {
+              signIn,
+              reset: (chunks: ComponentChildren) => <a href="/password/forgot">{chunks}</a>,
+            })}
           </p>
         ) : (
           <p>
-            Links we mail work once and for a limited time: this one was used already, has expired,
-            or was not copied in full.{" "}
-            {kind === "reset" ? (
-              <a href="/password/forgot">Ask for a new link</a>
-            ) : kind === "ticket" ? (
-              <>
-                <a href="/login">Sign in</a> to see your tickets, or reply to the mail
-              </>
-            ) : (
-              <a href="/signup">Sign up again</a>
-            )}
-            .
+            {t("deadLink.explain")}{" "}
+            {kind === "reset"
+              ? rich("deadLink.askAgain", {
+                  link: (chunks: ComponentChildren) => <a href="/password/forgot">{chunks}</a>,
+                })
+              : kind === "ticket"
+                ? rich("deadLink.ticket", { signIn })
+                : rich("deadLink.signUpAgain", {
+                    link: (chunks: ComponentChildren) => <a href="/signup">{chunks}</a>,
+                  })}
           </p>
         )}
       </section>

@@ -29,6 +29,10 @@ export const users = pgTable(
     emailNotifications: boolean().notNull().default(true),
     /** Staff: away (automatic assignment skips them until they are back). */
     away: boolean().notNull().default(false),
+    /** The language pages and mail use for them (a locale of src/i18n); null: negotiated, then the instance's. */
+    locale: text(),
+    /** IANA time zone their times are shown in; null: the instance's. */
+    timeZone: text(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },

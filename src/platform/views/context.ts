@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Actor } from "../../accounts/index.ts";
+import type { MessageKey, Translator } from "../../i18n/i18n.ts";
 import { csrfUserInfo } from "../auth.ts";
+import { readerOf } from "../i18n.ts";
 
 /** What every page needs besides its own data. */
 export interface PageContext {
@@ -11,6 +13,8 @@ export interface PageContext {
   readonly path: string;
   /** A short confirmation from the previous action (fixed texts only, never user input). */
   readonly notice: string | undefined;
+  /** The reader's language and time zone: `ctx.i18n.t("key")` for every fixed text. */
+  readonly i18n: Translator;
 }
 
 // Notices are looked up by key so a URL cannot make the page say anything else.
@@ -25,15 +29,10 @@ const NOTICES: Record<string, string> = {
   "follow-up-mailed":
     "This ticket was closed, so your reply opened a follow-up ticket. We have mailed you a link to it.",
   "ticket-link": "You are reading this ticket from the link in your mail.",
-  "password-set": "Your password is set: you are signed in.",
   "password-changed": "Password changed. Your other sessions have been signed out.",
   "user-created": "User created.",
   "user-updated": "User updated.",
   "settings-saved": "Settings saved.",
-  welcome: "Welcome to Tessera.",
-  "password-reset": "Your new password is set. Every other session has been signed out.",
-  "signed-out": "You have signed out.",
-  "sign-in-expired": "That sign-in took too long or was already used. Please sign in again.",
   "recovery-code-used":
     "You signed in with a recovery code, which is now used up. Make new codes below if you are running low.",
   "two-factor-off": "Two-factor sign-in is off.",
@@ -64,14 +63,33 @@ const NOTICES: Record<string, string> = {
   "webhook-resent": "The delivery is queued again.",
 };
 
+// Notices of the pages already in the catalogs, in the reader's language; the rest follow.
+const TRANSLATED_NOTICES: Record<string, MessageKey> = {
+  "language-saved": "notice.languageSaved",
+  "signed-out": "notice.signedOut",
+  "password-reset": "notice.passwordReset",
+  "password-set": "notice.passwordSet",
+  "sign-in-expired": "notice.signInExpired",
+  welcome: "notice.welcome",
+};
+
 export function pageContext(req: FastifyRequest, reply: FastifyReply): PageContext {
   const query = req.query as Record<string, unknown> | undefined;
   const key = query?.notice;
-  const notice = typeof key === "string" && Object.hasOwn(NOTICES, key) ? NOTICES[key] : undefined;
+  const i18n = readerOf(req);
+  const notice =
+    typeof key !== "string"
+      ? undefined
+      : Object.hasOwn(TRANSLATED_NOTICES, key)
+        ? i18n.t(TRANSLATED_NOTICES[key] as MessageKey)
+        : Object.hasOwn(NOTICES, key)
+          ? NOTICES[key]
+          : undefined;
   return {
     actor: req.actor ?? req.ticketVisitor,
     csrfToken: reply.generateCsrf({ userInfo: csrfUserInfo(req) }),
     path: req.url.split("?")[0] ?? "/",
     notice,
+    i18n,
   };
 }

@@ -12,14 +12,15 @@ export function ErrorPage({
   title: string;
   message: string;
 }) {
+  const { t } = ctx.i18n;
   return (
     <Layout ctx={ctx} title={title}>
       <section class="error-page">
         <h1>{title}</h1>
         <p>{message}</p>
-        <p class="muted">{`Error ${status}`}</p>
+        <p class="muted">{t("error.status", { status: String(status) })}</p>
         <p>
-          <a href={ctx.actor ? "/tickets" : "/login"}>Go back to Tessera</a>
+          <a href={ctx.actor ? "/tickets" : "/login"}>{t("error.goBack")}</a>
         </p>
       </section>
     </Layout>

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import { DEFAULT_TRANSLATOR, type Translator } from "../../i18n/i18n.ts";
 import type { FieldError } from "../../lib/errors.ts";
 
 /** Input kept from a submitted form and the problems found with it. */
@@ -22,11 +23,18 @@ export function Csrf({ token }: { token: string }) {
 }
 
 /** A summary of a form's problems at its top, announced to screen readers. */
-export function FormErrors({ form }: { form: FormState<unknown> }) {
+export function FormErrors({
+  form,
+  t = DEFAULT_TRANSLATOR.t,
+}: {
+  form: FormState<unknown>;
+  /** The page's translator (English where a page is not converted yet). */
+  t?: Translator["t"];
+}) {
   if (form.errors.length === 0 && !form.message) return null;
   return (
     <div class="form-errors" role="alert" tabIndex={-1}>
-      <p>{form.message ?? "Please correct the fields marked below."}</p>
+      <p>{form.message ?? t("form.correctFields")}</p>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { isAdmin, isStaff } from "../../accounts/index.ts";
+import { LANGUAGE_NAMES, LOCALES, type MessageKey } from "../../i18n/i18n.ts";
 import type { PageContext } from "./context.ts";
 
 // htmx reads its settings from this tag (no inline script under our CSP):
@@ -36,14 +37,14 @@ function NavLink({
 }
 
 /** The agent keyboard shortcuts script.js handles, as listed in the "?" dialog. */
-const SHORTCUTS: readonly { keys: readonly string[]; joiner?: string; does: string }[] = [
-  { keys: ["j", "k"], joiner: " / ", does: "Next / previous ticket in the list" },
-  { keys: ["Enter"], does: "Open the selected ticket" },
-  { keys: ["r"], does: "Write a reply on a ticket" },
-  { keys: ["n"], does: "Write an internal note on a ticket" },
-  { keys: ["a"], does: "Assign the ticket to me" },
-  { keys: ["g", "d"], joiner: " then ", does: "Go to the desk" },
-  { keys: ["?"], does: "Show this list" },
+const SHORTCUTS: readonly { keys: readonly string[]; joiner?: MessageKey; does: MessageKey }[] = [
+  { keys: ["j", "k"], joiner: "shortcuts.or", does: "shortcuts.nextPrevious" },
+  { keys: ["Enter"], does: "shortcuts.open" },
+  { keys: ["r"], does: "shortcuts.reply" },
+  { keys: ["n"], does: "shortcuts.note" },
+  { keys: ["a"], does: "shortcuts.assignToMe" },
+  { keys: ["g", "d"], joiner: "shortcuts.then", does: "shortcuts.goToDesk" },
+  { keys: ["?"], does: "shortcuts.help" },
 ];
 
 /**
@@ -51,30 +52,56 @@ const SHORTCUTS: readonly { keys: readonly string[]; joiner?: string; does: stri
  * shows without JavaScript, when the shortcuts do nothing). Its Close button is
  * a plain `method="dialog"` form, which htmx leaves alone.
  */
-function ShortcutsDialog() {
+function ShortcutsDialog({ ctx }: { ctx: PageContext }) {
+  const { t } = ctx.i18n;
   return (
     <dialog id="shortcuts-help" class="shortcuts-dialog" aria-labelledby="shortcuts-title">
-      <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+      <h2 id="shortcuts-title">{t("shortcuts.title")}</h2>
       <dl class="shortcut-list">
         {SHORTCUTS.map((s) => (
           <div key={s.does}>
             <dt>
               {s.keys.map((key, i) => (
                 <>
-                  {i > 0 && s.joiner}
+                  {i > 0 && s.joiner && ` ${t(s.joiner)} `}
                   <kbd>{key}</kbd>
                 </>
               ))}
             </dt>
-            <dd>{s.does}</dd>
+            <dd>{t(s.does)}</dd>
           </div>
         ))}
       </dl>
-      <p class="muted">Shortcuts do nothing while you are typing in a field.</p>
+      <p class="muted">{t("shortcuts.whileTyping")}</p>
       <form method="dialog">
-        <button type="submit">Close</button>
+        <button type="submit">{t("common.close")}</button>
       </form>
     </dialog>
+  );
+}
+
+/**
+ * The language switcher on every page: a plain form, so it works without
+ * JavaScript. Signed in, it saves the choice on the account; otherwise in a cookie.
+ */
+function LanguageSwitcher({ ctx }: { ctx: PageContext }) {
+  const { t, locale } = ctx.i18n;
+  return (
+    <form method="post" action="/language" class="inline language-switcher">
+      <input type="hidden" name="_csrf" value={ctx.csrfToken} />
+      <input type="hidden" name="back" value={ctx.path} />
+      <label for="language-switcher">{t("layout.language")}</label>{" "}
+      <select id="language-switcher" name="locale">
+        {LOCALES.map((l) => (
+          <option value={l} lang={l} selected={l === locale}>
+            {LANGUAGE_NAMES[l]}
+          </option>
+        ))}
+      </select>{" "}
+      <button type="submit" class="link">
+        {t("layout.changeLanguage")}
+      </button>
+    </form>
   );
 }
 
@@ -91,8 +118,9 @@ export function Layout({
   const visitor = ctx.actor?.onlyTicketId !== undefined ? ctx.actor : undefined;
   const actor = visitor ? undefined : ctx.actor;
   const staff = isStaff(actor);
+  const { t, locale, dir } = ctx.i18n;
   return (
-    <html lang="en">
+    <html lang={locale} dir={dir}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -105,58 +133,58 @@ export function Layout({
       {/* data-shortcuts turns on the agent keyboard shortcuts in script.js. */}
       <body hx-boost="true" data-shortcuts={staff ? "staff" : undefined}>
         <a class="skip-link" href="#main">
-          Skip to content
+          {t("layout.skipToContent")}
         </a>
         <header class="site-header">
           <a class="brand" href={actor ? (isStaff(actor) ? "/desk" : "/tickets") : "/"}>
             Tessera
           </a>
           {actor && (
-            <nav aria-label="Main">
+            <nav aria-label={t("nav.label")}>
               {isStaff(actor) && (
                 <NavLink ctx={ctx} href="/desk" section>
-                  Desk
+                  {t("nav.desk")}
                 </NavLink>
               )}
               <NavLink ctx={ctx} href="/tickets">
-                My tickets
+                {t("nav.myTickets")}
               </NavLink>
               <NavLink ctx={ctx} href="/tickets/new">
-                New ticket
+                {t("nav.newTicket")}
               </NavLink>
               {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/users" section>
-                  Users
+                  {t("nav.users")}
                 </NavLink>
               )}
               {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/teams" section>
-                  Teams
+                  {t("nav.teams")}
                 </NavLink>
               )}
               {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/organisations" section>
-                  Organisations
+                  {t("nav.organisations")}
                 </NavLink>
               )}
               {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/rules" section>
-                  Rules
+                  {t("nav.rules")}
                 </NavLink>
               )}
               {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/email" section>
-                  Email
+                  {t("nav.email")}
                 </NavLink>
               )}
               {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/sla" section>
-                  SLA
+                  {t("nav.sla")}
                 </NavLink>
               )}
               {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/webhooks" section>
-                  Webhooks
+                  {t("nav.webhooks")}
                 </NavLink>
               )}
             </nav>
@@ -173,36 +201,36 @@ export function Layout({
                     <input type="hidden" name="_csrf" value={ctx.csrfToken} />
                     <input type="hidden" name="away" value={actor.away ? "false" : "true"} />
                     <input type="hidden" name="back" value={ctx.path} />
-                    {actor.away && <span class="badge">Away</span>}{" "}
+                    {actor.away && <span class="badge">{t("layout.away")}</span>}{" "}
                     <button type="submit" class="link">
-                      {actor.away ? "I'm back" : "Mark me away"}
+                      {actor.away ? t("layout.back") : t("layout.markAway")}
                     </button>
                   </form>
                 )}
                 <form method="post" action="/logout" class="inline">
                   <input type="hidden" name="_csrf" value={ctx.csrfToken} />
                   <button type="submit" class="link">
-                    Sign out
+                    {t("layout.signOut")}
                   </button>
                 </form>
               </>
             ) : visitor ? (
               <>
-                <span class="account-name">{`${visitor.name} (this ticket only)`}</span>
+                <span class="account-name">{t("layout.visitorName", { name: visitor.name })}</span>
                 <a href={`/login?next=${encodeURIComponent(ctx.path)}`}>
-                  Sign in for all your tickets
+                  {t("layout.signInForAll")}
                 </a>
                 <form method="post" action="/logout" class="inline">
                   <input type="hidden" name="_csrf" value={ctx.csrfToken} />
                   <button type="submit" class="link">
-                    Sign out
+                    {t("layout.signOut")}
                   </button>
                 </form>
               </>
             ) : (
               <>
-                <a href="/login">Sign in</a>
-                <a href="/signup">Sign up</a>
+                <a href="/login">{t("layout.signIn")}</a>
+                <a href="/signup">{t("layout.signUp")}</a>
               </>
             )}
           </div>
@@ -217,7 +245,10 @@ export function Layout({
         </main>
         {/* script.js says here what a keyboard shortcut did, for screen readers. */}
         <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true" />
-        {staff && <ShortcutsDialog />}
+        <footer class="site-footer">
+          <LanguageSwitcher ctx={ctx} />
+        </footer>
+        {staff && <ShortcutsDialog ctx={ctx} />}
       </body>
     </html>
   );

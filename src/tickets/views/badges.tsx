@@ -1,30 +1,43 @@
+import { DEFAULT_TRANSLATOR, type MessageKey, type Translator } from "../../i18n/i18n.ts";
 import type { Priority, Status } from "../lifecycle.ts";
 import { SLA_STATE_LABELS, type SlaState } from "../sla.ts";
 
-/** What each status means to a person reading a list. */
-export const STATUS_LABELS: Record<Status, string> = {
-  new: "New",
-  open: "Open",
-  pending: "Pending",
-  solved: "Solved",
-  closed: "Closed",
+/** What each status means to a person reading a list (catalog keys). */
+const STATUS_KEYS: Record<Status, MessageKey> = {
+  new: "status.new",
+  open: "status.open",
+  pending: "status.pending",
+  solved: "status.solved",
+  closed: "status.closed",
 };
 
-export const PRIORITY_LABELS: Record<Priority, string> = {
-  low: "Low",
-  normal: "Normal",
-  high: "High",
-  urgent: "Urgent",
+const PRIORITY_KEYS: Record<Priority, MessageKey> = {
+  low: "priority.low",
+  normal: "priority.normal",
+  high: "priority.high",
+  urgent: "priority.urgent",
 };
+
+type T = Translator["t"];
+
+/** A status's name in the reader's language (English where a page is not converted yet). */
+export function statusLabel(status: Status, t: T = DEFAULT_TRANSLATOR.t): string {
+  return t(STATUS_KEYS[status]);
+}
+
+/** A priority's name in the reader's language. */
+export function priorityLabel(priority: Priority, t: T = DEFAULT_TRANSLATOR.t): string {
+  return t(PRIORITY_KEYS[priority]);
+}
 
 /** A ticket's status as a small labelled badge (class `badge status-<status>` for the stylesheet). */
-export function StatusBadge({ status }: { status: Status }) {
-  return <span class={`badge status-${status}`}>{STATUS_LABELS[status]}</span>;
+export function StatusBadge({ status, t }: { status: Status; t?: T }) {
+  return <span class={`badge status-${status}`}>{statusLabel(status, t)}</span>;
 }
 
 /** A ticket's priority as a small labelled badge (class `badge priority-<priority>`). */
-export function PriorityBadge({ priority }: { priority: Priority }) {
-  return <span class={`badge priority-${priority}`}>{PRIORITY_LABELS[priority]}</span>;
+export function PriorityBadge({ priority, t }: { priority: Priority; t?: T }) {
+  return <span class={`badge priority-${priority}`}>{priorityLabel(priority, t)}</span>;
 }
 
 /** An SLA target's state (class `badge sla-<state>`): on track, due soon, breached, paused, met. */

@@ -9,7 +9,7 @@ import { queueState } from "../sla.ts";
 import type { Sort } from "../tickets.schemas.ts";
 import { SEARCH_MAX, SORTS } from "../tickets.schemas.ts";
 import type { TeamQueue, TicketListItem } from "../tickets.service.ts";
-import { PRIORITY_LABELS, PriorityBadge, SlaBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
+import { PriorityBadge, priorityLabel, SlaBadge, StatusBadge, statusLabel } from "./badges.tsx";
 
 export const DEFAULT_QUEUE: QueueName = "unassigned";
 export const DEFAULT_SORT: Sort = "-updatedAt";
@@ -206,7 +206,7 @@ function FilterForm({
             </option>
             {STATUSES.map((s) => (
               <option key={s} value={s} selected={filters.status === s}>
-                {STATUS_LABELS[s]}
+                {statusLabel(s)}
               </option>
             ))}
           </select>
@@ -220,7 +220,7 @@ function FilterForm({
             </option>
             {PRIORITIES.map((p) => (
               <option key={p} value={p} selected={filters.priority === p}>
-                {PRIORITY_LABELS[p]}
+                {priorityLabel(p)}
               </option>
             ))}
           </select>

@@ -16,42 +16,43 @@ export function MyTicketsPage({
   nextCursor: string | undefined;
   isFirstPage: boolean;
 }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="My tickets">
+    <Layout ctx={ctx} title={t("myTickets.title")}>
       <div class="page-head">
-        <h1>My tickets</h1>
+        <h1>{t("myTickets.title")}</h1>
         <a class="button primary" href="/tickets/new">
-          New ticket
+          {t("myTickets.newTicket")}
         </a>
       </div>
       {tickets.length === 0 ? (
         <p class="empty">
-          {isFirstPage ? "You have not opened any tickets yet." : "No more tickets."}{" "}
-          <a href="/tickets/new">Open a ticket</a>
+          {isFirstPage ? t("myTickets.none") : t("myTickets.noMore")}{" "}
+          <a href="/tickets/new">{t("myTickets.openOne")}</a>
         </p>
       ) : (
         <table class="tickets">
-          <caption class="visually-hidden">Your tickets, most recently updated first</caption>
+          <caption class="visually-hidden">{t("myTickets.caption")}</caption>
           <thead>
             <tr>
-              <th scope="col">Ticket</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last activity</th>
+              <th scope="col">{t("myTickets.ticket")}</th>
+              <th scope="col">{t("myTickets.status")}</th>
+              <th scope="col">{t("myTickets.lastActivity")}</th>
             </tr>
           </thead>
           <tbody>
-            {tickets.map((t) => (
+            {tickets.map((ticket) => (
               <tr data-ticket-row>
                 <td class="ticket-title">
-                  <a href={`/tickets/${t.id}`}>
-                    <span class="ticket-id">{`#${t.id}`}</span> {t.title}
+                  <a href={`/tickets/${ticket.id}`}>
+                    <span class="ticket-id">{`#${ticket.id}`}</span> {ticket.title}
                   </a>
                 </td>
                 <td class="status">
-                  <StatusBadge status={t.status} />
+                  <StatusBadge status={ticket.status} t={t} />
                 </td>
                 <td class="updated">
-                  <Time date={t.updatedAt} />
+                  <Time date={ticket.updatedAt} />
                 </td>
               </tr>
             ))}
@@ -60,10 +61,10 @@ export function MyTicketsPage({
       )}
       {/* No empty "Pages" landmark for screen readers to land on when there is one page. */}
       {(!isFirstPage || nextCursor) && (
-        <nav class="pager" aria-label="Pages">
-          {!isFirstPage && <a href="/tickets">First page</a>}
+        <nav class="pager" aria-label={t("pager.label")}>
+          {!isFirstPage && <a href="/tickets">{t("pager.first")}</a>}
           {nextCursor && (
-            <a href={`/tickets?cursor=${encodeURIComponent(nextCursor)}`}>Next page</a>
+            <a href={`/tickets?cursor=${encodeURIComponent(nextCursor)}`}>{t("pager.next")}</a>
           )}
         </nav>
       )}

@@ -1,3 +1,4 @@
+import { DEFAULT_TRANSLATOR, type Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import {
   Csrf,
@@ -9,7 +10,7 @@ import {
 import { Layout } from "../../platform/views/layout.tsx";
 import { PRIORITIES } from "../lifecycle.ts";
 import { CONTENT_MAX, MAX_FILES, TITLE_MAX } from "../tickets.schemas.ts";
-import { PRIORITY_LABELS } from "./badges.tsx";
+import { priorityLabel } from "./badges.tsx";
 
 type Values = { title: string; description: string; priority: string; teamId: string };
 
@@ -18,16 +19,21 @@ export function AttachmentsField({
   form,
   maxMb,
   id = "field-attachments",
+  t = DEFAULT_TRANSLATOR.t,
 }: {
   form: FormState<unknown>;
   maxMb: number;
   id?: string;
+  /** The page's translator (English where a page is not converted yet). */
+  t?: Translator["t"];
 }) {
   const error = fieldError(form, "attachments");
   return (
     <div class={error ? "field has-error" : "field"}>
-      <label for={id}>Attachments (optional)</label>
-      <p class="hint" id={`${id}-hint`}>{`Up to ${MAX_FILES} files, ${maxMb} MB each.`}</p>
+      <label for={id}>{t("attachments.label")}</label>
+      <p class="hint" id={`${id}-hint`}>
+        {t("attachments.hint", { files: MAX_FILES, mb: maxMb })}
+      </p>
       <input
         id={id}
         type="file"
@@ -37,7 +43,7 @@ export function AttachmentsField({
       />
       {error && (
         <p class="error" id={`${id}-error`}>
-          {`Attachments: ${error}`}
+          {t("attachments.error", { error })}
         </p>
       )}
     </div>
@@ -58,10 +64,11 @@ export function NewTicketPage({
   categories: readonly { id: number; name: string }[];
 }) {
   const priority = form.values.priority ?? "normal";
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="New ticket">
+    <Layout ctx={ctx} title={t("newTicket.title")}>
       <section class="narrow">
-        <h1>Open a ticket</h1>
+        <h1>{t("newTicket.heading")}</h1>
         <form
           method="post"
           action="/tickets"
@@ -70,8 +77,13 @@ export function NewTicketPage({
           novalidate
         >
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={form} />
-          <Field form={form} name="title" label="Subject" hint="One line that sums up the problem.">
+          <FormErrors form={form} t={t} />
+          <Field
+            form={form}
+            name="title"
+            label={t("newTicket.subject")}
+            hint={t("newTicket.subjectHint")}
+          >
             {(a) => (
               <input
                 {...a}
@@ -86,8 +98,8 @@ export function NewTicketPage({
           <Field
             form={form}
             name="description"
-            label="Description"
-            hint="What happened, what you expected, and anything you tried. Markdown works."
+            label={t("newTicket.description")}
+            hint={t("newTicket.descriptionHint")}
           >
             {(a) => (
               <textarea {...a} name="description" rows={10} required maxLength={CONTENT_MAX}>
@@ -95,23 +107,23 @@ export function NewTicketPage({
               </textarea>
             )}
           </Field>
-          <Field form={form} name="priority" label="Priority">
+          <Field form={form} name="priority" label={t("newTicket.priority")}>
             {(a) => (
               <select {...a} name="priority">
                 {PRIORITIES.map((p) => (
                   <option value={p} selected={p === priority}>
-                    {PRIORITY_LABELS[p]}
+                    {priorityLabel(p, t)}
                   </option>
                 ))}
               </select>
             )}
           </Field>
           {categories.length > 0 && (
-            <Field form={form} name="teamId" label="Category (optional)">
+            <Field form={form} name="teamId" label={t("newTicket.category")}>
               {(a) => (
                 <select {...a} name="teamId">
                   <option value="" selected={!form.values.teamId}>
-                    Not sure
+                    {t("newTicket.notSure")}
                   </option>
                   {categories.map((c) => (
                     <option value={String(c.id)} selected={String(c.id) === form.values.teamId}>
@@ -122,9 +134,9 @@ export function NewTicketPage({
               )}
             </Field>
           )}
-          <AttachmentsField form={form} maxMb={maxMb} />
+          <AttachmentsField form={form} maxMb={maxMb} t={t} />
           <button type="submit" class="primary">
-            Submit ticket
+            {t("newTicket.submit")}
           </button>
         </form>
       </section>

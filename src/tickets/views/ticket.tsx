@@ -9,7 +9,7 @@ import { isEditable, PRIORITIES, STATUSES } from "../lifecycle.ts";
 import { SLA_KIND_LABELS } from "../sla.ts";
 import { CONTENT_MAX } from "../tickets.schemas.ts";
 import type { TicketView } from "../tickets.service.ts";
-import { PRIORITY_LABELS, PriorityBadge, SlaBadge, STATUS_LABELS, StatusBadge } from "./badges.tsx";
+import { PriorityBadge, priorityLabel, SlaBadge, StatusBadge, statusLabel } from "./badges.tsx";
 import { AttachmentsField } from "./new-ticket.tsx";
 import { QuotedText } from "./quoted.tsx";
 
@@ -40,12 +40,12 @@ function describeEvent(
   const who = (id: string | null) => (id ? (names.get(Number(id)) ?? `user #${id}`) : "nobody");
   const team = (id: string | null) =>
     id ? `team ${teamNames.get(Number(id)) ?? `#${id} (deleted)`}` : "no team";
-  const label = (value: string | null) =>
-    (value &&
-      (STATUS_LABELS[value as keyof typeof STATUS_LABELS] ??
-        PRIORITY_LABELS[value as keyof typeof PRIORITY_LABELS])) ??
-    value ??
-    "";
+  const label = (value: string | null) => {
+    const status = STATUSES.find((s) => s === value);
+    if (status) return statusLabel(status);
+    const priority = PRIORITIES.find((p) => p === value);
+    return priority ? priorityLabel(priority) : (value ?? "");
+  };
   switch (event.kind) {
     case "created":
       return "opened the ticket";
@@ -339,7 +339,7 @@ function StaffControls({
           <select id="control-status" name="status">
             {STATUSES.filter((s) => s !== "new" || ticket.status === "new").map((s) => (
               <option value={s} selected={s === ticket.status}>
-                {STATUS_LABELS[s]}
+                {statusLabel(s)}
               </option>
             ))}
           </select>
@@ -349,7 +349,7 @@ function StaffControls({
           <select id="control-priority" name="priority">
             {PRIORITIES.map((p) => (
               <option value={p} selected={p === ticket.priority}>
-                {PRIORITY_LABELS[p]}
+                {priorityLabel(p)}
               </option>
             ))}
           </select>

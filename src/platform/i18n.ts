@@ -1,0 +1,57 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { getInstanceLanguageDefaults } from "../accounts/accounts.service.ts";
+import type { Deps } from "../deps.ts";
+import {
+  DEFAULT_TRANSLATOR,
+  isTimeZone,
+  type Locale,
+  negotiateLocale,
+  translator,
+} from "../i18n/i18n.ts";
+
+/** The switcher's choice for someone not signed in (a signed-in user's is saved on their account). */
+export const LANGUAGE_COOKIE = "tessera_lang";
+
+/** Remembers an anonymous visitor's language for a year: not a secret, so readable over plain http too. */
+export function setLanguageCookie(deps: Deps, reply: FastifyReply, locale: Locale): void {
+  reply.setCookie(LANGUAGE_COOKIE, locale, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: deps.config.secureCookies,
+    maxAge: 365 * 24 * 3600,
+  });
+}
+
+/**
+ * Gives every page request its reader (`req.i18n`): language by the user's
+ * own setting, the switcher's cookie, `Accept-Language`, then the instance
+ * default; time zone by the user's own, then the instance's. The API and
+ * static files skip it: the API speaks codes and UTC.
+ */
+export const i18nPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
+  app.decorateRequest("i18n", undefined);
+  app.addHook("onRequest", async (req) => {
+    if (req.url.startsWith("/static/") || req.url.startsWith("/api/")) return;
+    const actor = req.actor ?? req.ticketVisitor;
+    const cookie = req.cookies[LANGUAGE_COOKIE];
+    const acceptLanguage = req.headers["accept-language"];
+    // The user's own language and zone came with the session's user row; the
+    // instance's defaults come from memory on a server (no query once read).
+    const defaults = await getInstanceLanguageDefaults(deps);
+    const locale = negotiateLocale({
+      userLocale: actor?.locale,
+      cookie,
+      acceptLanguage,
+      instanceDefault: defaults.locale,
+    });
+    const timeZone = isTimeZone(actor?.timeZone) ? actor.timeZone : defaults.timeZone;
+    req.i18n = translator(locale, timeZone);
+  });
+});
+
+/** The request's reader; English in UTC where the hook did not run (an error before it). */
+export function readerOf(req: FastifyRequest) {
+  return req.i18n ?? DEFAULT_TRANSLATOR;
+}
