@@ -5,6 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { DataDirLocked, lockDataDir } from "./lock.ts";
 
 const LOCK_MODULE = path.join(import.meta.dirname, "lock.ts");
@@ -44,6 +45,65 @@ async function holdInChild(dataDir: string): Promise<ChildProcess> {
     child.once("exit", (code) => reject(new Error(`lock holder exited (${code}): ${stderr}`)));
   });
   return child;
+}
+
+const TSX = fs.realpathSync(fileURLToPath(import.meta.resolve("tsx")));
+
+interface LockOutcome {
+  locked: boolean;
+  name?: string;
+  code?: string;
+  message?: string;
+  ms: number;
+}
+
+/**
+ * Tries `lockDataDir(dataDir)` in a process without root's privileges: nobody's when
+ * the tests run as root (who may write anywhere), else this user's. The module is
+ * copied where that user can read it (Stryker's sandbox is private to root).
+ */
+async function lockAsUnprivileged(dataDir: string): Promise<LockOutcome> {
+  const readable = tempDir();
+  fs.chmodSync(readable, 0o755);
+  const module = path.join(readable, "lock.mts");
+  fs.copyFileSync(LOCK_MODULE, module);
+  fs.chmodSync(module, 0o644);
+  const script = `
+    const { lockDataDir } = await import(${JSON.stringify(module)});
+    const started = Date.now();
+    let outcome;
+    try {
+      const lock = await lockDataDir(${JSON.stringify(dataDir)});
+      await lock.release();
+      outcome = { locked: true };
+    } catch (error) {
+      outcome = { locked: false, name: error.name, code: error.code, message: error.message };
+    }
+    process.stdout.write(JSON.stringify({ ...outcome, ms: Date.now() - started }));
+  `;
+  const node = [process.execPath, "--import", TSX, "--input-type=module", "--eval", script];
+  const asRoot = process.getuid?.() === 0;
+  const command = asRoot
+    ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", ...node]
+    : node;
+  const child = spawn(command[0] as string, command.slice(1), {
+    cwd: readable,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", resolve);
+  });
+  assert.equal(code, 0, `the unprivileged process failed: ${err}`);
+  return JSON.parse(out) as LockOutcome;
 }
 
 function killed(child: ChildProcess): Promise<void> {
@@ -293,5 +353,93 @@ describe("data directory lock", () => {
       return true;
     });
     assert.equal(fs.existsSync(path.join(dir, ".lock.takeover")), false, "no marker left");
+  });
+
+  test("a data directory the process may not write to is reported as a permission error on the lock itself", async () => {
+    const dir = tempDir();
+    fs.chmodSync(dir, 0o555);
+    const outcome = await lockAsUnprivileged(dir).finally(() => fs.chmodSync(dir, 0o755));
+    assert.equal(outcome.locked, false);
+    assert.equal(outcome.code, "EACCES", outcome.message);
+    assert.notEqual(outcome.name, "DataDirLocked");
+    // The socket it could not create (named relative to the working directory when
+    // shorter), not a takeover marker: a directory it cannot write is no stale lock.
+    assert.match(outcome.message ?? "", /^listen EACCES: .*\.lock$/);
+    assert.ok(outcome.message?.includes(`${path.basename(dir)}/.lock`), outcome.message);
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  test("a stale lock in a data directory the process may not write to is a permission error, not 'in use'", async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, ".lock"), "");
+    fs.chmodSync(dir, 0o555);
+    const outcome = await lockAsUnprivileged(dir).finally(() => fs.chmodSync(dir, 0o755));
+    assert.equal(outcome.locked, false);
+    assert.equal(outcome.code, "EACCES", outcome.message);
+    assert.notEqual(outcome.name, "DataDirLocked");
+    assert.ok(outcome.message?.includes(".lock.takeover"), outcome.message);
+    // Not after waiting out another process's takeover (5 s), which there is none of.
+    assert.ok(outcome.ms < 4_000, `reported after ${outcome.ms} ms, not at once`);
+    assert.deepEqual(fs.readdirSync(dir), [".lock"]);
+  });
+  test("a .lock directory in the way that is also the working directory is reported, not locked inside", async () => {
+    const dir = tempDir();
+    const inTheWay = path.join(dir, ".lock");
+    fs.mkdirSync(inTheWay);
+    const cwd = process.cwd();
+    process.chdir(inTheWay);
+    try {
+      await assert.rejects(lockDataDir(dir), (error: unknown) => {
+        assert.ok(!(error instanceof DataDirLocked), String(error));
+        assert.match(String(error), /directory/i);
+        return true;
+      });
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.deepEqual(fs.readdirSync(inTheWay), [], "no socket made inside it");
+  });
+
+  test("the lock ends each connection made to it, so no client keeps its process alive", async () => {
+    const dir = tempDir();
+    const lock = await lockDataDir(dir);
+    try {
+      const socket = net.connect(path.join(dir, ".lock"));
+      const ended = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 5_000);
+        socket.once("end", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        socket.resume();
+      });
+      socket.destroy();
+      assert.equal(ended, true, "the lock ended the connection");
+    } finally {
+      await lock.release();
+    }
+  });
+
+  test("a stale lock another process took over and released while this one waited is taken", async () => {
+    const dir = tempDir();
+    const socketFile = path.join(dir, ".lock");
+    fs.writeFileSync(socketFile, "");
+    const marker = path.join(dir, ".lock.takeover");
+    fs.mkdirSync(marker);
+    const locking = lockDataDir(dir);
+    // What the other process does: its takeover replaces the stale socket, then it
+    // stops and its socket goes with it, then its marker goes. A second gives this one
+    // time to find the marker (had it not, it would just lock, and the test pass anyway);
+    // it waits 5 s for the marker to go.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    fs.rmSync(socketFile);
+    fs.rmdirSync(marker);
+    const lock = await locking;
+    try {
+      assert.ok(fs.statSync(socketFile).isSocket());
+      await assert.rejects(lockDataDir(dir), DataDirLocked);
+    } finally {
+      await lock.release();
+    }
   });
 });
