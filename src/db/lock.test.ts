@@ -51,6 +51,8 @@ const TSX = fs.realpathSync(fileURLToPath(import.meta.resolve("tsx")));
 
 interface LockOutcome {
   locked: boolean;
+  /** Whether `<dataDir>/.lock` was a socket once locked. */
+  socket?: boolean;
   name?: string;
   code?: string;
   message?: string;
@@ -58,36 +60,49 @@ interface LockOutcome {
 }
 
 /**
- * Tries `lockDataDir(dataDir)` in a process without root's privileges: nobody's when
- * the tests run as root (who may write anywhere), else this user's. The module is
- * copied where that user can read it (Stryker's sandbox is private to root).
+ * Runs `lockDataDir` on each of `dataDirs` in turn in another process started in `cwd`,
+ * holding what it locks until the last, and reports each outcome. The working directory
+ * is the child's, never this process's: Stryker's tap runner writes its result file into
+ * the working directory of a test file it stops. `unprivileged` runs it as nobody when
+ * the tests run as root (who may write anywhere), else as this user. The module is
+ * copied where either can read it (Stryker's sandbox is private to root).
  */
-async function lockAsUnprivileged(dataDir: string): Promise<LockOutcome> {
+async function lockInChild(
+  dataDirs: string[],
+  options: { cwd?: string; unprivileged?: boolean } = {},
+): Promise<LockOutcome[]> {
   const readable = tempDir();
   fs.chmodSync(readable, 0o755);
   const module = path.join(readable, "lock.mts");
   fs.copyFileSync(LOCK_MODULE, module);
   fs.chmodSync(module, 0o644);
   const script = `
+    import fs from "node:fs";
+    import path from "node:path";
     const { lockDataDir } = await import(${JSON.stringify(module)});
-    const started = Date.now();
-    let outcome;
-    try {
-      const lock = await lockDataDir(${JSON.stringify(dataDir)});
-      await lock.release();
-      outcome = { locked: true };
-    } catch (error) {
-      outcome = { locked: false, name: error.name, code: error.code, message: error.message };
+    const held = [];
+    const outcomes = [];
+    for (const dataDir of ${JSON.stringify(dataDirs)}) {
+      const started = Date.now();
+      try {
+        held.push(await lockDataDir(dataDir));
+        const socket = fs.statSync(path.join(dataDir, ".lock")).isSocket();
+        outcomes.push({ locked: true, socket, ms: Date.now() - started });
+      } catch (error) {
+        const { name, code, message } = error;
+        outcomes.push({ locked: false, name, code, message, ms: Date.now() - started });
+      }
     }
-    process.stdout.write(JSON.stringify({ ...outcome, ms: Date.now() - started }));
+    for (const lock of held) await lock.release();
+    process.stdout.write(JSON.stringify(outcomes));
   `;
   const node = [process.execPath, "--import", TSX, "--input-type=module", "--eval", script];
-  const asRoot = process.getuid?.() === 0;
-  const command = asRoot
+  const dropRoot = options.unprivileged === true && process.getuid?.() === 0;
+  const command = dropRoot
     ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", ...node]
     : node;
   const child = spawn(command[0] as string, command.slice(1), {
-    cwd: readable,
+    cwd: options.cwd ?? readable,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -102,8 +117,8 @@ async function lockAsUnprivileged(dataDir: string): Promise<LockOutcome> {
     child.once("error", reject);
     child.once("close", resolve);
   });
-  assert.equal(code, 0, `the unprivileged process failed: ${err}`);
-  return JSON.parse(out) as LockOutcome;
+  assert.equal(code, 0, `the locking process failed: ${err}`);
+  return JSON.parse(out) as LockOutcome[];
 }
 
 function killed(child: ChildProcess): Promise<void> {
@@ -228,24 +243,11 @@ describe("data directory lock", () => {
     fs.mkdirSync(deep, { recursive: true });
     const dataDir = path.join(deep, "data");
     assert.ok(path.join(dataDir, ".lock").length > 107, "too long for a Unix socket");
-    const cwd = process.cwd();
-    process.chdir(deep);
-    try {
-      const lock = await lockDataDir(dataDir);
-      try {
-        assert.ok(fs.statSync(path.join(dataDir, ".lock")).isSocket());
-        await assert.rejects(lockDataDir(dataDir), DataDirLocked);
-        await assert.rejects(
-          lockDataDir("data"),
-          DataDirLocked,
-          "the same directory, named relatively",
-        );
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      process.chdir(cwd);
-    }
+    // Run from `deep`: locked, then refused by absolute and by relative name while held.
+    const [first, again, relative] = await lockInChild([dataDir, dataDir, "data"], { cwd: deep });
+    assert.deepEqual(first && [first.locked, first.socket], [true, true], first?.message);
+    assert.equal(again?.name, "DataDirLocked", again?.message);
+    assert.equal(relative?.name, "DataDirLocked", "the same directory, named relatively");
   });
 
   test("a lock socket path of up to 100 characters is used; a longer one is refused, naming the directory", async () => {
@@ -256,22 +258,13 @@ describe("data directory lock", () => {
     // the absolute path (the one measured here) is used wherever the tests are checked out.
     const elsewhere = path.join(tempDir(), ...Array.from({ length: 12 }, () => "a"));
     fs.mkdirSync(elsewhere, { recursive: true });
-    const cwd = process.cwd();
-    process.chdir(elsewhere);
-    try {
-      const lock = await lockDataDir(within);
-      assert.ok(fs.statSync(path.join(within, ".lock")).isSocket());
-      await lock.release();
-      const beyond = `${within}d`;
-      await assert.rejects(lockDataDir(beyond), (error: unknown) => {
-        assert.ok(error instanceof Error && !(error instanceof DataDirLocked));
-        assert.match(error.message, /too long for its lock socket/);
-        assert.ok(error.message.includes(beyond), "the message names the directory");
-        return true;
-      });
-    } finally {
-      process.chdir(cwd);
-    }
+    const beyond = `${within}d`;
+    const [fits, tooLong] = await lockInChild([within, beyond], { cwd: elsewhere });
+    assert.deepEqual(fits && [fits.locked, fits.socket], [true, true], fits?.message);
+    assert.equal(tooLong?.locked, false);
+    assert.notEqual(tooLong?.name, "DataDirLocked");
+    assert.match(tooLong?.message ?? "", /too long for its lock socket/);
+    assert.ok(tooLong?.message?.includes(beyond), "the message names the directory");
   });
 
   test("a process that holds the lock and has nothing else to do still exits", async () => {
@@ -358,7 +351,10 @@ describe("data directory lock", () => {
   test("a data directory the process may not write to is reported as a permission error on the lock itself", async () => {
     const dir = tempDir();
     fs.chmodSync(dir, 0o555);
-    const outcome = await lockAsUnprivileged(dir).finally(() => fs.chmodSync(dir, 0o755));
+    const [outcome] = await lockInChild([dir], { unprivileged: true }).finally(() =>
+      fs.chmodSync(dir, 0o755),
+    );
+    assert.ok(outcome);
     assert.equal(outcome.locked, false);
     assert.equal(outcome.code, "EACCES", outcome.message);
     assert.notEqual(outcome.name, "DataDirLocked");
@@ -373,7 +369,10 @@ describe("data directory lock", () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, ".lock"), "");
     fs.chmodSync(dir, 0o555);
-    const outcome = await lockAsUnprivileged(dir).finally(() => fs.chmodSync(dir, 0o755));
+    const [outcome] = await lockInChild([dir], { unprivileged: true }).finally(() =>
+      fs.chmodSync(dir, 0o755),
+    );
+    assert.ok(outcome);
     assert.equal(outcome.locked, false);
     assert.equal(outcome.code, "EACCES", outcome.message);
     assert.notEqual(outcome.name, "DataDirLocked");
@@ -386,17 +385,10 @@ describe("data directory lock", () => {
     const dir = tempDir();
     const inTheWay = path.join(dir, ".lock");
     fs.mkdirSync(inTheWay);
-    const cwd = process.cwd();
-    process.chdir(inTheWay);
-    try {
-      await assert.rejects(lockDataDir(dir), (error: unknown) => {
-        assert.ok(!(error instanceof DataDirLocked), String(error));
-        assert.match(String(error), /directory/i);
-        return true;
-      });
-    } finally {
-      process.chdir(cwd);
-    }
+    const [outcome] = await lockInChild([dir], { cwd: inTheWay });
+    assert.equal(outcome?.locked, false);
+    assert.notEqual(outcome?.name, "DataDirLocked");
+    assert.match(outcome?.message ?? "", /directory/i);
     assert.deepEqual(fs.readdirSync(inTheWay), [], "no socket made inside it");
   });
 
