@@ -267,6 +267,19 @@ describe("data directory lock", () => {
     assert.ok(tooLong?.message?.includes(beyond), "the message names the directory");
   });
 
+  test("a data directory whose lock path is too long both absolute and relative is refused, naming it", async () => {
+    // Far past 100 characters from any working directory outside it.
+    const dataDir = path.join(tempDir(), "d".repeat(150), "e".repeat(150));
+    await assert.rejects(lockDataDir(dataDir), (error: unknown) => {
+      assert.ok(error instanceof Error && !(error instanceof DataDirLocked));
+      assert.equal(
+        error.message,
+        `The data directory path is too long for its lock socket: ${dataDir}`,
+      );
+      return true;
+    });
+  });
+
   test("a process that holds the lock and has nothing else to do still exits", async () => {
     const dir = tempDir();
     const script = `
