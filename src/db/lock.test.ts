@@ -21,18 +21,21 @@ after(() => {
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Another process that takes the lock on `dataDir` and holds it until killed. */
+/**
+ * Another process that takes the lock on `dataDir` and holds it until killed, or until
+ * this process is gone (its standard input closes), so a stopped test run leaves none.
+ */
 async function holdInChild(dataDir: string): Promise<ChildProcess> {
   const script = `
     const { lockDataDir } = await import(${JSON.stringify(LOCK_MODULE)});
     await lockDataDir(${JSON.stringify(dataDir)});
     process.stdout.write("locked\\n");
-    setInterval(() => {}, 60_000);
+    process.stdin.on("end", () => process.exit(0)).resume();
   `;
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "--input-type=module", "--eval", script],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["pipe", "pipe", "pipe"] },
   );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
