@@ -20,7 +20,7 @@ export default {
     forceBail: true,
   },
   coverageAnalysis: "perTest",
-  concurrency: 2,
+  concurrency: 1,
   timeoutMS: 60_000,
   timeoutFactor: 2,
   reporters: ["clear-text", "json", "progress"],

@@ -15,10 +15,10 @@ export const MODULES = {
     mutate: ["src/email/outbox.repo.ts:18-60"],
     tests: ["src/email/outbox.test.ts", "src/email/worker.postgres.test.ts"],
   },
-  // The thread headers' rule (buildThreadHeaders) only, as measured so far: Thread-Index's
-  // bit arithmetic (threadIndex) is not mutated yet.
+  // The thread headers: Thread-Index's FILETIME arithmetic (threadIndex) and the rule
+  // choosing In-Reply-To, References and Thread-Topic (buildThreadHeaders).
   threading: {
-    mutate: ["src/email/threading.ts:75-111"],
+    mutate: ["src/email/threading.ts:45-111"],
     tests: ["src/email/threading.test.ts"],
   },
 };

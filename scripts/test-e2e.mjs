@@ -14,6 +14,18 @@ if (!fs.existsSync(CHROMIUM)) {
   process.exit(1);
 }
 
+/** TEST_TIME_FACTOR as test/helpers/time.ts reads it (1 when unset). */
+function timeFactor() {
+  const value = process.env.TEST_TIME_FACTOR;
+  if (value === undefined || value === "") return 1;
+  const factor = Number(value);
+  if (!Number.isFinite(factor) || factor < 1) {
+    console.error(`TEST_TIME_FACTOR must be a number of 1 or more, not "${value}"`);
+    process.exit(2);
+  }
+  return factor;
+}
+
 const dir = path.join("test", "e2e");
 const files = fs
   .readdirSync(dir)
@@ -33,8 +45,10 @@ const result = spawnSync(
     "tsx",
     "--test",
     "--test-concurrency=1",
-    // A hung browser or server fails its test instead of stalling the run.
-    "--test-timeout=180000",
+    // On Node 20 this bounds each file as a whole (not each test): a hung browser or server
+    // fails its file instead of stalling the run. Page actions have their own 15 s
+    // (harness.ts); both stretch with TEST_TIME_FACTOR on a machine busy with other work.
+    `--test-timeout=${Math.round(900_000 * timeFactor())}`,
     "--test-reporter=spec",
     ...selected,
   ],

@@ -5,6 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { DataDirLocked, lockDataDir } from "./lock.ts";
 
 const LOCK_MODULE = path.join(import.meta.dirname, "lock.ts");
@@ -20,18 +21,21 @@ after(() => {
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Another process that takes the lock on `dataDir` and holds it until killed. */
+/**
+ * Another process that takes the lock on `dataDir` and holds it until killed, or until
+ * this process is gone (its standard input closes), so a stopped test run leaves none.
+ */
 async function holdInChild(dataDir: string): Promise<ChildProcess> {
   const script = `
     const { lockDataDir } = await import(${JSON.stringify(LOCK_MODULE)});
     await lockDataDir(${JSON.stringify(dataDir)});
     process.stdout.write("locked\\n");
-    setInterval(() => {}, 60_000);
+    process.stdin.on("end", () => process.exit(0)).resume();
   `;
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "--input-type=module", "--eval", script],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["pipe", "pipe", "pipe"] },
   );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
@@ -44,6 +48,80 @@ async function holdInChild(dataDir: string): Promise<ChildProcess> {
     child.once("exit", (code) => reject(new Error(`lock holder exited (${code}): ${stderr}`)));
   });
   return child;
+}
+
+const TSX = fs.realpathSync(fileURLToPath(import.meta.resolve("tsx")));
+
+interface LockOutcome {
+  locked: boolean;
+  /** Whether `<dataDir>/.lock` was a socket once locked. */
+  socket?: boolean;
+  name?: string;
+  code?: string;
+  message?: string;
+  ms: number;
+}
+
+/**
+ * Runs `lockDataDir` on each of `dataDirs` in turn in another process started in `cwd`,
+ * holding what it locks until the last, and reports each outcome. The working directory
+ * is the child's, never this process's: Stryker's tap runner writes its result file into
+ * the working directory of a test file it stops. `unprivileged` runs it as nobody when
+ * the tests run as root (who may write anywhere), else as this user. The module is
+ * copied where either can read it (Stryker's sandbox is private to root).
+ */
+async function lockInChild(
+  dataDirs: string[],
+  options: { cwd?: string; unprivileged?: boolean } = {},
+): Promise<LockOutcome[]> {
+  const readable = tempDir();
+  fs.chmodSync(readable, 0o755);
+  const module = path.join(readable, "lock.mts");
+  fs.copyFileSync(LOCK_MODULE, module);
+  fs.chmodSync(module, 0o644);
+  const script = `
+    import fs from "node:fs";
+    import path from "node:path";
+    const { lockDataDir } = await import(${JSON.stringify(module)});
+    const held = [];
+    const outcomes = [];
+    for (const dataDir of ${JSON.stringify(dataDirs)}) {
+      const started = Date.now();
+      try {
+        held.push(await lockDataDir(dataDir));
+        const socket = fs.statSync(path.join(dataDir, ".lock")).isSocket();
+        outcomes.push({ locked: true, socket, ms: Date.now() - started });
+      } catch (error) {
+        const { name, code, message } = error;
+        outcomes.push({ locked: false, name, code, message, ms: Date.now() - started });
+      }
+    }
+    for (const lock of held) await lock.release();
+    process.stdout.write(JSON.stringify(outcomes));
+  `;
+  const node = [process.execPath, "--import", TSX, "--input-type=module", "--eval", script];
+  const dropRoot = options.unprivileged === true && process.getuid?.() === 0;
+  const command = dropRoot
+    ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", ...node]
+    : node;
+  const child = spawn(command[0] as string, command.slice(1), {
+    cwd: options.cwd ?? readable,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", resolve);
+  });
+  assert.equal(code, 0, `the locking process failed: ${err}`);
+  return JSON.parse(out) as LockOutcome[];
 }
 
 function killed(child: ChildProcess): Promise<void> {
@@ -168,24 +246,11 @@ describe("data directory lock", () => {
     fs.mkdirSync(deep, { recursive: true });
     const dataDir = path.join(deep, "data");
     assert.ok(path.join(dataDir, ".lock").length > 107, "too long for a Unix socket");
-    const cwd = process.cwd();
-    process.chdir(deep);
-    try {
-      const lock = await lockDataDir(dataDir);
-      try {
-        assert.ok(fs.statSync(path.join(dataDir, ".lock")).isSocket());
-        await assert.rejects(lockDataDir(dataDir), DataDirLocked);
-        await assert.rejects(
-          lockDataDir("data"),
-          DataDirLocked,
-          "the same directory, named relatively",
-        );
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      process.chdir(cwd);
-    }
+    // Run from `deep`: locked, then refused by absolute and by relative name while held.
+    const [first, again, relative] = await lockInChild([dataDir, dataDir, "data"], { cwd: deep });
+    assert.deepEqual(first && [first.locked, first.socket], [true, true], first?.message);
+    assert.equal(again?.name, "DataDirLocked", again?.message);
+    assert.equal(relative?.name, "DataDirLocked", "the same directory, named relatively");
   });
 
   test("a lock socket path of up to 100 characters is used; a longer one is refused, naming the directory", async () => {
@@ -196,22 +261,26 @@ describe("data directory lock", () => {
     // the absolute path (the one measured here) is used wherever the tests are checked out.
     const elsewhere = path.join(tempDir(), ...Array.from({ length: 12 }, () => "a"));
     fs.mkdirSync(elsewhere, { recursive: true });
-    const cwd = process.cwd();
-    process.chdir(elsewhere);
-    try {
-      const lock = await lockDataDir(within);
-      assert.ok(fs.statSync(path.join(within, ".lock")).isSocket());
-      await lock.release();
-      const beyond = `${within}d`;
-      await assert.rejects(lockDataDir(beyond), (error: unknown) => {
-        assert.ok(error instanceof Error && !(error instanceof DataDirLocked));
-        assert.match(error.message, /too long for its lock socket/);
-        assert.ok(error.message.includes(beyond), "the message names the directory");
-        return true;
-      });
-    } finally {
-      process.chdir(cwd);
-    }
+    const beyond = `${within}d`;
+    const [fits, tooLong] = await lockInChild([within, beyond], { cwd: elsewhere });
+    assert.deepEqual(fits && [fits.locked, fits.socket], [true, true], fits?.message);
+    assert.equal(tooLong?.locked, false);
+    assert.notEqual(tooLong?.name, "DataDirLocked");
+    assert.match(tooLong?.message ?? "", /too long for its lock socket/);
+    assert.ok(tooLong?.message?.includes(beyond), "the message names the directory");
+  });
+
+  test("a data directory whose lock path is too long both absolute and relative is refused, naming it", async () => {
+    // Far past 100 characters from any working directory outside it.
+    const dataDir = path.join(tempDir(), "d".repeat(150), "e".repeat(150));
+    await assert.rejects(lockDataDir(dataDir), (error: unknown) => {
+      assert.ok(error instanceof Error && !(error instanceof DataDirLocked));
+      assert.equal(
+        error.message,
+        `The data directory path is too long for its lock socket: ${dataDir}`,
+      );
+      return true;
+    });
   });
 
   test("a process that holds the lock and has nothing else to do still exits", async () => {
@@ -293,5 +362,92 @@ describe("data directory lock", () => {
       return true;
     });
     assert.equal(fs.existsSync(path.join(dir, ".lock.takeover")), false, "no marker left");
+  });
+
+  test("a data directory the process may not write to is reported as a permission error on the lock itself", async () => {
+    const dir = tempDir();
+    fs.chmodSync(dir, 0o555);
+    const [outcome] = await lockInChild([dir], { unprivileged: true }).finally(() =>
+      fs.chmodSync(dir, 0o755),
+    );
+    assert.ok(outcome);
+    assert.equal(outcome.locked, false);
+    assert.equal(outcome.code, "EACCES", outcome.message);
+    assert.notEqual(outcome.name, "DataDirLocked");
+    // The socket it could not create (named relative to the working directory when
+    // shorter), not a takeover marker: a directory it cannot write is no stale lock.
+    assert.match(outcome.message ?? "", /^listen EACCES: .*\.lock$/);
+    assert.ok(outcome.message?.includes(`${path.basename(dir)}/.lock`), outcome.message);
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  test("a stale lock in a data directory the process may not write to is a permission error, not 'in use'", async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, ".lock"), "");
+    fs.chmodSync(dir, 0o555);
+    const [outcome] = await lockInChild([dir], { unprivileged: true }).finally(() =>
+      fs.chmodSync(dir, 0o755),
+    );
+    assert.ok(outcome);
+    assert.equal(outcome.locked, false);
+    assert.equal(outcome.code, "EACCES", outcome.message);
+    assert.notEqual(outcome.name, "DataDirLocked");
+    assert.ok(outcome.message?.includes(".lock.takeover"), outcome.message);
+    // Not after waiting out another process's takeover (5 s), which there is none of.
+    assert.ok(outcome.ms < 4_000, `reported after ${outcome.ms} ms, not at once`);
+    assert.deepEqual(fs.readdirSync(dir), [".lock"]);
+  });
+  test("a .lock directory in the way that is also the working directory is reported, not locked inside", async () => {
+    const dir = tempDir();
+    const inTheWay = path.join(dir, ".lock");
+    fs.mkdirSync(inTheWay);
+    const [outcome] = await lockInChild([dir], { cwd: inTheWay });
+    assert.equal(outcome?.locked, false);
+    assert.notEqual(outcome?.name, "DataDirLocked");
+    assert.match(outcome?.message ?? "", /directory/i);
+    assert.deepEqual(fs.readdirSync(inTheWay), [], "no socket made inside it");
+  });
+
+  test("the lock ends each connection made to it, so no client keeps its process alive", async () => {
+    const dir = tempDir();
+    const lock = await lockDataDir(dir);
+    try {
+      const socket = net.connect(path.join(dir, ".lock"));
+      const ended = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 5_000);
+        socket.once("end", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        socket.resume();
+      });
+      socket.destroy();
+      assert.equal(ended, true, "the lock ended the connection");
+    } finally {
+      await lock.release();
+    }
+  });
+
+  test("a stale lock another process took over and released while this one waited is taken", async () => {
+    const dir = tempDir();
+    const socketFile = path.join(dir, ".lock");
+    fs.writeFileSync(socketFile, "");
+    const marker = path.join(dir, ".lock.takeover");
+    fs.mkdirSync(marker);
+    const locking = lockDataDir(dir);
+    // What the other process does: its takeover replaces the stale socket, then it
+    // stops and its socket goes with it, then its marker goes. A second gives this one
+    // time to find the marker (had it not, it would just lock, and the test pass anyway);
+    // it waits 5 s for the marker to go.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    fs.rmSync(socketFile);
+    fs.rmdirSync(marker);
+    const lock = await locking;
+    try {
+      assert.ok(fs.statSync(socketFile).isSocket());
+      await assert.rejects(lockDataDir(dir), DataDirLocked);
+    } finally {
+      await lock.release();
+    }
   });
 });

@@ -26,8 +26,10 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   fs.mkdirSync(dataDir, { recursive: true });
   // Socket paths are limited to ~107 bytes; a relative path keeps deep directories usable.
   const absolute = path.join(dataDir, ".lock");
-  const relative = path.relative(process.cwd(), absolute) || ".lock";
-  const socketPath = relative.length < absolute.length ? relative : absolute;
+  const relative = path.relative(process.cwd(), absolute);
+  // "" when the working directory is a directory named .lock in the way: then the
+  // absolute path, which reports it (listen("") would take a TCP port instead).
+  const socketPath = relative !== "" && relative.length < absolute.length ? relative : absolute;
   if (socketPath.length > 100) {
     throw new Error(`The data directory path is too long for its lock socket: ${dataDir}`);
   }

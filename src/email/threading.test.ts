@@ -150,6 +150,42 @@ test("Thread-Index: one 22-byte header per ticket, then a 5-byte block per later
   assert.equal(a.readUInt32BE(22), Math.floor(3_000_000_000 / 2 ** 18));
 });
 
+test("Thread-Index's header is 0x01, the upper 40 bits of the start's FILETIME, then the MD5 of the thread id", () => {
+  const index = Buffer.from(threadIndex("tessera.ticket.1@x.test", at(0), []), "base64");
+  // 2026-03-02T10:00Z is FILETIME 0x01dcaa2b54f61000; md5("tessera.ticket.1@x.test") computed apart.
+  assert.equal(index.toString("hex"), "01" + "01dcaa2b54" + "dd753a54ee65ab34c29d7713927ec326");
+});
+
+test("Thread-Index blocks: under 2^49 ticks the delta's bits 18-48, from there a set top bit and bits 23-53", () => {
+  const start = at(0);
+  const index = Buffer.from(
+    threadIndex("t@x.test", start, [
+      new Date(Date.UTC(2027, 8, 1, 10, 0)), // 473,472,000,000,000 ticks: near, the largest delta here
+      new Date(Date.UTC(2028, 2, 2, 10, 0)), // 631,584,000,000,000 ticks: past 2^49 = 562,949,953,421,312
+      start,
+      new Date(start.getTime() - 60_000), // before the start (clock skew) counts as no time
+    ]),
+    "base64",
+  );
+  assert.equal(index.length, 22 + 4 * 5);
+  const blocks = [0, 1, 2, 3].map((n) => index.subarray(22 + 5 * n, 27 + 5 * n).toString("hex"));
+  assert.deepEqual(blocks, ["6ba7b29700", "847cd83701", "0000000002", "0000000003"]);
+});
+
+test("Thread-Index keeps the last 40 later messages, numbering their blocks in four bits", () => {
+  const later = Array.from({ length: 45 }, (_, i) => at(i + 1));
+  const index = Buffer.from(threadIndex("t@x.test", at(0), later), "base64");
+  assert.equal(index.length, 22 + 40 * 5);
+  // The first block kept is the sixth message's: six minutes is 3.6e9 ticks.
+  assert.equal(index.readUInt32BE(22), Math.floor(3_600_000_000 / 2 ** 18));
+  assert.equal(index.readUInt32BE(22 + 39 * 5), Math.floor((45 * 600_000_000) / 2 ** 18));
+  const sequence = Array.from({ length: 40 }, (_, n) => index[22 + 5 * n + 4]);
+  assert.deepEqual(
+    sequence,
+    Array.from({ length: 40 }, (_, n) => n % 16),
+  );
+});
+
 let sink: SmtpSink;
 before(async () => {
   sink = await startSmtpSink();

@@ -12,6 +12,7 @@ import { AxeBuilder } from "@axe-core/playwright";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { freePort } from "../helpers/net.ts";
 import { type SmtpSink, startSmtpSink } from "../helpers/smtp-sink.ts";
+import { scaled } from "../helpers/time.ts";
 
 /** Debian's Chromium; `.ci/run` installs the `chromium` package when it is missing. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -30,11 +31,11 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-/** How long a page action or wait may take before the test fails (ms). */
-export const ACTION_TIMEOUT_MS = 15_000;
+/** How long a page action or wait may take before the test fails (ms), times TEST_TIME_FACTOR. */
+export const ACTION_TIMEOUT_MS = scaled(15_000);
 
-const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 15_000;
+const START_TIMEOUT_MS = scaled(60_000);
+const STOP_TIMEOUT_MS = scaled(15_000);
 
 export interface Server {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
@@ -146,7 +147,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
 
   const setupLink = async () => {
     // Logged just after the server starts listening, so it may lag /healthz a little.
-    const until = Date.now() + 10_000;
+    const until = Date.now() + scaled(10_000);
     for (;;) {
       const match = /(https?:\/\/[^\s"]+\/setup\?token=[^\s"]+)/.exec(log());
       if (match?.[1]) return match[1];
@@ -158,7 +159,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   const mailedLink = async (to: string, pathname: string) => {
     if (!sink) throw new Error("this server was started with its own SMTP_URL");
     const pattern = new RegExp(`${url}${pathname.replace(/[/?]/g, "\\$&")}\\?token=[A-Za-z0-9_-]+`);
-    const until = Date.now() + 15_000;
+    const until = Date.now() + scaled(15_000);
     for (;;) {
       const mail = sink.mails
         .filter((m) => m.envelopeTo.some((a) => a.toLowerCase() === to.toLowerCase()))

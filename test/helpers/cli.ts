@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import { freePort } from "./net.ts";
+import { scaled } from "./time.ts";
 
 /** The real command line, as people run it. */
 export const BIN = path.resolve(import.meta.dirname, "../../bin/tessera.js");
@@ -32,7 +34,10 @@ export function startCli(args: string[], env: Record<string, string>): ChildProc
   });
 }
 
-/** Runs one command to its end; `input` goes to its standard input (closed either way). */
+/**
+ * Runs one command to its end; `input` goes to its standard input (closed either way).
+ * It fails if still running after `timeoutMs` (60 s), times TEST_TIME_FACTOR.
+ */
 export function runCli(
   args: string[],
   env: Record<string, string>,
@@ -50,14 +55,55 @@ export function runCli(
   });
   child.stdin?.end(options.input ?? "");
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`tessera ${args.join(" ")} took too long\n${stdout}\n${stderr}`));
-    }, options.timeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => {
+        child.kill("SIGKILL");
+        reject(new Error(`tessera ${args.join(" ")} took too long\n${stdout}\n${stderr}`));
+      },
+      scaled(options.timeoutMs ?? 60_000),
+    );
     child.once("error", reject);
     child.once("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
     });
   });
+}
+
+/**
+ * Starts `tessera serve` on a free port of 127.0.0.1 and waits until /healthz answers.
+ * Fails at once if the server exits first, or after `timeoutMs` (90 s; a fresh PGlite
+ * directory on a loaded machine has taken 12 s), times TEST_TIME_FACTOR.
+ */
+export async function startServe(
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = startCli(["serve"], { ...env, PORT: String(port), HOST: "127.0.0.1" });
+  child.stdin?.end();
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + scaled(timeoutMs);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`serve exited (${child.exitCode ?? child.signalCode}): ${output}`);
+    }
+    const ok = await fetch(`${url}/healthz`).then(
+      (response) => response.ok,
+      () => false, // not listening yet
+    );
+    if (ok) return { child, url };
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`serve did not answer /healthz within ${scaled(timeoutMs)} ms: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

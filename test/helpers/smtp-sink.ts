@@ -2,6 +2,7 @@ import { EventEmitter, once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import { scaled } from "./time.ts";
 
 /** A message the sink accepted (answered 250 to). */
 export interface SinkMail {
@@ -26,7 +27,7 @@ export interface SmtpSink {
   hold(on: boolean): void;
   /** Answer the next `n` messages to `address` with this SMTP code (e.g. 451 or 550). */
   refuseNext(address: string, n: number, code: number): void;
-  /** Resolves when at least `n` mails arrived; rejects after `timeoutMs`. */
+  /** Resolves when at least `n` mails arrived; rejects after `timeoutMs` (10 s) times TEST_TIME_FACTOR. */
   waitFor(n: number, timeoutMs?: number): Promise<SinkMail[]>;
   readonly events: EventEmitter;
   close(): Promise<void>;
@@ -95,7 +96,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       refusals.set(address.toLowerCase(), { n, code });
     },
     async waitFor(n, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = Date.now() + scaled(timeoutMs);
       while (mails.length < n) {
         const left = deadline - Date.now();
         if (left <= 0) throw new Error(`sink got ${mails.length} mails, expected ${n}`);

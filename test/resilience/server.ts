@@ -17,6 +17,7 @@ import { composeDeps } from "../../src/reactions.ts";
 import { createToken } from "../../src/tokens/tokens.service.ts";
 import { freePort } from "../helpers/net.ts";
 import { createScratchDatabase } from "../helpers/postgres.ts";
+import { scaled } from "../helpers/time.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BIN = path.join(ROOT, "bin", "tessera.js");
@@ -177,7 +178,7 @@ export async function startServer(
     return result;
   };
 
-  const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
+  const deadline = Date.now() + scaled(options.startTimeoutMs ?? 90_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`the server exited (${child.exitCode ?? child.signalCode}):\n${log()}`);

@@ -4,6 +4,7 @@ import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { after, describe, test } from "node:test";
+import { scaled } from "../helpers/time.ts";
 import { withSql } from "./checks.ts";
 import {
   createStore,
@@ -78,8 +79,9 @@ async function shutdownWhileBusy(kind: "pglite" | "postgres") {
   const server = await startServer(store);
   const titles = Array.from({ length: IN_FLIGHT }, (_, i) => `in flight ${i} ${Date.now()}`);
   const slow = titles.map((title) => startSlowCreate(server, account.token, title));
-  // Let the headers and half bodies arrive.
-  await sleep(500);
+  // Let the headers and half bodies arrive. The server shows nothing of a request before
+  // its body is whole, so this is a pause, stretched on a busy machine.
+  await sleep(scaled(500));
 
   const signalled = Date.now();
   server.child.kill("SIGTERM");
@@ -153,7 +155,7 @@ async function shutdownWithKeepAliveClients() {
     } as RequestInit).then((r) => r.status);
     return { response, finish: () => finish() };
   });
-  await sleep(500);
+  await sleep(scaled(500)); // the first halves arrive (see shutdownWhileBusy)
   const signalled = Date.now();
   server.child.kill("SIGTERM");
   await sleep(100);
