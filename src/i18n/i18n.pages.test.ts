@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { makeAdmin, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { findUserByEmail } from "../accounts/accounts.repo.ts";
 
@@ -199,5 +199,35 @@ describeEachDatabase("pages in the reader's language and time zone", (world) => 
     assert.match(form.body, /Bis zu \d+ Dateien, je \d+ MB\./);
     assert.match(form.body, /Ticket absenden/);
     assert.doesNotMatch(form.body, /Subject|Description|Submit ticket|Attachments/);
+  });
+
+  test("an agent whose saved language is French gets the desk in French; ticket titles stay as written, escaped", async () => {
+    const { deps } = world();
+    const agent = await makeAgent(deps);
+    const customer = await makeCustomer(deps, { name: "Zoë <Client>" });
+    await makeTicket(deps, customer, { title: "Imprimante <b>en feu</b>" });
+    const b = await world().signedIn(agent);
+    await b.post(
+      "/account/language",
+      { locale: "fr", timeZone: "Europe/Paris" },
+      { csrfFrom: "/account" },
+    );
+    const page = await b.get("/desk", { "accept-language": "en" });
+    assert.equal(page.statusCode, 200);
+    assert.equal(lang(page.body), "fr");
+    assert.match(page.body, /<h1 id="desk-heading">Non assignés<\/h1>/);
+    assert.match(page.body, /<title>Non assignés · Bureau/);
+    assert.match(page.body, /<span class="queue-label">Résolus et fermés<\/span>/);
+    assert.match(page.body, /<th scope="col">Demandeur<\/th>/);
+    assert.match(page.body, /<option value="-priority">Plus urgents d’abord<\/option>/);
+    assert.match(page.body, /<button type="submit">Appliquer les filtres<\/button>/);
+    assert.match(page.body, /<span class="badge status-new">Nouveau<\/span>/);
+    assert.match(page.body, /Imprimante &lt;b(&gt;|>)en feu/);
+    assert.doesNotMatch(page.body, /<b>en feu/);
+    assert.match(page.body, /Zoë &lt;Client(&gt;|>)/);
+    assert.doesNotMatch(page.body, /Apply filters|Requester|Unassigned|Most urgent first/);
+
+    const empty = await b.get("/desk?queue=pending&q=nothing-like-this");
+    assert.match(empty.body, /Aucun ticket ne correspond à ces filtres\./);
   });
 });

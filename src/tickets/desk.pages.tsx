@@ -5,6 +5,7 @@ import { type FieldError, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { organisationChoices } from "../organisations/index.ts";
 import { requireStaff } from "../platform/auth.ts";
+import { readerOf } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
 import { QUEUES, type QueueName } from "./queues.ts";
@@ -169,7 +170,7 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
     let requesterError: string | undefined;
     if (filters.requester) {
       requester = await accounts.findUserByEmail(deps, actor, filters.requester);
-      if (!requester) requesterError = "matches no account";
+      if (!requester) requesterError = readerOf(req).t("desk.requesterNoMatch");
     } else if (requesterId !== undefined) {
       try {
         const user = await accounts.getUser(deps, actor, requesterId);

@@ -24,15 +24,6 @@ export const SLA_KIND_LABELS: Record<SlaKind, string> = {
   resolution: "Resolution",
 };
 
-export const SLA_STATE_LABELS: Record<SlaState, string> = {
-  on_track: "On track",
-  due_soon: "Due soon",
-  breached: "Breached",
-  paused: "Paused",
-  met: "Met",
-  met_late: "Met late",
-};
-
 export interface SlaTargetFacts {
   kind: SlaKind;
   dueAt: Date | null;

@@ -1,6 +1,6 @@
 import { DEFAULT_TRANSLATOR, type MessageKey, type Translator } from "../../i18n/i18n.ts";
 import type { Priority, Status } from "../lifecycle.ts";
-import { SLA_STATE_LABELS, type SlaState } from "../sla.ts";
+import type { SlaState } from "../sla.ts";
 
 /** What each status means to a person reading a list (catalog keys). */
 const STATUS_KEYS: Record<Status, MessageKey> = {
@@ -16,6 +16,15 @@ const PRIORITY_KEYS: Record<Priority, MessageKey> = {
   normal: "priority.normal",
   high: "priority.high",
   urgent: "priority.urgent",
+};
+
+const SLA_STATE_KEYS: Record<SlaState, MessageKey> = {
+  on_track: "sla.onTrack",
+  due_soon: "sla.dueSoon",
+  breached: "sla.breached",
+  paused: "sla.paused",
+  met: "sla.met",
+  met_late: "sla.metLate",
 };
 
 type T = Translator["t"];
@@ -41,6 +50,6 @@ export function PriorityBadge({ priority, t }: { priority: Priority; t?: T }) {
 }
 
 /** An SLA target's state (class `badge sla-<state>`): on track, due soon, breached, paused, met. */
-export function SlaBadge({ state }: { state: SlaState }) {
-  return <span class={`badge sla-${state.replace("_", "-")}`}>{SLA_STATE_LABELS[state]}</span>;
+export function SlaBadge({ state, t = DEFAULT_TRANSLATOR.t }: { state: SlaState; t?: T }) {
+  return <span class={`badge sla-${state.replace("_", "-")}`}>{t(SLA_STATE_KEYS[state])}</span>;
 }

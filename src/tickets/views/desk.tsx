@@ -1,4 +1,6 @@
+import type { ComponentChildren } from "preact";
 import type { Actor } from "../../accounts/index.ts";
+import type { Locale, MessageKey, Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Field, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -14,14 +16,27 @@ import { PriorityBadge, priorityLabel, SlaBadge, StatusBadge, statusLabel } from
 export const DEFAULT_QUEUE: QueueName = "unassigned";
 export const DEFAULT_SORT: Sort = "-updatedAt";
 
-export const SORT_LABELS: Record<Sort, string> = {
-  "-updatedAt": "Recently updated first",
-  updatedAt: "Least recently updated first",
-  "-createdAt": "Newest first",
-  createdAt: "Oldest first",
-  "-priority": "Most urgent first",
-  priority: "Least urgent first",
-  dueAt: "SLA due first (running clocks only)",
+type T = Translator["t"];
+
+/** Each sort's name in the catalogs. */
+const SORT_KEYS: Record<Sort, MessageKey> = {
+  "-updatedAt": "desk.sort.recentlyUpdated",
+  updatedAt: "desk.sort.leastRecentlyUpdated",
+  "-createdAt": "desk.sort.newest",
+  createdAt: "desk.sort.oldest",
+  "-priority": "desk.sort.mostUrgent",
+  priority: "desk.sort.leastUrgent",
+  dueAt: "desk.sort.slaDue",
+};
+
+/** Each listed queue's name in the catalogs (`team` is named after its team). */
+const QUEUE_KEYS: Record<Exclude<QueueName, "team">, MessageKey> = {
+  unassigned: "desk.queue.unassigned",
+  mine: "desk.queue.mine",
+  myTeams: "desk.queue.myTeams",
+  open: "desk.queue.open",
+  pending: "desk.queue.pending",
+  done: "desk.queue.done",
 };
 
 /** The desk's query parameters as they appear in the URL ("" when unset). */
@@ -101,26 +116,28 @@ export interface DeskPageProps {
 function QueueNav({
   filters,
   counts,
+  i18n,
 }: {
   filters: DeskFilters;
   counts: Partial<Record<QueueName, number>>;
+  i18n: Translator;
 }) {
   return (
-    <nav class="queues" aria-label="Queues">
+    <nav class="queues" aria-label={i18n.t("desk.queues")}>
       <ul>
         {(Object.keys(QUEUES) as QueueName[])
-          .filter((name) => !("listed" in QUEUES[name]))
+          .filter((name): name is Exclude<QueueName, "team"> => !("listed" in QUEUES[name]))
           .map((name) => (
             <li key={name}>
               <a
                 href={`/desk?queue=${name}`}
                 aria-current={name === filters.queue ? "page" : undefined}
               >
-                <span class="queue-label">{QUEUES[name].label}</span>
+                <span class="queue-label">{i18n.t(QUEUE_KEYS[name])}</span>
                 {counts[name] !== undefined && (
                   <>
                     {" "}
-                    <span class="count">{formatCount(counts[name])}</span>
+                    <span class="count">{formatCount(counts[name], i18n.locale)}</span>
                   </>
                 )}
               </a>
@@ -132,27 +149,43 @@ function QueueNav({
 }
 
 /** One queue per team: its active tickets, and how many of them wait unassigned. */
-function TeamNav({ filters, teams }: { filters: DeskFilters; teams: readonly TeamQueue[] }) {
+function TeamNav({
+  filters,
+  teams,
+  i18n,
+}: {
+  filters: DeskFilters;
+  teams: readonly TeamQueue[];
+  i18n: Translator;
+}) {
   if (teams.length === 0) return null;
+  const { t, locale } = i18n;
   return (
-    <nav class="queues team-queues" aria-label="Team queues">
+    <nav class="queues team-queues" aria-label={t("desk.teamQueues")}>
       <ul>
-        {teams.map((t) => (
-          <li key={t.id}>
+        {teams.map((team) => (
+          <li key={team.id}>
             <a
-              href={`/desk?queue=team&team=${t.id}`}
+              href={`/desk?queue=team&team=${team.id}`}
               aria-current={
-                filters.queue === "team" && filters.team === String(t.id) ? "page" : undefined
+                filters.queue === "team" && filters.team === String(team.id) ? "page" : undefined
               }
             >
-              <span class="queue-label">{t.mine ? `${t.name} (my team)` : t.name}</span>{" "}
-              <span class="count">{formatCount(t.active)}</span>
+              <span class="queue-label">
+                {team.mine ? t("desk.myTeam", { team: team.name }) : team.name}
+              </span>{" "}
+              <span class="count">{formatCount(team.active, locale)}</span>
             </a>{" "}
             <a
-              href={`/desk?queue=unassigned&team=${t.id}`}
+              href={`/desk?queue=unassigned&team=${team.id}`}
               class="muted"
-              title={`Unassigned tickets of ${t.name}`}
-            >{`${formatCount(t.unassigned)} unassigned`}</a>
+              title={t("desk.teamUnassignedTitle", { team: team.name })}
+            >
+              {t("desk.teamUnassigned", {
+                n: team.unassigned,
+                count: formatCount(team.unassigned, locale),
+              })}
+            </a>
           </li>
         ))}
       </ul>
@@ -167,7 +200,9 @@ function FilterForm({
   organisations,
   requester,
   requesterError,
+  t,
 }: {
+  t: T;
   filters: DeskFilters;
   staff: readonly Actor[];
   teams: readonly TeamQueue[];
@@ -184,59 +219,59 @@ function FilterForm({
     assigneeId !== undefined && !staff.some((s) => s.id === assigneeId) ? assigneeId : undefined;
   const sort = filters.sort || DEFAULT_SORT;
   return (
-    <form method="get" action="/desk" class="filters" aria-label="Filter tickets">
+    <form method="get" action="/desk" class="filters" aria-label={t("desk.filterTickets")}>
       <input type="hidden" name="queue" value={filters.queue} />
-      <Field form={form} name="q" label="Search">
+      <Field form={form} name="q" label={t("desk.search")}>
         {(a) => (
           <input
             type="search"
             name="q"
             value={filters.q}
             maxLength={SEARCH_MAX}
-            placeholder="Words in titles or messages"
+            placeholder={t("desk.searchPlaceholder")}
             {...a}
           />
         )}
       </Field>
-      <Field form={form} name="status" label="Status">
+      <Field form={form} name="status" label={t("desk.status")}>
         {(a) => (
           <select name="status" {...a}>
             <option value="" selected={!filters.status}>
-              Any in this queue
+              {t("desk.anyInQueue")}
             </option>
             {STATUSES.map((s) => (
               <option key={s} value={s} selected={filters.status === s}>
-                {statusLabel(s)}
+                {statusLabel(s, t)}
               </option>
             ))}
           </select>
         )}
       </Field>
-      <Field form={form} name="priority" label="Priority">
+      <Field form={form} name="priority" label={t("desk.priority")}>
         {(a) => (
           <select name="priority" {...a}>
             <option value="" selected={!filters.priority}>
-              Any
+              {t("desk.anyPriority")}
             </option>
             {PRIORITIES.map((p) => (
               <option key={p} value={p} selected={filters.priority === p}>
-                {priorityLabel(p)}
+                {priorityLabel(p, t)}
               </option>
             ))}
           </select>
         )}
       </Field>
-      <Field form={form} name="assignee" label="Assignee">
+      <Field form={form} name="assignee" label={t("desk.assignee")}>
         {(a) => (
           <select name="assignee" {...a}>
             <option value="" selected={!filters.assignee}>
-              Anyone (as the queue says)
+              {t("desk.anyone")}
             </option>
             <option value="me" selected={filters.assignee === "me"}>
-              Me
+              {t("desk.me")}
             </option>
             <option value="none" selected={filters.assignee === "none"}>
-              Unassigned
+              {t("desk.unassigned")}
             </option>
             {staff.map((s) => (
               <option key={s.id} value={String(s.id)} selected={assigneeId === s.id}>
@@ -245,7 +280,7 @@ function FilterForm({
             ))}
             {unknownAssignee !== undefined && (
               <option value={String(unknownAssignee)} selected>
-                {`User #${unknownAssignee}`}
+                {t("desk.userNumber", { id: String(unknownAssignee) })}
               </option>
             )}
           </select>
@@ -254,21 +289,25 @@ function FilterForm({
       {filters.queue === "team" ? (
         <input type="hidden" name="team" value={filters.team} />
       ) : (
-        <Field form={form} name="team" label="Team">
+        <Field form={form} name="team" label={t("desk.team")}>
           {(a) => (
             <select name="team" {...a}>
               <option value="" selected={!filters.team}>
-                Any team
+                {t("desk.anyTeam")}
               </option>
               <option value="mine" selected={filters.team === "mine"}>
-                My teams
+                {t("desk.myTeams")}
               </option>
               <option value="none" selected={filters.team === "none"}>
-                No team
+                {t("desk.noTeam")}
               </option>
-              {teams.map((t) => (
-                <option key={t.id} value={String(t.id)} selected={filters.team === String(t.id)}>
-                  {t.name}
+              {teams.map((team) => (
+                <option
+                  key={team.id}
+                  value={String(team.id)}
+                  selected={filters.team === String(team.id)}
+                >
+                  {team.name}
                 </option>
               ))}
             </select>
@@ -276,11 +315,11 @@ function FilterForm({
         </Field>
       )}
       {(organisations.length > 0 || filters.organisation) && (
-        <Field form={form} name="organisation" label="Organisation">
+        <Field form={form} name="organisation" label={t("desk.organisation")}>
           {(a) => (
             <select name="organisation" {...a}>
               <option value="" selected={!filters.organisation}>
-                Any organisation
+                {t("desk.anyOrganisation")}
               </option>
               {organisations.map((o) => (
                 <option
@@ -295,7 +334,7 @@ function FilterForm({
           )}
         </Field>
       )}
-      <Field form={form} name="requester" label="Requester email">
+      <Field form={form} name="requester" label={t("desk.requesterEmail")}>
         {(a) => (
           <input
             type="email"
@@ -306,19 +345,19 @@ function FilterForm({
           />
         )}
       </Field>
-      <Field form={form} name="sort" label="Sort">
+      <Field form={form} name="sort" label={t("desk.sort")}>
         {(a) => (
           <select name="sort" {...a}>
             {SORTS.map((s) => (
               <option key={s} value={s} selected={sort === s}>
-                {SORT_LABELS[s]}
+                {t(SORT_KEYS[s])}
               </option>
             ))}
           </select>
         )}
       </Field>
       <div class="actions">
-        <button type="submit">Apply filters</button>{" "}
+        <button type="submit">{t("desk.applyFilters")}</button>{" "}
         {hasFilters(filters) && (
           <a
             href={
@@ -327,7 +366,7 @@ function FilterForm({
                 : `/desk?queue=${filters.queue}`
             }
           >
-            Clear filters
+            {t("desk.clearFilters")}
           </a>
         )}
       </div>
@@ -336,12 +375,12 @@ function FilterForm({
 }
 
 /** The earliest running SLA target of a row: its state and due time, or nothing. */
-function SlaCell({ ticket, now }: { ticket: TicketListItem; now: Date }) {
+function SlaCell({ ticket, now, t }: { ticket: TicketListItem; now: Date; t: T }) {
   const state = queueState(ticket, now);
   if (!state || !ticket.slaDueAt) return <span class="muted">—</span>;
   return (
     <>
-      <SlaBadge state={state} /> <Time date={ticket.slaDueAt} now={now} />
+      <SlaBadge state={state} t={t} /> <Time date={ticket.slaDueAt} now={now} />
     </>
   );
 }
@@ -351,7 +390,9 @@ function TicketTable({
   tickets,
   caption,
   now,
+  t,
 }: {
+  t: T;
   filters: DeskFilters;
   tickets: readonly TicketListItem[];
   caption: string;
@@ -363,49 +404,51 @@ function TicketTable({
       <thead>
         <tr>
           <th scope="col">#</th>
-          <th scope="col">Title</th>
-          <th scope="col">Requester</th>
-          <th scope="col">Status</th>
-          <th scope="col">Priority</th>
-          <th scope="col">Assignee</th>
-          <th scope="col">Team</th>
-          <th scope="col">SLA due</th>
-          <th scope="col">Updated</th>
+          <th scope="col">{t("desk.col.title")}</th>
+          <th scope="col">{t("desk.col.requester")}</th>
+          <th scope="col">{t("desk.col.status")}</th>
+          <th scope="col">{t("desk.col.priority")}</th>
+          <th scope="col">{t("desk.col.assignee")}</th>
+          <th scope="col">{t("desk.col.team")}</th>
+          <th scope="col">{t("desk.col.slaDue")}</th>
+          <th scope="col">{t("desk.col.updated")}</th>
         </tr>
       </thead>
       <tbody>
-        {tickets.map((t) => (
-          <tr key={t.id} data-ticket-row={String(t.id)}>
-            <td class="ticket-id">{`#${t.id}`}</td>
+        {tickets.map((row) => (
+          <tr key={row.id} data-ticket-row={String(row.id)}>
+            <td class="ticket-id">{`#${row.id}`}</td>
             <th scope="row" class="ticket-title">
-              <a href={`/tickets/${t.id}`}>{t.title}</a>
+              <a href={`/tickets/${row.id}`}>{row.title}</a>
             </th>
             <td class="requester">
               <a
                 href={deskHref({
                   ...filters,
                   requester: "",
-                  requesterId: String(t.requesterId),
+                  requesterId: String(row.requesterId),
                   cursor: "",
                 })}
-                title={`Only tickets from ${t.requesterEmail}`}
+                title={t("desk.onlyFrom", { email: row.requesterEmail })}
               >
-                {t.requesterName}
+                {row.requesterName}
               </a>
             </td>
             <td class="status">
-              <StatusBadge status={t.status} />
+              <StatusBadge status={row.status} t={t} />
             </td>
             <td class="priority">
-              <PriorityBadge priority={t.priority} />
+              <PriorityBadge priority={row.priority} t={t} />
             </td>
-            <td class="assignee">{t.assigneeName ?? <span class="muted">Unassigned</span>}</td>
-            <td class="team">{t.teamName ?? ""}</td>
+            <td class="assignee">
+              {row.assigneeName ?? <span class="muted">{t("desk.unassigned")}</span>}
+            </td>
+            <td class="team">{row.teamName ?? ""}</td>
             <td class="sla">
-              <SlaCell ticket={t} now={now} />
+              <SlaCell ticket={row} now={now} t={t} />
             </td>
             <td class="updated">
-              <Time date={t.updatedAt} now={now} />
+              <Time date={row.updatedAt} now={now} />
             </td>
           </tr>
         ))}
@@ -414,41 +457,62 @@ function TicketTable({
   );
 }
 
-function emptyText(props: DeskPageProps): string {
-  if (props.requesterError) return "No tickets: no account matches that requester.";
-  if (props.filters.cursor) return "No more tickets.";
-  if (hasFilters(props.filters)) return "No tickets match these filters.";
-  return "No tickets in this queue.";
+function emptyText(props: DeskPageProps, t: T): string {
+  if (props.requesterError) return t("desk.empty.noRequester");
+  if (props.filters.cursor) return t("desk.empty.noMore");
+  if (hasFilters(props.filters)) return t("desk.empty.noMatch");
+  return t("desk.empty.queue");
 }
 
-/** A queue count as shown: exact up to the cap, then "10,000+". */
-export function formatCount(n: number): string {
-  return n > QUEUE_COUNT_CAP ? `${QUEUE_COUNT_CAP.toLocaleString("en")}+` : n.toLocaleString("en");
+// One per language, made on first use: the desk formats a count per queue and team.
+const countFormats = new Map<Locale, Intl.NumberFormat>();
+
+/** A queue count as shown: exact up to the cap, then "10,000+" (digits grouped as the language does). */
+export function formatCount(n: number, locale: Locale = "en"): string {
+  let format = countFormats.get(locale);
+  if (!format) {
+    format = new Intl.NumberFormat(locale);
+    countFormats.set(locale, format);
+  }
+  return n > QUEUE_COUNT_CAP ? `${format.format(QUEUE_COUNT_CAP)}+` : format.format(n);
 }
 
 /** The staff dashboard: queues with counts, filters, and one page of tickets. */
 export function DeskPage(props: DeskPageProps) {
   const { ctx, filters, counts, teamQueues, organisations, staff, tickets } = props;
   const { requester, requesterError } = props;
-  const teamName = teamQueues.find((t) => String(t.id) === filters.team)?.name;
+  const { t } = ctx.i18n;
+  const teamName = teamQueues.find((team) => String(team.id) === filters.team)?.name;
   const label =
-    filters.queue === "team" ? `Team ${teamName ?? filters.team}` : QUEUES[filters.queue].label;
-  const caption = `${label} tickets${hasFilters(filters) ? ", filtered" : ""}${
-    filters.cursor ? " (later page)" : ""
-  }`;
+    filters.queue === "team"
+      ? t("desk.teamQueue", { team: teamName ?? filters.team })
+      : t(QUEUE_KEYS[filters.queue]);
+  const filtered = hasFilters(filters);
+  const caption = t(
+    filtered
+      ? filters.cursor
+        ? "desk.caption.filteredLater"
+        : "desk.caption.filtered"
+      : filters.cursor
+        ? "desk.caption.later"
+        : "desk.caption",
+    { queue: label },
+  );
   return (
-    <Layout ctx={ctx} title={`${label} · Desk`}>
+    <Layout ctx={ctx} title={t("desk.title", { queue: label })}>
       <div class="desk">
         <div class="desk-nav">
-          <QueueNav filters={filters} counts={counts} />
-          <TeamNav filters={filters} teams={teamQueues} />
+          <QueueNav filters={filters} counts={counts} i18n={ctx.i18n} />
+          <TeamNav filters={filters} teams={teamQueues} i18n={ctx.i18n} />
         </div>
         <section class="desk-list" aria-labelledby="desk-heading">
           <div class="page-head">
             <h1 id="desk-heading">{label}</h1>
             {/* Shown by script.js, which is what makes the shortcuts work. */}
             <p class="shortcut-hint" data-shortcut-hint hidden>
-              Press <kbd>?</kbd> for keyboard shortcuts
+              {ctx.i18n.rich("desk.shortcutHint", {
+                kbd: (chunks: ComponentChildren) => <kbd>{chunks}</kbd>,
+              })}
             </p>
           </div>
           <FilterForm
@@ -458,28 +522,35 @@ export function DeskPage(props: DeskPageProps) {
             organisations={organisations}
             requester={requester}
             requesterError={requesterError}
+            t={t}
           />
           {requester && (
             <p class="filter-note">
-              {`Showing tickets from ${requester.name} (${requester.email}). `}
+              {t("desk.showingFrom", { name: requester.name, email: requester.email })}{" "}
               <a href={deskHref({ ...filters, requester: "", requesterId: "", cursor: "" })}>
-                Show everyone's
+                {t("desk.showEveryone")}
               </a>
             </p>
           )}
           {/* script.js fetches the desk again and swaps this in when tickets change ("Live pages"). */}
           <div id="desk-results" data-live-desk>
             {tickets.length > 0 ? (
-              <TicketTable filters={filters} tickets={tickets} caption={caption} now={props.now} />
+              <TicketTable
+                filters={filters}
+                tickets={tickets}
+                caption={caption}
+                now={props.now}
+                t={t}
+              />
             ) : (
-              <p class="empty">{emptyText(props)}</p>
+              <p class="empty">{emptyText(props, t)}</p>
             )}
             {(props.nextHref || props.firstHref) && (
-              <nav class="pager" aria-label="Pages">
-                {props.firstHref && <a href={props.firstHref}>First page</a>}{" "}
+              <nav class="pager" aria-label={t("pager.label")}>
+                {props.firstHref && <a href={props.firstHref}>{t("pager.first")}</a>}{" "}
                 {props.nextHref && (
                   <a href={props.nextHref} rel="next">
-                    Next page
+                    {t("pager.next")}
                   </a>
                 )}
               </nav>
