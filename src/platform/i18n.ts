@@ -24,22 +24,33 @@ export function setLanguageCookie(deps: Deps, reply: FastifyReply, locale: Local
   });
 }
 
+// Not pages: the API speaks codes and UTC; static files, the probes and the metrics have
+// no words, and the probes must answer for themselves while the database is down.
+const NOT_PAGES = /^\/(?:api|static)\/|^\/(?:healthz|readyz|metrics)(?:[?/]|$)/;
+
+/** What a reader gets when the instance's own defaults cannot be read (the database is down). */
+const BUILT_IN_DEFAULTS = { locale: "en", timeZone: "UTC" } as const;
+
 /**
  * Gives every page request its reader (`req.i18n`): language by the user's
  * own setting, the switcher's cookie, `Accept-Language`, then the instance
- * default; time zone by the user's own, then the instance's. The API and
- * static files skip it: the API speaks codes and UTC.
+ * default; time zone by the user's own, then the instance's. The API, static
+ * files, the probes and the metrics skip it.
  */
 export const i18nPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   app.decorateRequest("i18n", undefined);
   app.addHook("onRequest", async (req) => {
-    if (req.url.startsWith("/static/") || req.url.startsWith("/api/")) return;
+    if (NOT_PAGES.test(req.url)) return;
     const actor = req.actor ?? req.ticketVisitor;
     const cookie = req.cookies[LANGUAGE_COOKIE];
     const acceptLanguage = req.headers["accept-language"];
     // The user's own language and zone came with the session's user row; the
-    // instance's defaults come from memory on a server (no query once read).
-    const defaults = await getInstanceLanguageDefaults(deps);
+    // instance's defaults come from memory on a server (no query once read). A
+    // database that cannot be read leaves the answer to the route (a 503, not this hook's 500).
+    const defaults = await getInstanceLanguageDefaults(deps).catch((error: unknown) => {
+      req.log.warn({ err: error }, "instance language defaults unreadable; English in UTC");
+      return BUILT_IN_DEFAULTS;
+    });
     const locale = negotiateLocale({
       userLocale: actor?.locale,
       cookie,

@@ -808,6 +808,15 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /admin/webhooks/:id/deliveries/:deliveryId/resend": { ...ADMIN_POST, admin: 404 },
   // Away and back: staff only (automatic assignment skips away agents).
   "POST /account/away": { anonymous: 401, customer: 403, agent: 303, admin: 303 },
+  // One's own language and zone: anyone signed in; the switcher: anyone (a cookie when not signed in).
+  "POST /account/language": { anonymous: 401, customer: 303, agent: 303, admin: 303 },
+  "POST /language": {
+    anonymous: 303,
+    customer: 303,
+    "other customer": 303,
+    agent: 303,
+    admin: 303,
+  },
 
   // The API reference is public documentation.
   "GET /api/docs": { anonymous: 200, customer: 200 },
@@ -933,4 +942,7 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /admin/teams/:id": { name: "Renamed" },
   "POST /admin/teams/:id/members": { email: "nobody@example.test" },
   "POST /account/away": { away: "false", back: "/desk" },
+  // The instance's language and zone (""), English: the matrix's later pages stay as they were.
+  "POST /account/language": { locale: "", timeZone: "" },
+  "POST /language": { locale: "en", back: "/" },
 };
