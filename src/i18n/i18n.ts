@@ -41,9 +41,11 @@ export function isLocale(value: unknown): value is Locale {
 
 const ZONES = new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
 
-/** The IANA zones a user may pick (the runtime's list, plus `UTC`). */
+const SORTED_ZONES: readonly string[] = Object.freeze([...ZONES].sort());
+
+/** The IANA zones a user may pick (the runtime's list, plus `UTC`), sorted once. */
 export function timeZones(): readonly string[] {
-  return [...ZONES].sort();
+  return SORTED_ZONES;
 }
 
 export function isTimeZone(value: unknown): value is string {

@@ -9,6 +9,7 @@ import {
   negotiateLocale,
   translator,
 } from "../i18n/i18n.ts";
+import { BUILT_IN_LANGUAGE_DEFAULTS } from "../settings/settings.service.ts";
 
 /** The switcher's choice for someone not signed in (a signed-in user's is saved on their account). */
 export const LANGUAGE_COOKIE = "tessera_lang";
@@ -28,9 +29,6 @@ export function setLanguageCookie(deps: Deps, reply: FastifyReply, locale: Local
 // no words, and the probes must answer for themselves while the database is down.
 const NOT_PAGES = /^\/(?:api|static)\/|^\/(?:healthz|readyz|metrics)(?:[?/]|$)/;
 
-/** What a reader gets when the instance's own defaults cannot be read (the database is down). */
-const BUILT_IN_DEFAULTS = { locale: "en", timeZone: "UTC" } as const;
-
 /**
  * Gives every page request its reader (`req.i18n`): language by the user's
  * own setting, the switcher's cookie, `Accept-Language`, then the instance
@@ -49,7 +47,7 @@ export const i18nPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
     // database that cannot be read leaves the answer to the route (a 503, not this hook's 500).
     const defaults = await getInstanceLanguageDefaults(deps).catch((error: unknown) => {
       req.log.warn({ err: error }, "instance language defaults unreadable; English in UTC");
-      return BUILT_IN_DEFAULTS;
+      return BUILT_IN_LANGUAGE_DEFAULTS;
     });
     const locale = negotiateLocale({
       userLocale: actor?.locale,

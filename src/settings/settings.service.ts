@@ -64,6 +64,12 @@ export interface LanguageDefaults {
  * page of a reader without both a language and a zone of their own (every
  * anonymous visitor, most agents) needs them.
  */
+/** The language and zone of an instance whose admins chose none (and when its settings cannot be read). */
+export const BUILT_IN_LANGUAGE_DEFAULTS: LanguageDefaults = {
+  locale: DEFAULTS.defaultLocale,
+  timeZone: DEFAULTS.defaultTimeZone,
+};
+
 export const languageDefaults = new Watched(
   "tessera_language_defaults",
   async (db: Executor): Promise<LanguageDefaults> => {

@@ -1,6 +1,13 @@
-import { LANGUAGE_NAMES, LOCALES, timeZones } from "../../i18n/i18n.ts";
+import { LANGUAGE_NAMES, LOCALES } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
-import { Csrf, emptyForm, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
+import {
+  Csrf,
+  emptyForm,
+  Field,
+  FormErrors,
+  type FormState,
+  TimeZoneInput,
+} from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import type { TicketLinkMode } from "../../settings/settings.service.ts";
 import type { User } from "../accounts.service.ts";
@@ -288,22 +295,13 @@ export function UsersPage({
             hint="An IANA zone such as Europe/Paris, for everyone who has not chosen their own."
           >
             {(props) => (
-              <input
-                {...props}
-                type="text"
+              <TimeZoneInput
+                field={props}
                 name="defaultTimeZone"
                 value={typed.defaultTimeZone ?? languageDefaults.timeZone}
-                list="time-zones"
-                autocomplete="off"
-                spellcheck={false}
               />
             )}
           </Field>
-          <datalist id="time-zones">
-            {timeZones().map((z) => (
-              <option value={z} />
-            ))}
-          </datalist>
           <button type="submit">Save settings</button>
         </form>
         <p>

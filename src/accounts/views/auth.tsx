@@ -1,8 +1,14 @@
 import type { ComponentChildren } from "preact";
 import { NotificationsForm } from "../../email/views/notifications.tsx";
-import { LANGUAGE_NAMES, LOCALES, timeZones } from "../../i18n/i18n.ts";
+import { LANGUAGE_NAMES, LOCALES } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
-import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
+import {
+  Csrf,
+  Field,
+  FormErrors,
+  type FormState,
+  TimeZoneInput,
+} from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { PASSWORD_MIN } from "../passwords.ts";
 import type { SsoChoice } from "../sso.service.ts";
@@ -206,23 +212,8 @@ function LanguageForm({
           label={t("account.timeZone")}
           hint={t("account.timeZoneHint", { zone: instanceTimeZone })}
         >
-          {(a) => (
-            <input
-              {...a}
-              type="text"
-              name="timeZone"
-              value={form.values.timeZone ?? ""}
-              list="time-zones"
-              autocomplete="off"
-              spellcheck={false}
-            />
-          )}
+          {(a) => <TimeZoneInput field={a} name="timeZone" value={form.values.timeZone ?? ""} />}
         </Field>
-        <datalist id="time-zones">
-          {timeZones().map((z) => (
-            <option value={z} />
-          ))}
-        </datalist>
         <button type="submit" class="primary">
           {t("account.saveLanguage")}
         </button>

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { DEFAULT_TRANSLATOR, type Translator } from "../../i18n/i18n.ts";
+import { DEFAULT_TRANSLATOR, type Translator, timeZones } from "../../i18n/i18n.ts";
 import type { FieldError } from "../../lib/errors.ts";
 
 /** Input kept from a submitted form and the problems found with it. */
@@ -36,6 +36,40 @@ export function FormErrors({
     <div class="form-errors" role="alert" tabIndex={-1}>
       <p>{form.message ?? t("form.correctFields")}</p>
     </div>
+  );
+}
+
+/**
+ * A time zone box for a Field's render prop: any IANA zone typed, the known ones
+ * offered as you type (a datalist, so it works without JavaScript).
+ */
+export function TimeZoneInput({
+  field,
+  name,
+  value,
+}: {
+  field: { id: string; "aria-invalid"?: "true"; "aria-describedby"?: string };
+  name: string;
+  value: string;
+}) {
+  const list = `${field.id}-zones`;
+  return (
+    <>
+      <input
+        {...field}
+        type="text"
+        name={name}
+        value={value}
+        list={list}
+        autocomplete="off"
+        spellcheck={false}
+      />
+      <datalist id={list}>
+        {timeZones().map((z) => (
+          <option value={z} />
+        ))}
+      </datalist>
+    </>
   );
 }
 
