@@ -201,6 +201,20 @@ describeEachDatabase("pages in the reader's language and time zone", (world) => 
     assert.doesNotMatch(form.body, /Subject|Description|Submit ticket|Attachments/);
   });
 
+  test("notices after an action are in the reader's language; an unknown notice shows nothing", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const b = await world().signedIn(customer);
+    const created = await b.get("/tickets?notice=created", { "accept-language": "es" });
+    assert.match(created.body, /Ticket creado\./);
+    assert.doesNotMatch(created.body, /Ticket created\./);
+    const english = await b.get("/tickets?notice=created");
+    assert.match(english.body, /Ticket created\./);
+    const unknown = await b.get("/tickets?notice=hasOwnProperty", { "accept-language": "es" });
+    assert.equal(unknown.statusCode, 200);
+    assert.doesNotMatch(unknown.body, /class="notice"/);
+  });
+
   test("an agent whose saved language is French gets the desk in French; ticket titles stay as written, escaped", async () => {
     const { deps } = world();
     const agent = await makeAgent(deps);
