@@ -73,6 +73,8 @@ export interface Config {
   readonly webhookMaxAttempts: number;
   /** How long a rotated-out secret keeps signing alongside the new one, WEBHOOK_SECRET_GRACE_HOURS. */
   readonly webhookSecretGraceMs: number;
+  /** Offer the pseudo-locale (`en-XA`: accented, lengthened catalog text) for checking pages; never in production. */
+  readonly pseudoLocale: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const sessionIdleHours = int("SESSION_IDLE_HOURS", 24 * 7, 1, 24 * 365);
   const sessionMaxDays = int("SESSION_MAX_DAYS", 30, 1, 365);
   const trustProxy = bool("TRUST_PROXY", false);
+  const pseudoLocale = bool("PSEUDO_LOCALE", false);
   const apiRateLimitPerMinute = int("API_RATE_LIMIT_PER_MINUTE", 600, 0, 1_000_000);
 
   let smtpUrl = env.SMTP_URL?.trim() || undefined;
@@ -284,5 +287,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     webhookTimeoutMs: webhookTimeoutSeconds * 1000,
     webhookMaxAttempts,
     webhookSecretGraceMs: webhookSecretGraceHours * 3600_000,
+    pseudoLocale,
   });
 }

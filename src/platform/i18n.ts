@@ -9,6 +9,7 @@ import {
   negotiateLocale,
   translator,
 } from "../i18n/i18n.ts";
+import { asksForPseudoLocale, pseudoTranslator } from "../i18n/pseudo.ts";
 import { BUILT_IN_LANGUAGE_DEFAULTS } from "../settings/settings.service.ts";
 
 /** The switcher's choice for someone not signed in (a signed-in user's is saved on their account). */
@@ -56,7 +57,11 @@ export const i18nPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
       instanceDefault: defaults.locale,
     });
     const timeZone = isTimeZone(actor?.timeZone) ? actor.timeZone : defaults.timeZone;
-    req.i18n = translator(locale, timeZone);
+    // The pseudo-locale, when offered, is only ever asked for by a browser's first choice.
+    req.i18n =
+      deps.config.pseudoLocale && !actor?.locale && !cookie && asksForPseudoLocale(acceptLanguage)
+        ? pseudoTranslator(timeZone)
+        : translator(locale, timeZone);
   });
 });
 
