@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Actor } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
+import type { MessageKey, Translator } from "../i18n/i18n.ts";
 import { type AppError, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
@@ -28,17 +29,24 @@ function formValues(fields: Record<string, string>): OrganisationFormValues {
 
 const toInput = (values: OrganisationFormValues): OrganisationInput => ({ ...values });
 
-const FIELD_LABELS: Record<string, string> = {
-  name: "Name",
-  domains: "Domains",
-  email: "Address",
+const FIELD_LABELS: Record<string, MessageKey> = {
+  name: "organisations.field.name",
+  domains: "organisations.field.domains",
+  email: "organisations.field.address",
 };
 
-function describe(error: AppError): string {
+/** Why a change was refused: each field's label in the reader's language, then the service's words. */
+function describe(error: AppError, t: Translator["t"]): string {
   if (error instanceof Invalid && error.errors.length > 0) {
-    return `Not saved: ${error.errors
-      .map((e) => `${FIELD_LABELS[e.field] ?? e.field} ${e.message}.`)
-      .join(" ")}`;
+    const problems = error.errors
+      .map((e) => {
+        const label = Object.hasOwn(FIELD_LABELS, e.field)
+          ? t(FIELD_LABELS[e.field] as MessageKey)
+          : e.field;
+        return `${label} ${e.message}.`;
+      })
+      .join(" ");
+    return t("organisations.notSaved", { problems });
   }
   return error.message;
 }
@@ -51,11 +59,12 @@ export async function organisationsPages(app: FastifyInstance, deps: Deps) {
     actor: Actor,
     refused?: { error: AppError; newOrganisation?: OrganisationFormValues },
   ) {
+    const ctx = pageContext(req, reply);
     return reply.render(
       <OrganisationsPage
-        ctx={pageContext(req, reply)}
+        ctx={ctx}
         organisations={await organisations.listOrganisations(deps, actor)}
-        problem={refused ? describe(refused.error) : undefined}
+        problem={refused ? describe(refused.error, ctx.i18n.t) : undefined}
         newOrganisation={refused?.newOrganisation}
       />,
       refused ? (refused.error instanceof Invalid ? 422 : refused.error.status) : undefined,

@@ -1,3 +1,5 @@
+import type { ComponentChildren } from "preact";
+import type { MessageKey, Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -8,24 +10,37 @@ import type { OutboxRow } from "../outbox.service.ts";
 export type OutboxStatus = OutboxRow["status"];
 export type InboundStatus = InboundRow["status"];
 
-const INBOUND_LABELS: Record<InboundStatus, string> = {
-  received: "Received (not processed)",
-  ticket: "New ticket",
-  reply: "Reply",
-  ignored: "Ignored",
-  failed: "Failed",
+type T = Translator["t"];
+
+const INBOUND_KEYS: Record<InboundStatus, MessageKey> = {
+  received: "outbox.inbound.status.received",
+  ticket: "outbox.inbound.status.ticket",
+  reply: "outbox.inbound.status.reply",
+  ignored: "outbox.inbound.status.ignored",
+  failed: "outbox.inbound.status.failed",
 };
 
-function Tabs({ current }: { current: "outbox" | "inbound" }) {
+const OUTBOX_KEYS: Record<OutboxStatus, MessageKey> = {
+  failed: "outbox.status.failed",
+  pending: "outbox.status.pending",
+  sent: "outbox.status.sent",
+};
+
+const hidden = (chunks: ComponentChildren) => <span class="visually-hidden">{chunks}</span>;
+
+/** The Email section's tabs: outgoing mail, incoming mail, mailboxes (also on the mailbox pages). */
+export function Tabs({ current, t }: { current: "outbox" | "inbound" | "mailboxes"; t: T }) {
   return (
-    <nav aria-label="Email" class="filters">
+    <nav aria-label={t("outbox.title")} class="filters">
       <a href="/admin/email" aria-current={current === "outbox" ? "page" : undefined}>
-        Outgoing mail
+        {t("outbox.tabs.outgoing")}
       </a>{" "}
       <a href="/admin/email?tab=inbound" aria-current={current === "inbound" ? "page" : undefined}>
-        Incoming mail
+        {t("outbox.tabs.incoming")}
       </a>{" "}
-      <a href="/admin/email/mailboxes">Mailboxes</a>
+      <a href="/admin/email/mailboxes" aria-current={current === "mailboxes" ? "page" : undefined}>
+        {t("outbox.tabs.mailboxes")}
+      </a>
     </nav>
   );
 }
@@ -44,39 +59,40 @@ export function OutboxPage({
   counts: Record<OutboxStatus, number>;
   deliveryOn: boolean;
 }) {
+  const { t, rich } = ctx.i18n;
   const statuses: OutboxStatus[] = ["failed", "pending", "sent"];
   return (
-    <Layout ctx={ctx} title="Email">
+    <Layout ctx={ctx} title={t("outbox.title")}>
       <section>
-        <h1>Email</h1>
-        <Tabs current="outbox" />
+        <h1>{t("outbox.title")}</h1>
+        <Tabs current="outbox" t={t} />
         {!deliveryOn && (
           <p class="form-errors" role="note">
-            Mail delivery is off (SMTP_URL is not set): notifications are queued here but not sent.
+            {t("outbox.deliveryOff")}
           </p>
         )}
         <p>
           {statuses.map((s) => (
             <>
               <a href={`/admin/email?status=${s}`} aria-current={s === status ? "page" : undefined}>
-                {`${s[0]?.toUpperCase()}${s.slice(1)}: ${counts[s]}`}
+                {t("outbox.count", { status: t(OUTBOX_KEYS[s]), count: String(counts[s]) })}
               </a>{" "}
             </>
           ))}
         </p>
         {rows.length === 0 ? (
-          <p>{`No ${status} mail.`}</p>
+          <p>{t("outbox.none", { status })}</p>
         ) : (
           <table class="outbox">
-            <caption class="visually-hidden">{`${status} mail`}</caption>
+            <caption class="visually-hidden">{t("outbox.caption", { status })}</caption>
             <thead>
               <tr>
-                <th scope="col">To</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Tries</th>
-                <th scope="col">Queued</th>
-                <th scope="col">Last error</th>
-                {status === "failed" && <th scope="col">Action</th>}
+                <th scope="col">{t("outbox.col.to")}</th>
+                <th scope="col">{t("outbox.col.subject")}</th>
+                <th scope="col">{t("outbox.col.tries")}</th>
+                <th scope="col">{t("outbox.col.queued")}</th>
+                <th scope="col">{t("outbox.col.lastError")}</th>
+                {status === "failed" && <th scope="col">{t("outbox.col.action")}</th>}
               </tr>
             </thead>
             <tbody>
@@ -104,7 +120,7 @@ export function OutboxPage({
                       >
                         <Csrf token={ctx.csrfToken} />
                         <button type="submit">
-                          Retry<span class="visually-hidden">{` mail to ${row.toAddress}`}</span>
+                          {rich("outbox.retry", { address: row.toAddress, hidden })}
                         </button>
                       </form>
                     </td>
@@ -136,11 +152,12 @@ export function InboundListPage({
     "ticket",
     "reply",
   ];
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Incoming mail">
+    <Layout ctx={ctx} title={t("outbox.tabs.incoming")}>
       <section>
-        <h1>Email</h1>
-        <Tabs current="inbound" />
+        <h1>{t("outbox.title")}</h1>
+        <Tabs current="inbound" t={t} />
         <p>
           {filters.map((s) => (
             <>
@@ -148,33 +165,37 @@ export function InboundListPage({
                 href={s ? `/admin/email?tab=inbound&status=${s}` : "/admin/email?tab=inbound"}
                 aria-current={s === status ? "page" : undefined}
               >
-                {s ? INBOUND_LABELS[s] : "All"}
+                {s ? t(INBOUND_KEYS[s]) : t("outbox.inbound.all")}
               </a>{" "}
             </>
           ))}
         </p>
         {rows.length === 0 ? (
-          <p>No incoming mail here.</p>
+          <p>{t("outbox.inbound.none")}</p>
         ) : (
           <table class="inbound">
-            <caption class="visually-hidden">Incoming mail</caption>
+            <caption class="visually-hidden">{t("outbox.tabs.incoming")}</caption>
             <thead>
               <tr>
-                <th scope="col">From</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Received</th>
+                <th scope="col">{t("outbox.inbound.from")}</th>
+                <th scope="col">{t("outbox.col.subject")}</th>
+                <th scope="col">{t("outbox.inbound.outcome")}</th>
+                <th scope="col">{t("outbox.inbound.received")}</th>
               </tr>
             </thead>
             <tbody>
               {rows.map((row) => (
                 <tr>
-                  <td>{row.fromAddress ?? row.envelopeFrom ?? "(unknown)"}</td>
                   <td>
-                    <a href={`/admin/email/inbound/${row.id}`}>{row.subject || "(no subject)"}</a>
+                    {row.fromAddress ?? row.envelopeFrom ?? t("outbox.inbound.unknownSender")}
                   </td>
                   <td>
-                    {INBOUND_LABELS[row.status]}
+                    <a href={`/admin/email/inbound/${row.id}`}>
+                      {row.subject || t("outbox.inbound.noSubject")}
+                    </a>
+                  </td>
+                  <td>
+                    {t(INBOUND_KEYS[row.status])}
                     {row.ticketId && (
                       <>
                         {" "}
@@ -201,22 +222,29 @@ const RAW_SHOWN = 200_000;
 
 /** Admins: one incoming message: what became of it, its sanitised HTML and its raw original. */
 export function InboundPage({ ctx, row }: { ctx: PageContext; row: InboundRow }) {
+  const { t } = ctx.i18n;
   const raw = row.raw.subarray(0, RAW_SHOWN).toString("utf8");
+  const envelopeFrom =
+    row.envelopeFrom !== null
+      ? `<${row.envelopeFrom}>`
+      : row.envelopeTo.length > 0
+        ? t("outbox.inbound.fetched")
+        : t("outbox.inbound.posted");
   return (
-    <Layout ctx={ctx} title={`Incoming mail ${row.id}`}>
+    <Layout ctx={ctx} title={t("outbox.inbound.title", { id: String(row.id) })}>
       <section>
-        <h1>{row.subject || "(no subject)"}</h1>
+        <h1>{row.subject || t("outbox.inbound.noSubject")}</h1>
         <p>
-          <a href="/admin/email?tab=inbound">Back to incoming mail</a>
+          <a href="/admin/email?tab=inbound">{t("outbox.inbound.back")}</a>
         </p>
         <dl>
-          <dt>From</dt>
-          <dd>{row.fromAddress ?? "(none)"}</dd>
-          <dt>Envelope</dt>
-          <dd>{`${row.envelopeFrom === null ? (row.envelopeTo.length > 0 ? "(fetched from the mailbox)" : "(posted over HTTP)") : `<${row.envelopeFrom}>`} → ${row.envelopeTo.join(", ")}`}</dd>
-          <dt>Outcome</dt>
+          <dt>{t("outbox.inbound.from")}</dt>
+          <dd>{row.fromAddress ?? t("outbox.inbound.noSender")}</dd>
+          <dt>{t("outbox.inbound.envelope")}</dt>
+          <dd>{`${envelopeFrom} → ${row.envelopeTo.join(", ")}`}</dd>
+          <dt>{t("outbox.inbound.outcome")}</dt>
           <dd>
-            {INBOUND_LABELS[row.status]}
+            {t(INBOUND_KEYS[row.status])}
             {row.ticketId && (
               <>
                 {" "}
@@ -225,22 +253,25 @@ export function InboundPage({ ctx, row }: { ctx: PageContext; row: InboundRow })
             )}
             {row.reason && ` — ${row.reason}`}
           </dd>
-          <dt>Received</dt>
+          <dt>{t("outbox.inbound.received")}</dt>
           <dd>
             <Time date={row.receivedAt} absolute />
           </dd>
         </dl>
         {row.safeHtml && (
           <>
-            <h2>HTML part (sanitised)</h2>
+            <h2>{t("outbox.inbound.htmlPart")}</h2>
             {/* Sanitised with a strict allow-list (inbound.service sanitizeMailHtml). */}
             <div class="mail-html" dangerouslySetInnerHTML={{ __html: row.safeHtml }} />
           </>
         )}
-        <h2>Original</h2>
+        <h2>{t("outbox.inbound.original")}</h2>
         <p>
           <a href={`/admin/email/inbound/${row.id}/raw`} download={`inbound-${row.id}.eml`}>
-            Download the original ({row.raw.length} bytes)
+            {t("outbox.inbound.download", {
+              bytes: row.raw.length,
+              size: String(row.raw.length),
+            })}
           </a>
         </p>
         <pre class="raw-mail">{raw}</pre>

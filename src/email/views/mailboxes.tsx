@@ -1,65 +1,57 @@
+import type { ComponentChildren } from "preact";
+import type { MessageKey } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
 import type { MailboxInput, MailboxView } from "../mailboxes.service.ts";
+import { Tabs } from "./email.tsx";
 
 // Secrets are never put back into a page: these fields always render empty.
 const SECRET_FIELDS = new Set(["imapSecret", "smtpSecret"]);
 
-const TLS_LABELS = {
-  tls: "TLS (e.g. IMAP 993, SMTP 465)",
-  starttls: "STARTTLS (e.g. IMAP 143, SMTP 587)",
-  off: "Off (plain text: a trusted network only)",
+const TLS_KEYS: Record<string, MessageKey> = {
+  tls: "mailboxes.tls.tls",
+  starttls: "mailboxes.tls.starttls",
+  off: "mailboxes.tls.off",
 };
 
-function NoKeyWarning({ keySet }: { keySet: boolean }) {
+const hidden = (chunks: ComponentChildren) => <span class="visually-hidden">{chunks}</span>;
+
+function NoKeyWarning({ keySet, ctx }: { keySet: boolean; ctx: PageContext }) {
   if (keySet) return null;
   return (
     <div class="form-errors" role="note">
       <p>
-        MAILBOX_SECRET_KEY is not set, so mailbox passwords and tokens cannot be stored. Set it to
-        32 random bytes (for example the output of <code>openssl rand -base64 32</code>) in the
-        environment of every node, and restart Tessera.
+        {ctx.i18n.rich("mailboxes.noKey", {
+          code: (chunks: ComponentChildren) => <code>{chunks}</code>,
+        })}
       </p>
     </div>
   );
 }
 
 /** The state of a mailbox in words: fetching fine, failing (with the error), or off. */
-function Health({ mailbox }: { mailbox: MailboxView }) {
-  if (!mailbox.enabled) return <span>Off</span>;
-  const failing =
+function Health({ mailbox, ctx }: { mailbox: MailboxView; ctx: PageContext }) {
+  const { t, rich } = ctx.i18n;
+  if (!mailbox.enabled) return <span>{t("mailboxes.health.off")}</span>;
+  const failingSince =
     mailbox.lastErrorAt !== null &&
-    (mailbox.lastSuccessAt === null || mailbox.lastErrorAt > mailbox.lastSuccessAt);
-  if (failing) {
+    (mailbox.lastSuccessAt === null || mailbox.lastErrorAt > mailbox.lastSuccessAt)
+      ? mailbox.lastErrorAt
+      : undefined;
+  if (failingSince) {
     return (
       <span class="mailbox-error">
-        {"Failing: "}
-        {mailbox.lastError}
-        {mailbox.lastErrorAt && (
-          <>
-            {" ("}
-            <Time date={mailbox.lastErrorAt} />
-            {")"}
-          </>
-        )}
+        {rich("mailboxes.health.failing", {
+          error: mailbox.lastError ?? "",
+          time: <Time date={failingSince} />,
+        })}
       </span>
     );
   }
-  if (mailbox.lastSuccessAt === null) return <span>Not fetched yet</span>;
-  return <span>OK</span>;
-}
-
-function Tabs() {
-  return (
-    <nav aria-label="Email" class="filters">
-      <a href="/admin/email">Outgoing mail</a> <a href="/admin/email?tab=inbound">Incoming mail</a>{" "}
-      <a href="/admin/email/mailboxes" aria-current="page">
-        Mailboxes
-      </a>
-    </nav>
-  );
+  if (mailbox.lastSuccessAt === null) return <span>{t("mailboxes.health.notFetched")}</span>;
+  return <span>{t("mailboxes.health.ok")}</span>;
 }
 
 /** Admins: the IMAP mailboxes, their state (last error, last success) and their actions. */
@@ -72,34 +64,32 @@ export function MailboxesPage({
   mailboxes: MailboxView[];
   keySet: boolean;
 }) {
+  const { t, rich } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Mailboxes">
+    <Layout ctx={ctx} title={t("outbox.tabs.mailboxes")}>
       <section>
         <div class="page-head">
-          <h1>Email</h1>
+          <h1>{t("outbox.title")}</h1>
           <a href="/admin/email/mailboxes/new" class="button primary">
-            Add mailbox
+            {t("mailboxes.add")}
           </a>
         </div>
-        <Tabs />
-        <NoKeyWarning keySet={keySet} />
-        <p>
-          Tessera fetches mail from these IMAP mailboxes and turns it into tickets and replies. Mail
-          about those tickets is sent from the mailbox it came in on.
-        </p>
+        <Tabs current="mailboxes" t={t} />
+        <NoKeyWarning keySet={keySet} ctx={ctx} />
+        <p>{t("mailboxes.intro")}</p>
         {mailboxes.length === 0 ? (
-          <p>No mailboxes yet.</p>
+          <p>{t("mailboxes.none")}</p>
         ) : (
           <table class="mailboxes">
-            <caption class="visually-hidden">Mailboxes</caption>
+            <caption class="visually-hidden">{t("outbox.tabs.mailboxes")}</caption>
             <thead>
               <tr>
-                <th scope="col">Address</th>
-                <th scope="col">Server</th>
-                <th scope="col">State</th>
-                <th scope="col">Last success</th>
-                <th scope="col">Fetched</th>
-                <th scope="col">Actions</th>
+                <th scope="col">{t("mailboxes.field.address")}</th>
+                <th scope="col">{t("mailboxes.col.server")}</th>
+                <th scope="col">{t("mailboxes.col.state")}</th>
+                <th scope="col">{t("mailboxes.col.lastSuccess")}</th>
+                <th scope="col">{t("mailboxes.col.fetched")}</th>
+                <th scope="col">{t("mailboxes.col.actions")}</th>
               </tr>
             </thead>
             <tbody>
@@ -111,9 +101,11 @@ export function MailboxesPage({
                   </th>
                   <td>{`${m.imapHost}:${m.imapPort} · ${m.folder}`}</td>
                   <td>
-                    <Health mailbox={m} />
+                    <Health mailbox={m} ctx={ctx} />
                   </td>
-                  <td>{m.lastSuccessAt ? <Time date={m.lastSuccessAt} /> : "Never"}</td>
+                  <td>
+                    {m.lastSuccessAt ? <Time date={m.lastSuccessAt} /> : t("mailboxes.never")}
+                  </td>
                   <td>{m.messages}</td>
                   <td>
                     <form
@@ -124,8 +116,10 @@ export function MailboxesPage({
                       <Csrf token={ctx.csrfToken} />
                       <input type="hidden" name="enabled" value={m.enabled ? "false" : "true"} />
                       <button type="submit">
-                        {m.enabled ? "Disable" : "Enable"}
-                        <span class="visually-hidden">{` ${m.address}`}</span>
+                        {rich(m.enabled ? "mailboxes.disable" : "mailboxes.enable", {
+                          address: m.address,
+                          hidden,
+                        })}
                       </button>
                     </form>{" "}
                     <form
@@ -135,7 +129,7 @@ export function MailboxesPage({
                     >
                       <Csrf token={ctx.csrfToken} />
                       <button type="submit" class="danger">
-                        Delete<span class="visually-hidden">{` ${m.address}`}</span>
+                        {rich("mailboxes.delete", { address: m.address, hidden })}
                       </button>
                     </form>
                   </td>
@@ -189,9 +183,15 @@ export function MailboxFormPage({
   /** The teams its new tickets may go to, by name. */
   teams: readonly { id: number; name: string }[];
 }) {
+  const { t } = ctx.i18n;
   const v = (name: keyof FormValues) => (SECRET_FIELDS.has(name) ? "" : (form.values[name] ?? ""));
-  const title = mailbox ? `Mailbox ${mailbox.address}` : "Add a mailbox";
-  const keep = "Leave blank to keep the one stored (it is never shown again).";
+  const title = mailbox
+    ? t("mailboxes.editTitle", { address: mailbox.address })
+    : t("mailboxes.addTitle");
+  const keep = t("mailboxes.field.keepSecret");
+  const tlsLabels = Object.fromEntries(
+    Object.entries(TLS_KEYS).map(([value, key]) => [value, t(key)]),
+  );
   const text = (
     name: keyof FormValues,
     label: string,
@@ -230,22 +230,26 @@ export function MailboxFormPage({
       <section>
         <h1>{title}</h1>
         <p>
-          <a href="/admin/email/mailboxes">Back to mailboxes</a>
+          <a href="/admin/email/mailboxes">{t("mailboxes.back")}</a>
         </p>
-        <NoKeyWarning keySet={keySet} />
+        <NoKeyWarning keySet={keySet} ctx={ctx} />
         {mailbox && (
           <dl>
-            <dt>State</dt>
+            <dt>{t("mailboxes.col.state")}</dt>
             <dd>
-              <Health mailbox={mailbox} />
+              <Health mailbox={mailbox} ctx={ctx} />
             </dd>
-            <dt>Last success</dt>
+            <dt>{t("mailboxes.col.lastSuccess")}</dt>
             <dd>
-              {mailbox.lastSuccessAt ? <Time date={mailbox.lastSuccessAt} absolute /> : "Never"}
+              {mailbox.lastSuccessAt ? (
+                <Time date={mailbox.lastSuccessAt} absolute />
+              ) : (
+                t("mailboxes.never")
+              )}
             </dd>
             {mailbox.lastError && (
               <>
-                <dt>Last error</dt>
+                <dt>{t("mailboxes.lastError")}</dt>
                 <dd>
                   {mailbox.lastError}
                   {mailbox.lastErrorAt && (
@@ -260,7 +264,7 @@ export function MailboxFormPage({
             )}
           </dl>
         )}
-        <FormErrors form={form} />
+        <FormErrors form={form} t={t} />
         <form
           method="post"
           action={mailbox ? `/admin/email/mailboxes/${mailbox.id}` : "/admin/email/mailboxes"}
@@ -268,30 +272,33 @@ export function MailboxFormPage({
         >
           <Csrf token={ctx.csrfToken} />
           <fieldset>
-            <legend>Address</legend>
-            {text("address", "Address", {
+            <legend>{t("mailboxes.field.address")}</legend>
+            {text("address", t("mailboxes.field.address"), {
               type: "email",
               required: true,
               placeholder: "support@example.com",
             })}
-            {text("name", "Display name", {
-              hint: "Shown as the sender of mail about its tickets.",
+            {text("name", t("mailboxes.field.name"), {
+              hint: t("mailboxes.field.nameHint"),
             })}
-            {select("enabled", "Fetching", { true: "On", false: "Off" })}
+            {select("enabled", t("mailboxes.field.enabled"), {
+              true: t("mailboxes.field.on"),
+              false: t("mailboxes.field.off"),
+            })}
             <Field
               form={form}
               name="teamId"
-              label="Team"
-              hint="New tickets from its mail go to this team, whatever the sender writes."
+              label={t("mailboxes.field.team")}
+              hint={t("mailboxes.field.teamHint")}
             >
               {(a) => (
                 <select {...a} name="teamId">
                   <option value="" selected={v("teamId") === ""}>
-                    No team
+                    {t("mailboxes.field.noTeam")}
                   </option>
-                  {teams.map((t) => (
-                    <option value={String(t.id)} selected={v("teamId") === String(t.id)}>
-                      {t.name}
+                  {teams.map((team) => (
+                    <option value={String(team.id)} selected={v("teamId") === String(team.id)}>
+                      {team.name}
                     </option>
                   ))}
                 </select>
@@ -299,47 +306,53 @@ export function MailboxFormPage({
             </Field>
           </fieldset>
           <fieldset>
-            <legend>IMAP (incoming)</legend>
-            {text("imapHost", "IMAP host", { required: true, placeholder: "imap.example.com" })}
-            {select("imapTls", "IMAP security", TLS_LABELS)}
-            {text("imapPort", "IMAP port", {
-              hint: "Blank: 993 with TLS, else 143.",
+            <legend>{t("mailboxes.imap.legend")}</legend>
+            {text("imapHost", t("mailboxes.imap.host"), {
+              required: true,
+              placeholder: "imap.example.com",
+            })}
+            {select("imapTls", t("mailboxes.imap.security"), tlsLabels)}
+            {text("imapPort", t("mailboxes.imap.port"), {
+              hint: t("mailboxes.imap.portHint"),
               type: "text",
             })}
-            {text("imapUser", "IMAP user", { required: true })}
-            {select("imapAuth", "Sign in with", {
-              password: "Password",
-              oauth2: "OAuth2 access token (XOAUTH2)",
+            {text("imapUser", t("mailboxes.imap.user"), { required: true })}
+            {select("imapAuth", t("mailboxes.imap.auth"), {
+              password: t("mailboxes.imap.authPassword"),
+              oauth2: t("mailboxes.imap.authOauth2"),
             })}
-            {text("imapSecret", "Password or access token", {
+            {text("imapSecret", t("mailboxes.imap.secret"), {
               type: "password",
-              hint: mailbox ? keep : "Stored encrypted; never shown again.",
+              hint: mailbox ? keep : t("mailboxes.field.storedEncrypted"),
             })}
-            {text("folder", "Folder", { hint: "Blank: INBOX.", placeholder: "INBOX" })}
-            {select("afterImport", "After import", {
-              seen: "Mark as read (\\Seen)",
-              move: "Move to a folder",
+            {text("folder", t("mailboxes.imap.folder"), {
+              hint: t("mailboxes.imap.folderHint"),
+              placeholder: "INBOX",
             })}
-            {text("moveTo", "Move to folder", {
-              hint: "Only when moving after import; made when missing.",
+            {select("afterImport", t("mailboxes.imap.afterImport"), {
+              seen: t("mailboxes.imap.markSeen"),
+              move: t("mailboxes.imap.move"),
+            })}
+            {text("moveTo", t("mailboxes.imap.moveTo"), {
+              hint: t("mailboxes.imap.moveToHint"),
             })}
           </fieldset>
           <fieldset>
-            <legend>SMTP (outgoing, optional)</legend>
-            <p class="hint">Blank host: mail is sent through SMTP_URL, From this address.</p>
-            {text("smtpHost", "SMTP host", { placeholder: "smtp.example.com" })}
-            {select("smtpTls", "SMTP security", TLS_LABELS)}
-            {text("smtpPort", "SMTP port", {
-              hint: "Blank: 465 with TLS, 587 with STARTTLS, else 25.",
+            <legend>{t("mailboxes.smtp.legend")}</legend>
+            <p class="hint">{t("mailboxes.smtp.intro")}</p>
+            {text("smtpHost", t("mailboxes.smtp.host"), { placeholder: "smtp.example.com" })}
+            {select("smtpTls", t("mailboxes.smtp.security"), tlsLabels)}
+            {text("smtpPort", t("mailboxes.smtp.port"), {
+              hint: t("mailboxes.smtp.portHint"),
             })}
-            {text("smtpUser", "SMTP user")}
-            {text("smtpSecret", "SMTP password", {
+            {text("smtpUser", t("mailboxes.smtp.user"))}
+            {text("smtpSecret", t("mailboxes.smtp.secret"), {
               type: "password",
               hint: mailbox?.hasSmtpSecret ? keep : undefined,
             })}
           </fieldset>
           <button type="submit" class="primary">
-            {mailbox ? "Save mailbox" : "Add mailbox"}
+            {mailbox ? t("mailboxes.save") : t("mailboxes.add")}
           </button>
         </form>
       </section>

@@ -3,9 +3,10 @@ import { Csrf } from "../../platform/views/forms.tsx";
 
 /** Staff: the "email me about..." switch on the account page. */
 export function NotificationsForm({ ctx, enabled }: { ctx: PageContext; enabled: boolean }) {
+  const { t } = ctx.i18n;
   return (
     <form method="post" action="/account/notifications" class="stack">
-      <h2>Email notifications</h2>
+      <h2>{t("notificationsForm.heading")}</h2>
       <Csrf token={ctx.csrfToken} />
       <div class="field checkbox">
         <input
@@ -15,11 +16,9 @@ export function NotificationsForm({ ctx, enabled }: { ctx: PageContext; enabled:
           value="true"
           checked={enabled}
         />
-        <label for="field-emailNotifications">
-          Email me about tickets assigned to me, customers' replies on them, and new tickets
-        </label>
+        <label for="field-emailNotifications">{t("notificationsForm.label")}</label>
       </div>
-      <button type="submit">Save notifications</button>
+      <button type="submit">{t("notificationsForm.save")}</button>
     </form>
   );
 }

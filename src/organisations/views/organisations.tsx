@@ -1,3 +1,5 @@
+import type { ComponentChildren } from "preact";
+import type { Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -12,18 +14,22 @@ export interface OrganisationFormValues {
   shareTickets: boolean;
 }
 
+const hidden = (chunks: ComponentChildren) => <span class="visually-hidden">{chunks}</span>;
+
 function OrganisationFields({
   prefix,
   values,
+  t,
 }: {
   prefix: string;
   values: OrganisationFormValues;
+  t: Translator["t"];
 }) {
   const id = (name: string) => `${prefix}-${name}`;
   return (
     <>
       <div class="field">
-        <label for={id("name")}>Name</label>
+        <label for={id("name")}>{t("organisations.field.name")}</label>
         <input
           id={id("name")}
           name="name"
@@ -33,15 +39,11 @@ function OrganisationFields({
         />
       </div>
       <div class="field">
-        <label for={id("domains")}>Mail domains, one per line</label>
+        <label for={id("domains")}>{t("organisations.field.domainsPerLine")}</label>
         <textarea id={id("domains")} name="domains" rows={2}>
           {values.domains}
         </textarea>
-        <p class="hint">
-          A customer who confirms an address at one of these (signing up, resetting a password, or
-          setting one from a ticket link) joins this organisation. Mail alone proves nothing: add
-          those customers below.
-        </p>
+        <p class="hint">{t("organisations.field.domainsHint")}</p>
       </div>
       <div class="field checkbox">
         <input
@@ -51,9 +53,7 @@ function OrganisationFields({
           value="true"
           checked={values.shareTickets}
         />
-        <label for={id("share")}>
-          Members see and answer each other's tickets (never internal notes)
-        </label>
+        <label for={id("share")}>{t("organisations.field.shareTickets")}</label>
       </div>
     </>
   );
@@ -66,13 +66,14 @@ function OrganisationSection({
   ctx: PageContext;
   organisation: OrganisationDetails;
 }) {
+  const { t, rich } = ctx.i18n;
   const action = `/admin/organisations/${organisation.id}`;
   const name = organisation.name;
   return (
     <section class="team" aria-labelledby={`organisation-${organisation.id}`}>
       <h2 id={`organisation-${organisation.id}`}>{name}</h2>
       <p>
-        <a href={`/desk?organisation=${organisation.id}`}>Its tickets on the desk</a>
+        <a href={`/desk?organisation=${organisation.id}`}>{t("organisations.ticketsOnDesk")}</a>
       </p>
       <form method="post" action={action}>
         <Csrf token={ctx.csrfToken} />
@@ -83,24 +84,27 @@ function OrganisationSection({
             domains: organisation.domains.join("\n"),
             shareTickets: organisation.shareTickets,
           }}
+          t={t}
         />
-        <button type="submit">
-          Save<span class="visually-hidden">{` organisation ${name}`}</span>
-        </button>
+        <button type="submit">{rich("organisations.save", { name, hidden })}</button>
       </form>
-      <h3>Members</h3>
+      <h3>{t("organisations.members")}</h3>
       {organisation.members.length === 0 ? (
-        <p class="muted">Nobody yet.</p>
+        <p class="muted">{t("organisations.noMembers")}</p>
       ) : (
         <ul class="members">
           {organisation.members.map((m) => (
             <li>
               {m.name} <span class="muted">{m.email}</span>
-              {m.disabled && <span class="badge"> disabled</span>}{" "}
+              {m.disabled && <span class="badge">{` ${t("organisations.memberDisabled")}`}</span>}{" "}
               <form method="post" action={`${action}/members/${m.userId}/remove`} class="inline">
                 <Csrf token={ctx.csrfToken} />
                 <button type="submit" class="link">
-                  Remove<span class="visually-hidden">{` ${m.name} from ${name}`}</span>
+                  {rich("organisations.removeMember", {
+                    member: m.name,
+                    organisation: name,
+                    hidden,
+                  })}
                 </button>
               </form>
             </li>
@@ -109,14 +113,14 @@ function OrganisationSection({
       )}
       <form method="post" action={`${action}/members`} class="inline">
         <Csrf token={ctx.csrfToken} />
-        <label for={`member-${organisation.id}`}>Add a customer by address</label>{" "}
+        <label for={`member-${organisation.id}`}>{t("organisations.addMember")}</label>{" "}
         <input id={`member-${organisation.id}`} name="email" type="email" required />{" "}
-        <button type="submit">Add</button>
+        <button type="submit">{t("organisations.add")}</button>
       </form>
       <form method="post" action={`${action}/delete`} class="inline">
         <Csrf token={ctx.csrfToken} />
         <button type="submit" class="danger">
-          Delete organisation<span class="visually-hidden">{` ${name}`}</span>
+          {rich("organisations.delete", { name, hidden })}
         </button>
       </form>
     </section>
@@ -138,24 +142,25 @@ export function OrganisationsPage({
   /** The new-organisation form as typed, when creating it was refused. */
   newOrganisation?: OrganisationFormValues | undefined;
 }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Organisations">
-      <h1>Organisations</h1>
+    <Layout ctx={ctx} title={t("organisations.title")}>
+      <h1>{t("organisations.title")}</h1>
       {problem && (
         <div class="form-errors" role="alert" tabIndex={-1}>
           <p>{problem}</p>
         </div>
       )}
-      {organisations.length === 0 && <p class="muted">No organisations yet.</p>}
+      {organisations.length === 0 && <p class="muted">{t("organisations.none")}</p>}
       {organisations.map((organisation) => (
         <OrganisationSection ctx={ctx} organisation={organisation} />
       ))}
       <section aria-labelledby="new-organisation">
-        <h2 id="new-organisation">New organisation</h2>
+        <h2 id="new-organisation">{t("organisations.new")}</h2>
         <form method="post" action="/admin/organisations">
           <Csrf token={ctx.csrfToken} />
-          <OrganisationFields prefix="new" values={newOrganisation ?? EMPTY} />
-          <button type="submit">Create organisation</button>
+          <OrganisationFields prefix="new" values={newOrganisation ?? EMPTY} t={t} />
+          <button type="submit">{t("organisations.create")}</button>
         </form>
       </section>
     </Layout>

@@ -1,3 +1,5 @@
+import type { ComponentChildren } from "preact";
+import type { MessageKey, Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import {
   Csrf,
@@ -8,11 +10,7 @@ import {
 } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
-import {
-  WEBHOOK_EVENT_DESCRIPTIONS,
-  WEBHOOK_EVENT_TYPES,
-  type WebhookEventType,
-} from "../webhooks.events.ts";
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../webhooks.events.ts";
 import { DESCRIPTION_MAX, URL_MAX } from "../webhooks.schemas.ts";
 import type { WebhookDelivery, WebhookEndpoint } from "../webhooks.service.ts";
 
@@ -33,16 +31,28 @@ export function formValuesOf(endpoint: WebhookEndpoint): EndpointFormValues {
   };
 }
 
+type T = Translator["t"];
+
+/** What each event type means, in the catalogs (the API documents them from webhooks.events.ts). */
+const EVENT_KEYS: Record<WebhookEventType, MessageKey> = {
+  "ticket.created": "webhooks.event.ticketCreated",
+  "ticket.updated": "webhooks.event.ticketUpdated",
+  "ticket.solved": "webhooks.event.ticketSolved",
+  "message.created": "webhooks.event.messageCreated",
+};
+
+const STATUS_KEYS: Record<WebhookDelivery["status"], MessageKey> = {
+  pending: "webhooks.status.pending",
+  delivered: "webhooks.status.delivered",
+  failed: "webhooks.status.failed",
+};
+
 /** A secret just made (create or rotate): shown this once. */
-function SecretShown({ secret, rotated }: { secret: string; rotated: boolean }) {
+function SecretShown({ secret, rotated, t }: { secret: string; rotated: boolean; t: T }) {
   return (
     <div class="token-created" role="status">
-      <p>
-        {rotated
-          ? "The new signing secret. Copy it now: it is not shown again. The previous secret keeps signing alongside it for the grace period."
-          : "The endpoint's signing secret. Copy it now: it is not shown again."}
-      </p>
-      <label for="webhook-secret">Secret</label>
+      <p>{rotated ? t("webhooks.secret.rotated") : t("webhooks.secret.created")}</p>
+      <label for="webhook-secret">{t("webhooks.secret.label")}</label>
       <input id="webhook-secret" type="text" readOnly value={secret} class="token-value" />
     </div>
   );
@@ -59,24 +69,30 @@ function EndpointForm({
   action: string;
   submit: string;
 }) {
+  const { t } = ctx.i18n;
   const v = form.values;
   const chosen = new Set(v.eventTypes ?? []);
   const eventsError = fieldError(form, "eventTypes");
   return (
     <form method="post" action={action} class="stack" novalidate>
       <Csrf token={ctx.csrfToken} />
-      <FormErrors form={form} />
+      <FormErrors form={form} t={t} />
       <Field
         form={form}
         name="url"
-        label="URL"
-        hint="https:// (or http://). Private, loopback and link-local addresses are refused unless WEBHOOK_ALLOW_HOSTS lists the host:port."
+        label={t("webhooks.field.url")}
+        hint={t("webhooks.field.urlHint")}
       >
         {(a) => (
           <input {...a} type="url" name="url" value={v.url ?? ""} maxLength={URL_MAX} required />
         )}
       </Field>
-      <Field form={form} name="description" label="Description" hint="What it is for (optional).">
+      <Field
+        form={form}
+        name="description"
+        label={t("webhooks.field.description")}
+        hint={t("webhooks.field.descriptionHint")}
+      >
         {(a) => (
           <input
             {...a}
@@ -91,7 +107,7 @@ function EndpointForm({
         class={eventsError ? "has-error" : undefined}
         aria-describedby={eventsError ? "field-eventTypes-error" : undefined}
       >
-        <legend>Events</legend>
+        <legend>{t("webhooks.field.events")}</legend>
         {WEBHOOK_EVENT_TYPES.map((type) => (
           <div class="field checkbox">
             <input
@@ -102,13 +118,13 @@ function EndpointForm({
               checked={chosen.has(type)}
             />
             <label for={`field-event-${type}`}>
-              <code>{type}</code> {WEBHOOK_EVENT_DESCRIPTIONS[type]}
+              <code>{type}</code> {t(EVENT_KEYS[type])}
             </label>
           </div>
         ))}
         {eventsError && (
           <p class="error" id="field-eventTypes-error">
-            {`Events ${eventsError}`}
+            {t("webhooks.field.eventsError", { error: eventsError })}
           </p>
         )}
       </fieldset>
@@ -120,7 +136,7 @@ function EndpointForm({
           value="true"
           checked={v.enabled ?? true}
         />
-        <label for="field-enabled">Enabled</label>
+        <label for="field-enabled">{t("webhooks.enabled")}</label>
       </div>
       <button type="submit" class="primary">
         {submit}
@@ -145,35 +161,42 @@ export function WebhooksPage({
   form: FormState<EndpointFormValues>;
   created?: { secret: string; endpoint: WebhookEndpoint } | undefined;
 }) {
+  const { t, rich } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Webhooks">
+    <Layout ctx={ctx} title={t("webhooks.title")}>
       <section>
-        <h1>Webhooks</h1>
+        <h1>{t("webhooks.title")}</h1>
         <p>
-          Ticket events are sent as signed JSON (
-          <a href="https://www.standardwebhooks.com/">Standard Webhooks</a>) to each endpoint that
-          wants them, retried with backoff until the endpoint answers 2xx.
+          {rich("webhooks.intro", {
+            link: (chunks: ComponentChildren) => (
+              <a href="https://www.standardwebhooks.com/">{chunks}</a>
+            ),
+          })}
         </p>
         {created && (
           <>
             <p>
-              Endpoint <a href={`/admin/webhooks/${created.endpoint.id}`}>{created.endpoint.url}</a>{" "}
-              added.
+              {rich("webhooks.added", {
+                url: created.endpoint.url,
+                link: (chunks: ComponentChildren) => (
+                  <a href={`/admin/webhooks/${created.endpoint.id}`}>{chunks}</a>
+                ),
+              })}
             </p>
-            <SecretShown secret={created.secret} rotated={false} />
+            <SecretShown secret={created.secret} rotated={false} t={t} />
           </>
         )}
-        <h2>Endpoints</h2>
+        <h2>{t("webhooks.endpoints")}</h2>
         {endpoints.length === 0 ? (
-          <p>No webhook endpoints yet.</p>
+          <p>{t("webhooks.none")}</p>
         ) : (
           <table class="webhooks">
-            <caption class="visually-hidden">Webhook endpoints</caption>
+            <caption class="visually-hidden">{t("webhooks.caption")}</caption>
             <thead>
               <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">State</th>
+                <th scope="col">{t("webhooks.field.url")}</th>
+                <th scope="col">{t("webhooks.field.events")}</th>
+                <th scope="col">{t("webhooks.col.state")}</th>
               </tr>
             </thead>
             <tbody>
@@ -184,24 +207,23 @@ export function WebhooksPage({
                     {e.description && <div class="hint">{e.description}</div>}
                   </td>
                   <td>{eventList(e.eventTypes)}</td>
-                  <td>{e.enabled ? "Enabled" : "Disabled"}</td>
+                  <td>{e.enabled ? t("webhooks.enabled") : t("webhooks.disabled")}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
-        <h2>New endpoint</h2>
-        <EndpointForm ctx={ctx} form={form} action="/admin/webhooks" submit="Add endpoint" />
+        <h2>{t("webhooks.newEndpoint")}</h2>
+        <EndpointForm
+          ctx={ctx}
+          form={form}
+          action="/admin/webhooks"
+          submit={t("webhooks.addEndpoint")}
+        />
       </section>
     </Layout>
   );
 }
-
-const STATUS_LABELS: Record<WebhookDelivery["status"], string> = {
-  pending: "Pending",
-  delivered: "Delivered",
-  failed: "Failed",
-};
 
 /** Admins: one endpoint: edit, rotate its secret, delete; its deliveries with a resend button. */
 export function WebhookPage({
@@ -219,51 +241,53 @@ export function WebhookPage({
   nextCursor: string | null;
   rotatedSecret?: string | undefined;
 }) {
+  const { t, rich } = ctx.i18n;
   const now = new Date();
   const base = `/admin/webhooks/${endpoint.id}`;
   return (
-    <Layout ctx={ctx} title={`Webhook ${endpoint.url}`}>
+    <Layout ctx={ctx} title={t("webhooks.endpointTitle", { url: endpoint.url })}>
       <section>
         <p>
-          <a href="/admin/webhooks">Webhooks</a>
+          <a href="/admin/webhooks">{t("webhooks.title")}</a>
         </p>
         <h1>{endpoint.url}</h1>
-        {rotatedSecret && <SecretShown secret={rotatedSecret} rotated={true} />}
-        <EndpointForm ctx={ctx} form={form} action={base} submit="Save endpoint" />
-        <h2>Signing secret</h2>
+        {rotatedSecret && <SecretShown secret={rotatedSecret} rotated={true} t={t} />}
+        <EndpointForm ctx={ctx} form={form} action={base} submit={t("webhooks.saveEndpoint")} />
+        <h2>{t("webhooks.signingSecret")}</h2>
         {endpoint.previousSecretExpiresAt ? (
           <p>
-            The previous secret signs alongside the current one until{" "}
-            <Time date={endpoint.previousSecretExpiresAt} now={now} />.
+            {rich("webhooks.previousUntil", {
+              time: <Time date={endpoint.previousSecretExpiresAt} now={now} />,
+            })}
           </p>
         ) : (
-          <p>One secret signs every delivery.</p>
+          <p>{t("webhooks.oneSecret")}</p>
         )}
         <form method="post" action={`${base}/rotate`} class="inline">
           <Csrf token={ctx.csrfToken} />
-          <button type="submit">Rotate secret</button>
+          <button type="submit">{t("webhooks.rotate")}</button>
         </form>{" "}
         <form method="post" action={`${base}/delete`} class="inline">
           <Csrf token={ctx.csrfToken} />
           <button type="submit" class="danger">
-            Delete endpoint
+            {t("webhooks.deleteEndpoint")}
           </button>
         </form>
-        <h2>Deliveries</h2>
+        <h2>{t("webhooks.deliveries")}</h2>
         {deliveries.length === 0 ? (
-          <p>No deliveries yet.</p>
+          <p>{t("webhooks.noDeliveries")}</p>
         ) : (
           <table class="deliveries">
-            <caption class="visually-hidden">Deliveries, newest first</caption>
+            <caption class="visually-hidden">{t("webhooks.deliveriesCaption")}</caption>
             <thead>
               <tr>
-                <th scope="col">Event</th>
-                <th scope="col">State</th>
-                <th scope="col">Tries</th>
-                <th scope="col">Last attempt</th>
-                <th scope="col">Answer</th>
+                <th scope="col">{t("webhooks.col.event")}</th>
+                <th scope="col">{t("webhooks.col.state")}</th>
+                <th scope="col">{t("webhooks.col.tries")}</th>
+                <th scope="col">{t("webhooks.col.lastAttempt")}</th>
+                <th scope="col">{t("webhooks.col.answer")}</th>
                 <th scope="col">
-                  <span class="visually-hidden">Resend</span>
+                  <span class="visually-hidden">{t("webhooks.resend")}</span>
                 </th>
               </tr>
             </thead>
@@ -281,18 +305,31 @@ export function WebhookPage({
                     <div class="hint">{d.webhookId}</div>
                   </td>
                   <td>
-                    {STATUS_LABELS[d.status]}
+                    {t(STATUS_KEYS[d.status])}
                     {d.nextAttemptAt && (
                       <div class="hint">
-                        next <Time date={d.nextAttemptAt} now={now} />
+                        {rich("webhooks.nextAttempt", {
+                          time: <Time date={d.nextAttemptAt} now={now} />,
+                        })}
                       </div>
                     )}
                   </td>
                   <td>{d.attempts}</td>
-                  <td>{d.lastAttemptAt ? <Time date={d.lastAttemptAt} now={now} /> : "Not yet"}</td>
+                  <td>
+                    {d.lastAttemptAt ? (
+                      <Time date={d.lastAttemptAt} now={now} />
+                    ) : (
+                      t("webhooks.notYet")
+                    )}
+                  </td>
                   <td>
                     {d.responseStatus !== null && (
-                      <strong>{`${d.responseStatus} in ${d.responseMs ?? 0} ms`}</strong>
+                      <strong>
+                        {t("webhooks.answerIn", {
+                          status: String(d.responseStatus),
+                          ms: String(d.responseMs ?? 0),
+                        })}
+                      </strong>
                     )}
                     {d.lastError && <div>{d.lastError}</div>}
                     {d.responseExcerpt && <pre class="excerpt">{d.responseExcerpt}</pre>}
@@ -306,7 +343,8 @@ export function WebhookPage({
                       >
                         <Csrf token={ctx.csrfToken} />
                         <button type="submit">
-                          Resend<span class="visually-hidden">{` ${d.webhookId}`}</span>
+                          {t("webhooks.resend")}
+                          <span class="visually-hidden">{` ${d.webhookId}`}</span>
                         </button>
                       </form>
                     )}
@@ -318,7 +356,7 @@ export function WebhookPage({
         )}
         {nextCursor && (
           <p>
-            <a href={`${base}?cursor=${encodeURIComponent(nextCursor)}`}>Older deliveries</a>
+            <a href={`${base}?cursor=${encodeURIComponent(nextCursor)}`}>{t("webhooks.older")}</a>
           </p>
         )}
       </section>
