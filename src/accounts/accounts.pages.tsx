@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
 import { getNotificationPreference } from "../email/outbox.service.ts";
-import { isLocale } from "../i18n/i18n.ts";
+import { isLocale, type MessageKey } from "../i18n/i18n.ts";
 import { BadGateway, Forbidden, Invalid, NotFound, TooManyRequests } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { localPath } from "../lib/urls.ts";
@@ -13,7 +13,7 @@ import {
   ssoStateCookie,
 } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
-import { setLanguageCookie } from "../platform/i18n.ts";
+import { readerOf, setLanguageCookie } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { ErrorPage } from "../platform/views/error-page.tsx";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
@@ -37,11 +37,19 @@ import {
 } from "./views/recovery.tsx";
 import { SessionsPage } from "./views/sessions.tsx";
 
-/** The message of a request refused by a rate limit, with its Retry-After header set. */
-function tooMany(reply: FastifyReply, error: TooManyRequests, what: string): string {
+/**
+ * The message of a request refused by a rate limit, in the reader's language,
+ * with its Retry-After header set; `key` says what there were too many of.
+ */
+function tooMany(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  error: TooManyRequests,
+  key: MessageKey,
+): string {
   reply.header("retry-after", String(error.retryAfterSeconds));
   const minutes = Math.ceil(error.retryAfterSeconds / 60);
-  return `Too many ${what}. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+  return readerOf(req).t(key, { minutes });
 }
 
 // Pages reached by a mailed link: the secret is in the URL, so nothing is cached or referred.
@@ -178,7 +186,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       return signInAs(req, reply, result.value, localPath(next, home(result.value)));
     } catch (error) {
       if (!(error instanceof TooManyRequests)) throw error;
-      const message = tooMany(reply, error, "sign-in attempts");
+      const message = tooMany(req, reply, error, "account.tooManySignIns");
       return loginRefused(req, reply, values, message, [], 429);
     }
   });
@@ -219,7 +227,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       return reply.render(<SignupPage ctx={ctx()} form={emptyForm()} enabled sent />);
     } catch (error) {
       if (!(error instanceof TooManyRequests)) throw error;
-      const message = tooMany(reply, error, "sign-ups for this address or from your network");
+      const message = tooMany(req, reply, error, "account.tooManySignUps");
       return reply.render(
         <SignupPage ctx={ctx()} form={{ values: { email, name }, errors: [], message }} enabled />,
         429,
@@ -273,7 +281,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       return reply.render(<ForgotPasswordPage ctx={ctx()} form={emptyForm()} sent />);
     } catch (error) {
       if (!(error instanceof TooManyRequests)) throw error;
-      const message = tooMany(reply, error, "requests for this address or from your network");
+      const message = tooMany(req, reply, error, "account.tooManyResetRequests");
       return reply.render(
         <ForgotPasswordPage ctx={ctx()} form={{ values: { email }, errors: [], message }} />,
         429,

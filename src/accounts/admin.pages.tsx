@@ -4,6 +4,7 @@ import { Conflict, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
+import { readerOf } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import type { UpdateUserInput } from "./accounts.schemas.ts";
@@ -147,7 +148,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
         const detail = result.errors.map((e) => `${e.field} ${e.message}.`).join(" ");
         return renderList(req, reply, actor, filters, {
           status: 422,
-          message: result.message ?? `That change was not saved: ${detail}`,
+          message: result.message ?? readerOf(req).t("users.changeNotSaved", { detail }),
         });
       }
       updated = result.value;

@@ -1,4 +1,5 @@
-import { LANGUAGE_NAMES, LOCALES } from "../../i18n/i18n.ts";
+import type { ComponentChildren } from "preact";
+import { LANGUAGE_NAMES, LOCALES, type MessageKey, type Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import {
   Csrf,
@@ -41,18 +42,25 @@ export function usersListUrl(filters: Partial<UserListFilters>, notice?: string)
   return query ? `/admin/users?${query}` : "/admin/users";
 }
 
-const ROLE_LABELS: Record<Role, string> = {
-  customer: "Customer",
-  agent: "Agent",
-  admin: "Admin",
+/** Each role's name in the catalogs. */
+const ROLE_KEYS: Record<Role, MessageKey> = {
+  customer: "users.role.customer",
+  agent: "users.role.agent",
+  admin: "users.role.admin",
 };
 
-function RoleOptions({ selected }: { selected: string | undefined }) {
+/**
+ * The `<hidden>` tag of a message: words for screen readers only (the rest of
+ * a button's name, which sighted readers see from its row).
+ */
+export const hidden = (chunks: ComponentChildren) => <span class="visually-hidden">{chunks}</span>;
+
+function RoleOptions({ selected, t }: { selected: string | undefined; t: Translator["t"] }) {
   return (
     <>
       {ROLES.map((role) => (
         <option value={role} selected={role === selected}>
-          {ROLE_LABELS[role]}
+          {t(ROLE_KEYS[role])}
         </option>
       ))}
     </>
@@ -77,11 +85,12 @@ function UserRow({
 }) {
   const action = `/admin/users/${user.id}`;
   const isSelf = ctx.actor?.id === user.id;
+  const { t, rich } = ctx.i18n;
   return (
     <tr>
       <th scope="row" class="name">
         {user.name}
-        {isSelf && <span class="muted"> (you)</span>}
+        {isSelf && <span class="muted">{` ${t("users.you")}`}</span>}
       </th>
       <td>{user.email}</td>
       <td class="role">
@@ -89,17 +98,15 @@ function UserRow({
           <Csrf token={ctx.csrfToken} />
           <input type="hidden" name="back" value={back} />
           <label for={`role-${user.id}`} class="visually-hidden">
-            {`Role of ${user.name}`}
+            {t("users.roleOf", { name: user.name })}
           </label>
           <select id={`role-${user.id}`} name="role">
-            <RoleOptions selected={user.role} />
+            <RoleOptions selected={user.role} t={t} />
           </select>{" "}
-          <button type="submit">
-            Save<span class="visually-hidden">{` role of ${user.name}`}</span>
-          </button>
+          <button type="submit">{rich("users.saveRole", { name: user.name, hidden })}</button>
         </form>
       </td>
-      <td>{user.disabled ? "Disabled" : "Active"}</td>
+      <td>{user.disabled ? t("users.disabled") : t("users.active")}</td>
       <td class="created">
         <DateCell date={user.createdAt} />
       </td>
@@ -109,8 +116,7 @@ function UserRow({
           <input type="hidden" name="back" value={back} />
           <input type="hidden" name="disabled" value={user.disabled ? "false" : "true"} />
           <button type="submit" class={user.disabled ? undefined : "danger"}>
-            {user.disabled ? "Enable" : "Disable"}
-            <span class="visually-hidden">{` ${user.name}`}</span>
+            {rich(user.disabled ? "users.enable" : "users.disable", { name: user.name, hidden })}
           </button>
         </form>{" "}
         {!user.disabled && (
@@ -118,7 +124,7 @@ function UserRow({
             <Csrf token={ctx.csrfToken} />
             <input type="hidden" name="back" value={back} />
             <button type="submit">
-              Sign out everywhere<span class="visually-hidden">{` ${user.name}`}</span>
+              {rich("users.signOutEverywhere", { name: user.name, hidden })}
             </button>
           </form>
         )}
@@ -159,16 +165,17 @@ export function UsersPage({
   const typed = form.values;
   const checked = (value: string | undefined, stored: boolean) =>
     value === undefined ? stored : value === "true" || value === "on";
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Users">
+    <Layout ctx={ctx} title={t("users.title")}>
       <section>
         <div class="page-head">
-          <h1>Users</h1>
+          <h1>{t("users.title")}</h1>
           <a href="/admin/tokens" class="button">
-            API tokens
+            {t("users.apiTokens")}
           </a>
           <a href="/admin/users/new" class="button primary">
-            Create user
+            {t("users.create")}
           </a>
         </div>
         {problem && (
@@ -176,35 +183,40 @@ export function UsersPage({
             <p>{problem}</p>
           </div>
         )}
-        <form method="get" action="/admin/users" class="filters" aria-label="Filter users">
+        <form
+          method="get"
+          action="/admin/users"
+          class="filters"
+          aria-label={t("users.filterLabel")}
+        >
           <div class="field">
-            <label for="filter-q">Name or email</label>
+            <label for="filter-q">{t("users.nameOrEmail")}</label>
             <input id="filter-q" type="search" name="q" value={filters.q} maxLength={200} />
           </div>
           <div class="field">
-            <label for="filter-role">Role</label>
+            <label for="filter-role">{t("users.role")}</label>
             <select id="filter-role" name="role">
               <option value="" selected={!filters.role}>
-                All roles
+                {t("users.allRoles")}
               </option>
-              <RoleOptions selected={filters.role} />
+              <RoleOptions selected={filters.role} t={t} />
             </select>
           </div>
-          <button type="submit">Filter</button>
+          <button type="submit">{t("users.filter")}</button>
         </form>
         {users.length === 0 ? (
-          <p>No users match these filters.</p>
+          <p>{t("users.noMatch")}</p>
         ) : (
           <table class="users">
-            <caption class="visually-hidden">Users</caption>
+            <caption class="visually-hidden">{t("users.title")}</caption>
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Access</th>
+                <th scope="col">{t("field.name")}</th>
+                <th scope="col">{t("field.email")}</th>
+                <th scope="col">{t("users.role")}</th>
+                <th scope="col">{t("users.status")}</th>
+                <th scope="col">{t("users.created")}</th>
+                <th scope="col">{t("users.access")}</th>
               </tr>
             </thead>
             <tbody>
@@ -215,18 +227,18 @@ export function UsersPage({
           </table>
         )}
         {nextAfterId !== undefined && (
-          <nav aria-label="Pages" class="pager">
+          <nav aria-label={t("pager.label")} class="pager">
             <a href={usersListUrl({ ...filters, afterId: nextAfterId })} rel="next">
-              Next page
+              {t("pager.next")}
             </a>
           </nav>
         )}
       </section>
       <section>
-        <h2>Sign-up and sign-in</h2>
+        <h2>{t("users.settingsHeading")}</h2>
         <form method="post" action="/admin/settings" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={form} />
+          <FormErrors form={form} t={t} />
           <div class="field checkbox">
             <input
               id="field-signupEnabled"
@@ -235,7 +247,7 @@ export function UsersPage({
               value="true"
               checked={checked(typed.signupEnabled, signupEnabled)}
             />
-            <label for="field-signupEnabled">Customers may sign up</label>
+            <label for="field-signupEnabled">{t("users.signupEnabled")}</label>
           </div>
           <div class="field checkbox">
             <input
@@ -246,14 +258,13 @@ export function UsersPage({
               checked={checked(typed.requireStaffTwoFactor, requireStaffTwoFactor)}
               aria-describedby="field-requireStaffTwoFactor-hint"
             />
-            <label for="field-requireStaffTwoFactor">Require two-factor sign-in for staff</label>
+            <label for="field-requireStaffTwoFactor">{t("users.requireTwoFactor")}</label>
             <p class="hint" id="field-requireStaffTwoFactor-hint">
-              Agents and admins without it are sent to set it up and can do nothing else until they
-              have. Turn it on for your own account first.
+              {t("users.requireTwoFactorHint")}
             </p>
           </div>
           <fieldset class="options">
-            <legend>The link to the ticket in mail to customers</legend>
+            <legend>{t("users.ticketLinks")}</legend>
             <label>
               <input
                 type="radio"
@@ -261,7 +272,7 @@ export function UsersPage({
                 value="open"
                 checked={(typed.ticketLinks ?? ticketLinks) === "open"}
               />{" "}
-              Opens that ticket alone, without a password (for 30 days)
+              {t("users.ticketLinksOpen")}
             </label>
             <label>
               <input
@@ -270,10 +281,10 @@ export function UsersPage({
                 value="set_password"
                 checked={(typed.ticketLinks ?? ticketLinks) === "set_password"}
               />{" "}
-              Asks customers without a password to choose one first; others sign in
+              {t("users.ticketLinksSetPassword")}
             </label>
           </fieldset>
-          <Field form={form} name="defaultLocale" label="Default language">
+          <Field form={form} name="defaultLocale" label={t("users.defaultLocale")}>
             {(props) => (
               <select {...props} name="defaultLocale">
                 {LOCALES.map((l) => (
@@ -291,8 +302,8 @@ export function UsersPage({
           <Field
             form={form}
             name="defaultTimeZone"
-            label="Default time zone"
-            hint="An IANA zone such as Europe/Paris, for everyone who has not chosen their own."
+            label={t("users.defaultTimeZone")}
+            hint={t("users.defaultTimeZoneHint")}
           >
             {(props) => (
               <TimeZoneInput
@@ -302,10 +313,10 @@ export function UsersPage({
               />
             )}
           </Field>
-          <button type="submit">Save settings</button>
+          <button type="submit">{t("users.saveSettings")}</button>
         </form>
         <p>
-          <a href="/admin/sso">Single sign-on providers (OpenID Connect)</a>
+          <a href="/admin/sso">{t("users.ssoLink")}</a>
         </p>
       </section>
     </Layout>
@@ -315,27 +326,28 @@ export function UsersPage({
 type NewUserValues = { email: string; name: string; role: string };
 
 export function NewUserPage({ ctx, form }: { ctx: PageContext; form: FormState<NewUserValues> }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Create user">
+    <Layout ctx={ctx} title={t("users.create")}>
       <section class="narrow">
-        <h1>Create user</h1>
+        <h1>{t("users.create")}</h1>
         <form method="post" action="/admin/users" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={form} />
-          <Field form={form} name="role" label="Role">
+          <FormErrors form={form} t={t} />
+          <Field form={form} name="role" label={t("users.role")}>
             {(a) => (
               <select {...a} name="role" required>
-                <RoleOptions selected={form.values.role ?? "customer"} />
+                <RoleOptions selected={form.values.role ?? "customer"} t={t} />
               </select>
             )}
           </Field>
-          <AccountFields form={form} forSomeoneElse />
+          <AccountFields form={form} forSomeoneElse t={t} />
           <button type="submit" class="primary">
-            Create user
+            {t("users.create")}
           </button>
         </form>
         <p>
-          <a href="/admin/users">Back to users</a>
+          <a href="/admin/users">{t("users.backToUsers")}</a>
         </p>
       </section>
     </Layout>

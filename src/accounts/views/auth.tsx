@@ -241,46 +241,45 @@ export function AccountPage({
   twoFactor: TwoFactorStatus;
 }) {
   const actor = ctx.actor;
+  const { t, rich } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Your account">
+    <Layout ctx={ctx} title={t("account.title")}>
       <section class="narrow">
-        <h1>Your account</h1>
+        <h1>{t("account.title")}</h1>
         {actor && (
           <dl class="facts">
-            <dt>Name</dt>
+            <dt>{t("field.name")}</dt>
             <dd>{actor.name}</dd>
-            <dt>Email</dt>
+            <dt>{t("field.email")}</dt>
             <dd>{actor.email}</dd>
-            <dt>Role</dt>
-            <dd>{actor.role}</dd>
+            <dt>{t("account.role")}</dt>
+            <dd>{t("account.roleName", { role: actor.role })}</dd>
           </dl>
         )}
         <LanguageForm ctx={ctx} form={languageForm} instanceTimeZone={instanceTimeZone} />
         {emailNotifications !== undefined && (
           <NotificationsForm ctx={ctx} enabled={emailNotifications} />
         )}
-        <h2>Sign-in security</h2>
+        <h2>{t("account.securityHeading")}</h2>
         <p>
-          {twoFactor.enabled
-            ? "Two-factor sign-in is on."
-            : "Two-factor sign-in is off: a password alone signs in to your account."}{" "}
-          <a href="/account/two-factor">
-            {twoFactor.enabled ? "Manage two-factor sign-in" : "Set up two-factor sign-in"}
-          </a>
+          {rich(twoFactor.enabled ? "account.twoFactorOn" : "account.twoFactorOff", {
+            link: (chunks: ComponentChildren) => <a href="/account/two-factor">{chunks}</a>,
+          })}
         </p>
         <p>
-          <a href="/account/sessions">See where you are signed in</a>
+          <a href="/account/sessions">{t("account.sessionsLink")}</a>
         </p>
-        <h2>API tokens</h2>
+        <h2>{t("account.tokensHeading")}</h2>
         <p>
-          Scripts and integrations use the REST API with a personal token.{" "}
-          <a href="/account/tokens">Manage your API tokens</a>
+          {rich("account.tokensIntro", {
+            link: (chunks: ComponentChildren) => <a href="/account/tokens">{chunks}</a>,
+          })}
         </p>
-        <h2>Change password</h2>
+        <h2>{t("account.passwordHeading")}</h2>
         <form method="post" action="/account/password" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={form} />
-          <Field form={form} name="currentPassword" label="Current password">
+          <FormErrors form={form} t={t} />
+          <Field form={form} name="currentPassword" label={t("account.currentPassword")}>
             {(a) => (
               <input
                 {...a}
@@ -294,8 +293,8 @@ export function AccountPage({
           <Field
             form={form}
             name="newPassword"
-            label="New password"
-            hint={`At least ${PASSWORD_MIN} characters.`}
+            label={t("field.newPassword")}
+            hint={t("field.passwordHint", { min: PASSWORD_MIN })}
           >
             {(a) => (
               <input
@@ -309,7 +308,7 @@ export function AccountPage({
             )}
           </Field>
           <button type="submit" class="primary">
-            Change password
+            {t("account.changePassword")}
           </button>
         </form>
       </section>

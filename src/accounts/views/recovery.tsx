@@ -190,16 +190,14 @@ export function OpenTicketLinkPage({
   name: string;
 }) {
   const signedInAsOther = ctx.actor !== undefined && ctx.actor.onlyTicketId === undefined;
+  const { t, rich } = ctx.i18n;
+  const id = String(ticketId);
   return (
-    <Layout ctx={ctx} title={`Ticket #${ticketId}`}>
+    <Layout ctx={ctx} title={t("ticketLinks.title", { id })}>
       <section class="narrow">
-        <h1>{`Ticket #${ticketId}`}</h1>
-        <p>{`Hello ${name}, this link from your mail opens ticket #${ticketId}, so you can read it and reply.`}</p>
-        {signedInAsOther && (
-          <p class="notice">
-            You are signed in with another account here; opening the ticket signs you out of it.
-          </p>
-        )}
+        <h1>{t("ticketLinks.title", { id })}</h1>
+        <p>{t("ticketLinks.hello", { name, id })}</p>
+        {signedInAsOther && <p class="notice">{t("ticketLinks.signedInAsOther")}</p>}
         <form
           method="post"
           action={`/tickets/${ticketId}/open?token=${encodeURIComponent(token)}`}
@@ -207,11 +205,13 @@ export function OpenTicketLinkPage({
         >
           <Csrf token={ctx.csrfToken} />
           <button type="submit" class="primary">
-            Open the ticket
+            {t("ticketLinks.open")}
           </button>
         </form>
         <p>
-          To see all your tickets, <a href="/login">sign in</a>.
+          {rich("ticketLinks.signInForAll", {
+            link: (chunks: ComponentChildren) => <a href="/login">{chunks}</a>,
+          })}
         </p>
       </section>
     </Layout>
@@ -232,11 +232,12 @@ export function ClaimWithTicketLinkPage({
   email: string;
   form: FormState<Record<string, string>>;
 }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Choose a password">
+    <Layout ctx={ctx} title={t("ticketLinks.claimTitle")}>
       <section class="narrow">
-        <h1>Choose a password</h1>
-        <p>{`To read ticket #${ticketId} and your other tickets, choose a password for ${email}. You sign in with it from now on.`}</p>
+        <h1>{t("ticketLinks.claimTitle")}</h1>
+        <p>{t("ticketLinks.claimIntro", { id: String(ticketId), email })}</p>
         <form
           method="post"
           action={`/tickets/${ticketId}/open?token=${encodeURIComponent(token)}`}
@@ -244,12 +245,12 @@ export function ClaimWithTicketLinkPage({
           novalidate
         >
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={form} />
+          <FormErrors form={form} t={t} />
           <Field
             form={form}
             name="password"
-            label="Password"
-            hint={`At least ${PASSWORD_MIN} characters. This link works once.`}
+            label={t("field.password")}
+            hint={t("ticketLinks.passwordHint", { min: PASSWORD_MIN })}
           >
             {(a) => (
               <input
@@ -263,7 +264,7 @@ export function ClaimWithTicketLinkPage({
             )}
           </Field>
           <button type="submit" class="primary">
-            Set password and open the ticket
+            {t("ticketLinks.claimSubmit")}
           </button>
         </form>
       </section>

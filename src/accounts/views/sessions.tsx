@@ -8,25 +8,23 @@ import { describeUserAgent } from "../user-agent.ts";
 /** The account's sessions: where each was started, when last used; sign out everywhere else. */
 export function SessionsPage({ ctx, sessions }: { ctx: PageContext; sessions: SessionInfo[] }) {
   const others = sessions.filter((s) => !s.current).length;
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Your sessions">
+    <Layout ctx={ctx} title={t("sessions.title")}>
       <section>
         <p>
-          <a href="/account">Your account</a>
+          <a href="/account">{t("account.title")}</a>
         </p>
-        <h1>Your sessions</h1>
-        <p>
-          Every browser signed in to your account. Last used is updated at most once a minute. If
-          you do not recognise one, sign out everywhere else and change your password.
-        </p>
+        <h1>{t("sessions.title")}</h1>
+        <p>{t("sessions.intro")}</p>
         <table class="sessions">
-          <caption class="visually-hidden">Your sessions</caption>
+          <caption class="visually-hidden">{t("sessions.title")}</caption>
           <thead>
             <tr>
-              <th scope="col">Browser</th>
-              <th scope="col">IP address</th>
-              <th scope="col">Signed in</th>
-              <th scope="col">Last used</th>
+              <th scope="col">{t("sessions.browser")}</th>
+              <th scope="col">{t("sessions.ip")}</th>
+              <th scope="col">{t("sessions.signedIn")}</th>
+              <th scope="col">{t("sessions.lastUsed")}</th>
             </tr>
           </thead>
           <tbody>
@@ -34,9 +32,9 @@ export function SessionsPage({ ctx, sessions }: { ctx: PageContext; sessions: Se
               <tr class={s.current ? "current" : undefined}>
                 <th scope="row">
                   {describeUserAgent(s.userAgent)}
-                  {s.current && <span class="badge">This browser</span>}
+                  {s.current && <span class="badge">{t("sessions.thisBrowser")}</span>}
                 </th>
-                <td>{s.ip ?? "Unknown"}</td>
+                <td>{s.ip ?? t("sessions.unknownIp")}</td>
                 <td>
                   <Time date={s.createdAt} />
                 </td>
@@ -51,11 +49,11 @@ export function SessionsPage({ ctx, sessions }: { ctx: PageContext; sessions: Se
           <form method="post" action="/account/sessions/others" class="stack">
             <Csrf token={ctx.csrfToken} />
             <button type="submit" class="danger">
-              {`Sign out everywhere else (${others} other session${others === 1 ? "" : "s"})`}
+              {t("sessions.signOutOthers", { count: others })}
             </button>
           </form>
         ) : (
-          <p>You are signed in nowhere else.</p>
+          <p>{t("sessions.nowhereElse")}</p>
         )}
       </section>
     </Layout>

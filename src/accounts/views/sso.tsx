@@ -1,7 +1,9 @@
+import type { Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import type { SsoProvider } from "../sso.service.ts";
+import { hidden } from "./admin.tsx";
 
 /** A provider's form as typed (kept when a save is refused). */
 export interface SsoFormValues {
@@ -22,42 +24,40 @@ function ProviderFields({
   prefix,
   form,
   hasSecret,
+  t,
 }: {
   prefix: string;
   form: FormState<SsoFormValues>;
   hasSecret: boolean;
+  t: Translator["t"];
 }) {
   const v = form.values;
   const id = (name: string) => `${prefix}-${name}`;
   return (
     <>
-      <Field form={form} name="name" label="Name on the button" id={id("name")}>
+      <Field form={form} name="name" label={t("sso.buttonName")} id={id("name")}>
         {(a) => <input {...a} name="name" required maxLength={100} value={v.name ?? ""} />}
       </Field>
       <Field
         form={form}
         name="issuer"
-        label="Issuer URL"
+        label={t("sso.issuer")}
         id={id("issuer")}
-        hint="The provider's issuer, e.g. https://login.example.com/realms/staff: its discovery document is read from there when you save."
+        hint={t("sso.issuerHint", { example: "https://login.example.com/realms/staff" })}
       >
         {(a) => (
           <input {...a} name="issuer" type="url" required maxLength={2000} value={v.issuer ?? ""} />
         )}
       </Field>
-      <Field form={form} name="clientId" label="Client ID" id={id("clientId")}>
+      <Field form={form} name="clientId" label={t("sso.clientId")} id={id("clientId")}>
         {(a) => <input {...a} name="clientId" required maxLength={500} value={v.clientId ?? ""} />}
       </Field>
       <Field
         form={form}
         name="clientSecret"
-        label="Client secret"
+        label={t("sso.clientSecret")}
         id={id("clientSecret")}
-        hint={
-          hasSecret
-            ? "Stored, and never shown again. Leave empty to keep it."
-            : "Leave empty for a public client (PKCE only)."
-        }
+        hint={hasSecret ? t("sso.secretStored") : t("sso.secretPublic")}
       >
         {(a) => (
           <input
@@ -73,9 +73,9 @@ function ProviderFields({
       <Field
         form={form}
         name="newStaffDomains"
-        label="New agents from these mail domains"
+        label={t("sso.newStaffDomains")}
         id={id("newStaffDomains")}
-        hint="One per line. A person the provider has verified at one of these addresses, with no account yet, gets an agent account on their first sign-in. Empty: only people with an account may sign in."
+        hint={t("sso.newStaffDomainsHint")}
       >
         {(a) => (
           <textarea {...a} name="newStaffDomains" rows={2}>
@@ -91,7 +91,7 @@ function ProviderFields({
           value="true"
           checked={v.enabled ?? true}
         />
-        <label for={id("enabled")}>Offered on the sign-in page</label>
+        <label for={id("enabled")}>{t("sso.enabled")}</label>
       </div>
     </>
   );
@@ -129,55 +129,48 @@ export function SsoPage({
 }) {
   const formOf = (id: number | undefined, values: SsoFormValues): FormState<SsoFormValues> =>
     refused && refused.id === id ? refused.form : { values, errors: [], message: undefined };
+  const { t, rich } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Single sign-on">
-      <h1>Single sign-on</h1>
-      <p>
-        People sign in with an OpenID Connect provider (Keycloak, Microsoft Entra ID, Google, Okta,
-        Authentik...) by the address it has verified. The provider replaces the password, not
-        two-factor sign-in: an account with two-factor is still asked for its code.
-      </p>
-      <p>
-        Register Tessera at the provider as a web application (authorization code flow) with this
-        redirect URI: <code>{redirectUri}</code>
-      </p>
-      {providers.length === 0 && <p class="muted">No providers yet.</p>}
+    <Layout ctx={ctx} title={t("sso.title")}>
+      <h1>{t("sso.title")}</h1>
+      <p>{t("sso.intro")}</p>
+      <p>{rich("sso.register", { uri: <code>{redirectUri}</code> })}</p>
+      {providers.length === 0 && <p class="muted">{t("sso.none")}</p>}
       {providers.map((provider) => {
         const action = `/admin/sso/${provider.id}`;
         return (
           <section class="team" aria-labelledby={`provider-${provider.id}`}>
             <h2 id={`provider-${provider.id}`}>
               {provider.name}
-              {!provider.enabled && <span class="badge"> off</span>}
+              {!provider.enabled && <span class="badge">{` ${t("sso.off")}`}</span>}
             </h2>
             <form method="post" action={action} class="stack" novalidate>
               <Csrf token={ctx.csrfToken} />
-              <FormErrors form={formOf(provider.id, valuesOf(provider))} />
+              <FormErrors form={formOf(provider.id, valuesOf(provider))} t={t} />
               <ProviderFields
                 prefix={`provider-${provider.id}`}
                 form={formOf(provider.id, valuesOf(provider))}
                 hasSecret={provider.hasSecret}
+                t={t}
               />
-              <button type="submit">
-                Save<span class="visually-hidden">{` provider ${provider.name}`}</span>
-              </button>
+              <button type="submit">{rich("sso.save", { name: provider.name, hidden })}</button>
             </form>
             <form method="post" action={`${action}/delete`} class="inline">
               <Csrf token={ctx.csrfToken} />
               <button type="submit" class="danger">
-                Delete provider<span class="visually-hidden">{` ${provider.name}`}</span>
+                {rich("sso.delete", { name: provider.name, hidden })}
               </button>
             </form>
           </section>
         );
       })}
       <section aria-labelledby="new-provider">
-        <h2 id="new-provider">New provider</h2>
+        <h2 id="new-provider">{t("sso.newHeading")}</h2>
         <form method="post" action="/admin/sso" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={formOf(undefined, EMPTY)} />
-          <ProviderFields prefix="new" form={formOf(undefined, EMPTY)} hasSecret={false} />
-          <button type="submit">Add provider</button>
+          <FormErrors form={formOf(undefined, EMPTY)} t={t} />
+          <ProviderFields prefix="new" form={formOf(undefined, EMPTY)} hasSecret={false} t={t} />
+          <button type="submit">{t("sso.add")}</button>
         </form>
       </section>
     </Layout>

@@ -1,7 +1,11 @@
+import type { ComponentChildren } from "preact";
+import type { Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, emptyForm, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import type { Enrolment, TwoFactorStatus } from "../two-factor.service.ts";
+
+const strong = (chunks: ComponentChildren) => <strong>{chunks}</strong>;
 
 /** The second step of a sign-in: a code from the app, or a recovery code. */
 export function SecondStepPage({
@@ -11,21 +15,17 @@ export function SecondStepPage({
   ctx: PageContext;
   form: FormState<{ next: string }>;
 }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Two-factor sign-in">
+    <Layout ctx={ctx} title={t("twoFactor.title")}>
       <section class="narrow">
-        <h1>Two-factor sign-in</h1>
-        <p>Enter the 6-digit code your authenticator app shows for Tessera.</p>
+        <h1>{t("twoFactor.title")}</h1>
+        <p>{t("twoFactor.enterCode")}</p>
         <form method="post" action="/login/two-factor" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
           <input type="hidden" name="next" value={form.values.next ?? ""} />
-          <FormErrors form={form} />
-          <Field
-            form={form}
-            name="code"
-            label="Code"
-            hint="Lost your phone? Enter one of your recovery codes instead."
-          >
+          <FormErrors form={form} t={t} />
+          <Field form={form} name="code" label={t("twoFactor.code")} hint={t("twoFactor.codeHint")}>
             {(a) => (
               <input
                 {...a}
@@ -40,11 +40,11 @@ export function SecondStepPage({
             )}
           </Field>
           <button type="submit" class="primary">
-            Sign in
+            {t("signIn.submit")}
           </button>
         </form>
         <p>
-          <a href="/login">Start again</a>
+          <a href="/login">{t("twoFactor.startAgain")}</a>
         </p>
       </section>
     </Layout>
@@ -52,13 +52,10 @@ export function SecondStepPage({
 }
 
 /** Recovery codes just made: shown this once. */
-function RecoveryCodes({ codes }: { codes: string[] }) {
+function RecoveryCodes({ ctx, codes }: { ctx: PageContext; codes: string[] }) {
   return (
     <div class="notice recovery-codes" role="status">
-      <p>
-        <strong>Your recovery codes.</strong> Save them somewhere safe now: they are not shown
-        again. Each one signs you in once if you lose your phone.
-      </p>
+      <p>{ctx.i18n.rich("twoFactor.recoveryCodes", { strong })}</p>
       <ul class="codes">
         {codes.map((code) => (
           <li>
@@ -74,14 +71,22 @@ function RecoveryCodes({ codes }: { codes: string[] }) {
 export type ProofForm = "recovery-codes" | "disable";
 
 /** A current code or the password, asked before a change to two-factor. */
-function ProofField({ form, id }: { form: FormState<Record<string, string>>; id: ProofForm }) {
+function ProofField({
+  form,
+  id,
+  t,
+}: {
+  form: FormState<Record<string, string>>;
+  id: ProofForm;
+  t: Translator["t"];
+}) {
   return (
     <Field
       form={form}
       name="proof"
       id={`proof-${id}`}
-      label="Current code or password"
-      hint="A 6-digit code from your app, or your password."
+      label={t("twoFactor.proof")}
+      hint={t("twoFactor.proofHint")}
     >
       {(a) => (
         <input {...a} type="password" name="proof" autocomplete="current-password" required />
@@ -115,46 +120,44 @@ export function TwoFactorPage({
   /** An enrolment-only session: required, and nothing else opens until it is on. */
   enrolling?: boolean;
 }) {
+  const { t, rich } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Two-factor sign-in">
+    <Layout ctx={ctx} title={t("twoFactor.title")}>
       <section class="narrow">
         {!enrolling && (
           <p>
-            <a href="/account">Your account</a>
+            <a href="/account">{t("account.title")}</a>
           </p>
         )}
-        <h1>Two-factor sign-in</h1>
+        <h1>{t("twoFactor.title")}</h1>
         {enrolling && (
           <div class="notice" role="status">
-            <p>Two-factor sign-in is required for staff on this helpdesk. Set it up to continue.</p>
+            <p>{t("twoFactor.required")}</p>
             <form method="post" action="/logout" class="inline">
               <Csrf token={ctx.csrfToken} />
               <button type="submit" class="link">
-                Sign out instead
+                {t("twoFactor.signOutInstead")}
               </button>
             </form>
           </div>
         )}
-        {codes && <RecoveryCodes codes={codes} />}
+        {codes && <RecoveryCodes ctx={ctx} codes={codes} />}
         {codes && enrolling === false && status.enabled && (
           <p>
             <a href="/" class="button primary">
-              Continue
+              {t("twoFactor.continue")}
             </a>
           </p>
         )}
         {status.enabled ? (
           <>
+            <p>{rich("twoFactor.isOn", { strong })}</p>
             <p>
-              Two-factor sign-in is <strong>on</strong>: signing in asks for a code from your
-              authenticator app after your password.
+              {t("twoFactor.codesLeft", { left: status.recoveryCodesLeft })}
+              {status.recoveryCodesLeft <= 3 && ` ${t("twoFactor.codesLow")}`}
             </p>
-            <p>
-              {`${status.recoveryCodesLeft} of 10 recovery codes left.`}
-              {status.recoveryCodesLeft <= 3 && " Make new ones before they run out."}
-            </p>
-            <h2>New recovery codes</h2>
-            <p>Makes ten new codes; the old ones stop working.</p>
+            <h2>{t("twoFactor.newCodesHeading")}</h2>
+            <p>{t("twoFactor.newCodesIntro")}</p>
             <form
               method="post"
               action="/account/two-factor/recovery-codes"
@@ -162,23 +165,28 @@ export function TwoFactorPage({
               novalidate
             >
               <Csrf token={ctx.csrfToken} />
-              <FormErrors form={refused === "recovery-codes" ? form : emptyForm()} />
+              <FormErrors form={refused === "recovery-codes" ? form : emptyForm()} t={t} />
               <ProofField
                 form={refused === "recovery-codes" ? form : emptyForm()}
                 id="recovery-codes"
+                t={t}
               />
-              <button type="submit">Make new recovery codes</button>
+              <button type="submit">{t("twoFactor.newCodesSubmit")}</button>
             </form>
-            {status.required && refused === "disable" && <FormErrors form={form} />}
+            {status.required && refused === "disable" && <FormErrors form={form} t={t} />}
             {!status.required && (
               <>
-                <h2>Turn off</h2>
+                <h2>{t("twoFactor.turnOffHeading")}</h2>
                 <form method="post" action="/account/two-factor/disable" class="stack" novalidate>
                   <Csrf token={ctx.csrfToken} />
-                  <FormErrors form={refused === "disable" ? form : emptyForm()} />
-                  <ProofField form={refused === "disable" ? form : emptyForm()} id="disable" />
+                  <FormErrors form={refused === "disable" ? form : emptyForm()} t={t} />
+                  <ProofField
+                    form={refused === "disable" ? form : emptyForm()}
+                    id="disable"
+                    t={t}
+                  />
                   <button type="submit" class="danger">
-                    Turn off two-factor sign-in
+                    {t("twoFactor.turnOffSubmit")}
                   </button>
                 </form>
               </>
@@ -187,30 +195,28 @@ export function TwoFactorPage({
         ) : (
           enrolment && (
             <>
-              <p>
-                Two-factor sign-in is <strong>off</strong>. With it on, signing in asks for a code
-                from an authenticator app on your phone (such as Aegis, Google Authenticator or
-                1Password) after your password, so a stolen password alone is not enough.
-              </p>
+              <p>{rich("twoFactor.isOff", { strong })}</p>
               <ol class="steps">
                 <li>
-                  <p>Scan this QR code with your authenticator app.</p>
+                  <p>{t("twoFactor.scan")}</p>
                   <img
                     class="qr-code"
                     src={`data:image/svg+xml;base64,${Buffer.from(enrolment.qrSvg).toString("base64")}`}
-                    alt="QR code for your authenticator app (the key below holds the same)"
+                    alt={t("twoFactor.qrAlt")}
                     width={200}
                     height={200}
                   />
                   <p>
-                    Or type this key into the app: <code class="secret">{enrolment.secret}</code>
+                    {rich("twoFactor.typeKey", {
+                      key: <code class="secret">{enrolment.secret}</code>,
+                    })}
                   </p>
                 </li>
                 <li>
                   <form method="post" action="/account/two-factor" class="stack" novalidate>
                     <Csrf token={ctx.csrfToken} />
-                    <FormErrors form={form} />
-                    <Field form={form} name="code" label="Code from the app">
+                    <FormErrors form={form} t={t} />
+                    <Field form={form} name="code" label={t("twoFactor.codeFromApp")}>
                       {(a) => (
                         <input
                           {...a}
@@ -224,7 +230,7 @@ export function TwoFactorPage({
                       )}
                     </Field>
                     <button type="submit" class="primary">
-                      Turn on two-factor sign-in
+                      {t("twoFactor.turnOnSubmit")}
                     </button>
                   </form>
                 </li>

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -18,32 +19,37 @@ export function TokensPage({
   /** A token just made: its secret is shown this once and never again. */
   created?: { token: string; name: string } | undefined;
 }) {
+  const { t, rich } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="API tokens">
+    <Layout ctx={ctx} title={t("tokens.title")}>
       <section class="narrow">
         <p>
-          <a href="/account">Your account</a>
+          <a href="/account">{t("account.title")}</a>
         </p>
-        <h1>API tokens</h1>
+        <h1>{t("tokens.title")}</h1>
         <p>
-          A token lets a script or integration use the <a href="/api/docs">REST API</a> as you, with
-          everything you are allowed to do. Send it as{" "}
-          <code>Authorization: Bearer &lt;token&gt;</code>.
+          {rich("tokens.intro", {
+            link: (chunks: ComponentChildren) => <a href="/api/docs">{chunks}</a>,
+            header: <code>Authorization: Bearer &lt;token&gt;</code>,
+          })}
         </p>
         {created && (
           <div class="token-created" role="status">
             <p>
-              Your new token <strong>{created.name}</strong>. Copy it now: it is not shown again.
+              {rich("tokens.created", {
+                name: created.name,
+                strong: (chunks: ComponentChildren) => <strong>{chunks}</strong>,
+              })}
             </p>
-            <label for="new-token">Token</label>
+            <label for="new-token">{t("tokens.token")}</label>
             <input id="new-token" type="text" readOnly value={created.token} class="token-value" />
           </div>
         )}
-        <h2>New token</h2>
+        <h2>{t("tokens.newHeading")}</h2>
         <form method="post" action="/account/tokens" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={form} />
-          <Field form={form} name="name" label="Name" hint="What it is for, e.g. “CRM sync”.">
+          <FormErrors form={form} t={t} />
+          <Field form={form} name="name" label={t("field.name")} hint={t("tokens.nameHint")}>
             {(a) => (
               <input
                 {...a}
@@ -56,18 +62,18 @@ export function TokensPage({
             )}
           </Field>
           <button type="submit" class="primary">
-            Create token
+            {t("tokens.create")}
           </button>
         </form>
-        <h2>Your tokens</h2>
+        <h2>{t("tokens.yours")}</h2>
         {tokens.length === 0 ? (
-          <p>You have no API tokens.</p>
+          <p>{t("tokens.none")}</p>
         ) : (
           <TokenTable
             ctx={ctx}
-            caption="Your API tokens"
+            caption={t("tokens.yoursCaption")}
             tokens={tokens}
-            revokeAction={(t) => `/account/tokens/${t.id}/revoke`}
+            revokeAction={(token) => `/account/tokens/${token.id}/revoke`}
           />
         )}
       </section>
@@ -77,25 +83,23 @@ export function TokensPage({
 
 /** Every API token on the instance with its owner (admins): who can reach the API, and a revoke for each. */
 export function AdminTokensPage({ ctx, tokens }: { ctx: PageContext; tokens: OwnedToken[] }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="API tokens of all users">
+    <Layout ctx={ctx} title={t("tokens.allTitle")}>
       <section>
         <p>
-          <a href="/admin/users">Users</a>
+          <a href="/admin/users">{t("users.title")}</a>
         </p>
-        <h1>API tokens of all users</h1>
-        <p>
-          Each token acts as its owner. Revoking one stops it at once; its owner can make a new one
-          on their own tokens page. A disabled user's tokens stop working while they are disabled.
-        </p>
+        <h1>{t("tokens.allTitle")}</h1>
+        <p>{t("tokens.allIntro")}</p>
         {tokens.length === 0 ? (
-          <p>No one has an API token.</p>
+          <p>{t("tokens.allNone")}</p>
         ) : (
           <TokenTable
             ctx={ctx}
-            caption="API tokens of all users"
+            caption={t("tokens.allTitle")}
             tokens={tokens}
-            revokeAction={(t) => `/admin/tokens/${t.id}/revoke`}
+            revokeAction={(token) => `/admin/tokens/${token.id}/revoke`}
           />
         )}
       </section>
@@ -115,51 +119,56 @@ function TokenTable<T extends ApiToken & { owner?: OwnedToken["owner"] }>({
   tokens: T[];
   revokeAction: (token: T) => string;
 }) {
+  const { t } = ctx.i18n;
   const now = new Date();
-  const owners = tokens.some((t) => t.owner !== undefined);
+  const owners = tokens.some((token) => token.owner !== undefined);
   return (
     <table class="tokens">
       <caption class="visually-hidden">{caption}</caption>
       <thead>
         <tr>
-          {owners && <th scope="col">Owner</th>}
-          <th scope="col">Name</th>
-          <th scope="col">Starts with</th>
-          <th scope="col">Created</th>
-          <th scope="col">Last used</th>
+          {owners && <th scope="col">{t("tokens.owner")}</th>}
+          <th scope="col">{t("field.name")}</th>
+          <th scope="col">{t("tokens.startsWith")}</th>
+          <th scope="col">{t("tokens.createdAt")}</th>
+          <th scope="col">{t("tokens.lastUsed")}</th>
           <th scope="col">
-            <span class="visually-hidden">Revoke</span>
+            <span class="visually-hidden">{t("tokens.revoke")}</span>
           </th>
         </tr>
       </thead>
       <tbody>
-        {tokens.map((t) => (
+        {tokens.map((token) => (
           <tr>
             {owners && (
               <td>
-                {t.owner?.name} <span class="muted">{t.owner?.email}</span>
-                {t.owner?.disabled && <span class="badge">disabled</span>}
+                {token.owner?.name} <span class="muted">{token.owner?.email}</span>
+                {token.owner?.disabled && <span class="badge">{t("tokens.ownerDisabled")}</span>}
               </td>
             )}
-            <td>{t.name}</td>
+            <td>{token.name}</td>
             <td>
-              <code>{t.prefix}…</code>
+              <code>{token.prefix}…</code>
             </td>
             <td>
-              <Time date={t.createdAt} now={now} />
+              <Time date={token.createdAt} now={now} />
             </td>
-            <td>{t.lastUsedAt ? <Time date={t.lastUsedAt} now={now} /> : "Never"}</td>
             <td>
-              <form method="post" action={revokeAction(t)}>
+              {token.lastUsedAt ? <Time date={token.lastUsedAt} now={now} /> : t("tokens.never")}
+            </td>
+            <td>
+              <form method="post" action={revokeAction(token)}>
                 <Csrf token={ctx.csrfToken} />
                 <button
                   type="submit"
                   class="danger"
                   aria-label={
-                    t.owner ? `Revoke ${t.owner.name}'s token ${t.name}` : `Revoke ${t.name}`
+                    token.owner
+                      ? t("tokens.revokeOwned", { owner: token.owner.name, name: token.name })
+                      : t("tokens.revokeOwn", { name: token.name })
                   }
                 >
-                  Revoke
+                  {t("tokens.revoke")}
                 </button>
               </form>
             </td>
