@@ -79,28 +79,30 @@ const OP_KEYS: Record<ConditionOp, MessageKey> = {
 
 /**
  * One condition as a phrase ("subject contains {value}"): one message per field
- * and operator, since languages word each differently. Only the pairs
- * `CONDITION_FIELDS` allows are listed; another falls back to field, operator, value.
+ * and operator, since languages word each differently; typed by the operators
+ * `CONDITION_FIELDS` gives each field, so a new pair does not compile without its message.
  */
-const CONDITION_KEYS: Partial<Record<`${ConditionField}.${ConditionOp}`, MessageKey>> = {
-  "status.is": "rules.cond.status.is",
-  "status.is_not": "rules.cond.status.isNot",
-  "priority.is": "rules.cond.priority.is",
-  "priority.is_not": "rules.cond.priority.isNot",
-  "channel.is": "rules.cond.channel.is",
-  "channel.is_not": "rules.cond.channel.isNot",
-  "requester_email.is": "rules.cond.requesterEmail.is",
-  "requester_email.is_not": "rules.cond.requesterEmail.isNot",
-  "requester_domain.is": "rules.cond.requesterDomain.is",
-  "requester_domain.is_not": "rules.cond.requesterDomain.isNot",
-  "subject.contains": "rules.cond.subject.contains",
-  "subject.not_contains": "rules.cond.subject.notContains",
-  "body.contains": "rules.cond.body.contains",
-  "body.not_contains": "rules.cond.body.notContains",
-  "assignee.is": "rules.cond.assignee.is",
-  "assignee.is_not": "rules.cond.assignee.isNot",
-  "team.is": "rules.cond.team.is",
-  "team.is_not": "rules.cond.team.isNot",
+const CONDITION_KEYS: {
+  [F in ConditionField]: Record<(typeof CONDITION_FIELDS)[F]["ops"][number], MessageKey>;
+} = {
+  status: { is: "rules.cond.status.is", is_not: "rules.cond.status.isNot" },
+  priority: { is: "rules.cond.priority.is", is_not: "rules.cond.priority.isNot" },
+  channel: { is: "rules.cond.channel.is", is_not: "rules.cond.channel.isNot" },
+  requester_email: {
+    is: "rules.cond.requesterEmail.is",
+    is_not: "rules.cond.requesterEmail.isNot",
+  },
+  requester_domain: {
+    is: "rules.cond.requesterDomain.is",
+    is_not: "rules.cond.requesterDomain.isNot",
+  },
+  subject: {
+    contains: "rules.cond.subject.contains",
+    not_contains: "rules.cond.subject.notContains",
+  },
+  body: { contains: "rules.cond.body.contains", not_contains: "rules.cond.body.notContains" },
+  assignee: { is: "rules.cond.assignee.is", is_not: "rules.cond.assignee.isNot" },
+  team: { is: "rules.cond.team.is", is_not: "rules.cond.team.isNot" },
 };
 
 /** Each action type's name in the catalogs. */
@@ -187,10 +189,11 @@ export function describeConditions(
   const { t } = i18n;
   const phrases = conditions.map((c) => {
     const value = c.value === null ? t("rules.cond.none") : String(c.value);
-    const key = CONDITION_KEYS[`${c.field}.${c.op}`];
+    // Only the operators a field takes are ever stored (condition-form.ts checks them).
+    const key = (CONDITION_KEYS[c.field] as Partial<Record<ConditionOp, MessageKey>>)[c.op];
     return key
       ? t(key, { value })
-      : `${t(FIELD_KEYS[c.field]).toLowerCase()} ${t(OP_KEYS[c.op])} ${value}`;
+      : t("rules.cond.other", { field: t(FIELD_KEYS[c.field]), value });
   });
   return listFormat(i18n.locale, match).format(phrases);
 }
