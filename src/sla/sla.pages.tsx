@@ -17,8 +17,6 @@ import {
 import * as sla from "./sla.service.ts";
 import { CalendarFormPage, ConditionFormPage, type RefusedPolicy, SlaPage } from "./views/sla.tsx";
 
-const TIME_ZONES: readonly string[] = Intl.supportedValuesOf("timeZone");
-
 function calendarId(raw: string): number {
   const id = parseId(raw);
   if (id === undefined) throw new NotFound("calendar");
@@ -71,12 +69,7 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
       hours5: "09:00-17:00",
     });
     return reply.render(
-      <CalendarFormPage
-        ctx={pageContext(req, reply)}
-        id={undefined}
-        form={form}
-        timeZones={TIME_ZONES}
-      />,
+      <CalendarFormPage ctx={pageContext(req, reply)} id={undefined} form={form} />,
     );
   });
 
@@ -85,9 +78,7 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
     const id = calendarId((req.params as { id: string }).id);
     const row = await sla.getCalendar(deps, actor, id);
     const form = emptyForm(calendarToForm({ name: row.name, ...calendarOf(row) }));
-    return reply.render(
-      <CalendarFormPage ctx={pageContext(req, reply)} id={id} form={form} timeZones={TIME_ZONES} />,
-    );
+    return reply.render(<CalendarFormPage ctx={pageContext(req, reply)} id={id} form={form} />);
   });
 
   async function saveCalendar(req: FastifyRequest, reply: FastifyReply, id: number | undefined) {
@@ -100,7 +91,6 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
           ctx={pageContext(req, reply)}
           id={id}
           form={{ values, errors: result.errors, message: result.message }}
-          timeZones={TIME_ZONES}
         />,
         422,
       );

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Actor } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
+import type { MessageKey, Translator } from "../i18n/i18n.ts";
 import { type AppError, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
@@ -54,20 +55,25 @@ function toInput(values: TeamFormValues): TeamInput {
   };
 }
 
-const FIELD_LABELS: Record<string, string> = {
-  name: "Name",
-  description: "Description",
-  assignment: "Automatic assignment",
-  maxOpenPerAgent: "Most open tickets per agent",
-  calendarId: "Business hours",
-  email: "Address",
+/** Each form field's name in the catalogs, before the service's (English) message about it. */
+const FIELD_KEYS: Record<string, MessageKey> = {
+  name: "teams.name",
+  description: "teams.description",
+  assignment: "teams.assignment",
+  maxOpenPerAgent: "teams.field.cap",
+  calendarId: "teams.field.calendar",
+  email: "teams.field.email",
 };
 
-function describe(error: AppError): string {
+function describe(error: AppError, t: Translator["t"]): string {
   if (error instanceof Invalid && error.errors.length > 0) {
-    return `Not saved: ${error.errors
-      .map((e) => `${FIELD_LABELS[e.field] ?? e.field} ${e.message}.`)
-      .join(" ")}`;
+    const problems = error.errors.map((e) =>
+      t("teams.problem", {
+        field: Object.hasOwn(FIELD_KEYS, e.field) ? t(FIELD_KEYS[e.field] as MessageKey) : e.field,
+        message: e.message,
+      }),
+    );
+    return t("teams.notSaved", { problems: problems.join(" ") });
   }
   return error.message;
 }
@@ -80,12 +86,13 @@ export async function teamsPages(app: FastifyInstance, deps: Deps) {
     actor: Actor,
     refused?: { error: AppError; newTeam?: TeamFormValues },
   ) {
+    const ctx = pageContext(req, reply);
     return reply.render(
       <TeamsPage
-        ctx={pageContext(req, reply)}
+        ctx={ctx}
         teams={await teams.listTeams(deps, actor)}
         calendars={await listCalendarChoices(deps)}
-        problem={refused ? describe(refused.error) : undefined}
+        problem={refused ? describe(refused.error, ctx.i18n.t) : undefined}
         newTeam={refused?.newTeam}
       />,
       refused ? (refused.error instanceof Invalid ? 422 : refused.error.status) : undefined,

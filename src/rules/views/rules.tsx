@@ -1,4 +1,10 @@
 import type { ComponentChildren } from "preact";
+import {
+  DEFAULT_TRANSLATOR,
+  type Locale,
+  type MessageKey,
+  type Translator,
+} from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import {
   Csrf,
@@ -9,23 +15,133 @@ import {
 } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
+import type { Status } from "../../tickets/lifecycle.ts";
+import { statusLabel } from "../../tickets/views/badges.tsx";
 import {
-  ACTION_TYPES,
-  CLOCKS,
+  type ActionType,
+  type Clock,
   CONDITION_FIELDS,
   CONDITIONS_MAX,
   type Condition,
   type ConditionField,
   type ConditionOp,
-  MAIL_RECIPIENTS,
+  type MailRecipient,
   type Match,
-  OP_LABELS,
   type Rule,
   type RuleForm,
   type RuleKind,
-  TRIGGER_EVENTS,
+  type TriggerEvent,
 } from "../rules.schemas.ts";
-import { PLACEHOLDERS } from "../templates.ts";
+import type { Placeholder } from "../templates.ts";
+
+type T = Translator["t"];
+
+/** Each trigger event's name in the catalogs (the order the form offers them). */
+const EVENT_KEYS: Record<TriggerEvent, MessageKey> = {
+  ticket_created: "rules.event.ticketCreated",
+  ticket_updated: "rules.event.ticketUpdated",
+  customer_replied: "rules.event.customerReplied",
+  agent_replied: "rules.event.agentReplied",
+  note_added: "rules.event.noteAdded",
+  status_changed: "rules.event.statusChanged",
+};
+
+/** Each time rule clock's name in the catalogs. */
+const CLOCK_KEYS: Record<Clock, MessageKey> = {
+  created: "rules.clock.created",
+  updated: "rules.clock.updated",
+  solved: "rules.clock.solved",
+  pending: "rules.clock.pending",
+  customer_reply: "rules.clock.customerReply",
+  agent_reply: "rules.clock.agentReply",
+};
+
+/** Each condition field's name in the catalogs. */
+const FIELD_KEYS: Record<ConditionField, MessageKey> = {
+  status: "rules.field.status",
+  priority: "rules.field.priority",
+  channel: "rules.field.channel",
+  requester_email: "rules.field.requesterEmail",
+  requester_domain: "rules.field.requesterDomain",
+  subject: "rules.field.subject",
+  body: "rules.field.body",
+  assignee: "rules.field.assignee",
+  team: "rules.field.team",
+};
+
+/** Each operator's name in the catalogs. */
+const OP_KEYS: Record<ConditionOp, MessageKey> = {
+  is: "rules.op.is",
+  is_not: "rules.op.isNot",
+  contains: "rules.op.contains",
+  not_contains: "rules.op.notContains",
+};
+
+/**
+ * One condition as a phrase ("subject contains {value}"): one message per field
+ * and operator, since languages word each differently; typed by the operators
+ * `CONDITION_FIELDS` gives each field, so a new pair does not compile without its message.
+ */
+const CONDITION_KEYS: {
+  [F in ConditionField]: Record<(typeof CONDITION_FIELDS)[F]["ops"][number], MessageKey>;
+} = {
+  status: { is: "rules.cond.status.is", is_not: "rules.cond.status.isNot" },
+  priority: { is: "rules.cond.priority.is", is_not: "rules.cond.priority.isNot" },
+  channel: { is: "rules.cond.channel.is", is_not: "rules.cond.channel.isNot" },
+  requester_email: {
+    is: "rules.cond.requesterEmail.is",
+    is_not: "rules.cond.requesterEmail.isNot",
+  },
+  requester_domain: {
+    is: "rules.cond.requesterDomain.is",
+    is_not: "rules.cond.requesterDomain.isNot",
+  },
+  subject: {
+    contains: "rules.cond.subject.contains",
+    not_contains: "rules.cond.subject.notContains",
+  },
+  body: { contains: "rules.cond.body.contains", not_contains: "rules.cond.body.notContains" },
+  assignee: { is: "rules.cond.assignee.is", is_not: "rules.cond.assignee.isNot" },
+  team: { is: "rules.cond.team.is", is_not: "rules.cond.team.isNot" },
+};
+
+/** Each action type's name in the catalogs. */
+const ACTION_KEYS: Record<ActionType, MessageKey> = {
+  set_status: "rules.action.setStatus",
+  set_priority: "rules.action.setPriority",
+  set_assignee: "rules.action.setAssignee",
+  set_team: "rules.action.setTeam",
+  add_note: "rules.action.addNote",
+  send_mail: "rules.action.sendMail",
+};
+
+/** Each mail recipient's name in the catalogs. */
+const RECIPIENT_KEYS: Record<MailRecipient, MessageKey> = {
+  requester: "rules.to.requester",
+  assignee: "rules.to.assignee",
+  all_agents: "rules.to.allAgents",
+  address: "rules.to.address",
+};
+
+/** What each template placeholder stands for, in the catalogs. */
+const PLACEHOLDER_KEYS: Record<Placeholder, MessageKey> = {
+  "ticket.id": "rules.placeholder.ticketId",
+  "ticket.title": "rules.placeholder.ticketTitle",
+  "ticket.status": "rules.placeholder.ticketStatus",
+  "ticket.priority": "rules.placeholder.ticketPriority",
+  "ticket.url": "rules.placeholder.ticketUrl",
+  "requester.name": "rules.placeholder.requesterName",
+  "requester.email": "rules.placeholder.requesterEmail",
+  "agent.name": "rules.placeholder.agentName",
+};
+
+/** Options of a select: each value with its name in the reader's language. */
+function labelled<K extends string>(keys: Record<K, MessageKey>, t: T): Record<K, string> {
+  return Object.fromEntries((Object.keys(keys) as K[]).map((k) => [k, t(keys[k])])) as Record<
+    K,
+    string
+  >;
+}
 
 export interface Failure {
   id: number;
@@ -36,46 +152,84 @@ export interface Failure {
   createdAt: Date;
 }
 
-const KIND_TITLES: Record<RuleKind, string> = { trigger: "Triggers", automation: "Time rules" };
+const KIND_KEYS: Record<RuleKind, MessageKey> = {
+  trigger: "rules.kind.trigger",
+  automation: "rules.kind.automation",
+};
 
-/** Conditions in words ("channel is email and subject contains refund"); values as stored. */
-export function describeConditions(match: Match, conditions: readonly Condition[]): string {
-  return conditions
-    .map(
-      (c) =>
-        `${CONDITION_FIELDS[c.field].label.toLowerCase()} ${OP_LABELS[c.op]} ${c.value ?? "none"}`,
-    )
-    .join(match === "all" ? " and " : " or ");
+const CAPTION_KEYS: Record<RuleKind, MessageKey> = {
+  trigger: "rules.caption.trigger",
+  automation: "rules.caption.automation",
+};
+
+// One per language and kind of list, made on first use.
+const listFormats = new Map<string, Intl.ListFormat>();
+
+function listFormat(locale: Locale, match: Match): Intl.ListFormat {
+  const id = `${locale} ${match}`;
+  let format = listFormats.get(id);
+  if (!format) {
+    format = new Intl.ListFormat(locale, {
+      type: match === "all" ? "conjunction" : "disjunction",
+    });
+    listFormats.set(id, format);
+  }
+  return format;
 }
 
-function describeRule(rule: Rule): string {
+/**
+ * Conditions in words ("channel is email and subject contains refund"), in the
+ * reader's language; values as stored (they are what the admin types).
+ */
+export function describeConditions(
+  match: Match,
+  conditions: readonly Condition[],
+  i18n: Translator = DEFAULT_TRANSLATOR,
+): string {
+  const { t } = i18n;
+  const phrases = conditions.map((c) => {
+    const value = c.value === null ? t("rules.cond.none") : String(c.value);
+    // Only the operators a field takes are ever stored (condition-form.ts checks them).
+    const key = (CONDITION_KEYS[c.field] as Partial<Record<ConditionOp, MessageKey>>)[c.op];
+    return key
+      ? t(key, { value })
+      : t("rules.cond.other", { field: t(FIELD_KEYS[c.field]), value });
+  });
+  return listFormat(i18n.locale, match).format(phrases);
+}
+
+function describeRule(rule: Rule, t: T): string {
   if (rule.kind === "trigger") {
-    return `When: ${rule.event ? TRIGGER_EVENTS[rule.event] : "?"}`;
+    return t("rules.runsWhen", { event: rule.event ? t(EVENT_KEYS[rule.event]) : "?" });
   }
-  return `${rule.clock ? CLOCKS[rule.clock] : "?"}: ${rule.hours ?? "?"}`;
+  return t("rules.runsAfter", {
+    clock: rule.clock ? t(CLOCK_KEYS[rule.clock]) : "?",
+    hours: rule.hours === null ? "?" : String(rule.hours),
+  });
 }
 
 function RuleTable({ ctx, kind, rules }: { ctx: PageContext; kind: RuleKind; rules: Rule[] }) {
+  const { t } = ctx.i18n;
   return (
     <section>
       <div class="page-head">
-        <h2>{KIND_TITLES[kind]}</h2>
+        <h2>{t(KIND_KEYS[kind])}</h2>
         <a href={`/admin/rules/new?kind=${kind}`} class="button">
-          {kind === "trigger" ? "New trigger" : "New time rule"}
+          {kind === "trigger" ? t("rules.newTrigger") : t("rules.newTimeRule")}
         </a>
       </div>
       {rules.length === 0 ? (
-        <p>None yet.</p>
+        <p>{t("rules.noneYet")}</p>
       ) : (
         <table class="rules">
-          <caption class="visually-hidden">{KIND_TITLES[kind]}, in the order they run</caption>
+          <caption class="visually-hidden">{t(CAPTION_KEYS[kind])}</caption>
           <thead>
             <tr>
-              <th scope="col">Order</th>
-              <th scope="col">Name</th>
-              <th scope="col">Runs</th>
-              <th scope="col">State</th>
-              <th scope="col">Actions</th>
+              <th scope="col">{t("rules.col.order")}</th>
+              <th scope="col">{t("rules.col.name")}</th>
+              <th scope="col">{t("rules.col.runs")}</th>
+              <th scope="col">{t("rules.col.state")}</th>
+              <th scope="col">{t("rules.col.actions")}</th>
             </tr>
           </thead>
           <tbody>
@@ -85,14 +239,18 @@ function RuleTable({ ctx, kind, rules }: { ctx: PageContext; kind: RuleKind; rul
                 <td>
                   <a href={`/admin/rules/${rule.id}`}>{rule.name}</a>
                 </td>
-                <td>{describeRule(rule)}</td>
-                <td>{rule.enabled ? "Enabled" : "Disabled"}</td>
+                <td>{describeRule(rule, t)}</td>
+                <td>{rule.enabled ? t("rules.enabled") : t("rules.disabled")}</td>
                 <td class="inline-forms">
                   <form method="post" action={`/admin/rules/${rule.id}/move`}>
                     <Csrf token={ctx.csrfToken} />
                     <input type="hidden" name="direction" value="up" />
-                    <button type="submit" disabled={i === 0} aria-label={`Move ${rule.name} up`}>
-                      Up
+                    <button
+                      type="submit"
+                      disabled={i === 0}
+                      aria-label={t("rules.moveUp", { rule: rule.name })}
+                    >
+                      {t("rules.up")}
                     </button>
                   </form>
                   <form method="post" action={`/admin/rules/${rule.id}/move`}>
@@ -101,17 +259,19 @@ function RuleTable({ ctx, kind, rules }: { ctx: PageContext; kind: RuleKind; rul
                     <button
                       type="submit"
                       disabled={i === rules.length - 1}
-                      aria-label={`Move ${rule.name} down`}
+                      aria-label={t("rules.moveDown", { rule: rule.name })}
                     >
-                      Down
+                      {t("rules.down")}
                     </button>
                   </form>
                   <form method="post" action={`/admin/rules/${rule.id}/enabled`}>
                     <Csrf token={ctx.csrfToken} />
                     <input type="hidden" name="enabled" value={rule.enabled ? "false" : "true"} />
-                    <button type="submit">{rule.enabled ? "Disable" : "Enable"}</button>
+                    <button type="submit">
+                      {rule.enabled ? t("rules.disable") : t("rules.enable")}
+                    </button>
                   </form>
-                  <a href={`/admin/rules/${rule.id}/preview`}>Preview</a>
+                  <a href={`/admin/rules/${rule.id}/preview`}>{t("rules.preview")}</a>
                 </td>
               </tr>
             ))}
@@ -131,33 +291,40 @@ export function RulesPage({
   rules: Record<RuleKind, Rule[]>;
   failures: Failure[];
 }) {
+  const { t, rich } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Rules">
-      <h1>Rules</h1>
-      <p>
-        Triggers act when something happens to a ticket; time rules when a ticket has waited a
-        number of hours. Each runs in the order shown, as the Automation account.
-      </p>
+    <Layout ctx={ctx} title={t("rules.title")}>
+      <h1>{t("rules.title")}</h1>
+      <p>{t("rules.intro")}</p>
       <RuleTable ctx={ctx} kind="trigger" rules={rules.trigger} />
       <RuleTable ctx={ctx} kind="automation" rules={rules.automation} />
       <section>
-        <h2>Recent problems</h2>
+        <h2>{t("rules.recentProblems")}</h2>
         {failures.length === 0 ? (
-          <p>No rule was refused lately.</p>
+          <p>{t("rules.noProblems")}</p>
         ) : (
           <ul class="rule-failures">
-            {failures.map((f) => (
-              <li>
-                <a href={`/admin/rules/${f.ruleId}`}>{f.ruleName}</a>
-                {f.ticketId !== null && (
-                  <>
-                    {" on "}
-                    <a href={`/tickets/${f.ticketId}`}>#{f.ticketId}</a>
-                  </>
-                )}
-                : {f.reason} <Time date={f.createdAt} />
-              </li>
-            ))}
+            {failures.map((f) => {
+              const rule = (chunks: ComponentChildren) => (
+                <a href={`/admin/rules/${f.ruleId}`}>{chunks}</a>
+              );
+              return (
+                <li>
+                  {f.ticketId === null
+                    ? rich("rules.failure", { rule, name: f.ruleName, reason: f.reason })
+                    : rich("rules.failureOnTicket", {
+                        rule,
+                        ticket: (chunks: ComponentChildren) => (
+                          <a href={`/tickets/${f.ticketId}`}>{chunks}</a>
+                        ),
+                        name: f.ruleName,
+                        id: String(f.ticketId),
+                        reason: f.reason,
+                      })}{" "}
+                  <Time date={f.createdAt} />
+                </li>
+              );
+            })}
           </ul>
         )}
       </section>
@@ -225,23 +392,27 @@ export function ConditionsFieldset({
   conditions,
   fields = Object.keys(CONDITION_FIELDS) as ConditionField[],
   hint,
+  t,
 }: {
   form: FormState<unknown>;
   match: string;
   conditions: readonly { field: string; op: string; value: string }[];
   fields?: readonly ConditionField[];
   hint: string;
+  /** The page's translator. */
+  t: T;
 }) {
   const rows = Math.min(CONDITIONS_MAX, Math.max(3, conditions.length + 2));
-  const labels = Object.fromEntries(fields.map((f) => [f, CONDITION_FIELDS[f].label]));
+  const labels = Object.fromEntries(fields.map((f) => [f, t(FIELD_KEYS[f])]));
+  const ops = labelled(OP_KEYS, t);
   return (
     <fieldset>
-      <legend>If</legend>
-      <Field form={form} name="match" label="Match">
+      <legend>{t("rules.if")}</legend>
+      <Field form={form} name="match" label={t("rules.match")}>
         {(a) => (
           <select {...a} name="match">
             <Options
-              options={{ all: "All of these conditions", any: "Any of these conditions" }}
+              options={{ all: t("rules.match.all"), any: t("rules.match.any") }}
               selected={match}
             />
           </select>
@@ -252,22 +423,22 @@ export function ConditionsFieldset({
         const at = `conditions.${i}`;
         return (
           <fieldset class="rule-row">
-            <legend class="visually-hidden">{`Condition ${i + 1}`}</legend>
-            <Cell form={form} name={`${at}.field`} label="Field">
+            <legend class="visually-hidden">{t("rules.conditionN", { n: i + 1 })}</legend>
+            <Cell form={form} name={`${at}.field`} label={t("rules.conditionField")}>
               {(a) => (
                 <select {...a} name={`${at}.field`}>
-                  <Options options={labels} selected={row.field} blank="(none)" />
+                  <Options options={labels} selected={row.field} blank={t("rules.none")} />
                 </select>
               )}
             </Cell>
-            <Cell form={form} name={`${at}.op`} label="Operator">
+            <Cell form={form} name={`${at}.op`} label={t("rules.operator")}>
               {(a) => (
                 <select {...a} name={`${at}.op`}>
-                  <Options options={OP_LABELS as Record<ConditionOp, string>} selected={row.op} />
+                  <Options options={ops} selected={row.op} />
                 </select>
               )}
             </Cell>
-            <Cell form={form} name={`${at}.value`} label="Value">
+            <Cell form={form} name={`${at}.value`} label={t("rules.value")}>
               {(a) => <input {...a} name={`${at}.value`} value={row.value} />}
             </Cell>
           </fieldset>
@@ -287,14 +458,21 @@ export function RuleFormPage({
   form: FormState<RuleForm> & { values: RuleForm };
   ruleId?: number | undefined;
 }) {
+  const { t } = ctx.i18n;
   const v = form.values;
   const kind = v.kind === "automation" ? "automation" : "trigger";
-  const title = ruleId
-    ? `Edit ${kind === "trigger" ? "trigger" : "time rule"}`
-    : kind === "trigger"
-      ? "New trigger"
-      : "New time rule";
+  const title = t(
+    ruleId
+      ? kind === "trigger"
+        ? "rules.editTrigger"
+        : "rules.editTimeRule"
+      : kind === "trigger"
+        ? "rules.newTrigger"
+        : "rules.newTimeRule",
+  );
   const actionRows = Math.min(10, Math.max(3, v.actions.length + 1));
+  const actionTypes = labelled(ACTION_KEYS, t);
+  const recipients = labelled(RECIPIENT_KEYS, t);
   return (
     <Layout ctx={ctx} title={title}>
       <section>
@@ -307,8 +485,8 @@ export function RuleFormPage({
         >
           <Csrf token={ctx.csrfToken} />
           <input type="hidden" name="kind" value={kind} />
-          <FormErrors form={form} />
-          <Field form={form} name="name" label="Name">
+          <FormErrors form={form} t={t} />
+          <Field form={form} name="name" label={t("rules.name")}>
             {(a) => <input {...a} name="name" value={v.name} maxLength={200} required />}
           </Field>
           <div class="field checkbox">
@@ -319,27 +497,35 @@ export function RuleFormPage({
               value="true"
               checked={v.enabled}
             />
-            <label for="field-enabled">Enabled</label>
+            <label for="field-enabled">{t("rules.enabled")}</label>
           </div>
           {kind === "trigger" ? (
-            <Field form={form} name="event" label="When">
+            <Field form={form} name="event" label={t("rules.when")}>
               {(a) => (
                 <select {...a} name="event">
-                  <Options options={TRIGGER_EVENTS} selected={v.event} blank="Choose..." />
+                  <Options
+                    options={labelled(EVENT_KEYS, t)}
+                    selected={v.event}
+                    blank={t("rules.choose")}
+                  />
                 </select>
               )}
             </Field>
           ) : (
             <fieldset>
-              <legend>When</legend>
-              <Field form={form} name="clock" label="Clock">
+              <legend>{t("rules.when")}</legend>
+              <Field form={form} name="clock" label={t("rules.clock")}>
                 {(a) => (
                   <select {...a} name="clock">
-                    <Options options={CLOCKS} selected={v.clock} blank="Choose..." />
+                    <Options
+                      options={labelled(CLOCK_KEYS, t)}
+                      selected={v.clock}
+                      blank={t("rules.choose")}
+                    />
                   </select>
                 )}
               </Field>
-              <Field form={form} name="hours" label="Hours">
+              <Field form={form} name="hours" label={t("rules.hours")}>
                 {(a) => <input {...a} name="hours" inputMode="numeric" value={v.hours} />}
               </Field>
             </fieldset>
@@ -348,12 +534,11 @@ export function RuleFormPage({
             form={form}
             match={v.match}
             conditions={v.conditions}
-            hint={
-              'Values: a status (new, open, pending, solved, closed), a priority (low, normal, high, urgent), a channel (web, email, api), an address, a domain like bigcustomer.example, words to find, for the assignee an agent\'s address or "nobody", for the team its name or "none".'
-            }
+            hint={t("rules.valuesHint")}
+            t={t}
           />
           <fieldset>
-            <legend>Then</legend>
+            <legend>{t("rules.then")}</legend>
             {Array.from({ length: actionRows }, (_, i) => {
               const row = v.actions[i] ?? {
                 type: "",
@@ -366,33 +551,41 @@ export function RuleFormPage({
               const at = `actions.${i}`;
               return (
                 <fieldset class="rule-row">
-                  <legend class="visually-hidden">{`Action ${i + 1}`}</legend>
-                  <Cell form={form} name={`${at}.type`} label="Action">
+                  <legend class="visually-hidden">{t("rules.actionN", { n: i + 1 })}</legend>
+                  <Cell form={form} name={`${at}.type`} label={t("rules.actionType")}>
                     {(a) => (
                       <select {...a} name={`${at}.type`}>
-                        <Options options={ACTION_TYPES} selected={row.type} blank="(none)" />
+                        <Options
+                          options={actionTypes}
+                          selected={row.type}
+                          blank={t("rules.none")}
+                        />
                       </select>
                     )}
                   </Cell>
-                  <Cell form={form} name={`${at}.value`} label="Status, priority, assignee or team">
+                  <Cell form={form} name={`${at}.value`} label={t("rules.actionValue")}>
                     {(a) => <input {...a} name={`${at}.value`} value={row.value} />}
                   </Cell>
-                  <Cell form={form} name={`${at}.to`} label="Mail to">
+                  <Cell form={form} name={`${at}.to`} label={t("rules.mailTo")}>
                     {(a) => (
                       <select {...a} name={`${at}.to`}>
-                        <Options options={MAIL_RECIPIENTS} selected={row.to} blank="(not a mail)" />
+                        <Options
+                          options={recipients}
+                          selected={row.to}
+                          blank={t("rules.notAMail")}
+                        />
                       </select>
                     )}
                   </Cell>
-                  <Cell form={form} name={`${at}.address`} label="Address">
+                  <Cell form={form} name={`${at}.address`} label={t("rules.address")}>
                     {(a) => (
                       <input {...a} type="email" name={`${at}.address`} value={row.address} />
                     )}
                   </Cell>
-                  <Cell form={form} name={`${at}.subject`} label="Mail subject">
+                  <Cell form={form} name={`${at}.subject`} label={t("rules.mailSubject")}>
                     {(a) => <input {...a} name={`${at}.subject`} value={row.subject} />}
                   </Cell>
-                  <Cell form={form} name={`${at}.body`} label="Note or mail text">
+                  <Cell form={form} name={`${at}.body`} label={t("rules.body")}>
                     {(a) => (
                       <textarea {...a} name={`${at}.body`} rows={3}>
                         {row.body}
@@ -403,30 +596,33 @@ export function RuleFormPage({
               );
             })}
             <p class="hint">
-              Placeholders in notes and mails:{" "}
-              {Object.entries(PLACEHOLDERS).map(([name, what], i) => (
-                <>
-                  {i > 0 && ", "}
-                  <code>{`{{${name}}}`}</code> ({what})
-                </>
-              ))}
-              .
+              {ctx.i18n.rich("rules.placeholders", {
+                list: (Object.keys(PLACEHOLDER_KEYS) as Placeholder[]).map((name, i) => (
+                  <>
+                    {i > 0 && t("rules.placeholderSeparator")}
+                    {ctx.i18n.rich("rules.placeholder", {
+                      code: <code>{`{{${name}}}`}</code>,
+                      what: t(PLACEHOLDER_KEYS[name]),
+                    })}
+                  </>
+                )),
+              })}
             </p>
           </fieldset>
           <button type="submit" class="primary">
-            Save rule
+            {t("rules.save")}
           </button>
         </form>
         {ruleId && (
           <form method="post" action={`/admin/rules/${ruleId}/delete`} class="stack">
             <Csrf token={ctx.csrfToken} />
             <button type="submit" class="danger">
-              Delete rule
+              {t("rules.delete")}
             </button>
           </form>
         )}
         <p>
-          <a href="/admin/rules">Back to rules</a>
+          <a href="/admin/rules">{t("rules.back")}</a>
         </p>
       </section>
     </Layout>
@@ -442,31 +638,35 @@ export function PreviewPage({
   ctx: PageContext;
   rule: Rule;
   looked: number;
-  matched: { id: number; title: string; status: string; createdAt: Date }[];
+  matched: { id: number; title: string; status: Status; createdAt: Date }[];
 }) {
+  const { t } = ctx.i18n;
+  const title = t("rules.previewTitle", { rule: rule.name });
   return (
-    <Layout ctx={ctx} title={`Preview: ${rule.name}`}>
+    <Layout ctx={ctx} title={title}>
       <section>
-        <h1>Preview: {rule.name}</h1>
+        <h1>{title}</h1>
         <p class="preview-count">
-          Would have matched {matched.length} of the last {looked} tickets
-          {rule.kind === "automation" ? " (conditions only, before counting hours)" : ""}.
+          {t(rule.kind === "automation" ? "rules.previewCountAutomation" : "rules.previewCount", {
+            matched: matched.length,
+            looked,
+          })}
         </p>
         {matched.length > 0 && (
           <ul class="preview">
-            {matched.map((t) => (
+            {matched.map((ticket) => (
               <li>
-                <a href={`/tickets/${t.id}`}>
-                  #{t.id} {t.title}
+                <a href={`/tickets/${ticket.id}`}>
+                  #{ticket.id} {ticket.title}
                 </a>{" "}
-                ({t.status}) <Time date={t.createdAt} />
+                ({statusLabel(ticket.status, t)}) <Time date={ticket.createdAt} />
               </li>
             ))}
           </ul>
         )}
         <p>
-          <a href={`/admin/rules/${rule.id}`}>Edit rule</a> ·{" "}
-          <a href="/admin/rules">Back to rules</a>
+          <a href={`/admin/rules/${rule.id}`}>{t("rules.edit")}</a> ·{" "}
+          <a href="/admin/rules">{t("rules.back")}</a>
         </p>
       </section>
     </Layout>

@@ -1,3 +1,5 @@
+import type { ComponentChildren } from "preact";
+import type { Locale, MessageKey } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import {
   Csrf,
@@ -5,32 +7,59 @@ import {
   FormErrors,
   type FormState,
   fieldError,
+  TimeZoneInput,
 } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { ConditionsFieldset, describeConditions } from "../../rules/views/rules.tsx";
 import type { Priority } from "../../tickets/lifecycle.ts";
 import { PRIORITIES } from "../../tickets/lifecycle.ts";
-import { WEEKDAYS } from "../business-time.ts";
+import { priorityLabel } from "../../tickets/views/badges.tsx";
+import { WEEKDAYS, type Weekday } from "../business-time.ts";
 import {
   CONDITION_NAME_MAX,
   SLA_CONDITION_FIELDS,
   type SlaConditionForm,
   TARGET_KINDS,
-  TARGET_LABELS,
   type TargetKind,
   targetField,
-  WEEKDAY_NAMES,
 } from "../sla.schemas.ts";
 import type { CalendarRow, PolicyRow, PolicyScope, SlaCondition } from "../sla.service.ts";
 
 const GENERAL_SCOPE: PolicyScope = { teamId: null, conditionId: null };
 
-const PRIORITY_LABELS: Record<Priority, string> = {
-  low: "Low",
-  normal: "Normal",
-  high: "High",
-  urgent: "Urgent",
+/** Each target's name in the catalogs. */
+const TARGET_KEYS: Record<TargetKind, MessageKey> = {
+  first_response: "slaAdmin.target.firstResponse",
+  next_response: "slaAdmin.target.nextResponse",
+  resolution: "slaAdmin.target.resolution",
 };
+
+/** The name of each target's unit box (for screen readers), in the catalogs. */
+const TARGET_UNIT_KEYS: Record<TargetKind, MessageKey> = {
+  first_response: "slaAdmin.targetUnit.firstResponse",
+  next_response: "slaAdmin.targetUnit.nextResponse",
+  resolution: "slaAdmin.targetUnit.resolution",
+};
+
+/** Words only a screen reader hears (`<hidden>…</hidden>` in a message). */
+const hidden = (chunks: ComponentChildren) => <span class="visually-hidden">{chunks}</span>;
+
+// The weekdays' names in each language, from Intl, made on first use.
+const weekdayNames = new Map<Locale, Record<Weekday, string>>();
+
+/** Monday (1) to Sunday (7) in the reader's language. */
+function weekdayNamesIn(locale: Locale): Record<Weekday, string> {
+  let names = weekdayNames.get(locale);
+  if (!names) {
+    const format = new Intl.DateTimeFormat(locale, { weekday: "long", timeZone: "UTC" });
+    // 1 January 2024 was a Monday.
+    names = Object.fromEntries(
+      WEEKDAYS.map((day) => [day, format.format(Date.UTC(2024, 0, day))]),
+    ) as Record<Weekday, string>;
+    weekdayNames.set(locale, names);
+  }
+  return names;
+}
 
 function minutesOf(policy: PolicyRow | undefined, kind: TargetKind): number | null {
   if (!policy) return null;
@@ -126,9 +155,15 @@ function PolicyForm({
     ...form,
     errors: form.errors.map((e) => ({ ...e, field: id(e.field) })),
   };
+  const { t } = ctx.i18n;
   const base = owner?.base ?? "/admin/sla/policies";
-  const label = priority === "new" ? "" : PRIORITY_LABELS[priority];
-  const what = owner ? `${owner.name} ${label.toLowerCase()}` : label.toLowerCase();
+  const label = priority === "new" ? "" : priorityLabel(priority, t);
+  const save =
+    priority === "new"
+      ? t("slaAdmin.addPolicy", { owner: owner?.name ?? "" })
+      : owner
+        ? t("slaAdmin.saveOwnPolicy", { owner: owner.name, priority })
+        : t("slaAdmin.savePolicy", { priority });
   return (
     <form
       method="post"
@@ -137,12 +172,12 @@ function PolicyForm({
     >
       <Csrf token={ctx.csrfToken} />
       {priority === "new" ? (
-        <Field form={scoped} name={id("priority")} label="Priority">
+        <Field form={scoped} name={id("priority")} label={t("slaAdmin.priority")}>
           {(props) => (
             <select {...props} name="priority">
               {choices.map((p) => (
                 <option value={p} selected={form.values.priority === p}>
-                  {PRIORITY_LABELS[p]}
+                  {priorityLabel(p, t)}
                 </option>
               ))}
             </select>
@@ -153,11 +188,11 @@ function PolicyForm({
       ) : (
         <h3>{label}</h3>
       )}
-      <FormErrors form={form} />
+      <FormErrors form={form} t={t} />
       {TARGET_KINDS.map((kind) => {
         const field = targetField(kind);
         return (
-          <Field form={scoped} name={id(field)} label={TARGET_LABELS[kind]}>
+          <Field form={scoped} name={id(field)} label={t(TARGET_KEYS[kind])}>
             {(props) => (
               <span class="inline-fields">
                 <input
@@ -167,12 +202,12 @@ function PolicyForm({
                   size={6}
                   value={form.values[field] ?? ""}
                 />{" "}
-                <select name={`${field}Unit`} aria-label={`${TARGET_LABELS[kind]} unit`}>
+                <select name={`${field}Unit`} aria-label={t(TARGET_UNIT_KEYS[kind])}>
                   <option value="hours" selected={form.values[`${field}Unit`] !== "minutes"}>
-                    hours
+                    {t("slaAdmin.hours")}
                   </option>
                   <option value="minutes" selected={form.values[`${field}Unit`] === "minutes"}>
-                    minutes
+                    {t("slaAdmin.minutes")}
                   </option>
                 </select>
               </span>
@@ -184,9 +219,7 @@ function PolicyForm({
         form={scoped}
         name={id("calendarId")}
         label={
-          owner || priority === "new"
-            ? "Business hours (unless the ticket's team chose its own)"
-            : "Business hours"
+          owner || priority === "new" ? t("slaAdmin.calendarUnlessTeam") : t("slaAdmin.calendar")
         }
       >
         {(props) => (
@@ -199,7 +232,7 @@ function PolicyForm({
           </select>
         )}
       </Field>
-      <Field form={scoped} name={id("warnPercent")} label="Warn at (% of the target elapsed)">
+      <Field form={scoped} name={id("warnPercent")} label={t("slaAdmin.warnAt")}>
         {(props) => (
           <input
             {...props}
@@ -210,9 +243,7 @@ function PolicyForm({
           />
         )}
       </Field>
-      <button type="submit">
-        {priority === "new" ? `Add ${owner?.name ?? ""} policy` : `Save ${what} policy`}
-      </button>
+      <button type="submit">{save}</button>
     </form>
   );
 }
@@ -238,6 +269,7 @@ function OwnPolicies({
     return policy ? [{ priority, policy }] : [];
   });
   const mine = refused && sameScope(refused.scope, owner.scope) ? refused : undefined;
+  const { t } = ctx.i18n;
   return (
     <>
       {own.map(({ priority, policy }) => (
@@ -256,14 +288,14 @@ function OwnPolicies({
           <form method="post" action={`${owner.base}/${priority}/remove`} class="inline">
             <Csrf token={ctx.csrfToken} />
             <button type="submit" class="link danger">
-              Remove {owner.name} {priority} policy
+              {t("slaAdmin.removePolicy", { owner: owner.name, priority })}
             </button>
           </form>
         </div>
       ))}
       {own.length < PRIORITIES.length && (
         <details open={mine?.priority === "new"}>
-          <summary>Add a policy for {owner.name}</summary>
+          <summary>{t("slaAdmin.addPolicyFor", { owner: owner.name })}</summary>
           <PolicyForm
             ctx={ctx}
             priority="new"
@@ -306,16 +338,15 @@ function TeamPolicies({
 }) {
   const calendar = calendars.find((c) => c.id === team.calendarId);
   const hasOwn = policies.some((p) => p.teamId === team.id);
+  const { t } = ctx.i18n;
   return (
     <section class="sla-team" aria-labelledby={`sla-team-${team.id}`}>
       <h3 id={`sla-team-${team.id}`}>{team.name}</h3>
       <p class="hint">
         {calendar
-          ? `Its tickets' clocks run on ${calendar.name} (chosen on the Teams page).`
-          : "Its tickets' clocks run on their policy's calendar (a team may choose its own on the Teams page)."}{" "}
-        {hasOwn
-          ? "Priorities without a policy of its own get the general one."
-          : "It has no policy of its own: the general ones apply."}
+          ? t("slaAdmin.team.ownCalendar", { calendar: calendar.name })
+          : t("slaAdmin.team.policyCalendar")}{" "}
+        {hasOwn ? t("slaAdmin.team.someOwn") : t("slaAdmin.team.noneOwn")}
       </p>
       <OwnPolicies
         ctx={ctx}
@@ -349,13 +380,13 @@ function ConditionPolicies({
   refused: RefusedPolicy | undefined;
   defaultId: number;
 }) {
-  const move = (direction: "up" | "down", label: string) => (
+  const { t, rich } = ctx.i18n;
+  const move = (direction: "up" | "down", key: MessageKey) => (
     <form method="post" action={`/admin/sla/conditions/${condition.id}/move`} class="inline">
       <Csrf token={ctx.csrfToken} />
       <input type="hidden" name="direction" value={direction} />
       <button type="submit" class="link">
-        {label}
-        <span class="visually-hidden">{`: ${condition.name}`}</span>
+        {rich(key, { condition: condition.name, hidden })}
       </button>
     </form>
   );
@@ -364,13 +395,17 @@ function ConditionPolicies({
       <h3 id={`sla-condition-${condition.id}`}>
         <a href={`/admin/sla/conditions/${condition.id}`}>{condition.name}</a>
       </h3>
-      <p class="hint">{`Tickets where ${describeConditions(condition.match, condition.conditions)}.`}</p>
+      <p class="hint">
+        {t("slaAdmin.ticketsWhere", {
+          conditions: describeConditions(condition.match, condition.conditions, ctx.i18n),
+        })}
+      </p>
       <p class="actions">
-        {!first && move("up", "Move up")} {!last && move("down", "Move down")}{" "}
+        {!first && move("up", "slaAdmin.moveUp")} {!last && move("down", "slaAdmin.moveDown")}{" "}
         <form method="post" action={`/admin/sla/conditions/${condition.id}/delete`} class="inline">
           <Csrf token={ctx.csrfToken} />
           <button type="submit" class="link danger">
-            Delete<span class="visually-hidden">{` condition ${condition.name}`}</span>
+            {rich("slaAdmin.deleteCondition", { condition: condition.name, hidden })}
           </button>
         </form>
       </p>
@@ -410,9 +445,10 @@ export function SlaPage({
 }) {
   const general = policies.filter((p) => sameScope(p, GENERAL_SCOPE));
   const defaultId = calendars.find((c) => c.isDefault)?.id ?? calendars[0]?.id ?? 0;
+  const { t, rich } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="SLA">
-      <h1>Service levels</h1>
+    <Layout ctx={ctx} title={t("slaAdmin.title")}>
+      <h1>{t("slaAdmin.heading")}</h1>
       {problem && (
         <div class="form-errors" role="alert" tabIndex={-1}>
           <p>{problem}</p>
@@ -420,24 +456,24 @@ export function SlaPage({
       )}
       {recomputing && (
         <p class="notice" role="status">
-          Due times of open tickets are being recomputed.
+          {t("slaAdmin.recomputing")}
         </p>
       )}
       <section>
         <div class="page-head">
-          <h2>Business hours</h2>
+          <h2>{t("slaAdmin.calendars")}</h2>
           <a href="/admin/sla/calendars/new" class="button">
-            New calendar
+            {t("slaAdmin.newCalendar")}
           </a>
         </div>
         <table class="sla-calendars">
           <thead>
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Time zone</th>
-              <th scope="col">Default</th>
+              <th scope="col">{t("slaAdmin.name")}</th>
+              <th scope="col">{t("slaAdmin.timeZone")}</th>
+              <th scope="col">{t("slaAdmin.default")}</th>
               <th scope="col">
-                <span class="visually-hidden">Delete</span>
+                <span class="visually-hidden">{t("slaAdmin.delete")}</span>
               </th>
             </tr>
           </thead>
@@ -450,7 +486,7 @@ export function SlaPage({
                 <td>{c.timeZone}</td>
                 <td>
                   {c.isDefault ? (
-                    "Default"
+                    t("slaAdmin.default")
                   ) : (
                     <form
                       method="post"
@@ -459,7 +495,7 @@ export function SlaPage({
                     >
                       <Csrf token={ctx.csrfToken} />
                       <button type="submit" class="link">
-                        Make default<span class="visually-hidden">{`: ${c.name}`}</span>
+                        {rich("slaAdmin.makeDefault", { calendar: c.name, hidden })}
                       </button>
                     </form>
                   )}
@@ -473,7 +509,7 @@ export function SlaPage({
                     >
                       <Csrf token={ctx.csrfToken} />
                       <button type="submit" class="link danger">
-                        Delete<span class="visually-hidden">{` calendar ${c.name}`}</span>
+                        {rich("slaAdmin.deleteCalendar", { calendar: c.name, hidden })}
                       </button>
                     </form>
                   )}
@@ -484,13 +520,8 @@ export function SlaPage({
         </table>
       </section>
       <section>
-        <h2>Targets by priority</h2>
-        <p class="hint">
-          Targets count business time on the chosen calendar (or the ticket's team's, when it has
-          one) and stop while a ticket is pending. Leave a target empty to have none; all empty
-          removes the priority's policy. These apply to every ticket that meets no SLA condition
-          with a policy for its priority and whose team has no policy of its own for it.
-        </p>
+        <h2>{t("slaAdmin.targets")}</h2>
+        <p class="hint">{t("slaAdmin.targetsHint")}</p>
         {PRIORITIES.map((priority) => (
           <PolicyForm
             ctx={ctx}
@@ -511,9 +542,9 @@ export function SlaPage({
         ))}
       </section>
       <section>
-        <h2>Teams' own policies</h2>
+        <h2>{t("slaAdmin.teams")}</h2>
         {teams.length === 0 ? (
-          <p class="muted">No teams yet.</p>
+          <p class="muted">{t("slaAdmin.noTeams")}</p>
         ) : (
           teams.map((team) => (
             <TeamPolicies
@@ -529,19 +560,14 @@ export function SlaPage({
       </section>
       <section id="conditions">
         <div class="page-head">
-          <h2>Policies by condition</h2>
+          <h2>{t("slaAdmin.conditions")}</h2>
           <a href="/admin/sla/conditions/new" class="button">
-            New condition
+            {t("slaAdmin.newCondition")}
           </a>
         </div>
-        <p class="hint">
-          A ticket that meets a condition gets that condition's policy for its priority, before its
-          team's and the general one; the first condition in this order wins. Conditions check the
-          channel, the requester and the subject, when a ticket is created, when its priority or
-          team changes, and whenever policies change.
-        </p>
+        <p class="hint">{t("slaAdmin.conditionsHint")}</p>
         {conditions.length === 0 ? (
-          <p class="muted">No conditions yet.</p>
+          <p class="muted">{t("slaAdmin.noConditions")}</p>
         ) : (
           conditions.map((condition, i) => (
             <ConditionPolicies
@@ -571,7 +597,8 @@ export function ConditionFormPage({
   id: number | undefined;
   form: FormState<SlaConditionForm> & { values: SlaConditionForm };
 }) {
-  const title = id ? "Edit SLA condition" : "New SLA condition";
+  const { t } = ctx.i18n;
+  const title = id ? t("slaAdmin.editCondition") : t("slaAdmin.newConditionTitle");
   return (
     <Layout ctx={ctx} title={title}>
       <section>
@@ -583,8 +610,8 @@ export function ConditionFormPage({
           novalidate
         >
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={form} />
-          <Field form={form} name="name" label="Name">
+          <FormErrors form={form} t={t} />
+          <Field form={form} name="name" label={t("slaAdmin.name")}>
             {(a) => (
               <input
                 {...a}
@@ -600,11 +627,14 @@ export function ConditionFormPage({
             match={form.values.match}
             conditions={form.values.conditions}
             fields={SLA_CONDITION_FIELDS}
-            hint="Values: a channel (web, email, api), an address, a domain like bigcustomer.example, or words to find in the subject."
+            hint={t("slaAdmin.conditionValuesHint")}
+            t={t}
           />
           <p class="actions">
-            <button type="submit">{id ? "Save condition" : "Add condition"}</button>{" "}
-            <a href="/admin/sla#conditions">Cancel</a>
+            <button type="submit">
+              {id ? t("slaAdmin.saveCondition") : t("slaAdmin.addCondition")}
+            </button>{" "}
+            <a href="/admin/sla#conditions">{t("slaAdmin.cancel")}</a>
           </p>
         </form>
       </section>
@@ -617,14 +647,17 @@ export function CalendarFormPage({
   ctx,
   id,
   form,
-  timeZones,
 }: {
   ctx: PageContext;
   id: number | undefined;
   form: FormState;
-  timeZones: readonly string[];
 }) {
-  const title = id === undefined ? "New calendar" : `Calendar: ${form.values.name ?? ""}`;
+  const { t } = ctx.i18n;
+  const title =
+    id === undefined
+      ? t("slaAdmin.newCalendar")
+      : t("slaAdmin.calendarTitle", { calendar: form.values.name ?? "" });
+  const weekdays = weekdayNamesIn(ctx.i18n.locale);
   return (
     <Layout ctx={ctx} title={title}>
       <h1>{title}</h1>
@@ -633,44 +666,30 @@ export function CalendarFormPage({
         action={id === undefined ? "/admin/sla/calendars" : `/admin/sla/calendars/${id}`}
       >
         <Csrf token={ctx.csrfToken} />
-        <FormErrors form={form} />
-        <Field form={form} name="name" label="Name">
+        <FormErrors form={form} t={t} />
+        <Field form={form} name="name" label={t("slaAdmin.name")}>
           {(props) => <input {...props} name="name" required value={form.values.name ?? ""} />}
         </Field>
         <Field
           form={form}
           name="timeZone"
-          label="Time zone"
-          hint="An IANA time zone, e.g. Europe/Berlin"
+          label={t("slaAdmin.timeZone")}
+          hint={t("slaAdmin.timeZoneHint")}
         >
           {(props) => (
-            <input
-              {...props}
-              name="timeZone"
-              list="time-zones"
-              required
-              value={form.values.timeZone ?? ""}
-            />
+            <TimeZoneInput field={props} name="timeZone" value={form.values.timeZone ?? ""} />
           )}
         </Field>
-        <datalist id="time-zones">
-          {timeZones.map((z) => (
-            <option value={z} />
-          ))}
-        </datalist>
         <fieldset>
-          <legend>Working hours</legend>
-          <p class="hint">
-            Per day, periods separated by commas, e.g. 09:00-12:00, 13:00-17:30. Empty: closed.
-            00:00-24:00: all day.
-          </p>
+          <legend>{t("slaAdmin.workingHours")}</legend>
+          <p class="hint">{t("slaAdmin.workingHoursHint")}</p>
           {fieldError(form, "hours") && (
             <p class="error" id="field-hours-error">
-              {`Working hours ${fieldError(form, "hours")}`}
+              {`${t("slaAdmin.workingHours")} ${fieldError(form, "hours")}`}
             </p>
           )}
           {WEEKDAYS.map((day) => (
-            <Field form={form} name={`hours${day}`} label={WEEKDAY_NAMES[day]}>
+            <Field form={form} name={`hours${day}`} label={weekdays[day]}>
               {(props) => (
                 <input {...props} name={`hours${day}`} value={form.values[`hours${day}`] ?? ""} />
               )}
@@ -680,8 +699,8 @@ export function CalendarFormPage({
         <Field
           form={form}
           name="holidays"
-          label="Holidays"
-          hint="One a line: 2026-12-24 for a single day, 12-25 for every year (02-29: leap years only)."
+          label={t("slaAdmin.holidays")}
+          hint={t("slaAdmin.holidaysHint")}
         >
           {(props) => (
             <textarea {...props} name="holidays" rows={6}>
@@ -689,7 +708,8 @@ export function CalendarFormPage({
             </textarea>
           )}
         </Field>
-        <button type="submit">Save calendar</button> <a href="/admin/sla">Cancel</a>
+        <button type="submit">{t("slaAdmin.saveCalendar")}</button>{" "}
+        <a href="/admin/sla">{t("slaAdmin.cancel")}</a>
       </form>
     </Layout>
   );

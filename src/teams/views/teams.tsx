@@ -1,8 +1,27 @@
+import type { ComponentChildren } from "preact";
+import type { MessageKey, Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
-import { ASSIGNMENT_MODES, TEAM_DESCRIPTION_MAX, TEAM_NAME_MAX } from "../teams.schemas.ts";
+import {
+  ASSIGNMENT_MODES,
+  type AssignmentMode,
+  TEAM_DESCRIPTION_MAX,
+  TEAM_NAME_MAX,
+} from "../teams.schemas.ts";
 import type { TeamWithMembers } from "../teams.service.ts";
+
+type T = Translator["t"];
+
+/** Each assignment mode's name in the catalogs. */
+const ASSIGNMENT_KEYS: Record<AssignmentMode, MessageKey> = {
+  off: "teams.assignment.off",
+  round_robin: "teams.assignment.roundRobin",
+  fewest_open: "teams.assignment.fewestOpen",
+};
+
+/** Words only a screen reader hears (`<hidden>…</hidden>` in a message). */
+const hidden = (chunks: ComponentChildren) => <span class="visually-hidden">{chunks}</span>;
 
 /** A team's form values, as typed (kept when a save is refused). */
 export interface TeamFormValues {
@@ -40,20 +59,22 @@ function TeamFields({
   prefix,
   values,
   calendars,
+  t,
 }: {
   prefix: string;
   values: TeamFormValues;
   calendars: readonly CalendarChoice[];
+  t: T;
 }) {
   const id = (name: string) => `${prefix}-${name}`;
   return (
     <>
       <div class="field">
-        <label for={id("name")}>Name</label>
+        <label for={id("name")}>{t("teams.name")}</label>
         <input id={id("name")} name="name" required maxLength={TEAM_NAME_MAX} value={values.name} />
       </div>
       <div class="field">
-        <label for={id("description")}>Description</label>
+        <label for={id("description")}>{t("teams.description")}</label>
         <textarea
           id={id("description")}
           name="description"
@@ -64,20 +85,20 @@ function TeamFields({
         </textarea>
       </div>
       <div class="field">
-        <label for={id("assignment")}>Automatic assignment</label>
+        <label for={id("assignment")}>{t("teams.assignment")}</label>
         <select id={id("assignment")} name="assignment">
-          {Object.entries(ASSIGNMENT_MODES).map(([mode, label]) => (
+          {(Object.keys(ASSIGNMENT_MODES) as AssignmentMode[]).map((mode) => (
             <option value={mode} selected={values.assignment === mode}>
-              {label}
+              {t(ASSIGNMENT_KEYS[mode])}
             </option>
           ))}
         </select>
       </div>
       <div class="field">
-        <label for={id("calendar")}>Business hours of its SLA clocks</label>
+        <label for={id("calendar")}>{t("teams.calendar")}</label>
         <select id={id("calendar")} name="calendarId">
           <option value="" selected={values.calendarId === ""}>
-            The SLA policy's calendar
+            {t("teams.calendar.policy")}
           </option>
           {calendars.map((c) => (
             <option value={String(c.id)} selected={values.calendarId === String(c.id)}>
@@ -87,7 +108,7 @@ function TeamFields({
         </select>
       </div>
       <div class="field">
-        <label for={id("cap")}>Most open tickets per agent (empty: no limit)</label>
+        <label for={id("cap")}>{t("teams.cap")}</label>
         <input
           id={id("cap")}
           name="maxOpenPerAgent"
@@ -104,7 +125,7 @@ function TeamFields({
           value="true"
           checked={values.offeredOnForm}
         />
-        <label for={id("offered")}>Offer as a category on the new-ticket form</label>
+        <label for={id("offered")}>{t("teams.offered")}</label>
       </div>
       <div class="field checkbox">
         <input
@@ -114,9 +135,7 @@ function TeamFields({
           value="true"
           checked={values.restricted}
         />
-        <label for={id("restricted")}>
-          Restrict this team's tickets to its members (other agents get "not found")
-        </label>
+        <label for={id("restricted")}>{t("teams.restricted")}</label>
       </div>
       <div class="field checkbox">
         <input
@@ -126,9 +145,7 @@ function TeamFields({
           value="true"
           checked={values.handBackWhenAway}
         />
-        <label for={id("handback")}>
-          When a member marks themselves away, hand their unanswered tickets back to the team
-        </label>
+        <label for={id("handback")}>{t("teams.handBack")}</label>
       </div>
     </>
   );
@@ -143,31 +160,35 @@ function TeamSection({
   team: TeamWithMembers;
   calendars: readonly CalendarChoice[];
 }) {
+  const { t, rich } = ctx.i18n;
   const action = `/admin/teams/${team.id}`;
   return (
     <section class="team" aria-labelledby={`team-${team.id}`}>
       <h2 id={`team-${team.id}`}>{team.name}</h2>
       <form method="post" action={action}>
         <Csrf token={ctx.csrfToken} />
-        <TeamFields prefix={`team-${team.id}`} values={teamValues(team)} calendars={calendars} />
-        <button type="submit">
-          Save<span class="visually-hidden">{` team ${team.name}`}</span>
-        </button>
+        <TeamFields
+          prefix={`team-${team.id}`}
+          values={teamValues(team)}
+          calendars={calendars}
+          t={t}
+        />
+        <button type="submit">{rich("teams.save", { team: team.name, hidden })}</button>
       </form>
-      <h3>Members</h3>
+      <h3>{t("teams.members")}</h3>
       {team.members.length === 0 ? (
-        <p class="muted">Nobody yet.</p>
+        <p class="muted">{t("teams.nobody")}</p>
       ) : (
         <ul class="members">
           {team.members.map((m) => (
             <li>
               {m.name} <span class="muted">{m.email}</span>
-              {m.away && <span class="badge"> away</span>}
-              {m.disabled && <span class="badge"> disabled</span>}{" "}
+              {m.away && <span class="badge"> {t("teams.away")}</span>}
+              {m.disabled && <span class="badge"> {t("teams.disabled")}</span>}{" "}
               <form method="post" action={`${action}/members/${m.userId}/remove`} class="inline">
                 <Csrf token={ctx.csrfToken} />
                 <button type="submit" class="link">
-                  Remove<span class="visually-hidden">{` ${m.name} from ${team.name}`}</span>
+                  {rich("teams.remove", { member: m.name, team: team.name, hidden })}
                 </button>
               </form>
             </li>
@@ -176,14 +197,14 @@ function TeamSection({
       )}
       <form method="post" action={`${action}/members`} class="inline">
         <Csrf token={ctx.csrfToken} />
-        <label for={`member-${team.id}`}>Add an agent by address</label>{" "}
+        <label for={`member-${team.id}`}>{t("teams.addMember")}</label>{" "}
         <input id={`member-${team.id}`} name="email" type="email" required />{" "}
-        <button type="submit">Add</button>
+        <button type="submit">{t("teams.add")}</button>
       </form>
       <form method="post" action={`${action}/delete`} class="inline">
         <Csrf token={ctx.csrfToken} />
         <button type="submit" class="danger">
-          Delete team<span class="visually-hidden">{` ${team.name}`}</span>
+          {rich("teams.delete", { team: team.name, hidden })}
         </button>
       </form>
     </section>
@@ -217,24 +238,25 @@ export function TeamsPage({
   /** The new-team form as typed, when creating it was refused. */
   newTeam?: TeamFormValues | undefined;
 }) {
+  const { t } = ctx.i18n;
   return (
-    <Layout ctx={ctx} title="Teams">
-      <h1>Teams</h1>
+    <Layout ctx={ctx} title={t("teams.title")}>
+      <h1>{t("teams.title")}</h1>
       {problem && (
         <div class="form-errors" role="alert" tabIndex={-1}>
           <p>{problem}</p>
         </div>
       )}
-      {teams.length === 0 && <p class="muted">No teams yet.</p>}
+      {teams.length === 0 && <p class="muted">{t("teams.none")}</p>}
       {teams.map((team) => (
         <TeamSection ctx={ctx} team={team} calendars={calendars} />
       ))}
       <section aria-labelledby="new-team">
-        <h2 id="new-team">New team</h2>
+        <h2 id="new-team">{t("teams.newTeam")}</h2>
         <form method="post" action="/admin/teams">
           <Csrf token={ctx.csrfToken} />
-          <TeamFields prefix="new" values={newTeam ?? EMPTY} calendars={calendars} />
-          <button type="submit">Create team</button>
+          <TeamFields prefix="new" values={newTeam ?? EMPTY} calendars={calendars} t={t} />
+          <button type="submit">{t("teams.create")}</button>
         </form>
       </section>
     </Layout>
