@@ -3,7 +3,9 @@ import { test } from "node:test";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
+import { setAway } from "../assignment/assignment.service.ts";
 import { defaultCalendar, recomputationsSettled, savePolicy } from "../sla/sla.service.ts";
+import { addMember, createTeam } from "../teams/teams.service.ts";
 import * as tickets from "./tickets.service.ts";
 
 const lang = (body: string) => /<html lang="([^"]+)" dir="([^"]+)"/.exec(body)?.slice(1, 3);
@@ -130,6 +132,41 @@ describeEachDatabase("the ticket page in the reader's language", (world) => {
       /Der Arbeitsplatz kann diese Liste nicht anzeigen: Die Adresse enthält einen unbekannten Filter\. queue muss einer der folgenden Werte sein: [a-zA-Z, ]+\. sort muss einer der folgenden Werte sein: /,
     );
     assert.doesNotMatch(desk.body, /must be one of|cannot show this list/);
+  });
+
+  test("in French, the trail says why automatic assignment moved a ticket, and team moves, as whole sentences", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const lee = await makeAgent(deps, { name: "Lee Leaving" });
+    const team = await createTeam(deps, admin, {
+      name: "Facturation",
+      assignment: "round_robin",
+      handBackWhenAway: true,
+      offeredOnForm: true,
+    });
+    await addMember(deps, admin, team.id, lee.email);
+    const customer = await makeCustomer(deps);
+    const ticket = await tickets.createTicket(deps, customer, {
+      title: "Facture",
+      description: "x",
+      teamId: team.id,
+    });
+    await setAway(deps, lee, true);
+    await tickets.updateTicket(deps, admin, ticket.id, { teamId: null });
+
+    const b = await world().signedIn(admin);
+    const page = await b.get(`/tickets/${ticket.id}`, { "accept-language": "fr" });
+    assert.equal(page.statusCode, 200);
+    const words = text(page.body);
+    assert.match(words, /a assigné automatiquement : à tour de rôle dans l’équipe Facturation/);
+    assert.match(words, /l’a assigné à Lee Leaving/);
+    assert.match(
+      words,
+      /a assigné automatiquement : rendu à l’équipe Facturation, car Lee Leaving est indisponible/,
+    );
+    assert.match(words, /a retiré l’assignation \(auparavant : Lee Leaving\)/);
+    assert.match(words, /l’a déplacé de l’équipe Facturation vers aucune équipe/);
+    assert.doesNotMatch(words, /assigned automatically|round-robin|handed back|moved it/);
   });
 
   test("a customer reading Arabic gets their ticket right to left, with the reply form, CCs and the solve button in Arabic", async () => {
