@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import * as accounts from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
+import type { Translator } from "../i18n/i18n.ts";
 import { type FieldError, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { organisationChoices } from "../organisations/index.ts";
@@ -19,12 +20,14 @@ import {
   deskHref,
 } from "./views/desk.tsx";
 
+type T = Translator["t"];
+
 /** One query parameter as a string ("" when absent); repeated parameters are refused. */
-function param(query: Record<string, unknown>, name: string, errors: FieldError[]): string {
+function param(query: Record<string, unknown>, name: string, errors: FieldError[], t: T): string {
   const value = query[name];
   if (value === undefined) return "";
   if (typeof value !== "string") {
-    errors.push({ field: name, message: "was given more than once" });
+    errors.push({ field: name, message: t("ticket.deskQuery.givenTwice") });
     return "";
   }
   return value.trim();
@@ -49,11 +52,16 @@ interface ParsedDesk {
   requesterId: number | undefined;
 }
 
-/** Reads and checks the desk's query string; any value it does not know answers 400. */
-function parseDeskQuery(raw: unknown): ParsedDesk {
+/**
+ * Reads and checks the desk's query string; any value it does not know answers
+ * 400, said in the reader's language (the parameters' names and values stay as in the URL).
+ */
+function parseDeskQuery(raw: unknown, t: T): ParsedDesk {
   const q = (raw ?? {}) as Record<string, unknown>;
   const errors: FieldError[] = [];
-  const get = (name: string) => param(q, name, errors);
+  const get = (name: string) => param(q, name, errors, t);
+  const oneOf = (values: readonly string[]) =>
+    t("ticket.deskQuery.oneOf", { values: values.join(", ") });
   const queueParam = get("queue");
   const status = get("status");
   const priority = get("priority");
@@ -69,21 +77,20 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
   let queue: QueueName = DEFAULT_QUEUE;
   if (queueParam) {
     if (Object.hasOwn(QUEUES, queueParam)) queue = queueParam as QueueName;
-    else
-      errors.push({ field: "queue", message: `must be one of: ${Object.keys(QUEUES).join(", ")}` });
+    else errors.push({ field: "queue", message: oneOf(Object.keys(QUEUES)) });
   }
   if (status && !isOneOf(STATUSES, status)) {
-    errors.push({ field: "status", message: `must be one of: ${STATUSES.join(", ")}` });
+    errors.push({ field: "status", message: oneOf(STATUSES) });
   }
   if (priority && !isOneOf(PRIORITIES, priority)) {
-    errors.push({ field: "priority", message: `must be one of: ${PRIORITIES.join(", ")}` });
+    errors.push({ field: "priority", message: oneOf(PRIORITIES) });
   }
   let assigneeValue: number | "me" | "none" | undefined;
   if (assignee === "me" || assignee === "none") assigneeValue = assignee;
   else if (assignee) {
     assigneeValue = parseId(assignee);
     if (assigneeValue === undefined) {
-      errors.push({ field: "assignee", message: "must be me, none or a user id" });
+      errors.push({ field: "assignee", message: t("ticket.deskQuery.assignee") });
     }
   }
   let teamValue: number | "mine" | "none" | undefined;
@@ -91,39 +98,36 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
   else if (team) {
     teamValue = parseId(team);
     if (teamValue === undefined)
-      errors.push({ field: "team", message: "must be mine, none or a team id" });
+      errors.push({ field: "team", message: t("ticket.deskQuery.team") });
   }
   if (queue === "team" && typeof teamValue !== "number") {
-    errors.push({ field: "team", message: "the team queue needs a team id" });
+    errors.push({ field: "team", message: t("ticket.deskQuery.teamQueue") });
   }
   let organisationId: number | undefined;
   if (organisation) {
     organisationId = parseId(organisation);
     if (organisationId === undefined)
-      errors.push({ field: "organisation", message: "must be an organisation id" });
+      errors.push({ field: "organisation", message: t("ticket.deskQuery.organisation") });
   }
   let requesterId: number | undefined;
   if (requesterIdParam) {
     requesterId = parseId(requesterIdParam);
     if (requesterId === undefined)
-      errors.push({ field: "requesterId", message: "must be a user id" });
+      errors.push({ field: "requesterId", message: t("ticket.deskQuery.userId") });
   }
   if (search.length > SEARCH_MAX) {
-    errors.push({ field: "q", message: `must be at most ${SEARCH_MAX} characters` });
+    errors.push({ field: "q", message: t("ticket.deskQuery.maxLength", { max: SEARCH_MAX }) });
   }
   if (requester.length > 254) {
-    errors.push({ field: "requester", message: "must be at most 254 characters" });
+    errors.push({ field: "requester", message: t("ticket.deskQuery.maxLength", { max: 254 }) });
   }
   let sort: Sort = DEFAULT_SORT;
   if (sortParam) {
     if (isOneOf(SORTS, sortParam)) sort = sortParam;
-    else errors.push({ field: "sort", message: `must be one of: ${SORTS.join(", ")}` });
+    else errors.push({ field: "sort", message: oneOf(SORTS) });
   }
   if (errors.length > 0) {
-    throw new Invalid(
-      errors,
-      "The desk cannot show this list: a filter in the address is not one it knows.",
-    );
+    throw new Invalid(errors, t("ticket.deskQuery.unknownFilter"));
   }
 
   const queueDef = QUEUES[queue];
@@ -164,19 +168,21 @@ type Requester = { id: number; name: string; email: string };
 export async function deskPages(app: FastifyInstance, deps: Deps) {
   app.get("/desk", async (req, reply) => {
     const actor = requireStaff(req);
-    const { filters, query, requesterId } = parseDeskQuery(req.query);
+    const { t } = readerOf(req);
+    const { filters, query, requesterId } = parseDeskQuery(req.query, t);
 
     let requester: Requester | undefined;
     let requesterError: string | undefined;
     if (filters.requester) {
       requester = await accounts.findUserByEmail(deps, actor, filters.requester);
-      if (!requester) requesterError = readerOf(req).t("desk.requesterNoMatch");
+      if (!requester) requesterError = t("desk.requesterNoMatch");
     } else if (requesterId !== undefined) {
       try {
         const user = await accounts.getUser(deps, actor, requesterId);
         requester = { id: user.id, name: user.name, email: user.email };
       } catch (error) {
-        if (error instanceof NotFound) throw Invalid.field("requesterId", "is not a user");
+        if (error instanceof NotFound)
+          throw Invalid.field("requesterId", t("ticket.deskQuery.notAUser"));
         throw error;
       }
     }

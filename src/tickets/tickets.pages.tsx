@@ -7,6 +7,7 @@ import { parseId } from "../lib/ids.ts";
 import { renderMailHtml } from "../lib/mail-html.ts";
 import { requireActor, requireTicketReader } from "../platform/auth.ts";
 import { type Attempt, attempt, formFields } from "../platform/forms.ts";
+import { readerOf } from "../platform/i18n.ts";
 import { filesFrom } from "../platform/uploads.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
@@ -25,11 +26,14 @@ export function idParam(req: FastifyRequest, what: string): number {
   return id;
 }
 
-/** An optional id from a form: "" means none, digits mean that id, anything else is refused. */
-function optionalId(value: string, field: string): number | null {
+/**
+ * An optional id from a form: "" means none, digits mean that id, anything
+ * else is refused (in the reader's language: it is shown after the field's label).
+ */
+function optionalId(req: FastifyRequest, value: string, field: string): number | null {
   if (value === "") return null;
   const id = parseId(value);
-  if (id === undefined) throw Invalid.field(field, "is not a valid choice");
+  if (id === undefined) throw Invalid.field(field, readerOf(req).t("ticket.notAValidChoice"));
   return id;
 }
 
@@ -113,7 +117,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
           title,
           description,
           priority: priority as Priority,
-          ...(teamId === "" ? {} : { teamId: optionalId(teamId, "teamId") }),
+          ...(teamId === "" ? {} : { teamId: optionalId(req, teamId, "teamId") }),
         },
         filesFrom(req, "attachments"),
       ),
@@ -155,7 +159,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     let result: Attempt<tickets.ReplyResult>;
     try {
       result = await attempt(() => {
-        lastSeen = optionalId(lastSeenMessageId, "lastSeenMessageId") ?? undefined;
+        lastSeen = optionalId(req, lastSeenMessageId, "lastSeenMessageId") ?? undefined;
         return tickets.addReply(
           deps,
           actor,
@@ -210,7 +214,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       fields[name] !== undefined && fields[name] !== fields[`${name}Was`];
     // The version the controls were shown with: a ticket changed since is not
     // overwritten; the page comes back as it is now, saying so.
-    const version = optionalId(fields.version ?? "", "version");
+    const version = optionalId(req, fields.version ?? "", "version");
     try {
       await tickets.updateTicket(
         deps,
@@ -220,9 +224,9 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
           ...(changed("status") ? { status: fields.status as Status } : {}),
           ...(changed("priority") ? { priority: fields.priority as Priority } : {}),
           ...(changed("assigneeId")
-            ? { assigneeId: optionalId(fields.assigneeId ?? "", "assigneeId") }
+            ? { assigneeId: optionalId(req, fields.assigneeId ?? "", "assigneeId") }
             : {}),
-          ...(changed("teamId") ? { teamId: optionalId(fields.teamId ?? "", "teamId") } : {}),
+          ...(changed("teamId") ? { teamId: optionalId(req, fields.teamId ?? "", "teamId") } : {}),
         },
         { ifVersion: version === null ? undefined : [version] },
       );

@@ -1,3 +1,4 @@
+import type { Translator } from "../../i18n/i18n.ts";
 import { renderMarkdown } from "../../lib/markdown.ts";
 
 /**
@@ -5,11 +6,18 @@ import { renderMarkdown } from "../../lib/markdown.ts";
  * iPhone" line), behind a native <details> so it opens without JavaScript.
  * Rendered like message bodies: Markdown with raw HTML shown as text.
  */
-export function QuotedText({ quoted }: { quoted: string | null | undefined }) {
+export function QuotedText({
+  quoted,
+  t,
+}: {
+  quoted: string | null | undefined;
+  /** The page's translator. */
+  t: Translator["t"];
+}) {
   if (!quoted) return null;
   return (
     <details class="quoted">
-      <summary>Show quoted text</summary>
+      <summary>{t("quoted.show")}</summary>
       {/* renderMarkdown output is safe: raw HTML is escaped and links are filtered. */}
       <div
         class="message-body quoted-body"

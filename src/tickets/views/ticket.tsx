@@ -1,12 +1,18 @@
-import { Fragment } from "preact";
+import { type ComponentChildren, Fragment } from "preact";
 import { type Actor, isStaff } from "../../accounts/index.ts";
+import {
+  DEFAULT_TRANSLATOR,
+  type Locale,
+  type MessageKey,
+  type Translator,
+} from "../../i18n/i18n.ts";
 import { renderMarkdown } from "../../lib/markdown.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
 import { isEditable, PRIORITIES, STATUSES } from "../lifecycle.ts";
-import { SLA_KIND_LABELS } from "../sla.ts";
+import type { SlaKind } from "../sla.ts";
 import { CONTENT_MAX } from "../tickets.schemas.ts";
 import type { TicketView } from "../tickets.service.ts";
 import { PriorityBadge, priorityLabel, SlaBadge, StatusBadge, statusLabel } from "./badges.tsx";
@@ -26,53 +32,120 @@ export interface ReplyConflict {
   readonly lastSeenMessageId: number;
 }
 
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+type T = Translator["t"];
+
+/** Each SLA target's name in the catalogs. */
+const SLA_KIND_KEYS: Record<SlaKind, MessageKey> = {
+  first_response: "ticket.sla.firstResponse",
+  next_response: "ticket.sla.nextResponse",
+  resolution: "ticket.sla.resolution",
+};
+
+/** "512 B", "1.5 KB", "2.0 MB" (French "1,5 Ko"): one decimal, in the reader's language. */
+export function formatSize(bytes: number, t: T = DEFAULT_TRANSLATOR.t): string {
+  if (bytes < 1024) return t("ticket.size.bytes", { size: bytes });
+  if (bytes < 1024 * 1024) return t("ticket.size.kb", { size: bytes / 1024 });
+  return t("ticket.size.mb", { size: bytes / 1024 / 1024 });
 }
 
+/** A list of addresses or names as the language writes one ("a, b" or "A and B"). */
+function formatList(locale: Locale, items: readonly string[], type: "unit" | "conjunction") {
+  return new Intl.ListFormat(locale, { type, style: "long" }).format(items);
+}
+
+/**
+ * Why automatic assignment moved a ticket, as the assignment service stores it
+ * (English words around the team's and agent's names, src/assignment): the
+ * known forms in the reader's language, anything else shown as stored.
+ */
+function autoAssignReason(
+  reason: string,
+  actor: ComponentChildren,
+  i18n: Translator,
+): ComponentChildren {
+  const roundRobin = /^round-robin in team (.*)$/s.exec(reason);
+  if (roundRobin) {
+    return i18n.rich("ticket.event.autoAssignRoundRobin", { actor, team: roundRobin[1] });
+  }
+  const fewest = /^fewest open tickets in team (.*) \((\d+) open\)$/s.exec(reason);
+  if (fewest) {
+    return i18n.rich("ticket.event.autoAssignFewestOpen", {
+      actor,
+      team: fewest[1],
+      open: Number(fewest[2]),
+    });
+  }
+  const handedBack = /^handed back to team (.*): (.*) is away$/s.exec(reason);
+  if (handedBack) {
+    return i18n.rich("ticket.event.autoAssignHandedBack", {
+      actor,
+      team: handedBack[1],
+      agent: handedBack[2],
+    });
+  }
+  return i18n.rich("ticket.event.autoAssign", { actor, reason });
+}
+
+/** One entry of the audit trail as a sentence, the actor (in bold) and the values in it. */
 function describeEvent(
   event: TicketView["events"][number],
   names: Map<number, string>,
   teamNames: Map<number, string>,
-): string {
-  const who = (id: string | null) => (id ? (names.get(Number(id)) ?? `user #${id}`) : "nobody");
-  const team = (id: string | null) =>
-    id ? `team ${teamNames.get(Number(id)) ?? `#${id} (deleted)`}` : "no team";
+  i18n: Translator,
+): ComponentChildren {
+  const { t, rich } = i18n;
+  const actor = <strong>{event.actorName ?? t("ticket.event.system")}</strong>;
+  const who = (id: string | null) =>
+    id ? (names.get(Number(id)) ?? t("ticket.event.userNumber", { id })) : t("ticket.event.nobody");
+  // A team as the sentence's select needs it: none, deleted (its id) or its name.
+  const team = (id: string | null) => {
+    if (!id) return { kind: "none", name: "" };
+    const name = teamNames.get(Number(id));
+    return name === undefined ? { kind: "deleted", name: id } : { kind: "named", name };
+  };
   const label = (value: string | null) => {
     const status = STATUSES.find((s) => s === value);
-    if (status) return statusLabel(status);
+    if (status) return statusLabel(status, t);
     const priority = PRIORITIES.find((p) => p === value);
-    return priority ? priorityLabel(priority) : (value ?? "");
+    return priority ? priorityLabel(priority, t) : (value ?? "");
   };
+  const fromTo = { actor, from: label(event.fromValue), to: label(event.toValue) };
   switch (event.kind) {
     case "created":
-      return "opened the ticket";
+      return rich("ticket.event.created", { actor });
     case "follow_up":
-      return `opened it as a follow-up to #${event.fromValue}`;
+      return rich("ticket.event.followUp", { actor, ticket: event.fromValue ?? "" });
     case "status":
-      return `changed status from ${label(event.fromValue)} to ${label(event.toValue)}`;
+      return rich("ticket.event.status", fromTo);
     case "priority":
-      return `changed priority from ${label(event.fromValue)} to ${label(event.toValue)}`;
+      return rich("ticket.event.priority", fromTo);
     case "assignee":
       return event.toValue
-        ? `assigned it to ${who(event.toValue)}`
-        : `unassigned it (was ${who(event.fromValue)})`;
+        ? rich("ticket.event.assigned", { actor, assignee: who(event.toValue) })
+        : rich("ticket.event.unassigned", { actor, assignee: who(event.fromValue) });
     case "rule":
-      return `ran the rule “${event.toValue ?? `#${event.fromValue}`}”`;
+      return rich("ticket.event.rule", { actor, rule: event.toValue ?? `#${event.fromValue}` });
     case "cc_added":
-      return `added ${event.toValue ?? ""} as CC`;
+      return rich("ticket.event.ccAdded", { actor, address: event.toValue ?? "" });
     case "cc_removed":
-      return `removed ${event.fromValue ?? ""} from the CCs`;
+      return rich("ticket.event.ccRemoved", { actor, address: event.fromValue ?? "" });
     case "auto_reply_suppressed":
-      return `suppressed automatic replies to ${event.toValue ?? ""}: possible mail loop`;
-    case "team":
-      return `moved it from ${team(event.fromValue)} to ${team(event.toValue)}`;
+      return rich("ticket.event.autoReplySuppressed", { actor, address: event.toValue ?? "" });
+    case "team": {
+      const from = team(event.fromValue);
+      const to = team(event.toValue);
+      return rich("ticket.event.team", {
+        actor,
+        fromKind: from.kind,
+        fromTeam: from.name,
+        toKind: to.kind,
+        toTeam: to.name,
+      });
+    }
     case "auto_assign":
-      return `assigned automatically: ${event.toValue ?? ""}`;
+      return autoAssignReason(event.toValue ?? "", actor, i18n);
     default:
-      return event.kind;
+      return rich("ticket.event.other", { actor, kind: event.kind });
   }
 }
 
@@ -81,22 +154,24 @@ function MailHtmlBody({
   ticketId,
   messageId,
   html,
+  t,
 }: {
   ticketId: number;
   messageId: number;
   html: { html: string; blocked: number };
+  t: T;
 }) {
   return (
     <>
       {html.blocked > 0 && (
         <p class="notice remote-images">
-          {`${html.blocked} remote image${html.blocked > 1 ? "s" : ""} blocked to protect your privacy. `}
+          {t("ticket.remoteImagesBlocked", { count: html.blocked })}{" "}
           {/* A full page load: a boosted swap would keep the old page's CSP (no remote images). */}
           <a
             href={`/tickets/${ticketId}?images=${messageId}#message-${messageId}`}
             hx-boost="false"
           >
-            Load remote images
+            {t("ticket.loadRemoteImages")}
           </a>
         </p>
       )}
@@ -111,11 +186,13 @@ function Conversation({
   newAfter,
   mailHtml,
   staff,
+  t,
 }: {
   view: TicketView;
   newAfter?: number | undefined;
   mailHtml: MailHtml;
   staff: boolean;
+  t: T;
 }) {
   return (
     <ol class="conversation" id="conversation">
@@ -129,18 +206,18 @@ function Conversation({
             id={`message-${m.id}`}
           >
             <article
-              aria-label={`${m.internal ? "Internal note" : "Message"} from ${m.authorName}`}
+              aria-label={t(m.internal ? "ticket.noteFrom" : "ticket.messageFrom", {
+                name: m.authorName,
+              })}
             >
               <header>
                 <strong>{m.authorName}</strong>
-                {m.authorRole !== "customer" && <span class="tag">Staff</span>}
-                {m.internal && (
-                  <span class="tag internal-tag">Internal note, not visible to the customer</span>
-                )}
+                {m.authorRole !== "customer" && <span class="tag">{t("ticket.staffTag")}</span>}
+                {m.internal && <span class="tag internal-tag">{t("ticket.internalTag")}</span>}
                 <Time date={m.createdAt} />
               </header>
               {html && !m.quoted ? (
-                <MailHtmlBody ticketId={view.ticket.id} messageId={m.id} html={html} />
+                <MailHtmlBody ticketId={view.ticket.id} messageId={m.id} html={html} t={t} />
               ) : (
                 <>
                   {/* renderMarkdown output is safe: raw HTML is escaped and links are filtered. */}
@@ -148,12 +225,12 @@ function Conversation({
                     class="message-body"
                     dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content) }}
                   />
-                  <QuotedText quoted={m.quoted} />
+                  <QuotedText quoted={m.quoted} t={t} />
                   {/* An HTML-only reply with quoted history: its text first (history trimmed), the mail as sent behind a click. */}
                   {html && (
                     <details class="quoted mail-html-original" open={html.remoteShown}>
-                      <summary>Show the mail as sent (HTML)</summary>
-                      <MailHtmlBody ticketId={view.ticket.id} messageId={m.id} html={html} />
+                      <summary>{t("ticket.showMailAsSent")}</summary>
+                      <MailHtmlBody ticketId={view.ticket.id} messageId={m.id} html={html} t={t} />
                     </details>
                   )}
                 </>
@@ -162,19 +239,19 @@ function Conversation({
                 <p class="muted original-mail">
                   {/* Never boosted: htmx would swap the file into the page. */}
                   <a href={`/messages/${m.id}/original.eml`} download hx-boost="false">
-                    Download original (.eml)
+                    {t("ticket.downloadOriginal")}
                   </a>
                 </p>
               )}
               {files.length > 0 && (
-                <ul class="attachments" aria-label="Attachments">
+                <ul class="attachments" aria-label={t("ticket.attachments")}>
                   {files.map((a) => (
                     <li>
                       {/* Never boosted: htmx would swap the file into the page as HTML. */}
                       <a href={`/attachments/${a.id}`} download hx-boost="false">
                         {a.filename}
                       </a>{" "}
-                      <span class="muted">{formatSize(a.size)}</span>
+                      <span class="muted">{formatSize(a.size, t)}</span>
                     </li>
                   ))}
                 </ul>
@@ -200,14 +277,11 @@ function ReplyForm({
   maxMb: number;
   conflict?: ReplyConflict | undefined;
 }) {
+  const { t, locale } = ctx.i18n;
   const staff = isStaff(ctx.actor);
   const closed = !isEditable(view.ticket.status);
   if (closed && staff) {
-    return (
-      <p class="notice">
-        This ticket is closed. Nobody can change it; the customer can reply to open a follow-up.
-      </p>
-    );
+    return <p class="notice">{t("ticket.closedForStaff")}</p>;
   }
   return (
     <form
@@ -218,10 +292,8 @@ function ReplyForm({
       id="reply"
       novalidate
     >
-      <h2>{staff ? "Reply or add a note" : "Reply"}</h2>
-      {closed && (
-        <p class="notice">This ticket is closed. Your reply will open a new follow-up ticket.</p>
-      )}
+      <h2>{t(staff ? "ticket.replyOrNote" : "ticket.reply")}</h2>
+      {closed && <p class="notice">{t("ticket.closedForCustomer")}</p>}
       <Csrf token={ctx.csrfToken} />
       {/* The newest message this form has shown: the server asks first when others wrote since. */}
       <input
@@ -232,19 +304,22 @@ function ReplyForm({
       {conflict && (
         <div class="notice is-conflict" role="alert" id="reply-conflict">
           <p>
-            <strong>{`${conflict.authors.join(" and ")} replied while you were writing.`}</strong>{" "}
-            Your reply was not sent. Read the new{" "}
-            {conflict.authors.length > 1 ? "messages" : "message"} above, then send yours anyway or
-            change it first.
+            <strong>
+              {t("ticket.conflict.replied", {
+                count: conflict.authors.length,
+                authors: formatList(locale, conflict.authors, "conjunction"),
+              })}
+            </strong>{" "}
+            {t("ticket.conflict.notSent", { count: conflict.authors.length })}
           </p>
         </div>
       )}
-      <FormErrors form={form} />
+      <FormErrors form={form} t={t} />
       <Field
         form={form}
         name="content"
-        label={staff ? "Message" : "Your reply"}
-        hint="Markdown works."
+        label={t(staff ? "ticket.field.message" : "ticket.field.yourReply")}
+        hint={t("ticket.field.markdownWorks")}
       >
         {(a) => (
           <textarea {...a} name="content" rows={6} required maxLength={CONTENT_MAX}>
@@ -254,7 +329,7 @@ function ReplyForm({
       </Field>
       {staff && (
         <fieldset class="options">
-          <legend>Send as</legend>
+          <legend>{t("ticket.sendAs")}</legend>
           <label>
             <input
               type="checkbox"
@@ -262,7 +337,7 @@ function ReplyForm({
               value="true"
               checked={form.values.internal === "true"}
             />{" "}
-            Internal note (staff only, the customer never sees it)
+            {t("ticket.sendAs.internal")}
           </label>
           <label>
             <input
@@ -271,13 +346,13 @@ function ReplyForm({
               value="true"
               checked={form.values.waitOnCustomer === "true"}
             />{" "}
-            Set pending: waiting on the customer
+            {t("ticket.sendAs.waitOnCustomer")}
           </label>
         </fieldset>
       )}
-      <AttachmentsField form={form} maxMb={maxMb} id="field-reply-attachments" />
+      <AttachmentsField form={form} maxMb={maxMb} id="field-reply-attachments" t={t} />
       <button type="submit" class="primary">
-        {conflict ? "Send anyway" : staff ? "Send" : "Send reply"}
+        {t(conflict ? "ticket.sendAnyway" : staff ? "ticket.send" : "ticket.sendReply")}
       </button>
     </form>
   );
@@ -292,16 +367,16 @@ function Version({ ticket }: { ticket: TicketView["ticket"] }) {
 }
 
 /** A control's change was refused because someone else changed the ticket first. */
-function ControlsConflict({ ticketId }: { ticketId: number }) {
+function ControlsConflict({ ticketId, i18n }: { ticketId: number; i18n: Translator }) {
   return (
     <div class="notice is-conflict" role="alert" id="controls-conflict">
       <p>
-        <strong>This ticket was changed by someone else</strong> while you had it open, so your
-        change was not saved. The page now shows the ticket as it is; make your change again if it
-        still applies.
+        {i18n.rich("ticket.controlsConflict", {
+          strong: (chunks: ComponentChildren) => <strong>{chunks}</strong>,
+        })}
       </p>
       <p>
-        <a href={`/tickets/${ticketId}`}>Reload the ticket</a>
+        <a href={`/tickets/${ticketId}`}>{i18n.t("ticket.reload")}</a>
       </p>
     </div>
   );
@@ -318,10 +393,11 @@ function StaffControls({
 }) {
   const { ticket } = view;
   const actor = ctx.actor;
+  const { t } = ctx.i18n;
   if (!isEditable(ticket.status)) return null;
   return (
     <section class="panel" aria-labelledby="controls-heading">
-      <h2 id="controls-heading">Ticket</h2>
+      <h2 id="controls-heading">{t("ticket.controls.heading")}</h2>
       <form method="post" action={`/tickets/${ticket.id}`} class="stack">
         <Csrf token={ctx.csrfToken} />
         <Version ticket={ticket} />
@@ -335,43 +411,43 @@ function StaffControls({
         />
         <input type="hidden" name="teamIdWas" value={ticket.teamId ? String(ticket.teamId) : ""} />
         <div class="field">
-          <label for="control-status">Status</label>
+          <label for="control-status">{t("ticket.controls.status")}</label>
           <select id="control-status" name="status">
             {STATUSES.filter((s) => s !== "new" || ticket.status === "new").map((s) => (
               <option value={s} selected={s === ticket.status}>
-                {statusLabel(s)}
+                {statusLabel(s, t)}
               </option>
             ))}
           </select>
         </div>
         <div class="field">
-          <label for="control-priority">Priority</label>
+          <label for="control-priority">{t("ticket.controls.priority")}</label>
           <select id="control-priority" name="priority">
             {PRIORITIES.map((p) => (
               <option value={p} selected={p === ticket.priority}>
-                {priorityLabel(p)}
+                {priorityLabel(p, t)}
               </option>
             ))}
           </select>
         </div>
         <div class="field">
-          <label for="control-assignee">Assignee</label>
+          <label for="control-assignee">{t("ticket.controls.assignee")}</label>
           <select id="control-assignee" name="assigneeId">
             <option value="" selected={ticket.assigneeId === null}>
-              Unassigned
+              {t("ticket.unassigned")}
             </option>
             {staffList.map((s) => (
               <option value={String(s.id)} selected={s.id === ticket.assigneeId}>
-                {s.id === actor?.id ? `${s.name} (me)` : s.name}
+                {s.id === actor?.id ? t("ticket.controls.me", { name: s.name }) : s.name}
               </option>
             ))}
           </select>
         </div>
         <div class="field">
-          <label for="control-team">Team</label>
+          <label for="control-team">{t("ticket.controls.team")}</label>
           <select id="control-team" name="teamId">
             <option value="" selected={ticket.teamId === null}>
-              No team
+              {t("ticket.controls.noTeam")}
             </option>
             {[...view.teamNames].map(([id, name]) => (
               <option value={String(id)} selected={id === ticket.teamId}>
@@ -380,7 +456,7 @@ function StaffControls({
             ))}
           </select>
         </div>
-        <button type="submit">Save changes</button>
+        <button type="submit">{t("ticket.controls.save")}</button>
       </form>
       {actor && ticket.assigneeId !== actor.id && (
         <form method="post" action={`/tickets/${ticket.id}`} class="inline">
@@ -388,7 +464,7 @@ function StaffControls({
           <Version ticket={ticket} />
           <input type="hidden" name="assigneeId" value={String(actor.id)} />
           <button type="submit" data-shortcut="assign-me">
-            Assign to me
+            {t("ticket.assignToMe")}
           </button>
         </form>
       )}
@@ -408,7 +484,7 @@ function RequesterControls({ ctx, view }: { ctx: PageContext; view: TicketView }
       <Csrf token={ctx.csrfToken} />
       <Version ticket={ticket} />
       <input type="hidden" name="status" value="solved" />
-      <button type="submit">Mark as solved</button>
+      <button type="submit">{ctx.i18n.t("ticket.markSolved")}</button>
     </form>
   );
 }
@@ -427,16 +503,17 @@ function CcPanel({
   view: TicketView;
   form: FormState<CcValues>;
 }) {
+  const { t } = ctx.i18n;
   const staff = isStaff(ctx.actor);
   const { ticket, ccs } = view;
   const editable = staff && isEditable(ticket.status);
   if (!staff && ccs.length === 0) return null;
   return (
     <section class="panel" aria-labelledby="ccs-heading" id="ccs">
-      <h2 id="ccs-heading">CC</h2>
-      <p class="hint">They get a copy of every public reply by mail, and can answer by mail.</p>
+      <h2 id="ccs-heading">{t("ticket.cc.heading")}</h2>
+      <p class="hint">{t("ticket.cc.hint")}</p>
       {ccs.length === 0 ? (
-        <p class="muted">Nobody.</p>
+        <p class="muted">{t("ticket.cc.nobody")}</p>
       ) : (
         <ul class="ccs">
           {ccs.map((c) => (
@@ -446,8 +523,12 @@ function CcPanel({
                 <form method="post" action={`/tickets/${ticket.id}/ccs/remove`} class="inline">
                   <Csrf token={ctx.csrfToken} />
                   <input type="hidden" name="address" value={c.address} />
-                  <button type="submit" class="link" aria-label={`Remove ${c.address}`}>
-                    Remove
+                  <button
+                    type="submit"
+                    class="link"
+                    aria-label={t("ticket.cc.removeAddress", { address: c.address })}
+                  >
+                    {t("ticket.cc.remove")}
                   </button>
                 </form>
               )}
@@ -458,8 +539,8 @@ function CcPanel({
       {editable && (
         <form method="post" action={`/tickets/${ticket.id}/ccs`} class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
-          <FormErrors form={form} />
-          <Field form={form} name="ccAddress" label="Address">
+          <FormErrors form={form} t={t} />
+          <Field form={form} name="ccAddress" label={t("ticket.cc.address")}>
             {(a) => (
               <input
                 {...a}
@@ -471,10 +552,10 @@ function CcPanel({
               />
             )}
           </Field>
-          <Field form={form} name="ccName" label="Name (optional)">
+          <Field form={form} name="ccName" label={t("ticket.cc.name")}>
             {(a) => <input {...a} name="ccName" maxLength={200} value={form.values.ccName ?? ""} />}
           </Field>
-          <button type="submit">Add CC</button>
+          <button type="submit">{t("ticket.cc.add")}</button>
         </form>
       )}
     </section>
@@ -482,27 +563,24 @@ function CcPanel({
 }
 
 /** The ticket's SLA targets: state and when each is due or was met (staff only). */
-function ServiceLevel({ view }: { view: TicketView }) {
+function ServiceLevel({ view, i18n }: { view: TicketView; i18n: Translator }) {
+  const { t, rich } = i18n;
   if (view.sla.length === 0) return null;
   return (
     <section class="panel" aria-labelledby="sla-heading">
-      <h2 id="sla-heading">Service level</h2>
+      <h2 id="sla-heading">{t("ticket.sla.heading")}</h2>
       <dl class="sla-targets">
-        {view.sla.map((t) => (
-          <Fragment key={t.id}>
-            <dt>{SLA_KIND_LABELS[t.kind]}</dt>
-            <dd data-sla={t.kind}>
-              <SlaBadge state={t.state} />{" "}
-              {t.metAt ? (
-                <>
-                  met <Time date={t.metAt} />
-                </>
-              ) : t.dueAt ? (
-                <>
-                  due <Time date={t.dueAt} />
-                </>
+        {view.sla.map((target) => (
+          <Fragment key={target.id}>
+            <dt>{t(SLA_KIND_KEYS[target.kind])}</dt>
+            <dd data-sla={target.kind}>
+              <SlaBadge state={target.state} t={t} />{" "}
+              {target.metAt ? (
+                rich("ticket.sla.met", { time: <Time date={target.metAt} /> })
+              ) : target.dueAt ? (
+                rich("ticket.sla.due", { time: <Time date={target.dueAt} /> })
               ) : (
-                <span class="muted">clock stopped while pending</span>
+                <span class="muted">{t("ticket.sla.clockStopped")}</span>
               )}
             </dd>
           </Fragment>
@@ -513,7 +591,7 @@ function ServiceLevel({ view }: { view: TicketView }) {
 }
 
 /** Staff: automatic replies to these addresses were suppressed (a possible mail loop). */
-function LoopNotice({ view }: { view: TicketView }) {
+function LoopNotice({ view, i18n }: { view: TicketView; i18n: Translator }) {
   const addresses = [
     ...new Set(
       view.events.flatMap((e) =>
@@ -524,20 +602,19 @@ function LoopNotice({ view }: { view: TicketView }) {
   if (addresses.length === 0) return null;
   return (
     <p class="notice is-warning" role="status" id="mail-loop">
-      {`Automatic replies to ${addresses.join(", ")} suppressed: possible mail loop. Replies you write are still sent.`}
+      {i18n.t("ticket.mailLoop", { addresses: formatList(i18n.locale, addresses, "unit") })}
     </p>
   );
 }
 
-function Timeline({ view }: { view: TicketView }) {
+function Timeline({ view, i18n }: { view: TicketView; i18n: Translator }) {
   return (
     <section class="panel" aria-labelledby="timeline-heading">
-      <h2 id="timeline-heading">History</h2>
+      <h2 id="timeline-heading">{i18n.t("ticket.history")}</h2>
       <ol class="timeline">
         {view.events.map((e) => (
           <li>
-            <strong>{e.actorName ?? "System"}</strong>{" "}
-            {describeEvent(e, view.names, view.teamNames)} <Time date={e.createdAt} />
+            {describeEvent(e, view.names, view.teamNames, i18n)} <Time date={e.createdAt} />
           </li>
         ))}
       </ol>
@@ -569,6 +646,7 @@ export function TicketPage({
 }) {
   const { ticket } = view;
   const staff = isStaff(ctx.actor);
+  const { t, rich } = ctx.i18n;
   return (
     <Layout ctx={ctx} title={`#${ticket.id} ${ticket.title}`}>
       {/* script.js keeps this page live (static/script.js, "Live pages"). */}
@@ -579,12 +657,14 @@ export function TicketPage({
               <span class="ticket-id">{`#${ticket.id}`}</span> {ticket.title}
             </h1>
             <p class="meta">
-              <StatusBadge status={ticket.status} /> <PriorityBadge priority={ticket.priority} />{" "}
+              <StatusBadge status={ticket.status} t={t} />{" "}
+              <PriorityBadge priority={ticket.priority} t={t} />{" "}
               <span>
-                {"Opened by "}
-                {view.requester.name}
-                {staff && <span class="muted">{` <${view.requester.email}>`}</span>}{" "}
-                <Time date={ticket.createdAt} />
+                {rich("ticket.openedBy", {
+                  name: view.requester.name,
+                  email: staff ? <span class="muted">{` <${view.requester.email}>`}</span> : "",
+                  time: <Time date={ticket.createdAt} />,
+                })}
               </span>
               {staff && view.requester.organisationId !== null && (
                 <>
@@ -592,29 +672,42 @@ export function TicketPage({
                     ·
                   </span>
                   <span class="organisation">
-                    {"Organisation "}
-                    <a href={`/desk?organisation=${view.requester.organisationId}`}>
-                      {view.requester.organisationName ?? ""}
-                    </a>
+                    {rich("ticket.organisation", {
+                      name: view.requester.organisationName ?? "",
+                      link: (chunks: ComponentChildren) => (
+                        <a href={`/desk?organisation=${view.requester.organisationId}`}>{chunks}</a>
+                      ),
+                    })}
                   </span>
                 </>
               )}
               <span class="sep" aria-hidden="true">
                 ·
               </span>
-              <span>{view.assignee ? `Assigned to ${view.assignee.name}` : "Unassigned"}</span>
+              <span>
+                {view.assignee
+                  ? t("ticket.assignedTo", { name: view.assignee.name })
+                  : t("ticket.unassigned")}
+              </span>
               {staff && ticket.teamId !== null && (
                 <>
                   <span class="sep" aria-hidden="true">
                     ·
                   </span>
-                  <span class="team">{`Team ${view.teamNames.get(ticket.teamId) ?? ""}`}</span>
+                  <span class="team">
+                    {t("ticket.team", { name: view.teamNames.get(ticket.teamId) ?? "" })}
+                  </span>
                 </>
               )}
             </p>
             {ticket.followUpOf && (
               <p>
-                Follow-up to <a href={`/tickets/${ticket.followUpOf}`}>{`#${ticket.followUpOf}`}</a>
+                {rich("ticket.followUpTo", {
+                  id: String(ticket.followUpOf),
+                  link: (chunks: ComponentChildren) => (
+                    <a href={`/tickets/${ticket.followUpOf}`}>{chunks}</a>
+                  ),
+                })}
               </p>
             )}
             {staff && (
@@ -622,25 +715,26 @@ export function TicketPage({
               <p class="presence" id="presence" aria-live="polite" hidden />
             )}
           </header>
-          {staff && <LoopNotice view={view} />}
+          {staff && <LoopNotice view={view} i18n={ctx.i18n} />}
           <Conversation
             view={view}
             newAfter={conflict?.lastSeenMessageId}
             mailHtml={mailHtml}
             staff={staff}
+            t={t}
           />
           <ReplyForm ctx={ctx} view={view} form={replyForm} maxMb={maxMb} conflict={conflict} />
         </div>
         <aside class="ticket-side">
-          {controlsStale && <ControlsConflict ticketId={ticket.id} />}
+          {controlsStale && <ControlsConflict ticketId={ticket.id} i18n={ctx.i18n} />}
           {staff ? (
             <StaffControls ctx={ctx} view={view} staffList={staffList} />
           ) : (
             <RequesterControls ctx={ctx} view={view} />
           )}
-          {staff && <ServiceLevel view={view} />}
+          {staff && <ServiceLevel view={view} i18n={ctx.i18n} />}
           <CcPanel ctx={ctx} view={view} form={ccForm} />
-          {staff && <Timeline view={view} />}
+          {staff && <Timeline view={view} i18n={ctx.i18n} />}
         </aside>
       </div>
     </Layout>
