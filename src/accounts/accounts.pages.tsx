@@ -13,7 +13,7 @@ import {
   ssoStateCookie,
 } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
-import { setLanguageCookie } from "../platform/i18n.ts";
+import { readerOf, setLanguageCookie } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { ErrorPage } from "../platform/views/error-page.tsx";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
@@ -204,7 +204,14 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     const ctx = () => pageContext(req, reply);
     try {
       const result = await attempt(() =>
-        recovery.requestSignup(deps, { email, name, password, ip: req.ip }),
+        // The page's language: the confirmation mail's, and the new account's.
+        recovery.requestSignup(deps, {
+          email,
+          name,
+          password,
+          ip: req.ip,
+          locale: readerOf(req).locale,
+        }),
       );
       if (!result.ok) {
         return reply.render(
@@ -259,7 +266,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     const ctx = () => pageContext(req, reply);
     try {
       const result = await attempt(() =>
-        recovery.requestPasswordReset(deps, { email, ip: req.ip }),
+        recovery.requestPasswordReset(deps, { email, ip: req.ip, locale: readerOf(req).locale }),
       );
       if (!result.ok) {
         return reply.render(
