@@ -2,12 +2,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Browser } from "../../test/helpers/browser.ts";
-import { makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase, type World } from "../../test/helpers/world.ts";
 import { outbox, rateLimits, users } from "../db/schema/index.ts";
 import type { Locale } from "../i18n/i18n.ts";
 import { getLanguageDefaults, setLanguageDefaults } from "../settings/settings.service.ts";
-import { addCc, addReply, updateTicket } from "../tickets/tickets.service.ts";
+import { runSlaNotifications } from "../sla/scheduler.ts";
+import { defaultCalendar, recomputationsSettled, savePolicy } from "../sla/sla.service.ts";
+import { addCc, addReply, createTicket, updateTicket } from "../tickets/tickets.service.ts";
 import { trimQuoted } from "./quotes.ts";
 
 /** The newest mail of `kind` queued to `address`. */
@@ -171,6 +173,48 @@ describeEachDatabase("mail in the recipient's language", (world) => {
     } finally {
       await setLanguageDefaults(deps.db, before);
     }
+  });
+
+  test("an SLA notice is in the assignee's language, with the due time in their own zone too", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const agent = await makeAgent(deps, { name: "Kenji" });
+    await setLocale(world(), agent.id, "de", "Asia/Tokyo");
+    const calendar = await defaultCalendar(deps);
+    await savePolicy(deps, admin, "urgent", {
+      calendarId: String(calendar.id),
+      firstResponse: "60",
+      nextResponse: "",
+      resolution: "",
+      warnPercent: "75",
+    });
+    await recomputationsSettled(deps);
+    const customer = await makeCustomer(deps);
+    const ticket = await createTicket(deps, customer, {
+      title: "Server steht",
+      description: "x",
+      priority: "urgent",
+    });
+    await updateTicket(deps, admin, ticket.id, { assigneeId: agent.id });
+    await runSlaNotifications(deps, { now: new Date(+ticket.createdAt + 50 * 60_000) });
+
+    const mail = await lastMail(world(), agent.email, "rule");
+    assert.equal(
+      mail.subject,
+      `[#${ticket.id}] SLA bald fällig: Erste Antwort bei #${ticket.id} Server steht`,
+    );
+    assert.equal(mail.headers["Content-Language"], "de");
+    const due = /ist fällig am (\d{4}-\d\d-\d\d) (\d\d:\d\d) UTC, also (.+) in Asia\/Tokyo\./.exec(
+      mail.textBody,
+    );
+    assert.ok(due, mail.textBody);
+    const tokyo = new Intl.DateTimeFormat("de", {
+      dateStyle: "medium",
+      timeStyle: "short",
+      timeZone: "Asia/Tokyo",
+    }).format(new Date(`${due[1]}T${due[2]}Z`));
+    assert.equal(due[3], tokyo, "the same moment, told in Tokyo");
+    assert.doesNotMatch(mail.textBody, /SLA due soon|target of ticket|is due at/);
   });
 
   test("without a language of their own or an instance default, mail stays English", async () => {

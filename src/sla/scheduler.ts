@@ -34,17 +34,34 @@ export function dueText(dueAt: Date, calendar: Calendar): string {
   return `${local.slice(0, 16).replace("T", " ")} ${calendar.timeZone} (${utc.slice(11, 16)} UTC)`;
 }
 
-/** A notice in the recipient's language; the due time is told as `dueText` tells it, in any. */
+/**
+ * The due time for one reader: `dueText` (the calendar's zone, where its
+ * hours are, and UTC), and, for a reader in another zone, their own time too,
+ * in their language with the zone named.
+ */
+function dueFor(t: Translator, dueAt: Date, calendar: Calendar): string {
+  const due = dueText(dueAt, calendar);
+  if (t.timeZone === "UTC" || t.timeZone === calendar.timeZone) return due;
+  const local = new Intl.DateTimeFormat(t.locale, {
+    dateStyle: "medium",
+    timeStyle: "short",
+    timeZone: t.timeZone,
+  }).format(dueAt);
+  return t.t("mail.sla.dueForReader", { due, local, zone: t.timeZone });
+}
+
+/** A notice in the recipient's language and zone. */
 function describe(
   t: Translator,
   kind: repo.TargetKind,
   notice: Notice,
-  due: string,
+  dueAt: Date,
+  calendar: Calendar,
   title: string,
   ticketId: number,
 ): RuleMailBody {
   // A string: ICU would group a number's digits (#1,234).
-  const values = { target: kind, id: String(ticketId), title, due };
+  const values = { target: kind, id: String(ticketId), title, due: dueFor(t, dueAt, calendar) };
   const text =
     notice === "breach" ? t.t("mail.sla.breachText", values) : t.t("mail.sla.dueSoonText", values);
   return {
@@ -83,9 +100,10 @@ async function notifyOne(deps: Deps, targetId: number, now: Date): Promise<Notic
     );
     await repo.refreshTicketDue(tx, ticket.id);
     const calendar = await repo.findCalendar(tx, target.calendarId);
-    const due = dueText(target.dueAt, calendar ? calendarOf(calendar) : ALWAYS);
+    const clock = calendar ? calendarOf(calendar) : ALWAYS;
+    const { kind, dueAt } = target;
     const sent = notice;
-    const mail = (t: Translator) => describe(t, target.kind, sent, due, ticket.title, ticket.id);
+    const mail = (t: Translator) => describe(t, kind, sent, dueAt, clock, ticket.title, ticket.id);
     if (ticket.assigneeId !== null) {
       await queueRuleMail(deps, tx, ticket, { kind: "assignee" }, mail);
     } else {
