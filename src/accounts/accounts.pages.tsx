@@ -212,7 +212,14 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     const ctx = () => pageContext(req, reply);
     try {
       const result = await attempt(() =>
-        recovery.requestSignup(deps, { email, name, password, ip: req.ip }),
+        // The page's language: the confirmation mail's, and the new account's.
+        recovery.requestSignup(deps, {
+          email,
+          name,
+          password,
+          ip: req.ip,
+          locale: readerOf(req).locale,
+        }),
       );
       if (!result.ok) {
         return reply.render(
@@ -267,7 +274,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     const ctx = () => pageContext(req, reply);
     try {
       const result = await attempt(() =>
-        recovery.requestPasswordReset(deps, { email, ip: req.ip }),
+        recovery.requestPasswordReset(deps, { email, ip: req.ip, locale: readerOf(req).locale }),
       );
       if (!result.ok) {
         return reply.render(

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { DEFAULT_TRANSLATOR as en } from "../i18n/i18n.ts";
 import { alreadySignedUpMail, confirmSignupMail, resetMail, resetNoAccountMail } from "./mails.ts";
 
 test("account mails: text and HTML carry the link; names are escaped and kept on one line", () => {
   const name = 'Eve <img src=x onerror="alert(1)">\r\nBcc: victim@example.test';
   const link = "https://help.example.test/password/reset?token=abc&x=1";
   for (const mail of [
-    resetMail({ name, resetUrl: link }),
-    confirmSignupMail({ name, confirmUrl: link }),
-    alreadySignedUpMail({ name, signInUrl: "https://help.example.test/login", resetUrl: link }),
+    resetMail(en, { name, resetUrl: link }),
+    confirmSignupMail(en, { name, confirmUrl: link }),
+    alreadySignedUpMail(en, { name, signInUrl: "https://help.example.test/login", resetUrl: link }),
   ]) {
     assert.ok(mail.text.includes(link), mail.subject);
     assert.ok(
@@ -18,9 +19,9 @@ test("account mails: text and HTML carry the link; names are escaped and kept on
     assert.ok(!/\r|\nBcc:/.test(mail.text), "a name cannot add lines");
     assert.doesNotMatch(mail.subject, /[\r\n]/);
   }
-  const none = resetNoAccountMail({ email: "a@example.test", signupUrl: "https://h/signup" });
+  const none = resetNoAccountMail(en, { email: "a@example.test", signupUrl: "https://h/signup" });
   assert.doesNotMatch(none.text, /token=/);
-  const disabled = alreadySignedUpMail({
+  const disabled = alreadySignedUpMail(en, {
     name: "Dee",
     signInUrl: "https://h/login",
     resetUrl: undefined,

@@ -1,6 +1,7 @@
 import type { Executor } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { queueAccountMail } from "../email/outbox.service.ts";
+import { isLocale, type Locale, type Translator, translator } from "../i18n/i18n.ts";
 import { Forbidden, TooManyRequests } from "../lib/errors.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import { joinByVerifiedAddress } from "../organisations/index.ts";
@@ -53,13 +54,29 @@ async function limit(deps: Deps, what: string, email: string, ip: string): Promi
 const live = (user: repo.UserRow | undefined): user is repo.UserRow => !!user && !user.disabled;
 
 /**
+ * The language of a mail about an account: the first of `locales` set (the
+ * account's own, the page's for someone asking there), else the instance's.
+ * Account mails tell no times, so the zone is the instance's too.
+ */
+async function mailReader(
+  deps: Deps,
+  tx: Executor,
+  ...locales: (string | null | undefined)[]
+): Promise<Translator> {
+  const defaults = await settings.languageDefaults.get(deps.db, tx);
+  return translator(locales.find(isLocale) ?? defaults.locale, defaults.timeZone);
+}
+
+/**
  * "Forgot your password?": mails a reset link (one hour, once) to an active
  * account's address, or a mail saying there is no account to any other. An
- * account without a password is claimed this way too.
+ * account without a password is claimed this way too. The mail is in the
+ * account's language (else the instance's); without an account, in the
+ * language of the page it was asked on (`locale`).
  */
 export async function requestPasswordReset(
   deps: Deps,
-  input: { email: string; ip: string },
+  input: { email: string; ip: string; locale?: Locale | undefined },
 ): Promise<void> {
   const { email } = parse(ForgotPasswordInput, trimFields({ email: input.email }, ["email"]));
   await limit(deps, "reset", email, input.ip);
@@ -72,7 +89,10 @@ export async function requestPasswordReset(
         kind: "account.reset_no_account",
         recipientId: null,
         to: email,
-        ...mails.resetNoAccountMail({ email, signupUrl: url(deps, "/signup") }),
+        ...mails.resetNoAccountMail(await mailReader(deps, tx, input.locale), {
+          email,
+          signupUrl: url(deps, "/signup"),
+        }),
       });
     }
   });
@@ -88,7 +108,10 @@ async function mailResetLink(deps: Deps, tx: Executor, user: repo.UserRow): Prom
     kind: "account.password_reset",
     recipientId: user.id,
     to: user.email,
-    ...mails.resetMail({ name: user.name, resetUrl: url(deps, "/password/reset", token) }),
+    ...mails.resetMail(await mailReader(deps, tx, user.locale), {
+      name: user.name,
+      resetUrl: url(deps, "/password/reset", token),
+    }),
   });
 }
 
@@ -145,14 +168,17 @@ async function refuseWhenSignupOff(deps: Deps): Promise<void> {
  * already has an account, a mail saying so with a sign-in and a reset link.
  * Nothing is created until the link is followed: the name and the password's
  * hash wait in the link's row. Refused when an admin has switched sign-up off.
+ * `locale` is the language of the page signed up on: the confirmation is
+ * written in it, and the account made by the link keeps it (so later mail is
+ * too); the mail to an existing account is in that account's language.
  */
 export async function requestSignup(
   deps: Deps,
-  input: SignUpInput & { ip: string },
+  input: SignUpInput & { ip: string; locale?: Locale | undefined },
 ): Promise<void> {
   // Checked before the input, so a switched-off sign-up refuses every attempt alike.
   await refuseWhenSignupOff(deps);
-  const { ip, ...fields } = input;
+  const { ip, locale, ...fields } = input;
   const data = parse(SignUpInput, trimFields(fields, ["email", "name"]));
   await limit(deps, "signup", data.email, ip);
   // Hashed whatever the address, so every answer costs the same.
@@ -164,13 +190,13 @@ export async function requestSignup(
         purpose: "signup_confirm",
         userId: user?.id,
         email: user?.email ?? data.email,
-        payload: { name: data.name, passwordHash },
+        payload: { name: data.name, passwordHash, ...(locale ? { locale } : {}) },
       });
       await queueAccountMail(deps, tx, {
         kind: "account.signup_confirm",
         recipientId: user?.id ?? null,
         to: user?.email ?? data.email,
-        ...mails.confirmSignupMail({
+        ...mails.confirmSignupMail(await mailReader(deps, tx, locale, user?.locale), {
           name: data.name,
           confirmUrl: url(deps, "/signup/confirm", token),
         }),
@@ -188,7 +214,7 @@ export async function requestSignup(
       kind: "account.signup_exists",
       recipientId: user.id,
       to: user.email,
-      ...mails.alreadySignedUpMail({
+      ...mails.alreadySignedUpMail(await mailReader(deps, tx, user.locale), {
         name: user.name,
         signInUrl: url(deps, "/login"),
         resetUrl: resetToken === undefined ? undefined : url(deps, "/password/reset", resetToken),
@@ -212,6 +238,7 @@ export type ConfirmResult =
  * and password chosen at sign-up, or sets them on the account without a
  * password it was sent for. `taken` when the address got a password in the
  * meantime (the link is used up all the same); `invalid` for a dead link.
+ * The language of the page signed up on becomes the account's, unless it has one.
  */
 export async function confirmSignup(deps: Deps, token: unknown): Promise<ConfirmResult> {
   // Switched off after the mail went out: the link waits (unused) until it is on again.
@@ -220,9 +247,16 @@ export async function confirmSignup(deps: Deps, token: unknown): Promise<Confirm
     const link = await links.useLink(tx, token, { purpose: "signup_confirm" });
     if (!link?.payload) return { status: "invalid" };
     const { name, passwordHash } = link.payload;
+    const locale = isLocale(link.payload.locale) ? link.payload.locale : undefined;
     let user =
       link.userId === null
-        ? await repo.insertUser(tx, { email: link.email, name, role: "customer", passwordHash })
+        ? await repo.insertUser(tx, {
+            email: link.email,
+            name,
+            role: "customer",
+            passwordHash,
+            ...(locale ? { locale } : {}),
+          })
         : undefined;
     if (user) {
       await joinByVerifiedAddress(tx, user);
@@ -236,7 +270,11 @@ export async function confirmSignup(deps: Deps, token: unknown): Promise<Confirm
     if (!user || user.disabled || !sameAddress(user.email, link.email))
       return { status: "invalid" };
     if (user.passwordHash !== null) return { status: "taken" };
-    const claimed = await repo.updateUser(tx, user.id, { passwordHash, name });
+    const claimed = await repo.updateUser(tx, user.id, {
+      passwordHash,
+      name,
+      ...(locale && user.locale === null ? { locale } : {}),
+    });
     await repo.deleteUserSessions(tx, user.id);
     await joinByVerifiedAddress(tx, user);
     return claimed ? { status: "confirmed", actor: toActor(claimed) } : { status: "invalid" };

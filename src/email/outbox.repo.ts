@@ -171,7 +171,7 @@ export async function threadMails(
 
 export type Recipient = Pick<
   typeof users.$inferSelect,
-  "id" | "email" | "name" | "role" | "disabled" | "emailNotifications"
+  "id" | "email" | "name" | "role" | "disabled" | "emailNotifications" | "locale" | "timeZone"
 >;
 
 const recipientColumns = {
@@ -181,6 +181,9 @@ const recipientColumns = {
   role: users.role,
   disabled: users.disabled,
   emailNotifications: users.emailNotifications,
+  // The language and zone their mail is written in: read with them, never on their own.
+  locale: users.locale,
+  timeZone: users.timeZone,
 };
 
 // Read-only lookups of the people mail goes to, inside the caller's transaction

@@ -1,11 +1,19 @@
 import { type Actor, isAdmin, isStaff, issueTicketLinks } from "../accounts/index.ts";
 import type { Executor, Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
+import type { Translator } from "../i18n/i18n.ts";
 import { Forbidden, NotFound } from "../lib/errors.ts";
-import { instanceSecret } from "../settings/settings.service.ts";
+import { instanceSecret, languageDefaults } from "../settings/settings.service.ts";
 import * as tickets from "../tickets/tickets.service.ts";
 import { newMessageId, replyAddress } from "./addresses.ts";
-import { composeNotification, composeRuleMail, type NotificationKind } from "./compose.ts";
+import {
+  composeNotification,
+  composeRuleMail,
+  languageHeaders,
+  type MailReader,
+  mailTranslator,
+  type NotificationKind,
+} from "./compose.ts";
 import * as repo from "./outbox.repo.ts";
 import { threadHeadersFor } from "./threading.ts";
 
@@ -29,8 +37,21 @@ interface MessageLike {
   internal: boolean;
 }
 
-/** Who a notification goes to: a person with an account, or a CC's bare address. */
-type MailTo = Pick<repo.Recipient, "email" | "name"> & { id: number | null };
+/**
+ * Who a notification goes to: a person with an account (in their language and
+ * zone, else the instance's), or a CC's bare address (the instance's).
+ */
+type MailTo = Pick<repo.Recipient, "email" | "name"> & MailReader & { id: number | null };
+
+/**
+ * The translator of each reader's mail: their own language and zone came with
+ * their row; the instance's defaults come from memory on a server (read in
+ * `tx` where not kept), so choosing a language costs the hot paths no statement.
+ */
+async function readersOf(deps: Deps, tx: Tx): Promise<(reader: MailReader) => Translator> {
+  const defaults = await languageDefaults.get(deps.db, tx);
+  return (reader) => mailTranslator(defaults, reader);
+}
 
 /** Acknowledgements and rule mails: what a mail loop feeds on (agents' replies are never limited). */
 export const AUTOMATIC_KINDS = ["ticket.received", "rule"] as const;
@@ -126,10 +147,12 @@ async function enqueue(
     mails.map((m) => m.to.email),
     options,
   );
+  const readerOf = await readersOf(deps, tx);
   await repo.insertOutbox(
     tx,
     mails.map((mail) => {
-      const composed = composeNotification({
+      const t = readerOf(mail.to);
+      const composed = composeNotification(t, {
         kind: mail.kind,
         ticket,
         recipientName: mail.to.name,
@@ -151,6 +174,7 @@ async function enqueue(
         headers: {
           ...threads.get(mail.to.email),
           "Reply-To": replyAddress(deps.config, secret, ticket.id),
+          ...languageHeaders(t),
         },
       };
     }),
@@ -232,7 +256,8 @@ export async function notifyReply(
       requester && !requester.disabled ? [requester] : [];
     // Each CC gets a mail of their own (never Cc'd on the requester's): nobody
     // learns another's address, and each has its own thread headers. Only the
-    // requester's carries a ticket link: a CC has no account to open it with.
+    // requester's carries a ticket link: a CC has no account to open it with (nor a
+    // language of its own: it is written in the instance's).
     for (const cc of await repo.listCcRecipients(tx, ticket.id)) {
       to.push({ id: null, email: cc.address, name: cc.name ?? cc.address });
     }
@@ -279,6 +304,13 @@ export async function notifyAssigned(
   }
 }
 
+/** A rule's (or an SLA notice's) subject, text and HTML body, framed by composeRuleMail. */
+export interface RuleMailBody {
+  subject: string;
+  text: string;
+  html: string;
+}
+
 /** Who a rule's mail goes to (see rules/rules.schemas.ts). */
 export type RuleMailTo =
   | { kind: "requester" }
@@ -292,6 +324,8 @@ export type RuleMailTo =
  * rule's template (placeholder values already escaped in the HTML); this adds
  * the reply line, the link and the threading headers every ticket mail has.
  * Disabled accounts get nothing; "all agents" are those who take mail.
+ * The frame is in each recipient's language (an address of its own: the
+ * instance's); `mail` may be written per recipient's translator (an SLA notice).
  * Returns how many mails were queued.
  */
 export async function queueRuleMail(
@@ -299,9 +333,9 @@ export async function queueRuleMail(
   tx: Tx,
   ticket: TicketLike,
   to: RuleMailTo,
-  mail: { subject: string; text: string; html: string },
+  mail: RuleMailBody | ((t: Translator) => RuleMailBody),
 ): Promise<number> {
-  let recipients: { id: number | null; email: string }[];
+  let recipients: ({ id: number | null; email: string } & MailReader)[];
   if (to.kind === "address") recipients = [{ id: null, email: to.address }];
   else if (to.kind === "all_agents") recipients = await repo.listNotifiableStaff(tx);
   else {
@@ -324,23 +358,29 @@ export async function queueRuleMail(
     ticket,
     recipients.map((r) => r.email),
   );
-  const composed = composeRuleMail({ ...mail, ticketId: ticket.id, url });
+  const readerOf = await readersOf(deps, tx);
   await repo.insertOutbox(
     tx,
-    recipients.map((r) => ({
-      kind: "rule",
-      ticketId: ticket.id,
-      recipientId: r.id,
-      toAddress: r.email,
-      subject: composed.subject,
-      textBody: composed.text,
-      htmlBody: composed.html,
-      messageId: newMessageId(deps.config),
-      headers: {
-        ...threads.get(r.email),
-        "Reply-To": replyAddress(deps.config, secret, ticket.id),
-      },
-    })),
+    recipients.map((r) => {
+      const t = readerOf(r);
+      const body = typeof mail === "function" ? mail(t) : mail;
+      const composed = composeRuleMail(t, { ...body, ticketId: ticket.id, url });
+      return {
+        kind: "rule",
+        ticketId: ticket.id,
+        recipientId: r.id,
+        toAddress: r.email,
+        subject: composed.subject,
+        textBody: composed.text,
+        htmlBody: composed.html,
+        messageId: newMessageId(deps.config),
+        headers: {
+          ...threads.get(r.email),
+          "Reply-To": replyAddress(deps.config, secret, ticket.id),
+          ...languageHeaders(t),
+        },
+      };
+    }),
   );
   return recipients.length;
 }
@@ -360,6 +400,8 @@ export async function queueAccountMail(
     subject: string;
     text: string;
     html: string;
+    /** The language it is written in (its Content-Language). */
+    locale: string;
   },
 ): Promise<void> {
   await repo.insertOutbox(tx, [
@@ -372,7 +414,7 @@ export async function queueAccountMail(
       textBody: mail.text,
       htmlBody: mail.html,
       messageId: newMessageId(deps.config),
-      headers: {},
+      headers: { "Content-Language": mail.locale },
     },
   ]);
 }

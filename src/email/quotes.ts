@@ -1,4 +1,4 @@
-import { REPLY_ABOVE } from "./compose.ts";
+import { hasReplyAbove } from "./compose.ts";
 
 /**
  * Splits a reply into what the person wrote and the quoted history below it,
@@ -162,7 +162,7 @@ export function splitReply(
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? "";
     if (isQuoted(line)) continue;
-    if (line.includes(REPLY_ABOVE)) {
+    if (hasReplyAbove(line)) {
       cut = attributionEndingAt(lines, i, nextLine) ?? i;
       break;
     }

@@ -72,6 +72,8 @@ export function smtpSender(
           "X-Tessera-Outbox": String(row.id),
           // Outlook threads by these (src/email/threading.ts); older rows have none.
           ...pick(row.headers, ["Thread-Topic", "Thread-Index"]),
+          // The language the mail is written in (issue 20); older rows have none.
+          ...pick(row.headers, ["Content-Language"]),
         },
       });
     },

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.ts";
-import { queueRuleMail } from "../email/outbox.service.ts";
+import { queueRuleMail, type RuleMailBody } from "../email/outbox.service.ts";
+import type { Translator } from "../i18n/i18n.ts";
+import { escapeHtml } from "../lib/html.ts";
 import { ALWAYS, type Calendar, offsetAt } from "./business-time.ts";
 import { DEFAULT_LEASE_MS, runSlaRecompute, type SlaPassOptions } from "./recompute.ts";
 import * as repo from "./sla.repo.ts";
-import { calendarOf, TARGET_LABELS } from "./sla.schemas.ts";
+import { calendarOf } from "./sla.schemas.ts";
 
 export { runSlaRecompute, type SlaPassOptions };
 
@@ -32,17 +34,44 @@ export function dueText(dueAt: Date, calendar: Calendar): string {
   return `${local.slice(0, 16).replace("T", " ")} ${calendar.timeZone} (${utc.slice(11, 16)} UTC)`;
 }
 
-function describe(kind: repo.TargetKind, notice: Notice, due: string, title: string, id: number) {
-  const what = TARGET_LABELS[kind];
-  return notice === "breach"
-    ? {
-        subject: `SLA breached: ${what.toLowerCase()} on #${id} ${title}`,
-        text: `The ${what.toLowerCase()} target of ticket #${id} "${title}" was due at ${due} and has not been met.`,
-      }
-    : {
-        subject: `SLA due soon: ${what.toLowerCase()} on #${id} ${title}`,
-        text: `The ${what.toLowerCase()} target of ticket #${id} "${title}" is due at ${due}.`,
-      };
+/**
+ * The due time for one reader: `dueText` (the calendar's zone, where its
+ * hours are, and UTC), and, for a reader in another zone, their own time too,
+ * in their language with the zone named.
+ */
+function dueFor(t: Translator, dueAt: Date, calendar: Calendar): string {
+  const due = dueText(dueAt, calendar);
+  if (t.timeZone === "UTC" || t.timeZone === calendar.timeZone) return due;
+  const local = new Intl.DateTimeFormat(t.locale, {
+    dateStyle: "medium",
+    timeStyle: "short",
+    timeZone: t.timeZone,
+  }).format(dueAt);
+  return t.t("mail.sla.dueForReader", { due, local, zone: t.timeZone });
+}
+
+/** A notice in the recipient's language and zone. */
+function describe(
+  t: Translator,
+  kind: repo.TargetKind,
+  notice: Notice,
+  dueAt: Date,
+  calendar: Calendar,
+  title: string,
+  ticketId: number,
+): RuleMailBody {
+  // A string: ICU would group a number's digits (#1,234).
+  const values = { target: kind, id: String(ticketId), title, due: dueFor(t, dueAt, calendar) };
+  const text =
+    notice === "breach" ? t.t("mail.sla.breachText", values) : t.t("mail.sla.dueSoonText", values);
+  return {
+    subject:
+      notice === "breach"
+        ? t.t("mail.sla.breachSubject", values)
+        : t.t("mail.sla.dueSoonSubject", values),
+    text,
+    html: `<p>${escapeHtml(text)}</p>`,
+  };
 }
 
 /** Notifies one target if it is still due for a notice; returns what it sent. */
@@ -71,16 +100,17 @@ async function notifyOne(deps: Deps, targetId: number, now: Date): Promise<Notic
     );
     await repo.refreshTicketDue(tx, ticket.id);
     const calendar = await repo.findCalendar(tx, target.calendarId);
-    const due = dueText(target.dueAt, calendar ? calendarOf(calendar) : ALWAYS);
-    const mail = describe(target.kind, notice, due, ticket.title, ticket.id);
-    const html = `<p>${mail.text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`;
+    const clock = calendar ? calendarOf(calendar) : ALWAYS;
+    const { kind, dueAt } = target;
+    const sent = notice;
+    const mail = (t: Translator) => describe(t, kind, sent, dueAt, clock, ticket.title, ticket.id);
     if (ticket.assigneeId !== null) {
-      await queueRuleMail(deps, tx, ticket, { kind: "assignee" }, { ...mail, html });
+      await queueRuleMail(deps, tx, ticket, { kind: "assignee" }, mail);
     } else {
       // Unassigned: the ticket's team (those not away), else every active admin.
       const team = ticket.teamId === null ? [] : await repo.teamAddresses(tx, ticket.teamId);
       for (const address of team.length > 0 ? team : await repo.adminAddresses(tx)) {
-        await queueRuleMail(deps, tx, ticket, { kind: "address", address }, { ...mail, html });
+        await queueRuleMail(deps, tx, ticket, { kind: "address", address }, mail);
       }
     }
     return notice;

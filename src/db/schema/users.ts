@@ -190,8 +190,11 @@ export const accountLinks = pgTable(
     email: text().notNull(),
     /** `ticket_access`: the ticket the link opens (no foreign key: tickets are never deleted). */
     ticketId: integer(),
-    /** A pending sign-up: the name and the argon2id hash of the password chosen. */
-    payload: jsonb().$type<{ name: string; passwordHash: string }>(),
+    /**
+     * A pending sign-up: the name and the argon2id hash of the password chosen,
+     * and the language of the page it was made on (the new account's).
+     */
+    payload: jsonb().$type<{ name: string; passwordHash: string; locale?: string }>(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     expiresAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
     usedAt: timestamp({ withTimezone: true, precision: 3 }),
