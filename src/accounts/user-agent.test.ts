@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { translator } from "../i18n/i18n.ts";
 import { describeUserAgent } from "./user-agent.ts";
 
 test("browsers and systems are named from common User-Agent headers", () => {
@@ -26,4 +27,10 @@ test("browsers and systems are named from common User-Agent headers", () => {
     [null, "Unknown browser"],
   ];
   for (const [ua, expected] of cases) assert.equal(describeUserAgent(ua), expected, String(ua));
+});
+
+test("the description is in the reader's language; the names stay as they are", () => {
+  const ua = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+  assert.equal(describeUserAgent(ua, translator("de", "UTC").t), "Firefox unter Linux");
+  assert.equal(describeUserAgent(null, translator("fr", "UTC").t), "Navigateur inconnu");
 });

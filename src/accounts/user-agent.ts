@@ -1,10 +1,16 @@
+import { DEFAULT_TRANSLATOR, type Translator } from "../i18n/i18n.ts";
+
 /**
  * "Firefox on Linux": a short name for a browser from its User-Agent header,
- * good enough for a person to recognise their own devices on the sessions page.
+ * good enough for a person to recognise their own devices on the sessions page,
+ * in the reader's language (the names themselves are proper names).
  * Order matters: Edge and Opera say "Chrome", Chrome says "Safari".
  */
-export function describeUserAgent(userAgent: string | null | undefined): string {
-  if (!userAgent) return "Unknown browser";
+export function describeUserAgent(
+  userAgent: string | null | undefined,
+  t: Translator["t"] = DEFAULT_TRANSLATOR.t,
+): string {
+  if (!userAgent) return t("sessions.unknownBrowser");
   const ua = userAgent.slice(0, 500);
   const browser = /Edg(e|A|iOS)?\//.test(ua)
     ? "Edge"
@@ -32,6 +38,6 @@ export function describeUserAgent(userAgent: string | null | undefined): string 
             : /Linux/.test(ua)
               ? "Linux"
               : undefined;
-  if (browser && system) return `${browser} on ${system}`;
-  return browser ?? system ?? "Unknown browser";
+  if (browser && system) return t("sessions.browserOnSystem", { browser, system });
+  return browser ?? system ?? t("sessions.unknownBrowser");
 }

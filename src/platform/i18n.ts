@@ -57,9 +57,10 @@ export const i18nPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
       instanceDefault: defaults.locale,
     });
     const timeZone = isTimeZone(actor?.timeZone) ? actor.timeZone : defaults.timeZone;
-    // The pseudo-locale, when offered, is only ever asked for by a browser's first choice.
+    // The pseudo-locale, when offered, is asked for by a browser's first choice, and
+    // then wins over a saved language: checking pages is the whole point of asking.
     req.i18n =
-      deps.config.pseudoLocale && !actor?.locale && !cookie && asksForPseudoLocale(acceptLanguage)
+      deps.config.pseudoLocale && asksForPseudoLocale(acceptLanguage)
         ? pseudoTranslator(timeZone)
         : translator(locale, timeZone);
   });

@@ -31,7 +31,7 @@ export function SessionsPage({ ctx, sessions }: { ctx: PageContext; sessions: Se
             {sessions.map((s) => (
               <tr class={s.current ? "current" : undefined}>
                 <th scope="row">
-                  {describeUserAgent(s.userAgent)}
+                  {describeUserAgent(s.userAgent, t)}
                   {s.current && <span class="badge">{t("sessions.thisBrowser")}</span>}
                 </th>
                 <td>{s.ip ?? t("sessions.unknownIp")}</td>
