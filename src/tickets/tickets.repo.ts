@@ -20,7 +20,9 @@ import {
   messages,
   organisationMembers,
   organisations,
-  SEARCH_CONFIG,
+  SEARCH_CONFIG_NAMES,
+  SEARCH_CONFIGS,
+  type SearchConfig,
   teams,
   ticketCcs,
   ticketEvents,
@@ -29,38 +31,63 @@ import {
   tickets,
   users,
 } from "../db/schema/index.ts";
+import type { Locale } from "../i18n/i18n.ts";
 import type { Priority, Status } from "./lifecycle.ts";
 
 // Rows without their search documents: those are for the database's eyes only.
 const {
   search: _search,
   internalSearch: _internalSearch,
+  searchConfig: _searchConfig,
   ...ticketColumns
 } = getTableColumns(tickets);
 
-export type TicketRow = Omit<typeof tickets.$inferSelect, "search" | "internalSearch">;
+export type TicketRow = Omit<
+  typeof tickets.$inferSelect,
+  "search" | "internalSearch" | "searchConfig"
+>;
 export type MessageRow = typeof messages.$inferSelect;
 
 // Text beyond this is left out of a search document: it keeps every document far
 // below PostgreSQL's 1 MB tsvector limit (a 64 KiB message adds at most 64 KiB).
 const SEARCH_DOCUMENT_MAX_BYTES = 512 * 1024;
 
-function toSearchable(text: SQL | string): SQL {
-  return sql`to_tsvector(${SEARCH_CONFIG}::regconfig, ${text})`;
+/** `text`'s words, stemmed with `config` (a configuration's name, or SQL yielding one). */
+function toSearchable(config: SQLWrapper | SearchConfig, text: SQL | string): SQL {
+  return sql`to_tsvector(${config}::regconfig, ${text})`;
 }
 
-/** A new ticket; `requesterWrote`: its first message is the requester's (starts the customer-reply clock). */
+/**
+ * The configuration of the requester's own language, read in the statement that
+ * needs it (no round trip of its own); `fallback`'s when they chose none.
+ */
+function requesterConfig(requesterId: number, fallback: Locale): SQL {
+  const byLocale = Object.entries(SEARCH_CONFIGS).map(
+    ([locale, config]) => sql`when ${locale} then ${config}`,
+  );
+  return sql`coalesce((select case ${users.locale} ${sql.join(byLocale, sql` `)} end
+    from ${users} where ${users.id} = ${requesterId}), ${SEARCH_CONFIGS[fallback]})`;
+}
+
+/**
+ * A new ticket; `requesterWrote`: its first message is the requester's (starts
+ * the customer-reply clock). Its words are stemmed in its requester's language,
+ * else in `fallbackLocale` (the instance's), for good (`tickets.search_config`).
+ */
 export async function insertTicket(
   db: Executor,
-  values: typeof tickets.$inferInsert,
-  options: { requesterWrote: boolean },
+  values: Omit<typeof tickets.$inferInsert, "searchConfig" | "search" | "internalSearch">,
+  options: { requesterWrote: boolean; fallbackLocale: Locale },
 ): Promise<TicketRow> {
+  // The same small subquery three times rather than a statement of its own first.
+  const config = requesterConfig(values.requesterId, options.fallbackLocale);
   const [row] = await db
     .insert(tickets)
     .values({
       ...values,
       ...(options.requesterWrote ? { lastCustomerReplyAt: sql`now()` } : {}),
-      search: sql`${toSearchable(values.title)} || ${toSearchable(values.description)}`,
+      searchConfig: config,
+      search: sql`${toSearchable(config, values.title)} || ${toSearchable(config, values.description)}`,
     })
     .returning(ticketColumns);
   if (!row) throw new Error("insert returned no ticket");
@@ -181,7 +208,7 @@ function appendedDocument(
   content: string,
 ): SQL {
   return sql`case when pg_column_size(${column}) < ${SEARCH_DOCUMENT_MAX_BYTES}
-    then ${column} || ${toSearchable(content)} else ${column} end`;
+    then ${column} || ${toSearchable(tickets.searchConfig, content)} else ${column} end`;
 }
 
 /** Adds an internal note's words to its ticket's staff-only search document (not activity). */
@@ -483,14 +510,23 @@ function filterConditions(filter: TicketConditions): SQL[] {
 
 /**
  * Tickets whose search document matches (title and public messages; for staff
- * also internal notes). One document per ticket lets the planner use the GIN
- * index for rare words and walk the queue's own index for common ones.
+ * also internal notes), the words parsed in each ticket's own configuration.
+ * One document per ticket lets the planner use the GIN index for rare words and
+ * walk the queue's own index for common ones. The query is parsed in each
+ * configuration, one arm per configuration: a constant query per arm is what
+ * the GIN index can answer (a per-row `websearch_to_tsquery(search_config, ...)`
+ * is not), and the arm's `search_config` test keeps a German ticket from
+ * matching the words as English stems them.
  */
 function matchesSearch(text: string, includeInternal: boolean): SQL {
-  const query = sql`websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${text})`;
-  return includeInternal
-    ? sql`(${tickets.search} @@ ${query} or ${tickets.internalSearch} @@ ${query})`
-    : sql`${tickets.search} @@ ${query}`;
+  const arms = SEARCH_CONFIG_NAMES.map((config) => {
+    const query = sql`websearch_to_tsquery(${config}::regconfig, ${text})`;
+    const found = includeInternal
+      ? sql`(${tickets.search} @@ ${query} or ${tickets.internalSearch} @@ ${query})`
+      : sql`${tickets.search} @@ ${query}`;
+    return sql`(${tickets.searchConfig} = ${config} and ${found})`;
+  });
+  return sql`(${sql.join(arms, sql` or `)})`;
 }
 
 /** A list row: the ticket with the names and SLA state lists show. */

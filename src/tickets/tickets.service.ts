@@ -9,6 +9,7 @@ import { Conflict, Forbidden, Invalid, NotFound, PreconditionFailed } from "../l
 import { parseId } from "../lib/ids.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import * as organisations from "../organisations/index.ts";
+import { languageDefaults } from "../settings/settings.service.ts";
 import * as teams from "../teams/index.ts";
 import {
   canSee,
@@ -152,6 +153,9 @@ async function insertTicket(
   },
 ): Promise<ReplyResult> {
   const requesterId = options.requesterId ?? actor.id;
+  // Search stems a ticket's words in its requester's language, else the
+  // instance's (from memory on a server: no statement there).
+  const { locale } = await languageDefaults.get(deps.db, tx);
   const ticket = await repo.insertTicket(
     tx,
     {
@@ -163,7 +167,10 @@ async function insertTicket(
       channel: options.channel,
       teamId: options.teamId ?? null,
     },
-    { requesterWrote: requesterId === actor.id },
+    {
+      requesterWrote: requesterId === actor.id,
+      fallbackLocale: locale,
+    },
   );
   const message = await repo.insertMessage(tx, {
     ticketId: ticket.id,
