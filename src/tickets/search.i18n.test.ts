@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import { eq } from "drizzle-orm";
 import { makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { setLanguage } from "../accounts/accounts.service.ts";
 import type { Actor } from "../accounts/index.ts";
-import { tickets } from "../db/schema/index.ts";
+import { searchConfigs, tickets } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
+import { watchCachedTables } from "../reactions.ts";
 import { getLanguageDefaults, setLanguageDefaults } from "../settings/settings.service.ts";
 import { addReply, listTickets } from "./tickets.service.ts";
 
@@ -162,3 +163,76 @@ describeEachDatabase("search in each ticket's language", (world) => {
     assert.match(page.body, /Offene Zahlungen/);
   });
 });
+
+let searches: string[] = [];
+
+/** The configurations in `search_configs`. */
+async function inUse(deps: Deps): Promise<string[]> {
+  const rows = await deps.db.select().from(searchConfigs).orderBy(searchConfigs.config);
+  return rows.map((r) => r.config);
+}
+
+/** The statements that parsed a query while `run` ran. */
+async function searchesDuring(run: () => Promise<unknown>): Promise<string[]> {
+  searches = [];
+  await run();
+  return searches.filter((s) => s.includes("websearch_to_tsquery"));
+}
+
+/** How many configurations `statement` parses a staff search in (public and internal documents: two each). */
+const parsings = (statement: string) =>
+  (statement.match(/websearch_to_tsquery\(/g)?.length ?? 0) / 2;
+
+describeEachDatabase(
+  "a query is parsed only in the configurations in use",
+  (world) => {
+    let stop: (() => Promise<void>) | undefined;
+    before(async () => {
+      // As the server runs: the configurations in use are kept in memory.
+      stop = await watchCachedTables({ db: world().deps.db, listen: world().listen });
+    });
+    after(async () => {
+      await stop?.();
+    });
+
+    test("with English tickets only, a search is the one plain English match", async () => {
+      const { deps } = world();
+      const agent = await makeAgent(deps);
+      const ticket = await makeTicket(deps, await makeCustomer(deps), {
+        description: "The stators hum",
+      });
+      assert.deepEqual(await inUse(deps), ["english"]);
+      let ids: number[] = [];
+      const [statement, ...more] = await searchesDuring(async () => {
+        ids = await found(deps, agent, "stator");
+      });
+      assert.deepEqual(ids, [ticket.id]);
+      assert.equal(more.length, 0);
+      assert.equal(parsings(statement ?? ""), 1, statement);
+      assert.doesNotMatch(statement ?? "", /search_config/);
+    });
+
+    test("the first German ticket adds German, and is then found by another form", async () => {
+      const { deps } = world();
+      const agent = await makeAgent(deps);
+      const ticket = await makeTicket(deps, await customerSpeaking(deps, "de"), {
+        description: "Die Rechnungen wurden nicht bezahlt",
+      });
+      assert.deepEqual(await inUse(deps), ["english", "german"]);
+      let ids: number[] = [];
+      const [statement] = await searchesDuring(async () => {
+        ids = await found(deps, agent, "Rechnung");
+      });
+      assert.deepEqual(ids, [ticket.id]);
+      assert.equal(parsings(statement ?? ""), 2, statement);
+      assert.match(statement ?? "", /search_config/);
+      // A second German ticket finds German known: nothing more to add.
+      const next = await makeTicket(deps, await customerSpeaking(deps, "de"), {
+        description: "Noch eine Rechnung",
+      });
+      assert.deepEqual(await inUse(deps), ["english", "german"]);
+      assert.deepEqual((await found(deps, agent, "Rechnungen")).sort(), [ticket.id, next.id]);
+    });
+  },
+  { logQuery: (sql) => searches.push(sql) },
+);

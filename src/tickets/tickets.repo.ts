@@ -20,9 +20,9 @@ import {
   messages,
   organisationMembers,
   organisations,
-  SEARCH_CONFIG_NAMES,
   SEARCH_CONFIGS,
   type SearchConfig,
+  searchConfigs,
   teams,
   ticketCcs,
   ticketEvents,
@@ -78,7 +78,7 @@ export async function insertTicket(
   db: Executor,
   values: Omit<typeof tickets.$inferInsert, "searchConfig" | "search" | "internalSearch">,
   options: { requesterWrote: boolean; fallbackLocale: Locale },
-): Promise<TicketRow> {
+): Promise<{ ticket: TicketRow; searchConfig: SearchConfig }> {
   // The same small subquery three times rather than a statement of its own first.
   const config = requesterConfig(values.requesterId, options.fallbackLocale);
   const [row] = await db
@@ -89,9 +89,21 @@ export async function insertTicket(
       searchConfig: config,
       search: sql`${toSearchable(config, values.title)} || ${toSearchable(config, values.description)}`,
     })
-    .returning(ticketColumns);
+    .returning({ ...ticketColumns, searchConfig: tickets.searchConfig });
   if (!row) throw new Error("insert returned no ticket");
-  return row;
+  const { searchConfig, ...ticket } = row;
+  return { ticket, searchConfig };
+}
+
+/** The configurations tickets are stemmed with (`search_configs`), in a fixed order. */
+export async function listSearchConfigs(db: Executor): Promise<SearchConfig[]> {
+  const rows = await db.select().from(searchConfigs).orderBy(searchConfigs.config);
+  return rows.map((r) => r.config);
+}
+
+/** Records that tickets are stemmed with `config` (nothing when it is known already). */
+export async function addSearchConfig(db: Executor, config: SearchConfig): Promise<void> {
+  await db.insert(searchConfigs).values({ config }).onConflictDoNothing();
 }
 
 export async function findTicket(db: Executor, id: number): Promise<TicketRow | undefined> {
@@ -149,10 +161,6 @@ export async function updateTicket(
   return row;
 }
 
-/**
- * Sets the assignee only while the ticket is still assigned to `from` and not
- * closed; undefined when it was not (someone changed it first).
- */
 /**
  * Sets the assignee when it is still `change.from` and the ticket is not
  * closed, and writes `audit` (the trail's rows for it) only when it did, in
@@ -443,7 +451,14 @@ export interface TicketFilter {
   /** Leave out the tickets of the teams this subquery yields (restricted teams the viewer is not in). */
   hiddenTeams?: SQLWrapper | undefined;
   /** Words to find in titles and messages (web-search syntax: "phrase", -not, or). */
-  search?: { text: string; includeInternal: boolean } | undefined;
+  search?:
+    | {
+        text: string;
+        includeInternal: boolean;
+        /** The configurations tickets are stemmed with (`search_configs`): the query is parsed in each. */
+        configs: readonly SearchConfig[];
+      }
+    | undefined;
   sort: SortKey;
   descending: boolean;
   /** The sort value and id of the last row of the previous page. */
@@ -503,8 +518,7 @@ function filterConditions(filter: TicketConditions): SQL[] {
     const visible = or(isNull(tickets.teamId), notInArray(tickets.teamId, filter.hiddenTeams));
     if (visible) conditions.push(visible);
   }
-  if (filter.search)
-    conditions.push(matchesSearch(filter.search.text, filter.search.includeInternal));
+  if (filter.search) conditions.push(matchesSearch(filter.search));
   return conditions;
 }
 
@@ -513,19 +527,30 @@ function filterConditions(filter: TicketConditions): SQL[] {
  * also internal notes), the words parsed in each ticket's own configuration.
  * One document per ticket lets the planner use the GIN index for rare words and
  * walk the queue's own index for common ones. The query is parsed in each
- * configuration, one arm per configuration: a constant query per arm is what
- * the GIN index can answer (a per-row `websearch_to_tsquery(search_config, ...)`
- * is not), and the arm's `search_config` test keeps a German ticket from
- * matching the words as English stems them.
+ * configuration in use (`configs`, never empty once migrated), one arm per
+ * configuration: a constant query per arm is what the GIN index can answer (a
+ * per-row `websearch_to_tsquery(search_config, ...)` is not), and the arm's
+ * `search_config` test keeps a German ticket from matching the words as
+ * English stems them. With one configuration in use every ticket has it: the
+ * one arm is the plain match, the plan of a single-language instance.
  */
-function matchesSearch(text: string, includeInternal: boolean): SQL {
-  const arms = SEARCH_CONFIG_NAMES.map((config) => {
-    const query = sql`websearch_to_tsquery(${config}::regconfig, ${text})`;
-    const found = includeInternal
+function matchesSearch(search: {
+  text: string;
+  includeInternal: boolean;
+  configs: readonly SearchConfig[];
+}): SQL {
+  const found = (config: SearchConfig) => {
+    const query = sql`websearch_to_tsquery(${config}::regconfig, ${search.text})`;
+    return search.includeInternal
       ? sql`(${tickets.search} @@ ${query} or ${tickets.internalSearch} @@ ${query})`
       : sql`${tickets.search} @@ ${query}`;
-    return sql`(${tickets.searchConfig} = ${config} and ${found})`;
-  });
+  };
+  const [only, ...others] = search.configs;
+  if (only === undefined) return sql`false`;
+  if (others.length === 0) return found(only);
+  const arms = search.configs.map(
+    (config) => sql`(${tickets.searchConfig} = ${config} and ${found(config)})`,
+  );
   return sql`(${sql.join(arms, sql` or `)})`;
 }
 

@@ -29,8 +29,8 @@ const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 
 /**
  * The PostgreSQL text-search configuration of each language Tessera speaks: a
  * ticket's words are stemmed in its language's (PostgreSQL 15 and PGlite ship
- * all six). A query is parsed in every one of them (tickets.repo `matchesSearch`),
- * so adding one here needs a migration for `tickets_search_config_known` too.
+ * all six). A query is parsed in each of them in use (`search_configs`), so
+ * adding one here needs a migration for `tickets_search_config_known` too.
  */
 export const SEARCH_CONFIGS = {
   en: "english",
@@ -47,6 +47,17 @@ export type SearchConfig = (typeof SEARCH_CONFIGS)[Locale];
 export const SEARCH_CONFIG_NAMES: readonly SearchConfig[] = [
   ...new Set(Object.values(SEARCH_CONFIGS)),
 ];
+
+/**
+ * The configurations tickets are stemmed with, each once: a query is parsed
+ * only in these (tickets.repo `matchesSearch`), so an instance whose tickets
+ * are all English searches as it did with English alone. A configuration is
+ * added, in the same transaction, with the first ticket stemmed in it
+ * (tickets.service), and never removed.
+ */
+export const searchConfigs = pgTable("search_configs", {
+  config: text().$type<SearchConfig>().primaryKey(),
+});
 
 /** Declaration order is sort order: `ORDER BY priority` sorts low -> urgent. */
 export const ticketStatus = pgEnum("ticket_status", ["new", "open", "pending", "solved", "closed"]);
