@@ -10,6 +10,7 @@ import { ruleTriggers } from "./rules/engine.ts";
 import { languageDefaults } from "./settings/settings.service.ts";
 import { slaClocks } from "./sla/sla.reaction.ts";
 import { calendars } from "./sla/sla.service.ts";
+import { searchConfigs } from "./tickets/tickets.service.ts";
 import { webhookDeliveries } from "./webhooks/webhooks.reaction.ts";
 import { enabledEndpoints } from "./webhooks/webhooks.service.ts";
 
@@ -42,7 +43,7 @@ export function composeDeps(base: Omit<Deps, "events">): Deps {
 /**
  * Keeps the small tables hot paths read (enabled triggers, webhook endpoints,
  * calendars, organisation names, the instance's default language and time
- * zone) in memory on this node, dropped
+ * zone, the search configurations in use) in memory on this node, dropped
  * whenever any node changes them (db/watched.ts). The server does this at
  * start; the benchmarks too, to measure what the server does. Returns the stop.
  */
@@ -51,9 +52,14 @@ export async function watchCachedTables(
   log?: { error(obj: object, msg: string): void },
 ): Promise<() => Promise<void>> {
   const stops = await Promise.all(
-    [enabledTriggers, enabledEndpoints, calendars, organisationNames, languageDefaults].map(
-      (cached) => cached.watch(database.db, database.listen, log),
-    ),
+    [
+      enabledTriggers,
+      enabledEndpoints,
+      calendars,
+      organisationNames,
+      languageDefaults,
+      searchConfigs,
+    ].map((cached) => cached.watch(database.db, database.listen, log)),
   );
   return async () => {
     await Promise.all(stops.map((stop) => stop()));

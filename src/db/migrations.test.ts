@@ -148,4 +148,42 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(row, { channel: "web", clock: true });
     });
   });
+
+  describe(`migration 0023 keeps existing tickets English [${kind}]`, () => {
+    let target: Target;
+    let folder: string;
+    before(async () => {
+      target = await openTarget(kind);
+      folder = migrationsBefore("0023_ticket_search_config");
+      await target.migrate(folder);
+      // Indexed as every ticket was before: in English.
+      await target.exec(`
+        INSERT INTO users (id, email, name, role, locale) OVERRIDING SYSTEM VALUE VALUES
+          (1, 'ute@example.test', 'Ute', 'customer', 'de');
+        INSERT INTO tickets (id, title, description, requester_id, search)
+          OVERRIDING SYSTEM VALUE VALUES
+          (10, 'Invoices', 'd', 1, to_tsvector('english', 'The invoices were not paid'));
+      `);
+      await target.migrate(MIGRATIONS_DIR);
+    });
+    after(async () => {
+      await target?.close();
+      if (folder) fs.rmSync(folder, { recursive: true, force: true });
+    });
+
+    test("tickets from before are 'english', as their documents were made, and still found", async () => {
+      const rows = await target.run(`
+        SELECT id, search_config,
+          search @@ websearch_to_tsquery(search_config::regconfig, 'invoice') AS found
+        FROM tickets ORDER BY id`);
+      assert.deepEqual(rows, [{ id: 10, search_config: "english", found: true }]);
+    });
+
+    test("a configuration no query is parsed in is refused", async () => {
+      await assert.rejects(
+        target.run(`UPDATE tickets SET search_config = 'danish' WHERE id = 10`),
+        /tickets_search_config_known/,
+      );
+    });
+  });
 }

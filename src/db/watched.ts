@@ -72,6 +72,16 @@ export class Watched<T> {
       this.#copies.get(db)?.invalidate();
     }
   }
+
+  /**
+   * `change`'s announcement for a change made in the caller's open transaction
+   * `tx` (part of a larger write): every node drops its copy at commit, this one
+   * at once.
+   */
+  async changedIn(db: Db, tx: Executor): Promise<void> {
+    await tx.execute(sql`select pg_notify(${this.channel}, '')`);
+    this.#copies.get(db)?.invalidate();
+  }
 }
 
 class Copy<T> {

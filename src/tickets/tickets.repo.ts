@@ -20,7 +20,9 @@ import {
   messages,
   organisationMembers,
   organisations,
-  SEARCH_CONFIG,
+  SEARCH_CONFIGS,
+  type SearchConfig,
+  searchConfigs,
   teams,
   ticketCcs,
   ticketEvents,
@@ -29,42 +31,79 @@ import {
   tickets,
   users,
 } from "../db/schema/index.ts";
+import type { Locale } from "../i18n/i18n.ts";
 import type { Priority, Status } from "./lifecycle.ts";
 
 // Rows without their search documents: those are for the database's eyes only.
 const {
   search: _search,
   internalSearch: _internalSearch,
+  searchConfig: _searchConfig,
   ...ticketColumns
 } = getTableColumns(tickets);
 
-export type TicketRow = Omit<typeof tickets.$inferSelect, "search" | "internalSearch">;
+export type TicketRow = Omit<
+  typeof tickets.$inferSelect,
+  "search" | "internalSearch" | "searchConfig"
+>;
 export type MessageRow = typeof messages.$inferSelect;
 
 // Text beyond this is left out of a search document: it keeps every document far
 // below PostgreSQL's 1 MB tsvector limit (a 64 KiB message adds at most 64 KiB).
 const SEARCH_DOCUMENT_MAX_BYTES = 512 * 1024;
 
-function toSearchable(text: SQL | string): SQL {
-  return sql`to_tsvector(${SEARCH_CONFIG}::regconfig, ${text})`;
+/** `text`'s words, stemmed with `config` (a configuration's name, or SQL yielding one). */
+function toSearchable(config: SQLWrapper | SearchConfig, text: SQL | string): SQL {
+  return sql`to_tsvector(${config}::regconfig, ${text})`;
 }
 
-/** A new ticket; `requesterWrote`: its first message is the requester's (starts the customer-reply clock). */
+/**
+ * The configuration of the requester's own language, read in the statement that
+ * needs it (no round trip of its own); `fallback`'s when they chose none.
+ */
+function requesterConfig(requesterId: number, fallback: Locale): SQL {
+  const byLocale = Object.entries(SEARCH_CONFIGS).map(
+    ([locale, config]) => sql`when ${locale} then ${config}`,
+  );
+  return sql`coalesce((select case ${users.locale} ${sql.join(byLocale, sql` `)} end
+    from ${users} where ${users.id} = ${requesterId}), ${SEARCH_CONFIGS[fallback]})`;
+}
+
+/**
+ * A new ticket; `requesterWrote`: its first message is the requester's (starts
+ * the customer-reply clock). Its words are stemmed in its requester's language,
+ * else in `fallbackLocale` (the instance's), for good (`tickets.search_config`).
+ */
 export async function insertTicket(
   db: Executor,
-  values: typeof tickets.$inferInsert,
-  options: { requesterWrote: boolean },
-): Promise<TicketRow> {
+  values: Omit<typeof tickets.$inferInsert, "searchConfig" | "search" | "internalSearch">,
+  options: { requesterWrote: boolean; fallbackLocale: Locale },
+): Promise<{ ticket: TicketRow; searchConfig: SearchConfig }> {
+  // The same small subquery three times rather than a statement of its own first.
+  const config = requesterConfig(values.requesterId, options.fallbackLocale);
   const [row] = await db
     .insert(tickets)
     .values({
       ...values,
       ...(options.requesterWrote ? { lastCustomerReplyAt: sql`now()` } : {}),
-      search: sql`${toSearchable(values.title)} || ${toSearchable(values.description)}`,
+      searchConfig: config,
+      search: sql`${toSearchable(config, values.title)} || ${toSearchable(config, values.description)}`,
     })
-    .returning(ticketColumns);
+    .returning({ ...ticketColumns, searchConfig: tickets.searchConfig });
   if (!row) throw new Error("insert returned no ticket");
-  return row;
+  const { searchConfig, ...ticket } = row;
+  return { ticket, searchConfig };
+}
+
+/** The configurations tickets are stemmed with (`search_configs`), in a fixed order. */
+export async function listSearchConfigs(db: Executor): Promise<SearchConfig[]> {
+  const rows = await db.select().from(searchConfigs).orderBy(searchConfigs.config);
+  return rows.map((r) => r.config);
+}
+
+/** Records that tickets are stemmed with `config` (nothing when it is known already). */
+export async function addSearchConfig(db: Executor, config: SearchConfig): Promise<void> {
+  await db.insert(searchConfigs).values({ config }).onConflictDoNothing();
 }
 
 export async function findTicket(db: Executor, id: number): Promise<TicketRow | undefined> {
@@ -123,10 +162,6 @@ export async function updateTicket(
 }
 
 /**
- * Sets the assignee only while the ticket is still assigned to `from` and not
- * closed; undefined when it was not (someone changed it first).
- */
-/**
  * Sets the assignee when it is still `change.from` and the ticket is not
  * closed, and writes `audit` (the trail's rows for it) only when it did, in
  * one statement. The updated ticket, or undefined when it had moved on.
@@ -181,7 +216,7 @@ function appendedDocument(
   content: string,
 ): SQL {
   return sql`case when pg_column_size(${column}) < ${SEARCH_DOCUMENT_MAX_BYTES}
-    then ${column} || ${toSearchable(content)} else ${column} end`;
+    then ${column} || ${toSearchable(tickets.searchConfig, content)} else ${column} end`;
 }
 
 /** Adds an internal note's words to its ticket's staff-only search document (not activity). */
@@ -416,7 +451,14 @@ export interface TicketFilter {
   /** Leave out the tickets of the teams this subquery yields (restricted teams the viewer is not in). */
   hiddenTeams?: SQLWrapper | undefined;
   /** Words to find in titles and messages (web-search syntax: "phrase", -not, or). */
-  search?: { text: string; includeInternal: boolean } | undefined;
+  search?:
+    | {
+        text: string;
+        includeInternal: boolean;
+        /** The configurations tickets are stemmed with (`search_configs`): the query is parsed in each. */
+        configs: readonly SearchConfig[];
+      }
+    | undefined;
   sort: SortKey;
   descending: boolean;
   /** The sort value and id of the last row of the previous page. */
@@ -476,21 +518,40 @@ function filterConditions(filter: TicketConditions): SQL[] {
     const visible = or(isNull(tickets.teamId), notInArray(tickets.teamId, filter.hiddenTeams));
     if (visible) conditions.push(visible);
   }
-  if (filter.search)
-    conditions.push(matchesSearch(filter.search.text, filter.search.includeInternal));
+  if (filter.search) conditions.push(matchesSearch(filter.search));
   return conditions;
 }
 
 /**
  * Tickets whose search document matches (title and public messages; for staff
- * also internal notes). One document per ticket lets the planner use the GIN
- * index for rare words and walk the queue's own index for common ones.
+ * also internal notes), the words parsed in each ticket's own configuration.
+ * One document per ticket lets the planner use the GIN index for rare words and
+ * walk the queue's own index for common ones. The query is parsed in each
+ * configuration in use (`configs`, never empty once migrated), one arm per
+ * configuration: a constant query per arm is what the GIN index can answer (a
+ * per-row `websearch_to_tsquery(search_config, ...)` is not), and the arm's
+ * `search_config` test keeps a German ticket from matching the words as
+ * English stems them. With one configuration in use every ticket has it: the
+ * one arm is the plain match, the plan of a single-language instance.
  */
-function matchesSearch(text: string, includeInternal: boolean): SQL {
-  const query = sql`websearch_to_tsquery(${SEARCH_CONFIG}::regconfig, ${text})`;
-  return includeInternal
-    ? sql`(${tickets.search} @@ ${query} or ${tickets.internalSearch} @@ ${query})`
-    : sql`${tickets.search} @@ ${query}`;
+function matchesSearch(search: {
+  text: string;
+  includeInternal: boolean;
+  configs: readonly SearchConfig[];
+}): SQL {
+  const found = (config: SearchConfig) => {
+    const query = sql`websearch_to_tsquery(${config}::regconfig, ${search.text})`;
+    return search.includeInternal
+      ? sql`(${tickets.search} @@ ${query} or ${tickets.internalSearch} @@ ${query})`
+      : sql`${tickets.search} @@ ${query}`;
+  };
+  const [only, ...others] = search.configs;
+  if (only === undefined) return sql`false`;
+  if (others.length === 0) return found(only);
+  const arms = search.configs.map(
+    (config) => sql`(${tickets.searchConfig} = ${config} and ${found(config)})`,
+  );
+  return sql`(${sql.join(arms, sql` or `)})`;
 }
 
 /** A list row: the ticket with the names and SLA state lists show. */

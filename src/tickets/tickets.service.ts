@@ -1,6 +1,7 @@
 import * as accounts from "../accounts/index.ts";
 import { type Actor, isStaff } from "../accounts/index.ts";
 import type { Executor, Tx } from "../db/client.ts";
+import { Watched } from "../db/watched.ts";
 import type { Deps } from "../deps.ts";
 import type { Channel, DomainEvent, FieldChanges } from "../events/events.ts";
 import { isOwnAddress } from "../lib/addresses.ts";
@@ -9,6 +10,7 @@ import { Conflict, Forbidden, Invalid, NotFound, PreconditionFailed } from "../l
 import { parseId } from "../lib/ids.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import * as organisations from "../organisations/index.ts";
+import { languageDefaults } from "../settings/settings.service.ts";
 import * as teams from "../teams/index.ts";
 import {
   canSee,
@@ -133,6 +135,13 @@ function changeEvents(actor: Actor, ticket: Ticket, changes: FieldChanges): Doma
 }
 
 /**
+ * The text-search configurations tickets are stemmed with (`search_configs`),
+ * kept in memory on a listening node: every search parses its words in each.
+ * Only a ticket's creation adds one (`insertTicket`, in its transaction).
+ */
+export const searchConfigs = new Watched("tessera_search_configs", repo.listSearchConfigs);
+
+/**
  * Writes a ticket, its first message, its attachments and its events inside
  * the caller's transaction. The one place a ticket is born.
  */
@@ -152,7 +161,10 @@ async function insertTicket(
   },
 ): Promise<ReplyResult> {
   const requesterId = options.requesterId ?? actor.id;
-  const ticket = await repo.insertTicket(
+  // Search stems a ticket's words in its requester's language, else the
+  // instance's (from memory on a server: no statement there).
+  const { locale } = await languageDefaults.get(deps.db, tx);
+  const { ticket, searchConfig } = await repo.insertTicket(
     tx,
     {
       title: data.title,
@@ -163,8 +175,18 @@ async function insertTicket(
       channel: options.channel,
       teamId: options.teamId ?? null,
     },
-    { requesterWrote: requesterId === actor.id },
+    {
+      requesterWrote: requesterId === actor.id,
+      fallbackLocale: locale,
+    },
   );
+  // The first ticket in a language adds its configuration to those queries are
+  // parsed in; every other one finds it in memory (no statement on a server).
+  const inUse = await searchConfigs.get(deps.db, tx);
+  if (!inUse.includes(searchConfig)) {
+    await repo.addSearchConfig(tx, searchConfig);
+    await searchConfigs.changedIn(deps.db, tx);
+  }
   const message = await repo.insertMessage(tx, {
     ticketId: ticket.id,
     authorId: actor.id,
@@ -602,7 +624,13 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
       query.organisationId !== undefined && isStaff(actor)
         ? organisations.membersQuery(deps.db, query.organisationId)
         : undefined,
-    search: q ? { text: q, includeInternal: seesInternal(actor) } : undefined,
+    search: q
+      ? {
+          text: q,
+          includeInternal: seesInternal(actor),
+          configs: await searchConfigs.get(deps.db, deps.db),
+        }
+      : undefined,
     withDescription: query.withDescription,
     sort: key,
     descending,

@@ -3,6 +3,7 @@ import {
   type AnyPgColumn,
   bigint,
   boolean,
+  check,
   customType,
   index,
   integer,
@@ -12,6 +13,7 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import type { Locale } from "../../i18n/i18n.ts";
 import { teams } from "./teams.ts";
 import { users } from "./users.ts";
 
@@ -24,8 +26,38 @@ const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
  */
 const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => "xid8" });
 
-/** The text-search configuration of every search column and query: one, so they always agree. */
-export const SEARCH_CONFIG = "english";
+/**
+ * The PostgreSQL text-search configuration of each language Tessera speaks: a
+ * ticket's words are stemmed in its language's (PostgreSQL 15 and PGlite ship
+ * all six). A query is parsed in each of them in use (`search_configs`), so
+ * adding one here needs a migration for `tickets_search_config_known` too.
+ */
+export const SEARCH_CONFIGS = {
+  en: "english",
+  de: "german",
+  fr: "french",
+  es: "spanish",
+  "pt-BR": "portuguese",
+  ar: "arabic",
+} as const satisfies Record<Locale, string>;
+
+export type SearchConfig = (typeof SEARCH_CONFIGS)[Locale];
+
+/** Each configuration once, in a fixed order. */
+export const SEARCH_CONFIG_NAMES: readonly SearchConfig[] = [
+  ...new Set(Object.values(SEARCH_CONFIGS)),
+];
+
+/**
+ * The configurations tickets are stemmed with, each once: a query is parsed
+ * only in these (tickets.repo `matchesSearch`), so an instance whose tickets
+ * are all English searches as it did with English alone. A configuration is
+ * added, in the same transaction, with the first ticket stemmed in it
+ * (tickets.service), and never removed.
+ */
+export const searchConfigs = pgTable("search_configs", {
+  config: text().$type<SearchConfig>().primaryKey(),
+});
 
 /** Declaration order is sort order: `ORDER BY priority` sorts low -> urgent. */
 export const ticketStatus = pgEnum("ticket_status", ["new", "open", "pending", "solved", "closed"]);
@@ -68,6 +100,14 @@ export const tickets = pgTable(
     /** Internal notes' words, searched for staff only. */
     internalSearch: tsvector().notNull().default(sql`''::tsvector`),
     /**
+     * The text-search configuration (a `SEARCH_CONFIGS` value) both documents
+     * were made with, chosen when the ticket is opened and never changed: words
+     * added later must stem as the ones already there. Text, not `regconfig`,
+     * which would keep pg_upgrade from upgrading the database. Tickets from
+     * before it existed are English, as they were indexed.
+     */
+    searchConfig: text().$type<SearchConfig>().notNull().default("english"),
+    /**
      * The transaction that last changed what the API shows of the ticket: the
      * change feed's position (`GET /api/v1/tickets?updatedSince=`), read only
      * below the oldest transaction still running, so none can land behind a reader.
@@ -77,6 +117,12 @@ export const tickets = pgTable(
     version: integer().notNull().default(1),
   },
   (t) => [
+    // Every stored configuration is one a query is parsed in: a ticket with
+    // another would never be found.
+    check(
+      "tickets_search_config_known",
+      sql`${t.searchConfig} in (${sql.raw(SEARCH_CONFIG_NAMES.map((c) => `'${c}'`).join(", "))})`,
+    ),
     index("tickets_search_idx").using("gin", t.search),
     index("tickets_internal_search_idx").using("gin", t.internalSearch),
     // Queues: filtered by status (and assignee), newest activity first, keyset on (updated_at, id).
