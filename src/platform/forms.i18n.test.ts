@@ -102,6 +102,39 @@ describeEachDatabase("errors on forms in the reader's language", (world) => {
     assert.doesNotMatch(page.body, /already has an account|must be unique/);
   });
 
+  test("a service's own checks (a mailbox) are said in Brazilian Portuguese", async () => {
+    const { deps } = world();
+    const b = await world().signedIn(await makeAdmin(deps));
+    await b.post("/account/language", { locale: "pt-BR", timeZone: "" }, { csrfFrom: "/account" });
+    const refused = await b.post(
+      "/admin/email/mailboxes",
+      {
+        address: "not an address",
+        name: "Help",
+        enabled: "true",
+        imapHost: "",
+        imapTls: "tls",
+        imapPort: "99999",
+        imapUser: "help",
+        imapAuth: "password",
+        imapSecret: "secret secret",
+        folder: "",
+        afterImport: "move",
+        moveTo: "",
+      },
+      { csrfFrom: "/admin/email/mailboxes/new" },
+    );
+    assert.equal(refused.statusCode, 422);
+    assert.match(refused.body, /<html lang="pt-BR"/);
+    assert.equal(fieldErrorOf(refused.body, "imapHost"), "O campo IMAP host é obrigatório");
+    assert.equal(
+      fieldErrorOf(refused.body, "imapPort"),
+      "O campo IMAP port deve ser um número de 1 a 65535",
+    );
+    assert.match(refused.body, /O campo Address deve ser um endereço como support@example\.com/);
+    assert.doesNotMatch(refused.body, /is required|must be a number|must be an address/);
+  });
+
   test("the API answers the same in English, whatever the Accept-Language, with only field and message", async () => {
     const { deps } = world();
     const api = await apiAs(world(), await makeAdmin(deps));

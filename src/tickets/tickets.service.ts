@@ -519,6 +519,15 @@ export async function updateTicket(
     if (data.status !== undefined && data.status !== ticket.status) {
       const refusal = checkTransition(ticket.status, data.status, side);
       if (refusal === "not_allowed") throw new Forbidden(REFUSAL_MESSAGES[refusal]);
+      if (refusal === "cannot_return_to_new") {
+        const message = REFUSAL_MESSAGES[refusal];
+        throw new Invalid(
+          [fieldProblem("status", message, "error.field.cannotReturnToNew")],
+          message,
+          "invalid",
+          "error.form.cannotReturnToNew",
+        );
+      }
       if (refusal)
         throw new Invalid(
           [{ field: "status", message: REFUSAL_MESSAGES[refusal] }],
