@@ -128,7 +128,9 @@ describeEachDatabase("accounts service", (world) => {
         password: PASSWORD,
       }),
     );
-    assert.deepEqual(again.errors, [{ field: "email", message: "already has an account" }]);
+    assert.deepEqual(again.errors, [
+      { field: "email", message: "already has an account", key: "error.field.emailTaken" },
+    ]);
   });
 
   test("sign-in finds the account whatever the case of the email typed", async () => {

@@ -5,6 +5,7 @@ import {
   Conflict,
   type FieldError,
   Forbidden,
+  fieldProblem,
   Invalid,
   NotFound,
   Taken,
@@ -57,7 +58,7 @@ async function insertNewUser(
     role: input.role,
     passwordHash,
   });
-  if (!row) throw new Taken("email", "already has an account");
+  if (!row) throw new Taken("email", "already has an account", "error.field.emailTaken");
   return row;
 }
 
@@ -105,7 +106,8 @@ export async function setSignupEnabled(deps: Deps, actor: Actor, enabled: boolea
 export async function setTicketLinkMode(deps: Deps, actor: Actor, mode: string): Promise<void> {
   if (!isAdmin(actor)) throw new Forbidden();
   const ticketLinks = settings.TICKET_LINK_MODES.find((m) => m === mode);
-  if (!ticketLinks) throw Invalid.field("ticketLinks", "is not a valid choice");
+  if (!ticketLinks)
+    throw Invalid.field("ticketLinks", "is not a valid choice", "error.field.notAChoice");
   await settings.updateInstanceSettings(deps.db, { ticketLinks });
 }
 
@@ -125,10 +127,18 @@ export async function setLanguageAndZone(
 ): Promise<void> {
   const errors: FieldError[] = [];
   if (input.locale !== "" && !isLocale(input.locale)) {
-    errors.push({ field: "locale", message: "is not a language Tessera speaks" });
+    errors.push(
+      fieldProblem("locale", "is not a language Tessera speaks", "error.field.notALanguage"),
+    );
   }
   if (input.timeZone !== "" && !isTimeZone(input.timeZone)) {
-    errors.push({ field: "timeZone", message: "is not an IANA time zone (such as Europe/Paris)" });
+    errors.push(
+      fieldProblem(
+        "timeZone",
+        "is not an IANA time zone (such as Europe/Paris)",
+        "error.field.notATimeZone",
+      ),
+    );
   }
   if (errors.length > 0) throw new Invalid(errors);
   await repo.updateUser(deps.db, actor.id, {
@@ -139,7 +149,8 @@ export async function setLanguageAndZone(
 
 /** Sets only the actor's language (the switcher on every page). */
 export async function setLanguage(deps: Deps, actor: Actor, locale: string): Promise<void> {
-  if (!isLocale(locale)) throw Invalid.field("locale", "is not a language Tessera speaks");
+  if (!isLocale(locale))
+    throw Invalid.field("locale", "is not a language Tessera speaks", "error.field.notALanguage");
   await repo.updateUser(deps.db, actor.id, { locale });
 }
 
@@ -162,13 +173,18 @@ export async function setInstanceLanguageDefaults(
   if (!isAdmin(actor)) throw new Forbidden();
   const errors: FieldError[] = [];
   if (!isLocale(input.locale)) {
-    errors.push({ field: "defaultLocale", message: "is not a language Tessera speaks" });
+    errors.push(
+      fieldProblem("defaultLocale", "is not a language Tessera speaks", "error.field.notALanguage"),
+    );
   }
   if (!isTimeZone(input.timeZone)) {
-    errors.push({
-      field: "defaultTimeZone",
-      message: "is not an IANA time zone (such as Europe/Paris)",
-    });
+    errors.push(
+      fieldProblem(
+        "defaultTimeZone",
+        "is not an IANA time zone (such as Europe/Paris)",
+        "error.field.notATimeZone",
+      ),
+    );
   }
   if (errors.length > 0 || !isLocale(input.locale)) throw new Invalid(errors);
   await settings.setLanguageDefaults(deps.db, { locale: input.locale, timeZone: input.timeZone });
@@ -273,7 +289,12 @@ export async function signIn(
   const user = email ? await repo.findUserByEmail(deps.db, email) : undefined;
   const ok = await verifyPassword(user?.passwordHash, password);
   if (!ok || !user || user.disabled) {
-    throw new Invalid([], "That email and password do not match an active account.");
+    throw new Invalid(
+      [],
+      "That email and password do not match an active account.",
+      "invalid",
+      "error.form.wrongPassword",
+    );
   }
   await repo.clearRateLimit(deps.db, accountKey);
   await repo.releaseRateLimit(deps.db, ipKey);
@@ -425,7 +446,11 @@ export async function changePassword(
   const user = await repo.findUserById(deps.db, actor.id);
   if (!user) throw new NotFound("user", actor.id);
   if (user.passwordHash && !(await verifyPassword(user.passwordHash, data.currentPassword))) {
-    throw Invalid.field("currentPassword", "is not your current password");
+    throw Invalid.field(
+      "currentPassword",
+      "is not your current password",
+      "error.field.notCurrentPassword",
+    );
   }
   const passwordHash = await hashPassword(data.newPassword);
   await deps.db.transaction(async (tx) => {

@@ -88,13 +88,25 @@ function parseIssuer(text: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw Invalid.field("issuer", "is not a URL (e.g. https://login.example.com/realms/staff)");
+    throw Invalid.field(
+      "issuer",
+      "is not a URL (e.g. https://login.example.com/realms/staff)",
+      "error.field.issuerUrl",
+    );
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLocal(url))) {
-    throw Invalid.field("issuer", "must start with https:// (http only for localhost)");
+    throw Invalid.field(
+      "issuer",
+      "must start with https:// (http only for localhost)",
+      "error.field.issuerHttps",
+    );
   }
   if (url.username || url.password || url.search || url.hash) {
-    throw Invalid.field("issuer", "must not contain a user name, password, query or fragment");
+    throw Invalid.field(
+      "issuer",
+      "must not contain a user name, password, query or fragment",
+      "error.field.issuerParts",
+    );
   }
   return url;
 }
@@ -173,7 +185,13 @@ async function checkedValues(input: SsoProviderInput, keptSecret: string | null)
   try {
     await discover(issuer, data.clientId, clientSecret);
   } catch (error) {
-    throw Invalid.field("issuer", `did not answer as an OpenID provider (${unreachable(error)})`);
+    const reason = unreachable(error);
+    throw Invalid.field(
+      "issuer",
+      `did not answer as an OpenID provider (${reason})`,
+      "error.field.issuerUnreachable",
+      { reason },
+    );
   }
   return {
     name: data.name,
@@ -193,7 +211,7 @@ export async function createProvider(
   requireAdminActor(actor);
   const values = await checkedValues(input, null);
   const row = await ssoRepo.insertProvider(deps.db, values);
-  if (!row) throw new Taken("name", "is the name of another provider");
+  if (!row) throw new Taken("name", "is the name of another provider", "error.field.providerTaken");
   logAccountEvent(deps, "sso.provider_saved", { actorId: actor.id, providerId: row.id });
   return toProvider(row);
 }
@@ -210,7 +228,8 @@ export async function updateProvider(
   if (!existing) throw new NotFound("provider", id);
   const values = await checkedValues(input, existing.clientSecret);
   const other = await ssoRepo.findProviderByName(deps.db, values.name);
-  if (other && other.id !== id) throw new Taken("name", "is the name of another provider");
+  if (other && other.id !== id)
+    throw new Taken("name", "is the name of another provider", "error.field.providerTaken");
   const row = await ssoRepo.updateProvider(deps.db, id, values);
   if (!row) throw new NotFound("provider", id);
   logAccountEvent(deps, "sso.provider_saved", { actorId: actor.id, providerId: id });
@@ -285,7 +304,7 @@ function openPending(key: Buffer, cookie: string): PendingSignIn {
   const json = cookie ? openSecret(key, cookie) : undefined;
   const pending = json ? (JSON.parse(json) as PendingSignIn) : undefined;
   if (!pending || pending.until < Date.now()) {
-    throw new Invalid([], EXPIRED);
+    throw new Invalid([], EXPIRED, "invalid", "error.form.ssoExpired");
   }
   return pending;
 }
@@ -352,7 +371,7 @@ export async function finishSignIn(
   // it again; this says so in words, without reading the library's error text).
   if (callback.searchParams.get("state") !== pending.state) {
     logAccountEvent(deps, "sign_in.sso_refused", { providerId, ip, reason: "state" });
-    throw new Invalid([], EXPIRED);
+    throw new Invalid([], EXPIRED, "invalid", "error.form.ssoExpired");
   }
   let identity: Identity;
   try {

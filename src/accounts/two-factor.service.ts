@@ -132,9 +132,9 @@ async function useCode(
   const typed = normalise(code);
   if (TOTP_SHAPE.test(typed)) {
     const step = stepOf(enrolled.secret, typed);
-    if (step === undefined) throw Invalid.field(field, WRONG_CODE);
+    if (step === undefined) throw Invalid.field(field, WRONG_CODE, "error.field.wrongCode");
     if (!(await tfRepo.advanceLastStep(tx, enrolled.userId, step))) {
-      throw Invalid.field(field, USED_CODE);
+      throw Invalid.field(field, USED_CODE, "error.field.usedCode");
     }
     return "totp";
   }
@@ -144,7 +144,7 @@ async function useCode(
     // Found by its hash; compared again in constant time all the same.
     if (used && safeEqual(used, hash)) return "recovery_code";
   }
-  throw Invalid.field(field, WRONG_CODE);
+  throw Invalid.field(field, WRONG_CODE, "error.field.wrongCode");
 }
 
 async function enrolledRow(db: Executor, userId: number) {
@@ -299,7 +299,7 @@ export async function confirmEnrolment(
   if (row.enabledAt) throw new Conflict("two_factor_enabled", "Two-factor is already on.");
   const attempt = await countAttempt(deps, actor.id, input.ip);
   const step = stepOf(row.secret, normalise(input.code));
-  if (step === undefined) throw Invalid.field("code", WRONG_CODE);
+  if (step === undefined) throw Invalid.field("code", WRONG_CODE, "error.field.wrongCode");
   const codes = newRecoveryCodes();
   await deps.db.transaction(async (tx) => {
     if (!(await tfRepo.enableTwoFactor(tx, actor.id, step))) {
@@ -331,7 +331,11 @@ async function checkProof(
   }
   const user = await repo.findUserById(deps.db, actor.id);
   if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, proof.slice(0, 1024)))) {
-    throw Invalid.field("proof", "is neither a current code nor your password");
+    throw Invalid.field(
+      "proof",
+      "is neither a current code nor your password",
+      "error.field.proof",
+    );
   }
   return async () => {};
 }

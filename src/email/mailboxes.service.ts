@@ -1,6 +1,6 @@
 import { type Actor, isAdmin } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
-import { type FieldError, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { type FieldError, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
 import { openSecret, sealSecret } from "../lib/secrets.ts";
 import { findTeam } from "../teams/index.ts";
 import * as repo from "./mailboxes.repo.ts";
@@ -104,10 +104,14 @@ function validate(
   const errors: FieldError[] = [];
   const text = (name: keyof MailboxInput, max: number, required: boolean): string => {
     const value = (input[name] ?? "").trim();
-    if (required && value === "") errors.push({ field: name, message: "is required" });
+    if (required && value === "")
+      errors.push(fieldProblem(name, "is required", "error.field.required"));
     else if (value.length > max)
-      errors.push({ field: name, message: `must be at most ${max} characters` });
-    else if (CONTROL.test(value)) errors.push({ field: name, message: "must be on one line" });
+      errors.push(
+        fieldProblem(name, `must be at most ${max} characters`, "error.field.maxLength", { max }),
+      );
+    else if (CONTROL.test(value))
+      errors.push(fieldProblem(name, "must be on one line", "error.field.oneLine"));
     return value;
   };
   const oneOf = <T extends string>(
@@ -118,7 +122,8 @@ function validate(
     const value = (input[name] ?? "").trim();
     if (value === "") return fallback;
     if ((list as readonly string[]).includes(value)) return value as T;
-    errors.push({ field: name, message: `must be one of ${list.join(", ")}` });
+    const choices = list.join(", ");
+    errors.push(fieldProblem(name, `must be one of ${choices}`, "error.field.oneOf", { choices }));
     return fallback;
   };
   const port = (name: keyof MailboxInput, fallback: number): number => {
@@ -126,7 +131,7 @@ function validate(
     if (raw === "") return fallback;
     const value = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
     if (!(value >= 1 && value <= 65535)) {
-      errors.push({ field: name, message: "must be a number from 1 to 65535" });
+      errors.push(fieldProblem(name, "must be a number from 1 to 65535", "error.field.port"));
       return fallback;
     }
     return value;
@@ -134,20 +139,30 @@ function validate(
   const host = (name: keyof MailboxInput, required: boolean): string => {
     const value = text(name, 253, required);
     if (value !== "" && !HOST.test(value)) {
-      errors.push({
-        field: name,
-        message: "must be a host name like imap.example.com or an IPv4 address",
-      });
+      errors.push(
+        fieldProblem(
+          name,
+          "must be a host name like imap.example.com or an IPv4 address",
+          "error.field.host",
+        ),
+      );
     }
     return value.toLowerCase();
   };
 
   const address = text("address", 254, true).toLowerCase();
   if (address !== "" && !ADDRESS.test(address)) {
-    errors.push({ field: "address", message: "must be an address like support@example.com" });
+    errors.push(
+      fieldProblem(
+        "address",
+        "must be an address like support@example.com",
+        "error.field.mailboxAddress",
+      ),
+    );
   }
   const name = text("name", 100, false);
-  if (/["<>]/.test(name)) errors.push({ field: "name", message: 'must not contain ", < or >' });
+  if (/["<>]/.test(name))
+    errors.push(fieldProblem("name", 'must not contain ", < or >', "error.field.displayNameChars"));
   const imapHost = host("imapHost", true);
   const imapTls = oneOf("imapTls", TLS_MODES, "tls");
   const imapPort = port("imapPort", imapTls === "tls" ? 993 : 143);
@@ -155,18 +170,31 @@ function validate(
   const imapAuth = oneOf("imapAuth", AUTH_KINDS, "password");
   const imapSecret = text("imapSecret", 8192, false) || undefined;
   if (imapSecret === undefined && !existing?.imapSecret) {
-    errors.push({
-      field: "imapSecret",
-      message: imapAuth === "oauth2" ? "is required (the OAuth2 access token)" : "is required",
-    });
+    errors.push(
+      imapAuth === "oauth2"
+        ? fieldProblem(
+            "imapSecret",
+            "is required (the OAuth2 access token)",
+            "error.field.oauthToken",
+          )
+        : fieldProblem("imapSecret", "is required", "error.field.required"),
+    );
   }
   const folder = text("folder", 200, false) || "INBOX";
   const afterImport = oneOf("afterImport", AFTER_IMPORT, "seen");
   const moveTo = text("moveTo", 200, false) || null;
   if (afterImport === "move" && moveTo === null) {
-    errors.push({ field: "moveTo", message: "is required when messages are moved after import" });
+    errors.push(
+      fieldProblem(
+        "moveTo",
+        "is required when messages are moved after import",
+        "error.field.moveToRequired",
+      ),
+    );
   } else if (afterImport === "move" && moveTo === folder) {
-    errors.push({ field: "moveTo", message: "must differ from the folder fetched" });
+    errors.push(
+      fieldProblem("moveTo", "must differ from the folder fetched", "error.field.moveToSame"),
+    );
   }
   const smtpHost = host("smtpHost", false) || null;
   const smtpTls = smtpHost ? oneOf("smtpTls", TLS_MODES, "starttls") : null;
@@ -176,11 +204,13 @@ function validate(
   const smtpUser = smtpHost ? text("smtpUser", 320, false) || null : null;
   const smtpSecret = smtpHost ? text("smtpSecret", 8192, false) || undefined : undefined;
   if (smtpSecret !== undefined && smtpUser === null) {
-    errors.push({ field: "smtpUser", message: "is required with an SMTP password" });
+    errors.push(
+      fieldProblem("smtpUser", "is required with an SMTP password", "error.field.smtpUser"),
+    );
   }
   const teamText = (input.teamId ?? "").trim();
   const teamId = teamText === "" ? null : /^[1-9]\d{0,8}$/.test(teamText) ? Number(teamText) : 0;
-  if (teamId === 0) errors.push({ field: "teamId", message: "is not a team" });
+  if (teamId === 0) errors.push(fieldProblem("teamId", "is not a team", "error.field.notATeam"));
   if (errors.length > 0) throw new Invalid(errors);
   return {
     values: {
@@ -209,7 +239,7 @@ function validate(
 
 function seal(deps: Deps, field: string, secret: string): string {
   const key = deps.config.mailboxSecretKey;
-  if (!key) throw Invalid.field(field, NO_KEY_MESSAGE);
+  if (!key) throw Invalid.field(field, NO_KEY_MESSAGE, "error.field.noSecretKey");
   return sealSecret(key, secret);
 }
 
@@ -233,13 +263,14 @@ export async function getMailbox(deps: Deps, actor: Actor, id: number): Promise<
 
 async function checkTeam(deps: Deps, teamId: number | null): Promise<void> {
   if (teamId !== null && !(await findTeam(deps.db, teamId))) {
-    throw Invalid.field("teamId", "is not a team");
+    throw Invalid.field("teamId", "is not a team", "error.field.notATeam");
   }
 }
 
 async function checkAddressFree(deps: Deps, address: string, id?: number): Promise<void> {
   const other = await repo.findMailboxByAddress(deps.db, address);
-  if (other && other.id !== id) throw Invalid.field("address", "is already a mailbox here");
+  if (other && other.id !== id)
+    throw Invalid.field("address", "is already a mailbox here", "error.field.mailboxTaken");
 }
 
 /**

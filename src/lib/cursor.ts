@@ -21,5 +21,5 @@ export function decodeCursor(cursor: string, field = "cursor"): (string | number
   } catch {
     // fall through
   }
-  throw Invalid.field(field, "is not a cursor this server gave out");
+  throw Invalid.field(field, "is not a cursor this server gave out", "error.field.notACursor");
 }

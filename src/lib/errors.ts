@@ -1,8 +1,32 @@
+/** Arguments of a catalog message (lib/ knows no catalog, so keys are plain strings here). */
+export type MessageArgs = Record<string, string | number>;
+
 /** One problem with one input field, shown next to that field. */
 export interface FieldError {
   field: string;
+  /** English, read after the field's name ("is required"): the API's words, never translated. */
   message: string;
+  /**
+   * The same problem as a whole sentence of the catalogs, the field's label as
+   * `{label}` (`error.field.required`: "{label} is required"), so a page can say it
+   * in the reader's language; without one, pages show the English.
+   */
+  key?: string;
+  /** The key's arguments besides `{label}`. */
+  values?: MessageArgs;
 }
+
+/** A field's problem with its catalog sentence (see FieldError). */
+export function fieldProblem(
+  field: string,
+  message: string,
+  key: string,
+  values?: MessageArgs,
+): FieldError {
+  return values ? { field, message, key, values } : { field, message, key };
+}
+
+const SOME_FIELDS = "Some fields need attention.";
 
 /** Base of the typed errors services throw; the error handler maps them to HTTP. */
 export abstract class AppError extends Error {
@@ -19,16 +43,20 @@ export abstract class AppError extends Error {
 
 export class Invalid extends AppError {
   readonly status: number = 400;
+  /** The message as a catalog key (`error.form.*`), for pages; the English stays in `message`. */
+  readonly messageKey: string | undefined;
   constructor(
     readonly errors: FieldError[],
-    message = "Some fields need attention.",
+    message = SOME_FIELDS,
     code = "invalid",
+    messageKey?: string,
   ) {
     super(code, message);
+    this.messageKey = messageKey ?? (message === SOME_FIELDS ? "error.form.someFields" : undefined);
   }
-  /** Convenience for a single-field problem. */
-  static field(field: string, message: string): Invalid {
-    return new Invalid([{ field, message }]);
+  /** Convenience for a single-field problem; `key` and `values` as in FieldError. */
+  static field(field: string, message: string, key?: string, values?: MessageArgs): Invalid {
+    return new Invalid([key ? fieldProblem(field, message, key, values) : { field, message }]);
   }
 }
 
@@ -38,8 +66,13 @@ export class Invalid extends AppError {
  */
 export class Taken extends Invalid {
   override readonly status = 409;
-  constructor(field: string, message: string) {
-    super([{ field, message }], "A value that must be unique is already in use.", "taken");
+  constructor(field: string, message: string, key?: string, values?: MessageArgs) {
+    super(
+      [key ? fieldProblem(field, message, key, values) : { field, message }],
+      "A value that must be unique is already in use.",
+      "taken",
+      "error.form.taken",
+    );
   }
 }
 

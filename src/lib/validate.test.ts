@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import Type from "typebox";
-import { Invalid } from "./errors.ts";
+import { DEFAULT_TRANSLATOR, type MessageKey, translator } from "../i18n/i18n.ts";
+import { type FieldError, Invalid } from "./errors.ts";
 import { Email, parse, Text, trimFields } from "./validate.ts";
 
 const Schema = Type.Object(
@@ -74,15 +75,25 @@ test("nested fields are named by their path; a field keeps its first problem", (
     assert.fail("expected Invalid");
   };
   assert.deepEqual(errors({ a: { b: { d: "abc", x: 1 } } }), [
-    { field: "a.b.c", message: "is required" },
-    { field: "a.b.x", message: "is not a known field" },
+    { field: "a.b.c", message: "is required", key: "error.field.required" },
+    { field: "a.b.x", message: "is not a known field", key: "error.field.unknown" },
   ]);
   assert.deepEqual(errors({ a: { b: { c: "", d: "ab" } } }), [
-    { field: "a.b.d", message: "must be at least 3 characters" },
+    {
+      field: "a.b.d",
+      message: "must be at least 3 characters",
+      key: "error.field.minLength",
+      values: { min: 3 },
+    },
   ]);
   // Too long and a NUL byte: one message, the first TypeBox reports (the length).
   assert.deepEqual(errors({ a: { b: { c: "", d: "a\u0000cd" } } }), [
-    { field: "a.b.d", message: "must be at most 3 characters" },
+    {
+      field: "a.b.d",
+      message: "must be at most 3 characters",
+      key: "error.field.maxLength",
+      values: { max: 3 },
+    },
   ]);
 });
 
@@ -97,8 +108,91 @@ test("numbers out of range and rules without a message of ours", () => {
       error instanceof Invalid &&
       JSON.stringify(error.errors) ===
         JSON.stringify([
-          { field: "n", message: "must be at most 10" },
+          {
+            field: "n",
+            message: "must be at most 10",
+            key: "error.field.atMost",
+            values: { max: 10 },
+          },
           { field: "m", message: "must be multiple of 5" },
         ]),
   );
+});
+
+function problemsOf(schema: Parameters<typeof parse>[0], input: unknown): FieldError[] {
+  try {
+    parse(schema, input);
+  } catch (error) {
+    assert.ok(error instanceof Invalid);
+    return error.errors;
+  }
+  assert.fail("expected Invalid");
+}
+
+const Everything = Type.Object(
+  {
+    title: Text({ min: 1, max: 5 }),
+    code: Text({ min: 3, max: 12 }),
+    email: Email,
+    kind: Type.Enum(["a", "b"]),
+    count: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    flag: Type.Boolean(),
+    name: Type.String({ pattern: "^[a-z]+$" }),
+  },
+  { additionalProperties: false },
+);
+
+const wrong = [
+  {},
+  { title: "", code: "ab", email: "nope", kind: "c", count: 0, flag: "yes", name: "A1", extra: 1 },
+  { title: "toolong", code: "x".repeat(13), count: 10_001 },
+  { title: 5, count: "2" },
+  { name: "A1" },
+];
+
+test("every message of ours has a catalog sentence that reads, in English, as the label and the message", () => {
+  const keys = new Set<string>();
+  for (const input of wrong) {
+    for (const e of problemsOf(Everything, input)) {
+      assert.ok(e.key, `${e.field} ${e.message} has a key`);
+      keys.add(e.key);
+      const sentence = DEFAULT_TRANSLATOR.t(e.key as MessageKey, { ...e.values, label: "Field" });
+      assert.equal(sentence, `Field ${e.message}`);
+    }
+  }
+  assert.deepEqual([...keys].sort(), [
+    "error.field.atLeast",
+    "error.field.atMost",
+    "error.field.characters",
+    "error.field.email",
+    "error.field.maxLength",
+    "error.field.minLength",
+    "error.field.oneOf",
+    "error.field.required",
+    "error.field.type",
+    "error.field.unknown",
+  ]);
+});
+
+test("the catalog sentences read in the reader's language, with the label and the limits", () => {
+  const de = translator("de", "Europe/Berlin");
+  const say = (input: unknown, field: string, label: string) => {
+    const e = problemsOf(Everything, input).find((p) => p.field === field);
+    assert.ok(e?.key, field);
+    return de.t(e.key as MessageKey, { ...e.values, label });
+  };
+  assert.equal(say({}, "email", "E-Mail"), "E-Mail ist erforderlich");
+  assert.equal(say({ code: "ab" }, "code", "Code"), "Code muss mindestens 3 Zeichen lang sein");
+  assert.equal(say({ email: "nope" }, "email", "E-Mail"), "E-Mail muss eine E-Mail-Adresse sein");
+  assert.equal(say({ count: 10_001 }, "count", "Anzahl"), "Anzahl darf höchstens 10000 sein");
+  assert.equal(say({ count: "2" }, "count", "Anzahl"), "Anzahl muss eine ganze Zahl sein");
+  assert.equal(say({ kind: "c" }, "kind", "Art"), "Art muss einer dieser Werte sein: a, b");
+  const ar = translator("ar", "UTC");
+  const e = problemsOf(Everything, { title: "" }).find((p) => p.field === "title");
+  assert.equal(ar.t(e?.key as MessageKey, { label: "العنوان" }), "حقل العنوان مطلوب");
+});
+
+test("a type the catalogs do not name keeps the English only", () => {
+  const [e] = problemsOf(Type.Object({ n: Type.Null() }), { n: 1 });
+  assert.deepEqual(e, { field: "n", message: "must be a null" });
 });

@@ -1,6 +1,6 @@
 import Type, { type Static, type TSchema } from "typebox";
 import { Value } from "typebox/value";
-import { type FieldError, Invalid } from "./errors.ts";
+import { type FieldError, fieldProblem, Invalid } from "./errors.ts";
 
 /**
  * A text field: trimmed by the caller, no NUL bytes (PostgreSQL refuses them),
@@ -37,14 +37,16 @@ export function trimFields<T extends object>(input: T, keys: readonly (keyof T)[
  */
 export function parse<T extends TSchema>(schema: T, input: unknown): Static<T> {
   if (Value.Check(schema, input)) return input as Static<T>;
-  const byField = new Map<string, string>();
+  const byField = new Map<string, FieldError>();
   for (const error of Value.Errors(schema, input)) {
     for (const fieldError of describe(error)) {
-      if (!byField.has(fieldError.field)) byField.set(fieldError.field, fieldError.message);
+      if (!byField.has(fieldError.field)) byField.set(fieldError.field, fieldError);
     }
   }
-  const errors: FieldError[] = [...byField].map(([field, message]) => ({ field, message }));
-  throw new Invalid(errors.length > 0 ? errors : [{ field: "", message: "is not valid" }]);
+  const errors = [...byField.values()];
+  throw new Invalid(
+    errors.length > 0 ? errors : [fieldProblem("", "is not valid", "error.field.notValid")],
+  );
 }
 
 interface TypeBoxError {
@@ -54,53 +56,89 @@ interface TypeBoxError {
   message: string;
 }
 
+// Each message in English (the API's) and as a catalog sentence with the field's label (pages').
 function describe(error: TypeBoxError): FieldError[] {
   const field = error.instancePath.replace(/^\//, "").replaceAll("/", ".");
   const p = error.params;
+  const named = (names: unknown) =>
+    ((names as string[] | undefined) ?? []).map((name) => (field ? `${field}.${name}` : name));
   switch (error.keyword) {
     case "required":
-      return ((p.requiredProperties as string[] | undefined) ?? []).map((name) => ({
-        field: field ? `${field}.${name}` : name,
-        message: "is required",
-      }));
+      return named(p.requiredProperties).map((name) =>
+        fieldProblem(name, "is required", "error.field.required"),
+      );
     case "additionalProperties":
-      return ((p.additionalProperties as string[] | undefined) ?? []).map((name) => ({
-        field: field ? `${field}.${name}` : name,
-        message: "is not a known field",
-      }));
+      return named(p.additionalProperties).map((name) =>
+        fieldProblem(name, "is not a known field", "error.field.unknown"),
+      );
     case "boolean":
       // The per-property echo of additionalProperties; reported above.
       return [];
-    case "minLength":
+    case "minLength": {
+      const min = Number(p.limit);
       return [
-        {
-          field,
-          message: p.limit === 1 ? "is required" : `must be at least ${p.limit} characters`,
-        },
+        min === 1
+          ? fieldProblem(field, "is required", "error.field.required")
+          : fieldProblem(field, `must be at least ${min} characters`, "error.field.minLength", {
+              min,
+            }),
       ];
-    case "maxLength":
-      return [{ field, message: `must be at most ${p.limit} characters` }];
-    case "enum":
-      return [{ field, message: `must be one of: ${(p.allowedValues as unknown[]).join(", ")}` }];
+    }
+    case "maxLength": {
+      const max = Number(p.limit);
+      return [
+        fieldProblem(field, `must be at most ${max} characters`, "error.field.maxLength", { max }),
+      ];
+    }
+    case "enum": {
+      const choices = (p.allowedValues as unknown[]).join(", ");
+      return [fieldProblem(field, `must be one of: ${choices}`, "error.field.oneOf", { choices })];
+    }
     case "pattern":
       return [
-        {
-          field,
-          message: field.toLowerCase().includes("email")
-            ? "must be an email address"
-            : "contains characters that are not allowed",
-        },
+        field.toLowerCase().includes("email")
+          ? fieldProblem(field, "must be an email address", "error.field.email")
+          : fieldProblem(
+              field,
+              "contains characters that are not allowed",
+              "error.field.characters",
+            ),
       ];
-    case "type":
-      return [{ field, message: `must be ${article(String(p.type))}` }];
+    case "type": {
+      const type = String(p.type);
+      const message = `must be ${article(type)}`;
+      return [
+        TYPES.has(type)
+          ? fieldProblem(field, message, "error.field.type", { type })
+          : { field, message },
+      ];
+    }
     case "minimum":
-      return [{ field, message: `must be at least ${p.limit}` }];
+      return [
+        fieldProblem(field, `must be at least ${p.limit}`, "error.field.atLeast", {
+          min: Number(p.limit),
+        }),
+      ];
     case "maximum":
-      return [{ field, message: `must be at most ${p.limit}` }];
+      return [
+        fieldProblem(field, `must be at most ${p.limit}`, "error.field.atMost", {
+          max: Number(p.limit),
+        }),
+      ];
     default:
       return [{ field, message: error.message }];
   }
 }
+
+/** The JSON types `error.field.type` names (its `select`); others keep the English. */
+const TYPES: ReadonlySet<string> = new Set([
+  "string",
+  "number",
+  "integer",
+  "boolean",
+  "object",
+  "array",
+]);
 
 function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;

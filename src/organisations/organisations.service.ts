@@ -86,10 +86,15 @@ export function parseDomains(text: string, field = "domains"): string[] {
   ];
   const bad = domains.filter((d) => !DOMAIN.test(d));
   if (bad.length > 0) {
-    throw Invalid.field(field, `are not mail domains: ${bad.slice(0, 5).join(", ")}`);
+    const list = bad.slice(0, 5).join(", ");
+    throw Invalid.field(field, `are not mail domains: ${list}`, "error.field.notMailDomains", {
+      domains: list,
+    });
   }
   if (domains.length > DOMAINS_MAX) {
-    throw Invalid.field(field, `must be at most ${DOMAINS_MAX}`);
+    throw Invalid.field(field, `must be at most ${DOMAINS_MAX}`, "error.field.atMost", {
+      max: DOMAINS_MAX,
+    });
   }
   return domains;
 }
@@ -101,6 +106,8 @@ async function saveDomains(tx: Executor, id: number, domains: string[]): Promise
     throw new Taken(
       "domains",
       `${names} already belong${taken.length === 1 ? "s" : ""} to another organisation`,
+      "error.field.domainsTaken",
+      { domains: names, count: taken.length },
     );
   }
   await repo.setDomains(tx, id, domains);
@@ -120,7 +127,8 @@ export async function createOrganisation(
       name: data.name,
       shareTickets: data.shareTickets ?? false,
     });
-    if (!row) throw new Taken("name", "is the name of another organisation");
+    if (!row)
+      throw new Taken("name", "is the name of another organisation", "error.field.orgNameTaken");
     await saveDomains(tx, row.id, domains);
     return row;
   });
@@ -138,7 +146,8 @@ export async function updateOrganisation(
   const domains = parseDomains(data.domains ?? "");
   return organisationNames.change(deps.db, async (tx) => {
     const other = await repo.findOrganisationByName(tx, data.name);
-    if (other && other.id !== id) throw new Taken("name", "is the name of another organisation");
+    if (other && other.id !== id)
+      throw new Taken("name", "is the name of another organisation", "error.field.orgNameTaken");
     const row = await repo.updateOrganisation(tx, id, {
       name: data.name,
       shareTickets: data.shareTickets ?? false,
@@ -173,7 +182,11 @@ export async function addMember(
   }
   const user = email.trim() ? await findUserByEmail(deps, actor, email) : undefined;
   if (user?.role !== "customer") {
-    throw Invalid.field("email", "must be the address of a customer");
+    throw Invalid.field(
+      "email",
+      "must be the address of a customer",
+      "error.field.customerAddress",
+    );
   }
   await repo.setMembership(deps.db, user.id, organisationId);
 }

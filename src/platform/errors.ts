@@ -6,6 +6,7 @@ import type { MessageKey } from "../i18n/i18n.ts";
 import {
   AppError,
   type FieldError,
+  fieldProblem,
   Invalid,
   TooManyRequests,
   Unauthorized,
@@ -13,6 +14,7 @@ import {
 import { readerOf } from "./i18n.ts";
 import { pageContext } from "./views/context.ts";
 import { ErrorPage } from "./views/error-page.tsx";
+import { fieldErrorText, isMessageKey } from "./views/forms.tsx";
 
 const TITLES: Record<number, string> = {
   400: "That did not work",
@@ -51,6 +53,8 @@ interface Problem {
   detail: string;
   /** The detail as a catalog message, for pages, where it is one of our fixed texts. */
   pageDetail?: MessageKey | undefined;
+  /** An Invalid's own catalog key for its message (a string: lib/ knows no catalog). */
+  detailKey?: string | undefined;
   errors?: FieldError[] | undefined;
   retryAfter?: number | undefined;
 }
@@ -62,6 +66,7 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
       status: error.status,
       code: error.code,
       detail: error.message,
+      detailKey: error instanceof Invalid ? error.messageKey : undefined,
       errors: error instanceof Invalid ? error.errors : undefined,
       retryAfter: error instanceof TooManyRequests ? error.retryAfterSeconds : undefined,
     };
@@ -72,6 +77,7 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
       status: 400,
       code: "invalid",
       detail: "The request is not valid.",
+      pageDetail: "error.form.requestNotValid",
       errors: fieldErrors(fastifyError.validation, fastifyError.validationContext),
     };
   }
@@ -99,29 +105,31 @@ type ValidationIssue = NonNullable<FastifyError["validation"]>[number];
 function fieldErrors(issues: ValidationIssue[], context: string | undefined): FieldError[] {
   const where = (path: string) =>
     path.replace(/^\//, "").replaceAll("/", ".") || (context === "body" ? "body" : (context ?? ""));
-  const errors = new Map<string, string>();
-  const add = (field: string, message: string) => {
-    if (!errors.has(field)) errors.set(field, message);
+  const errors = new Map<string, FieldError>();
+  const add = (field: string, message: string, key?: string) => {
+    if (!errors.has(field))
+      errors.set(field, key ? fieldProblem(field, message, key) : { field, message });
   };
   for (const issue of issues) {
     const params = (issue.params ?? {}) as Record<string, unknown>;
     const base = where(issue.instancePath);
     const prefix = base === "body" || base === context ? "" : `${base}.`;
     if (issue.keyword === "required" && Array.isArray(params.requiredProperties)) {
-      for (const name of params.requiredProperties) add(`${prefix}${name}`, "is required");
+      for (const name of params.requiredProperties)
+        add(`${prefix}${name}`, "is required", "error.field.required");
     } else if (
       issue.keyword === "additionalProperties" &&
       Array.isArray(params.additionalProperties)
     ) {
       for (const name of params.additionalProperties)
-        add(`${prefix}${name}`, "is not a known field");
+        add(`${prefix}${name}`, "is not a known field", "error.field.unknown");
     } else if (issue.keyword === "boolean") {
       // "schema is false": the same unknown field, reported above with a better message.
     } else {
       add(base, issue.message ?? "is not valid");
     }
   }
-  return [...errors].map(([field, message]) => ({ field, message }));
+  return [...errors.values()];
 }
 
 /** Errors the multipart parser (busboy) throws for a body that is not what its headers say. */
@@ -219,16 +227,25 @@ async function sendProblem(
         title: TITLES[problem.status] ?? "Error",
         status: problem.status,
         detail: problem.detail,
-        ...(problem.errors && problem.errors.length > 0 ? { errors: problem.errors } : {}),
+        // Only the field and its English: the catalog key is for pages.
+        ...(problem.errors && problem.errors.length > 0
+          ? { errors: problem.errors.map(({ field, message }) => ({ field, message })) }
+          : {}),
       });
   }
   if (error instanceof Unauthorized && req.method === "GET") {
     return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
   }
   const { t } = readerOf(req);
-  let detail = problem.pageDetail ? t(problem.pageDetail) : problem.detail;
+  let detail = problem.pageDetail
+    ? t(problem.pageDetail)
+    : isMessageKey(problem.detailKey)
+      ? t(problem.detailKey)
+      : problem.detail;
   if (problem.errors && problem.errors.length > 0) {
-    detail = `${detail} ${problem.errors.map((e) => `${e.field} ${e.message}.`).join(" ")}`;
+    // No label here: the field is named as the form sends it.
+    const each = problem.errors.map((e) => `${fieldErrorText(e, e.field, t)}.`);
+    detail = `${detail} ${each.join(" ")}`;
   }
   return reply.render(
     h(ErrorPage, {

@@ -13,7 +13,13 @@ export function formFields(req: FastifyRequest): Record<string, string> {
 
 export type Attempt<T> =
   | { ok: true; value: T }
-  | { ok: false; errors: FieldError[]; message: string | undefined };
+  | {
+      ok: false;
+      errors: FieldError[];
+      message: string | undefined;
+      /** `message` as a catalog key, when the error had one (FormState's `messageKey`). */
+      messageKey?: string | undefined;
+    };
 
 /**
  * Runs a service call for a form: Invalid becomes the errors to show next to
@@ -24,13 +30,12 @@ export async function attempt<T>(run: () => Promise<T>): Promise<Attempt<T>> {
     return { ok: true, value: await run() };
   } catch (error) {
     if (error instanceof Invalid) {
+      const own = error.errors.length === 0 || error.message !== "Some fields need attention.";
       return {
         ok: false,
         errors: error.errors,
-        message:
-          error.errors.length === 0 || error.message !== "Some fields need attention."
-            ? error.message
-            : undefined,
+        message: own ? error.message : undefined,
+        messageKey: own ? error.messageKey : undefined,
       };
     }
     throw error;
@@ -47,7 +52,7 @@ const NOT_UTF8 = "The form was not sent as valid UTF-8 text.";
  * Node already replaced while decoding the body. Repeated names become lists.
  */
 export function parseUrlencoded(raw: string): Record<string, string | string[]> {
-  if (raw.includes("\uFFFD")) throw new Invalid([], NOT_UTF8);
+  if (raw.includes("\uFFFD")) throw new Invalid([], NOT_UTF8, "invalid", "error.form.notUtf8");
   const out: Record<string, string | string[]> = Object.create(null);
   for (const pair of raw.split("&")) {
     if (pair === "") continue;
@@ -59,7 +64,7 @@ export function parseUrlencoded(raw: string): Record<string, string | string[]> 
       key = decode(eq === -1 ? pair : pair.slice(0, eq));
       value = eq === -1 ? "" : decode(pair.slice(eq + 1));
     } catch {
-      throw new Invalid([], NOT_UTF8);
+      throw new Invalid([], NOT_UTF8, "invalid", "error.form.notUtf8");
     }
     const existing = out[key];
     out[key] =

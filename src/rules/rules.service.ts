@@ -1,7 +1,7 @@
 import { type Actor, findUserByEmail, getUser, isActiveStaff, isAdmin } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
-import { type FieldError, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { type FieldError, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
 import { findTeamByName, listTeams } from "../teams/index.ts";
 import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
 import { enabledTriggers } from "./cache.ts";
@@ -66,13 +66,21 @@ async function staffValue(
 ): Promise<number | null | undefined> {
   const value = raw.trim();
   if (value === "") {
-    errors.push({ field, message: "needs an agent's address, or nobody" });
+    errors.push(
+      fieldProblem(field, "needs an agent's address, or nobody", "error.field.needsAgent"),
+    );
     return undefined;
   }
   if (value.toLowerCase() === "nobody") return null;
   const user = await findUserByEmail(deps, "system", value);
   if (!user || !(await isActiveStaff(deps.db, user.id))) {
-    errors.push({ field, message: "must be the address of an active agent or admin, or nobody" });
+    errors.push(
+      fieldProblem(
+        field,
+        "must be the address of an active agent or admin, or nobody",
+        "error.field.agentOrNobody",
+      ),
+    );
     return undefined;
   }
   return user.id;
@@ -87,33 +95,44 @@ async function teamValue(
 ): Promise<number | null | undefined> {
   const value = raw.trim();
   if (value === "") {
-    errors.push({ field, message: "needs a team's name, or none" });
+    errors.push(fieldProblem(field, "needs a team's name, or none", "error.field.needsTeam"));
     return undefined;
   }
   if (value.toLowerCase() === "none") return null;
   const team = await findTeamByName(deps.db, value);
   if (!team) {
-    errors.push({ field, message: "must be the name of a team, or none" });
+    errors.push(
+      fieldProblem(field, "must be the name of a team, or none", "error.field.teamOrNone"),
+    );
     return undefined;
   }
   return team.id;
 }
 
 function checkTemplate(template: string, field: string, max: number, errors: FieldError[]): void {
-  if (template.trim() === "") errors.push({ field, message: "is required" });
+  if (template.trim() === "")
+    errors.push(fieldProblem(field, "is required", "error.field.required"));
   else if (template.length > max || !noNul(template))
-    errors.push({ field, message: `must be at most ${max} characters of text` });
+    errors.push(
+      fieldProblem(field, `must be at most ${max} characters of text`, "error.field.maxText", {
+        max,
+      }),
+    );
   else {
     const unknown = unknownPlaceholders(template);
     if (unknown.length > 0) {
-      errors.push({
-        field,
-        message: `uses unknown placeholders: ${unknown.map((u) => `{{${u}}}`).join(", ")} (known: ${Object.keys(
-          PLACEHOLDERS,
-        )
-          .map((p) => `{{${p}}}`)
-          .join(", ")})`,
-      });
+      const names = unknown.map((u) => `{{${u}}}`).join(", ");
+      const known = Object.keys(PLACEHOLDERS)
+        .map((p) => `{{${p}}}`)
+        .join(", ");
+      errors.push(
+        fieldProblem(
+          field,
+          `uses unknown placeholders: ${names} (known: ${known})`,
+          "error.field.placeholders",
+          { unknown: names, known },
+        ),
+      );
     }
   }
 }
@@ -128,16 +147,23 @@ async function parseAction(
   switch (row.type) {
     case "set_status":
       if (!oneOf(STATUSES, value) || value === "new") {
-        errors.push({
-          field: `${at}.value`,
-          message: `must be one of: ${STATUSES.filter((s) => s !== "new").join(", ")}`,
-        });
+        const choices = STATUSES.filter((s) => s !== "new").join(", ");
+        errors.push(
+          fieldProblem(`${at}.value`, `must be one of: ${choices}`, "error.field.oneOf", {
+            choices,
+          }),
+        );
         return undefined;
       }
       return { type: "set_status", value };
     case "set_priority":
       if (!oneOf(PRIORITIES, value)) {
-        errors.push({ field: `${at}.value`, message: `must be one of: ${PRIORITIES.join(", ")}` });
+        const choices = PRIORITIES.join(", ");
+        errors.push(
+          fieldProblem(`${at}.value`, `must be one of: ${choices}`, "error.field.oneOf", {
+            choices,
+          }),
+        );
         return undefined;
       }
       return { type: "set_priority", value };
@@ -157,11 +183,11 @@ async function parseAction(
     case "send_mail": {
       const before = errors.length;
       if (!hasKey(MAIL_RECIPIENTS, row.to)) {
-        errors.push({ field: `${at}.to`, message: "must say who gets the mail" });
+        errors.push(fieldProblem(`${at}.to`, "must say who gets the mail", "error.field.mailTo"));
       }
       const address = row.address.trim().toLowerCase();
       if (row.to === "address" && (!EMAIL.test(address) || address.length > 254)) {
-        errors.push({ field: `${at}.address`, message: "must be an email address" });
+        errors.push(fieldProblem(`${at}.address`, "must be an email address", "error.field.email"));
       }
       checkTemplate(row.subject, `${at}.subject`, SUBJECT_MAX, errors);
       checkTemplate(row.body, `${at}.body`, TEMPLATE_MAX, errors);
@@ -174,12 +200,13 @@ async function parseAction(
         body: row.body.trim(),
       };
     }
-    default:
-      errors.push({
-        field: `${at}.type`,
-        message: `must be one of: ${Object.keys(ACTION_TYPES).join(", ")}`,
-      });
+    default: {
+      const choices = Object.keys(ACTION_TYPES).join(", ");
+      errors.push(
+        fieldProblem(`${at}.type`, `must be one of: ${choices}`, "error.field.oneOf", { choices }),
+      );
       return undefined;
+    }
   }
 }
 
@@ -190,22 +217,40 @@ async function validate(
 ): Promise<{ kind: RuleKind; values: repo.NewRuleRow }> {
   const errors: FieldError[] = [];
   const kind = form.kind;
-  if (!oneOf(RULE_KINDS, kind)) throw Invalid.field("kind", "must be trigger or automation");
+  if (!oneOf(RULE_KINDS, kind))
+    throw Invalid.field("kind", "must be trigger or automation", "error.field.ruleKind");
   const name = form.name.trim();
   if (name === "" || name.length > NAME_MAX || !noNul(name))
-    errors.push({ field: "name", message: `is required (at most ${NAME_MAX} characters)` });
+    errors.push(
+      fieldProblem(
+        "name",
+        `is required (at most ${NAME_MAX} characters)`,
+        "error.field.nameRequiredMax",
+        { max: NAME_MAX },
+      ),
+    );
   let event: TriggerEvent | null = null;
   let clock: Clock | null = null;
   let hours: number | null = null;
   if (kind === "trigger") {
     if (hasKey(TRIGGER_EVENTS, form.event)) event = form.event;
-    else errors.push({ field: "event", message: "must say when the rule runs" });
+    else errors.push(fieldProblem("event", "must say when the rule runs", "error.field.ruleEvent"));
   } else {
     if (hasKey(CLOCKS, form.clock)) clock = form.clock;
-    else errors.push({ field: "clock", message: "must say which clock the rule counts from" });
+    else
+      errors.push(
+        fieldProblem("clock", "must say which clock the rule counts from", "error.field.ruleClock"),
+      );
     const n = /^\s*\d+\s*$/.test(form.hours) ? Number(form.hours) : Number.NaN;
     if (!Number.isInteger(n) || n < 1 || n > HOURS_MAX)
-      errors.push({ field: "hours", message: `must be a whole number from 1 to ${HOURS_MAX}` });
+      errors.push(
+        fieldProblem(
+          "hours",
+          `must be a whole number from 1 to ${HOURS_MAX}`,
+          "error.field.wholeNumberRange",
+          { min: 1, max: HOURS_MAX },
+        ),
+      );
     else hours = n;
   }
   const {
@@ -224,10 +269,13 @@ async function validate(
     if (a) actions.push(a);
   }
   if (actions.length === 0 && !errors.some((e) => e.field.startsWith("actions.")))
-    errors.push({
-      field: "actions.0.type",
-      message: "is required: a rule needs at least one action",
-    });
+    errors.push(
+      fieldProblem(
+        "actions.0.type",
+        "is required: a rule needs at least one action",
+        "error.field.actionRequired",
+      ),
+    );
   if (errors.length > 0) throw new Invalid(errors);
   return {
     kind,

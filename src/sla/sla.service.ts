@@ -3,7 +3,14 @@ import type { Db, Executor, Tx } from "../db/client.ts";
 import { Watched } from "../db/watched.ts";
 import type { Deps } from "../deps.ts";
 import type { DomainEvent, TicketSnapshot } from "../events/events.ts";
-import { Conflict, type FieldError, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import {
+  Conflict,
+  type FieldError,
+  Forbidden,
+  fieldProblem,
+  Invalid,
+  NotFound,
+} from "../lib/errors.ts";
 import { parseConditions } from "../rules/condition-form.ts";
 import { matches, type TicketFacts } from "../rules/conditions.ts";
 import type { Priority } from "../tickets/lifecycle.ts";
@@ -146,7 +153,7 @@ export async function saveCalendar(
   if (!parsed.ok) throw new Invalid(parsed.errors);
   const row = await calendars.change(deps.db, async (tx) => {
     if (await repo.calendarNameTaken(tx, parsed.name, id)) {
-      throw Invalid.field("name", "is taken by another calendar");
+      throw Invalid.field("name", "is taken by another calendar", "error.field.calendarTaken");
     }
     const values = { name: parsed.name, ...parsed.calendar };
     if (id === undefined) return repo.insertCalendar(tx, values);
@@ -250,7 +257,7 @@ export async function savePolicy(
   const v = parsed.values;
   await deps.db.transaction(async (tx) => {
     if (!(await repo.findCalendar(tx, v.calendarId)))
-      throw Invalid.field("calendarId", "must be chosen");
+      throw Invalid.field("calendarId", "must be chosen", "error.field.mustBeChosen");
     if (
       v.firstResponseMinutes === null &&
       v.nextResponseMinutes === null &&
@@ -306,15 +313,25 @@ export async function saveCondition(
   const errors: FieldError[] = [];
   const name = form.name.trim();
   if (name === "" || name.length > CONDITION_NAME_MAX) {
-    errors.push({
-      field: "name",
-      message: `is required (at most ${CONDITION_NAME_MAX} characters)`,
-    });
+    errors.push(
+      fieldProblem(
+        "name",
+        `is required (at most ${CONDITION_NAME_MAX} characters)`,
+        "error.field.nameRequiredMax",
+        { max: CONDITION_NAME_MAX },
+      ),
+    );
   }
   const parsed = await parseConditions(form, SLA_CONDITION_FIELDS);
   errors.push(...parsed.errors);
   if (parsed.errors.length === 0 && parsed.conditions.length === 0) {
-    errors.push({ field: "conditions.0.field", message: "needs at least one condition" });
+    errors.push(
+      fieldProblem(
+        "conditions.0.field",
+        "needs at least one condition",
+        "error.field.needsCondition",
+      ),
+    );
   }
   if (errors.length > 0) throw new Invalid(errors);
   const values = { name, match: parsed.match, conditions: parsed.conditions };

@@ -128,11 +128,12 @@ function toRow(data: TeamInput) {
 
 async function checkCalendar(db: Executor, data: TeamInput): Promise<void> {
   if (data.calendarId != null && !(await sla.calendarExists(db, data.calendarId))) {
-    throw Invalid.field("calendarId", "is not a calendar");
+    throw Invalid.field("calendarId", "is not a calendar", "error.field.notACalendar");
   }
 }
 
-const nameTaken = () => Invalid.field("name", "is already the name of another team");
+const nameTaken = () =>
+  Invalid.field("name", "is already the name of another team", "error.field.teamNameTaken");
 
 /** Creates a team (admins only); names are unique whatever their case. */
 export async function createTeam(deps: Deps, actor: Actor, input: TeamInput): Promise<Team> {
@@ -200,7 +201,11 @@ export async function addMember(
   if (!(await repo.findTeam(deps.db, teamId))) throw new NotFound("team", teamId);
   const user = email.trim() ? await findUserByEmail(deps, actor, email) : undefined;
   if (!user || !isStaff(user) || user.email.toLowerCase() === AUTOMATION_EMAIL) {
-    throw Invalid.field("email", "must be the address of an agent or admin");
+    throw Invalid.field(
+      "email",
+      "must be the address of an agent or admin",
+      "error.field.staffAddress",
+    );
   }
   await repo.addMember(deps.db, teamId, user.id);
 }

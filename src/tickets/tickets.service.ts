@@ -6,7 +6,14 @@ import type { Deps } from "../deps.ts";
 import type { Channel, DomainEvent, FieldChanges } from "../events/events.ts";
 import { isOwnAddress } from "../lib/addresses.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
-import { Conflict, Forbidden, Invalid, NotFound, PreconditionFailed } from "../lib/errors.ts";
+import {
+  Conflict,
+  Forbidden,
+  fieldProblem,
+  Invalid,
+  NotFound,
+  PreconditionFailed,
+} from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import * as organisations from "../organisations/index.ts";
@@ -85,7 +92,14 @@ async function attachFiles(
 
 function checkFiles(files: readonly StagedFile[]): void {
   if (files.length > MAX_FILES)
-    throw Invalid.field("attachments", `at most ${MAX_FILES} files at once`);
+    throw Invalid.field(
+      "attachments",
+      `at most ${MAX_FILES} files at once`,
+      "error.field.maxFiles",
+      {
+        max: MAX_FILES,
+      },
+    );
 }
 
 /**
@@ -245,7 +259,12 @@ export async function createTicket(
       let requesterId: number | undefined;
       if (data.requesterEmail !== undefined) {
         const { user } = await accounts.findOrCreateCustomer(tx, { email: data.requesterEmail });
-        if (user.disabled) throw Invalid.field("requesterEmail", "belongs to a disabled account");
+        if (user.disabled)
+          throw Invalid.field(
+            "requesterEmail",
+            "belongs to a disabled account",
+            "error.field.disabledAccount",
+          );
         requesterId = user.id;
       }
       const trusted = options.trustedTeamId ?? undefined;
@@ -273,7 +292,9 @@ export async function createTicket(
 async function checkTeam(db: Executor, actor: Actor, teamId: number): Promise<void> {
   const team = await teams.findTeam(db, teamId);
   if (!team || (!isStaff(actor) && !team.offeredOnForm)) {
-    throw Invalid.field("teamId", isStaff(actor) ? "is not a team" : "is not a category");
+    throw isStaff(actor)
+      ? Invalid.field("teamId", "is not a team", "error.field.notATeam")
+      : Invalid.field("teamId", "is not a category", "error.field.notACategory");
   }
 }
 
@@ -369,12 +390,15 @@ export async function addReply(
     if (internal && data.waitOnCustomer) {
       throw new Invalid(
         [
-          {
-            field: "waitOnCustomer",
-            message: "applies to replies the customer sees, not to notes",
-          },
+          fieldProblem(
+            "waitOnCustomer",
+            "applies to replies the customer sees, not to notes",
+            "error.field.waitOnCustomer",
+          ),
         ],
         "An internal note cannot set the ticket pending: untick one of the two.",
+        "invalid",
+        "error.form.internalNote",
       );
     }
     return await (options.tx ?? deps.db).transaction(async (tx) => {
@@ -517,6 +541,15 @@ export async function updateTicket(
     if (data.status !== undefined && data.status !== ticket.status) {
       const refusal = checkTransition(ticket.status, data.status, side);
       if (refusal === "not_allowed") throw new Forbidden(REFUSAL_MESSAGES[refusal]);
+      if (refusal === "cannot_return_to_new") {
+        const message = REFUSAL_MESSAGES[refusal];
+        throw new Invalid(
+          [fieldProblem("status", message, "error.field.cannotReturnToNew")],
+          message,
+          "invalid",
+          "error.form.cannotReturnToNew",
+        );
+      }
       if (refusal)
         throw new Invalid(
           [{ field: "status", message: REFUSAL_MESSAGES[refusal] }],
@@ -538,10 +571,19 @@ export async function updateTicket(
     if (data.assigneeId !== undefined && data.assigneeId !== ticket.assigneeId) {
       if (data.assigneeId !== null) {
         const assignee = await accounts.activeStaffActor(tx, data.assigneeId);
-        if (!assignee) throw Invalid.field("assigneeId", "must be an active agent or admin");
+        if (!assignee)
+          throw Invalid.field(
+            "assigneeId",
+            "must be an active agent or admin",
+            "error.field.activeStaff",
+          );
         // Never assigned a ticket they would get 404 for.
         if (!(await canSee(tx, assignee, { requesterId: ticket.requesterId, teamId })))
-          throw Invalid.field("assigneeId", "is not in this ticket's restricted team");
+          throw Invalid.field(
+            "assigneeId",
+            "is not in this ticket's restricted team",
+            "error.field.restrictedTeam",
+          );
       }
       change.assigneeId = data.assigneeId;
       changes.assigneeId = { from: ticket.assigneeId, to: data.assigneeId };
@@ -599,10 +641,18 @@ export interface TicketPage {
  */
 export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): Promise<TicketPage> {
   const sort = query.sort ?? "-updatedAt";
-  if (!SORTS.includes(sort)) throw Invalid.field("sort", `must be one of: ${SORTS.join(", ")}`);
+  if (!SORTS.includes(sort))
+    throw Invalid.field("sort", `must be one of: ${SORTS.join(", ")}`, "error.field.oneOf", {
+      choices: SORTS.join(", "),
+    });
   const limit = query.limit ?? PAGE_SIZE_DEFAULT;
   if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_SIZE_MAX) {
-    throw Invalid.field("limit", `must be a whole number from 1 to ${PAGE_SIZE_MAX}`);
+    throw Invalid.field(
+      "limit",
+      `must be a whole number from 1 to ${PAGE_SIZE_MAX}`,
+      "error.field.wholeNumberRange",
+      { min: 1, max: PAGE_SIZE_MAX },
+    );
   }
   const key = sort.replace(/^-/, "") as repo.SortKey;
   const descending = sort.startsWith("-");
@@ -612,7 +662,9 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
     query.assignee === "me" ? actor.id : query.assignee === "none" ? null : query.assignee;
   const q = query.q?.trim();
   if (q !== undefined && q.length > SEARCH_MAX)
-    throw Invalid.field("q", `must be at most ${SEARCH_MAX} characters`);
+    throw Invalid.field("q", `must be at most ${SEARCH_MAX} characters`, "error.field.maxLength", {
+      max: SEARCH_MAX,
+    });
   const rows = await repo.listTickets(deps.db, {
     statuses: query.statuses,
     priority: query.priority,
@@ -670,7 +722,12 @@ export async function listChanges(
 ): Promise<ChangesPage> {
   const limit = query.limit ?? PAGE_SIZE_DEFAULT;
   if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_SIZE_MAX) {
-    throw Invalid.field("limit", `must be a whole number from 1 to ${PAGE_SIZE_MAX}`);
+    throw Invalid.field(
+      "limit",
+      `must be a whole number from 1 to ${PAGE_SIZE_MAX}`,
+      "error.field.wholeNumberRange",
+      { min: 1, max: PAGE_SIZE_MAX },
+    );
   }
   const after = decodeChangesCursor(query.since);
   return deps.db.transaction(
@@ -756,7 +813,11 @@ async function teamConditions(
  */
 function decodeTicketCursor(cursor: string, sort: Sort): repo.TicketFilter["after"] {
   const refuse = () =>
-    Invalid.field("cursor", "does not belong to this list; start from the first page");
+    Invalid.field(
+      "cursor",
+      "does not belong to this list; start from the first page",
+      "error.field.cursorOtherList",
+    );
   if (cursor.length > 500) throw refuse();
   const [value, id, cursorSort] = decodeCursor(cursor);
   if (typeof value !== "string" || typeof id !== "number" || cursorSort !== sort) throw refuse();
@@ -940,7 +1001,11 @@ async function pageById<T extends { id: number }>(
   if (page.cursor) {
     const [id] = decodeCursor(page.cursor);
     if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) {
-      throw Invalid.field("cursor", "is not a cursor this server gave out");
+      throw Invalid.field(
+        "cursor",
+        "is not a cursor this server gave out",
+        "error.field.notACursor",
+      );
     }
     afterId = id;
   }
@@ -1018,7 +1083,11 @@ function ccAddress(deps: Deps, address: string): string {
   const lower = address.trim().toLowerCase();
   parse(AddCcInput, { address: lower });
   if (isOwnAddress(deps.config, lower))
-    throw Invalid.field("address", "is one of this helpdesk's own addresses");
+    throw Invalid.field(
+      "address",
+      "is one of this helpdesk's own addresses",
+      "error.field.ownAddress",
+    );
   return lower;
 }
 
@@ -1041,12 +1110,21 @@ export async function addCc(
   return deps.db.transaction(async (tx) => {
     const ticket = await visibleTicket(tx, actor, ticketId, { lock: true });
     if ((await repo.findUserEmail(tx, ticket.requesterId))?.toLowerCase() === address)
-      throw Invalid.field("address", "is the requester's: they get every public reply already");
+      throw Invalid.field(
+        "address",
+        "is the requester's: they get every public reply already",
+        "error.field.requesterCc",
+      );
     const existing = await repo.listCcs(tx, ticketId);
     const same = existing.find((c) => c.address === address);
     if (same) return { cc: same, added: false };
     if (existing.length >= MAX_CCS)
-      throw Invalid.field("address", `a ticket has at most ${MAX_CCS} CCs; remove one first`);
+      throw Invalid.field(
+        "address",
+        `a ticket has at most ${MAX_CCS} CCs; remove one first`,
+        "error.field.maxCcs",
+        { max: MAX_CCS },
+      );
     const [row] = await repo.insertCcs(tx, [
       { ticketId, address, name: data.name || null, addedBy: actor.id },
     ]);

@@ -45,8 +45,9 @@ export async function createToken(
   let userId: number;
   if ("system" in owner) {
     const user = await findUserByEmail(deps, "system", owner.email);
-    if (!user) throw Invalid.field("email", "has no account");
-    if (user.disabled) throw Invalid.field("email", "belongs to a disabled account");
+    if (!user) throw Invalid.field("email", "has no account", "error.field.noAccount");
+    if (user.disabled)
+      throw Invalid.field("email", "belongs to a disabled account", "error.field.disabledAccount");
     userId = user.id;
   } else {
     userId = owner.id;

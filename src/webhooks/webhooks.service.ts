@@ -121,19 +121,32 @@ async function checkUrl(deps: Deps, raw: string, resolve: Resolver): Promise<str
   try {
     url = new URL(raw);
   } catch {
-    throw Invalid.field("url", "must be a full URL like https://example.com/hooks");
+    throw Invalid.field(
+      "url",
+      "must be a full URL like https://example.com/hooks",
+      "error.field.urlFull",
+    );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw Invalid.field("url", "must start with https:// or http://");
+    throw Invalid.field("url", "must start with https:// or http://", "error.field.urlScheme");
   }
   if (url.username || url.password) {
-    throw Invalid.field("url", "must not hold a user name or password");
+    throw Invalid.field(
+      "url",
+      "must not hold a user name or password",
+      "error.field.urlCredentials",
+    );
   }
-  if (url.hash) throw Invalid.field("url", "must not have a #fragment");
+  if (url.hash) throw Invalid.field("url", "must not have a #fragment", "error.field.urlFragment");
   try {
     await resolveTarget(url, deps.config.webhookAllowHosts, resolveWithin(resolve, SAVE_DNS_MS));
   } catch (error) {
-    if (error instanceof BlockedAddress) throw Invalid.field("url", `is refused: ${error.message}`);
+    if (error instanceof BlockedAddress) {
+      // The reason names hosts, addresses and WEBHOOK_ALLOW_HOSTS: kept as written.
+      throw Invalid.field("url", `is refused: ${error.message}`, "error.field.urlRefused", {
+        reason: error.message,
+      });
+    }
     // Not resolvable now: checked again at each delivery.
   }
   return url.href;
@@ -250,7 +263,11 @@ export async function listDeliveries(
   if (page.cursor !== undefined) {
     const [id] = decodeCursor(page.cursor);
     if (typeof id !== "number" || !Number.isInteger(id) || id < 1) {
-      throw Invalid.field("cursor", "is not a cursor this server gave out");
+      throw Invalid.field(
+        "cursor",
+        "is not a cursor this server gave out",
+        "error.field.notACursor",
+      );
     }
     beforeId = id;
   }

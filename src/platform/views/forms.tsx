@@ -1,13 +1,18 @@
 import type { ComponentChildren } from "preact";
-import { DEFAULT_TRANSLATOR, type Translator, timeZones } from "../../i18n/i18n.ts";
-import type { FieldError } from "../../lib/errors.ts";
+import { useContext } from "preact/hooks";
+import { CATALOGS, type MessageKey, type Translator, timeZones } from "../../i18n/i18n.ts";
+import type { FieldError, MessageArgs } from "../../lib/errors.ts";
+import { ReaderContext } from "./reader.ts";
 
 /** Input kept from a submitted form and the problems found with it. */
 export interface FormState<T = Record<string, string>> {
   values: Partial<T>;
   errors: FieldError[];
-  /** A problem with the form as a whole (e.g. wrong email or password). */
+  /** A problem with the form as a whole (e.g. wrong email or password), in English. */
   message?: string | undefined;
+  /** The same as a catalog key, when the page has it (else a known English sentence is looked up). */
+  messageKey?: string | undefined;
+  messageValues?: MessageArgs | undefined;
 }
 
 export function emptyForm<T>(values: Partial<T> = {}): FormState<T> {
@@ -18,6 +23,37 @@ export function fieldError(form: FormState<unknown>, name: string): string | und
   return form.errors.find((e) => e.field === name)?.message;
 }
 
+/** Whether a key from lib/ (a plain string there) is one of the catalogs'. */
+export function isMessageKey(key: string | undefined): key is MessageKey {
+  return key !== undefined && Object.hasOwn(CATALOGS.en, key);
+}
+
+/**
+ * A field's problem as a sentence in the reader's language ("E-Mail ist
+ * erforderlich"), or the English after the label where it has no catalog key.
+ */
+export function fieldErrorText(error: FieldError, label: string, t: Translator["t"]): string {
+  return isMessageKey(error.key)
+    ? t(error.key, { ...error.values, label })
+    : `${label} ${error.message}`;
+}
+
+// The form-level sentences services throw (`error.form.*`, no arguments) by their
+// English, for pages that pass on only `message`: they still read in the reader's language.
+const FORM_SENTENCES: ReadonlyMap<string, MessageKey> = new Map(
+  Object.entries(CATALOGS.en)
+    .filter(([key, text]) => key.startsWith("error.form.") && !text.includes("{"))
+    .map(([key, text]) => [text, key as MessageKey]),
+);
+
+/** A form's own message in the reader's language, where it is one of ours; else as given. */
+export function formMessageText(form: FormState<unknown>, t: Translator["t"]): string | undefined {
+  if (isMessageKey(form.messageKey)) return t(form.messageKey, form.messageValues);
+  if (form.message === undefined) return undefined;
+  const key = FORM_SENTENCES.get(form.message);
+  return key ? t(key) : form.message;
+}
+
 export function Csrf({ token }: { token: string }) {
   return <input type="hidden" name="_csrf" value={token} />;
 }
@@ -25,16 +61,18 @@ export function Csrf({ token }: { token: string }) {
 /** A summary of a form's problems at its top, announced to screen readers. */
 export function FormErrors({
   form,
-  t = DEFAULT_TRANSLATOR.t,
+  t: given,
 }: {
   form: FormState<unknown>;
-  /** The page's translator (English where a page is not converted yet). */
+  /** The page's translator; by default the reader's, from `ReaderContext`. */
   t?: Translator["t"];
 }) {
-  if (form.errors.length === 0 && !form.message) return null;
+  const reader = useContext(ReaderContext);
+  const t = given ?? reader.t;
+  if (form.errors.length === 0 && !form.message && !form.messageKey) return null;
   return (
     <div class="form-errors" role="alert" tabIndex={-1}>
-      <p>{form.message ?? t("form.correctFields")}</p>
+      <p>{formMessageText(form, t) ?? t("form.correctFields")}</p>
     </div>
   );
 }
@@ -94,8 +132,9 @@ export function Field({
     "aria-describedby"?: string;
   }) => ComponentChildren;
 }) {
+  const { t } = useContext(ReaderContext);
   const id = givenId ?? `field-${name}`;
-  const error = fieldError(form, name);
+  const error = form.errors.find((e) => e.field === name);
   const describedBy = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""]
     .filter(Boolean)
     .join(" ");
@@ -114,7 +153,7 @@ export function Field({
       })}
       {error && (
         <p class="error" id={`${id}-error`}>
-          {`${label} ${error}`}
+          {fieldErrorText(error, label, t)}
         </p>
       )}
     </div>
