@@ -12,6 +12,19 @@
 // "multipart/form-data" or an ancestor has hx-encoding="multipart/form-data"
 // (see usesFormData() and encodeParamsForBody() in htmx.org/dist/htmx.js
 // 2.0.x). Keep that attribute spelt exactly so in the views.
+/**
+ * A message from the page (the #client-messages element layout.tsx renders),
+ * in the reader's language; swapped with the page, so it follows a change of language.
+ */
+function pageMessage(name) {
+  try {
+    const holder = document.getElementById("client-messages");
+    return JSON.parse(holder?.getAttribute("data-messages") ?? "{}")[name] ?? "";
+  } catch {
+    return "";
+  }
+}
+
 (() => {
   /** Submit buttons this script disabled, so it never re-enables one a view disabled on purpose. */
   const BUSY = "data-busy";
@@ -137,7 +150,7 @@
       box.setAttribute("role", "alert");
       main.prepend(box);
     }
-    box.textContent = "Tessera could not be reached. Check your connection, then try again.";
+    box.textContent = pageMessage("connectionProblem");
   }
 
   document.addEventListener("htmx:sendError", showConnectionProblem);
@@ -173,6 +186,21 @@
     const value = parsed.body.getAttribute("data-shortcuts");
     if (value) document.body.setAttribute("data-shortcuts", value);
     else document.body.removeAttribute("data-shortcuts");
+    syncLanguage(html);
+  }
+
+  /**
+   * Likewise <html lang dir>: signing in can bring the person's own language,
+   * which a boosted swap would otherwise leave read (and laid out) as the last one.
+   */
+  function syncLanguage(html) {
+    const tag = /<html\b[^>]*>/i.exec(html);
+    if (!tag) return;
+    const parsed = new DOMParser().parseFromString(`${tag[0]}</html>`, "text/html");
+    for (const name of ["lang", "dir"]) {
+      const value = parsed.documentElement.getAttribute(name);
+      if (value) document.documentElement.setAttribute(name, value);
+    }
   }
 
   document.addEventListener("htmx:beforeSwap", (event) => {
@@ -420,6 +448,33 @@
   });
   document.addEventListener("htmx:historyRestore", preparePage);
   preparePage();
+
+  // ---------------------------------------------------------------------------
+  // The account page offers the browser's own time zone when it is not the
+  // one in the box (the button is hidden without this script).
+
+  function offerBrowserZone() {
+    const button = document.querySelector("button[data-browser-zone-for]");
+    const input = button && document.getElementById(button.getAttribute("data-browser-zone-for"));
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!button || !input || !zone || input.value === zone) return;
+    const slot = button.querySelector("[data-browser-zone]");
+    if (slot) slot.textContent = zone;
+    button.parentElement.hidden = false;
+  }
+
+  document.addEventListener("click", (event) => {
+    const button =
+      event.target instanceof Element && event.target.closest("button[data-browser-zone-for]");
+    if (!button) return;
+    const input = document.getElementById(button.getAttribute("data-browser-zone-for"));
+    if (!input) return;
+    input.value = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    button.parentElement.hidden = true;
+    input.focus();
+  });
+  document.addEventListener("htmx:afterSettle", offerBrowserZone);
+  offerBrowserZone();
 })();
 
 // ---------------------------------------------------------------------------
@@ -547,8 +602,8 @@
     const side = document.querySelector(".ticket-side");
     if (!inUse(side)) swap(side, doc.querySelector(".ticket-side"));
     const after = document.querySelectorAll("#conversation > li").length;
-    if (after > before) announce(after - before > 1 ? "New messages." : "New message.");
-    else announce("This ticket was updated.");
+    if (after > before) announce(pageMessage(after - before > 1 ? "newMessages" : "newMessage"));
+    else announce(pageMessage("ticketUpdated"));
   }
 
   /** "Also here: Ann, Bob (typing a reply)", or nothing. Names are text, never HTML. */
@@ -558,19 +613,30 @@
     line.textContent = "";
     line.hidden = viewers.length === 0;
     if (viewers.length === 0) return;
-    line.append("Also viewing: ");
-    viewers.forEach((viewer, i) => {
-      if (i > 0) line.append(", ");
+    line.append(`${pageMessage("alsoViewing")} `);
+    // The list's commas and "and" in the page's language; each name is an element of its own.
+    const lang = document.documentElement.lang || "en";
+    const parts = new Intl.ListFormat(lang, { type: "conjunction" }).formatToParts(
+      viewers.map((viewer) => viewer.name),
+    );
+    let next = 0;
+    for (const part of parts) {
+      if (part.type !== "element") {
+        line.append(part.value);
+        continue;
+      }
+      const viewer = viewers[next];
+      next += 1;
       const name = document.createElement("strong");
       name.textContent = viewer.name;
       line.append(name);
       if (viewer.typing) {
         const typing = document.createElement("span");
         typing.className = "typing";
-        typing.textContent = " (typing a reply)";
+        typing.textContent = ` ${pageMessage("typing")}`;
         line.append(typing);
       }
-    });
+    }
   }
 
   // Staff typing in the reply box: say so every few seconds while it goes on.

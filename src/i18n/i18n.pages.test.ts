@@ -203,6 +203,24 @@ describeEachDatabase("pages in the reader's language and time zone", (world) => 
     assert.doesNotMatch(form.body, /Subject|Description|Submit ticket|Attachments/);
   });
 
+  test("what the script writes into a page, and its offer of the browser's zone, are in the reader's language", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const b = await world().signedIn(customer);
+    const page = await b.get("/account", { "accept-language": "de" });
+    const messages = /<div id="client-messages" hidden data-messages="([^"]*)"/.exec(
+      page.body,
+    )?.[1];
+    assert.ok(messages, "the page carries the script's words");
+    const parsed = JSON.parse(messages.replace(/&quot;/g, '"').replace(/&amp;/g, "&"));
+    assert.equal(parsed.newMessage, "Neue Nachricht.");
+    assert.equal(parsed.typing, "(schreibt eine Antwort)");
+    assert.match(
+      page.body,
+      /<p class="browser-zone" hidden><button type="button" class="link" data-browser-zone-for="field-timeZone">Die Zeitzone dieses Browsers verwenden: <span data-browser-zone="true"><\/span><\/button><\/p>/,
+    );
+  });
+
   test("notices after an action are in the reader's language; an unknown notice shows nothing", async () => {
     const { deps } = world();
     const customer = await makeCustomer(deps);

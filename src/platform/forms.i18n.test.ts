@@ -126,12 +126,12 @@ describeEachDatabase("errors on forms in the reader's language", (world) => {
     );
     assert.equal(refused.statusCode, 422);
     assert.match(refused.body, /<html lang="pt-BR"/);
-    assert.equal(fieldErrorOf(refused.body, "imapHost"), "O campo IMAP host é obrigatório");
+    assert.equal(fieldErrorOf(refused.body, "imapHost"), "O campo Servidor IMAP é obrigatório");
     assert.equal(
       fieldErrorOf(refused.body, "imapPort"),
-      "O campo IMAP port deve ser um número de 1 a 65535",
+      "O campo Porta IMAP deve ser um número de 1 a 65535",
     );
-    assert.match(refused.body, /O campo Address deve ser um endereço como support@example\.com/);
+    assert.match(refused.body, /O campo Endereço deve ser um endereço como support@example\.com/);
     assert.doesNotMatch(refused.body, /is required|must be a number|must be an address/);
   });
 

@@ -194,6 +194,10 @@ export interface PageOptions {
   height?: number;
   /** What `prefers-color-scheme` reports. Default light. */
   colorScheme?: "light" | "dark";
+  /** The browser's language (its `Accept-Language` and `navigator.language`). Default the system's. */
+  locale?: string;
+  /** The browser's time zone (IANA). Default the system's. */
+  timezoneId?: string;
 }
 
 /** Pages from `newPage(..., { javaScript: false })`; see checkA11y. */
@@ -210,6 +214,8 @@ export async function newPage(browser: Browser, options: PageOptions = {}): Prom
     viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     colorScheme: options.colorScheme ?? "light",
     reducedMotion: "reduce",
+    ...(options.locale ? { locale: options.locale } : {}),
+    ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
   });
   context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);

@@ -214,6 +214,12 @@ function LanguageForm({
         >
           {(a) => <TimeZoneInput field={a} name="timeZone" value={form.values.timeZone ?? ""} />}
         </Field>
+        {/* Shown by script.js with the browser's own zone when it is not the one in the box. */}
+        <p class="browser-zone" hidden>
+          <button type="button" class="link" data-browser-zone-for="field-timeZone">
+            {ctx.i18n.rich("account.useBrowserZone", { zone: <span data-browser-zone /> })}
+          </button>
+        </p>
         <button type="submit" class="primary">
           {t("account.saveLanguage")}
         </button>

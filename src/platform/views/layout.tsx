@@ -87,7 +87,8 @@ function ShortcutsDialog({ ctx }: { ctx: PageContext }) {
 function LanguageSwitcher({ ctx }: { ctx: PageContext }) {
   const { t, locale } = ctx.i18n;
   return (
-    <form method="post" action="/language" class="inline language-switcher">
+    // Not boosted: a new language is a whole new page, <html lang dir> included.
+    <form method="post" action="/language" class="inline language-switcher" hx-boost="false">
       <input type="hidden" name="_csrf" value={ctx.csrfToken} />
       <input type="hidden" name="back" value={ctx.path} />
       <label for="language-switcher">{t("layout.language")}</label>{" "}
@@ -243,6 +244,19 @@ export function Layout({
           )}
           {children}
         </main>
+        {/* The words script.js writes into the page, in the reader's language (swapped with the page). */}
+        <div
+          id="client-messages"
+          hidden
+          data-messages={JSON.stringify({
+            connectionProblem: t("live.connectionProblem"),
+            newMessage: t("live.newMessage"),
+            newMessages: t("live.newMessages"),
+            ticketUpdated: t("live.ticketUpdated"),
+            alsoViewing: t("live.alsoViewing"),
+            typing: t("live.typing"),
+          })}
+        />
         {/* script.js says here what a keyboard shortcut did, for screen readers. */}
         <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true" />
         <footer class="site-footer">
