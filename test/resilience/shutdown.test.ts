@@ -80,8 +80,10 @@ async function shutdownWhileBusy(kind: "pglite" | "postgres") {
   const titles = Array.from({ length: IN_FLIGHT }, (_, i) => `in flight ${i} ${Date.now()}`);
   const slow = titles.map((title) => startSlowCreate(server, account.token, title));
   // Let the headers and half bodies arrive. The server shows nothing of a request before
-  // its body is whole, so this is a pause, stretched on a busy machine.
-  await sleep(scaled(500));
+  // its body is whole, so this is a pause, stretched on a busy machine. A connection whose
+  // headers had not arrived by SIGTERM is idle to the server and is reset (ECONNRESET):
+  // 500 ms was once too short in CI with other test files running beside it.
+  await sleep(scaled(2_000));
 
   const signalled = Date.now();
   server.child.kill("SIGTERM");
