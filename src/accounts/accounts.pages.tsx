@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
 import { getNotificationPreference } from "../email/outbox.service.ts";
-import { isLocale, type MessageKey } from "../i18n/i18n.ts";
+import { isLocale } from "../i18n/i18n.ts";
 import { BadGateway, Forbidden, Invalid, NotFound, TooManyRequests } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { localPath } from "../lib/urls.ts";
@@ -19,6 +19,7 @@ import { ErrorPage } from "../platform/views/error-page.tsx";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, isStaff } from "./actor.ts";
+import { home, tooMany } from "./page-helpers.ts";
 import * as recovery from "./recovery.service.ts";
 import * as sso from "./sso.service.ts";
 import * as twoFactor from "./two-factor.service.ts";
@@ -37,21 +38,6 @@ import {
 } from "./views/recovery.tsx";
 import { SessionsPage } from "./views/sessions.tsx";
 
-/**
- * The message of a request refused by a rate limit, in the reader's language,
- * with its Retry-After header set; `key` says what there were too many of.
- */
-function tooMany(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  error: TooManyRequests,
-  key: MessageKey,
-): string {
-  reply.header("retry-after", String(error.retryAfterSeconds));
-  const minutes = Math.ceil(error.retryAfterSeconds / 60);
-  return readerOf(req).t(key, { minutes });
-}
-
 // Pages reached by a mailed link: the secret is in the URL, so nothing is cached or referred.
 function linkPage(reply: FastifyReply): FastifyReply {
   return reply.header("cache-control", "no-store").header("referrer-policy", "no-referrer");
@@ -60,10 +46,6 @@ function linkPage(reply: FastifyReply): FastifyReply {
 function tokenOf(req: FastifyRequest): string {
   const { token } = req.query as { token?: unknown };
   return typeof token === "string" ? token : "";
-}
-
-function home(actor: Actor): string {
-  return isStaff(actor) ? "/desk" : "/tickets";
 }
 
 /** Sign-in, sign-up, sign-out, first-run setup and the account page. */

@@ -4,27 +4,13 @@ import { Conflict, TooManyRequests, Unauthorized } from "../lib/errors.ts";
 import { localPath } from "../lib/urls.ts";
 import { requireActor, secondStepCookie, setSessionCookie } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
-import { readerOf } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import * as accounts from "./accounts.service.ts";
-import { type Actor, isStaff } from "./actor.ts";
+import type { Actor } from "./actor.ts";
+import { home, tooMany } from "./page-helpers.ts";
 import * as twoFactor from "./two-factor.service.ts";
 import { type ProofForm, SecondStepPage, TwoFactorPage } from "./views/two-factor.tsx";
-
-function home(actor: Actor): string {
-  return isStaff(actor) ? "/desk" : "/tickets";
-}
-
-/**
- * The message of a request refused by a rate limit, in the reader's language,
- * with its Retry-After header set.
- */
-function tooManyCodes(req: FastifyRequest, reply: FastifyReply, error: TooManyRequests): string {
-  reply.header("retry-after", String(error.retryAfterSeconds));
-  const minutes = Math.ceil(error.retryAfterSeconds / 60);
-  return readerOf(req).t("twoFactor.tooManyCodes", { minutes });
-}
 
 /** Secrets and recovery codes are on these pages: never cached, never referred. */
 function secretPage(reply: FastifyReply): FastifyReply {
@@ -92,7 +78,11 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
       return reply.render(
         <SecondStepPage
           ctx={pageContext(req, reply)}
-          form={{ values, errors: [], message: tooManyCodes(req, reply, error) }}
+          form={{
+            values,
+            errors: [],
+            message: tooMany(req, reply, error, "twoFactor.tooManyCodes"),
+          }}
         />,
         429,
       );
@@ -146,7 +136,11 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
     } catch (error) {
       if (error instanceof Conflict) return reply.redirect("/account/two-factor", 303);
       if (!(error instanceof TooManyRequests)) throw error;
-      const form = { values: {}, errors: [], message: tooManyCodes(req, reply, error) };
+      const form = {
+        values: {},
+        errors: [],
+        message: tooMany(req, reply, error, "twoFactor.tooManyCodes"),
+      };
       return renderPage(req, reply, who, form, { status: 429 });
     }
   });
@@ -171,7 +165,11 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
       return done(result.value);
     } catch (error) {
       if (error instanceof TooManyRequests) {
-        const form = { values: {}, errors: [], message: tooManyCodes(req, reply, error) };
+        const form = {
+          values: {},
+          errors: [],
+          message: tooMany(req, reply, error, "twoFactor.tooManyCodes"),
+        };
         return renderPage(req, reply, who, form, { status: 429, refused });
       }
       if (error instanceof Conflict && error.code === "two_factor_required") {

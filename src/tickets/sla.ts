@@ -18,12 +18,6 @@ export const SLA_STATES = [
 ] as const;
 export type SlaState = (typeof SLA_STATES)[number];
 
-export const SLA_KIND_LABELS: Record<SlaKind, string> = {
-  first_response: "First response",
-  next_response: "Next response",
-  resolution: "Resolution",
-};
-
 export interface SlaTargetFacts {
   kind: SlaKind;
   dueAt: Date | null;
