@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { teamMembers, teams, tickets, users } from "../db/schema/index.ts";
+import type { AssigneePick } from "../tickets/tickets.service.ts";
 
 /**
  * A ticket's assignee and status with its team, whose row is locked until the
@@ -38,17 +39,20 @@ export async function lockRouting(db: Executor, ticketId: number) {
 const ACTIVE = sql`('new', 'open', 'pending')`;
 
 /**
- * Picks who gets the team's next ticket and moves the team's round-robin
- * cursor to them, in one statement; run after lockRouting, so the counts are
- * read after the team's last assignment committed. Who can take one: members
- * who are staff, not disabled, not away, and under the team's cap. The
- * rotation is by id, starting after the last one assigned (or after where
- * they were, when they left the team); fewest-open takes the least busy, ties
- * in rotation. Open tickets (new, open, pending) are counted up to `countUpTo`
- * (each count walks the (assignee, status, updated_at, id) index and stops
- * there). Undefined when nobody can take the ticket.
+ * The choice of who gets the team's next ticket, with the move of the team's
+ * round-robin cursor to them, as CTEs for the statement that assigns
+ * (tickets' assignPicked: choice, cursor, assignment and trail in one round
+ * trip); run after lockRouting, so the counts are read after the team's last
+ * assignment committed. Who can take one: members who are staff, not
+ * disabled, not away, and under the team's cap. The rotation is by id,
+ * starting after the last one assigned (or after where they were, when they
+ * left the team); fewest-open takes the least busy, ties in rotation. Open
+ * tickets (new, open, pending) are counted up to `countUpTo` (each count walks
+ * the (assignee, status, updated_at, id) index and stops there). `reason`
+ * makes the trail's why from the chosen one's open count. No row when nobody
+ * can take the ticket.
  */
-export async function pickAndMoveCursor(
+export function pickAndMoveCursor(
   db: Executor,
   team: {
     id: number;
@@ -57,7 +61,8 @@ export async function pickAndMoveCursor(
     lastAssigneeId: number | null;
   },
   countUpTo: number | null,
-): Promise<{ id: number; open: number } | undefined> {
+  reason: (open: SQL<number>) => SQL<string>,
+): AssigneePick {
   const open =
     countUpTo === null
       ? sql<number>`0`
@@ -78,7 +83,7 @@ export async function pickAndMoveCursor(
       ),
   );
   const cap = team.maxOpenPerAgent;
-  const chosen = db.$with("chosen").as(
+  const picked = db.$with("picked").as(
     db
       .select({ id: members.id, open: members.open })
       .from(members)
@@ -91,14 +96,15 @@ export async function pickAndMoveCursor(
       )
       .limit(1),
   );
-  const [row] = await db
-    .with(members, chosen)
-    .update(teams)
-    .set({ lastAssigneeId: sql`${chosen.id}` })
-    .from(chosen)
-    .where(eq(teams.id, team.id))
-    .returning({ id: chosen.id, open: chosen.open });
-  return row;
+  const chosen = db.$with("chosen").as(
+    db
+      .update(teams)
+      .set({ lastAssigneeId: sql`${picked.id}` })
+      .from(picked)
+      .where(eq(teams.id, team.id))
+      .returning({ id: picked.id, reason: reason(sql`${picked.open}`).as("reason") }),
+  );
+  return { with: [members, picked], chosen };
 }
 
 /** The teams `userId` is in that hand a member's tickets back when they go away. */

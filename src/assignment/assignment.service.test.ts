@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { apiAs } from "../../test/helpers/api.ts";
 import { makeAdmin, makeAgent, makeCustomer, type TestUser } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
@@ -62,11 +62,16 @@ describeEachDatabase("automatic assignment", (world) => {
       lastAssigneeId: number | null,
       maxOpenPerAgent: number | null = null,
     ) => {
-      const chosen = await pickAndMoveCursor(
+      const choice = pickAndMoveCursor(
         deps.db,
         { id: team.id, assignment, maxOpenPerAgent, lastAssigneeId },
         assignment === "fewest_open" ? 1000 : maxOpenPerAgent,
+        (open) => sql`${open}::text`,
       );
+      const [chosen] = await deps.db
+        .with(...choice.with, choice.chosen)
+        .select()
+        .from(choice.chosen);
       const [row] = await deps.db.select().from(teams).where(eq(teams.id, team.id));
       if (chosen) assert.equal(row?.lastAssigneeId, chosen.id, "the cursor is on the one picked");
       return chosen?.id;

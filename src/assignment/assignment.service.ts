@@ -1,8 +1,9 @@
+import { sql } from "drizzle-orm";
 import { type Actor, setAwayFlag } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { ACTIVE_STATUSES } from "../tickets/lifecycle.ts";
-import { assignWithReason } from "../tickets/tickets.service.ts";
+import { assignPicked, assignWithReason } from "../tickets/tickets.service.ts";
 import * as repo from "./assignment.repo.ts";
 
 // Fewest-open compares counts up to this; beyond it, agents count as equally busy.
@@ -11,11 +12,11 @@ const FEWEST_OPEN_COUNT_MAX = 1_000;
 /**
  * Assigns a ticket routed to a team that assigns automatically, inside the
  * transaction that routed it: the team row is locked (so concurrent
- * assignments in the team, on any node, take turns), a member is picked
- * (skipping away and disabled people and those at the team's cap) as the
- * team's cursor moves to them, and the assignment is written with its reason
- * in the audit trail (tickets' assignWithReason): three statements in all.
- * A ticket nobody can take stays unassigned, in the team's queue.
+ * assignments in the team, on any node, take turns), then one statement picks
+ * a member (skipping away and disabled people and those at the team's cap),
+ * moves the team's cursor to them and assigns the ticket with the reason in
+ * the audit trail (tickets' assignPicked): two statements in all. A ticket
+ * nobody can take stays unassigned, in the team's queue.
  */
 export async function autoAssign(
   deps: Deps,
@@ -34,24 +35,17 @@ export async function autoAssign(
     team.assignment === "fewest_open"
       ? Math.max(team.maxOpenPerAgent ?? 0, FEWEST_OPEN_COUNT_MAX)
       : team.maxOpenPerAgent;
-  const chosen = await repo.pickAndMoveCursor(
+  const pick = repo.pickAndMoveCursor(
     tx,
     { ...team, assignment: team.assignment },
     countUpTo,
+    (open) =>
+      team.assignment === "round_robin"
+        ? sql`${`round-robin in team ${team.name}`}::text`
+        : sql`${`fewest open tickets in team ${team.name} (`}::text || ${open} || ' open)'`,
   );
-  if (!chosen) return undefined;
-  const reason =
-    team.assignment === "round_robin"
-      ? `round-robin in team ${team.name}`
-      : `fewest open tickets in team ${team.name} (${chosen.open} open)`;
-  const assigned = await assignWithReason(
-    deps,
-    tx,
-    ticketId,
-    { from: null, to: chosen.id },
-    reason,
-  );
-  return assigned ? chosen.id : undefined;
+  const assigned = await assignPicked(deps, tx, ticketId, pick);
+  return assigned?.assigneeId ?? undefined;
 }
 
 /**

@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { and, eq, sql } from "drizzle-orm";
 import nodemailer, { type Transporter } from "nodemailer";
-import { makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
+import { makeAdmin, makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
 import { decodeEntities } from "../../test/helpers/html.ts";
 import { type SmtpSink, startSmtpSink } from "../../test/helpers/smtp-sink.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { inboundEmails, outbox, ticketEvents, tickets, users } from "../db/schema/index.ts";
+import { action, ruleForm, tag, withRules } from "../rules/test-support.ts";
 import * as ticketsService from "../tickets/tickets.service.ts";
 import { type InboundListener, startInboundListener } from "./inbound.listener.ts";
 import { queueRuleMail } from "./outbox.service.ts";
@@ -152,6 +153,52 @@ describeEachDatabase(
         .from(outbox)
         .where(and(eq(outbox.toAddress, customer.email), eq(outbox.kind, "reply.public")));
       assert.equal(replies.length, 6);
+    });
+
+    test("mail queued earlier in the same change counts toward the limit: a new ticket's rule that mails its requester three times sends two", async () => {
+      const { deps } = world();
+      const admin = await makeAdmin(deps);
+      const customer = await makeCustomer(deps);
+      const word = tag();
+      const mail = (n: number) =>
+        action({ type: "send_mail", to: "requester", subject: `Note ${n}`, body: "Hello." });
+      await withRules(
+        deps,
+        admin,
+        [
+          ruleForm({
+            conditions: [{ field: "subject", op: "contains", value: word }],
+            actions: [mail(1), mail(2), mail(3)],
+          }),
+        ],
+        async () => {
+          const ticket = await ticketsService.createTicket(deps, customer, {
+            title: `Talkative ${word}`,
+            description: "Hello.",
+          });
+          const sent = await deps.db
+            .select({ kind: outbox.kind, subject: outbox.subject })
+            .from(outbox)
+            .where(and(eq(outbox.ticketId, ticket.id), eq(outbox.toAddress, customer.email)))
+            .orderBy(outbox.id);
+          // The acknowledgement (not yet written when the rule ran) is the first of 3.
+          assert.deepEqual(
+            sent.map((m) => m.kind),
+            ["ticket.received", "rule", "rule"],
+          );
+          assert.match(sent[2]?.subject ?? "", /Note 2/);
+          const marks = await deps.db
+            .select()
+            .from(ticketEvents)
+            .where(
+              and(
+                eq(ticketEvents.ticketId, ticket.id),
+                eq(ticketEvents.kind, "auto_reply_suppressed"),
+              ),
+            );
+          assert.equal(marks.length, 1);
+        },
+      );
     });
 
     test("rule mails to the requester count toward the limit; rule mails to staff never do", async () => {

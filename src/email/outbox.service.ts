@@ -1,6 +1,7 @@
 import { type Actor, isAdmin, isStaff, issueTicketLinks } from "../accounts/index.ts";
 import type { Executor, Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
+import { type Batch, gathered } from "../events/bus.ts";
 import type { Translator } from "../i18n/i18n.ts";
 import { Forbidden, NotFound } from "../lib/errors.ts";
 import { instanceSecret, languageDefaults } from "../settings/settings.service.ts";
@@ -62,6 +63,28 @@ export function replySecret(deps: Deps, db: Executor = deps.db): Promise<string>
 }
 
 /**
+ * Ticket mail queued while a change's reactions run is written in one
+ * statement once they all have (events/bus Batch): a new ticket's
+ * acknowledgement, the agents' notices and its automatic assignee's mail are
+ * one insert. Until then loop protection counts it and thread headers name
+ * it, as if written.
+ */
+const ticketMail: Batch<repo.NewOutboxRow> = { write: repo.insertOutbox };
+
+async function writeTicketMail(tx: Tx, rows: repo.NewOutboxRow[]): Promise<void> {
+  const batch = gathered(tx, ticketMail);
+  if (batch) batch.push(...rows);
+  else await repo.insertOutbox(tx, rows);
+}
+
+/** This transaction's ticket mail not yet written, as thread headers read sent mail. */
+function unwrittenMail(tx: Tx, ticketId: number) {
+  return (gathered(tx, ticketMail) ?? [])
+    .filter((row) => row.ticketId === ticketId)
+    .map((row) => ({ messageId: row.messageId, toAddress: row.toAddress, at: new Date() }));
+}
+
+/**
  * Loop protection that needs no headers: at most AUTO_REPLY_LIMIT_PER_HOUR
  * automatic mails to one address in any hour, counted in the outbox (so every
  * node sees the same count; an advisory lock per address makes parallel
@@ -88,7 +111,12 @@ async function withinAutoReplyLimit<M>(
     }
     let sent = counted.get(address);
     if (sent === undefined) {
-      sent = await repo.countAutomaticSince(tx, address, AUTOMATIC_KINDS, HOUR_MS);
+      const queued = (gathered(tx, ticketMail) ?? []).filter(
+        (row) =>
+          row.toAddress.toLowerCase() === address &&
+          (AUTOMATIC_KINDS as readonly string[]).includes(row.kind),
+      ).length;
+      sent = queued + (await repo.countAutomaticSince(tx, address, AUTOMATIC_KINDS, HOUR_MS));
     }
     if (sent < limit) {
       kept.push(mail);
@@ -145,10 +173,10 @@ async function enqueue(
     tx,
     ticket,
     mails.map((m) => m.to.email),
-    options,
+    { ...options, queued: unwrittenMail(tx, ticket.id) },
   );
   const readerOf = await readersOf(deps, tx);
-  await repo.insertOutbox(
+  await writeTicketMail(
     tx,
     mails.map((mail) => {
       const t = readerOf(mail.to);
@@ -182,17 +210,15 @@ async function enqueue(
 }
 
 /**
- * The tickets each transaction opened (and mailed about). Mail about one of
- * them later in the same transaction (its automatic assignment) skips the
- * thread lookup: the only mails of the ticket are that transaction's own,
- * which need not name each other (every mail of a ticket carries the thread's
- * root). A savepoint is another Tx, and looks them up as usual.
+ * The tickets each transaction opened (and mailed about), with the staff who
+ * take mail as read then. Mail about one of them later in the same transaction
+ * (its automatic assignment) needs no statement to find its recipient (staff
+ * who take mail are all in that list) and skips the thread lookup: the only
+ * mails of the ticket are that transaction's own, which need not name each
+ * other (every mail of a ticket carries the thread's root). A savepoint is
+ * another Tx, and looks them up as usual.
  */
-const openedIn = new WeakMap<Tx, Set<number>>();
-
-function openedInThisTransaction(tx: Tx, ticketId: number): boolean {
-  return openedIn.get(tx)?.has(ticketId) ?? false;
-}
+const openedIn = new WeakMap<Tx, Map<number, readonly repo.Recipient[]>>();
 
 const wantsStaffMail = (r: repo.Recipient | undefined, actor: Actor): r is repo.Recipient =>
   !!r && !r.disabled && isStaff(r) && r.emailNotifications && r.id !== actor.id;
@@ -209,11 +235,11 @@ export async function notifyTicketCreated(
   ticket: TicketLike,
   message: MessageLike,
 ): Promise<void> {
-  const opened = openedIn.get(tx) ?? new Set<number>();
-  opened.add(ticket.id);
-  openedIn.set(tx, opened);
   const [requester] = await repo.findRecipients(tx, [ticket.requesterId]);
   const staff = await repo.listNotifiableStaff(tx);
+  const opened = openedIn.get(tx) ?? new Map<number, readonly repo.Recipient[]>();
+  opened.set(ticket.id, staff);
+  openedIn.set(tx, opened);
   const mails: Parameters<typeof enqueue>[3] = [];
   if (requester && !requester.disabled && !(isStaff(requester) && requester.id === actor.id)) {
     mails.push({
@@ -291,15 +317,19 @@ export async function notifyAssigned(
   actor: Actor,
   ticket: TicketLike,
 ): Promise<void> {
-  if (ticket.assigneeId === null) return;
-  const [assignee] = await repo.findRecipients(tx, [ticket.assigneeId]);
+  const { assigneeId } = ticket;
+  if (assigneeId === null) return;
+  const staffWhenOpened = openedIn.get(tx)?.get(ticket.id);
+  const [assignee] = staffWhenOpened
+    ? staffWhenOpened.filter((r) => r.id === assigneeId)
+    : await repo.findRecipients(tx, [assigneeId]);
   if (wantsStaffMail(assignee, actor)) {
     await enqueue(
       deps,
       tx,
       ticket,
       [{ kind: "ticket.assigned", to: assignee, actorName: actor.name }],
-      { newTicket: openedInThisTransaction(tx, ticket.id) },
+      { newTicket: staffWhenOpened !== undefined },
     );
   }
 }
@@ -357,9 +387,10 @@ export async function queueRuleMail(
     tx,
     ticket,
     recipients.map((r) => r.email),
+    { queued: unwrittenMail(tx, ticket.id) },
   );
   const readerOf = await readersOf(deps, tx);
-  await repo.insertOutbox(
+  await writeTicketMail(
     tx,
     recipients.map((r) => {
       const t = readerOf(r);

@@ -121,9 +121,15 @@ export async function threadHeadersFor(
   db: Executor,
   ticket: { id: number; title: string; createdAt?: Date | undefined },
   addresses: string[],
-  options: { newTicket?: boolean } = {},
+  options: {
+    newTicket?: boolean;
+    /** Mail of the ticket queued in this transaction and not yet written, named like written. */
+    queued?: readonly { messageId: string; toAddress: string | null; at: Date }[];
+  } = {},
 ): Promise<Map<string, Record<string, string>>> {
-  const mails = options.newTicket ? [] : await outboxRepo.threadMails(db, ticket.id);
+  const mails = options.newTicket
+    ? []
+    : [...(await outboxRepo.threadMails(db, ticket.id)), ...(options.queued ?? [])];
   const current = inbound.getStore();
   const fromCustomer = [
     ...mails

@@ -2,13 +2,21 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { eq } from "drizzle-orm";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "../../test/helpers/db.ts";
-import { makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { until } from "../../test/helpers/wait.ts";
 import { outbox, ticketEvents, tickets } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import { composeReactions } from "../reactions.ts";
+import { addMember, createTeam } from "../teams/teams.service.ts";
 import { addReply, createTicket, updateTicket } from "../tickets/tickets.service.ts";
-import { EVENTS_CHANNEL, type EventBus, notifyPayloads, withCause } from "./bus.ts";
+import {
+  type Batch,
+  EVENTS_CHANNEL,
+  type EventBus,
+  gathered,
+  notifyPayloads,
+  withCause,
+} from "./bus.ts";
 import type { CommittedEvent, DomainEvent } from "./events.ts";
 
 test("event notifications are split under PostgreSQL's 8,000-byte payload limit, keeping every event", () => {
@@ -158,6 +166,66 @@ for (const kind of databaseKinds()) {
         updateTicket(deps, agent, ticket.id, { priority: "high" }),
       );
       assert.deepEqual(seen[0]?.cause, { ruleId: 41, ruleName: "Escalate", depth: 2 });
+    });
+
+    test("rows gathered in a batch across a change and the changes its reactions make are written once, after every reaction has run; a failed change writes none; outside a change nothing is gathered", async () => {
+      const writes: string[][] = [];
+      const seenBeforeWrite: string[][] = [];
+      const seen: string[] = [];
+      const batch: Batch<string> = {
+        async write(_tx, rows) {
+          writes.push([...rows]);
+          seenBeforeWrite.push([...seen]);
+        },
+      };
+      let fail = false;
+      const deps = depsWith({
+        name: "gatherer",
+        async inTransaction(_deps, tx, events) {
+          for (const event of events) {
+            seen.push(event.type);
+            gathered(tx, batch)?.push(`${event.type} ${event.ticket.id}`);
+          }
+          if (fail) throw new Error("reaction failed");
+        },
+      });
+      const admin = await makeAdmin(deps);
+      const agent = await makeAgent(deps);
+      const customer = await makeCustomer(deps);
+      const team = await createTeam(deps, admin, {
+        name: "Batch",
+        assignment: "round_robin",
+        offeredOnForm: true,
+      });
+      await addMember(deps, admin, team.id, agent.email);
+      // Automatic assignment changes the new ticket again inside the creation's reactions.
+      const ticket = await createTicket(deps, customer, {
+        title: "Gathered",
+        description: "x",
+        teamId: team.id,
+      });
+      assert.equal(ticket.assigneeId, agent.id);
+      // Subscribed after automatic assignment, this reaction hears of the assignment (a
+      // change made by a reaction before it) first; the rows are written once, at the end.
+      assert.deepEqual(writes, [
+        [
+          `ticket.updated ${ticket.id}`,
+          `ticket.assigned ${ticket.id}`,
+          `ticket.created ${ticket.id}`,
+        ],
+      ]);
+      assert.deepEqual(seenBeforeWrite[0], ["ticket.updated", "ticket.assigned", "ticket.created"]);
+
+      fail = true;
+      await assert.rejects(
+        createTicket(deps, customer, { title: "Failed", description: "x" }),
+        /reaction failed/,
+      );
+      assert.equal(writes.length, 1, "the failed change wrote nothing");
+
+      await deps.db.transaction(async (tx) => {
+        assert.equal(gathered(tx, batch), undefined, "no change is being recorded");
+      });
     });
 
     test("after-commit reactions hear of a change once it commits, and never of one rolled back", async () => {

@@ -56,8 +56,55 @@ interface Recording {
   readonly followUps: DomainEvent[];
   /** Events recorded in the same transaction whose NOTIFY this `record` sends with its own. */
   readonly unsent: DomainEvent[];
+  /** The outermost record running in `tx` when this one is nested in it. */
+  readonly root: Recording | undefined;
+  /** Rows gathered for one statement when every reaction has run (see Batch). */
+  readonly batches: Map<Batch<unknown>, unknown[]>;
 }
 const recordedWithin = new AsyncLocalStorage<Recording>();
+
+/**
+ * Rows a reaction gathers across a change and every change its reactions make
+ * in turn, written in one statement when they have all run (still inside the
+ * transaction): ticket mail's outbox rows. The object is the batch's identity.
+ */
+export interface Batch<T> {
+  write(tx: Tx, rows: T[]): Promise<void>;
+}
+
+/**
+ * The rows of `batch` gathered so far in the change being recorded in `tx`
+ * (the outermost record in `tx`), to push more onto; undefined when no record
+ * is running in `tx`: then the caller writes at once. A change whose
+ * reactions fail writes none of them.
+ */
+export function gathered<T>(tx: Tx, batch: Batch<T>): T[] | undefined {
+  const running = recordedWithin.getStore();
+  if (running?.tx !== tx) return undefined;
+  const { batches } = running.root ?? running;
+  let rows = batches.get(batch as Batch<unknown>) as T[] | undefined;
+  if (!rows) {
+    rows = [];
+    batches.set(batch as Batch<unknown>, rows);
+  }
+  return rows;
+}
+
+/**
+ * Writes the rows gathered so far in the change being recorded in `tx`, as
+ * before a savepoint: what the savepoint writes then comes after them (and
+ * sees them), and a rollback to it keeps them. Nothing when no record runs in `tx`.
+ */
+export async function writeGathered(tx: Tx): Promise<void> {
+  const running = recordedWithin.getStore();
+  if (running?.tx === tx) await writeBatches(tx, running.root ?? running);
+}
+
+async function writeBatches(tx: Tx, recording: Recording): Promise<void> {
+  for (const [batch, rows] of recording.batches) {
+    if (rows.length > 0) await batch.write(tx, rows.splice(0));
+  }
+}
 
 /** Runs `work` with every event it records marked as caused by `cause` (a rule's actions). */
 export function withCause<T>(cause: Cause, work: () => Promise<T>): Promise<T> {
@@ -100,7 +147,14 @@ export class EventBus<D> {
     const cause = currentCause();
     const events = cause ? recorded.map((e) => (e.cause ? e : { ...e, cause })) : recorded;
     const outer = recordedWithin.getStore();
-    const mine: Recording = { tx, followUps: [], unsent: [] };
+    const nested = outer?.tx === tx;
+    const mine: Recording = {
+      tx,
+      followUps: [],
+      unsent: [],
+      root: nested ? (outer.root ?? outer) : undefined,
+      batches: new Map(),
+    };
     await recordedWithin.run(mine, async () => {
       for (const reaction of this.#reactions) {
         if (!reaction.inTransaction) continue;
@@ -108,11 +162,12 @@ export class EventBus<D> {
         if (wanted.length > 0) await reaction.inTransaction(deps, tx, wanted);
       }
     });
+    if (!nested) await writeBatches(tx, mine);
     // One NOTIFY round trip per change: a reaction's record in the same transaction (an
     // automatic assignment) leaves its events to the record that caused it. In a
     // savepoint (another Tx) it sends its own, which a rollback to it discards.
     const toSend = [...events, ...mine.unsent];
-    if (outer?.tx === tx) outer.unsent.push(...toSend);
+    if (nested) outer.unsent.push(...toSend);
     else {
       for (const payload of notifyPayloads(toSend.map(toCommitted))) {
         await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${payload})`);

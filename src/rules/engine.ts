@@ -4,7 +4,7 @@ import { automationActor } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { queueRuleMail } from "../email/outbox.service.ts";
-import { type Reaction, withCause } from "../events/bus.ts";
+import { type Reaction, withCause, writeGathered } from "../events/bus.ts";
 import type { DomainEvent } from "../events/events.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Priority, Status } from "../tickets/lifecycle.ts";
@@ -164,6 +164,9 @@ export async function fireRule(
   offered: Set<TriggerEvent> = new Set(),
 ): Promise<tickets.Ticket | undefined> {
   const actor = await automationActor(deps, tx);
+  // Mail queued so far in this change (a new ticket's acknowledgement) is written first:
+  // the rule's own mail comes after it and counts it against the loop limit.
+  await writeGathered(tx);
   try {
     return await tx.transaction((sp) =>
       offeredByFiring.run(offered, () =>

@@ -12,6 +12,7 @@ import {
   type SQL,
   type SQLWrapper,
   sql,
+  type WithSubquery,
 } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { type Executor, rowsOf } from "../db/client.ts";
@@ -199,6 +200,56 @@ export async function reassignIf(
   );
   const [row] = await db.with(updated, audited).select().from(updated);
   return row;
+}
+
+/**
+ * An assignee chosen inside the statement that assigns, by another feature
+ * (automatic assignment's pick, which also moves its team's cursor): `with`
+ * are the CTEs the choice needs, in order; `chosen`, the CTE after them, yields
+ * its one row (none when nobody can take the ticket), with the user's `id` and the
+ * audit trail's `reason`.
+ */
+export interface AssigneePick {
+  with: WithSubquery[];
+  chosen: WithSubquery<string, { id: unknown; reason: unknown }>;
+}
+
+/**
+ * Assigns an unassigned ticket that is not closed to `pick`'s choice and
+ * writes the trail's rows for it (`auto_assign` with the reason, then the
+ * assignee change), in one statement with the choice itself. The updated
+ * ticket, or undefined when nobody was chosen or the ticket had moved on.
+ */
+export async function assignPickedIf(
+  db: Executor,
+  id: number,
+  pick: AssigneePick,
+  actorId: number,
+): Promise<TicketRow | undefined> {
+  const { chosen } = pick;
+  const updated = db.$with("updated").as(
+    db
+      .update(tickets)
+      .set({ assigneeId: sql`${chosen}.id`, ...CHANGED, updatedAt: sql`now()` })
+      .from(chosen)
+      .where(
+        and(eq(tickets.id, id), isNull(tickets.assigneeId), sql`${tickets.status} <> 'closed'`),
+      )
+      .returning({ ...ticketColumns, reason: sql<string>`${chosen}.reason`.as("reason") }),
+  );
+  const audited = db.$with("audited", {}).as(
+    sql`insert into ${ticketEvents} (ticket_id, actor_id, kind, from_value, to_value)
+      select ${updated.id}, ${actorId}::int, 'auto_assign', null, ${updated}.reason from ${updated}
+      union all
+      select ${updated.id}, ${actorId}::int, 'assignee', null, ${updated}.assignee_id::text from ${updated}`,
+  );
+  const [row] = await db
+    .with(...pick.with, chosen, updated, audited)
+    .select()
+    .from(updated);
+  if (!row) return undefined;
+  const { reason: _, ...ticket } = row;
+  return ticket;
 }
 
 export async function insertMessage(

@@ -1046,6 +1046,29 @@ export async function assignWithReason(
   return updated;
 }
 
+/** A choice of assignee made inside the assigning statement (see tickets.repo's AssigneePick). */
+export type AssigneePick = repo.AssigneePick;
+
+/**
+ * Automatic assignment: assigns an unassigned ticket to `pick`'s choice as the
+ * automation actor, the choice, the change and its trail (with the reason) in
+ * one statement, then records the change like any other. Undefined when nobody
+ * was chosen or the ticket had moved on.
+ */
+export async function assignPicked(
+  deps: Deps,
+  tx: Tx,
+  ticketId: number,
+  pick: AssigneePick,
+): Promise<Ticket | undefined> {
+  const actor = await accounts.automationActor(deps, tx);
+  const updated = await repo.assignPickedIf(tx, ticketId, pick, actor.id);
+  if (!updated) return undefined;
+  const changes = { assigneeId: { from: null, to: updated.assigneeId } };
+  await deps.events.record(deps, tx, changeEvents(actor, updated, changes));
+  return updated;
+}
+
 /**
  * Records that an automation rule acted on a ticket (`rule.fired`), inside the
  * transaction of its actions: the audit trail names the rule, and reactions

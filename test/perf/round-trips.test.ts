@@ -26,12 +26,13 @@ const BUDGETS = {
   // voided and expires), outbox, SLA policies and the team's calendar, clocks, due row,
   // NOTIFY (rules, webhook endpoints and calendars come from memory)
   create: 14,
-  // a new ticket into a round-robin team: the above and the team checked, then the ticket
-  // and team locked, the pick (moving the team's cursor), the assignment with its audit
-  // rows, the assignee's mail (recipient, outbox; no thread lookup for a ticket opened in
-  // the same transaction); one NOTIFY for both, no SLA read (an assignment moves no clock)
-  // and the ticket not read again (the assignment's event carries it)
-  createAssigned: 20,
+  // a new ticket into a round-robin team: the above and the team checked, then the team
+  // locked, and one statement that picks (moving the team's cursor), assigns and writes
+  // the audit rows; the assignee's mail joins the others in the one outbox insert (its
+  // recipient known from the staff list read for the new ticket, no thread lookup); one
+  // NOTIFY for both, no SLA read (an assignment moves no clock) and the ticket not read
+  // again (the assignment's event carries it)
+  createAssigned: 17,
   // token, ticket (locked), message, ticket update, recipients, CCs, the thread's mails
   // (one read of the customer's and ours), the customer's ticket link, outbox, SLA clocks,
   // NOTIFY (a later reply: the first response is met already)
