@@ -157,7 +157,11 @@ describeEachDatabase("account and user administration pages in the reader's lang
       { csrfFrom: "/admin/users" },
     );
     assert.equal(refused.statusCode, 422);
-    assert.match(refused.body, /Ese cambio no se ha guardado: disabled must be true or false\./);
+    assert.match(
+      refused.body,
+      /Ese cambio no se ha guardado: El campo Estado debe ser uno de estos valores: true, false\./,
+    );
+    assert.doesNotMatch(refused.body, /must be/);
   });
 
   test("the single sign-on settings read in German", async () => {

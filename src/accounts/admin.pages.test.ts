@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
+import { eq } from "drizzle-orm";
+import { apiAs } from "../../test/helpers/api.ts";
 import type { Browser } from "../../test/helpers/browser.ts";
 import {
   makeAdmin,
@@ -9,7 +11,9 @@ import {
   PASSWORD,
   type TestUser,
 } from "../../test/helpers/factories.ts";
+import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase, type World } from "../../test/helpers/world.ts";
+import { users } from "../db/schema/index.ts";
 import { getInstanceSettings } from "../settings/settings.service.ts";
 import { findUserByEmail, findUserById } from "./accounts.repo.ts";
 import { createUser, startSession } from "./accounts.service.ts";
@@ -324,11 +328,11 @@ describeEachDatabase("admin pages", (world) => {
     const b = await sessionBrowser(world(), admin);
     const badRole = await b.post(`/admin/users/${user.id}`, { role: "overlord" });
     assert.equal(badRole.statusCode, 422);
-    assert.match(badRole.body, /role must be one of: customer, agent, admin/);
+    assert.match(badRole.body, /Role must be one of: customer, agent, admin\./);
     assert.match(badRole.body, /<h1>Users<\/h1>/);
     const badFlag = await b.post(`/admin/users/${user.id}`, { disabled: "maybe" });
     assert.equal(badFlag.statusCode, 422);
-    assert.match(badFlag.body, /disabled must be true or false/);
+    assert.match(badFlag.body, /That change was not saved: Status must be one of: true, false\./);
     const after = await findUserById(deps.db, user.id);
     assert.equal(after?.role, "customer");
     assert.equal(after?.disabled, false);
@@ -453,5 +457,91 @@ describeEachDatabase("admin pages: the last active admin", (world) => {
     assert.equal(stepDown.statusCode, 303);
     assert.equal(stepDown.headers.location, "/");
     assert.equal((await b.get("/admin/users")).statusCode, 403);
+  });
+});
+
+// A database of its own: the one admin here is the last active one.
+describeEachDatabase("admin pages: refusals in the reader's language", (world) => {
+  test("a German admin's bad input is refused in whole German sentences; the API keeps its English", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    await deps.db.update(users).set({ locale: "de" }).where(eq(users.id, admin.id));
+    const customer = await makeCustomer(deps);
+    const b = await sessionBrowser(world(), admin);
+    const shows = (body: string, sentence: string) =>
+      assert.ok(decodeEntities(body).includes(sentence), `${sentence} in ${body}`);
+
+    const badFlag = await b.post(`/admin/users/${customer.id}`, { disabled: "vielleicht" });
+    assert.equal(badFlag.statusCode, 422);
+    shows(
+      badFlag.body,
+      "<p>Diese Änderung wurde nicht gespeichert: Status muss einer dieser Werte sein: true, false.</p>",
+    );
+    const badRole = await b.post(`/admin/users/${customer.id}`, { role: "overlord" });
+    assert.equal(badRole.statusCode, 422);
+    shows(
+      badRole.body,
+      "<p>Diese Änderung wurde nicht gespeichert: Rolle muss einer dieser Werte sein: customer, agent, admin.</p>",
+    );
+
+    const badPage = await b.get("/admin/users?after=abc");
+    assert.equal(badPage.statusCode, 400);
+    shows(
+      badPage.body,
+      "<p>Einige Felder müssen korrigiert werden. after ist keine Seite dieser Liste.</p>",
+    );
+
+    const badAway = await b.post("/account/away", { away: "vielleicht", back: "/admin/users" });
+    assert.equal(badAway.statusCode, 400);
+    shows(
+      badAway.body,
+      "<p>Einige Felder müssen korrigiert werden. away muss einer dieser Werte sein: true, false.</p>",
+    );
+
+    const withNul = await b.post(
+      "/admin/users",
+      { email: unique("nul"), name: "Ada\u0000", role: "agent", password: PASSWORD },
+      { csrfFrom: "/admin/users/new" },
+    );
+    assert.equal(withNul.statusCode, 400);
+    shows(
+      withNul.body,
+      "<p>Einige Felder müssen korrigiert werden. name enthält unzulässige Zeichen.</p>",
+    );
+
+    const lastAdmin = await b.post(`/admin/users/${admin.id}`, { role: "agent" });
+    assert.equal(lastAdmin.statusCode, 409);
+    shows(
+      lastAdmin.body,
+      "<p>Dies ist der letzte aktive Administrator; machen Sie zuerst jemand anderen zum Administrator.</p>",
+    );
+
+    const twoFactor = await b.post("/admin/settings", {
+      signupEnabled: "true",
+      requireStaffTwoFactor: "true",
+    });
+    assert.equal(twoFactor.statusCode, 409);
+    shows(
+      twoFactor.body,
+      "<p>Schalten Sie die Zwei-Faktor-Anmeldung zuerst für Ihr eigenes Konto ein, bevor Sie sie von Mitarbeitenden verlangen.</p>",
+    );
+    for (const page of [badFlag, badRole, badPage, badAway, withNul, lastAdmin, twoFactor]) {
+      assert.doesNotMatch(
+        page.body,
+        /must be|is not a page|characters that are not allowed|last active admin|Turn on two-factor/,
+      );
+    }
+
+    // The API answers a German client in its own English.
+    const api = await apiAs(world(), admin);
+    const de = { "accept-language": "de" };
+    const conflict = await api.patch(`/users/${admin.id}`, { disabled: true }, de);
+    assert.equal(conflict.status, 409);
+    assert.equal(conflict.body.detail, "This is the last active admin; make another admin first.");
+    const nul = await api.get(`/users?q=${encodeURIComponent("Ada\u0000")}`, de);
+    assert.equal(nul.status, 400);
+    assert.deepEqual(nul.body.errors, [
+      { field: "q", message: "contains characters that are not allowed" },
+    ]);
   });
 });

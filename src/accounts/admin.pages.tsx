@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
-import { Conflict, Invalid, NotFound } from "../lib/errors.ts";
+import type { MessageKey, Translator } from "../i18n/i18n.ts";
+import { Conflict, type FieldError, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
 import { readerOf } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { emptyForm, type FormState } from "../platform/views/forms.tsx";
+import { emptyForm, type FormState, fieldErrorText } from "../platform/views/forms.tsx";
 import type { UpdateUserInput } from "./accounts.schemas.ts";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, ROLES, type Role } from "./actor.ts";
@@ -32,7 +33,9 @@ function parseFilters(query: Record<string, unknown>): UserListFilters {
   let afterId: number | undefined;
   if (typeof after === "string" && after !== "") {
     afterId = parseId(after);
-    if (afterId === undefined) throw Invalid.field("after", "is not a page of this list");
+    if (afterId === undefined) {
+      throw Invalid.field("after", "is not a page of this list", "admin.notAPage");
+    }
   }
   return {
     role: isRole(role) ? role : undefined,
@@ -51,7 +54,38 @@ function parseDisabled(raw: string | undefined): boolean | undefined {
   if (raw === undefined || raw === "") return undefined;
   if (raw === "true") return true;
   if (raw === "false") return false;
-  throw Invalid.field("disabled", "must be true or false");
+  throw Invalid.field("disabled", "must be true or false", "error.field.oneOf", {
+    choices: "true, false",
+  });
+}
+
+/** The names of a user's fields on the list, the `{label}` of a refused change's sentence. */
+const USER_FIELD_KEYS: Record<string, MessageKey> = {
+  role: "users.role",
+  disabled: "users.status",
+};
+
+/** A refused change to a user, each problem as a sentence in the reader's language. */
+function changeNotSaved(errors: FieldError[], t: Translator["t"]): string {
+  const detail = errors
+    .map((e) => {
+      const key = USER_FIELD_KEYS[e.field];
+      return `${fieldErrorText(e, key ? t(key) : e.field, t)}.`;
+    })
+    .join(" ");
+  return t("users.changeNotSaved", { detail });
+}
+
+/** The conflicts these pages meet, by code, in the catalogs (the API keeps their English). */
+const CONFLICT_KEYS: Record<string, MessageKey> = {
+  last_admin: "admin.lastAdmin",
+  // Requiring two-factor of staff, by an admin without it.
+  two_factor_off: "admin.twoFactorFirst",
+};
+
+function conflictText(error: Conflict, t: Translator["t"]): string {
+  const key = CONFLICT_KEYS[error.code];
+  return key ? t(key) : error.message;
 }
 
 /** User management and instance settings, for admins only. */
@@ -145,16 +179,18 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
         return accounts.updateUser(deps, actor, id, change);
       });
       if (!result.ok) {
-        const detail = result.errors.map((e) => `${e.field} ${e.message}.`).join(" ");
         return renderList(req, reply, actor, filters, {
           status: 422,
-          message: result.message ?? readerOf(req).t("users.changeNotSaved", { detail }),
+          message: result.message ?? changeNotSaved(result.errors, readerOf(req).t),
         });
       }
       updated = result.value;
     } catch (error) {
       if (!(error instanceof Conflict)) throw error;
-      return renderList(req, reply, actor, filters, { status: 409, message: error.message });
+      return renderList(req, reply, actor, filters, {
+        status: 409,
+        message: conflictText(error, readerOf(req).t),
+      });
     }
     // An admin who demoted or disabled themselves cannot see this list any more.
     if (updated.id === actor.id && (updated.disabled || updated.role !== "admin")) {
@@ -211,7 +247,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
       if (!(error instanceof Conflict)) throw error;
       return renderList(req, reply, actor, parseFilters({}), {
         status: 409,
-        message: error.message,
+        message: conflictText(error, readerOf(req).t),
       });
     }
     return reply.redirect("/admin/users?notice=settings-saved", 303);

@@ -15,7 +15,11 @@ export async function assignmentPages(app: FastifyInstance, deps: Deps) {
   app.post("/account/away", async (req, reply) => {
     const actor = requireStaff(req);
     const { away, back } = formFields(req);
-    if (away !== "true" && away !== "false") throw Invalid.field("away", "must be true or false");
+    if (away !== "true" && away !== "false") {
+      throw Invalid.field("away", "must be true or false", "error.field.oneOf", {
+        choices: "true, false",
+      });
+    }
     await setAway(deps, actor, away === "true");
     return reply.redirect(localPath(back), 303);
   });

@@ -193,6 +193,19 @@ export async function findRecipients(db: Executor, ids: number[]): Promise<Recip
   return db.select(recipientColumns).from(users).where(inArray(users.id, ids));
 }
 
+/** The language and zone of the account an address belongs to (any case), if one does. */
+export async function findReaderByAddress(
+  db: Executor,
+  address: string,
+): Promise<{ locale: string | null; timeZone: string | null } | undefined> {
+  const [row] = await db
+    .select({ locale: users.locale, timeZone: users.timeZone })
+    .from(users)
+    .where(sql`lower(${users.email}) = lower(${address})`)
+    .limit(1);
+  return row;
+}
+
 /** Active staff who want mail about new tickets. */
 export async function listNotifiableStaff(db: Executor): Promise<Recipient[]> {
   return db

@@ -366,8 +366,12 @@ export async function queueRuleMail(
   mail: RuleMailBody | ((t: Translator) => RuleMailBody),
 ): Promise<number> {
   let recipients: ({ id: number | null; email: string } & MailReader)[];
-  if (to.kind === "address") recipients = [{ id: null, email: to.address }];
-  else if (to.kind === "all_agents") recipients = await repo.listNotifiableStaff(tx);
+  if (to.kind === "address") {
+    // A bare address gets the instance's language; one that is an account's (a
+    // team member's or an admin's SLA notice, a colleague in a rule) its owner's.
+    const owner = await repo.findReaderByAddress(tx, to.address);
+    recipients = [{ id: null, email: to.address, ...owner }];
+  } else if (to.kind === "all_agents") recipients = await repo.listNotifiableStaff(tx);
   else {
     const id = to.kind === "requester" ? ticket.requesterId : ticket.assigneeId;
     recipients =

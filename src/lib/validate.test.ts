@@ -150,14 +150,16 @@ const wrong = [
   { name: "A1" },
 ];
 
-test("every message of ours has a catalog sentence that reads, in English, as the label and the message", () => {
+test("every message of ours has a catalog sentence that reads, in English, as the label and the message (its numbers grouped as English writes them)", () => {
+  const grouped = (message: string) =>
+    message.replace(/\d{4,}/g, (digits) => Number(digits).toLocaleString("en"));
   const keys = new Set<string>();
   for (const input of wrong) {
     for (const e of problemsOf(Everything, input)) {
       assert.ok(e.key, `${e.field} ${e.message} has a key`);
       keys.add(e.key);
       const sentence = DEFAULT_TRANSLATOR.t(e.key as MessageKey, { ...e.values, label: "Field" });
-      assert.equal(sentence, `Field ${e.message}`);
+      assert.equal(sentence, `Field ${grouped(e.message)}`);
     }
   }
   assert.deepEqual([...keys].sort(), [
@@ -184,7 +186,7 @@ test("the catalog sentences read in the reader's language, with the label and th
   assert.equal(say({}, "email", "E-Mail"), "E-Mail ist erforderlich");
   assert.equal(say({ code: "ab" }, "code", "Code"), "Code muss mindestens 3 Zeichen lang sein");
   assert.equal(say({ email: "nope" }, "email", "E-Mail"), "E-Mail muss eine E-Mail-Adresse sein");
-  assert.equal(say({ count: 10_001 }, "count", "Anzahl"), "Anzahl darf höchstens 10000 sein");
+  assert.equal(say({ count: 10_001 }, "count", "Anzahl"), "Anzahl darf höchstens 10.000 sein");
   assert.equal(say({ count: "2" }, "count", "Anzahl"), "Anzahl muss eine ganze Zahl sein");
   assert.equal(say({ kind: "c" }, "kind", "Art"), "Art muss einer dieser Werte sein: a, b");
   const ar = translator("ar", "UTC");

@@ -71,6 +71,12 @@ export const securityPlugin = fp(async (app: FastifyInstance, deps: Deps) => {
   // once, rather than as a database error in whichever query meets it first.
   app.addHook("preHandler", async (req) => {
     const field = fieldWithNul(req.query) ?? fieldWithNul(req.body);
-    if (field !== undefined) throw Invalid.field(field, "contains characters that are not allowed");
+    if (field !== undefined) {
+      throw Invalid.field(
+        field,
+        "contains characters that are not allowed",
+        "error.field.characters",
+      );
+    }
   });
 });

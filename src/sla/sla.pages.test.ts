@@ -67,7 +67,7 @@ describeEachDatabase("SLA admin pages", (world) => {
     });
     assert.equal(bad.statusCode, 422);
     const text = decodeEntities(bad.body);
-    assert.match(text, /Time zone is not a time zone we know/);
+    assert.match(text, /Time zone is not an IANA time zone \(such as Europe\/Paris\)/);
     assert.match(text, /Monday has "9 to 5"/);
     assert.match(text, /aria-invalid="true"[^>]*name="hours1"|name="hours1"[^>]*aria-invalid/);
   });

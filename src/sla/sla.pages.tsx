@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
-import { Conflict, Invalid, NotFound } from "../lib/errors.ts";
+import { Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
@@ -41,17 +41,12 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
     req: FastifyRequest,
     reply: FastifyReply,
     refused?: RefusedPolicy,
-    problem?: Conflict,
+    problem?: sla.CalendarNotDeleted,
   ) {
     const actor = requireAdmin(req);
     const settings = await sla.getSlaSettings(deps, actor);
     return reply.render(
-      <SlaPage
-        ctx={pageContext(req, reply)}
-        {...settings}
-        refused={refused}
-        problem={problem?.message}
-      />,
+      <SlaPage ctx={pageContext(req, reply)} {...settings} refused={refused} problem={problem} />,
       refused ? 422 : problem ? problem.status : undefined,
     );
   }
@@ -114,7 +109,7 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
     try {
       await sla.deleteCalendar(deps, actor, calendarId((req.params as { id: string }).id));
     } catch (error) {
-      if (error instanceof Conflict) return renderSla(req, reply, undefined, error);
+      if (error instanceof sla.CalendarNotDeleted) return renderSla(req, reply, undefined, error);
       throw error;
     }
     return reply.redirect("/admin/sla?notice=calendar-deleted", 303);
@@ -252,7 +247,9 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
     const id = idParam(req, "conditionId", "SLA condition");
     const direction = formFields(req).direction;
     if (direction !== "up" && direction !== "down") {
-      throw Invalid.field("direction", "must be up or down");
+      throw Invalid.field("direction", "must be up or down", "error.field.oneOf", {
+        choices: "up, down",
+      });
     }
     await sla.moveCondition(deps, actor, id, direction);
     return reply.redirect("/admin/sla?notice=condition-moved#conditions", 303);

@@ -1,4 +1,4 @@
-import type { FieldError } from "../lib/errors.ts";
+import { type FieldError, fieldProblem } from "../lib/errors.ts";
 import type { Condition, ConditionField, RuleForm } from "../rules/rules.schemas.ts";
 import {
   type Calendar,
@@ -8,7 +8,6 @@ import {
   parseClock,
   validateCalendar,
   WEEKDAYS,
-  type Weekday,
 } from "./business-time.ts";
 
 /** The calendar the arithmetic works on, from a stored row (its JSONB validated when saved). */
@@ -26,18 +25,9 @@ export function calendarOf(row: {
 
 /**
  * The calendar and policy forms: plain text fields, parsed and checked here so
- * every problem is reported next to its field. Pure.
+ * every problem is reported next to its field, in English (the API's) and as a
+ * catalog sentence (pages'). Pure.
  */
-
-export const WEEKDAY_NAMES: Record<Weekday, string> = {
-  1: "Monday",
-  2: "Tuesday",
-  3: "Wednesday",
-  4: "Thursday",
-  5: "Friday",
-  6: "Saturday",
-  7: "Sunday",
-};
 
 /** The form as typed: name, timeZone, hours1 … hours7 ("09:00-12:00, 13:00-17:30"), holidays (one a line). */
 export type CalendarForm = Record<string, string>;
@@ -69,9 +59,13 @@ export function parseCalendarForm(
 ): { ok: true; name: string; calendar: Calendar } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const name = (form.name ?? "").trim();
-  if (name === "") errors.push({ field: "name", message: "is required" });
+  if (name === "") errors.push(fieldProblem("name", "is required", "error.field.required"));
   else if (name.length > NAME_MAX)
-    errors.push({ field: "name", message: `must be at most ${NAME_MAX} characters` });
+    errors.push(
+      fieldProblem("name", `must be at most ${NAME_MAX} characters`, "error.field.maxLength", {
+        max: NAME_MAX,
+      }),
+    );
   const periods: Period[] = [];
   for (const day of WEEKDAYS) {
     const field = `hours${day}`;
@@ -82,10 +76,14 @@ export function parseCalendarForm(
       const start = m ? parseClock(m[1] ?? "") : undefined;
       const end = m ? parseClock(m[2] ?? "") : undefined;
       if (start === undefined || end === undefined || start >= end || start >= 1440) {
-        errors.push({
-          field,
-          message: `has "${span.trim()}": write periods like 09:00-12:00, 13:00-17:30`,
-        });
+        errors.push(
+          fieldProblem(
+            field,
+            `has "${span.trim()}": write periods like 09:00-12:00, 13:00-17:30`,
+            "error.sla.periods",
+            { text: span.trim() },
+          ),
+        );
         break;
       }
       periods.push({ day, start, end });
@@ -97,10 +95,14 @@ export function parseCalendarForm(
     if (text === "") continue;
     const m = /^(?:(\d{4})-)?(\d{2})-(\d{2})$/.exec(text);
     if (!m) {
-      errors.push({
-        field: "holidays",
-        message: `has "${text}": write 2026-12-24 for one day or 12-25 for every year`,
-      });
+      errors.push(
+        fieldProblem(
+          "holidays",
+          `has "${text}": write 2026-12-24 for one day or 12-25 for every year`,
+          "error.sla.holidayFormat",
+          { text },
+        ),
+      );
       break;
     }
     holidays.push({
@@ -113,22 +115,30 @@ export function parseCalendarForm(
   const reported = new Set(errors.map((e) => e.field));
   for (const problem of validateCalendar(calendar)) {
     if (problem.code === "unknown_time_zone") {
-      errors.push({
-        field: "timeZone",
-        message: "is not a time zone we know (e.g. Europe/Berlin)",
-      });
+      errors.push(
+        fieldProblem(
+          "timeZone",
+          "is not a time zone we know (e.g. Europe/Berlin)",
+          "error.field.notATimeZone",
+        ),
+      );
     } else if (problem.code === "no_working_hours") {
       if (![...reported].some((f) => f.startsWith("hours"))) {
-        errors.push({
-          field: "hours",
-          message: "are empty: a calendar needs at least one working period",
-        });
+        errors.push(
+          fieldProblem(
+            "hours",
+            "are empty: a calendar needs at least one working period",
+            "error.sla.noWorkingHours",
+          ),
+        );
       }
     } else if (problem.code === "overlapping_periods") {
       const day = WEEKDAYS.find((d) => overlaps(periods.filter((p) => p.day === d))) ?? 1;
-      errors.push({ field: `hours${day}`, message: "has periods that overlap" });
+      errors.push(fieldProblem(`hours${day}`, "has periods that overlap", "error.sla.overlap"));
     } else if (problem.code === "bad_holiday" && !reported.has("holidays")) {
-      errors.push({ field: "holidays", message: "has a date that does not exist" });
+      errors.push(
+        fieldProblem("holidays", "has a date that does not exist", "error.sla.noSuchDate"),
+      );
     }
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, name, calendar };
@@ -141,11 +151,6 @@ function overlaps(periods: Period[]): boolean {
 
 export const TARGET_KINDS = ["first_response", "next_response", "resolution"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
-export const TARGET_LABELS: Record<TargetKind, string> = {
-  first_response: "First response",
-  next_response: "Next response",
-  resolution: "Resolution",
-};
 const FORM_KEYS: Record<TargetKind, string> = {
   first_response: "firstResponse",
   next_response: "nextResponse",
@@ -155,6 +160,9 @@ const FORM_KEYS: Record<TargetKind, string> = {
 export function targetField(kind: TargetKind): string {
   return FORM_KEYS[kind];
 }
+
+/** The highest percentage of a target's time at which it may warn. */
+const WARN_MAX = 99;
 
 /** Longest target: a year of business minutes. */
 const TARGET_MAX_MINUTES = 366 * 24 * 60;
@@ -190,21 +198,31 @@ export function parsePolicyForm(
       total < 1 ||
       total > TARGET_MAX_MINUTES
     ) {
-      errors.push({
-        field,
-        message: "must be a whole number of minutes from 1 (or hours, up to a year)",
-      });
+      errors.push(
+        fieldProblem(
+          field,
+          "must be a whole number of minutes from 1 (or hours, up to a year)",
+          "error.sla.targetAmount",
+        ),
+      );
       continue;
     }
     minutes[kind] = total;
   }
   const calendarId = Number(form.calendarId);
   if (!Number.isInteger(calendarId) || calendarId < 1)
-    errors.push({ field: "calendarId", message: "must be chosen" });
+    errors.push(fieldProblem("calendarId", "must be chosen", "error.field.mustBeChosen"));
   const warnText = (form.warnPercent ?? "").trim() || "80";
   const warnPercent = Number(warnText);
-  if (!/^\d+$/.test(warnText) || warnPercent < 1 || warnPercent > 99) {
-    errors.push({ field: "warnPercent", message: "must be a whole number from 1 to 99" });
+  if (!/^\d+$/.test(warnText) || warnPercent < 1 || warnPercent > WARN_MAX) {
+    errors.push(
+      fieldProblem(
+        "warnPercent",
+        `must be a whole number from 1 to ${WARN_MAX}`,
+        "error.field.wholeNumberRange",
+        { min: 1, max: WARN_MAX },
+      ),
+    );
   }
   if (errors.length > 0) return { ok: false, errors };
   return {

@@ -178,11 +178,43 @@ export async function makeDefaultCalendar(deps: Deps, actor: Actor, id: number):
   });
 }
 
+/** What keeps a calendar from being deleted: a team on it, or a policy (general, a team's or a condition's). */
+export type CalendarUse =
+  | { team: string; priority?: undefined; condition?: undefined }
+  | { priority: Priority; team: string | null; condition: string | null };
+
 /**
- * Deletes a calendar. Refused (Conflict, naming them) while a team or a policy
- * uses it, and for the default calendar. Clocks recorded on it (met ones, or
- * running ones the recomputation has not moved yet) move to the default
- * calendar, and running clocks are recomputed.
+ * A calendar that cannot be deleted: the default one (`calendar_default`), or
+ * one in use (`calendar_in_use`, each use named, so a page can say it in the
+ * reader's language; `message` is the API's English).
+ */
+export class CalendarNotDeleted extends Conflict {
+  constructor(
+    code: "calendar_default" | "calendar_in_use",
+    readonly calendar: string,
+    readonly uses: readonly CalendarUse[] = [],
+  ) {
+    super(
+      code,
+      code === "calendar_default"
+        ? `"${calendar}" is the default calendar: make another the default first.`
+        : `"${calendar}" is in use by ${uses.map(useText).join(", ")}: choose another calendar there first.`,
+    );
+  }
+}
+
+function useText(use: CalendarUse): string {
+  if (use.priority === undefined) return `team ${use.team}`;
+  if (use.team !== null) return `team ${use.team}'s ${use.priority} policy`;
+  if (use.condition !== null) return `condition ${use.condition}'s ${use.priority} policy`;
+  return `the ${use.priority} policy`;
+}
+
+/**
+ * Deletes a calendar. Refused (CalendarNotDeleted, naming them) while a team or
+ * a policy uses it, and for the default calendar. Clocks recorded on it (met
+ * ones, or running ones the recomputation has not moved yet) move to the
+ * default calendar, and running clocks are recomputed.
  */
 export async function deleteCalendar(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdmin(actor);
@@ -190,29 +222,17 @@ export async function deleteCalendar(deps: Deps, actor: Actor, id: number): Prom
   await calendars.change(deps.db, async (tx) => {
     const row = await repo.findCalendar(tx, id);
     if (!row) throw new NotFound("calendar", id);
-    if (row.isDefault) {
-      throw new Conflict(
-        "calendar_default",
-        `"${row.name}" is the default calendar: make another the default first.`,
-      );
-    }
+    if (row.isDefault) throw new CalendarNotDeleted("calendar_default", row.name);
     const users = await repo.calendarUsers(tx, id);
-    const uses = [
-      ...users.teams.map((name) => `team ${name}`),
-      ...users.policies.map((p) =>
-        p.teamName !== null
-          ? `team ${p.teamName}'s ${p.priority} policy`
-          : p.conditionName !== null
-            ? `condition ${p.conditionName}'s ${p.priority} policy`
-            : `the ${p.priority} policy`,
-      ),
+    const uses: CalendarUse[] = [
+      ...users.teams.map((team) => ({ team })),
+      ...users.policies.map((p) => ({
+        priority: p.priority,
+        team: p.teamName,
+        condition: p.conditionName,
+      })),
     ];
-    if (uses.length > 0) {
-      throw new Conflict(
-        "calendar_in_use",
-        `"${row.name}" is in use by ${uses.join(", ")}: choose another calendar there first.`,
-      );
-    }
+    if (uses.length > 0) throw new CalendarNotDeleted("calendar_in_use", row.name, uses);
     await repo.moveTargetsToCalendar(tx, id, fallback.id);
     await repo.deleteCalendar(tx, id);
     await repo.requestRecompute(tx);

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { makeAdmin, makeAgent } from "../../test/helpers/factories.ts";
+import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
+import { Invalid } from "../lib/errors.ts";
 import { addMember, createTeam } from "./teams.service.ts";
 
 const unique = () => randomBytes(4).toString("hex");
@@ -48,7 +50,60 @@ describeEachDatabase("the teams page in the reader's language", (world) => {
     });
     assert.equal(refused.statusCode, 422);
     assert.match(refused.body, /<html lang="ar" dir="rtl">/);
-    assert.match(refused.body, /لم يُحفظ: أقصى عدد من التذاكر المفتوحة لكل وكيل: /);
-    assert.doesNotMatch(refused.body, /Not saved/);
+    assert.match(
+      refused.body,
+      /<p>لم يُحفظ: يجب أن يكون حقل أقصى عدد من التذاكر المفتوحة لكل وكيل عددًا صحيحًا، أو فارغًا لعدم وضع حد\.<\/p>/,
+    );
+    assert.doesNotMatch(refused.body, /Not saved|must be/);
+  });
+
+  test("a German admin's refused team is explained in whole German sentences, numbers grouped as German writes them; the service keeps the API's English", async () => {
+    const { deps } = world();
+    const adminUser = await makeAdmin(deps);
+    const admin = await world().signedIn(adminUser);
+    await admin.post("/language", { locale: "de", back: "/admin/teams" }, { csrfFrom: "/account" });
+
+    const tooMany = await admin.post("/admin/teams", { name: "", maxOpenPerAgent: "20000" });
+    assert.equal(tooMany.statusCode, 422);
+    const text = decodeEntities(tooMany.body);
+    assert.ok(
+      text.includes(
+        "<p>Nicht gespeichert: Name ist erforderlich. Höchstens offene Tickets pro Agent darf höchstens 10.000 sein.</p>",
+      ),
+      text,
+    );
+
+    const noCalendar = await admin.post("/admin/teams", {
+      name: `Kasse ${unique()}`,
+      calendarId: "Berlin",
+    });
+    assert.equal(noCalendar.statusCode, 422);
+    assert.match(
+      decodeEntities(noCalendar.body),
+      /<p>Nicht gespeichert: Geschäftszeiten ist kein Kalender\.<\/p>/,
+    );
+
+    const team = await createTeam(deps, adminUser, { name: `Kasse ${unique()}` });
+    const notStaff = await admin.post(`/admin/teams/${team.id}/members`, {
+      email: "niemand@example.test",
+    });
+    assert.equal(notStaff.statusCode, 422);
+    assert.match(
+      decodeEntities(notStaff.body),
+      /<p>Nicht gespeichert: Adresse muss die Adresse eines Agenten oder Administrators sein\.<\/p>/,
+    );
+    for (const body of [tooMany.body, noCalendar.body, notStaff.body]) {
+      assert.doesNotMatch(body, /must be|is required|is not a calendar|Not saved/);
+    }
+
+    // What the API and the CLI are told stays English.
+    await assert.rejects(
+      createTeam(deps, adminUser, { name: `Kasse ${unique()}`, maxOpenPerAgent: 20000 }),
+      (error: unknown) =>
+        error instanceof Invalid &&
+        error.errors.some(
+          (e) => e.field === "maxOpenPerAgent" && e.message === "must be at most 10000",
+        ),
+    );
   });
 });

@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Actor } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import type { MessageKey, Translator } from "../i18n/i18n.ts";
-import { type AppError, Invalid, NotFound } from "../lib/errors.ts";
+import { Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
+import { fieldErrorText, isMessageKey } from "../platform/views/forms.tsx";
 import { listCalendarChoices } from "../sla/sla.service.ts";
 import type { AssignmentMode, TeamInput } from "./teams.schemas.ts";
 import * as teams from "./teams.service.ts";
@@ -37,11 +38,15 @@ function formValues(fields: Record<string, string>): TeamFormValues {
 function toInput(values: TeamFormValues): TeamInput {
   const cap = values.maxOpenPerAgent;
   if (cap !== "" && !/^[0-9]{1,9}$/.test(cap)) {
-    throw Invalid.field("maxOpenPerAgent", "must be a whole number, or empty for no limit");
+    throw Invalid.field(
+      "maxOpenPerAgent",
+      "must be a whole number, or empty for no limit",
+      "error.teams.capNumber",
+    );
   }
   const calendar = values.calendarId;
   if (calendar !== "" && !/^[1-9][0-9]{0,8}$/.test(calendar)) {
-    throw Invalid.field("calendarId", "is not a calendar");
+    throw Invalid.field("calendarId", "is not a calendar", "error.field.notACalendar");
   }
   return {
     name: values.name,
@@ -55,7 +60,7 @@ function toInput(values: TeamFormValues): TeamInput {
   };
 }
 
-/** Each form field's name in the catalogs, before the service's (English) message about it. */
+/** Each form field's name in the catalogs, the `{label}` of the sentence about its problem. */
 const FIELD_KEYS: Record<string, MessageKey> = {
   name: "teams.name",
   description: "teams.description",
@@ -65,17 +70,18 @@ const FIELD_KEYS: Record<string, MessageKey> = {
   email: "teams.field.email",
 };
 
-function describe(error: AppError, t: Translator["t"]): string {
-  if (error instanceof Invalid && error.errors.length > 0) {
-    const problems = error.errors.map((e) =>
-      t("teams.problem", {
-        field: Object.hasOwn(FIELD_KEYS, e.field) ? t(FIELD_KEYS[e.field] as MessageKey) : e.field,
-        message: e.message,
-      }),
-    );
-    return t("teams.notSaved", { problems: problems.join(" ") });
+/** Why a change was not saved, in the reader's language. */
+function describe(error: Invalid, t: Translator["t"]): string {
+  if (error.errors.length === 0) {
+    return isMessageKey(error.messageKey) ? t(error.messageKey) : error.message;
   }
-  return error.message;
+  const problems = error.errors.map((e) => {
+    const label = Object.hasOwn(FIELD_KEYS, e.field)
+      ? t(FIELD_KEYS[e.field] as MessageKey)
+      : e.field;
+    return `${fieldErrorText(e, label, t)}.`;
+  });
+  return t("teams.notSaved", { problems: problems.join(" ") });
 }
 
 /** Teams and their members, for admins (src/teams). */
@@ -84,7 +90,7 @@ export async function teamsPages(app: FastifyInstance, deps: Deps) {
     req: FastifyRequest,
     reply: FastifyReply,
     actor: Actor,
-    refused?: { error: AppError; newTeam?: TeamFormValues },
+    refused?: { error: Invalid; newTeam?: TeamFormValues },
   ) {
     const ctx = pageContext(req, reply);
     return reply.render(
@@ -95,7 +101,7 @@ export async function teamsPages(app: FastifyInstance, deps: Deps) {
         problem={refused ? describe(refused.error, ctx.i18n.t) : undefined}
         newTeam={refused?.newTeam}
       />,
-      refused ? (refused.error instanceof Invalid ? 422 : refused.error.status) : undefined,
+      refused ? 422 : undefined,
     );
   }
 

@@ -7,12 +7,9 @@ export const TEAM_DESCRIPTION_MAX = 1_000;
 /** The most open tickets a team may let one agent hold before assignment skips them. */
 export const MAX_OPEN_CAP = 10_000;
 
-export const ASSIGNMENT_MODES = {
-  off: "Off: tickets wait in the team's queue",
-  round_robin: "Round-robin: each member in turn",
-  fewest_open: "Fewest open tickets first",
-} as const;
-export type AssignmentMode = keyof typeof ASSIGNMENT_MODES;
+/** How a team's new tickets get an agent (pages name each from the catalogs, `teams.assignment.*`). */
+export const ASSIGNMENT_MODES = ["off", "round_robin", "fewest_open"] as const;
+export type AssignmentMode = (typeof ASSIGNMENT_MODES)[number];
 
 export const TeamInput = Type.Object(
   {
@@ -20,7 +17,7 @@ export const TeamInput = Type.Object(
     description: Type.Optional(Text({ max: TEAM_DESCRIPTION_MAX })),
     offeredOnForm: Type.Optional(Type.Boolean()),
     restricted: Type.Optional(Type.Boolean()),
-    assignment: Type.Optional(Type.Enum(Object.keys(ASSIGNMENT_MODES) as AssignmentMode[])),
+    assignment: Type.Optional(Type.Enum(ASSIGNMENT_MODES)),
     maxOpenPerAgent: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: MAX_OPEN_CAP }))),
     handBackWhenAway: Type.Optional(Type.Boolean()),
     /** The business-hours calendar of its tickets' SLA clocks; null: their policy's. */
@@ -39,7 +36,7 @@ export const TeamJson = Type.Object(
     description: Type.String(),
     offeredOnForm: Type.Boolean(),
     restricted: Type.Boolean(),
-    assignment: Type.Enum(Object.keys(ASSIGNMENT_MODES) as AssignmentMode[]),
+    assignment: Type.Enum(ASSIGNMENT_MODES),
     maxOpenPerAgent: Nullable(Id),
     calendarId: Nullable(Id, {
       description:

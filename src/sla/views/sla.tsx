@@ -1,12 +1,12 @@
 import type { ComponentChildren } from "preact";
-import type { Locale, MessageKey } from "../../i18n/i18n.ts";
+import type { Locale, MessageKey, Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import {
   Csrf,
   Field,
   FormErrors,
   type FormState,
-  fieldError,
+  fieldErrorText,
   TimeZoneInput,
 } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -23,7 +23,14 @@ import {
   type TargetKind,
   targetField,
 } from "../sla.schemas.ts";
-import type { CalendarRow, PolicyRow, PolicyScope, SlaCondition } from "../sla.service.ts";
+import type {
+  CalendarNotDeleted,
+  CalendarRow,
+  CalendarUse,
+  PolicyRow,
+  PolicyScope,
+  SlaCondition,
+} from "../sla.service.ts";
 
 const GENERAL_SCOPE: PolicyScope = { teamId: null, conditionId: null };
 
@@ -59,6 +66,27 @@ function weekdayNamesIn(locale: Locale): Record<Weekday, string> {
     weekdayNames.set(locale, names);
   }
   return names;
+}
+
+/** One thing that uses a calendar, as the refusal to delete it names it. */
+function useText(use: CalendarUse, t: Translator["t"]): string {
+  if (use.priority === undefined) return t("sla.use.team", { team: use.team });
+  if (use.team !== null) return t("sla.use.teamPolicy", { team: use.team, priority: use.priority });
+  if (use.condition !== null) {
+    return t("sla.use.conditionPolicy", { condition: use.condition, priority: use.priority });
+  }
+  return t("sla.use.policy", { priority: use.priority });
+}
+
+/** Why a calendar was not deleted, in the reader's language. */
+function notDeletedText(problem: CalendarNotDeleted, i18n: Translator): string {
+  if (problem.code === "calendar_default") {
+    return i18n.t("error.sla.calendarDefault", { calendar: problem.calendar });
+  }
+  const uses = new Intl.ListFormat(i18n.locale, { type: "conjunction" }).format(
+    problem.uses.map((use) => useText(use, i18n.t)),
+  );
+  return i18n.t("error.sla.calendarInUse", { calendar: problem.calendar, uses });
 }
 
 function minutesOf(policy: PolicyRow | undefined, kind: TargetKind): number | null {
@@ -441,7 +469,7 @@ export function SlaPage({
   /** A policy form sent back with its problems. */
   refused?: RefusedPolicy | undefined;
   /** Why the last change (a calendar's deletion) was refused. */
-  problem?: string | undefined;
+  problem?: CalendarNotDeleted | undefined;
 }) {
   const general = policies.filter((p) => sameScope(p, GENERAL_SCOPE));
   const defaultId = calendars.find((c) => c.isDefault)?.id ?? calendars[0]?.id ?? 0;
@@ -451,7 +479,7 @@ export function SlaPage({
       <h1>{t("slaAdmin.heading")}</h1>
       {problem && (
         <div class="form-errors" role="alert" tabIndex={-1}>
-          <p>{problem}</p>
+          <p>{notDeletedText(problem, ctx.i18n)}</p>
         </div>
       )}
       {recomputing && (
@@ -658,6 +686,7 @@ export function CalendarFormPage({
       ? t("slaAdmin.newCalendar")
       : t("slaAdmin.calendarTitle", { calendar: form.values.name ?? "" });
   const weekdays = weekdayNamesIn(ctx.i18n.locale);
+  const hoursError = form.errors.find((e) => e.field === "hours");
   return (
     <Layout ctx={ctx} title={title}>
       <h1>{title}</h1>
@@ -683,9 +712,9 @@ export function CalendarFormPage({
         <fieldset>
           <legend>{t("slaAdmin.workingHours")}</legend>
           <p class="hint">{t("slaAdmin.workingHoursHint")}</p>
-          {fieldError(form, "hours") && (
+          {hoursError && (
             <p class="error" id="field-hours-error">
-              {`${t("slaAdmin.workingHours")} ${fieldError(form, "hours")}`}
+              {fieldErrorText(hoursError, t("slaAdmin.workingHours"), t)}
             </p>
           )}
           {WEEKDAYS.map((day) => (

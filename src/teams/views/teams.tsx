@@ -87,7 +87,7 @@ function TeamFields({
       <div class="field">
         <label for={id("assignment")}>{t("teams.assignment")}</label>
         <select id={id("assignment")} name="assignment">
-          {(Object.keys(ASSIGNMENT_MODES) as AssignmentMode[]).map((mode) => (
+          {ASSIGNMENT_MODES.map((mode) => (
             <option value={mode} selected={values.assignment === mode}>
               {t(ASSIGNMENT_KEYS[mode])}
             </option>
