@@ -3,7 +3,7 @@ import type { Deps } from "../deps.ts";
 import { Conflict, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { readerOf } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
@@ -120,7 +120,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
       return reply.render(
         <NewUserPage
           ctx={pageContext(req, reply)}
-          form={{ values: { email, name, role }, errors: result.errors, message: result.message }}
+          form={refusedForm({ email, name, role }, result)}
         />,
         422,
       );
