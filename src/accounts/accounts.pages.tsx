@@ -12,7 +12,7 @@ import {
   setSessionCookie,
   ssoStateCookie,
 } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { readerOf, setLanguageCookie } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { ErrorPage } from "../platform/views/error-page.tsx";
@@ -100,14 +100,13 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     req: FastifyRequest,
     reply: FastifyReply,
     values: { email?: string; next: string },
-    message: string | undefined,
-    errors: { field: string; message: string }[],
+    refusal: Pick<FormState, "errors" | "message" | "messageKey">,
     status: number,
   ): Promise<FastifyReply> {
     return reply.render(
       <LoginPage
         ctx={pageContext(req, reply)}
-        form={{ values, errors, message }}
+        form={{ values, ...refusal }}
         providers={await sso.signInChoices(deps)}
       />,
       status,
@@ -131,7 +130,13 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       return reply.header("cache-control", "no-store").redirect(started.url, 303);
     } catch (error) {
       if (!(error instanceof BadGateway)) throw error;
-      return loginRefused(req, reply, { next }, error.message, [], error.status);
+      return loginRefused(
+        req,
+        reply,
+        { next },
+        { errors: [], message: error.message },
+        error.status,
+      );
     }
   });
 
@@ -153,7 +158,14 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       ) {
         throw error;
       }
-      return loginRefused(req, reply, { next: "" }, error.message, [], error.status);
+      const messageKey = error instanceof Invalid ? error.messageKey : undefined;
+      return loginRefused(
+        req,
+        reply,
+        { next: "" },
+        { errors: [], message: error.message, messageKey },
+        error.status,
+      );
     }
   });
 
@@ -163,13 +175,13 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     try {
       const result = await attempt(() => accounts.signIn(deps, { email, password, ip: req.ip }));
       if (!result.ok) {
-        return loginRefused(req, reply, values, result.message, result.errors, 401);
+        return loginRefused(req, reply, values, result, 401);
       }
       return signInAs(req, reply, result.value, localPath(next, home(result.value)));
     } catch (error) {
       if (!(error instanceof TooManyRequests)) throw error;
       const message = tooMany(req, reply, error, "account.tooManySignIns");
-      return loginRefused(req, reply, values, message, [], 429);
+      return loginRefused(req, reply, values, { errors: [], message }, 429);
     }
   });
 
@@ -205,11 +217,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       );
       if (!result.ok) {
         return reply.render(
-          <SignupPage
-            ctx={ctx()}
-            form={{ values: { email, name }, errors: result.errors, message: result.message }}
-            enabled
-          />,
+          <SignupPage ctx={ctx()} form={refusedForm({ email, name }, result)} enabled />,
           422,
         );
       }
@@ -260,10 +268,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       );
       if (!result.ok) {
         return reply.render(
-          <ForgotPasswordPage
-            ctx={ctx()}
-            form={{ values: { email }, errors: result.errors, message: result.message }}
-          />,
+          <ForgotPasswordPage ctx={ctx()} form={refusedForm({ email }, result)} />,
           422,
         );
       }
@@ -298,7 +303,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       return reply.render(
         <ResetPasswordPage
           ctx={pageContext(req, reply)}
-          form={{ values: {}, errors: result.errors, message: result.message }}
+          form={refusedForm({}, result)}
           token={token}
         />,
         422,
@@ -331,7 +336,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       return reply.render(
         <SetupPage
           ctx={pageContext(req, reply)}
-          form={{ values: { email, name }, errors: result.errors, message: result.message }}
+          form={refusedForm({ email, name }, result)}
           token={token ?? ""}
         />,
         422,
@@ -380,7 +385,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     const result = await attempt(() => accounts.setLanguageAndZone(deps, actor, values));
     if (!result.ok) {
       return renderAccount(req, reply, actor, {
-        languageForm: { values, errors: result.errors, message: result.message },
+        languageForm: refusedForm(values, result),
         status: 422,
       });
     }
@@ -436,7 +441,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     );
     if (!result.ok) {
       return renderAccount(req, reply, actor, {
-        form: { values: {}, errors: result.errors, message: result.message },
+        form: refusedForm({}, result),
         status: 422,
       });
     }

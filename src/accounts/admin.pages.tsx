@@ -4,7 +4,7 @@ import type { MessageKey, Translator } from "../i18n/i18n.ts";
 import { Conflict, type FieldError, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { readerOf } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState, fieldErrorText } from "../platform/views/forms.tsx";
@@ -154,7 +154,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
       return reply.render(
         <NewUserPage
           ctx={pageContext(req, reply)}
-          form={{ values: { email, name, role }, errors: result.errors, message: result.message }}
+          form={refusedForm({ email, name, role }, result)}
         />,
         422,
       );

@@ -45,13 +45,12 @@ describeEachDatabase(
 
     test("incoming mail is listed and shown in French", async () => {
       const { deps } = world();
-      await receiveEmail(
-        deps,
-        Buffer.from(
-          "From: marie@client.example\r\nTo: support@example.test\r\nMessage-ID: <fr-1@client.example>\r\n\r\nBonjour\r\n",
-        ),
-        { to: ["support@example.test"] },
-      );
+      const head =
+        "From: marie@client.example\r\nTo: support@example.test\r\nMessage-ID: <fr-1@client.example>\r\n\r\n";
+      // 1,234 bytes in all: the size is shown grouped as French groups digits.
+      const raw = Buffer.from(`${head}Bonjour\r\n${"x".repeat(1234 - head.length - 9)}`);
+      assert.equal(raw.length, 1234);
+      await receiveEmail(deps, raw, { to: ["support@example.test"] });
       const admin = await world().signedIn(await makeAdmin(deps));
       const fr = { "accept-language": "fr" };
       const list = await admin.get("/admin/email?tab=inbound", fr);
@@ -66,7 +65,7 @@ describeEachDatabase(
       assert.equal(page.statusCode, 200);
       assert.match(page.body, /<dt>Enveloppe<\/dt>/);
       assert.match(page.body, /Retour au courrier entrant/);
-      assert.match(page.body, /Télécharger l’original \(\d+ octets\)/);
+      assert.match(page.body, /Télécharger l’original \(1\u202f234 octets\)/);
       assert.doesNotMatch(
         page.body,
         /Envelope|Outcome|Back to incoming mail|Download the original/,

@@ -3,7 +3,7 @@ import type { Deps } from "../deps.ts";
 import { NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import { teamNames } from "../teams/index.ts";
@@ -88,13 +88,7 @@ export async function mailboxesPages(app: FastifyInstance, deps: Deps) {
     const result = await attempt(() => mailboxes.createMailbox(deps, actor, input));
     if (!result.ok) {
       const values = { ...input } as Record<string, string>;
-      return renderForm(
-        req,
-        reply,
-        { values, errors: result.errors, message: result.message },
-        undefined,
-        422,
-      );
+      return renderForm(req, reply, refusedForm(values, result), undefined, 422);
     }
     return reply.redirect("/admin/email/mailboxes?notice=mailbox-saved", 303);
   });
@@ -113,13 +107,7 @@ export async function mailboxesPages(app: FastifyInstance, deps: Deps) {
     if (!result.ok) {
       const mailbox = await mailboxes.getMailbox(deps, actor, id);
       const values = { ...input } as Record<string, string>;
-      return renderForm(
-        req,
-        reply,
-        { values, errors: result.errors, message: result.message },
-        mailbox,
-        422,
-      );
+      return renderForm(req, reply, refusedForm(values, result), mailbox, 422);
     }
     return reply.redirect("/admin/email/mailboxes?notice=mailbox-saved", 303);
   });

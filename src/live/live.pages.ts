@@ -31,6 +31,10 @@ declare module "fastify" {
 // person stops receiving within a minute (and a changed role applies).
 const SESSION_RECHECK_MS = 60_000;
 
+// Only a hand-made request gets this: script.js sends the ids of the pages it is on.
+const notATicketId = () =>
+  Invalid.field("ticket", "must be a ticket id", "error.ticket.notATicketId");
+
 /**
  * Live pages: `GET /live` is an event stream (Server-Sent Events) of ticket
  * changes the signed-in person may see: `?ticket=ID` for one ticket's page
@@ -129,7 +133,7 @@ export const livePages = fp(
       let ticketId: number | undefined;
       if (raw !== undefined) {
         ticketId = parseId(raw);
-        if (ticketId === undefined) throw Invalid.field("ticket", "must be a ticket id");
+        if (ticketId === undefined) throw notATicketId();
         await getTicket(deps, actor, ticketId); // NotFound unless they may see it
       }
       const hidden = new Set(await hiddenTeamIds(deps.db, actor));
@@ -165,7 +169,7 @@ export const livePages = fp(
     app.post("/live/typing", async (req, reply) => {
       const actor = requireStaff(req);
       const ticketId = parseId(formFields(req).ticket);
-      if (ticketId === undefined) throw Invalid.field("ticket", "must be a ticket id");
+      if (ticketId === undefined) throw notATicketId();
       // Only from someone whose page of the ticket is open here: a notice still in
       // flight as they leave must not announce them again after their "gone".
       if (stillHere(ticketId, actor.id)) presence.typing(ticketId, actor.id, actor.name);

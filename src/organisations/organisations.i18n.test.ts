@@ -51,7 +51,12 @@ describeEachDatabase("the organisations page in the reader's language", (world) 
       { csrfFrom: "/admin/organisations" },
     );
     assert.equal(refused.statusCode, 422);
-    assert.match(refused.body, /No se guardó: Dominios /, "the field's label in Spanish");
+    assert.match(
+      refused.body,
+      /<p>No se guardó: Dominios: estos no son dominios de correo: no, es, un, dominio\.<\/p>/,
+      "the field's label and its problem in one Spanish sentence",
+    );
+    assert.doesNotMatch(refused.body, /are not mail domains/);
     assert.match(refused.body, /value="Otra"/, "what was typed stays");
     assert.doesNotMatch(refused.body, /Not saved/);
   });

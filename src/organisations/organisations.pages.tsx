@@ -7,6 +7,7 @@ import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
+import { fieldErrorText, isMessageKey } from "../platform/views/forms.tsx";
 import type { OrganisationInput } from "./organisations.schemas.ts";
 import * as organisations from "./organisations.service.ts";
 import { type OrganisationFormValues, OrganisationsPage } from "./views/organisations.tsx";
@@ -35,7 +36,7 @@ const FIELD_LABELS: Record<string, MessageKey> = {
   email: "organisations.field.address",
 };
 
-/** Why a change was refused: each field's label in the reader's language, then the service's words. */
+/** Why a change was refused, as sentences in the reader's language naming each field by its label. */
 function describe(error: AppError, t: Translator["t"]): string {
   if (error instanceof Invalid && error.errors.length > 0) {
     const problems = error.errors
@@ -43,12 +44,14 @@ function describe(error: AppError, t: Translator["t"]): string {
         const label = Object.hasOwn(FIELD_LABELS, e.field)
           ? t(FIELD_LABELS[e.field] as MessageKey)
           : e.field;
-        return `${label} ${e.message}.`;
+        return `${fieldErrorText(e, label, t)}.`;
       })
       .join(" ");
     return t("organisations.notSaved", { problems });
   }
-  return error.message;
+  return error instanceof Invalid && isMessageKey(error.messageKey)
+    ? t(error.messageKey)
+    : error.message;
 }
 
 /** Customers' organisations, their domains and members, for admins (src/organisations). */

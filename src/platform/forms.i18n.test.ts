@@ -85,6 +85,17 @@ describeEachDatabase("errors on forms in the reader's language", (world) => {
     assert.doesNotMatch(refused.body, /do not match an active account/);
   });
 
+  test("a form's own message reaches the page by its key: a sign-in this browser did not start is said in German", async () => {
+    const b = await visitorIn(world(), "de");
+    const refused = await b.get("/login/sso/callback?code=abc&state=xyz");
+    assert.equal(refused.statusCode, 400);
+    assert.equal(
+      formMessage(refused.body),
+      "Diese Anmeldung wurde nicht in diesem Browser begonnen oder hat länger als 10 Minuten gedauert. Bitte versuchen Sie es erneut.",
+    );
+    assert.doesNotMatch(refused.body, /was not started in this browser/);
+  });
+
   test("a value already taken is said in Spanish at the field and above the form", async () => {
     const { deps } = world();
     const admin = await makeAdmin(deps);

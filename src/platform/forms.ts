@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { type FieldError, Invalid } from "../lib/errors.ts";
+import type { FormState } from "./views/forms.tsx";
 
 /** The text fields of a submitted form (urlencoded or multipart); files and arrays are left out. */
 export function formFields(req: FastifyRequest): Record<string, string> {
@@ -11,15 +12,17 @@ export function formFields(req: FastifyRequest): Record<string, string> {
   return out;
 }
 
-export type Attempt<T> =
-  | { ok: true; value: T }
-  | {
-      ok: false;
-      errors: FieldError[];
-      message: string | undefined;
-      /** `message` as a catalog key, when the error had one (FormState's `messageKey`). */
-      messageKey?: string | undefined;
-    };
+/** Why a form's service call was refused (see `attempt`). */
+export interface Refusal {
+  ok: false;
+  errors: FieldError[];
+  /** The error's own message (English), when it is more than "some fields need attention". */
+  message: string | undefined;
+  /** `message` as a catalog key, when the error had one: what pages show. */
+  messageKey: string | undefined;
+}
+
+export type Attempt<T> = { ok: true; value: T } | Refusal;
 
 /**
  * Runs a service call for a form: Invalid becomes the errors to show next to
@@ -40,6 +43,20 @@ export async function attempt<T>(run: () => Promise<T>): Promise<Attempt<T>> {
     }
     throw error;
   }
+}
+
+/**
+ * A form shown again after a refused attempt: what was typed, the problems at
+ * the fields and the form's own message with its catalog key (so the page says
+ * it in the reader's language).
+ */
+export function refusedForm<T>(values: Partial<T>, refusal: Refusal): FormState<T> {
+  return {
+    values,
+    errors: refusal.errors,
+    message: refusal.message,
+    messageKey: refusal.messageKey,
+  };
 }
 
 const NOT_UTF8 = "The form was not sent as valid UTF-8 text.";

@@ -1,12 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import * as accounts from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
-import type { Translator } from "../i18n/i18n.ts";
-import { type FieldError, Invalid, NotFound } from "../lib/errors.ts";
+import { type FieldError, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { organisationChoices } from "../organisations/index.ts";
 import { requireStaff } from "../platform/auth.ts";
-import { readerOf } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
 import { QUEUES, type QueueName } from "./queues.ts";
@@ -20,14 +18,12 @@ import {
   deskHref,
 } from "./views/desk.tsx";
 
-type T = Translator["t"];
-
 /** One query parameter as a string ("" when absent); repeated parameters are refused. */
-function param(query: Record<string, unknown>, name: string, errors: FieldError[], t: T): string {
+function param(query: Record<string, unknown>, name: string, errors: FieldError[]): string {
   const value = query[name];
   if (value === undefined) return "";
   if (typeof value !== "string") {
-    errors.push({ field: name, message: t("ticket.deskQuery.givenTwice") });
+    errors.push(fieldProblem(name, "was given more than once", "ticket.deskQuery.givenTwice"));
     return "";
   }
   return value.trim();
@@ -56,12 +52,20 @@ interface ParsedDesk {
  * Reads and checks the desk's query string; any value it does not know answers
  * 400, said in the reader's language (the parameters' names and values stay as in the URL).
  */
-function parseDeskQuery(raw: unknown, t: T): ParsedDesk {
+function parseDeskQuery(raw: unknown): ParsedDesk {
   const q = (raw ?? {}) as Record<string, unknown>;
   const errors: FieldError[] = [];
-  const get = (name: string) => param(q, name, errors, t);
-  const oneOf = (values: readonly string[]) =>
-    t("ticket.deskQuery.oneOf", { values: values.join(", ") });
+  const get = (name: string) => param(q, name, errors);
+  const oneOf = (field: string, values: readonly string[]) => {
+    const choices = values.join(", ");
+    errors.push(
+      fieldProblem(field, `must be one of: ${choices}`, "error.field.oneOf", { choices }),
+    );
+  };
+  const maxLength = (field: string, max: number) =>
+    errors.push(
+      fieldProblem(field, `must be at most ${max} characters`, "error.field.maxLength", { max }),
+    );
   const queueParam = get("queue");
   const status = get("status");
   const priority = get("priority");
@@ -77,20 +81,18 @@ function parseDeskQuery(raw: unknown, t: T): ParsedDesk {
   let queue: QueueName = DEFAULT_QUEUE;
   if (queueParam) {
     if (Object.hasOwn(QUEUES, queueParam)) queue = queueParam as QueueName;
-    else errors.push({ field: "queue", message: oneOf(Object.keys(QUEUES)) });
+    else oneOf("queue", Object.keys(QUEUES));
   }
-  if (status && !isOneOf(STATUSES, status)) {
-    errors.push({ field: "status", message: oneOf(STATUSES) });
-  }
-  if (priority && !isOneOf(PRIORITIES, priority)) {
-    errors.push({ field: "priority", message: oneOf(PRIORITIES) });
-  }
+  if (status && !isOneOf(STATUSES, status)) oneOf("status", STATUSES);
+  if (priority && !isOneOf(PRIORITIES, priority)) oneOf("priority", PRIORITIES);
   let assigneeValue: number | "me" | "none" | undefined;
   if (assignee === "me" || assignee === "none") assigneeValue = assignee;
   else if (assignee) {
     assigneeValue = parseId(assignee);
     if (assigneeValue === undefined) {
-      errors.push({ field: "assignee", message: t("ticket.deskQuery.assignee") });
+      errors.push(
+        fieldProblem("assignee", "must be me, none or a user id", "ticket.deskQuery.assignee"),
+      );
     }
   }
   let teamValue: number | "mine" | "none" | undefined;
@@ -98,36 +100,41 @@ function parseDeskQuery(raw: unknown, t: T): ParsedDesk {
   else if (team) {
     teamValue = parseId(team);
     if (teamValue === undefined)
-      errors.push({ field: "team", message: t("ticket.deskQuery.team") });
+      errors.push(fieldProblem("team", "must be mine, none or a team id", "ticket.deskQuery.team"));
   }
   if (queue === "team" && typeof teamValue !== "number") {
-    errors.push({ field: "team", message: t("ticket.deskQuery.teamQueue") });
+    errors.push(
+      fieldProblem("team", "the team queue needs a team id", "ticket.deskQuery.teamQueue"),
+    );
   }
   let organisationId: number | undefined;
   if (organisation) {
     organisationId = parseId(organisation);
     if (organisationId === undefined)
-      errors.push({ field: "organisation", message: t("ticket.deskQuery.organisation") });
+      errors.push(
+        fieldProblem("organisation", "must be an organisation id", "ticket.deskQuery.organisation"),
+      );
   }
   let requesterId: number | undefined;
   if (requesterIdParam) {
     requesterId = parseId(requesterIdParam);
     if (requesterId === undefined)
-      errors.push({ field: "requesterId", message: t("ticket.deskQuery.userId") });
+      errors.push(fieldProblem("requesterId", "must be a user id", "ticket.deskQuery.userId"));
   }
-  if (search.length > SEARCH_MAX) {
-    errors.push({ field: "q", message: t("ticket.deskQuery.maxLength", { max: SEARCH_MAX }) });
-  }
-  if (requester.length > 254) {
-    errors.push({ field: "requester", message: t("ticket.deskQuery.maxLength", { max: 254 }) });
-  }
+  if (search.length > SEARCH_MAX) maxLength("q", SEARCH_MAX);
+  if (requester.length > 254) maxLength("requester", 254);
   let sort: Sort = DEFAULT_SORT;
   if (sortParam) {
     if (isOneOf(SORTS, sortParam)) sort = sortParam;
-    else errors.push({ field: "sort", message: oneOf(SORTS) });
+    else oneOf("sort", SORTS);
   }
   if (errors.length > 0) {
-    throw new Invalid(errors, t("ticket.deskQuery.unknownFilter"));
+    throw new Invalid(
+      errors,
+      "The desk cannot show this list: a filter in the address is not one it knows.",
+      "invalid",
+      "ticket.deskQuery.unknownFilter",
+    );
   }
 
   const queueDef = QUEUES[queue];
@@ -168,21 +175,22 @@ type Requester = { id: number; name: string; email: string };
 export async function deskPages(app: FastifyInstance, deps: Deps) {
   app.get("/desk", async (req, reply) => {
     const actor = requireStaff(req);
-    const { t } = readerOf(req);
-    const { filters, query, requesterId } = parseDeskQuery(req.query, t);
+    const { filters, query, requesterId } = parseDeskQuery(req.query);
 
     let requester: Requester | undefined;
-    let requesterError: string | undefined;
+    let requesterError: FieldError | undefined;
     if (filters.requester) {
       requester = await accounts.findUserByEmail(deps, actor, filters.requester);
-      if (!requester) requesterError = t("desk.requesterNoMatch");
+      if (!requester) {
+        requesterError = fieldProblem("requester", "matches no account", "desk.requesterNoMatch");
+      }
     } else if (requesterId !== undefined) {
       try {
         const user = await accounts.getUser(deps, actor, requesterId);
         requester = { id: user.id, name: user.name, email: user.email };
       } catch (error) {
         if (error instanceof NotFound)
-          throw Invalid.field("requesterId", t("ticket.deskQuery.notAUser"));
+          throw Invalid.field("requesterId", "is not a user", "ticket.deskQuery.notAUser");
         throw error;
       }
     }

@@ -66,3 +66,10 @@ export const REFUSAL_MESSAGES: Record<TransitionRefusal, string> = {
   not_allowed: "You can only mark your own ticket as solved.",
   cannot_return_to_new: "A ticket cannot go back to new.",
 };
+
+/** The same refusals as catalog sentences, for pages (the API says REFUSAL_MESSAGES). */
+export const REFUSAL_KEYS = {
+  closed_is_final: "error.ticket.closedIsFinal",
+  not_allowed: "error.ticket.onlySolved",
+  cannot_return_to_new: "error.form.cannotReturnToNew",
+} as const satisfies Record<TransitionRefusal, string>;

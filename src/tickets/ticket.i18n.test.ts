@@ -1,12 +1,29 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { h } from "preact";
+import { renderToString } from "preact-render-to-string";
+import { apiAs } from "../../test/helpers/api.ts";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { setAway } from "../assignment/assignment.service.ts";
+import { translator } from "../i18n/i18n.ts";
+import { fieldProblem } from "../lib/errors.ts";
 import { defaultCalendar, recomputationsSettled, savePolicy } from "../sla/sla.service.ts";
 import { addMember, createTeam } from "../teams/teams.service.ts";
+import { CONTENT_MAX } from "./tickets.schemas.ts";
 import * as tickets from "./tickets.service.ts";
+import { AttachmentsField } from "./views/new-ticket.tsx";
+
+/** The sentence an error page says (its first paragraph), entities decoded. */
+const errorPageText = (body: string) =>
+  decodeEntities(
+    /<section class="error-page"><h1>[^<]*<\/h1><p>([^<]*)<\/p>/.exec(body)?.[1] ?? "",
+  );
+
+/** The text of a field's error, by the input's id. */
+const fieldErrorOf = (body: string, id: string) =>
+  decodeEntities(new RegExp(`<p class="error" id="${id}-error">([^<]*)</p>`).exec(body)?.[1] ?? "");
 
 const lang = (body: string) => /<html lang="([^"]+)" dir="([^"]+)"/.exec(body)?.slice(1, 3);
 
@@ -132,7 +149,7 @@ describeEachDatabase("the ticket page in the reader's language", (world) => {
     assert.equal(desk.statusCode, 400);
     assert.match(
       decodeEntities(desk.body),
-      /Der Arbeitsplatz kann diese Liste nicht anzeigen: Die Adresse enthält einen unbekannten Filter\. queue muss einer der folgenden Werte sein: [a-zA-Z, ]+\. sort muss einer der folgenden Werte sein: /,
+      /Der Arbeitsplatz kann diese Liste nicht anzeigen: Die Adresse enthält einen unbekannten Filter\. queue muss einer dieser Werte sein: [a-zA-Z, ]+\. sort muss einer dieser Werte sein: /,
     );
     assert.doesNotMatch(desk.body, /must be one of|cannot show this list/);
   });
@@ -207,4 +224,135 @@ describeEachDatabase("the ticket page in the reader's language", (world) => {
       /Your reply|Send reply|Mark as solved|Opened by|Markdown works|They get a copy|Staff/,
     );
   });
+
+  test("a German agent is told in whole German sentences what the desk's address, the requester filter, a closed ticket and a wrong id are", async () => {
+    const { deps } = world();
+    const agent = await makeAgent(deps);
+    const ticket = await makeTicket(deps, await makeCustomer(deps));
+    await tickets.updateTicket(deps, agent, ticket.id, { status: "closed" });
+    const b = await world().signedIn(agent);
+    await b.post("/account/language", { locale: "de", timeZone: "" }, { csrfFrom: "/account" });
+
+    const desk = await b.get("/desk?status=open&status=new&assignee=someone");
+    assert.equal(desk.statusCode, 400);
+    assert.equal(
+      errorPageText(desk.body),
+      "Der Arbeitsplatz kann diese Liste nicht anzeigen: Die Adresse enthält einen unbekannten Filter. status wurde mehrfach angegeben. assignee muss me, none oder eine Benutzer-ID sein.",
+    );
+
+    const nobody = await b.get("/desk?requester=nobody%40example.test");
+    assert.equal(nobody.statusCode, 200);
+    assert.equal(
+      fieldErrorOf(nobody.body, "field-requester"),
+      "E-Mail der anfragenden Person passt zu keinem Konto",
+    );
+
+    const closed = await b.post(
+      `/tickets/${ticket.id}/replies`,
+      { content: "Too late?" },
+      { csrfFrom: "/desk" },
+    );
+    assert.equal(closed.statusCode, 409);
+    assert.match(closed.body, /<h1>Das lässt sich jetzt nicht ändern<\/h1>/);
+    assert.equal(
+      errorPageText(closed.body),
+      "Dieses Ticket ist geschlossen; antworten Sie darauf, um ein Folgeticket zu eröffnen.",
+    );
+
+    const open = await makeTicket(deps, await makeCustomer(deps));
+    const wrongId = await b.post(
+      `/tickets/${open.id}`,
+      { assigneeId: "nobody", assigneeIdWas: "" },
+      { csrfFrom: `/tickets/${open.id}` },
+    );
+    assert.equal(wrongId.statusCode, 400);
+    assert.equal(
+      errorPageText(wrongId.body),
+      "Einige Felder müssen korrigiert werden. assigneeId ist keine gültige Auswahl.",
+    );
+
+    const live = await b.get("/live?ticket=abc");
+    assert.equal(live.statusCode, 400);
+    assert.equal(
+      errorPageText(live.body),
+      "Einige Felder müssen korrigiert werden. ticket muss eine Ticket-ID sein.",
+    );
+    for (const page of [desk, nobody, closed, wrongId, live]) {
+      assert.doesNotMatch(
+        page.body,
+        /given more than once|must be|matches no account|is closed|not a valid choice/,
+      );
+    }
+  });
+
+  test("a French customer is refused a status and a too long reply in French, the length grouped as in French; the API says it in English", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const ticket = await makeTicket(deps, customer);
+    const b = await world().signedIn(customer);
+    await b.post("/account/language", { locale: "fr", timeZone: "" }, { csrfFrom: "/account" });
+
+    const status = await b.post(
+      `/tickets/${ticket.id}`,
+      { status: "pending", statusWas: ticket.status },
+      { csrfFrom: `/tickets/${ticket.id}` },
+    );
+    assert.equal(status.statusCode, 403);
+    assert.match(status.body, /<h1>Non autorisé<\/h1>/);
+    assert.equal(
+      errorPageText(status.body),
+      "Vous pouvez seulement marquer votre propre ticket comme résolu.",
+    );
+
+    const long = "x".repeat(CONTENT_MAX + 1);
+    const reply = await b.post(
+      `/tickets/${ticket.id}/replies`,
+      { content: long },
+      { csrfFrom: `/tickets/${ticket.id}` },
+    );
+    assert.equal(reply.statusCode, 422);
+    assert.equal(
+      fieldErrorOf(reply.body, "field-content"),
+      "Le champ Votre réponse doit comporter au plus 65\u202f536 caractères",
+    );
+    assert.ok(reply.body.includes(long), "what was typed is kept");
+    assert.doesNotMatch(status.body + reply.body, /only mark your own|must be at most/);
+
+    const api = await apiAs(world(), customer);
+    const refused = await api.patch(
+      `/tickets/${ticket.id}`,
+      { status: "pending" },
+      { "accept-language": "fr" },
+    );
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.detail, "You can only mark your own ticket as solved.");
+    await tickets.updateTicket(deps, await makeAgent(deps), ticket.id, { status: "closed" });
+    const staffApi = await apiAs(world(), await makeAgent(deps));
+    const closed = await staffApi.post(
+      `/tickets/${ticket.id}/messages`,
+      { content: "Too late?" },
+      { "accept-language": "fr" },
+    );
+    assert.equal(closed.status, 409);
+    assert.equal(closed.body.detail, "This ticket is closed; reply to it to open a follow-up.");
+  });
+});
+
+test("the attachments field says its problem as one sentence in the page's language, sizes grouped as the language does", () => {
+  const form = {
+    values: {},
+    errors: [
+      fieldProblem("attachments", "at most 10 files at once", "error.field.maxFiles", { max: 10 }),
+    ],
+  };
+  const html = (locale: "en" | "de") =>
+    renderToString(h(AttachmentsField, { form, maxMb: 2048, t: translator(locale, "UTC").t }));
+  const de = html("de");
+  assert.equal(fieldErrorOf(de, "field-attachments"), "Anhänge: höchstens 10 Dateien auf einmal");
+  assert.match(de, /Bis zu 10 Dateien, je 2\.048 MB\./);
+  assert.equal(
+    fieldErrorOf(html("en"), "field-attachments"),
+    "Attachments: at most 10 files at once",
+  );
+  assert.match(html("en"), /Up to 10 files, 2,048 MB each\./);
 });

@@ -6,14 +6,14 @@ import { Invalid, NotFound, PreconditionFailed, Unauthorized } from "../lib/erro
 import { parseId } from "../lib/ids.ts";
 import { renderMailHtml } from "../lib/mail-html.ts";
 import { requireActor, requireTicketReader } from "../platform/auth.ts";
-import { type Attempt, attempt, formFields } from "../platform/forms.ts";
-import { readerOf } from "../platform/i18n.ts";
+import { type Attempt, attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { filesFrom } from "../platform/uploads.ts";
 import { pageContext } from "../platform/views/context.ts";
+import { ErrorPage } from "../platform/views/error-page.tsx";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import { listCategories } from "../teams/index.ts";
 import { openStored, servedContentType } from "./attachments.storage.ts";
-import type { Priority, Status } from "./lifecycle.ts";
+import { type Priority, REFUSAL_KEYS, type Status } from "./lifecycle.ts";
 import * as tickets from "./tickets.service.ts";
 import { MyTicketsPage } from "./views/my-tickets.tsx";
 import { NewTicketPage } from "./views/new-ticket.tsx";
@@ -26,15 +26,36 @@ export function idParam(req: FastifyRequest, what: string): number {
   return id;
 }
 
-/**
- * An optional id from a form: "" means none, digits mean that id, anything
- * else is refused (in the reader's language: it is shown after the field's label).
- */
-function optionalId(req: FastifyRequest, value: string, field: string): number | null {
+/** An optional id from a form: "" means none, digits mean that id, anything else is refused. */
+function optionalId(value: string, field: string): number | null {
   if (value === "") return null;
   const id = parseId(value);
-  if (id === undefined) throw Invalid.field(field, readerOf(req).t("ticket.notAValidChoice"));
+  if (id === undefined) {
+    throw Invalid.field(field, "is not a valid choice", "error.field.notAChoice");
+  }
   return id;
+}
+
+/**
+ * A change the ticket's lifecycle refused, as the error page says it but in the
+ * reader's language (the error handler would show the API's English).
+ */
+function refusedChange(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  error: tickets.TicketClosed | tickets.StatusNotAllowed,
+) {
+  const ctx = pageContext(req, reply);
+  const { t } = ctx.i18n;
+  return reply.render(
+    <ErrorPage
+      ctx={{ ...ctx, notice: undefined }}
+      status={error.status}
+      title={t(error.status === 409 ? "error.title409" : "error.title403")}
+      message={t(REFUSAL_KEYS[error.refusal])}
+    />,
+    error.status,
+  );
 }
 
 /** Customer and shared ticket pages: my tickets, new ticket, the ticket itself, downloads. */
@@ -117,7 +138,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
           title,
           description,
           priority: priority as Priority,
-          ...(teamId === "" ? {} : { teamId: optionalId(req, teamId, "teamId") }),
+          ...(teamId === "" ? {} : { teamId: optionalId(teamId, "teamId") }),
         },
         filesFrom(req, "attachments"),
       ),
@@ -126,11 +147,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       return reply.render(
         <NewTicketPage
           ctx={pageContext(req, reply)}
-          form={{
-            values: { title, description, priority, teamId },
-            errors: result.errors,
-            message: result.message,
-          }}
+          form={refusedForm({ title, description, priority, teamId }, result)}
           maxMb={maxMb}
           categories={await listCategories(deps)}
         />,
@@ -159,7 +176,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     let result: Attempt<tickets.ReplyResult>;
     try {
       result = await attempt(() => {
-        lastSeen = optionalId(req, lastSeenMessageId, "lastSeenMessageId") ?? undefined;
+        lastSeen = optionalId(lastSeenMessageId, "lastSeenMessageId") ?? undefined;
         return tickets.addReply(
           deps,
           actor,
@@ -170,6 +187,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
         );
       });
     } catch (error) {
+      if (error instanceof tickets.TicketClosed) return refusedChange(req, reply, error);
       if (!(error instanceof tickets.RepliedMeanwhile) || lastSeen === undefined) throw error;
       // Asked first: the draft is kept, the new messages are shown, "Send anyway" sends it.
       const form = { values: { content, internal, waitOnCustomer }, errors: [] };
@@ -179,11 +197,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       });
     }
     if (!result.ok) {
-      const form = {
-        values: { content, internal, waitOnCustomer },
-        errors: result.errors,
-        message: result.message,
-      };
+      const form = refusedForm({ content, internal, waitOnCustomer }, result);
       return renderTicket(req, reply, actor, id, form, 422);
     }
     const { ticket, message } = result.value;
@@ -214,7 +228,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       fields[name] !== undefined && fields[name] !== fields[`${name}Was`];
     // The version the controls were shown with: a ticket changed since is not
     // overwritten; the page comes back as it is now, saying so.
-    const version = optionalId(req, fields.version ?? "", "version");
+    const version = optionalId(fields.version ?? "", "version");
     try {
       await tickets.updateTicket(
         deps,
@@ -224,13 +238,16 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
           ...(changed("status") ? { status: fields.status as Status } : {}),
           ...(changed("priority") ? { priority: fields.priority as Priority } : {}),
           ...(changed("assigneeId")
-            ? { assigneeId: optionalId(req, fields.assigneeId ?? "", "assigneeId") }
+            ? { assigneeId: optionalId(fields.assigneeId ?? "", "assigneeId") }
             : {}),
-          ...(changed("teamId") ? { teamId: optionalId(req, fields.teamId ?? "", "teamId") } : {}),
+          ...(changed("teamId") ? { teamId: optionalId(fields.teamId ?? "", "teamId") } : {}),
         },
         { ifVersion: version === null ? undefined : [version] },
       );
     } catch (error) {
+      if (error instanceof tickets.TicketClosed || error instanceof tickets.StatusNotAllowed) {
+        return refusedChange(req, reply, error);
+      }
       if (!(error instanceof PreconditionFailed)) throw error;
       return renderTicket(req, reply, actor, id, emptyForm(), 409, undefined, emptyForm(), true);
     }
@@ -245,14 +262,16 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       tickets.addCc(deps, actor, id, { address: ccAddress, ...(ccName ? { name: ccName } : {}) }),
     );
     if (!result.ok) {
-      const form = {
-        values: { ccAddress, ccName },
-        errors: result.errors.map((e) => ({
-          ...e,
-          field: e.field === "address" ? "ccAddress" : e.field === "name" ? "ccName" : e.field,
-        })),
-        message: result.message,
-      };
+      const form = refusedForm<CcValues>(
+        { ccAddress, ccName },
+        {
+          ...result,
+          errors: result.errors.map((e) => ({
+            ...e,
+            field: e.field === "address" ? "ccAddress" : e.field === "name" ? "ccName" : e.field,
+          })),
+        },
+      );
       return renderTicket(req, reply, actor, id, emptyForm(), 422, undefined, form);
     }
     return reply.redirect(`/tickets/${id}?notice=cc-added#ccs`, 303);

@@ -343,6 +343,25 @@ export class RepliedMeanwhile extends Conflict {
   }
 }
 
+/**
+ * The ticket is closed: nothing changes it, and staff cannot reply to it (a
+ * customer's reply opens a follow-up instead). `refusal` is for pages (REFUSAL_KEYS).
+ */
+export class TicketClosed extends Conflict {
+  readonly refusal = "closed_is_final";
+  constructor() {
+    super("ticket_closed", REFUSAL_MESSAGES.closed_is_final);
+  }
+}
+
+/** The requester asked for a status other than solved. `refusal` is for pages (REFUSAL_KEYS). */
+export class StatusNotAllowed extends Forbidden {
+  readonly refusal = "not_allowed";
+  constructor() {
+    super(REFUSAL_MESSAGES.not_allowed);
+  }
+}
+
 export interface ReplyResult {
   /** The ticket the reply landed on: a new follow-up when the original was closed. */
   ticket: Ticket;
@@ -415,7 +434,7 @@ export async function addReply(
         await checkNoneSince(tx, actor, ticketId, options.lastSeenMessageId);
       }
       if (!isEditable(ticket.status)) {
-        if (side === "staff") throw new Conflict("ticket_closed", REFUSAL_MESSAGES.closed_is_final);
+        if (side === "staff") throw new TicketClosed();
         const followUp = {
           title: `Re: ${ticket.title}`.slice(0, TITLE_MAX),
           description: data.content,
@@ -528,8 +547,7 @@ export async function updateTicket(
     ) {
       throw new Forbidden("Only staff can change priority, assignee or team.");
     }
-    if (!isEditable(ticket.status))
-      throw new Conflict("ticket_closed", REFUSAL_MESSAGES.closed_is_final);
+    if (!isEditable(ticket.status)) throw new TicketClosed();
 
     const change: {
       status?: Status;
@@ -540,7 +558,7 @@ export async function updateTicket(
     const changes: { -readonly [F in keyof FieldChanges]: FieldChanges[F] } = {};
     if (data.status !== undefined && data.status !== ticket.status) {
       const refusal = checkTransition(ticket.status, data.status, side);
-      if (refusal === "not_allowed") throw new Forbidden(REFUSAL_MESSAGES[refusal]);
+      if (refusal === "not_allowed") throw new StatusNotAllowed();
       if (refusal === "cannot_return_to_new") {
         const message = REFUSAL_MESSAGES[refusal];
         throw new Invalid(
@@ -550,11 +568,8 @@ export async function updateTicket(
           "error.form.cannotReturnToNew",
         );
       }
-      if (refusal)
-        throw new Invalid(
-          [{ field: "status", message: REFUSAL_MESSAGES[refusal] }],
-          REFUSAL_MESSAGES[refusal],
-        );
+      // Only "closed_is_final" is left, which the check above already refused.
+      if (refusal) throw new TicketClosed();
       change.status = data.status;
       changes.status = { from: ticket.status, to: data.status };
     }

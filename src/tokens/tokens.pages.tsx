@@ -3,7 +3,7 @@ import type { Deps } from "../deps.ts";
 import { NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireActor, requireAdmin } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm } from "../platform/views/forms.tsx";
 import * as tokens from "./tokens.service.ts";
@@ -31,11 +31,7 @@ export async function tokensPages(app: FastifyInstance, deps: Deps) {
       <TokensPage
         ctx={pageContext(req, reply)}
         tokens={await tokens.listTokens(deps, actor)}
-        form={
-          result.ok
-            ? emptyForm()
-            : { values: { name }, errors: result.errors, message: result.message }
-        }
+        form={result.ok ? emptyForm() : refusedForm({ name }, result)}
         created={
           result.ok ? { token: result.value.token, name: result.value.record.name } : undefined
         }

@@ -75,7 +75,7 @@ export function OutboxPage({
           {statuses.map((s) => (
             <>
               <a href={`/admin/email?status=${s}`} aria-current={s === status ? "page" : undefined}>
-                {t("outbox.count", { status: t(OUTBOX_KEYS[s]), count: String(counts[s]) })}
+                {t("outbox.count", { status: t(OUTBOX_KEYS[s]), count: counts[s] })}
               </a>{" "}
             </>
           ))}
@@ -268,10 +268,7 @@ export function InboundPage({ ctx, row }: { ctx: PageContext; row: InboundRow })
         <h2>{t("outbox.inbound.original")}</h2>
         <p>
           <a href={`/admin/email/inbound/${row.id}/raw`} download={`inbound-${row.id}.eml`}>
-            {t("outbox.inbound.download", {
-              bytes: row.raw.length,
-              size: String(row.raw.length),
-            })}
+            {t("outbox.inbound.download", { bytes: row.raw.length })}
           </a>
         </p>
         <pre class="raw-mail">{raw}</pre>

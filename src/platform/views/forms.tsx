@@ -10,7 +10,10 @@ export interface FormState<T = Record<string, string>> {
   errors: FieldError[];
   /** A problem with the form as a whole (e.g. wrong email or password), in English. */
   message?: string | undefined;
-  /** The same as a catalog key, when the page has it (else a known English sentence is looked up). */
+  /**
+   * The same as a catalog key, which pages show (an error's `messageKey`, passed on by
+   * `refusedForm`); `message` is shown as it is only where there is no key.
+   */
   messageKey?: string | undefined;
   messageValues?: MessageArgs | undefined;
 }
@@ -38,20 +41,9 @@ export function fieldErrorText(error: FieldError, label: string, t: Translator["
     : `${label} ${error.message}`;
 }
 
-// The form-level sentences services throw (`error.form.*`, no arguments) by their
-// English, for pages that pass on only `message`: they still read in the reader's language.
-const FORM_SENTENCES: ReadonlyMap<string, MessageKey> = new Map(
-  Object.entries(CATALOGS.en)
-    .filter(([key, text]) => key.startsWith("error.form.") && !text.includes("{"))
-    .map(([key, text]) => [text, key as MessageKey]),
-);
-
-/** A form's own message in the reader's language, where it is one of ours; else as given. */
+/** A form's own message in the reader's language, where it has a catalog key; else as given. */
 export function formMessageText(form: FormState<unknown>, t: Translator["t"]): string | undefined {
-  if (isMessageKey(form.messageKey)) return t(form.messageKey, form.messageValues);
-  if (form.message === undefined) return undefined;
-  const key = FORM_SENTENCES.get(form.message);
-  return key ? t(key) : form.message;
+  return isMessageKey(form.messageKey) ? t(form.messageKey, form.messageValues) : form.message;
 }
 
 export function Csrf({ token }: { token: string }) {

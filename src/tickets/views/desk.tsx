@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import type { Actor } from "../../accounts/index.ts";
 import type { Locale, MessageKey, Translator } from "../../i18n/i18n.ts";
+import type { FieldError } from "../../lib/errors.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Field, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -107,7 +108,7 @@ export interface DeskPageProps {
   /** The requester the list is narrowed to, when one is. */
   requester: { id: number; name: string; email: string } | undefined;
   /** A problem with the requester filter (e.g. no account has that email). */
-  requesterError: string | undefined;
+  requesterError: FieldError | undefined;
   nextHref: string | undefined;
   firstHref: string | undefined;
   now: Date;
@@ -208,12 +209,9 @@ function FilterForm({
   teams: readonly TeamQueue[];
   organisations: DeskPageProps["organisations"];
   requester: DeskPageProps["requester"];
-  requesterError: string | undefined;
+  requesterError: FieldError | undefined;
 }) {
-  const form: FormState = {
-    values: {},
-    errors: requesterError ? [{ field: "requester", message: requesterError }] : [],
-  };
+  const form: FormState = { values: {}, errors: requesterError ? [requesterError] : [] };
   const assigneeId = /^\d+$/.test(filters.assignee) ? Number(filters.assignee) : undefined;
   const unknownAssignee =
     assigneeId !== undefined && !staff.some((s) => s.id === assigneeId) ? assigneeId : undefined;

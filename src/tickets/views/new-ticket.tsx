@@ -5,7 +5,7 @@ import {
   Field,
   FormErrors,
   type FormState,
-  fieldError,
+  fieldErrorText,
 } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { PRIORITIES } from "../lifecycle.ts";
@@ -27,7 +27,7 @@ export function AttachmentsField({
   /** The page's translator (English where a page is not converted yet). */
   t?: Translator["t"];
 }) {
-  const error = fieldError(form, "attachments");
+  const error = form.errors.find((e) => e.field === "attachments");
   return (
     <div class={error ? "field has-error" : "field"}>
       <label for={id}>{t("attachments.label")}</label>
@@ -43,7 +43,7 @@ export function AttachmentsField({
       />
       {error && (
         <p class="error" id={`${id}-error`}>
-          {t("attachments.error", { error })}
+          {fieldErrorText(error, t("ticket.attachments"), t)}
         </p>
       )}
     </div>
