@@ -7,10 +7,13 @@ import { makeAdmin, makeCustomer, makeTicket } from "../../test/helpers/factorie
 import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase, type World } from "../../test/helpers/world.ts";
 import { rules } from "../db/schema/index.ts";
+import { translator } from "../i18n/i18n.ts";
 import { Invalid } from "../lib/errors.ts";
 import { BUILT_IN_RULE_NAMES } from "./built-in.ts";
+import { oneOfProblem } from "./condition-form.ts";
 import { createRule } from "./rules.service.ts";
 import { tag } from "./test-support.ts";
+import { problemText } from "./views/rules.tsx";
 
 /** An admin whose saved language is German. */
 async function germanAdmin(world: World): Promise<Browser> {
@@ -309,4 +312,21 @@ test("the built-in rules' English catalog names are the names migration 0005 sto
   const sql = await readFile(new URL("../../migrations/0005_rules.sql", import.meta.url), "utf8");
   const seeded = [...sql.matchAll(/\('automation', '([^']+)'/g)].map((m) => m[1]);
   assert.deepEqual(seeded, BUILT_IN_RULE_NAMES);
+});
+
+test("in French, a select's choices are named as the select offers them and joined the French way", () => {
+  const error = oneOfProblem("conditions.0.op", ["is", "is_not"]);
+  assert.equal(error.message, "must be one of: is, is_not");
+  const fr = translator("fr", "Europe/Paris");
+  assert.equal(
+    problemText(error, "Opérateur", fr, {
+      is: fr.t("rules.op.is"),
+      is_not: fr.t("rules.op.isNot"),
+    }),
+    "Le champ Opérateur doit valoir l’une de ces valeurs : est ou n’est pas",
+  );
+  assert.equal(
+    problemText(oneOfProblem("conditions.0.value", ["low", "high", "urgent"]), "Valeur", fr),
+    "Le champ Valeur doit valoir l’une de ces valeurs : low, high ou urgent",
+  );
 });
