@@ -1,4 +1,4 @@
-import type { FieldError } from "../lib/errors.ts";
+import { type FieldError, fieldProblem } from "../lib/errors.ts";
 import {
   CONDITION_FIELDS,
   CONDITIONS_MAX,
@@ -35,6 +35,16 @@ function oneOf<T extends string>(list: readonly T[], value: string): value is T 
   return (list as readonly string[]).includes(value);
 }
 
+/**
+ * A value that is none of `choices`. The choices travel as the English joins
+ * them (", "): a page splits them again to name each and join them in the
+ * reader's language (views/rules.tsx).
+ */
+export function oneOfProblem(field: string, choices: readonly string[]): FieldError {
+  const list = choices.join(", ");
+  return fieldProblem(field, `must be one of: ${list}`, "error.field.oneOf", { choices: list });
+}
+
 async function parseCondition(
   row: RuleForm["conditions"][number],
   at: string,
@@ -44,12 +54,14 @@ async function parseCondition(
 ): Promise<Condition | undefined> {
   const field = row.field as ConditionField;
   if (!Object.hasOwn(CONDITION_FIELDS, row.field) || !fields.includes(field)) {
-    errors.push({ field: `${at}.field`, message: "is not a condition this can check" });
+    errors.push(
+      fieldProblem(`${at}.field`, "is not a condition this can check", "error.rules.notACondition"),
+    );
     return undefined;
   }
   const def = CONDITION_FIELDS[field];
   if (!oneOf(def.ops as readonly ConditionOp[], row.op)) {
-    errors.push({ field: `${at}.op`, message: `must be one of: ${def.ops.join(", ")}` });
+    errors.push(oneOfProblem(`${at}.op`, def.ops));
     return undefined;
   }
   const op = row.op as ConditionOp;
@@ -59,7 +71,7 @@ async function parseCondition(
     case "email": {
       const email = raw.toLowerCase();
       if (!EMAIL.test(email) || email.length > 254) {
-        errors.push({ field: valueAt, message: "must be an email address" });
+        errors.push(fieldProblem(valueAt, "must be an email address", "error.field.email"));
         return undefined;
       }
       return { field, op, value: email };
@@ -67,17 +79,23 @@ async function parseCondition(
     case "domain": {
       const domain = raw.replace(/^@/, "").toLowerCase();
       if (!DOMAIN.test(domain)) {
-        errors.push({ field: valueAt, message: "must be a domain like example.com" });
+        errors.push(
+          fieldProblem(valueAt, "must be a domain like example.com", "error.rules.domain"),
+        );
         return undefined;
       }
       return { field, op, value: domain };
     }
     case "text":
       if (raw === "" || raw.length > TEXT_VALUE_MAX || !noNul(raw)) {
-        errors.push({
-          field: valueAt,
-          message: `needs text (at most ${TEXT_VALUE_MAX} characters)`,
-        });
+        errors.push(
+          fieldProblem(
+            valueAt,
+            `needs text (at most ${TEXT_VALUE_MAX} characters)`,
+            "error.rules.text",
+            { max: TEXT_VALUE_MAX },
+          ),
+        );
         return undefined;
       }
       return { field, op, value: raw };
@@ -89,7 +107,7 @@ async function parseCondition(
     }
     default:
       if (!oneOf(def.values as readonly string[], raw)) {
-        errors.push({ field: valueAt, message: `must be one of: ${def.values.join(", ")}` });
+        errors.push(oneOfProblem(valueAt, def.values));
         return undefined;
       }
       return { field, op, value: raw };

@@ -4,7 +4,9 @@ import { Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields } from "../platform/forms.ts";
+import { readerOf } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
+import { storedRuleName } from "./built-in.ts";
 import {
   ACTIONS_MAX,
   conditionRowsOf,
@@ -21,13 +23,17 @@ function ruleId(raw: string): number {
   return id;
 }
 
-/** The submitted rule, every value as typed (kept on a 422); rows come as `conditions.3.value`. */
+/**
+ * The submitted rule, every value as typed (kept on a 422); rows come as
+ * `conditions.3.value`. A built-in rule's name as the form showed it, in the
+ * reader's language, is its stored name (built-in.ts).
+ */
 function readForm(req: FastifyRequest): RuleForm {
   const f = formFields(req);
   const get = (name: string) => f[name] ?? "";
   return {
     kind: get("kind"),
-    name: get("name"),
+    name: storedRuleName(get("name"), readerOf(req).t),
     enabled: f.enabled === "true" || f.enabled === "on",
     event: get("event"),
     clock: get("clock"),
@@ -141,7 +147,7 @@ export async function rulesPages(app: FastifyInstance, deps: Deps) {
     const actor = requireAdmin(req);
     const { enabled } = formFields(req);
     if (enabled !== "true" && enabled !== "false")
-      throw Invalid.field("enabled", "must be true or false");
+      throw Invalid.field("enabled", "must be true or false", "error.rules.trueOrFalse");
     await rules.setRuleEnabled(deps, actor, ruleId(req.params.id), enabled === "true");
     return reply.redirect("/admin/rules?notice=rule-saved", 303);
   });
@@ -150,7 +156,7 @@ export async function rulesPages(app: FastifyInstance, deps: Deps) {
     const actor = requireAdmin(req);
     const { direction } = formFields(req);
     if (direction !== "up" && direction !== "down")
-      throw Invalid.field("direction", "must be up or down");
+      throw Invalid.field("direction", "must be up or down", "error.rules.upOrDown");
     await rules.moveRule(deps, actor, ruleId(req.params.id), direction);
     return reply.redirect("/admin/rules", 303);
   });

@@ -13,27 +13,30 @@ import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
 export const RULE_KINDS = ["trigger", "automation"] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
-/** When a trigger runs. */
-export const TRIGGER_EVENTS = {
-  ticket_created: "Ticket is created",
-  ticket_updated: "Ticket is updated (status, priority or assignee)",
-  customer_replied: "Customer replies",
-  agent_replied: "Agent replies publicly",
-  note_added: "Internal note is added",
-  status_changed: "Status changes",
-} as const;
-export type TriggerEvent = keyof typeof TRIGGER_EVENTS;
+/**
+ * When a trigger runs. Names only, here and in the lists below: pages take
+ * the words for each from the catalogs (views/rules.tsx).
+ */
+export const TRIGGER_EVENTS = [
+  "ticket_created",
+  "ticket_updated",
+  "customer_replied",
+  "agent_replied",
+  "note_added",
+  "status_changed",
+] as const;
+export type TriggerEvent = (typeof TRIGGER_EVENTS)[number];
 
 /** The clock a time rule counts hours from. */
-export const CLOCKS = {
-  created: "Hours since created",
-  updated: "Hours since last update",
-  solved: "Hours since solved",
-  pending: "Hours since set pending",
-  customer_reply: "Hours since the customer's last reply",
-  agent_reply: "Hours since an agent's last public reply",
-} as const;
-export type Clock = keyof typeof CLOCKS;
+export const CLOCKS = [
+  "created",
+  "updated",
+  "solved",
+  "pending",
+  "customer_reply",
+  "agent_reply",
+] as const;
+export type Clock = (typeof CLOCKS)[number];
 
 /** A time rule can wait at most a year. */
 export const HOURS_MAX = 24 * 366;
@@ -43,25 +46,18 @@ export type Match = (typeof MATCHES)[number];
 
 /** Condition fields: the operators each takes and what its value is. */
 export const CONDITION_FIELDS = {
-  status: { label: "Status", ops: ["is", "is_not"], values: STATUSES },
-  priority: { label: "Priority", ops: ["is", "is_not"], values: PRIORITIES },
-  channel: { label: "Channel", ops: ["is", "is_not"], values: CHANNELS },
-  requester_email: { label: "Requester email", ops: ["is", "is_not"], values: "email" },
-  requester_domain: { label: "Requester domain", ops: ["is", "is_not"], values: "domain" },
-  subject: { label: "Subject", ops: ["contains", "not_contains"], values: "text" },
-  body: { label: "Body", ops: ["contains", "not_contains"], values: "text" },
-  assignee: { label: "Assignee", ops: ["is", "is_not"], values: "staff" },
-  team: { label: "Team", ops: ["is", "is_not"], values: "team" },
+  status: { ops: ["is", "is_not"], values: STATUSES },
+  priority: { ops: ["is", "is_not"], values: PRIORITIES },
+  channel: { ops: ["is", "is_not"], values: CHANNELS },
+  requester_email: { ops: ["is", "is_not"], values: "email" },
+  requester_domain: { ops: ["is", "is_not"], values: "domain" },
+  subject: { ops: ["contains", "not_contains"], values: "text" },
+  body: { ops: ["contains", "not_contains"], values: "text" },
+  assignee: { ops: ["is", "is_not"], values: "staff" },
+  team: { ops: ["is", "is_not"], values: "team" },
 } as const;
 export type ConditionField = keyof typeof CONDITION_FIELDS;
 export type ConditionOp = "is" | "is_not" | "contains" | "not_contains";
-
-export const OP_LABELS: Record<ConditionOp, string> = {
-  is: "is",
-  is_not: "is not",
-  contains: "contains",
-  not_contains: "does not contain",
-};
 
 /**
  * One condition. Values: a status/priority/channel name; an address or a
@@ -75,23 +71,18 @@ export interface Condition {
   readonly value: string | number | null;
 }
 
-export const MAIL_RECIPIENTS = {
-  requester: "The requester",
-  assignee: "The assignee",
-  all_agents: "All agents",
-  address: "An address",
-} as const;
-export type MailRecipient = keyof typeof MAIL_RECIPIENTS;
+export const MAIL_RECIPIENTS = ["requester", "assignee", "all_agents", "address"] as const;
+export type MailRecipient = (typeof MAIL_RECIPIENTS)[number];
 
-export const ACTION_TYPES = {
-  set_status: "Set status",
-  set_priority: "Set priority",
-  set_assignee: "Set assignee",
-  set_team: "Set team",
-  add_note: "Add internal note",
-  send_mail: "Send mail",
-} as const;
-export type ActionType = keyof typeof ACTION_TYPES;
+export const ACTION_TYPES = [
+  "set_status",
+  "set_priority",
+  "set_assignee",
+  "set_team",
+  "add_note",
+  "send_mail",
+] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
 
 export type Action =
   | { readonly type: "set_status"; readonly value: (typeof STATUSES)[number] }

@@ -5,7 +5,7 @@ import { type FieldError, Forbidden, fieldProblem, Invalid, NotFound } from "../
 import { findTeamByName, listTeams } from "../teams/index.ts";
 import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
 import { enabledTriggers } from "./cache.ts";
-import { EMAIL, parseConditions } from "./condition-form.ts";
+import { EMAIL, oneOfProblem, parseConditions } from "./condition-form.ts";
 import * as repo from "./rules.repo.ts";
 import {
   ACTION_TYPES,
@@ -18,6 +18,7 @@ import {
   type ConditionField,
   HOURS_MAX,
   MAIL_RECIPIENTS,
+  type MailRecipient,
   NAME_MAX,
   RULE_KINDS,
   type Rule,
@@ -49,10 +50,6 @@ function requireAdminActor(actor: Actor): void {
 
 function oneOf<T extends string>(list: readonly T[], value: string): value is T {
   return (list as readonly string[]).includes(value);
-}
-
-function hasKey<T extends object>(record: T, key: string): key is Extract<keyof T, string> {
-  return Object.hasOwn(record, key);
 }
 
 const noNul = (s: string) => !s.includes("\0");
@@ -122,9 +119,7 @@ function checkTemplate(template: string, field: string, max: number, errors: Fie
     const unknown = unknownPlaceholders(template);
     if (unknown.length > 0) {
       const names = unknown.map((u) => `{{${u}}}`).join(", ");
-      const known = Object.keys(PLACEHOLDERS)
-        .map((p) => `{{${p}}}`)
-        .join(", ");
+      const known = PLACEHOLDERS.map((p) => `{{${p}}}`).join(", ");
       errors.push(
         fieldProblem(
           field,
@@ -147,23 +142,18 @@ async function parseAction(
   switch (row.type) {
     case "set_status":
       if (!oneOf(STATUSES, value) || value === "new") {
-        const choices = STATUSES.filter((s) => s !== "new").join(", ");
         errors.push(
-          fieldProblem(`${at}.value`, `must be one of: ${choices}`, "error.field.oneOf", {
-            choices,
-          }),
+          oneOfProblem(
+            `${at}.value`,
+            STATUSES.filter((s) => s !== "new"),
+          ),
         );
         return undefined;
       }
       return { type: "set_status", value };
     case "set_priority":
       if (!oneOf(PRIORITIES, value)) {
-        const choices = PRIORITIES.join(", ");
-        errors.push(
-          fieldProblem(`${at}.value`, `must be one of: ${choices}`, "error.field.oneOf", {
-            choices,
-          }),
-        );
+        errors.push(oneOfProblem(`${at}.value`, PRIORITIES));
         return undefined;
       }
       return { type: "set_priority", value };
@@ -182,7 +172,7 @@ async function parseAction(
     }
     case "send_mail": {
       const before = errors.length;
-      if (!hasKey(MAIL_RECIPIENTS, row.to)) {
+      if (!oneOf(MAIL_RECIPIENTS, row.to)) {
         errors.push(fieldProblem(`${at}.to`, "must say who gets the mail", "error.field.mailTo"));
       }
       const address = row.address.trim().toLowerCase();
@@ -194,17 +184,14 @@ async function parseAction(
       if (errors.length > before) return undefined;
       return {
         type: "send_mail",
-        to: row.to as keyof typeof MAIL_RECIPIENTS,
+        to: row.to as MailRecipient,
         ...(row.to === "address" ? { address } : {}),
         subject: row.subject.trim(),
         body: row.body.trim(),
       };
     }
     default: {
-      const choices = Object.keys(ACTION_TYPES).join(", ");
-      errors.push(
-        fieldProblem(`${at}.type`, `must be one of: ${choices}`, "error.field.oneOf", { choices }),
-      );
+      errors.push(oneOfProblem(`${at}.type`, ACTION_TYPES));
       return undefined;
     }
   }
@@ -233,10 +220,10 @@ async function validate(
   let clock: Clock | null = null;
   let hours: number | null = null;
   if (kind === "trigger") {
-    if (hasKey(TRIGGER_EVENTS, form.event)) event = form.event;
+    if (oneOf(TRIGGER_EVENTS, form.event)) event = form.event;
     else errors.push(fieldProblem("event", "must say when the rule runs", "error.field.ruleEvent"));
   } else {
-    if (hasKey(CLOCKS, form.clock)) clock = form.clock;
+    if (oneOf(CLOCKS, form.clock)) clock = form.clock;
     else
       errors.push(
         fieldProblem("clock", "must say which clock the rule counts from", "error.field.ruleClock"),

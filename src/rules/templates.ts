@@ -5,23 +5,24 @@ import { escapeHtml } from "../lib/html.ts";
  * it is saved (see `unknownPlaceholders`), never rendered half-filled.
  */
 
-export const PLACEHOLDERS = {
-  "ticket.id": "The ticket number",
-  "ticket.title": "The ticket's subject",
-  "ticket.status": "Its status",
-  "ticket.priority": "Its priority",
-  "ticket.url": "A link to the ticket",
-  "requester.name": "The requester's name",
-  "requester.email": "The requester's address",
-  "agent.name": "The assignee's name (the team's name when nobody is assigned)",
-} as const;
-export type Placeholder = keyof typeof PLACEHOLDERS;
+/** The placeholders there are (what each stands for is in the catalogs, for the rule form). */
+export const PLACEHOLDERS = [
+  "ticket.id",
+  "ticket.title",
+  "ticket.status",
+  "ticket.priority",
+  "ticket.url",
+  "requester.name",
+  "requester.email",
+  "agent.name",
+] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
 export type TemplateValues = Record<Placeholder, string>;
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
 function isPlaceholder(name: string): name is Placeholder {
-  return Object.hasOwn(PLACEHOLDERS, name);
+  return (PLACEHOLDERS as readonly string[]).includes(name);
 }
 
 /** The placeholders in `template` that do not exist, in order of appearance. */

@@ -15,6 +15,10 @@ export const WEBHOOK_EVENT_TYPES = [
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
+/**
+ * What each type means, in the API's documentation (OpenAPI, webhooks.routes.ts),
+ * which is English; pages take the words from the catalogs (`webhooks.event.*`).
+ */
 export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
   "ticket.created": "A ticket was opened (with its first message).",
   "ticket.updated": "A ticket's status, priority, assignee or team changed (old and new values).",

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { inArray } from "drizzle-orm";
+import { apiAs } from "../../test/helpers/api.ts";
 import { makeAdmin, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
+import { webhookEndpoints } from "../db/schema/index.ts";
+import { ENDPOINTS_MAX } from "./webhooks.schemas.ts";
 
 const lang = (body: string) => /<html lang="([^"]+)"/.exec(body)?.[1];
 const HOOK = "http://127.0.0.1:9/hook";
@@ -46,7 +50,21 @@ describeEachDatabase(
         { csrfFrom: "/admin/webhooks" },
       );
       assert.equal(refused.statusCode, 422);
-      assert.match(refused.body, /id="field-eventTypes-error">Ereignisse: /);
+      assert.match(
+        refused.body,
+        /<p class="error" id="field-eventTypes-error">Ereignisse: Wählen Sie mindestens eines aus<\/p>/,
+      );
+      const badUrl = await admin.post(
+        "/admin/webhooks",
+        { url: "ftp://example.com/hook", eventTypes: "ticket.created", enabled: "true" },
+        { csrfFrom: "/admin/webhooks" },
+      );
+      assert.equal(badUrl.statusCode, 422);
+      assert.match(
+        badUrl.body,
+        /<p class="error" id="field-url-error">URL muss mit https:\/\/ oder http:\/\/ beginnen<\/p>/,
+      );
+      assert.doesNotMatch(`${refused.body}${badUrl.body}`, /must |choose at least/);
 
       const added = await admin.post(
         "/admin/webhooks",
@@ -64,6 +82,13 @@ describeEachDatabase(
       );
       assert.match(added.body, /Kopieren Sie es jetzt: Es wird nicht erneut angezeigt\./);
       assert.match(added.body, /<td>Aktiviert<\/td>/);
+      const api = await apiAs(world(), await makeAdmin(deps));
+      await api.patch(`/webhooks/${id}`, { eventTypes: ["ticket.created", "ticket.solved"] });
+      assert.match(
+        (await admin.get("/admin/webhooks")).body,
+        /<td>ticket\.created und ticket\.solved<\/td>/,
+        "event names as they are, listed the German way",
+      );
 
       await makeTicket(deps, await makeCustomer(deps));
       const page = await admin.get(`/admin/webhooks/${id}`);
@@ -83,6 +108,78 @@ describeEachDatabase(
         page.body,
         /Signing secret|Rotate secret|Deliveries|Last attempt|Pending|Not yet/,
       );
+    });
+
+    test("the API answers a German admin's bad input in English, as before: no catalog words in its JSON", async () => {
+      const api = await apiAs(world(), await makeAdmin(world().deps));
+      const noEvents = await api.post(
+        "/webhooks",
+        { url: HOOK, eventTypes: [] },
+        { "accept-language": "de" },
+      );
+      assert.equal(noEvents.status, 400);
+      assert.deepEqual(noEvents.body.errors, [
+        { field: "eventTypes", message: "must not have fewer than 1 items" },
+      ]);
+      const badUrl = await api.post(
+        "/webhooks",
+        { url: "ftp://example.com/hook", eventTypes: ["ticket.created"] },
+        { "accept-language": "de" },
+      );
+      assert.deepEqual(badUrl.body.errors, [
+        { field: "url", message: "must start with https:// or http://" },
+      ]);
+    });
+
+    test("a German admin adding one endpoint too many is told so in German on the form, the URL kept", async () => {
+      const { deps } = world();
+      const admin = await world().signedIn(await makeAdmin(deps));
+      await admin.post(
+        "/language",
+        { locale: "de", back: "/admin/webhooks" },
+        { csrfFrom: "/account" },
+      );
+      const existing = (await deps.db.select().from(webhookEndpoints)).length;
+      const filler = await deps.db
+        .insert(webhookEndpoints)
+        .values(
+          Array.from({ length: ENDPOINTS_MAX - existing }, (_, i) => ({
+            url: `http://127.0.0.1:9/filler-${i}`,
+            eventTypes: ["ticket.created"],
+            enabled: false,
+            secret: `whsec_filler${i}`,
+          })),
+        )
+        .returning({ id: webhookEndpoints.id });
+      try {
+        const refused = await admin.post(
+          "/admin/webhooks",
+          { url: `${HOOK}/one-more`, eventTypes: "ticket.created", enabled: "true" },
+          { csrfFrom: "/admin/webhooks" },
+        );
+        assert.equal(refused.statusCode, 409);
+        assert.match(
+          refused.body,
+          /<div class="form-errors" role="alert" tabindex="-1"><p>Höchstens 50 Webhook-Endpunkte; löschen Sie einen, den Sie nicht mehr verwenden\.<\/p><\/div>/,
+        );
+        assert.match(refused.body, /value="http:\/\/127\.0\.0\.1:9\/hook\/one-more"/);
+        assert.doesNotMatch(refused.body, /At most|delete one/);
+
+        const api = await apiAs(world(), await makeAdmin(deps));
+        const viaApi = await api.post("/webhooks", { url: HOOK, eventTypes: ["ticket.created"] });
+        assert.equal(viaApi.status, 409);
+        assert.equal(
+          viaApi.body.detail,
+          "At most 50 webhook endpoints; delete one you no longer use.",
+        );
+      } finally {
+        await deps.db.delete(webhookEndpoints).where(
+          inArray(
+            webhookEndpoints.id,
+            filler.map((f) => f.id),
+          ),
+        );
+      }
     });
   },
   { env: { WEBHOOK_ALLOW_HOSTS: "127.0.0.1:9" } },

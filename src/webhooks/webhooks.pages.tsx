@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
-import { NotFound } from "../lib/errors.ts";
+import { Conflict, type MessageArgs, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { type Attempt, attempt, formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import {
@@ -12,7 +12,7 @@ import {
   WebhookPage,
   WebhooksPage,
 } from "./views/webhooks.tsx";
-import type { CreateEndpointInput } from "./webhooks.schemas.ts";
+import { type CreateEndpointInput, ENDPOINTS_MAX } from "./webhooks.schemas.ts";
 import * as webhooks from "./webhooks.service.ts";
 
 function idOf(raw: unknown, what: string): number {
@@ -40,6 +40,32 @@ function valuesOf(req: FastifyRequest): EndpointFormValues {
 function inputOf(values: EndpointFormValues): CreateEndpointInput {
   return { ...values, eventTypes: values.eventTypes as CreateEndpointInput["eventTypes"] };
 }
+
+/**
+ * A full list of endpoints (409) said on the form like a refused field, in the
+ * reader's language, with what was typed kept.
+ */
+function tooManyOnForm(error: unknown): Attempt<never> & Refusal {
+  if (error instanceof Conflict && error.code === webhooks.TOO_MANY_WEBHOOKS) {
+    return {
+      ok: false,
+      errors: [],
+      message: error.message,
+      messageKey: "webhooks.error.tooMany",
+      messageValues: { max: ENDPOINTS_MAX },
+      status: 409,
+    };
+  }
+  throw error;
+}
+
+/** What a refusal other than Invalid adds to attempt()'s: its message's values, its status. */
+interface Refusal {
+  messageValues?: MessageArgs | undefined;
+  status?: number | undefined;
+}
+
+type Created = Awaited<ReturnType<typeof webhooks.createEndpoint>>;
 
 /** Admins: webhook endpoints (list, add, edit, rotate, delete) and their deliveries (resend). */
 export async function webhooksPages(app: FastifyInstance, deps: Deps) {
@@ -83,7 +109,9 @@ export async function webhooksPages(app: FastifyInstance, deps: Deps) {
   app.post("/admin/webhooks", async (req, reply) => {
     const actor = requireAdmin(req);
     const values = valuesOf(req);
-    const result = await attempt(() => webhooks.createEndpoint(deps, actor, inputOf(values)));
+    const result: Attempt<Created> & Refusal = await attempt(() =>
+      webhooks.createEndpoint(deps, actor, inputOf(values)),
+    ).catch(tooManyOnForm);
     // Rendered, not redirected: the secret must not travel in a URL.
     return reply.render(
       <WebhooksPage
@@ -92,11 +120,17 @@ export async function webhooksPages(app: FastifyInstance, deps: Deps) {
         form={
           result.ok
             ? emptyForm({ eventTypes: [], enabled: true })
-            : { values, errors: result.errors, message: result.message }
+            : {
+                values,
+                errors: result.errors,
+                message: result.message,
+                messageKey: result.messageKey,
+                messageValues: result.messageValues,
+              }
         }
         created={result.ok ? result.value : undefined}
       />,
-      result.ok ? 201 : 422,
+      result.ok ? 201 : (result.status ?? 422),
     );
   });
 

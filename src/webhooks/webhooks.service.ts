@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
+import type { Static } from "typebox";
 import { type Actor, isAdmin } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
 import { Watched } from "../db/watched.ts";
 import type { Deps } from "../deps.ts";
 import type { DomainEvent } from "../events/events.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
-import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
+import { Conflict, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import { deliveryBody, type WebhookEventType, webhookEventsOf } from "./webhooks.events.ts";
 import {
@@ -111,6 +112,31 @@ function requireAdminActor(actor: Actor): void {
 }
 
 /**
+ * An endpoint's input checked against its schema. lib/validate.ts has no
+ * catalog sentence for an empty list (`minItems`): an empty `eventTypes` gets
+ * one here, for pages; its English, the API's, is the schema's own.
+ */
+function parseEndpoint<T extends typeof CreateEndpointInput | typeof UpdateEndpointInput>(
+  schema: T,
+  input: CreateEndpointInput | UpdateEndpointInput,
+): Static<T> {
+  try {
+    return parse(schema, trimFields(input, ["url", "description"]));
+  } catch (error) {
+    if (!(error instanceof Invalid) || input.eventTypes?.length !== 0) throw error;
+    const errors = error.errors.map((e) =>
+      e.field === "eventTypes" && e.key === undefined
+        ? fieldProblem(e.field, e.message, "webhooks.error.noEvents")
+        : e,
+    );
+    throw new Invalid(errors, error.message, error.code, error.messageKey);
+  }
+}
+
+/** Too many endpoints to add another (409): the code pages recognise it by. */
+export const TOO_MANY_WEBHOOKS = "too_many_webhooks";
+
+/**
  * An endpoint URL admins may save: http or https, no credentials in it, and a
  * host that is not (and does not resolve to) an address webhooks may not reach
  * (webhooks.guard.ts). A name that does not resolve yet is accepted: every
@@ -177,11 +203,11 @@ export async function createEndpoint(
   options: ServiceOptions = {},
 ): Promise<{ secret: string; endpoint: WebhookEndpoint }> {
   requireAdminActor(actor);
-  const data = parse(CreateEndpointInput, trimFields(input, ["url", "description"]));
+  const data = parseEndpoint(CreateEndpointInput, input);
   const url = await checkUrl(deps, data.url, options.resolve ?? systemResolver);
   if ((await repo.listEndpoints(deps.db)).length >= ENDPOINTS_MAX) {
     throw new Conflict(
-      "too_many_webhooks",
+      TOO_MANY_WEBHOOKS,
       `At most ${ENDPOINTS_MAX} webhook endpoints; delete one you no longer use.`,
     );
   }
@@ -207,7 +233,7 @@ export async function updateEndpoint(
   options: ServiceOptions = {},
 ): Promise<WebhookEndpoint> {
   requireAdminActor(actor);
-  const data = parse(UpdateEndpointInput, trimFields(input, ["url", "description"]));
+  const data = parseEndpoint(UpdateEndpointInput, input);
   if (!(await repo.findEndpoint(deps.db, id))) throw new NotFound("webhook", id);
   const url =
     data.url === undefined

@@ -1,22 +1,26 @@
 import type { ComponentChildren } from "preact";
+import { useContext } from "preact/hooks";
 import {
   DEFAULT_TRANSLATOR,
   type Locale,
   type MessageKey,
   type Translator,
 } from "../../i18n/i18n.ts";
+import type { FieldError } from "../../lib/errors.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import {
   Csrf,
   Field,
   FormErrors,
   type FormState,
-  fieldError,
+  fieldErrorText,
 } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
+import { ReaderContext } from "../../platform/views/reader.ts";
 import { Time } from "../../platform/views/time.tsx";
 import type { Status } from "../../tickets/lifecycle.ts";
 import { statusLabel } from "../../tickets/views/badges.tsx";
+import { ruleName } from "../built-in.ts";
 import {
   type ActionType,
   type Clock,
@@ -162,19 +166,53 @@ const CAPTION_KEYS: Record<RuleKind, MessageKey> = {
   automation: "rules.caption.automation",
 };
 
+type ListType = "conjunction" | "disjunction";
+
 // One per language and kind of list, made on first use.
 const listFormats = new Map<string, Intl.ListFormat>();
 
-function listFormat(locale: Locale, match: Match): Intl.ListFormat {
-  const id = `${locale} ${match}`;
+function listFormat(locale: Locale, type: ListType): Intl.ListFormat {
+  const id = `${locale} ${type}`;
   let format = listFormats.get(id);
   if (!format) {
-    format = new Intl.ListFormat(locale, {
-      type: match === "all" ? "conjunction" : "disjunction",
-    });
+    format = new Intl.ListFormat(locale, { type });
     listFormats.set(id, format);
   }
   return format;
+}
+
+/** A list the English joined with ", " (a FieldError's values), joined the reader's way. */
+function relist(
+  joined: string | number | undefined,
+  type: ListType,
+  i18n: Translator,
+  names: Readonly<Record<string, string>> = {},
+): string | number | undefined {
+  if (typeof joined !== "string") return joined;
+  const items = joined.split(", ").map((item) => names[item] ?? item);
+  return listFormat(i18n.locale, type).format(items);
+}
+
+/**
+ * A field's problem as a sentence in the reader's language, with its lists
+ * (the choices of `error.field.oneOf`, unknown and known placeholders) joined
+ * the reader's way. `names`: the words a select offers its values under, so
+ * its choices read as the select shows them; typed values stay as typed.
+ */
+export function problemText(
+  error: FieldError,
+  label: string,
+  i18n: Translator,
+  names?: Readonly<Record<string, string>>,
+): string {
+  const values = { ...error.values };
+  if (error.key === "error.field.oneOf")
+    values.choices = relist(values.choices, "disjunction", i18n, names) ?? "";
+  if (error.key === "error.field.placeholders") {
+    values.unknown = relist(values.unknown, "conjunction", i18n) ?? "";
+    values.known = relist(values.known, "conjunction", i18n) ?? "";
+  }
+  return fieldErrorText({ ...error, values }, label, i18n.t);
 }
 
 /**
@@ -195,7 +233,7 @@ export function describeConditions(
       ? t(key, { value })
       : t("rules.cond.other", { field: t(FIELD_KEYS[c.field]), value });
   });
-  return listFormat(i18n.locale, match).format(phrases);
+  return listFormat(i18n.locale, match === "all" ? "conjunction" : "disjunction").format(phrases);
 }
 
 function describeRule(rule: Rule, t: T): string {
@@ -237,7 +275,7 @@ function RuleTable({ ctx, kind, rules }: { ctx: PageContext; kind: RuleKind; rul
               <tr>
                 <td>{i + 1}</td>
                 <td>
-                  <a href={`/admin/rules/${rule.id}`}>{rule.name}</a>
+                  <a href={`/admin/rules/${rule.id}`}>{ruleName(rule.name, t)}</a>
                 </td>
                 <td>{describeRule(rule, t)}</td>
                 <td>{rule.enabled ? t("rules.enabled") : t("rules.disabled")}</td>
@@ -248,7 +286,7 @@ function RuleTable({ ctx, kind, rules }: { ctx: PageContext; kind: RuleKind; rul
                     <button
                       type="submit"
                       disabled={i === 0}
-                      aria-label={t("rules.moveUp", { rule: rule.name })}
+                      aria-label={t("rules.moveUp", { rule: ruleName(rule.name, t) })}
                     >
                       {t("rules.up")}
                     </button>
@@ -259,7 +297,7 @@ function RuleTable({ ctx, kind, rules }: { ctx: PageContext; kind: RuleKind; rul
                     <button
                       type="submit"
                       disabled={i === rules.length - 1}
-                      aria-label={t("rules.moveDown", { rule: rule.name })}
+                      aria-label={t("rules.moveDown", { rule: ruleName(rule.name, t) })}
                     >
                       {t("rules.down")}
                     </button>
@@ -308,16 +346,17 @@ export function RulesPage({
               const rule = (chunks: ComponentChildren) => (
                 <a href={`/admin/rules/${f.ruleId}`}>{chunks}</a>
               );
+              const name = ruleName(f.ruleName, t);
               return (
                 <li>
                   {f.ticketId === null
-                    ? rich("rules.failure", { rule, name: f.ruleName, reason: f.reason })
+                    ? rich("rules.failure", { rule, name, reason: f.reason })
                     : rich("rules.failureOnTicket", {
                         rule,
                         ticket: (chunks: ComponentChildren) => (
                           <a href={`/tickets/${f.ticketId}`}>{chunks}</a>
                         ),
-                        name: f.ruleName,
+                        name,
                         id: String(f.ticketId),
                         reason: f.reason,
                       })}{" "}
@@ -357,25 +396,42 @@ function Options({
   );
 }
 
-/** A small input with its label and error, named like `conditions.0.value`. */
+/**
+ * A small input with its label and error, named like `conditions.0.value`.
+ * `names`: a select's options, to name its choices in an error.
+ */
 function Cell({
   form,
   name,
   label,
+  names,
   children,
 }: {
   form: FormState<unknown>;
   name: string;
   label: string;
-  children: (a: { id: string; "aria-invalid"?: "true" }) => ComponentChildren;
+  names?: Readonly<Record<string, string>>;
+  children: (a: {
+    id: string;
+    "aria-invalid"?: "true";
+    "aria-describedby"?: string;
+  }) => ComponentChildren;
 }) {
+  const i18n = useContext(ReaderContext);
   const id = `field-${name}`;
-  const error = fieldError(form, name);
+  const error = form.errors.find((e) => e.field === name);
   return (
     <div class={error ? "field has-error" : "field"}>
       <label for={id}>{label}</label>
-      {children({ id, ...(error ? { "aria-invalid": "true" as const } : {}) })}
-      {error && <p class="error">{`${label} ${error}`}</p>}
+      {children({
+        id,
+        ...(error ? { "aria-invalid": "true" as const, "aria-describedby": `${id}-error` } : {}),
+      })}
+      {error && (
+        <p class="error" id={`${id}-error`}>
+          {problemText(error, label, i18n, names)}
+        </p>
+      )}
     </div>
   );
 }
@@ -431,7 +487,7 @@ export function ConditionsFieldset({
                 </select>
               )}
             </Cell>
-            <Cell form={form} name={`${at}.op`} label={t("rules.operator")}>
+            <Cell form={form} name={`${at}.op`} label={t("rules.operator")} names={ops}>
               {(a) => (
                 <select {...a} name={`${at}.op`}>
                   <Options options={ops} selected={row.op} />
@@ -487,7 +543,9 @@ export function RuleFormPage({
           <input type="hidden" name="kind" value={kind} />
           <FormErrors form={form} t={t} />
           <Field form={form} name="name" label={t("rules.name")}>
-            {(a) => <input {...a} name="name" value={v.name} maxLength={200} required />}
+            {(a) => (
+              <input {...a} name="name" value={ruleName(v.name, t)} maxLength={200} required />
+            )}
           </Field>
           <div class="field checkbox">
             <input
@@ -552,7 +610,12 @@ export function RuleFormPage({
               return (
                 <fieldset class="rule-row">
                   <legend class="visually-hidden">{t("rules.actionN", { n: i + 1 })}</legend>
-                  <Cell form={form} name={`${at}.type`} label={t("rules.actionType")}>
+                  <Cell
+                    form={form}
+                    name={`${at}.type`}
+                    label={t("rules.actionType")}
+                    names={actionTypes}
+                  >
                     {(a) => (
                       <select {...a} name={`${at}.type`}>
                         <Options
@@ -566,7 +629,7 @@ export function RuleFormPage({
                   <Cell form={form} name={`${at}.value`} label={t("rules.actionValue")}>
                     {(a) => <input {...a} name={`${at}.value`} value={row.value} />}
                   </Cell>
-                  <Cell form={form} name={`${at}.to`} label={t("rules.mailTo")}>
+                  <Cell form={form} name={`${at}.to`} label={t("rules.mailTo")} names={recipients}>
                     {(a) => (
                       <select {...a} name={`${at}.to`}>
                         <Options
@@ -641,7 +704,7 @@ export function PreviewPage({
   matched: { id: number; title: string; status: Status; createdAt: Date }[];
 }) {
   const { t } = ctx.i18n;
-  const title = t("rules.previewTitle", { rule: rule.name });
+  const title = t("rules.previewTitle", { rule: ruleName(rule.name, t) });
   return (
     <Layout ctx={ctx} title={title}>
       <section>

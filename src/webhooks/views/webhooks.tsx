@@ -1,12 +1,12 @@
 import type { ComponentChildren } from "preact";
-import type { MessageKey, Translator } from "../../i18n/i18n.ts";
+import type { Locale, MessageKey, Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import {
   Csrf,
   Field,
   FormErrors,
   type FormState,
-  fieldError,
+  fieldErrorText,
 } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
@@ -72,7 +72,8 @@ function EndpointForm({
   const { t } = ctx.i18n;
   const v = form.values;
   const chosen = new Set(v.eventTypes ?? []);
-  const eventsError = fieldError(form, "eventTypes");
+  const eventsLabel = t("webhooks.field.events");
+  const eventsError = form.errors.find((e) => e.field === "eventTypes");
   return (
     <form method="post" action={action} class="stack" novalidate>
       <Csrf token={ctx.csrfToken} />
@@ -107,7 +108,7 @@ function EndpointForm({
         class={eventsError ? "has-error" : undefined}
         aria-describedby={eventsError ? "field-eventTypes-error" : undefined}
       >
-        <legend>{t("webhooks.field.events")}</legend>
+        <legend>{eventsLabel}</legend>
         {WEBHOOK_EVENT_TYPES.map((type) => (
           <div class="field checkbox">
             <input
@@ -124,7 +125,7 @@ function EndpointForm({
         ))}
         {eventsError && (
           <p class="error" id="field-eventTypes-error">
-            {t("webhooks.field.eventsError", { error: eventsError })}
+            {fieldErrorText(eventsError, eventsLabel, t)}
           </p>
         )}
       </fieldset>
@@ -145,8 +146,9 @@ function EndpointForm({
   );
 }
 
-function eventList(types: readonly WebhookEventType[]): string {
-  return types.join(", ");
+/** Event type names (the API's, shown as they are) listed the reader's way. */
+function eventList(types: readonly WebhookEventType[], locale: Locale): string {
+  return new Intl.ListFormat(locale, { type: "conjunction" }).format(types);
 }
 
 /** Admins: the webhook endpoints, and a form to add one. */
@@ -161,7 +163,7 @@ export function WebhooksPage({
   form: FormState<EndpointFormValues>;
   created?: { secret: string; endpoint: WebhookEndpoint } | undefined;
 }) {
-  const { t, rich } = ctx.i18n;
+  const { t, rich, locale } = ctx.i18n;
   return (
     <Layout ctx={ctx} title={t("webhooks.title")}>
       <section>
@@ -206,7 +208,7 @@ export function WebhooksPage({
                     <a href={`/admin/webhooks/${e.id}`}>{e.url}</a>
                     {e.description && <div class="hint">{e.description}</div>}
                   </td>
-                  <td>{eventList(e.eventTypes)}</td>
+                  <td>{eventList(e.eventTypes, locale)}</td>
                   <td>{e.enabled ? t("webhooks.enabled") : t("webhooks.disabled")}</td>
                 </tr>
               ))}
