@@ -22,10 +22,6 @@ export function emptyForm<T>(values: Partial<T> = {}): FormState<T> {
   return { values, errors: [] };
 }
 
-export function fieldError(form: FormState<unknown>, name: string): string | undefined {
-  return form.errors.find((e) => e.field === name)?.message;
-}
-
 /** Whether a key from lib/ (a plain string there) is one of the catalogs'. */
 export function isMessageKey(key: string | undefined): key is MessageKey {
   return key !== undefined && Object.hasOwn(CATALOGS.en, key);
