@@ -2,7 +2,8 @@
 // pictures in the README. Loads the demo (`tessera demo`) into a fresh data
 // directory, starts the real server on it with the browser suite's harness,
 // signs in as a customer, an agent and the admin in Debian's Chromium, and
-// saves each main page at 1440x900 in the light and the dark theme.
+// saves each main page at 1440x900 in the light and the dark theme (the desk
+// also in Arabic, right to left).
 //
 // Runs through tsx (`node --import tsx scripts/screenshots.mjs`) because the
 // harness is TypeScript.
@@ -131,6 +132,10 @@ async function main() {
       conversationId ??= await findConversation(agentPage, base);
       await shoot(agentPage, "ticket", `${base}/tickets/${conversationId}`);
       await shoot(agentPage, "desk", `${base}/desk?queue=open`);
+      // The same desk in Arabic (the switcher's cookie: the demo's agents chose no
+      // language), laid out right to left.
+      await agentPage.context().addCookies([{ name: "tessera_lang", value: "ar", url: base }]);
+      await shoot(agentPage, "desk-ar", `${base}/desk?queue=open`);
       await agentPage.context().close();
 
       const adminPage = await pageAs(admin, scheme);
