@@ -54,7 +54,7 @@ function parseDisabled(raw: string | undefined): boolean | undefined {
   if (raw === undefined || raw === "") return undefined;
   if (raw === "true") return true;
   if (raw === "false") return false;
-  throw Invalid.field("disabled", "must be true or false", "error.field.oneOf", {
+  throw Invalid.field("disabled", "must be one of: true, false", "error.field.oneOf", {
     choices: "true, false",
   });
 }

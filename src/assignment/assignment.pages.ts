@@ -16,7 +16,7 @@ export async function assignmentPages(app: FastifyInstance, deps: Deps) {
     const actor = requireStaff(req);
     const { away, back } = formFields(req);
     if (away !== "true" && away !== "false") {
-      throw Invalid.field("away", "must be true or false", "error.field.oneOf", {
+      throw Invalid.field("away", "must be one of: true, false", "error.field.oneOf", {
         choices: "true, false",
       });
     }

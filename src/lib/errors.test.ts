@@ -23,12 +23,14 @@ test("every catalog key given to an error is in the catalogs", () => {
 
 test("a field's English sentence is its label and the API's message, as pages always read", () => {
   const checked: string[] = [];
+  // The message and key, and a literal argument when one follows (`{ choices: "a, b" }`).
   const literal =
-    /(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'),\s*"(error\.field\.[A-Za-z0-9]+)"\s*[,)]/g;
+    /(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'),\s*"(error\.field\.[A-Za-z0-9]+)"(?:,\s*\{\s*(\w+):\s*"([^"]*)",?\s*\})?\s*[,)]/g;
   for (const { file, text } of sources) {
-    for (const [, double, single, key] of text.matchAll(literal)) {
+    for (const [, double, single, key, name, value] of text.matchAll(literal)) {
       const message = (double ?? single ?? "").replaceAll("\\'", "'");
-      const sentence = DEFAULT_TRANSLATOR.t(key as MessageKey, { label: "Label" });
+      const values = name ? { label: "Label", [name]: value ?? "" } : { label: "Label" };
+      const sentence = DEFAULT_TRANSLATOR.t(key as MessageKey, values);
       assert.equal(sentence, `Label ${message}`, `${file}: ${key}`);
       checked.push(key as string);
     }

@@ -247,7 +247,7 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
     const id = idParam(req, "conditionId", "SLA condition");
     const direction = formFields(req).direction;
     if (direction !== "up" && direction !== "down") {
-      throw Invalid.field("direction", "must be up or down", "error.field.oneOf", {
+      throw Invalid.field("direction", "must be one of: up, down", "error.field.oneOf", {
         choices: "up, down",
       });
     }

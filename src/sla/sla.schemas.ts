@@ -118,7 +118,7 @@ export function parseCalendarForm(
       errors.push(
         fieldProblem(
           "timeZone",
-          "is not a time zone we know (e.g. Europe/Berlin)",
+          "is not an IANA time zone (such as Europe/Paris)",
           "error.field.notATimeZone",
         ),
       );
