@@ -100,7 +100,7 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
     req: FastifyRequest,
     reply: FastifyReply,
     values: { email?: string; next: string },
-    refusal: Pick<FormState, "errors" | "message" | "messageKey">,
+    refusal: Pick<FormState, "errors" | "message" | "messageKey" | "messageValues">,
     status: number,
   ): Promise<FastifyReply> {
     return reply.render(
@@ -134,7 +134,12 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
         req,
         reply,
         { next },
-        { errors: [], message: error.message },
+        {
+          errors: [],
+          message: error.message,
+          messageKey: error.messageKey,
+          messageValues: error.messageValues,
+        },
         error.status,
       );
     }
@@ -158,12 +163,16 @@ export async function accountsPages(app: FastifyInstance, deps: Deps) {
       ) {
         throw error;
       }
-      const messageKey = error instanceof Invalid ? error.messageKey : undefined;
       return loginRefused(
         req,
         reply,
         { next: "" },
-        { errors: [], message: error.message, messageKey },
+        {
+          errors: [],
+          message: error.message,
+          messageKey: error.messageKey,
+          messageValues: error.messageValues,
+        },
         error.status,
       );
     }

@@ -242,7 +242,8 @@ export async function completeSetup(
       role: "admin",
       passwordHash,
     });
-    if (!row) throw new Conflict("setup_done", "Setup has already been completed.");
+    if (!row)
+      throw new Conflict("setup_done", "Setup has already been completed.", "error.setupDone");
     await settings.deleteSetupToken(tx);
     return toActor(row);
   });
@@ -483,7 +484,11 @@ export async function updateUser(
       !user.disabled &&
       ((data.role && data.role !== "admin") || data.disabled);
     if (losesAdmin && (await repo.countActiveAdmins(tx)) <= 1) {
-      throw new Conflict("last_admin", "This is the last active admin; make another admin first.");
+      throw new Conflict(
+        "last_admin",
+        "This is the last active admin; make another admin first.",
+        "admin.lastAdmin",
+      );
     }
     const updated = await repo.updateUser(tx, id, data);
     if (!updated) throw new NotFound("user", id);
@@ -605,7 +610,7 @@ export async function activeStaffActor(db: Executor, id: number): Promise<Actor 
  * assignment skips away agents). Returns whether the flag changed.
  */
 export async function setAwayFlag(db: Executor, actor: Actor, away: boolean): Promise<boolean> {
-  if (!isStaff(actor)) throw new Forbidden("Only staff can be away.");
+  if (!isStaff(actor)) throw new Forbidden("Only staff can be away.", "error.onlyStaff.away");
   const user = await repo.findUserById(db, actor.id);
   if (!user) throw new NotFound("user", actor.id);
   if (user.away === away) return false;

@@ -157,7 +157,10 @@ export async function resetPassword(
 
 async function refuseWhenSignupOff(deps: Deps): Promise<void> {
   if (!(await settings.getInstanceSettings(deps.db)).signupEnabled) {
-    throw new Forbidden("Sign-up is switched off here; ask the support team for an account.");
+    throw new Forbidden(
+      "Sign-up is switched off here; ask the support team for an account.",
+      "error.signUpOff",
+    );
   }
 }
 

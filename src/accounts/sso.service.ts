@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import * as oidc from "openid-client";
 import type { Deps } from "../deps.ts";
-import { BadGateway, Forbidden, Invalid, NotFound, Taken } from "../lib/errors.ts";
+import {
+  BadGateway,
+  Forbidden,
+  Invalid,
+  type MessageArgs,
+  NotFound,
+  Taken,
+} from "../lib/errors.ts";
 import { openSecret, sealSecret } from "../lib/secrets.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import { parseDomains } from "../organisations/index.ts";
@@ -65,7 +72,8 @@ function toProvider(row: ssoRepo.SsoProviderRow): SsoProvider {
 }
 
 function requireAdminActor(actor: Actor): void {
-  if (!isAdmin(actor)) throw new Forbidden("Only admins manage single sign-on.");
+  if (!isAdmin(actor))
+    throw new Forbidden("Only admins manage single sign-on.", "error.onlyAdmins.sso");
 }
 
 /**
@@ -155,7 +163,11 @@ async function configOf(deps: Deps, row: ssoRepo.SsoProviderRow): Promise<oidc.C
     return config;
   } catch (error) {
     deps.log.warn({ err: error, provider: row.id }, "OpenID provider discovery failed");
-    throw new BadGateway(`${row.name} cannot be reached just now. Try again in a moment.`);
+    throw new BadGateway(
+      `${row.name} cannot be reached just now. Try again in a moment.`,
+      "error.sso.unreachable",
+      { name: row.name },
+    );
   }
 }
 
@@ -342,10 +354,19 @@ async function identityOf(
 /** Why a provider said no, without echoing its free text (it arrives in the URL). */
 function refusedAtProvider(row: ssoRepo.SsoProviderRow, error: oidc.AuthorizationResponseError) {
   if (error.error === "access_denied") {
-    return new Forbidden(`Signing in with ${row.name} was cancelled.`);
+    return new Forbidden(`Signing in with ${row.name} was cancelled.`, "error.sso.cancelled", {
+      name: row.name,
+    });
   }
   const code = /^[a-z_]{1,40}$/.test(error.error) ? ` (${error.error})` : "";
-  return new Forbidden(`${row.name} did not sign you in${code}. Please try again.`);
+  return new Forbidden(
+    `${row.name} did not sign you in${code}. Please try again.`,
+    "error.sso.refused",
+    {
+      name: row.name,
+      code,
+    },
+  );
 }
 
 /**
@@ -390,7 +411,11 @@ export async function finishSignIn(
       reason: "protocol",
       detail: unreachable(error),
     });
-    throw new BadGateway(`${row.name} did not complete the sign-in. Please try again.`);
+    throw new BadGateway(
+      `${row.name} did not complete the sign-in. Please try again.`,
+      "error.sso.incomplete",
+      { name: row.name },
+    );
   }
   const actor = await accountFor(deps, row, identity, ip);
   return { actor, next: pending.next };
@@ -402,9 +427,11 @@ function refuse(
   ip: string,
   reason: string,
   message: string,
+  messageKey: string,
+  messageValues?: MessageArgs,
 ): never {
   logAccountEvent(deps, "sign_in.sso_refused", { providerId: row.id, ip, reason });
-  throw new Forbidden(message);
+  throw new Forbidden(message, messageKey, messageValues);
 }
 
 /** The account a provider's identity signs in to, linked or created as the rules say. */
@@ -418,17 +445,40 @@ async function accountFor(
   if (linkedId !== undefined) {
     const linked = await repo.findUserById(deps.db, linkedId);
     if (!linked || linked.disabled) {
-      refuse(deps, row, ip, "disabled", "This account is disabled. Ask an administrator.");
+      refuse(
+        deps,
+        row,
+        ip,
+        "disabled",
+        "This account is disabled. Ask an administrator.",
+        "error.sso.disabled",
+      );
     }
     logAccountEvent(deps, "sign_in.sso", { providerId: row.id, userId: linked.id, ip });
     return toActor(linked);
   }
   const { email } = identity;
   if (!email) {
-    refuse(deps, row, ip, "no_email", `${row.name} did not say which email address you have.`);
+    refuse(
+      deps,
+      row,
+      ip,
+      "no_email",
+      `${row.name} did not say which email address you have.`,
+      "error.sso.noEmail",
+      { name: row.name },
+    );
   }
   if (!identity.verified) {
-    refuse(deps, row, ip, "unverified", `${row.name} has not verified the address ${email}.`);
+    refuse(
+      deps,
+      row,
+      ip,
+      "unverified",
+      `${row.name} has not verified the address ${email}.`,
+      "error.sso.unverified",
+      { name: row.name, email },
+    );
   }
   let user = await repo.findUserByEmail(deps.db, email);
   if (!user) {
@@ -440,6 +490,8 @@ async function accountFor(
         ip,
         "no_account",
         `No account uses ${email}. Ask an administrator to create one.`,
+        "error.sso.noAccount",
+        { email },
       );
     }
     const name = (identity.name || email.split("@")[0] || email).slice(0, NAME_MAX);
@@ -450,7 +502,14 @@ async function accountFor(
     logAccountEvent(deps, "sso.account_created", { providerId: row.id, userId: user.id, ip });
   }
   if (user.disabled) {
-    refuse(deps, row, ip, "disabled", "This account is disabled. Ask an administrator.");
+    refuse(
+      deps,
+      row,
+      ip,
+      "disabled",
+      "This account is disabled. Ask an administrator.",
+      "error.sso.disabled",
+    );
   }
   await ssoRepo.linkIdentity(deps.db, {
     providerId: row.id,

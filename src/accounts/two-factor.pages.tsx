@@ -173,7 +173,12 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
         return renderPage(req, reply, who, form, { status: 429, refused });
       }
       if (error instanceof Conflict && error.code === "two_factor_required") {
-        const form = { values: {}, errors: [], message: error.message };
+        const form = {
+          values: {},
+          errors: [],
+          message: error.message,
+          messageKey: error.messageKey,
+        };
         return renderPage(req, reply, who, form, { status: 409, refused });
       }
       throw error;

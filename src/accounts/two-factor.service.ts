@@ -279,7 +279,8 @@ export async function beginEnrolment(deps: Deps, actor: Actor): Promise<Enrolmen
     new Secret({ size: 20 }).base32,
   );
   if (!row) throw new Error(`two-factor row of user ${actor.id} neither inserted nor found`);
-  if (row.enabledAt) throw new Conflict("two_factor_enabled", "Two-factor is already on.");
+  if (row.enabledAt)
+    throw new Conflict("two_factor_enabled", "Two-factor is already on.", "error.twoFactor.on");
   const uri = totpOf(row.secret, actor.email).toString();
   const qrSvg = await QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
   return { secret: row.secret, uri, qrSvg };
@@ -296,14 +297,15 @@ export async function confirmEnrolment(
 ): Promise<string[]> {
   const row = await tfRepo.findTwoFactor(deps.db, actor.id);
   if (!row) throw new NotFound("two-factor enrolment");
-  if (row.enabledAt) throw new Conflict("two_factor_enabled", "Two-factor is already on.");
+  if (row.enabledAt)
+    throw new Conflict("two_factor_enabled", "Two-factor is already on.", "error.twoFactor.on");
   const attempt = await countAttempt(deps, actor.id, input.ip);
   const step = stepOf(row.secret, normalise(input.code));
   if (step === undefined) throw Invalid.field("code", WRONG_CODE, "error.field.wrongCode");
   const codes = newRecoveryCodes();
   await deps.db.transaction(async (tx) => {
     if (!(await tfRepo.enableTwoFactor(tx, actor.id, step))) {
-      throw new Conflict("two_factor_enabled", "Two-factor is already on.");
+      throw new Conflict("two_factor_enabled", "Two-factor is already on.", "error.twoFactor.on");
     }
     await tfRepo.replaceRecoveryCodes(tx, actor.id, codes.map(recoveryHash));
     await tfRepo.syncEnrolmentOnly(tx, await isRequiredOf(tx, actor), actor.id);
@@ -347,7 +349,8 @@ export async function regenerateRecoveryCodes(
   input: { proof: string; ip: string },
 ): Promise<string[]> {
   const enrolled = await enrolledRow(deps.db, actor.id);
-  if (!enrolled) throw new Conflict("two_factor_off", "Two-factor is not on.");
+  if (!enrolled)
+    throw new Conflict("two_factor_off", "Two-factor is not on.", "error.twoFactor.off");
   const attempt = await countAttempt(deps, actor.id, input.ip);
   const proven = await checkProof(deps, actor, enrolled, input.proof);
   const codes = newRecoveryCodes();
@@ -370,11 +373,13 @@ export async function disableTwoFactor(
   input: { proof: string; ip: string },
 ): Promise<void> {
   const enrolled = await enrolledRow(deps.db, actor.id);
-  if (!enrolled) throw new Conflict("two_factor_off", "Two-factor is not on.");
+  if (!enrolled)
+    throw new Conflict("two_factor_off", "Two-factor is not on.", "error.twoFactor.off");
   if (await isRequiredOf(deps.db, actor)) {
     throw new Conflict(
       "two_factor_required",
       "Two-factor sign-in is required for staff here, so it cannot be turned off.",
+      "error.twoFactor.required",
     );
   }
   const attempt = await countAttempt(deps, actor.id, input.ip);
@@ -427,6 +432,7 @@ export async function setRequiredForStaff(
     throw new Conflict(
       "two_factor_off",
       "Turn on two-factor sign-in for your own account before requiring it of staff.",
+      "admin.twoFactorFirst",
     );
   }
   await deps.db.transaction(async (tx) => {

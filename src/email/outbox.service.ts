@@ -495,7 +495,8 @@ export async function setNotificationPreference(
   actor: Actor,
   enabled: boolean,
 ): Promise<void> {
-  if (!isStaff(actor)) throw new Forbidden("Only staff have notification settings.");
+  if (!isStaff(actor))
+    throw new Forbidden("Only staff have notification settings.", "error.onlyStaff.notifications");
   await repo.setEmailNotifications(deps.db, actor.id, enabled);
 }
 

@@ -3,7 +3,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { CATALOGS, DEFAULT_TRANSLATOR, type MessageKey } from "../i18n/i18n.ts";
-import { Invalid, Taken } from "./errors.ts";
+import {
+  BadGateway,
+  Conflict,
+  Forbidden,
+  Invalid,
+  NotFound,
+  Taken,
+  TooManyRequests,
+  Unauthorized,
+} from "./errors.ts";
 
 const sources = fs
   .readdirSync("src", { recursive: true, encoding: "utf8" })
@@ -62,4 +71,63 @@ test("an error without a key stays as it was", () => {
   const error = Invalid.field("x", "is odd");
   assert.deepEqual(error.errors, [{ field: "x", message: "is odd" }]);
   assert.equal(new Invalid([], "Something else.").messageKey, undefined);
+});
+
+test("an error thrown with a fixed message reads in English, by its key, as the API's detail", () => {
+  const checked: string[] = [];
+  const site =
+    /new (?:Forbidden|Unauthorized|Conflict|PreconditionFailed|BadGateway)\(\s*(?:"[a-z_]+",\s*)?"((?:[^"\\]|\\.)*)",\s*"([a-z][A-Za-z0-9.]+)",?\s*\)/g;
+  for (const { file, text } of sources) {
+    for (const [, message, key] of text.matchAll(site)) {
+      assert.ok(Object.hasOwn(CATALOGS.en, key ?? ""), `${file}: ${key} is not in the catalogs`);
+      assert.equal(DEFAULT_TRANSLATOR.t(key as MessageKey), message, `${file}: ${key}`);
+      checked.push(key as string);
+    }
+  }
+  assert.ok(checked.length > 25, `only ${checked.length} found: is the pattern still right?`);
+});
+
+test("each error's default message comes with its key; a custom message keeps its own", () => {
+  const t = DEFAULT_TRANSLATOR.t;
+  const forbidden = new Forbidden();
+  assert.equal(forbidden.messageKey, "error.forbidden");
+  assert.equal(t("error.forbidden"), forbidden.message);
+  const unauthorized = new Unauthorized();
+  assert.equal(unauthorized.messageKey, "error.signIn");
+  assert.equal(t("error.signIn"), unauthorized.message);
+
+  const custom = new Forbidden("Only admins manage rules.", "error.onlyAdmins.rules");
+  assert.equal(custom.message, "Only admins manage rules.");
+  assert.equal(custom.messageKey, "error.onlyAdmins.rules");
+  assert.equal(new Forbidden("Something else.").messageKey, undefined);
+
+  // The resource's name is English: pages say a generic sentence, the API names it.
+  const missing = new NotFound("ticket", 42);
+  assert.equal(missing.message, "No ticket 42.");
+  assert.equal(missing.messageKey, "error.notFound");
+
+  const limited = new TooManyRequests(61);
+  assert.equal(limited.message, "Too many attempts; try again later.");
+  assert.equal(limited.messageKey, "error.tooManyAttempts");
+  assert.deepEqual(limited.messageValues, { minutes: 2 });
+  assert.equal(
+    t("error.tooManyAttempts", limited.messageValues),
+    "Too many attempts; try again in 2 minutes.",
+  );
+
+  const gateway = new BadGateway(
+    "Okta did not complete the sign-in. Please try again.",
+    "error.sso.incomplete",
+    {
+      name: "Okta",
+    },
+  );
+  assert.equal(t("error.sso.incomplete", gateway.messageValues), gateway.message);
+  const conflict = new Conflict(
+    "setup_done",
+    "Setup has already been completed.",
+    "error.setupDone",
+  );
+  assert.equal(conflict.code, "setup_done");
+  assert.equal(conflict.messageKey, "error.setupDone");
 });

@@ -34,7 +34,15 @@ export abstract class AppError extends Error {
   constructor(
     /** Stable, machine-readable code (e.g. "ticket_closed"). */
     readonly code: string,
+    /** English: the API's `detail`, never translated. */
     message: string,
+    /**
+     * The same message as a catalog key (`error.*`), which pages show in the
+     * reader's language; without one, pages show a generic sentence for the status.
+     */
+    readonly messageKey?: string,
+    /** The key's arguments (a provider's `{name}`). */
+    readonly messageValues?: MessageArgs,
   ) {
     super(message);
     this.name = new.target.name;
@@ -43,16 +51,19 @@ export abstract class AppError extends Error {
 
 export class Invalid extends AppError {
   readonly status: number = 400;
-  /** The message as a catalog key (`error.form.*`), for pages; the English stays in `message`. */
-  readonly messageKey: string | undefined;
   constructor(
     readonly errors: FieldError[],
     message = SOME_FIELDS,
     code = "invalid",
     messageKey?: string,
+    messageValues?: MessageArgs,
   ) {
-    super(code, message);
-    this.messageKey = messageKey ?? (message === SOME_FIELDS ? "error.form.someFields" : undefined);
+    super(
+      code,
+      message,
+      messageKey ?? (message === SOME_FIELDS ? "error.form.someFields" : undefined),
+      messageValues,
+    );
   }
   /** Convenience for a single-field problem; `key` and `values` as in FieldError. */
   static field(field: string, message: string, key?: string, values?: MessageArgs): Invalid {
@@ -76,24 +87,40 @@ export class Taken extends Invalid {
   }
 }
 
+/** Who is refused: a custom message comes with its catalog key (see AppError). */
 export class Unauthorized extends AppError {
   readonly status = 401;
-  constructor(message = "Please sign in.") {
-    super("unauthorized", message);
+  constructor(message?: string, messageKey?: string, messageValues?: MessageArgs) {
+    super(
+      "unauthorized",
+      message ?? "Please sign in.",
+      message === undefined ? "error.signIn" : messageKey,
+      messageValues,
+    );
   }
 }
 
 export class Forbidden extends AppError {
   readonly status = 403;
-  constructor(message = "You are not allowed to do that.") {
-    super("forbidden", message);
+  constructor(message?: string, messageKey?: string, messageValues?: MessageArgs) {
+    super(
+      "forbidden",
+      message ?? "You are not allowed to do that.",
+      message === undefined ? "error.forbidden" : messageKey,
+      messageValues,
+    );
   }
 }
 
+/** Pages say a generic sentence (`error.notFound`): `what` is English and stays in the API. */
 export class NotFound extends AppError {
   readonly status = 404;
   constructor(what: string, id?: string | number) {
-    super("not_found", id === undefined ? `No such ${what}.` : `No ${what} ${id}.`);
+    super(
+      "not_found",
+      id === undefined ? `No such ${what}.` : `No ${what} ${id}.`,
+      "error.notFound",
+    );
   }
 }
 
@@ -107,25 +134,35 @@ export class Conflict extends AppError {
  */
 export class PreconditionFailed extends AppError {
   readonly status = 412;
-  constructor(message: string) {
-    super("changed_meanwhile", message);
+  constructor(message: string, messageKey?: string, messageValues?: MessageArgs) {
+    super("changed_meanwhile", message, messageKey, messageValues);
   }
 }
 
+/** Too many tries: pages say how many minutes to wait (`error.tooManyAttempts`). */
 export class TooManyRequests extends AppError {
   readonly status = 429;
   constructor(
     readonly retryAfterSeconds: number,
-    message = "Too many attempts; try again later.",
+    message?: string,
+    messageKey?: string,
+    messageValues?: MessageArgs,
   ) {
-    super("rate_limited", message);
+    super(
+      "rate_limited",
+      message ?? "Too many attempts; try again later.",
+      message === undefined ? "error.tooManyAttempts" : messageKey,
+      message === undefined
+        ? { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) }
+        : messageValues,
+    );
   }
 }
 
 /** Another server this one needed (an OpenID provider) could not be reached or answered badly. */
 export class BadGateway extends AppError {
   readonly status = 502;
-  constructor(message: string) {
-    super("bad_gateway", message);
+  constructor(message: string, messageKey?: string, messageValues?: MessageArgs) {
+    super("bad_gateway", message, messageKey, messageValues);
   }
 }

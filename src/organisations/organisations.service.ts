@@ -40,7 +40,8 @@ export const organisationNames = new Watched("tessera_organisations", async (db:
 );
 
 function requireAdminActor(actor: Actor): void {
-  if (!isAdmin(actor)) throw new Forbidden("Only admins manage organisations.");
+  if (!isAdmin(actor))
+    throw new Forbidden("Only admins manage organisations.", "error.onlyAdmins.organisations");
 }
 
 /** Organisations with their domains and members, by name (staff only). */

@@ -158,7 +158,10 @@ export function apiPlugin(deps: Deps, modules: ApiModule[]) {
       const match = /^Bearer +(\S+)$/i.exec(header);
       const actor = match?.[1] ? await resolveToken(deps, match[1]) : undefined;
       if (!actor)
-        throw new Unauthorized("The API token is missing, malformed, revoked or disabled.");
+        throw new Unauthorized(
+          "The API token is missing, malformed, revoked or disabled.",
+          "error.apiToken",
+        );
       req.actor = actor;
       req.authVia = "token";
     });
@@ -178,6 +181,8 @@ export function apiPlugin(deps: Deps, modules: ApiModule[]) {
           new TooManyRequests(
             Math.max(1, Math.ceil(context.ttl / 1000)),
             `More than ${context.max} API requests a minute; slow down.`,
+            "error.apiRateLimit",
+            { max: context.max },
           ),
       });
     }

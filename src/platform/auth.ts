@@ -130,12 +130,13 @@ export function requireTicketReader(req: FastifyRequest, ticketId?: number): Act
 
 export function requireStaff(req: FastifyRequest): Actor {
   const actor = requireActor(req);
-  if (!isStaff(actor)) throw new Forbidden("This page is for support staff.");
+  if (!isStaff(actor)) throw new Forbidden("This page is for support staff.", "error.pageForStaff");
   return actor;
 }
 
 export function requireAdmin(req: FastifyRequest): Actor {
   const actor = requireActor(req);
-  if (!isAdmin(actor)) throw new Forbidden("This page is for administrators.");
+  if (!isAdmin(actor))
+    throw new Forbidden("This page is for administrators.", "error.pageForAdmins");
   return actor;
 }

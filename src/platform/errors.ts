@@ -8,6 +8,7 @@ import {
   type FieldError,
   fieldProblem,
   Invalid,
+  type MessageArgs,
   TooManyRequests,
   Unauthorized,
 } from "../lib/errors.ts";
@@ -47,14 +48,34 @@ const PAGE_TITLES: Record<number, MessageKey> = {
   500: "error.title500",
 };
 
+/**
+ * What a page says for one of our errors that has no catalog key of its own: a
+ * sentence for its status in the reader's language, never the API's English.
+ */
+const GENERIC_DETAILS: Record<number, MessageKey> = {
+  400: "error.generic400",
+  401: "error.signIn",
+  403: "error.forbidden",
+  404: "error.notFound",
+  409: "error.generic409",
+  412: "error.generic412",
+  422: "error.generic400",
+  429: "error.generic429",
+  502: "error.generic502",
+};
+
 interface Problem {
   status: number;
   code: string;
   detail: string;
   /** The detail as a catalog message, for pages, where it is one of our fixed texts. */
   pageDetail?: MessageKey | undefined;
-  /** An Invalid's own catalog key for its message (a string: lib/ knows no catalog). */
+  pageValues?: MessageArgs | undefined;
+  /** An AppError's catalog key for its message (a string: lib/ knows no catalog). */
   detailKey?: string | undefined;
+  detailValues?: MessageArgs | undefined;
+  /** What a page says when `detailKey` is not a catalog key (our errors, never the framework's). */
+  fallbackDetail?: MessageKey | undefined;
   errors?: FieldError[] | undefined;
   retryAfter?: number | undefined;
 }
@@ -66,7 +87,9 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
       status: error.status,
       code: error.code,
       detail: error.message,
-      detailKey: error instanceof Invalid ? error.messageKey : undefined,
+      detailKey: error.messageKey,
+      detailValues: error.messageValues,
+      fallbackDetail: GENERIC_DETAILS[error.status] ?? "error.generic",
       errors: error instanceof Invalid ? error.errors : undefined,
       retryAfter: error instanceof TooManyRequests ? error.retryAfterSeconds : undefined,
     };
@@ -83,9 +106,14 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
   }
   const status = fastifyError.statusCode ?? (isMalformedBody(error) ? 400 : 500);
   if (status >= 400 && status < 500) {
-    const detail = friendlyMessage(fastifyError.code, deps) ?? fastifyError.message;
-    const code = problemCode(fastifyError.code, status);
-    return { status, code, detail, pageDetail: code === "csrf" ? "error.csrf" : undefined };
+    const friendly = friendlyMessage(fastifyError.code, deps);
+    return {
+      status,
+      code: problemCode(fastifyError.code, status),
+      detail: friendly?.text ?? fastifyError.message,
+      pageDetail: friendly?.key,
+      pageValues: friendly?.values,
+    };
   }
   return {
     status: 500,
@@ -168,21 +196,34 @@ const STATUS_CODES: Record<number, string> = {
   429: "rate_limited",
 };
 
-/** Plain words for the framework's own 4xx errors that people actually meet. */
-function friendlyMessage(code: string | undefined, deps: Pick<Deps, "config">): string | undefined {
+/**
+ * Plain words for the framework's own 4xx errors that people actually meet:
+ * the API's English, and the same as a catalog message for pages.
+ */
+function friendlyMessage(
+  code: string | undefined,
+  deps: Pick<Deps, "config">,
+): { text: string; key: MessageKey; values?: MessageArgs } | undefined {
   const mb = Math.round(deps.config.maxAttachmentBytes / 1048576);
   switch (code) {
     case "FST_CSRF_INVALID_TOKEN":
     case "FST_CSRF_MISSING_SECRET":
-      return "This form has expired or did not come from Tessera. Go back, reload the page and try again.";
+      return {
+        text: "This form has expired or did not come from Tessera. Go back, reload the page and try again.",
+        key: "error.csrf",
+      };
     case "FST_REQ_FILE_TOO_LARGE":
-      return `An attachment is larger than the ${mb} MB limit for attachments.`;
+      return {
+        text: `An attachment is larger than the ${mb} MB limit for attachments.`,
+        key: "error.attachmentTooLarge",
+        values: { mb },
+      };
     case "FST_FILES_LIMIT":
     case "FST_PARTS_LIMIT":
     case "FST_FIELDS_LIMIT":
-      return "Too many files or fields in one form.";
+      return { text: "Too many files or fields in one form.", key: "error.tooManyParts" };
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return "The request is larger than this server accepts.";
+      return { text: "The request is larger than this server accepts.", key: "error.bodyTooLarge" };
     default:
       return undefined;
   }
@@ -238,10 +279,12 @@ async function sendProblem(
   }
   const { t } = readerOf(req);
   let detail = problem.pageDetail
-    ? t(problem.pageDetail)
+    ? t(problem.pageDetail, problem.pageValues)
     : isMessageKey(problem.detailKey)
-      ? t(problem.detailKey)
-      : problem.detail;
+      ? t(problem.detailKey, problem.detailValues)
+      : problem.fallbackDetail
+        ? t(problem.fallbackDetail)
+        : problem.detail;
   if (problem.errors && problem.errors.length > 0) {
     // No label here: the field is named as the form sends it.
     const each = problem.errors.map((e) => `${fieldErrorText(e, e.field, t)}.`);

@@ -137,6 +137,7 @@ export const metricsPlugin = fp(
       if (!mayReadMetrics(req, deps.config.metricsToken)) {
         throw new Forbidden(
           "Metrics are served only to this machine, or with the METRICS_TOKEN bearer token.",
+          "error.metricsOnly",
         );
       }
       reply.header("content-type", registry.contentType).header("cache-control", "no-store");

@@ -45,7 +45,7 @@ function changeRules<T>(deps: Deps, change: (tx: Tx) => Promise<T>): Promise<T> 
 }
 
 function requireAdminActor(actor: Actor): void {
-  if (!isAdmin(actor)) throw new Forbidden("Only admins manage rules.");
+  if (!isAdmin(actor)) throw new Forbidden("Only admins manage rules.", "error.onlyAdmins.rules");
 }
 
 function oneOf<T extends string>(list: readonly T[], value: string): value is T {

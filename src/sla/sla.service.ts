@@ -71,7 +71,8 @@ export async function recomputationsSettled(deps: Deps): Promise<void> {
 }
 
 function requireAdmin(actor: Actor): void {
-  if (!isAdmin(actor)) throw new Forbidden("Only admins manage SLA calendars and policies.");
+  if (!isAdmin(actor))
+    throw new Forbidden("Only admins manage SLA calendars and policies.", "error.onlyAdmins.sla");
 }
 
 /**

@@ -24,7 +24,7 @@ export interface TeamMember {
 export type TeamWithMembers = Team & { members: TeamMember[] };
 
 function requireAdminActor(actor: Actor): void {
-  if (!isAdmin(actor)) throw new Forbidden("Only admins manage teams.");
+  if (!isAdmin(actor)) throw new Forbidden("Only admins manage teams.", "error.onlyAdmins.teams");
 }
 
 /** Teams with their members, by name (staff only). */

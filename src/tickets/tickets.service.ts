@@ -41,6 +41,7 @@ import {
   isEditable,
   PRIORITIES,
   type Priority,
+  REFUSAL_KEYS,
   REFUSAL_MESSAGES,
   type Side,
   type Status,
@@ -253,7 +254,10 @@ export async function createTicket(
     );
     checkFiles(files);
     if (data.requesterEmail !== undefined && !isStaff(actor)) {
-      throw new Forbidden("Only staff can open a ticket on someone else's behalf.");
+      throw new Forbidden(
+        "Only staff can open a ticket on someone else's behalf.",
+        "error.onlyStaff.onBehalf",
+      );
     }
     const { ticket } = await (options.tx ?? deps.db).transaction(async (tx) => {
       let requesterId: number | undefined;
@@ -350,7 +354,7 @@ export class RepliedMeanwhile extends Conflict {
 export class TicketClosed extends Conflict {
   readonly refusal = "closed_is_final";
   constructor() {
-    super("ticket_closed", REFUSAL_MESSAGES.closed_is_final);
+    super("ticket_closed", REFUSAL_MESSAGES.closed_is_final, REFUSAL_KEYS.closed_is_final);
   }
 }
 
@@ -358,7 +362,7 @@ export class TicketClosed extends Conflict {
 export class StatusNotAllowed extends Forbidden {
   readonly refusal = "not_allowed";
   constructor() {
-    super(REFUSAL_MESSAGES.not_allowed);
+    super(REFUSAL_MESSAGES.not_allowed, REFUSAL_KEYS.not_allowed);
   }
 }
 
@@ -403,7 +407,10 @@ export async function addReply(
     checkFiles(files);
     const side = sideOf(actor);
     if (side !== "staff" && (data.internal || data.waitOnCustomer)) {
-      throw new Forbidden("Only staff can add internal notes or set a ticket pending.");
+      throw new Forbidden(
+        "Only staff can add internal notes or set a ticket pending.",
+        "error.onlyStaff.internalNotes",
+      );
     }
     const internal = data.internal ?? false;
     if (internal && data.waitOnCustomer) {
@@ -536,16 +543,24 @@ export async function updateTicket(
     if (options.ifVersion && !options.ifVersion.includes(ticket.version)) {
       throw new PreconditionFailed(
         `Ticket ${ticketId} was changed by someone else since you read it (it is at version ${ticket.version}): read it again, then retry.`,
+        "error.ticket.changedMeanwhile",
+        { id: String(ticketId), version: String(ticket.version) },
       );
     }
     if (!mayChange(actor, ticket)) {
-      throw new Forbidden("Only the requester and staff can change this ticket.");
+      throw new Forbidden(
+        "Only the requester and staff can change this ticket.",
+        "error.onlyRequesterAndStaff",
+      );
     }
     if (
       side === "requester" &&
       (data.priority !== undefined || data.assigneeId !== undefined || data.teamId !== undefined)
     ) {
-      throw new Forbidden("Only staff can change priority, assignee or team.");
+      throw new Forbidden(
+        "Only staff can change priority, assignee or team.",
+        "error.onlyStaff.ticketFields",
+      );
     }
     if (!isEditable(ticket.status)) throw new TicketClosed();
 
@@ -1000,7 +1015,8 @@ export async function listEventsPage(
   page: { limit: number; cursor?: string | undefined },
 ) {
   await getTicket(deps, actor, ticketId);
-  if (!seesInternal(actor)) throw new Forbidden("The audit trail is for support staff.");
+  if (!seesInternal(actor))
+    throw new Forbidden("The audit trail is for support staff.", "error.onlyStaff.audit");
   return pageById(page, (p) => repo.listEvents(deps.db, ticketId, p));
 }
 
@@ -1142,7 +1158,7 @@ export async function addCc(
   const data = parse(AddCcInput, trimFields(input, ["address", "name"]));
   if (!isStaff(actor)) {
     await getTicket(deps, actor, ticketId);
-    throw new Forbidden("Only staff can change who gets copies.");
+    throw new Forbidden("Only staff can change who gets copies.", "error.onlyStaff.ccs");
   }
   const address = ccAddress(deps, data.address);
   return deps.db.transaction(async (tx) => {
@@ -1166,7 +1182,12 @@ export async function addCc(
     const [row] = await repo.insertCcs(tx, [
       { ticketId, address, name: data.name || null, addedBy: actor.id },
     ]);
-    if (!row) throw new Conflict("cc_exists", "This address was added meanwhile.");
+    if (!row)
+      throw new Conflict(
+        "cc_exists",
+        "This address was added meanwhile.",
+        "error.ccAddedMeanwhile",
+      );
     await record(deps, tx, [{ type: "ticket.cc_added", ticket, actor, address }]);
     return { cc: row, added: true };
   });
@@ -1181,7 +1202,7 @@ export async function removeCc(
 ): Promise<void> {
   if (!isStaff(actor)) {
     await getTicket(deps, actor, ticketId);
-    throw new Forbidden("Only staff can change who gets copies.");
+    throw new Forbidden("Only staff can change who gets copies.", "error.onlyStaff.ccs");
   }
   const lower = address.trim().toLowerCase();
   await deps.db.transaction(async (tx) => {

@@ -56,6 +56,8 @@ export async function createToken(
     throw new Conflict(
       "too_many_tokens",
       `An account can hold at most ${TOKENS_PER_USER_MAX} tokens; revoke one you no longer use.`,
+      "error.tokens.tooMany",
+      { max: TOKENS_PER_USER_MAX },
     );
   }
   const token = `${TOKEN_PREFIX}${newToken()}`;
@@ -75,7 +77,7 @@ export async function listTokens(
   userId: number = actor.id,
 ): Promise<ApiToken[]> {
   if (userId !== actor.id && !isAdmin(actor))
-    throw new Forbidden("Only admins see other people's tokens.");
+    throw new Forbidden("Only admins see other people's tokens.", "error.onlyAdmins.seeTokens");
   return (await repo.listTokens(deps.db, userId)).map(toApiToken);
 }
 
@@ -85,7 +87,8 @@ export interface OwnedToken extends ApiToken {
 
 /** Every token on the instance with its owner (admins only): who can reach the API. */
 export async function listAllTokens(deps: Deps, actor: Actor): Promise<OwnedToken[]> {
-  if (!isAdmin(actor)) throw new Forbidden("Only admins see other people's tokens.");
+  if (!isAdmin(actor))
+    throw new Forbidden("Only admins see other people's tokens.", "error.onlyAdmins.seeTokens");
   return (await repo.listAllTokens(deps.db)).map((r) => ({
     ...toApiToken(r.token),
     owner: r.owner,
@@ -110,7 +113,10 @@ export async function revokeToken(
   options: { anyOwner?: boolean } = {},
 ): Promise<void> {
   if (options.anyOwner && !isAdmin(actor))
-    throw new Forbidden("Only admins revoke other people's tokens.");
+    throw new Forbidden(
+      "Only admins revoke other people's tokens.",
+      "error.onlyAdmins.revokeTokens",
+    );
   const owner = options.anyOwner ? undefined : actor.id;
   if (!(await repo.deleteToken(deps.db, owner, id))) throw new NotFound("token", id);
 }

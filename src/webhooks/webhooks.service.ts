@@ -108,7 +108,8 @@ function toDelivery(row: repo.DeliveryRow): WebhookDelivery {
 }
 
 function requireAdminActor(actor: Actor): void {
-  if (!isAdmin(actor)) throw new Forbidden("Only admins manage webhooks.");
+  if (!isAdmin(actor))
+    throw new Forbidden("Only admins manage webhooks.", "error.onlyAdmins.webhooks");
 }
 
 /**
@@ -209,6 +210,8 @@ export async function createEndpoint(
     throw new Conflict(
       TOO_MANY_WEBHOOKS,
       `At most ${ENDPOINTS_MAX} webhook endpoints; delete one you no longer use.`,
+      "webhooks.error.tooMany",
+      { max: ENDPOINTS_MAX },
     );
   }
   const secret = newSecret();
@@ -333,7 +336,11 @@ export async function resendDelivery(
   const row = await repo.resend(deps.db, endpointId, id);
   if (row) return toDelivery(row);
   if (!(await repo.findDelivery(deps.db, endpointId, id))) throw new NotFound("delivery", id);
-  throw new Conflict("delivery_pending", "This delivery is still queued; it is sent soon.");
+  throw new Conflict(
+    "delivery_pending",
+    "This delivery is still queued; it is sent soon.",
+    "error.webhooks.deliveryPending",
+  );
 }
 
 /**
