@@ -369,6 +369,18 @@ function refusedAtProvider(row: ssoRepo.SsoProviderRow, error: oidc.Authorizatio
   );
 }
 
+/** A disabled account, linked or not, never signs in through a provider. */
+function refuseDisabled(deps: Deps, row: ssoRepo.SsoProviderRow, ip: string): never {
+  return refuse(
+    deps,
+    row,
+    ip,
+    "disabled",
+    "This account is disabled. Ask an administrator.",
+    "error.sso.disabled",
+  );
+}
+
 /**
  * Finishes a sign-in from the provider's redirect (`currentUrl`, with the
  * code) and the state cookie, at the provider the cookie names: the account to sign in. Throws Invalid for a
@@ -445,14 +457,7 @@ async function accountFor(
   if (linkedId !== undefined) {
     const linked = await repo.findUserById(deps.db, linkedId);
     if (!linked || linked.disabled) {
-      refuse(
-        deps,
-        row,
-        ip,
-        "disabled",
-        "This account is disabled. Ask an administrator.",
-        "error.sso.disabled",
-      );
+      refuseDisabled(deps, row, ip);
     }
     logAccountEvent(deps, "sign_in.sso", { providerId: row.id, userId: linked.id, ip });
     return toActor(linked);
@@ -502,14 +507,7 @@ async function accountFor(
     logAccountEvent(deps, "sso.account_created", { providerId: row.id, userId: user.id, ip });
   }
   if (user.disabled) {
-    refuse(
-      deps,
-      row,
-      ip,
-      "disabled",
-      "This account is disabled. Ask an administrator.",
-      "error.sso.disabled",
-    );
+    refuseDisabled(deps, row, ip);
   }
   await ssoRepo.linkIdentity(deps.db, {
     providerId: row.id,

@@ -12,7 +12,7 @@ import { Invalid } from "../lib/errors.ts";
 import { BUILT_IN_RULE_NAMES } from "./built-in.ts";
 import { oneOfProblem } from "./condition-form.ts";
 import { createRule } from "./rules.service.ts";
-import { tag } from "./test-support.ts";
+import { action, ruleForm, tag } from "./test-support.ts";
 import { problemText } from "./views/rules.tsx";
 
 /** An admin whose saved language is German. */
@@ -167,19 +167,14 @@ describeEachDatabase("the rules pages in the reader's language", (world) => {
   test("a forged enable or move button gets a German error page, the field named as the form sends it", async () => {
     const { deps } = world();
     const admin = await germanAdmin(world());
-    const saved = await createRule(deps, await makeAdmin(deps), {
-      kind: "trigger",
-      name: `Forged ${tag()}`,
-      enabled: true,
-      event: "ticket_created",
-      clock: "",
-      hours: "",
-      match: "all",
-      conditions: [],
-      actions: [
-        { type: "set_priority", value: "high", to: "", address: "", subject: "", body: "" },
-      ],
-    });
+    const saved = await createRule(
+      deps,
+      await makeAdmin(deps),
+      ruleForm({
+        name: `Forged ${tag()}`,
+        actions: [action({ type: "set_priority", value: "high" })],
+      }),
+    );
     const enabled = await admin.post(
       `/admin/rules/${saved.id}/enabled`,
       { enabled: "maybe" },
