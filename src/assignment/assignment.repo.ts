@@ -36,21 +36,18 @@ export async function lockRouting(db: Executor, ticketId: number) {
   return row;
 }
 
-const ACTIVE = sql`('new', 'open', 'pending')`;
-
 /**
  * The choice of who gets the team's next ticket, with the move of the team's
  * round-robin cursor to them, as CTEs for the statement that assigns
  * (tickets' assignPicked: choice, cursor, assignment and trail in one round
- * trip); run after lockRouting, so the counts are read after the team's last
- * assignment committed. Who can take one: members who are staff, not
+ * trip); run after lockRouting, so the open counts are read after the team's
+ * last assignment committed. Who can take one: members who are staff, not
  * disabled, not away, and under the team's cap. The rotation is by id,
  * starting after the last one assigned (or after where they were, when they
  * left the team); fewest-open takes the least busy, ties in rotation. Open
- * tickets (new, open, pending) are counted up to `countUpTo` (each count walks
- * the (assignee, status, updated_at, id) index and stops there). `reason`
- * makes the trail's why from the chosen one's open count. No row when nobody
- * can take the ticket.
+ * tickets are each member's `users.open_tickets`, kept by triggers on tickets.
+ * `reason` makes the trail's why from the chosen one's open count. No row
+ * when nobody can take the ticket.
  */
 export function pickAndMoveCursor(
   db: Executor,
@@ -60,17 +57,11 @@ export function pickAndMoveCursor(
     maxOpenPerAgent: number | null;
     lastAssigneeId: number | null;
   },
-  countUpTo: number | null,
   reason: (open: SQL<number>) => SQL<string>,
 ): AssigneePick {
-  const open =
-    countUpTo === null
-      ? sql<number>`0`
-      : sql<number>`(select count(*)::int from (select 1 from ${tickets} t
-          where t.assignee_id = ${users.id} and t.status in ${ACTIVE} limit ${countUpTo}) o)`;
   const members = db.$with("members").as(
     db
-      .select({ id: users.id, open: open.as("open") })
+      .select({ id: users.id, open: users.openTickets })
       .from(teamMembers)
       .innerJoin(users, eq(users.id, teamMembers.userId))
       .where(

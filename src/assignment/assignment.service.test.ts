@@ -65,7 +65,6 @@ describeEachDatabase("automatic assignment", (world) => {
       const choice = pickAndMoveCursor(
         deps.db,
         { id: team.id, assignment, maxOpenPerAgent, lastAssigneeId },
-        assignment === "fewest_open" ? 1000 : maxOpenPerAgent,
         (open) => sql`${open}::text`,
       );
       const [chosen] = await deps.db

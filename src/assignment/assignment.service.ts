@@ -6,9 +6,6 @@ import { ACTIVE_STATUSES } from "../tickets/lifecycle.ts";
 import { assignPicked, assignWithReason } from "../tickets/tickets.service.ts";
 import * as repo from "./assignment.repo.ts";
 
-// Fewest-open compares counts up to this; beyond it, agents count as equally busy.
-const FEWEST_OPEN_COUNT_MAX = 1_000;
-
 /**
  * Assigns a ticket routed to a team that assigns automatically, inside the
  * transaction that routed it: the team row is locked (so concurrent
@@ -31,18 +28,10 @@ export async function autoAssign(
   }
   const team = found.team;
   if (team.assignment === "off") return undefined;
-  const countUpTo =
-    team.assignment === "fewest_open"
-      ? Math.max(team.maxOpenPerAgent ?? 0, FEWEST_OPEN_COUNT_MAX)
-      : team.maxOpenPerAgent;
-  const pick = repo.pickAndMoveCursor(
-    tx,
-    { ...team, assignment: team.assignment },
-    countUpTo,
-    (open) =>
-      team.assignment === "round_robin"
-        ? sql`${`round-robin in team ${team.name}`}::text`
-        : sql`${`fewest open tickets in team ${team.name} (`}::text || ${open} || ' open)'`,
+  const pick = repo.pickAndMoveCursor(tx, { ...team, assignment: team.assignment }, (open) =>
+    team.assignment === "round_robin"
+      ? sql`${`round-robin in team ${team.name}`}::text`
+      : sql`${`fewest open tickets in team ${team.name} (`}::text || ${open} || ' open)'`,
   );
   const assigned = await assignPicked(deps, tx, ticketId, pick);
   return assigned?.assigneeId ?? undefined;

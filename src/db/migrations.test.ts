@@ -186,4 +186,53 @@ for (const kind of databaseKinds()) {
       );
     });
   });
+
+  describe(`migration 0024 counts each agent's open tickets [${kind}]`, () => {
+    let target: Target;
+    let folder: string;
+    before(async () => {
+      target = await openTarget(kind);
+      folder = migrationsBefore("0024_agent_open_tickets");
+      await target.migrate(folder);
+      await target.exec(`
+        INSERT INTO users (id, email, name, role) OVERRIDING SYSTEM VALUE VALUES
+          (1, 'c@example.test', 'C', 'customer'), (2, 'a@example.test', 'A', 'agent'),
+          (3, 'b@example.test', 'B', 'agent'), (4, 'z@example.test', 'Z', 'agent');
+        INSERT INTO tickets (id, title, description, requester_id, assignee_id, status)
+          OVERRIDING SYSTEM VALUE VALUES
+          (10, 't', 'd', 1, 2, 'new'), (11, 't', 'd', 1, 2, 'pending'), (12, 't', 'd', 1, 2, 'solved'),
+          (13, 't', 'd', 1, 3, 'open'), (14, 't', 'd', 1, 3, 'closed'), (15, 't', 'd', 1, NULL, 'open');
+      `);
+      await target.migrate(MIGRATIONS_DIR);
+    });
+    after(async () => {
+      await target?.close();
+      if (folder) fs.rmSync(folder, { recursive: true, force: true });
+    });
+
+    test("existing tickets are counted: new, open and pending ones, per assignee", async () => {
+      const rows = await target.run("SELECT id, open_tickets FROM users ORDER BY id");
+      assert.deepEqual(rows, [
+        { id: 1, open_tickets: 0 },
+        { id: 2, open_tickets: 2 },
+        { id: 3, open_tickets: 1 },
+        { id: 4, open_tickets: 0 },
+      ]);
+    });
+
+    test("later changes keep the counts: solving, reopening, handing over", async () => {
+      await target.exec(`
+        UPDATE tickets SET status = 'solved' WHERE id = 10;
+        UPDATE tickets SET status = 'open' WHERE id = 14;
+        UPDATE tickets SET assignee_id = 4 WHERE id IN (11, 13, 15);
+      `);
+      const rows = await target.run("SELECT id, open_tickets FROM users ORDER BY id");
+      assert.deepEqual(rows, [
+        { id: 1, open_tickets: 0 },
+        { id: 2, open_tickets: 0 },
+        { id: 3, open_tickets: 1 },
+        { id: 4, open_tickets: 3 },
+      ]);
+    });
+  });
 }

@@ -29,6 +29,13 @@ export const users = pgTable(
     emailNotifications: boolean().notNull().default(true),
     /** Staff: away (automatic assignment skips them until they are back). */
     away: boolean().notNull().default(false),
+    /**
+     * Tickets assigned to them that are new, open or pending (lifecycle's
+     * ACTIVE_STATUSES): what fewest-open assignment and a team's cap compare.
+     * Kept by triggers on tickets (migration 0024), so every path that assigns
+     * or changes a status, SQL included, keeps it true; never written by the app.
+     */
+    openTickets: integer().notNull().default(0),
     /** The language pages and mail use for them (a locale of src/i18n); null: negotiated, then the instance's. */
     locale: text(),
     /** IANA time zone their times are shown in; null: the instance's. */
