@@ -16,6 +16,10 @@ import type { Priority, Status } from "../tickets/lifecycle.ts";
 export const CHANNELS = ["web", "email", "api"] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/** What another ticket is to this one: its parent, its child, or related. */
+export const TICKET_RELATIONS = ["parent", "child", "related"] as const;
+export type TicketRelation = (typeof TICKET_RELATIONS)[number];
+
 /** The ticket as it is after the change (search documents left out). */
 export interface TicketSnapshot {
   readonly id: number;
@@ -95,6 +99,15 @@ export type DomainEvent =
       readonly address: string;
     })
   | (Base & {
+      /**
+       * Staff linked the ticket to another, or removed the link; recorded on
+       * both tickets, each with the relation as seen from it.
+       */
+      readonly type: "ticket.linked" | "ticket.unlinked";
+      readonly relation: TicketRelation;
+      readonly otherId: number;
+    })
+  | (Base & {
       /** Automatic mail to an address was not sent: over AUTO_REPLY_LIMIT_PER_HOUR (a mail loop?). */
       readonly type: "mail.auto_reply_suppressed";
       readonly address: string;
@@ -112,6 +125,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   "rule.fired",
   "ticket.cc_added",
   "ticket.cc_removed",
+  "ticket.linked",
+  "ticket.unlinked",
   "mail.auto_reply_suppressed",
 ];
 

@@ -120,7 +120,14 @@ async function runActions(
     else if (action.type === "set_team") change.teamId = action.value;
   }
   if (Object.keys(change).length > 0) {
-    ticket = await tickets.updateTicket(deps, actor, ticketId, change, { tx });
+    // A rule is the admin's decision made beforehand: nobody is there to ask about open children.
+    ticket = await tickets.updateTicket(
+      deps,
+      actor,
+      ticketId,
+      { ...change, ...(change.status ? { solveWithOpenChildren: true } : {}) },
+      { tx },
+    );
   }
   for (const action of rule.actions) {
     if (action.type === "add_note") {

@@ -14,6 +14,8 @@ export const AUDIT_KINDS = [
   "auto_reply_suppressed",
   "team",
   "auto_assign",
+  "linked",
+  "unlinked",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -68,6 +70,14 @@ export function auditRows(events: readonly DomainEvent[]): AuditRow[] {
         return [{ ...base, kind: "cc_added", toValue: event.address }];
       case "ticket.cc_removed":
         return [{ ...base, kind: "cc_removed", fromValue: event.address }];
+      case "ticket.linked":
+        return [
+          { ...base, kind: "linked", fromValue: event.relation, toValue: String(event.otherId) },
+        ];
+      case "ticket.unlinked":
+        return [
+          { ...base, kind: "unlinked", fromValue: event.relation, toValue: String(event.otherId) },
+        ];
       case "mail.auto_reply_suppressed":
         return [{ ...base, kind: "auto_reply_suppressed", toValue: event.address }];
       default:

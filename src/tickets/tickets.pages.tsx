@@ -2,6 +2,7 @@ import contentDisposition from "content-disposition";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Actor, isStaff, listAssignableStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
+import type { TicketRelation } from "../events/events.ts";
 import { Invalid, NotFound, PreconditionFailed, Unauthorized } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { renderMailHtml } from "../lib/mail-html.ts";
@@ -14,9 +15,11 @@ import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import { listCategories } from "../teams/index.ts";
 import { openStored, servedContentType } from "./attachments.storage.ts";
 import { type Priority, REFUSAL_KEYS, type Status } from "./lifecycle.ts";
+import * as relations from "./relations.service.ts";
 import * as tickets from "./tickets.service.ts";
 import { MyTicketsPage } from "./views/my-tickets.tsx";
 import { NewTicketPage } from "./views/new-ticket.tsx";
+import type { LinkValues } from "./views/relations.tsx";
 import { type CcValues, type MailHtml, type ReplyConflict, TicketPage } from "./views/ticket.tsx";
 
 /** A positive integer id from the URL, or 404 (never a 500 for `/tickets/abc`). */
@@ -33,6 +36,16 @@ function optionalId(value: string, field: string): number | null {
   if (id === undefined) {
     throw Invalid.field(field, "is not a valid choice", "error.field.notAChoice");
   }
+  return id;
+}
+
+/** A ticket number typed into a form, with or without its "#". */
+function ticketNumber(value: string): number {
+  const digits = value.trim().replace(/^#/, "");
+  if (digits === "") throw Invalid.field("ticketId", "is required", "error.field.required");
+  const id = parseId(digits);
+  if (id === undefined)
+    throw Invalid.field("ticketId", "is not a ticket number", "error.field.ticketNumber");
   return id;
 }
 
@@ -72,11 +85,17 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     conflict?: ReplyConflict,
     ccForm: FormState<CcValues> = emptyForm(),
     controlsStale = false,
+    extra: {
+      linkForm?: FormState<LinkValues>;
+      openChildren?: { children: tickets.OpenChildren["children"]; fields: Record<string, string> };
+    } = {},
   ) {
     const [view, staffList] = await Promise.all([
       tickets.getTicketView(deps, actor, id),
       isStaff(actor) ? listAssignableStaff(deps) : Promise.resolve([]),
     ]);
+    // Asked after getTicketView, which refuses a ticket this reader may not see.
+    const links = isStaff(actor) ? await relations.visibleRelations(deps, actor, id) : [];
     // Remote images of one message, only when the reader asked for them (a link per message).
     const { images } = req.query as { images?: string };
     const mailHtml = await renderMailBodies(view, parseId(images));
@@ -92,6 +111,9 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
         mailHtml={mailHtml}
         ccForm={ccForm}
         controlsStale={controlsStale}
+        links={links}
+        linkForm={extra.linkForm ?? emptyForm()}
+        openChildren={extra.openChildren}
       />,
       status,
     );
@@ -241,12 +263,29 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
             ? { assigneeId: optionalId(fields.assigneeId ?? "", "assigneeId") }
             : {}),
           ...(changed("teamId") ? { teamId: optionalId(fields.teamId ?? "", "teamId") } : {}),
+          ...(fields.solveWithOpenChildren === "true" ? { solveWithOpenChildren: true } : {}),
         },
         { ifVersion: version === null ? undefined : [version] },
       );
     } catch (error) {
       if (error instanceof tickets.TicketClosed || error instanceof tickets.StatusNotAllowed) {
         return refusedChange(req, reply, error);
+      }
+      if (error instanceof tickets.OpenChildren) {
+        return renderTicket(
+          req,
+          reply,
+          actor,
+          id,
+          emptyForm(),
+          409,
+          undefined,
+          emptyForm(),
+          false,
+          {
+            openChildren: { children: error.children, fields },
+          },
+        );
       }
       if (!(error instanceof PreconditionFailed)) throw error;
       return renderTicket(req, reply, actor, id, emptyForm(), 409, undefined, emptyForm(), true);
@@ -275,6 +314,42 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       return renderTicket(req, reply, actor, id, emptyForm(), 422, undefined, form);
     }
     return reply.redirect(`/tickets/${id}?notice=cc-added#ccs`, 303);
+  });
+
+  app.post("/tickets/:id/links", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const { relation = "", linkTicketId = "" } = formFields(req);
+    const result = await attempt(() =>
+      relations.addRelation(deps, actor, id, {
+        relation: relation as TicketRelation,
+        ticketId: ticketNumber(linkTicketId),
+      }),
+    );
+    if (!result.ok) {
+      const form = refusedForm<LinkValues>(
+        { relation, linkTicketId },
+        {
+          ...result,
+          errors: result.errors.map((e) => ({
+            ...e,
+            field: e.field === "ticketId" ? "linkTicketId" : e.field,
+          })),
+        },
+      );
+      return renderTicket(req, reply, actor, id, emptyForm(), 422, undefined, emptyForm(), false, {
+        linkForm: form,
+      });
+    }
+    return reply.redirect(`/tickets/${id}?notice=linked#links`, 303);
+  });
+
+  app.post("/tickets/:id/links/remove", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const { linkId = "" } = formFields(req);
+    await relations.removeRelation(deps, actor, id, optionalId(linkId, "linkId") ?? 0);
+    return reply.redirect(`/tickets/${id}?notice=unlinked#links`, 303);
   });
 
   app.post("/tickets/:id/ccs/remove", async (req, reply) => {

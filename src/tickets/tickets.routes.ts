@@ -17,15 +17,19 @@ import {
   servedContentType,
 } from "./attachments.storage.ts";
 import type { Status } from "./lifecycle.ts";
+import * as relations from "./relations.service.ts";
 import {
   AddCcInput,
+  AddRelationInput,
   AttachmentJson,
   CcJson,
   CreateTicketInput,
   EventJson,
   MAX_CCS,
   MAX_FILES,
+  MAX_RELATIONS,
   MessageJson,
+  RelationJson,
   ReplyInput,
   SlaTargetJson,
   TicketJson,
@@ -196,7 +200,15 @@ const IdempotencyHeader = Type.Object({
 
 /** The tickets API: the same service calls as the pages, in JSON. */
 export const ticketsApi: ApiModule = {
-  schemas: [SlaTargetJson, TicketJson, AttachmentJson, MessageJson, EventJson, CcJson],
+  schemas: [
+    SlaTargetJson,
+    TicketJson,
+    AttachmentJson,
+    MessageJson,
+    EventJson,
+    CcJson,
+    RelationJson,
+  ],
   routes: ticketsRoutes,
 };
 
@@ -341,7 +353,9 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           "Staff may change all four (`teamId`: an existing team, or null); a customer may only set " +
           "`status: solved` on their own ticket. A team with automatic assignment assigns an " +
           "unassigned ticket moved into it. " +
-          "Closed tickets cannot be changed (409). Send the `ETag` of the ticket you read as " +
+          "Closed tickets cannot be changed (409). Staff solving or closing a ticket whose child " +
+          "tickets are open get 409 (`open_children`) unless `solveWithOpenChildren` is true. " +
+          "Send the `ETag` of the ticket you read as " +
           "`If-Match` to change it only if nobody changed it since (else 412, nothing changed); " +
           "without `If-Match` the change is applied to the ticket as it is.",
         headers: Type.Object({
@@ -601,6 +615,76 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     async (req, reply) => {
       const { id, address } = req.params as { id: number; address: string };
       await tickets.removeCc(deps, requireActor(req), id, address);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    "/tickets/:id/links",
+    {
+      schema: {
+        tags,
+        summary: "A ticket's links: its parent, children and related tickets (staff)",
+        description:
+          "Each link with what the other ticket is to this one and that ticket's title and " +
+          "status. Tickets of a restricted team the caller is not in are left out.",
+        params: IdParam,
+        response: {
+          200: Type.Object({ data: Type.Array(Type.Ref("TicketLink")) }),
+          ...problems(400, 403, 404),
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      return { data: await relations.listRelations(deps, requireActor(req), id) };
+    },
+  );
+
+  app.post(
+    "/tickets/:id/links",
+    {
+      schema: {
+        tags,
+        summary: "Link another ticket to this one (staff)",
+        description:
+          "`relation` is what the other ticket becomes to this one: `parent`, `child` or " +
+          `\`related\`. One link per pair of tickets, at most ${MAX_RELATIONS} per ticket, one ` +
+          "parent per ticket, and no loops of parents (400 naming the reason). Neither ticket may " +
+          "be closed for a parent link; this ticket may not be closed for any (409).",
+        params: IdParam,
+        body: AddRelationInput,
+        response: {
+          201: Type.Ref("TicketLink"),
+          ...problems(400, 403, 404, 409, 413, 415),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: number };
+      const link = await relations.addRelation(
+        deps,
+        requireActor(req),
+        id,
+        req.body as AddRelationInput,
+      );
+      return reply.code(201).send(link);
+    },
+  );
+
+  app.delete(
+    "/tickets/:id/links/:linkId",
+    {
+      schema: {
+        tags,
+        summary: "Remove a link (staff)",
+        params: Type.Object({ id: IdParam.properties.id, linkId: IdParam.properties.id }),
+        response: { 204: Type.Null(), ...problems(400, 403, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const { id, linkId } = req.params as { id: number; linkId: number };
+      await relations.removeRelation(deps, requireActor(req), id, linkId);
       return reply.code(204).send();
     },
   );

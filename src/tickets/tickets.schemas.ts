@@ -1,4 +1,5 @@
 import Type, { type Static } from "typebox";
+import { TICKET_RELATIONS } from "../events/events.ts";
 import { MAX_ID } from "../lib/ids.ts";
 import { Email, Text } from "../lib/validate.ts";
 import { Nullable } from "../platform/api.schemas.ts";
@@ -48,6 +49,11 @@ export const UpdateTicketInput = Type.Object(
     assigneeId: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: MAX_ID }))),
     /** Staff only: the ticket's team, or null for none. */
     teamId: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: MAX_ID }))),
+    /**
+     * Staff: solve or close the ticket although child tickets are still open
+     * (without it, that is refused with 409 so a person can be asked first).
+     */
+    solveWithOpenChildren: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -65,6 +71,19 @@ export const AddCcInput = Type.Object(
   { additionalProperties: false },
 );
 export type AddCcInput = Static<typeof AddCcInput>;
+
+/** Links from one ticket to others: a parent, children, related tickets. */
+export const MAX_RELATIONS = 50;
+
+export const AddRelationInput = Type.Object(
+  {
+    /** What the other ticket is to this one. */
+    relation: Type.Enum([...TICKET_RELATIONS]),
+    ticketId: Type.Integer({ minimum: 1, maximum: MAX_ID }),
+  },
+  { additionalProperties: false },
+);
+export type AddRelationInput = Static<typeof AddRelationInput>;
 
 export const SORTS = [
   "-updatedAt",
@@ -183,6 +202,17 @@ export const EventJson = Type.Object(
     createdAt: Instant,
   },
   { $id: "TicketEvent" },
+);
+
+export const RelationJson = Type.Object(
+  {
+    id: Id,
+    relation: Type.Enum([...TICKET_RELATIONS], {
+      description: "What the other ticket is to this one",
+    }),
+    ticket: Type.Object({ id: Id, title: Type.String(), status: StatusSchema }),
+  },
+  { $id: "TicketLink" },
 );
 
 export const CcJson = Type.Object(

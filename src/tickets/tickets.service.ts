@@ -48,6 +48,7 @@ import {
   statusAfterReply,
 } from "./lifecycle.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "./queues.ts";
+import * as relations from "./relations.repo.ts";
 import { currentTargetStates } from "./sla.ts";
 import * as repo from "./tickets.repo.ts";
 import {
@@ -108,7 +109,7 @@ function checkFiles(files: readonly StagedFile[]): void {
  * subscribed at composition (mail, rules, live pages), all in `tx`. Returns
  * the events the reactions recorded in turn.
  */
-async function record(
+export async function record(
   deps: Deps,
   tx: Tx,
   events: readonly DomainEvent[],
@@ -358,6 +359,22 @@ export class TicketClosed extends Conflict {
   }
 }
 
+/**
+ * A parent is solved or closed only when its children are, unless a person
+ * confirmed it (`solveWithOpenChildren`); the children still open.
+ */
+export class OpenChildren extends Conflict {
+  constructor(readonly children: readonly { id: number; status: Status }[]) {
+    const ids = children.map((c) => `#${c.id}`).join(", ");
+    super(
+      "open_children",
+      `Child tickets are still open (${ids}): solve them first, or confirm to solve this one anyway.`,
+      "error.openChildren",
+      { count: children.length, ids },
+    );
+  }
+}
+
 /** The requester asked for a status other than solved. `refusal` is for pages (REFUSAL_KEYS). */
 export class StatusNotAllowed extends Forbidden {
   readonly refusal = "not_allowed";
@@ -585,6 +602,16 @@ export async function updateTicket(
       }
       // Only "closed_is_final" is left, which the check above already refused.
       if (refusal) throw new TicketClosed();
+      // Staff solving a parent are asked first while its children are open (rules say so themselves).
+      if (
+        side === "staff" &&
+        !data.solveWithOpenChildren &&
+        !ACTIVE_STATUSES.includes(data.status) &&
+        ACTIVE_STATUSES.includes(ticket.status)
+      ) {
+        const open = await relations.openChildren(tx, ticketId);
+        if (open.length > 0) throw new OpenChildren(open);
+      }
       change.status = data.status;
       changes.status = { from: ticket.status, to: data.status };
     }

@@ -149,7 +149,10 @@ describeEachDatabase("access control, route by route", (world) => {
         const url =
           pattern === "/live"
             ? `/live?ticket=${ticketId}`
-            : pattern.replace(":id", String(id)).replace(":deliveryId", "999999");
+            : pattern
+                .replace(":id", String(id))
+                .replace(":deliveryId", "999999")
+                .replace(":linkId", "999999");
         const browser = browsers[who];
         if (who === "colleague, sharing off") await sharing(false);
         let response: LightMyRequestResponse;
@@ -555,6 +558,11 @@ const TEAM_TICKET_ROUTES = new Set([
   "GET /api/v1/tickets/:id/ccs",
   "POST /api/v1/tickets/:id/ccs",
   "DELETE /api/v1/tickets/:id/ccs/:address",
+  "POST /tickets/:id/links",
+  "POST /tickets/:id/links/remove",
+  "GET /api/v1/tickets/:id/links",
+  "POST /api/v1/tickets/:id/links",
+  "DELETE /api/v1/tickets/:id/links/:linkId",
 ]);
 
 /**
@@ -579,6 +587,11 @@ const COLLEAGUE_SHARING: Record<string, number> = {
   "GET /api/v1/tickets/:id/ccs": 200,
   "POST /api/v1/tickets/:id/ccs": 403,
   "DELETE /api/v1/tickets/:id/ccs/:address": 403,
+  "POST /tickets/:id/links": 403,
+  "POST /tickets/:id/links/remove": 403,
+  "GET /api/v1/tickets/:id/links": 403,
+  "POST /api/v1/tickets/:id/links": 403,
+  "DELETE /api/v1/tickets/:id/links/:linkId": 403,
 };
 
 function withColleagues(
@@ -679,6 +692,22 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     admin: 303,
   },
   "POST /tickets/:id/ccs/remove": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 404,
+    admin: 404,
+  },
+  // Links between tickets: staff only, even for the requester (403); the form names no
+  // ticket anyone can see (422), and ":linkId"/"linkId" is no link (404).
+  "POST /tickets/:id/links": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 422,
+    admin: 422,
+  },
+  "POST /tickets/:id/links/remove": {
     anonymous: 401,
     customer: 403,
     "other customer": 404,
@@ -868,6 +897,22 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     agent: 201,
     admin: 201,
   },
+  "GET /api/v1/tickets/:id/links": { ...API_SIGNED_IN, customer: 403, "other customer": 404 },
+  // The schema's example links ticket 1 as related: staff may.
+  "POST /api/v1/tickets/:id/links": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 201,
+    admin: 201,
+  },
+  "DELETE /api/v1/tickets/:id/links/:linkId": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 404,
+    admin: 404,
+  },
   // Webhooks through the API: admins only; ":id" is no endpoint (404 for admins).
   "GET /api/v1/webhooks": { ...API_ADMIN_WRITE, admin: 200 },
   "POST /api/v1/webhooks": { ...API_ADMIN_WRITE, admin: 400 },
@@ -930,6 +975,8 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /tickets/:id/replies": { content: "A reply" },
   "POST /tickets/:id/ccs": { ccAddress: "matrix-cc@client.example.org" },
   "POST /tickets/:id/ccs/remove": { address: "nobody@client.example.org" },
+  "POST /tickets/:id/links": { relation: "related", linkTicketId: "999999" },
+  "POST /tickets/:id/links/remove": { linkId: "999999" },
   "POST /admin/users": { email: "bad", name: "", role: "agent", password: "x" },
   "POST /admin/users/:id": { role: "customer" },
   "POST /admin/settings": { signupEnabled: "true" },

@@ -2,6 +2,7 @@ export * from "./calendars.ts";
 export * from "./email.ts";
 export * from "./mailboxes.ts";
 export * from "./organisations.ts";
+export * from "./relations.ts";
 export * from "./rules.ts";
 export * from "./sla.ts";
 export * from "./sso.ts";

@@ -25,6 +25,8 @@ const NOTICES: Record<string, MessageKey> = {
   noted: "notice.noted",
   "cc-added": "notice.ccAdded",
   "cc-removed": "notice.ccRemoved",
+  linked: "notice.linked",
+  unlinked: "notice.unlinked",
   updated: "notice.updated",
   "follow-up": "notice.followUp",
   "follow-up-mailed": "notice.followUpMailed",

@@ -1,5 +1,6 @@
 import { type ComponentChildren, Fragment } from "preact";
 import { type Actor, isStaff } from "../../accounts/index.ts";
+import { TICKET_RELATIONS } from "../../events/events.ts";
 import {
   DEFAULT_TRANSLATOR,
   type Locale,
@@ -11,13 +12,15 @@ import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
-import { isEditable, PRIORITIES, STATUSES } from "../lifecycle.ts";
+import { isEditable, PRIORITIES, STATUSES, type Status } from "../lifecycle.ts";
+import type { Relation } from "../relations.service.ts";
 import type { SlaKind } from "../sla.ts";
 import { CONTENT_MAX } from "../tickets.schemas.ts";
 import type { TicketView } from "../tickets.service.ts";
 import { PriorityBadge, priorityLabel, SlaBadge, StatusBadge, statusLabel } from "./badges.tsx";
 import { AttachmentsField } from "./new-ticket.tsx";
 import { QuotedText } from "./quoted.tsx";
+import { type LinkValues, OpenChildrenConfirm, RelationsPanel } from "./relations.tsx";
 
 type ReplyValues = { content: string; internal: string; waitOnCustomer: string };
 export type CcValues = { ccAddress: string; ccName: string };
@@ -144,6 +147,17 @@ function describeEvent(
     }
     case "auto_assign":
       return autoAssignReason(event.toValue ?? "", actor, i18n);
+    case "linked":
+    case "unlinked": {
+      const relation = TICKET_RELATIONS.find((r) => r === event.fromValue) ?? "related";
+      const id = event.toValue ?? "";
+      return rich(event.kind === "linked" ? "ticket.event.linked" : "ticket.event.unlinked", {
+        actor,
+        relation,
+        id,
+        link: (chunks: ComponentChildren) => <a href={`/tickets/${id}`}>{chunks}</a>,
+      });
+    }
     default:
       return rich("ticket.event.other", { actor, kind: event.kind });
   }
@@ -632,6 +646,9 @@ export function TicketPage({
   mailHtml,
   ccForm,
   controlsStale = false,
+  links,
+  linkForm,
+  openChildren,
 }: {
   ctx: PageContext;
   view: TicketView;
@@ -643,6 +660,13 @@ export function TicketPage({
   ccForm: FormState<CcValues>;
   /** A control's change was refused: the ticket had changed since the page was loaded. */
   controlsStale?: boolean | undefined;
+  /** Staff: the ticket's links to others. */
+  links: readonly Relation[];
+  linkForm: FormState<LinkValues>;
+  /** Solving was asked first: these children are open (and the form as posted, to confirm). */
+  openChildren?:
+    | { children: readonly { id: number; status: Status }[]; fields: Record<string, string> }
+    | undefined;
 }) {
   const { ticket } = view;
   const staff = isStaff(ctx.actor);
@@ -727,6 +751,15 @@ export function TicketPage({
         </div>
         <aside class="ticket-side">
           {controlsStale && <ControlsConflict ticketId={ticket.id} i18n={ctx.i18n} />}
+          {openChildren && (
+            <OpenChildrenConfirm
+              ticketId={ticket.id}
+              children={openChildren.children}
+              fields={openChildren.fields}
+              csrfToken={ctx.csrfToken}
+              i18n={ctx.i18n}
+            />
+          )}
           {staff ? (
             <StaffControls ctx={ctx} view={view} staffList={staffList} />
           ) : (
@@ -734,6 +767,7 @@ export function TicketPage({
           )}
           {staff && <ServiceLevel view={view} i18n={ctx.i18n} />}
           <CcPanel ctx={ctx} view={view} form={ccForm} />
+          {staff && <RelationsPanel ctx={ctx} ticket={ticket} relations={links} form={linkForm} />}
           {staff && <Timeline view={view} i18n={ctx.i18n} />}
         </aside>
       </div>
