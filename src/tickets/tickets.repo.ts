@@ -510,6 +510,8 @@ export interface TicketFilter {
         configs: readonly SearchConfig[];
       }
     | undefined;
+  /** Conditions from the search box's filters (`status:open`, `created:>2026-01-01`...), all must hold. */
+  query?: readonly QueryCondition[] | undefined;
   sort: SortKey;
   descending: boolean;
   /** The sort value and id of the last row of the previous page. */
@@ -518,6 +520,31 @@ export interface TicketFilter {
   /** Also read each ticket's description (the API returns it; queue pages do not need it). */
   withDescription?: boolean | undefined;
 }
+
+/** A moment a time filter compares with: an instant, or so many hours before now (the database's). */
+export type TimeBound = Date | { hoursAgo: number };
+
+/** One filter of a search query, as the list statement applies it; `negated`: tickets it does not hold for. */
+export type QueryCondition = { negated: boolean } & (
+  | { kind: "status"; values: readonly Status[] }
+  | { kind: "priority"; values: readonly Priority[] }
+  /** A user id, or null for unassigned. */
+  | { kind: "assignee"; id: number | null }
+  | { kind: "assigneeEmail"; email: string }
+  | { kind: "requesterEmail"; email: string }
+  /** Lower-cased, without the `@`. */
+  | { kind: "requesterDomain"; domain: string }
+  /** These teams' tickets; null: tickets without a team. */
+  | { kind: "team"; ids: readonly number[] | null }
+  | { kind: "teamName"; name: string }
+  /** From `from` (inclusive) until `until` (exclusive). */
+  | {
+      kind: "time";
+      column: "createdAt" | "updatedAt";
+      from?: TimeBound | undefined;
+      until?: TimeBound | undefined;
+    }
+);
 
 export type TicketConditions = Omit<
   TicketFilter,
@@ -570,7 +597,66 @@ function filterConditions(filter: TicketConditions): SQL[] {
     if (visible) conditions.push(visible);
   }
   if (filter.search) conditions.push(matchesSearch(filter.search));
+  for (const condition of filter.query ?? []) conditions.push(queryCondition(condition));
   return conditions;
+}
+
+function timeBound(bound: TimeBound): SQL {
+  return bound instanceof Date
+    ? sql`${bound.toISOString()}::timestamptz`
+    : sql`now() - ${bound.hoursAgo}::int * interval '1 hour'`;
+}
+
+/** Users whose address is `email` (any case: the `users_email_lower_key` index). */
+function usersWithEmail(email: string): SQL {
+  return sql`(select ${users.id} from ${users} where lower(${users.email}) = lower(${email}))`;
+}
+
+/** A search filter as SQL; a negated one also keeps the tickets where the column is null. */
+function queryCondition(c: QueryCondition): SQL {
+  let condition: SQL;
+  switch (c.kind) {
+    case "status":
+      condition = inArray(tickets.status, [...c.values]);
+      break;
+    case "priority":
+      condition = inArray(tickets.priority, [...c.values]);
+      break;
+    case "assignee":
+      condition = c.id === null ? isNull(tickets.assigneeId) : eq(tickets.assigneeId, c.id);
+      break;
+    case "assigneeEmail":
+      condition = sql`${tickets.assigneeId} in ${usersWithEmail(c.email)}`;
+      break;
+    case "requesterEmail":
+      condition = sql`${tickets.requesterId} in ${usersWithEmail(c.email)}`;
+      break;
+    case "requesterDomain":
+      condition = sql`${tickets.requesterId} in (select ${users.id} from ${users}
+        where split_part(lower(${users.email}), '@', 2) = ${c.domain})`;
+      break;
+    case "team":
+      condition =
+        c.ids === null
+          ? isNull(tickets.teamId)
+          : c.ids.length === 0
+            ? sql`false`
+            : inArray(tickets.teamId, [...c.ids]);
+      break;
+    case "teamName":
+      condition = sql`${tickets.teamId} in (select ${teams.id} from ${teams}
+        where lower(${teams.name}) = lower(${c.name}))`;
+      break;
+    default: {
+      const column = c.column === "createdAt" ? tickets.createdAt : tickets.updatedAt;
+      const parts = [
+        c.from ? sql`${column} >= ${timeBound(c.from)}` : undefined,
+        c.until ? sql`${column} < ${timeBound(c.until)}` : undefined,
+      ];
+      condition = and(...parts) ?? sql`true`;
+    }
+  }
+  return c.negated ? sql`not coalesce(${condition}, false)` : condition;
 }
 
 /**

@@ -48,6 +48,15 @@ import {
   statusAfterReply,
 } from "./lifecycle.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "./queues.ts";
+import {
+  hasText,
+  knownFilters,
+  parseSearchQuery,
+  type SearchQuery,
+  SearchQueryError,
+  startOfDay,
+  webSearchText,
+} from "./search-query.ts";
 import { currentTargetStates } from "./sla.ts";
 import * as repo from "./tickets.repo.ts";
 import {
@@ -648,8 +657,20 @@ export interface ListQuery {
   organisationId?: number | undefined;
   /** A team id, "none" (no team), or "mine" (the actor's teams). */
   team?: number | "none" | "mine" | undefined;
-  /** Words to find in titles and messages (customers never match internal notes). */
+  /**
+   * A search query (src/tickets/search-query.ts): words to find in titles and
+   * messages (customers never match internal notes) and filters; a query it
+   * cannot read is a SearchQueryError (400) saying where.
+   */
   q?: string | undefined;
+  /**
+   * What the list shows unless the query names the same kind of filter: a
+   * desk queue's statuses, assignee and team give way to `status:`,
+   * `assignee:` and `team:` typed in the search box.
+   */
+  defaults?: Pick<ListQuery, "statuses" | "assignee" | "team"> | undefined;
+  /** The zone a query's calendar days are read in (`created:2026-01-01`); UTC by default (the API's). */
+  timeZone?: string | undefined;
   sort?: Sort | undefined;
   cursor?: string | undefined;
   limit?: number | undefined;
@@ -688,31 +709,37 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   const descending = sort.startsWith("-");
   let after: repo.TicketFilter["after"];
   if (query.cursor) after = decodeTicketCursor(query.cursor, sort);
-  const assigneeId =
-    query.assignee === "me" ? actor.id : query.assignee === "none" ? null : query.assignee;
-  const q = query.q?.trim();
-  if (q !== undefined && q.length > SEARCH_MAX)
+  const q = query.q?.trim() ?? "";
+  if (q.length > SEARCH_MAX)
     throw Invalid.field("q", `must be at most ${SEARCH_MAX} characters`, "error.field.maxLength", {
       max: SEARCH_MAX,
     });
+  const parsed = parseSearchQuery(q);
+  const named = new Set(parsed.filters.map((f) => f.key));
+  const defaults = query.defaults ?? {};
+  const statuses = query.statuses ?? (named.has("status") ? undefined : defaults.statuses);
+  const assignee = query.assignee ?? (named.has("assignee") ? undefined : defaults.assignee);
+  const team = query.team ?? (named.has("team") ? undefined : defaults.team);
+  const assigneeId = assignee === "me" ? actor.id : assignee === "none" ? null : assignee;
   const rows = await repo.listTickets(deps.db, {
-    statuses: query.statuses,
+    statuses,
     priority: query.priority,
     assigneeId,
-    ...(await teamConditions(deps.db, actor, query.team)),
+    ...(await teamConditions(deps.db, actor, team)),
     ...listedRequesters(deps.db, actor, query.requesterId),
     // Staff: the tickets of an organisation's members (customers' lists are theirs already).
     requesterIn:
       query.organisationId !== undefined && isStaff(actor)
         ? organisations.membersQuery(deps.db, query.organisationId)
         : undefined,
-    search: q
+    search: hasText(parsed)
       ? {
-          text: q,
+          text: webSearchText(parsed.terms),
           includeInternal: seesInternal(actor),
           configs: await searchConfigs.get(deps.db, deps.db),
         }
       : undefined,
+    query: await queryConditions(deps.db, actor, parsed, query.timeZone ?? "UTC"),
     withDescription: query.withDescription,
     sort: key,
     descending,
@@ -724,6 +751,96 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   const nextCursor =
     rows.length > limit && last ? encodeCursor([cursorValue(last, key), last.id, sort]) : undefined;
   return { tickets, nextCursor };
+}
+
+const HOURS = { h: 1, d: 24, w: 24 * 7 } as const;
+
+/**
+ * A parsed query's filters as the list statement's conditions: `me` is the
+ * actor, `team:mine` the actor's teams, calendar days start at midnight in
+ * `timeZone`. A filter this version does not answer is refused as unknown,
+ * never ignored (that would show tickets it did not ask for).
+ */
+async function queryConditions(
+  db: Executor,
+  actor: Actor,
+  parsed: SearchQuery,
+  timeZone: string,
+): Promise<repo.QueryCondition[]> {
+  const conditions: repo.QueryCondition[] = [];
+  for (const f of parsed.filters) {
+    const negated = f.negated;
+    switch (f.key) {
+      case "status":
+        conditions.push({ kind: "status", values: f.values, negated });
+        break;
+      case "priority":
+        conditions.push({ kind: "priority", values: f.values, negated });
+        break;
+      case "assignee":
+        conditions.push(
+          f.value.kind === "email"
+            ? { kind: "assigneeEmail", email: f.value.email, negated }
+            : { kind: "assignee", id: f.value.kind === "me" ? actor.id : null, negated },
+        );
+        break;
+      case "requester":
+        conditions.push(
+          f.value.kind === "email"
+            ? { kind: "requesterEmail", email: f.value.email, negated }
+            : { kind: "requesterDomain", domain: f.value.domain, negated },
+        );
+        break;
+      case "team": {
+        const v = f.value;
+        if (v.kind === "name") conditions.push({ kind: "teamName", name: v.name, negated });
+        else
+          conditions.push({
+            kind: "team",
+            ids:
+              v.kind === "none"
+                ? null
+                : v.kind === "id"
+                  ? [v.id]
+                  : await teams.teamIdsOf(db, actor.id),
+            negated,
+          });
+        break;
+      }
+      case "created":
+      case "updated": {
+        const column = f.key === "created" ? "createdAt" : "updatedAt";
+        const v = f.value;
+        if (v.kind === "ago") {
+          const ago = { hoursAgo: v.amount * HOURS[v.unit] };
+          // `<7d`: less than seven days ago (since then); `>7d`: longer ago.
+          const within = f.comparison === "<" || f.comparison === "<=";
+          conditions.push({
+            kind: "time",
+            column,
+            ...(within ? { from: ago } : { until: ago }),
+            negated,
+          });
+          break;
+        }
+        const day = (add: number) => startOfDay(v.date, timeZone, add);
+        const bounds = {
+          "<": { until: day(0) },
+          "<=": { until: day(1) },
+          ">": { from: day(1) },
+          ">=": { from: day(0) },
+          "=": { from: day(0), until: day(1) },
+        }[f.comparison];
+        conditions.push({ kind: "time", column, ...bounds, negated });
+        break;
+      }
+      default:
+        throw new SearchQueryError("unknownFilter", f.position + (f.negated ? 1 : 0), `${f.key}:`, {
+          known: knownFilters(),
+        });
+    }
+  }
+  return conditions;
 }
 
 /** Where a change feed starts: `0` (every ticket), `now` (changes from now on), or a cursor it gave. */

@@ -3,7 +3,7 @@ import type { Actor } from "../../accounts/index.ts";
 import type { Locale, MessageKey, Translator } from "../../i18n/i18n.ts";
 import type { FieldError } from "../../lib/errors.ts";
 import type { PageContext } from "../../platform/views/context.ts";
-import { Field, type FormState } from "../../platform/views/forms.tsx";
+import { Field, type FormState, fieldErrorText } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
 import { PRIORITIES, STATUSES } from "../lifecycle.ts";
@@ -109,6 +109,8 @@ export interface DeskPageProps {
   requester: { id: number; name: string; email: string } | undefined;
   /** A problem with the requester filter (e.g. no account has that email). */
   requesterError: FieldError | undefined;
+  /** Why the search box's query could not be read, and where. */
+  queryError?: FieldError | undefined;
   nextHref: string | undefined;
   firstHref: string | undefined;
   now: Date;
@@ -201,6 +203,7 @@ function FilterForm({
   organisations,
   requester,
   requesterError,
+  queryError,
   t,
 }: {
   t: T;
@@ -210,6 +213,7 @@ function FilterForm({
   organisations: DeskPageProps["organisations"];
   requester: DeskPageProps["requester"];
   requesterError: FieldError | undefined;
+  queryError: FieldError | undefined;
 }) {
   const form: FormState = { values: {}, errors: requesterError ? [requesterError] : [] };
   const assigneeId = /^\d+$/.test(filters.assignee) ? Number(filters.assignee) : undefined;
@@ -219,18 +223,7 @@ function FilterForm({
   return (
     <form method="get" action="/desk" class="filters" aria-label={t("desk.filterTickets")}>
       <input type="hidden" name="queue" value={filters.queue} />
-      <Field form={form} name="q" label={t("desk.search")}>
-        {(a) => (
-          <input
-            type="search"
-            name="q"
-            value={filters.q}
-            maxLength={SEARCH_MAX}
-            placeholder={t("desk.searchPlaceholder")}
-            {...a}
-          />
-        )}
-      </Field>
+      <SearchField filters={filters} error={queryError} t={t} />
       <Field form={form} name="status" label={t("desk.status")}>
         {(a) => (
           <select name="status" {...a}>
@@ -372,6 +365,57 @@ function FilterForm({
   );
 }
 
+/**
+ * The search box. Typing updates the results (htmx, 300 ms after the last key):
+ * only `#desk-results` and the box's own error line are swapped, never the box,
+ * so nothing typed meanwhile is lost. Without JavaScript it is a field of the
+ * filter form. The error line is always there (empty when the query is fine),
+ * so each answer can replace it.
+ */
+function SearchField({
+  filters,
+  error,
+  t,
+}: {
+  filters: DeskFilters;
+  error: FieldError | undefined;
+  t: T;
+}) {
+  const label = t("desk.search");
+  return (
+    <div class={error ? "field has-error" : "field"}>
+      <label for="field-q">{label}</label>
+      <input
+        id="field-q"
+        type="search"
+        name="q"
+        value={filters.q}
+        maxLength={SEARCH_MAX}
+        placeholder={t("desk.searchPlaceholder")}
+        autocomplete="off"
+        spellcheck={false}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby="field-q-hint field-q-error"
+        hx-get="/desk"
+        hx-trigger="input changed delay:300ms, search"
+        hx-include="closest form"
+        hx-target="#desk-results"
+        hx-select="#desk-results"
+        hx-select-oob="#field-q-error"
+        hx-swap="outerHTML"
+        hx-push-url="true"
+        hx-sync="this:replace"
+      />
+      <p class="hint" id="field-q-hint">
+        {t("search.hint")}
+      </p>
+      <p class="error" id="field-q-error" aria-live="polite">
+        {error ? fieldErrorText(error, label, t) : ""}
+      </p>
+    </div>
+  );
+}
+
 /** The earliest running SLA target of a row: its state and due time, or nothing. */
 function SlaCell({ ticket, now, t }: { ticket: TicketListItem; now: Date; t: T }) {
   const state = queueState(ticket, now);
@@ -457,6 +501,7 @@ function TicketTable({
 
 function emptyText(props: DeskPageProps, t: T): string {
   if (props.requesterError) return t("desk.empty.noRequester");
+  if (props.queryError) return t("search.empty.unreadable");
   if (props.filters.cursor) return t("desk.empty.noMore");
   if (hasFilters(props.filters)) return t("desk.empty.noMatch");
   return t("desk.empty.queue");
@@ -520,6 +565,7 @@ export function DeskPage(props: DeskPageProps) {
             organisations={organisations}
             requester={requester}
             requesterError={requesterError}
+            queryError={props.queryError}
             t={t}
           />
           {requester && (
