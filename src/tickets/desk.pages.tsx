@@ -212,6 +212,7 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
             ...query,
             requesterId: requester?.id,
             timeZone: req.i18n?.timeZone,
+            withSnippets: true,
           })
           .catch((error: unknown) => {
             if (!(error instanceof SearchQueryError)) throw error;

@@ -1,4 +1,5 @@
 import { fieldProblem, Invalid, type MessageArgs } from "../lib/errors.ts";
+import { escapeHtml } from "../lib/html.ts";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
 
 /**
@@ -470,4 +471,40 @@ function offsetAt(instant: number, timeZone: string): number {
     Number(parts.second),
   );
   return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/** A part of a snippet: text, and whether it is a word the search found. */
+export interface SnippetPart {
+  text: string;
+  hit: boolean;
+}
+
+/**
+ * A snippet from the database (matches between `start` and `end`) as parts:
+ * pages render each part as text (escaped) and hits in <mark>, so no part of
+ * a message ever becomes markup.
+ */
+export function snippetParts(raw: string, start: string, end: string): SnippetPart[] {
+  const parts: SnippetPart[] = [];
+  let hit = false;
+  let text = "";
+  const flush = () => {
+    if (text) parts.push({ text, hit });
+    text = "";
+  };
+  for (const c of raw) {
+    if (c === start || c === end) {
+      flush();
+      hit = c === start;
+    } else text += c;
+  }
+  flush();
+  return parts;
+}
+
+/** Snippet parts as HTML for the API: every text escaped, each hit in <mark>. */
+export function snippetHtml(parts: readonly SnippetPart[]): string {
+  return parts
+    .map((p) => (p.hit ? `<mark>${escapeHtml(p.text)}</mark>` : escapeHtml(p.text)))
+    .join("");
 }

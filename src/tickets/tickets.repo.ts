@@ -691,6 +691,52 @@ function matchesSearch(search: {
   return sql`(${sql.join(arms, sql` or `)})`;
 }
 
+/** Marks ts_headline puts around each match: private-use characters, taken out of the text first. */
+export const MATCH_START = "\uE000";
+export const MATCH_END = "\uE001";
+// Two fragments of up to 30 words: enough to see why a ticket matched, small to read.
+const HEADLINE_OPTIONS = `StartSel=${MATCH_START}, StopSel=${MATCH_END}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`;
+// How much of a ticket a snippet looks at: its newest messages, each cut at this length,
+// so the cost of a page's snippets is bounded however long its tickets are.
+const SNIPPET_MESSAGES = 20;
+const SNIPPET_CHARS = 20_000;
+
+/**
+ * For each of these tickets (a page of search results), the newest message the
+ * reader may see that matches `text` (web-search syntax, parsed in the ticket's
+ * own configuration), as ts_headline shows it: the words found between
+ * MATCH_START and MATCH_END. Those two characters are replaced in the message
+ * first, so a mark always comes from the database, never from the message.
+ * One statement for the page; tickets matched by their title only have none.
+ */
+export async function searchSnippets(
+  db: Executor,
+  input: { ticketIds: readonly number[]; text: string; includeInternal: boolean },
+): Promise<Map<number, string>> {
+  if (input.ticketIds.length === 0) return new Map();
+  const config = sql`${tickets.searchConfig}::regconfig`;
+  const result = await db.execute(sql`
+    select ${tickets.id} as id, s.snippet from ${tickets}
+    cross join lateral (
+      select ts_headline(${config}, m.body, q.query, ${HEADLINE_OPTIONS}) as snippet
+      from (
+        select ${messages.id} as id,
+          translate(left(${messages.content}, ${SNIPPET_CHARS}), ${MATCH_START + MATCH_END}, ${"��"}) as body
+        from ${messages}
+        where ${messages.ticketId} = ${tickets.id}
+          ${input.includeInternal ? sql`` : sql`and ${messages.internal} = false`}
+        order by ${messages.id} desc
+        limit ${SNIPPET_MESSAGES}
+      ) m
+      cross join websearch_to_tsquery(${config}, ${input.text}) as q(query)
+      where to_tsvector(${config}, m.body) @@ q.query
+      order by m.id desc
+      limit 1
+    ) s
+    where ${inArray(tickets.id, [...input.ticketIds])}`);
+  return new Map(rowsOf<{ id: number; snippet: string }>(result).map((r) => [r.id, r.snippet]));
+}
+
 /** A list row: the ticket with the names and SLA state lists show. */
 function listFields(withDescription: boolean | undefined) {
   return {

@@ -17,6 +17,7 @@ import {
   servedContentType,
 } from "./attachments.storage.ts";
 import type { Status } from "./lifecycle.ts";
+import { snippetHtml } from "./search-query.ts";
 import {
   AddCcInput,
   AttachmentJson,
@@ -34,7 +35,7 @@ import {
 } from "./tickets.schemas.ts";
 import * as tickets from "./tickets.service.ts";
 
-type TicketLike = Omit<TicketJson, "createdAt" | "updatedAt" | "slaDueAt" | "sla"> & {
+type TicketLike = Omit<TicketJson, "createdAt" | "updatedAt" | "slaDueAt" | "sla" | "snippet"> & {
   createdAt: Date;
   updatedAt: Date;
   slaDueAt?: Date | null;
@@ -304,8 +305,13 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         cursor: query.cursor,
         limit: query.limit ?? 25,
         withDescription: true,
+        withSnippets: true,
       });
-      return { data: page.tickets.map(row), nextCursor: page.nextCursor ?? null };
+      const data = page.tickets.map((t) => {
+        const json = row(t);
+        return t.snippet ? { ...json, snippet: snippetHtml(t.snippet) } : json;
+      });
+      return { data, nextCursor: page.nextCursor ?? null };
     },
   );
 

@@ -54,6 +54,8 @@ import {
   parseSearchQuery,
   type SearchQuery,
   SearchQueryError,
+  type SnippetPart,
+  snippetParts,
   startOfDay,
   webSearchText,
 } from "./search-query.ts";
@@ -669,6 +671,8 @@ export interface ListQuery {
    * `assignee:` and `team:` typed in the search box.
    */
   defaults?: Pick<ListQuery, "statuses" | "assignee" | "team"> | undefined;
+  /** With words to find: each row's snippet (the newest matching message, words found marked). */
+  withSnippets?: boolean | undefined;
   /** The zone a query's calendar days are read in (`created:2026-01-01`); UTC by default (the API's). */
   timeZone?: string | undefined;
   sort?: Sort | undefined;
@@ -678,7 +682,10 @@ export interface ListQuery {
   withDescription?: boolean | undefined;
 }
 
-export type TicketListItem = Awaited<ReturnType<typeof repo.listTickets>>[number];
+export type TicketListItem = Awaited<ReturnType<typeof repo.listTickets>>[number] & {
+  /** A search result's matching message around the words found (`withSnippets`). */
+  snippet?: SnippetPart[] | undefined;
+};
 
 export interface TicketPage {
   tickets: TicketListItem[];
@@ -746,10 +753,22 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
     after,
     limit: limit + 1,
   });
-  const tickets = rows.slice(0, limit);
+  const tickets: TicketListItem[] = rows.slice(0, limit);
   const last = tickets.at(-1);
   const nextCursor =
     rows.length > limit && last ? encodeCursor([cursorValue(last, key), last.id, sort]) : undefined;
+  if (query.withSnippets && hasText(parsed) && tickets.length > 0) {
+    // Only for the page's rows, after the list: the costly part of a search result.
+    const snippets = await repo.searchSnippets(deps.db, {
+      ticketIds: tickets.map((t) => t.id),
+      text: webSearchText(parsed.terms),
+      includeInternal: seesInternal(actor),
+    });
+    for (const ticket of tickets) {
+      const raw = snippets.get(ticket.id);
+      if (raw) ticket.snippet = snippetParts(raw, repo.MATCH_START, repo.MATCH_END);
+    }
+  }
   return { tickets, nextCursor };
 }
 

@@ -8,6 +8,7 @@ import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
 import { PRIORITIES, STATUSES } from "../lifecycle.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "../queues.ts";
+import type { SnippetPart } from "../search-query.ts";
 import { queueState } from "../sla.ts";
 import type { Sort } from "../tickets.schemas.ts";
 import { SEARCH_MAX, SORTS } from "../tickets.schemas.ts";
@@ -427,6 +428,22 @@ function SlaCell({ ticket, now, t }: { ticket: TicketListItem; now: Date; t: T }
   );
 }
 
+/** Where a search result matched: its text as text (escaped by Preact), the words found in <mark>. */
+function Snippet({ parts }: { parts: readonly SnippetPart[] }) {
+  return (
+    <p class="snippet">
+      {parts.map((p, i) =>
+        p.hit ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: parts never move
+          <mark key={i}>{p.text}</mark>
+        ) : (
+          p.text
+        ),
+      )}
+    </p>
+  );
+}
+
 function TicketTable({
   filters,
   tickets,
@@ -462,6 +479,7 @@ function TicketTable({
             <td class="ticket-id">{`#${row.id}`}</td>
             <th scope="row" class="ticket-title">
               <a href={`/tickets/${row.id}`}>{row.title}</a>
+              {row.snippet && <Snippet parts={row.snippet} />}
             </th>
             <td class="requester">
               <a
