@@ -431,16 +431,7 @@ function SlaCell({ ticket, now, t }: { ticket: TicketListItem; now: Date; t: T }
 /** Where a search result matched: its text as text (escaped by Preact), the words found in <mark>. */
 function Snippet({ parts }: { parts: readonly SnippetPart[] }) {
   return (
-    <p class="snippet">
-      {parts.map((p, i) =>
-        p.hit ? (
-          // biome-ignore lint/suspicious/noArrayIndexKey: parts never move
-          <mark key={i}>{p.text}</mark>
-        ) : (
-          p.text
-        ),
-      )}
-    </p>
+    <p class="snippet">{parts.map((p, i) => (p.hit ? <mark key={i}>{p.text}</mark> : p.text))}</p>
   );
 }
 
