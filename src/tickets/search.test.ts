@@ -250,6 +250,35 @@ describeEachDatabase("search results show where they matched", (world) => {
     assert.doesNotMatch(page.body, /<mark>x<\/mark>/);
   });
 
+  test("sort=relevance puts the best match first and pages through the rest", async () => {
+    const { deps } = world();
+    const agent = await makeAgent(deps);
+    const customer = await makeCustomer(deps);
+    const topic = word();
+    const strong = await makeTicket(deps, customer, {
+      title: `${topic} ${topic}`,
+      description: `${topic} again, ${topic} and ${topic}`,
+    });
+    const weak = await makeTicket(deps, customer, {
+      description: `one ${topic} among many other words here`,
+    });
+    const middle = await makeTicket(deps, customer, { description: `${topic} twice: ${topic}` });
+    await setTimes(deps, strong.id, { updatedAt: new Date(Date.now() - 86_400_000) });
+    const api = await apiAs(world(), agent);
+    const seen: number[] = [];
+    let url = `/tickets?q=${topic}&sort=relevance&limit=1`;
+    for (let i = 0; i < 4; i++) {
+      const res = await api.get(url);
+      assert.equal(res.status, 200);
+      seen.push(...res.body.data.map((t: { id: number }) => t.id));
+      if (!res.body.nextCursor) break;
+      url = `/tickets?q=${topic}&sort=relevance&limit=1&cursor=${encodeURIComponent(res.body.nextCursor)}`;
+    }
+    assert.deepEqual(seen, [strong.id, middle.id, weak.id]);
+    // Without words there is nothing to rank: the newest activity first.
+    assert.equal((await api.get("/tickets?sort=relevance&q=status:new")).status, 200);
+  });
+
   test("a customer's snippet never comes from an internal note", async () => {
     const { deps } = world();
     const agent = await makeAgent(deps);

@@ -485,7 +485,8 @@ export async function findRequester(db: Executor, id: number) {
 
 // --- lists and queues ---
 
-export type SortKey = "updatedAt" | "createdAt" | "priority" | "dueAt";
+/** `relevance`: best match first (ts_rank of the words searched); only with `search`. */
+export type SortKey = "updatedAt" | "createdAt" | "priority" | "dueAt" | "relevance";
 
 export interface TicketFilter {
   statuses?: readonly Status[] | undefined;
@@ -769,9 +770,27 @@ function listFields(withDescription: boolean | undefined) {
   };
 }
 
-function selectListRows(db: Executor, withDescription: boolean | undefined) {
+/**
+ * How well a ticket matches the words searched, in its own configuration (a
+ * per-row parse: this only orders rows the conditions already matched).
+ * Staff's rank counts internal notes too.
+ */
+function rankOf(search: NonNullable<TicketFilter["search"]>): SQL<number> {
+  const query = sql`websearch_to_tsquery(${tickets.searchConfig}::regconfig, ${search.text})`;
+  return search.includeInternal
+    ? sql<number>`(ts_rank(${tickets.search}, ${query}) + ts_rank(${tickets.internalSearch}, ${query}))`
+    : sql<number>`ts_rank(${tickets.search}, ${query})`;
+}
+
+type ListFields = ReturnType<typeof listFields> & { rank?: SQL<number> };
+
+function selectListRows(db: Executor, withDescription: boolean | undefined, rank?: SQL<number>) {
+  // The rank is read only when the list is ordered by it (its cursor needs it).
+  const fields: ListFields = rank
+    ? { ...listFields(withDescription), rank }
+    : listFields(withDescription);
   return db
-    .select(listFields(withDescription))
+    .select(fields)
     .from(tickets)
     .innerJoin(requesters, eq(requesters.id, tickets.requesterId));
 }
@@ -804,12 +823,14 @@ function selectDueFirstRows(db: Executor, withDescription: boolean | undefined) 
  * a keyset cursor: never OFFSET, so page 1,000 costs what page 1 does.
  */
 export async function listTickets(db: Executor, filter: TicketFilter) {
-  const column = SORT_COLUMNS[filter.sort];
+  const rank = filter.sort === "relevance" && filter.search ? rankOf(filter.search) : undefined;
+  const column = rank ?? SORT_COLUMNS[filter.sort === "relevance" ? "updatedAt" : filter.sort];
   const byDue = filter.sort === "dueAt";
   const idColumn = byDue ? ticketSlaDue.ticketId : tickets.id;
   const conditions = filterConditions(filter);
   if (filter.after) {
-    const cast = filter.sort === "priority" ? sql`::ticket_priority` : sql`::timestamptz`;
+    const cast =
+      filter.sort === "priority" ? sql`::ticket_priority` : rank ? sql`::real` : sql`::timestamptz`;
     const value = sql`${filter.after.value}${cast}`;
     conditions.push(
       filter.descending
@@ -820,7 +841,7 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
   const order = filter.descending ? [desc(column), desc(idColumn)] : [asc(column), asc(idColumn)];
   const joined = byDue
     ? selectDueFirstRows(db, filter.withDescription)
-    : selectListRows(db, filter.withDescription).leftJoin(
+    : selectListRows(db, filter.withDescription, rank).leftJoin(
         ticketSlaDue,
         eq(ticketSlaDue.ticketId, tickets.id),
       );

@@ -74,6 +74,7 @@ export const SORTS = [
   "-priority",
   "priority",
   "dueAt",
+  "relevance",
 ] as const;
 export type Sort = (typeof SORTS)[number];
 

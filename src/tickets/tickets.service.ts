@@ -685,6 +685,8 @@ export interface ListQuery {
 export type TicketListItem = Awaited<ReturnType<typeof repo.listTickets>>[number] & {
   /** A search result's matching message around the words found (`withSnippets`). */
   snippet?: SnippetPart[] | undefined;
+  /** Sorted by best match: how well it matched (ts_rank). */
+  rank?: number | undefined;
 };
 
 export interface TicketPage {
@@ -698,8 +700,8 @@ export interface TicketPage {
  * (the requester filter is forced). Keyset-paginated in a stable order.
  */
 export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): Promise<TicketPage> {
-  const sort = query.sort ?? "-updatedAt";
-  if (!SORTS.includes(sort))
+  const asked = query.sort ?? "-updatedAt";
+  if (!SORTS.includes(asked))
     throw Invalid.field("sort", `must be one of: ${SORTS.join(", ")}`, "error.field.oneOf", {
       choices: SORTS.join(", "),
     });
@@ -712,16 +714,18 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
       { min: 1, max: PAGE_SIZE_MAX },
     );
   }
-  const key = sort.replace(/^-/, "") as repo.SortKey;
-  const descending = sort.startsWith("-");
-  let after: repo.TicketFilter["after"];
-  if (query.cursor) after = decodeTicketCursor(query.cursor, sort);
   const q = query.q?.trim() ?? "";
   if (q.length > SEARCH_MAX)
     throw Invalid.field("q", `must be at most ${SEARCH_MAX} characters`, "error.field.maxLength", {
       max: SEARCH_MAX,
     });
   const parsed = parseSearchQuery(q);
+  // Best match needs words to rank by; without them, the newest activity first.
+  const sort: Sort = asked === "relevance" && !hasText(parsed) ? "-updatedAt" : asked;
+  const key = sort.replace(/^-/, "") as repo.SortKey;
+  const descending = sort.startsWith("-") || sort === "relevance";
+  let after: repo.TicketFilter["after"];
+  if (query.cursor) after = decodeTicketCursor(query.cursor, sort);
   const named = new Set(parsed.filters.map((f) => f.key));
   const defaults = query.defaults ?? {};
   const statuses = query.statuses ?? (named.has("status") ? undefined : defaults.statuses);
@@ -956,6 +960,7 @@ function decodeChangesCursor(since: string): repo.FeedPosition | undefined {
 function cursorValue(row: TicketListItem, key: repo.SortKey): string {
   if (key === "priority") return row.priority;
   if (key === "dueAt") return row.slaDueAt?.toISOString() ?? "";
+  if (key === "relevance") return String(row.rank ?? 0);
   return row[key].toISOString();
 }
 
@@ -990,9 +995,18 @@ function decodeTicketCursor(cursor: string, sort: Sort): repo.TicketFilter["afte
   if (parseId(id) === undefined) throw refuse();
   const validValue = sort.endsWith("priority")
     ? (PRIORITIES as readonly string[]).includes(value)
-    : isCursorInstant(value);
+    : sort === "relevance"
+      ? isCursorRank(value)
+      : isCursorInstant(value);
   if (!validValue) throw refuse();
   return { value, id };
+}
+
+/** A rank as listTickets writes it (a `real`: ts_rank is never negative). */
+function isCursorRank(value: string): boolean {
+  return (
+    /^[0-9]{1,20}(\.[0-9]{1,20})?(e-?[0-9]{1,3})?$/.test(value) && Number.isFinite(Number(value))
+  );
 }
 
 /** An instant exactly as listTickets writes it, in years PostgreSQL and JS agree on. */

@@ -29,6 +29,7 @@ const SORT_KEYS: Record<Sort, MessageKey> = {
   "-priority": "desk.sort.mostUrgent",
   priority: "desk.sort.leastUrgent",
   dueAt: "desk.sort.slaDue",
+  relevance: "search.sort.relevance",
 };
 
 /** Each listed queue's name in the catalogs (`team` is named after its team). */
