@@ -14,6 +14,8 @@ export interface FieldError {
   key?: string;
   /** The key's arguments besides `{label}`. */
   values?: MessageArgs;
+  /** Where in the field's text the problem is (1-based character), for text with a syntax (a search query). */
+  position?: number;
 }
 
 /** A field's problem with its catalog sentence (see FieldError). */

@@ -9,7 +9,19 @@ export const Problem = Type.Object(
     status: Type.Integer(),
     detail: Type.String(),
     errors: Type.Optional(
-      Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
+      Type.Array(
+        Type.Object({
+          field: Type.String(),
+          message: Type.String(),
+          position: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              description:
+                "Where in the field's text the problem is (1-based character): a search query's syntax error",
+            }),
+          ),
+        }),
+      ),
     ),
   },
   { $id: "Problem", description: "RFC 9457 problem details" },

@@ -270,7 +270,11 @@ async function sendProblem(
         detail: problem.detail,
         // Only the field and its English: the catalog key is for pages.
         ...(problem.errors && problem.errors.length > 0
-          ? { errors: problem.errors.map(({ field, message }) => ({ field, message })) }
+          ? {
+              errors: problem.errors.map(({ field, message, position }) =>
+                position === undefined ? { field, message } : { field, message, position },
+              ),
+            }
           : {}),
       });
   }

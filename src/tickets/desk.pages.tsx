@@ -8,6 +8,7 @@ import { requireStaff } from "../platform/auth.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
 import { QUEUES, type QueueName } from "./queues.ts";
+import { SearchQueryError } from "./search-query.ts";
 import { SEARCH_MAX, SORTS, type Sort } from "./tickets.schemas.ts";
 import * as tickets from "./tickets.service.ts";
 import {
@@ -36,10 +37,11 @@ function isOneOf<T extends string>(list: readonly T[], value: string): value is 
 interface ParsedDesk {
   filters: DeskFilters;
   query: {
-    statuses: readonly Status[];
+    statuses: readonly Status[] | undefined;
     priority: Priority | undefined;
     assignee: number | "me" | "none" | undefined;
     team: number | "mine" | "none" | undefined;
+    defaults: tickets.ListQuery["defaults"];
     organisationId: number | undefined;
     q: string | undefined;
     sort: Sort;
@@ -154,12 +156,18 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
       cursor,
     },
     query: {
-      // A chosen status replaces the queue's statuses; a chosen assignee replaces the queue's.
-      statuses: status ? [status as Status] : queueDef.statuses,
+      // A chosen status replaces the queue's statuses; a chosen assignee replaces the queue's;
+      // so do `status:` and `assignee:` in the search box.
+      statuses: status ? [status as Status] : undefined,
       priority: priority ? (priority as Priority) : undefined,
-      assignee: assigneeValue ?? queueAssignee,
+      assignee: assigneeValue,
       // A chosen team narrows the queue; "My teams" queues use the actor's teams.
-      team: teamValue ?? ("team" in queueDef ? queueDef.team : undefined),
+      team: teamValue,
+      defaults: {
+        statuses: queueDef.statuses,
+        assignee: queueAssignee,
+        team: "team" in queueDef ? queueDef.team : undefined,
+      },
       organisationId,
       q: search || undefined,
       sort,
@@ -195,14 +203,28 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
       }
     }
 
+    // A query the search box cannot read shows the desk again with the sentence saying where.
+    let queryError: FieldError | undefined;
+    const listed = requesterError
+      ? Promise.resolve({ tickets: [], nextCursor: undefined })
+      : tickets
+          .listTickets(deps, actor, {
+            ...query,
+            requesterId: requester?.id,
+            timeZone: req.i18n?.timeZone,
+            withSnippets: true,
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof SearchQueryError)) throw error;
+            queryError = error.errors[0];
+            return { tickets: [], nextCursor: undefined };
+          });
     const [queues, staff, organisations, page] = await Promise.all([
       tickets.deskQueues(deps, actor),
       accounts.listAssignableStaff(deps),
       // From memory on a server (organisationNames): no statement on the desk's budget.
       organisationChoices(deps, actor),
-      requesterError
-        ? Promise.resolve({ tickets: [], nextCursor: undefined })
-        : tickets.listTickets(deps, actor, { ...query, requesterId: requester?.id }),
+      listed,
     ]);
 
     return reply.render(
@@ -216,10 +238,12 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
         tickets={page.tickets}
         requester={requester}
         requesterError={requesterError}
+        queryError={queryError}
         nextHref={page.nextCursor ? deskHref({ ...filters, cursor: page.nextCursor }) : undefined}
         firstHref={filters.cursor ? deskHref({ ...filters, cursor: "" }) : undefined}
         now={new Date()}
       />,
+      queryError ? 400 : 200,
     );
   });
 }

@@ -485,7 +485,8 @@ export async function findRequester(db: Executor, id: number) {
 
 // --- lists and queues ---
 
-export type SortKey = "updatedAt" | "createdAt" | "priority" | "dueAt";
+/** `relevance`: best match first (ts_rank of the words searched); only with `search`. */
+export type SortKey = "updatedAt" | "createdAt" | "priority" | "dueAt" | "relevance";
 
 export interface TicketFilter {
   statuses?: readonly Status[] | undefined;
@@ -510,6 +511,8 @@ export interface TicketFilter {
         configs: readonly SearchConfig[];
       }
     | undefined;
+  /** Conditions from the search box's filters (`status:open`, `created:>2026-01-01`...), all must hold. */
+  query?: readonly QueryCondition[] | undefined;
   sort: SortKey;
   descending: boolean;
   /** The sort value and id of the last row of the previous page. */
@@ -518,6 +521,31 @@ export interface TicketFilter {
   /** Also read each ticket's description (the API returns it; queue pages do not need it). */
   withDescription?: boolean | undefined;
 }
+
+/** A moment a time filter compares with: an instant, or so many hours before now (the database's). */
+export type TimeBound = Date | { hoursAgo: number };
+
+/** One filter of a search query, as the list statement applies it; `negated`: tickets it does not hold for. */
+export type QueryCondition = { negated: boolean } & (
+  | { kind: "status"; values: readonly Status[] }
+  | { kind: "priority"; values: readonly Priority[] }
+  /** A user id, or null for unassigned. */
+  | { kind: "assignee"; id: number | null }
+  | { kind: "assigneeEmail"; email: string }
+  | { kind: "requesterEmail"; email: string }
+  /** Lower-cased, without the `@`. */
+  | { kind: "requesterDomain"; domain: string }
+  /** These teams' tickets; null: tickets without a team. */
+  | { kind: "team"; ids: readonly number[] | null }
+  | { kind: "teamName"; name: string }
+  /** From `from` (inclusive) until `until` (exclusive). */
+  | {
+      kind: "time";
+      column: "createdAt" | "updatedAt";
+      from?: TimeBound | undefined;
+      until?: TimeBound | undefined;
+    }
+);
 
 export type TicketConditions = Omit<
   TicketFilter,
@@ -570,7 +598,66 @@ function filterConditions(filter: TicketConditions): SQL[] {
     if (visible) conditions.push(visible);
   }
   if (filter.search) conditions.push(matchesSearch(filter.search));
+  for (const condition of filter.query ?? []) conditions.push(queryCondition(condition));
   return conditions;
+}
+
+function timeBound(bound: TimeBound): SQL {
+  return bound instanceof Date
+    ? sql`${bound.toISOString()}::timestamptz`
+    : sql`now() - ${bound.hoursAgo}::int * interval '1 hour'`;
+}
+
+/** Users whose address is `email` (any case: the `users_email_lower_key` index). */
+function usersWithEmail(email: string): SQL {
+  return sql`(select ${users.id} from ${users} where lower(${users.email}) = lower(${email}))`;
+}
+
+/** A search filter as SQL; a negated one also keeps the tickets where the column is null. */
+function queryCondition(c: QueryCondition): SQL {
+  let condition: SQL;
+  switch (c.kind) {
+    case "status":
+      condition = inArray(tickets.status, [...c.values]);
+      break;
+    case "priority":
+      condition = inArray(tickets.priority, [...c.values]);
+      break;
+    case "assignee":
+      condition = c.id === null ? isNull(tickets.assigneeId) : eq(tickets.assigneeId, c.id);
+      break;
+    case "assigneeEmail":
+      condition = sql`${tickets.assigneeId} in ${usersWithEmail(c.email)}`;
+      break;
+    case "requesterEmail":
+      condition = sql`${tickets.requesterId} in ${usersWithEmail(c.email)}`;
+      break;
+    case "requesterDomain":
+      condition = sql`${tickets.requesterId} in (select ${users.id} from ${users}
+        where split_part(lower(${users.email}), '@', 2) = ${c.domain})`;
+      break;
+    case "team":
+      condition =
+        c.ids === null
+          ? isNull(tickets.teamId)
+          : c.ids.length === 0
+            ? sql`false`
+            : inArray(tickets.teamId, [...c.ids]);
+      break;
+    case "teamName":
+      condition = sql`${tickets.teamId} in (select ${teams.id} from ${teams}
+        where lower(${teams.name}) = lower(${c.name}))`;
+      break;
+    default: {
+      const column = c.column === "createdAt" ? tickets.createdAt : tickets.updatedAt;
+      const parts = [
+        c.from ? sql`${column} >= ${timeBound(c.from)}` : undefined,
+        c.until ? sql`${column} < ${timeBound(c.until)}` : undefined,
+      ];
+      condition = and(...parts) ?? sql`true`;
+    }
+  }
+  return c.negated ? sql`not coalesce(${condition}, false)` : condition;
 }
 
 /**
@@ -605,6 +692,52 @@ function matchesSearch(search: {
   return sql`(${sql.join(arms, sql` or `)})`;
 }
 
+/** Marks ts_headline puts around each match: private-use characters, taken out of the text first. */
+export const MATCH_START = "\uE000";
+export const MATCH_END = "\uE001";
+// Two fragments of up to 30 words: enough to see why a ticket matched, small to read.
+const HEADLINE_OPTIONS = `StartSel=${MATCH_START}, StopSel=${MATCH_END}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`;
+// How much of a ticket a snippet looks at: its newest messages, each cut at this length,
+// so the cost of a page's snippets is bounded however long its tickets are.
+const SNIPPET_MESSAGES = 20;
+const SNIPPET_CHARS = 20_000;
+
+/**
+ * For each of these tickets (a page of search results), the newest message the
+ * reader may see that matches `text` (web-search syntax, parsed in the ticket's
+ * own configuration), as ts_headline shows it: the words found between
+ * MATCH_START and MATCH_END. Those two characters are replaced in the message
+ * first, so a mark always comes from the database, never from the message.
+ * One statement for the page; tickets matched by their title only have none.
+ */
+export async function searchSnippets(
+  db: Executor,
+  input: { ticketIds: readonly number[]; text: string; includeInternal: boolean },
+): Promise<Map<number, string>> {
+  if (input.ticketIds.length === 0) return new Map();
+  const config = sql`${tickets.searchConfig}::regconfig`;
+  const result = await db.execute(sql`
+    select ${tickets.id} as id, s.snippet from ${tickets}
+    cross join lateral (
+      select ts_headline(${config}, m.body, q.query, ${HEADLINE_OPTIONS}) as snippet
+      from (
+        select ${messages.id} as id,
+          translate(left(${messages.content}, ${SNIPPET_CHARS}), ${MATCH_START + MATCH_END}, ${"��"}) as body
+        from ${messages}
+        where ${messages.ticketId} = ${tickets.id}
+          ${input.includeInternal ? sql`` : sql`and ${messages.internal} = false`}
+        order by ${messages.id} desc
+        limit ${SNIPPET_MESSAGES}
+      ) m
+      cross join websearch_to_tsquery(${config}, ${input.text}) as q(query)
+      where to_tsvector(${config}, m.body) @@ q.query
+      order by m.id desc
+      limit 1
+    ) s
+    where ${inArray(tickets.id, [...input.ticketIds])}`);
+  return new Map(rowsOf<{ id: number; snippet: string }>(result).map((r) => [r.id, r.snippet]));
+}
+
 /** A list row: the ticket with the names and SLA state lists show. */
 function listFields(withDescription: boolean | undefined) {
   return {
@@ -637,9 +770,27 @@ function listFields(withDescription: boolean | undefined) {
   };
 }
 
-function selectListRows(db: Executor, withDescription: boolean | undefined) {
+/**
+ * How well a ticket matches the words searched, in its own configuration (a
+ * per-row parse: this only orders rows the conditions already matched).
+ * Staff's rank counts internal notes too.
+ */
+function rankOf(search: NonNullable<TicketFilter["search"]>): SQL<number> {
+  const query = sql`websearch_to_tsquery(${tickets.searchConfig}::regconfig, ${search.text})`;
+  return search.includeInternal
+    ? sql<number>`(ts_rank(${tickets.search}, ${query}) + ts_rank(${tickets.internalSearch}, ${query}))`
+    : sql<number>`ts_rank(${tickets.search}, ${query})`;
+}
+
+type ListFields = ReturnType<typeof listFields> & { rank?: SQL<number> };
+
+function selectListRows(db: Executor, withDescription: boolean | undefined, rank?: SQL<number>) {
+  // The rank is read only when the list is ordered by it (its cursor needs it).
+  const fields: ListFields = rank
+    ? { ...listFields(withDescription), rank }
+    : listFields(withDescription);
   return db
-    .select(listFields(withDescription))
+    .select(fields)
     .from(tickets)
     .innerJoin(requesters, eq(requesters.id, tickets.requesterId));
 }
@@ -672,12 +823,14 @@ function selectDueFirstRows(db: Executor, withDescription: boolean | undefined) 
  * a keyset cursor: never OFFSET, so page 1,000 costs what page 1 does.
  */
 export async function listTickets(db: Executor, filter: TicketFilter) {
-  const column = SORT_COLUMNS[filter.sort];
+  const rank = filter.sort === "relevance" && filter.search ? rankOf(filter.search) : undefined;
+  const column = rank ?? SORT_COLUMNS[filter.sort === "relevance" ? "updatedAt" : filter.sort];
   const byDue = filter.sort === "dueAt";
   const idColumn = byDue ? ticketSlaDue.ticketId : tickets.id;
   const conditions = filterConditions(filter);
   if (filter.after) {
-    const cast = filter.sort === "priority" ? sql`::ticket_priority` : sql`::timestamptz`;
+    const cast =
+      filter.sort === "priority" ? sql`::ticket_priority` : rank ? sql`::real` : sql`::timestamptz`;
     const value = sql`${filter.after.value}${cast}`;
     conditions.push(
       filter.descending
@@ -688,7 +841,7 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
   const order = filter.descending ? [desc(column), desc(idColumn)] : [asc(column), asc(idColumn)];
   const joined = byDue
     ? selectDueFirstRows(db, filter.withDescription)
-    : selectListRows(db, filter.withDescription).leftJoin(
+    : selectListRows(db, filter.withDescription, rank).leftJoin(
         ticketSlaDue,
         eq(ticketSlaDue.ticketId, tickets.id),
       );

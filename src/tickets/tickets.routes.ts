@@ -18,6 +18,7 @@ import {
 } from "./attachments.storage.ts";
 import type { Status } from "./lifecycle.ts";
 import * as relations from "./relations.service.ts";
+import { snippetHtml } from "./search-query.ts";
 import {
   AddCcInput,
   AddRelationInput,
@@ -38,7 +39,7 @@ import {
 } from "./tickets.schemas.ts";
 import * as tickets from "./tickets.service.ts";
 
-type TicketLike = Omit<TicketJson, "createdAt" | "updatedAt" | "slaDueAt" | "sla"> & {
+type TicketLike = Omit<TicketJson, "createdAt" | "updatedAt" | "slaDueAt" | "sla" | "snippet"> & {
   createdAt: Date;
   updatedAt: Date;
   slaDueAt?: Date | null;
@@ -316,8 +317,13 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         cursor: query.cursor,
         limit: query.limit ?? 25,
         withDescription: true,
+        withSnippets: true,
       });
-      return { data: page.tickets.map(row), nextCursor: page.nextCursor ?? null };
+      const data = page.tickets.map((t) => {
+        const json = row(t);
+        return t.snippet ? { ...json, snippet: snippetHtml(t.snippet) } : json;
+      });
+      return { data, nextCursor: page.nextCursor ?? null };
     },
   );
 

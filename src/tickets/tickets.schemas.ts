@@ -93,6 +93,7 @@ export const SORTS = [
   "-priority",
   "priority",
   "dueAt",
+  "relevance",
 ] as const;
 export type Sort = (typeof SORTS)[number];
 
@@ -140,6 +141,13 @@ export const TicketJson = Type.Object(
         description:
           "Staff only: when the earliest running SLA target is due (null: no clock running). " +
           "Sort by it with sort=dueAt.",
+      }),
+    ),
+    snippet: Type.Optional(
+      Type.String({
+        description:
+          "In a list searched with words (q=): the newest matching message the caller may see, around the " +
+          "words found, as HTML: the text escaped, each match in <mark>. Absent when only the title matched.",
       }),
     ),
     sla: Type.Optional(
@@ -255,7 +263,12 @@ export const TicketListQuery = Type.Object(
     q: Type.Optional(
       Type.String({
         maxLength: 200,
-        description: 'Words in titles or messages ("phrase", -word, or)',
+        description:
+          'A search: words in titles or messages ("exact phrase", -word, -"phrase", or) and filters: ' +
+          "status:open (or open,pending), priority:high, assignee:me|none|<email>, " +
+          "requester:<email>|@domain, team:<name>|<id>|none|mine, created:>2026-01-01 (also <, <=, >=, " +
+          "or a day; days in UTC), updated:<7d (h, d, w: within; > for longer ago); -filter negates. " +
+          "A query that cannot be read answers 400 with `errors[0].position`, the 1-based character where it goes wrong.",
       }),
     ),
     sort: Type.Optional(Type.Enum([...SORTS])),

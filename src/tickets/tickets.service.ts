@@ -49,6 +49,17 @@ import {
 } from "./lifecycle.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "./queues.ts";
 import * as relations from "./relations.repo.ts";
+import {
+  hasText,
+  knownFilters,
+  parseSearchQuery,
+  type SearchQuery,
+  SearchQueryError,
+  type SnippetPart,
+  snippetParts,
+  startOfDay,
+  webSearchText,
+} from "./search-query.ts";
 import { currentTargetStates } from "./sla.ts";
 import * as repo from "./tickets.repo.ts";
 import {
@@ -675,8 +686,22 @@ export interface ListQuery {
   organisationId?: number | undefined;
   /** A team id, "none" (no team), or "mine" (the actor's teams). */
   team?: number | "none" | "mine" | undefined;
-  /** Words to find in titles and messages (customers never match internal notes). */
+  /**
+   * A search query (src/tickets/search-query.ts): words to find in titles and
+   * messages (customers never match internal notes) and filters; a query it
+   * cannot read is a SearchQueryError (400) saying where.
+   */
   q?: string | undefined;
+  /**
+   * What the list shows unless the query names the same kind of filter: a
+   * desk queue's statuses, assignee and team give way to `status:`,
+   * `assignee:` and `team:` typed in the search box.
+   */
+  defaults?: Pick<ListQuery, "statuses" | "assignee" | "team"> | undefined;
+  /** With words to find: each row's snippet (the newest matching message, words found marked). */
+  withSnippets?: boolean | undefined;
+  /** The zone a query's calendar days are read in (`created:2026-01-01`); UTC by default (the API's). */
+  timeZone?: string | undefined;
   sort?: Sort | undefined;
   cursor?: string | undefined;
   limit?: number | undefined;
@@ -684,7 +709,12 @@ export interface ListQuery {
   withDescription?: boolean | undefined;
 }
 
-export type TicketListItem = Awaited<ReturnType<typeof repo.listTickets>>[number];
+export type TicketListItem = Awaited<ReturnType<typeof repo.listTickets>>[number] & {
+  /** A search result's matching message around the words found (`withSnippets`). */
+  snippet?: SnippetPart[] | undefined;
+  /** Sorted by best match: how well it matched (ts_rank). */
+  rank?: number | undefined;
+};
 
 export interface TicketPage {
   tickets: TicketListItem[];
@@ -697,8 +727,8 @@ export interface TicketPage {
  * (the requester filter is forced). Keyset-paginated in a stable order.
  */
 export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): Promise<TicketPage> {
-  const sort = query.sort ?? "-updatedAt";
-  if (!SORTS.includes(sort))
+  const asked = query.sort ?? "-updatedAt";
+  if (!SORTS.includes(asked))
     throw Invalid.field("sort", `must be one of: ${SORTS.join(", ")}`, "error.field.oneOf", {
       choices: SORTS.join(", "),
     });
@@ -711,46 +741,156 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
       { min: 1, max: PAGE_SIZE_MAX },
     );
   }
-  const key = sort.replace(/^-/, "") as repo.SortKey;
-  const descending = sort.startsWith("-");
-  let after: repo.TicketFilter["after"];
-  if (query.cursor) after = decodeTicketCursor(query.cursor, sort);
-  const assigneeId =
-    query.assignee === "me" ? actor.id : query.assignee === "none" ? null : query.assignee;
-  const q = query.q?.trim();
-  if (q !== undefined && q.length > SEARCH_MAX)
+  const q = query.q?.trim() ?? "";
+  if (q.length > SEARCH_MAX)
     throw Invalid.field("q", `must be at most ${SEARCH_MAX} characters`, "error.field.maxLength", {
       max: SEARCH_MAX,
     });
+  const parsed = parseSearchQuery(q);
+  // Best match needs words to rank by; without them, the newest activity first.
+  const sort: Sort = asked === "relevance" && !hasText(parsed) ? "-updatedAt" : asked;
+  const key = sort.replace(/^-/, "") as repo.SortKey;
+  const descending = sort.startsWith("-") || sort === "relevance";
+  let after: repo.TicketFilter["after"];
+  if (query.cursor) after = decodeTicketCursor(query.cursor, sort);
+  const named = new Set(parsed.filters.map((f) => f.key));
+  const defaults = query.defaults ?? {};
+  const statuses = query.statuses ?? (named.has("status") ? undefined : defaults.statuses);
+  const assignee = query.assignee ?? (named.has("assignee") ? undefined : defaults.assignee);
+  const team = query.team ?? (named.has("team") ? undefined : defaults.team);
+  const assigneeId = assignee === "me" ? actor.id : assignee === "none" ? null : assignee;
   const rows = await repo.listTickets(deps.db, {
-    statuses: query.statuses,
+    statuses,
     priority: query.priority,
     assigneeId,
-    ...(await teamConditions(deps.db, actor, query.team)),
+    ...(await teamConditions(deps.db, actor, team)),
     ...listedRequesters(deps.db, actor, query.requesterId),
     // Staff: the tickets of an organisation's members (customers' lists are theirs already).
     requesterIn:
       query.organisationId !== undefined && isStaff(actor)
         ? organisations.membersQuery(deps.db, query.organisationId)
         : undefined,
-    search: q
+    search: hasText(parsed)
       ? {
-          text: q,
+          text: webSearchText(parsed.terms),
           includeInternal: seesInternal(actor),
           configs: await searchConfigs.get(deps.db, deps.db),
         }
       : undefined,
+    query: await queryConditions(deps.db, actor, parsed, query.timeZone ?? "UTC"),
     withDescription: query.withDescription,
     sort: key,
     descending,
     after,
     limit: limit + 1,
   });
-  const tickets = rows.slice(0, limit);
+  const tickets: TicketListItem[] = rows.slice(0, limit);
   const last = tickets.at(-1);
   const nextCursor =
     rows.length > limit && last ? encodeCursor([cursorValue(last, key), last.id, sort]) : undefined;
+  if (query.withSnippets && hasText(parsed) && tickets.length > 0) {
+    // Only for the page's rows, after the list: the costly part of a search result.
+    const snippets = await repo.searchSnippets(deps.db, {
+      ticketIds: tickets.map((t) => t.id),
+      text: webSearchText(parsed.terms),
+      includeInternal: seesInternal(actor),
+    });
+    for (const ticket of tickets) {
+      const raw = snippets.get(ticket.id);
+      if (raw) ticket.snippet = snippetParts(raw, repo.MATCH_START, repo.MATCH_END);
+    }
+  }
   return { tickets, nextCursor };
+}
+
+const HOURS = { h: 1, d: 24, w: 24 * 7 } as const;
+
+/**
+ * A parsed query's filters as the list statement's conditions: `me` is the
+ * actor, `team:mine` the actor's teams, calendar days start at midnight in
+ * `timeZone`. A filter this version does not answer is refused as unknown,
+ * never ignored (that would show tickets it did not ask for).
+ */
+async function queryConditions(
+  db: Executor,
+  actor: Actor,
+  parsed: SearchQuery,
+  timeZone: string,
+): Promise<repo.QueryCondition[]> {
+  const conditions: repo.QueryCondition[] = [];
+  for (const f of parsed.filters) {
+    const negated = f.negated;
+    switch (f.key) {
+      case "status":
+        conditions.push({ kind: "status", values: f.values, negated });
+        break;
+      case "priority":
+        conditions.push({ kind: "priority", values: f.values, negated });
+        break;
+      case "assignee":
+        conditions.push(
+          f.value.kind === "email"
+            ? { kind: "assigneeEmail", email: f.value.email, negated }
+            : { kind: "assignee", id: f.value.kind === "me" ? actor.id : null, negated },
+        );
+        break;
+      case "requester":
+        conditions.push(
+          f.value.kind === "email"
+            ? { kind: "requesterEmail", email: f.value.email, negated }
+            : { kind: "requesterDomain", domain: f.value.domain, negated },
+        );
+        break;
+      case "team": {
+        const v = f.value;
+        if (v.kind === "name") conditions.push({ kind: "teamName", name: v.name, negated });
+        else
+          conditions.push({
+            kind: "team",
+            ids:
+              v.kind === "none"
+                ? null
+                : v.kind === "id"
+                  ? [v.id]
+                  : await teams.teamIdsOf(db, actor.id),
+            negated,
+          });
+        break;
+      }
+      case "created":
+      case "updated": {
+        const column = f.key === "created" ? "createdAt" : "updatedAt";
+        const v = f.value;
+        if (v.kind === "ago") {
+          const ago = { hoursAgo: v.amount * HOURS[v.unit] };
+          // `<7d`: less than seven days ago (since then); `>7d`: longer ago.
+          const within = f.comparison === "<" || f.comparison === "<=";
+          conditions.push({
+            kind: "time",
+            column,
+            ...(within ? { from: ago } : { until: ago }),
+            negated,
+          });
+          break;
+        }
+        const day = (add: number) => startOfDay(v.date, timeZone, add);
+        const bounds = {
+          "<": { until: day(0) },
+          "<=": { until: day(1) },
+          ">": { from: day(1) },
+          ">=": { from: day(0) },
+          "=": { from: day(0), until: day(1) },
+        }[f.comparison];
+        conditions.push({ kind: "time", column, ...bounds, negated });
+        break;
+      }
+      default:
+        throw new SearchQueryError("unknownFilter", f.position + (f.negated ? 1 : 0), `${f.key}:`, {
+          known: knownFilters(),
+        });
+    }
+  }
+  return conditions;
 }
 
 /** Where a change feed starts: `0` (every ticket), `now` (changes from now on), or a cursor it gave. */
@@ -847,6 +987,7 @@ function decodeChangesCursor(since: string): repo.FeedPosition | undefined {
 function cursorValue(row: TicketListItem, key: repo.SortKey): string {
   if (key === "priority") return row.priority;
   if (key === "dueAt") return row.slaDueAt?.toISOString() ?? "";
+  if (key === "relevance") return String(row.rank ?? 0);
   return row[key].toISOString();
 }
 
@@ -881,9 +1022,18 @@ function decodeTicketCursor(cursor: string, sort: Sort): repo.TicketFilter["afte
   if (parseId(id) === undefined) throw refuse();
   const validValue = sort.endsWith("priority")
     ? (PRIORITIES as readonly string[]).includes(value)
-    : isCursorInstant(value);
+    : sort === "relevance"
+      ? isCursorRank(value)
+      : isCursorInstant(value);
   if (!validValue) throw refuse();
   return { value, id };
+}
+
+/** A rank as listTickets writes it (a `real`: ts_rank is never negative). */
+function isCursorRank(value: string): boolean {
+  return (
+    /^[0-9]{1,20}(\.[0-9]{1,20})?(e-?[0-9]{1,3})?$/.test(value) && Number.isFinite(Number(value))
+  );
 }
 
 /** An instant exactly as listTickets writes it, in years PostgreSQL and JS agree on. */

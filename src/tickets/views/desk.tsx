@@ -3,11 +3,12 @@ import type { Actor } from "../../accounts/index.ts";
 import type { Locale, MessageKey, Translator } from "../../i18n/i18n.ts";
 import type { FieldError } from "../../lib/errors.ts";
 import type { PageContext } from "../../platform/views/context.ts";
-import { Field, type FormState } from "../../platform/views/forms.tsx";
+import { Field, type FormState, fieldErrorText } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
 import { PRIORITIES, STATUSES } from "../lifecycle.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "../queues.ts";
+import type { SnippetPart } from "../search-query.ts";
 import { queueState } from "../sla.ts";
 import type { Sort } from "../tickets.schemas.ts";
 import { SEARCH_MAX, SORTS } from "../tickets.schemas.ts";
@@ -28,6 +29,7 @@ const SORT_KEYS: Record<Sort, MessageKey> = {
   "-priority": "desk.sort.mostUrgent",
   priority: "desk.sort.leastUrgent",
   dueAt: "desk.sort.slaDue",
+  relevance: "search.sort.relevance",
 };
 
 /** Each listed queue's name in the catalogs (`team` is named after its team). */
@@ -109,6 +111,8 @@ export interface DeskPageProps {
   requester: { id: number; name: string; email: string } | undefined;
   /** A problem with the requester filter (e.g. no account has that email). */
   requesterError: FieldError | undefined;
+  /** Why the search box's query could not be read, and where. */
+  queryError?: FieldError | undefined;
   nextHref: string | undefined;
   firstHref: string | undefined;
   now: Date;
@@ -201,6 +205,7 @@ function FilterForm({
   organisations,
   requester,
   requesterError,
+  queryError,
   t,
 }: {
   t: T;
@@ -210,6 +215,7 @@ function FilterForm({
   organisations: DeskPageProps["organisations"];
   requester: DeskPageProps["requester"];
   requesterError: FieldError | undefined;
+  queryError: FieldError | undefined;
 }) {
   const form: FormState = { values: {}, errors: requesterError ? [requesterError] : [] };
   const assigneeId = /^\d+$/.test(filters.assignee) ? Number(filters.assignee) : undefined;
@@ -219,18 +225,7 @@ function FilterForm({
   return (
     <form method="get" action="/desk" class="filters" aria-label={t("desk.filterTickets")}>
       <input type="hidden" name="queue" value={filters.queue} />
-      <Field form={form} name="q" label={t("desk.search")}>
-        {(a) => (
-          <input
-            type="search"
-            name="q"
-            value={filters.q}
-            maxLength={SEARCH_MAX}
-            placeholder={t("desk.searchPlaceholder")}
-            {...a}
-          />
-        )}
-      </Field>
+      <SearchField filters={filters} error={queryError} t={t} />
       <Field form={form} name="status" label={t("desk.status")}>
         {(a) => (
           <select name="status" {...a}>
@@ -372,6 +367,57 @@ function FilterForm({
   );
 }
 
+/**
+ * The search box. Typing updates the results (htmx, 300 ms after the last key):
+ * only `#desk-results` and the box's own error line are swapped, never the box,
+ * so nothing typed meanwhile is lost. Without JavaScript it is a field of the
+ * filter form. The error line is always there (empty when the query is fine),
+ * so each answer can replace it.
+ */
+function SearchField({
+  filters,
+  error,
+  t,
+}: {
+  filters: DeskFilters;
+  error: FieldError | undefined;
+  t: T;
+}) {
+  const label = t("desk.search");
+  return (
+    <div class={error ? "field has-error" : "field"}>
+      <label for="field-q">{label}</label>
+      <input
+        id="field-q"
+        type="search"
+        name="q"
+        value={filters.q}
+        maxLength={SEARCH_MAX}
+        placeholder={t("desk.searchPlaceholder")}
+        autocomplete="off"
+        spellcheck={false}
+        aria-invalid={error ? "true" : undefined}
+        aria-describedby="field-q-hint field-q-error"
+        hx-get="/desk"
+        hx-trigger="input changed delay:300ms, search"
+        hx-include="closest form"
+        hx-target="#desk-results"
+        hx-select="#desk-results"
+        hx-select-oob="#field-q-error"
+        hx-swap="outerHTML"
+        hx-push-url="true"
+        hx-sync="this:replace"
+      />
+      <p class="hint" id="field-q-hint">
+        {t("search.hint")}
+      </p>
+      <p class="error" id="field-q-error" aria-live="polite">
+        {error ? fieldErrorText(error, label, t) : ""}
+      </p>
+    </div>
+  );
+}
+
 /** The earliest running SLA target of a row: its state and due time, or nothing. */
 function SlaCell({ ticket, now, t }: { ticket: TicketListItem; now: Date; t: T }) {
   const state = queueState(ticket, now);
@@ -380,6 +426,13 @@ function SlaCell({ ticket, now, t }: { ticket: TicketListItem; now: Date; t: T }
     <>
       <SlaBadge state={state} t={t} /> <Time date={ticket.slaDueAt} now={now} />
     </>
+  );
+}
+
+/** Where a search result matched: its text as text (escaped by Preact), the words found in <mark>. */
+function Snippet({ parts }: { parts: readonly SnippetPart[] }) {
+  return (
+    <p class="snippet">{parts.map((p, i) => (p.hit ? <mark key={i}>{p.text}</mark> : p.text))}</p>
   );
 }
 
@@ -418,6 +471,7 @@ function TicketTable({
             <td class="ticket-id">{`#${row.id}`}</td>
             <th scope="row" class="ticket-title">
               <a href={`/tickets/${row.id}`}>{row.title}</a>
+              {row.snippet && <Snippet parts={row.snippet} />}
             </th>
             <td class="requester">
               <a
@@ -457,6 +511,7 @@ function TicketTable({
 
 function emptyText(props: DeskPageProps, t: T): string {
   if (props.requesterError) return t("desk.empty.noRequester");
+  if (props.queryError) return t("search.empty.unreadable");
   if (props.filters.cursor) return t("desk.empty.noMore");
   if (hasFilters(props.filters)) return t("desk.empty.noMatch");
   return t("desk.empty.queue");
@@ -520,6 +575,7 @@ export function DeskPage(props: DeskPageProps) {
             organisations={organisations}
             requester={requester}
             requesterError={requesterError}
+            queryError={props.queryError}
             t={t}
           />
           {requester && (
