@@ -7,6 +7,7 @@ import { parseId } from "../lib/ids.ts";
 import { renderMailHtml } from "../lib/mail-html.ts";
 import { requireActor, requireTicketReader } from "../platform/auth.ts";
 import { type Attempt, attempt, formFields, refusedForm } from "../platform/forms.ts";
+import { readerOf } from "../platform/i18n.ts";
 import { filesFrom } from "../platform/uploads.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { ErrorPage } from "../platform/views/error-page.tsx";
@@ -14,6 +15,7 @@ import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import { listCategories } from "../teams/index.ts";
 import { openStored, servedContentType } from "./attachments.storage.ts";
 import { type Priority, REFUSAL_KEYS, type Status } from "./lifecycle.ts";
+import type { ReplyBoxExtension } from "./reply-box.ts";
 import * as tickets from "./tickets.service.ts";
 import { MyTicketsPage } from "./views/my-tickets.tsx";
 import { NewTicketPage } from "./views/new-ticket.tsx";
@@ -58,8 +60,14 @@ function refusedChange(
   );
 }
 
-/** Customer and shared ticket pages: my tickets, new ticket, the ticket itself, downloads. */
-export async function ticketsPages(app: FastifyInstance, deps: Deps) {
+/**
+ * Customer and shared ticket pages: my tickets, new ticket, the ticket itself,
+ * downloads. `replyBox` adds to the staff reply form (composed in src/app.ts).
+ */
+export async function ticketsPages(
+  app: FastifyInstance,
+  { replyBox, ...deps }: Deps & { replyBox?: ReplyBoxExtension | undefined },
+) {
   const maxMb = Math.round(deps.config.maxAttachmentBytes / 1048576);
 
   async function renderTicket(
@@ -73,9 +81,10 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
     ccForm: FormState<CcValues> = emptyForm(),
     controlsStale = false,
   ) {
-    const [view, staffList] = await Promise.all([
+    const [view, staffList, replyTools] = await Promise.all([
       tickets.getTicketView(deps, actor, id),
       isStaff(actor) ? listAssignableStaff(deps) : Promise.resolve([]),
+      isStaff(actor) && replyBox ? replyBox.controls(actor, id, readerOf(req)) : undefined,
     ]);
     // Remote images of one message, only when the reader asked for them (a link per message).
     const { images } = req.query as { images?: string };
@@ -92,6 +101,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
         mailHtml={mailHtml}
         ccForm={ccForm}
         controlsStale={controlsStale}
+        replyTools={replyTools}
       />,
       status,
     );
@@ -215,6 +225,23 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       `/tickets/${id}?notice=${message.internal ? "noted" : "replied"}#message-${message.id}`,
       303,
     );
+  });
+
+  // The reply box's own button (a canned reply chosen without JavaScript): the
+  // page comes back with the draft, as typed, and what was chosen put in.
+  app.post("/tickets/:id/replies/insert", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    if (!isStaff(actor) || !replyBox) throw new NotFound("page");
+    const fields = formFields(req);
+    const { content = "", internal = "", waitOnCustomer = "" } = fields;
+    const result = await attempt(() => replyBox.insert(actor, id, fields));
+    if (!result.ok) {
+      const form = refusedForm({ content, internal, waitOnCustomer }, result);
+      return renderTicket(req, reply, actor, id, form, 422);
+    }
+    const values = { content: result.value, internal, waitOnCustomer };
+    return renderTicket(req, reply, actor, id, { values, errors: [] });
   });
 
   app.post("/tickets/:id", async (req, reply) => {

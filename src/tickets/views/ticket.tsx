@@ -270,12 +270,15 @@ function ReplyForm({
   form,
   maxMb,
   conflict,
+  tools,
 }: {
   ctx: PageContext;
   view: TicketView;
   form: FormState<ReplyValues>;
   maxMb: number;
   conflict?: ReplyConflict | undefined;
+  /** Another feature's controls for staff (canned replies), above the message box. */
+  tools?: ComponentChildren;
 }) {
   const { t, locale } = ctx.i18n;
   const staff = isStaff(ctx.actor);
@@ -315,6 +318,7 @@ function ReplyForm({
         </div>
       )}
       <FormErrors form={form} t={t} />
+      {staff && tools}
       <Field
         form={form}
         name="content"
@@ -632,6 +636,7 @@ export function TicketPage({
   mailHtml,
   ccForm,
   controlsStale = false,
+  replyTools,
 }: {
   ctx: PageContext;
   view: TicketView;
@@ -643,6 +648,8 @@ export function TicketPage({
   ccForm: FormState<CcValues>;
   /** A control's change was refused: the ticket had changed since the page was loaded. */
   controlsStale?: boolean | undefined;
+  /** Another feature's controls in the staff reply form (see ReplyBoxExtension). */
+  replyTools?: ComponentChildren;
 }) {
   const { ticket } = view;
   const staff = isStaff(ctx.actor);
@@ -723,7 +730,14 @@ export function TicketPage({
             staff={staff}
             t={t}
           />
-          <ReplyForm ctx={ctx} view={view} form={replyForm} maxMb={maxMb} conflict={conflict} />
+          <ReplyForm
+            ctx={ctx}
+            view={view}
+            form={replyForm}
+            maxMb={maxMb}
+            conflict={conflict}
+            tools={replyTools}
+          />
         </div>
         <aside class="ticket-side">
           {controlsStale && <ControlsConflict ticketId={ticket.id} i18n={ctx.i18n} />}
