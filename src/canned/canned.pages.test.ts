@@ -139,6 +139,7 @@ describeEachDatabase("canned replies: pages and API", (world) => {
       { csrfFrom: `/tickets/${ticket.id}` },
     );
     assert.equal(inserted.statusCode, 200);
+    assert.equal(inserted.headers["hx-push-url"], "false", "the address stays the ticket's");
     assert.equal(
       draftOf(inserted.body),
       `Typed <first>.\n\nHello \\<img src\\=x onerror\\=alert\\(1\\)\\> \\[x\\]\\(javascript\\:alert\\(1\\)\\), about #${ticket.id} Printer jam.\n\nAnn Agent`,
@@ -164,6 +165,17 @@ describeEachDatabase("canned replies: pages and API", (world) => {
     assert.equal(none.statusCode, 422);
     assert.equal(draftOf(none.body), "keep me");
     assert.match(none.body, /Choose a canned reply to insert/);
+
+    // Another agent's own (or one deleted meanwhile) is not there: the draft is kept.
+    const theirs = await createCannedReply(deps, await makeAgent(deps), { title: "x", body: "y" });
+    const gone = await agent.post(
+      `/tickets/${ticket.id}/replies/insert`,
+      { content: "still mine", cannedId: String(theirs.id) },
+      { csrfFrom: `/tickets/${ticket.id}` },
+    );
+    assert.equal(gone.statusCode, 422);
+    assert.equal(draftOf(gone.body), "still mine");
+    assert.match(gone.body, /That canned reply no longer exists/);
   });
 
   test("the API lists what the caller may use and fills one in for a ticket", async () => {

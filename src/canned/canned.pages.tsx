@@ -135,6 +135,16 @@ export function cannedReplyBox(deps: Deps): ReplyBoxExtension {
       if (id === undefined) {
         throw new Invalid([], "Choose a canned reply to insert.", "invalid", "error.canned.choose");
       }
+      // Deleted (or never one's own) since the page was shown: say so, and keep the draft.
+      await canned.getCannedReply(deps, actor, id).catch((error: unknown) => {
+        if (!(error instanceof NotFound)) throw error;
+        throw new Invalid(
+          [],
+          "That canned reply no longer exists.",
+          "invalid",
+          "error.canned.gone",
+        );
+      });
       const rendered = await canned.renderCannedReply(deps, actor, ticketId, id);
       return appendToDraft(fields.content ?? "", rendered.body);
     },

@@ -235,6 +235,8 @@ export async function ticketsPages(
     if (!isStaff(actor) || !replyBox) throw new NotFound("page");
     const fields = formFields(req);
     const { content = "", internal = "", waitOnCustomer = "" } = fields;
+    // The page stays the ticket's: a boosted form must not put this address in the history.
+    reply.header("hx-push-url", "false");
     const result = await attempt(() => replyBox.insert(actor, id, fields));
     if (!result.ok) {
       const form = refusedForm({ content, internal, waitOnCustomer }, result);

@@ -134,4 +134,34 @@ describe("canned replies picker", () => {
       await page.context().close();
     }
   });
+
+  it("with JavaScript, the list and its Insert button fill the box too, without sending anything", async () => {
+    const page = await newPage(browser);
+    try {
+      await signIn(page, server, agent);
+      await page.goto(`${server.url}/tickets/${ticketId}`);
+      await settle(page);
+      const messages = await page.locator("#conversation > li").count();
+      const box = page.getByLabel("Message", { exact: true });
+      await box.fill("Kept draft.");
+      await page
+        .getByLabel("Canned reply", { exact: true })
+        .selectOption({ label: "Refund policy (mine)" });
+      await page.getByRole("button", { name: "Insert", exact: true }).click();
+      await page.waitForFunction(() =>
+        (
+          document.querySelector('textarea[name="content"]') as HTMLTextAreaElement | null
+        )?.value.includes("Refunds"),
+      );
+      await settle(page);
+      assert.equal(
+        await page.getByLabel("Message", { exact: true }).inputValue(),
+        "Kept draft.\n\nRefunds take five days.",
+      );
+      assert.equal(await page.locator("#conversation > li").count(), messages, "nothing was sent");
+      assert.equal(new URL(page.url()).pathname, `/tickets/${ticketId}`);
+    } finally {
+      await page.context().close();
+    }
+  });
 });
