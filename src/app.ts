@@ -9,6 +9,8 @@ import { ticketLinksPages } from "./accounts/ticket-links.pages.tsx";
 import { twoFactorPages } from "./accounts/two-factor.pages.tsx";
 import { assignmentPages } from "./assignment/assignment.pages.ts";
 import { assignmentApi } from "./assignment/assignment.routes.ts";
+import { cannedPages, cannedReplyBox } from "./canned/canned.pages.tsx";
+import { cannedApi } from "./canned/canned.routes.ts";
 import type { Database } from "./db/client.ts";
 import type { Deps } from "./deps.ts";
 import { emailPages } from "./email/email.pages.tsx";
@@ -115,7 +117,7 @@ export async function buildApp(
   await app.register(ssoPages, fullDeps);
   await app.register(twoFactorPages, fullDeps);
   await app.register(adminPages, fullDeps);
-  await app.register(ticketsPages, fullDeps);
+  await app.register(ticketsPages, { ...fullDeps, replyBox: cannedReplyBox(fullDeps) });
   await app.register(ticketLinksPages, fullDeps);
   await app.register(deskPages, fullDeps);
   await app.register(emailPages, fullDeps);
@@ -126,6 +128,7 @@ export async function buildApp(
   await app.register(organisationsPages, fullDeps);
   await app.register(assignmentPages, fullDeps);
   await app.register(webhooksPages, fullDeps);
+  await app.register(cannedPages, fullDeps);
   await app.register(livePages, { ...fullDeps, listen, live: options.live });
 
   await app.register(
@@ -138,6 +141,7 @@ export async function buildApp(
       organisationsApi,
       assignmentApi,
       webhooksApi,
+      cannedApi,
     ]),
     { prefix: API_PREFIX },
   );

@@ -671,3 +671,237 @@ function pageMessage(name) {
   });
   connect();
 })();
+
+// ---------------------------------------------------------------------------
+// Canned replies in the reply box (src/canned): "/" at the start of a line, or
+// in an empty box, opens a list of them, filtered by what follows as you type;
+// Up and Down move, Enter inserts the one chosen, Esc closes. The server fills
+// it in for this ticket (GET /api/v1/tickets/ID/canned-replies/CID/rendered),
+// its values escaped as text, and it replaces the "/words" typed. The list is
+// the reply form's own <select name="cannedId">: without this script, that
+// select and its Insert button do the same through the server.
+//
+// The message box keeps focus throughout (aria-activedescendant names the
+// chosen option of the role="listbox"), so typing goes on filtering.
+
+(() => {
+  const PICKER_ID = "canned-picker";
+  /** The open picker: its box, where the "/" is, the options shown and the chosen one. */
+  let open = null;
+
+  const hostOf = (box) => box.form?.querySelector("[data-canned-ticket]") ?? null;
+
+  function messages(host) {
+    try {
+      return JSON.parse(
+        host.querySelector("[data-canned-messages]")?.getAttribute("data-canned-messages") ?? "{}",
+      );
+    } catch {
+      return {};
+    }
+  }
+
+  function announce(text) {
+    const region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(() => {
+      region.textContent = text;
+    }, 50);
+  }
+
+  /** Lower case without accents, for matching what is typed against titles. */
+  const fold = (text) =>
+    text
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .toLocaleLowerCase();
+
+  /** The "/words" just typed before the caret: where its line starts and the words; else null. */
+  function slashQuery(box) {
+    if (box.selectionStart !== box.selectionEnd) return null;
+    const before = box.value.slice(0, box.selectionStart);
+    const start = before.lastIndexOf("\n") + 1;
+    const line = before.slice(start);
+    if (!line.startsWith("/") || line.length > 80 || /^\/\s/.test(line)) return null;
+    return { start, end: box.selectionStart, query: line.slice(1) };
+  }
+
+  /** The canned replies the select offers, with the words each matches on. */
+  function choices(host) {
+    return Array.from(host.querySelectorAll('select[name="cannedId"] option')).map((option) => ({
+      id: option.value,
+      label: option.textContent ?? "",
+      key: fold(option.getAttribute("data-title") ?? option.textContent ?? ""),
+    }));
+  }
+
+  function matching(host, query) {
+    const words = fold(query).split(/\s+/).filter(Boolean);
+    const found = choices(host).filter((c) => words.every((w) => c.key.includes(w)));
+    // Titles that start with the first word come first; otherwise the select's order.
+    const first = words[0] ?? "";
+    return found
+      .map((c, i) => ({ c, i, rank: first && c.key.startsWith(first) ? 0 : 1 }))
+      .sort((a, b) => a.rank - b.rank || a.i - b.i)
+      .map((x) => x.c);
+  }
+
+  function close() {
+    if (!open) return;
+    const { box, list } = open;
+    list.remove();
+    box.removeAttribute("aria-activedescendant");
+    box.removeAttribute("aria-controls");
+    box.removeAttribute("aria-autocomplete");
+    open = null;
+  }
+
+  function choose(index) {
+    if (!open || open.items.length === 0) return;
+    open.active = (index + open.items.length) % open.items.length;
+    for (const [i, li] of Array.from(open.list.children).entries()) {
+      li.setAttribute("aria-selected", i === open.active ? "true" : "false");
+    }
+    const chosen = open.list.children[open.active];
+    open.box.setAttribute("aria-activedescendant", chosen.id);
+    chosen.scrollIntoView({ block: "nearest" });
+  }
+
+  /** Opens or refreshes the list under `box` for `slash`; titles are text, never HTML. */
+  function show(box, host, slash) {
+    const items = matching(host, slash.query);
+    if (!open || open.box !== box) {
+      close();
+      const list = document.createElement("ul");
+      list.id = PICKER_ID;
+      list.className = "canned-picker";
+      list.setAttribute("role", "listbox");
+      list.setAttribute("aria-label", messages(host).label ?? "");
+      box.insertAdjacentElement("afterend", list);
+      box.setAttribute("aria-controls", PICKER_ID);
+      // A textbox may not carry aria-expanded; the list's presence is what aria-controls names.
+      box.setAttribute("aria-autocomplete", "list");
+      open = { box, host, list, items: [], active: -1, slash };
+    }
+    open.slash = slash;
+    open.items = items;
+    open.list.textContent = "";
+    box.removeAttribute("aria-activedescendant");
+    if (items.length === 0) {
+      const empty = document.createElement("li");
+      empty.className = "canned-empty";
+      empty.textContent = messages(host).none ?? "";
+      open.list.append(empty);
+      return;
+    }
+    for (const item of items) {
+      const li = document.createElement("li");
+      li.id = `canned-option-${item.id}`;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      li.setAttribute("data-canned-id", item.id);
+      li.textContent = item.label;
+      open.list.append(li);
+    }
+    choose(0);
+  }
+
+  /** Puts the chosen canned reply, filled in for this ticket, where the "/words" are. */
+  async function insert(index) {
+    if (!open) return;
+    const { box, host, slash } = open;
+    const item = open.items[index];
+    close();
+    if (!item) return;
+    const ticket = host.getAttribute("data-canned-ticket");
+    const words = messages(host);
+    let body;
+    try {
+      const response = await fetch(
+        `/api/v1/tickets/${encodeURIComponent(ticket)}/canned-replies/${encodeURIComponent(item.id)}/rendered`,
+        { credentials: "same-origin", headers: { accept: "application/json" } },
+      );
+      if (!response.ok) throw new Error(String(response.status));
+      body = (await response.json()).body;
+    } catch {
+      announce(words.failed ?? "");
+      return;
+    }
+    if (typeof body !== "string" || !box.isConnected) return;
+    const typed = box.value.slice(slash.start, slash.end);
+    // Still where it was typed: replace it; else (the box changed meanwhile) at the caret.
+    if (typed.startsWith("/") && !typed.includes("\n")) {
+      box.setRangeText(body, slash.start, slash.end, "end");
+    } else {
+      box.setRangeText(body, box.selectionStart, box.selectionEnd, "end");
+    }
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    box.focus();
+    announce(words.inserted ?? "");
+  }
+
+  document.addEventListener("input", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || box.name !== "content") return;
+    const host = hostOf(box);
+    const slash = host && slashQuery(box);
+    if (slash) show(box, host, slash);
+    else close();
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (!open || event.target !== open.box || event.isComposing) return;
+    if (event.ctrlKey || event.altKey || event.metaKey) return;
+    switch (event.key) {
+      case "ArrowDown":
+        choose(open.active + 1);
+        break;
+      case "ArrowUp":
+        choose(open.active - 1);
+        break;
+      case "Enter":
+        if (open.items.length === 0) {
+          close();
+          return;
+        }
+        void insert(open.active);
+        break;
+      case "Escape":
+        close();
+        break;
+      case "Tab":
+        close();
+        return;
+      default:
+        return;
+    }
+    event.preventDefault();
+  });
+
+  // A click on an option inserts it; pressing the mouse keeps focus in the box.
+  document.addEventListener("mousedown", (event) => {
+    if (!open || !(event.target instanceof Element)) return;
+    const option = event.target.closest(`#${PICKER_ID} [role="option"]`);
+    if (!option) return;
+    event.preventDefault();
+    const index = open.items.findIndex((c) => c.id === option.getAttribute("data-canned-id"));
+    void insert(index);
+  });
+
+  document.addEventListener("focusout", (event) => {
+    if (open && event.target === open.box) close();
+  });
+  // Moving the caret elsewhere (a click, Home/End) closes it when it is no longer after a "/".
+  document.addEventListener("selectionchange", () => {
+    if (open && document.activeElement === open.box && !slashQuery(open.box)) close();
+  });
+
+  /** The hint about "/" shows only where this script runs. */
+  function showHints() {
+    for (const hint of document.querySelectorAll("[data-canned-hint]")) hint.hidden = false;
+  }
+  document.addEventListener("htmx:beforeSwap", close);
+  document.addEventListener("htmx:afterSettle", showHints);
+  showHints();
+})();

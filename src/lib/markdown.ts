@@ -24,3 +24,14 @@ md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
 export function renderMarkdown(source: string): string {
   return md.render(source);
 }
+
+/**
+ * `text` as Markdown that renders as exactly that text: every ASCII punctuation
+ * character that can start or close markup (emphasis, links, images, code,
+ * headings, lists, tables, entities, autolinks, linkified addresses) is escaped
+ * with a backslash, and line breaks become spaces. For values put into a
+ * Markdown body (a requester's name in a canned reply), which must stay text.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\r\n]+/g, " ").replace(/[!#&()*+\-.:<=>[\\\]_`{|}~]/g, "\\$&");
+}

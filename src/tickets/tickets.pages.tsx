@@ -8,6 +8,7 @@ import { parseId } from "../lib/ids.ts";
 import { renderMailHtml } from "../lib/mail-html.ts";
 import { requireActor, requireTicketReader } from "../platform/auth.ts";
 import { type Attempt, attempt, formFields, refusedForm } from "../platform/forms.ts";
+import { readerOf } from "../platform/i18n.ts";
 import { filesFrom } from "../platform/uploads.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { ErrorPage } from "../platform/views/error-page.tsx";
@@ -16,6 +17,7 @@ import { listCategories } from "../teams/index.ts";
 import { openStored, servedContentType } from "./attachments.storage.ts";
 import { type Priority, REFUSAL_KEYS, type Status } from "./lifecycle.ts";
 import * as relations from "./relations.service.ts";
+import type { ReplyBoxExtension } from "./reply-box.ts";
 import * as tickets from "./tickets.service.ts";
 import { MyTicketsPage } from "./views/my-tickets.tsx";
 import { NewTicketPage } from "./views/new-ticket.tsx";
@@ -71,8 +73,14 @@ function refusedChange(
   );
 }
 
-/** Customer and shared ticket pages: my tickets, new ticket, the ticket itself, downloads. */
-export async function ticketsPages(app: FastifyInstance, deps: Deps) {
+/**
+ * Customer and shared ticket pages: my tickets, new ticket, the ticket itself,
+ * downloads. `replyBox` adds to the staff reply form (composed in src/app.ts).
+ */
+export async function ticketsPages(
+  app: FastifyInstance,
+  { replyBox, ...deps }: Deps & { replyBox?: ReplyBoxExtension | undefined },
+) {
   const maxMb = Math.round(deps.config.maxAttachmentBytes / 1048576);
 
   async function renderTicket(
@@ -90,9 +98,10 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       openChildren?: { children: tickets.OpenChildren["children"]; fields: Record<string, string> };
     } = {},
   ) {
-    const [view, staffList] = await Promise.all([
+    const [view, staffList, replyTools] = await Promise.all([
       tickets.getTicketView(deps, actor, id),
       isStaff(actor) ? listAssignableStaff(deps) : Promise.resolve([]),
+      isStaff(actor) && replyBox ? replyBox.controls(actor, id, readerOf(req)) : undefined,
     ]);
     // Asked after getTicketView, which refuses a ticket this reader may not see.
     const links = isStaff(actor) ? await relations.visibleRelations(deps, actor, id) : [];
@@ -114,6 +123,7 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
         links={links}
         linkForm={extra.linkForm ?? emptyForm()}
         openChildren={extra.openChildren}
+        replyTools={replyTools}
       />,
       status,
     );
@@ -237,6 +247,25 @@ export async function ticketsPages(app: FastifyInstance, deps: Deps) {
       `/tickets/${id}?notice=${message.internal ? "noted" : "replied"}#message-${message.id}`,
       303,
     );
+  });
+
+  // The reply box's own button (a canned reply chosen without JavaScript): the
+  // page comes back with the draft, as typed, and what was chosen put in.
+  app.post("/tickets/:id/replies/insert", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    if (!isStaff(actor) || !replyBox) throw new NotFound("page");
+    const fields = formFields(req);
+    const { content = "", internal = "", waitOnCustomer = "" } = fields;
+    // The page stays the ticket's: a boosted form must not put this address in the history.
+    reply.header("hx-push-url", "false");
+    const result = await attempt(() => replyBox.insert(actor, id, fields));
+    if (!result.ok) {
+      const form = refusedForm({ content, internal, waitOnCustomer }, result);
+      return renderTicket(req, reply, actor, id, form, 422);
+    }
+    const values = { content: result.value, internal, waitOnCustomer };
+    return renderTicket(req, reply, actor, id, { values, errors: [] });
   });
 
   app.post("/tickets/:id", async (req, reply) => {

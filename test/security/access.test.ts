@@ -130,6 +130,7 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/messages")) id = 999_999;
         else if (pattern.startsWith("/admin/sla")) id = 999_999;
         else if (pattern.startsWith("/admin/teams")) id = 999_999;
+        else if (pattern.startsWith("/canned-replies")) id = 999_999;
         else if (pattern.startsWith("/admin/organisations")) id = 999_999;
         else if (pattern.startsWith("/admin/sso") || pattern.startsWith("/login/sso")) id = 999_999;
         else if (pattern.startsWith("/admin/webhooks") || pattern.startsWith("/api/v1/webhooks"))
@@ -152,7 +153,8 @@ describeEachDatabase("access control, route by route", (world) => {
             : pattern
                 .replace(":id", String(id))
                 .replace(":deliveryId", "999999")
-                .replace(":linkId", "999999");
+                .replace(":linkId", "999999")
+                .replace(":cannedId", "999999");
         const browser = browsers[who];
         if (who === "colleague, sharing off") await sharing(false);
         let response: LightMyRequestResponse;
@@ -544,6 +546,7 @@ const TEAM_TICKET_ROUTES = new Set([
   "GET /tickets/:id",
   "POST /tickets/:id",
   "POST /tickets/:id/replies",
+  "POST /tickets/:id/replies/insert",
   "GET /attachments/:id",
   "GET /live",
   "GET /api/v1/tickets/:id",
@@ -734,6 +737,26 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /tickets/:id/open": { anonymous: 404, customer: 404, agent: 404, admin: 404 },
   "POST /tickets/:id/open": { anonymous: 404, customer: 404, agent: 404, admin: 404 },
   "GET /desk": STAFF_PAGE,
+  // Canned replies: staff only, customers get 404 (there is nothing there for them);
+  // ":id" is no canned reply. The insert button without a choice is refused (422).
+  "GET /canned-replies": { ...STAFF_PAGE, customer: 404, "other customer": 404 },
+  "POST /canned-replies": {
+    anonymous: 401,
+    customer: 404,
+    "other customer": 404,
+    agent: 422,
+    admin: 422,
+  },
+  "GET /canned-replies/:id": { anonymous: 303, customer: 404, agent: 404, admin: 404 },
+  "POST /canned-replies/:id": { anonymous: 401, customer: 404, agent: 404, admin: 404 },
+  "POST /canned-replies/:id/delete": { anonymous: 401, customer: 404, agent: 404, admin: 404 },
+  "POST /tickets/:id/replies/insert": {
+    anonymous: 401,
+    customer: 404,
+    "other customer": 404,
+    agent: 422,
+    admin: 422,
+  },
   "GET /admin/users": ADMIN_PAGE,
   "GET /admin/users/new": ADMIN_PAGE,
   "POST /admin/users": { ...ADMIN_POST, admin: 422 },
@@ -861,6 +884,15 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "PATCH /api/v1/me": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "GET /api/v1/teams": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "GET /api/v1/organisations": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
+  "GET /api/v1/canned-replies": { ...API_SIGNED_IN, customer: 404, "other customer": 404 },
+  // ":cannedId" is no canned reply: 404 for staff too, after the same checks.
+  "GET /api/v1/tickets/:id/canned-replies/:cannedId/rendered": {
+    anonymous: 401,
+    customer: 404,
+    "other customer": 404,
+    agent: 404,
+    admin: 404,
+  },
   "GET /api/v1/users": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "POST /api/v1/users": API_ADMIN_WRITE,
   "GET /api/v1/users/:id": { ...API_SIGNED_IN, "other customer": 404 },
@@ -973,6 +1005,9 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /admin/rules/:id/enabled": { enabled: "false" },
   "POST /admin/rules/:id/move": { direction: "up" },
   "POST /tickets/:id/replies": { content: "A reply" },
+  "POST /tickets/:id/replies/insert": { content: "A draft" },
+  "POST /canned-replies": { title: "", body: "" },
+  "POST /canned-replies/:id": { title: "Renamed", body: "Text" },
   "POST /tickets/:id/ccs": { ccAddress: "matrix-cc@client.example.org" },
   "POST /tickets/:id/ccs/remove": { address: "nobody@client.example.org" },
   "POST /tickets/:id/links": { relation: "related", linkTicketId: "999999" },

@@ -1,4 +1,5 @@
 export * from "./calendars.ts";
+export * from "./canned.ts";
 export * from "./email.ts";
 export * from "./mailboxes.ts";
 export * from "./organisations.ts";

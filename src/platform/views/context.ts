@@ -60,6 +60,8 @@ const NOTICES: Record<string, MessageKey> = {
   "webhook-saved": "notice.webhookSaved",
   "webhook-deleted": "notice.webhookDeleted",
   "webhook-resent": "notice.webhookResent",
+  "canned-saved": "canned.notice.saved",
+  "canned-deleted": "canned.notice.deleted",
 
   "language-saved": "notice.languageSaved",
   "signed-out": "notice.signedOut",

@@ -153,6 +153,11 @@ export function Layout({
               <NavLink ctx={ctx} href="/tickets/new">
                 {t("nav.newTicket")}
               </NavLink>
+              {isStaff(actor) && (
+                <NavLink ctx={ctx} href="/canned-replies" section>
+                  {t("canned.nav")}
+                </NavLink>
+              )}
               {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/users" section>
                   {t("nav.users")}

@@ -284,12 +284,15 @@ function ReplyForm({
   form,
   maxMb,
   conflict,
+  tools,
 }: {
   ctx: PageContext;
   view: TicketView;
   form: FormState<ReplyValues>;
   maxMb: number;
   conflict?: ReplyConflict | undefined;
+  /** Another feature's controls for staff (canned replies), above the message box. */
+  tools?: ComponentChildren;
 }) {
   const { t, locale } = ctx.i18n;
   const staff = isStaff(ctx.actor);
@@ -329,6 +332,7 @@ function ReplyForm({
         </div>
       )}
       <FormErrors form={form} t={t} />
+      {staff && tools}
       <Field
         form={form}
         name="content"
@@ -649,6 +653,7 @@ export function TicketPage({
   links,
   linkForm,
   openChildren,
+  replyTools,
 }: {
   ctx: PageContext;
   view: TicketView;
@@ -667,6 +672,8 @@ export function TicketPage({
   openChildren?:
     | { children: readonly { id: number; status: Status }[]; fields: Record<string, string> }
     | undefined;
+  /** Another feature's controls in the staff reply form (see ReplyBoxExtension). */
+  replyTools?: ComponentChildren;
 }) {
   const { ticket } = view;
   const staff = isStaff(ctx.actor);
@@ -747,7 +754,14 @@ export function TicketPage({
             staff={staff}
             t={t}
           />
-          <ReplyForm ctx={ctx} view={view} form={replyForm} maxMb={maxMb} conflict={conflict} />
+          <ReplyForm
+            ctx={ctx}
+            view={view}
+            form={replyForm}
+            maxMb={maxMb}
+            conflict={conflict}
+            tools={replyTools}
+          />
         </div>
         <aside class="ticket-side">
           {controlsStale && <ControlsConflict ticketId={ticket.id} i18n={ctx.i18n} />}
