@@ -95,6 +95,12 @@ export type DomainEvent =
       readonly address: string;
     })
   | (Base & {
+      /** Staff (or a rule) put a tag on the ticket, or took it off: internal, never the customer's. */
+      readonly type: "ticket.tag_added" | "ticket.tag_removed";
+      /** The tag's name at the time. */
+      readonly tag: string;
+    })
+  | (Base & {
       /** Automatic mail to an address was not sent: over AUTO_REPLY_LIMIT_PER_HOUR (a mail loop?). */
       readonly type: "mail.auto_reply_suppressed";
       readonly address: string;
@@ -113,6 +119,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   "ticket.cc_added",
   "ticket.cc_removed",
   "mail.auto_reply_suppressed",
+  "ticket.tag_added",
+  "ticket.tag_removed",
 ];
 
 /**

@@ -88,6 +88,8 @@ describeEachDatabase("the OpenAPI document serves a client generator", (world) =
       "auto_reply_suppressed",
       "team",
       "auto_assign",
+      "tag_added",
+      "tag_removed",
     ]);
   });
 

@@ -14,6 +14,8 @@ export const AUDIT_KINDS = [
   "auto_reply_suppressed",
   "team",
   "auto_assign",
+  "tag_added",
+  "tag_removed",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -68,6 +70,10 @@ export function auditRows(events: readonly DomainEvent[]): AuditRow[] {
         return [{ ...base, kind: "cc_added", toValue: event.address }];
       case "ticket.cc_removed":
         return [{ ...base, kind: "cc_removed", fromValue: event.address }];
+      case "ticket.tag_added":
+        return [{ ...base, kind: "tag_added", toValue: event.tag }];
+      case "ticket.tag_removed":
+        return [{ ...base, kind: "tag_removed", fromValue: event.tag }];
       case "mail.auto_reply_suppressed":
         return [{ ...base, kind: "auto_reply_suppressed", toValue: event.address }];
       default:

@@ -6,6 +6,7 @@ import { parseId } from "../lib/ids.ts";
 import { organisationChoices } from "../organisations/index.ts";
 import { requireStaff } from "../platform/auth.ts";
 import { pageContext } from "../platform/views/context.ts";
+import { tagSuggestions } from "../tags/index.ts";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
 import { QUEUES, type QueueName } from "./queues.ts";
 import { SEARCH_MAX, SORTS, type Sort } from "./tickets.schemas.ts";
@@ -41,6 +42,7 @@ interface ParsedDesk {
     assignee: number | "me" | "none" | undefined;
     team: number | "mine" | "none" | undefined;
     organisationId: number | undefined;
+    tag: string | undefined;
     q: string | undefined;
     sort: Sort;
     cursor: string | undefined;
@@ -75,6 +77,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
   const team = get("team");
   const organisation = get("organisation");
   const search = get("q");
+  const tag = get("tag");
   const sortParam = get("sort");
   const cursor = get("cursor");
 
@@ -123,6 +126,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
   }
   if (search.length > SEARCH_MAX) maxLength("q", SEARCH_MAX);
   if (requester.length > 254) maxLength("requester", 254);
+  if (tag.length > 200) maxLength("tag", 200);
   let sort: Sort = DEFAULT_SORT;
   if (sortParam) {
     if (isOneOf(SORTS, sortParam)) sort = sortParam;
@@ -150,6 +154,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
       requester,
       requesterId: requesterIdParam,
       q: search,
+      tag,
       sort,
       cursor,
     },
@@ -161,6 +166,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
       // A chosen team narrows the queue; "My teams" queues use the actor's teams.
       team: teamValue ?? ("team" in queueDef ? queueDef.team : undefined),
       organisationId,
+      tag: tag.trim() || undefined,
       q: search || undefined,
       sort,
       cursor: cursor || undefined,
@@ -195,11 +201,12 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
       }
     }
 
-    const [queues, staff, organisations, page] = await Promise.all([
+    const [queues, staff, organisations, tagNames, page] = await Promise.all([
       tickets.deskQueues(deps, actor),
       accounts.listAssignableStaff(deps),
       // From memory on a server (organisationNames): no statement on the desk's budget.
       organisationChoices(deps, actor),
+      tagSuggestions(deps, actor),
       requesterError
         ? Promise.resolve({ tickets: [], nextCursor: undefined })
         : tickets.listTickets(deps, actor, { ...query, requesterId: requester?.id }),
@@ -212,6 +219,7 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
         counts={queues.counts}
         teamQueues={queues.teams}
         organisations={organisations}
+        tagNames={tagNames}
         staff={staff}
         tickets={page.tickets}
         requester={requester}

@@ -162,6 +162,47 @@ export async function updateTicket(
   return row;
 }
 
+/** The ticket with this external id, if any (its id). */
+export async function findTicketIdByExternalId(
+  db: Executor,
+  externalId: string,
+): Promise<number | undefined> {
+  const [row] = await db
+    .select({ id: tickets.id })
+    .from(tickets)
+    .where(eq(tickets.externalId, externalId));
+  return row?.id;
+}
+
+/** Marks a change the API shows without activity (tags): version and feed position move. */
+export async function markChanged(db: Executor, id: number): Promise<TicketRow> {
+  const [row] = await db
+    .update(tickets)
+    .set(CHANGED)
+    .where(eq(tickets.id, id))
+    .returning(ticketColumns);
+  if (!row) throw new Error(`ticket ${id} vanished inside its transaction`);
+  return row;
+}
+
+/**
+ * Sets a ticket's external id: a change the API shows (version and feed
+ * position move), not activity (`updated_at` stays).
+ */
+export async function setExternalId(
+  db: Executor,
+  id: number,
+  externalId: string | null,
+): Promise<TicketRow> {
+  const [row] = await db
+    .update(tickets)
+    .set({ externalId, ...CHANGED })
+    .where(eq(tickets.id, id))
+    .returning(ticketColumns);
+  if (!row) throw new Error(`ticket ${id} vanished inside its transaction`);
+  return row;
+}
+
 /**
  * Sets the assignee when it is still `change.from` and the ticket is not
  * closed, and writes `audit` (the trail's rows for it) only when it did, in
@@ -501,6 +542,10 @@ export interface TicketFilter {
   teamIds?: readonly number[] | null | undefined;
   /** Leave out the tickets of the teams this subquery yields (restricted teams the viewer is not in). */
   hiddenTeams?: SQLWrapper | undefined;
+  /** Only the tickets this subquery yields (a tag's: tags.taggedTicketIds). */
+  idIn?: SQLWrapper | undefined;
+  /** Only the ticket with this external id. */
+  externalId?: string | undefined;
   /** Words to find in titles and messages (web-search syntax: "phrase", -not, or). */
   search?:
     | {
@@ -569,6 +614,8 @@ function filterConditions(filter: TicketConditions): SQL[] {
     const visible = or(isNull(tickets.teamId), notInArray(tickets.teamId, filter.hiddenTeams));
     if (visible) conditions.push(visible);
   }
+  if (filter.idIn) conditions.push(inArray(tickets.id, filter.idIn));
+  if (filter.externalId !== undefined) conditions.push(eq(tickets.externalId, filter.externalId));
   if (filter.search) conditions.push(matchesSearch(filter.search));
   return conditions;
 }
@@ -623,6 +670,7 @@ function listFields(withDescription: boolean | undefined) {
       string | null
     >`(select "a"."name" from ${users} "a" where "a"."id" = ${tickets.assigneeId})`,
     teamId: tickets.teamId,
+    externalId: tickets.externalId,
     teamName: sql<
       string | null
     >`(select "t"."name" from ${teams} "t" where "t"."id" = ${tickets.teamId})`,

@@ -56,6 +56,8 @@ export interface DeskFilters {
   requesterId: string;
   /** Words to find in titles and messages. */
   q: string;
+  /** A tag's name: only the tickets carrying it. */
+  tag: string;
   sort: string;
   cursor: string;
 }
@@ -73,6 +75,7 @@ export function deskHref(filters: DeskFilters): string {
     "organisation",
     "requester",
     "requesterId",
+    "tag",
   ] as const) {
     if (filters[key]) params.set(key, filters[key]);
   }
@@ -91,7 +94,8 @@ function hasFilters(f: DeskFilters): boolean {
       (f.team && f.queue !== "team") ||
       f.organisation ||
       f.requester ||
-      f.requesterId,
+      f.requesterId ||
+      f.tag,
   );
 }
 
@@ -103,6 +107,8 @@ export interface DeskPageProps {
   teamQueues: readonly TeamQueue[];
   /** Every organisation, for its filter. */
   organisations: readonly { id: number; name: string }[];
+  /** Existing tag names, for the tag filter's autocomplete. */
+  tagNames?: readonly string[] | undefined;
   staff: readonly Actor[];
   tickets: readonly TicketListItem[];
   /** The requester the list is narrowed to, when one is. */
@@ -199,6 +205,7 @@ function FilterForm({
   staff,
   teams,
   organisations,
+  tagNames = [],
   requester,
   requesterError,
   t,
@@ -208,6 +215,7 @@ function FilterForm({
   staff: readonly Actor[];
   teams: readonly TeamQueue[];
   organisations: DeskPageProps["organisations"];
+  tagNames?: readonly string[] | undefined;
   requester: DeskPageProps["requester"];
   requesterError: FieldError | undefined;
 }) {
@@ -332,6 +340,23 @@ function FilterForm({
           )}
         </Field>
       )}
+      <Field form={form} name="tag" label={t("tags.desk.filter")}>
+        {(a) => (
+          <input
+            name="tag"
+            list="desk-tag-names"
+            autocomplete="off"
+            maxLength={200}
+            value={filters.tag}
+            {...a}
+          />
+        )}
+      </Field>
+      <datalist id="desk-tag-names">
+        {tagNames.map((name) => (
+          <option value={name} />
+        ))}
+      </datalist>
       <Field form={form} name="requester" label={t("desk.requesterEmail")}>
         {(a) => (
           <input
@@ -418,6 +443,18 @@ function TicketTable({
             <td class="ticket-id">{`#${row.id}`}</td>
             <th scope="row" class="ticket-title">
               <a href={`/tickets/${row.id}`}>{row.title}</a>
+              {row.tags && row.tags.length > 0 && (
+                <span class="tags">
+                  {row.tags.map((tag) => (
+                    <>
+                      {" "}
+                      <a class="tag" href={deskHref({ ...filters, tag, cursor: "" })}>
+                        {tag}
+                      </a>
+                    </>
+                  ))}
+                </span>
+              )}
             </th>
             <td class="requester">
               <a
@@ -518,6 +555,7 @@ export function DeskPage(props: DeskPageProps) {
             staff={staff}
             teams={teamQueues}
             organisations={organisations}
+            tagNames={props.tagNames}
             requester={requester}
             requesterError={requesterError}
             t={t}
