@@ -6,7 +6,7 @@ import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { tags, ticketTags } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
-import { changeTags } from "../tickets/tickets.service.ts";
+import { changeTags, updateTicket } from "../tickets/tickets.service.ts";
 
 describeEachDatabase("tags on the pages", (world) => {
   const tagsOf = async (deps: Deps, ticketId: number) =>
@@ -157,5 +157,20 @@ describeEachDatabase("tags on the pages", (world) => {
 
     const avery = await world().signedIn(agent);
     assert.equal((await avery.get(page)).statusCode, 403, "agents do not manage tags");
+  });
+
+  test("staff see a ticket's external id on its page; its requester does not", async () => {
+    const { deps } = world();
+    const customer = await makeCustomer(deps);
+    const agent = await makeAgent(deps);
+    const ticket = await makeTicket(deps, customer);
+    await updateTicket(deps, agent, ticket.id, { externalId: "crm-<4711>" });
+    const page = `/tickets/${ticket.id}`;
+    const staffView = await (await world().signedIn(agent)).get(page);
+    assert.match(decodeEntities(staffView.body), /External id: crm-<4711>/);
+    assert.ok(!staffView.body.includes("crm-<4711>"), "escaped");
+    const own = await (await world().signedIn(customer)).get(page);
+    assert.equal(own.statusCode, 200);
+    assert.ok(!decodeEntities(own.body).includes("crm-<4711>"));
   });
 });

@@ -10,14 +10,6 @@ export const SUGGESTIONS_MAX = 500;
 /** A tag name as the API takes it (the service checks it in full: `checkTagName`). */
 export const TagName = Type.String({ minLength: 1, maxLength: 200 });
 
-export const TagJson = Type.Object(
-  {
-    name: Type.String({ description: "As first written (case kept); unique whatever its case" }),
-  },
-  { $id: "Tag" },
-);
-export type TagJson = Static<typeof TagJson>;
-
 export const TagListInput = Type.Object(
   {
     tags: Type.Array(TagName, {

@@ -1423,24 +1423,32 @@ export async function changeTags(
   deps: Deps,
   actor: Actor,
   ticketId: number,
-  input: { add?: readonly string[]; remove?: readonly string[] },
+  input: {
+    add?: readonly string[];
+    remove?: readonly string[];
+    /** Take off every tag not in `add` (read under the ticket's lock). */
+    only?: boolean;
+  },
   options: { tx?: Tx | undefined } = {},
 ): Promise<string[]> {
   await checkTagsActor(deps, actor, ticketId);
   const add = tags.checkTagNames(input.add ?? [], "tags");
+  const kept = new Set(add.map((n) => n.toLowerCase()));
   const remove = (input.remove ?? []).map((n) => n.trim().toLowerCase()).filter((n) => n !== "");
   return (options.tx ?? deps.db).transaction(async (tx) => {
     const ticket = await visibleTicket(tx, actor, ticketId, { lock: true });
     if (!isEditable(ticket.status)) throw new TicketClosed();
     const before = await tags.listTicketTags(tx, ticketId);
-    const removing = before.filter((t) => remove.includes(t.name.toLowerCase()));
+    const removing = before.filter((t) =>
+      input.only ? !kept.has(t.name.toLowerCase()) : remove.includes(t.name.toLowerCase()),
+    );
     const wanted = await tags.tagsNamed(
       tx,
       add.filter((n) => !remove.includes(n.toLowerCase())),
     );
-    const kept = before.length - removing.length;
+    const staying = before.length - removing.length;
     const fresh = wanted.filter((t) => !before.some((b) => b.id === t.id));
-    if (kept + fresh.length > tags.MAX_TAGS_PER_TICKET)
+    if (staying + fresh.length > tags.MAX_TAGS_PER_TICKET)
       throw Invalid.field(
         "tags",
         `a ticket has at most ${tags.MAX_TAGS_PER_TICKET} tags`,
@@ -1489,12 +1497,5 @@ export async function setTags(
   ticketId: number,
   names: readonly string[],
 ): Promise<string[]> {
-  await checkTagsActor(deps, actor, ticketId);
-  const wanted = tags.checkTagNames(names, "tags");
-  const lower = new Set(wanted.map((n) => n.toLowerCase()));
-  const current = await tags.listTicketTags(deps.db, ticketId);
-  return changeTags(deps, actor, ticketId, {
-    add: wanted,
-    remove: current.filter((t) => !lower.has(t.name.toLowerCase())).map((t) => t.name),
-  });
+  return changeTags(deps, actor, ticketId, { add: names, only: true });
 }
