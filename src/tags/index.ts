@@ -8,11 +8,11 @@ export {
   findTag,
   findTagByName,
   insertTicketTags,
-  listTagsOfTickets,
   listTicketTags,
   type Tag,
   taggedTicketIds,
   taggedTicketIdsById,
-  tagSuggestions,
+  tagNamesOfRow,
   tagsNamed,
+  ticketTagsForPage,
 } from "./tags.service.ts";

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, inArray, type SQL, sql } from "drizzle-orm";
-import type { Executor } from "../db/client.ts";
+import { type Executor, rowsOf } from "../db/client.ts";
 import { tags, ticketTags } from "../db/schema/index.ts";
 
 export type TagRow = { id: number; name: string };
@@ -49,18 +49,34 @@ export async function listTicketTags(db: Executor, ticketId: number): Promise<Ta
     .orderBy(byName);
 }
 
-/** The tags of several tickets (a list page), by name. */
-export async function listTagsOfTickets(
+/**
+ * A ticket's tag names as an array, a subquery on the `tickets` row of the
+ * statement it is put in (a list page reads them with its rows).
+ */
+export function tagNamesOfRow(): SQL {
+  return sql`array(select ${tags.name} from ${ticketTags}
+    join ${tags} on ${tags.id} = ${ticketTags.tagId}
+    where ${ticketTags.ticketId} = "tickets"."id" order by lower(${tags.name}))`;
+}
+
+/**
+ * In one statement: a ticket's tags (`carried`), then up to `limit` names of
+ * all tags for suggestions, each part by name.
+ */
+export async function ticketTagsAndNames(
   db: Executor,
-  ticketIds: readonly number[],
-): Promise<{ ticketId: number; name: string }[]> {
-  if (ticketIds.length === 0) return [];
-  return db
-    .select({ ticketId: ticketTags.ticketId, name: tags.name })
-    .from(ticketTags)
-    .innerJoin(tags, eq(tags.id, ticketTags.tagId))
-    .where(inArray(ticketTags.ticketId, [...ticketIds]))
-    .orderBy(byName);
+  ticketId: number,
+  limit: number,
+): Promise<{ name: string; carried: boolean }[]> {
+  const result = await db.execute(sql`
+    (select ${tags.name} as name, true as carried, 0 as part, lower(${tags.name}) as key
+       from ${ticketTags} join ${tags} on ${tags.id} = ${ticketTags.tagId}
+      where ${ticketTags.ticketId} = ${ticketId})
+    union all
+    (select ${tags.name}, false, 1, lower(${tags.name}) from ${tags}
+      order by lower(${tags.name}) limit ${limit})
+    order by part, key`);
+  return rowsOf<{ name: string; carried: boolean }>(result);
 }
 
 /** Puts tags on a ticket; returns the ids of those it did not have. */
@@ -114,12 +130,6 @@ export async function listTagsWithCounts(db: Executor) {
     .leftJoin(ticketTags, eq(ticketTags.tagId, tags.id))
     .groupBy(tags.id)
     .orderBy(byName);
-}
-
-/** Tag names for the autocomplete, by name. */
-export async function listTagNames(db: Executor, limit: number): Promise<string[]> {
-  const rows = await db.select({ name: tags.name }).from(tags).orderBy(byName).limit(limit);
-  return rows.map((r) => r.name);
 }
 
 /** Renames a tag: one row (tickets hold its id). False when it is gone. */

@@ -65,7 +65,6 @@ export function findTagByName(db: Executor, name: string): Promise<Tag | undefin
 }
 
 export const listTicketTags = repo.listTicketTags;
-export const listTagsOfTickets = repo.listTagsOfTickets;
 export const insertTicketTags = repo.insertTicketTags;
 export const deleteTicketTags = repo.deleteTicketTags;
 
@@ -88,10 +87,24 @@ export function taggedTicketIdsById(db: Executor, tagId: number): SQL {
 
 export const findTag = repo.findTag;
 
-/** Existing names for the ticket page's autocomplete (staff only). */
-export async function tagSuggestions(deps: Deps, actor: Actor): Promise<string[]> {
+/** A ticket's tag names as an array, for a list statement's rows (see tags.repo). */
+export const tagNamesOfRow = repo.tagNamesOfRow;
+
+/**
+ * What the ticket page shows (staff): the ticket's tags and the names the
+ * autocomplete offers, read in one statement.
+ */
+export async function ticketTagsForPage(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+): Promise<{ tags: string[]; suggestions: string[] }> {
   if (!isStaff(actor)) throw new Forbidden();
-  return repo.listTagNames(deps.db, SUGGESTIONS_MAX);
+  const rows = await repo.ticketTagsAndNames(deps.db, ticketId, SUGGESTIONS_MAX);
+  return {
+    tags: rows.filter((r) => r.carried).map((r) => r.name),
+    suggestions: rows.filter((r) => !r.carried).map((r) => r.name),
+  };
 }
 
 function requireAdmin(actor: Actor): void {

@@ -6,7 +6,6 @@ import { parseId } from "../lib/ids.ts";
 import { organisationChoices } from "../organisations/index.ts";
 import { requireStaff } from "../platform/auth.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { tagSuggestions } from "../tags/index.ts";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
 import { QUEUES, type QueueName } from "./queues.ts";
 import { SEARCH_MAX, SORTS, type Sort } from "./tickets.schemas.ts";
@@ -201,12 +200,11 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
       }
     }
 
-    const [queues, staff, organisations, tagNames, page] = await Promise.all([
+    const [queues, staff, organisations, page] = await Promise.all([
       tickets.deskQueues(deps, actor),
       accounts.listAssignableStaff(deps),
       // From memory on a server (organisationNames): no statement on the desk's budget.
       organisationChoices(deps, actor),
-      tagSuggestions(deps, actor),
       requesterError
         ? Promise.resolve({ tickets: [], nextCursor: undefined })
         : tickets.listTickets(deps, actor, { ...query, requesterId: requester?.id }),
@@ -219,7 +217,6 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
         counts={queues.counts}
         teamQueues={queues.teams}
         organisations={organisations}
-        tagNames={tagNames}
         staff={staff}
         tickets={page.tickets}
         requester={requester}

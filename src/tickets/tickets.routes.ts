@@ -39,7 +39,7 @@ type TicketLike = Omit<TicketJson, "createdAt" | "updatedAt" | "slaDueAt" | "sla
   createdAt: Date;
   updatedAt: Date;
   slaDueAt?: Date | null;
-  tags?: string[] | undefined;
+  tags?: string[] | null | undefined;
 };
 
 /** The API's ticket object (also what an idempotent create stores and replays). */

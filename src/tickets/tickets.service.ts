@@ -350,7 +350,7 @@ async function checkTeam(db: Executor, actor: Actor, teamId: number): Promise<vo
 export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   const ticket = await visibleTicket(deps.db, actor, id);
   const staff = seesInternal(actor);
-  const [messages, events, attachments, requester, ccs, slaRows, teamNames, tagRows, suggestions] =
+  const [messages, events, attachments, requester, ccs, slaRows, teamNames, tagged] =
     await Promise.all([
       repo.listMessages(deps.db, id, staff),
       staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
@@ -362,8 +362,9 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
       // Every team by id: the team control offers them, team events name them.
       staff ? teams.teamNames(deps, actor) : Promise.resolve(new Map<number, string>()),
       // Tags are internal: customers never get them.
-      staff ? tags.listTicketTags(deps.db, id) : Promise.resolve([]),
-      staff ? tags.tagSuggestions(deps, actor) : Promise.resolve([] as string[]),
+      staff
+        ? tags.ticketTagsForPage(deps, actor, id)
+        : Promise.resolve({ tags: [] as string[], suggestions: [] as string[] }),
     ]);
   if (!requester) throw new NotFound("ticket", id);
   const sla = currentTargetStates(slaRows, new Date());
@@ -375,7 +376,6 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   ]);
   const assignee = ticket.assigneeId ? profiles.get(ticket.assigneeId) : undefined;
   const names = new Map([...profiles].map(([userId, p]) => [userId, p.name]));
-  const tagNames = tagRows.map((t) => t.name);
   return {
     ticket,
     messages,
@@ -387,9 +387,9 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
     ccs,
     sla,
     teamNames,
-    tags: tagNames,
+    tags: tagged.tags,
     /** Existing tag names, for the tag field's autocomplete (staff). */
-    tagSuggestions: suggestions,
+    tagSuggestions: tagged.suggestions,
   };
 }
 
@@ -734,10 +734,8 @@ export interface ListQuery {
   withDescription?: boolean | undefined;
 }
 
-export type TicketListItem = Awaited<ReturnType<typeof repo.listTickets>>[number] & {
-  /** Staff only: the ticket's tags, by name. */
-  tags?: string[];
-};
+/** A list row; `tags`: staff's lists only (null in customers'). */
+export type TicketListItem = Awaited<ReturnType<typeof repo.listTickets>>[number];
 
 export interface TicketPage {
   tickets: TicketListItem[];
@@ -798,6 +796,7 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
         }
       : undefined,
     withDescription: query.withDescription,
+    withTags: isStaff(actor) ? tags.tagNamesOfRow() : undefined,
     sort: key,
     descending,
     after,
@@ -807,24 +806,7 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   const last = page.at(-1);
   const nextCursor =
     rows.length > limit && last ? encodeCursor([cursorValue(last, key), last.id, sort]) : undefined;
-  return { tickets: await withTags(deps, actor, page), nextCursor };
-}
-
-/** Staff's rows with each ticket's tags (one query for the page); customers' as they are. */
-async function withTags(
-  deps: Deps,
-  actor: Actor,
-  rows: TicketListItem[],
-): Promise<TicketListItem[]> {
-  if (!isStaff(actor)) return rows;
-  const found = await tags.listTagsOfTickets(
-    deps.db,
-    rows.map((r) => r.id),
-  );
-  return rows.map((r) => ({
-    ...r,
-    tags: found.filter((t) => t.ticketId === r.id).map((t) => t.name),
-  }));
+  return { tickets: page, nextCursor };
 }
 
 /** Where a change feed starts: `0` (every ticket), `now` (changes from now on), or a cursor it gave. */
@@ -861,7 +843,7 @@ export async function listChanges(
     );
   }
   const after = decodeChangesCursor(query.since);
-  const page = await deps.db.transaction(
+  return deps.db.transaction(
     async (tx) => {
       const horizon = await repo.feedHorizon(tx);
       const from = after ?? { xid: horizon, id: 0 };
@@ -871,6 +853,7 @@ export async function listChanges(
         after: from,
         horizon,
         limit: limit + 1,
+        withTags: isStaff(actor) ? tags.tagNamesOfRow() : undefined,
       });
       const tickets = rows.slice(0, limit);
       const last = tickets.at(-1);
@@ -887,7 +870,6 @@ export async function listChanges(
     // One snapshot for the horizon and the rows.
     { isolationLevel: "repeatable read", accessMode: "read only" },
   );
-  return { ...page, tickets: await withTags(deps, actor, page.tickets) };
 }
 
 /** A feed position from `updatedSince`, checked in full (client input); undefined for `now`. */

@@ -107,8 +107,7 @@ export interface DeskPageProps {
   teamQueues: readonly TeamQueue[];
   /** Every organisation, for its filter. */
   organisations: readonly { id: number; name: string }[];
-  /** Existing tag names, for the tag filter's autocomplete. */
-  tagNames?: readonly string[] | undefined;
+
   staff: readonly Actor[];
   tickets: readonly TicketListItem[];
   /** The requester the list is narrowed to, when one is. */
@@ -205,7 +204,6 @@ function FilterForm({
   staff,
   teams,
   organisations,
-  tagNames = [],
   requester,
   requesterError,
   t,
@@ -215,7 +213,6 @@ function FilterForm({
   staff: readonly Actor[];
   teams: readonly TeamQueue[];
   organisations: DeskPageProps["organisations"];
-  tagNames?: readonly string[] | undefined;
   requester: DeskPageProps["requester"];
   requesterError: FieldError | undefined;
 }) {
@@ -341,22 +338,8 @@ function FilterForm({
         </Field>
       )}
       <Field form={form} name="tag" label={t("tags.desk.filter")}>
-        {(a) => (
-          <input
-            name="tag"
-            list="desk-tag-names"
-            autocomplete="off"
-            maxLength={200}
-            value={filters.tag}
-            {...a}
-          />
-        )}
+        {(a) => <input name="tag" autocomplete="off" maxLength={200} value={filters.tag} {...a} />}
       </Field>
-      <datalist id="desk-tag-names">
-        {tagNames.map((name) => (
-          <option value={name} />
-        ))}
-      </datalist>
       <Field form={form} name="requester" label={t("desk.requesterEmail")}>
         {(a) => (
           <input
@@ -555,7 +538,6 @@ export function DeskPage(props: DeskPageProps) {
             staff={staff}
             teams={teamQueues}
             organisations={organisations}
-            tagNames={props.tagNames}
             requester={requester}
             requesterError={requesterError}
             t={t}
