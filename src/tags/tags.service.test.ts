@@ -5,7 +5,7 @@ import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpe
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { tags, tickets, ticketTags } from "../db/schema/index.ts";
 import { Forbidden, Invalid, NotFound, Taken } from "../lib/errors.ts";
-import { changeTags, listTickets, TicketClosed } from "../tickets/tickets.service.ts";
+import { changeTags, createTicket, listTickets, TicketClosed } from "../tickets/tickets.service.ts";
 import { checkTagName, deleteTag, listTags, mergeTag, renameTag } from "./tags.service.ts";
 
 test("a tag name is trimmed, inner runs of spaces made one, and checked", () => {
@@ -90,5 +90,25 @@ describeEachDatabase("tags: the service", (world) => {
     const agent = await makeAgent(deps);
     const ticket = await makeTicket(deps, await makeCustomer(deps), { status: "closed" });
     await assert.rejects(changeTags(deps, agent, ticket.id, { add: ["late"] }), TicketClosed);
+  });
+
+  test("two tickets opened at once with one external id: one is made, the other is Taken (409)", async () => {
+    const { deps } = world();
+    const agent = await makeAgent(deps);
+    const customer = await makeCustomer(deps);
+    const open = () =>
+      createTicket(deps, agent, {
+        title: "Order",
+        description: "From the shop",
+        requesterEmail: customer.email,
+        externalId: "race-1",
+      });
+    const results = await Promise.allSettled([open(), open(), open()]);
+    const made = results.filter((r) => r.status === "fulfilled");
+    const refused = results.filter((r) => r.status === "rejected");
+    assert.equal(made.length, 1);
+    for (const r of refused) assert.ok(r.reason instanceof Taken, String(r.reason));
+    const rows = await deps.db.select().from(tickets).where(eq(tickets.externalId, "race-1"));
+    assert.equal(rows.length, 1);
   });
 });
