@@ -36,6 +36,7 @@ import { viewsPlugin } from "./platform/views.ts";
 import { composeReactions } from "./reactions.ts";
 import { rulesPages } from "./rules/rules.pages.tsx";
 import { slaPages } from "./sla/sla.pages.tsx";
+import { tagsPages } from "./tags/tags.pages.tsx";
 import { teamsPages } from "./teams/teams.pages.tsx";
 import { teamsApi } from "./teams/teams.routes.ts";
 import { deskPages } from "./tickets/desk.pages.tsx";
@@ -125,6 +126,7 @@ export async function buildApp(
   await app.register(slaPages, fullDeps);
   await app.register(tokensPages, fullDeps);
   await app.register(teamsPages, fullDeps);
+  await app.register(tagsPages, fullDeps);
   await app.register(organisationsPages, fullDeps);
   await app.register(assignmentPages, fullDeps);
   await app.register(webhooksPages, fullDeps);

@@ -108,6 +108,12 @@ export type DomainEvent =
       readonly otherId: number;
     })
   | (Base & {
+      /** Staff (or a rule) put a tag on the ticket, or took it off: internal, never the customer's. */
+      readonly type: "ticket.tag_added" | "ticket.tag_removed";
+      /** The tag's name at the time. */
+      readonly tag: string;
+    })
+  | (Base & {
       /** Automatic mail to an address was not sent: over AUTO_REPLY_LIMIT_PER_HOUR (a mail loop?). */
       readonly type: "mail.auto_reply_suppressed";
       readonly address: string;
@@ -128,6 +134,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   "ticket.linked",
   "ticket.unlinked",
   "mail.auto_reply_suppressed",
+  "ticket.tag_added",
+  "ticket.tag_removed",
 ];
 
 /**

@@ -90,6 +90,8 @@ describeEachDatabase("the OpenAPI document serves a client generator", (world) =
       "auto_assign",
       "linked",
       "unlinked",
+      "tag_added",
+      "tag_removed",
     ]);
   });
 

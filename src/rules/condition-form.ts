@@ -23,6 +23,8 @@ export interface NamedValues {
   staff(raw: string, field: string, errors: FieldError[]): Promise<number | null | undefined>;
   /** A team by name (or "none"): a team id, null for none, undefined when refused. */
   team(raw: string, field: string, errors: FieldError[]): Promise<number | null | undefined>;
+  /** A tag by name: its id, undefined when refused (forms without tags leave it out). */
+  tag?(raw: string, field: string, errors: FieldError[]): Promise<number | undefined>;
 }
 
 export const EMAIL = /^[^\s@\0]+@[^\s@\0]+\.[^\s@\0]+$/;
@@ -99,6 +101,11 @@ async function parseCondition(
         return undefined;
       }
       return { field, op, value: raw };
+    case "tag": {
+      if (!named?.tag) throw new Error(`no resolver for ${field} values`);
+      const id = await named.tag(raw, valueAt, errors);
+      return id === undefined ? undefined : { field, op, value: id };
+    }
     case "staff":
     case "team": {
       if (!named) throw new Error(`no resolver for ${field} values`);

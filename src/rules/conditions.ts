@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { users } from "../db/schema/index.ts";
+import { ticketTags, users } from "../db/schema/index.ts";
 import type { Channel } from "../events/events.ts";
 import type { Priority, Status } from "../tickets/lifecycle.ts";
 import type { Condition, Match } from "./rules.schemas.ts";
@@ -22,6 +22,13 @@ export interface TicketFacts {
   readonly body: string;
   /** Lower case. */
   readonly requesterEmail: string;
+  /** The ids of the ticket's tags (loaded only when a condition asks: needsTags). */
+  readonly tagIds?: readonly number[] | undefined;
+}
+
+/** Whether any condition looks at the ticket's tags (loaded only then). */
+export function needsTags(conditions: readonly Condition[]): boolean {
+  return conditions.some((c) => c.field === "tag");
 }
 
 /** Whether any condition needs the requester's address (loaded only then). */
@@ -63,6 +70,9 @@ function holds(c: Condition, t: TicketFacts): boolean {
       break;
     case "body":
       is = text(t.body);
+      break;
+    case "tag":
+      is = (t.tagIds ?? []).includes(Number(c.value));
       break;
   }
   return c.op === "is" || c.op === "contains" ? is : !is;
@@ -122,6 +132,9 @@ function toSql(c: Condition): SQL {
       break;
     case "body":
       is = contains(ticketColumn("description"));
+      break;
+    case "tag":
+      is = sql`exists (select 1 from ${ticketTags} tt where tt.ticket_id = ${ticketColumn("id")} and tt.tag_id = ${Number(c.value)}::integer)`;
       break;
   }
   return c.op === "is" || c.op === "contains" ? sql`(${is})` : sql`(not (${is}))`;

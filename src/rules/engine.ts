@@ -6,11 +6,12 @@ import type { Deps } from "../deps.ts";
 import { queueRuleMail } from "../email/outbox.service.ts";
 import { type Reaction, withCause, writeGathered } from "../events/bus.ts";
 import type { DomainEvent } from "../events/events.ts";
-import { AppError } from "../lib/errors.ts";
+import { AppError, NotFound } from "../lib/errors.ts";
+import { findTag, listTicketTags } from "../tags/index.ts";
 import type { Priority, Status } from "../tickets/lifecycle.ts";
 import * as tickets from "../tickets/tickets.service.ts";
 import { enabledTriggers } from "./cache.ts";
-import { matches, needsRequester, type TicketFacts } from "./conditions.ts";
+import { matches, needsRequester, needsTags, type TicketFacts } from "./conditions.ts";
 import * as repo from "./rules.repo.ts";
 import type { Rule, TriggerEvent } from "./rules.schemas.ts";
 import { renderHtml, renderText, type TemplateValues } from "./templates.ts";
@@ -42,6 +43,10 @@ export function triggerEventOf(event: DomainEvent): TriggerEvent | undefined {
       return "ticket_updated";
     case "ticket.status_changed":
       return "status_changed";
+    // A tag put on or taken off is a change of the ticket.
+    case "ticket.tag_added":
+    case "ticket.tag_removed":
+      return "ticket_updated";
     case "message.created":
       if (event.message.internal) return "note_added";
       return event.byRequester || event.authorRole === "customer"
@@ -65,8 +70,14 @@ type TicketState = Pick<
   | "teamId"
 >;
 
-function facts(ticket: TicketState, body: string, email: string): TicketFacts {
+function facts(
+  ticket: TicketState,
+  body: string,
+  email: string,
+  tagIds?: readonly number[],
+): TicketFacts {
   return {
+    tagIds,
     status: ticket.status,
     priority: ticket.priority,
     channel: ticket.channel,
@@ -128,6 +139,18 @@ async function runActions(
       { ...change, ...(change.status ? { solveWithOpenChildren: true } : {}) },
       { tx },
     );
+  }
+  const add: string[] = [];
+  const remove: string[] = [];
+  for (const action of rule.actions) {
+    if (action.type !== "add_tag" && action.type !== "remove_tag") continue;
+    const tag = await findTag(tx, action.value);
+    // A tag deleted since the rule was saved: the firing is refused and recorded.
+    if (!tag) throw new NotFound("tag", action.value);
+    (action.type === "add_tag" ? add : remove).push(tag.name);
+  }
+  if (add.length > 0 || remove.length > 0) {
+    await tickets.changeTags(deps, actor, ticketId, { add, remove }, { tx });
   }
   for (const action of rule.actions) {
     if (action.type === "add_note") {
@@ -243,7 +266,10 @@ export async function runTriggers(
         email = await repo.requesterEmail(tx, ticket.requesterId);
         emails.set(ticket.requesterId, email);
       }
-      if (!matches(rule.match, rule.conditions, facts(ticket, body, email ?? ""))) continue;
+      const tagIds = needsTags(rule.conditions)
+        ? (await listTicketTags(tx, ticket.id)).map((t) => t.id)
+        : undefined;
+      if (!matches(rule.match, rule.conditions, facts(ticket, body, email ?? "", tagIds))) continue;
       if (depth > MAX_DEPTH) {
         const reason = `Not run: rules changing the ticket set each other off more than ${MAX_DEPTH} levels deep (last: "${event.cause?.ruleName}").`;
         deps.log.warn(
@@ -267,6 +293,13 @@ export async function runTriggers(
 /** Triggers as an in-transaction reaction (subscribed in src/reactions.ts). */
 export const ruleTriggers: Reaction<Deps> = {
   name: "rule triggers",
-  types: ["ticket.created", "ticket.updated", "ticket.status_changed", "message.created"],
+  types: [
+    "ticket.created",
+    "ticket.updated",
+    "ticket.status_changed",
+    "message.created",
+    "ticket.tag_added",
+    "ticket.tag_removed",
+  ],
   inTransaction: runTriggers,
 };

@@ -179,6 +179,7 @@ export async function findTicket(db: Executor, id: number) {
       requesterId: tickets.requesterId,
       assigneeId: tickets.assigneeId,
       teamId: tickets.teamId,
+      externalId: tickets.externalId,
       followUpOf: tickets.followUpOf,
       createdAt: tickets.createdAt,
       updatedAt: tickets.updatedAt,

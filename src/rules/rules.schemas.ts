@@ -55,6 +55,7 @@ export const CONDITION_FIELDS = {
   body: { ops: ["contains", "not_contains"], values: "text" },
   assignee: { ops: ["is", "is_not"], values: "staff" },
   team: { ops: ["is", "is_not"], values: "team" },
+  tag: { ops: ["is", "is_not"], values: "tag" },
 } as const;
 export type ConditionField = keyof typeof CONDITION_FIELDS;
 export type ConditionOp = "is" | "is_not" | "contains" | "not_contains";
@@ -63,7 +64,8 @@ export type ConditionOp = "is" | "is_not" | "contains" | "not_contains";
  * One condition. Values: a status/priority/channel name; an address or a
  * domain (stored lower case); text (matched case-insensitively); for the
  * assignee a staff user id, or null for "nobody"; for the team a team id, or
- * null for "no team".
+ * null for "no team"; for a tag its id ("tag is X": the ticket carries it), so
+ * a renamed tag still matches.
  */
 export interface Condition {
   readonly field: ConditionField;
@@ -81,6 +83,8 @@ export const ACTION_TYPES = [
   "set_team",
   "add_note",
   "send_mail",
+  "add_tag",
+  "remove_tag",
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
@@ -92,6 +96,8 @@ export type Action =
   /** A team id, or null for no team. */
   | { readonly type: "set_team"; readonly value: number | null }
   | { readonly type: "add_note"; readonly body: string }
+  /** A tag id: put on the ticket, or taken off. */
+  | { readonly type: "add_tag" | "remove_tag"; readonly value: number }
   | {
       readonly type: "send_mail";
       readonly to: MailRecipient;

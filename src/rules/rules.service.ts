@@ -2,6 +2,7 @@ import { type Actor, findUserByEmail, getUser, isActiveStaff, isAdmin } from "..
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { type FieldError, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
+import { checkTagName, findTag, findTagByName, tagsNamed } from "../tags/index.ts";
 import { findTeamByName, listTeams } from "../teams/index.ts";
 import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
 import { enabledTriggers } from "./cache.ts";
@@ -106,6 +107,33 @@ async function teamValue(
   return team.id;
 }
 
+/**
+ * A tag named by its name, as its id: an existing tag (any case), or, for an
+ * action that adds it (`create`), a new one.
+ */
+async function tagValue(
+  deps: Deps,
+  raw: string,
+  field: string,
+  errors: FieldError[],
+  create: boolean,
+): Promise<number | undefined> {
+  let name: string;
+  try {
+    name = checkTagName(raw, field);
+  } catch (error) {
+    if (!(error instanceof Invalid)) throw error;
+    errors.push(...error.errors);
+    return undefined;
+  }
+  const tag = create ? (await tagsNamed(deps.db, [name]))[0] : await findTagByName(deps.db, name);
+  if (!tag) {
+    errors.push(fieldProblem(field, "must be the name of an existing tag", "error.tags.notATag"));
+    return undefined;
+  }
+  return tag.id;
+}
+
 function checkTemplate(template: string, field: string, max: number, errors: FieldError[]): void {
   if (template.trim() === "")
     errors.push(fieldProblem(field, "is required", "error.field.required"));
@@ -164,6 +192,11 @@ async function parseAction(
     case "set_team": {
       const id = await teamValue(deps, value, `${at}.value`, errors);
       return id === undefined ? undefined : { type: "set_team", value: id };
+    }
+    case "add_tag":
+    case "remove_tag": {
+      const id = await tagValue(deps, value, `${at}.value`, errors, row.type === "add_tag");
+      return id === undefined ? undefined : { type: row.type, value: id };
     }
     case "add_note": {
       const before = errors.length;
@@ -247,6 +280,7 @@ async function validate(
   } = await parseConditions(form, Object.keys(CONDITION_FIELDS) as ConditionField[], {
     staff: (raw, field, errs) => staffValue(deps, raw, field, errs),
     team: (raw, field, errs) => teamValue(deps, raw, field, errs),
+    tag: (raw, field, errs) => tagValue(deps, raw, field, errs, false),
   });
   errors.push(...conditionErrors);
   const actions: Action[] = [];
@@ -385,6 +419,19 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
   const person = (id: number | null) => (id === null ? "nobody" : (emails.get(id) ?? `#${id}`));
   const teamNames = new Map((await listTeams(deps, actor)).map((t) => [t.id, t.name]));
   const team = (id: number | null) => (id === null ? "none" : (teamNames.get(id) ?? `#${id}`));
+  const tagIds = new Set([
+    ...rule.conditions.flatMap((c) => (c.field === "tag" ? [Number(c.value)] : [])),
+    ...rule.actions.flatMap((a) =>
+      a.type === "add_tag" || a.type === "remove_tag" ? [a.value] : [],
+    ),
+  ]);
+  const tagNames = new Map<number, string>();
+  for (const id of tagIds) {
+    const found = await findTag(deps.db, id);
+    if (found) tagNames.set(id, found.name);
+  }
+  // A deleted tag shows as its old id: saving the rule then asks for a tag's name.
+  const tag = (id: number) => tagNames.get(id) ?? `#${id}`;
   return {
     kind: rule.kind,
     name: rule.name,
@@ -401,7 +448,9 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
           ? person(c.value as number | null)
           : c.field === "team"
             ? team(c.value as number | null)
-            : String(c.value),
+            : c.field === "tag"
+              ? tag(Number(c.value))
+              : String(c.value),
     })),
     actions: rule.actions.map((a) => ({
       type: a.type,
@@ -412,7 +461,9 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
             ? person(a.value)
             : a.type === "set_team"
               ? team(a.value)
-              : "",
+              : a.type === "add_tag" || a.type === "remove_tag"
+                ? tag(a.value)
+                : "",
       to: a.type === "send_mail" ? a.to : "",
       address: a.type === "send_mail" ? (a.address ?? "") : "",
       subject: a.type === "send_mail" ? a.subject : "",

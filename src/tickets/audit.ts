@@ -16,6 +16,8 @@ export const AUDIT_KINDS = [
   "auto_assign",
   "linked",
   "unlinked",
+  "tag_added",
+  "tag_removed",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -78,6 +80,10 @@ export function auditRows(events: readonly DomainEvent[]): AuditRow[] {
         return [
           { ...base, kind: "unlinked", fromValue: event.relation, toValue: String(event.otherId) },
         ];
+      case "ticket.tag_added":
+        return [{ ...base, kind: "tag_added", toValue: event.tag }];
+      case "ticket.tag_removed":
+        return [{ ...base, kind: "tag_removed", fromValue: event.tag }];
       case "mail.auto_reply_suppressed":
         return [{ ...base, kind: "auto_reply_suppressed", toValue: event.address }];
       default:

@@ -43,6 +43,7 @@ interface ParsedDesk {
     team: number | "mine" | "none" | undefined;
     defaults: tickets.ListQuery["defaults"];
     organisationId: number | undefined;
+    tag: string | undefined;
     q: string | undefined;
     sort: Sort;
     cursor: string | undefined;
@@ -77,6 +78,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
   const team = get("team");
   const organisation = get("organisation");
   const search = get("q");
+  const tag = get("tag");
   const sortParam = get("sort");
   const cursor = get("cursor");
 
@@ -125,6 +127,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
   }
   if (search.length > SEARCH_MAX) maxLength("q", SEARCH_MAX);
   if (requester.length > 254) maxLength("requester", 254);
+  if (tag.length > 200) maxLength("tag", 200);
   let sort: Sort = DEFAULT_SORT;
   if (sortParam) {
     if (isOneOf(SORTS, sortParam)) sort = sortParam;
@@ -152,6 +155,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
       requester,
       requesterId: requesterIdParam,
       q: search,
+      tag,
       sort,
       cursor,
     },
@@ -169,6 +173,7 @@ function parseDeskQuery(raw: unknown): ParsedDesk {
         team: "team" in queueDef ? queueDef.team : undefined,
       },
       organisationId,
+      tag: tag.trim() || undefined,
       q: search || undefined,
       sort,
       cursor: cursor || undefined,

@@ -22,7 +22,13 @@ import * as tickets from "./tickets.service.ts";
 import { MyTicketsPage } from "./views/my-tickets.tsx";
 import { NewTicketPage } from "./views/new-ticket.tsx";
 import type { LinkValues } from "./views/relations.tsx";
-import { type CcValues, type MailHtml, type ReplyConflict, TicketPage } from "./views/ticket.tsx";
+import {
+  type CcValues,
+  type MailHtml,
+  type ReplyConflict,
+  type TagValues,
+  TicketPage,
+} from "./views/ticket.tsx";
 
 /** A positive integer id from the URL, or 404 (never a 500 for `/tickets/abc`). */
 export function idParam(req: FastifyRequest, what: string): number {
@@ -96,6 +102,7 @@ export async function ticketsPages(
     extra: {
       linkForm?: FormState<LinkValues>;
       openChildren?: { children: tickets.OpenChildren["children"]; fields: Record<string, string> };
+      tagForm?: FormState<TagValues>;
     } = {},
   ) {
     const [view, staffList, replyTools] = await Promise.all([
@@ -119,6 +126,7 @@ export async function ticketsPages(
         conflict={conflict}
         mailHtml={mailHtml}
         ccForm={ccForm}
+        tagForm={extra.tagForm ?? emptyForm()}
         controlsStale={controlsStale}
         links={links}
         linkForm={extra.linkForm ?? emptyForm()}
@@ -387,6 +395,35 @@ export async function ticketsPages(
     const { address = "" } = formFields(req);
     await tickets.removeCc(deps, actor, id, address);
     return reply.redirect(`/tickets/${id}?notice=cc-removed#ccs`, 303);
+  });
+
+  // Tags: several at once, separated by commas (a tag name has none).
+  app.post("/tickets/:id/tags", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const { tag = "" } = formFields(req);
+    const names = tag.split(",").filter((n) => n.trim() !== "");
+    const result = await attempt(() =>
+      tickets.changeTags(deps, actor, id, { add: names.length > 0 ? names : [""] }),
+    );
+    if (!result.ok) {
+      const form = refusedForm<TagValues>(
+        { tag },
+        { ...result, errors: result.errors.map((e) => ({ ...e, field: "tag" })) },
+      );
+      return renderTicket(req, reply, actor, id, emptyForm(), 422, undefined, emptyForm(), false, {
+        tagForm: form,
+      });
+    }
+    return reply.redirect(`/tickets/${id}?notice=tags-added#tags`, 303);
+  });
+
+  app.post("/tickets/:id/tags/remove", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const { tag = "" } = formFields(req);
+    await tickets.changeTags(deps, actor, id, { remove: [tag] });
+    return reply.redirect(`/tickets/${id}?notice=tag-removed#tags`, 303);
   });
 
   app.get("/attachments/:id", async (req, reply) => {

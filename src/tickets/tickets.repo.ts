@@ -162,6 +162,47 @@ export async function updateTicket(
   return row;
 }
 
+/** The ticket with this external id, if any (its id). */
+export async function findTicketIdByExternalId(
+  db: Executor,
+  externalId: string,
+): Promise<number | undefined> {
+  const [row] = await db
+    .select({ id: tickets.id })
+    .from(tickets)
+    .where(eq(tickets.externalId, externalId));
+  return row?.id;
+}
+
+/** Marks a change the API shows without activity (tags): version and feed position move. */
+export async function markChanged(db: Executor, id: number): Promise<TicketRow> {
+  const [row] = await db
+    .update(tickets)
+    .set(CHANGED)
+    .where(eq(tickets.id, id))
+    .returning(ticketColumns);
+  if (!row) throw new Error(`ticket ${id} vanished inside its transaction`);
+  return row;
+}
+
+/**
+ * Sets a ticket's external id: a change the API shows (version and feed
+ * position move), not activity (`updated_at` stays).
+ */
+export async function setExternalId(
+  db: Executor,
+  id: number,
+  externalId: string | null,
+): Promise<TicketRow> {
+  const [row] = await db
+    .update(tickets)
+    .set({ externalId, ...CHANGED })
+    .where(eq(tickets.id, id))
+    .returning(ticketColumns);
+  if (!row) throw new Error(`ticket ${id} vanished inside its transaction`);
+  return row;
+}
+
 /**
  * Sets the assignee when it is still `change.from` and the ticket is not
  * closed, and writes `audit` (the trail's rows for it) only when it did, in
@@ -502,6 +543,10 @@ export interface TicketFilter {
   teamIds?: readonly number[] | null | undefined;
   /** Leave out the tickets of the teams this subquery yields (restricted teams the viewer is not in). */
   hiddenTeams?: SQLWrapper | undefined;
+  /** Only the tickets this subquery yields (a tag's: tags.taggedTicketIds). */
+  idIn?: SQLWrapper | undefined;
+  /** Only the ticket with this external id. */
+  externalId?: string | undefined;
   /** Words to find in titles and messages (web-search syntax: "phrase", -not, or). */
   search?:
     | {
@@ -520,6 +565,8 @@ export interface TicketFilter {
   limit: number;
   /** Also read each ticket's description (the API returns it; queue pages do not need it). */
   withDescription?: boolean | undefined;
+  /** Also read each ticket's tags (staff's lists): the subquery `tags` gives. */
+  withTags?: SQL | undefined;
 }
 
 /** A moment a time filter compares with: an instant, or so many hours before now (the database's). */
@@ -549,7 +596,7 @@ export type QueryCondition = { negated: boolean } & (
 
 export type TicketConditions = Omit<
   TicketFilter,
-  "sort" | "descending" | "limit" | "after" | "withDescription"
+  "sort" | "descending" | "limit" | "after" | "withDescription" | "withTags"
 >;
 
 const requesters = alias(users, "requesters");
@@ -597,6 +644,8 @@ function filterConditions(filter: TicketConditions): SQL[] {
     const visible = or(isNull(tickets.teamId), notInArray(tickets.teamId, filter.hiddenTeams));
     if (visible) conditions.push(visible);
   }
+  if (filter.idIn) conditions.push(inArray(tickets.id, filter.idIn));
+  if (filter.externalId !== undefined) conditions.push(eq(tickets.externalId, filter.externalId));
   if (filter.search) conditions.push(matchesSearch(filter.search));
   for (const condition of filter.query ?? []) conditions.push(queryCondition(condition));
   return conditions;
@@ -738,9 +787,11 @@ export async function searchSnippets(
   return new Map(rowsOf<{ id: number; snippet: string }>(result).map((r) => [r.id, r.snippet]));
 }
 
-/** A list row: the ticket with the names and SLA state lists show. */
-function listFields(withDescription: boolean | undefined) {
+/** A list row: the ticket with the names and SLA state lists show (and, for staff, its tags). */
+function listFields(withDescription: boolean | undefined, withTags: SQL | undefined) {
   return {
+    // In the page's statement (no round trip of its own): one index probe per row.
+    tags: withTags ? sql<string[]>`${withTags}` : sql<string[] | null>`null`,
     id: tickets.id,
     title: tickets.title,
     description: withDescription ? tickets.description : sql<string>`''`,
@@ -756,6 +807,7 @@ function listFields(withDescription: boolean | undefined) {
       string | null
     >`(select "a"."name" from ${users} "a" where "a"."id" = ${tickets.assigneeId})`,
     teamId: tickets.teamId,
+    externalId: tickets.externalId,
     teamName: sql<
       string | null
     >`(select "t"."name" from ${teams} "t" where "t"."id" = ${tickets.teamId})`,
@@ -784,11 +836,16 @@ function rankOf(search: NonNullable<TicketFilter["search"]>): SQL<number> {
 
 type ListFields = ReturnType<typeof listFields> & { rank?: SQL<number> };
 
-function selectListRows(db: Executor, withDescription: boolean | undefined, rank?: SQL<number>) {
+function selectListRows(
+  db: Executor,
+  withDescription: boolean | undefined,
+  withTags: SQL | undefined,
+  rank?: SQL<number>,
+) {
   // The rank is read only when the list is ordered by it (its cursor needs it).
   const fields: ListFields = rank
-    ? { ...listFields(withDescription), rank }
-    : listFields(withDescription);
+    ? { ...listFields(withDescription, withTags), rank }
+    : listFields(withDescription, withTags);
   return db
     .select(fields)
     .from(tickets)
@@ -804,7 +861,11 @@ function selectListRows(db: Executor, withDescription: boolean | undefined, rank
  * the key) cannot be turned back into that join (0.6 ms). Its alias is `tickets`, so every filter
  * applies to each ticket as it is looked up.
  */
-function selectDueFirstRows(db: Executor, withDescription: boolean | undefined) {
+function selectDueFirstRows(
+  db: Executor,
+  withDescription: boolean | undefined,
+  withTags: SQL | undefined,
+) {
   const ticket = db
     .select()
     .from(tickets)
@@ -812,7 +873,7 @@ function selectDueFirstRows(db: Executor, withDescription: boolean | undefined) 
     .limit(1)
     .as("tickets");
   return db
-    .select(listFields(withDescription))
+    .select(listFields(withDescription, withTags))
     .from(ticketSlaDue)
     .innerJoinLateral(ticket, sql`true`)
     .innerJoin(requesters, eq(requesters.id, tickets.requesterId));
@@ -840,8 +901,8 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
   }
   const order = filter.descending ? [desc(column), desc(idColumn)] : [asc(column), asc(idColumn)];
   const joined = byDue
-    ? selectDueFirstRows(db, filter.withDescription)
-    : selectListRows(db, filter.withDescription, rank).leftJoin(
+    ? selectDueFirstRows(db, filter.withDescription, filter.withTags)
+    : selectListRows(db, filter.withDescription, filter.withTags, rank).leftJoin(
         ticketSlaDue,
         eq(ticketSlaDue.ticketId, tickets.id),
       );
@@ -879,9 +940,14 @@ export async function feedHorizon(db: Executor): Promise<string> {
  */
 export async function listChanges(
   db: Executor,
-  filter: TicketConditions & { after: FeedPosition; horizon: string; limit: number },
+  filter: TicketConditions & {
+    after: FeedPosition;
+    horizon: string;
+    limit: number;
+    withTags?: SQL | undefined;
+  },
 ) {
-  return selectListRows(db, true)
+  return selectListRows(db, true, filter.withTags)
     .leftJoin(ticketSlaDue, eq(ticketSlaDue.ticketId, tickets.id))
     .where(
       and(

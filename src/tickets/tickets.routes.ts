@@ -10,6 +10,7 @@ import { Cursor, IdParam, Nullable, Page, problems } from "../platform/api.schem
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
 import { requireActor } from "../platform/auth.ts";
 import { filesFrom } from "../platform/uploads.ts";
+import { MAX_TAGS_PER_TICKET, TAG_MAX, TagListInput } from "../tags/index.ts";
 import {
   openStored,
   SERVED_TYPES,
@@ -39,10 +40,14 @@ import {
 } from "./tickets.schemas.ts";
 import * as tickets from "./tickets.service.ts";
 
-type TicketLike = Omit<TicketJson, "createdAt" | "updatedAt" | "slaDueAt" | "sla" | "snippet"> & {
+type TicketLike = Omit<
+  TicketJson,
+  "createdAt" | "updatedAt" | "slaDueAt" | "sla" | "snippet" | "tags"
+> & {
   createdAt: Date;
   updatedAt: Date;
   slaDueAt?: Date | null;
+  tags?: string[] | null | undefined;
 };
 
 /** The API's ticket object (also what an idempotent create stores and replays). */
@@ -56,15 +61,16 @@ function ticketJson(t: TicketLike): TicketJson {
     requesterId: t.requesterId,
     assigneeId: t.assigneeId,
     teamId: t.teamId,
+    externalId: t.externalId,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
     version: t.version,
   };
 }
 
-/** A list row for staff: with the earliest running SLA due time. */
+/** A list row for staff: with its tags and the earliest running SLA due time. */
 function staffRowJson(t: TicketLike): TicketJson {
-  return { ...ticketJson(t), slaDueAt: t.slaDueAt?.toISOString() ?? null };
+  return { ...ticketJson(t), tags: t.tags ?? [], slaDueAt: t.slaDueAt?.toISOString() ?? null };
 }
 
 function slaJson(targets: tickets.TicketSla): SlaTargetJson[] {
@@ -222,13 +228,14 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         summary: "Open a ticket",
         description:
           "Staff may open one for a customer with `requesterEmail` (the account is created if missing), " +
+          "and give it an `externalId` (an integration's own id: unique, 409 when another ticket has it), " +
           "and put it in any team with `teamId`; customers may name a team offered as a category " +
           "(`GET /teams`). A team with automatic assignment assigns it in the same transaction. " +
           "Send an `Idempotency-Key` header to make retries safe: the same key and body within 24 hours " +
           "returns the first response and creates nothing.",
         headers: IdempotencyHeader,
         body: CreateTicketInput,
-        response: { 201: Type.Ref("Ticket"), ...problems(400, 403, 413, 415, 422) },
+        response: { 201: Type.Ref("Ticket"), ...problems(400, 403, 409, 413, 415, 422) },
       },
     },
     async (req, reply) => {
@@ -257,7 +264,8 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           "Staff see every ticket (agents: except those of restricted teams they are not in), " +
           "customers their own (and, in an organisation that shares tickets, their colleagues'). " +
           "Filter by team with `teamId` (an id, `mine` or `none`), and (staff) by the requester's " +
-          "organisation with `organisationId` (`GET /organisations`). " +
+          "organisation with `organisationId` (`GET /organisations`), and (staff) by tag with `tag`. " +
+          "`externalId` finds the ticket an integration gave that id. " +
           "Keyset-paginated: pass `nextCursor` " +
           "back as `cursor` (with the same filters and sort) for the next page.\n\n" +
           "**Change feed**: with `updatedSince` (and optionally `limit`, nothing else) the list is " +
@@ -274,7 +282,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
             data: Type.Array(Type.Ref("Ticket")),
             nextCursor: Nullable(Type.String()),
           }),
-          ...problems(400),
+          ...problems(400, 403),
         },
       },
     },
@@ -313,6 +321,8 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
               ? undefined
               : Number(query.teamId),
         q: query.q,
+        tag: query.tag,
+        externalId: query.externalId,
         sort: query.sort,
         cursor: query.cursor,
         limit: query.limit ?? 25,
@@ -344,7 +354,11 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
       reply.header("etag", etagOf(found));
       const ticket = ticketJson(found);
       return isStaff(actor)
-        ? { ...ticket, sla: slaJson(await tickets.getTicketSla(deps, actor, id)) }
+        ? {
+            ...ticket,
+            tags: await tickets.listTicketTags(deps, actor, id),
+            sla: slaJson(await tickets.getTicketSla(deps, actor, id)),
+          }
         : ticket;
     },
   );
@@ -354,11 +368,12 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     {
       schema: {
         tags,
-        summary: "Change status, priority, assignee or team",
+        summary: "Change status, priority, assignee, team or external id",
         description:
           "Staff may change all four (`teamId`: an existing team, or null); a customer may only set " +
           "`status: solved` on their own ticket. A team with automatic assignment assigns an " +
-          "unassigned ticket moved into it. " +
+          "unassigned ticket moved into it. Staff may set `externalId` (null clears it; 409 when " +
+          "another ticket has it). " +
           "Closed tickets cannot be changed (409). Staff solving or closing a ticket whose child " +
           "tickets are open get 409 (`open_children`) unless `solveWithOpenChildren` is true. " +
           "Send the `ETag` of the ticket you read as " +
@@ -621,6 +636,93 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     async (req, reply) => {
       const { id, address } = req.params as { id: number; address: string };
       await tickets.removeCc(deps, requireActor(req), id, address);
+      return reply.code(204).send();
+    },
+  );
+
+  const TagList = Type.Object({
+    data: Type.Array(Type.String(), { description: "The ticket's tags, by name" }),
+  });
+  const tagsDescription =
+    "Tags are staff's internal labels: customers get 403 on their own tickets (404 on others'). " +
+    `A name is trimmed, 1 to ${TAG_MAX} characters, without commas or control characters, ` +
+    `and unique whatever its case (a new name makes a new tag); a ticket has at most ${MAX_TAGS_PER_TICKET}. ` +
+    "Each tag put on or taken off is in the audit trail. Closed tickets cannot be changed (409).";
+
+  app.get(
+    "/tickets/:id/tags",
+    {
+      schema: {
+        tags,
+        summary: "A ticket's tags (staff)",
+        description: tagsDescription,
+        params: IdParam,
+        response: { 200: TagList, ...problems(400, 403, 404) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      return { data: await tickets.listTicketTags(deps, requireActor(req), id) };
+    },
+  );
+
+  app.put(
+    "/tickets/:id/tags",
+    {
+      schema: {
+        tags,
+        summary: "Set a ticket's tags (staff)",
+        description: `${tagsDescription} The ticket ends with exactly the tags named.`,
+        params: IdParam,
+        body: TagListInput,
+        response: { 200: TagList, ...problems(400, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      const body = req.body as TagListInput;
+      return { data: await tickets.setTags(deps, requireActor(req), id, body.tags) };
+    },
+  );
+
+  app.post(
+    "/tickets/:id/tags",
+    {
+      schema: {
+        tags,
+        summary: "Add tags to a ticket (staff)",
+        description: `${tagsDescription} Tags the ticket has already are kept.`,
+        params: IdParam,
+        body: TagListInput,
+        response: { 200: TagList, ...problems(400, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: number };
+      const body = req.body as TagListInput;
+      return {
+        data: await tickets.changeTags(deps, requireActor(req), id, { add: body.tags }),
+      };
+    },
+  );
+
+  app.delete(
+    "/tickets/:id/tags/:name",
+    {
+      schema: {
+        tags,
+        summary: "Take a tag off a ticket (staff)",
+        description: `${tagsDescription} Taking off a tag the ticket does not have changes nothing.`,
+        params: Type.Object({
+          id: IdParam.properties.id,
+          name: Type.String({ minLength: 1, maxLength: 200 }),
+        }),
+        response: { 204: Type.Null(), ...problems(400, 403, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const { id, name } = req.params as { id: number; name: string };
+      await tickets.changeTags(deps, requireActor(req), id, { remove: [name] });
       return reply.code(204).send();
     },
   );

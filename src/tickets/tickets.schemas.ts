@@ -14,6 +14,15 @@ export const MAX_FILES = 10;
 /** Longest search text: a few sentences is plenty, and it bounds the query's work. */
 export const SEARCH_MAX = 200;
 
+/** An integration's id for a ticket: printable characters (no spaces at either end), at most this long. */
+export const EXTERNAL_ID_MAX = 200;
+export const ExternalId = Type.String({
+  minLength: 1,
+  maxLength: EXTERNAL_ID_MAX,
+  pattern: "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$",
+  description: `An integration's own id for the ticket: 1 to ${EXTERNAL_ID_MAX} printable ASCII characters, no spaces at either end; unique (409 when another ticket has it)`,
+});
+
 export const PrioritySchema = Type.Enum([...PRIORITIES]);
 export const StatusSchema = Type.Enum([...STATUSES]);
 
@@ -26,6 +35,8 @@ export const CreateTicketInput = Type.Object(
     requesterEmail: Type.Optional(Email),
     /** The team (customers: a team offered as a category on the new-ticket form). */
     teamId: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: MAX_ID }))),
+    /** An integration's own id for the ticket, unique when set (API). */
+    externalId: Type.Optional(ExternalId),
   },
   { additionalProperties: false },
 );
@@ -54,6 +65,8 @@ export const UpdateTicketInput = Type.Object(
      * (without it, that is refused with 409 so a person can be asked first).
      */
     solveWithOpenChildren: Type.Optional(Type.Boolean()),
+    /** Staff only: an integration's own id for the ticket, unique when set; null clears it. */
+    externalId: Type.Optional(Nullable(ExternalId)),
   },
   { additionalProperties: false },
 );
@@ -136,6 +149,14 @@ export const TicketJson = Type.Object(
       description:
         "Counts the ticket's changes: a ticket that comes again in the change feed has a higher one",
     }),
+    externalId: Nullable(Type.String(), {
+      description: "An integration's own id for the ticket (unique when set)",
+    }),
+    tags: Type.Optional(
+      Type.Array(Type.String(), {
+        description: "Staff only: the ticket's tags, by name (customers never see tags)",
+      }),
+    ),
     slaDueAt: Type.Optional(
       Nullable(Instant, {
         description:
@@ -203,7 +224,7 @@ export const EventJson = Type.Object(
     actorId: Nullable(Id),
     kind: Type.Enum([...AUDIT_KINDS], {
       description:
-        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why)",
+        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why), tag_added and tag_removed (to / from: the tag's name)",
     }),
     from: Nullable(Type.String()),
     to: Nullable(Type.String()),
@@ -269,6 +290,20 @@ export const TicketListQuery = Type.Object(
           "requester:<email>|@domain, team:<name>|<id>|none|mine, created:>2026-01-01 (also <, <=, >=, " +
           "or a day; days in UTC), updated:<7d (h, d, w: within; > for longer ago); -filter negates. " +
           "A query that cannot be read answers 400 with `errors[0].position`, the 1-based character where it goes wrong.",
+      }),
+    ),
+    tag: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "Staff only: tickets carrying this tag (its name, any case)",
+      }),
+    ),
+    externalId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "The ticket with this external id (at most one)",
       }),
     ),
     sort: Type.Optional(Type.Enum([...SORTS])),

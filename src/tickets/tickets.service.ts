@@ -13,11 +13,13 @@ import {
   Invalid,
   NotFound,
   PreconditionFailed,
+  Taken,
 } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import * as organisations from "../organisations/index.ts";
 import { languageDefaults } from "../settings/settings.service.ts";
+import * as tags from "../tags/index.ts";
 import * as teams from "../teams/index.ts";
 import {
   canSee,
@@ -201,6 +203,7 @@ async function insertTicket(
       followUpOf: options.followUpOf ?? null,
       channel: options.channel,
       teamId: options.teamId ?? null,
+      externalId: data.externalId ?? null,
     },
     {
       requesterWrote: requesterId === actor.id,
@@ -271,33 +274,74 @@ export async function createTicket(
         "error.onlyStaff.onBehalf",
       );
     }
-    const { ticket } = await (options.tx ?? deps.db).transaction(async (tx) => {
-      let requesterId: number | undefined;
-      if (data.requesterEmail !== undefined) {
-        const { user } = await accounts.findOrCreateCustomer(tx, { email: data.requesterEmail });
-        if (user.disabled)
-          throw Invalid.field(
-            "requesterEmail",
-            "belongs to a disabled account",
-            "error.field.disabledAccount",
-          );
-        requesterId = user.id;
-      }
-      const trusted = options.trustedTeamId ?? undefined;
-      if (trusted === undefined && data.teamId !== undefined && data.teamId !== null) {
-        await checkTeam(tx, actor, data.teamId);
-      }
-      return insertTicket(deps, tx, actor, data, files, {
-        requesterId,
-        teamId: trusted ?? data.teamId,
-        channel: options.channel ?? "web",
-        quoted: options.quoted,
-        html: options.html,
-      });
-    });
+    if (data.externalId !== undefined) checkExternalIdActor(actor);
+    const { ticket } = await uniquely(() =>
+      (options.tx ?? deps.db).transaction(async (tx) => {
+        if (data.externalId !== undefined) await checkExternalIdFree(tx, data.externalId);
+        let requesterId: number | undefined;
+        if (data.requesterEmail !== undefined) {
+          const { user } = await accounts.findOrCreateCustomer(tx, { email: data.requesterEmail });
+          if (user.disabled)
+            throw Invalid.field(
+              "requesterEmail",
+              "belongs to a disabled account",
+              "error.field.disabledAccount",
+            );
+          requesterId = user.id;
+        }
+        const trusted = options.trustedTeamId ?? undefined;
+        if (trusted === undefined && data.teamId !== undefined && data.teamId !== null) {
+          await checkTeam(tx, actor, data.teamId);
+        }
+        return insertTicket(deps, tx, actor, data, files, {
+          requesterId,
+          teamId: trusted ?? data.teamId,
+          channel: options.channel ?? "web",
+          quoted: options.quoted,
+          html: options.html,
+        });
+      }),
+    );
     return ticket;
   } finally {
     await discardStaged(files);
+  }
+}
+
+/** External ids are for integrations with a staff token: customers cannot set them. */
+function checkExternalIdActor(actor: Actor): void {
+  if (!isStaff(actor))
+    throw new Forbidden("Only staff can set an external id.", "error.tags.externalIdStaff");
+}
+
+function externalIdTaken(): Taken {
+  return new Taken(
+    "externalId",
+    "is already another ticket's external id",
+    "error.tags.externalIdTaken",
+  );
+}
+
+/** Refuses an external id another ticket has (the unique index catches a race: see uniquely). */
+async function checkExternalIdFree(db: Executor, externalId: string, own?: number): Promise<void> {
+  const holder = await repo.findTicketIdByExternalId(db, externalId);
+  if (holder !== undefined && holder !== own) throw externalIdTaken();
+}
+
+/** A unique violation of the external id's index (two writers at once) as Taken. */
+async function uniquely<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const e = error as {
+      code?: string;
+      constraint?: string;
+      cause?: { code?: string; constraint?: string };
+    };
+    const code = e.code ?? e.cause?.code;
+    const constraint = e.constraint ?? e.cause?.constraint;
+    if (code === "23505" && constraint === "tickets_external_id_idx") throw externalIdTaken();
+    throw error;
   }
 }
 
@@ -318,17 +362,22 @@ async function checkTeam(db: Executor, actor: Actor, teamId: number): Promise<vo
 export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   const ticket = await visibleTicket(deps.db, actor, id);
   const staff = seesInternal(actor);
-  const [messages, events, attachments, requester, ccs, slaRows, teamNames] = await Promise.all([
-    repo.listMessages(deps.db, id, staff),
-    staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
-    repo.listAttachments(deps.db, id, staff),
-    // Whoever sees the ticket may see who opened it (a colleague, too): asked after `visibleTicket`.
-    repo.findRequester(deps.db, ticket.requesterId),
-    repo.listCcs(deps.db, id),
-    staff ? repo.listSlaTargets(deps.db, id) : Promise.resolve([]),
-    // Every team by id: the team control offers them, team events name them.
-    staff ? teams.teamNames(deps, actor) : Promise.resolve(new Map<number, string>()),
-  ]);
+  const [messages, events, attachments, requester, ccs, slaRows, teamNames, tagged] =
+    await Promise.all([
+      repo.listMessages(deps.db, id, staff),
+      staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
+      repo.listAttachments(deps.db, id, staff),
+      // Whoever sees the ticket may see who opened it (a colleague, too): asked after `visibleTicket`.
+      repo.findRequester(deps.db, ticket.requesterId),
+      repo.listCcs(deps.db, id),
+      staff ? repo.listSlaTargets(deps.db, id) : Promise.resolve([]),
+      // Every team by id: the team control offers them, team events name them.
+      staff ? teams.teamNames(deps, actor) : Promise.resolve(new Map<number, string>()),
+      // Tags are internal: customers never get them.
+      staff
+        ? tags.ticketTagsForPage(deps, actor, id)
+        : Promise.resolve({ tags: [] as string[], suggestions: [] as string[] }),
+    ]);
   if (!requester) throw new NotFound("ticket", id);
   const sla = currentTargetStates(slaRows, new Date());
   // The assignee and everyone assignee events name, in one lookup.
@@ -339,7 +388,21 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   ]);
   const assignee = ticket.assigneeId ? profiles.get(ticket.assigneeId) : undefined;
   const names = new Map([...profiles].map(([userId, p]) => [userId, p.name]));
-  return { ticket, messages, events, attachments, requester, assignee, names, ccs, sla, teamNames };
+  return {
+    ticket,
+    messages,
+    events,
+    attachments,
+    requester,
+    assignee,
+    names,
+    ccs,
+    sla,
+    teamNames,
+    tags: tagged.tags,
+    /** Existing tag names, for the tag field's autocomplete (staff). */
+    tagSuggestions: tagged.suggestions,
+  };
 }
 
 export type TicketView = Awaited<ReturnType<typeof getTicketView>>;
@@ -583,7 +646,10 @@ export async function updateTicket(
     }
     if (
       side === "requester" &&
-      (data.priority !== undefined || data.assigneeId !== undefined || data.teamId !== undefined)
+      (data.priority !== undefined ||
+        data.assigneeId !== undefined ||
+        data.teamId !== undefined ||
+        data.externalId !== undefined)
     ) {
       throw new Forbidden(
         "Only staff can change priority, assignee or team.",
@@ -663,7 +729,14 @@ export async function updateTicket(
         changes.assigneeId = { from: ticket.assigneeId, to: null };
       }
     }
-    if (Object.keys(change).length === 0) return ticket;
+    let current = ticket;
+    if (data.externalId !== undefined && data.externalId !== ticket.externalId) {
+      if (data.externalId !== null) await checkExternalIdFree(tx, data.externalId, ticketId);
+      current = await uniquely(() =>
+        tx.transaction((sp) => repo.setExternalId(sp, ticketId, data.externalId ?? null)),
+      );
+    }
+    if (Object.keys(change).length === 0) return current;
 
     const updated = await repo.updateTicket(tx, ticketId, change);
     await record(deps, tx, changeEvents(actor, updated, changes));
@@ -691,6 +764,10 @@ export interface ListQuery {
    * messages (customers never match internal notes) and filters; a query it
    * cannot read is a SearchQueryError (400) saying where.
    */
+  /** Staff only: tickets carrying this tag (its name, any case). */
+  tag?: string | undefined;
+  /** The ticket with this external id. */
+  externalId?: string | undefined;
   q?: string | undefined;
   /**
    * What the list shows unless the query names the same kind of filter: a
@@ -709,6 +786,7 @@ export interface ListQuery {
   withDescription?: boolean | undefined;
 }
 
+/** A list row; `tags`: staff's lists only (null in customers'). */
 export type TicketListItem = Awaited<ReturnType<typeof repo.listTickets>>[number] & {
   /** A search result's matching message around the words found (`withSnippets`). */
   snippet?: SnippetPart[] | undefined;
@@ -759,7 +837,11 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   const assignee = query.assignee ?? (named.has("assignee") ? undefined : defaults.assignee);
   const team = query.team ?? (named.has("team") ? undefined : defaults.team);
   const assigneeId = assignee === "me" ? actor.id : assignee === "none" ? null : assignee;
+  if (query.tag !== undefined && !isStaff(actor))
+    throw new Forbidden("Tags are for support staff.", "error.tags.onlyStaff");
   const rows = await repo.listTickets(deps.db, {
+    idIn: query.tag !== undefined ? await tags.taggedTicketIds(deps.db, query.tag) : undefined,
+    externalId: query.externalId,
     statuses,
     priority: query.priority,
     assigneeId,
@@ -779,6 +861,7 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
       : undefined,
     query: await queryConditions(deps.db, actor, parsed, query.timeZone ?? "UTC"),
     withDescription: query.withDescription,
+    withTags: isStaff(actor) ? tags.tagNamesOfRow() : undefined,
     sort: key,
     descending,
     after,
@@ -937,6 +1020,7 @@ export async function listChanges(
         after: from,
         horizon,
         limit: limit + 1,
+        withTags: isStaff(actor) ? tags.tagNamesOfRow() : undefined,
       });
       const tickets = rows.slice(0, limit);
       const last = tickets.at(-1);
@@ -1463,4 +1547,114 @@ export async function recordAutoReplySuppressed(
       address,
     },
   ]);
+}
+
+// --- tags ---
+
+/** Tags are internal: the ticket must be visible (else 404), and the actor staff (else 403). */
+async function checkTagsActor(deps: Deps, actor: Actor, ticketId: number): Promise<void> {
+  if (!isStaff(actor)) {
+    await getTicket(deps, actor, ticketId);
+    throw new Forbidden("Tags are for support staff.", "error.tags.onlyStaff");
+  }
+}
+
+/** A ticket's tags, by name (staff only: customers never see tags). */
+export async function listTicketTags(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+): Promise<string[]> {
+  await checkTagsActor(deps, actor, ticketId);
+  await getTicket(deps, actor, ticketId);
+  return (await tags.listTicketTags(deps.db, ticketId)).map((t) => t.name);
+}
+
+/**
+ * Changes a ticket's tags (staff; a rule's actions as the automation account):
+ * puts `add` on it (new names make new tags) and takes `remove` off, in one
+ * transaction under the ticket's lock; each tag that changed is a
+ * `ticket.tag_added` or `ticket.tag_removed` event, so in the audit trail and
+ * seen by rules and live pages. A ticket has at most MAX_TAGS_PER_TICKET tags;
+ * closed tickets are final. Returns the ticket's tags after.
+ */
+export async function changeTags(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  input: {
+    add?: readonly string[];
+    remove?: readonly string[];
+    /** Take off every tag not in `add` (read under the ticket's lock). */
+    only?: boolean;
+  },
+  options: { tx?: Tx | undefined } = {},
+): Promise<string[]> {
+  await checkTagsActor(deps, actor, ticketId);
+  const add = tags.checkTagNames(input.add ?? [], "tags");
+  const kept = new Set(add.map((n) => n.toLowerCase()));
+  const remove = (input.remove ?? []).map((n) => n.trim().toLowerCase()).filter((n) => n !== "");
+  return (options.tx ?? deps.db).transaction(async (tx) => {
+    const ticket = await visibleTicket(tx, actor, ticketId, { lock: true });
+    if (!isEditable(ticket.status)) throw new TicketClosed();
+    const before = await tags.listTicketTags(tx, ticketId);
+    const removing = before.filter((t) =>
+      input.only ? !kept.has(t.name.toLowerCase()) : remove.includes(t.name.toLowerCase()),
+    );
+    const wanted = await tags.tagsNamed(
+      tx,
+      add.filter((n) => !remove.includes(n.toLowerCase())),
+    );
+    const staying = before.length - removing.length;
+    const fresh = wanted.filter((t) => !before.some((b) => b.id === t.id));
+    if (staying + fresh.length > tags.MAX_TAGS_PER_TICKET)
+      throw Invalid.field(
+        "tags",
+        `a ticket has at most ${tags.MAX_TAGS_PER_TICKET} tags`,
+        "error.tags.tooMany",
+        { max: tags.MAX_TAGS_PER_TICKET },
+      );
+    const removedIds = new Set(
+      await tags.deleteTicketTags(
+        tx,
+        ticketId,
+        removing.map((t) => t.id),
+      ),
+    );
+    const addedIds = new Set(
+      await tags.insertTicketTags(
+        tx,
+        ticketId,
+        fresh.map((t) => t.id),
+        actor.id,
+      ),
+    );
+    if (removedIds.size + addedIds.size > 0) {
+      const updated = await repo.markChanged(tx, ticketId);
+      await record(deps, tx, [
+        ...removing
+          .filter((t) => removedIds.has(t.id))
+          .map((t) => ({
+            type: "ticket.tag_removed" as const,
+            ticket: updated,
+            actor,
+            tag: t.name,
+          })),
+        ...fresh
+          .filter((t) => addedIds.has(t.id))
+          .map((t) => ({ type: "ticket.tag_added" as const, ticket: updated, actor, tag: t.name })),
+      ]);
+    }
+    return (await tags.listTicketTags(tx, ticketId)).map((t) => t.name);
+  });
+}
+
+/** Sets a ticket's tags to exactly `names` (staff): the others are taken off. */
+export async function setTags(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  names: readonly string[],
+): Promise<string[]> {
+  return changeTags(deps, actor, ticketId, { add: names, only: true });
 }

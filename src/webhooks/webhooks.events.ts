@@ -12,6 +12,7 @@ export const WEBHOOK_EVENT_TYPES = [
   "ticket.updated",
   "ticket.solved",
   "message.created",
+  "ticket.tags_changed",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -24,6 +25,8 @@ export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
   "ticket.updated": "A ticket's status, priority, assignee or team changed (old and new values).",
   "ticket.solved": "A ticket was marked solved.",
   "message.created": "A reply or an internal note was added to a ticket.",
+  "ticket.tags_changed":
+    "A tag was put on a ticket or taken off (`added` or `removed`: the tag's name; tags are internal).",
 };
 
 /** The domain events that become webhook events. */
@@ -32,6 +35,8 @@ export const SOURCE_EVENT_TYPES = [
   "ticket.updated",
   "ticket.status_changed",
   "message.created",
+  "ticket.tag_added",
+  "ticket.tag_removed",
 ] as const;
 
 export interface WebhookEvent {
@@ -111,6 +116,21 @@ export function webhookEventsOf(event: DomainEvent): WebhookEvent[] {
             ticket: ticketJson(event.ticket),
             message: messageJson(event.message),
             authorRole: event.authorRole,
+            actorId,
+            ruleId,
+          },
+        },
+      ];
+    case "ticket.tag_added":
+    case "ticket.tag_removed":
+      return [
+        {
+          ...base,
+          type: "ticket.tags_changed",
+          data: {
+            ticket: ticketJson(event.ticket),
+            added: event.type === "ticket.tag_added" ? [event.tag] : [],
+            removed: event.type === "ticket.tag_removed" ? [event.tag] : [],
             actorId,
             ruleId,
           },

@@ -19,8 +19,9 @@ import { describeEachDatabase } from "../helpers/world.ts";
 const BUDGETS = {
   desk: 5, // session, visible teams, assignable staff, the page, every count
   // session, ticket, staff, messages, events, files, requester, CCs, SLA, teams, names,
-  // links to other tickets (staff), the canned replies the reply box offers (src/canned)
-  ticketPage: 13,
+  // links to other tickets (staff), the canned replies the reply box offers (src/canned),
+  // tags (the ticket's and the autocomplete's names in one statement)
+  ticketPage: 14,
   apiList: 2, // token, the page (restricted teams are a subquery in it)
   // token, ticket, message, audit, recipients, staff to notify, loop-protection lock and
   // count, the customer's ticket link (issue 17: a row per mailed link, so a link can be

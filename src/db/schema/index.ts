@@ -7,6 +7,7 @@ export * from "./relations.ts";
 export * from "./rules.ts";
 export * from "./sla.ts";
 export * from "./sso.ts";
+export * from "./tags.ts";
 export * from "./teams.ts";
 export * from "./tickets.ts";
 export * from "./users.ts";

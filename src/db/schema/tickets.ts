@@ -115,8 +115,14 @@ export const tickets = pgTable(
     changeXid: xid8().notNull().default(sql`pg_current_xact_id()`),
     /** Counts those changes: the ticket's ETag, and the controls' version field. */
     version: integer().notNull().default(1),
+    /**
+     * An integration's own id for the ticket (API only), unique when set:
+     * `GET /api/v1/tickets?externalId=` finds it.
+     */
+    externalId: text(),
   },
   (t) => [
+    uniqueIndex("tickets_external_id_idx").on(t.externalId).where(sql`${t.externalId} is not null`),
     // Every stored configuration is one a query is parsed in: a ticket with
     // another would never be found.
     check(

@@ -169,6 +169,11 @@ export function Layout({
                 </NavLink>
               )}
               {isAdmin(actor) && (
+                <NavLink ctx={ctx} href="/admin/tags" section>
+                  {t("tags.admin.nav")}
+                </NavLink>
+              )}
+              {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/organisations" section>
                   {t("nav.organisations")}
                 </NavLink>

@@ -71,6 +71,7 @@ const FIELD_KEYS: Record<ConditionField, MessageKey> = {
   body: "rules.field.body",
   assignee: "rules.field.assignee",
   team: "rules.field.team",
+  tag: "tags.rules.field",
 };
 
 /** Each operator's name in the catalogs. */
@@ -107,6 +108,7 @@ const CONDITION_KEYS: {
   body: { contains: "rules.cond.body.contains", not_contains: "rules.cond.body.notContains" },
   assignee: { is: "rules.cond.assignee.is", is_not: "rules.cond.assignee.isNot" },
   team: { is: "rules.cond.team.is", is_not: "rules.cond.team.isNot" },
+  tag: { is: "tags.rules.cond.is", is_not: "tags.rules.cond.isNot" },
 };
 
 /** Each action type's name in the catalogs. */
@@ -117,6 +119,8 @@ const ACTION_KEYS: Record<ActionType, MessageKey> = {
   set_team: "rules.action.setTeam",
   add_note: "rules.action.addNote",
   send_mail: "rules.action.sendMail",
+  add_tag: "tags.rules.action.add",
+  remove_tag: "tags.rules.action.remove",
 };
 
 /** Each mail recipient's name in the catalogs. */

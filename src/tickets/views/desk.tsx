@@ -58,6 +58,8 @@ export interface DeskFilters {
   requesterId: string;
   /** Words to find in titles and messages. */
   q: string;
+  /** A tag's name: only the tickets carrying it. */
+  tag: string;
   sort: string;
   cursor: string;
 }
@@ -75,6 +77,7 @@ export function deskHref(filters: DeskFilters): string {
     "organisation",
     "requester",
     "requesterId",
+    "tag",
   ] as const) {
     if (filters[key]) params.set(key, filters[key]);
   }
@@ -93,7 +96,8 @@ function hasFilters(f: DeskFilters): boolean {
       (f.team && f.queue !== "team") ||
       f.organisation ||
       f.requester ||
-      f.requesterId,
+      f.requesterId ||
+      f.tag,
   );
 }
 
@@ -105,6 +109,7 @@ export interface DeskPageProps {
   teamQueues: readonly TeamQueue[];
   /** Every organisation, for its filter. */
   organisations: readonly { id: number; name: string }[];
+
   staff: readonly Actor[];
   tickets: readonly TicketListItem[];
   /** The requester the list is narrowed to, when one is. */
@@ -327,6 +332,9 @@ function FilterForm({
           )}
         </Field>
       )}
+      <Field form={form} name="tag" label={t("tags.desk.filter")}>
+        {(a) => <input name="tag" autocomplete="off" maxLength={200} value={filters.tag} {...a} />}
+      </Field>
       <Field form={form} name="requester" label={t("desk.requesterEmail")}>
         {(a) => (
           <input
@@ -472,6 +480,18 @@ function TicketTable({
             <th scope="row" class="ticket-title">
               <a href={`/tickets/${row.id}`}>{row.title}</a>
               {row.snippet && <Snippet parts={row.snippet} />}
+              {row.tags && row.tags.length > 0 && (
+                <span class="tags">
+                  {row.tags.map((tag) => (
+                    <>
+                      {" "}
+                      <a class="tag" href={deskHref({ ...filters, tag, cursor: "" })}>
+                        {tag}
+                      </a>
+                    </>
+                  ))}
+                </span>
+              )}
             </th>
             <td class="requester">
               <a

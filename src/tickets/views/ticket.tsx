@@ -9,7 +9,7 @@ import {
 } from "../../i18n/i18n.ts";
 import { renderMarkdown } from "../../lib/markdown.ts";
 import type { PageContext } from "../../platform/views/context.ts";
-import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
+import { Csrf, emptyForm, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
 import { isEditable, PRIORITIES, STATUSES, type Status } from "../lifecycle.ts";
@@ -24,6 +24,7 @@ import { type LinkValues, OpenChildrenConfirm, RelationsPanel } from "./relation
 
 type ReplyValues = { content: string; internal: string; waitOnCustomer: string };
 export type CcValues = { ccAddress: string; ccName: string };
+export type TagValues = { tag: string };
 
 /** An HTML-only mail's body, ready to show (see renderMailHtml), by message id. */
 export type MailHtml = ReadonlyMap<number, { html: string; blocked: number; remoteShown: boolean }>;
@@ -132,6 +133,10 @@ function describeEvent(
       return rich("ticket.event.ccAdded", { actor, address: event.toValue ?? "" });
     case "cc_removed":
       return rich("ticket.event.ccRemoved", { actor, address: event.fromValue ?? "" });
+    case "tag_added":
+      return rich("tags.event.added", { actor, tag: event.toValue ?? "" });
+    case "tag_removed":
+      return rich("tags.event.removed", { actor, tag: event.fromValue ?? "" });
     case "auto_reply_suppressed":
       return rich("ticket.event.autoReplySuppressed", { actor, address: event.toValue ?? "" });
     case "team": {
@@ -581,6 +586,82 @@ function CcPanel({
 }
 
 /** The ticket's SLA targets: state and when each is due or was met (staff only). */
+/**
+ * The ticket's tags (staff only: customers never see them): each with a
+ * remove button, and a plain form to add some, autocompleted from the
+ * existing tags by a datalist (no script needed).
+ */
+function TagPanel({
+  ctx,
+  view,
+  form,
+}: {
+  ctx: PageContext;
+  view: TicketView;
+  form: FormState<TagValues>;
+}) {
+  const { t } = ctx.i18n;
+  const { ticket } = view;
+  const editable = isEditable(ticket.status);
+  return (
+    <section class="panel" aria-labelledby="tags-heading" id="tags">
+      <h2 id="tags-heading">{t("tags.ticket.heading")}</h2>
+      <p class="hint">{t("tags.ticket.hint")}</p>
+      {view.tags.length === 0 ? (
+        <p class="muted">{t("tags.ticket.none")}</p>
+      ) : (
+        <ul class="tags">
+          {view.tags.map((tag) => (
+            <li>
+              <a class="tag" href={`/desk?tag=${encodeURIComponent(tag)}`}>
+                {tag}
+              </a>
+              {editable && (
+                <form method="post" action={`/tickets/${ticket.id}/tags/remove`} class="inline">
+                  <Csrf token={ctx.csrfToken} />
+                  <input type="hidden" name="tag" value={tag} />
+                  <button
+                    type="submit"
+                    class="link"
+                    aria-label={t("tags.ticket.removeTag", { tag })}
+                  >
+                    {t("tags.ticket.remove")}
+                  </button>
+                </form>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {editable && (
+        <form method="post" action={`/tickets/${ticket.id}/tags`} class="stack" novalidate>
+          <Csrf token={ctx.csrfToken} />
+          <FormErrors form={form} t={t} />
+          <Field form={form} name="tag" label={t("tags.ticket.field")}>
+            {(a) => (
+              <input
+                {...a}
+                name="tag"
+                list="tag-suggestions"
+                autocomplete="off"
+                maxLength={1000}
+                required
+                value={form.values.tag ?? ""}
+              />
+            )}
+          </Field>
+          <datalist id="tag-suggestions">
+            {view.tagSuggestions.map((name) => (
+              <option value={name} />
+            ))}
+          </datalist>
+          <button type="submit">{t("tags.ticket.add")}</button>
+        </form>
+      )}
+    </section>
+  );
+}
+
 function ServiceLevel({ view, i18n }: { view: TicketView; i18n: Translator }) {
   const { t, rich } = i18n;
   if (view.sla.length === 0) return null;
@@ -649,6 +730,7 @@ export function TicketPage({
   conflict,
   mailHtml,
   ccForm,
+  tagForm = emptyForm(),
   controlsStale = false,
   links,
   linkForm,
@@ -663,6 +745,7 @@ export function TicketPage({
   conflict?: ReplyConflict | undefined;
   mailHtml: MailHtml;
   ccForm: FormState<CcValues>;
+  tagForm?: FormState<TagValues> | undefined;
   /** A control's change was refused: the ticket had changed since the page was loaded. */
   controlsStale?: boolean | undefined;
   /** Staff: the ticket's links to others. */
@@ -720,6 +803,16 @@ export function TicketPage({
                   ? t("ticket.assignedTo", { name: view.assignee.name })
                   : t("ticket.unassigned")}
               </span>
+              {staff && ticket.externalId !== null && (
+                <>
+                  <span class="sep" aria-hidden="true">
+                    ·
+                  </span>
+                  <span class="external-id">
+                    {t("tags.ticket.externalId", { id: ticket.externalId })}
+                  </span>
+                </>
+              )}
               {staff && ticket.teamId !== null && (
                 <>
                   <span class="sep" aria-hidden="true">
@@ -779,6 +872,7 @@ export function TicketPage({
           ) : (
             <RequesterControls ctx={ctx} view={view} />
           )}
+          {staff && <TagPanel ctx={ctx} view={view} form={tagForm} />}
           {staff && <ServiceLevel view={view} i18n={ctx.i18n} />}
           <CcPanel ctx={ctx} view={view} form={ccForm} />
           {staff && <RelationsPanel ctx={ctx} ticket={ticket} relations={links} form={linkForm} />}

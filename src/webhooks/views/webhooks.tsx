@@ -39,6 +39,7 @@ const EVENT_KEYS: Record<WebhookEventType, MessageKey> = {
   "ticket.updated": "webhooks.event.ticketUpdated",
   "ticket.solved": "webhooks.event.ticketSolved",
   "message.created": "webhooks.event.messageCreated",
+  "ticket.tags_changed": "tags.webhooks.event",
 };
 
 const STATUS_KEYS: Record<WebhookDelivery["status"], MessageKey> = {

@@ -1,0 +1,166 @@
+import { and, asc, count, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { type Executor, rowsOf } from "../db/client.ts";
+import { tags, ticketTags } from "../db/schema/index.ts";
+
+export type TagRow = { id: number; name: string };
+
+const byName = asc(sql`lower(${tags.name})`);
+
+/** A tag by its name, whatever its case. */
+export async function findTagByName(db: Executor, name: string): Promise<TagRow | undefined> {
+  const [row] = await db
+    .select({ id: tags.id, name: tags.name })
+    .from(tags)
+    .where(eq(sql`lower(${tags.name})`, name.toLowerCase()));
+  return row;
+}
+
+export async function findTag(db: Executor, id: number): Promise<TagRow | undefined> {
+  const [row] = await db.select({ id: tags.id, name: tags.name }).from(tags).where(eq(tags.id, id));
+  return row;
+}
+
+/** The tags of these names, made when missing (a name once, whatever its case). */
+export async function findOrCreateTags(db: Executor, names: readonly string[]): Promise<TagRow[]> {
+  if (names.length === 0) return [];
+  await db
+    .insert(tags)
+    .values(names.map((name) => ({ name })))
+    .onConflictDoNothing();
+  return db
+    .select({ id: tags.id, name: tags.name })
+    .from(tags)
+    .where(
+      inArray(
+        sql`lower(${tags.name})`,
+        names.map((n) => n.toLowerCase()),
+      ),
+    )
+    .orderBy(byName);
+}
+
+/** A ticket's tags, by name. */
+export async function listTicketTags(db: Executor, ticketId: number): Promise<TagRow[]> {
+  return db
+    .select({ id: tags.id, name: tags.name })
+    .from(ticketTags)
+    .innerJoin(tags, eq(tags.id, ticketTags.tagId))
+    .where(eq(ticketTags.ticketId, ticketId))
+    .orderBy(byName);
+}
+
+/**
+ * A ticket's tag names as an array, a subquery on the `tickets` row of the
+ * statement it is put in (a list page reads them with its rows).
+ */
+export function tagNamesOfRow(): SQL {
+  return sql`array(select ${tags.name} from ${ticketTags}
+    join ${tags} on ${tags.id} = ${ticketTags.tagId}
+    where ${ticketTags.ticketId} = "tickets"."id" order by lower(${tags.name}))`;
+}
+
+/**
+ * In one statement: a ticket's tags (`carried`), then up to `limit` names of
+ * all tags for suggestions, each part by name.
+ */
+export async function ticketTagsAndNames(
+  db: Executor,
+  ticketId: number,
+  limit: number,
+): Promise<{ name: string; carried: boolean }[]> {
+  const result = await db.execute(sql`
+    (select ${tags.name} as name, true as carried, 0 as part, lower(${tags.name}) as key
+       from ${ticketTags} join ${tags} on ${tags.id} = ${ticketTags.tagId}
+      where ${ticketTags.ticketId} = ${ticketId})
+    union all
+    (select ${tags.name}, false, 1, lower(${tags.name}) from ${tags}
+      order by lower(${tags.name}) limit ${limit})
+    order by part, key`);
+  return rowsOf<{ name: string; carried: boolean }>(result);
+}
+
+/** Puts tags on a ticket; returns the ids of those it did not have. */
+export async function insertTicketTags(
+  db: Executor,
+  ticketId: number,
+  tagIds: readonly number[],
+  addedBy: number,
+): Promise<number[]> {
+  if (tagIds.length === 0) return [];
+  const rows = await db
+    .insert(ticketTags)
+    .values(tagIds.map((tagId) => ({ ticketId, tagId, addedBy })))
+    .onConflictDoNothing()
+    .returning({ tagId: ticketTags.tagId });
+  return rows.map((r) => r.tagId);
+}
+
+/** Takes tags off a ticket; returns the ids it had. */
+export async function deleteTicketTags(
+  db: Executor,
+  ticketId: number,
+  tagIds: readonly number[],
+): Promise<number[]> {
+  if (tagIds.length === 0) return [];
+  const rows = await db
+    .delete(ticketTags)
+    .where(and(eq(ticketTags.ticketId, ticketId), inArray(ticketTags.tagId, [...tagIds])))
+    .returning({ tagId: ticketTags.tagId });
+  return rows.map((r) => r.tagId);
+}
+
+/**
+ * The ids of the tickets carrying a tag, as a subquery (`ticket_id in (...)`
+ * becomes a semi-join: the planner walks a queue's index and checks each
+ * ticket by primary key for common tags, or starts from the tag for rare ones).
+ */
+export function taggedQuery(db: Executor, tagId: number): SQL {
+  const query = db
+    .select({ ticketId: ticketTags.ticketId })
+    .from(ticketTags)
+    .where(eq(ticketTags.tagId, tagId));
+  return sql`(${query})`;
+}
+
+/** Every tag with how many tickets carry it, by name. */
+export async function listTagsWithCounts(db: Executor) {
+  return db
+    .select({ id: tags.id, name: tags.name, tickets: count(ticketTags.ticketId) })
+    .from(tags)
+    .leftJoin(ticketTags, eq(ticketTags.tagId, tags.id))
+    .groupBy(tags.id)
+    .orderBy(byName);
+}
+
+/** Renames a tag: one row (tickets hold its id). False when it is gone. */
+export async function renameTag(db: Executor, id: number, name: string): Promise<boolean> {
+  const rows = await db
+    .update(tags)
+    .set({ name })
+    .where(eq(tags.id, id))
+    .returning({ id: tags.id });
+  return rows.length > 0;
+}
+
+/**
+ * Moves every ticket of tag `from` to tag `into` (a ticket with both keeps
+ * one), then deletes `from`. Returns how many tickets `into` gained.
+ */
+export async function mergeTags(db: Executor, from: number, into: number): Promise<number> {
+  const moved = await db.execute(sql`
+    insert into ${ticketTags} (ticket_id, tag_id, added_by, added_at)
+    select ticket_id, ${into}::integer, added_by, added_at from ${ticketTags} where tag_id = ${from}::integer
+    on conflict do nothing`);
+  await db.delete(tags).where(eq(tags.id, from));
+  return (
+    (moved as { rowCount?: number; affectedRows?: number }).rowCount ??
+    (moved as { affectedRows?: number }).affectedRows ??
+    0
+  );
+}
+
+/** Deletes a tag; its tickets lose it (the rows cascade). False when it was gone. */
+export async function deleteTag(db: Executor, id: number): Promise<boolean> {
+  const rows = await db.delete(tags).where(eq(tags.id, id)).returning({ id: tags.id });
+  return rows.length > 0;
+}
