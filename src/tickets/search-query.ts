@@ -78,8 +78,8 @@ export const FILTER_KEYS: readonly FilterKey[] = [
 ];
 
 /**
- * The filters the list answers; `tag:` and `field:` are read but refused as
- * unknown until tags and custom fields exist (tickets.service `queryConditions`).
+ * The filters the list answers (tickets.service `queryConditions`); `tag:` for
+ * staff only, and `field:` is read but refused as unknown until custom fields exist.
  */
 export const SUPPORTED_FILTERS: readonly FilterKey[] = [
   "status",
@@ -89,6 +89,7 @@ export const SUPPORTED_FILTERS: readonly FilterKey[] = [
   "team",
   "created",
   "updated",
+  "tag",
 ];
 
 /** What can be wrong with a query; each has its sentence `error.search.<problem>` in the catalogs. */
@@ -182,7 +183,7 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const AGO = /^(\d{1,5})([hdw])$/;
 
 /** Parses a query; throws SearchQueryError (and nothing else) when it cannot. */
-export function parseSearchQuery(input: string): SearchQuery {
+export function parseSearchQuery(input: string, options: { staff?: boolean } = {}): SearchQuery {
   const cs: Char[] = Array.from(input, (c, i) => ({ c, at: i + 1 }));
   const n = cs.length;
   const terms: Term[] = [];
@@ -268,7 +269,11 @@ export function parseSearchQuery(input: string): SearchQuery {
     };
     const raw: RawValue = { chars, text: chars.map((x) => x.c).join("") };
     filters.push(
-      readFilter(key.toLowerCase(), span, raw, { keyAt: at(i), valueAt: at(valueStart) }),
+      readFilter(key.toLowerCase(), span, raw, {
+        keyAt: at(i),
+        valueAt: at(valueStart),
+        staff: options.staff ?? false,
+      }),
     );
     i = k;
   }
@@ -279,11 +284,11 @@ function readFilter(
   key: string,
   span: Span & { negated: boolean },
   raw: RawValue,
-  where: { keyAt: number; valueAt: number },
+  where: { keyAt: number; valueAt: number; staff: boolean },
 ): Filter {
   if (!(FILTER_KEYS as readonly string[]).includes(key)) {
     throw new SearchQueryError("unknownFilter", where.keyAt, `${key}:`, {
-      known: knownFilters(),
+      known: knownFilters(where.staff),
     });
   }
   const value = raw.text.trim();
@@ -409,9 +414,11 @@ function isCalendarDate(value: string): boolean {
   return day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
 }
 
-/** The filters this version answers, for "unknown filter" sentences. */
-export function knownFilters(): string {
-  return SUPPORTED_FILTERS.map((k) => `${k}:`).join(", ");
+/** The filters this version answers (`tag:` to staff only), for "unknown filter" sentences. */
+export function knownFilters(staff: boolean): string {
+  return SUPPORTED_FILTERS.filter((k) => staff || k !== "tag")
+    .map((k) => `${k}:`)
+    .join(", ");
 }
 
 /**

@@ -585,6 +585,8 @@ export type QueryCondition = { negated: boolean } & (
   /** These teams' tickets; null: tickets without a team. */
   | { kind: "team"; ids: readonly number[] | null }
   | { kind: "teamName"; name: string }
+  /** Tickets whose id the subquery yields (a tag's tickets). */
+  | { kind: "idIn"; ids: SQLWrapper }
   /** From `from` (inclusive) until `until` (exclusive). */
   | {
       kind: "time";
@@ -696,6 +698,9 @@ function queryCondition(c: QueryCondition): SQL {
     case "teamName":
       condition = sql`${tickets.teamId} in (select ${teams.id} from ${teams}
         where lower(${teams.name}) = lower(${c.name}))`;
+      break;
+    case "idIn":
+      condition = inArray(tickets.id, c.ids);
       break;
     default: {
       const column = c.column === "createdAt" ? tickets.createdAt : tickets.updatedAt;

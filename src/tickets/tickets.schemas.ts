@@ -287,7 +287,8 @@ export const TicketListQuery = Type.Object(
         description:
           'A search: words in titles or messages ("exact phrase", -word, -"phrase", or) and filters: ' +
           "status:open (or open,pending), priority:high, assignee:me|none|<email>, " +
-          "requester:<email>|@domain, team:<name>|<id>|none|mine, created:>2026-01-01 (also <, <=, >=, " +
+          "requester:<email>|@domain, team:<name>|<id>|none|mine, tag:<name> (staff), " +
+          "created:>2026-01-01 (also <, <=, >=, " +
           "or a day; days in UTC), updated:<7d (h, d, w: within; > for longer ago); -filter negates. " +
           "A query that cannot be read answers 400 with `errors[0].position`, the 1-based character where it goes wrong.",
       }),

@@ -824,7 +824,7 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
     throw Invalid.field("q", `must be at most ${SEARCH_MAX} characters`, "error.field.maxLength", {
       max: SEARCH_MAX,
     });
-  const parsed = parseSearchQuery(q);
+  const parsed = parseSearchQuery(q, { staff: isStaff(actor) });
   // Best match needs words to rank by; without them, the newest activity first.
   const sort: Sort = asked === "relevance" && !hasText(parsed) ? "-updatedAt" : asked;
   const key = sort.replace(/^-/, "") as repo.SortKey;
@@ -967,13 +967,22 @@ async function queryConditions(
         conditions.push({ kind: "time", column, ...bounds, negated });
         break;
       }
+      case "tag":
+        // Tags are staff's: to a customer, `tag:` is a filter like any unknown one.
+        if (!isStaff(actor)) throw unknownFilter(f, knownFilters(false));
+        conditions.push({ kind: "idIn", ids: await tags.taggedTicketIds(db, f.name), negated });
+        break;
       default:
-        throw new SearchQueryError("unknownFilter", f.position + (f.negated ? 1 : 0), `${f.key}:`, {
-          known: knownFilters(),
-        });
+        throw unknownFilter(f, knownFilters(isStaff(actor)));
     }
   }
   return conditions;
+}
+
+function unknownFilter(f: SearchQuery["filters"][number], known: string): SearchQueryError {
+  return new SearchQueryError("unknownFilter", f.position + (f.negated ? 1 : 0), `${f.key}:`, {
+    known,
+  });
 }
 
 /** Where a change feed starts: `0` (every ticket), `now` (changes from now on), or a cursor it gave. */
