@@ -130,6 +130,7 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/messages")) id = 999_999;
         else if (pattern.startsWith("/admin/sla")) id = 999_999;
         else if (pattern.startsWith("/admin/teams")) id = 999_999;
+        else if (pattern.startsWith("/admin/tags")) id = 999_999;
         else if (pattern.startsWith("/canned-replies")) id = 999_999;
         else if (pattern.startsWith("/admin/organisations")) id = 999_999;
         else if (pattern.startsWith("/admin/sso") || pattern.startsWith("/login/sso")) id = 999_999;
@@ -154,6 +155,7 @@ describeEachDatabase("access control, route by route", (world) => {
                 .replace(":id", String(id))
                 .replace(":deliveryId", "999999")
                 .replace(":linkId", "999999")
+                .replace(":name", "not-on-it")
                 .replace(":cannedId", "999999");
         const browser = browsers[who];
         if (who === "colleague, sharing off") await sharing(false);
@@ -566,6 +568,12 @@ const TEAM_TICKET_ROUTES = new Set([
   "GET /api/v1/tickets/:id/links",
   "POST /api/v1/tickets/:id/links",
   "DELETE /api/v1/tickets/:id/links/:linkId",
+  "POST /tickets/:id/tags",
+  "POST /tickets/:id/tags/remove",
+  "GET /api/v1/tickets/:id/tags",
+  "PUT /api/v1/tickets/:id/tags",
+  "POST /api/v1/tickets/:id/tags",
+  "DELETE /api/v1/tickets/:id/tags/:name",
 ]);
 
 /**
@@ -595,6 +603,12 @@ const COLLEAGUE_SHARING: Record<string, number> = {
   "GET /api/v1/tickets/:id/links": 403,
   "POST /api/v1/tickets/:id/links": 403,
   "DELETE /api/v1/tickets/:id/links/:linkId": 403,
+  "POST /tickets/:id/tags": 403,
+  "POST /tickets/:id/tags/remove": 403,
+  "GET /api/v1/tickets/:id/tags": 403,
+  "PUT /api/v1/tickets/:id/tags": 403,
+  "POST /api/v1/tickets/:id/tags": 403,
+  "DELETE /api/v1/tickets/:id/tags/:name": 403,
 };
 
 function withColleagues(
@@ -716,6 +730,22 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     "other customer": 404,
     agent: 404,
     admin: 404,
+  },
+  // Tags: staff's labels, even on the requester's own ticket (403); taking off a tag
+  // the ticket does not carry changes nothing (303).
+  "POST /tickets/:id/tags": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 303,
+    admin: 303,
+  },
+  "POST /tickets/:id/tags/remove": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 303,
+    admin: 303,
   },
   // The original of a mail: staff only (customers 404); no such message here.
   "GET /messages/:id/original.eml": {
@@ -844,6 +874,10 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /admin/organisations/:id/delete": { ...ADMIN_POST, admin: 404 },
   "POST /admin/organisations/:id/members": { ...ADMIN_POST, admin: 404 },
   "POST /admin/organisations/:id/members/:userId/remove": { ...ADMIN_POST, admin: 404 },
+  "GET /admin/tags": ADMIN_PAGE,
+  "POST /admin/tags/:id/rename": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/tags/:id/merge": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/tags/:id/delete": { ...ADMIN_POST, admin: 404 },
   "GET /admin/teams": ADMIN_PAGE,
   "POST /admin/teams": { ...ADMIN_POST, admin: 422 },
   "POST /admin/teams/:id": { ...ADMIN_POST, admin: 404 },
@@ -929,6 +963,29 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     agent: 201,
     admin: 201,
   },
+  "GET /api/v1/tickets/:id/tags": { ...API_SIGNED_IN, customer: 403, "other customer": 404 },
+  "PUT /api/v1/tickets/:id/tags": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 200,
+    admin: 200,
+  },
+  "POST /api/v1/tickets/:id/tags": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 200,
+    admin: 200,
+  },
+  // Taking off a tag the ticket does not carry changes nothing (204), as on the page.
+  "DELETE /api/v1/tickets/:id/tags/:name": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 204,
+    admin: 204,
+  },
   "GET /api/v1/tickets/:id/links": { ...API_SIGNED_IN, customer: 403, "other customer": 404 },
   // The schema's example links ticket 1 as related: staff may.
   "POST /api/v1/tickets/:id/links": {
@@ -1012,6 +1069,10 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /tickets/:id/ccs/remove": { address: "nobody@client.example.org" },
   "POST /tickets/:id/links": { relation: "related", linkTicketId: "999999" },
   "POST /tickets/:id/links/remove": { linkId: "999999" },
+  "POST /tickets/:id/tags": { tag: "matrix" },
+  "POST /tickets/:id/tags/remove": { tag: "not-on-it" },
+  "POST /admin/tags/:id/rename": { name: "Renamed" },
+  "POST /admin/tags/:id/merge": { into: "other" },
   "POST /admin/users": { email: "bad", name: "", role: "agent", password: "x" },
   "POST /admin/users/:id": { role: "customer" },
   "POST /admin/settings": { signupEnabled: "true" },
