@@ -33,7 +33,8 @@ function afterIdFrom(cursor: string | undefined): number | undefined {
   if (cursor === undefined) return undefined;
   const [id] = decodeCursor(cursor);
   const afterId = parseId(id);
-  if (afterId === undefined) throw Invalid.field("cursor", "is not a cursor this server gave out");
+  if (afterId === undefined)
+    throw Invalid.field("cursor", "is not a cursor this server gave out", "error.field.notACursor");
   return afterId;
 }
 

@@ -488,14 +488,14 @@ describeEachDatabase("admin pages: refusals in the reader's language", (world) =
     assert.equal(badPage.statusCode, 400);
     shows(
       badPage.body,
-      "<p>Einige Felder müssen korrigiert werden. after ist keine Seite dieser Liste.</p>",
+      "<p>Einige Felder müssen korrigiert werden. Seitenlink ist keine Seite dieser Liste.</p>",
     );
 
     const badAway = await b.post("/account/away", { away: "vielleicht", back: "/admin/users" });
     assert.equal(badAway.statusCode, 400);
     shows(
       badAway.body,
-      "<p>Einige Felder müssen korrigiert werden. away muss einer dieser Werte sein: true, false.</p>",
+      "<p>Einige Felder müssen korrigiert werden. Abwesend muss einer dieser Werte sein: true, false.</p>",
     );
 
     const withNul = await b.post(
@@ -506,7 +506,7 @@ describeEachDatabase("admin pages: refusals in the reader's language", (world) =
     assert.equal(withNul.statusCode, 400);
     shows(
       withNul.body,
-      "<p>Einige Felder müssen korrigiert werden. name enthält unzulässige Zeichen.</p>",
+      "<p>Einige Felder müssen korrigiert werden. Name enthält unzulässige Zeichen.</p>",
     );
 
     const lastAdmin = await b.post(`/admin/users/${admin.id}`, { role: "agent" });

@@ -7,7 +7,13 @@ import { requireAdmin } from "../platform/auth.ts";
 import { attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { readerOf } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { emptyForm, type FormState, fieldErrorText } from "../platform/views/forms.tsx";
+import {
+  emptyForm,
+  errorText,
+  type FormState,
+  fieldErrorText,
+  formMessageText,
+} from "../platform/views/forms.tsx";
 import type { UpdateUserInput } from "./accounts.schemas.ts";
 import * as accounts from "./accounts.service.ts";
 import { type Actor, ROLES, type Role } from "./actor.ts";
@@ -74,18 +80,6 @@ function changeNotSaved(errors: FieldError[], t: Translator["t"]): string {
     })
     .join(" ");
   return t("users.changeNotSaved", { detail });
-}
-
-/** The conflicts these pages meet, by code, in the catalogs (the API keeps their English). */
-const CONFLICT_KEYS: Record<string, MessageKey> = {
-  last_admin: "admin.lastAdmin",
-  // Requiring two-factor of staff, by an admin without it.
-  two_factor_off: "admin.twoFactorFirst",
-};
-
-function conflictText(error: Conflict, t: Translator["t"]): string {
-  const key = CONFLICT_KEYS[error.code];
-  return key ? t(key) : error.message;
 }
 
 /** User management and instance settings, for admins only. */
@@ -181,7 +175,10 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
       if (!result.ok) {
         return renderList(req, reply, actor, filters, {
           status: 422,
-          message: result.message ?? changeNotSaved(result.errors, readerOf(req).t),
+          message:
+            result.message === undefined
+              ? changeNotSaved(result.errors, readerOf(req).t)
+              : formMessageText(refusedForm({}, result), readerOf(req).t),
         });
       }
       updated = result.value;
@@ -189,7 +186,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
       if (!(error instanceof Conflict)) throw error;
       return renderList(req, reply, actor, filters, {
         status: 409,
-        message: conflictText(error, readerOf(req).t),
+        message: errorText(error, readerOf(req).t),
       });
     }
     // An admin who demoted or disabled themselves cannot see this list any more.
@@ -235,7 +232,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
         if (defaultTimeZone !== undefined) values.defaultTimeZone = defaultTimeZone;
         return renderList(req, reply, actor, parseFilters({}), {
           status: 422,
-          settingsForm: { values, errors: set.errors, message: set.message },
+          settingsForm: refusedForm(values, set),
         });
       }
     }
@@ -247,7 +244,7 @@ export async function adminPages(app: FastifyInstance, deps: Deps) {
       if (!(error instanceof Conflict)) throw error;
       return renderList(req, reply, actor, parseFilters({}), {
         status: 409,
-        message: conflictText(error, readerOf(req).t),
+        message: errorText(error, readerOf(req).t),
       });
     }
     return reply.redirect("/admin/users?notice=settings-saved", 303);

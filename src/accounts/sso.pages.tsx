@@ -60,7 +60,13 @@ export async function ssoPages(app: FastifyInstance, deps: Deps) {
         form: {
           values,
           errors: error.errors,
-          message: error.errors.length === 0 ? error.message : undefined,
+          ...(error.errors.length === 0
+            ? {
+                message: error.message,
+                messageKey: error.messageKey,
+                messageValues: error.messageValues,
+              }
+            : {}),
         },
       });
     }

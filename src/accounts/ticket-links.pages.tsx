@@ -3,7 +3,7 @@ import type { Deps } from "../deps.ts";
 import { NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { setSessionCookie } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm } from "../platform/views/forms.tsx";
 import { getTicket } from "../tickets/tickets.service.ts";
@@ -123,7 +123,7 @@ export async function ticketLinksPages(app: FastifyInstance, deps: Deps) {
           ticketId={ticketId}
           token={token}
           email={target.actor.email}
-          form={{ values: {}, errors: result.errors, message: result.message }}
+          form={refusedForm({}, result)}
         />,
         422,
       );

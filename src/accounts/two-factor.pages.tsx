@@ -3,7 +3,7 @@ import type { Deps } from "../deps.ts";
 import { Conflict, TooManyRequests, Unauthorized } from "../lib/errors.ts";
 import { localPath } from "../lib/urls.ts";
 import { requireActor, secondStepCookie, setSessionCookie } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import * as accounts from "./accounts.service.ts";
@@ -57,10 +57,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
       );
       if (!result.ok) {
         return reply.render(
-          <SecondStepPage
-            ctx={pageContext(req, reply)}
-            form={{ values, errors: result.errors, message: result.message }}
-          />,
+          <SecondStepPage ctx={pageContext(req, reply)} form={refusedForm(values, result)} />,
           401,
         );
       }
@@ -125,7 +122,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
         twoFactor.confirmEnrolment(deps, who.actor, { code, ip: req.ip }),
       );
       if (!result.ok) {
-        const form = { values: {}, errors: result.errors, message: result.message };
+        const form = refusedForm({}, result);
         return renderPage(req, reply, who, form, { status: 422 });
       }
       // An enrolment-only session is a full one from now on.
@@ -159,7 +156,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
     try {
       const result = await attempt(() => change(actor, proof));
       if (!result.ok) {
-        const form = { values: {}, errors: result.errors, message: result.message };
+        const form = refusedForm({}, result);
         return renderPage(req, reply, who, form, { status: 422, refused });
       }
       return done(result.value);
@@ -178,6 +175,7 @@ export async function twoFactorPages(app: FastifyInstance, deps: Deps) {
           errors: [],
           message: error.message,
           messageKey: error.messageKey,
+          messageValues: error.messageValues,
         };
         return renderPage(req, reply, who, form, { status: 409, refused });
       }

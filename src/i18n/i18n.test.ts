@@ -165,3 +165,31 @@ describe("catalog check", () => {
     has("en: a.unused is used nowhere in src/");
   });
 });
+
+test("a list of names in a message is joined as the reader's language joins one", () => {
+  const values = { authors: ["Ada", "Bo", "Cy"], count: 3 };
+  assert.equal(
+    translator("de", "UTC").t("ticket.conflict.replied", values),
+    "Ada, Bo und Cy haben geantwortet, während Sie geschrieben haben.",
+  );
+  assert.equal(
+    translator("en", "UTC").t("ticket.conflict.replied", values),
+    "Ada, Bo, and Cy replied while you were writing.",
+  );
+});
+
+test("the open tickets that chose an agent are counted as a number in the reader's language", () => {
+  const values = { actor: "Tessera", team: "Billing", open: 1234 };
+  assert.equal(
+    translator("de", "UTC").t("ticket.event.autoAssignFewestOpen", values),
+    "Tessera hat automatisch zugewiesen: wenigste offene Tickets im Team Billing (1.234 offen)",
+  );
+  assert.equal(
+    translator("en", "UTC").t("ticket.event.autoAssignFewestOpen", values),
+    "Tessera assigned automatically: fewest open tickets in team Billing (1,234 open)",
+  );
+  assert.equal(
+    translator("en", "UTC").t("ticket.event.autoAssignFewestOpen", { ...values, open: 3 }),
+    "Tessera assigned automatically: fewest open tickets in team Billing (3 open)",
+  );
+});

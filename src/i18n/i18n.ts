@@ -52,8 +52,26 @@ export function isTimeZone(value: unknown): value is string {
   return typeof value === "string" && ZONES.has(value);
 }
 
-/** Values a message interpolates; strings stay text (the views escape them). */
-export type MessageValues = Record<string, string | number | Date>;
+/**
+ * Values a message interpolates; strings stay text (the views escape them). A
+ * list of strings is joined as the reader's language joins one ("A, B und C").
+ */
+export type MessageValues = Record<string, string | number | Date | readonly string[]>;
+
+/** `values` with each list joined (`Intl.ListFormat`, conjunction) in `locale`. */
+function joinLists(
+  locale: Locale,
+  values: MessageValues | undefined,
+): Record<string, string | number | Date> | undefined {
+  if (!values) return values;
+  let out: Record<string, string | number | Date> | undefined;
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value !== "object" || value instanceof Date) continue;
+    out ??= { ...(values as Record<string, string | number | Date>) };
+    out[name] = new Intl.ListFormat(locale, { type: "conjunction" }).format(value);
+  }
+  return out ?? (values as Record<string, string | number | Date>);
+}
 
 // Each message is compiled on its first use in a language, then kept for the
 // life of the process (compiling all six catalogs up front would cost every
@@ -93,7 +111,7 @@ export function translator(locale: Locale, timeZone: string): Translator {
     timeZone,
     dir: RTL.has(locale) ? "rtl" : "ltr",
     t(key, values) {
-      const out = compile(locale, key).format(values);
+      const out = compile(locale, key).format(joinLists(locale, values));
       return Array.isArray(out) ? out.join("") : String(out);
     },
     rich<T>(key: MessageKey, values: Record<string, unknown>) {

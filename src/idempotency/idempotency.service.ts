@@ -15,6 +15,7 @@ export class IdempotencyMismatch extends AppError {
     super(
       "idempotency_key_reused",
       "This Idempotency-Key was already used with a different request; use a new key for a new request.",
+      "error.idempotencyKeyReused",
     );
   }
 }
@@ -55,7 +56,11 @@ export async function once(
   work: (tx: Tx) => Promise<StoredResponse>,
 ): Promise<StoredResponse & { replayed: boolean }> {
   if (!KEY_PATTERN.test(request.key)) {
-    throw Invalid.field("Idempotency-Key", "must be 1 to 255 visible ASCII characters");
+    throw Invalid.field(
+      "Idempotency-Key",
+      "must be 1 to 255 visible ASCII characters",
+      "error.field.idempotencyKey",
+    );
   }
   return deps.db.transaction(async (tx) => {
     if (await repo.claimKey(tx, request, IDEMPOTENCY_TTL_MS)) {

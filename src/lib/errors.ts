@@ -1,5 +1,8 @@
-/** Arguments of a catalog message (lib/ knows no catalog, so keys are plain strings here). */
-export type MessageArgs = Record<string, string | number>;
+/**
+ * Arguments of a catalog message (lib/ knows no catalog, so keys are plain
+ * strings here). A list of names is joined in the reader's language ("A and B").
+ */
+export type MessageArgs = Record<string, string | number | readonly string[]>;
 
 /** One problem with one input field, shown next to that field. */
 export interface FieldError {

@@ -7,6 +7,7 @@ import { Invalid } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireStaff } from "../platform/auth.ts";
 import { formFields } from "../platform/forms.ts";
+import { readerOf } from "../platform/i18n.ts";
 import { hiddenTeamIds } from "../teams/index.ts";
 import { getTicket } from "../tickets/tickets.service.ts";
 import { type Connection, DEFAULT_LIMITS, LiveHub, type LiveLimits } from "./live.hub.ts";
@@ -126,8 +127,11 @@ export const livePages = fp(
     app.get("/live", async (req: FastifyRequest, reply: FastifyReply) => {
       // An EventSource cannot follow a sign-in redirect: answer plainly, and it stops retrying.
       const actor = req.actor;
+      // Plain text in the reader's language: a person may open the address by hand.
+      const { t } = readerOf(req);
+      const plain = "text/plain; charset=utf-8";
       if (!actor || !req.sessionToken || req.authVia !== "session") {
-        return reply.code(401).type("text/plain").send("Sign in to receive live updates.");
+        return reply.code(401).type(plain).send(t("i18n2.live.signIn"));
       }
       const raw = (req.query as { ticket?: unknown }).ticket;
       let ticketId: number | undefined;
@@ -142,11 +146,11 @@ export const livePages = fp(
         return reply
           .code(429)
           .header("retry-after", "30")
-          .type("text/plain")
-          .send(`At most ${hub.limits.perUser} live pages at once; close one and reload.`);
+          .type(plain)
+          .send(t("i18n2.live.tooMany", { max: hub.limits.perUser }));
       }
       if (refusal === "closing") {
-        return reply.code(503).type("text/plain").send("The server is restarting.");
+        return reply.code(503).type(plain).send(t("i18n2.live.restarting"));
       }
       reply.hijack();
       reply.raw.writeHead(200, {

@@ -7,7 +7,7 @@ import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { fieldErrorText, isMessageKey } from "../platform/views/forms.tsx";
+import { errorText, fieldErrorText } from "../platform/views/forms.tsx";
 import type { OrganisationInput } from "./organisations.schemas.ts";
 import * as organisations from "./organisations.service.ts";
 import { type OrganisationFormValues, OrganisationsPage } from "./views/organisations.tsx";
@@ -49,9 +49,7 @@ function describe(error: AppError, t: Translator["t"]): string {
       .join(" ");
     return t("organisations.notSaved", { problems });
   }
-  return error instanceof Invalid && isMessageKey(error.messageKey)
-    ? t(error.messageKey)
-    : error.message;
+  return errorText(error, t);
 }
 
 /** Customers' organisations, their domains and members, for admins (src/organisations). */

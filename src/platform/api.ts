@@ -134,10 +134,11 @@ export function apiPlugin(deps: Deps, modules: ApiModule[]) {
         try {
           text = strictUtf8.decode(body as Buffer);
         } catch {
-          return done(new Invalid([], NOT_UTF8), undefined);
+          return done(new Invalid([], NOT_UTF8, "invalid", "error.form.bodyNotUtf8"), undefined);
         }
         void parseJson(req, text, (error, value) => {
-          if (!error && !wellFormed(value)) return done(new Invalid([], NOT_UTF8), undefined);
+          if (!error && !wellFormed(value))
+            return done(new Invalid([], NOT_UTF8, "invalid", "error.form.bodyNotUtf8"), undefined);
           done(error, value);
         });
       },

@@ -15,7 +15,7 @@ import {
 import { readerOf } from "./i18n.ts";
 import { pageContext } from "./views/context.ts";
 import { ErrorPage } from "./views/error-page.tsx";
-import { fieldErrorText, isMessageKey } from "./views/forms.tsx";
+import { fieldErrorText, GENERIC_DETAILS, isMessageKey } from "./views/forms.tsx";
 
 const TITLES: Record<number, string> = {
   400: "That did not work",
@@ -49,19 +49,30 @@ const PAGE_TITLES: Record<number, MessageKey> = {
 };
 
 /**
- * What a page says for one of our errors that has no catalog key of its own: a
- * sentence for its status in the reader's language, never the API's English.
+ * The names pages give the fields a form sends, for an error page that is not
+ * the form's own (a forged or stale post, a bad link): the field is named in
+ * the reader's language where it is one of these, else as the form sends it.
  */
-const GENERIC_DETAILS: Record<number, MessageKey> = {
-  400: "error.generic400",
-  401: "error.signIn",
-  403: "error.forbidden",
-  404: "error.notFound",
-  409: "error.generic409",
-  412: "error.generic412",
-  422: "error.generic400",
-  429: "error.generic429",
-  502: "error.generic502",
+const FIELD_LABELS: Readonly<Record<string, MessageKey>> = {
+  name: "field.name",
+  email: "field.email",
+  password: "field.password",
+  role: "users.role",
+  disabled: "users.status",
+  status: "desk.status",
+  priority: "desk.priority",
+  assignee: "desk.assignee",
+  assigneeId: "desk.assignee",
+  teamId: "desk.team",
+  ticket: "myTickets.ticket",
+  away: "layout.away",
+  locale: "account.language",
+  timeZone: "account.timeZone",
+  q: "desk.search",
+  content: "ticket.field.message",
+  enabled: "rules.enabled",
+  after: "i18n2.field.pageLink",
+  direction: "i18n2.field.direction",
 };
 
 interface Problem {
@@ -111,7 +122,8 @@ function toProblem(error: FastifyError | Error, deps: Pick<Deps, "config">): Pro
       status,
       code: problemCode(fastifyError.code, status),
       detail: friendly?.text ?? fastifyError.message,
-      pageDetail: friendly?.key,
+      // The framework's own English is the API's; a page says a sentence for the status.
+      pageDetail: friendly?.key ?? GENERIC_DETAILS[status] ?? "error.generic",
       pageValues: friendly?.values,
     };
   }
@@ -290,8 +302,12 @@ async function sendProblem(
         ? t(problem.fallbackDetail)
         : problem.detail;
   if (problem.errors && problem.errors.length > 0) {
-    // No label here: the field is named as the form sends it.
-    const each = problem.errors.map((e) => `${fieldErrorText(e, e.field, t)}.`);
+    const each = problem.errors.map((e) => {
+      const label = Object.hasOwn(FIELD_LABELS, e.field)
+        ? t(FIELD_LABELS[e.field] as MessageKey)
+        : e.field;
+      return `${fieldErrorText(e, label, t)}.`;
+    });
     detail = `${detail} ${each.join(" ")}`;
   }
   return reply.render(

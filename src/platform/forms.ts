@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { type FieldError, Invalid } from "../lib/errors.ts";
+import { type FieldError, Invalid, type MessageArgs } from "../lib/errors.ts";
 import type { FormState } from "./views/forms.tsx";
 
 /** The text fields of a submitted form (urlencoded or multipart); files and arrays are left out. */
@@ -20,6 +20,8 @@ export interface Refusal {
   message: string | undefined;
   /** `message` as a catalog key, when the error had one: what pages show. */
   messageKey: string | undefined;
+  /** The key's arguments. */
+  messageValues?: MessageArgs | undefined;
 }
 
 export type Attempt<T> = { ok: true; value: T } | Refusal;
@@ -39,6 +41,7 @@ export async function attempt<T>(run: () => Promise<T>): Promise<Attempt<T>> {
         errors: error.errors,
         message: own ? error.message : undefined,
         messageKey: own ? error.messageKey : undefined,
+        messageValues: own ? error.messageValues : undefined,
       };
     }
     throw error;
@@ -50,12 +53,13 @@ export async function attempt<T>(run: () => Promise<T>): Promise<Attempt<T>> {
  * the fields and the form's own message with its catalog key (so the page says
  * it in the reader's language).
  */
-export function refusedForm<T>(values: Partial<T>, refusal: Refusal): FormState<T> {
+export function refusedForm<V>(values: V, refusal: Refusal): FormState<V> & { values: V } {
   return {
     values,
     errors: refusal.errors,
     message: refusal.message,
     messageKey: refusal.messageKey,
+    messageValues: refusal.messageValues,
   };
 }
 

@@ -1,15 +1,17 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config.ts";
+import { fromAcceptLanguage, translator } from "../i18n/i18n.ts";
 
 /**
  * Fastify's `frameworkErrors` option: the answer to a request it refuses before
  * any hook runs (a URL with broken percent-encoding, a path parameter over the
  * length limit). helmet's headers are set by a hook, so they are set here by
  * hand: a plain-text 400 that nothing can frame, sniff or run, and that does
- * not echo the URL back.
+ * not echo the URL back. No hook has run, so the reader is who the browser
+ * says (`Accept-Language`), else English; the API keeps its English.
  */
 export function frameworkErrors(config: Pick<Config, "secureCookies">) {
-  return (_error: Error, _req: FastifyRequest, reply: FastifyReply) => {
+  return (_error: Error, req: FastifyRequest, reply: FastifyReply) => {
     reply
       .code(400)
       .header(
@@ -26,6 +28,10 @@ export function frameworkErrors(config: Pick<Config, "secureCookies">) {
     if (config.secureCookies) {
       reply.header("strict-transport-security", "max-age=31536000; includeSubDomains");
     }
-    return reply.type("text/plain; charset=utf-8").send("This address is not valid.\n");
+    const locale = req.url.startsWith("/api/")
+      ? "en"
+      : (fromAcceptLanguage(req.headers["accept-language"]) ?? "en");
+    const text = translator(locale, "UTC").t("error.badAddress");
+    return reply.type("text/plain; charset=utf-8").send(`${text}\n`);
   };
 }

@@ -1,39 +1,32 @@
-import { DEFAULT_TRANSLATOR, type MessageKey, type Translator } from "../i18n/i18n.ts";
+import { DEFAULT_TRANSLATOR, type Translator } from "../i18n/i18n.ts";
+import type { Action } from "./rules.schemas.ts";
+
+type SendMailAction = Extract<Action, { type: "send_mail" }>;
 
 /**
- * The rules Tessera ships (seeded by migration 0005 with English names, once
- * per database) are shown under their catalog name in the reader's language
- * until an admin renames them. The stored name stays the key: a built-in rule
- * is one whose name is still its catalog name in English, the words the
- * migration stored (checked by rules.i18n.test.ts), so no column marks them
- * and a renamed rule shows as the admin typed it.
+ * The reminder mail of the built-in rule "Remind the customer of a pending
+ * ticket after 3 days" (migration 0005 stores it in English): while its
+ * subject and body are as shipped, each recipient gets it from the catalogs
+ * in their own language; once an admin edits either, their text is sent as
+ * they wrote it. The catalog's words are made into a template with the same
+ * placeholders, so both are filled in (and escaped) the same way, and a
+ * translation can bring in no placeholder but these.
  */
-const BUILT_IN_RULES: readonly MessageKey[] = [
-  "rules.builtIn.closeSolved",
-  "rules.builtIn.remindPending",
-  "rules.builtIn.solvePending",
-];
+const SLOTS = {
+  title: "{{ticket.title}}",
+  name: "{{requester.name}}",
+  id: "{{ticket.id}}",
+  url: "{{ticket.url}}",
+};
 
-const BY_STORED_NAME: ReadonlyMap<string, MessageKey> = new Map(
-  BUILT_IN_RULES.map((key) => [DEFAULT_TRANSLATOR.t(key), key]),
-);
-
-/** The English names migration 0005 gives the built-in rules. */
-export const BUILT_IN_RULE_NAMES: readonly string[] = [...BY_STORED_NAME.keys()];
-
-/** A rule's name for the reader: a built-in one not renamed in their language, else as stored. */
-export function ruleName(stored: string, t: Translator["t"]): string {
-  const key = BY_STORED_NAME.get(stored);
-  return key ? t(key) : stored;
+/** The reminder's template in the reader's language. */
+export function reminderTemplate(t: Translator["t"]): { subject: string; body: string } {
+  return { subject: t("i18n2.reminder.subject", SLOTS), body: t("i18n2.reminder.body", SLOTS) };
 }
 
-/**
- * The name to store for a name typed on the rule form: a built-in rule's name
- * in the reader's language (as the form showed it) is stored as its English,
- * so saving the rule unrenamed keeps it built-in; anything else as typed.
- */
-export function storedRuleName(typed: string, t: Translator["t"]): string {
-  const name = typed.trim();
-  for (const [stored, key] of BY_STORED_NAME) if (t(key) === name) return stored;
-  return typed;
+const SHIPPED = reminderTemplate(DEFAULT_TRANSLATOR.t);
+
+/** Whether a mail action is the built-in reminder as shipped (checked against migration 0005 by a test). */
+export function isShippedReminder(action: Pick<SendMailAction, "subject" | "body">): boolean {
+  return action.subject === SHIPPED.subject && action.body === SHIPPED.body;
 }

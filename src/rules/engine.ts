@@ -10,6 +10,7 @@ import { AppError, NotFound } from "../lib/errors.ts";
 import { findTag, listTicketTags } from "../tags/index.ts";
 import type { Priority, Status } from "../tickets/lifecycle.ts";
 import * as tickets from "../tickets/tickets.service.ts";
+import { isShippedReminder, reminderTemplate } from "./built-in.ts";
 import { enabledTriggers } from "./cache.ts";
 import { matches, needsRequester, needsTags, type TicketFacts } from "./conditions.ts";
 import * as repo from "./rules.repo.ts";
@@ -168,11 +169,20 @@ async function runActions(
         action.to === "address"
           ? { kind: "address", address: action.address ?? "" }
           : { kind: action.to },
-        {
-          subject: renderText(action.subject, values),
-          text: renderText(action.body, values),
-          html: renderHtml(action.body, values),
-        },
+        isShippedReminder(action)
+          ? (t) => {
+              const { subject, body } = reminderTemplate(t.t);
+              return {
+                subject: renderText(subject, values),
+                text: renderText(body, values),
+                html: renderHtml(body, values),
+              };
+            }
+          : {
+              subject: renderText(action.subject, values),
+              text: renderText(action.body, values),
+              html: renderHtml(action.body, values),
+            },
       );
     }
   }
@@ -213,7 +223,14 @@ export async function fireRule(
     const reason = refused ? error.message : "An unexpected error stopped its actions.";
     if (refused) deps.log.warn({ ruleId: rule.id, ticketId, reason }, "rule action refused");
     else deps.log.error({ err: error, ruleId: rule.id, ticketId }, "rule action failed");
-    await repo.insertFailure(tx, { ruleId: rule.id, ticketId, reason });
+    await repo.insertFailure(tx, {
+      ruleId: rule.id,
+      ticketId,
+      reason,
+      // The refusal's own catalog sentence, said on the rules page in the reader's language.
+      reasonKey: refused ? (error.messageKey ?? null) : "error.rules.unexpected",
+      reasonValues: refused ? (error.messageValues ?? null) : null,
+    });
     return undefined;
   }
 }
@@ -276,7 +293,13 @@ export async function runTriggers(
           { ruleId: rule.id, ticketId: ticket.id, causedBy: event.cause?.ruleId },
           "rule loop cut",
         );
-        await repo.insertFailure(tx, { ruleId: rule.id, ticketId: ticket.id, reason });
+        await repo.insertFailure(tx, {
+          ruleId: rule.id,
+          ticketId: ticket.id,
+          reason,
+          reasonKey: "error.rules.loopCut",
+          reasonValues: { max: MAX_DEPTH, rule: event.cause?.ruleName ?? "" },
+        });
         continue;
       }
       const setOff = new Set<TriggerEvent>();

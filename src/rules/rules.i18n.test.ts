@@ -7,9 +7,9 @@ import { makeAdmin, makeCustomer, makeTicket } from "../../test/helpers/factorie
 import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase, type World } from "../../test/helpers/world.ts";
 import { rules } from "../db/schema/index.ts";
+import { BUILT_IN_RULE_NAMES } from "../i18n/built-in-rules.ts";
 import { translator } from "../i18n/i18n.ts";
 import { Invalid } from "../lib/errors.ts";
-import { BUILT_IN_RULE_NAMES } from "./built-in.ts";
 import { oneOfProblem } from "./condition-form.ts";
 import { createRule } from "./rules.service.ts";
 import { action, ruleForm, tag } from "./test-support.ts";
@@ -164,7 +164,7 @@ describeEachDatabase("the rules pages in the reader's language", (world) => {
     );
   });
 
-  test("a forged enable or move button gets a German error page, the field named as the form sends it", async () => {
+  test("a forged enable or move button gets a German error page, the field named as the page names it", async () => {
     const { deps } = world();
     const admin = await germanAdmin(world());
     const saved = await createRule(
@@ -183,7 +183,7 @@ describeEachDatabase("the rules pages in the reader's language", (world) => {
     assert.equal(enabled.statusCode, 400);
     assert.match(
       decodeEntities(enabled.body),
-      /<p>Einige Felder müssen korrigiert werden\. enabled muss true oder false sein\.<\/p>/,
+      /<p>Einige Felder müssen korrigiert werden\. Aktiv muss einer dieser Werte sein: true, false\.<\/p>/,
     );
     const moved = await admin.post(
       `/admin/rules/${saved.id}/move`,
@@ -193,7 +193,7 @@ describeEachDatabase("the rules pages in the reader's language", (world) => {
     assert.equal(moved.statusCode, 400);
     assert.match(
       decodeEntities(moved.body),
-      /<p>Einige Felder müssen korrigiert werden\. direction muss up oder down sein\.<\/p>/,
+      /<p>Einige Felder müssen korrigiert werden\. Richtung muss einer dieser Werte sein: up, down\.<\/p>/,
     );
   });
 

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../deps.ts";
+import { storedRuleName } from "../i18n/built-in-rules.ts";
 import { Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { readerOf } from "../platform/i18n.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { storedRuleName } from "./built-in.ts";
 import {
   ACTIONS_MAX,
   conditionRowsOf,
@@ -26,7 +26,7 @@ function ruleId(raw: string): number {
 /**
  * The submitted rule, every value as typed (kept on a 422); rows come as
  * `conditions.3.value`. A built-in rule's name as the form showed it, in the
- * reader's language, is its stored name (built-in.ts).
+ * reader's language, is its stored name (i18n/built-in-rules.ts).
  */
 function readForm(req: FastifyRequest): RuleForm {
   const f = formFields(req);
@@ -106,10 +106,7 @@ export async function rulesPages(app: FastifyInstance, deps: Deps) {
     const result = await attempt(() => rules.createRule(deps, actor, form));
     if (!result.ok) {
       return reply.render(
-        <RuleFormPage
-          ctx={pageContext(req, reply)}
-          form={{ values: compact(form), errors: result.errors, message: result.message }}
-        />,
+        <RuleFormPage ctx={pageContext(req, reply)} form={refusedForm(compact(form), result)} />,
         422,
       );
     }
@@ -134,7 +131,7 @@ export async function rulesPages(app: FastifyInstance, deps: Deps) {
       return reply.render(
         <RuleFormPage
           ctx={pageContext(req, reply)}
-          form={{ values: compact(form), errors: result.errors, message: result.message }}
+          form={refusedForm(compact(form), result)}
           ruleId={id}
         />,
         422,
@@ -147,7 +144,9 @@ export async function rulesPages(app: FastifyInstance, deps: Deps) {
     const actor = requireAdmin(req);
     const { enabled } = formFields(req);
     if (enabled !== "true" && enabled !== "false")
-      throw Invalid.field("enabled", "must be true or false", "error.rules.trueOrFalse");
+      throw Invalid.field("enabled", "must be one of: true, false", "error.field.oneOf", {
+        choices: "true, false",
+      });
     await rules.setRuleEnabled(deps, actor, ruleId(req.params.id), enabled === "true");
     return reply.redirect("/admin/rules?notice=rule-saved", 303);
   });
@@ -156,7 +155,9 @@ export async function rulesPages(app: FastifyInstance, deps: Deps) {
     const actor = requireAdmin(req);
     const { direction } = formFields(req);
     if (direction !== "up" && direction !== "down")
-      throw Invalid.field("direction", "must be up or down", "error.rules.upOrDown");
+      throw Invalid.field("direction", "must be one of: up, down", "error.field.oneOf", {
+        choices: "up, down",
+      });
     await rules.moveRule(deps, actor, ruleId(req.params.id), direction);
     return reply.redirect("/admin/rules", 303);
   });

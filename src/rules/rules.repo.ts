@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { type Executor, rowsOf } from "../db/client.ts";
 import { moveRow } from "../db/position.ts";
 import { ruleFailures, ruleFirings, rules, tickets, users } from "../db/schema/index.ts";
+import type { MessageArgs } from "../lib/errors.ts";
 import { conditionsSql, ticketColumn } from "./conditions.ts";
 import type { Clock, Condition, Match, Rule, RuleKind } from "./rules.schemas.ts";
 
@@ -131,7 +132,13 @@ export async function moveRule(
 
 export async function insertFailure(
   db: Executor,
-  values: { ruleId: number; ticketId: number | null; reason: string },
+  values: {
+    ruleId: number;
+    ticketId: number | null;
+    reason: string;
+    reasonKey: string | null;
+    reasonValues: MessageArgs | null;
+  },
 ): Promise<void> {
   await db.insert(ruleFailures).values(values);
 }
@@ -144,6 +151,8 @@ export async function listFailures(db: Executor, limit: number) {
       ruleName: rules.name,
       ticketId: ruleFailures.ticketId,
       reason: ruleFailures.reason,
+      reasonKey: ruleFailures.reasonKey,
+      reasonValues: ruleFailures.reasonValues,
       createdAt: ruleFailures.createdAt,
     })
     .from(ruleFailures)

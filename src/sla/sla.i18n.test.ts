@@ -254,7 +254,7 @@ describeEachDatabase("the SLA pages in the reader's language", (world) => {
       direction: "sideways",
     });
     assert.equal(move.statusCode, 400);
-    shows(move.body, "Le champ direction doit valoir l’une de ces valeurs : up, down.");
+    shows(move.body, "Le champ Sens doit valoir l’une de ces valeurs : up, down.");
     for (const body of [inUse.body, isDefault.body, move.body]) {
       assert.doesNotMatch(decodeEntities(body), /is in use|default calendar|must be up/);
     }

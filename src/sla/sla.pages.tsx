@@ -3,7 +3,7 @@ import type { Deps } from "../deps.ts";
 import { Invalid, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
-import { attempt, formFields } from "../platform/forms.ts";
+import { attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import { conditionRowsOf, conditionRowUsed, lastUsed } from "../rules/rules.schemas.ts";
@@ -85,7 +85,7 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
         <CalendarFormPage
           ctx={pageContext(req, reply)}
           id={id}
-          form={{ values, errors: result.errors, message: result.message }}
+          form={refusedForm(values, result)}
         />,
         422,
       );
@@ -130,7 +130,7 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
       return renderSla(req, reply, {
         scope,
         priority: refusedAs,
-        form: { values, errors: result.errors, message: result.message },
+        form: refusedForm(values, result),
       });
     }
     return reply.redirect("/admin/sla?notice=policy-saved", 303);
@@ -219,13 +219,7 @@ export async function slaPages(app: FastifyInstance, deps: Deps) {
     const result = await attempt(() => sla.saveCondition(deps, actor, form, id));
     if (!result.ok) {
       const values = { ...form, conditions: lastUsed(form.conditions, conditionRowUsed) };
-      return conditionFormPage(
-        req,
-        reply,
-        id,
-        { values, errors: result.errors, message: result.message },
-        422,
-      );
+      return conditionFormPage(req, reply, id, refusedForm(values, result), 422);
     }
     return reply.redirect("/admin/sla?notice=condition-saved#conditions", 303);
   }

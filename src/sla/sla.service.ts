@@ -200,6 +200,9 @@ export class CalendarNotDeleted extends Conflict {
       code === "calendar_default"
         ? `"${calendar}" is the default calendar: make another the default first.`
         : `"${calendar}" is in use by ${uses.map(useText).join(", ")}: choose another calendar there first.`,
+      // The uses are named by the SLA page (each in the reader's language); elsewhere, in general.
+      code === "calendar_default" ? "error.sla.calendarDefault" : "error.sla.calendarUsed",
+      { calendar },
     );
   }
 }

@@ -7,7 +7,7 @@ import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { fieldErrorText, isMessageKey } from "../platform/views/forms.tsx";
+import { errorText, fieldErrorText } from "../platform/views/forms.tsx";
 import { listCalendarChoices } from "../sla/sla.service.ts";
 import type { AssignmentMode, TeamInput } from "./teams.schemas.ts";
 import * as teams from "./teams.service.ts";
@@ -73,7 +73,7 @@ const FIELD_KEYS: Record<string, MessageKey> = {
 /** Why a change was not saved, in the reader's language. */
 function describe(error: Invalid, t: Translator["t"]): string {
   if (error.errors.length === 0) {
-    return isMessageKey(error.messageKey) ? t(error.messageKey) : error.message;
+    return errorText(error, t);
   }
   const problems = error.errors.map((e) => {
     const label = Object.hasOwn(FIELD_KEYS, e.field)

@@ -237,7 +237,7 @@ describeEachDatabase("the ticket page in the reader's language", (world) => {
     assert.equal(desk.statusCode, 400);
     assert.equal(
       errorPageText(desk.body),
-      "Der Arbeitsplatz kann diese Liste nicht anzeigen: Die Adresse enthält einen unbekannten Filter. status wurde mehrfach angegeben. assignee muss me, none oder eine Benutzer-ID sein.",
+      "Der Arbeitsplatz kann diese Liste nicht anzeigen: Die Adresse enthält einen unbekannten Filter. Status wurde mehrfach angegeben. Zuständig muss me, none oder eine Benutzer-ID sein.",
     );
 
     const nobody = await b.get("/desk?requester=nobody%40example.test");
@@ -268,14 +268,14 @@ describeEachDatabase("the ticket page in the reader's language", (world) => {
     assert.equal(wrongId.statusCode, 400);
     assert.equal(
       errorPageText(wrongId.body),
-      "Einige Felder müssen korrigiert werden. assigneeId ist keine gültige Auswahl.",
+      "Einige Felder müssen korrigiert werden. Zuständig ist keine gültige Auswahl.",
     );
 
     const live = await b.get("/live?ticket=abc");
     assert.equal(live.statusCode, 400);
     assert.equal(
       errorPageText(live.body),
-      "Einige Felder müssen korrigiert werden. ticket muss eine Ticket-ID sein.",
+      "Einige Felder müssen korrigiert werden. Ticket muss eine Ticket-ID sein.",
     );
     for (const page of [desk, nobody, closed, wrongId, live]) {
       assert.doesNotMatch(

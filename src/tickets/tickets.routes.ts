@@ -4,7 +4,7 @@ import Type, { type Static } from "typebox";
 import { isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
-import { Invalid } from "../lib/errors.ts";
+import { fieldProblem, Invalid } from "../lib/errors.ts";
 import { MAX_ID } from "../lib/ids.ts";
 import { Cursor, IdParam, Nullable, Page, problems } from "../platform/api.schemas.ts";
 import { API_PREFIX, type ApiModule } from "../platform/api.ts";
@@ -161,7 +161,8 @@ async function takeFiles(req: FastifyRequest): Promise<void> {
   const body = req.body as Record<string, unknown>;
   const sent = body.attachments === undefined ? [] : [body.attachments].flat();
   const files = filesFrom(req, "attachments");
-  if (files.length !== sent.length) throw Invalid.field("attachments", "must be files");
+  if (files.length !== sent.length)
+    throw Invalid.field("attachments", "must be files", "error.field.files");
   delete body.attachments;
   uploaded.set(req, files);
 }
@@ -295,8 +296,16 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         const extra = Object.keys(others);
         if (extra.length > 0) {
           throw new Invalid(
-            extra.map((field) => ({ field, message: "cannot be combined with updatedSince" })),
+            extra.map((field) =>
+              fieldProblem(
+                field,
+                "cannot be combined with updatedSince",
+                "error.field.notWithUpdatedSince",
+              ),
+            ),
             "The change feed takes only updatedSince and limit.",
+            "invalid",
+            "error.form.changeFeedOnly",
           );
         }
         const page = await tickets.listChanges(deps, actor, { since: updatedSince, limit });

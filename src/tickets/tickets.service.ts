@@ -418,7 +418,12 @@ export class RepliedMeanwhile extends Conflict {
     /** The newest message the author may now see: what "Send anyway" carries. */
     readonly latestMessageId: number,
   ) {
-    super("replied_meanwhile", `${authors.join(" and ")} replied while you were writing.`);
+    super(
+      "replied_meanwhile",
+      `${authors.join(" and ")} replied while you were writing.`,
+      "ticket.conflict.replied",
+      { authors, count: authors.length },
+    );
   }
 }
 
@@ -1053,7 +1058,11 @@ function decodeChangesCursor(since: string): repo.FeedPosition | undefined {
   if (since === FEED_START) return { xid: "0", id: 0 };
   if (since === FEED_NOW) return undefined;
   const refuse = () =>
-    Invalid.field("updatedSince", "is not a cursor of the change feed; start again from 0 or now");
+    Invalid.field(
+      "updatedSince",
+      "is not a cursor of the change feed; start again from 0 or now",
+      "error.field.notAFeedCursor",
+    );
   if (since.length > 200) throw refuse();
   let values: (string | number)[];
   try {

@@ -3,9 +3,11 @@ import { test } from "node:test";
 import { inArray } from "drizzle-orm";
 import { apiAs } from "../../test/helpers/api.ts";
 import { makeAdmin, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
+import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
-import { webhookEndpoints } from "../db/schema/index.ts";
+import { webhookDeliveries, webhookEndpoints } from "../db/schema/index.ts";
 import { ENDPOINTS_MAX } from "./webhooks.schemas.ts";
+import { createEndpoint } from "./webhooks.service.ts";
 
 const lang = (body: string) => /<html lang="([^"]+)"/.exec(body)?.[1];
 const HOOK = "http://127.0.0.1:9/hook";
@@ -180,6 +182,55 @@ describeEachDatabase(
           ),
         );
       }
+    });
+
+    test("why a delivery failed is said in German in the worker's own words; the network's stay as they came; English as stored", async () => {
+      const { deps } = world();
+      const user = await makeAdmin(deps);
+      const { endpoint } = await createEndpoint(deps, user, {
+        url: `${HOOK}/failures`,
+        eventTypes: ["ticket.created"],
+      });
+      const stored = [
+        "answered 503",
+        "no answer within 10 s",
+        "gave up",
+        "could not resolve hooks.example.test: getaddrinfo ENOTFOUND hooks.example.test",
+        "connect ECONNREFUSED 127.0.0.1:9",
+      ];
+      await deps.db.insert(webhookDeliveries).values(
+        stored.map((lastError, i) => ({
+          endpointId: endpoint.id,
+          webhookId: `msg_i18n_${endpoint.id}_${i}`,
+          eventType: "ticket.created",
+          body: "{}",
+          status: "failed" as const,
+          lastError,
+        })),
+      );
+      const german = await world().signedIn(user);
+      await german.post(
+        "/account/language",
+        { locale: "de", timeZone: "" },
+        { csrfFrom: "/account" },
+      );
+      const page = decodeEntities((await german.get(`/admin/webhooks/${endpoint.id}`)).body);
+      for (const sentence of [
+        "<div>antwortete mit 503</div>",
+        "<div>keine Antwort innerhalb von 10 s</div>",
+        "<div>aufgegeben</div>",
+        "<div>hooks.example.test ließ sich nicht auflösen: getaddrinfo ENOTFOUND hooks.example.test</div>",
+        "<div>connect ECONNREFUSED 127.0.0.1:9</div>",
+      ]) {
+        assert.ok(page.includes(sentence), sentence);
+      }
+      const english = await world().signedIn(await makeAdmin(deps));
+      const englishPage = decodeEntities(
+        (await english.get(`/admin/webhooks/${endpoint.id}`)).body,
+      );
+      for (const lastError of stored)
+        assert.ok(englishPage.includes(`<div>${lastError}</div>`), lastError);
+      await deps.db.delete(webhookEndpoints).where(inArray(webhookEndpoints.id, [endpoint.id]));
     });
   },
   { env: { WEBHOOK_ALLOW_HOSTS: "127.0.0.1:9" } },

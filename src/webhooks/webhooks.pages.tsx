@@ -3,7 +3,7 @@ import type { Deps } from "../deps.ts";
 import { Conflict, type MessageArgs, NotFound } from "../lib/errors.ts";
 import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
-import { type Attempt, attempt, formFields } from "../platform/forms.ts";
+import { type Attempt, attempt, formFields, refusedForm } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import {
@@ -145,13 +145,7 @@ export async function webhooksPages(app: FastifyInstance, deps: Deps) {
     const values = valuesOf(req);
     const result = await attempt(() => webhooks.updateEndpoint(deps, actor, id, inputOf(values)));
     if (!result.ok) {
-      return renderEndpoint(
-        req,
-        reply,
-        id,
-        { values, errors: result.errors, message: result.message },
-        { status: 422 },
-      );
+      return renderEndpoint(req, reply, id, refusedForm(values, result), { status: 422 });
     }
     return reply.redirect(`/admin/webhooks/${id}?notice=webhook-saved`, 303);
   });

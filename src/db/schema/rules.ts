@@ -10,6 +10,7 @@ import {
   text,
   timestamp,
 } from "drizzle-orm/pg-core";
+import type { MessageArgs } from "../../lib/errors.ts";
 import { tickets } from "./tickets.ts";
 
 /** A trigger reacts to a ticket event; an automation (time rule) to a clock running out. */
@@ -83,7 +84,11 @@ export const ruleFailures = pgTable(
       .notNull()
       .references(() => rules.id, { onDelete: "cascade" }),
     ticketId: integer().references(() => tickets.id, { onDelete: "cascade" }),
+    /** English, as the refusing service said it (the API's words); shown where there is no key. */
     reason: text().notNull(),
+    /** The reason as a catalog key and its values, so the rules page says it in the reader's language. */
+    reasonKey: text(),
+    reasonValues: jsonb().$type<MessageArgs>(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index("rule_failures_rule_idx").on(t.ruleId, t.id)],

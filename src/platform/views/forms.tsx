@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useContext } from "preact/hooks";
 import { CATALOGS, type MessageKey, type Translator, timeZones } from "../../i18n/i18n.ts";
-import type { FieldError, MessageArgs } from "../../lib/errors.ts";
+import type { AppError, FieldError, MessageArgs } from "../../lib/errors.ts";
 import { ReaderContext } from "./reader.ts";
 
 /** Input kept from a submitted form and the problems found with it. */
@@ -40,6 +40,34 @@ export function fieldErrorText(error: FieldError, label: string, t: Translator["
 /** A form's own message in the reader's language, where it has a catalog key; else as given. */
 export function formMessageText(form: FormState<unknown>, t: Translator["t"]): string | undefined {
   return isMessageKey(form.messageKey) ? t(form.messageKey, form.messageValues) : form.message;
+}
+
+/**
+ * What a page says for one of our errors that has no catalog key of its own: a
+ * sentence for its status in the reader's language, never the API's English.
+ */
+export const GENERIC_DETAILS: Readonly<Record<number, MessageKey>> = {
+  400: "error.generic400",
+  401: "error.signIn",
+  403: "error.forbidden",
+  404: "error.notFound",
+  409: "error.generic409",
+  412: "error.generic412",
+  415: "error.generic415",
+  422: "error.generic400",
+  429: "error.generic429",
+  502: "error.generic502",
+};
+
+/**
+ * One of our errors as a page says it, in the reader's language: its catalog
+ * message (`messageKey`, `messageValues`), else a sentence for its status.
+ * Its English `message` is the API's and is never shown on a page.
+ */
+export function errorText(error: AppError, t: Translator["t"]): string {
+  return isMessageKey(error.messageKey)
+    ? t(error.messageKey, error.messageValues)
+    : t(GENERIC_DETAILS[error.status] ?? "error.generic");
 }
 
 export function Csrf({ token }: { token: string }) {

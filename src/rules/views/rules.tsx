@@ -1,12 +1,13 @@
 import type { ComponentChildren } from "preact";
 import { useContext } from "preact/hooks";
+import { ruleName } from "../../i18n/built-in-rules.ts";
 import {
   DEFAULT_TRANSLATOR,
   type Locale,
   type MessageKey,
   type Translator,
 } from "../../i18n/i18n.ts";
-import type { FieldError } from "../../lib/errors.ts";
+import type { FieldError, MessageArgs } from "../../lib/errors.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import {
   Csrf,
@@ -14,13 +15,13 @@ import {
   FormErrors,
   type FormState,
   fieldErrorText,
+  isMessageKey,
 } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { ReaderContext } from "../../platform/views/reader.ts";
 import { Time } from "../../platform/views/time.tsx";
 import type { Status } from "../../tickets/lifecycle.ts";
 import { statusLabel } from "../../tickets/views/badges.tsx";
-import { ruleName } from "../built-in.ts";
 import {
   type ActionType,
   type Clock,
@@ -156,7 +157,10 @@ export interface Failure {
   ruleId: number;
   ruleName: string;
   ticketId: number | null;
+  /** English, as stored; what is shown where there is no `reasonKey`. */
   reason: string;
+  reasonKey: string | null;
+  reasonValues: MessageArgs | null;
   createdAt: Date;
 }
 
@@ -187,14 +191,29 @@ function listFormat(locale: Locale, type: ListType): Intl.ListFormat {
 
 /** A list the English joined with ", " (a FieldError's values), joined the reader's way. */
 function relist(
-  joined: string | number | undefined,
+  joined: string | number | readonly string[] | undefined,
   type: ListType,
   i18n: Translator,
   names: Readonly<Record<string, string>> = {},
 ): string | number | undefined {
-  if (typeof joined !== "string") return joined;
-  const items = joined.split(", ").map((item) => names[item] ?? item);
+  if (typeof joined === "number" || joined === undefined) return joined;
+  const items = (typeof joined === "string" ? joined.split(", ") : joined).map(
+    (item) => names[item] ?? item,
+  );
   return listFormat(i18n.locale, type).format(items);
+}
+
+/**
+ * Why a rule did not run, in the reader's language: by its catalog key (a rule
+ * it names is a rule's name, so a built-in one's is translated too); a reason
+ * stored before keys were (or one without) as stored, in English.
+ */
+function failureReason(failure: Failure, t: Translator["t"]): string {
+  const key = failure.reasonKey ?? undefined;
+  if (!isMessageKey(key)) return failure.reason;
+  const values = { ...failure.reasonValues };
+  if (typeof values.rule === "string") values.rule = ruleName(values.rule, t);
+  return t(key, values);
 }
 
 /**
@@ -351,10 +370,11 @@ export function RulesPage({
                 <a href={`/admin/rules/${f.ruleId}`}>{chunks}</a>
               );
               const name = ruleName(f.ruleName, t);
+              const reason = failureReason(f, t);
               return (
                 <li>
                   {f.ticketId === null
-                    ? rich("rules.failure", { rule, name, reason: f.reason })
+                    ? rich("rules.failure", { rule, name, reason })
                     : rich("rules.failureOnTicket", {
                         rule,
                         ticket: (chunks: ComponentChildren) => (
@@ -362,7 +382,7 @@ export function RulesPage({
                         ),
                         name,
                         id: String(f.ticketId),
-                        reason: f.reason,
+                        reason,
                       })}{" "}
                   <Time date={f.createdAt} />
                 </li>

@@ -1,6 +1,7 @@
 import { type ComponentChildren, Fragment } from "preact";
 import { type Actor, isStaff } from "../../accounts/index.ts";
 import { TICKET_RELATIONS } from "../../events/events.ts";
+import { ruleName } from "../../i18n/built-in-rules.ts";
 import {
   DEFAULT_TRANSLATOR,
   type Locale,
@@ -128,7 +129,11 @@ function describeEvent(
         ? rich("ticket.event.assigned", { actor, assignee: who(event.toValue) })
         : rich("ticket.event.unassigned", { actor, assignee: who(event.fromValue) });
     case "rule":
-      return rich("ticket.event.rule", { actor, rule: event.toValue ?? `#${event.fromValue}` });
+      // The name as it was when the rule fired; a built-in rule's in the reader's language.
+      return rich("ticket.event.rule", {
+        actor,
+        rule: event.toValue === null ? `#${event.fromValue}` : ruleName(event.toValue, t),
+      });
     case "cc_added":
       return rich("ticket.event.ccAdded", { actor, address: event.toValue ?? "" });
     case "cc_removed":

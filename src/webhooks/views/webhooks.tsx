@@ -148,6 +148,27 @@ function EndpointForm({
 }
 
 /** Event type names (the API's, shown as they are) listed the reader's way. */
+/**
+ * Why a delivery failed, as the worker stores it (English, also the API's
+ * `lastError`): its own known forms in the reader's language; the network's or
+ * the guard's words as stored.
+ */
+function deliveryError(stored: string, t: T): string {
+  const answered = /^answered (\d+)$/.exec(stored);
+  if (answered) return t("i18n2.webhooks.answered", { status: answered[1] ?? "" });
+  if (stored === "gave up") return t("i18n2.webhooks.gaveUp");
+  const timeout = /^no answer within (\d+(?:\.\d+)?) s$/.exec(stored);
+  if (timeout) return t("i18n2.webhooks.noAnswer", { seconds: Number(timeout[1]) });
+  const unresolved = /^could not resolve ([^:]+): (.*)$/s.exec(stored);
+  if (unresolved) {
+    return t("i18n2.webhooks.notResolved", {
+      host: unresolved[1] ?? "",
+      reason: unresolved[2] ?? "",
+    });
+  }
+  return stored;
+}
+
 function eventList(types: readonly WebhookEventType[], locale: Locale): string {
   return new Intl.ListFormat(locale, { type: "conjunction" }).format(types);
 }
@@ -334,7 +355,7 @@ export function WebhookPage({
                         })}
                       </strong>
                     )}
-                    {d.lastError && <div>{d.lastError}</div>}
+                    {d.lastError && <div>{deliveryError(d.lastError, t)}</div>}
                     {d.responseExcerpt && <pre class="excerpt">{d.responseExcerpt}</pre>}
                   </td>
                   <td>
