@@ -282,7 +282,7 @@ describeEachDatabase("access control, route by route", (world) => {
       assigneeIdWas: "",
     });
     assert.equal(toCustomer.statusCode, 400);
-    assert.match(toCustomer.body, /assigneeId must be an active agent or admin/);
+    assert.match(toCustomer.body, /Assignee must be an active agent or admin/);
     // The customer assigns their own ticket, or reopens it past what they may do.
     for (const fields of <Record<string, string>[]>[
       { assigneeId: String(agentUser.id), assigneeIdWas: "" },
