@@ -4,10 +4,12 @@ import type { Config } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { databaseTarget } from "./db/target.ts";
 import { checkMailboxSecrets, type EmailChannel, startEmailChannel } from "./email/index.ts";
+import { translator } from "./i18n/i18n.ts";
 import { pruneExpiredKeys } from "./idempotency/idempotency.service.ts";
 import { logOptions } from "./platform/logging.ts";
 import { composeReactions, watchCachedTables } from "./reactions.ts";
 import { type Scheduler, startScheduler } from "./rules/scheduler.ts";
+import { getLanguageDefaults } from "./settings/settings.service.ts";
 import { startSlaScheduler } from "./sla/scheduler.ts";
 import { sweepAbandonedUploads } from "./tickets/tickets.service.ts";
 import { pruneDeliveries } from "./webhooks/webhooks.service.ts";
@@ -122,6 +124,8 @@ export async function serve(config: Config): Promise<void> {
   } else app.log.warn("Time rules are off (RULES_INTERVAL_SECONDS=0) on this node.");
   const link = await setupLink(deps);
   if (link) {
-    app.log.warn(`No accounts yet. Create the first admin at this one-time link: ${link}`);
+    // In the instance's language (English until an admin chooses another).
+    const { locale, timeZone } = await getLanguageDefaults(deps.db);
+    app.log.warn(translator(locale, timeZone).t("setup.logLink", { link }));
   }
 }
