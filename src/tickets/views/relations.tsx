@@ -100,7 +100,9 @@ export function RelationsPanel({
             {(a) => (
               <select {...a} name="relation">
                 {TICKET_RELATIONS.map((kind) => (
-                  <option value={kind} selected={form.values.relation === kind}>
+                  // One option is the default, so the live page's "in use" check
+                  // (static/script.js) sees an untouched form as untouched.
+                  <option value={kind} selected={(form.values.relation || "related") === kind}>
                     {t(CHOICE_KEYS[kind])}
                   </option>
                 ))}
