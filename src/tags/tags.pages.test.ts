@@ -4,22 +4,11 @@ import { eq } from "drizzle-orm";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
-import { tags, ticketTags } from "../db/schema/index.ts";
-import type { Deps } from "../deps.ts";
+import { tags } from "../db/schema/index.ts";
 import { changeTags, updateTicket } from "../tickets/tickets.service.ts";
+import { tagsOf } from "./test-support.ts";
 
 describeEachDatabase("tags on the pages", (world) => {
-  const tagsOf = async (deps: Deps, ticketId: number) =>
-    (
-      await deps.db
-        .select({ name: tags.name })
-        .from(ticketTags)
-        .innerJoin(tags, eq(tags.id, ticketTags.tagId))
-        .where(eq(ticketTags.ticketId, ticketId))
-    )
-      .map((r) => r.name)
-      .sort();
-
   test("staff tag a ticket with a plain form (several at once), see them, and take one off", async () => {
     const { deps } = world();
     const customer = await makeCustomer(deps);

@@ -3,26 +3,15 @@ import { test } from "node:test";
 import { eq } from "drizzle-orm";
 import { makeAdmin, makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
-import { tags, ticketEvents, tickets, ticketTags } from "../db/schema/index.ts";
-import type { Deps } from "../deps.ts";
+import { tags, ticketEvents, tickets } from "../db/schema/index.ts";
 import { conditionsSql, matches } from "../rules/conditions.ts";
 import type { Condition } from "../rules/rules.schemas.ts";
 import * as rules from "../rules/rules.service.ts";
 import { action, ruleForm, tag, withRules } from "../rules/test-support.ts";
 import * as ticketService from "../tickets/tickets.service.ts";
+import { tagsOf } from "./test-support.ts";
 
 describeEachDatabase("tags in automation rules", (world) => {
-  const tagsOf = async (deps: Deps, ticketId: number) =>
-    (
-      await deps.db
-        .select({ name: tags.name })
-        .from(ticketTags)
-        .innerJoin(tags, eq(tags.id, ticketTags.tagId))
-        .where(eq(ticketTags.ticketId, ticketId))
-    )
-      .map((r) => r.name)
-      .sort();
-
   test("a rule adds a tag; another reacts to the tag (tag is) and removes one; both audited as the automation", async () => {
     const { deps } = world();
     const admin = await makeAdmin(deps);

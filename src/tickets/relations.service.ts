@@ -85,26 +85,22 @@ export async function addRelation(
   }
   return deps.db.transaction(async (tx) => {
     if (data.relation !== "related") await repo.lockParentLinks(tx);
-    // Both rows locked in id order, so two links between the same tickets queue up.
-    const [first, second] = [ticketId, data.ticketId].sort((a, b) => a - b) as [number, number];
-    const ticket = await visibleTicket(tx, actor, ticketId, { lock: first === ticketId });
+    // Both rows are locked in id order, so two links between the same tickets queue up.
+    // This ticket is read first either way: a 404 for it comes before anything about the other.
+    const read = await visibleTicket(tx, actor, ticketId, { lock: ticketId < data.ticketId });
     if (data.ticketId === ticketId)
       throw Invalid.field("ticketId", "is this ticket itself", "error.field.linkSelf");
     const other = await visibleTicket(tx, actor, data.ticketId, { lock: true }).catch(
       (error: unknown) => {
-        if (error instanceof NotFound)
-          throw Invalid.field(
-            "ticketId",
-            "is not a ticket you can see",
-            "error.field.linkUnknown",
-            {
-              id: data.ticketId,
-            },
-          );
-        throw error;
+        if (!(error instanceof NotFound)) throw error;
+        throw Invalid.field("ticketId", "is not a ticket you can see", "error.field.linkUnknown", {
+          id: data.ticketId,
+        });
       },
     );
-    if (first !== ticketId) await visibleTicket(tx, actor, second, { lock: true });
+    // The higher of the two: locked now, and read again under its lock.
+    const ticket =
+      ticketId < other.id ? read : await visibleTicket(tx, actor, ticketId, { lock: true });
     if (!isEditable(ticket.status)) throw new TicketClosed();
     if (data.relation !== "related" && !isEditable(other.status))
       throw Invalid.field(

@@ -105,13 +105,14 @@ export async function ticketsPages(
       tagForm?: FormState<TagValues>;
     } = {},
   ) {
-    const [view, staffList, replyTools] = await Promise.all([
+    // Side by side: getTicketView refuses a ticket this reader may not see, and then
+    // nothing read beside it is shown.
+    const [view, staffList, replyTools, links] = await Promise.all([
       tickets.getTicketView(deps, actor, id),
       isStaff(actor) ? listAssignableStaff(deps) : Promise.resolve([]),
       isStaff(actor) && replyBox ? replyBox.controls(actor, id, readerOf(req)) : undefined,
+      isStaff(actor) ? relations.visibleRelations(deps, actor, id) : Promise.resolve([]),
     ]);
-    // Asked after getTicketView, which refuses a ticket this reader may not see.
-    const links = isStaff(actor) ? await relations.visibleRelations(deps, actor, id) : [];
     // Remote images of one message, only when the reader asked for them (a link per message).
     const { images } = req.query as { images?: string };
     const mailHtml = await renderMailBodies(view, parseId(images));
