@@ -5,6 +5,7 @@ import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpe
 import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { tags } from "../db/schema/index.ts";
+import { action, ruleForm, tag, withRules } from "../rules/test-support.ts";
 import { changeTags, updateTicket } from "../tickets/tickets.service.ts";
 import { tagsOf } from "./test-support.ts";
 
@@ -146,6 +147,35 @@ describeEachDatabase("tags on the pages", (world) => {
 
     const avery = await world().signedIn(agent);
     assert.equal((await avery.get(page)).statusCode, 403, "agents do not manage tags");
+  });
+
+  test("deleting a tag a rule names is refused on the list, naming the rule; the tag stays", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const word = tag();
+    const ruleName = `Label <b>${word}</b>`;
+    await withRules(
+      deps,
+      admin,
+      [ruleForm({ name: ruleName, actions: [action({ type: "add_tag", value: `vip-${word}` })] })],
+      async () => {
+        const [vip] = await deps.db
+          .select()
+          .from(tags)
+          .where(eq(tags.name, `vip-${word}`));
+        assert.ok(vip);
+        const ada = await world().signedIn(admin);
+        const refused = await ada.post(
+          `/admin/tags/${vip.id}/delete`,
+          {},
+          { csrfFrom: "/admin/tags" },
+        );
+        assert.equal(refused.statusCode, 409);
+        assert.ok(!refused.body.includes("<b>"), "the rule's name is escaped");
+        assert.match(decodeEntities(refused.body), new RegExp(`used by the rules ${ruleName}:`));
+        assert.equal((await deps.db.select().from(tags).where(eq(tags.id, vip.id))).length, 1);
+      },
+    );
   });
 
   test("staff see a ticket's external id on its page; its requester does not", async () => {

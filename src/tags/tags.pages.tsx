@@ -7,7 +7,7 @@ import { parseId } from "../lib/ids.ts";
 import { requireAdmin } from "../platform/auth.ts";
 import { formFields } from "../platform/forms.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { fieldErrorText, isMessageKey } from "../platform/views/forms.tsx";
+import { errorText, fieldErrorText } from "../platform/views/forms.tsx";
 import * as tags from "./tags.service.ts";
 import { TagsPage } from "./views/tags.tsx";
 
@@ -27,21 +27,24 @@ const FIELD_KEYS: Record<string, MessageKey> = {
 
 /** Admin → Tags: rename, merge and delete tags (src/tags). */
 export async function tagsPages(app: FastifyInstance, deps: Deps) {
-  async function render(req: FastifyRequest, reply: FastifyReply, actor: Actor, error?: Invalid) {
+  async function render(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    actor: Actor,
+    error?: Invalid | tags.TagInRules,
+  ) {
     const ctx = pageContext(req, reply);
     const { t } = ctx.i18n;
-    const problem = error
-      ? error.errors.length === 0
-        ? isMessageKey(error.messageKey)
-          ? t(error.messageKey)
-          : error.message
-        : error.errors
+    const problem = !error
+      ? undefined
+      : error instanceof Invalid && error.errors.length > 0
+        ? error.errors
             .map((e) => `${fieldErrorText(e, t(FIELD_KEYS[e.field] ?? "tags.admin.name"), t)}.`)
             .join(" ")
-      : undefined;
+        : errorText(error, t);
     return reply.render(
       <TagsPage ctx={ctx} tags={await tags.listTags(deps, actor)} problem={problem} />,
-      error ? 422 : undefined,
+      error instanceof Invalid ? 422 : error ? 409 : undefined,
     );
   }
 
@@ -56,7 +59,7 @@ export async function tagsPages(app: FastifyInstance, deps: Deps) {
     try {
       await run(actor);
     } catch (error) {
-      if (!(error instanceof Invalid)) throw error;
+      if (!(error instanceof Invalid || error instanceof tags.TagInRules)) throw error;
       return render(req, reply, actor, error);
     }
     return reply.redirect(`/admin/tags?notice=${notice}`, 303);

@@ -9,6 +9,7 @@ import type { Condition } from "../rules/rules.schemas.ts";
 import * as rules from "../rules/rules.service.ts";
 import { action, ruleForm, tag, withRules } from "../rules/test-support.ts";
 import * as ticketService from "../tickets/tickets.service.ts";
+import * as tagService from "./tags.service.ts";
 import { tagsOf } from "./test-support.ts";
 
 describeEachDatabase("tags in automation rules", (world) => {
@@ -155,5 +156,69 @@ describeEachDatabase("tags in automation rules", (world) => {
     } finally {
       await rules.deleteRule(deps, admin, rule.id);
     }
+  });
+
+  test("merging a tag makes the rules naming it name the other; deleting a tag a rule names is refused with the rules' names", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const customer = await makeCustomer(deps);
+    const word = tag();
+    const [old, kept, loose] = await deps.db
+      .insert(tags)
+      .values([{ name: `old-${word}` }, { name: `kept-${word}` }, { name: `loose-${word}` }])
+      .returning();
+    assert.ok(old && kept && loose);
+    await withRules(
+      deps,
+      admin,
+      [
+        ruleForm({
+          name: `Escalate ${word}`,
+          event: "ticket_updated",
+          conditions: [{ field: "tag", op: "is", value: old.name }],
+          actions: [action({ type: "set_priority", value: "urgent" })],
+        }),
+        ruleForm({
+          name: `Label ${word}`,
+          conditions: [{ field: "subject", op: "contains", value: word }],
+          actions: [action({ type: "add_tag", value: old.name })],
+        }),
+      ],
+      async () => {
+        await assert.rejects(tagService.deleteTag(deps, admin, old.id), (error: Error) => {
+          assert.ok(error instanceof tagService.TagInRules);
+          assert.deepEqual(error.rules, [`Escalate ${word}`, `Label ${word}`]);
+          return true;
+        });
+        assert.equal((await deps.db.select().from(tags).where(eq(tags.id, old.id))).length, 1);
+        // A tag no rule names goes.
+        await tagService.deleteTag(deps, admin, loose.id);
+        assert.equal((await deps.db.select().from(tags).where(eq(tags.id, loose.id))).length, 0);
+
+        await tagService.mergeTag(deps, admin, old.id, kept.name);
+        const ticket = await ticketService.createTicket(deps, customer, {
+          title: `Printer ${word}`,
+          description: "Broken.",
+        });
+        // The action adds the kept tag, and the condition on it sets the priority.
+        assert.deepEqual(await tagsOf(deps, ticket.id), [kept.name]);
+        const [after] = await deps.db.select().from(tickets).where(eq(tickets.id, ticket.id));
+        assert.equal(after?.priority, "urgent");
+        const listed = await rules.listRules(deps, admin);
+        const forms = await Promise.all(
+          Object.values(listed)
+            .flat()
+            .filter((r) => r.name.endsWith(word))
+            .map((r) => rules.ruleToForm(deps, admin, r)),
+        );
+        assert.deepEqual(
+          forms.map((f) => [f.conditions[0]?.value, f.actions[0]?.value]),
+          [
+            [kept.name, "urgent"],
+            [word, kept.name],
+          ],
+        );
+      },
+    );
   });
 });

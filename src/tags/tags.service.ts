@@ -2,7 +2,8 @@ import type { SQL } from "drizzle-orm";
 import { type Actor, isAdmin, isStaff } from "../accounts/index.ts";
 import type { Executor } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
-import { Forbidden, Invalid, NotFound, Taken } from "../lib/errors.ts";
+import { Conflict, Forbidden, Invalid, NotFound, Taken } from "../lib/errors.ts";
+import { enabledTriggers } from "../rules/cache.ts";
 import * as repo from "./tags.repo.ts";
 import { MAX_TAGS_PER_TICKET, SUGGESTIONS_MAX, TAG_MAX } from "./tags.schemas.ts";
 
@@ -141,7 +142,8 @@ export async function renameTag(deps: Deps, actor: Actor, id: number, raw: strin
 
 /**
  * Merges a tag into another, named (admins): every ticket carrying it carries
- * the other instead (once), and it is deleted. Returns the tag kept.
+ * the other instead (once), every rule naming it names the other, and it is
+ * deleted. Returns the tag kept.
  */
 export async function mergeTag(
   deps: Deps,
@@ -151,7 +153,8 @@ export async function mergeTag(
 ): Promise<Tag> {
   requireAdmin(actor);
   const name = checkTagName(intoName, "into");
-  return deps.db.transaction(async (tx) => {
+  // Through the rules' cache: every node drops its copy of the triggers at commit.
+  return enabledTriggers.change(deps.db, async (tx) => {
     const from = await repo.findTag(tx, id);
     if (!from) throw new NotFound("tag", id);
     const into = await repo.findTagByName(tx, name);
@@ -160,12 +163,32 @@ export async function mergeTag(
     if (into.id === from.id)
       throw Invalid.field("into", "must be another tag", "error.tags.mergeSelf");
     await repo.mergeTags(tx, from.id, into.id);
+    await repo.retargetRules(tx, from.id, into.id);
     return into;
   });
 }
 
-/** Deletes a tag (admins): every ticket loses it. */
+/** A tag some rules name cannot be deleted: they would stop working. */
+export class TagInRules extends Conflict {
+  constructor(readonly rules: readonly string[]) {
+    super(
+      "tag_in_rules",
+      `This tag is used by the rules ${rules.map((r) => `"${r}"`).join(", ")}: change them, or merge the tag into another.`,
+      "error.tags.inRules",
+      { rules },
+    );
+  }
+}
+
+/**
+ * Deletes a tag (admins): every ticket loses it. Refused while a rule names
+ * it (its condition or action would fail on every ticket).
+ */
 export async function deleteTag(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdmin(actor);
-  if (!(await repo.deleteTag(deps.db, id))) throw new NotFound("tag", id);
+  await deps.db.transaction(async (tx) => {
+    const rules = await repo.rulesNamingTag(tx, id);
+    if (rules.length > 0) throw new TagInRules(rules);
+    if (!(await repo.deleteTag(tx, id))) throw new NotFound("tag", id);
+  });
 }
