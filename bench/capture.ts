@@ -184,6 +184,38 @@ export async function captureSql(
   } catch {
     // no search in this version
   }
+  // Issue 15: the tag filter and the search language (as the API asks: with snippets).
+  raw.queueTag = await record(async () => {
+    await accounts.resolveSession(deps, agentToken);
+    await deskExtras();
+    await tickets.listTickets(deps, agent, {
+      statuses: ["new", "open"],
+      tag: "hardware",
+      sort: "-updatedAt",
+    });
+  });
+  const searches = async (qs: string[]) => {
+    const out: RawSql[][] = [];
+    for (const q of qs)
+      out.push(
+        await record(async () => {
+          await bearer();
+          await tickets.listTickets(deps, agent, {
+            q,
+            limit: 50,
+            withSnippets: true,
+            ...api,
+          });
+        }),
+      );
+    return out;
+  };
+  const w = fx.searchWords;
+  variants.searchTwoWords = await searches(w.map((x, i) => `${x} ${w[(i + 3) % w.length]}`));
+  variants.searchFiltered = await searches(w.map((x) => `status:open tag:hardware ${x}`));
+  variants.queueTag = [raw.queueTag];
+  raw.searchTwoWords = variants.searchTwoWords[0] ?? [];
+  raw.searchFiltered = variants.searchFiltered[0] ?? [];
 
   const scenarios: Record<string, SqlTiming> = {};
   for (const [name, list] of Object.entries(variants)) {

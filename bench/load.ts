@@ -16,7 +16,7 @@ export interface DataSetOptions {
 }
 
 /** Bumped when the generator changes, so `--reuse` never reuses a different data set. */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 /** Every timestamp is at or before this instant, so the data set is the same whenever it is made. */
 export const ANCHOR = "2026-11-01T00:00:00Z";
@@ -29,6 +29,16 @@ export const FIRST_CUSTOMER_ID = FIRST_AGENT_ID + AGENT_COUNT;
 /** Every this-many-th ticket has exactly 20 messages (the ticket-page scenario opens these). */
 export const LONG_TICKET_EVERY = 500;
 export const LONG_TICKET_MESSAGES = 20;
+
+/**
+ * Tags on tickets, each on its share of all tickets (chosen per ticket, so each
+ * share holds among the open ones too): a common, a medium, a rare one.
+ */
+export const BENCH_TAGS = [
+  { id: 1, name: "vip", share: 0.3 },
+  { id: 2, name: "hardware", share: 0.05 },
+  { id: 3, name: "escalated", share: 0.005 },
+] as const;
 
 export function customerCount(tickets: number): number {
   return Math.max(100, Math.min(100_000, Math.round(tickets / 10)));
@@ -81,7 +91,7 @@ function ranges(from: number, to: number, size: number): [number, number][] {
 }
 
 /** The tables the loader fills; their secondary indexes are dropped during the load and rebuilt after. */
-const LOADED_TABLES = ["users", "tickets", "messages", "ticket_events"];
+const LOADED_TABLES = ["users", "tickets", "messages", "ticket_events", "ticket_tags"];
 
 /**
  * Fills a freshly migrated, empty database. `passwordHash` is given to every
@@ -313,8 +323,25 @@ export async function loadDataSet(
       WHERE users.id = c.id`);
   });
 
+  await phase("tags", async () => {
+    await main.query(
+      `INSERT INTO tags (id, name, created_at) OVERRIDING SYSTEM VALUE
+       SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[])`,
+      [BENCH_TAGS.map((t) => t.id), BENCH_TAGS.map((t) => t.name), BENCH_TAGS.map(() => ANCHOR)],
+    );
+    const jobs = BENCH_TAGS.flatMap((tag) =>
+      ranges(1, n, 200_000).map(
+        ([lo, hi]) => `
+        INSERT INTO ticket_tags (ticket_id, tag_id, added_by, added_at)
+        SELECT t.id, ${tag.id}, t.assignee_id, t.created_at FROM tickets t
+        WHERE t.id BETWEEN ${lo} AND ${hi} AND bench_u(t.id, ${40 + tag.id}) < ${tag.share}`,
+      ),
+    );
+    await inParallel(clients, jobs);
+  });
+
   await phase("sequences", async () => {
-    for (const table of ["users", "tickets"]) {
+    for (const table of ["users", "tickets", "tags"]) {
       await main.query(
         `SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT max(id) FROM ${table}))`,
       );
