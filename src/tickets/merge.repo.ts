@@ -1,6 +1,13 @@
 import { and, eq, inArray, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { type Executor, rowsOf } from "../db/client.ts";
-import { attachments, messages, ticketCcs, tickets, users } from "../db/schema/index.ts";
+import {
+  attachments,
+  messages,
+  ticketCcs,
+  ticketRelations,
+  tickets,
+  users,
+} from "../db/schema/index.ts";
 import {
   CHANGED,
   SEARCH_DOCUMENT_MAX_BYTES,
@@ -186,5 +193,15 @@ export async function rebuildAfterSplit(db: Executor, id: number): Promise<Ticke
     .where(eq(tickets.id, id))
     .returning(ticketColumns);
   if (!row) throw new Error(`ticket ${id} vanished inside its transaction`);
+  return row;
+}
+
+/** The ticket `id` was merged into, with what decides who may see it. */
+export async function findMergedInto(db: Executor, id: number) {
+  const [row] = await db
+    .select({ id: tickets.id, requesterId: tickets.requesterId, teamId: tickets.teamId })
+    .from(ticketRelations)
+    .innerJoin(tickets, eq(tickets.id, ticketRelations.otherId))
+    .where(and(eq(ticketRelations.ticketId, id), eq(ticketRelations.kind, "merged_into")));
   return row;
 }

@@ -321,3 +321,22 @@ export async function splitMessage(
     return (await tickets.findTicket(tx, ticket.id)) ?? ticket;
   });
 }
+
+/**
+ * Where a merged ticket's conversation went, for its page (a merged ticket
+ * has no messages left): the target's id when `actor` may see it, `"hidden"`
+ * when they may not (another requester's), undefined when it was not merged.
+ * Asked only for a closed ticket without messages, so other pages send no
+ * statement for it.
+ */
+export async function mergedInto(
+  deps: Deps,
+  actor: Actor,
+  ticket: Pick<Ticket, "id" | "status">,
+  messageCount: number,
+): Promise<number | "hidden" | undefined> {
+  if (ticket.status !== "closed" || messageCount > 0) return undefined;
+  const target = await repo.findMergedInto(deps.db, ticket.id);
+  if (!target) return undefined;
+  return (await canSee(deps.db, actor, target)) ? target.id : "hidden";
+}

@@ -309,7 +309,14 @@ describeEachDatabase("merging and splitting tickets", (world) => {
       "no merge form on a closed ticket",
     );
 
+    assert.match(
+      decodeEntities(sourcePage.body),
+      new RegExp(`merged into <a href="/tickets/${target.id}">#${target.id}</a>`),
+    );
     const cora = await world().signedIn(customer);
+    const own = decodeEntities((await cora.get(page)).body);
+    assert.match(own, /This ticket was merged into another ticket\./, "the target is not theirs");
+    assert.ok(!own.includes(`href="/tickets/${target.id}"`));
     const other = await makeTicket(deps, customer);
     const forged = await cora.post(
       `/tickets/${other.id}/merge`,

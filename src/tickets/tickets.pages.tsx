@@ -116,6 +116,7 @@ export async function ticketsPages(
       isStaff(actor) && replyBox ? replyBox.controls(actor, id, readerOf(req)) : undefined,
       isStaff(actor) ? relations.visibleRelations(deps, actor, id) : Promise.resolve([]),
     ]);
+    const mergedInto = await merging.mergedInto(deps, actor, view.ticket, view.messages.length);
     // Remote images of one message, only when the reader asked for them (a link per message).
     const { images } = req.query as { images?: string };
     const mailHtml = await renderMailBodies(view, parseId(images));
@@ -135,6 +136,7 @@ export async function ticketsPages(
         links={links}
         linkForm={extra.linkForm ?? emptyForm()}
         mergeForm={extra.mergeForm}
+        mergedInto={mergedInto}
         openChildren={extra.openChildren}
         replyTools={replyTools}
       />,

@@ -1,3 +1,5 @@
+import type { ComponentChildren } from "preact";
+import type { Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
@@ -152,5 +154,19 @@ export function SplitForm({
         <button type="submit">{t("split.submit")}</button>
       </form>
     </details>
+  );
+}
+
+/** On a merged ticket (its messages are gone): where the conversation continues. */
+export function MergedNotice({ into, i18n }: { into: number | "hidden"; i18n: Translator }) {
+  return (
+    <p class="notice" id="merged-into">
+      {into === "hidden"
+        ? i18n.t("merge.mergedElsewhere")
+        : i18n.rich("merge.mergedInto", {
+            id: String(into),
+            link: (chunks: ComponentChildren) => <a href={`/tickets/${into}`}>{chunks}</a>,
+          })}
+    </p>
   );
 }

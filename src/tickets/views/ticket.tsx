@@ -19,7 +19,7 @@ import type { SlaKind } from "../sla.ts";
 import { CONTENT_MAX } from "../tickets.schemas.ts";
 import type { TicketView } from "../tickets.service.ts";
 import { PriorityBadge, priorityLabel, SlaBadge, StatusBadge, statusLabel } from "./badges.tsx";
-import { MergePanel, type MergeValues, SplitForm } from "./merge.tsx";
+import { MergedNotice, MergePanel, type MergeValues, SplitForm } from "./merge.tsx";
 import { AttachmentsField } from "./new-ticket.tsx";
 import { QuotedText } from "./quoted.tsx";
 import { type LinkValues, OpenChildrenConfirm, RelationsPanel } from "./relations.tsx";
@@ -767,6 +767,7 @@ export function TicketPage({
   links,
   linkForm,
   mergeForm = emptyForm(),
+  mergedInto,
   openChildren,
   replyTools,
 }: {
@@ -786,6 +787,8 @@ export function TicketPage({
   linkForm: FormState<LinkValues>;
   /** Staff: "Merge into…" as posted, when it was refused. */
   mergeForm?: FormState<MergeValues> | undefined;
+  /** This ticket was merged: into that ticket, or one the reader may not see. */
+  mergedInto?: number | "hidden" | undefined;
   /** Solving was asked first: these children are open (and the form as posted, to confirm). */
   openChildren?:
     | { children: readonly { id: number; status: Status }[]; fields: Record<string, string> }
@@ -875,6 +878,7 @@ export function TicketPage({
             )}
           </header>
           {staff && <LoopNotice view={view} i18n={ctx.i18n} />}
+          {mergedInto !== undefined && <MergedNotice into={mergedInto} i18n={ctx.i18n} />}
           <Conversation
             ctx={ctx}
             view={view}
