@@ -753,6 +753,11 @@ async function main(): Promise<void> {
   };
   await run("Add reply (staff)", replyReq, api ? [201] : [303]);
 
+  // --- merge: pairs of fresh open tickets of 20 messages each (copies of the long tickets,
+  // both of one requester), merged one at a time through the API. Each merge uses up its
+  // pair, so this is a fixed number of requests, not a timed run.
+  if (api) await mergeScenario(db.main, server.base, api, rows, smoke ? 30 : 300);
+
   // --- mixed: 70% reads, 30% writes
   const random = prng(opts.seed + 7);
   const reads: (() => Req)[] = [
@@ -926,6 +931,94 @@ function gitCommit(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+// ---------------------------------------------------------------- merge
+
+/**
+ * `count` pairs of open tickets with 20 messages each, copied from the data set's
+ * long tickets (every LONG_TICKET_EVERY-th has exactly 20): both tickets of a pair
+ * copy the same one, so they share a requester and the merge needs no confirmation.
+ */
+async function mergePairs(client: SqlClient, count: number): Promise<[number, number][]> {
+  const { rows: long } = await client.query(
+    `SELECT t.id FROM tickets t WHERE t.id % ${LONG_TICKET_EVERY} = 0
+     AND (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id) = 20
+     ORDER BY t.id DESC LIMIT 200`,
+  );
+  if (long.length === 0) throw new Error("merge: no ticket with 20 messages in the data set");
+  const copy = async (from: number): Promise<number> => {
+    const { rows } = await client.query(
+      `WITH made AS (
+         INSERT INTO tickets (title, description, status, priority, requester_id, channel,
+           search, internal_search, search_config)
+         SELECT title, description, 'open', priority, requester_id, channel,
+           search, internal_search, search_config FROM tickets WHERE id = $1
+         RETURNING id
+       ), copied AS (
+         INSERT INTO messages (ticket_id, author_id, content, internal, created_at)
+         SELECT made.id, m.author_id, m.content, m.internal, m.created_at
+         FROM messages m, made WHERE m.ticket_id = $1
+       )
+       SELECT id FROM made`,
+      [from],
+    );
+    return Number(rows[0]?.id);
+  };
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const from = Number(long[i % long.length]?.id);
+    pairs.push([await copy(from), await copy(from)]);
+  }
+  return pairs;
+}
+
+/**
+ * Merges `count` pairs of tickets of 20 messages each, one request at a time
+ * (`POST /api/v1/tickets/{id}/merge` as an agent): each merge moves 20 messages,
+ * closes one ticket, rebuilds two search documents and queues one mail.
+ */
+async function mergeScenario(
+  client: SqlClient,
+  base: string,
+  api: Api,
+  rows: Row[],
+  count: number,
+): Promise<void> {
+  const pairs = await mergePairs(client, count);
+  const times: number[] = [];
+  const statuses: Record<string, number> = {};
+  const started = performance.now();
+  for (const [source, target] of pairs) {
+    const t0 = performance.now();
+    const res = await fetch(`${base}/api/v1/tickets/${source}/merge`, {
+      method: "POST",
+      headers: { ...api.agentHeaders, "content-type": "application/json" },
+      body: JSON.stringify({ targetId: target }),
+    });
+    await res.arrayBuffer();
+    times.push(performance.now() - t0);
+    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = Float64Array.from(times).sort();
+  const errors = times.length - (statuses["200"] ?? 0);
+  const row: Row = {
+    scenario: "Merge tickets of 20 messages each (1 connection)",
+    connections: 1,
+    rps: times.length / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    errors,
+    requests: times.length,
+    statuses,
+    note: `${count} merges, each of a fresh pair; 20 messages move in each`,
+  };
+  rows.push(row);
+  log(
+    `${row.scenario}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, ` +
+      `errors ${errors} ${JSON.stringify(statuses)}`,
+  );
 }
 
 // ---------------------------------------------------------------- fixtures
@@ -1257,6 +1350,7 @@ function checkTargets(
     met: ratio <= 1.5,
   });
   if (kind === "postgres") {
+    p99("Merge tickets", 50, "Merging tickets of 20 messages each");
     p99("Ticket page", 20, "Ticket page with 20 messages");
     out.push({
       target: "Create ticket >= 1,500 req/s, every acknowledged create durable",

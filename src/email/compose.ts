@@ -73,7 +73,8 @@ export type NotificationKind =
   | "ticket.new"
   | "reply.public"
   | "reply.customer"
-  | "ticket.assigned";
+  | "ticket.assigned"
+  | "ticket.merged";
 
 export interface NotificationInput {
   kind: NotificationKind;
@@ -89,6 +90,8 @@ export interface NotificationInput {
   onBehalf?: boolean | undefined;
   /** `url` is the recipient's own ticket link, which opens the ticket without a password. */
   personalLink?: boolean | undefined;
+  /** `ticket.merged`: the recipient's ticket that continues in `ticket`. */
+  mergedFrom?: { id: number; title: string } | undefined;
 }
 
 export interface ComposedMail {
@@ -142,6 +145,18 @@ function lead(
         subject: t.t("mail.assigned.subject", { title }),
         intro: t.t("mail.assigned.intro", { actor }),
         outro: answerCustomer,
+      };
+    case "ticket.merged":
+      return {
+        subject: title,
+        intro: t.t("merge.mail.intro", {
+          actor,
+          // Strings, not numbers: ICU would group the digits.
+          source: String(input.mergedFrom?.id ?? ""),
+          sourceTitle: oneLine(input.mergedFrom?.title ?? "", 200),
+          target: String(input.ticket.id),
+        }),
+        outro: t.t("mail.outro.answer"),
       };
   }
 }

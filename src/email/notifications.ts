@@ -1,6 +1,11 @@
 import type { Deps } from "../deps.ts";
 import type { Reaction } from "../events/bus.ts";
-import { notifyAssigned, notifyReply, notifyTicketCreated } from "./outbox.service.ts";
+import {
+  notifyAssigned,
+  notifyMerged,
+  notifyReply,
+  notifyTicketCreated,
+} from "./outbox.service.ts";
 
 /**
  * Mail notifications as a reaction to ticket events: the outbox rows are
@@ -9,7 +14,7 @@ import { notifyAssigned, notifyReply, notifyTicketCreated } from "./outbox.servi
  */
 export const mailNotifications: Reaction<Deps> = {
   name: "mail notifications",
-  types: ["ticket.created", "message.created", "ticket.assigned"],
+  types: ["ticket.created", "message.created", "ticket.assigned", "ticket.merged"],
   async inTransaction(deps, tx, events) {
     for (const event of events) {
       switch (event.type) {
@@ -21,6 +26,11 @@ export const mailNotifications: Reaction<Deps> = {
           break;
         case "ticket.assigned":
           if (event.change.to !== null) await notifyAssigned(deps, tx, event.actor, event.ticket);
+          break;
+        case "ticket.merged":
+          // Recorded on both tickets; the source's requester is told once.
+          if (event.side === "source")
+            await notifyMerged(deps, tx, event.actor, event.source, event.target);
           break;
       }
     }

@@ -144,6 +144,8 @@ async function enqueue(
     onBehalf?: boolean;
     /** A customer's own mail: its link opens the ticket without a password (accounts/ticket-links). */
     ticketLink?: boolean;
+    /** A merge: the ticket that continues in this one. */
+    mergedFrom?: { id: number; title: string };
   }[],
   options: { newTicket?: boolean } = {},
 ): Promise<void> {
@@ -189,6 +191,7 @@ async function enqueue(
         onBehalf: mail.onBehalf,
         url: links.get(mail) ?? url,
         personalLink: links.has(mail),
+        mergedFrom: mail.mergedFrom,
       });
       return {
         kind: mail.kind,
@@ -308,6 +311,33 @@ export async function notifyReply(
       { kind: "reply.customer", to: assignee, actorName: actor.name, content: message.content },
     ]);
   }
+}
+
+/**
+ * A merge: the source's requester hears, once, that their ticket continues as
+ * the target (the mail is the target's: its subject, thread and reply address,
+ * so an answer by mail joins it). Its link opens the target without a password
+ * when it is theirs; a requester of another ticket became a CC of the target
+ * and gets the plain link. Nobody is told of their own merge.
+ */
+export async function notifyMerged(
+  deps: Deps,
+  tx: Tx,
+  actor: Actor,
+  source: TicketLike,
+  target: TicketLike,
+): Promise<void> {
+  const [requester] = await repo.findRecipients(tx, [source.requesterId]);
+  if (!requester || requester.disabled || requester.id === actor.id) return;
+  await enqueue(deps, tx, target, [
+    {
+      kind: "ticket.merged",
+      to: requester,
+      actorName: actor.name,
+      mergedFrom: { id: source.id, title: source.title },
+      ticketLink: requester.role === "customer" && source.requesterId === target.requesterId,
+    },
+  ]);
 }
 
 /** An assignment: the new assignee hears of it, unless they assigned themselves or opted out. */

@@ -16,9 +16,30 @@ import type { Priority, Status } from "../tickets/lifecycle.ts";
 export const CHANNELS = ["web", "email", "api"] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** What another ticket is to this one: its parent, its child, or related. */
+/** What another ticket is to this one: its parent, its child, or related (the links staff make). */
 export const TICKET_RELATIONS = ["parent", "child", "related"] as const;
 export type TicketRelation = (typeof TICKET_RELATIONS)[number];
+
+/**
+ * What another ticket is to this one by merging or splitting (src/tickets/merge.service.ts):
+ * this ticket was merged into it, or it was merged into this one; this ticket was
+ * split from a message of it, or it from a message of this one. Never made by hand.
+ */
+export const RECORDED_RELATIONS = [
+  "merged_into",
+  "merged_from",
+  "split_from",
+  "split_into",
+] as const;
+
+/** Every relation a ticket's links panel and the API show. */
+export const LINK_RELATIONS = [...TICKET_RELATIONS, ...RECORDED_RELATIONS] as const;
+export type LinkRelation = (typeof LINK_RELATIONS)[number];
+
+/** Links made by merging and splitting: a record of what happened, never removed by hand. */
+export function isRecorded(relation: LinkRelation): boolean {
+  return (RECORDED_RELATIONS as readonly LinkRelation[]).includes(relation);
+}
 
 /** The ticket as it is after the change (search documents left out). */
 export interface TicketSnapshot {
@@ -108,6 +129,29 @@ export type DomainEvent =
       readonly otherId: number;
     })
   | (Base & {
+      /**
+       * Staff merged `source` into `target` (recorded on both: `ticket` is the
+       * one this event is about, `side` which of the two it is): `source`'s
+       * messages, attachments and CCs moved to `target`, and `source` is closed.
+       */
+      readonly type: "ticket.merged";
+      readonly side: "source" | "target";
+      readonly source: TicketSnapshot;
+      readonly target: TicketSnapshot;
+      /** How many messages moved. */
+      readonly messages: number;
+    })
+  | (Base & {
+      /**
+       * Staff made a message of `source` a ticket of its own (`created`), recorded
+       * on both; the new ticket also has its own `ticket.created`.
+       */
+      readonly type: "ticket.split";
+      readonly side: "source" | "created";
+      readonly otherId: number;
+      readonly messageId: number;
+    })
+  | (Base & {
       /** Staff (or a rule) put a tag on the ticket, or took it off: internal, never the customer's. */
       readonly type: "ticket.tag_added" | "ticket.tag_removed";
       /** The tag's name at the time. */
@@ -136,6 +180,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   "mail.auto_reply_suppressed",
   "ticket.tag_added",
   "ticket.tag_removed",
+  "ticket.merged",
+  "ticket.split",
 ];
 
 /**

@@ -92,6 +92,8 @@ describeEachDatabase("the OpenAPI document serves a client generator", (world) =
       "unlinked",
       "tag_added",
       "tag_removed",
+      "merged",
+      "split",
     ]);
   });
 

@@ -18,6 +18,8 @@ export const AUDIT_KINDS = [
   "unlinked",
   "tag_added",
   "tag_removed",
+  "merged",
+  "split",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -84,6 +86,21 @@ export function auditRows(events: readonly DomainEvent[]): AuditRow[] {
         return [{ ...base, kind: "tag_added", toValue: event.tag }];
       case "ticket.tag_removed":
         return [{ ...base, kind: "tag_removed", fromValue: event.tag }];
+      case "ticket.merged":
+        // from: "into" on the source (to: the target's id), "from" on the target (to: the source's).
+        return event.side === "source"
+          ? [{ ...base, kind: "merged", fromValue: "into", toValue: String(event.target.id) }]
+          : [{ ...base, kind: "merged", fromValue: "from", toValue: String(event.source.id) }];
+      case "ticket.split":
+        // from: "into" on the ticket the message left (to: the new ticket), "from" on the new one.
+        return [
+          {
+            ...base,
+            kind: "split",
+            fromValue: event.side === "source" ? "into" : "from",
+            toValue: String(event.otherId),
+          },
+        ];
       case "mail.auto_reply_suppressed":
         return [{ ...base, kind: "auto_reply_suppressed", toValue: event.address }];
       default:

@@ -1,6 +1,11 @@
 import { type Actor, isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
-import type { DomainEvent, TicketRelation } from "../events/events.ts";
+import {
+  type DomainEvent,
+  isRecorded,
+  type LinkRelation,
+  type TicketRelation,
+} from "../events/events.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { parse } from "../lib/validate.ts";
 import { canSee, visibleTicket } from "./access.ts";
@@ -12,17 +17,26 @@ import { record, type Ticket, TicketClosed } from "./tickets.service.ts";
 /** A link as one ticket sees it: what the other ticket is to it, and the other's title and status. */
 export interface Relation {
   readonly id: number;
-  readonly relation: TicketRelation;
+  readonly relation: LinkRelation;
   readonly ticket: { readonly id: number; readonly title: string; readonly status: Status };
 }
 
 /** What `other` is to `ticketId` in a stored row. */
-function relationFrom(
-  row: { kind: "child_of" | "related"; ticketId: number },
+export function relationFrom(
+  row: { kind: repo.RelationRow["kind"]; ticketId: number },
   ticketId: number,
-): TicketRelation {
-  if (row.kind === "related") return "related";
-  return row.ticketId === ticketId ? "parent" : "child";
+): LinkRelation {
+  const mine = row.ticketId === ticketId;
+  switch (row.kind) {
+    case "related":
+      return "related";
+    case "child_of":
+      return mine ? "parent" : "child";
+    case "merged_into":
+      return mine ? "merged_into" : "merged_from";
+    case "split_from":
+      return mine ? "split_from" : "split_into";
+  }
 }
 
 function onlyStaff(actor: Actor): void {
@@ -161,7 +175,7 @@ export async function addRelation(
     await record(deps, tx, linkEvents("ticket.linked", actor, row, ticket, other));
     return {
       id: row.id,
-      relation: data.relation,
+      relation: data.relation as LinkRelation,
       ticket: { id: other.id, title: other.title, status: other.status },
     };
   });
@@ -182,6 +196,12 @@ export async function removeRelation(
     const ticket = await visibleTicket(tx, actor, ticketId, { lock: true });
     const found = (await repo.listRelations(tx, ticketId)).find((r) => r.id === relationId);
     if (!found || !(await canSee(tx, actor, found.other))) throw new NotFound("link", relationId);
+    if (isRecorded(relationFrom(found, ticketId)))
+      throw new Conflict(
+        "link_recorded",
+        "A link made by merging or splitting tickets stays: it records what happened.",
+        "error.merge.linkRecorded",
+      );
     const row = await repo.deleteRelation(tx, relationId);
     if (!row) throw new NotFound("link", relationId);
     const other = await visibleTicket(tx, actor, found.other.id);
@@ -197,8 +217,9 @@ function linkEvents(
   ticket: Ticket,
   other: Ticket,
 ): DomainEvent[] {
+  const as = (id: number) => relationFrom(row, id) as TicketRelation;
   return [
-    { type, actor, ticket, relation: relationFrom(row, ticket.id), otherId: other.id },
-    { type, actor, ticket: other, relation: relationFrom(row, other.id), otherId: ticket.id },
+    { type, actor, ticket, relation: as(ticket.id), otherId: other.id },
+    { type, actor, ticket: other, relation: as(other.id), otherId: ticket.id },
   ];
 }

@@ -16,9 +16,11 @@ import { emptyForm, type FormState } from "../platform/views/forms.tsx";
 import { listCategories } from "../teams/index.ts";
 import { openStored, servedContentType } from "./attachments.storage.ts";
 import { type Priority, REFUSAL_KEYS, type Status } from "./lifecycle.ts";
+import * as merging from "./merge.service.ts";
 import * as relations from "./relations.service.ts";
 import type { ReplyBoxExtension } from "./reply-box.ts";
 import * as tickets from "./tickets.service.ts";
+import { MergeConfirmPage, type MergeValues } from "./views/merge.tsx";
 import { MyTicketsPage } from "./views/my-tickets.tsx";
 import { NewTicketPage } from "./views/new-ticket.tsx";
 import type { LinkValues } from "./views/relations.tsx";
@@ -103,6 +105,7 @@ export async function ticketsPages(
       linkForm?: FormState<LinkValues>;
       openChildren?: { children: tickets.OpenChildren["children"]; fields: Record<string, string> };
       tagForm?: FormState<TagValues>;
+      mergeForm?: FormState<MergeValues>;
     } = {},
   ) {
     // Side by side: getTicketView refuses a ticket this reader may not see, and then
@@ -113,6 +116,7 @@ export async function ticketsPages(
       isStaff(actor) && replyBox ? replyBox.controls(actor, id, readerOf(req)) : undefined,
       isStaff(actor) ? relations.visibleRelations(deps, actor, id) : Promise.resolve([]),
     ]);
+    const mergedInto = await merging.mergedInto(deps, actor, view.ticket, view.messages.length);
     // Remote images of one message, only when the reader asked for them (a link per message).
     const { images } = req.query as { images?: string };
     const mailHtml = await renderMailBodies(view, parseId(images));
@@ -131,6 +135,8 @@ export async function ticketsPages(
         controlsStale={controlsStale}
         links={links}
         linkForm={extra.linkForm ?? emptyForm()}
+        mergeForm={extra.mergeForm}
+        mergedInto={mergedInto}
         openChildren={extra.openChildren}
         replyTools={replyTools}
       />,
@@ -388,6 +394,63 @@ export async function ticketsPages(
     const { linkId = "" } = formFields(req);
     await relations.removeRelation(deps, actor, id, optionalId(linkId, "linkId") ?? 0);
     return reply.redirect(`/tickets/${id}?notice=unlinked#links`, 303);
+  });
+
+  // Merging: the number, then a confirmation page naming both tickets and their
+  // requesters, whose button posts again with `confirm` (and, when the requesters
+  // differ, `confirmDifferentRequester`: the page said so).
+  app.post("/tickets/:id/merge", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const { mergeTicketId = "", confirm = "", confirmDifferentRequester = "" } = formFields(req);
+    const result = await attempt(async () => {
+      try {
+        const input = {
+          targetId: ticketNumber(mergeTicketId),
+          confirmDifferentRequester: confirmDifferentRequester === "true",
+        };
+        if (confirm !== "true") return { plan: await merging.previewMerge(deps, actor, id, input) };
+        return { merged: await merging.mergeTicket(deps, actor, id, input) };
+      } catch (error) {
+        if (error instanceof merging.TargetNotFound)
+          throw Invalid.field("targetId", "is not a ticket you can see", "error.merge.unknown");
+        throw error;
+      }
+    });
+    if (!result.ok) {
+      const form = refusedForm<MergeValues>(
+        { mergeTicketId },
+        {
+          ...result,
+          errors: result.errors.map((e) => ({
+            ...e,
+            field: e.field === "targetId" ? "mergeTicketId" : e.field,
+          })),
+        },
+      );
+      return renderTicket(req, reply, actor, id, emptyForm(), 422, undefined, emptyForm(), false, {
+        mergeForm: form,
+      });
+    }
+    const { plan, merged } = result.value;
+    if (plan) return reply.render(<MergeConfirmPage ctx={pageContext(req, reply)} plan={plan} />);
+    return reply.redirect(`/tickets/${merged?.target.id ?? id}?notice=merged`, 303);
+  });
+
+  app.post("/tickets/:id/messages/:messageId/split", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const messageId = parseId((req.params as { messageId?: string }).messageId);
+    if (messageId === undefined) throw new NotFound("message");
+    const { title = "" } = formFields(req);
+    const created = await merging.splitMessage(
+      deps,
+      actor,
+      id,
+      messageId,
+      title.trim() === "" ? {} : { title },
+    );
+    return reply.redirect(`/tickets/${created.id}?notice=split`, 303);
   });
 
   app.post("/tickets/:id/ccs/remove", async (req, reply) => {

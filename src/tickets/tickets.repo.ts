@@ -36,7 +36,7 @@ import type { Locale } from "../i18n/i18n.ts";
 import type { Priority, Status } from "./lifecycle.ts";
 
 // Rows without their search documents: those are for the database's eyes only.
-const {
+export const {
   search: _search,
   internalSearch: _internalSearch,
   searchConfig: _searchConfig,
@@ -51,7 +51,7 @@ export type MessageRow = typeof messages.$inferSelect;
 
 // Text beyond this is left out of a search document: it keeps every document far
 // below PostgreSQL's 1 MB tsvector limit (a 64 KiB message adds at most 64 KiB).
-const SEARCH_DOCUMENT_MAX_BYTES = 512 * 1024;
+export const SEARCH_DOCUMENT_MAX_BYTES = 512 * 1024;
 
 /** `text`'s words, stemmed with `config` (a configuration's name, or SQL yielding one). */
 function toSearchable(config: SQLWrapper | SearchConfig, text: SQL | string): SQL {
@@ -126,7 +126,7 @@ export async function lockTicket(db: Executor, id: number): Promise<TicketRow | 
  * What every change the API can see does to a ticket: it moves to this
  * transaction's place in the change feed, and its version (ETag) counts up.
  */
-const CHANGED = {
+export const CHANGED = {
   changeXid: sql`pg_current_xact_id()`,
   version: sql`${tickets.version} + 1`,
 } as const;

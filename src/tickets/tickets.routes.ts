@@ -18,6 +18,7 @@ import {
   servedContentType,
 } from "./attachments.storage.ts";
 import type { Status } from "./lifecycle.ts";
+import * as merging from "./merge.service.ts";
 import * as relations from "./relations.service.ts";
 import { snippetHtml } from "./search-query.ts";
 import {
@@ -30,10 +31,12 @@ import {
   MAX_CCS,
   MAX_FILES,
   MAX_RELATIONS,
+  MergeInput,
   MessageJson,
   RelationJson,
   ReplyInput,
   SlaTargetJson,
+  SplitInput,
   TicketJson,
   TicketListQuery,
   UpdateTicketInput,
@@ -803,6 +806,71 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
       const { id, linkId } = req.params as { id: number; linkId: number };
       await relations.removeRelation(deps, requireActor(req), id, linkId);
       return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    "/tickets/:id/merge",
+    {
+      schema: {
+        tags,
+        summary: "Merge this ticket into another (staff)",
+        description:
+          "In one transaction every message (keeping its time), attachment and CC of this ticket " +
+          "moves to `targetId`; this ticket is closed, a link both ways records it (`merged_into` / " +
+          "`merged_from` in `/links`), both search documents are rebuilt, both audit trails say so, " +
+          "and this ticket's requester gets one mail saying it continues as the target. Answers the " +
+          "target. Refused with 409 and a `code`: the ticket itself (`merge_self`), a closed target " +
+          "(`merge_target_closed`), a closed or already merged ticket (`merge_source_closed`), one " +
+          "with open child tickets (`merge_open_children`), and tickets of different requesters " +
+          "unless `confirmDifferentRequester` is true (`merge_needs_confirmation`; the requester of " +
+          "this ticket then becomes a CC of the target). A target the caller cannot see is 404.",
+        params: IdParam,
+        body: MergeInput,
+        response: { 200: TicketWithEtag, ...problems(400, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: number };
+      const { target } = await merging.mergeTicket(
+        deps,
+        requireActor(req),
+        id,
+        req.body as MergeInput,
+      );
+      reply.header("etag", etagOf(target));
+      return ticketJson(target);
+    },
+  );
+
+  app.post(
+    "/tickets/:id/messages/:messageId/split",
+    {
+      schema: {
+        tags,
+        summary: "Make a message a ticket of its own (staff)",
+        description:
+          "The message and its attachments move to a new ticket of the same requester, priority " +
+          "and team, titled `title` or the message's first line, linked to this one (`split_from` / " +
+          "`split_into` in `/links`); it is opened as any ticket is (acknowledgement, rules, " +
+          "assignment). Answers the new ticket. Refused with 409: a closed ticket, the ticket's " +
+          "first message (`split_first_message`), an internal note (`split_internal_note`).",
+        params: Type.Object({ id: IdParam.properties.id, messageId: IdParam.properties.id }),
+        body: SplitInput,
+        response: { 201: TicketWithEtag, ...problems(400, 403, 404, 409, 413, 415) },
+      },
+    },
+    async (req, reply) => {
+      const { id, messageId } = req.params as { id: number; messageId: number };
+      const created = await merging.splitMessage(
+        deps,
+        requireActor(req),
+        id,
+        messageId,
+        (req.body ?? {}) as SplitInput,
+      );
+      reply.header("etag", etagOf(created));
+      return reply.code(201).send(ticketJson(created));
     },
   );
 

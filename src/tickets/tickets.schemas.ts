@@ -1,5 +1,5 @@
 import Type, { type Static } from "typebox";
-import { TICKET_RELATIONS } from "../events/events.ts";
+import { LINK_RELATIONS, TICKET_RELATIONS } from "../events/events.ts";
 import { MAX_ID } from "../lib/ids.ts";
 import { Email, Text } from "../lib/validate.ts";
 import { Nullable } from "../platform/api.schemas.ts";
@@ -97,6 +97,26 @@ export const AddRelationInput = Type.Object(
   { additionalProperties: false },
 );
 export type AddRelationInput = Static<typeof AddRelationInput>;
+
+export const MergeInput = Type.Object(
+  {
+    /** The ticket this one continues in. */
+    targetId: Type.Integer({ minimum: 1, maximum: MAX_ID }),
+    /** The two tickets have different requesters, and that is meant. */
+    confirmDifferentRequester: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type MergeInput = Static<typeof MergeInput>;
+
+export const SplitInput = Type.Object(
+  {
+    /** The new ticket's title; without one, the message's first line. */
+    title: Type.Optional(Text({ max: TITLE_MAX })),
+  },
+  { additionalProperties: false },
+);
+export type SplitInput = Static<typeof SplitInput>;
 
 export const SORTS = [
   "-updatedAt",
@@ -224,7 +244,7 @@ export const EventJson = Type.Object(
     actorId: Nullable(Id),
     kind: Type.Enum([...AUDIT_KINDS], {
       description:
-        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why), tag_added and tag_removed (to / from: the tag's name)",
+        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why), tag_added and tag_removed (to / from: the tag's name), merged (from: `into` on the closed source, to: the target's id; from: `from` on the target, to: the source's id), split (from: `into` on the ticket the message left, to: the new ticket's id; from: `from` on the new ticket, to: the old one's id)",
     }),
     from: Nullable(Type.String()),
     to: Nullable(Type.String()),
@@ -236,8 +256,11 @@ export const EventJson = Type.Object(
 export const RelationJson = Type.Object(
   {
     id: Id,
-    relation: Type.Enum([...TICKET_RELATIONS], {
-      description: "What the other ticket is to this one",
+    relation: Type.Enum([...LINK_RELATIONS], {
+      description:
+        "What the other ticket is to this one: `parent`, `child` and `related` are made by staff; " +
+        "`merged_into` / `merged_from` by merging (this ticket was merged into it / it into this one), " +
+        "`split_from` / `split_into` by splitting a message into a new ticket",
     }),
     ticket: Type.Object({ id: Id, title: Type.String(), status: StatusSchema }),
   },

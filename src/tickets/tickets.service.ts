@@ -1,6 +1,7 @@
 import * as accounts from "../accounts/index.ts";
 import { type Actor, isStaff } from "../accounts/index.ts";
 import type { Executor, Tx } from "../db/client.ts";
+import type { SearchConfig } from "../db/schema/index.ts";
 import { Watched } from "../db/watched.ts";
 import type { Deps } from "../deps.ts";
 import type { Channel, DomainEvent, FieldChanges } from "../events/events.ts";
@@ -171,6 +172,18 @@ function changeEvents(actor: Actor, ticket: Ticket, changes: FieldChanges): Doma
 export const searchConfigs = new Watched("tessera_search_configs", repo.listSearchConfigs);
 
 /**
+ * The first ticket in a language adds its configuration to those queries are
+ * parsed in; every other one finds it in memory (no statement on a server).
+ */
+export async function noteSearchConfig(deps: Deps, tx: Tx, config: SearchConfig): Promise<void> {
+  const inUse = await searchConfigs.get(deps.db, tx);
+  if (!inUse.includes(config)) {
+    await repo.addSearchConfig(tx, config);
+    await searchConfigs.changedIn(deps.db, tx);
+  }
+}
+
+/**
  * Writes a ticket, its first message, its attachments and its events inside
  * the caller's transaction. The one place a ticket is born.
  */
@@ -210,13 +223,7 @@ async function insertTicket(
       fallbackLocale: locale,
     },
   );
-  // The first ticket in a language adds its configuration to those queries are
-  // parsed in; every other one finds it in memory (no statement on a server).
-  const inUse = await searchConfigs.get(deps.db, tx);
-  if (!inUse.includes(searchConfig)) {
-    await repo.addSearchConfig(tx, searchConfig);
-    await searchConfigs.changedIn(deps.db, tx);
-  }
+  await noteSearchConfig(deps, tx, searchConfig);
   const message = await repo.insertMessage(tx, {
     ticketId: ticket.id,
     authorId: actor.id,

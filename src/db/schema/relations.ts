@@ -11,8 +11,18 @@ import {
 import { tickets } from "./tickets.ts";
 import { users } from "./users.ts";
 
-/** `child_of`: ticket is a child of other. `related`: both ways, stored with ticket < other. */
-export const ticketRelationKind = pgEnum("ticket_relation_kind", ["child_of", "related"]);
+/**
+ * `child_of`: ticket is a child of other. `related`: both ways, stored with ticket < other.
+ * `merged_into`: ticket (closed) was merged into other. `split_from`: ticket was opened
+ * from a message of other. The last two are written by merging and splitting
+ * (src/tickets/merge.service.ts), never by the link form.
+ */
+export const ticketRelationKind = pgEnum("ticket_relation_kind", [
+  "child_of",
+  "related",
+  "merged_into",
+  "split_from",
+]);
 
 /**
  * Links between tickets that staff make (src/tickets/relations.service.ts):

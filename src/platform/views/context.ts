@@ -27,6 +27,8 @@ const NOTICES: Record<string, MessageKey> = {
   "cc-removed": "notice.ccRemoved",
   linked: "notice.linked",
   unlinked: "notice.unlinked",
+  merged: "merge.notice.merged",
+  split: "split.notice.split",
   "tags-added": "tags.notice.added",
   "tag-removed": "tags.notice.removed",
   "tag-renamed": "tags.notice.renamed",

@@ -1,4 +1,10 @@
-import { TICKET_RELATIONS, type TicketRelation } from "../../events/events.ts";
+import {
+  isRecorded,
+  LINK_RELATIONS,
+  type LinkRelation,
+  TICKET_RELATIONS,
+  type TicketRelation,
+} from "../../events/events.ts";
 import type { MessageKey, Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
@@ -9,10 +15,14 @@ import { StatusBadge } from "./badges.tsx";
 export type LinkValues = { relation: string; linkTicketId: string };
 
 /** What the other ticket is to this one, as a heading of its group. */
-const GROUP_KEYS: Record<TicketRelation, MessageKey> = {
+const GROUP_KEYS: Record<LinkRelation, MessageKey> = {
   parent: "ticket.links.parent",
   child: "ticket.links.children",
   related: "ticket.links.related",
+  merged_into: "merge.links.mergedInto",
+  merged_from: "merge.links.mergedFrom",
+  split_from: "split.links.splitFrom",
+  split_into: "split.links.splitInto",
 };
 
 /** The choices of the add form: "is the parent of this one"... */
@@ -42,7 +52,7 @@ export function RelationsPanel({
       {relations.length === 0 ? (
         <p class="muted">{t("ticket.links.none")}</p>
       ) : (
-        TICKET_RELATIONS.map((kind) => {
+        LINK_RELATIONS.map((kind) => {
           const group = relations.filter((r) => r.relation === kind);
           if (group.length === 0) return null;
           return (
@@ -55,7 +65,8 @@ export function RelationsPanel({
                       <span class="ticket-id">{`#${r.ticket.id}`}</span> {r.ticket.title}
                     </a>{" "}
                     <StatusBadge status={r.ticket.status} t={t} />
-                    {editable && (
+                    {/* Links made by merging and splitting record what happened: they stay. */}
+                    {editable && !isRecorded(r.relation) && (
                       <form
                         method="post"
                         action={`/tickets/${ticket.id}/links/remove`}

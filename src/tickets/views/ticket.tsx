@@ -19,6 +19,7 @@ import type { SlaKind } from "../sla.ts";
 import { CONTENT_MAX } from "../tickets.schemas.ts";
 import type { TicketView } from "../tickets.service.ts";
 import { PriorityBadge, priorityLabel, SlaBadge, StatusBadge, statusLabel } from "./badges.tsx";
+import { MergedNotice, MergePanel, type MergeValues, SplitForm } from "./merge.tsx";
 import { AttachmentsField } from "./new-ticket.tsx";
 import { QuotedText } from "./quoted.tsx";
 import { type LinkValues, OpenChildrenConfirm, RelationsPanel } from "./relations.tsx";
@@ -168,6 +169,24 @@ function describeEvent(
         link: (chunks: ComponentChildren) => <a href={`/tickets/${id}`}>{chunks}</a>,
       });
     }
+    case "merged":
+    case "split": {
+      const id = event.toValue ?? "";
+      const into = event.fromValue === "into";
+      const key =
+        event.kind === "merged"
+          ? into
+            ? "merge.event.into"
+            : "merge.event.from"
+          : into
+            ? "split.event.into"
+            : "split.event.from";
+      return rich(key, {
+        actor,
+        id,
+        link: (chunks: ComponentChildren) => <a href={`/tickets/${id}`}>{chunks}</a>,
+      });
+    }
     default:
       return rich("ticket.event.other", { actor, kind: event.kind });
   }
@@ -206,18 +225,23 @@ function MailHtmlBody({
 }
 
 function Conversation({
+  ctx,
   view,
   newAfter,
   mailHtml,
   staff,
   t,
 }: {
+  ctx: PageContext;
   view: TicketView;
   newAfter?: number | undefined;
   mailHtml: MailHtml;
   staff: boolean;
   t: T;
 }) {
+  // Staff may split any public reply but the first message (the description) off an open ticket.
+  const splittable = staff && isEditable(view.ticket.status);
+  const firstId = view.messages[0]?.id;
   return (
     <ol class="conversation" id="conversation">
       {view.messages.map((m) => {
@@ -279,6 +303,9 @@ function Conversation({
                     </li>
                   ))}
                 </ul>
+              )}
+              {splittable && !m.internal && m.id !== firstId && (
+                <SplitForm ctx={ctx} ticketId={view.ticket.id} messageId={m.id} />
               )}
             </article>
           </li>
@@ -739,6 +766,8 @@ export function TicketPage({
   controlsStale = false,
   links,
   linkForm,
+  mergeForm = emptyForm(),
+  mergedInto,
   openChildren,
   replyTools,
 }: {
@@ -756,6 +785,10 @@ export function TicketPage({
   /** Staff: the ticket's links to others. */
   links: readonly Relation[];
   linkForm: FormState<LinkValues>;
+  /** Staff: "Merge into…" as posted, when it was refused. */
+  mergeForm?: FormState<MergeValues> | undefined;
+  /** This ticket was merged: into that ticket, or one the reader may not see. */
+  mergedInto?: number | "hidden" | undefined;
   /** Solving was asked first: these children are open (and the form as posted, to confirm). */
   openChildren?:
     | { children: readonly { id: number; status: Status }[]; fields: Record<string, string> }
@@ -845,7 +878,9 @@ export function TicketPage({
             )}
           </header>
           {staff && <LoopNotice view={view} i18n={ctx.i18n} />}
+          {mergedInto !== undefined && <MergedNotice into={mergedInto} i18n={ctx.i18n} />}
           <Conversation
+            ctx={ctx}
             view={view}
             newAfter={conflict?.lastSeenMessageId}
             mailHtml={mailHtml}
@@ -881,6 +916,7 @@ export function TicketPage({
           {staff && <ServiceLevel view={view} i18n={ctx.i18n} />}
           <CcPanel ctx={ctx} view={view} form={ccForm} />
           {staff && <RelationsPanel ctx={ctx} ticket={ticket} relations={links} form={linkForm} />}
+          {staff && <MergePanel ctx={ctx} ticket={ticket} form={mergeForm} />}
           {staff && <Timeline view={view} i18n={ctx.i18n} />}
         </aside>
       </div>
