@@ -10,6 +10,7 @@ import { AppError, Forbidden, NotFound } from "../lib/errors.ts";
 import { MAX_ID } from "../lib/ids.ts";
 import { sanitizeMailHtml } from "../lib/mail-html.ts";
 import { type StagedFile, stageUpload } from "../tickets/attachments.storage.ts";
+import * as merging from "../tickets/merge.service.ts";
 import { CONTENT_MAX, MAX_FILES, TITLE_MAX } from "../tickets/tickets.schemas.ts";
 import * as tickets from "../tickets/tickets.service.ts";
 import { mailDomain, ticketFromReplyAddress } from "./addresses.ts";
@@ -392,7 +393,9 @@ async function handleEmail(
         : shown.content;
     const known = await repo.findUserByEmail(db, fromAddress);
     if (known?.disabled) return finish("ignored", "the sender's account is disabled");
-    const threadId = await findThread(deps, db, parsed, envelope);
+    const thread = await findThread(deps, db, parsed, envelope);
+    // A merged ticket's thread continues in the ticket it was merged into.
+    const threadId = thread === undefined ? undefined : await merging.continuedIn(db, thread);
     // The others it was addressed to become the ticket's CCs.
     const copied = people(parsed.to, parsed.cc);
     let note: string | undefined;

@@ -205,3 +205,20 @@ export async function findMergedInto(db: Executor, id: number) {
     .where(and(eq(ticketRelations.ticketId, id), eq(ticketRelations.kind, "merged_into")));
   return row;
 }
+
+/**
+ * The ticket `id`'s conversation continues in: itself, or the end of its chain
+ * of merges (a target may have been merged on in turn).
+ */
+export async function followMerges(db: Executor, id: number): Promise<number> {
+  const result = await db.execute(sql`
+    with recursive chain(id, depth) as (
+      select ${id}::int, 0
+      union all
+      select r.other_id, chain.depth + 1 from ${ticketRelations} r
+      join chain on r.ticket_id = chain.id
+      where r.kind = 'merged_into' and chain.depth < 20
+    )
+    select id from chain order by depth desc limit 1`);
+  return rowsOf<{ id: number }>(result)[0]?.id ?? id;
+}

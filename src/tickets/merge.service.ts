@@ -1,5 +1,5 @@
 import { type Actor, isStaff } from "../accounts/index.ts";
-import type { Tx } from "../db/client.ts";
+import type { Executor, Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import type { DomainEvent } from "../events/events.ts";
 import { Conflict, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
@@ -339,4 +339,14 @@ export async function mergedInto(
   const target = await repo.findMergedInto(deps.db, ticket.id);
   if (!target) return undefined;
   return (await canSee(deps.db, actor, target)) ? target.id : "hidden";
+}
+
+/**
+ * Where mail about ticket `id` belongs: the ticket its conversation continues
+ * in when it was merged (followed to the end of a chain of merges), else `id`.
+ * An answer by mail to a merged ticket's old thread joins the target, where its
+ * requester is the target's requester or, when confirmed across requesters, a CC.
+ */
+export async function continuedIn(db: Executor, id: number): Promise<number> {
+  return repo.followMerges(db, id);
 }

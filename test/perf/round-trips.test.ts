@@ -39,6 +39,12 @@ const BUDGETS = {
   // (one read of the customer's and ours), the customer's ticket link, outbox, SLA clocks,
   // NOTIFY (a later reply: the first response is met already)
   reply: 11,
+  // token, both tickets locked (one statement), the source's open children, both requesters,
+  // a link between them, the move (messages, files, CCs: one statement), the source closed and
+  // the target touched (each with its search documents rebuilt), the merged link, audit,
+  // the requester's mail (recipient, ticket link, thread, outbox), the source's SLA clocks
+  // stopped (read, update, due row), NOTIFY; the same for 2 messages or 20
+  merge: 18,
 };
 
 /** Not counted: transaction control (PGlite does not report it; it is one per write anyway). */
@@ -146,6 +152,30 @@ describeEachDatabase(
       );
       assert.equal(reply.status, 201);
       within("reply", reply);
+    });
+
+    test("merging two tickets stays within its statement budget, whatever their number of messages", async () => {
+      const { deps } = world();
+      const agent = await makeAgent(deps);
+      const customer = await makeCustomer(deps);
+      const agentApi = await apiAs(world(), agent);
+      const pair = async (replies: number) => {
+        const source = await makeTicket(deps, customer);
+        const target = await makeTicket(deps, customer);
+        for (let i = 0; i < replies; i++)
+          await agentApi.post(`/tickets/${source.id}/messages`, { content: `Reply ${i}` });
+        return { source, target };
+      };
+      const warm = await pair(1);
+      await agentApi.post(`/tickets/${warm.source.id}/merge`, { targetId: warm.target.id });
+      for (const replies of [1, 19]) {
+        const { source, target } = await pair(replies);
+        const merge = await countDuring(() =>
+          agentApi.post(`/tickets/${source.id}/merge`, { targetId: target.id }),
+        );
+        assert.equal(merge.status, 200);
+        within("merge", merge);
+      }
     });
 
     test("an anonymous page asks nothing for the instance's language defaults once they are read; an admin's change is seen at once", async () => {
