@@ -224,10 +224,13 @@ export const EventJson = Type.Object(
     actorId: Nullable(Id),
     kind: Type.Enum([...AUDIT_KINDS], {
       description:
-        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why), tag_added and tag_removed (to / from: the tag's name)",
+        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why), tag_added and tag_removed (to / from: the tag's name), macro (from: macro id, to: its name)",
     }),
     from: Nullable(Type.String()),
     to: Nullable(Type.String()),
+    viaMacro: Nullable(
+      Type.String({ description: "The macro this change was made through (its name then)" }),
+    ),
     createdAt: Instant,
   },
   { $id: "TicketEvent" },
