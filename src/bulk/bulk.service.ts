@@ -74,6 +74,7 @@ async function changeOne(
     await applyMacro(deps, actor, id, changes.macroId);
     return true;
   }
+  // Read once before: a field that differs is a change (updateTicket makes it or refuses).
   const before = await tickets.getTicket(deps, actor, id);
   const fields: UpdateTicketInput = {};
   if (changes.status !== undefined) fields.status = changes.status;
@@ -81,18 +82,27 @@ async function changeOne(
   if (changes.assigneeId !== undefined)
     fields.assigneeId = changes.assigneeId === "me" ? actor.id : changes.assigneeId;
   if (changes.teamId !== undefined) fields.teamId = changes.teamId;
+  const fieldsChange =
+    (fields.status !== undefined && fields.status !== before.status) ||
+    (fields.priority !== undefined && fields.priority !== before.priority) ||
+    (fields.assigneeId !== undefined && fields.assigneeId !== before.assigneeId) ||
+    (fields.teamId !== undefined && fields.teamId !== before.teamId);
   const add = changes.addTags ?? [];
   const remove = changes.removeTags ?? [];
+  const tagging = add.length > 0 || remove.length > 0;
+  const had = new Set(
+    tagging ? (await tickets.listTicketTags(deps, actor, id)).map((n) => n.toLowerCase()) : [],
+  );
+  const tagsChange =
+    add.some((n) => !had.has(n.trim().toLowerCase())) ||
+    remove.some((n) => had.has(n.trim().toLowerCase()));
   await deps.db.transaction(async (tx) => {
     if (Object.keys(fields).length > 0) {
       await tickets.updateTicket(deps, actor, id, fields, { tx });
     }
-    if (add.length > 0 || remove.length > 0) {
-      await tickets.changeTags(deps, actor, id, { add, remove }, { tx });
-    }
+    if (tagging) await tickets.changeTags(deps, actor, id, { add, remove }, { tx });
   });
-  // Every change (a tag too) moves the version; a ticket already so keeps it.
-  return (await tickets.getTicket(deps, actor, id)).version !== before.version;
+  return fieldsChange || tagsChange;
 }
 
 /**
