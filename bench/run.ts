@@ -886,7 +886,9 @@ async function main(): Promise<void> {
   if (!durable) failed.push("create ticket durability");
   if (inboundSmtp.refused > 0) failed.push(`inbound SMTP (${inboundSmtp.refused} refused)`);
   if (bulkUpdate && (bulkUpdate.failed > 0 || bulkUpdate.refused > 0))
-    failed.push(`bulk update (${bulkUpdate.failed} failed requests, ${bulkUpdate.refused} refused)`);
+    failed.push(
+      `bulk update (${bulkUpdate.failed} failed requests, ${bulkUpdate.refused} refused)`,
+    );
   if (smoke && failed.length > 0) throw new Error(`smoke: failures in ${failed.join(", ")}`);
 
   async function countTitled(pattern: string): Promise<number> {
