@@ -63,6 +63,41 @@ function checkChanges(input: BulkChanges): BulkChanges {
   return changes;
 }
 
+/** Tickets changed side by side by one bulk action. */
+const BULK_CONCURRENCY = 4;
+
+/** One ticket's outcome: changed, already so, or refused and why. */
+async function changeTicket(
+  deps: Deps,
+  actor: Actor,
+  id: number,
+  changes: BulkChanges,
+): Promise<BulkResult> {
+  try {
+    const changed = await changeOne(deps, actor, id, changes);
+    return { id, outcome: changed ? "changed" : "unchanged" };
+  } catch (error) {
+    if (error instanceof AppError) {
+      return {
+        id,
+        outcome: "refused",
+        code: error.code,
+        message: error.message,
+        messageKey: error.messageKey,
+        messageValues: error.messageValues,
+      };
+    }
+    deps.log.error({ err: error, ticketId: id }, "bulk change failed");
+    return {
+      id,
+      outcome: "refused",
+      code: "unexpected",
+      message: "An unexpected error stopped this change.",
+      messageKey: "error.bulk.unexpected",
+    };
+  }
+}
+
 /** One ticket: its changes in one transaction; whether anything changed. */
 async function changeOne(
   deps: Deps,
@@ -107,8 +142,8 @@ async function changeOne(
 
 /**
  * Makes `changes` to each ticket in `ids` (staff; at most BULK_MAX, else
- * TooManyTickets), each in its own transaction, in the order given (each id
- * once). Returns per ticket whether it changed, was already so, or was refused
+ * TooManyTickets), each in its own transaction (a few side by side), the
+ * results in the order given (each id once). Returns per ticket whether it changed, was already so, or was refused
  * and why; an unexpected failure on one ticket is logged and reported as refused.
  */
 export async function bulkChange(
@@ -124,33 +159,16 @@ export async function bulkChange(
     throw new Invalid([], "Choose at least one ticket.", "invalid", "error.bulk.noTickets");
   }
   const changes = checkChanges(input);
-  const results: BulkResult[] = [];
-  for (const id of unique) {
-    try {
-      const changed = await changeOne(deps, actor, id, changes);
-      results.push({ id, outcome: changed ? "changed" : "unchanged" });
-    } catch (error) {
-      if (error instanceof AppError) {
-        results.push({
-          id,
-          outcome: "refused",
-          code: error.code,
-          message: error.message,
-          messageKey: error.messageKey,
-          messageValues: error.messageValues,
-        });
-      } else {
-        deps.log.error({ err: error, ticketId: id }, "bulk change failed");
-        results.push({
-          id,
-          outcome: "refused",
-          code: "unexpected",
-          message: "An unexpected error stopped this change.",
-          messageKey: "error.bulk.unexpected",
-        });
-      }
+  const results: BulkResult[] = new Array(unique.length);
+  // A few tickets at a time, each in its own transaction (pool connections are left for others).
+  let next = 0;
+  const worker = async () => {
+    while (next < unique.length) {
+      const index = next++;
+      results[index] = await changeTicket(deps, actor, unique[index] as number, changes);
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, unique.length) }, worker));
   return results;
 }
 
