@@ -9,7 +9,7 @@ import { outbox, tickets } from "../db/schema/index.ts";
 import { createMacro } from "../macros/macros.service.ts";
 import { action, ruleForm, tag, withRules } from "../rules/test-support.ts";
 import { listTicketTags } from "../tickets/tickets.service.ts";
-import { bulkChange } from "./bulk.service.ts";
+import { bulkChange, matchingTicketIds } from "./bulk.service.ts";
 
 describeEachDatabase("bulk actions", (world) => {
   test("each ticket changes on its own: a closed one is refused with the reason, the others change and rules fire", async () => {
@@ -175,5 +175,21 @@ describeEachDatabase("bulk actions", (world) => {
     ]);
     assert.equal(none.statusCode, 400);
     assert.match(decodeEntities(none.body), /Choose at least one ticket/);
+  });
+
+  test("all in a view: the matching ids in the view's order, capped, saying when more match", async () => {
+    const { deps } = world();
+    const agent = await makeAgent(deps);
+    const customer = await makeCustomer(deps);
+    const word = tag();
+    const made = [];
+    for (const n of [1, 2, 3]) {
+      made.push(await makeTicket(deps, customer, { title: `${word} ${n}`, status: "open" }));
+    }
+    const query = { q: word, sort: "createdAt" as const };
+    const capped = await matchingTicketIds(deps, agent, query, 2);
+    assert.deepEqual(capped, { ids: [made[0]?.id, made[1]?.id], more: true });
+    const all = await matchingTicketIds(deps, agent, query, 3);
+    assert.deepEqual(all, { ids: made.map((t) => t.id), more: false });
   });
 });
