@@ -590,7 +590,10 @@ function pageMessage(name) {
       swap(document.querySelector("nav.queues"), doc.querySelector("nav.queues"));
       // Tickets ticked for a bulk action stay as they are until it is applied.
       const results = document.getElementById("desk-results");
-      if (!results?.querySelector("input[data-bulk-row]:checked") && !inUse(results)) {
+      const bulkBusy =
+        results?.querySelector("input[data-bulk-row]:checked") ||
+        inUse(document.getElementById("bulk-form"));
+      if (!bulkBusy) {
         swap(results, doc.getElementById("desk-results"));
       }
       const row = selectedId && document.querySelector(`tr[data-ticket-row="${selectedId}"]`);

@@ -582,7 +582,10 @@ function BulkBar({
       <label for="bulk-change">{t("bulk.change")}</label>{" "}
       <select id="bulk-change" name="change">
         <optgroup label={t("bulk.group.assign")}>
-          <option value="assign:me">{t("bulk.assignMe")}</option>
+          {/* Marked as the default, so script.js can tell an untouched bar from a chosen change. */}
+          <option value="assign:me" selected>
+            {t("bulk.assignMe")}
+          </option>
           <option value="assign:none">{t("bulk.assignNobody")}</option>
           {staff.map((s) => (
             <option value={`assign:${s.id}`}>{t("bulk.assignTo", { name: s.name })}</option>
