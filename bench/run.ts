@@ -757,6 +757,15 @@ async function main(): Promise<void> {
   // both of one requester), merged one at a time through the API. Each merge uses up its
   // pair, so this is a fixed number of requests, not a timed run.
   if (api) await mergeScenario(db.main, server.base, api, rows, smoke ? 30 : 300);
+  // --- bulk: POST /api/v1/tickets/bulk with 500 ids, one request at a time (each ticket in its
+  // own transaction through updateTicket: rules, notifications and the audit trail as by hand).
+  let bulkUpdate: BulkUpdate | undefined;
+  if (api) {
+    bulkUpdate = await measureBulk(server.base, api, fx.bulkTickets);
+    log(
+      `bulk update of ${bulkUpdate.tickets} tickets: ${bulkUpdate.runsMs.map((ms) => `${Math.round(ms)} ms`).join(", ")} (median ${Math.round(bulkUpdate.medianMs)} ms); ${bulkUpdate.changed} changed, ${bulkUpdate.refused} refused`,
+    );
+  }
 
   // --- mixed: 70% reads, 30% writes
   const random = prng(opts.seed + 7);
@@ -830,6 +839,13 @@ async function main(): Promise<void> {
     serverRssMb,
     startupMs,
   });
+  if (bulkUpdate) {
+    targets.push({
+      target: `Bulk-update ${BULK_TICKETS} tickets in one request under 5 s`,
+      actual: `${bulkUpdate.tickets} tickets, median ${fmt(bulkUpdate.medianMs / 1000, 2)} s of ${bulkUpdate.runsMs.length} runs`,
+      met: bulkUpdate.tickets === BULK_TICKETS && bulkUpdate.medianMs < 5000,
+    });
+  }
   targets.push({
     target: `Inbound SMTP at ${INBOUND_CLIENTS} parallel clients: 0 refused`,
     actual: `${inboundSmtp.refused} refused, ${fmt(inboundSmtp.messagesPerSecond, 1)} messages/s`,
@@ -873,6 +889,7 @@ async function main(): Promise<void> {
     bare: { rps: bareRun.rps, p50: bareRun.p50, p99: bareRun.p99 },
     sql: sql?.scenarios,
     scenarios: rows,
+    bulkUpdate,
     inboundSmtp,
     imapBacklog,
     targets,
@@ -904,6 +921,10 @@ async function main(): Promise<void> {
   const failed = rows.filter((r) => r.errors > 0).map((r) => r.scenario);
   if (!durable) failed.push("create ticket durability");
   if (inboundSmtp.refused > 0) failed.push(`inbound SMTP (${inboundSmtp.refused} refused)`);
+  if (bulkUpdate && (bulkUpdate.failed > 0 || bulkUpdate.refused > 0))
+    failed.push(
+      `bulk update (${bulkUpdate.failed} failed requests, ${bulkUpdate.refused} refused)`,
+    );
   if (smoke && failed.length > 0) throw new Error(`smoke: failures in ${failed.join(", ")}`);
 
   async function countTitled(pattern: string): Promise<number> {
@@ -1032,6 +1053,8 @@ export interface Fixtures {
   longTickets: number[];
   /** Tickets staff can reply to (new, open or pending). */
   activeTickets: number[];
+  /** Up to BULK_TICKETS tickets that are not closed, newest first. */
+  bulkTickets: number[];
   searchWords: string[];
   /** API tokens when the API is there: agent's, and per customer. */
   apiTokens: { agent?: string; customers: Map<number, string> };
@@ -1063,6 +1086,10 @@ async function fixtures(client: SqlClient): Promise<Fixtures> {
   );
   const { rows: activeRows } = await client.query(
     `SELECT id FROM tickets WHERE status IN ('new', 'open', 'pending') ORDER BY id DESC LIMIT 300`,
+  );
+  // The bulk scenario's tickets: the newest 500 that can still change (not closed).
+  const { rows: bulkRows } = await client.query(
+    `SELECT id FROM tickets WHERE status <> 'closed' ORDER BY id DESC LIMIT ${BULK_TICKETS}`,
   );
   // API tokens as `tessera token create` makes them (tsr_ + 32 random bytes; the table
   // keeps the first 12 characters and the SHA-256), inserted directly for 220 users.
@@ -1117,8 +1144,61 @@ async function fixtures(client: SqlClient): Promise<Fixtures> {
     customerSessions,
     longTickets: longRows.map((r) => Number(r.id)),
     activeTickets: activeRows.map((r) => Number(r.id)),
+    bulkTickets: bulkRows.map((r) => Number(r.id)),
     searchWords: searchWords(opts.seed),
     apiTokens,
+  };
+}
+
+// ---------------------------------------------------------------- bulk update
+
+/** Tickets in one bulk request: the API's limit. */
+const BULK_TICKETS = 500;
+/** Sequential bulk requests measured (each flips the priority, so every ticket changes). */
+const BULK_RUNS = 3;
+
+interface BulkUpdate {
+  tickets: number;
+  runsMs: number[];
+  medianMs: number;
+  changed: number;
+  refused: number;
+  failed: number;
+}
+
+/** Times BULK_RUNS bulk priority changes of `ids`, one request after another, as the agent. */
+async function measureBulk(base: string, api: Api, ids: number[]): Promise<BulkUpdate> {
+  const runsMs: number[] = [];
+  let changed = 0;
+  let refused = 0;
+  let failed = 0;
+  for (let i = 0; i < BULK_RUNS; i++) {
+    const priority = i % 2 === 0 ? "high" : "low";
+    const t0 = performance.now();
+    const res = await fetch(`${base}/api/v1/tickets/bulk`, {
+      method: "POST",
+      headers: { ...api.agentHeaders, "content-type": "application/json" },
+      body: JSON.stringify({ ids, changes: { priority } }),
+    });
+    const body = (await res.json()) as { data?: { outcome: string }[] };
+    runsMs.push(performance.now() - t0);
+    if (res.status !== 200) {
+      failed++;
+      continue;
+    }
+    for (const r of body.data ?? []) {
+      if (r.outcome === "changed") changed++;
+      else if (r.outcome === "refused") refused++;
+    }
+  }
+  const sorted = [...runsMs].sort((a, b) => a - b);
+  return {
+    tickets: ids.length,
+    runsMs,
+    medianMs: sorted[Math.floor(sorted.length / 2)] ?? 0,
+    changed,
+    refused,
+    failed,
   };
 }
 

@@ -9,6 +9,8 @@ import { ticketLinksPages } from "./accounts/ticket-links.pages.tsx";
 import { twoFactorPages } from "./accounts/two-factor.pages.tsx";
 import { assignmentPages } from "./assignment/assignment.pages.ts";
 import { assignmentApi } from "./assignment/assignment.routes.ts";
+import { bulkPages } from "./bulk/bulk.pages.tsx";
+import { bulkApi } from "./bulk/bulk.routes.ts";
 import { cannedPages, cannedReplyBox } from "./canned/canned.pages.tsx";
 import { cannedApi } from "./canned/canned.routes.ts";
 import type { Database } from "./db/client.ts";
@@ -18,6 +20,8 @@ import { emailApi } from "./email/email.routes.ts";
 import { countPendingOutbox } from "./email/index.ts";
 import { EVENTS_CHANNEL, type EventBus } from "./events/bus.ts";
 import { type LiveOptions, livePages } from "./live/live.pages.ts";
+import { macrosPages } from "./macros/macros.pages.tsx";
+import { macrosApi } from "./macros/macros.routes.ts";
 import { organisationsPages } from "./organisations/organisations.pages.tsx";
 import { organisationsApi } from "./organisations/organisations.routes.ts";
 import { API_PREFIX, apiDocsPlugin, apiPlugin, openApiPlugin } from "./platform/api.ts";
@@ -131,6 +135,8 @@ export async function buildApp(
   await app.register(assignmentPages, fullDeps);
   await app.register(webhooksPages, fullDeps);
   await app.register(cannedPages, fullDeps);
+  await app.register(macrosPages, fullDeps);
+  await app.register(bulkPages, fullDeps);
   await app.register(livePages, { ...fullDeps, listen, live: options.live });
 
   await app.register(
@@ -144,6 +150,8 @@ export async function buildApp(
       assignmentApi,
       webhooksApi,
       cannedApi,
+      macrosApi,
+      bulkApi,
     ]),
     { prefix: API_PREFIX },
   );

@@ -588,7 +588,14 @@ function pageMessage(name) {
       const selectedId = selected?.getAttribute("data-ticket-row");
       const focusedRow = document.activeElement?.closest?.("tr[data-ticket-row]");
       swap(document.querySelector("nav.queues"), doc.querySelector("nav.queues"));
-      swap(document.getElementById("desk-results"), doc.getElementById("desk-results"));
+      // Tickets ticked for a bulk action stay as they are until it is applied.
+      const results = document.getElementById("desk-results");
+      const bulkBusy =
+        results?.querySelector("input[data-bulk-row]:checked") ||
+        inUse(document.getElementById("bulk-form"));
+      if (!bulkBusy) {
+        swap(results, doc.getElementById("desk-results"));
+      }
       const row = selectedId && document.querySelector(`tr[data-ticket-row="${selectedId}"]`);
       if (row) {
         row.classList.add("is-selected");
@@ -904,4 +911,47 @@ function pageMessage(name) {
   document.addEventListener("htmx:beforeSwap", close);
   document.addEventListener("htmx:afterSettle", showHints);
   showHints();
+})();
+
+// Bulk selection on the desk: shift-click ticks a range, the header box ticks the page,
+// and the bar says how many are chosen. Without this the checkboxes and buttons still work.
+(() => {
+  let last = null;
+  const rows = () => Array.from(document.querySelectorAll("input[data-bulk-row]"));
+
+  function showCount() {
+    const count = document.querySelector("[data-bulk-count]");
+    const all = document.querySelector("input[data-bulk-all]");
+    const boxes = rows();
+    const ticked = boxes.filter((box) => box.checked).length;
+    if (count) {
+      const text = count.getAttribute("data-text") ?? "";
+      count.textContent = ticked > 0 ? text.replace("{count}", String(ticked)) : "";
+    }
+    if (all) {
+      all.hidden = false;
+      all.checked = boxes.length > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+  }
+
+  document.addEventListener("click", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLInputElement)) return;
+    if (box.matches("input[data-bulk-all]")) {
+      for (const row of rows()) row.checked = box.checked;
+      showCount();
+      return;
+    }
+    if (!box.matches("input[data-bulk-row]")) return;
+    const boxes = rows();
+    if (event.shiftKey && last && last !== box && boxes.includes(last)) {
+      const [from, to] = [boxes.indexOf(last), boxes.indexOf(box)].sort((a, b) => a - b);
+      for (const row of boxes.slice(from, to + 1)) row.checked = box.checked;
+    }
+    last = box;
+    showCount();
+  });
+  document.addEventListener("htmx:afterSettle", showCount);
+  showCount();
 })();

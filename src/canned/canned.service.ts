@@ -1,6 +1,6 @@
 import { type Actor, getUser, isAdmin, isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
-import { Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
+import { type FieldError, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import * as tickets from "../tickets/tickets.service.ts";
 import * as repo from "./canned.repo.ts";
@@ -81,20 +81,47 @@ async function validInput(deps: Deps, input: CannedInput): Promise<CannedInput> 
   if (data.body.trim() === "") {
     throw Invalid.field("body", "is required", "error.field.required");
   }
-  const known = new Set(await knownPlaceholders(deps));
-  const unknown = placeholdersIn(data.body).filter((name) => !known.has(name));
-  if (unknown.length > 0) {
-    const names = unknown.map((name) => `{{${name}}}`).join(", ");
-    throw new Invalid([
-      fieldProblem(
-        "body",
-        `has unknown placeholders: ${names}`,
-        "error.canned.unknownPlaceholder",
-        { names, count: unknown.length },
-      ),
-    ]);
-  }
+  const problem = await placeholderProblem(deps, data.body, "body");
+  if (problem) throw new Invalid([problem]);
   return data;
+}
+
+/**
+ * The problem with `text`'s placeholders, on `field`: the unknown ones named;
+ * undefined when all are known. Macros check their reply and note texts with it.
+ */
+export async function placeholderProblem(
+  deps: Deps,
+  text: string,
+  field: string,
+): Promise<FieldError | undefined> {
+  const known = new Set(await knownPlaceholders(deps));
+  const unknown = placeholdersIn(text).filter((name) => !known.has(name));
+  if (unknown.length === 0) return undefined;
+  const names = unknown.map((name) => `{{${name}}}`).join(", ");
+  return fieldProblem(
+    field,
+    `has unknown placeholders: ${names}`,
+    "error.canned.unknownPlaceholder",
+    { names, count: unknown.length },
+  );
+}
+
+/**
+ * `text` with its placeholders filled in for one ticket, `actor` as the agent
+ * (values escaped as plain Markdown text). The ticket must be one `actor` sees.
+ */
+export async function fillForTicket(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+  text: string,
+): Promise<string> {
+  const values = new Map<string, string>();
+  for (const source of SOURCES) {
+    for (const [name, value] of await source.values(deps, actor, ticketId)) values.set(name, value);
+  }
+  return fillPlaceholders(text, values);
 }
 
 /** The canned replies `actor` may use (staff only): the shared ones, then their own, by title. */
@@ -186,9 +213,9 @@ export async function renderCannedReply(
   id: number,
 ): Promise<{ id: number; title: string; body: string }> {
   const reply = await getCannedReply(deps, actor, id);
-  const values = new Map<string, string>();
-  for (const source of SOURCES) {
-    for (const [name, value] of await source.values(deps, actor, ticketId)) values.set(name, value);
-  }
-  return { id: reply.id, title: reply.title, body: fillPlaceholders(reply.body, values) };
+  return {
+    id: reply.id,
+    title: reply.title,
+    body: await fillForTicket(deps, actor, ticketId, reply.body),
+  };
 }

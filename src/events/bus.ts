@@ -7,6 +7,7 @@ import {
   type DomainEvent,
   type EventType,
   toCommitted,
+  type ViaMacro,
 } from "./events.ts";
 
 /**
@@ -114,6 +115,21 @@ export function withCause<T>(cause: Cause, work: () => Promise<T>): Promise<T> {
 /** The rule whose actions are running, if any. */
 export function currentCause(): Cause | undefined {
   return causes.getStore();
+}
+
+const macros = new AsyncLocalStorage<ViaMacro>();
+
+/**
+ * Runs `work` (a person applying a macro) with every event it records marked
+ * as made through `macro`; events of rules it sets off carry their rule instead.
+ */
+export function withMacro<T>(macro: ViaMacro, work: () => Promise<T>): Promise<T> {
+  return macros.run(macro, work);
+}
+
+/** The macro being applied, if any, unless a rule's actions are running inside it. */
+export function currentMacro(): ViaMacro | undefined {
+  return currentCause() ? undefined : macros.getStore();
 }
 
 function accepts(reaction: Reaction<unknown>, type: EventType): boolean {

@@ -86,11 +86,19 @@ export interface Cause {
   readonly depth: number;
 }
 
+/** Set on events recorded while a person applies a macro: which macro (its name at the time). */
+export interface ViaMacro {
+  readonly id: number;
+  readonly name: string;
+}
+
 interface Base {
   readonly ticket: TicketSnapshot;
   /** Who did it: a person, or the automation account for a rule's action. */
   readonly actor: Actor;
   readonly cause?: Cause | undefined;
+  /** The macro the actor applied to make this change (never on a rule's events). */
+  readonly macro?: ViaMacro | undefined;
 }
 
 export type DomainEvent =
@@ -113,6 +121,10 @@ export type DomainEvent =
   | (Base & {
       readonly type: "rule.fired";
       readonly rule: { readonly id: number; readonly name: string };
+    })
+  | (Base & {
+      /** Staff applied a macro: its changes follow, each carrying it as `macro`. */
+      readonly type: "macro.applied";
     })
   | (Base & {
       /** Someone gets copies of public replies now, or no longer. */
@@ -182,6 +194,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   "ticket.tag_removed",
   "ticket.merged",
   "ticket.split",
+  "macro.applied",
 ];
 
 /**

@@ -94,6 +94,7 @@ describeEachDatabase("the OpenAPI document serves a client generator", (world) =
       "tag_removed",
       "merged",
       "split",
+      "macro",
     ]);
   });
 

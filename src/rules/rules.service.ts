@@ -160,7 +160,12 @@ function checkTemplate(template: string, field: string, max: number, errors: Fie
   }
 }
 
-async function parseAction(
+/**
+ * One action row as submitted, checked and resolved (people by address, teams
+ * and tags by name), or undefined with its problems pushed onto `errors`.
+ * Macros share it for the field and tag actions they have in common with rules.
+ */
+export async function parseAction(
   deps: Deps,
   row: RuleForm["actions"][number],
   at: string,

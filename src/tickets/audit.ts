@@ -20,6 +20,7 @@ export const AUDIT_KINDS = [
   "tag_removed",
   "merged",
   "split",
+  "macro",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -54,57 +55,70 @@ export function changeRows(ticketId: number, actorId: number, changes: FieldChan
  * `ticket.assigned` repeat what `ticket.updated` says, so they add no row.
  */
 export function auditRows(events: readonly DomainEvent[]): AuditRow[] {
-  return events.flatMap((event): AuditRow[] => {
-    const base = { ticketId: event.ticket.id, actorId: event.actor.id };
-    switch (event.type) {
-      case "ticket.created":
-        return [
-          { ...base, kind: "created", toValue: event.ticket.status },
-          ...(event.ticket.followUpOf
-            ? [{ ...base, kind: "follow_up" as const, fromValue: String(event.ticket.followUpOf) }]
-            : []),
-        ];
-      case "ticket.updated":
-        return changeRows(event.ticket.id, event.actor.id, event.changes);
-      case "rule.fired":
-        return [
-          { ...base, kind: "rule", fromValue: String(event.rule.id), toValue: event.rule.name },
-        ];
-      case "ticket.cc_added":
-        return [{ ...base, kind: "cc_added", toValue: event.address }];
-      case "ticket.cc_removed":
-        return [{ ...base, kind: "cc_removed", fromValue: event.address }];
-      case "ticket.linked":
-        return [
-          { ...base, kind: "linked", fromValue: event.relation, toValue: String(event.otherId) },
-        ];
-      case "ticket.unlinked":
-        return [
-          { ...base, kind: "unlinked", fromValue: event.relation, toValue: String(event.otherId) },
-        ];
-      case "ticket.tag_added":
-        return [{ ...base, kind: "tag_added", toValue: event.tag }];
-      case "ticket.tag_removed":
-        return [{ ...base, kind: "tag_removed", fromValue: event.tag }];
-      case "ticket.merged":
-        // from: "into" on the source (to: the target's id), "from" on the target (to: the source's).
-        return event.side === "source"
-          ? [{ ...base, kind: "merged", fromValue: "into", toValue: String(event.target.id) }]
-          : [{ ...base, kind: "merged", fromValue: "from", toValue: String(event.source.id) }];
-      case "ticket.split":
-        // from: "into" on the ticket the message left (to: the new ticket), "from" on the new one.
-        return [
-          {
-            ...base,
-            kind: "split",
-            fromValue: event.side === "source" ? "into" : "from",
-            toValue: String(event.otherId),
-          },
-        ];
-      case "mail.auto_reply_suppressed":
-        return [{ ...base, kind: "auto_reply_suppressed", toValue: event.address }];
-      default:
-        return [];
-    }
-  });
+  return events.flatMap((event): AuditRow[] =>
+    eventRows(event).map((row) => (event.macro ? { ...row, viaMacro: event.macro.name } : row)),
+  );
+}
+
+function eventRows(event: DomainEvent): AuditRow[] {
+  const base = { ticketId: event.ticket.id, actorId: event.actor.id };
+  switch (event.type) {
+    case "ticket.created":
+      return [
+        { ...base, kind: "created", toValue: event.ticket.status },
+        ...(event.ticket.followUpOf
+          ? [{ ...base, kind: "follow_up" as const, fromValue: String(event.ticket.followUpOf) }]
+          : []),
+      ];
+    case "ticket.updated":
+      return changeRows(event.ticket.id, event.actor.id, event.changes);
+    case "rule.fired":
+      return [
+        { ...base, kind: "rule", fromValue: String(event.rule.id), toValue: event.rule.name },
+      ];
+    case "ticket.cc_added":
+      return [{ ...base, kind: "cc_added", toValue: event.address }];
+    case "ticket.cc_removed":
+      return [{ ...base, kind: "cc_removed", fromValue: event.address }];
+    case "ticket.linked":
+      return [
+        { ...base, kind: "linked", fromValue: event.relation, toValue: String(event.otherId) },
+      ];
+    case "ticket.unlinked":
+      return [
+        { ...base, kind: "unlinked", fromValue: event.relation, toValue: String(event.otherId) },
+      ];
+    case "ticket.tag_added":
+      return [{ ...base, kind: "tag_added", toValue: event.tag }];
+    case "ticket.tag_removed":
+      return [{ ...base, kind: "tag_removed", fromValue: event.tag }];
+    case "macro.applied":
+      return [
+        {
+          ...base,
+          kind: "macro",
+          fromValue: event.macro ? String(event.macro.id) : null,
+          toValue: event.macro?.name ?? null,
+        },
+      ];
+    case "ticket.merged":
+      // from: "into" on the source (to: the target's id), "from" on the target (to: the source's).
+      return event.side === "source"
+        ? [{ ...base, kind: "merged", fromValue: "into", toValue: String(event.target.id) }]
+        : [{ ...base, kind: "merged", fromValue: "from", toValue: String(event.source.id) }];
+    case "ticket.split":
+      // from: "into" on the ticket the message left (to: the new ticket), "from" on the new one.
+      return [
+        {
+          ...base,
+          kind: "split",
+          fromValue: event.side === "source" ? "into" : "from",
+          toValue: String(event.otherId),
+        },
+      ];
+    case "mail.auto_reply_suppressed":
+      return [{ ...base, kind: "auto_reply_suppressed", toValue: event.address }];
+    default:
+      return [];
+  }
 }

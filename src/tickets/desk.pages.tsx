@@ -34,7 +34,7 @@ function isOneOf<T extends string>(list: readonly T[], value: string): value is 
   return (list as readonly string[]).includes(value);
 }
 
-interface ParsedDesk {
+export interface ParsedDesk {
   filters: DeskFilters;
   query: {
     statuses: readonly Status[] | undefined;
@@ -55,7 +55,7 @@ interface ParsedDesk {
  * Reads and checks the desk's query string; any value it does not know answers
  * 400, said in the reader's language (the parameters' names and values stay as in the URL).
  */
-function parseDeskQuery(raw: unknown): ParsedDesk {
+export function parseDeskQuery(raw: unknown): ParsedDesk {
   const q = (raw ?? {}) as Record<string, unknown>;
   const errors: FieldError[] = [];
   const get = (name: string) => param(q, name, errors);

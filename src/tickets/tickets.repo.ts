@@ -422,6 +422,7 @@ export async function listEvents(db: Executor, ticketId: number, page?: IdPage) 
       kind: ticketEvents.kind,
       fromValue: ticketEvents.fromValue,
       toValue: ticketEvents.toValue,
+      viaMacro: ticketEvents.viaMacro,
       createdAt: ticketEvents.createdAt,
     })
     .from(ticketEvents)

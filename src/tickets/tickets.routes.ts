@@ -901,6 +901,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           kind: e.kind,
           from: e.fromValue,
           to: e.toValue,
+          viaMacro: e.viaMacro,
           createdAt: e.createdAt.toISOString(),
         })),
       };

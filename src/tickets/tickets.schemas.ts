@@ -244,10 +244,13 @@ export const EventJson = Type.Object(
     actorId: Nullable(Id),
     kind: Type.Enum([...AUDIT_KINDS], {
       description:
-        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why), tag_added and tag_removed (to / from: the tag's name), merged (from: `into` on the closed source, to: the target's id; from: `from` on the target, to: the source's id), split (from: `into` on the ticket the message left, to: the new ticket's id; from: `from` on the new ticket, to: the old one's id)",
+        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why), tag_added and tag_removed (to / from: the tag's name), merged (from: `into` on the closed source, to: the target's id; from: `from` on the target, to: the source's id), split (from: `into` on the ticket the message left, to: the new ticket's id; from: `from` on the new ticket, to: the old one's id), macro (from: macro id, to: its name)",
     }),
     from: Nullable(Type.String()),
     to: Nullable(Type.String()),
+    viaMacro: Nullable(
+      Type.String({ description: "The macro this change was made through (its name then)" }),
+    ),
     createdAt: Instant,
   },
   { $id: "TicketEvent" },

@@ -4,6 +4,7 @@ import type { Executor, Tx } from "../db/client.ts";
 import type { SearchConfig } from "../db/schema/index.ts";
 import { Watched } from "../db/watched.ts";
 import type { Deps } from "../deps.ts";
+import { currentMacro } from "../events/bus.ts";
 import type { Channel, DomainEvent, FieldChanges } from "../events/events.ts";
 import { isOwnAddress } from "../lib/addresses.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
@@ -126,8 +127,11 @@ function checkFiles(files: readonly StagedFile[]): void {
 export async function record(
   deps: Deps,
   tx: Tx,
-  events: readonly DomainEvent[],
+  recorded: readonly DomainEvent[],
 ): Promise<readonly DomainEvent[]> {
+  // A person applying a macro: each change names it (a rule it sets off names the rule).
+  const macro = currentMacro();
+  const events = macro ? recorded.map((e) => (e.macro ? e : { ...e, macro })) : recorded;
   await repo.insertEvents(tx, auditRows(events));
   return deps.events.record(deps, tx, events);
 }
@@ -1402,6 +1406,25 @@ export async function recordRuleFired(
   const ticket = await repo.lockTicket(tx, ticketId);
   if (!ticket) throw new NotFound("ticket", ticketId);
   await record(deps, tx, [{ type: "rule.fired", ticket, actor, rule }]);
+  return ticket;
+}
+
+/**
+ * Records that staff applied a macro to a ticket (`macro.applied`), inside the
+ * transaction of its actions, which run through updateTicket, changeTags and
+ * addReply like any change and each carry the macro (`withMacro`). Call it
+ * within `withMacro`. The ticket must be one the actor sees and may change.
+ */
+export async function recordMacroApplied(
+  deps: Deps,
+  tx: Tx,
+  actor: Actor,
+  ticketId: number,
+): Promise<Ticket> {
+  const ticket = await visibleTicket(tx, actor, ticketId, { lock: true });
+  if (!isStaff(actor)) throw new NotFound("ticket", ticketId);
+  if (!isEditable(ticket.status)) throw new TicketClosed();
+  await record(deps, tx, [{ type: "macro.applied", ticket, actor }]);
   return ticket;
 }
 

@@ -40,10 +40,14 @@ async function responseValidator(app: FastifyInstance) {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   ajv.addSchema({ $id: "doc", components: doc.components ?? {} });
-  const routes = Object.entries(doc.paths).map(([template, operations]) => ({
-    pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`),
-    operations,
-  }));
+  // Literal paths first: `/tickets/bulk` is its own route, not `/tickets/{id}`.
+  const routes = Object.entries(doc.paths)
+    .map(([template, operations]) => ({
+      pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`),
+      params: (template.match(/\{/g) ?? []).length,
+      operations,
+    }))
+    .sort((a, b) => a.params - b.params);
   const validate = (method: string, url: string, res: ApiResponse) => {
     const path = url.split("?")[0] ?? url;
     const route = routes.find((r) => r.pattern.test(path));

@@ -70,6 +70,25 @@ export class Browser {
     );
   }
 
+  /** Posts a urlencoded form whose names may repeat (checkboxes), with a valid CSRF token. */
+  async postPairs(url: string, pairs: readonly (readonly [string, string])[]) {
+    const body = new URLSearchParams([
+      ["_csrf", await this.csrf()],
+      ...pairs.map(([k, v]) => [k, v]),
+    ]);
+    return this.remember(
+      await this.app.inject({
+        method: "POST",
+        url,
+        headers: {
+          cookie: this.cookieHeader(),
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        payload: body.toString(),
+      }),
+    );
+  }
+
   /** Posts a multipart form (fields and files) with a valid CSRF token first. */
   async postMultipart(
     url: string,

@@ -205,6 +205,8 @@ export const ticketEvents = pgTable(
     kind: text().notNull(),
     fromValue: text(),
     toValue: text(),
+    /** The macro this change was made through (its name at the time), if any. */
+    viaMacro: text(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index("ticket_events_ticket_idx").on(t.ticketId, t.id)],

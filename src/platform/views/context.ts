@@ -69,6 +69,9 @@ const NOTICES: Record<string, MessageKey> = {
   "webhook-resent": "notice.webhookResent",
   "canned-saved": "canned.notice.saved",
   "canned-deleted": "canned.notice.deleted",
+  "macro-saved": "macros.notice.saved",
+  "macro-deleted": "macros.notice.deleted",
+  "macro-applied": "macros.notice.applied",
 
   "language-saved": "notice.languageSaved",
   "signed-out": "notice.signedOut",

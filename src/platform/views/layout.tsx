@@ -158,6 +158,11 @@ export function Layout({
                   {t("canned.nav")}
                 </NavLink>
               )}
+              {isStaff(actor) && (
+                <NavLink ctx={ctx} href="/macros" section>
+                  {t("macros.nav")}
+                </NavLink>
+              )}
               {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/users" section>
                   {t("nav.users")}

@@ -3,7 +3,7 @@ import type { Actor } from "../../accounts/index.ts";
 import type { Locale, MessageKey, Translator } from "../../i18n/i18n.ts";
 import type { FieldError } from "../../lib/errors.ts";
 import type { PageContext } from "../../platform/views/context.ts";
-import { Field, type FormState, fieldErrorText } from "../../platform/views/forms.tsx";
+import { Csrf, Field, type FormState, fieldErrorText } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
 import { PRIORITIES, STATUSES } from "../lifecycle.ts";
@@ -462,6 +462,17 @@ function TicketTable({
       <caption>{caption}</caption>
       <thead>
         <tr>
+          <th scope="col" class="select">
+            <span class="visually-hidden">{t("bulk.col.select")}</span>
+            {/* script.js shows it: ticks every row on this page. */}
+            <input
+              type="checkbox"
+              data-bulk-all
+              hidden
+              aria-label={t("bulk.selectPage")}
+              form="bulk-form"
+            />
+          </th>
           <th scope="col">#</th>
           <th scope="col">{t("desk.col.title")}</th>
           <th scope="col">{t("desk.col.requester")}</th>
@@ -476,6 +487,16 @@ function TicketTable({
       <tbody>
         {tickets.map((row) => (
           <tr key={row.id} data-ticket-row={String(row.id)}>
+            <td class="select">
+              <input
+                type="checkbox"
+                name="ids"
+                value={String(row.id)}
+                form="bulk-form"
+                data-bulk-row
+                aria-label={t("bulk.selectTicket", { id: String(row.id), title: row.title })}
+              />
+            </td>
             <td class="ticket-id">{`#${row.id}`}</td>
             <th scope="row" class="ticket-title">
               <a href={`/tickets/${row.id}`}>{row.title}</a>
@@ -526,6 +547,91 @@ function TicketTable({
         ))}
       </tbody>
     </table>
+  );
+}
+
+/**
+ * Bulk actions (src/bulk): the rows' checkboxes belong to this form (their
+ * `form` attribute), so it works without JavaScript; "select all in this view"
+ * posts the desk's query, and the server finds up to 500 matching tickets.
+ */
+function BulkBar({
+  filters,
+  staff,
+  teams,
+  csrfToken,
+  t,
+}: {
+  filters: DeskFilters;
+  staff: readonly Pick<Actor, "id" | "name">[];
+  teams: readonly TeamQueue[];
+  csrfToken: string;
+  t: T;
+}) {
+  const query = deskHref({ ...filters, cursor: "" }).replace(/^\/desk\?/, "");
+  return (
+    <form
+      method="post"
+      action="/desk/bulk"
+      id="bulk-form"
+      class="bulk-bar"
+      aria-label={t("bulk.label")}
+    >
+      <Csrf token={csrfToken} />
+      <input type="hidden" name="query" value={query} />
+      <label for="bulk-change">{t("bulk.change")}</label>{" "}
+      <select id="bulk-change" name="change">
+        <optgroup label={t("bulk.group.assign")}>
+          {/* Marked as the default, so script.js can tell an untouched bar from a chosen change. */}
+          <option value="assign:me" selected>
+            {t("bulk.assignMe")}
+          </option>
+          <option value="assign:none">{t("bulk.assignNobody")}</option>
+          {staff.map((s) => (
+            <option value={`assign:${s.id}`}>{t("bulk.assignTo", { name: s.name })}</option>
+          ))}
+        </optgroup>
+        <optgroup label={t("bulk.group.status")}>
+          {STATUSES.filter((s) => s !== "new").map((s) => (
+            <option value={`status:${s}`}>
+              {t("bulk.setStatus", { status: statusLabel(s, t) })}
+            </option>
+          ))}
+        </optgroup>
+        <optgroup label={t("bulk.group.priority")}>
+          {PRIORITIES.map((p) => (
+            <option value={`priority:${p}`}>
+              {t("bulk.setPriority", { priority: priorityLabel(p, t) })}
+            </option>
+          ))}
+        </optgroup>
+        <optgroup label={t("bulk.group.team")}>
+          <option value="team:none">{t("bulk.noTeam")}</option>
+          {teams.map((team) => (
+            <option value={`team:${team.id}`}>{t("bulk.moveTo", { team: team.name })}</option>
+          ))}
+        </optgroup>
+        <optgroup label={t("bulk.group.other")}>
+          <option value="add_tag">{t("bulk.addTag")}</option>
+          <option value="remove_tag">{t("bulk.removeTag")}</option>
+          <option value="macro">{t("bulk.applyMacro")}</option>
+        </optgroup>
+      </select>{" "}
+      <label for="bulk-tag">{t("bulk.tag")}</label>{" "}
+      <input id="bulk-tag" name="tag" maxLength={200} size={12} />{" "}
+      <button type="submit" name="scope" value="selected" class="primary">
+        {t("bulk.applySelected")}
+      </button>{" "}
+      <button type="submit" name="scope" value="all">
+        {t("bulk.applyAll")}
+      </button>
+      <span
+        class="hint"
+        data-bulk-count
+        data-text={t("bulk.selected", { count: "{count}" })}
+        aria-live="polite"
+      />
+    </form>
   );
 }
 
@@ -608,6 +714,15 @@ export function DeskPage(props: DeskPageProps) {
           )}
           {/* script.js fetches the desk again and swaps this in when tickets change ("Live pages"). */}
           <div id="desk-results" data-live-desk>
+            {tickets.length > 0 && (
+              <BulkBar
+                filters={filters}
+                staff={staff}
+                teams={teamQueues}
+                csrfToken={ctx.csrfToken}
+                t={t}
+              />
+            )}
             {tickets.length > 0 ? (
               <TicketTable
                 filters={filters}

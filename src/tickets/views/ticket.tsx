@@ -135,6 +135,11 @@ function describeEvent(
         actor,
         rule: event.toValue === null ? `#${event.fromValue}` : ruleName(event.toValue, t),
       });
+    case "macro":
+      return rich("macros.event.applied", {
+        actor,
+        macro: event.toValue ?? `#${event.fromValue ?? ""}`,
+      });
     case "cc_added":
       return rich("ticket.event.ccAdded", { actor, address: event.toValue ?? "" });
     case "cc_removed":
@@ -453,6 +458,9 @@ function StaffControls({
   return (
     <section class="panel" aria-labelledby="controls-heading">
       <h2 id="controls-heading">{t("ticket.controls.heading")}</h2>
+      <p class="apply-macro">
+        <a href={`/tickets/${ticket.id}/macros`}>{t("macros.ticket.apply")}</a>
+      </p>
       <form method="post" action={`/tickets/${ticket.id}`} class="stack">
         <Csrf token={ctx.csrfToken} />
         <Version ticket={ticket} />
@@ -745,7 +753,11 @@ function Timeline({ view, i18n }: { view: TicketView; i18n: Translator }) {
       <ol class="timeline">
         {view.events.map((e) => (
           <li>
-            {describeEvent(e, view.names, view.teamNames, i18n)} <Time date={e.createdAt} />
+            {describeEvent(e, view.names, view.teamNames, i18n)}
+            {e.viaMacro !== null && e.kind !== "macro" && (
+              <span class="via-macro"> {i18n.t("macros.event.via", { macro: e.viaMacro })}</span>
+            )}{" "}
+            <Time date={e.createdAt} />
           </li>
         ))}
       </ol>
