@@ -92,6 +92,7 @@ describeEachDatabase("the OpenAPI document serves a client generator", (world) =
       "unlinked",
       "tag_added",
       "tag_removed",
+      "field",
     ]);
   });
 

@@ -138,7 +138,7 @@ async function runActions(
       actor,
       ticketId,
       { ...change, ...(change.status ? { solveWithOpenChildren: true } : {}) },
-      { tx },
+      { tx, skipRequiredFields: true },
     );
   }
   const add: string[] = [];

@@ -18,6 +18,7 @@ export const AUDIT_KINDS = [
   "unlinked",
   "tag_added",
   "tag_removed",
+  "field",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -84,6 +85,10 @@ export function auditRows(events: readonly DomainEvent[]): AuditRow[] {
         return [{ ...base, kind: "tag_added", toValue: event.tag }];
       case "ticket.tag_removed":
         return [{ ...base, kind: "tag_removed", fromValue: event.tag }];
+      case "ticket.field_changed":
+        return [
+          { ...base, kind: "field", field: event.field, fromValue: event.from, toValue: event.to },
+        ];
       case "mail.auto_reply_suppressed":
         return [{ ...base, kind: "auto_reply_suppressed", toValue: event.address }];
       default:
