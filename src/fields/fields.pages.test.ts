@@ -157,6 +157,6 @@ describeEachDatabase("custom fields on the pages", (world) => {
     assert.match(decodeEntities(view.body), /<dd data-field="product">Scanner<\/dd>/);
     assert.ok(!view.body.includes("STAFF-ONLY-42"));
     assert.ok(!view.body.includes("Serial number"));
-    assert.ok(!view.body.includes('action="/tickets/' + id + '/fields"'), "no form for customers");
+    assert.ok(!view.body.includes(`action="/tickets/${id}/fields"`), "no form for customers");
   });
 });
