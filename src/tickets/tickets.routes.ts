@@ -250,13 +250,15 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     async (req, reply) => {
       const actor = requireActor(req);
       const body = req.body as CreateTicketInput;
+      // Read before the create's transaction (an embedded database has one connection).
+      const defs = await tickets.visibleFields(deps, actor);
       const result = await idempotency.createOnce(
         deps,
         { userId: actor.id, key: idempotencyKey(req), route: "/tickets", body },
         async (tx) =>
           ticketJson(
             await tickets.createTicket(deps, actor, body, [], { tx, channel: "api" }),
-            await tickets.visibleFields(deps, actor),
+            defs,
           ),
       );
       return created(reply, result, {
