@@ -4,6 +4,7 @@ import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpe
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { createCannedReply, renderCannedReply } from "../canned/canned.service.ts";
 import { updateTicket } from "../tickets/tickets.service.ts";
+import { webhookEventsOf } from "../webhooks/webhooks.events.ts";
 import { deleteField, updateField } from "./fields.service.ts";
 import { makeFields } from "./test-support.ts";
 
@@ -61,4 +62,36 @@ describeEachDatabase("custom fields elsewhere", (world) => {
     assert.equal(solved.status, "solved");
     assert.equal(solved.fields[String(units.id)], undefined, "deleting took the value off");
   });
+});
+
+test("a field change is a ticket.field_changed webhook event naming the field", () => {
+  const ticket = {
+    id: 7,
+    title: "T",
+    description: "D",
+    status: "open" as const,
+    priority: "normal" as const,
+    channel: "web" as const,
+    requesterId: 1,
+    assigneeId: null,
+    teamId: null,
+    followUpOf: null,
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+  };
+  const actor = { id: 3, email: "a@example.test", name: "A", role: "agent" as const };
+  const [event] = webhookEventsOf({
+    type: "ticket.field_changed",
+    ticket,
+    actor,
+    field: "product",
+    from: null,
+    to: "Printer",
+    customerVisible: true,
+  });
+  assert.equal(event?.type, "ticket.field_changed");
+  assert.deepEqual(
+    [event?.data.field, event?.data.from, event?.data.to],
+    ["product", null, "Printer"],
+  );
 });
