@@ -44,13 +44,13 @@ module.exports = {
       comment:
         "Tickets record events; features react to them (DESIGN.md section 8). tickets/ imports only " +
         "the base (lib, db, platform, events, i18n) and the features it is built on (accounts, tokens, " +
-        "idempotency, settings, teams, organisations, tags), never one that reacts to it: subscribe in src/reactions.ts instead.",
+        "idempotency, settings, teams, organisations, tags, fields), never one that reacts to it: subscribe in src/reactions.ts instead.",
       severity: "error",
       from: { path: "^src/tickets/" },
       to: {
         path: "^src/",
         pathNot: [
-          "^src/(tickets|lib|db|platform|events|i18n|accounts|tokens|idempotency|settings|teams|organisations|tags)/",
+          "^src/(tickets|lib|db|platform|events|i18n|accounts|tokens|idempotency|settings|teams|organisations|tags|fields)/",
           "^src/(deps|config)\\.ts$",
         ],
       },

@@ -19,6 +19,8 @@ import { emailPages } from "./email/email.pages.tsx";
 import { emailApi } from "./email/email.routes.ts";
 import { countPendingOutbox } from "./email/index.ts";
 import { EVENTS_CHANNEL, type EventBus } from "./events/bus.ts";
+import { fieldsPages } from "./fields/fields.pages.tsx";
+import { fieldsApi } from "./fields/fields.routes.ts";
 import { type LiveOptions, livePages } from "./live/live.pages.ts";
 import { macrosPages } from "./macros/macros.pages.tsx";
 import { macrosApi } from "./macros/macros.routes.ts";
@@ -131,6 +133,7 @@ export async function buildApp(
   await app.register(tokensPages, fullDeps);
   await app.register(teamsPages, fullDeps);
   await app.register(tagsPages, fullDeps);
+  await app.register(fieldsPages, fullDeps);
   await app.register(organisationsPages, fullDeps);
   await app.register(assignmentPages, fullDeps);
   await app.register(webhooksPages, fullDeps);
@@ -152,6 +155,7 @@ export async function buildApp(
       cannedApi,
       macrosApi,
       bulkApi,
+      fieldsApi,
     ]),
     { prefix: API_PREFIX },
   );

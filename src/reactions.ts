@@ -3,6 +3,7 @@ import type { Database } from "./db/client.ts";
 import type { Deps } from "./deps.ts";
 import { mailNotifications } from "./email/notifications.ts";
 import { EventBus } from "./events/bus.ts";
+import { fieldDefinitions } from "./fields/index.ts";
 import { LiveFanout } from "./live/live.reaction.ts";
 import { organisationNames } from "./organisations/index.ts";
 import { enabledTriggers } from "./rules/cache.ts";
@@ -59,6 +60,7 @@ export async function watchCachedTables(
       organisationNames,
       languageDefaults,
       searchConfigs,
+      fieldDefinitions,
     ].map((cached) => cached.watch(database.db, database.listen, log)),
   );
   return async () => {

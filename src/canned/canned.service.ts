@@ -1,5 +1,6 @@
 import { type Actor, getUser, isAdmin, isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
+import * as fields from "../fields/index.ts";
 import { type FieldError, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import * as tickets from "../tickets/tickets.service.ts";
@@ -45,10 +46,32 @@ const builtInPlaceholders: PlaceholderSource = {
 };
 
 /**
- * Every source of placeholders. Custom ticket fields add theirs here
- * (`field.<name>`): its names are then accepted on save and filled on insert.
+ * Custom ticket fields (src/fields): `{{field.<name>}}` for each enabled one,
+ * its value as text (several choices joined with ", "); an unset value leaves
+ * the placeholder as written, for the agent to see.
  */
-const SOURCES: readonly PlaceholderSource[] = [builtInPlaceholders];
+const fieldPlaceholders: PlaceholderSource = {
+  async names(deps) {
+    return (await fields.allFields(deps.db))
+      .filter((f) => !f.disabled)
+      .map((f) => `field.${f.name}`);
+  },
+  async values(deps, actor, ticketId) {
+    const [ticket, defs] = await Promise.all([
+      tickets.getTicket(deps, actor, ticketId),
+      fields.fieldsFor(deps.db, actor),
+    ]);
+    const out = new Map<string, string>();
+    for (const def of defs) {
+      const value = fields.storedValue(def, ticket.fields);
+      if (value !== undefined) out.set(`field.${def.name}`, fields.valueText(value));
+    }
+    return out;
+  },
+};
+
+/** Every source of placeholders: its names are accepted on save and filled on insert. */
+const SOURCES: readonly PlaceholderSource[] = [builtInPlaceholders, fieldPlaceholders];
 
 /** Customers never reach canned replies: to them they do not exist. */
 function requireStaffActor(actor: Actor): void {

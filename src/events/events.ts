@@ -170,6 +170,21 @@ export type DomainEvent =
       readonly tag: string;
     })
   | (Base & {
+      /**
+       * Staff (or the ticket's creation) set a custom field's value, changed or
+       * unset it (src/fields). Values as text: a list of choices joined with ", ".
+       */
+      readonly type: "ticket.field_changed";
+      /** The field's name (its key). */
+      readonly field: string;
+      /** Null: it was unset. */
+      readonly from: string | null;
+      /** Null: it is unset now. */
+      readonly to: string | null;
+      /** Whether customers see the field (webhooks and live pages may tell them). */
+      readonly customerVisible: boolean;
+    })
+  | (Base & {
       /** Automatic mail to an address was not sent: over AUTO_REPLY_LIMIT_PER_HOUR (a mail loop?). */
       readonly type: "mail.auto_reply_suppressed";
       readonly address: string;
@@ -195,6 +210,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   "ticket.merged",
   "ticket.split",
   "macro.applied",
+  "ticket.field_changed",
 ];
 
 /**

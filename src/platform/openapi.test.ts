@@ -95,6 +95,7 @@ describeEachDatabase("the OpenAPI document serves a client generator", (world) =
       "merged",
       "split",
       "macro",
+      "field",
     ]);
   });
 

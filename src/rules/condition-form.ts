@@ -25,6 +25,8 @@ export interface NamedValues {
   team(raw: string, field: string, errors: FieldError[]): Promise<number | null | undefined>;
   /** A tag by name: its id, undefined when refused (forms without tags leave it out). */
   tag?(raw: string, field: string, errors: FieldError[]): Promise<number | undefined>;
+  /** A custom field condition (`name` or `name=value`) as stored, undefined when refused. */
+  field?(raw: string, field: string, errors: FieldError[]): Promise<string | undefined>;
 }
 
 export const EMAIL = /^[^\s@\0]+@[^\s@\0]+\.[^\s@\0]+$/;
@@ -105,6 +107,11 @@ async function parseCondition(
       if (!named?.tag) throw new Error(`no resolver for ${field} values`);
       const id = await named.tag(raw, valueAt, errors);
       return id === undefined ? undefined : { field, op, value: id };
+    }
+    case "field": {
+      if (!named?.field) throw new Error(`no resolver for ${field} values`);
+      const value = await named.field(raw, valueAt, errors);
+      return value === undefined ? undefined : { field, op, value };
     }
     case "staff":
     case "team": {

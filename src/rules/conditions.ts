@@ -24,6 +24,26 @@ export interface TicketFacts {
   readonly requesterEmail: string;
   /** The ids of the ticket's tags (loaded only when a condition asks: needsTags). */
   readonly tagIds?: readonly number[] | undefined;
+  /** Custom field values by field id (`tickets.fields`). */
+  readonly fields?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * A custom field condition's value: the field's id, and the value it must
+ * have (absent: "is set"). Matching is JSONB containment, in JavaScript as in
+ * SQL (`@>`): a scalar equals, a one-element array is a choice among several.
+ */
+export function fieldCondition(value: Condition["value"]): { id: string; wanted?: unknown } {
+  const text = String(value);
+  const eq = text.indexOf("=");
+  if (eq < 0) return { id: text };
+  return { id: text.slice(0, eq), wanted: JSON.parse(text.slice(eq + 1)) as unknown };
+}
+
+function contains(stored: unknown, wanted: unknown): boolean {
+  if (Array.isArray(wanted))
+    return Array.isArray(stored) && wanted.every((w) => stored.includes(w));
+  return stored === wanted;
 }
 
 /** Whether any condition looks at the ticket's tags (loaded only then). */
@@ -74,6 +94,15 @@ function holds(c: Condition, t: TicketFacts): boolean {
     case "tag":
       is = (t.tagIds ?? []).includes(Number(c.value));
       break;
+    case "field": {
+      const { id, wanted } = fieldCondition(c.value);
+      const stored = t.fields?.[id];
+      is =
+        wanted === undefined
+          ? stored !== undefined && stored !== null
+          : stored !== undefined && contains(stored, wanted);
+      break;
+    }
   }
   return c.op === "is" || c.op === "contains" ? is : !is;
 }
@@ -136,6 +165,14 @@ function toSql(c: Condition): SQL {
     case "tag":
       is = sql`exists (select 1 from ${ticketTags} tt where tt.ticket_id = ${ticketColumn("id")} and tt.tag_id = ${Number(c.value)}::integer)`;
       break;
+    case "field": {
+      const { id, wanted } = fieldCondition(c.value);
+      is =
+        wanted === undefined
+          ? sql`(${ticketColumn("fields")} -> ${id}::text) is not null and (${ticketColumn("fields")} -> ${id}::text) <> 'null'::jsonb`
+          : sql`${ticketColumn("fields")} @> ${JSON.stringify({ [id]: wanted })}::jsonb`;
+      break;
+    }
   }
   return c.op === "is" || c.op === "contains" ? sql`(${is})` : sql`(not (${is}))`;
 }

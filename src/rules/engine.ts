@@ -44,9 +44,10 @@ export function triggerEventOf(event: DomainEvent): TriggerEvent | undefined {
       return "ticket_updated";
     case "ticket.status_changed":
       return "status_changed";
-    // A tag put on or taken off is a change of the ticket.
+    // A tag put on or taken off, a custom field set, is a change of the ticket.
     case "ticket.tag_added":
     case "ticket.tag_removed":
+    case "ticket.field_changed":
       return "ticket_updated";
     case "message.created":
       if (event.message.internal) return "note_added";
@@ -69,7 +70,7 @@ type TicketState = Pick<
   | "requesterId"
   | "assigneeId"
   | "teamId"
->;
+> & { readonly fields?: Readonly<Record<string, unknown>> | undefined };
 
 function facts(
   ticket: TicketState,
@@ -79,6 +80,7 @@ function facts(
 ): TicketFacts {
   return {
     tagIds,
+    fields: ticket.fields,
     status: ticket.status,
     priority: ticket.priority,
     channel: ticket.channel,
@@ -138,7 +140,7 @@ async function runActions(
       actor,
       ticketId,
       { ...change, ...(change.status ? { solveWithOpenChildren: true } : {}) },
-      { tx },
+      { tx, skipRequiredFields: true },
     );
   }
   const add: string[] = [];
@@ -267,8 +269,12 @@ export async function runTriggers(
   if (rules.length === 0) return;
   // Per ticket: its state as earlier rules left it, and the requester's address once needed.
   const latest = new Map<number, TicketState>();
+  // One write is one "ticket updated" however many custom fields it set.
+  const updated = new Set<number>();
   for (const event of events) {
     const kind = triggerEventOf(event);
+    if (event.type === "ticket.field_changed" && updated.has(event.ticket.id)) continue;
+    if (kind === "ticket_updated") updated.add(event.ticket.id);
     const candidates = rules.filter((r) => r.event === kind);
     if (candidates.length === 0) continue;
     const depth = (event.cause?.depth ?? 0) + 1;
@@ -323,6 +329,7 @@ export const ruleTriggers: Reaction<Deps> = {
     "message.created",
     "ticket.tag_added",
     "ticket.tag_removed",
+    "ticket.field_changed",
   ],
   inTransaction: runTriggers,
 };

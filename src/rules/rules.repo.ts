@@ -197,6 +197,7 @@ export async function findTicket(db: Executor, id: number) {
       lastAgentReplyAt: tickets.lastAgentReplyAt,
       changeXid: tickets.changeXid,
       version: tickets.version,
+      fields: tickets.fields,
     })
     .from(tickets)
     .where(eq(tickets.id, id));

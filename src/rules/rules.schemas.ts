@@ -56,6 +56,7 @@ export const CONDITION_FIELDS = {
   assignee: { ops: ["is", "is_not"], values: "staff" },
   team: { ops: ["is", "is_not"], values: "team" },
   tag: { ops: ["is", "is_not"], values: "tag" },
+  field: { ops: ["is", "is_not"], values: "field" },
 } as const;
 export type ConditionField = keyof typeof CONDITION_FIELDS;
 export type ConditionOp = "is" | "is_not" | "contains" | "not_contains";
@@ -65,7 +66,9 @@ export type ConditionOp = "is" | "is_not" | "contains" | "not_contains";
  * domain (stored lower case); text (matched case-insensitively); for the
  * assignee a staff user id, or null for "nobody"; for the team a team id, or
  * null for "no team"; for a tag its id ("tag is X": the ticket carries it), so
- * a renamed tag still matches.
+ * a renamed tag still matches; for a custom field `"<field id>"` ("is set")
+ * or `"<field id>=<JSON value>"` (its value is, or contains, that one: see
+ * conditions.ts `fieldCondition`).
  */
 export interface Condition {
   readonly field: ConditionField;

@@ -1,12 +1,14 @@
 import { type Actor, findUserByEmail, getUser, isActiveStaff, isAdmin } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
+import * as fields from "../fields/index.ts";
 import { type FieldError, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
 import { checkTagName, findTag, findTagByName, tagsNamed } from "../tags/index.ts";
 import { findTeamByName, listTeams } from "../teams/index.ts";
 import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
 import { enabledTriggers } from "./cache.ts";
 import { EMAIL, oneOfProblem, parseConditions } from "./condition-form.ts";
+import { fieldCondition } from "./conditions.ts";
 import * as repo from "./rules.repo.ts";
 import {
   ACTION_TYPES,
@@ -105,6 +107,47 @@ async function teamValue(
     return undefined;
   }
   return team.id;
+}
+
+/**
+ * A custom field condition as typed: `name` (the field is set) or
+ * `name=value` (its value is that one, checked against its type; for several
+ * choices, one of them is), stored by the field's id (see conditions.ts).
+ */
+async function fieldConditionValue(
+  deps: Deps,
+  raw: string,
+  at: string,
+  errors: FieldError[],
+): Promise<string | undefined> {
+  const eq = raw.indexOf("=");
+  const name = (eq < 0 ? raw : raw.slice(0, eq)).trim().toLowerCase();
+  const def = (await fields.allFields(deps.db)).find(
+    (d) => !d.disabled && d.name.toLowerCase() === name,
+  );
+  if (!def) {
+    errors.push(fieldProblem(at, "is not a field", "error.fields.unknown"));
+    return undefined;
+  }
+  if (eq < 0) return String(def.id);
+  try {
+    const { contains, negated } = fields.containment(def, raw.slice(eq + 1), at);
+    if (negated) {
+      errors.push(
+        fieldProblem(
+          at,
+          "for a checkbox, write its name alone (is: ticked, is not: not ticked)",
+          "error.fields.ruleCheckbox",
+        ),
+      );
+      return undefined;
+    }
+    return `${def.id}=${JSON.stringify(contains[String(def.id)])}`;
+  } catch (error) {
+    if (!(error instanceof Invalid)) throw error;
+    errors.push(...error.errors);
+    return undefined;
+  }
 }
 
 /**
@@ -286,6 +329,7 @@ async function validate(
     staff: (raw, field, errs) => staffValue(deps, raw, field, errs),
     team: (raw, field, errs) => teamValue(deps, raw, field, errs),
     tag: (raw, field, errs) => tagValue(deps, raw, field, errs, false),
+    field: (raw, field, errs) => fieldConditionValue(deps, raw, field, errs),
   });
   errors.push(...conditionErrors);
   const actions: Action[] = [];
@@ -437,6 +481,15 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
   }
   // A deleted tag shows as its old id: saving the rule then asks for a tag's name.
   const tag = (id: number) => tagNames.get(id) ?? `#${id}`;
+  const defs = await fields.allFields(deps.db);
+  // `name` or `name=value`, as typed; a deleted field as its old id.
+  const field = (value: Condition["value"]) => {
+    const { id, wanted } = fieldCondition(value);
+    const name = defs.find((d) => String(d.id) === id)?.name ?? `#${id}`;
+    if (wanted === undefined) return name;
+    const one = Array.isArray(wanted) ? wanted[0] : wanted;
+    return `${name}=${String(one)}`;
+  };
   return {
     kind: rule.kind,
     name: rule.name,
@@ -455,7 +508,9 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
             ? team(c.value as number | null)
             : c.field === "tag"
               ? tag(Number(c.value))
-              : String(c.value),
+              : c.field === "field"
+                ? field(c.value)
+                : String(c.value),
     })),
     actions: rule.actions.map((a) => ({
       type: a.type,

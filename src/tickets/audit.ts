@@ -21,6 +21,7 @@ export const AUDIT_KINDS = [
   "merged",
   "split",
   "macro",
+  "field",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -115,6 +116,10 @@ function eventRows(event: DomainEvent): AuditRow[] {
           fromValue: event.side === "source" ? "into" : "from",
           toValue: String(event.otherId),
         },
+      ];
+    case "ticket.field_changed":
+      return [
+        { ...base, kind: "field", field: event.field, fromValue: event.from, toValue: event.to },
       ];
     case "mail.auto_reply_suppressed":
       return [{ ...base, kind: "auto_reply_suppressed", toValue: event.address }];

@@ -79,7 +79,8 @@ export const FILTER_KEYS: readonly FilterKey[] = [
 
 /**
  * The filters the list answers (tickets.service `queryConditions`); `tag:` for
- * staff only, and `field:` is read but refused as unknown until custom fields exist.
+ * staff only; `field:` names a custom field the searcher sees (customers: those
+ * shown to them).
  */
 export const SUPPORTED_FILTERS: readonly FilterKey[] = [
   "status",
@@ -90,6 +91,7 @@ export const SUPPORTED_FILTERS: readonly FilterKey[] = [
   "created",
   "updated",
   "tag",
+  "field",
 ];
 
 /** What can be wrong with a query; each has its sentence `error.search.<problem>` in the catalogs. */
@@ -102,6 +104,8 @@ export type SearchProblem =
   | "badDate"
   | "relativeNeedsComparison"
   | "badField"
+  | "unknownField"
+  | "badFieldValue"
   | "unterminatedQuote"
   | "badCharacter";
 
@@ -115,6 +119,8 @@ const KEYS: Record<SearchProblem, string> = {
   badDate: "error.search.badDate",
   relativeNeedsComparison: "error.search.relativeNeedsComparison",
   badField: "error.search.badField",
+  unknownField: "error.fields.searchUnknown",
+  badFieldValue: "error.fields.searchValue",
   unterminatedQuote: "error.search.unterminatedQuote",
   badCharacter: "error.search.badCharacter",
 };
@@ -135,6 +141,10 @@ const ENGLISH: Record<SearchProblem, (v: MessageArgs) => string> = {
   relativeNeedsComparison: (v) =>
     `has "${v.value}" at character ${v.position}: a time ago needs < or > before it (${v.within}: within the last ${v.value}; ${v.before}: longer ago)`,
   badField: (v) => `has "${v.value}" at character ${v.position}; write field:name=value`,
+  unknownField: (v) =>
+    `has "${v.name}" at character ${v.position}, which is not a field (fields: ${v.known})`,
+  badFieldValue: (v) =>
+    `has "${v.value}" at character ${v.position}, which is not a value of the field ${v.name} (${v.problem})`,
   unterminatedQuote: (v) => `has a quote at character ${v.position} that is never closed`,
   badCharacter: (v) => `has a character that cannot be searched at character ${v.position}`,
 };

@@ -20,6 +20,7 @@ import * as merging from "./merge.service.ts";
 import * as relations from "./relations.service.ts";
 import type { ReplyBoxExtension } from "./reply-box.ts";
 import * as tickets from "./tickets.service.ts";
+import { type FieldFormValues, postedFieldValues } from "./views/fields.tsx";
 import { MergeConfirmPage, type MergeValues } from "./views/merge.tsx";
 import { MyTicketsPage } from "./views/my-tickets.tsx";
 import { NewTicketPage } from "./views/new-ticket.tsx";
@@ -106,6 +107,7 @@ export async function ticketsPages(
       openChildren?: { children: tickets.OpenChildren["children"]; fields: Record<string, string> };
       tagForm?: FormState<TagValues>;
       mergeForm?: FormState<MergeValues>;
+      fieldForm?: FormState<FieldFormValues>;
     } = {},
   ) {
     // Side by side: getTicketView refuses a ticket this reader may not see, and then
@@ -132,6 +134,7 @@ export async function ticketsPages(
         mailHtml={mailHtml}
         ccForm={ccForm}
         tagForm={extra.tagForm ?? emptyForm()}
+        fieldForm={extra.fieldForm ?? emptyForm()}
         controlsStale={controlsStale}
         links={links}
         linkForm={extra.linkForm ?? emptyForm()}
@@ -163,13 +166,14 @@ export async function ticketsPages(
   });
 
   app.get("/tickets/new", async (req, reply) => {
-    requireActor(req);
+    const actor = requireActor(req);
     return reply.render(
       <NewTicketPage
         ctx={pageContext(req, reply)}
         form={emptyForm()}
         maxMb={maxMb}
         categories={await listCategories(deps)}
+        fields={await tickets.visibleFields(deps, actor)}
       />,
     );
   });
@@ -177,6 +181,11 @@ export async function ticketsPages(
   app.post("/tickets", async (req, reply) => {
     const actor = requireActor(req);
     const { title = "", description = "", priority = "normal", teamId = "" } = formFields(req);
+    // Custom fields (customers: those shown to them); empty ones are left unset.
+    const { values, posted } = postedFieldValues(req.body, false);
+    const fieldValues = Object.fromEntries(
+      Object.entries(values).filter(([, v]) => v !== "" && v !== "false" && v.length !== 0),
+    );
     const result = await attempt(() =>
       tickets.createTicket(
         deps,
@@ -186,6 +195,7 @@ export async function ticketsPages(
           description,
           priority: priority as Priority,
           ...(teamId === "" ? {} : { teamId: optionalId(teamId, "teamId") }),
+          ...(Object.keys(fieldValues).length > 0 ? { fields: fieldValues } : {}),
         },
         filesFrom(req, "attachments"),
       ),
@@ -194,9 +204,10 @@ export async function ticketsPages(
       return reply.render(
         <NewTicketPage
           ctx={pageContext(req, reply)}
-          form={refusedForm({ title, description, priority, teamId }, result)}
+          form={refusedForm({ title, description, priority, teamId, ...posted }, result)}
           maxMb={maxMb}
           categories={await listCategories(deps)}
+          fields={await tickets.visibleFields(deps, actor)}
         />,
         422,
       );
@@ -328,6 +339,29 @@ export async function ticketsPages(
           false,
           {
             openChildren: { children: error.children, fields },
+          },
+        );
+      }
+      // Solving without a field required before solving: said next to each field.
+      if (error instanceof Invalid && error.code === "fields_required") {
+        return renderTicket(
+          req,
+          reply,
+          actor,
+          id,
+          emptyForm(),
+          422,
+          undefined,
+          emptyForm(),
+          false,
+          {
+            fieldForm: {
+              values: {},
+              errors: error.errors,
+              message: error.message,
+              messageKey: error.messageKey,
+              messageValues: error.messageValues,
+            },
           },
         );
       }
@@ -480,6 +514,20 @@ export async function ticketsPages(
       });
     }
     return reply.redirect(`/tickets/${id}?notice=tags-added#tags`, 303);
+  });
+
+  // Custom fields: the whole form, of which only what this person changed is applied.
+  app.post("/tickets/:id/fields", async (req, reply) => {
+    const actor = requireActor(req);
+    const id = idParam(req, "ticket");
+    const { values, posted } = postedFieldValues(req.body, true);
+    const result = await attempt(() => tickets.updateTicket(deps, actor, id, { fields: values }));
+    if (!result.ok) {
+      return renderTicket(req, reply, actor, id, emptyForm(), 422, undefined, emptyForm(), false, {
+        fieldForm: refusedForm(posted, result),
+      });
+    }
+    return reply.redirect(`/tickets/${id}?notice=fields-saved#fields`, 303);
   });
 
   app.post("/tickets/:id/tags/remove", async (req, reply) => {

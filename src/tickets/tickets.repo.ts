@@ -139,7 +139,7 @@ export const CHANGED = {
 export async function updateTicket(
   db: Executor,
   id: number,
-  change: Partial<Pick<TicketRow, "status" | "priority" | "assigneeId" | "teamId">>,
+  change: Partial<Pick<TicketRow, "status" | "priority" | "assigneeId" | "teamId" | "fields">>,
   reply?: { content: string; by: "customer" | "agent" },
 ): Promise<TicketRow> {
   const [row] = await db
@@ -420,6 +420,7 @@ export async function listEvents(db: Executor, ticketId: number, page?: IdPage) 
       actorId: ticketEvents.actorId,
       actorName: actors.name,
       kind: ticketEvents.kind,
+      field: ticketEvents.field,
       fromValue: ticketEvents.fromValue,
       toValue: ticketEvents.toValue,
       viaMacro: ticketEvents.viaMacro,
@@ -588,6 +589,8 @@ export type QueryCondition = { negated: boolean } & (
   | { kind: "teamName"; name: string }
   /** Tickets whose id the subquery yields (a tag's tickets). */
   | { kind: "idIn"; ids: SQLWrapper }
+  /** Tickets whose custom field values contain these (`@>`: the GIN index answers it). */
+  | { kind: "fields"; contains: Record<string, unknown> }
   /** From `from` (inclusive) until `until` (exclusive). */
   | {
       kind: "time";
@@ -703,6 +706,9 @@ function queryCondition(c: QueryCondition): SQL {
     case "idIn":
       condition = inArray(tickets.id, c.ids);
       break;
+    case "fields":
+      condition = sql`${tickets.fields} @> ${JSON.stringify(c.contains)}::jsonb`;
+      break;
     default: {
       const column = c.column === "createdAt" ? tickets.createdAt : tickets.updatedAt;
       const parts = [
@@ -814,6 +820,7 @@ function listFields(withDescription: boolean | undefined, withTags: SQL | undefi
     >`(select "a"."name" from ${users} "a" where "a"."id" = ${tickets.assigneeId})`,
     teamId: tickets.teamId,
     externalId: tickets.externalId,
+    fields: tickets.fields,
     teamName: sql<
       string | null
     >`(select "t"."name" from ${teams} "t" where "t"."id" = ${tickets.teamId})`,

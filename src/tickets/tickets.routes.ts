@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import Type, { type Static } from "typebox";
 import { isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
+import { type FieldDef, valuesByName } from "../fields/index.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
 import { fieldProblem, Invalid } from "../lib/errors.ts";
 import { MAX_ID } from "../lib/ids.ts";
@@ -45,17 +46,20 @@ import * as tickets from "./tickets.service.ts";
 
 type TicketLike = Omit<
   TicketJson,
-  "createdAt" | "updatedAt" | "slaDueAt" | "sla" | "snippet" | "tags"
+  "createdAt" | "updatedAt" | "slaDueAt" | "sla" | "snippet" | "tags" | "fields"
 > & {
   createdAt: Date;
   updatedAt: Date;
   slaDueAt?: Date | null;
   tags?: string[] | null | undefined;
+  /** As stored: values by field id. */
+  fields?: Record<string, unknown> | undefined;
 };
 
 /** The API's ticket object (also what an idempotent create stores and replays). */
-function ticketJson(t: TicketLike): TicketJson {
+function ticketJson(t: TicketLike, defs?: readonly FieldDef[]): TicketJson {
   return {
+    ...(defs ? { fields: valuesByName(defs, t.fields ?? {}) } : {}),
     id: t.id,
     title: t.title,
     description: t.description,
@@ -72,8 +76,12 @@ function ticketJson(t: TicketLike): TicketJson {
 }
 
 /** A list row for staff: with its tags and the earliest running SLA due time. */
-function staffRowJson(t: TicketLike): TicketJson {
-  return { ...ticketJson(t), tags: t.tags ?? [], slaDueAt: t.slaDueAt?.toISOString() ?? null };
+function staffRowJson(t: TicketLike, defs?: readonly FieldDef[]): TicketJson {
+  return {
+    ...ticketJson(t, defs),
+    tags: t.tags ?? [],
+    slaDueAt: t.slaDueAt?.toISOString() ?? null,
+  };
 }
 
 function slaJson(targets: tickets.TicketSla): SlaTargetJson[] {
@@ -245,11 +253,16 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     async (req, reply) => {
       const actor = requireActor(req);
       const body = req.body as CreateTicketInput;
+      // Read before the create's transaction (an embedded database has one connection).
+      const defs = await tickets.visibleFields(deps, actor);
       const result = await idempotency.createOnce(
         deps,
         { userId: actor.id, key: idempotencyKey(req), route: "/tickets", body },
         async (tx) =>
-          ticketJson(await tickets.createTicket(deps, actor, body, [], { tx, channel: "api" })),
+          ticketJson(
+            await tickets.createTicket(deps, actor, body, [], { tx, channel: "api" }),
+            defs,
+          ),
       );
       return created(reply, result, {
         location: (ticket) => `${API_PREFIX}/tickets/${ticket.id}`,
@@ -293,7 +306,8 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     async (req) => {
       const actor = requireActor(req);
       const query = req.query as TicketListQuery;
-      const row = isStaff(actor) ? staffRowJson : ticketJson;
+      const defs = await tickets.visibleFields(deps, actor);
+      const row = (t: TicketLike) => (isStaff(actor) ? staffRowJson : ticketJson)(t, defs);
       if (query.updatedSince !== undefined) {
         const { updatedSince, limit, ...others } = query;
         const extra = Object.keys(others);
@@ -364,7 +378,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
       const actor = requireActor(req);
       const found = await tickets.getTicket(deps, actor, id);
       reply.header("etag", etagOf(found));
-      const ticket = ticketJson(found);
+      const ticket = ticketJson(found, await tickets.visibleFields(deps, actor));
       return isStaff(actor)
         ? {
             ...ticket,
@@ -380,7 +394,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     {
       schema: {
         tags,
-        summary: "Change status, priority, assignee, team or external id",
+        summary: "Change status, priority, assignee, team, external id or custom fields",
         description:
           "Staff may change all four (`teamId`: an existing team, or null); a customer may only set " +
           "`status: solved` on their own ticket. A team with automatic assignment assigns an " +
@@ -388,6 +402,9 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           "another ticket has it). " +
           "Closed tickets cannot be changed (409). Staff solving or closing a ticket whose child " +
           "tickets are open get 409 (`open_children`) unless `solveWithOpenChildren` is true. " +
+          "Staff set custom `fields` by name (GET /fields), each value checked against its field's type " +
+          "(400 naming `fields.<name>`); solving or closing a ticket without a value for a field " +
+          "required before solving is refused (400 `fields_required`, naming each missing field). " +
           "Send the `ETag` of the ticket you read as " +
           "`If-Match` to change it only if nobody changed it since (else 412, nothing changed); " +
           "without `If-Match` the change is applied to the ticket as it is.",
@@ -408,15 +425,12 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     },
     async (req, reply) => {
       const { id } = req.params as { id: number };
-      const updated = await tickets.updateTicket(
-        deps,
-        requireActor(req),
-        id,
-        req.body as UpdateTicketInput,
-        { ifVersion: ifMatchVersions(req.headers["if-match"]) },
-      );
+      const actor = requireActor(req);
+      const updated = await tickets.updateTicket(deps, actor, id, req.body as UpdateTicketInput, {
+        ifVersion: ifMatchVersions(req.headers["if-match"]),
+      });
       reply.header("etag", etagOf(updated));
-      return ticketJson(updated);
+      return ticketJson(updated, await tickets.visibleFields(deps, actor));
     },
   );
 
@@ -899,6 +913,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
           ticketId: e.ticketId,
           actorId: e.actorId,
           kind: e.kind,
+          ...(e.field !== null ? { field: e.field } : {}),
           from: e.fromValue,
           to: e.toValue,
           viaMacro: e.viaMacro,

@@ -1,5 +1,6 @@
 import Type, { type Static } from "typebox";
 import { LINK_RELATIONS, TICKET_RELATIONS } from "../events/events.ts";
+import { FieldValuesInput } from "../fields/index.ts";
 import { MAX_ID } from "../lib/ids.ts";
 import { Email, Text } from "../lib/validate.ts";
 import { Nullable } from "../platform/api.schemas.ts";
@@ -37,6 +38,8 @@ export const CreateTicketInput = Type.Object(
     teamId: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: MAX_ID }))),
     /** An integration's own id for the ticket, unique when set (API). */
     externalId: Type.Optional(ExternalId),
+    /** Custom field values by name (customers: only the fields shown to them). */
+    fields: Type.Optional(FieldValuesInput),
   },
   { additionalProperties: false },
 );
@@ -67,6 +70,8 @@ export const UpdateTicketInput = Type.Object(
     solveWithOpenChildren: Type.Optional(Type.Boolean()),
     /** Staff only: an integration's own id for the ticket, unique when set; null clears it. */
     externalId: Type.Optional(Nullable(ExternalId)),
+    /** Staff only: custom field values by name; null unsets one. */
+    fields: Type.Optional(FieldValuesInput),
   },
   { additionalProperties: false },
 );
@@ -177,6 +182,23 @@ export const TicketJson = Type.Object(
         description: "Staff only: the ticket's tags, by name (customers never see tags)",
       }),
     ),
+    fields: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Union([
+          Type.String(),
+          Type.Number(),
+          Type.Boolean(),
+          Type.Null(),
+          Type.Array(Type.String()),
+        ]),
+        {
+          description:
+            "Custom field values by name (GET /api/v1/fields): staff see every enabled field, customers " +
+            "only those shown to them; unset is null (an unticked checkbox false)",
+        },
+      ),
+    ),
     slaDueAt: Type.Optional(
       Nullable(Instant, {
         description:
@@ -244,8 +266,11 @@ export const EventJson = Type.Object(
     actorId: Nullable(Id),
     kind: Type.Enum([...AUDIT_KINDS], {
       description:
-        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why), tag_added and tag_removed (to / from: the tag's name), merged (from: `into` on the closed source, to: the target's id; from: `from` on the target, to: the source's id), split (from: `into` on the ticket the message left, to: the new ticket's id; from: `from` on the new ticket, to: the old one's id), macro (from: macro id, to: its name)",
+        "created (from: null, to: first status), follow_up (from: the closed ticket's id), status, priority, assignee (from/to: old and new value), rule (from: rule id, to: its name), cc_added and cc_removed (to / from: the address), auto_reply_suppressed (to: the address), team (from/to: team ids), auto_assign (to: why), tag_added and tag_removed (to / from: the tag's name), merged (from: `into` on the closed source, to: the target's id; from: `from` on the target, to: the source's id), split (from: `into` on the ticket the message left, to: the new ticket's id; from: `from` on the new ticket, to: the old one's id), macro (from: macro id, to: its name), field (a custom field's value; from/to as text, null: unset)",
     }),
+    field: Type.Optional(
+      Type.String({ description: "For kind field: the custom field's name at the time" }),
+    ),
     from: Nullable(Type.String()),
     to: Nullable(Type.String()),
     viaMacro: Nullable(

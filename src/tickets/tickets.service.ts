@@ -1,11 +1,12 @@
 import * as accounts from "../accounts/index.ts";
 import { type Actor, isStaff } from "../accounts/index.ts";
-import type { Executor, Tx } from "../db/client.ts";
+import type { Db, Executor, Tx } from "../db/client.ts";
 import type { SearchConfig } from "../db/schema/index.ts";
 import { Watched } from "../db/watched.ts";
 import type { Deps } from "../deps.ts";
 import { currentMacro } from "../events/bus.ts";
 import type { Channel, DomainEvent, FieldChanges } from "../events/events.ts";
+import * as fields from "../fields/index.ts";
 import { isOwnAddress } from "../lib/addresses.ts";
 import { decodeCursor, encodeCursor } from "../lib/cursor.ts";
 import {
@@ -204,9 +205,13 @@ async function insertTicket(
     channel: Channel;
     quoted?: string | undefined;
     html?: string | undefined;
+    /** Checked custom field values by field id (createTicket). */
+    fieldValues?: ReadonlyMap<number, fields.FieldValue | null> | undefined;
   },
 ): Promise<ReplyResult> {
   const requesterId = options.requesterId ?? actor.id;
+  const defs = options.fieldValues?.size ? await fields.allFields(deps.db, tx) : [];
+  const { stored, events: fieldEvents } = fieldChanges(defs, {}, options.fieldValues);
   // Search stems a ticket's words in its requester's language, else the
   // instance's (from memory on a server: no statement there).
   const { locale } = await languageDefaults.get(deps.db, tx);
@@ -221,6 +226,7 @@ async function insertTicket(
       channel: options.channel,
       teamId: options.teamId ?? null,
       externalId: data.externalId ?? null,
+      fields: stored,
     },
     {
       requesterWrote: requesterId === actor.id,
@@ -242,7 +248,10 @@ async function insertTicket(
     messageId: message.id,
     uploaderId: actor.id,
   });
-  const followUps = await record(deps, tx, [{ type: "ticket.created", ticket, actor, message }]);
+  const followUps = await record(deps, tx, [
+    { type: "ticket.created", ticket, actor, message },
+    ...fieldEvents.map((e) => ({ ...e, ticket, actor })),
+  ]);
   return { ticket: await asReactionsLeft(tx, ticket, followUps), message, attachments };
 }
 
@@ -288,6 +297,10 @@ export async function createTicket(
     if (data.externalId !== undefined) checkExternalIdActor(actor);
     const { ticket } = await uniquely(() =>
       (options.tx ?? deps.db).transaction(async (tx) => {
+        // Customers set only the fields shown to them (the new-ticket form); staff any enabled one.
+        const fieldValues = data.fields
+          ? fields.checkValues(await fields.fieldsFor(deps.db, actor, tx), data.fields)
+          : undefined;
         if (data.externalId !== undefined) await checkExternalIdFree(tx, data.externalId);
         let requesterId: number | undefined;
         if (data.requesterEmail !== undefined) {
@@ -310,6 +323,7 @@ export async function createTicket(
           channel: options.channel ?? "web",
           quoted: options.quoted,
           html: options.html,
+          fieldValues,
         });
       }),
     );
@@ -373,7 +387,7 @@ async function checkTeam(db: Executor, actor: Actor, teamId: number): Promise<vo
 export async function getTicketView(deps: Deps, actor: Actor, id: number) {
   const ticket = await visibleTicket(deps.db, actor, id);
   const staff = seesInternal(actor);
-  const [messages, events, attachments, requester, ccs, slaRows, teamNames, tagged] =
+  const [messages, events, attachments, requester, ccs, slaRows, teamNames, tagged, fieldDefs] =
     await Promise.all([
       repo.listMessages(deps.db, id, staff),
       staff ? repo.listEvents(deps.db, id) : Promise.resolve([]),
@@ -388,6 +402,8 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
       staff
         ? tags.ticketTagsForPage(deps, actor, id)
         : Promise.resolve({ tags: [] as string[], suggestions: [] as string[] }),
+      // The fields the actor sees (from memory on a server: no statement there).
+      fields.fieldsFor(deps.db, actor),
     ]);
   if (!requester) throw new NotFound("ticket", id);
   const sla = currentTargetStates(slaRows, new Date());
@@ -413,6 +429,8 @@ export async function getTicketView(deps: Deps, actor: Actor, id: number) {
     tags: tagged.tags,
     /** Existing tag names, for the tag field's autocomplete (staff). */
     tagSuggestions: tagged.suggestions,
+    /** The custom fields the actor sees, each with the ticket's value (customers: theirs only). */
+    fields: fieldDefs.map((def) => ({ def, value: fields.storedValue(def, ticket.fields) })),
   };
 }
 
@@ -641,7 +659,15 @@ export async function updateTicket(
   actor: Actor,
   ticketId: number,
   input: UpdateTicketInput,
-  options: { tx?: Tx | undefined; ifVersion?: readonly number[] | undefined } = {},
+  options: {
+    tx?: Tx | undefined;
+    ifVersion?: readonly number[] | undefined;
+    /**
+     * A rule's change: fields "required before solving" do not hold it back
+     * (a rule is the admin's decision made beforehand, as with open children).
+     */
+    skipRequiredFields?: boolean | undefined;
+  } = {},
 ): Promise<Ticket> {
   const data = parse(UpdateTicketInput, input);
   const side = sideOf(actor);
@@ -665,7 +691,8 @@ export async function updateTicket(
       (data.priority !== undefined ||
         data.assigneeId !== undefined ||
         data.teamId !== undefined ||
-        data.externalId !== undefined)
+        data.externalId !== undefined ||
+        data.fields !== undefined)
     ) {
       throw new Forbidden(
         "Only staff can change priority, assignee or team.",
@@ -679,8 +706,20 @@ export async function updateTicket(
       priority?: Priority;
       assigneeId?: number | null;
       teamId?: number | null;
+      fields?: Record<string, unknown>;
     } = {};
     const changes: { -readonly [F in keyof FieldChanges]: FieldChanges[F] } = {};
+    const defs =
+      data.fields !== undefined ||
+      (side === "staff" && data.status !== undefined && !options.skipRequiredFields)
+        ? await fields.fieldsFor(deps.db, actor, tx)
+        : [];
+    const field = fieldChanges(
+      defs,
+      ticket.fields,
+      data.fields ? fields.checkValues(defs, data.fields) : undefined,
+    );
+    if (field.events.length > 0) change.fields = field.stored;
     if (data.status !== undefined && data.status !== ticket.status) {
       const refusal = checkTransition(ticket.status, data.status, side);
       if (refusal === "not_allowed") throw new StatusNotAllowed();
@@ -705,6 +744,9 @@ export async function updateTicket(
         const open = await relations.openChildren(tx, ticketId);
         if (open.length > 0) throw new OpenChildren(open);
       }
+      // Staff solving or closing: every field required before solving has a value (rules excepted).
+      if (side === "staff" && !options.skipRequiredFields && !ACTIVE_STATUSES.includes(data.status))
+        checkRequiredFields(defs, field.stored);
       change.status = data.status;
       changes.status = { from: ticket.status, to: data.status };
     }
@@ -755,7 +797,10 @@ export async function updateTicket(
     if (Object.keys(change).length === 0) return current;
 
     const updated = await repo.updateTicket(tx, ticketId, change);
-    await record(deps, tx, changeEvents(actor, updated, changes));
+    await record(deps, tx, [
+      ...changeEvents(actor, updated, changes),
+      ...field.events.map((e) => ({ ...e, ticket: updated, actor })),
+    ]);
     return updated;
   });
 }
@@ -911,7 +956,7 @@ const HOURS = { h: 1, d: 24, w: 24 * 7 } as const;
  * never ignored (that would show tickets it did not ask for).
  */
 async function queryConditions(
-  db: Executor,
+  db: Db,
   actor: Actor,
   parsed: SearchQuery,
   timeZone: string,
@@ -988,6 +1033,34 @@ async function queryConditions(
         if (!isStaff(actor)) throw unknownFilter(f, knownFilters(false));
         conditions.push({ kind: "idIn", ids: await tags.taggedTicketIds(db, f.name), negated });
         break;
+      case "field": {
+        // Customers name only the fields shown to them; any other is unknown to them.
+        const visible = await fields.fieldsFor(db, actor);
+        const def = visible.find((d) => d.name.toLowerCase() === f.name.toLowerCase());
+        const at = f.position + (f.negated ? 1 : 0);
+        if (!def)
+          throw new SearchQueryError("unknownField", at, f.token, {
+            name: f.name,
+            known: visible.map((d) => d.name).join(", ") || "-",
+          });
+        let wanted: ReturnType<typeof fields.containment>;
+        try {
+          wanted = fields.containment(def, f.value, "q");
+        } catch (error) {
+          if (!(error instanceof Invalid)) throw error;
+          throw new SearchQueryError("badFieldValue", at, f.token, {
+            name: def.name,
+            value: f.value,
+            problem: error.errors[0]?.message ?? "",
+          });
+        }
+        conditions.push({
+          kind: "fields",
+          contains: wanted.contains,
+          negated: negated !== wanted.negated,
+        });
+        break;
+      }
       default:
         throw unknownFilter(f, knownFilters(isStaff(actor)));
     }
@@ -1705,4 +1778,66 @@ export async function setTags(
   names: readonly string[],
 ): Promise<string[]> {
   return changeTags(deps, actor, ticketId, { add: names, only: true });
+}
+
+// --- custom fields ---
+
+type FieldEvent = Omit<fields.FieldChangedEvent, "ticket" | "actor">;
+
+/**
+ * A ticket's stored field values after `changes` (by field id; null unsets),
+ * and a `ticket.field_changed` event for each value that changed.
+ */
+function fieldChanges(
+  defs: readonly fields.FieldDef[],
+  before: Readonly<Record<string, unknown>>,
+  changes: ReadonlyMap<number, fields.FieldValue | null> | undefined,
+): { stored: Record<string, unknown>; events: FieldEvent[] } {
+  const stored: Record<string, unknown> = { ...before };
+  const events: FieldEvent[] = [];
+  for (const [id, value] of changes ?? []) {
+    const def = defs.find((d) => d.id === id);
+    if (!def) continue;
+    const from = fields.valueText(fields.storedValue(def, before));
+    const to = fields.valueText(value);
+    if (from === to) continue;
+    if (value === null) delete stored[String(id)];
+    else stored[String(id)] = value;
+    events.push({
+      type: "ticket.field_changed",
+      field: def.name,
+      from: from === "" ? null : from,
+      to: to === "" ? null : to,
+      customerVisible: def.customerVisible,
+    });
+  }
+  return { stored, events };
+}
+
+/** Refuses to solve or close a ticket without the values its required fields need, naming each. */
+function checkRequiredFields(
+  defs: readonly fields.FieldDef[],
+  stored: Readonly<Record<string, unknown>>,
+): void {
+  const missing = fields.missingRequired(defs, stored);
+  if (missing.length === 0) return;
+  const names = missing.map((d) => d.name);
+  throw new Invalid(
+    missing.map((d) =>
+      fieldProblem(
+        `fields.${d.name}`,
+        "is required before solving",
+        "error.fields.requiredToSolve",
+      ),
+    ),
+    `Fill in ${names.join(", ")} before solving or closing this ticket.`,
+    "fields_required",
+    "error.fields.missingToSolve",
+    { fields: missing.map((d) => d.label) },
+  );
+}
+
+/** The custom fields the actor sees, enabled ones in page order (the API's `fields` object). */
+export function visibleFields(deps: Deps, actor: Actor): Promise<fields.FieldDef[]> {
+  return fields.fieldsFor(deps.db, actor);
 }

@@ -13,6 +13,7 @@ export const WEBHOOK_EVENT_TYPES = [
   "ticket.solved",
   "message.created",
   "ticket.tags_changed",
+  "ticket.field_changed",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -27,6 +28,8 @@ export const WEBHOOK_EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
   "message.created": "A reply or an internal note was added to a ticket.",
   "ticket.tags_changed":
     "A tag was put on a ticket or taken off (`added` or `removed`: the tag's name; tags are internal).",
+  "ticket.field_changed":
+    "A custom field's value was set, changed or cleared (`field`: its name; `from`, `to`: as text, null when unset).",
 };
 
 /** The domain events that become webhook events. */
@@ -37,6 +40,7 @@ export const SOURCE_EVENT_TYPES = [
   "message.created",
   "ticket.tag_added",
   "ticket.tag_removed",
+  "ticket.field_changed",
 ] as const;
 
 export interface WebhookEvent {
@@ -131,6 +135,21 @@ export function webhookEventsOf(event: DomainEvent): WebhookEvent[] {
             ticket: ticketJson(event.ticket),
             added: event.type === "ticket.tag_added" ? [event.tag] : [],
             removed: event.type === "ticket.tag_removed" ? [event.tag] : [],
+            actorId,
+            ruleId,
+          },
+        },
+      ];
+    case "ticket.field_changed":
+      return [
+        {
+          ...base,
+          type: "ticket.field_changed",
+          data: {
+            ticket: ticketJson(event.ticket),
+            field: event.field,
+            from: event.from,
+            to: event.to,
             actorId,
             ruleId,
           },

@@ -50,13 +50,18 @@ export class Browser {
     return [...this.cookies.keys()].some((k) => k.includes("tessera_session"));
   }
 
-  /** Posts a urlencoded form with a valid CSRF token (unless `_csrf` is given, even empty). */
+  /**
+   * Posts a urlencoded form with a valid CSRF token (unless `_csrf` is given,
+   * even empty); a list is sent as the same name repeated (checkboxes).
+   */
   async post(
     url: string,
-    fields: Record<string, string> = {},
+    fields: Record<string, string | string[]> = {},
     options: { csrfFrom?: string } = {},
   ) {
-    const body = new URLSearchParams({ _csrf: await this.csrf(options.csrfFrom), ...fields });
+    const body = new URLSearchParams();
+    for (const [k, v] of Object.entries({ _csrf: await this.csrf(options.csrfFrom), ...fields }))
+      for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
     return this.remember(
       await this.app.inject({
         method: "POST",

@@ -131,6 +131,7 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/admin/sla")) id = 999_999;
         else if (pattern.startsWith("/admin/teams")) id = 999_999;
         else if (pattern.startsWith("/admin/tags")) id = 999_999;
+        else if (pattern.startsWith("/admin/fields")) id = 999_999;
         else if (pattern.startsWith("/canned-replies")) id = 999_999;
         else if (pattern.startsWith("/macros") || pattern.startsWith("/api/v1/macros"))
           id = 999_999;
@@ -591,6 +592,7 @@ const TEAM_TICKET_ROUTES = new Set([
   "POST /api/v1/tickets/:id/tags",
   "DELETE /api/v1/tickets/:id/tags/:name",
   "GET /tickets/:id/macros",
+  "POST /tickets/:id/fields",
 ]);
 
 /**
@@ -630,6 +632,7 @@ const COLLEAGUE_SHARING: Record<string, number> = {
   "PUT /api/v1/tickets/:id/tags": 403,
   "POST /api/v1/tickets/:id/tags": 403,
   "DELETE /api/v1/tickets/:id/tags/:name": 403,
+  "POST /tickets/:id/fields": 403,
 };
 
 function withColleagues(
@@ -778,6 +781,14 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
     admin: 303,
   },
   "POST /tickets/:id/tags/remove": {
+    anonymous: 401,
+    customer: 403,
+    "other customer": 404,
+    agent: 303,
+    admin: 303,
+  },
+  // Custom fields: staff change them (customers only read theirs on the page).
+  "POST /tickets/:id/fields": {
     anonymous: 401,
     customer: 403,
     "other customer": 404,
@@ -953,6 +964,10 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "POST /admin/tags/:id/delete": { ...ADMIN_POST, admin: 404 },
   "GET /admin/teams": ADMIN_PAGE,
   "POST /admin/teams": { ...ADMIN_POST, admin: 422 },
+  "GET /admin/fields": ADMIN_PAGE,
+  "POST /admin/fields": { ...ADMIN_POST, admin: 422 },
+  "POST /admin/fields/:id": { ...ADMIN_POST, admin: 404 },
+  "POST /admin/fields/:id/delete": { ...ADMIN_POST, admin: 404 },
   "POST /admin/teams/:id": { ...ADMIN_POST, admin: 404 },
   "POST /admin/teams/:id/delete": { ...ADMIN_POST, admin: 404 },
   "POST /admin/teams/:id/members": { ...ADMIN_POST, admin: 404 },
@@ -990,6 +1005,7 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /api/v1/me": { ...API_SIGNED_IN },
   "PATCH /api/v1/me": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "GET /api/v1/teams": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
+  "GET /api/v1/fields": API_SIGNED_IN,
   "GET /api/v1/organisations": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "GET /api/v1/canned-replies": { ...API_SIGNED_IN, customer: 404, "other customer": 404 },
   // ":cannedId" is no canned reply: 404 for staff too, after the same checks.
@@ -1208,6 +1224,8 @@ const FORM_FIELDS: Record<string, Record<string, string>> = {
   "POST /account/tokens": { name: "From the matrix" },
   "POST /account/notifications": { emailNotifications: "true" },
   "POST /admin/teams": { name: "" },
+  "POST /admin/fields": { name: "", label: "", type: "text" },
+  "POST /admin/fields/:id": { label: "Renamed" },
   "POST /admin/organisations": { name: "" },
   "POST /admin/organisations/:id": { name: "Renamed" },
   "POST /admin/organisations/:id/members": { email: "nobody@example.test" },

@@ -1,6 +1,7 @@
 export * from "./calendars.ts";
 export * from "./canned.ts";
 export * from "./email.ts";
+export * from "./fields.ts";
 export * from "./macros.ts";
 export * from "./mailboxes.ts";
 export * from "./organisations.ts";

@@ -7,6 +7,7 @@ import {
   customType,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
   text,
@@ -120,6 +121,14 @@ export const tickets = pgTable(
      * `GET /api/v1/tickets?externalId=` finds it.
      */
     externalId: text(),
+    /**
+     * Custom field values (src/fields), keyed by the field's id: `{"3": "printer",
+     * "4": 12, "5": ["a", "b"], "6": true}`. A JSONB column with a GIN index
+     * (`jsonb_path_ops`, queried with `@>`) was measured against typed rows in
+     * their own table (bench/fields/measure.sql): faster filtering and writes, one
+     * index of a few megabytes, and the ticket row already carries its values.
+     */
+    fields: jsonb().$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
   },
   (t) => [
     uniqueIndex("tickets_external_id_idx").on(t.externalId).where(sql`${t.externalId} is not null`),
@@ -131,6 +140,7 @@ export const tickets = pgTable(
     ),
     index("tickets_search_idx").using("gin", t.search),
     index("tickets_internal_search_idx").using("gin", t.internalSearch),
+    index("tickets_fields_idx").using("gin", t.fields.op("jsonb_path_ops")),
     // Queues: filtered by status (and assignee), newest activity first, keyset on (updated_at, id).
     index("tickets_status_updated_idx").on(t.status, t.updatedAt, t.id),
     index("tickets_assignee_status_updated_idx").on(t.assigneeId, t.status, t.updatedAt, t.id),
@@ -203,6 +213,8 @@ export const ticketEvents = pgTable(
     actorId: integer().references(() => users.id),
     /** created | status | priority | assignee | follow_up | rule */
     kind: text().notNull(),
+    /** For `field` rows: the custom field's name at the time. */
+    field: text(),
     fromValue: text(),
     toValue: text(),
     /** The macro this change was made through (its name at the time), if any. */

@@ -179,6 +179,11 @@ export function Layout({
                 </NavLink>
               )}
               {isAdmin(actor) && (
+                <NavLink ctx={ctx} href="/admin/fields" section>
+                  {t("fields.admin.nav")}
+                </NavLink>
+              )}
+              {isAdmin(actor) && (
                 <NavLink ctx={ctx} href="/admin/organisations" section>
                   {t("nav.organisations")}
                 </NavLink>

@@ -73,6 +73,7 @@ const FIELD_KEYS: Record<ConditionField, MessageKey> = {
   assignee: "rules.field.assignee",
   team: "rules.field.team",
   tag: "tags.rules.field",
+  field: "fields.rules.field",
 };
 
 /** Each operator's name in the catalogs. */
@@ -110,6 +111,7 @@ const CONDITION_KEYS: {
   assignee: { is: "rules.cond.assignee.is", is_not: "rules.cond.assignee.isNot" },
   team: { is: "rules.cond.team.is", is_not: "rules.cond.team.isNot" },
   tag: { is: "tags.rules.cond.is", is_not: "tags.rules.cond.isNot" },
+  field: { is: "fields.rules.cond.is", is_not: "fields.rules.cond.isNot" },
 };
 
 /** Each action type's name in the catalogs. */

@@ -1,3 +1,4 @@
+import type { FieldDef } from "../../fields/index.ts";
 import { DEFAULT_TRANSLATOR, type Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import {
@@ -11,8 +12,12 @@ import { Layout } from "../../platform/views/layout.tsx";
 import { PRIORITIES } from "../lifecycle.ts";
 import { CONTENT_MAX, MAX_FILES, TITLE_MAX } from "../tickets.schemas.ts";
 import { priorityLabel } from "./badges.tsx";
+import { FieldInputs } from "./fields.tsx";
 
-type Values = { title: string; description: string; priority: string; teamId: string };
+type Values = { title: string; description: string; priority: string; teamId: string } & Record<
+  string,
+  string | string[]
+>;
 
 /** A file input with its limits spelled out; used on new tickets and replies. */
 export function AttachmentsField({
@@ -56,12 +61,15 @@ export function NewTicketPage({
   form,
   maxMb,
   categories,
+  fields = [],
 }: {
   ctx: PageContext;
   form: FormState<Values>;
   maxMb: number;
   /** Teams offered as categories; the choice puts the ticket in that team. */
   categories: readonly { id: number; name: string }[];
+  /** Custom fields to fill in (customers: those shown to them), none required here. */
+  fields?: readonly FieldDef[];
 }) {
   const priority = form.values.priority ?? "normal";
   const { t } = ctx.i18n;
@@ -134,6 +142,12 @@ export function NewTicketPage({
               )}
             </Field>
           )}
+          <FieldInputs
+            t={t}
+            defs={fields}
+            values={(def) => form.values[`fields.${def.name}`] ?? ""}
+            form={form}
+          />
           <AttachmentsField form={form} maxMb={maxMb} t={t} />
           <button type="submit" class="primary">
             {t("newTicket.submit")}

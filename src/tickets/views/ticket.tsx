@@ -19,6 +19,7 @@ import type { SlaKind } from "../sla.ts";
 import { CONTENT_MAX } from "../tickets.schemas.ts";
 import type { TicketView } from "../tickets.service.ts";
 import { PriorityBadge, priorityLabel, SlaBadge, StatusBadge, statusLabel } from "./badges.tsx";
+import { type FieldFormValues, FieldsPanel } from "./fields.tsx";
 import { MergedNotice, MergePanel, type MergeValues, SplitForm } from "./merge.tsx";
 import { AttachmentsField } from "./new-ticket.tsx";
 import { QuotedText } from "./quoted.tsx";
@@ -148,6 +149,10 @@ function describeEvent(
       return rich("tags.event.added", { actor, tag: event.toValue ?? "" });
     case "tag_removed":
       return rich("tags.event.removed", { actor, tag: event.fromValue ?? "" });
+    case "field":
+      return event.toValue === null
+        ? rich("fields.event.unset", { actor, field: event.field ?? "" })
+        : rich("fields.event.set", { actor, field: event.field ?? "", value: event.toValue });
     case "auto_reply_suppressed":
       return rich("ticket.event.autoReplySuppressed", { actor, address: event.toValue ?? "" });
     case "team": {
@@ -775,6 +780,7 @@ export function TicketPage({
   mailHtml,
   ccForm,
   tagForm = emptyForm(),
+  fieldForm = emptyForm(),
   controlsStale = false,
   links,
   linkForm,
@@ -792,6 +798,8 @@ export function TicketPage({
   mailHtml: MailHtml;
   ccForm: FormState<CcValues>;
   tagForm?: FormState<TagValues> | undefined;
+  /** The custom fields form as refused (what was typed and why). */
+  fieldForm?: FormState<FieldFormValues> | undefined;
   /** A control's change was refused: the ticket had changed since the page was loaded. */
   controlsStale?: boolean | undefined;
   /** Staff: the ticket's links to others. */
@@ -924,6 +932,14 @@ export function TicketPage({
           ) : (
             <RequesterControls ctx={ctx} view={view} />
           )}
+          <FieldsPanel
+            ctx={ctx}
+            ticketId={ticket.id}
+            fields={view.fields}
+            staff={staff}
+            editable={isEditable(ticket.status)}
+            form={fieldForm}
+          />
           {staff && <TagPanel ctx={ctx} view={view} form={tagForm} />}
           {staff && <ServiceLevel view={view} i18n={ctx.i18n} />}
           <CcPanel ctx={ctx} view={view} form={ccForm} />

@@ -40,6 +40,7 @@ const EVENT_KEYS: Record<WebhookEventType, MessageKey> = {
   "ticket.solved": "webhooks.event.ticketSolved",
   "message.created": "webhooks.event.messageCreated",
   "ticket.tags_changed": "tags.webhooks.event",
+  "ticket.field_changed": "fields.webhooks.event",
 };
 
 const STATUS_KEYS: Record<WebhookDelivery["status"], MessageKey> = {
