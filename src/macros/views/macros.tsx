@@ -61,7 +61,15 @@ function rowsToShow(actions: readonly MacroActionForm[]): MacroActionForm[] {
   return Array.from({ length: shown }, (_, i) => actions[i] ?? { type: "", value: "", body: "" });
 }
 
-function ActionRows({ form, t }: { form: FormState<MacroFormValues>; t: T }) {
+function ActionRows({
+  form,
+  t,
+  rich,
+}: {
+  form: FormState<MacroFormValues>;
+  t: T;
+  rich: Translator["rich"];
+}) {
   const rows = rowsToShow(form.values.actions ?? []);
   const errorOf = (name: string, label: string) => {
     const e = form.errors.find((x) => x.field === name);
@@ -110,9 +118,11 @@ function ActionRows({ form, t }: { form: FormState<MacroFormValues>; t: T }) {
         ))}
       </ol>
       <p class="hint">
-        {t("macros.field.valueHint", {
-          statuses: STATUSES.filter((s) => s !== "new").join(", "),
-          priorities: PRIORITIES.join(", "),
+        {rich("macros.field.valueHint", {
+          statuses: <code>{STATUSES.filter((s) => s !== "new").join(", ")}</code>,
+          priorities: <code>{PRIORITIES.join(", ")}</code>,
+          nobody: <code>nobody</code>,
+          none: <code>none</code>,
         })}
       </p>
     </fieldset>
@@ -123,10 +133,12 @@ function MacroFields({
   form,
   placeholders,
   t,
+  rich,
 }: {
   form: FormState<MacroFormValues>;
   placeholders: readonly string[];
   t: T;
+  rich: Translator["rich"];
 }) {
   return (
     <>
@@ -141,7 +153,7 @@ function MacroFields({
           />
         )}
       </Field>
-      <ActionRows form={form} t={t} />
+      <ActionRows form={form} t={t} rich={rich} />
       <p class="hint">
         {t("macros.placeholders")}{" "}
         {placeholders.map((name, i) => (
@@ -219,7 +231,7 @@ export function MacrosPage({
         <form method="post" action="/macros" class="stack" novalidate>
           <Csrf token={ctx.csrfToken} />
           <FormErrors form={form} t={t} />
-          <MacroFields form={form} placeholders={placeholders} t={t} />
+          <MacroFields form={form} placeholders={placeholders} t={t} rich={ctx.i18n.rich} />
           {admin && (
             <div class="field checkbox">
               <input
@@ -264,7 +276,7 @@ export function MacroEditPage({
       <form method="post" action={`/macros/${macro.id}`} class="stack" novalidate>
         <Csrf token={ctx.csrfToken} />
         <FormErrors form={form} t={t} />
-        <MacroFields form={form} placeholders={placeholders} t={t} />
+        <MacroFields form={form} placeholders={placeholders} t={t} rich={ctx.i18n.rich} />
         <button type="submit" class="primary">
           {t("macros.save")}
         </button>
