@@ -35,6 +35,8 @@ import { uploadsPlugin } from "./platform/uploads.ts";
 import { viewsPlugin } from "./platform/views.ts";
 import { composeReactions } from "./reactions.ts";
 import { rulesPages } from "./rules/rules.pages.tsx";
+import { savedViewsDesk, savedViewsPages } from "./saved-views/saved-views.pages.tsx";
+import { savedViewsApi } from "./saved-views/saved-views.routes.ts";
 import { slaPages } from "./sla/sla.pages.tsx";
 import { tagsPages } from "./tags/tags.pages.tsx";
 import { teamsPages } from "./teams/teams.pages.tsx";
@@ -120,7 +122,7 @@ export async function buildApp(
   await app.register(adminPages, fullDeps);
   await app.register(ticketsPages, { ...fullDeps, replyBox: cannedReplyBox(fullDeps) });
   await app.register(ticketLinksPages, fullDeps);
-  await app.register(deskPages, fullDeps);
+  await app.register(deskPages, { ...fullDeps, views: savedViewsDesk(fullDeps) });
   await app.register(emailPages, fullDeps);
   await app.register(rulesPages, fullDeps);
   await app.register(slaPages, fullDeps);
@@ -131,6 +133,7 @@ export async function buildApp(
   await app.register(assignmentPages, fullDeps);
   await app.register(webhooksPages, fullDeps);
   await app.register(cannedPages, fullDeps);
+  await app.register(savedViewsPages, fullDeps);
   await app.register(livePages, { ...fullDeps, listen, live: options.live });
 
   await app.register(
@@ -144,6 +147,7 @@ export async function buildApp(
       assignmentApi,
       webhooksApi,
       cannedApi,
+      savedViewsApi,
     ]),
     { prefix: API_PREFIX },
   );

@@ -69,7 +69,7 @@ function ticketJson(t: TicketLike): TicketJson {
 }
 
 /** A list row for staff: with its tags and the earliest running SLA due time. */
-function staffRowJson(t: TicketLike): TicketJson {
+export function staffRowJson(t: TicketLike): TicketJson {
   return { ...ticketJson(t), tags: t.tags ?? [], slaDueAt: t.slaDueAt?.toISOString() ?? null };
 }
 

@@ -67,6 +67,9 @@ const NOTICES: Record<string, MessageKey> = {
   "webhook-resent": "notice.webhookResent",
   "canned-saved": "canned.notice.saved",
   "canned-deleted": "canned.notice.deleted",
+  "view-saved": "views.notice.saved",
+  "view-changed": "views.notice.changed",
+  "view-deleted": "views.notice.deleted",
 
   "language-saved": "notice.languageSaved",
   "signed-out": "notice.signedOut",
