@@ -7,6 +7,7 @@ import {
   gt,
   inArray,
   isNull,
+  ne,
   notInArray,
   or,
   type SQL,
@@ -915,6 +916,40 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
     .where(and(...conditions))
     .orderBy(...order)
     .limit(filter.limit);
+}
+
+/**
+ * The other tickets of the requester of ticket `ticketId`, most recently
+ * active first, leaving out the teams `hiddenTeams` yields. The requester is a
+ * subquery, so this runs beside the ticket's own read (the requester's index).
+ */
+export async function listRequesterOthers(
+  db: Executor,
+  ticketId: number,
+  hiddenTeams: SQLWrapper | undefined,
+  limit: number,
+) {
+  const other = alias(tickets, "other");
+  const requester = db.select({ id: other.requesterId }).from(other).where(eq(other.id, ticketId));
+  return db
+    .select({
+      id: tickets.id,
+      title: tickets.title,
+      status: tickets.status,
+      updatedAt: tickets.updatedAt,
+    })
+    .from(tickets)
+    .where(
+      and(
+        eq(tickets.requesterId, sql`(${requester})`),
+        ne(tickets.id, ticketId),
+        hiddenTeams
+          ? or(isNull(tickets.teamId), notInArray(tickets.teamId, hiddenTeams))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(tickets.updatedAt), desc(tickets.id))
+    .limit(limit);
 }
 
 /** A place in the change feed: the transaction of a change, then the ticket id. */

@@ -1317,6 +1317,30 @@ export async function deskQueues(
   };
 }
 
+/** How many of the requester's other tickets the staff ticket page shows. */
+export const REQUESTER_RECENT_LIMIT = 5;
+
+/**
+ * Staff: the other tickets of this ticket's requester, most recently active
+ * first (up to REQUESTER_RECENT_LIMIT), without those of restricted teams the
+ * actor is not in. Read beside the ticket (its requester a subquery): the page
+ * shows it only once the ticket itself proved visible. Customers get none
+ * ("My tickets" is theirs).
+ */
+export async function requesterRecentTickets(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+): Promise<{ id: number; title: string; status: Status; updatedAt: Date }[]> {
+  if (!isStaff(actor)) return [];
+  return repo.listRequesterOthers(
+    deps.db,
+    ticketId,
+    hiddenTeams(deps.db, actor),
+    REQUESTER_RECENT_LIMIT,
+  );
+}
+
 // An upload still in DATA_DIR/tmp after this long was abandoned (its request ended long ago).
 const ABANDONED_UPLOAD_MS = 60 * 60_000;
 

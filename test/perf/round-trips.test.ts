@@ -23,8 +23,9 @@ const BUDGETS = {
   desk: 6,
   // session, ticket, staff, messages, events, files, requester, CCs, SLA, teams, names,
   // links to other tickets (staff), the canned replies the reply box offers (src/canned),
-  // tags (the ticket's and the autocomplete's names in one statement)
-  ticketPage: 14,
+  // tags (the ticket's and the autocomplete's names in one statement), the requester's other
+  // recent tickets (beside the ticket: its requester a subquery)
+  ticketPage: 15,
   apiList: 2, // token, the page (restricted teams are a subquery in it)
   // token, ticket, message, audit, recipients, staff to notify, loop-protection lock and
   // count, the customer's ticket link (issue 17: a row per mailed link, so a link can be
