@@ -555,6 +555,11 @@ export interface TicketFilter {
         includeInternal: boolean;
         /** The configurations tickets are stemmed with (`search_configs`): the query is parsed in each. */
         configs: readonly SearchConfig[];
+        /**
+         * Words also found as parts of a title, a requester's name or address
+         * (`printe`, `jdoe@exa`; pg_trgm's indexes): each must be in one of them.
+         */
+        partial?: readonly string[] | undefined;
       }
     | undefined;
   /** Conditions from the search box's filters (`status:open`, `created:>2026-01-01`...), all must hold. */
@@ -727,11 +732,35 @@ function queryCondition(c: QueryCondition): SQL {
  * English stems them. With one configuration in use every ticket has it: the
  * one arm is the plain match, the plan of a single-language instance.
  */
-function matchesSearch(search: {
-  text: string;
-  includeInternal: boolean;
-  configs: readonly SearchConfig[];
-}): SQL {
+function matchesSearch(search: NonNullable<TicketFilter["search"]>): SQL {
+  const words = matchesWords(search);
+  if (!search.partial || search.partial.length === 0) return words;
+  return sql`(${words} or ${matchesParts(search.partial)})`;
+}
+
+/** `text` as a LIKE pattern matching it anywhere: its wildcards and escape taken literally. */
+function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Tickets where each word is part of the title, or of the requester's name or
+ * address: ILIKE '%word%', which pg_trgm's GIN indexes answer for words of three
+ * characters or more. The requesters are an array read once (an InitPlan), so
+ * `requester_id = ANY(...)` is one more index condition beside the title's, not
+ * a subquery per ticket.
+ */
+function matchesParts(words: readonly string[]): SQL {
+  const each = words.map((word) => {
+    const pattern = containing(word);
+    const requesters = sql`array(select ${users.id} from ${users}
+      where ${users.name} ilike ${pattern} or ${users.email} ilike ${pattern})`;
+    return sql`(${tickets.title} ilike ${pattern} or ${tickets.requesterId} = any(${requesters}))`;
+  });
+  return sql`(${sql.join(each, sql` and `)})`;
+}
+
+function matchesWords(search: NonNullable<TicketFilter["search"]>): SQL {
   const found = (config: SearchConfig) => {
     const query = sql`websearch_to_tsquery(${config}::regconfig, ${search.text})`;
     return search.includeInternal

@@ -864,6 +864,26 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   return { tickets, nextCursor };
 }
 
+/** Shortest word also found as part of a title, name or address: pg_trgm indexes trigrams. */
+const PARTIAL_WORD_MIN = 3;
+
+/**
+ * The words a search also finds as parts of titles, requesters' names and
+ * addresses (`printe`, `jdoe@exa`): when it is only plain words, each of three
+ * characters or more. Phrases, `-word` and `or` keep their full-text meaning alone.
+ */
+function partialWords(parsed: SearchQuery): string[] | undefined {
+  const { terms } = parsed;
+  const plain = terms.every(
+    (t) =>
+      t.kind === "word" &&
+      !t.negated &&
+      t.text.length >= PARTIAL_WORD_MIN &&
+      t.text.toLowerCase() !== "or",
+  );
+  return plain && terms.length > 0 ? terms.map((t) => t.text) : undefined;
+}
+
 /**
  * What the list statement needs to resolve first, when the caller knows it
  * already: the desk counts saved views in its one count statement, so `team:mine`
@@ -915,6 +935,7 @@ async function listConditions(
           text: webSearchText(parsed.terms),
           includeInternal: seesInternal(actor),
           configs: await searchConfigs.get(deps.db, deps.db),
+          partial: partialWords(parsed),
         }
       : undefined,
     query: await queryConditions(deps.db, actor, parsed, query.timeZone ?? "UTC", known),
