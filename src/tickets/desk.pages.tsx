@@ -105,7 +105,13 @@ export async function deskPages(
             : undefined
         }
         saveForm={
-          viewsExtension && hasFilters(filters) && !queryError && !requesterError
+          // A view keeps no requester (`requester:` in the box does): no form that would drop it.
+          viewsExtension &&
+          hasFilters(filters) &&
+          !filters.requester &&
+          !filters.requesterId &&
+          !queryError &&
+          !requesterError
             ? viewsExtension.saveForm({ ctx, filters })
             : undefined
         }
