@@ -144,7 +144,10 @@ async function openBenchDb(connections: number): Promise<BenchDb> {
   }
   const { lockDataDir } = await import("../src/db/lock.ts");
   const lock = await lockDataDir(opts.dataDir);
-  const client = await PGlite.create(path.join(opts.dataDir, "pg"));
+  const { PGLITE_EXTENSIONS } = await import("../src/db/client.ts");
+  const client = await PGlite.create(path.join(opts.dataDir, "pg"), {
+    extensions: PGLITE_EXTENSIONS,
+  });
   const wrapped: SqlClient = { query: (sql, params) => client.query(sql, params) as never };
   return {
     clients: [wrapped],

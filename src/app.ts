@@ -41,6 +41,8 @@ import { uploadsPlugin } from "./platform/uploads.ts";
 import { viewsPlugin } from "./platform/views.ts";
 import { composeReactions } from "./reactions.ts";
 import { rulesPages } from "./rules/rules.pages.tsx";
+import { savedViewsDesk, savedViewsPages } from "./saved-views/saved-views.pages.tsx";
+import { savedViewsApi } from "./saved-views/saved-views.routes.ts";
 import { slaPages } from "./sla/sla.pages.tsx";
 import { tagsPages } from "./tags/tags.pages.tsx";
 import { teamsPages } from "./teams/teams.pages.tsx";
@@ -126,7 +128,7 @@ export async function buildApp(
   await app.register(adminPages, fullDeps);
   await app.register(ticketsPages, { ...fullDeps, replyBox: cannedReplyBox(fullDeps) });
   await app.register(ticketLinksPages, fullDeps);
-  await app.register(deskPages, fullDeps);
+  await app.register(deskPages, { ...fullDeps, views: savedViewsDesk(fullDeps) });
   await app.register(emailPages, fullDeps);
   await app.register(rulesPages, fullDeps);
   await app.register(slaPages, fullDeps);
@@ -140,6 +142,7 @@ export async function buildApp(
   await app.register(cannedPages, fullDeps);
   await app.register(macrosPages, fullDeps);
   await app.register(bulkPages, fullDeps);
+  await app.register(savedViewsPages, fullDeps);
   await app.register(livePages, { ...fullDeps, listen, live: options.live });
 
   await app.register(
@@ -156,6 +159,7 @@ export async function buildApp(
       macrosApi,
       bulkApi,
       fieldsApi,
+      savedViewsApi,
     ]),
     { prefix: API_PREFIX },
   );

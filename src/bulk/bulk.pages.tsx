@@ -7,7 +7,7 @@ import { listMacros } from "../macros/macros.service.ts";
 import { requireStaff } from "../platform/auth.ts";
 import { pageContext } from "../platform/views/context.ts";
 import { errorText } from "../platform/views/forms.tsx";
-import { parseDeskQuery } from "../tickets/desk.pages.tsx";
+import { parseDeskQuery } from "../tickets/desk-query.ts";
 import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
 import type { BulkChanges } from "./bulk.schemas.ts";
 import { bulkChange, matchingTicketIds } from "./bulk.service.ts";

@@ -5,6 +5,7 @@ import { pipeline } from "node:stream/promises";
 import { PGlite } from "@electric-sql/pglite";
 import * as tar from "tar";
 import type { Config } from "../config.ts";
+import { PGLITE_EXTENSIONS } from "../db/client.ts";
 import { lockDataDir } from "../db/lock.ts";
 
 /** A backup or restore that cannot go ahead; the message says why and what to do. */
@@ -73,7 +74,7 @@ export async function backupDatabase(config: Config, file: string): Promise<stri
     if (!hasDatabase(dir)) {
       throw new BackupRefused(`There is no embedded database in ${config.dataDir} to back up.`);
     }
-    const client = await PGlite.create(dir);
+    const client = await PGlite.create(dir, { extensions: PGLITE_EXTENSIONS });
     let dump: Blob;
     try {
       dump = await client.dumpDataDir("gzip");
@@ -309,7 +310,10 @@ async function openBackup(archive: Buffer, source: string, dir: string): Promise
   fs.rmSync(dir, { recursive: true, force: true });
   let client: PGlite;
   try {
-    client = await PGlite.create(dir, { loadDataDir: new Blob([new Uint8Array(archive)]) });
+    client = await PGlite.create(dir, {
+      loadDataDir: new Blob([new Uint8Array(archive)]),
+      extensions: PGLITE_EXTENSIONS,
+    });
   } catch {
     throw new BackupRefused(`${source} is damaged: its database cannot be opened.`);
   }
@@ -320,7 +324,7 @@ async function openBackup(archive: Buffer, source: string, dir: string): Promise
 async function describeContents(dir: string): Promise<string> {
   let client: PGlite;
   try {
-    client = await PGlite.create(dir);
+    client = await PGlite.create(dir, { extensions: PGLITE_EXTENSIONS });
   } catch {
     return "unreadable";
   }

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
@@ -100,6 +101,12 @@ export const MIGRATIONS_DIR = path.resolve(
   "../../migrations",
 );
 
+/**
+ * The contrib extensions PGlite loads: every PGlite instance opening Tessera's
+ * database needs them (its trigram indexes are pg_trgm's), backups included.
+ */
+export const PGLITE_EXTENSIONS = { pg_trgm };
+
 // Any fixed number shared by every node: migrations run under this advisory lock.
 const MIGRATION_LOCK_ID = 7_271_001;
 
@@ -150,8 +157,8 @@ export async function openDatabase(
   let client: PGlite;
   try {
     client = target.dataDir
-      ? await PGlite.create(path.join(target.dataDir, "pg"))
-      : await PGlite.create();
+      ? await PGlite.create(path.join(target.dataDir, "pg"), { extensions: PGLITE_EXTENSIONS })
+      : await PGlite.create({ extensions: PGLITE_EXTENSIONS });
   } catch (error) {
     await lock?.release();
     throw error;

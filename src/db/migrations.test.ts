@@ -11,7 +11,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { databaseKinds } from "../../test/helpers/db.ts";
 import { createScratchDatabase } from "../../test/helpers/postgres.ts";
-import { MIGRATIONS_DIR } from "./client.ts";
+import { MIGRATIONS_DIR, PGLITE_EXTENSIONS } from "./client.ts";
 
 /**
  * Migrations that move data are tested on data: the database is migrated up to
@@ -45,7 +45,7 @@ interface Target {
 
 async function openTarget(kind: "pglite" | "postgres"): Promise<Target> {
   if (kind === "pglite") {
-    const client = await PGlite.create();
+    const client = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
     const db = drizzlePglite({ client, casing: "snake_case" });
     return {
       run: async (query) => (await client.query<Record<string, unknown>>(query)).rows,

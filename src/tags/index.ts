@@ -12,6 +12,7 @@ export {
   type Tag,
   taggedTicketIds,
   taggedTicketIdsById,
+  taggedTicketIdsNamed,
   tagNamesOfRow,
   tagsNamed,
   ticketTagsForPage,

@@ -122,6 +122,19 @@ export function taggedQuery(db: Executor, tagId: number): SQL {
   return sql`(${query})`;
 }
 
+/** The same for a tag's name (any case), as one subquery: no statement before the list's own. */
+export function taggedByNameQuery(db: Executor, name: string): SQL {
+  const tag = db
+    .select({ id: tags.id })
+    .from(tags)
+    .where(eq(sql`lower(${tags.name})`, name.trim().toLowerCase()));
+  const query = db
+    .select({ ticketId: ticketTags.ticketId })
+    .from(ticketTags)
+    .where(eq(ticketTags.tagId, sql`(${tag})`));
+  return sql`(${query})`;
+}
+
 /** Every tag with how many tickets carry it, by name. */
 export async function listTagsWithCounts(db: Executor) {
   return db

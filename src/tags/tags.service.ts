@@ -81,6 +81,11 @@ export async function taggedTicketIds(db: Executor, name: string): Promise<SQL> 
   return repo.taggedQuery(db, tag?.id ?? 0);
 }
 
+/** The same as one subquery (the desk's counts of saved views: no statement of its own). */
+export function taggedTicketIdsNamed(db: Executor, name: string): SQL {
+  return repo.taggedByNameQuery(db, name);
+}
+
 /** The same for a tag id (rule conditions keep ids, so a renamed tag still matches). */
 export function taggedTicketIdsById(db: Executor, tagId: number): SQL {
   return repo.taggedQuery(db, tagId);

@@ -2,190 +2,38 @@ import type { FastifyInstance } from "fastify";
 import * as accounts from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { type FieldError, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
-import { parseId } from "../lib/ids.ts";
 import { organisationChoices } from "../organisations/index.ts";
 import { requireStaff } from "../platform/auth.ts";
 import { pageContext } from "../platform/views/context.ts";
-import { PRIORITIES, type Priority, STATUSES, type Status } from "./lifecycle.ts";
-import { QUEUES, type QueueName } from "./queues.ts";
+import { deskHref, parseDeskQuery } from "./desk-query.ts";
+import type { DeskView, DeskViewsExtension } from "./desk-views.ts";
 import { SearchQueryError } from "./search-query.ts";
-import { SEARCH_MAX, SORTS, type Sort } from "./tickets.schemas.ts";
 import * as tickets from "./tickets.service.ts";
-import {
-  DEFAULT_QUEUE,
-  DEFAULT_SORT,
-  type DeskFilters,
-  DeskPage,
-  deskHref,
-} from "./views/desk.tsx";
-
-/** One query parameter as a string ("" when absent); repeated parameters are refused. */
-function param(query: Record<string, unknown>, name: string, errors: FieldError[]): string {
-  const value = query[name];
-  if (value === undefined) return "";
-  if (typeof value !== "string") {
-    errors.push(fieldProblem(name, "was given more than once", "ticket.deskQuery.givenTwice"));
-    return "";
-  }
-  return value.trim();
-}
-
-function isOneOf<T extends string>(list: readonly T[], value: string): value is T {
-  return (list as readonly string[]).includes(value);
-}
-
-export interface ParsedDesk {
-  filters: DeskFilters;
-  query: {
-    statuses: readonly Status[] | undefined;
-    priority: Priority | undefined;
-    assignee: number | "me" | "none" | undefined;
-    team: number | "mine" | "none" | undefined;
-    defaults: tickets.ListQuery["defaults"];
-    organisationId: number | undefined;
-    tag: string | undefined;
-    q: string | undefined;
-    sort: Sort;
-    cursor: string | undefined;
-  };
-  requesterId: number | undefined;
-}
-
-/**
- * Reads and checks the desk's query string; any value it does not know answers
- * 400, said in the reader's language (the parameters' names and values stay as in the URL).
- */
-export function parseDeskQuery(raw: unknown): ParsedDesk {
-  const q = (raw ?? {}) as Record<string, unknown>;
-  const errors: FieldError[] = [];
-  const get = (name: string) => param(q, name, errors);
-  const oneOf = (field: string, values: readonly string[]) => {
-    const choices = values.join(", ");
-    errors.push(
-      fieldProblem(field, `must be one of: ${choices}`, "error.field.oneOf", { choices }),
-    );
-  };
-  const maxLength = (field: string, max: number) =>
-    errors.push(
-      fieldProblem(field, `must be at most ${max} characters`, "error.field.maxLength", { max }),
-    );
-  const queueParam = get("queue");
-  const status = get("status");
-  const priority = get("priority");
-  const assignee = get("assignee");
-  const requester = get("requester");
-  const requesterIdParam = get("requesterId");
-  const team = get("team");
-  const organisation = get("organisation");
-  const search = get("q");
-  const tag = get("tag");
-  const sortParam = get("sort");
-  const cursor = get("cursor");
-
-  let queue: QueueName = DEFAULT_QUEUE;
-  if (queueParam) {
-    if (Object.hasOwn(QUEUES, queueParam)) queue = queueParam as QueueName;
-    else oneOf("queue", Object.keys(QUEUES));
-  }
-  if (status && !isOneOf(STATUSES, status)) oneOf("status", STATUSES);
-  if (priority && !isOneOf(PRIORITIES, priority)) oneOf("priority", PRIORITIES);
-  let assigneeValue: number | "me" | "none" | undefined;
-  if (assignee === "me" || assignee === "none") assigneeValue = assignee;
-  else if (assignee) {
-    assigneeValue = parseId(assignee);
-    if (assigneeValue === undefined) {
-      errors.push(
-        fieldProblem("assignee", "must be me, none or a user id", "ticket.deskQuery.assignee"),
-      );
-    }
-  }
-  let teamValue: number | "mine" | "none" | undefined;
-  if (team === "mine" || team === "none") teamValue = team;
-  else if (team) {
-    teamValue = parseId(team);
-    if (teamValue === undefined)
-      errors.push(fieldProblem("team", "must be mine, none or a team id", "ticket.deskQuery.team"));
-  }
-  if (queue === "team" && typeof teamValue !== "number") {
-    errors.push(
-      fieldProblem("team", "the team queue needs a team id", "ticket.deskQuery.teamQueue"),
-    );
-  }
-  let organisationId: number | undefined;
-  if (organisation) {
-    organisationId = parseId(organisation);
-    if (organisationId === undefined)
-      errors.push(
-        fieldProblem("organisation", "must be an organisation id", "ticket.deskQuery.organisation"),
-      );
-  }
-  let requesterId: number | undefined;
-  if (requesterIdParam) {
-    requesterId = parseId(requesterIdParam);
-    if (requesterId === undefined)
-      errors.push(fieldProblem("requesterId", "must be a user id", "ticket.deskQuery.userId"));
-  }
-  if (search.length > SEARCH_MAX) maxLength("q", SEARCH_MAX);
-  if (requester.length > 254) maxLength("requester", 254);
-  if (tag.length > 200) maxLength("tag", 200);
-  let sort: Sort = DEFAULT_SORT;
-  if (sortParam) {
-    if (isOneOf(SORTS, sortParam)) sort = sortParam;
-    else oneOf("sort", SORTS);
-  }
-  if (errors.length > 0) {
-    throw new Invalid(
-      errors,
-      "The desk cannot show this list: a filter in the address is not one it knows.",
-      "invalid",
-      "ticket.deskQuery.unknownFilter",
-    );
-  }
-
-  const queueDef = QUEUES[queue];
-  const queueAssignee = "assignee" in queueDef ? queueDef.assignee : undefined;
-  return {
-    filters: {
-      queue,
-      status,
-      priority,
-      assignee,
-      team,
-      organisation,
-      requester,
-      requesterId: requesterIdParam,
-      q: search,
-      tag,
-      sort,
-      cursor,
-    },
-    query: {
-      // A chosen status replaces the queue's statuses; a chosen assignee replaces the queue's;
-      // so do `status:` and `assignee:` in the search box.
-      statuses: status ? [status as Status] : undefined,
-      priority: priority ? (priority as Priority) : undefined,
-      assignee: assigneeValue,
-      // A chosen team narrows the queue; "My teams" queues use the actor's teams.
-      team: teamValue,
-      defaults: {
-        statuses: queueDef.statuses,
-        assignee: queueAssignee,
-        team: "team" in queueDef ? queueDef.team : undefined,
-      },
-      organisationId,
-      tag: tag.trim() || undefined,
-      q: search || undefined,
-      sort,
-      cursor: cursor || undefined,
-    },
-    requesterId,
-  };
-}
+import { DeskPage, hasFilters } from "./views/desk.tsx";
 
 type Requester = { id: number; name: string; email: string };
 
-/** The staff dashboard (the sketch's `ticket_dashboard`): queues, filters, one page of tickets. */
-export async function deskPages(app: FastifyInstance, deps: Deps) {
+/** Saved views as the desk counts them: each one's list query (one it cannot read is left out). */
+function countedViews(views: readonly DeskView[]): tickets.CountedView[] {
+  const counted: tickets.CountedView[] = [];
+  for (const view of views) {
+    try {
+      counted.push({ id: view.id, query: parseDeskQuery(view.filters).query });
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+    }
+  }
+  return counted;
+}
+
+/**
+ * The staff dashboard (the sketch's `ticket_dashboard`): queues, filters, one
+ * page of tickets; `views` adds saved views (composed in src/app.ts).
+ */
+export async function deskPages(
+  app: FastifyInstance,
+  { views: viewsExtension, ...deps }: Deps & { views?: DeskViewsExtension | undefined },
+) {
   app.get("/desk", async (req, reply) => {
     const actor = requireStaff(req);
     const { filters, query, requesterId } = parseDeskQuery(req.query);
@@ -224,17 +72,21 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
             queryError = error.errors[0];
             return { tickets: [], nextCursor: undefined };
           });
-    const [queues, staff, organisations, page] = await Promise.all([
-      tickets.deskQueues(deps, actor),
+    // Read beside the teams; counted in the queues' one statement.
+    const views = viewsExtension ? viewsExtension.list(actor) : Promise.resolve([]);
+    const [queues, staff, organisations, page, saved] = await Promise.all([
+      tickets.deskQueues(deps, actor, views.then(countedViews)),
       accounts.listAssignableStaff(deps),
       // From memory on a server (organisationNames): no statement on the desk's budget.
       organisationChoices(deps, actor),
       listed,
+      views,
     ]);
+    const ctx = pageContext(req, reply);
 
     return reply.render(
       <DeskPage
-        ctx={pageContext(req, reply)}
+        ctx={ctx}
         filters={filters}
         counts={queues.counts}
         teamQueues={queues.teams}
@@ -247,6 +99,22 @@ export async function deskPages(app: FastifyInstance, deps: Deps) {
         nextHref={page.nextCursor ? deskHref({ ...filters, cursor: page.nextCursor }) : undefined}
         firstHref={filters.cursor ? deskHref({ ...filters, cursor: "" }) : undefined}
         now={new Date()}
+        viewsNav={
+          viewsExtension && saved.length > 0
+            ? viewsExtension.nav({ ctx, views: saved, counts: queues.views, current: filters })
+            : undefined
+        }
+        saveForm={
+          // A view keeps no requester (`requester:` in the box does): no form that would drop it.
+          viewsExtension &&
+          hasFilters(filters) &&
+          !filters.requester &&
+          !filters.requesterId &&
+          !queryError &&
+          !requesterError
+            ? viewsExtension.saveForm({ ctx, filters })
+            : undefined
+        }
       />,
       queryError ? 400 : 200,
     );

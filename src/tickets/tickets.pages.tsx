@@ -112,11 +112,12 @@ export async function ticketsPages(
   ) {
     // Side by side: getTicketView refuses a ticket this reader may not see, and then
     // nothing read beside it is shown.
-    const [view, staffList, replyTools, links] = await Promise.all([
+    const [view, staffList, replyTools, links, recent] = await Promise.all([
       tickets.getTicketView(deps, actor, id),
       isStaff(actor) ? listAssignableStaff(deps) : Promise.resolve([]),
       isStaff(actor) && replyBox ? replyBox.controls(actor, id, readerOf(req)) : undefined,
       isStaff(actor) ? relations.visibleRelations(deps, actor, id) : Promise.resolve([]),
+      isStaff(actor) ? tickets.requesterRecentTickets(deps, actor, id) : Promise.resolve([]),
     ]);
     const mergedInto = await merging.mergedInto(deps, actor, view.ticket, view.messages.length);
     // Remote images of one message, only when the reader asked for them (a link per message).
@@ -137,6 +138,7 @@ export async function ticketsPages(
         fieldForm={extra.fieldForm ?? emptyForm()}
         controlsStale={controlsStale}
         links={links}
+        recent={recent}
         linkForm={extra.linkForm ?? emptyForm()}
         mergeForm={extra.mergeForm}
         mergedInto={mergedInto}

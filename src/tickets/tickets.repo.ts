@@ -7,6 +7,7 @@ import {
   gt,
   inArray,
   isNull,
+  ne,
   notInArray,
   or,
   type SQL,
@@ -556,6 +557,11 @@ export interface TicketFilter {
         includeInternal: boolean;
         /** The configurations tickets are stemmed with (`search_configs`): the query is parsed in each. */
         configs: readonly SearchConfig[];
+        /**
+         * Words also found as parts of a title, a requester's name or address
+         * (`printe`, `jdoe@exa`; pg_trgm's indexes): each must be in one of them.
+         */
+        partial?: readonly string[] | undefined;
       }
     | undefined;
   /** Conditions from the search box's filters (`status:open`, `created:>2026-01-01`...), all must hold. */
@@ -733,11 +739,35 @@ function queryCondition(c: QueryCondition): SQL {
  * English stems them. With one configuration in use every ticket has it: the
  * one arm is the plain match, the plan of a single-language instance.
  */
-function matchesSearch(search: {
-  text: string;
-  includeInternal: boolean;
-  configs: readonly SearchConfig[];
-}): SQL {
+function matchesSearch(search: NonNullable<TicketFilter["search"]>): SQL {
+  const words = matchesWords(search);
+  if (!search.partial || search.partial.length === 0) return words;
+  return sql`(${words} or ${matchesParts(search.partial)})`;
+}
+
+/** `text` as a LIKE pattern matching it anywhere: its wildcards and escape taken literally. */
+function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Tickets where each word is part of the title, or of the requester's name or
+ * address: ILIKE '%word%', which pg_trgm's GIN indexes answer for words of three
+ * characters or more. The requesters are an array read once (an InitPlan), so
+ * `requester_id = ANY(...)` is one more index condition beside the title's, not
+ * a subquery per ticket.
+ */
+function matchesParts(words: readonly string[]): SQL {
+  const each = words.map((word) => {
+    const pattern = containing(word);
+    const requesters = sql`array(select ${users.id} from ${users}
+      where ${users.name} ilike ${pattern} or ${users.email} ilike ${pattern})`;
+    return sql`(${tickets.title} ilike ${pattern} or ${tickets.requesterId} = any(${requesters}))`;
+  });
+  return sql`(${sql.join(each, sql` and `)})`;
+}
+
+function matchesWords(search: NonNullable<TicketFilter["search"]>): SQL {
   const found = (config: SearchConfig) => {
     const query = sql`websearch_to_tsquery(${config}::regconfig, ${search.text})`;
     return search.includeInternal
@@ -923,6 +953,40 @@ export async function listTickets(db: Executor, filter: TicketFilter) {
     .where(and(...conditions))
     .orderBy(...order)
     .limit(filter.limit);
+}
+
+/**
+ * The other tickets of the requester of ticket `ticketId`, most recently
+ * active first, leaving out the teams `hiddenTeams` yields. The requester is a
+ * subquery, so this runs beside the ticket's own read (the requester's index).
+ */
+export async function listRequesterOthers(
+  db: Executor,
+  ticketId: number,
+  hiddenTeams: SQLWrapper | undefined,
+  limit: number,
+) {
+  const other = alias(tickets, "other");
+  const requester = db.select({ id: other.requesterId }).from(other).where(eq(other.id, ticketId));
+  return db
+    .select({
+      id: tickets.id,
+      title: tickets.title,
+      status: tickets.status,
+      updatedAt: tickets.updatedAt,
+    })
+    .from(tickets)
+    .where(
+      and(
+        eq(tickets.requesterId, sql`(${requester})`),
+        ne(tickets.id, ticketId),
+        hiddenTeams
+          ? or(isNull(tickets.teamId), notInArray(tickets.teamId, hiddenTeams))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(tickets.updatedAt), desc(tickets.id))
+    .limit(limit);
 }
 
 /** A place in the change feed: the transaction of a change, then the ticket id. */

@@ -76,7 +76,7 @@ function ticketJson(t: TicketLike, defs?: readonly FieldDef[]): TicketJson {
 }
 
 /** A list row for staff: with its tags and the earliest running SLA due time. */
-function staffRowJson(t: TicketLike, defs?: readonly FieldDef[]): TicketJson {
+export function staffRowJson(t: TicketLike, defs?: readonly FieldDef[]): TicketJson {
   return {
     ...ticketJson(t, defs),
     tags: t.tags ?? [],

@@ -892,35 +892,8 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   const descending = sort.startsWith("-") || sort === "relevance";
   let after: repo.TicketFilter["after"];
   if (query.cursor) after = decodeTicketCursor(query.cursor, sort);
-  const named = new Set(parsed.filters.map((f) => f.key));
-  const defaults = query.defaults ?? {};
-  const statuses = query.statuses ?? (named.has("status") ? undefined : defaults.statuses);
-  const assignee = query.assignee ?? (named.has("assignee") ? undefined : defaults.assignee);
-  const team = query.team ?? (named.has("team") ? undefined : defaults.team);
-  const assigneeId = assignee === "me" ? actor.id : assignee === "none" ? null : assignee;
-  if (query.tag !== undefined && !isStaff(actor))
-    throw new Forbidden("Tags are for support staff.", "error.tags.onlyStaff");
   const rows = await repo.listTickets(deps.db, {
-    idIn: query.tag !== undefined ? await tags.taggedTicketIds(deps.db, query.tag) : undefined,
-    externalId: query.externalId,
-    statuses,
-    priority: query.priority,
-    assigneeId,
-    ...(await teamConditions(deps.db, actor, team)),
-    ...listedRequesters(deps.db, actor, query.requesterId),
-    // Staff: the tickets of an organisation's members (customers' lists are theirs already).
-    requesterIn:
-      query.organisationId !== undefined && isStaff(actor)
-        ? organisations.membersQuery(deps.db, query.organisationId)
-        : undefined,
-    search: hasText(parsed)
-      ? {
-          text: webSearchText(parsed.terms),
-          includeInternal: seesInternal(actor),
-          configs: await searchConfigs.get(deps.db, deps.db),
-        }
-      : undefined,
-    query: await queryConditions(deps.db, actor, parsed, query.timeZone ?? "UTC"),
+    ...(await listConditions(deps, actor, query, parsed)),
     withDescription: query.withDescription,
     withTags: isStaff(actor) ? tags.tagNamesOfRow() : undefined,
     sort: key,
@@ -947,6 +920,84 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   return { tickets, nextCursor };
 }
 
+/** Shortest word also found as part of a title, name or address: pg_trgm indexes trigrams. */
+const PARTIAL_WORD_MIN = 3;
+
+/**
+ * The words a search also finds as parts of titles, requesters' names and
+ * addresses (`printe`, `jdoe@exa`): when it is only plain words, each of three
+ * characters or more. Phrases, `-word` and `or` keep their full-text meaning alone.
+ */
+function partialWords(parsed: SearchQuery): string[] | undefined {
+  const { terms } = parsed;
+  const plain = terms.every(
+    (t) =>
+      t.kind === "word" &&
+      !t.negated &&
+      t.text.length >= PARTIAL_WORD_MIN &&
+      t.text.toLowerCase() !== "or",
+  );
+  return plain && terms.length > 0 ? terms.map((t) => t.text) : undefined;
+}
+
+/**
+ * What the list statement needs to resolve first, when the caller knows it
+ * already: the desk counts saved views in its one count statement, so `team:mine`
+ * takes the teams it read and a tag is a subquery by name (no statement of its own).
+ */
+interface KnownForCounts {
+  myTeamIds: readonly number[];
+}
+
+/** A list query's conditions as the repository filters on them; `parsed` is its search query. */
+async function listConditions(
+  deps: Deps,
+  actor: Actor,
+  query: ListQuery,
+  parsed: SearchQuery,
+  known?: KnownForCounts,
+): Promise<repo.TicketConditions> {
+  const named = new Set(parsed.filters.map((f) => f.key));
+  const defaults = query.defaults ?? {};
+  const statuses = query.statuses ?? (named.has("status") ? undefined : defaults.statuses);
+  const assignee = query.assignee ?? (named.has("assignee") ? undefined : defaults.assignee);
+  const team = query.team ?? (named.has("team") ? undefined : defaults.team);
+  const assigneeId = assignee === "me" ? actor.id : assignee === "none" ? null : assignee;
+  if (query.tag !== undefined && !isStaff(actor))
+    throw new Forbidden("Tags are for support staff.", "error.tags.onlyStaff");
+  const tagged =
+    query.tag === undefined
+      ? undefined
+      : known
+        ? tags.taggedTicketIdsNamed(deps.db, query.tag)
+        : await tags.taggedTicketIds(deps.db, query.tag);
+  return {
+    idIn: tagged,
+    externalId: query.externalId,
+    statuses,
+    priority: query.priority,
+    assigneeId,
+    ...(known && team === "mine"
+      ? { teamIds: known.myTeamIds, hiddenTeams: hiddenTeams(deps.db, actor) }
+      : await teamConditions(deps.db, actor, team)),
+    ...listedRequesters(deps.db, actor, query.requesterId),
+    // Staff: the tickets of an organisation's members (customers' lists are theirs already).
+    requesterIn:
+      query.organisationId !== undefined && isStaff(actor)
+        ? organisations.membersQuery(deps.db, query.organisationId)
+        : undefined,
+    search: hasText(parsed)
+      ? {
+          text: webSearchText(parsed.terms),
+          includeInternal: seesInternal(actor),
+          configs: await searchConfigs.get(deps.db, deps.db),
+          partial: partialWords(parsed),
+        }
+      : undefined,
+    query: await queryConditions(deps.db, actor, parsed, query.timeZone ?? "UTC", known),
+  };
+}
+
 const HOURS = { h: 1, d: 24, w: 24 * 7 } as const;
 
 /**
@@ -960,6 +1011,7 @@ async function queryConditions(
   actor: Actor,
   parsed: SearchQuery,
   timeZone: string,
+  known?: KnownForCounts,
 ): Promise<repo.QueryCondition[]> {
   const conditions: repo.QueryCondition[] = [];
   for (const f of parsed.filters) {
@@ -996,7 +1048,7 @@ async function queryConditions(
                 ? null
                 : v.kind === "id"
                   ? [v.id]
-                  : await teams.teamIdsOf(db, actor.id),
+                  : (known?.myTeamIds ?? (await teams.teamIdsOf(db, actor.id))),
             negated,
           });
         break;
@@ -1031,7 +1083,13 @@ async function queryConditions(
       case "tag":
         // Tags are staff's: to a customer, `tag:` is a filter like any unknown one.
         if (!isStaff(actor)) throw unknownFilter(f, knownFilters(false));
-        conditions.push({ kind: "idIn", ids: await tags.taggedTicketIds(db, f.name), negated });
+        conditions.push({
+          kind: "idIn",
+          ids: known
+            ? tags.taggedTicketIdsNamed(db, f.name)
+            : await tags.taggedTicketIds(db, f.name),
+          negated,
+        });
         break;
       case "field": {
         // Customers name only the fields shown to them; any other is unknown to them.
@@ -1249,15 +1307,78 @@ export interface DeskQueues {
   counts: Partial<Record<QueueName, number>>;
   /** The teams the actor may see with their counts: the actor's own teams first, then by name. */
   teams: TeamQueue[];
+  /** Each saved view's count (up to QUEUE_COUNT_CAP + 1) by its key; none for a query no longer readable. */
+  views: Map<number, number>;
+}
+
+/** A saved view to count on the desk (src/saved-views): its id and its list query. */
+export interface CountedView {
+  id: number;
+  query: ListQuery;
+}
+
+/** Each saved view's list conditions, keyed `view<id>`; a view that can no longer be read is left out. */
+async function viewConditions(
+  deps: Deps,
+  actor: Actor,
+  views: readonly CountedView[],
+  myTeamIds: readonly number[],
+): Promise<Record<string, repo.TicketConditions>> {
+  const filters: Record<string, repo.TicketConditions> = {};
+  for (const view of views) {
+    try {
+      const parsed = parseSearchQuery(view.query.q?.trim() ?? "", { staff: isStaff(actor) });
+      filters[`view${view.id}`] = await listConditions(deps, actor, view.query, parsed, {
+        myTeamIds,
+      });
+    } catch (error) {
+      if (!(error instanceof SearchQueryError || error instanceof Invalid)) throw error;
+    }
+  }
+  return filters;
+}
+
+function viewCountsOf(
+  views: readonly CountedView[],
+  n: Record<string, number>,
+): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const view of views) {
+    const count = n[`view${view.id}`];
+    if (count !== undefined) counts.set(view.id, count);
+  }
+  return counts;
 }
 
 /**
- * The desk's sidebar (staff only): every counted queue and each visible team's
- * working queue, counted in one statement after one for the teams.
+ * How many tickets each saved view holds (staff only), up to QUEUE_COUNT_CAP + 1,
+ * in one statement; none for a view whose query can no longer be read.
  */
-export async function deskQueues(deps: Deps, actor: Actor): Promise<DeskQueues> {
+export async function countViews(
+  deps: Deps,
+  actor: Actor,
+  views: readonly CountedView[],
+): Promise<Map<number, number>> {
   if (!isStaff(actor)) throw new Forbidden();
-  const visible = await teams.visibleTeams(deps.db, actor);
+  if (views.length === 0) return new Map();
+  const myTeamIds = await teams.teamIdsOf(deps.db, actor.id);
+  const filters = await viewConditions(deps, actor, views, myTeamIds);
+  return viewCountsOf(views, await repo.countTicketsEach(deps.db, filters, QUEUE_COUNT_CAP + 1));
+}
+
+/**
+ * The desk's sidebar (staff only): every counted queue, each visible team's
+ * working queue and each of the actor's saved views (`views`, read meanwhile),
+ * counted in one statement after one for the teams. A view whose query can no
+ * longer be read (a filter since refused) is left uncounted, not an error.
+ */
+export async function deskQueues(
+  deps: Deps,
+  actor: Actor,
+  views: Promise<readonly CountedView[]> = Promise.resolve([]),
+): Promise<DeskQueues> {
+  if (!isStaff(actor)) throw new Forbidden();
+  const [visible, saved] = await Promise.all([teams.visibleTeams(deps.db, actor), views]);
   const hidden = hiddenTeams(deps.db, actor);
   // As ids, not a subquery: the planner reads `team_id = ANY(ids)` from the team
   // index, where a join on memberships walked every unassigned ticket.
@@ -1282,7 +1403,9 @@ export async function deskQueues(deps: Deps, actor: Actor): Promise<DeskQueues> 
       assigneeId: null,
     };
   }
+  Object.assign(filters, await viewConditions(deps, actor, saved, myTeamIds));
   const n = await repo.countTicketsEach(deps.db, filters, QUEUE_COUNT_CAP + 1);
+  const viewCounts = viewCountsOf(saved, n);
   const counts: Partial<Record<QueueName, number>> = {};
   for (const name of Object.keys(QUEUES) as QueueName[]) {
     if (n[name] !== undefined) counts[name] = n[name];
@@ -1292,7 +1415,35 @@ export async function deskQueues(deps: Deps, actor: Actor): Promise<DeskQueues> 
     active: n[`team${team.id}`] ?? 0,
     unassigned: n[`team${team.id}unassigned`] ?? 0,
   }));
-  return { counts, teams: teamQueues.sort((a, b) => Number(b.mine) - Number(a.mine)) };
+  return {
+    counts,
+    teams: teamQueues.sort((a, b) => Number(b.mine) - Number(a.mine)),
+    views: viewCounts,
+  };
+}
+
+/** How many of the requester's other tickets the staff ticket page shows. */
+export const REQUESTER_RECENT_LIMIT = 5;
+
+/**
+ * Staff: the other tickets of this ticket's requester, most recently active
+ * first (up to REQUESTER_RECENT_LIMIT), without those of restricted teams the
+ * actor is not in. Read beside the ticket (its requester a subquery): the page
+ * shows it only once the ticket itself proved visible. Customers get none
+ * ("My tickets" is theirs).
+ */
+export async function requesterRecentTickets(
+  deps: Deps,
+  actor: Actor,
+  ticketId: number,
+): Promise<{ id: number; title: string; status: Status; updatedAt: Date }[]> {
+  if (!isStaff(actor)) return [];
+  return repo.listRequesterOthers(
+    deps.db,
+    ticketId,
+    hiddenTeams(deps.db, actor),
+    REQUESTER_RECENT_LIMIT,
+  );
 }
 
 // An upload still in DATA_DIR/tmp after this long was abandoned (its request ended long ago).

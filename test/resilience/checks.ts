@@ -5,6 +5,7 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { amcheck } from "@electric-sql/pglite/contrib/amcheck";
 import pg from "pg";
+import { PGLITE_EXTENSIONS } from "../../src/db/client.ts";
 import { lockDataDir } from "../../src/db/lock.ts";
 import type { Store } from "./server.ts";
 
@@ -23,7 +24,9 @@ export async function withSql<T>(store: Store, work: (query: Query) => Promise<T
   }
   const lock = await lockDataDir(store.dataDir);
   try {
-    const client = await PGlite.create(path.join(store.dataDir, "pg"), { extensions: { amcheck } });
+    const client = await PGlite.create(path.join(store.dataDir, "pg"), {
+      extensions: { ...PGLITE_EXTENSIONS, amcheck },
+    });
     try {
       return await work(async <R>(sql: string) => (await client.query<R>(sql)).rows);
     } finally {

@@ -135,6 +135,8 @@ describeEachDatabase("access control, route by route", (world) => {
         else if (pattern.startsWith("/canned-replies")) id = 999_999;
         else if (pattern.startsWith("/macros") || pattern.startsWith("/api/v1/macros"))
           id = 999_999;
+        else if (pattern.startsWith("/desk/views") || pattern.startsWith("/api/v1/views"))
+          id = 999_999;
         else if (pattern.startsWith("/admin/organisations")) id = 999_999;
         else if (pattern.startsWith("/admin/sso") || pattern.startsWith("/login/sso")) id = 999_999;
         else if (pattern.startsWith("/admin/webhooks") || pattern.startsWith("/api/v1/webhooks"))
@@ -815,6 +817,18 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /tickets/:id/open": { anonymous: 404, customer: 404, agent: 404, admin: 404 },
   "POST /tickets/:id/open": { anonymous: 404, customer: 404, agent: 404, admin: 404 },
   "GET /desk": STAFF_PAGE,
+  // Saved views: staff only, customers get 404; ":id" is no view. Saving without a name is 422.
+  "GET /desk/views": { ...STAFF_PAGE, customer: 404, "other customer": 404 },
+  "POST /desk/views": {
+    anonymous: 401,
+    customer: 404,
+    "other customer": 404,
+    agent: 422,
+    admin: 422,
+  },
+  "POST /desk/views/:id": { anonymous: 401, customer: 404, agent: 404, admin: 404 },
+  "POST /desk/views/:id/move": { anonymous: 401, customer: 404, agent: 404, admin: 404 },
+  "POST /desk/views/:id/delete": { anonymous: 401, customer: 404, agent: 404, admin: 404 },
   // Canned replies: staff only, customers get 404 (there is nothing there for them);
   // ":id" is no canned reply. The insert button without a choice is refused (422).
   "GET /canned-replies": { ...STAFF_PAGE, customer: 404, "other customer": 404 },
@@ -1008,6 +1022,19 @@ const MATRIX: Record<string, Partial<Record<Who, number>>> = {
   "GET /api/v1/fields": API_SIGNED_IN,
   "GET /api/v1/organisations": { ...API_SIGNED_IN, customer: 403, "other customer": 403 },
   "GET /api/v1/canned-replies": { ...API_SIGNED_IN, customer: 404, "other customer": 404 },
+  // Saved views: staff only, customers get 404; ":id" is no view (404 for staff too).
+  "GET /api/v1/views": { ...API_SIGNED_IN, customer: 404, "other customer": 404 },
+  "POST /api/v1/views": {
+    anonymous: 401,
+    customer: 404,
+    "other customer": 404,
+    agent: 201,
+    admin: 201,
+  },
+  "GET /api/v1/views/:id": { anonymous: 401, customer: 404, agent: 404, admin: 404 },
+  "PATCH /api/v1/views/:id": { anonymous: 401, customer: 404, agent: 404, admin: 404 },
+  "DELETE /api/v1/views/:id": { anonymous: 401, customer: 404, agent: 404, admin: 404 },
+  "GET /api/v1/views/:id/tickets": { anonymous: 401, customer: 404, agent: 404, admin: 404 },
   // ":cannedId" is no canned reply: 404 for staff too, after the same checks.
   "GET /api/v1/tickets/:id/canned-replies/:cannedId/rendered": {
     anonymous: 401,

@@ -7,6 +7,7 @@ export * from "./mailboxes.ts";
 export * from "./organisations.ts";
 export * from "./relations.ts";
 export * from "./rules.ts";
+export * from "./saved-views.ts";
 export * from "./sla.ts";
 export * from "./sso.ts";
 export * from "./tags.ts";

@@ -141,6 +141,8 @@ export const tickets = pgTable(
     index("tickets_search_idx").using("gin", t.search),
     index("tickets_internal_search_idx").using("gin", t.internalSearch),
     index("tickets_fields_idx").using("gin", t.fields.op("jsonb_path_ops")),
+    // Part of a word in a title (`printe`): trigrams, for ILIKE '%printe%' (pg_trgm, issue 15).
+    index("tickets_title_trgm_idx").using("gin", t.title.op("gin_trgm_ops")),
     // Queues: filtered by status (and assignee), newest activity first, keyset on (updated_at, id).
     index("tickets_status_updated_idx").on(t.status, t.updatedAt, t.id),
     index("tickets_assignee_status_updated_idx").on(t.assigneeId, t.status, t.updatedAt, t.id),

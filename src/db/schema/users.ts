@@ -46,6 +46,9 @@ export const users = pgTable(
   (t) => [
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
     index("users_role_idx").on(t.role, t.id),
+    // Part of a name or an address in a ticket search (`jdoe@exa`): trigrams (pg_trgm, issue 15).
+    index("users_name_trgm_idx").using("gin", t.name.op("gin_trgm_ops")),
+    index("users_email_trgm_idx").using("gin", t.email.op("gin_trgm_ops")),
   ],
 );
 

@@ -76,6 +76,9 @@ const NOTICES: Record<string, MessageKey> = {
   "macro-saved": "macros.notice.saved",
   "macro-deleted": "macros.notice.deleted",
   "macro-applied": "macros.notice.applied",
+  "view-saved": "views.notice.saved",
+  "view-changed": "views.notice.changed",
+  "view-deleted": "views.notice.deleted",
 
   "language-saved": "notice.languageSaved",
   "signed-out": "notice.signedOut",

@@ -6,7 +6,12 @@ import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, type FormState, fieldErrorText } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
 import { Time } from "../../platform/views/time.tsx";
+import { DEFAULT_SORT, type DeskFilters } from "../desk-query.ts";
 import { PRIORITIES, STATUSES } from "../lifecycle.ts";
+
+export { DEFAULT_QUEUE, DEFAULT_SORT, type DeskFilters, deskHref } from "../desk-query.ts";
+
+import { deskHref } from "../desk-query.ts";
 import { QUEUE_COUNT_CAP, QUEUES, type QueueName } from "../queues.ts";
 import type { SnippetPart } from "../search-query.ts";
 import { queueState } from "../sla.ts";
@@ -14,9 +19,6 @@ import type { Sort } from "../tickets.schemas.ts";
 import { SEARCH_MAX, SORTS } from "../tickets.schemas.ts";
 import type { TeamQueue, TicketListItem } from "../tickets.service.ts";
 import { PriorityBadge, priorityLabel, SlaBadge, StatusBadge, statusLabel } from "./badges.tsx";
-
-export const DEFAULT_QUEUE: QueueName = "unassigned";
-export const DEFAULT_SORT: Sort = "-updatedAt";
 
 type T = Translator["t"];
 
@@ -42,52 +44,8 @@ const QUEUE_KEYS: Record<Exclude<QueueName, "team">, MessageKey> = {
   done: "desk.queue.done",
 };
 
-/** The desk's query parameters as they appear in the URL ("" when unset). */
-export interface DeskFilters {
-  queue: QueueName;
-  status: string;
-  priority: string;
-  assignee: string;
-  /** A team id, "mine" or "none". */
-  team: string;
-  /** An organisation's id: only its members' tickets. */
-  organisation: string;
-  /** A requester's email address, as typed in the filter form. */
-  requester: string;
-  /** A requester's user id, from the links on requester names. */
-  requesterId: string;
-  /** Words to find in titles and messages. */
-  q: string;
-  /** A tag's name: only the tickets carrying it. */
-  tag: string;
-  sort: string;
-  cursor: string;
-}
-
-/** A link to the desk with these filters; empty values and the default sort are left out. */
-export function deskHref(filters: DeskFilters): string {
-  const params = new URLSearchParams();
-  params.set("queue", filters.queue);
-  for (const key of [
-    "q",
-    "status",
-    "priority",
-    "assignee",
-    "team",
-    "organisation",
-    "requester",
-    "requesterId",
-    "tag",
-  ] as const) {
-    if (filters[key]) params.set(key, filters[key]);
-  }
-  if (filters.sort && filters.sort !== DEFAULT_SORT) params.set("sort", filters.sort);
-  if (filters.cursor) params.set("cursor", filters.cursor);
-  return `/desk?${params}`;
-}
-
 /** Whether anything beyond the queue narrows or reorders the list. */
-function hasFilters(f: DeskFilters): boolean {
+export function hasFilters(f: DeskFilters): boolean {
   return Boolean(
     f.q ||
       f.status ||
@@ -121,6 +79,10 @@ export interface DeskPageProps {
   nextHref: string | undefined;
   firstHref: string | undefined;
   now: Date;
+  /** The saved views' list with their counts (src/saved-views), when there are any. */
+  viewsNav?: ComponentChildren;
+  /** "Save this search" for the filters shown (src/saved-views). */
+  saveForm?: ComponentChildren;
 }
 
 function QueueNav({
@@ -683,6 +645,7 @@ export function DeskPage(props: DeskPageProps) {
         <div class="desk-nav">
           <QueueNav filters={filters} counts={counts} i18n={ctx.i18n} />
           <TeamNav filters={filters} teams={teamQueues} i18n={ctx.i18n} />
+          {props.viewsNav}
         </div>
         <section class="desk-list" aria-labelledby="desk-heading">
           <div class="page-head">
@@ -744,6 +707,8 @@ export function DeskPage(props: DeskPageProps) {
                 )}
               </nav>
             )}
+            {/* In the results, so a live search's answer brings the form its filters. */}
+            {props.saveForm}
           </div>
         </section>
       </div>

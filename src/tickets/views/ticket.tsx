@@ -734,6 +734,37 @@ function ServiceLevel({ view, i18n }: { view: TicketView; i18n: Translator }) {
   );
 }
 
+export interface RecentTicket {
+  id: number;
+  title: string;
+  status: Status;
+  updatedAt: Date;
+}
+
+/** Staff: the requester's other recent tickets, each with its status, linking to it. */
+function RecentPanel({ tickets, i18n }: { tickets: readonly RecentTicket[]; i18n: Translator }) {
+  const { t } = i18n;
+  return (
+    <section class="panel" aria-labelledby="recent-heading" id="requester-recent">
+      <h2 id="recent-heading">{t("recent.heading")}</h2>
+      {tickets.length === 0 ? (
+        <p class="muted">{t("recent.none")}</p>
+      ) : (
+        <ul class="links">
+          {tickets.map((r) => (
+            <li key={r.id}>
+              <a href={`/tickets/${r.id}`}>
+                <span class="ticket-id">{`#${r.id}`}</span> {r.title}
+              </a>{" "}
+              <StatusBadge status={r.status} t={t} /> <Time date={r.updatedAt} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 /** Staff: automatic replies to these addresses were suppressed (a possible mail loop). */
 function LoopNotice({ view, i18n }: { view: TicketView; i18n: Translator }) {
   const addresses = [
@@ -783,6 +814,7 @@ export function TicketPage({
   fieldForm = emptyForm(),
   controlsStale = false,
   links,
+  recent = [],
   linkForm,
   mergeForm = emptyForm(),
   mergedInto,
@@ -804,6 +836,8 @@ export function TicketPage({
   controlsStale?: boolean | undefined;
   /** Staff: the ticket's links to others. */
   links: readonly Relation[];
+  /** Staff: the requester's other recent tickets (those the reader may see). */
+  recent?: readonly RecentTicket[] | undefined;
   linkForm: FormState<LinkValues>;
   /** Staff: "Merge into…" as posted, when it was refused. */
   mergeForm?: FormState<MergeValues> | undefined;
@@ -945,6 +979,7 @@ export function TicketPage({
           <CcPanel ctx={ctx} view={view} form={ccForm} />
           {staff && <RelationsPanel ctx={ctx} ticket={ticket} relations={links} form={linkForm} />}
           {staff && <MergePanel ctx={ctx} ticket={ticket} form={mergeForm} />}
+          {staff && <RecentPanel tickets={recent} i18n={ctx.i18n} />}
           {staff && <Timeline view={view} i18n={ctx.i18n} />}
         </aside>
       </div>
