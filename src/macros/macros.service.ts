@@ -4,16 +4,11 @@ import type { Deps } from "../deps.ts";
 import { withMacro } from "../events/bus.ts";
 import { type FieldError, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
 import { parse, trimFields } from "../lib/validate.ts";
+import { applyFieldAndTagActions, fieldChange } from "../rules/actions.ts";
 import { parseAction } from "../rules/rules.service.ts";
 import { findTag } from "../tags/index.ts";
 import { listTeams } from "../teams/index.ts";
-import {
-  ACTIVE_STATUSES,
-  isEditable,
-  type Priority,
-  type Status,
-  statusAfterReply,
-} from "../tickets/lifecycle.ts";
+import { ACTIVE_STATUSES, isEditable, statusAfterReply } from "../tickets/lifecycle.ts";
 import { listRelations } from "../tickets/relations.service.ts";
 import * as tickets from "../tickets/tickets.service.ts";
 import * as repo from "./macros.repo.ts";
@@ -295,21 +290,6 @@ export interface MacroPreview {
 }
 
 /** The field changes a macro makes, last one of each kind winning. */
-function fieldChange(actions: readonly MacroAction[]) {
-  const change: {
-    status?: Status;
-    priority?: Priority;
-    assigneeId?: number | null;
-    teamId?: number | null;
-  } = {};
-  for (const a of actions) {
-    if (a.type === "set_status") change.status = a.value;
-    else if (a.type === "set_priority") change.priority = a.value;
-    else if (a.type === "set_assignee") change.assigneeId = a.value;
-    else if (a.type === "set_team") change.teamId = a.value;
-  }
-  return change;
-}
 
 /**
  * What applying macro `macroId` to ticket `ticketId` would do, changing
@@ -412,39 +392,15 @@ export async function applyMacro(
     const content = await canned.fillForTicket(deps, actor, ticketId, a.body);
     texts.push({ internal: a.type === "add_note", content });
   }
-  const change = fieldChange(macro.actions);
   await deps.db.transaction((tx) =>
     withMacro({ id: macro.id, name: macro.name }, async () => {
       await tickets.recordMacroApplied(deps, tx, actor, ticketId);
       for (const text of texts) {
         await tickets.addReply(deps, actor, ticketId, text, [], { tx });
       }
-      if (Object.keys(change).length > 0) {
-        await tickets.updateTicket(
-          deps,
-          actor,
-          ticketId,
-          {
-            ...change,
-            ...(change.status && options.solveWithOpenChildren
-              ? { solveWithOpenChildren: true }
-              : {}),
-          },
-          { tx },
-        );
-      }
-      const add: string[] = [];
-      const remove: string[] = [];
-      for (const a of macro.actions) {
-        if (a.type !== "add_tag" && a.type !== "remove_tag") continue;
-        const tag = await findTag(tx, a.value);
-        // A tag deleted since the macro was saved: nothing is applied.
-        if (!tag) throw new NotFound("tag", a.value);
-        (a.type === "add_tag" ? add : remove).push(tag.name);
-      }
-      if (add.length > 0 || remove.length > 0) {
-        await tickets.changeTags(deps, actor, ticketId, { add, remove }, { tx });
-      }
+      await applyFieldAndTagActions(deps, tx, actor, ticketId, macro.actions, {
+        solveWithOpenChildren: options.solveWithOpenChildren === true,
+      });
     }),
   );
   return tickets.getTicket(deps, actor, ticketId);

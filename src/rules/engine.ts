@@ -6,10 +6,10 @@ import type { Deps } from "../deps.ts";
 import { queueRuleMail } from "../email/outbox.service.ts";
 import { type Reaction, withCause, writeGathered } from "../events/bus.ts";
 import type { DomainEvent } from "../events/events.ts";
-import { AppError, NotFound } from "../lib/errors.ts";
-import { findTag, listTicketTags } from "../tags/index.ts";
-import type { Priority, Status } from "../tickets/lifecycle.ts";
+import { AppError } from "../lib/errors.ts";
+import { listTicketTags } from "../tags/index.ts";
 import * as tickets from "../tickets/tickets.service.ts";
+import { applyFieldAndTagActions } from "./actions.ts";
 import { isShippedReminder, reminderTemplate } from "./built-in.ts";
 import { enabledTriggers } from "./cache.ts";
 import { matches, needsRequester, needsTags, type TicketFacts } from "./conditions.ts";
@@ -121,40 +121,14 @@ async function runActions(
   ticket: tickets.Ticket,
 ): Promise<tickets.Ticket> {
   const ticketId = ticket.id;
-  const change: {
-    status?: Status;
-    priority?: Priority;
-    assigneeId?: number | null;
-    teamId?: number | null;
-  } = {};
-  for (const action of rule.actions) {
-    if (action.type === "set_status") change.status = action.value;
-    else if (action.type === "set_priority") change.priority = action.value;
-    else if (action.type === "set_assignee") change.assigneeId = action.value;
-    else if (action.type === "set_team") change.teamId = action.value;
-  }
-  if (Object.keys(change).length > 0) {
-    // A rule is the admin's decision made beforehand: nobody is there to ask about open children.
-    ticket = await tickets.updateTicket(
-      deps,
-      actor,
-      ticketId,
-      { ...change, ...(change.status ? { solveWithOpenChildren: true } : {}) },
-      { tx, skipRequiredFields: true },
-    );
-  }
-  const add: string[] = [];
-  const remove: string[] = [];
-  for (const action of rule.actions) {
-    if (action.type !== "add_tag" && action.type !== "remove_tag") continue;
-    const tag = await findTag(tx, action.value);
-    // A tag deleted since the rule was saved: the firing is refused and recorded.
-    if (!tag) throw new NotFound("tag", action.value);
-    (action.type === "add_tag" ? add : remove).push(tag.name);
-  }
-  if (add.length > 0 || remove.length > 0) {
-    await tickets.changeTags(deps, actor, ticketId, { add, remove }, { tx });
-  }
+  // A rule is the admin's decision made beforehand: nobody is there to ask about open
+  // children or fields required before solving. A tag deleted since the rule was saved
+  // refuses the firing (recorded).
+  ticket =
+    (await applyFieldAndTagActions(deps, tx, actor, ticketId, rule.actions, {
+      solveWithOpenChildren: true,
+      skipRequiredFields: true,
+    })) ?? ticket;
   for (const action of rule.actions) {
     if (action.type === "add_note") {
       const values = await templateValues(deps, tx, ticket);

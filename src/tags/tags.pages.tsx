@@ -31,7 +31,7 @@ export async function tagsPages(app: FastifyInstance, deps: Deps) {
     req: FastifyRequest,
     reply: FastifyReply,
     actor: Actor,
-    error?: Invalid | tags.TagInRules,
+    error?: Invalid | tags.TagInUse,
   ) {
     const ctx = pageContext(req, reply);
     const { t } = ctx.i18n;
@@ -59,7 +59,7 @@ export async function tagsPages(app: FastifyInstance, deps: Deps) {
     try {
       await run(actor);
     } catch (error) {
-      if (!(error instanceof Invalid || error instanceof tags.TagInRules)) throw error;
+      if (!(error instanceof Invalid || error instanceof tags.TagInUse)) throw error;
       return render(req, reply, actor, error);
     }
     return reply.redirect(`/admin/tags?notice=${notice}`, 303);

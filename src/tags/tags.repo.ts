@@ -1,6 +1,6 @@
 import { and, asc, count, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { type Executor, rowsOf } from "../db/client.ts";
-import { rules, tags, ticketTags } from "../db/schema/index.ts";
+import { macros, rules, tags, ticketTags } from "../db/schema/index.ts";
 
 export type TagRow = { id: number; name: string };
 
@@ -179,47 +179,57 @@ export async function deleteTag(db: Executor, id: number): Promise<boolean> {
 }
 
 /*
- * Rules name tags by id in their JSONB (conditions `{"field": "tag", "value":
- * id}`, actions `{"type": "add_tag" | "remove_tag", "value": id}`), so a
- * rename needs nothing; a merge and a delete do. (SLA conditions take no tags.)
+ * Rules and macros name tags by id in their JSONB (rule conditions
+ * `{"field": "tag", "value": id}`, actions of both `{"type": "add_tag" |
+ * "remove_tag", "value": id}`), so a rename needs nothing; a merge and a
+ * delete do. (SLA conditions take no tags.)
  */
 
-const namesTag = (id: number) => sql`(
+const actionNames = (actions: SQL, id: number) => sql`(
+  ${actions} @> jsonb_build_array(jsonb_build_object('type', 'add_tag', 'value', ${id}::integer))
+  or ${actions} @> jsonb_build_array(jsonb_build_object('type', 'remove_tag', 'value', ${id}::integer)))`;
+const ruleNames = (id: number) => sql`(
   ${rules.conditions} @> jsonb_build_array(jsonb_build_object('field', 'tag', 'value', ${id}::integer))
-  or ${rules.actions} @> jsonb_build_array(jsonb_build_object('type', 'add_tag', 'value', ${id}::integer))
-  or ${rules.actions} @> jsonb_build_array(jsonb_build_object('type', 'remove_tag', 'value', ${id}::integer)))`;
+  or ${actionNames(sql`${rules.actions}`, id)})`;
 
-/** The names of the rules that name tag `id`: what deleting it would break. */
-export async function rulesNamingTag(db: Executor, id: number): Promise<string[]> {
-  const rows = await db
-    .select({ name: rules.name })
-    .from(rules)
-    .where(namesTag(id))
-    .orderBy(asc(rules.name));
-  return rows.map((r) => r.name);
+/** The names of the rules and of the macros that name tag `id`: what deleting it would break. */
+export async function tagUses(
+  db: Executor,
+  id: number,
+): Promise<{ rules: string[]; macros: string[] }> {
+  const [ruleRows, macroRows] = await Promise.all([
+    db.select({ name: rules.name }).from(rules).where(ruleNames(id)).orderBy(asc(rules.name)),
+    db
+      .select({ name: macros.name })
+      .from(macros)
+      .where(actionNames(sql`${macros.actions}`, id))
+      .orderBy(asc(macros.name)),
+  ]);
+  return { rules: ruleRows.map((r) => r.name), macros: macroRows.map((r) => r.name) };
 }
 
-/** A rule's JSONB array with each element that `match`es and names tag `from` naming `into`. */
+/** A JSONB array with each element that `match`es and names tag `from` naming `into`. */
 const retargeted = (column: SQL, from: number, into: number, match: SQL) => sql`(
   select coalesce(jsonb_agg(case when ${match} and e.value->>'value' = ${String(from)}
     then jsonb_set(e.value, '{value}', to_jsonb(${into}::integer)) else e.value end order by e.n), '[]'::jsonb)
   from jsonb_array_elements(${column}) with ordinality as e(value, n))`;
+const tagAction = sql`e.value->>'type' in ('add_tag', 'remove_tag')`;
 
-/** Makes every rule that names tag `from` name `into` instead (merging tags). Returns how many changed. */
-export async function retargetRules(db: Executor, from: number, into: number): Promise<number> {
-  const changed = await db
+/** Makes every rule and macro that names tag `from` name `into` instead (merging tags). */
+export async function retargetTagUses(db: Executor, from: number, into: number): Promise<void> {
+  await db
     .update(rules)
     .set({
       conditions: retargeted(sql`${rules.conditions}`, from, into, sql`e.value->>'field' = 'tag'`),
-      actions: retargeted(
-        sql`${rules.actions}`,
-        from,
-        into,
-        sql`e.value->>'type' in ('add_tag', 'remove_tag')`,
-      ),
+      actions: retargeted(sql`${rules.actions}`, from, into, tagAction),
       updatedAt: sql`now()`,
     })
-    .where(namesTag(from))
-    .returning({ id: rules.id });
-  return changed.length;
+    .where(ruleNames(from));
+  await db
+    .update(macros)
+    .set({
+      actions: retargeted(sql`${macros.actions}`, from, into, tagAction),
+      updatedAt: sql`now()`,
+    })
+    .where(actionNames(sql`${macros.actions}`, from));
 }

@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { makeAdmin, makeAgent, makeCustomer } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { tags, ticketEvents, tickets } from "../db/schema/index.ts";
+import { createMacro, getMacro } from "../macros/macros.service.ts";
 import { conditionsSql, matches } from "../rules/conditions.ts";
 import type { Condition } from "../rules/rules.schemas.ts";
 import * as rules from "../rules/rules.service.ts";
@@ -158,7 +159,7 @@ describeEachDatabase("tags in automation rules", (world) => {
     }
   });
 
-  test("merging a tag makes the rules naming it name the other; deleting a tag a rule names is refused with the rules' names", async () => {
+  test("merging a tag makes the rules and macros naming it name the other; deleting a tag they name is refused with their names", async () => {
     const { deps } = world();
     const admin = await makeAdmin(deps);
     const customer = await makeCustomer(deps);
@@ -185,9 +186,15 @@ describeEachDatabase("tags in automation rules", (world) => {
         }),
       ],
       async () => {
+        const macro = await createMacro(deps, admin, {
+          name: `Triage ${word}`,
+          shared: true,
+          actions: [{ type: "remove_tag", value: old.name }],
+        });
         await assert.rejects(tagService.deleteTag(deps, admin, old.id), (error: Error) => {
-          assert.ok(error instanceof tagService.TagInRules);
+          assert.ok(error instanceof tagService.TagInUse);
           assert.deepEqual(error.rules, [`Escalate ${word}`, `Label ${word}`]);
+          assert.deepEqual(error.macros, [`Triage ${word}`]);
           return true;
         });
         assert.equal((await deps.db.select().from(tags).where(eq(tags.id, old.id))).length, 1);
@@ -196,6 +203,8 @@ describeEachDatabase("tags in automation rules", (world) => {
         assert.equal((await deps.db.select().from(tags).where(eq(tags.id, loose.id))).length, 0);
 
         await tagService.mergeTag(deps, admin, old.id, kept.name);
+        const [retargeted] = (await getMacro(deps, admin, macro.id)).actions;
+        assert.deepEqual(retargeted, { type: "remove_tag", value: kept.id }, "the macro too");
         const ticket = await ticketService.createTicket(deps, customer, {
           title: `Printer ${word}`,
           description: "Broken.",

@@ -147,7 +147,7 @@ export async function renameTag(deps: Deps, actor: Actor, id: number, raw: strin
 
 /**
  * Merges a tag into another, named (admins): every ticket carrying it carries
- * the other instead (once), every rule naming it names the other, and it is
+ * the other instead (once), every rule and macro naming it names the other, and it is
  * deleted. Returns the tag kept.
  */
 export async function mergeTag(
@@ -168,32 +168,39 @@ export async function mergeTag(
     if (into.id === from.id)
       throw Invalid.field("into", "must be another tag", "error.tags.mergeSelf");
     await repo.mergeTags(tx, from.id, into.id);
-    await repo.retargetRules(tx, from.id, into.id);
+    await repo.retargetTagUses(tx, from.id, into.id);
     return into;
   });
 }
 
-/** A tag some rules name cannot be deleted: they would stop working. */
-export class TagInRules extends Conflict {
-  constructor(readonly rules: readonly string[]) {
+/** A tag some rules or macros name cannot be deleted: they would stop working. */
+export class TagInUse extends Conflict {
+  constructor(
+    readonly rules: readonly string[],
+    readonly macros: readonly string[],
+  ) {
+    const names = (list: readonly string[]) => list.map((n) => `"${n}"`).join(", ");
     super(
-      "tag_in_rules",
-      `This tag is used by the rules ${rules.map((r) => `"${r}"`).join(", ")}: change them, or merge the tag into another.`,
-      "error.tags.inRules",
-      { rules },
+      "tag_in_use",
+      rules.length > 0
+        ? `This tag is used by the rules ${names(rules)}: change them, or merge the tag into another.`
+        : `This tag is used by the macros ${names(macros)}: change them, or merge the tag into another.`,
+      rules.length > 0 ? "error.tags.inRules" : "error.tags.inMacros",
+      rules.length > 0 ? { rules } : { macros },
     );
   }
 }
 
 /**
- * Deletes a tag (admins): every ticket loses it. Refused while a rule names
- * it (its condition or action would fail on every ticket).
+ * Deletes a tag (admins): every ticket loses it. Refused while a rule or a
+ * macro names it (its condition or action would fail on every ticket).
  */
 export async function deleteTag(deps: Deps, actor: Actor, id: number): Promise<void> {
   requireAdmin(actor);
   await deps.db.transaction(async (tx) => {
-    const rules = await repo.rulesNamingTag(tx, id);
-    if (rules.length > 0) throw new TagInRules(rules);
+    const uses = await repo.tagUses(tx, id);
+    if (uses.rules.length > 0 || uses.macros.length > 0)
+      throw new TagInUse(uses.rules, uses.macros);
     if (!(await repo.deleteTag(tx, id))) throw new NotFound("tag", id);
   });
 }
