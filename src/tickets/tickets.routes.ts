@@ -1,7 +1,7 @@
 import contentDisposition from "content-disposition";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import Type, { type Static } from "typebox";
-import { isStaff } from "../accounts/index.ts";
+import { type Actor, isStaff } from "../accounts/index.ts";
 import type { Deps } from "../deps.ts";
 import { type FieldDef, valuesByName } from "../fields/index.ts";
 import * as idempotency from "../idempotency/idempotency.service.ts";
@@ -363,6 +363,17 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
     },
   );
 
+  /** A ticket as `GET /tickets/{id}` shows it to `actor` (staff also get its tags and SLA). */
+  async function asRead(actor: Actor, ticket: tickets.Ticket) {
+    const [defs, tags, sla] = await Promise.all([
+      tickets.visibleFields(deps, actor),
+      isStaff(actor) ? tickets.listTicketTags(deps, actor, ticket.id) : undefined,
+      isStaff(actor) ? tickets.getTicketSla(deps, actor, ticket.id) : undefined,
+    ]);
+    const json = ticketJson(ticket, defs);
+    return tags && sla ? { ...json, tags, sla: slaJson(sla) } : json;
+  }
+
   app.get(
     "/tickets/:id",
     {
@@ -378,14 +389,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
       const actor = requireActor(req);
       const found = await tickets.getTicket(deps, actor, id);
       reply.header("etag", etagOf(found));
-      const ticket = ticketJson(found, await tickets.visibleFields(deps, actor));
-      return isStaff(actor)
-        ? {
-            ...ticket,
-            tags: await tickets.listTicketTags(deps, actor, id),
-            sla: slaJson(await tickets.getTicketSla(deps, actor, id)),
-          }
-        : ticket;
+      return asRead(actor, found);
     },
   );
 
@@ -430,7 +434,7 @@ async function ticketsRoutes(app: FastifyInstance, deps: Deps) {
         ifVersion: ifMatchVersions(req.headers["if-match"]),
       });
       reply.header("etag", etagOf(updated));
-      return ticketJson(updated, await tickets.visibleFields(deps, actor));
+      return asRead(actor, updated);
     },
   );
 
