@@ -265,7 +265,7 @@ export async function splitMessage(
     if (message.internal)
       throw new Conflict(
         "split_internal_note",
-        "An internal note cannot open a ticket: its first message is the requester's to read.",
+        "An internal note cannot open a ticket: a ticket's first message is its requester's to read.",
         "error.split.internalNote",
       );
     const title = (data.title || titleFrom(message.content, old.title)).slice(0, TITLE_MAX);
