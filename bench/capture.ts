@@ -194,6 +194,17 @@ export async function captureSql(
       sort: "-updatedAt",
     });
   });
+  raw.queueField = await record(async () => {
+    await accounts.resolveSession(deps, agentToken);
+    await deskExtras();
+    await tickets.listTickets(deps, agent, {
+      defaults: { statuses: ["new", "open"] },
+      q: "field:product=Scanner",
+      withSnippets: true,
+      sort: "-updatedAt",
+    });
+  });
+  variants.queueField = [raw.queueField];
   const searches = async (qs: string[]) => {
     const out: RawSql[][] = [];
     for (const q of qs)

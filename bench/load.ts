@@ -16,7 +16,7 @@ export interface DataSetOptions {
 }
 
 /** Bumped when the generator changes, so `--reuse` never reuses a different data set. */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 /** Every timestamp is at or before this instant, so the data set is the same whenever it is made. */
 export const ANCHOR = "2026-11-01T00:00:00Z";
@@ -39,6 +39,13 @@ export const BENCH_TAGS = [
   { id: 2, name: "hardware", share: 0.05 },
   { id: 3, name: "escalated", share: 0.005 },
 ] as const;
+
+/**
+ * A custom field (src/fields) on tickets: "product", one choice, set on 61% of
+ * tickets (Printer 50%, Scanner 10%, Laptop 1%), stored as the app stores it
+ * (`tickets.fields`, keyed by the field's id).
+ */
+export const BENCH_FIELD = { id: 1, name: "product", choices: ["Printer", "Scanner", "Laptop"] };
 
 export function customerCount(tickets: number): number {
   return Math.max(100, Math.min(100_000, Math.round(tickets / 10)));
@@ -200,10 +207,14 @@ export async function loadDataSet(
   const first = messageText("b.id", "1", "s");
   const ticketJobs = ranges(1, n, 50_000).map(
     ([lo, hi]) => `
-    INSERT INTO tickets (id, title, description, status, priority, requester_id, assignee_id, created_at, updated_at)
+    INSERT INTO tickets (id, title, description, status, priority, requester_id, assignee_id, fields, created_at, updated_at)
     OVERRIDING SYSTEM VALUE
     SELECT b.id, ti.body, ${first.select}, b.status, b.priority, b.requester_id,
       CASE WHEN b.status = 'new' AND bench_u(b.id, 4) < 0.7 THEN NULL ELSE ${agent("b.id", 5)} END,
+      CASE WHEN bench_u(b.id, 50) < 0.5 THEN '{"${BENCH_FIELD.id}": "Printer"}'::jsonb
+           WHEN bench_u(b.id, 50) < 0.6 THEN '{"${BENCH_FIELD.id}": "Scanner"}'::jsonb
+           WHEN bench_u(b.id, 50) < 0.61 THEN '{"${BENCH_FIELD.id}": "Laptop"}'::jsonb
+           ELSE '{}'::jsonb END,
       b.created_at,
       CASE WHEN b.active THEN b.created_at + (timestamptz '${ANCHOR}' - b.created_at) * bench_u(b.id, 6)
            ELSE least(timestamptz '${ANCHOR}', b.created_at + interval '30 days' * power(bench_u(b.id, 6), 2)) END
@@ -222,6 +233,11 @@ export async function loadDataSet(
     ) b
     JOIN bench_titles ti ON ti.id = floor(bench_u(b.id, 8) * ${T})::int
     ${first.joins}`,
+  );
+  await main.query(
+    `INSERT INTO ticket_fields (id, name, label, type, choices) OVERRIDING SYSTEM VALUE
+     VALUES ($1, $2, 'Product', 'choice', $3::text[])`,
+    [BENCH_FIELD.id, BENCH_FIELD.name, BENCH_FIELD.choices],
   );
   await phase(`tickets (${n})`, () => inParallel(clients, ticketJobs));
 
@@ -341,7 +357,7 @@ export async function loadDataSet(
   });
 
   await phase("sequences", async () => {
-    for (const table of ["users", "tickets", "tags"]) {
+    for (const table of ["users", "tickets", "tags", "ticket_fields"]) {
       await main.query(
         `SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT max(id) FROM ${table}))`,
       );

@@ -572,6 +572,15 @@ async function main(): Promise<void> {
     [200],
     { sqlKey: "queueTag" },
   );
+  await run(
+    "Queue page, HTML (custom field filter, 50 rows)",
+    () => ({
+      ...get(`/desk?queue=open&q=${encodeURIComponent("field:product=Scanner")}`),
+      headers: { cookie: agentCookie() },
+    }),
+    [200],
+    { sqlKey: "queueField" },
+  );
   if (api) {
     await run(
       "Queue, JSON (status+assignee, 50 rows)",
@@ -1423,6 +1432,11 @@ function checkTargets(
     "Queue page, HTML (tag filter",
     queueLimit,
     `Queue page HTML by tag at ${opts.connections} connections`,
+  );
+  p99(
+    "Queue page, HTML (custom field filter",
+    queueLimit,
+    `Queue page HTML by custom field at ${opts.connections} connections`,
   );
   p99("Search, two words", 50, "Two-word search at 10 connections");
   p99("Search, filtered", 50, "Filtered search (status:open tag:hardware word) at 10 connections");
