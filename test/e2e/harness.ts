@@ -70,6 +70,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * (PGlite) and resolves once /healthz answers.
  */
 export async function startServer(env: Record<string, string> = {}): Promise<Server> {
+  // The free port is found before the server binds it: another process (a parallel test
+  // file's server or SMTP sink) may take it in between. Then another port is tried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(env);
+    } catch (error) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startServerOnce(env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // Mail goes to a sink of its own unless the caller names a server: sign-up needs its link.
