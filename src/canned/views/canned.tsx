@@ -2,6 +2,7 @@ import type { Translator } from "../../i18n/i18n.ts";
 import type { PageContext } from "../../platform/views/context.ts";
 import { Csrf, Field, FormErrors, type FormState } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
+import { SharedAndOwn } from "../../platform/views/owned.tsx";
 import { CANNED_BODY_MAX, CANNED_TITLE_MAX } from "../canned.schemas.ts";
 import type { CannedReply } from "../canned.service.ts";
 
@@ -104,29 +105,23 @@ export function CannedRepliesPage({
 }) {
   const { t } = ctx.i18n;
   const admin = ctx.actor?.role === "admin";
-  const shared = replies.filter((r) => r.shared);
-  const mine = replies.filter((r) => !r.shared);
   return (
     <Layout ctx={ctx} title={t("canned.title")}>
       <h1>{t("canned.title")}</h1>
       <p>{t("canned.intro")}</p>
-      <section aria-labelledby="canned-shared">
-        <h2 id="canned-shared">{t("canned.shared")}</h2>
-        {shared.length === 0 ? (
-          <p class="muted">{t("canned.noneShared")}</p>
-        ) : (
-          <CannedList replies={shared} t={t} />
-        )}
-        {!admin && <p class="hint">{t("canned.sharedByAdmins")}</p>}
-      </section>
-      <section aria-labelledby="canned-mine">
-        <h2 id="canned-mine">{t("canned.mine")}</h2>
-        {mine.length === 0 ? (
-          <p class="muted">{t("canned.noneMine")}</p>
-        ) : (
-          <CannedList replies={mine} t={t} />
-        )}
-      </section>
+      <SharedAndOwn
+        id="canned"
+        items={replies}
+        admin={admin}
+        text={{
+          shared: t("canned.shared"),
+          mine: t("canned.mine"),
+          noneShared: t("canned.noneShared"),
+          noneMine: t("canned.noneMine"),
+          byAdmins: t("canned.sharedByAdmins"),
+        }}
+        list={(list) => <CannedList replies={list} t={t} />}
+      />
       <section aria-labelledby="canned-new">
         <h2 id="canned-new">{t("canned.new")}</h2>
         <form method="post" action="/canned-replies" class="stack" novalidate>

@@ -9,6 +9,7 @@ import {
   fieldErrorText,
 } from "../../platform/views/forms.tsx";
 import { Layout } from "../../platform/views/layout.tsx";
+import { SharedAndOwn } from "../../platform/views/owned.tsx";
 import { PRIORITIES, type Priority, STATUSES, type Status } from "../../tickets/lifecycle.ts";
 import { priorityLabel, statusLabel } from "../../tickets/views/badges.tsx";
 import {
@@ -203,29 +204,23 @@ export function MacrosPage({
 }) {
   const { t } = ctx.i18n;
   const admin = ctx.actor?.role === "admin";
-  const shared = macros.filter((m) => m.shared);
-  const mine = macros.filter((m) => !m.shared);
   return (
     <Layout ctx={ctx} title={t("macros.title")}>
       <h1>{t("macros.title")}</h1>
       <p>{t("macros.intro")}</p>
-      <section aria-labelledby="macros-shared">
-        <h2 id="macros-shared">{t("macros.shared")}</h2>
-        {shared.length === 0 ? (
-          <p class="muted">{t("macros.noneShared")}</p>
-        ) : (
-          <MacroList list={shared} t={t} />
-        )}
-        {!admin && <p class="hint">{t("macros.sharedByAdmins")}</p>}
-      </section>
-      <section aria-labelledby="macros-mine">
-        <h2 id="macros-mine">{t("macros.mine")}</h2>
-        {mine.length === 0 ? (
-          <p class="muted">{t("macros.noneMine")}</p>
-        ) : (
-          <MacroList list={mine} t={t} />
-        )}
-      </section>
+      <SharedAndOwn
+        id="macros"
+        items={macros}
+        admin={admin}
+        text={{
+          shared: t("macros.shared"),
+          mine: t("macros.mine"),
+          noneShared: t("macros.noneShared"),
+          noneMine: t("macros.noneMine"),
+          byAdmins: t("macros.sharedByAdmins"),
+        }}
+        list={(list) => <MacroList list={list} t={t} />}
+      />
       <section aria-labelledby="macros-new">
         <h2 id="macros-new">{t("macros.new")}</h2>
         <form method="post" action="/macros" class="stack" novalidate>
