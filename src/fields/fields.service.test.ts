@@ -4,6 +4,7 @@ import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpe
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { createCannedReply, renderCannedReply } from "../canned/canned.service.ts";
 import { updateTicket } from "../tickets/tickets.service.ts";
+import { EVENT_ACTOR, EVENT_TICKET } from "../webhooks/test-support.ts";
 import { webhookEventsOf } from "../webhooks/webhooks.events.ts";
 import { deleteField, updateField } from "./fields.service.ts";
 import { makeFields } from "./test-support.ts";
@@ -65,21 +66,8 @@ describeEachDatabase("custom fields elsewhere", (world) => {
 });
 
 test("a field change is a ticket.field_changed webhook event naming the field", () => {
-  const ticket = {
-    id: 7,
-    title: "T",
-    description: "D",
-    status: "open" as const,
-    priority: "normal" as const,
-    channel: "web" as const,
-    requesterId: 1,
-    assigneeId: null,
-    teamId: null,
-    followUpOf: null,
-    createdAt: new Date(0),
-    updatedAt: new Date(0),
-  };
-  const actor = { id: 3, email: "a@example.test", name: "A", role: "agent" as const };
+  const ticket = EVENT_TICKET;
+  const actor = EVENT_ACTOR;
   const [event] = webhookEventsOf({
     type: "ticket.field_changed",
     ticket,

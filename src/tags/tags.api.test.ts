@@ -7,6 +7,7 @@ import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { tags, ticketEvents, ticketTags } from "../db/schema/index.ts";
 import type { Deps } from "../deps.ts";
 import type { DomainEvent } from "../events/events.ts";
+import { EVENT_ACTOR, EVENT_TICKET } from "../webhooks/test-support.ts";
 import { webhookEventsOf } from "../webhooks/webhooks.events.ts";
 
 describeEachDatabase("ticket tags and external ids in the API", (world) => {
@@ -211,21 +212,8 @@ describeEachDatabase("ticket tags and external ids in the API", (world) => {
 });
 
 test("a tag put on or taken off is a ticket.tags_changed webhook event naming it", () => {
-  const ticket = {
-    id: 7,
-    title: "T",
-    description: "D",
-    status: "open" as const,
-    priority: "normal" as const,
-    channel: "web" as const,
-    requesterId: 1,
-    assigneeId: null,
-    teamId: null,
-    followUpOf: null,
-    createdAt: new Date(0),
-    updatedAt: new Date(0),
-  };
-  const actor = { id: 3, email: "a@example.test", name: "A", role: "agent" as const };
+  const ticket = EVENT_TICKET;
+  const actor = EVENT_ACTOR;
   const [added] = webhookEventsOf({ type: "ticket.tag_added", ticket, actor, tag: "vip" });
   assert.equal(added?.type, "ticket.tags_changed");
   assert.deepEqual(added?.data.added, ["vip"]);
