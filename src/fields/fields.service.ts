@@ -44,17 +44,6 @@ export async function fieldsFor(db: Db, actor: Actor, tx: Executor = db): Promis
   return all.filter((f) => !f.disabled && (staff || f.customerVisible));
 }
 
-/** An enabled field the actor sees, by name (any case). */
-export async function findField(
-  db: Db,
-  actor: Actor,
-  name: string,
-  tx: Executor = db,
-): Promise<FieldDef | undefined> {
-  const key = name.toLowerCase();
-  return (await fieldsFor(db, actor, tx)).find((f) => f.name.toLowerCase() === key);
-}
-
 function requireAdmin(actor: Actor): void {
   if (!isAdmin(actor))
     throw new Forbidden("Only admins manage ticket fields.", "error.fields.onlyAdmins");

@@ -1,7 +1,7 @@
 // What other features may use from fields.
 
 export { FieldValuesInput } from "./fields.schemas.ts";
-export { allFields, fieldDefinitions, fieldsFor, findField } from "./fields.service.ts";
+export { allFields, fieldDefinitions, fieldsFor } from "./fields.service.ts";
 export {
   checkValues,
   containment,
