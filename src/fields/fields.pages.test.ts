@@ -119,7 +119,11 @@ describeEachDatabase("custom fields on the pages", (world) => {
     assert.equal(Object.values(row?.fields ?? {}).length, 4);
     const shown = await avery.get(page);
     assert.ok(!shown.body.includes("<b>SN-7</b>"), "values are escaped");
-    assert.match(decodeEntities(shown.body), /set serial to <b>SN-7<\/b>/, "the history says it");
+    assert.match(
+      decodeEntities(shown.body),
+      /set Serial number to <b>SN-7<\/b>/,
+      "the history says it, by the field's label",
+    );
 
     // Solving without a required field is refused on the page, naming it.
     await updateTicket(deps, agent, ticket.id, { fields: { serial: null } });

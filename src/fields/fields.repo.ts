@@ -56,9 +56,10 @@ export async function updateField(
 }
 
 /**
- * Deletes a field and takes its values off every ticket that has one (one
- * statement over the tickets: `?` is not what the `jsonb_path_ops` index
- * answers, so this reads the table; an admin's rare act). False when it was gone.
+ * Deletes a field and takes its values off every ticket that has one, each
+ * such ticket moving in the change feed (one statement over the tickets: `?`
+ * is not what the `jsonb_path_ops` index answers, so this reads the table; an
+ * admin's rare act). False when it was gone.
  */
 export async function deleteField(db: Executor, id: number): Promise<boolean> {
   const rows = await db
@@ -68,7 +69,12 @@ export async function deleteField(db: Executor, id: number): Promise<boolean> {
   if (rows.length === 0) return false;
   await db
     .update(tickets)
-    .set({ fields: sql`${tickets.fields} - ${String(id)}::text` })
+    .set({
+      fields: sql`${tickets.fields} - ${String(id)}::text`,
+      // What the API shows of these tickets changed: the change feed and ETags move.
+      changeXid: sql`pg_current_xact_id()`,
+      version: sql`${tickets.version} + 1`,
+    })
     .where(sql`${tickets.fields} ? ${String(id)}::text`);
   return true;
 }

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { eq } from "drizzle-orm";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { createCannedReply, renderCannedReply } from "../canned/canned.service.ts";
+import { tickets } from "../db/schema/index.ts";
 import { updateTicket } from "../tickets/tickets.service.ts";
 import { EVENT_ACTOR, EVENT_TICKET } from "../webhooks/test-support.ts";
 import { webhookEventsOf } from "../webhooks/webhooks.events.ts";
@@ -57,8 +59,17 @@ describeEachDatabase("custom fields elsewhere", (world) => {
       requiredToSolve: true,
       disabled: true,
     });
-    await updateTicket(deps, agent, ticket.id, { fields: { units: 9 } });
+    const before = await updateTicket(deps, agent, ticket.id, { fields: { units: 9 } });
     await deleteField(deps, admin, units.id);
+    const [moved] = await deps.db
+      .select({ version: tickets.version, changeXid: tickets.changeXid })
+      .from(tickets)
+      .where(eq(tickets.id, ticket.id));
+    assert.equal(moved?.version, before.version + 1, "its ETag changes");
+    assert.ok(
+      BigInt(moved?.changeXid ?? 0) > BigInt(before.changeXid),
+      "it moves in the change feed",
+    );
     const solved = await updateTicket(deps, agent, ticket.id, { status: "solved" });
     assert.equal(solved.status, "solved");
     assert.equal(solved.fields[String(units.id)], undefined, "deleting took the value off");

@@ -9,6 +9,7 @@ export {
   type FieldValue,
   missingRequired,
   storedValue,
+  typedValue,
   valuesByName,
   valueText,
 } from "./values.ts";

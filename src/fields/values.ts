@@ -122,6 +122,22 @@ export function checkValue(
 }
 
 /**
+ * A value typed on one line (a rule's or a macro's "set field" action): as
+ * `checkValue`, except that several choices are separated by commas (a whole
+ * line that is one choice stays one, commas and all). An empty line unsets.
+ */
+export function typedValue(def: FieldDef, raw: string, path: string): FieldValue | null {
+  const line = raw.trim();
+  if (def.type !== "choices" || line === "" || choiceOf(def, line) !== undefined)
+    return checkValue(def, line, path);
+  return checkValue(
+    def,
+    line.split(",").map((c) => c.trim()),
+    path,
+  );
+}
+
+/**
  * Values sent by name (`{ product: "printer" }`), each checked against its
  * field among `defs` (the fields the sender may set): every problem at once,
  * each naming `fields.<name>`. Returns the changes by field id (null: unset).

@@ -19,13 +19,23 @@ export const MACRO_ACTION_TYPES = [
   "set_team",
   "add_tag",
   "remove_tag",
+  "set_field",
 ] as const;
 export type MacroActionType = (typeof MACRO_ACTION_TYPES)[number];
 
 /** The rule actions a macro shares. */
 export type SharedAction = Extract<
   Action,
-  { type: "set_status" | "set_priority" | "set_assignee" | "set_team" | "add_tag" | "remove_tag" }
+  {
+    type:
+      | "set_status"
+      | "set_priority"
+      | "set_assignee"
+      | "set_team"
+      | "add_tag"
+      | "remove_tag"
+      | "set_field";
+  }
 >;
 
 export type MacroAction =
@@ -45,7 +55,8 @@ export const PERSONAL_MACROS_MAX = 100;
 
 /**
  * One action as typed: `value` a status or priority name, an agent's address
- * or `nobody`, a team's name or `none`, a tag's name; `body` the reply or note text.
+ * or `nobody`, a team's name or `none`, a tag's name, a custom field's
+ * `name=value`; `body` the reply or note text.
  */
 export const MacroActionInput = Type.Object(
   {
@@ -82,7 +93,10 @@ export const MacroJson = Type.Object(
         },
         { additionalProperties: false },
       ),
-      { description: "As they are typed: people by address, teams and tags by name" },
+      {
+        description:
+          "As they are typed: people by address, teams and tags by name, custom fields as name=value",
+      },
     ),
     updatedAt: Instant,
   },
@@ -100,6 +114,15 @@ export const MacroPreviewJson = Type.Object(
         to: Type.Union([Type.String(), Type.Null()]),
       }),
       { description: "Each field that would change: old and new (people by name, teams by name)" },
+    ),
+    fieldChanges: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        label: Type.String(),
+        from: Type.Union([Type.String(), Type.Null()]),
+        to: Type.Union([Type.String(), Type.Null()]),
+      }),
+      { description: "Each custom field that would change: old and new as text (null: unset)" },
     ),
     tagsAdded: Type.Array(Type.String()),
     tagsRemoved: Type.Array(Type.String()),

@@ -4,11 +4,17 @@ import { asc, eq } from "drizzle-orm";
 import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpers/factories.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { messages, ticketEvents, tickets } from "../db/schema/index.ts";
+import { makeFields } from "../fields/test-support.ts";
 import { Forbidden, Invalid, NotFound } from "../lib/errors.ts";
 import { escapeMarkdown } from "../lib/markdown.ts";
 import { action, ruleForm, tag, withRules } from "../rules/test-support.ts";
 import { addRelation } from "../tickets/relations.service.ts";
-import { listTicketTags, OpenChildren, TicketClosed } from "../tickets/tickets.service.ts";
+import {
+  listTicketTags,
+  OpenChildren,
+  TicketClosed,
+  updateTicket,
+} from "../tickets/tickets.service.ts";
 import {
   applyMacro,
   createMacro,
@@ -209,5 +215,65 @@ describeEachDatabase("macros: service", (world) => {
       solveWithOpenChildren: true,
     });
     assert.equal(solved.status, "solved");
+  });
+
+  test("custom fields: typed name=value, previewed by label old → new, applied with the macro in the audit trail (a required field it sets lets it solve)", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    const f = await makeFields(deps, admin);
+    const agent = await makeAgent(deps);
+    const ticket = await makeTicket(deps, await makeCustomer(deps), { status: "open" });
+    await updateTicket(deps, agent, ticket.id, { fields: { product: "Printer", units: 5 } });
+    const refused = await createMacro(deps, agent, {
+      name: "Bad",
+      actions: [{ type: "set_field", value: "due=tomorrow" }],
+    }).catch((e: unknown) => e);
+    assert.ok(refused instanceof Invalid);
+    assert.deepEqual(
+      refused.errors.map((e) => [e.field, e.message]),
+      [["actions.0.value", "must be a date (YYYY-MM-DD)"]],
+    );
+    const macro = await createMacro(deps, agent, {
+      name: "Swap to scanner",
+      actions: [
+        { type: "set_field", value: "serial=SN-1" },
+        { type: "set_field", value: "product=scanner" },
+        { type: "set_field", value: "units=" },
+        { type: "set_field", value: "vip=false" },
+        { type: "set_status", value: "solved" },
+      ],
+    });
+    const preview = await previewMacro(deps, agent, ticket.id, macro.id);
+    assert.deepEqual(preview.fieldChanges, [
+      { name: "serial", label: "Serial number", from: null, to: "SN-1" },
+      { name: "product", label: "Product", from: "Printer", to: "Scanner" },
+      { name: "units", label: "Units", from: "5", to: null },
+    ]);
+    assert.deepEqual(preview.changes, [{ field: "status", from: "open", to: "solved" }]);
+
+    await applyMacro(deps, agent, ticket.id, macro.id);
+    const [row] = await deps.db.select().from(tickets).where(eq(tickets.id, ticket.id));
+    assert.equal(row?.status, "solved", "the serial it sets is there before solving is checked");
+    assert.deepEqual(row?.fields, {
+      [String(f.product?.id)]: "Scanner",
+      [String(f.serial?.id)]: "SN-1",
+    });
+    const audited = await deps.db
+      .select()
+      .from(ticketEvents)
+      .where(eq(ticketEvents.ticketId, ticket.id))
+      .orderBy(asc(ticketEvents.id));
+    assert.deepEqual(
+      audited
+        .filter((e) => e.viaMacro !== null)
+        .map((e) => [e.kind, e.field, e.fromValue, e.toValue, e.viaMacro])
+        .filter(([kind]) => kind !== "macro"),
+      [
+        ["status", null, "open", "solved", "Swap to scanner"],
+        ["field", "serial", null, "SN-1", "Swap to scanner"],
+        ["field", "product", "Printer", "Scanner", "Swap to scanner"],
+        ["field", "units", "5", null, "Swap to scanner"],
+      ],
+    );
   });
 });

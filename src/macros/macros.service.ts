@@ -2,6 +2,7 @@ import { type Actor, getUser, isAdmin, isStaff } from "../accounts/index.ts";
 import * as canned from "../canned/canned.service.ts";
 import type { Deps } from "../deps.ts";
 import { withMacro } from "../events/bus.ts";
+import * as fields from "../fields/index.ts";
 import { type FieldError, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import { applyFieldAndTagActions, fieldChange } from "../rules/actions.ts";
@@ -25,7 +26,8 @@ import {
 
 /**
  * Macros: one action that applies several changes to a ticket (a reply or a
- * note, status, priority, assignee, team, tags), shown as a preview first.
+ * note, status, priority, assignee, team, tags, custom fields), shown as a
+ * preview first.
  * Shared ones are the admins'; personal ones their owner's alone (as canned
  * replies). Applying one runs the ordinary ticket services in one transaction
  * as the agent, each change marked with the macro (`withMacro`), so rules,
@@ -226,7 +228,10 @@ async function namesFor(deps: Deps, actor: Actor, actions: readonly MacroAction[
       if (tag) tags.set(a.value, tag.name);
     }
   }
-  return { people, teams, tags };
+  const defs = actions.some((a) => a.type === "set_field")
+    ? new Map((await fields.allFields(deps.db)).map((d) => [d.id, d] as const))
+    : new Map<number, fields.FieldDef>();
+  return { people, teams, tags, defs };
 }
 
 /** A macro's actions as its form shows them (and the API gives them). */
@@ -235,7 +240,7 @@ export async function actionsAsTyped(
   actor: Actor,
   actions: readonly MacroAction[],
 ): Promise<MacroActionForm[]> {
-  const { people, teams, tags } = await namesFor(deps, actor, actions);
+  const { people, teams, tags, defs } = await namesFor(deps, actor, actions);
   return actions.map((a): MacroActionForm => {
     switch (a.type) {
       case "add_reply":
@@ -254,6 +259,13 @@ export async function actionsAsTyped(
         return {
           type: a.type,
           value: a.value === null ? "none" : (teams.get(a.value) ?? `#${a.value}`),
+          body: "",
+        };
+      case "set_field":
+        // A deleted field shows as its old id: saving the macro then asks for a field.
+        return {
+          type: a.type,
+          value: `${defs.get(a.field)?.name ?? `#${a.field}`}=${fields.valueText(a.value)}`,
           body: "",
         };
       default:
@@ -279,6 +291,8 @@ export interface MacroPreview {
     from: string | null;
     to: string | null;
   }[];
+  /** Each custom field that changes: its old and new value as text (null: unset). */
+  fieldChanges: { name: string; label: string; from: string | null; to: string | null }[];
   tagsAdded: string[];
   tagsRemoved: string[];
   /** Each reply or note, its placeholders filled in (Markdown). */
@@ -288,8 +302,6 @@ export interface MacroPreview {
   /** Closed tickets are final: the macro cannot be applied. */
   closed: boolean;
 }
-
-/** The field changes a macro makes, last one of each kind winning. */
 
 /**
  * What applying macro `macroId` to ticket `ticketId` would do, changing
@@ -305,7 +317,7 @@ export async function previewMacro(
 ): Promise<MacroPreview> {
   const macro = await getMacro(deps, actor, macroId);
   const ticket = await tickets.getTicket(deps, actor, ticketId);
-  const { people, teams, tags } = await namesFor(deps, actor, macro.actions);
+  const { people, teams, tags, defs } = await namesFor(deps, actor, macro.actions);
   if (ticket.assigneeId !== null && !people.has(ticket.assigneeId)) {
     const user = await getUser(deps, actor, ticket.assigneeId).catch(() => undefined);
     if (user) people.set(ticket.assigneeId, { name: user.name, email: user.email });
@@ -339,6 +351,21 @@ export async function previewMacro(
   if (change.teamId !== undefined && change.teamId !== ticket.teamId)
     changes.push({ field: "team", from: team(ticket.teamId), to: team(change.teamId) });
 
+  // The last value each field gets; a field deleted or disabled since is left out
+  // (applying then refuses: the macro needs saving again).
+  const fieldValues = new Map<number, fields.FieldValue | null>();
+  for (const a of macro.actions) {
+    if (a.type === "set_field" && defs.get(a.field)?.disabled === false)
+      fieldValues.set(a.field, a.value);
+  }
+  const fieldChanges: MacroPreview["fieldChanges"] = [];
+  for (const [id, value] of fieldValues) {
+    const def = defs.get(id) as fields.FieldDef;
+    const from = fields.valueText(fields.storedValue(def, ticket.fields)) || null;
+    const to = fields.valueText(value) || null;
+    if (from !== to) fieldChanges.push({ name: def.name, label: def.label, from, to });
+  }
+
   const current = await tickets.listTicketTags(deps, actor, ticketId);
   const has = (name: string) => current.some((c) => c.toLowerCase() === name.toLowerCase());
   const tagsAdded: string[] = [];
@@ -361,6 +388,7 @@ export async function previewMacro(
     ticketId,
     macro: { id: macro.id, name: macro.name },
     changes,
+    fieldChanges,
     tagsAdded,
     tagsRemoved,
     replies,

@@ -1,6 +1,7 @@
 import type { Actor } from "../accounts/index.ts";
 import type { Tx } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
+import * as fields from "../fields/index.ts";
 import { NotFound } from "../lib/errors.ts";
 import { findTag } from "../tags/index.ts";
 import type { Priority, Status } from "../tickets/lifecycle.ts";
@@ -31,9 +32,10 @@ export function fieldChange(actions: readonly { type: string }[]) {
 }
 
 /**
- * Makes the field changes of `actions`, then their tag changes, on ticket
- * `ticketId` in `tx` as `actor`. A tag deleted since the actions were saved
- * is NotFound (nothing is applied). Returns the ticket after the field
+ * Makes the field changes of `actions` (custom fields with them, in one
+ * change), then their tag changes, on ticket `ticketId` in `tx` as `actor`. A
+ * tag or a custom field deleted (or a field disabled) since the actions were
+ * saved is NotFound (nothing is applied). Returns the ticket after the field
  * changes, or undefined when there were none.
  */
 export async function applyFieldAndTagActions(
@@ -45,14 +47,16 @@ export async function applyFieldAndTagActions(
   options: { solveWithOpenChildren: boolean; skipRequiredFields?: boolean },
 ): Promise<tickets.Ticket | undefined> {
   const change = fieldChange(actions);
+  const values = await customFieldValues(deps, tx, actions);
   let ticket: tickets.Ticket | undefined;
-  if (Object.keys(change).length > 0) {
+  if (Object.keys(change).length > 0 || values) {
     ticket = await tickets.updateTicket(
       deps,
       actor,
       ticketId,
       {
         ...change,
+        ...(values ? { fields: values } : {}),
         ...(change.status && options.solveWithOpenChildren ? { solveWithOpenChildren: true } : {}),
       },
       { tx, ...(options.skipRequiredFields ? { skipRequiredFields: true } : {}) },
@@ -70,4 +74,27 @@ export async function applyFieldAndTagActions(
     await tickets.changeTags(deps, actor, ticketId, { add, remove }, { tx });
   }
   return ticket;
+}
+
+/**
+ * The custom field values `actions` set, by field name as the ticket service
+ * takes them (the last action for a field wins), or undefined when they set none.
+ */
+async function customFieldValues(
+  deps: Deps,
+  tx: Tx,
+  actions: readonly { type: string }[],
+): Promise<Record<string, fields.FieldValue | null> | undefined> {
+  const sets = (actions as readonly Action[]).filter(
+    (a): a is Extract<Action, { type: "set_field" }> => a.type === "set_field",
+  );
+  if (sets.length === 0) return undefined;
+  const defs = await fields.allFields(deps.db, tx);
+  const values: Record<string, fields.FieldValue | null> = {};
+  for (const action of sets) {
+    const def = defs.find((d) => d.id === action.field && !d.disabled);
+    if (!def) throw new NotFound("field", action.field);
+    values[def.name] = action.value;
+  }
+  return values;
 }

@@ -115,7 +115,7 @@ describeEachDatabase("the rules pages in the reader's language", (world) => {
     assert.equal(errorOf("conditions.4.value"), "Wert braucht Text (höchstens 500 Zeichen)");
     assert.equal(
       errorOf("actions.0.type"),
-      "Aktion muss einer dieser Werte sein: Status setzen, Priorität setzen, Bearbeiter setzen, Team setzen, Interne Notiz hinzufügen, E-Mail senden, Tag hinzufügen oder Tag entfernen",
+      "Aktion muss einer dieser Werte sein: Status setzen, Priorität setzen, Bearbeiter setzen, Team setzen, Interne Notiz hinzufügen, E-Mail senden, Tag hinzufügen, Tag entfernen oder Eigenes Feld setzen",
     );
     assert.equal(
       errorOf("actions.1.value"),
@@ -158,7 +158,7 @@ describeEachDatabase("the rules pages in the reader's language", (world) => {
         {
           field: "actions.0.type",
           message:
-            "must be one of: set_status, set_priority, set_assignee, set_team, add_note, send_mail, add_tag, remove_tag",
+            "must be one of: set_status, set_priority, set_assignee, set_team, add_note, send_mail, add_tag, remove_tag, set_field",
         },
       ],
     );

@@ -1,4 +1,5 @@
 import { CHANNELS } from "../events/events.ts";
+import type { FieldValue } from "../fields/index.ts";
 import { PRIORITIES, STATUSES } from "../tickets/lifecycle.ts";
 
 /**
@@ -88,6 +89,7 @@ export const ACTION_TYPES = [
   "send_mail",
   "add_tag",
   "remove_tag",
+  "set_field",
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
@@ -101,6 +103,8 @@ export type Action =
   | { readonly type: "add_note"; readonly body: string }
   /** A tag id: put on the ticket, or taken off. */
   | { readonly type: "add_tag" | "remove_tag"; readonly value: number }
+  /** A custom field by id, and the value it gets as stored (null: unset). */
+  | { readonly type: "set_field"; readonly field: number; readonly value: FieldValue | null }
   | {
       readonly type: "send_mail";
       readonly to: MailRecipient;

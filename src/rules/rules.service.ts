@@ -151,6 +151,49 @@ async function fieldConditionValue(
 }
 
 /**
+ * A "set field" action as typed: `name=value`, the value checked against the
+ * field's type (several choices separated by commas; nothing after `=`
+ * unsets it), stored by the field's id.
+ */
+async function fieldActionValue(
+  deps: Deps,
+  raw: string,
+  at: string,
+  errors: FieldError[],
+): Promise<Extract<Action, { type: "set_field" }> | undefined> {
+  const eq = raw.indexOf("=");
+  if (eq < 0) {
+    errors.push(
+      fieldProblem(
+        at,
+        "must be name=value (nothing after = clears the field)",
+        "error.fields.actionFormat",
+      ),
+    );
+    return undefined;
+  }
+  const name = raw.slice(0, eq).trim().toLowerCase();
+  const def = (await fields.allFields(deps.db)).find(
+    (d) => !d.disabled && d.name.toLowerCase() === name,
+  );
+  if (!def) {
+    errors.push(fieldProblem(at, "is not a field", "error.fields.unknown"));
+    return undefined;
+  }
+  try {
+    return {
+      type: "set_field",
+      field: def.id,
+      value: fields.typedValue(def, raw.slice(eq + 1), at),
+    };
+  } catch (error) {
+    if (!(error instanceof Invalid)) throw error;
+    errors.push(...error.errors);
+    return undefined;
+  }
+}
+
+/**
  * A tag named by its name, as its id: an existing tag (any case), or, for an
  * action that adds it (`create`), a new one.
  */
@@ -246,6 +289,8 @@ export async function parseAction(
       const id = await tagValue(deps, value, `${at}.value`, errors, row.type === "add_tag");
       return id === undefined ? undefined : { type: row.type, value: id };
     }
+    case "set_field":
+      return fieldActionValue(deps, value, `${at}.value`, errors);
     case "add_note": {
       const before = errors.length;
       checkTemplate(row.body, `${at}.body`, TEMPLATE_MAX, errors);
@@ -490,6 +535,9 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
     const one = Array.isArray(wanted) ? wanted[0] : wanted;
     return `${name}=${String(one)}`;
   };
+  // `name=value`, as typed; a deleted field as its old id (saving then asks for a field).
+  const fieldAction = (a: Extract<Action, { type: "set_field" }>) =>
+    `${defs.find((d) => d.id === a.field)?.name ?? `#${a.field}`}=${fields.valueText(a.value)}`;
   return {
     kind: rule.kind,
     name: rule.name,
@@ -523,7 +571,9 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
               ? team(a.value)
               : a.type === "add_tag" || a.type === "remove_tag"
                 ? tag(a.value)
-                : "",
+                : a.type === "set_field"
+                  ? fieldAction(a)
+                  : "",
       to: a.type === "send_mail" ? a.to : "",
       address: a.type === "send_mail" ? (a.address ?? "") : "",
       subject: a.type === "send_mail" ? a.subject : "",

@@ -5,6 +5,7 @@ import {
   parseSearchQuery,
   type SearchQuery,
   SearchQueryError,
+  snippetText,
   startOfDay,
   webSearchText,
 } from "./search-query.ts";
@@ -39,6 +40,17 @@ test("free words and phrases become the text search, filters do not", () => {
   );
   assert.equal(webSearchText(parsed.terms), 'printer "paper jam" -toner -"out of ink"');
   assert.deepEqual(filtersOf("status:open"), [{ key: "status", negated: false, values: ["open"] }]);
+});
+
+test("a snippet looks for any word or phrase asked for, never a -word or `or` itself", () => {
+  const text = (q: string) => snippetText(parseSearchQuery(q).terms);
+  assert.equal(
+    text('printer  "paper jam" -toner -"out of ink" status:open'),
+    'printer or "paper jam"',
+  );
+  assert.equal(text("10:30 or 11:30"), "10:30 or 11:30");
+  assert.equal(text("printer OR scanner"), "printer or scanner");
+  assert.equal(text("-toner -ink"), "", "only -words: nothing to highlight");
 });
 
 test("a query of plain words is passed to the text search as typed", () => {

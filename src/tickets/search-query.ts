@@ -442,6 +442,20 @@ export function webSearchText(terms: readonly Term[]): string {
     .join(" ");
 }
 
+/**
+ * What a result's snippet looks for: any of the words and phrases asked for
+ * (not the `-words`, nor `or` itself), in web-search syntax. A ticket matches
+ * `printer toner` when both are somewhere in it, often in different messages;
+ * its snippet is the newest message with either, both highlighted where found.
+ * Empty when only `-words` were asked for.
+ */
+export function snippetText(terms: readonly Term[]): string {
+  return terms
+    .filter((t) => !t.negated && !(t.kind === "word" && t.text.toLowerCase() === "or"))
+    .map((t) => (t.kind === "phrase" ? `"${t.text}"` : t.text))
+    .join(" or ");
+}
+
 /** Whether any term asks for words to be present (a search of only `-words` matches by absence). */
 export function hasText(query: SearchQuery): boolean {
   return query.terms.length > 0;

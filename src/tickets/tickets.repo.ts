@@ -760,8 +760,11 @@ function containing(text: string): string {
 function matchesParts(words: readonly string[]): SQL {
   const each = words.map((word) => {
     const pattern = containing(word);
-    const requesters = sql`array(select ${users.id} from ${users}
-      where ${users.name} ilike ${pattern} or ${users.email} ilike ${pattern})`;
+    // Two scans, not one with OR: for an OR of the two ILIKEs the planner prices a
+    // sequential scan below the two trigram indexes (it costs ILIKE like `=`), which
+    // read 11,000 users in 7 to 14 ms where the indexes take 0.5 ms.
+    const requesters = sql`array(select ${users.id} from ${users} where ${users.name} ilike ${pattern}
+      union all select ${users.id} from ${users} where ${users.email} ilike ${pattern})`;
     return sql`(${tickets.title} ilike ${pattern} or ${tickets.requesterId} = any(${requesters}))`;
   });
   return sql`(${sql.join(each, sql` and `)})`;

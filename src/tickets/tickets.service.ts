@@ -62,6 +62,7 @@ import {
   SearchQueryError,
   type SnippetPart,
   snippetParts,
+  snippetText,
   startOfDay,
   webSearchText,
 } from "./search-query.ts";
@@ -905,11 +906,12 @@ export async function listTickets(deps: Deps, actor: Actor, query: ListQuery): P
   const last = tickets.at(-1);
   const nextCursor =
     rows.length > limit && last ? encodeCursor([cursorValue(last, key), last.id, sort]) : undefined;
-  if (query.withSnippets && hasText(parsed) && tickets.length > 0) {
+  const wanted = snippetText(parsed.terms);
+  if (query.withSnippets && wanted !== "" && tickets.length > 0) {
     // Only for the page's rows, after the list: the costly part of a search result.
     const snippets = await repo.searchSnippets(deps.db, {
       ticketIds: tickets.map((t) => t.id),
-      text: webSearchText(parsed.terms),
+      text: wanted,
       includeInternal: seesInternal(actor),
     });
     for (const ticket of tickets) {

@@ -39,6 +39,7 @@ const ACTION_KEYS = {
   set_team: "macros.action.setTeam",
   add_tag: "macros.action.addTag",
   remove_tag: "macros.action.removeTag",
+  set_field: "fields.actions.set",
 } as const satisfies Record<MacroActionType, string>;
 
 const FIELD_KEYS = {
@@ -126,6 +127,7 @@ function ActionRows({
           none: <code>none</code>,
         })}
       </p>
+      <p class="hint">{rich("fields.actions.hint", { example: <code>product=Printer</code> })}</p>
     </fieldset>
   );
 }
@@ -351,6 +353,7 @@ export function MacroPreviewPage({
           : v;
   const nothing =
     preview.changes.length === 0 &&
+    preview.fieldChanges.length === 0 &&
     preview.tagsAdded.length === 0 &&
     preview.tagsRemoved.length === 0 &&
     preview.replies.length === 0;
@@ -371,7 +374,7 @@ export function MacroPreviewPage({
         </p>
       )}
       {nothing && <p class="muted">{t("macros.preview.nothing")}</p>}
-      {preview.changes.length > 0 && (
+      {(preview.changes.length > 0 || preview.fieldChanges.length > 0) && (
         <table class="macro-changes">
           <caption>{t("macros.preview.changes")}</caption>
           <thead>
@@ -387,6 +390,13 @@ export function MacroPreviewPage({
                 <th scope="row">{t(FIELD_KEYS[c.field])}</th>
                 <td>{value(c.field, c.from)}</td>
                 <td>{value(c.field, c.to)}</td>
+              </tr>
+            ))}
+            {preview.fieldChanges.map((c) => (
+              <tr data-change={`fields.${c.name}`}>
+                <th scope="row">{c.label}</th>
+                <td>{c.from ?? t("fields.actions.unset")}</td>
+                <td>{c.to ?? t("fields.actions.unset")}</td>
               </tr>
             ))}
           </tbody>

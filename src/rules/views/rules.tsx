@@ -124,6 +124,7 @@ const ACTION_KEYS: Record<ActionType, MessageKey> = {
   send_mail: "rules.action.sendMail",
   add_tag: "tags.rules.action.add",
   remove_tag: "tags.rules.action.remove",
+  set_field: "fields.actions.set",
 };
 
 /** Each mail recipient's name in the catalogs. */
@@ -684,6 +685,9 @@ export function RuleFormPage({
                 </fieldset>
               );
             })}
+            <p class="hint">
+              {ctx.i18n.rich("fields.actions.hint", { example: <code>product=Printer</code> })}
+            </p>
             <p class="hint">
               {ctx.i18n.rich("rules.placeholders", {
                 list: (Object.keys(PLACEHOLDER_KEYS) as Placeholder[]).map((name, i) => (

@@ -98,6 +98,7 @@ function describeEvent(
   event: TicketView["events"][number],
   names: Map<number, string>,
   teamNames: Map<number, string>,
+  fieldLabels: ReadonlyMap<string, string>,
   i18n: Translator,
 ): ComponentChildren {
   const { t, rich } = i18n;
@@ -149,10 +150,13 @@ function describeEvent(
       return rich("tags.event.added", { actor, tag: event.toValue ?? "" });
     case "tag_removed":
       return rich("tags.event.removed", { actor, tag: event.fromValue ?? "" });
-    case "field":
+    case "field": {
+      // The field's label today; its name as recorded once it is gone.
+      const field = fieldLabels.get(event.field ?? "") ?? event.field ?? "";
       return event.toValue === null
-        ? rich("fields.event.unset", { actor, field: event.field ?? "" })
-        : rich("fields.event.set", { actor, field: event.field ?? "", value: event.toValue });
+        ? rich("fields.event.unset", { actor, field })
+        : rich("fields.event.set", { actor, field, value: event.toValue });
+    }
     case "auto_reply_suppressed":
       return rich("ticket.event.autoReplySuppressed", { actor, address: event.toValue ?? "" });
     case "team": {
@@ -783,13 +787,14 @@ function LoopNotice({ view, i18n }: { view: TicketView; i18n: Translator }) {
 }
 
 function Timeline({ view, i18n }: { view: TicketView; i18n: Translator }) {
+  const fieldLabels = new Map(view.fields.map((f) => [f.def.name, f.def.label]));
   return (
     <section class="panel" aria-labelledby="timeline-heading">
       <h2 id="timeline-heading">{i18n.t("ticket.history")}</h2>
       <ol class="timeline">
         {view.events.map((e) => (
           <li>
-            {describeEvent(e, view.names, view.teamNames, i18n)}
+            {describeEvent(e, view.names, view.teamNames, fieldLabels, i18n)}
             {e.viaMacro !== null && e.kind !== "macro" && (
               <span class="via-macro"> {i18n.t("macros.event.via", { macro: e.viaMacro })}</span>
             )}{" "}
