@@ -6,6 +6,7 @@ import { makeAdmin, makeAgent, makeCustomer, makeTicket } from "../../test/helpe
 import { decodeEntities } from "../../test/helpers/html.ts";
 import { describeEachDatabase } from "../../test/helpers/world.ts";
 import { macros, ticketEvents, tickets } from "../db/schema/index.ts";
+import { createField } from "../fields/fields.service.ts";
 import { createMacro } from "./macros.service.ts";
 
 describeEachDatabase("macros: pages and API", (world) => {
@@ -152,5 +153,54 @@ describeEachDatabase("macros: pages and API", (world) => {
     assert.equal((await bob.post(`/macros/${own.id}/delete`)).statusCode, 404);
     const customer = await world().signedIn(await makeCustomer(deps));
     assert.equal((await customer.get("/macros")).statusCode, 404);
+  });
+
+  test("a macro that sets a custom field: typed on the page, its preview shows the field's label (as text) old → new", async () => {
+    const { deps } = world();
+    const admin = await makeAdmin(deps);
+    await createField(deps, admin, {
+      name: "model_pg",
+      label: "<i>Model</i>",
+      type: "choice",
+      choices: "Alpha\nBeta",
+    });
+    const agentUser = await makeAgent(deps);
+    const agent = await world().signedIn(agentUser);
+    const ticket = await makeTicket(deps, await makeCustomer(deps), { status: "open" });
+
+    const form = await agent.get("/macros");
+    assert.match(form.body, /<option value="set_field">Set custom field<\/option>/);
+    const refused = await agent.post("/macros", {
+      name: "Beta it",
+      "actions.0.type": "set_field",
+      "actions.0.value": "model_pg=Gamma",
+    });
+    assert.equal(refused.statusCode, 422);
+    assert.match(decodeEntities(refused.body), /must be one of: Alpha, Beta/);
+    assert.match(refused.body, /value="model_pg=Gamma"/, "what was typed is kept");
+
+    const created = await agent.post("/macros", {
+      name: "Beta it",
+      "actions.0.type": "set_field",
+      "actions.0.value": "model_pg=beta",
+    });
+    assert.equal(created.statusCode, 303);
+    const [row] = await deps.db.select().from(macros).where(eq(macros.ownerId, agentUser.id));
+    assert.ok(row);
+    const preview = await agent.get(`/tickets/${ticket.id}/macros/preview?macro=${row.id}`);
+    assert.equal(preview.statusCode, 200);
+    assert.ok(!preview.body.includes("<i>Model</i>"), "the label is text, not markup");
+    assert.match(
+      decodeEntities(preview.body),
+      /<tr data-change="fields\.model_pg"><th scope="row"><i>Model<\/i><\/th><td>\(empty\)<\/td><td>Beta<\/td><\/tr>/,
+    );
+
+    const api = await apiAs(world(), agentUser);
+    const json = await api.get<{ fieldChanges: unknown[] }>(
+      `/tickets/${ticket.id}/macros/${row.id}/preview`,
+    );
+    assert.deepEqual(json.body.fieldChanges, [
+      { name: "model_pg", label: "<i>Model</i>", from: null, to: "Beta" },
+    ]);
   });
 });
