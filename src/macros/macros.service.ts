@@ -6,7 +6,7 @@ import * as fields from "../fields/index.ts";
 import { type FieldError, Forbidden, fieldProblem, Invalid, NotFound } from "../lib/errors.ts";
 import { parse, trimFields } from "../lib/validate.ts";
 import { applyFieldAndTagActions, fieldChange } from "../rules/actions.ts";
-import { parseAction } from "../rules/rules.service.ts";
+import { parseAction, typedFieldAction } from "../rules/rules.service.ts";
 import { findTag } from "../tags/index.ts";
 import { listTeams } from "../teams/index.ts";
 import { ACTIVE_STATUSES, isEditable, statusAfterReply } from "../tickets/lifecycle.ts";
@@ -262,12 +262,7 @@ export async function actionsAsTyped(
           body: "",
         };
       case "set_field":
-        // A deleted field shows as its old id: saving the macro then asks for a field.
-        return {
-          type: a.type,
-          value: `${defs.get(a.field)?.name ?? `#${a.field}`}=${fields.valueText(a.value)}`,
-          body: "",
-        };
+        return { type: a.type, value: typedFieldAction([...defs.values()], a), body: "" };
       default:
         // A deleted tag shows as its old id: saving the macro then asks for a tag's name.
         return { type: a.type, value: tags.get(a.value) ?? `#${a.value}`, body: "" };

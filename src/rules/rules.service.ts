@@ -109,6 +109,21 @@ async function teamValue(
   return team.id;
 }
 
+/** The enabled custom field named `name` (any case), or undefined with "is not a field" pushed. */
+async function enabledField(
+  deps: Deps,
+  name: string,
+  at: string,
+  errors: FieldError[],
+): Promise<fields.FieldDef | undefined> {
+  const wanted = name.trim().toLowerCase();
+  const def = (await fields.allFields(deps.db)).find(
+    (d) => !d.disabled && d.name.toLowerCase() === wanted,
+  );
+  if (!def) errors.push(fieldProblem(at, "is not a field", "error.fields.unknown"));
+  return def;
+}
+
 /**
  * A custom field condition as typed: `name` (the field is set) or
  * `name=value` (its value is that one, checked against its type; for several
@@ -121,14 +136,8 @@ async function fieldConditionValue(
   errors: FieldError[],
 ): Promise<string | undefined> {
   const eq = raw.indexOf("=");
-  const name = (eq < 0 ? raw : raw.slice(0, eq)).trim().toLowerCase();
-  const def = (await fields.allFields(deps.db)).find(
-    (d) => !d.disabled && d.name.toLowerCase() === name,
-  );
-  if (!def) {
-    errors.push(fieldProblem(at, "is not a field", "error.fields.unknown"));
-    return undefined;
-  }
+  const def = await enabledField(deps, eq < 0 ? raw : raw.slice(0, eq), at, errors);
+  if (!def) return undefined;
   if (eq < 0) return String(def.id);
   try {
     const { contains, negated } = fields.containment(def, raw.slice(eq + 1), at);
@@ -148,6 +157,18 @@ async function fieldConditionValue(
     errors.push(...error.errors);
     return undefined;
   }
+}
+
+/**
+ * A "set field" action as its form shows it (rules' and macros'): `name=value`;
+ * a deleted field as its old id, so saving it again asks for a field.
+ */
+export function typedFieldAction(
+  defs: readonly fields.FieldDef[],
+  action: Extract<Action, { type: "set_field" }>,
+): string {
+  const name = defs.find((d) => d.id === action.field)?.name ?? `#${action.field}`;
+  return `${name}=${fields.valueText(action.value)}`;
 }
 
 /**
@@ -172,14 +193,8 @@ async function fieldActionValue(
     );
     return undefined;
   }
-  const name = raw.slice(0, eq).trim().toLowerCase();
-  const def = (await fields.allFields(deps.db)).find(
-    (d) => !d.disabled && d.name.toLowerCase() === name,
-  );
-  if (!def) {
-    errors.push(fieldProblem(at, "is not a field", "error.fields.unknown"));
-    return undefined;
-  }
+  const def = await enabledField(deps, raw.slice(0, eq), at, errors);
+  if (!def) return undefined;
   try {
     return {
       type: "set_field",
@@ -535,9 +550,6 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
     const one = Array.isArray(wanted) ? wanted[0] : wanted;
     return `${name}=${String(one)}`;
   };
-  // `name=value`, as typed; a deleted field as its old id (saving then asks for a field).
-  const fieldAction = (a: Extract<Action, { type: "set_field" }>) =>
-    `${defs.find((d) => d.id === a.field)?.name ?? `#${a.field}`}=${fields.valueText(a.value)}`;
   return {
     kind: rule.kind,
     name: rule.name,
@@ -572,7 +584,7 @@ export async function ruleToForm(deps: Deps, actor: Actor, rule: Rule): Promise<
               : a.type === "add_tag" || a.type === "remove_tag"
                 ? tag(a.value)
                 : a.type === "set_field"
-                  ? fieldAction(a)
+                  ? typedFieldAction(defs, a)
                   : "",
       to: a.type === "send_mail" ? a.to : "",
       address: a.type === "send_mail" ? (a.address ?? "") : "",
