@@ -4,9 +4,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
+import { sql } from "drizzle-orm";
 import { type CliRun, runCli, startServe } from "../../test/helpers/cli.ts";
 import { createScratchDatabase } from "../../test/helpers/postgres.ts";
 import { scaled } from "../../test/helpers/time.ts";
+import { type DatabaseTarget, openDatabase, rowsOf } from "../db/client.ts";
 
 /**
  * The real command line, run as child processes the way people run it
@@ -74,14 +76,42 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: str
   });
 }
 
-describe("tessera CLI", { concurrency: true }, () => {
-  describe("demo", { concurrency: 1 }, () => {
-    const env = { DATA_DIR: tempDir() };
+interface DemoData {
+  mails: number;
+  suppressed: number;
+  oldestDays: number;
+  newestInPast: boolean;
+}
 
+/** What a demo left behind beyond its accounts and conversations: no mail to send, no loop warnings. */
+async function demoData(target: DatabaseTarget): Promise<DemoData> {
+  const database = await openDatabase(target);
+  try {
+    const [row] = rowsOf<DemoData>(
+      await database.db.execute(sql`
+        SELECT (SELECT count(*)::int FROM outbox) AS mails,
+               (SELECT count(*)::int FROM ticket_events WHERE kind = 'auto_reply_suppressed') AS suppressed,
+               (SELECT extract(day FROM now() - min(created_at))::int FROM tickets) AS "oldestDays",
+               (SELECT max(created_at) < now() FROM tickets) AS "newestInPast"`),
+    );
+    assert.ok(row);
+    return row;
+  } finally {
+    await database.close();
+  }
+}
+
+/** The demo's data, as `demoData` reads it, for a demo of 90 days. */
+const DEMO_DATA: DemoData = { mails: 0, suppressed: 0, oldestDays: 89, newestInPast: true };
+
+describe("tessera CLI", { concurrency: true }, () => {
+  describe("demo", () => {
     test("demo fills a fresh data directory and prints the sign-in details", SLOW, async (t) => {
-      // A deadline, not a speed check: on a loaded machine (or under coverage) it took 80 s.
+      const env = { DATA_DIR: tempDir() };
+      // A deadline, not a speed check: on a loaded machine (or under coverage) it took 108 s.
       const run = await tessera(["demo"], env, { timeoutMs: 170_000 });
       assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stderr, "");
       assert.match(run.stdout, /3 agents, 50 customers and 300 tickets/);
       assert.match(run.stdout, /password "tessera-demo"/);
       assert.match(run.stdout, /http:\/\/localhost:3000\/login/);
@@ -90,10 +120,18 @@ describe("tessera CLI", { concurrency: true }, () => {
       }
       assert.equal(run.stdout.match(/^ {2}customer /gm)?.length, 2, run.stdout);
       t.diagnostic(`tessera demo ran for ${(run.ms / 1000).toFixed(1)} s`);
+      assert.deepEqual(await demoData({ kind: "pglite", dataDir: env.DATA_DIR }), DEMO_DATA);
     });
 
-    test("a second demo on the same data is refused with a clear message", SLOW, async () => {
-      const run = await tessera(["demo"], env, { timeoutMs: 170_000 });
+    test("a demo over existing accounts is refused with a clear message", SLOW, async () => {
+      const env = { DATA_DIR: tempDir() };
+      const create = await tessera(
+        ["user", "create", "--email", "first@b.test", "--name", "First", "--role", "admin"],
+        env,
+        { input: "longenough1\n" },
+      );
+      assert.equal(create.code, 0, create.stderr);
+      const run = await tessera(["demo"], env);
       assert.equal(run.code, 1);
       assert.match(oneErrorLine(run), /the demo only loads into an empty database/);
     });
@@ -381,6 +419,11 @@ describe("tessera CLI", { concurrency: true }, () => {
         const demo = await tessera(["demo"], env, { timeoutMs: 80_000 });
         assert.equal(demo.code, 0, demo.stderr);
         assert.match(demo.stdout, /300 tickets/);
+        assert.equal(demo.stderr, "");
+        assert.deepEqual(
+          await demoData({ kind: "postgres", url: scratch.url, poolMax: 1 }),
+          DEMO_DATA,
+        );
         const create = await tessera(
           ["user", "create", "--email", "pg@b.test", "--name", "PG", "--role", "admin"],
           env,

@@ -1,5 +1,6 @@
-import { sql } from "drizzle-orm";
+import { like, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
+import { outbox } from "../db/schema/index.ts";
 
 /**
  * Spreads the demo's tickets over the past `days` instead of the second they
@@ -46,4 +47,13 @@ export async function spreadDemoTimestamps(
   await db.execute(sql`
     UPDATE users SET created_at = now() - make_interval(days => ${days + 1})
     WHERE email LIKE ${pattern}`);
+}
+
+/**
+ * Drops the mail the demo's conversations queued to its made-up addresses at
+ * `domain` (a reserved .test name): sent once SMTP is set up, it would only
+ * bounce, and the admin's email page would show it as waiting.
+ */
+export async function discardDemoMail(db: Executor, domain: string): Promise<void> {
+  await db.delete(outbox).where(like(outbox.toAddress, `%@${domain}`));
 }
