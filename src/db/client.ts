@@ -111,7 +111,11 @@ export const PGLITE_EXTENSIONS = { pg_trgm };
 const MIGRATION_LOCK_ID = 7_271_001;
 
 export type DatabaseTarget =
-  | { kind: "pglite"; dataDir: string | undefined }
+  /**
+   * `image` (in memory only): a dump of a data directory to start from instead
+   * of an empty cluster (tests start from a migrated one: `dumpDataDir`).
+   */
+  | { kind: "pglite"; dataDir: string | undefined; image?: Blob }
   | { kind: "postgres"; url: string; poolMax: number };
 
 /**
@@ -158,7 +162,7 @@ export async function openDatabase(
   try {
     client = target.dataDir
       ? await PGlite.create(path.join(target.dataDir, "pg"), { extensions: PGLITE_EXTENSIONS })
-      : await PGlite.create({ extensions: PGLITE_EXTENSIONS });
+      : await PGlite.create({ extensions: PGLITE_EXTENSIONS, loadDataDir: target.image });
   } catch (error) {
     await lock?.release();
     throw error;
