@@ -98,7 +98,22 @@ async function migratedImage(): Promise<Blob> {
   const partial = `${file}.${process.pid}.partial`;
   fs.writeFileSync(partial, Buffer.from(await image.arrayBuffer()));
   fs.renameSync(partial, file);
+  removeOldImages(file);
   return image;
+}
+
+/** Images of other migrations, a day old or more (another checkout that needs one makes it again). */
+function removeOldImages(keep: string): void {
+  const dayAgo = Date.now() - 86_400_000;
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    const file = path.join(os.tmpdir(), name);
+    if (!name.startsWith(IMAGE_PREFIX) || file === keep) continue;
+    try {
+      if (fs.statSync(file).mtimeMs < dayAgo) fs.rmSync(file, { force: true });
+    } catch {
+      // Removed by another process meanwhile.
+    }
+  }
 }
 
 /** What the image depends on: the migration files and the PGlite build that ran them. */
