@@ -18,7 +18,7 @@ import { type DatabaseTarget, openDatabase, rowsOf } from "../db/client.ts";
 
 // Each command has its own deadline from when it starts (runCli); this bound of a whole
 // test also covers its wait for a slot among the others.
-const SLOW = { timeout: scaled(600_000) };
+const SLOW = { timeout: scaled(1_200_000) };
 const tempDirs: string[] = [];
 
 function tempDir(): string {
@@ -108,8 +108,8 @@ describe("tessera CLI", { concurrency: true }, () => {
   describe("demo", () => {
     test("demo fills a fresh data directory and prints the sign-in details", SLOW, async (t) => {
       const env = { DATA_DIR: tempDir() };
-      // A deadline, not a speed check: on a loaded machine (or under coverage) it took 108 s.
-      const run = await tessera(["demo"], env, { timeoutMs: 170_000 });
+      // A deadline, not a speed check: 28 s alone, 108 s in a suite under coverage.
+      const run = await tessera(["demo"], env, { timeoutMs: 600_000 });
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stderr, "");
       assert.match(run.stdout, /3 agents, 50 customers and 300 tickets/);
@@ -369,10 +369,9 @@ describe("tessera CLI", { concurrency: true }, () => {
         const env = { DATA_DIR: tempDir() };
         const server = await startServe(env);
         try {
+          // Refused, not left waiting on the server (which would end at runCli's deadline);
+          // how soon the lock itself answers is lock.test.ts's to check.
           const refused = await tessera(["migrate"], env);
-          // Refused, not left waiting on the server: a bound for a hang, stretched on a busy
-          // machine (how soon the lock itself answers is lock.test.ts's to check).
-          assert.ok(refused.ms < scaled(10_000), `refused after ${refused.ms} ms`);
           assert.equal(refused.code, 1);
           assert.match(
             oneErrorLine(refused),
@@ -416,7 +415,7 @@ describe("tessera CLI", { concurrency: true }, () => {
         const migrate = await tessera(["migrate"], env);
         assert.equal(migrate.code, 0, migrate.stderr);
         assert.match(migrate.stdout, /Migrations applied \(postgres\)/);
-        const demo = await tessera(["demo"], env, { timeoutMs: 80_000 });
+        const demo = await tessera(["demo"], env, { timeoutMs: 600_000 });
         assert.equal(demo.code, 0, demo.stderr);
         assert.match(demo.stdout, /300 tickets/);
         assert.equal(demo.stderr, "");

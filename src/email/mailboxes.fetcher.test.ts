@@ -7,12 +7,12 @@ import { createTestDatabase, databaseKinds, type TestDatabase } from "../../test
 import {
   type Dovecot,
   dovecotAvailable,
-  eventually,
   mail,
   startDovecot,
   TEST_SECRET_KEY,
 } from "../../test/helpers/dovecot.ts";
 import { makeAdmin } from "../../test/helpers/factories.ts";
+import { until } from "../../test/helpers/wait.ts";
 import { type MailboxFetching, startMailboxes } from "./mailboxes.fetcher.ts";
 import { createMailbox, type MailboxInput } from "./mailboxes.service.ts";
 
@@ -77,17 +77,13 @@ for (const kind of databaseKinds()) {
       const mailbox = await addMailbox({ folder });
       // A poll far longer than the deadline: only IDLE can bring the mail in time.
       fetching = startMailboxes(deps, { pollMs: 60_000, leaseMs: 30_000 });
-      await eventually(
+      await until(
         async () => (await mailboxRow(deps, mailbox.id)).lastSuccessAt !== null,
         "the first fetch",
       );
       const raw = mail({ subject: "Printer jammed" });
       await dovecot.append([raw], folder);
-      await eventually(
-        async () => (await ticketCount(deps, [idOf(raw)])) === 1,
-        "the ticket",
-        8_000,
-      );
+      await until(async () => (await ticketCount(deps, [idOf(raw)])) === 1, "the ticket");
       const [row] = await inboundByMessageId(deps, idOf(raw));
       assert.equal(row?.status, "ticket");
       assert.ok(row?.raw.toString("utf8").includes("Printer jammed"), "the raw message is kept");
@@ -97,7 +93,7 @@ for (const kind of databaseKinds()) {
         .where(eq(tickets.id, row?.ticketId ?? 0));
       assert.equal(ticket?.title, "Printer jammed");
       assert.equal(ticket?.channel, "email");
-      await eventually(async () => (await dovecot.status(folder)).unseen === 0, "the \\Seen flag");
+      await until(async () => (await dovecot.status(folder)).unseen === 0, "the \\Seen flag");
       await fetching.stop();
       fetching = undefined;
       assert.equal(
@@ -115,7 +111,7 @@ for (const kind of databaseKinds()) {
       await dovecot.append([broken, good], folder);
       await addMailbox({ folder });
       fetching = startMailboxes(deps, { pollMs: 500, leaseMs: 30_000 });
-      await eventually(async () => (await ticketCount(deps, [idOf(good)])) === 1, "the good mail");
+      await until(async () => (await ticketCount(deps, [idOf(good)])) === 1, "the good mail");
       const [failed] = await inboundByMessageId(deps, "<broken.1@x.example>");
       assert.equal(failed?.status, "failed");
       assert.match(failed?.reason ?? "", /sender/);
@@ -133,10 +129,7 @@ for (const kind of databaseKinds()) {
       // A limit of 8 KB for this fetcher (the setting's smallest value is 1 MB).
       const limited = { ...deps, config: { ...deps.config, inboundMaxBytes: 8 * 1024 } };
       fetching = startMailboxes(limited, { pollMs: 500, leaseMs: 30_000 });
-      await eventually(
-        async () => (await ticketCount(deps, [idOf(small)])) === 1,
-        "the small mail",
-      );
+      await until(async () => (await ticketCount(deps, [idOf(small)])) === 1, "the small mail");
       const kept = await deps.db
         .select({
           status: inboundEmails.status,
@@ -167,26 +160,22 @@ for (const kind of databaseKinds()) {
         retryMs: 200,
         maxRetryMs: 1_000,
       });
-      await eventually(
+      await until(
         async () => (await mailboxRow(deps, mailbox.id)).lastSuccessAt !== null,
         "first fetch",
       );
       await dovecot.stop();
-      await eventually(
-        async () => (await mailboxRow(deps, mailbox.id)).lastError !== null,
-        "the error",
-      );
+      await until(async () => (await mailboxRow(deps, mailbox.id)).lastError !== null, "the error");
       const down = await mailboxRow(deps, mailbox.id);
       assert.match(down.lastError ?? "", /closed|refused|lost/i);
       await dovecot.start();
       const raw = mail({ subject: "Sent while Tessera was away" });
       await dovecot.append([raw], folder);
-      await eventually(
+      await until(
         async () => (await ticketCount(deps, [idOf(raw)])) === 1,
         "the mail after the restart",
-        15_000,
       );
-      await eventually(async () => {
+      await until(async () => {
         const up = await mailboxRow(deps, mailbox.id);
         return !!(up.lastSuccessAt && up.lastErrorAt && up.lastSuccessAt > up.lastErrorAt);
       }, "a success after the error");
@@ -206,10 +195,7 @@ for (const kind of databaseKinds()) {
         retryMs: 200,
         maxRetryMs: 1_000,
       });
-      await eventually(
-        async () => (await ticketCount(deps, [idOf(a), idOf(b)])) === 2,
-        "the first two",
-      );
+      await until(async () => (await ticketCount(deps, [idOf(a), idOf(b)])) === 2, "the first two");
       const before = (await mailboxRow(deps, mailbox.id)).uidValidity;
       // The folder is made again while Tessera is away (a server migration or restore):
       // a new UIDVALIDITY, the same two messages back unseen under new UIDs, and a new one.
@@ -224,12 +210,8 @@ for (const kind of databaseKinds()) {
         await client.logout();
       }
       fetching = startMailboxes(deps, { pollMs: 300, leaseMs: 30_000 });
-      await eventually(
-        async () => (await ticketCount(deps, [idOf(c)])) === 1,
-        "the new one",
-        15_000,
-      );
-      await eventually(async () => (await dovecot.status(folder)).unseen === 0, "all flagged");
+      await until(async () => (await ticketCount(deps, [idOf(c)])) === 1, "the new one");
+      await until(async () => (await dovecot.status(folder)).unseen === 0, "all flagged");
       assert.notEqual((await mailboxRow(deps, mailbox.id)).uidValidity, before);
       assert.equal(await ticketCount(deps, [idOf(a), idOf(b), idOf(c)]), 3, "one ticket each");
       for (const raw of [a, b]) {
@@ -257,9 +239,9 @@ for (const kind of databaseKinds()) {
         return row?.n ?? 0;
       };
       // Well under a minute on an idle machine; the deadline leaves room for a busy CI.
-      await eventually(async () => (await count()) === 1000, "1,000 stored", 300_000);
+      await until(async () => (await count()) === 1000, "1,000 stored", 300_000);
       const seconds = (Date.now() - started) / 1000;
-      await eventually(async () => (await dovecot.status(folder)).unseen === 0, "all flagged");
+      await until(async () => (await dovecot.status(folder)).unseen === 0, "all flagged");
       await fetching.stop();
       fetching = undefined;
       assert.equal(await ticketCount(deps, raws.map(idOf)), 1000, "one ticket per message");
@@ -276,10 +258,7 @@ for (const kind of databaseKinds()) {
     test("wrong password: the mailbox shows why, without the password", async () => {
       const mailbox = await addMailbox({ imapSecret: "not-the-password-42" });
       fetching = startMailboxes(deps, { pollMs: 500, leaseMs: 30_000, retryMs: 200 });
-      await eventually(
-        async () => (await mailboxRow(deps, mailbox.id)).lastError !== null,
-        "the error",
-      );
+      await until(async () => (await mailboxRow(deps, mailbox.id)).lastError !== null, "the error");
       const row = await mailboxRow(deps, mailbox.id);
       assert.match(row.lastError ?? "", /Sign-in refused/);
       assert.ok(!row.lastError?.includes("not-the-password-42"));
@@ -294,7 +273,7 @@ for (const kind of databaseKinds()) {
       try {
         const mailbox = await addMailbox({ imapTls: "tls", imapPort: String(tls.port) });
         fetching = startMailboxes(deps, { pollMs: 500, leaseMs: 30_000, retryMs: 200 });
-        await eventually(
+        await until(
           async () => (await mailboxRow(deps, mailbox.id)).lastError !== null,
           "the error",
         );
@@ -329,7 +308,7 @@ for (const kind of databaseKinds()) {
       }, 5);
       try {
         assert.equal(await ticketCount(deps, [idOf(raw)]), 0);
-        await eventually(
+        await until(
           async () => (await ticketCount(deps, [idOf(raw)])) === 1,
           "the takeover",
           20_000,

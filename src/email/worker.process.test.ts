@@ -91,7 +91,7 @@ describe("outbox worker in a real process", () => {
       const worker = startOutboxWorker({ ...deps, db: reopened.db }, smtpSender(config, sink.url), {
         idleMs: 100,
       });
-      await sink.waitFor(1, 15_000);
+      await sink.waitFor(1);
       await new Promise((r) => setTimeout(r, 500)); // a duplicate would have time to show up
       await worker.stop();
       assert.deepEqual(

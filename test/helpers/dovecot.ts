@@ -9,7 +9,6 @@ import os from "node:os";
 import path from "node:path";
 import { ImapFlow } from "imapflow";
 import { freePort } from "./net.ts";
-import { scaled } from "./time.ts";
 
 export interface Dovecot {
   readonly host: string;
@@ -302,19 +301,6 @@ export function mail(
     options.body ?? `Hello, this is question ${counter}.`,
     "",
   ].join("\r\n");
-}
-
-/** Waits until the async `check` holds, or fails naming `what` after `ms` times TEST_TIME_FACTOR (polls every 25 ms). */
-export async function eventually(
-  check: () => Promise<boolean>,
-  what: string,
-  ms = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + scaled(ms);
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** A MAILBOX_SECRET_KEY for tests. */

@@ -27,7 +27,7 @@ export interface SmtpSink {
   hold(on: boolean): void;
   /** Answer the next `n` messages to `address` with this SMTP code (e.g. 451 or 550). */
   refuseNext(address: string, n: number, code: number): void;
-  /** Resolves when at least `n` mails arrived; rejects after `timeoutMs` (10 s) times TEST_TIME_FACTOR. */
+  /** Resolves when at least `n` mails arrived; rejects after `timeoutMs` (30 s) times TEST_TIME_FACTOR. */
   waitFor(n: number, timeoutMs?: number): Promise<SinkMail[]>;
   readonly events: EventEmitter;
   close(): Promise<void>;
@@ -95,7 +95,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     refuseNext(address, n, code) {
       refusals.set(address.toLowerCase(), { n, code });
     },
-    async waitFor(n, timeoutMs = 10_000) {
+    async waitFor(n, timeoutMs = 30_000) {
       const deadline = Date.now() + scaled(timeoutMs);
       while (mails.length < n) {
         const left = deadline - Date.now();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
+import { scaled } from "../helpers/time.ts";
 import { amcheckAll, halfWritten, withSql } from "./checks.ts";
 import {
   type Account,
@@ -200,7 +201,7 @@ async function crashAndCheck(store: Store, t: { diagnostic(message: string): voi
   });
 }
 
-const SLOW = { timeout: 180_000 };
+const SLOW = { timeout: scaled(600_000) };
 const stores: Store[] = [];
 after(async () => {
   for (const store of stores) await store.remove();

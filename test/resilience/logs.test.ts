@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, test } from "node:test";
+import { scaled } from "../helpers/time.ts";
 import { api, createStore, type Store, seedAccounts, startServer, Visitor } from "./server.ts";
 
 /**
@@ -17,7 +18,7 @@ after(async () => {
 });
 
 test("logs are JSON lines with a request id on each request line and no secrets", {
-  timeout: 120_000,
+  timeout: scaled(300_000),
 }, async () => {
   store = await createStore("pglite");
   const [account] = await seedAccounts(store, 1);

@@ -6,13 +6,8 @@ import { inboundEmails, mailboxMessages } from "../../src/db/schema/index.ts";
 import * as repo from "../../src/email/mailboxes.repo.ts";
 import { sealSecret } from "../../src/lib/secrets.ts";
 import { databaseKinds } from "../helpers/db.ts";
-import {
-  type Dovecot,
-  dovecotAvailable,
-  eventually,
-  mail,
-  startDovecot,
-} from "../helpers/dovecot.ts";
+import { type Dovecot, dovecotAvailable, mail, startDovecot } from "../helpers/dovecot.ts";
+import { until } from "../helpers/wait.ts";
 import { createStore, type Store, startServer, withStore } from "./server.ts";
 
 /**
@@ -63,7 +58,7 @@ for (const kind of databaseKinds()) {
 
       const first = await startServer(store, env);
       // Killed once the first batch was flagged on the server and more are under way.
-      await eventually(
+      await until(
         async () => (await imap.status()).unseen < MESSAGES,
         "the import to start",
         60_000,
@@ -74,7 +69,7 @@ for (const kind of databaseKinds()) {
       assert.ok((await imap.status()).unseen > 0, "killed before the end of the import");
 
       const second = await startServer(store, env);
-      await eventually(async () => (await imap.status()).unseen === 0, "the rest", 180_000);
+      await until(async () => (await imap.status()).unseen === 0, "the rest", 180_000);
       await second.stop();
 
       await withStore(store, async (deps) => {

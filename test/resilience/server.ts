@@ -178,7 +178,7 @@ export async function startServer(
     return result;
   };
 
-  const deadline = Date.now() + scaled(options.startTimeoutMs ?? 90_000);
+  const deadline = Date.now() + scaled(options.startTimeoutMs ?? 180_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`the server exited (${child.exitCode ?? child.signalCode}):\n${log()}`);

@@ -5,6 +5,7 @@ import net from "node:net";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { scaled } from "../helpers/time.ts";
+import { until } from "../helpers/wait.ts";
 import { withSql } from "./checks.ts";
 import {
   createStore,
@@ -55,6 +56,30 @@ function startSlowCreate(server: Server, token: string, title: string) {
   return { response, finish: () => request.end(body.slice(half)) };
 }
 
+/**
+ * How many `POST /api/v1/tickets` the server has begun (its "incoming request" log
+ * lines, written once a request's headers are parsed): each is in flight from then
+ * on, where a connection whose headers had not arrived is idle to the server.
+ */
+function createsStarted(server: Server): number {
+  let started = 0;
+  for (const line of server.log().split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const entry = JSON.parse(line) as { msg?: string; req?: { method?: string; url?: string } };
+    if (
+      entry.msg === "incoming request" &&
+      entry.req?.method === "POST" &&
+      entry.req.url === "/api/v1/tickets"
+    ) {
+      started++;
+    }
+  }
+  return started;
+}
+
+// Request lines are logged at info; the server's other lines are not needed here.
+const REQUEST_LOGS = { LOG_LEVEL: "info" };
+
 function connectionRefused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
@@ -64,6 +89,15 @@ function connectionRefused(port: number): Promise<boolean> {
     });
     socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "ECONNREFUSED"));
   });
+}
+
+/** Waits until the server, sent SIGTERM, refuses new connections; fails after 5 s (times TEST_TIME_FACTOR). */
+async function refusesConnections(server: Server): Promise<void> {
+  const deadline = Date.now() + scaled(5_000);
+  while (!(await connectionRefused(server.port))) {
+    assert.ok(Date.now() < deadline, "new connections were still accepted 5 s after SIGTERM");
+    await sleep(20);
+  }
 }
 
 const stores: Store[] = [];
@@ -76,22 +110,14 @@ async function shutdownWhileBusy(kind: "pglite" | "postgres") {
   stores.push(store);
   const [account] = await seedAccounts(store, 1);
   assert.ok(account);
-  const server = await startServer(store);
+  const server = await startServer(store, REQUEST_LOGS);
   const titles = Array.from({ length: IN_FLIGHT }, (_, i) => `in flight ${i} ${Date.now()}`);
   const slow = titles.map((title) => startSlowCreate(server, account.token, title));
-  // Let the headers and half bodies arrive. The server shows nothing of a request before
-  // its body is whole, so this is a pause, stretched on a busy machine. A connection whose
-  // headers had not arrived by SIGTERM is idle to the server and is reset (ECONNRESET):
-  // 500 ms was once too short in CI with other test files running beside it.
-  await sleep(scaled(2_000));
+  await until(() => createsStarted(server) === IN_FLIGHT, "the in-flight requests to begin");
 
   const signalled = Date.now();
   server.child.kill("SIGTERM");
-  const refusedBy = Date.now() + 5_000;
-  while (!(await connectionRefused(server.port))) {
-    assert.ok(Date.now() < refusedBy, "new connections were still accepted 5 s after SIGTERM");
-    await sleep(20);
-  }
+  await refusesConnections(server);
   assert.equal(server.child.exitCode, null, "the server waits for its in-flight requests");
 
   for (const request of slow) request.finish();
@@ -135,7 +161,7 @@ async function shutdownWithKeepAliveClients() {
   stores.push(store);
   const [account] = await seedAccounts(store, 1);
   assert.ok(account);
-  const server = await startServer(store);
+  const server = await startServer(store, REQUEST_LOGS);
   const encoder = new TextEncoder();
   const inFlight = Array.from({ length: 3 }, (_, i) => {
     const body = JSON.stringify({ title: `keep-alive ${i}`, description: "sent in two halves" });
@@ -157,32 +183,28 @@ async function shutdownWithKeepAliveClients() {
     } as RequestInit).then((r) => r.status);
     return { response, finish: () => finish() };
   });
-  await sleep(scaled(500)); // the first halves arrive (see shutdownWhileBusy)
-  const signalled = Date.now();
+  await until(() => createsStarted(server) === inFlight.length, "the requests to begin");
   server.child.kill("SIGTERM");
-  await sleep(100);
+  // The rest of each body goes once the server is stopping (it refuses new connections).
+  await refusesConnections(server);
   for (const request of inFlight) request.finish();
   assert.deepEqual(await Promise.all(inFlight.map((r) => r.response)), [201, 201, 201]);
-  const exit = await server.exited;
-  const tookMs = Date.now() - signalled;
-  assert.deepEqual(exit, { code: 0, signal: null }, server.log());
-  assert.ok(
-    tookMs < 3_000,
-    `exited ${tookMs} ms after SIGTERM, waiting on idle kept-alive connections`,
-  );
+  // Waiting on the idle kept-alive connections would last until the grace period ends,
+  // and the server then exits 1 ("shutdown took too long").
+  assert.deepEqual(await server.exited, { code: 0, signal: null }, server.log());
 }
 
 describe("graceful shutdown on SIGTERM", () => {
   test(
     "keep-alive clients mid-request are answered and do not hold the exit",
-    { timeout: 60_000 },
+    { timeout: scaled(60_000) },
     shutdownWithKeepAliveClients,
   );
 
   test(
     "in-flight requests finish, new connections are refused, exit 0 [pglite]",
     {
-      timeout: 120_000,
+      timeout: scaled(120_000),
     },
     () => shutdownWhileBusy("pglite"),
   );
@@ -190,7 +212,7 @@ describe("graceful shutdown on SIGTERM", () => {
   test(
     "in-flight requests finish, new connections are refused, exit 0 [postgres]",
     {
-      timeout: 120_000,
+      timeout: scaled(120_000),
       skip: !process.env.TEST_DATABASE_URL && "TEST_DATABASE_URL is not set",
     },
     () => shutdownWhileBusy("postgres"),
